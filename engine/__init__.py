@@ -1,0 +1,27 @@
+"""regles: French health-insurance conventions as rule files, evaluated with explanations.
+
+    >>> import engine
+    >>> rs = engine.loads('''règles "Démo"
+    ... fait secteur : entier parmi {1, 2, 3} fin
+    ... résultat conventionne : booléen = secteur = 1 fin''')
+    >>> rs.evaluate({"secteur": 1}).values
+    {'conventionne': True}
+
+The two entry points are `load`/`loads` (rule text → `Ruleset`) and `Ruleset.evaluate`
+(facts → `Outcome`). Everything else (`engine.ast`, `engine.model`, the passes) is internal.
+"""
+
+from engine.api import Outcome, Ruleset, load, loads
+from engine.diagnostics import Diagnostic, EngineError, RulesError, Severity
+from engine.facts import FactsError
+from engine.results import Missing, NotApplicable, Undetermined, Value
+
+
+def render_letter(outcome: Outcome, template: str, *, format: str = "txt", **options: object) -> bytes | str:
+    """Render a letter template for an outcome (see `engine.letters`)."""
+    from engine.letters import render_letter as _render
+    return _render(outcome, template, format=format, **options)
+
+
+__all__ = ["Diagnostic", "EngineError", "FactsError", "Missing", "NotApplicable", "Outcome", "RulesError",
+           "Ruleset", "Severity", "Undetermined", "Value", "load", "loads", "render_letter"]

@@ -1,0 +1,190 @@
+"""The two entry points: `load`/`loads` (text → Ruleset) and `Ruleset.evaluate` (facts → Outcome).
+
+A `Ruleset` wraps a checked program; an `Outcome` holds the results of one evaluation. The trace
+is recorded during a traced evaluation, run the first time `trace`, `events` or `explain` is
+asked for: evaluation is pure, so this gives the same results as the untraced run while keeping
+`evaluate` itself fast.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from engine import model
+from engine.evaluator import Evaluator
+from engine.facts import FactsError, validate
+from engine.loader import load_path, load_source
+from engine.results import Missing, Result, Value
+from engine.source import Source
+from engine.trace import Event, Tracer
+from engine.values import to_decimal
+
+
+def load(path: str | Path) -> Ruleset:
+    """Load a rule file (and the file it amends) from disk.
+
+    Raises:
+        RulesError: the file cannot be read, parsed or checked; `diagnostics` says why.
+    """
+    return Ruleset(load_path(path))
+
+
+def loads(text: str, *, filename: str = "<texte>") -> Ruleset:
+    """Load a rule file from a string; an amended file is looked up next to `filename`.
+
+    Raises:
+        TypeError: `text` is not a string.
+        RulesError: the text cannot be parsed or checked.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"loads() attend un texte (str), reçu {type(text).__name__}")
+    base = Path(filename).parent if filename and not filename.startswith("<") else Path.cwd()
+    return Ruleset(load_source(Source(filename, text), base_dir=base))
+
+
+class Ruleset:
+    """A checked rule file, ready to evaluate."""
+
+    def __init__(self, program: model.Program) -> None:
+        self.program = program
+
+    @property
+    def title(self) -> str:
+        """The title of the rule file."""
+        return self.program.text.title
+
+    @property
+    def facts(self) -> Mapping[str, model.FactDecl]:
+        """The declared facts, with their types, descriptions and questions."""
+        return self.program.facts
+
+    @property
+    def outputs(self) -> Mapping[str, model.Definition]:
+        """The results (`résultat`) the file computes, in declaration order."""
+        return {name: self.program.definitions[name] for name in self.program.outputs}
+
+    @property
+    def warnings(self) -> tuple:
+        """Warnings found while checking (unused facts or parameters…)."""
+        return self.program.warnings
+
+    def evaluate(self, facts: Mapping[str, object], *, outputs: Iterable[str] | None = None) -> Outcome:
+        """Evaluate every output (or the named ones) for a set of facts.
+
+        Args:
+            facts: fact name → value, in JSON form or as Python values; None means not given.
+            outputs: names of the results to compute; all outputs by default.
+
+        Raises:
+            FactsError: a fact is unknown, of the wrong type, or outside its declared values.
+            ValueError: an output name is unknown.
+        """
+        typed = validate(self.program, facts)
+        names = self._names(outputs)
+        evaluator = Evaluator(self.program, typed)
+        results = {name: evaluator.result(name) for name in names}
+        return Outcome(self, typed, results)
+
+    def _names(self, outputs: Iterable[str] | None) -> tuple[str, ...]:
+        if outputs is None:
+            return self.program.outputs
+        names = tuple(outputs)
+        for name in names:
+            if name not in self.program.definitions or self.program.definitions[name].kind != "rule":
+                from engine.diagnostics import suggest
+                hint = suggest(name, self.program.definitions) or ""
+                raise ValueError(f"résultat inconnu « {name} » {hint}".strip())
+        return names
+
+    def __repr__(self) -> str:
+        return f"<Ruleset {self.program.text.file!r}: {len(self.program.outputs)} résultats>"
+
+
+class Outcome:
+    """The results of one evaluation: values, statuses, missing facts, trace and explanations."""
+
+    def __init__(self, ruleset: Ruleset, facts: Mapping[str, object], results: Mapping[str, Result]) -> None:
+        self.ruleset = ruleset
+        self.facts = dict(facts)
+        self.results = dict(results)
+
+    @functools.cached_property
+    def values(self) -> dict[str, object]:
+        """Output name → value (Decimal, int, bool, date or str) for results that have a value."""
+        return {name: public_value(r.value) for name, r in self.results.items() if isinstance(r, Value)}
+
+    def result(self, name: str) -> Result:
+        """The full result of a rule: Value, NotApplicable, Undetermined or Missing."""
+        if name not in self.results:
+            self.ruleset._names([name])
+            self.results[name] = Evaluator(self.ruleset.program, self.facts).result(name)
+        return self.results[name]
+
+    def status(self, name: str) -> str:
+        """"value", "not_applicable", "missing" or "undetermined"."""
+        return self.result(name).status
+
+    def reason(self, name: str) -> str | None:
+        """The French reason of a non-applicable or undetermined result, else None."""
+        return getattr(self.result(name), "reason", None)
+
+    @functools.cached_property
+    def missing(self) -> frozenset[str]:
+        """Facts needed by some result and not given."""
+        found: set[str] = set()
+        for r in self.results.values():
+            if isinstance(r, Missing):
+                found |= r.facts
+        return frozenset(found)
+
+    @functools.cached_property
+    def events(self) -> dict[str, Event]:
+        """Output name → its trace event (a tree), recorded by a traced evaluation."""
+        tracer = Tracer()
+        evaluator = Evaluator(self.ruleset.program, self.facts, tracer)
+        events = {}
+        for name in self.results:
+            evaluator.result(name)
+            found = [e for e in tracer.roots if e.label == name]
+            if found:
+                events[name] = found[-1]
+        return events
+
+    def event(self, name: str) -> Event:
+        """The trace event of one result (computing it if it is not an output)."""
+        self.result(name)
+        if name not in self.events:
+            tracer = Tracer()
+            Evaluator(self.ruleset.program, self.facts, tracer).result(name)
+            self.events[name] = tracer.roots[-1]
+        return self.events[name]
+
+    @property
+    def trace(self) -> dict[str, object]:
+        """The trace as a JSON-serialisable tree."""
+        from engine.trace import json_value
+        return {"rules": self.ruleset.program.text.file,
+                "facts": {k: json_value(v) for k, v in self.facts.items()},
+                "results": [self.event(name).to_json() for name in self.results]}
+
+    def explain(self, name: str) -> str:
+        """A French explanation of how a result was obtained, with citations and values."""
+        from engine.explain import explain
+        return explain(self, name)
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{n}={self.results[n].status}" for n in list(self.results)[:4])
+        return f"<Outcome {shown}…>"
+
+
+def public_value(value: object) -> object:
+    """A runtime value as callers get it: Decimal for non-integer numbers."""
+    from fractions import Fraction
+    if isinstance(value, Fraction):
+        return to_decimal(value)
+    return value
+
+
+__all__ = ["FactsError", "Outcome", "Ruleset", "load", "loads"]

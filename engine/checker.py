@@ -1,0 +1,966 @@
+"""Stage 3: `engine.ast` → `engine.model`, reporting every error at once.
+
+Resolves names (facts, parameters, rules, tables, enumeration words) with "did you mean" hints,
+types every expression with units (montant, taux, entier…), merges an amending file into the
+program it amends (`remplace fichier.nom`, dated table versions), detects cycles, checks table
+grids (through `engine.tables`), examples and the schedule, and warns about unused facts and
+parameters. Diagnostics are collected and raised as one `RulesError` at the end.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import PurePath
+
+from engine import ast, model, tables
+from engine.diagnostics import Diagnostic, Label, RulesError, Severity, error, suggest, warning
+from engine.source import NOWHERE, Source, Span
+from engine.types import (ANY, BASE, BOOLEEN, DATE, DECIMAL, DUREE, ENTIER, MONTANT, TAUX, TEXTE,
+                          Type, arithmetic, assignable, comparable, enum, join, literal_hint, ordered,
+                          same)
+from engine.values import ROUNDING_UNITS
+
+BUILTINS = ("min", "max")
+_ERROR = model.Const(None, ANY)
+
+
+def literal_type(lit: ast.Literal) -> Type:
+    """The type of a literal as written."""
+    if lit.kind == "number":
+        return ENTIER if isinstance(lit.value, int) else DECIMAL
+    return {"money": MONTANT, "percent": TAUX, "date": DATE, "text": TEXTE, "bool": BOOLEEN}[lit.kind]
+
+
+def prefix_of(file: str) -> str:
+    """The name other files use for this file: its stem (`avenant7` for avenant7.rules)."""
+    return PurePath(file).stem
+
+
+def check(rule_file: ast.RuleFile, source: Source, parent: model.Program | None = None) -> model.Program:
+    """Check a parsed rule file (merged onto the program it amends) and return the program.
+
+    Raises:
+        RulesError: with every error found (warnings are kept on the returned program).
+    """
+    checker = Checker(rule_file, source, parent)
+    program = checker.run()
+    errors = [d for d in checker.diagnostics if d.is_error]
+    if errors:
+        raise RulesError(tuple(sorted(checker.diagnostics, key=_order)), checker.sources)
+    return program
+
+
+def _order(d: Diagnostic) -> tuple[int, int, int, str]:
+    return (0 if d.is_error else 1, d.span.line, d.span.column, d.code)
+
+
+class Checker:
+    """Holds the state of checking one file; `run` drives the passes in order."""
+
+    def __init__(self, rule_file: ast.RuleFile, source: Source, parent: model.Program | None) -> None:
+        self.file = rule_file
+        self.source = source
+        self.parent = parent
+        self.prefix = prefix_of(source.name)
+        self.sources = dict(parent.sources) if parent else {}
+        self.sources[source.name] = source
+        self.diagnostics: list[Diagnostic] = []
+        self.text = self._text_info()
+        self.facts: dict[str, model.FactDecl] = dict(parent.facts) if parent else {}
+        self.inherited: dict[str, model.Definition] = dict(parent.definitions) if parent else {}
+        self.originals: dict[tuple[str, str], model.Definition] = dict(parent.originals) if parent else {}
+        self.local: dict[str, ast.Parameter | ast.Rule | ast.Table] = {}
+        self.local_facts: dict[str, ast.Fact] = {}
+        self.enums: dict[str, Type] = {}
+        self.types: dict[str, Type] = {}
+        self.typing: set[str] = set()
+        self.used: set[str] = set()
+        self.deps: dict[str, list[tuple[str, Span]]] = {}
+        self.current: str | None = None
+        self.current_guard_names: set[str] = set()
+        self.definitions: dict[str, model.Definition] = {}
+
+    # ── reporting ──
+    def report(self, diagnostic: Diagnostic) -> None:
+        self.diagnostics.append(diagnostic)
+
+    def fail(self, code: str, message: str, span: Span, hint: str | None = None,
+             labels: tuple[Label, ...] = ()) -> model.Expr:
+        self.report(error(code, message, span, hint, labels))
+        return _ERROR
+
+    # ── driver ──
+    def run(self) -> model.Program:
+        self.index()
+        self.register_enums()
+        self.check_facts()
+        self.declare_types()
+        self.check_replacements()
+        for name, decl in self.local.items():
+            self.definitions[name] = self.definition(decl)
+        effective = {**self.inherited, **self.definitions}
+        self.check_dated_references(effective)
+        self.register_originals(effective)
+        self.check_cycles(effective)
+        outputs = tuple(n for n, d in effective.items() if d.is_output)
+        examples = tuple(self.examples(effective))
+        schedule = self.schedule(effective)
+        self.warn_unused(effective)
+        texts = (self.parent.texts if self.parent else ()) + (self.text,)
+        warnings = tuple(d for d in self.diagnostics if d.severity is Severity.WARNING)
+        return model.Program(texts, self.facts, effective, self.originals, outputs, examples, schedule,
+                             self.sources, warnings)
+
+    def _text_info(self) -> model.TextInfo:
+        h = self.file.header
+        return model.TextInfo(self.source.name, self.prefix, h.title, h.text_short or h.title, h.text_long,
+                              h.in_force_from, h.in_force_until)
+
+    # ── pass 1: names ──
+    def index(self) -> None:
+        """Collect local declarations; report duplicates and unannounced redefinitions."""
+        first: dict[str, ast.Node] = {}
+        for decl in self.file.declarations:
+            if isinstance(decl, (ast.Example, ast.Schedule)):
+                continue
+            name = decl.name
+            if name in first:
+                self.fail("E202", f"« {name} » est déjà défini dans ce fichier", decl.span,
+                          "renommez l'une des deux déclarations",
+                          (Label(first[name].span, "première définition"),))
+                continue
+            first[name] = decl
+            if isinstance(decl, ast.Fact):
+                if name in self.facts:
+                    self.fail("E603", f"le fait « {name} » est déjà déclaré par le texte modifié", decl.span,
+                              "un texte modificatif réutilise les faits du texte modifié sans les redéclarer")
+                    continue
+                self.local_facts[name] = decl
+            else:
+                self.local[name] = decl
+                replaced = _replaces(decl)
+                if name in self.inherited and replaced is None:
+                    origin = self.inherited[name].latest.text.file
+                    self.fail("E603", f"« {name} » est déjà défini dans {origin}", decl.span,
+                              f"pour le remplacer, ajoutez « remplace {prefix_of(origin)}.{name} »")
+                if name in self.facts:
+                    self.fail("E202", f"« {name} » est déjà le nom d'un fait", decl.span,
+                              "un fait et une règle ne peuvent pas porter le même nom")
+
+    def register_enums(self) -> None:
+        """Enumeration types are named after the fact or rule that declares them."""
+        for name, fact in self.facts.items():
+            if fact.type.kind == "enum":
+                self.enums[name] = fact.type
+        for name, d in self.inherited.items():
+            if d.type.kind == "enum":
+                self.enums[name] = d.type
+        for decl in list(self.local_facts.values()) + list(self.local.values()):
+            type_expr = getattr(decl, "type", None)
+            if isinstance(type_expr, ast.EnumType):
+                self.enums[decl.name] = self.enum_type(decl.name, type_expr)
+
+    def enum_type(self, name: str, type_expr: ast.EnumType) -> Type:
+        seen: dict[str, ast.EnumValue] = {}
+        for value in type_expr.values:
+            if value.name in seen:
+                self.fail("E505", f"mot « {value.name} » en double dans l'énumération", value.span,
+                          labels=(Label(seen[value.name].span, "première occurrence"),))
+            seen[value.name] = value
+        return enum(name, tuple(seen), tuple(v.label for v in seen.values()))
+
+    def resolve_type(self, type_expr: ast.TypeExpr, owner: str) -> Type:
+        if isinstance(type_expr, ast.SimpleType):
+            return BASE[type_expr.kind]
+        if isinstance(type_expr, ast.EnumType):
+            return self.enums.get(owner) or self.enum_type(owner, type_expr)
+        if type_expr.name in self.enums:
+            return self.enums[type_expr.name]
+        known = list(self.enums) + ["montant", "taux", "entier", "décimal", "booléen", "date", "durée", "texte"]
+        self.fail("E201", f"type inconnu « {type_expr.name} »", type_expr.span, suggest(type_expr.name, known))
+        return ANY
+
+    # ── pass 2: facts ──
+    def check_facts(self) -> None:
+        for name, fact in self.local_facts.items():
+            t = self.resolve_type(fact.type, name)
+            info = _items(fact.items)
+            low = high = allowed = None
+            constraint = fact.type.constraint if isinstance(fact.type, ast.SimpleType) else None
+            if isinstance(constraint, ast.Range):
+                low = self.constant(constraint.low, t) if constraint.low else None
+                high = self.constant(constraint.high, t) if constraint.high else None
+            elif isinstance(constraint, ast.Allowed):
+                allowed = tuple(self.constant(v, t) for v in constraint.values)
+            self.facts[name] = model.FactDecl(name, t, info.description, info.question, info.source, low, high,
+                                              allowed, self.text.short, span=fact.span)
+
+    def constant(self, expr: ast.Expr, expected: Type) -> object:
+        """A literal used as a bound or allowed value; it must fit the declared type."""
+        if isinstance(expr, ast.Literal) and assignable(expected, literal_type(expr)):
+            return expr.value
+        self.fail("E302", f"cette valeur ne convient pas au type {expected}", expr.span,
+                  literal_hint(expected, literal_type(expr)) if isinstance(expr, ast.Literal) else None)
+        return None
+
+    # ── pass 3: declared types and amendments ──
+    def declare_types(self) -> None:
+        for name, decl in self.local.items():
+            if isinstance(decl, ast.Parameter):
+                if decl.type is not None:
+                    self.types[name] = self.resolve_type(decl.type, name)
+            else:
+                self.types[name] = self.resolve_type(decl.type, name)
+
+    def type_of(self, name: str) -> Type:
+        """The type of a definition; a parameter without declared type is typed from its value."""
+        if name in self.types:
+            return self.types[name]
+        if name not in self.local:
+            return self.inherited[name].type
+        decl = self.local[name]
+        if name in self.typing:
+            return ANY  # a cycle; reported by check_cycles
+        self.typing.add(name)
+        assert isinstance(decl, ast.Parameter)
+        values = [decl.value] if decl.value is not None else []
+        values += [i.value for i in decl.items if isinstance(i, ast.DatedValue)]
+        saved, self.current = self.current, name
+        found = ANY
+        for value in values:
+            t = self.expr(value, None).type
+            found = join(found, t) or found
+        self.current = saved
+        self.types[name] = found
+        return found
+
+    def check_replacements(self) -> None:
+        for name, decl in self.local.items():
+            replaced = _replaces(decl)
+            if replaced is None:
+                continue
+            if self.parent is None:
+                self.fail("E606", "« remplace » dans un fichier qui ne modifie aucun autre fichier", replaced.span,
+                          'ajoutez en tête : modifie "fichier.rules"')
+                continue
+            if replaced.prefix not in {t.prefix for t in self.parent.texts}:
+                self.fail("E203", f"fichier inconnu « {replaced.prefix} »", replaced.span,
+                          suggest(replaced.prefix, [t.prefix for t in self.parent.texts]))
+                continue
+            if replaced.name != name:
+                self.fail("E604", f"« {name} » ne peut pas remplacer « {replaced.name} » : le nom doit rester le même",
+                          replaced.span, f"écrivez « remplace {replaced.prefix}.{name} »")
+                continue
+            old = self.inherited.get(name)
+            if old is None:
+                self.fail("E601", f"« {replaced.prefix}.{name} » n'existe pas : rien à remplacer", replaced.span,
+                          suggest(name, self.inherited))
+                continue
+            new_type = self.type_of(name)
+            if old.kind != _kind(decl):
+                self.fail("E602", f"« {name} » était {_article(old.kind)} et ne peut pas devenir {_article(_kind(decl))}",
+                          decl.span, labels=(Label(old.span, "définition remplacée"),))
+            elif not same(old.type, new_type) and new_type.kind != "any":
+                self.fail("E602", f"le remplacement change le type de « {name} » : {old.type} devient {new_type}",
+                          decl.span, "un remplacement garde le type de la définition qu'il remplace",
+                          (Label(old.span, "définition remplacée"),))
+
+    # ── pass 4: definitions ──
+    def definition(self, decl: ast.Parameter | ast.Rule | ast.Table) -> model.Definition:
+        name = decl.name
+        self.current = name
+        self.deps[name] = []
+        info = _items(decl.items)
+        self.report_misplaced(decl, info)
+        t = self.type_of(name)
+        statuses = tuple(model.StatusInfo(s.kind, s.note, span=s.span) for s in info.statuses)
+        sources = tuple(info.sources)
+        replaced = _replaces(decl)
+        old = self.inherited.get(name) if replaced else None
+        start = self.date_constant(info.valid_from) if info.valid_from is not None else None
+        guard = None
+        if isinstance(decl, ast.Rule):
+            versions = (model.Version(None, self.body(decl.formula, t), self.text, sources, statuses, span=decl.span),)
+            guard = self.guard(info.guard)
+            kind = "rule"
+        elif isinstance(decl, ast.Parameter):
+            versions = self.parameter_versions(decl, t, sources, statuses)
+            kind = "parameter"
+        else:
+            versions = self.table_versions(decl, t, sources, statuses, start)
+            kind = "table"
+        if old is not None and start is not None:
+            versions = tuple(v for v in old.versions if v.start is None or v.start < start) + versions
+        params = ()
+        if isinstance(decl, ast.Table):
+            params = tuple(model.Param(p.name, self.resolve_type(p.type, p.name), span=p.span) for p in decl.params)
+        is_output = isinstance(decl, ast.Rule) and decl.is_output or bool(old and old.is_output)
+        self.current = None
+        return model.Definition(name, kind, t, versions, is_output, info.description, guard, params,
+                                f"{replaced.prefix}.{name}" if replaced else None, span=decl.span)
+
+    def report_misplaced(self, decl: ast.Node, info: _Info) -> None:
+        for item in info.misplaced:
+            self.fail("E109", f"« {_item_word(item)} » n'a pas de sens dans {_article(_kind(decl))}", item.span)
+        for label, spans in info.duplicates.items():
+            self.fail("E109", f"« {label} » est écrit deux fois", spans[1],
+                      labels=(Label(spans[0], "première occurrence"),))
+
+    def body(self, formula: ast.Expr, t: Type) -> model.Expr:
+        checked = self.expr(formula, t)
+        if not assignable(t, checked.type):
+            self.fail("E303", f"la formule donne un {checked.type}, la règle est déclarée {t}", formula.span,
+                      literal_hint(t, checked.type))
+        return checked
+
+    def guard(self, guard: ast.Guard | None) -> model.GuardInfo | None:
+        if guard is None:
+            return None
+        ref = self.expr(ast.Name(guard.name, span=guard.name_span), BOOLEEN)
+        if ref.type.kind not in {"booleen", "any"}:
+            self.fail("E304", f"« applicable si » attend une condition (booléen), « {guard.name} » est un {ref.type}",
+                      guard.name_span)
+        return model.GuardInfo(guard.name, guard.reason, span=guard.name_span)
+
+    def parameter_versions(self, decl: ast.Parameter, t: Type, sources: tuple[str, ...],
+                           statuses: tuple[model.StatusInfo, ...]) -> tuple[model.Version, ...]:
+        versions = []
+        if decl.value is not None:
+            versions.append(model.Version(None, self.body(decl.value, t), self.text, sources, statuses, span=decl.span))
+        for item in decl.items:
+            if isinstance(item, ast.DatedValue):
+                start = self.date_constant(item.date)
+                versions.append(model.Version(start, self.body(item.value, t), self.text, sources, statuses,
+                                              span=item.span))
+        if not versions:
+            self.fail("E116", f"le paramètre « {decl.name} » n'a pas de valeur", decl.span,
+                      f"écrivez « paramètre {decl.name} = valeur »")
+            return (model.Version(None, _ERROR, self.text, sources, statuses, span=decl.span),)
+        return self.sorted_versions(versions)
+
+    def sorted_versions(self, versions: list[model.Version]) -> tuple[model.Version, ...]:
+        ordered_versions = sorted(versions, key=lambda v: v.start or dt.date.min)
+        for a, b in zip(ordered_versions, ordered_versions[1:]):
+            if a.start == b.start:
+                self.fail("E505", "deux valeurs commencent à la même date", b.span,
+                          labels=(Label(a.span, "autre valeur"),))
+        return tuple(ordered_versions)
+
+    def table_versions(self, decl: ast.Table, t: Type, sources: tuple[str, ...],
+                       statuses: tuple[model.StatusInfo, ...], start: dt.date | None) -> tuple[model.Version, ...]:
+        key_types = tuple(self.resolve_type(p.type, p.name) for p in decl.params)
+        rows = [i for i in decl.items if isinstance(i, ast.Row)]
+        grid = tables.build_grid(decl, rows, key_types, t, self.expr, self.report)
+        body: model.Expr | model.Grid = grid if grid is not None else _ERROR
+        return (model.Version(start, body, self.text, sources, statuses, span=decl.span),)
+
+    def date_constant(self, expr: ast.Expr) -> dt.date | None:
+        """A date written in a version clause: a literal, or a parameter holding one."""
+        if isinstance(expr, ast.Literal) and expr.kind == "date":
+            return expr.value  # type: ignore[return-value]
+        if isinstance(expr, ast.Name):
+            target = self.definitions.get(expr.name) or self.inherited.get(expr.name)
+            decl = self.local.get(expr.name)
+            if isinstance(decl, ast.Parameter) and isinstance(decl.value, ast.Literal) and decl.value.kind == "date":
+                self.used.add(expr.name)
+                return decl.value.value  # type: ignore[return-value]
+            if target is not None and isinstance(target.latest.body, model.Const) and target.type.kind == "date":
+                self.used.add(expr.name)
+                return target.latest.body.value  # type: ignore[return-value]
+        self.fail("E311", "une date de version doit être une date écrite (jj/mm/aaaa) ou un paramètre date",
+                  expr.span)
+        return None
+
+    # ── expressions ──
+    def expr(self, e: ast.Expr, expected: Type | None) -> model.Expr:
+        """Type-check an expression; `expected` resolves enumeration words and sharpens hints."""
+        method = getattr(self, "x_" + type(e).__name__)
+        return method(e, expected)
+
+    def x_Literal(self, e: ast.Literal, expected: Type | None) -> model.Expr:
+        return model.Const(e.value, literal_type(e), span=e.span)
+
+    def x_Name(self, e: ast.Name, expected: Type | None) -> model.Expr:
+        name = e.name
+        if name in self.local or name in self.inherited:
+            kind = _kind(self.local[name]) if name in self.local else self.inherited[name].kind
+            if kind == "table":
+                return self.fail("E206", f"« {name} » est une table : donnez ses clés entre parenthèses",
+                                 e.span, f"écrivez par exemple {name}(…)")
+            self.note_use(name, e.span)
+            return model.DefRef(name, self.type_of(name), span=e.span)
+        if name in self.facts:
+            self.used.add(name)
+            return model.FactRef(name, self.facts[name].type, span=e.span)
+        if expected is not None and expected.kind == "enum" and name in expected.values:
+            return model.Const(name, expected, span=e.span)
+        if expected is None or expected.kind == "any":
+            owners = [t for t in self.enums.values() if name in t.values]
+            if len(owners) == 1:
+                return model.Const(name, owners[0], span=e.span)
+        return self.unknown(name, e.span, expected)
+
+    def unknown(self, name: str, span: Span, expected: Type | None) -> model.Expr:
+        candidates = list(self.local) + list(self.inherited) + list(self.facts)
+        if expected is not None and expected.kind == "enum":
+            candidates += list(expected.values)
+            hint = suggest(name, candidates)
+            words = ", ".join(expected.values[:8]) + (", …" if len(expected.values) > 8 else "")
+            return self.fail("E201", f"nom inconnu « {name} »", span,
+                             hint or f"les valeurs possibles de « {expected.name} » sont : {words}")
+        return self.fail("E201", f"nom inconnu « {name} »", span, suggest(name, candidates))
+
+    def note_use(self, name: str, span: Span) -> None:
+        self.used.add(name)
+        if self.current is not None:
+            self.deps.setdefault(self.current, []).append((name, span))
+
+    def x_Qualified(self, e: ast.Qualified, expected: Type | None) -> model.Expr:
+        target = self.original(e.prefix, e.name, e.span)
+        if target is None:
+            return _ERROR
+        if target.kind == "table":
+            return self.fail("E206", f"« {e.prefix}.{e.name} » est une table : donnez ses clés entre parenthèses", e.span)
+        self.note_use(f"{e.prefix}.{e.name}", e.span)
+        return model.DefRef(e.name, target.type, origin=e.prefix, span=e.span)
+
+    def original(self, prefix: str, name: str, span: Span) -> model.Definition | None:
+        """The definition `name` as the amended file `prefix` left it."""
+        if self.parent is None or prefix not in {t.prefix for t in self.parent.texts}:
+            known = [t.prefix for t in self.parent.texts] if self.parent else []
+            self.fail("E203", f"fichier inconnu « {prefix} » : seul un texte modifié peut être cité ainsi", span,
+                      suggest(prefix, known))
+            return None
+        if name not in self.parent.definitions:
+            self.fail("E201", f"« {prefix}.{name} » n'existe pas", span, suggest(name, self.parent.definitions))
+            return None
+        return self.parent.definitions[name]
+
+    def x_Call(self, e: ast.Call, expected: Type | None) -> model.Expr:
+        if e.name in BUILTINS:
+            return self.builtin(e, expected)
+        target_kind = _kind(self.local[e.name]) if e.name in self.local else (
+            self.inherited[e.name].kind if e.name in self.inherited else None)
+        if target_kind is None:
+            candidates = [n for n in list(self.local) + list(self.inherited)] + list(BUILTINS)
+            return self.fail("E201", f"table ou fonction inconnue « {e.name} »", e.span, suggest(e.name, candidates))
+        if target_kind != "table":
+            return self.fail("E206", f"« {e.name} » n'est pas une table : elle ne prend pas d'arguments", e.span,
+                             f"écrivez simplement {e.name}")
+        params = self.table_params(e.name)
+        if len(params) != len(e.args):
+            return self.fail("E207", f"la table « {e.name} » prend {len(params)} clé(s), {len(e.args)} donnée(s)", e.span)
+        args = []
+        for arg, (pname, ptype) in zip(e.args, params):
+            checked = self.expr(arg, ptype)
+            if not assignable(ptype, checked.type) and not (ptype.is_numeric and checked.type.is_numeric and ptype.kind in {"decimal"}):
+                self.fail("E302", f"la clé « {pname} » de « {e.name} » est un {ptype}, pas un {checked.type}", arg.span,
+                          literal_hint(ptype, checked.type))
+            args.append(checked)
+        self.note_use(e.name, e.span)
+        return model.TableCall(e.name, tuple(args), self.type_of(e.name), span=e.span)
+
+    def table_params(self, name: str) -> list[tuple[str, Type]]:
+        if name in self.local:
+            decl = self.local[name]
+            assert isinstance(decl, ast.Table)
+            return [(p.name, self.resolve_type(p.type, p.name)) for p in decl.params]
+        return [(p.name, p.type) for p in self.inherited[name].params]
+
+    def builtin(self, e: ast.Call, expected: Type | None) -> model.Expr:
+        if len(e.args) < 2:
+            return self.fail("E207", f"« {e.name} » compare au moins deux valeurs", e.span)
+        args = [self.expr(a, expected) for a in e.args]
+        result: Type | None = args[0].type
+        for arg in args[1:]:
+            result = join(result, arg.type) if result is not None else None
+        if result is None or not (ordered(result)):
+            kinds = ", ".join(str(a.type) for a in args)
+            return self.fail("E301", f"« {e.name} » demande des valeurs comparables du même type, pas : {kinds}", e.span)
+        return model.Builtin(e.name, tuple(args), result, span=e.span)
+
+    def x_Binary(self, e: ast.Binary, expected: Type | None) -> model.Expr:
+        left = self.expr(e.left, None)
+        right = self.expr(e.right, None)
+        result = arithmetic(e.op, left.type, right.type)
+        if result is None:
+            hint = None
+            if {left.type.kind, right.type.kind} & {"date"} and e.op in "+-":
+                hint = "à une date, on ajoute une durée : + 15 jours, + 1 mois, + 3 ans"
+            elif expected is not None:
+                hint = literal_hint(left.type if right.type.kind in {"entier", "decimal"} else right.type, right.type)
+            return self.fail("E301", f"opération impossible : {left.type} {e.op} {right.type}", e.span, hint)
+        return model.Arith(e.op, left, right, result, span=e.span)
+
+    def x_Negate(self, e: ast.Negate, expected: Type | None) -> model.Expr:
+        operand = self.expr(e.operand, expected)
+        if not (operand.type.is_numeric or operand.type.kind in {"duree", "any"}):
+            return self.fail("E301", f"on ne peut pas prendre l'opposé d'un {operand.type}", e.span)
+        return model.Negate(operand, operand.type, span=e.span)
+
+    def condition(self, e: ast.Expr, what: str) -> model.Expr:
+        checked = self.expr(e, BOOLEEN)
+        if checked.type.kind not in {"booleen", "any"}:
+            self.fail("E304", f"{what} attend une condition (vrai ou faux), pas un {checked.type}", e.span)
+        return checked
+
+    def x_Logical(self, e: ast.Logical, expected: Type | None) -> model.Expr:
+        left = self.condition(e.left, f"« {e.op} »")
+        right = self.condition(e.right, f"« {e.op} »")
+        return model.Logic(e.op, left, right, BOOLEEN, span=e.span)
+
+    def x_Not(self, e: ast.Not, expected: Type | None) -> model.Expr:
+        return model.Not(self.condition(e.operand, "« non »"), BOOLEEN, span=e.span)
+
+    def x_Compare(self, e: ast.Compare, expected: Type | None) -> model.Expr:
+        if isinstance(e.left, ast.Name) and not self.known(e.left.name):
+            right = self.expr(e.right, None)
+            left = self.expr(e.left, right.type)
+        else:
+            left = self.expr(e.left, None)
+            right = self.expr(e.right, left.type)
+        if not comparable(left.type, right.type):
+            return self.fail("E302", f"comparaison impossible entre un {left.type} et un {right.type}", e.span,
+                             literal_hint(left.type, right.type) or literal_hint(right.type, left.type))
+        if e.op not in {"=", "≠"} and not (ordered(left.type) and ordered(right.type)):
+            return self.fail("E302", f"« {e.op} » ne s'applique pas à un {left.type} : seules = et ≠ le peuvent",
+                             e.span)
+        return model.Compare(e.op, left, right, BOOLEEN, span=e.span)
+
+    def known(self, name: str) -> bool:
+        return name in self.local or name in self.inherited or name in self.facts
+
+    def x_Member(self, e: ast.Member, expected: Type | None) -> model.Expr:
+        operand = self.expr(e.operand, None)
+        items = []
+        for item in e.items:
+            checked = self.expr(item, operand.type)
+            if not isinstance(checked, model.Const):
+                if checked is not _ERROR:
+                    self.fail("E312", "un ensemble ne contient que des valeurs écrites (mots ou nombres)", item.span)
+                continue
+            if not comparable(operand.type, checked.type):
+                self.fail("E302", f"« {item.span and _text(item)} » n'est pas un {operand.type}", item.span)
+            items.append(checked.value)
+        return model.Member(operand, tuple(items), e.negated, BOOLEEN, span=e.span)
+
+    def x_If(self, e: ast.If, expected: Type | None) -> model.Expr:
+        condition = self.condition(e.condition, "« si »")
+        then = self.expr(e.then, expected)
+        otherwise = self.expr(e.otherwise, expected)
+        result = join(then.type, otherwise.type)
+        if result is None:
+            return self.fail("E309", f"les deux branches du « si » n'ont pas le même type : {then.type} et {otherwise.type}",
+                             e.span)
+        return model.If(condition, then, otherwise, result, span=e.span)
+
+    def x_Round(self, e: ast.Round, expected: Type | None) -> model.Expr:
+        operand = self.expr(e.operand, expected)
+        if e.unit not in ROUNDING_UNITS:
+            return self.fail("E305", f"arrondi inconnu « {e.unit} »", e.unit_span,
+                             suggest(e.unit, ROUNDING_UNITS) or "arrondis possibles : " + ", ".join(ROUNDING_UNITS))
+        t = operand.type
+        if not t.is_numeric and t.kind != "any":
+            return self.fail("E305", f"on ne peut pas arrondir un {t}", e.span)
+        if e.unit == "euro" and t.kind not in {"montant", "any"}:
+            return self.fail("E305", f"« à l'euro » s'applique à un montant, pas à un {t}", e.span,
+                             "pour un nombre sans unité, écrivez « arrondi à l'entier »")
+        result = ENTIER if e.unit == "entier" and t.kind in {"entier", "decimal"} else t
+        label = f"{e.verb} {_unit_phrase(e.unit)}"
+        return model.Round(operand, ROUNDING_UNITS[e.unit], e.verb != "arrondi", label, result, span=e.span)
+
+    def x_DurationOf(self, e: ast.DurationOf, expected: Type | None) -> model.Expr:
+        amount = self.expr(e.amount, ENTIER)
+        if amount.type.kind not in {"entier", "any"}:
+            return self.fail("E301", f"une durée se compte en nombre entier, pas en {amount.type}", e.amount.span)
+        return model.DurationOf(amount, e.unit, DUREE, span=e.span)
+
+    def x_AsOf(self, e: ast.AsOf, expected: Type | None) -> model.Expr:
+        date = self.expr(e.date, DATE)
+        if date.type.kind not in {"date", "any"}:
+            self.fail("E310", f"« au » attend une date, pas un {date.type}", e.date.span)
+        target = self.expr(e.operand, expected)
+        if isinstance(target, (model.DefRef, model.TableCall)):
+            kind = self.kind_of(target.name, target.origin)
+            if kind == "rule":
+                return self.fail("E306", f"« au » s'applique à un paramètre ou une table datés, « {target.name} » est une règle",
+                                 e.span, "une règle se calcule avec les faits du cas ; retirez « au … »")
+            return _with_date(target, date)
+        if target is _ERROR:
+            return target
+        return self.fail("E306", "« au » s'applique au nom d'un paramètre ou d'une table", e.span)
+
+    def kind_of(self, name: str, origin: str | None) -> str:
+        if origin is None and name in self.local:
+            return _kind(self.local[name])
+        if origin is None:
+            return self.inherited[name].kind
+        return self.parent.definitions[name].kind if self.parent else "rule"
+
+    def x_TextOf(self, e: ast.TextOf, expected: Type | None) -> model.Expr:
+        date = self.expr(e.date, DATE)
+        if date.type.kind not in {"date", "any"}:
+            self.fail("E310", f"« au » attend une date, pas un {date.type}", e.date.span)
+        if not (e.name in self.local or e.name in self.inherited):
+            return self.fail("E201", f"nom inconnu « {e.name} »", e.name_span,
+                             suggest(e.name, list(self.local) + list(self.inherited)))
+        if self.kind_of(e.name, None) == "rule":
+            return self.fail("E306", "« texte de » s'applique à un paramètre ou une table, qui peuvent avoir des versions",
+                             e.name_span)
+        self.note_use(e.name, e.name_span)
+        return model.TextOf(e.name, date, TEXTE, span=e.span)
+
+    def x_Marker(self, e: ast.Marker, expected: Type | None) -> model.Expr:
+        if not e.reason.strip():
+            self.fail("E308", "la raison est vide", e.span,
+                      "dites en une phrase pourquoi : elle apparaît dans les explications et les courriers")
+        return model.Marker(e.kind, e.reason, ANY, span=e.span)
+
+    # ── pass 5: whole-program checks ──
+    def check_dated_references(self, effective: dict[str, model.Definition]) -> None:
+        """A dated parameter or table must be read at a date (`x au date`)."""
+        for name, definition in effective.items():
+            for expr in _definition_exprs(definition):
+                for node in _walk(expr):
+                    if isinstance(node, (model.DefRef, model.TableCall)) and node.date is None:
+                        target = effective.get(node.name) if node.origin is None else self.originals.get(
+                            (node.origin, node.name))
+                        if target is None and node.origin and self.parent:
+                            target = self.parent.definitions.get(node.name)
+                        if target is not None and target.dated:
+                            starts = ", ".join(v.start.strftime("%d/%m/%Y") for v in target.versions if v.start)
+                            self.fail("E307", f"« {node.name} » a des versions datées ({starts}) : précisez à quelle date "
+                                              "la lire", node.span, f"écrivez par exemple « {node.name} au date_du_cas »",
+                                      tuple(Label(v.span, f"version du {v.start:%d/%m/%Y}") for v in target.versions
+                                            if v.start))
+
+    def check_cycles(self, effective: dict[str, model.Definition]) -> None:
+        graph: dict[str, list[tuple[str, Span]]] = {}
+        for name, definition in effective.items():
+            graph[name] = self.deps.get(name, []) if name in self.definitions else _deps_of(definition)
+        for (origin, name), definition in self.originals.items():
+            graph[f"{origin}.{name}"] = _deps_of(definition)
+        for cycle in _cycles(graph):
+            path = " → ".join(n for n, _ in cycle) + f" → {cycle[0][0]}"
+            first_span = cycle[0][1]
+            self.fail("E401", f"dépendance circulaire : {path}", first_span,
+                      "une règle ne peut pas dépendre, même indirectement, d'elle-même",
+                      tuple(Label(span, f"« {n} » utilisé ici") for n, span in cycle[1:]))
+
+    def register_originals(self, effective: dict[str, model.Definition]) -> None:
+        if self.parent is None:
+            return
+        for definition in effective.values():
+            for expr in _definition_exprs(definition):
+                for node in _walk(expr):
+                    origin = getattr(node, "origin", None)
+                    if origin and (origin, node.name) not in self.originals:
+                        self.originals[(origin, node.name)] = self.parent.definitions[node.name]
+
+    def examples(self, effective: dict[str, model.Definition]) -> Iterator[model.ExampleCase]:
+        by_title: dict[str, model.ExampleCase] = {}
+        for decl in self.file.declarations:
+            if not isinstance(decl, ast.Example):
+                continue
+            facts: dict[str, object] = {}
+            expected: dict[str, model.Expectation] = {}
+            if decl.base is not None:
+                base = by_title.get(decl.base)
+                if base is None:
+                    self.fail("E704", f"l'exemple « {decl.base} » n'existe pas (ou est écrit plus bas)", decl.span,
+                              suggest(decl.base, by_title))
+                else:
+                    facts.update(base.facts)
+            for given in decl.given:
+                value = self.example_value(given.name, given.value, self.facts.get(given.name), "fait")
+                if value is not _MISSING:
+                    facts[given.name] = value
+            for exp in decl.expected:
+                expected[exp.name] = self.expectation(exp, effective)
+            case = model.ExampleCase(decl.title, facts, tuple(expected.values()), self.source.name, span=decl.span)
+            by_title[decl.title] = case
+            yield case
+
+    def example_value(self, name: str, expr: ast.Expr, fact: model.FactDecl | None, what: str) -> object:
+        if fact is None:
+            self.fail("E701", f"fait inconnu « {name} » dans l'exemple", expr.span, suggest(name, self.facts))
+            return _MISSING
+        checked = self.expr(expr, fact.type)
+        if not isinstance(checked, model.Const) or not assignable(fact.type, checked.type):
+            self.fail("E703", f"« {name} » est un {fact.type} : cette valeur ne convient pas", expr.span,
+                      literal_hint(fact.type, checked.type))
+            return _MISSING
+        return checked.value
+
+    def expectation(self, exp: ast.Expected, effective: dict[str, model.Definition]) -> model.Expectation:
+        target = effective.get(exp.name)
+        if target is None or target.kind != "rule":
+            self.fail("E702", f"résultat inconnu « {exp.name} » dans l'exemple", exp.span,
+                      suggest(exp.name, [n for n, d in effective.items() if d.kind == "rule"]))
+            return model.Expectation(exp.name, "value", span=exp.span)
+        if exp.marker is not None:
+            status = {"non_applicable": "not_applicable", "indetermine": "undetermined", "manquant": "missing"}[exp.marker]
+            for fact in exp.facts:
+                if fact not in self.facts:
+                    self.fail("E701", f"fait inconnu « {fact} » dans l'exemple", exp.span, suggest(fact, self.facts))
+            return model.Expectation(exp.name, status, facts=exp.facts, span=exp.span)
+        assert exp.value is not None
+        checked = self.expr(exp.value, target.type)
+        if not isinstance(checked, model.Const) or not assignable(target.type, checked.type):
+            self.fail("E703", f"« {exp.name} » est un {target.type} : cette valeur attendue ne convient pas",
+                      exp.value.span, literal_hint(target.type, checked.type))
+            return model.Expectation(exp.name, "value", span=exp.span)
+        return model.Expectation(exp.name, "value", checked.value, span=exp.span)
+
+    def schedule(self, effective: dict[str, model.Definition]) -> model.ScheduleSpec | None:
+        found = [d for d in self.file.declarations if isinstance(d, ast.Schedule)]
+        if not found:
+            return self.parent.schedule if self.parent else None
+        decl = found[0]
+        for extra in found[1:]:
+            self.fail("E202", "un seul échéancier par fichier", extra.span, labels=(Label(decl.span, "premier échéancier"),))
+        axis = self.facts.get(decl.axis)
+        if axis is None or axis.type.kind != "entier":
+            self.fail("E705", f"l'axe d'un échéancier est un fait entier, « {decl.axis} » ne l'est pas", decl.span,
+                      suggest(decl.axis, [n for n, f in self.facts.items() if f.type.kind == "entier"]))
+        if decl.first > decl.last:
+            self.fail("E705", f"échéancier vide : de {decl.first} à {decl.last}", decl.span)
+        for name in decl.columns + decl.totals:
+            if name not in effective or effective[name].kind != "rule":
+                self.fail("E702", f"résultat inconnu « {name} » dans l'échéancier", decl.span,
+                          suggest(name, [n for n, d in effective.items() if d.kind == "rule"]))
+            else:
+                self.used.add(name)
+        for name in decl.totals:
+            if name in effective and effective[name].type.kind not in {"montant", "entier", "decimal"}:
+                self.fail("E705", f"on ne totalise que des montants ou des nombres, « {name} » est un {effective[name].type}",
+                          decl.span)
+        return model.ScheduleSpec(decl.axis, decl.first, decl.last, decl.columns, decl.totals, decl.description,
+                                  span=decl.span)
+
+    def warn_unused(self, effective: dict[str, model.Definition]) -> None:
+        used = set(self.used)
+        for definition in effective.values():
+            for expr in _definition_exprs(definition):
+                for node in _walk(expr):
+                    if isinstance(node, (model.FactRef, model.DefRef, model.TableCall, model.TextOf)):
+                        used.add(node.name)
+            if definition.guard:
+                used.add(definition.guard.name)
+        for name, fact in self.local_facts.items():
+            if name not in used and not (self.schedule_axis() == name):
+                self.report(warning("W101", f"le fait « {name} » n'est utilisé par aucune règle", fact.span,
+                                    "supprimez-le, ou utilisez-le dans une règle"))
+        for name, decl in self.local.items():
+            if name in used or (isinstance(decl, ast.Rule) and decl.is_output) or effective[name].is_output:
+                continue
+            code, word = {"parameter": ("W102", "paramètre"), "table": ("W104", "table"), "rule": ("W103", "règle")}[_kind(decl)]
+            self.report(warning(code, f"{'la' if word in {'table', 'règle'} else 'le'} {word} « {name} » n'est utilisé{'e' if word in {'table', 'règle'} else ''} par aucune règle",
+                                decl.span, "supprimez-le, ou déclarez-le « résultat » s'il doit être montré"))
+
+    def schedule_axis(self) -> str | None:
+        for d in self.file.declarations:
+            if isinstance(d, ast.Schedule):
+                return d.axis
+        return None
+
+
+_MISSING = object()
+
+
+class _Info:
+    """The items of a block, sorted by kind."""
+
+    def __init__(self) -> None:
+        self.description: str | None = None
+        self.question: str | None = None
+        self.source: str | None = None
+        self.sources: list[str] = []
+        self.statuses: list[ast.Status] = []
+        self.guard: ast.Guard | None = None
+        self.valid_from: ast.Expr | None = None
+        self.misplaced: list[ast.Node] = []
+        self.duplicates: dict[str, list[Span]] = {}
+
+
+def _items(items: tuple[ast.Item, ...]) -> _Info:
+    info = _Info()
+    seen: dict[str, list[Span]] = {}
+    for item in items:
+        if isinstance(item, ast.Description):
+            seen.setdefault("description", []).append(item.span)
+            info.description = item.text
+        elif isinstance(item, ast.SourceRef):
+            info.sources.append(item.text)
+            info.source = info.source or item.text
+        elif isinstance(item, ast.Question):
+            seen.setdefault("question", []).append(item.span)
+            info.question = item.text
+        elif isinstance(item, ast.Status):
+            info.statuses.append(item)
+        elif isinstance(item, ast.Guard):
+            seen.setdefault("applicable si", []).append(item.span)
+            info.guard = item
+        elif isinstance(item, ast.ValidFrom):
+            seen.setdefault("à partir du", []).append(item.span)
+            info.valid_from = item.date
+    info.duplicates = {k: v for k, v in seen.items() if len(v) > 1}
+    return info
+
+
+def _replaces(decl: ast.Node) -> ast.Replaces | None:
+    for item in getattr(decl, "items", ()):
+        if isinstance(item, ast.Replaces):
+            return item
+    return None
+
+
+def _kind(decl: ast.Node) -> str:
+    return {ast.Parameter: "parameter", ast.Rule: "rule", ast.Table: "table", ast.Fact: "fact"}[type(decl)]
+
+
+def _article(kind: str) -> str:
+    return {"parameter": "un paramètre", "rule": "une règle", "table": "une table", "fact": "un fait"}[kind]
+
+
+def _item_word(item: ast.Node) -> str:
+    return {ast.Question: "question"}.get(type(item), type(item).__name__.lower())
+
+
+def _unit_phrase(unit: str) -> str:
+    return {"centime": "au centime", "euro": "à l'euro", "entier": "à l'entier", "dizaine": "à la dizaine",
+            "centaine": "à la centaine", "millier": "au millier"}[unit]
+
+
+def _text(node: ast.Node) -> str:
+    return getattr(node, "name", "") or str(getattr(node, "value", ""))
+
+
+def _with_date(target: model.DefRef | model.TableCall, date: model.Expr) -> model.Expr:
+    import attrs
+    return attrs.evolve(target, date=date)
+
+
+def _definition_exprs(definition: model.Definition) -> Iterator[model.Expr]:
+    for version in definition.versions:
+        body = version.body
+        if isinstance(body, model.Grid):
+            for row in body.cells:
+                for cell in row:
+                    yield cell.expr
+        else:
+            yield body
+
+
+def _walk(expr: model.Expr) -> Iterator[model.Expr]:
+    """All sub-expressions, iteratively."""
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        yield node
+        for child in _children(node):
+            stack.append(child)
+
+
+def _children(node: model.Expr) -> tuple[model.Expr, ...]:
+    match node:
+        case model.Arith(left=l, right=r) | model.Logic(left=l, right=r) | model.Compare(left=l, right=r):
+            return (l, r)
+        case model.If(condition=c, then=t, otherwise=o):
+            return (c, t, o)
+        case model.Negate(operand=o) | model.Not(operand=o) | model.Member(operand=o) | model.Round(operand=o):
+            return (o,)
+        case model.DurationOf(amount=a):
+            return (a,)
+        case model.Builtin(args=args):
+            return args
+        case model.TableCall(args=args, date=d):
+            return args + ((d,) if d is not None else ())
+        case model.DefRef(date=d):
+            return (d,) if d is not None else ()
+        case model.TextOf(date=d):
+            return (d,)
+    return ()
+
+
+def _deps_of(definition: model.Definition) -> list[tuple[str, Span]]:
+    deps = []
+    for expr in _definition_exprs(definition):
+        for node in _walk(expr):
+            if isinstance(node, (model.DefRef, model.TableCall)):
+                name = node.name if node.origin is None else f"{node.origin}.{node.name}"
+                deps.append((name, node.span))
+            elif isinstance(node, model.TextOf):
+                deps.append((node.name, node.span))
+    if definition.guard:
+        deps.append((definition.guard.name, definition.guard.span))
+    return deps
+
+
+def _cycles(graph: dict[str, list[tuple[str, Span]]]) -> list[list[tuple[str, Span]]]:
+    """Elementary cycles found by an iterative depth-first search, one per strongly connected part."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    components: list[list[str]] = []
+    counter = 0
+    for root in graph:
+        if root in index:
+            continue
+        work = [(root, iter(graph.get(root, ())))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, edges = work[-1]
+            advanced = False
+            for target, _ in edges:
+                if target not in graph:
+                    continue
+                if target not in index:
+                    index[target] = low[target] = counter
+                    counter += 1
+                    stack.append(target)
+                    on_stack.add(target)
+                    work.append((target, iter(graph.get(target, ()))))
+                    advanced = True
+                    break
+                if target in on_stack:
+                    low[node] = min(low[node], index[target])
+            if advanced:
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                self_loop = any(t == node for t, _ in graph.get(node, ()))
+                if len(component) > 1 or self_loop:
+                    components.append(component)
+    return [_cycle_path(c, graph) for c in components]
+
+
+def _cycle_path(component: list[str], graph: dict[str, list[tuple[str, Span]]]) -> list[tuple[str, Span]]:
+    members = set(component)
+    start = sorted(component)[0]
+    path: list[tuple[str, Span]] = []
+    node = start
+    seen = set()
+    while node not in seen:
+        seen.add(node)
+        nxt = next(((t, s) for t, s in graph[node] if t in members), None)
+        if nxt is None:
+            break
+        path.append((node, nxt[1]))
+        node = nxt[0]
+    return path

@@ -1,0 +1,414 @@
+"""Stage 4: (checked program, facts) → results, with an optional trace.
+
+A pure tree walk over `engine.model`. Each rule is evaluated at most once per call (memoised) and
+only when something needs it, so a fact is read only when the evaluation reaches it. Results are
+three-valued plus missing (`engine.results`):
+- an operation on a *non applicable* or *indéterminé* operand gives that marker, unchanged;
+- *missing* operands accumulate, so one evaluation lists every fact still needed;
+- `et` / `ou` follow Kleene: `faux et ?` is `faux`, `vrai ou ?` is `vrai`;
+- a `si` on a missing condition evaluates both branches to collect what they would need.
+Arithmetic is exact (`engine.values`); a division by zero or a date off the calendar gives
+*indéterminé* with the reason, never an exception.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+
+from engine import model
+from engine.results import Missing, NotApplicable, Result, Undetermined, Value
+from engine.source import Source
+from engine.trace import NullTracer, Tracer
+from engine.values import Duration, add, div, mul, round_to, shift, sub
+
+_TRUE = Value(True)
+_FALSE = Value(False)
+
+
+class Evaluator:
+    """One evaluation of a program against one set of validated facts."""
+
+    def __init__(self, program: model.Program, facts: Mapping[str, object], tracer: Tracer | None = None) -> None:
+        self.program = program
+        self.facts = facts
+        self.tracer = tracer or NullTracer()
+        self.traced = self.tracer.enabled
+        self.cache: dict[tuple[str | None, str, object], Result] = {}
+        self.current: list[str] = []
+        self.dispatch: dict[type, Callable[[object], Result]] = {
+            model.Const: self.x_const, model.FactRef: self.x_fact, model.DefRef: self.x_ref,
+            model.TableCall: self.x_table, model.Builtin: self.x_builtin, model.Arith: self.x_arith,
+            model.Negate: self.x_negate, model.Logic: self.x_logic, model.Not: self.x_not,
+            model.Compare: self.x_compare, model.Member: self.x_member, model.If: self.x_if,
+            model.Round: self.x_round, model.DurationOf: self.x_duration, model.TextOf: self.x_text_of,
+            model.Marker: self.x_marker,
+        }
+
+    # ── entry points ──
+    def result(self, name: str, origin: str | None = None) -> Result:
+        """The result of a rule (or parameter), evaluated once."""
+        return self.definition(self.program.definition(name, origin), origin, None)
+
+    def eval(self, expr: model.Expr) -> Result:
+        """Evaluate one expression."""
+        return self.dispatch[type(expr)](expr)  # type: ignore[arg-type]
+
+    # ── definitions ──
+    def definition(self, d: model.Definition, origin: str | None, date: dt.date | None) -> Result:
+        version = d.version_at(date) if d.dated else d.latest
+        key = (origin, d.name, version.start if version else date)
+        cached = self.cache.get(key)
+        if cached is not None:
+            if self.traced:
+                self.tracer.leaf("reference", d.name, cached, d.span, origin=origin)
+            return cached
+        if self.traced:
+            self.tracer.open()
+        self.current.append(d.name)
+        if version is None:
+            result: Result = NotApplicable(f"aucune version de « {d.name} » n'est en vigueur au {date:%d/%m/%Y}", d.name)
+        elif d.guard is not None:
+            result = self.guarded(d, version)
+        else:
+            result = self.eval(version.body)  # type: ignore[arg-type]
+        self.current.pop()
+        self.cache[key] = result
+        if self.traced:
+            self.tracer.close(_KINDS[d.kind], d.name, result, d.span, **_definition_data(d, version, origin, date))
+        return result
+
+    def guarded(self, d: model.Definition, version: model.Version) -> Result:
+        guard = d.guard
+        assert guard is not None
+        if self.traced:
+            self.tracer.open()
+        condition = self.named(guard.name)
+        if condition == _TRUE:
+            outcome: Result = condition
+        elif condition == _FALSE:
+            outcome = NotApplicable(guard.reason or f"la condition « {guard.name} » n'est pas remplie", d.name)
+        else:
+            outcome = condition
+        if self.traced:
+            self.tracer.close("guard", guard.name, outcome, guard.span, reason=guard.reason)
+        if outcome == _TRUE:
+            return self.eval(version.body)  # type: ignore[arg-type]
+        if isinstance(outcome, Missing):
+            body = self.eval(version.body)  # type: ignore[arg-type]
+            return _missing(outcome, body) if isinstance(body, Missing) else outcome
+        return outcome
+
+    def named(self, name: str) -> Result:
+        if name in self.program.facts:
+            return self.read_fact(name, self.program.facts[name].span)
+        return self.result(name)
+
+    def read_fact(self, name: str, span) -> Result:  # type: ignore[no-untyped-def]
+        if name in self.facts:
+            result: Result = Value(self.facts[name])
+        else:
+            result = Missing(frozenset((name,)))
+        if self.traced:
+            decl = self.program.facts[name]
+            self.tracer.leaf("fact", name, result, span, description=decl.description, question=decl.question)
+        return result
+
+    # ── expressions ──
+    def x_const(self, e: model.Const) -> Result:
+        return Value(e.value)
+
+    def x_fact(self, e: model.FactRef) -> Result:
+        return self.read_fact(e.name, e.span)
+
+    def x_ref(self, e: model.DefRef) -> Result:
+        date = None
+        if e.date is not None:
+            when = self.eval(e.date)
+            if not isinstance(when, Value):
+                return when
+            date = when.value
+        return self.definition(self.program.definition(e.name, e.origin), e.origin, date)  # type: ignore[arg-type]
+
+    def operands(self, exprs: Sequence[model.Expr]) -> list[object] | Result:
+        """Evaluate left to right; the first marker wins, missing facts accumulate."""
+        values: list[object] = []
+        missing: set[str] = set()
+        for expr in exprs:
+            r = self.eval(expr)
+            if type(r) is Value:
+                values.append(r.value)
+            elif type(r) is Missing:
+                missing |= r.facts
+                values.append(None)
+            else:
+                return r
+        if missing:
+            return Missing(frozenset(missing))
+        return values
+
+    def x_table(self, e: model.TableCall) -> Result:
+        if self.traced:
+            self.tracer.open()
+        result, data = self.lookup(e)
+        if self.traced:
+            self.tracer.close("table", e.name, result, e.span, **data)
+        return result
+
+    def lookup(self, e: model.TableCall) -> tuple[Result, dict[str, object]]:
+        args = self.operands(e.args + ((e.date,) if e.date is not None else ()))
+        if not isinstance(args, list):
+            return args, {}
+        date = args.pop() if e.date is not None else None
+        d = self.program.definition(e.name, e.origin)
+        version = d.version_at(date) if d.dated else d.latest  # type: ignore[arg-type]
+        data: dict[str, object] = {"keys": args, "date": date}
+        if version is None:
+            return NotApplicable(f"aucune version de la table « {e.name} » n'est en vigueur au {date:%d/%m/%Y}", e.name), data
+        grid = version.body
+        assert isinstance(grid, model.Grid)
+        row = _find(grid.rows, args[0])
+        column = 0 if grid.columns is None else _find(grid.columns, args[1])
+        data.update(_version_data(version, d))
+        if row is None or column is None:
+            shown = ", ".join(str(a) for a in args)
+            return Undetermined(f"aucune case de la table « {e.name} » ne correspond à ({shown})", e.name), data
+        cell = grid.cells[row][column]
+        data.update(row=grid.rows[row].text, column=grid.columns[column].text if grid.columns else None,
+                    cell=cell.text, cell_status=cell.status.french if cell.status else None,
+                    cell_note=cell.status.note if cell.status else None)
+        return self.eval(cell.expr), data
+
+    def x_builtin(self, e: model.Builtin) -> Result:
+        if self.traced:
+            self.tracer.open()
+        values = self.operands(e.args)
+        result = values if not isinstance(values, list) else Value((min if e.name == "min" else max)(values))  # type: ignore[type-var]
+        if self.traced:
+            self.tracer.close("extremum", self.label(e), result, e.span, function=e.name,
+                              values=values if isinstance(values, list) else None)
+        return result
+
+    def x_arith(self, e: model.Arith) -> Result:
+        if self.traced:
+            self.tracer.open()
+        values = self.operands((e.left, e.right))
+        if isinstance(values, list):
+            result = _arith(e.op, values[0], values[1], e.type.kind)
+        else:
+            result = values
+        if self.traced:
+            kind = "date" if e.type.kind == "date" else "arithmetic"
+            self.tracer.close(kind, self.label(e), result, e.span, op=e.op,
+                              operands=values if isinstance(values, list) else None)
+        return result
+
+    def x_negate(self, e: model.Negate) -> Result:
+        r = self.eval(e.operand)
+        if isinstance(r, Value):
+            v = r.value
+            return Value(-v if not isinstance(v, Duration) else -v)  # type: ignore[operator]
+        return r
+
+    def x_logic(self, e: model.Logic) -> Result:
+        if self.traced:
+            self.tracer.open()
+        result = self.logic(e)
+        if self.traced:
+            self.tracer.close("logic", self.label(e), result, e.span, op=e.op)
+        return result
+
+    def logic(self, e: model.Logic) -> Result:
+        decisive = _FALSE if e.op == "et" else _TRUE
+        left = self.eval(e.left)
+        if left == decisive or (type(left) is not Value and type(left) is not Missing):
+            return left
+        right = self.eval(e.right)
+        if type(left) is Value:
+            return right
+        assert isinstance(left, Missing)
+        if right == decisive:
+            return right
+        if isinstance(right, Missing):
+            return _missing(left, right)
+        return left
+
+    def x_not(self, e: model.Not) -> Result:
+        r = self.eval(e.operand)
+        return Value(not r.value) if isinstance(r, Value) else r
+
+    def x_compare(self, e: model.Compare) -> Result:
+        if self.traced:
+            self.tracer.open()
+        values = self.operands((e.left, e.right))
+        result = _compare(e.op, values[0], values[1]) if isinstance(values, list) else values
+        if self.traced:
+            self.tracer.close("comparison", self.label(e), result, e.span, op=e.op,
+                              left=values[0] if isinstance(values, list) else None,
+                              right=values[1] if isinstance(values, list) else None)
+        return result
+
+    def x_member(self, e: model.Member) -> Result:
+        if self.traced:
+            self.tracer.open()
+        r = self.eval(e.operand)
+        result = Value((r.value in e.items) != e.negated) if isinstance(r, Value) else r
+        if self.traced:
+            self.tracer.close("membership", self.label(e), result, e.span, items=list(e.items), negated=e.negated,
+                              value=r.value if isinstance(r, Value) else None)
+        return result
+
+    def x_if(self, e: model.If) -> Result:
+        if self.traced:
+            self.tracer.open()
+        condition = self.eval(e.condition)
+        branch = "alors" if condition == _TRUE else "sinon" if condition == _FALSE else None
+        if branch == "alors":
+            result = self.eval(e.then)
+        elif branch == "sinon":
+            result = self.eval(e.otherwise)
+        elif isinstance(condition, Missing):
+            branch = "les deux"
+            result = _missing(condition, self.eval(e.then), self.eval(e.otherwise))
+        else:
+            result = condition
+        if self.traced:
+            self.tracer.close("condition", self.label(e.condition), result, e.span, branch=branch,
+                              condition=self.label(e.condition))
+        return result
+
+    def x_round(self, e: model.Round) -> Result:
+        if self.traced:
+            self.tracer.open()
+        r = self.eval(e.operand)
+        if isinstance(r, Value):
+            rounded = round_to(r.value, e.quantum, e.truncate)  # type: ignore[arg-type]
+            result: Result = Value(int(rounded) if e.type.kind == "entier" else rounded)
+        else:
+            result = r
+        if self.traced:
+            self.tracer.close("rounding", self.label(e), result, e.span, mode=e.label,
+                              before=r.value if isinstance(r, Value) else None)
+        return result
+
+    def x_duration(self, e: model.DurationOf) -> Result:
+        r = self.eval(e.amount)
+        if not isinstance(r, Value):
+            return r
+        n = r.value
+        return Value({"jours": Duration(days=n), "mois": Duration(months=n), "ans": Duration(years=n)}[e.unit])  # type: ignore[arg-type]
+
+    def x_text_of(self, e: model.TextOf) -> Result:
+        when = self.eval(e.date)
+        if not isinstance(when, Value):
+            return when
+        d = self.program.definition(e.name)
+        version = d.version_at(when.value)  # type: ignore[arg-type]
+        if version is None:
+            result: Result = NotApplicable(f"aucune version de « {e.name} » au {when.value:%d/%m/%Y}", e.name)
+        else:
+            result = Value(version.text.short)
+        if self.traced:
+            self.tracer.leaf("text_of", self.label(e), result, e.span, definition=e.name, date=when.value)
+        return result
+
+    def x_marker(self, e: model.Marker) -> Result:
+        origin = self.current[-1] if self.current else None
+        result: Result = NotApplicable(e.reason, origin) if e.kind == "non_applicable" else Undetermined(e.reason, origin)
+        if self.traced:
+            self.tracer.leaf("marker", self.label(e), result, e.span)
+        return result
+
+    def label(self, e: model.Expr) -> str:
+        """The text of an expression as the rule file writes it, on one line."""
+        source: Source | None = self.program.sources.get(e.span.file)
+        if source is None:
+            return type(e).__name__
+        return " ".join(source.slice(e.span).split())
+
+
+_KINDS = {"rule": "rule", "parameter": "parameter", "table": "table"}
+
+
+def _definition_data(d: model.Definition, version: model.Version | None, origin: str | None,
+                     date: dt.date | None) -> dict[str, object]:
+    data: dict[str, object] = {"origin": origin, "description": d.description, "date": date}
+    if version is not None:
+        data.update(_version_data(version, d))
+    return data
+
+
+def _version_data(version: model.Version, d: model.Definition) -> dict[str, object]:
+    return {"text": version.text.short, "file": version.text.file, "sources": list(version.sources),
+            "statuses": [s.french + (f" : {s.note}" if s.note else "") for s in version.statuses],
+            "version_start": version.start, "replaces": d.replaces}
+
+
+def _find(keys: tuple[model.Key, ...], value: object) -> int | None:
+    for index, key in enumerate(keys):
+        if key.kind != "autre" and key.matches(value):
+            return index
+    for index, key in enumerate(keys):
+        if key.kind == "autre":
+            return index
+    return None
+
+
+def _missing(*results: Result) -> Result:
+    facts: set[str] = set()
+    for r in results:
+        if isinstance(r, Missing):
+            facts |= r.facts
+    return Missing(frozenset(facts))
+
+
+def _arith(op: str, a: object, b: object, kind: str) -> Result:
+    try:
+        if isinstance(a, dt.date) or isinstance(b, dt.date):
+            return Value(_date_arith(op, a, b))
+        if isinstance(a, Duration) or isinstance(b, Duration):
+            return Value(_duration_arith(op, a, b))
+        if op == "+":
+            return Value(add(a, b))  # type: ignore[arg-type]
+        if op == "-":
+            return Value(sub(a, b))  # type: ignore[arg-type]
+        if op == "×":
+            return Value(mul(a, b))  # type: ignore[arg-type]
+        return Value(div(a, b))  # type: ignore[arg-type]
+    except ZeroDivisionError:
+        return Undetermined("division par zéro")
+    except (OverflowError, ValueError):
+        return Undetermined("date hors du calendrier")
+
+
+def _date_arith(op: str, a: object, b: object) -> object:
+    if isinstance(a, dt.date) and isinstance(b, dt.date):
+        return Duration(days=(a - b).days)
+    if isinstance(a, dt.date):
+        return shift(a, b if op == "+" else -b)  # type: ignore[arg-type,operator]
+    return shift(b, a)  # type: ignore[arg-type]
+
+
+def _duration_arith(op: str, a: object, b: object) -> Duration:
+    if op == "×":
+        return a.scaled(b) if isinstance(a, Duration) else b.scaled(a)  # type: ignore[union-attr,arg-type]
+    return a + (b if op == "+" else -b)  # type: ignore[operator]
+
+
+def _compare(op: str, a: object, b: object) -> Result:
+    if isinstance(a, Duration) or isinstance(b, Duration):
+        ka, kb = a.comparable_key(), b.comparable_key()  # type: ignore[union-attr]
+        if ka is None or kb is None or ka[0] != kb[0]:
+            return Undetermined("durées en jours et en mois : comparaison impossible")
+        a, b = ka[1], kb[1]
+    if op == "=":
+        return Value(a == b)
+    if op == "≠":
+        return Value(a != b)
+    if op == "<":
+        return Value(a < b)  # type: ignore[operator]
+    if op == "≤":
+        return Value(a <= b)  # type: ignore[operator]
+    if op == ">":
+        return Value(a > b)  # type: ignore[operator]
+    return Value(a >= b)  # type: ignore[operator]

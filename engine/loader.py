@@ -1,0 +1,85 @@
+"""Reading rule files from disk: decoding, the amendment chain, and the checked-file cache.
+
+`load_path` reads a file, loads the file it amends first (by the relative path of its
+`modifie` header, so a file and the file it amends travel together), then parses and checks it
+on top. Problems reading or finding files are diagnostics like any other.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine import checker, model
+from engine.build import parse_file
+from engine.diagnostics import RulesError, error
+from engine.source import NOWHERE, Source
+from engine.syntax import decode
+
+MAX_BYTES = 8 * 1024 * 1024
+"""Rule files are a few tens of kilobytes; refuse what is clearly not one."""
+
+
+def display_name(path: Path) -> str:
+    """The name diagnostics show: relative to the working directory when possible."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def load_path(path: str | Path, _chain: tuple[Path, ...] = ()) -> model.Program:
+    """Load, parse and check a rule file and the files it amends.
+
+    Raises:
+        RulesError: for a file that cannot be read, parsed or checked.
+    """
+    path = Path(path)
+    name = display_name(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise RulesError((error("E001", f"impossible de lire « {name} » : {exc.strerror or exc}", _nowhere(name)),)) from None
+    return load_source(decode_checked(data, name), base_dir=path.parent, _chain=_chain + (path.resolve(),))
+
+
+def decode_checked(data: bytes, name: str) -> Source:
+    """Decode bytes to a Source, refusing oversized input with a diagnostic."""
+    if len(data) > MAX_BYTES:
+        raise RulesError((error("E002", f"fichier trop volumineux ({len(data) // 1024} Kio ; au plus "
+                                        f"{MAX_BYTES // 1024 // 1024} Mio)", _nowhere(name),
+                                "un fichier de règles fait quelques dizaines de kilo-octets : découpez-le"),))
+    return decode(data, name)
+
+
+def load_source(source: Source, base_dir: Path | None = None, _chain: tuple[Path, ...] = ()) -> model.Program:
+    """Parse and check a Source; its `modifie` file is looked up relative to `base_dir`."""
+    rule_file = parse_file(source)
+    parent = None
+    amends = rule_file.header.amends
+    if amends is not None:
+        parent = _load_parent(source, rule_file, base_dir or Path.cwd(), _chain)
+    return checker.check(rule_file, source, parent)
+
+
+def _load_parent(source: Source, rule_file, base_dir: Path, chain: tuple[Path, ...]) -> model.Program:  # type: ignore[no-untyped-def]
+    header = rule_file.header
+    target = (base_dir / header.amends).resolve()
+    span = header.amends_span
+    if target in chain:
+        raise RulesError((error("E605", f"modification circulaire : « {header.amends} » modifie déjà ce fichier",
+                                span, "un texte ne peut pas se modifier lui-même, même indirectement"),),
+                         {source.name: source})
+    if not target.is_file():
+        raise RulesError((error("E604", f"fichier modifié introuvable : « {header.amends} »", span,
+                                f"le chemin est relatif au dossier du fichier ({display_name(base_dir)})"),),
+                         {source.name: source})
+    try:
+        return load_path(target, chain)
+    except RulesError as exc:
+        note = error("E600", f"le fichier modifié « {header.amends} » contient des erreurs", span)
+        raise RulesError((note,) + exc.diagnostics, {**exc.sources, source.name: source}) from None
+
+
+def _nowhere(name: str):  # type: ignore[no-untyped-def]
+    import attrs
+    return attrs.evolve(NOWHERE, file=name, line=0)

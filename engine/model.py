@@ -1,0 +1,401 @@
+"""The checked program: what the checker produces and the evaluator runs.
+
+Unlike `engine.ast`, every name here is resolved (to a fact, a definition, or an enumeration
+word), every expression carries its `Type`, amendments are merged (a replaced definition keeps
+its original reachable as `fichier.nom`), and every definition keeps its legal citation, its
+status (à confirmer, choix de modélisation) and the text it comes from. References hold stable
+ids (names), so that an amending file's replacement is what every inherited rule sees.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Union
+
+from attrs import field, frozen
+
+from engine.diagnostics import Diagnostic
+from engine.source import NOWHERE, Source, Span
+from engine.types import Type
+
+
+@frozen
+class Node:
+    """Base of model nodes; the span never counts for equality."""
+
+    span: Span = field(default=NOWHERE, kw_only=True, eq=False, repr=False)
+
+
+# ─── Expressions (each with its type) ────────────────────────────────────────────────────────
+
+@frozen
+class Const(Node):
+    """A constant value (literal or enumeration word)."""
+
+    value: object
+    type: Type
+
+
+@frozen
+class FactRef(Node):
+    """Reads an input fact; reading it is what makes it needed."""
+
+    name: str
+    type: Type
+
+
+@frozen
+class DefRef(Node):
+    """A reference to a definition: the effective one, or `origin.name` for the original."""
+
+    name: str
+    type: Type
+    origin: str | None = None
+    date: Expr | None = None
+
+
+@frozen
+class TableCall(Node):
+    """A table lookup with its key arguments, at a date when the table is dated."""
+
+    name: str
+    args: tuple[Expr, ...]
+    type: Type
+    origin: str | None = None
+    date: Expr | None = None
+
+
+@frozen
+class Builtin(Node):
+    """`min(…)` or `max(…)`."""
+
+    name: str
+    args: tuple[Expr, ...]
+    type: Type
+
+
+@frozen
+class Arith(Node):
+    """`+ - × /` with exact arithmetic."""
+
+    op: str
+    left: Expr
+    right: Expr
+    type: Type
+
+
+@frozen
+class Negate(Node):
+    """Arithmetic negation."""
+
+    operand: Expr
+    type: Type
+
+
+@frozen
+class Logic(Node):
+    """`et` / `ou` with short-circuit and Kleene treatment of missing facts."""
+
+    op: str
+    left: Expr
+    right: Expr
+    type: Type
+
+
+@frozen
+class Not(Node):
+    """`non`."""
+
+    operand: Expr
+    type: Type
+
+
+@frozen
+class Compare(Node):
+    """A comparison; op in = ≠ < ≤ > ≥."""
+
+    op: str
+    left: Expr
+    right: Expr
+    type: Type
+
+
+@frozen
+class Member(Node):
+    """`x dans {…}` with constant items."""
+
+    operand: Expr
+    items: tuple[object, ...]
+    negated: bool
+    type: Type
+
+
+@frozen
+class If(Node):
+    """`si … alors … sinon …`."""
+
+    condition: Expr
+    then: Expr
+    otherwise: Expr
+    type: Type
+
+
+@frozen
+class Round(Node):
+    """Explicit rounding to a multiple of `quantum`, half up or truncated."""
+
+    operand: Expr
+    quantum: Decimal
+    truncate: bool
+    label: str
+    type: Type
+
+
+@frozen
+class DurationOf(Node):
+    """A duration built from an integer expression."""
+
+    amount: Expr
+    unit: str
+    type: Type
+
+
+@frozen
+class TextOf(Node):
+    """The short name of the text whose version of a definition is in force at a date."""
+
+    name: str
+    date: Expr
+    type: Type
+
+
+@frozen
+class Marker(Node):
+    """`non applicable "…"` or `indéterminé "…"`."""
+
+    kind: str
+    reason: str
+    type: Type
+
+
+Expr = Union[Const, FactRef, DefRef, TableCall, Builtin, Arith, Negate, Logic, Not, Compare, Member,
+             If, Round, DurationOf, TextOf, Marker]
+
+
+# ─── Declarations ────────────────────────────────────────────────────────────────────────────
+
+@frozen
+class TextInfo:
+    """A legal text encoded by one rule file."""
+
+    file: str
+    prefix: str
+    title: str
+    short: str
+    long: str | None = None
+    in_force_from: dt.date | None = None
+    in_force_until: dt.date | None = None
+
+
+@frozen
+class StatusInfo:
+    """A flag an explanation must repeat: `a_confirmer` or `choix_de_modelisation`."""
+
+    kind: str
+    note: str | None = None
+    span: Span = field(default=NOWHERE, eq=False, repr=False)
+
+    @property
+    def french(self) -> str:
+        """The flag as written in the rule language."""
+        return "à confirmer" if self.kind == "a_confirmer" else "choix de modélisation"
+
+
+@frozen
+class FactDecl(Node):
+    """An input: its type, allowed values, and the words to ask a person for it."""
+
+    name: str
+    type: Type
+    description: str | None = None
+    question: str | None = None
+    source: str | None = None
+    low: object = None
+    high: object = None
+    allowed: tuple[object, ...] | None = None
+    text: str = ""
+
+
+@frozen
+class Key(Node):
+    """A row or column key of a table: an enumeration word, `autre`, a value or a band."""
+
+    kind: str
+    value: object = None
+    low: object = None
+    low_inclusive: bool = True
+    high: object = None
+    high_inclusive: bool = False
+    text: str = ""
+
+    def matches(self, value: object) -> bool:
+        """Whether a key value falls under this key (bands compare numerically)."""
+        if self.kind == "autre":
+            return True
+        if self.kind in {"enum", "value"}:
+            return value == self.value
+        if self.low is not None and (value < self.low or (value == self.low and not self.low_inclusive)):  # type: ignore[operator]
+            return False
+        if self.high is not None and (value > self.high or (value == self.high and not self.high_inclusive)):  # type: ignore[operator]
+            return False
+        return True
+
+
+@frozen
+class CellInfo(Node):
+    """A table cell: its typed expression, its text and its own status flag if any."""
+
+    expr: Expr
+    text: str
+    status: StatusInfo | None = None
+
+
+@frozen
+class Grid(Node):
+    """A table body: row keys, column keys (None for one-key tables), cells[row][column]."""
+
+    rows: tuple[Key, ...]
+    columns: tuple[Key, ...] | None
+    cells: tuple[tuple[CellInfo, ...], ...]
+
+
+@frozen
+class Version(Node):
+    """One version of a definition, in force from `start` (None: from the beginning)."""
+
+    start: dt.date | None
+    body: Expr | Grid
+    text: TextInfo
+    sources: tuple[str, ...] = ()
+    statuses: tuple[StatusInfo, ...] = ()
+
+
+@frozen
+class Param(Node):
+    """A table key's name and type."""
+
+    name: str
+    type: Type
+
+
+@frozen
+class GuardInfo(Node):
+    """`applicable si nom`: the rule is not applicable unless that boolean holds."""
+
+    name: str
+    reason: str | None
+
+
+@frozen
+class Definition(Node):
+    """A parameter, rule or table after checking, with all its versions."""
+
+    name: str
+    kind: str
+    type: Type
+    versions: tuple[Version, ...]
+    is_output: bool = False
+    description: str | None = None
+    guard: GuardInfo | None = None
+    params: tuple[Param, ...] = ()
+    replaces: str | None = None
+
+    @property
+    def dated(self) -> bool:
+        """Whether the definition has versions starting on given dates (and so needs `au`)."""
+        return any(v.start is not None for v in self.versions)
+
+    @property
+    def latest(self) -> Version:
+        """The most recent version."""
+        return self.versions[-1]
+
+    def version_at(self, date: dt.date | None) -> Version | None:
+        """The version in force at a date (None: the latest); None before the first version."""
+        if date is None:
+            return self.latest
+        found = None
+        for version in self.versions:
+            if version.start is None or version.start <= date:
+                found = version
+        return found
+
+    @property
+    def citation(self) -> tuple[str, ...]:
+        """The legal sources of the latest version."""
+        return self.latest.sources
+
+    @property
+    def statuses(self) -> tuple[StatusInfo, ...]:
+        """The flags of the latest version."""
+        return self.latest.statuses
+
+
+@frozen
+class ExampleCase(Node):
+    """An example block after checking: typed facts and expected outcomes."""
+
+    title: str
+    facts: Mapping[str, object]
+    expected: tuple[Expectation, ...]
+    file: str = ""
+
+
+@frozen
+class Expectation(Node):
+    """One expected outcome: `status` is value, not_applicable, undetermined or missing."""
+
+    name: str
+    status: str
+    value: object = None
+    facts: tuple[str, ...] = ()
+
+
+@frozen
+class ScheduleSpec(Node):
+    """The schedule axis declared by the rule file."""
+
+    axis: str
+    first: int
+    last: int
+    columns: tuple[str, ...]
+    totals: tuple[str, ...]
+    description: str | None = None
+
+
+@frozen(eq=False)
+class Program:
+    """A checked rule file, merged with the files it amends."""
+
+    texts: tuple[TextInfo, ...]
+    facts: Mapping[str, FactDecl]
+    definitions: Mapping[str, Definition]
+    originals: Mapping[tuple[str, str], Definition]
+    outputs: tuple[str, ...]
+    examples: tuple[ExampleCase, ...]
+    schedule: ScheduleSpec | None
+    sources: Mapping[str, Source]
+    warnings: tuple[Diagnostic, ...] = ()
+
+    @property
+    def text(self) -> TextInfo:
+        """The text this file encodes (the last of the amendment chain)."""
+        return self.texts[-1]
+
+    def definition(self, name: str, origin: str | None = None) -> Definition:
+        """The effective definition of a name, or the original one in file `origin`."""
+        if origin is None:
+            return self.definitions[name]
+        return self.originals[(origin, name)]

@@ -1,0 +1,285 @@
+"""Stage 1: text → lark parse tree.
+
+Loads `grammar/regles.lark` once (from inside the installed package, else from the repository),
+parses a `Source` with the LALR parser and turns every lark exception into a `Diagnostic`:
+expected tokens are named in words, and common mistakes get a curated message found by
+`UnexpectedInput.match_examples`, as lark's own grammar loader does (`SYNTAX_ERRORS`).
+Also rejects what the parser should never see: empty files, bytes that are not UTF-8, and
+nesting deeper than later stages can walk.
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+from pathlib import Path
+
+from attrs import frozen
+from lark import Lark, Token, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from engine.diagnostics import Diagnostic, RulesError, error
+from engine.source import Source, Span
+
+MAX_DEPTH = 100
+"""Deepest expression nesting accepted; later stages walk trees recursively."""
+
+_REPO_GRAMMAR = Path(__file__).resolve().parent.parent / "grammar" / "regles.lark"
+
+
+def grammar_path() -> Path:
+    """Return the grammar file: the copy shipped in the wheel, else the repository's."""
+    shipped = resources.files("engine") / "_grammar" / "regles.lark"
+    if shipped.is_file():
+        return Path(str(shipped))
+    return _REPO_GRAMMAR
+
+
+@functools.cache
+def parser(strict: bool = False) -> Lark:
+    """Return the cached LALR parser, with the `start`, `cell` and `key` entry points."""
+    return Lark.open(str(grammar_path()), parser="lalr", propagate_positions=True,
+                     maybe_placeholders=True, strict=strict, start=["start", "cell", "key"],
+                     lexer_callbacks={"COMMENT": _collect_comment})
+
+
+_comments: list[Token] = []
+
+
+def _collect_comment(token: Token) -> Token:
+    _comments.append(token)
+    return token
+
+
+@frozen
+class Parsed:
+    """A parse tree with the comments lark skipped, kept for the formatter."""
+
+    tree: Tree
+    comments: tuple[Token, ...]
+
+
+def decode(data: bytes, name: str) -> Source:
+    """Decode rule-file bytes as UTF-8 (a BOM is allowed), or raise `RulesError` E104."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        prefix = data[: exc.start].decode("utf-8", errors="replace")
+        source = Source(name, prefix + "\ufffd")
+        span = source.span(len(prefix), len(prefix) + 1)
+        raise RulesError((error("E104", f"le fichier n'est pas en UTF-8 (octet 0x{data[exc.start]:02x} "
+                                        f"à la position {exc.start})", span,
+                                "enregistrez le fichier en UTF-8 depuis votre éditeur"),),
+                         {name: source}) from None
+    return Source(name, text)
+
+
+def parse(source: Source, start: str = "start") -> Parsed:
+    """Parse a source (or one table cell with `start="cell"`/`"key"`) into a lark tree.
+
+    Raises:
+        RulesError: with one diagnostic, the first syntax error.
+    """
+    if start == "start" and not source.text.strip():
+        raise RulesError((error("E103", "le fichier est vide", source.span(0, 0),
+                                'un fichier de règles commence par : règles "Titre"'),),
+                         {source.name: source})
+    _check_brackets(source, start)
+    del _comments[:]
+    try:
+        tree = parser().parse(source.text, start=start)
+    except UnexpectedInput as exc:
+        raise RulesError((_diagnose(exc, source, start),), {source.name: source}) from None
+    except RecursionError:  # pragma: no cover - guarded by _check_brackets
+        raise RulesError((_too_deep(source, 0),), {source.name: source}) from None
+    comments = tuple(_comments)
+    del _comments[:]
+    _check_depth(tree, source)
+    return Parsed(tree, comments)
+
+
+# ─── Depth guards ──────────────────────────────────────────────────────────────────────────────
+
+def _too_deep(source: Source, offset: int) -> Diagnostic:
+    return error("E105", f"expression imbriquée trop profondément (plus de {MAX_DEPTH} niveaux)",
+                 source.span(offset, offset + 1),
+                 "découpez l'expression en règles intermédiaires nommées")
+
+
+def _check_brackets(source: Source, start: str) -> None:
+    """Reject absurd parenthesis nesting before the parser builds a tree that deep."""
+    depth = 0
+    for offset, ch in enumerate(source.text):
+        if ch in "({":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise RulesError((_too_deep(source, offset),), {source.name: source})
+        elif ch in ")}":
+            depth = max(0, depth - 1)
+
+
+def _check_depth(tree: Tree, source: Source) -> None:
+    """Walk the tree iteratively and reject nesting deeper than MAX_DEPTH (e.g. `si` chains)."""
+    stack: list[tuple[Tree, int]] = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH * 3:
+            offset = node.meta.start_pos if not node.meta.empty else 0
+            raise RulesError((_too_deep(source, offset),), {source.name: source})
+        stack.extend((child, depth + 1) for child in node.children if isinstance(child, Tree))
+
+
+# ─── Error translation ─────────────────────────────────────────────────────────────────────────
+
+_TERMINAL_WORDS = {
+    "NAME": "un nom", "NUMBER": "un nombre", "DATE": "une date (jj/mm/aaaa)",
+    "STRING": "un texte entre guillemets", "TABLE_ROW": "une ligne de tableau « | … | »",
+    "$END": "la fin du fichier", "L_APOS": "« l' »", "JUSQU": "« jusqu' »",
+}
+
+SYNTAX_ERRORS: list[tuple[str, str, str, list[str]]] = [
+    ("E110", "bloc non fermé : « fin » manquant avant la déclaration suivante",
+     "terminez chaque bloc (fait, paramètre, règle, table, exemple) par « fin »",
+     ['règles "t"\nrègle a : entier = 1\nrègle b : entier = 2 fin',
+      'règles "t"\nfait a : entier\nfait b : entier fin',
+      'règles "t"\nparamètre a = 1\nparamètre b = 2 fin',
+      'règles "t"\nrègle a : entier = 1\nfait b : entier fin',
+      'règles "t"\nfait a : entier\nrègle b : entier = 1 fin',
+      'règles "t"\nrègle a : entier = 1\nparamètre b = 2 fin',
+      'règles "t"\nrègle a : entier = 1\ntable b (x : entier) : entier fin',
+      'règles "t"\nrègle a : entier = 1\nexemple "e" attendu fin']),
+    ("E111", "la formule « = … » doit être le dernier élément de la règle",
+     "placez source, description et statut avant la ligne « = … »",
+     ['règles "t"\nrègle a : entier = 1 source "s" fin',
+      'règles "t"\nrègle a : entier = 1 "description" fin',
+      'règles "t"\nrègle a : entier = 1 applicable si b fin',
+      'règles "t"\nrègle a : entier = 1 à confirmer fin']),
+    ("E112", "comparaisons enchaînées : une comparaison ne peut pas en suivre une autre",
+     "reliez les deux comparaisons par « et » : a < b et b < c",
+     ['règles "t"\nrègle a : booléen = 1 < 2 < 3 fin',
+      'règles "t"\nrègle a : booléen = 1 = 2 > 3 fin']),
+    ("E113", "« si » sans « sinon » : une condition doit dire que faire dans les deux cas",
+     'ajoutez « sinon … » (par exemple « sinon non applicable "raison" »)',
+     ['règles "t"\nrègle a : entier = si vrai alors 1 fin',
+      'règles "t"\nrègle a : entier = si vrai alors 1 + 2 fin']),
+    ("E114", "« alors » manquant après la condition d'un « si »",
+     "écrivez : si condition alors valeur sinon autre valeur",
+     ['règles "t"\nrègle a : entier = si vrai 1 sinon 2 fin',
+      'règles "t"\nrègle a : entier = si a = 1 1 sinon 2 fin']),
+    ("E115", "type manquant après « : »",
+     "indiquez un type : montant, taux, entier, décimal, booléen, date, durée, texte ou énumération {…}",
+     ['règles "t"\nrègle a : = 1 fin', 'règles "t"\nfait a : fin']),
+    ("E116", "formule manquante : une règle se termine par « = expression » puis « fin »",
+     "ajoutez la ligne « = … » qui définit la valeur de la règle",
+     ['règles "t"\nrègle a : entier fin', 'règles "t"\nrègle a : entier source "s" fin']),
+    ("E117", "« attendu » manquant : un exemple donne des faits puis « attendu » et les résultats",
+     "ajoutez « attendu » avant les résultats attendus",
+     ['règles "t"\nexemple "e" a = 1 fin']),
+    ("E118", "un fichier de règles commence par son titre : règles \"Titre\"",
+     'ajoutez en première ligne : règles "Titre du texte encodé"',
+     ['fait a : entier fin', 'règle a : entier = 1 fin', 'paramètre a = 1 fin']),
+]
+
+
+def _diagnose(exc: UnexpectedInput, source: Source, start: str) -> Diagnostic:
+    """Turn a lark exception into a diagnostic: curated message if one matches, else generic."""
+    span = _error_span(exc, source)
+    if start == "start":
+        curated = _match_curated(exc, source)
+        if curated is not None:
+            code, message, hint = curated
+            return error(code, message, span, hint)
+    if isinstance(exc, UnexpectedCharacters):
+        char = source.text[exc.pos_in_stream] if exc.pos_in_stream < len(source.text) else ""
+        return error("E100", f"caractère inattendu « {char} »", span,
+                     _expected_hint(exc.allowed or set()))
+    if isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken) and exc.token.type == "$END"):
+        return error("E102", "fin du fichier inattendue", span, _expected_hint(exc.expected))
+    assert isinstance(exc, UnexpectedToken)
+    found = str(exc.token).strip() or exc.token.type
+    return error("E101", f"« {_shorten(found)} » inattendu ici", span, _expected_hint(exc.expected))
+
+
+def _match_curated(exc: UnexpectedInput, source: Source) -> tuple[str, str, str] | None:
+    examples = {(code, message, hint): cases for code, message, hint, cases in SYNTAX_ERRORS}
+    try:
+        label = exc.match_examples(parser().parse, examples, token_type_match_fallback=True,
+                                   use_accepts=True)
+    except Exception:  # noqa: BLE001 - a curated message is a nicety; never fail on it
+        return None
+    return label
+
+
+def _error_span(exc: UnexpectedInput, source: Source) -> Span:
+    if isinstance(exc, UnexpectedToken) and exc.token.type != "$END":
+        token = exc.token
+        start = token.start_pos if token.start_pos is not None else 0
+        return source.span(start, max(start + 1, token.end_pos or start + 1))
+    pos = getattr(exc, "pos_in_stream", None)
+    if pos is None:
+        pos = len(source.text.rstrip())
+    return source.span(pos, pos + 1)
+
+
+def _expected_hint(expected: set[str] | frozenset[str]) -> str | None:
+    words = sorted({_describe(name) for name in expected if not name.startswith("_")} - {""})
+    if not words:
+        return None
+    shown = words[:10]
+    more = ", …" if len(words) > 10 else ""
+    return "attendu : " + ", ".join(shown) + more
+
+
+@functools.cache
+def _describe(terminal: str) -> str:
+    if terminal in _TERMINAL_WORDS:
+        return _TERMINAL_WORDS[terminal]
+    try:
+        pattern = parser().get_terminal(terminal).pattern
+    except KeyError:
+        return terminal.lower()
+    if pattern.type == "str":
+        return f"« {pattern.value} »"
+    return terminal.lower()
+
+
+def _shorten(text: str, width: int = 40) -> str:
+    text = text.splitlines()[0] if text else text
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def parse_fragment(source: Source, offset: int, text: str, start: str) -> Tree:
+    """Parse a piece of one line (a table cell) that starts at `offset` in `source`.
+
+    The fragment is padded with spaces to its column so that token positions are columns of the
+    line; add the line's start offset to get positions in the source.
+
+    Raises:
+        RulesError: with the diagnostic positioned in the whole source.
+    """
+    line, column = source.line_col(offset)
+    line_start = offset - (column - 1)
+    padded = " " * (column - 1) + text
+    try:
+        return parser().parse(padded, start=start)
+    except UnexpectedInput as exc:
+        local = Source(source.name, padded)
+        diagnostic = _diagnose(exc, local, start)
+        s = diagnostic.span
+        absolute = source.span(line_start + s.start, line_start + s.end)
+        message = diagnostic.message
+        if start == "key":
+            message = f"clé de tableau illisible : {message}"
+        raise RulesError((error(diagnostic.code, message, absolute, diagnostic.hint),),
+                         {source.name: source}) from None
+
+
+@functools.cache
+def reserved_words() -> frozenset[str]:
+    """Keywords that look like names; they cannot name a fact, parameter, rule or table."""
+    words = set()
+    for terminal in parser().terminals:
+        pattern = terminal.pattern
+        if pattern.type == "str" and pattern.value[:1].isalpha() and pattern.value.replace("_", "").isalnum():
+            words.add(pattern.value)
+    return frozenset(words)

@@ -1,0 +1,192 @@
+"""Runtime values of the rule language and exact arithmetic on them.
+
+Numbers are `int` (entier) or `Decimal`; a division whose quotient has no finite decimal
+expansion yields a `Fraction`, so a rate such as 125/221 stays exact until a rule rounds it
+(model.md §7.11: "the rate kept exact, never rounded first"). Binary floats never appear.
+Dates follow model.md §1: `+ n mois` keeps the day, clamped to the month's last day; `+ n ans`
+keeps day and month, 29/02 becoming 28/02 in a common year.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import math
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal
+from fractions import Fraction
+from typing import Union
+
+from attrs import frozen
+
+Number = Union[int, Decimal, Fraction]
+
+_CTX = Context(prec=80)
+"""Wide enough that sums and products of realistic amounts are exact."""
+
+
+# ─── Literals ────────────────────────────────────────────────────────────────────────────────
+
+def parse_number(text: str) -> int | Decimal:
+    """Parse a French number literal: `12 000`, `7,5`, `0.8` → int or Decimal."""
+    cleaned = "".join(ch for ch in text if ch not in " \u00a0\u202f").replace(",", ".")
+    if "." in cleaned:
+        return Decimal(cleaned)
+    return int(cleaned)
+
+
+def parse_date(text: str) -> dt.date:
+    """Parse `jj/mm/aaaa`; raises ValueError for an impossible date such as 31/02/2024."""
+    day, month, year = (int(part) for part in text.split("/"))
+    return dt.date(year, month, day)
+
+
+# ─── Durations and dates ─────────────────────────────────────────────────────────────────────
+
+@frozen(order=False)
+class Duration:
+    """A calendar duration: years, months and days are kept apart (a month has no fixed length)."""
+
+    days: int = 0
+    months: int = 0
+    years: int = 0
+
+    def __neg__(self) -> Duration:
+        return Duration(-self.days, -self.months, -self.years)
+
+    def __add__(self, other: Duration) -> Duration:
+        return Duration(self.days + other.days, self.months + other.months, self.years + other.years)
+
+    def scaled(self, factor: int) -> Duration:
+        """Multiply every component by an integer."""
+        return Duration(self.days * factor, self.months * factor, self.years * factor)
+
+    def comparable_key(self) -> tuple[str, int] | None:
+        """A key to compare durations: only pure day counts, or pure month/year counts, compare."""
+        if self.days and (self.months or self.years):
+            return None
+        if self.days:
+            return ("jours", self.days)
+        return ("mois", self.months + 12 * self.years)
+
+    def __str__(self) -> str:
+        parts = []
+        if self.years:
+            parts.append(f"{self.years} an{'s' if abs(self.years) > 1 else ''}")
+        if self.months:
+            parts.append(f"{self.months} mois")
+        if self.days or not parts:
+            parts.append(f"{self.days} jour{'s' if abs(self.days) > 1 else ''}")
+        return " ".join(parts)
+
+
+def add_years(date: dt.date, years: int) -> dt.date:
+    """Same day and month `years` later; 29/02 becomes 28/02 when the target year has none."""
+    year = date.year + years
+    day = min(date.day, calendar.monthrange(year, date.month)[1])
+    return date.replace(year=year, day=day)
+
+
+def add_months(date: dt.date, months: int) -> dt.date:
+    """Same day `months` later, clamped to the last day of the target month (31/01 + 1 mois = 28/02)."""
+    index = date.year * 12 + (date.month - 1) + months
+    year, month = divmod(index, 12)
+    day = min(date.day, calendar.monthrange(year, month + 1)[1])
+    return dt.date(year, month + 1, day)
+
+
+def shift(date: dt.date, duration: Duration) -> dt.date:
+    """Add a duration to a date: years, then months, then days. Raises OverflowError/ValueError."""
+    if duration.years:
+        date = add_years(date, duration.years)
+    if duration.months:
+        date = add_months(date, duration.months)
+    if duration.days:
+        date = date + dt.timedelta(days=duration.days)
+    return date
+
+
+# ─── Exact arithmetic ────────────────────────────────────────────────────────────────────────
+
+def _finite_decimal(q: Fraction) -> bool:
+    """Whether a fraction has a finite decimal expansion (denominator of the form 2^a·5^b)."""
+    d = q.denominator
+    for p in (2, 5):
+        while d % p == 0:
+            d //= p
+    return d == 1
+
+
+def normalise(q: Fraction) -> Decimal | Fraction:
+    """A Fraction as an exact Decimal when it has one, else the Fraction itself."""
+    if _finite_decimal(q):
+        return _CTX.divide(Decimal(q.numerator), Decimal(q.denominator))
+    return q
+
+
+def add(a: Number, b: Number) -> Number:
+    """Exact a + b."""
+    if isinstance(a, Fraction) or isinstance(b, Fraction):
+        return normalise(Fraction(a) + Fraction(b))
+    if isinstance(a, int) and isinstance(b, int):
+        return a + b
+    return _CTX.add(Decimal(a), Decimal(b))
+
+
+def sub(a: Number, b: Number) -> Number:
+    """Exact a − b."""
+    if isinstance(a, Fraction) or isinstance(b, Fraction):
+        return normalise(Fraction(a) - Fraction(b))
+    if isinstance(a, int) and isinstance(b, int):
+        return a - b
+    return _CTX.subtract(Decimal(a), Decimal(b))
+
+
+def mul(a: Number, b: Number) -> Number:
+    """Exact a × b."""
+    if isinstance(a, Fraction) or isinstance(b, Fraction):
+        return normalise(Fraction(a) * Fraction(b))
+    if isinstance(a, int) and isinstance(b, int):
+        return a * b
+    return _CTX.multiply(Decimal(a), Decimal(b))
+
+
+def div(a: Number, b: Number) -> Number:
+    """Exact a / b (b ≠ 0): a Decimal when finite, else a Fraction. Raises ZeroDivisionError."""
+    if b == 0:
+        raise ZeroDivisionError
+    return normalise(Fraction(a) / Fraction(b))
+
+
+def neg(a: Number) -> Number:
+    """Exact −a."""
+    return -a
+
+
+ROUNDING_UNITS: dict[str, Decimal] = {
+    "centime": Decimal("0.01"), "euro": Decimal("1"), "entier": Decimal("1"),
+    "dizaine": Decimal("10"), "centaine": Decimal("100"), "millier": Decimal("1000"),
+}
+"""Named rounding steps: `arrondi au centime`, `tronqué à l'euro`, `arrondi au millier`…"""
+
+
+def round_to(value: Number, quantum: Decimal, truncate: bool) -> Decimal:
+    """Round to a multiple of `quantum`: half away from zero (half up), or toward zero."""
+    if isinstance(value, Fraction):
+        steps = abs(value) / Fraction(quantum)
+        whole = math.floor(steps) if truncate else math.floor(steps + Fraction(1, 2))
+        sign = -1 if value < 0 else 1
+        return _CTX.multiply(Decimal(sign * whole), quantum)
+    mode = ROUND_DOWN if truncate else ROUND_HALF_UP
+    return Decimal(value).quantize(quantum, rounding=mode, context=_CTX)
+
+
+def to_decimal(value: Number) -> Decimal:
+    """A number as a Decimal for callers; a non-terminating Fraction gets 28 significant digits."""
+    if isinstance(value, Fraction):
+        return Decimal(value.numerator) / Decimal(value.denominator)
+    return Decimal(value)
+
+
+def is_exact_decimal(value: Number) -> bool:
+    """Whether the number is shown exactly by its decimal form."""
+    return not isinstance(value, Fraction)
