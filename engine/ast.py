@@ -101,10 +101,11 @@ class Qualified(Node):
 
 @frozen
 class Call(Node):
-    """`name(args)`: a table lookup or a built-in function (`min`, `max`)."""
+    """`name(args)` or `prefix.name(args)`: a table, a function or a built-in (`min`, `max`)."""
 
     name: str
     args: tuple[Expr, ...]
+    prefix: str | None = None
 
 
 @frozen
@@ -356,8 +357,19 @@ class Rule(Node):
 
 
 @frozen
+class Function(Node):
+    """`fonction nom (paramètres) : type … = formule`: a rule with parameters."""
+
+    name: str
+    params: tuple[TableParam, ...]
+    type: TypeExpr
+    formula: Expr
+    items: tuple[Item, ...] = ()
+
+
+@frozen
 class TableParam(Node):
-    """A key of a table, with its type."""
+    """A key of a table or a parameter of a function, with its type."""
 
     name: str
     type: TypeExpr
@@ -413,7 +425,7 @@ class Schedule(Node):
     description: str | None = None
 
 
-Declaration = Union[Fact, Parameter, Rule, Table, Example, Schedule]
+Declaration = Union[Fact, Parameter, Rule, Function, Table, Example, Schedule]
 
 
 @frozen

@@ -28,6 +28,8 @@ _CMP = {"=": "=", "≠": "≠", "!=": "≠", "<>": "≠", "<": "<", "<=": "≤",
 _OPS = {"+": "+", "-": "-", "×": "×", "*": "×", "/": "/", "÷": "/"}
 _UNITS = {"jour": "jours", "jours": "jours", "mois": "mois", "an": "ans", "ans": "ans",
           "année": "ans", "années": "ans", "annee": "ans", "annees": "ans"}
+DASHES = frozenset({"—", "–", "-"})
+"""A lone dash in a value cell is the empty cell of a published table: not applicable."""
 _SEPARATOR_CELL = re.compile(r"^:?-{2,}:?$")
 
 
@@ -129,10 +131,20 @@ class Builder:
         return ast.Rule(self.name(name), is_output, self.type(type_), self.expr(formula),
                         tuple(self.item(i) for i in items), span=self.span(tree))
 
+    def decl_function(self, tree: Tree) -> ast.Function:
+        name, *rest = tree.children
+        params = tuple(self.param(p) for p in rest if isinstance(p, Tree) and p.data == "table_param")
+        others = [c for c in rest if not (isinstance(c, Tree) and c.data == "table_param")]
+        type_, *items, formula = others
+        return ast.Function(self.name(name), params, self.type(type_), self.expr(formula),
+                            tuple(self.item(i) for i in items), span=self.span(tree))
+
+    def param(self, tree: Tree) -> ast.TableParam:
+        return ast.TableParam(self.name(tree.children[0]), self.type(tree.children[1]), span=self.span(tree))
+
     def decl_table(self, tree: Tree) -> ast.Table:
         name, *rest = tree.children
-        params = tuple(ast.TableParam(self.name(p.children[0]), self.type(p.children[1]), span=self.span(p))
-                       for p in rest if isinstance(p, Tree) and p.data == "table_param")
+        params = tuple(self.param(p) for p in rest if isinstance(p, Tree) and p.data == "table_param")
         others = [c for c in rest if not (isinstance(c, Tree) and c.data == "table_param")]
         type_, *items = others
         built: list[ast.Item] = []
@@ -270,6 +282,8 @@ class Builder:
         return ast.Cell(key=self.key(tree.children[0], offset), text=text, span=span)
 
     def value_cell(self, text: str, offset: int, span: Span) -> ast.Cell:
+        if text in DASHES:
+            return ast.Cell(value=ast.Marker("non_applicable", "case vide (—) du tableau", span=span), text=text, span=span)
         tree = self.fragment(text, offset, "cell")
         if tree is None:
             return ast.Cell(text=text, span=span)
@@ -356,6 +370,10 @@ class Builder:
     def x_call(self, tree: Tree, span: Span) -> ast.Call:
         name, *args = tree.children
         return ast.Call(str(name), tuple(self.expr(a) for a in args), span=span)
+
+    def x_qualified_call(self, tree: Tree, span: Span) -> ast.Call:
+        prefix, name, *args = tree.children
+        return ast.Call(str(name), tuple(self.expr(a) for a in args), str(prefix), span=span)
 
     def x_binary(self, tree: Tree, span: Span) -> ast.Binary:
         left, op, right = tree.children

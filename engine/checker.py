@@ -71,7 +71,8 @@ class Checker:
         self.facts: dict[str, model.FactDecl] = dict(parent.facts) if parent else {}
         self.inherited: dict[str, model.Definition] = dict(parent.definitions) if parent else {}
         self.originals: dict[tuple[str, str], model.Definition] = dict(parent.originals) if parent else {}
-        self.local: dict[str, ast.Parameter | ast.Rule | ast.Table] = {}
+        self.local: dict[str, ast.Parameter | ast.Rule | ast.Function | ast.Table] = {}
+        self.scope: dict[str, Type] = {}
         self.local_facts: dict[str, ast.Fact] = {}
         self.enums: dict[str, Type] = {}
         self.types: dict[str, Type] = {}
@@ -259,6 +260,7 @@ class Checker:
                           suggest(name, self.inherited))
                 continue
             new_type = self.type_of(name)
+            new_params = [self.resolve_type(p.type, p.name) for p in getattr(decl, "params", ())]
             if old.kind != _kind(decl):
                 self.fail("E602", f"« {name} » était {_article(old.kind)} et ne peut pas devenir {_article(_kind(decl))}",
                           decl.span, labels=(Label(old.span, "définition remplacée"),))
@@ -266,9 +268,13 @@ class Checker:
                 self.fail("E602", f"le remplacement change le type de « {name} » : {old.type} devient {new_type}",
                           decl.span, "un remplacement garde le type de la définition qu'il remplace",
                           (Label(old.span, "définition remplacée"),))
+            elif old.kind in {"table", "function"} and [p.type for p in old.params] != new_params:
+                self.fail("E602", f"le remplacement change les paramètres de « {name} »", decl.span,
+                          "gardez le même nombre de paramètres, avec les mêmes types",
+                          (Label(old.span, "définition remplacée"),))
 
     # ── pass 4: definitions ──
-    def definition(self, decl: ast.Parameter | ast.Rule | ast.Table) -> model.Definition:
+    def definition(self, decl: ast.Parameter | ast.Rule | ast.Function | ast.Table) -> model.Definition:
         name = decl.name
         self.current = name
         self.deps[name] = []
@@ -281,10 +287,13 @@ class Checker:
         old = self.inherited.get(name) if replaced else None
         start = self.date_constant(info.valid_from) if info.valid_from is not None else None
         guard = None
-        if isinstance(decl, ast.Rule):
+        if isinstance(decl, (ast.Rule, ast.Function)):
+            params_scope = {p.name: self.resolve_type(p.type, p.name) for p in getattr(decl, "params", ())}
+            self.scope = params_scope
             versions = (model.Version(None, self.body(decl.formula, t), self.text, sources, statuses, span=decl.span),)
             guard = self.guard(info.guard)
-            kind = "rule"
+            self.scope = {}
+            kind = "rule" if isinstance(decl, ast.Rule) else "function"
         elif isinstance(decl, ast.Parameter):
             versions = self.parameter_versions(decl, t, sources, statuses)
             kind = "parameter"
@@ -294,7 +303,7 @@ class Checker:
         if old is not None and start is not None:
             versions = tuple(v for v in old.versions if v.start is None or v.start < start) + versions
         params = ()
-        if isinstance(decl, ast.Table):
+        if isinstance(decl, (ast.Table, ast.Function)):
             params = tuple(model.Param(p.name, self.resolve_type(p.type, p.name), span=p.span) for p in decl.params)
         is_output = isinstance(decl, ast.Rule) and decl.is_output or bool(old and old.is_output)
         self.current = None
@@ -384,10 +393,13 @@ class Checker:
 
     def x_Name(self, e: ast.Name, expected: Type | None) -> model.Expr:
         name = e.name
+        if name in self.scope:
+            return model.ParamRef(name, self.scope[name], span=e.span)
         if name in self.local or name in self.inherited:
             kind = _kind(self.local[name]) if name in self.local else self.inherited[name].kind
-            if kind == "table":
-                return self.fail("E206", f"« {name} » est une table : donnez ses clés entre parenthèses",
+            if kind in {"table", "function"}:
+                what = "une table : donnez ses clés" if kind == "table" else "une fonction : donnez ses arguments"
+                return self.fail("E206", f"« {name} » est {what} entre parenthèses",
                                  e.span, f"écrivez par exemple {name}(…)")
             self.note_use(name, e.span)
             return model.DefRef(name, self.type_of(name), span=e.span)
@@ -421,8 +433,8 @@ class Checker:
         target = self.original(e.prefix, e.name, e.span)
         if target is None:
             return _ERROR
-        if target.kind == "table":
-            return self.fail("E206", f"« {e.prefix}.{e.name} » est une table : donnez ses clés entre parenthèses", e.span)
+        if target.kind in {"table", "function"}:
+            return self.fail("E206", f"« {e.prefix}.{e.name} » prend des arguments entre parenthèses", e.span)
         self.note_use(f"{e.prefix}.{e.name}", e.span)
         return model.DefRef(e.name, target.type, origin=e.prefix, span=e.span)
 
@@ -439,33 +451,40 @@ class Checker:
         return self.parent.definitions[name]
 
     def x_Call(self, e: ast.Call, expected: Type | None) -> model.Expr:
-        if e.name in BUILTINS:
+        if e.prefix is None and e.name in BUILTINS:
             return self.builtin(e, expected)
-        target_kind = _kind(self.local[e.name]) if e.name in self.local else (
-            self.inherited[e.name].kind if e.name in self.inherited else None)
-        if target_kind is None:
-            candidates = [n for n in list(self.local) + list(self.inherited)] + list(BUILTINS)
+        if e.prefix is not None:
+            original = self.original(e.prefix, e.name, e.span)
+            if original is None:
+                return _ERROR
+            kind, params = original.kind, [(p.name, p.type) for p in original.params]
+        elif e.name in self.local or e.name in self.inherited:
+            kind, params = self.kind_of(e.name, None), self.table_params(e.name)
+        else:
+            candidates = list(self.local) + list(self.inherited) + list(BUILTINS)
             return self.fail("E201", f"table ou fonction inconnue « {e.name} »", e.span, suggest(e.name, candidates))
-        if target_kind != "table":
-            return self.fail("E206", f"« {e.name} » n'est pas une table : elle ne prend pas d'arguments", e.span,
-                             f"écrivez simplement {e.name}")
-        params = self.table_params(e.name)
+        if kind not in {"table", "function"}:
+            return self.fail("E206", f"« {e.name} » n'est ni une table ni une fonction : elle ne prend pas d'arguments",
+                             e.span, f"écrivez simplement {e.name}")
         if len(params) != len(e.args):
-            return self.fail("E207", f"la table « {e.name} » prend {len(params)} clé(s), {len(e.args)} donnée(s)", e.span)
+            return self.fail("E207", f"« {e.name} » prend {len(params)} argument(s), {len(e.args)} donné(s)", e.span)
         args = []
         for arg, (pname, ptype) in zip(e.args, params):
             checked = self.expr(arg, ptype)
-            if not assignable(ptype, checked.type) and not (ptype.is_numeric and checked.type.is_numeric and ptype.kind in {"decimal"}):
-                self.fail("E302", f"la clé « {pname} » de « {e.name} » est un {ptype}, pas un {checked.type}", arg.span,
-                          literal_hint(ptype, checked.type))
+            if not assignable(ptype, checked.type):
+                self.fail("E302", f"le paramètre « {pname} » de « {e.name} » est un {ptype}, pas un {checked.type}",
+                          arg.span, literal_hint(ptype, checked.type))
             args.append(checked)
-        self.note_use(e.name, e.span)
-        return model.TableCall(e.name, tuple(args), self.type_of(e.name), span=e.span)
+        used = e.name if e.prefix is None else f"{e.prefix}.{e.name}"
+        self.note_use(used, e.span)
+        result = self.type_of(e.name) if e.prefix is None else self.parent.definitions[e.name].type  # type: ignore[union-attr]
+        node = model.TableCall if kind == "table" else model.FuncCall
+        return node(e.name, tuple(args), result, origin=e.prefix, span=e.span)
 
     def table_params(self, name: str) -> list[tuple[str, Type]]:
         if name in self.local:
             decl = self.local[name]
-            assert isinstance(decl, ast.Table)
+            assert isinstance(decl, (ast.Table, ast.Function))
             return [(p.name, self.resolve_type(p.type, p.name)) for p in decl.params]
         return [(p.name, p.type) for p in self.inherited[name].params]
 
@@ -745,7 +764,7 @@ class Checker:
         for definition in effective.values():
             for expr in _definition_exprs(definition):
                 for node in _walk(expr):
-                    if isinstance(node, (model.FactRef, model.DefRef, model.TableCall, model.TextOf)):
+                    if isinstance(node, (model.FactRef, model.DefRef, model.TableCall, model.FuncCall, model.TextOf)):
                         used.add(node.name)
             if definition.guard:
                 used.add(definition.guard.name)
@@ -756,9 +775,10 @@ class Checker:
         for name, decl in self.local.items():
             if name in used or (isinstance(decl, ast.Rule) and decl.is_output) or effective[name].is_output:
                 continue
-            code, word = {"parameter": ("W102", "paramètre"), "table": ("W104", "table"), "rule": ("W103", "règle")}[_kind(decl)]
-            self.report(warning(code, f"{'la' if word in {'table', 'règle'} else 'le'} {word} « {name} » n'est utilisé{'e' if word in {'table', 'règle'} else ''} par aucune règle",
-                                decl.span, "supprimez-le, ou déclarez-le « résultat » s'il doit être montré"))
+            code, phrase = _UNUSED[_kind(decl)]
+            self.report(warning(code, phrase.format(name=name), decl.span,
+                                "supprimez la déclaration, ou utilisez-la dans une règle"
+                                + (" (ou déclarez-la « résultat »)" if _kind(decl) == "rule" else "")))
 
     def schedule_axis(self) -> str | None:
         for d in self.file.declarations:
@@ -810,6 +830,12 @@ def _items(items: tuple[ast.Item, ...]) -> _Info:
     return info
 
 
+_UNUSED = {"parameter": ("W102", "le paramètre « {name} » n'est utilisé par aucune règle"),
+           "table": ("W104", "la table « {name} » n'est utilisée par aucune règle"),
+           "function": ("W104", "la fonction « {name} » n'est utilisée par aucune règle"),
+           "rule": ("W103", "la règle « {name} » n'est utilisée par aucune autre règle ni déclarée « résultat »")}
+
+
 def _replaces(decl: ast.Node) -> ast.Replaces | None:
     for item in getattr(decl, "items", ()):
         if isinstance(item, ast.Replaces):
@@ -818,11 +844,13 @@ def _replaces(decl: ast.Node) -> ast.Replaces | None:
 
 
 def _kind(decl: ast.Node) -> str:
-    return {ast.Parameter: "parameter", ast.Rule: "rule", ast.Table: "table", ast.Fact: "fact"}[type(decl)]
+    return {ast.Parameter: "parameter", ast.Rule: "rule", ast.Function: "function", ast.Table: "table",
+            ast.Fact: "fact"}[type(decl)]
 
 
 def _article(kind: str) -> str:
-    return {"parameter": "un paramètre", "rule": "une règle", "table": "une table", "fact": "un fait"}[kind]
+    return {"parameter": "un paramètre", "rule": "une règle", "table": "une table", "fact": "un fait",
+            "function": "une fonction"}[kind]
 
 
 def _item_word(item: ast.Node) -> str:
@@ -878,6 +906,8 @@ def _children(node: model.Expr) -> tuple[model.Expr, ...]:
             return args
         case model.TableCall(args=args, date=d):
             return args + ((d,) if d is not None else ())
+        case model.FuncCall(args=args):
+            return args
         case model.DefRef(date=d):
             return (d,) if d is not None else ()
         case model.TextOf(date=d):
@@ -889,7 +919,7 @@ def _deps_of(definition: model.Definition) -> list[tuple[str, Span]]:
     deps = []
     for expr in _definition_exprs(definition):
         for node in _walk(expr):
-            if isinstance(node, (model.DefRef, model.TableCall)):
+            if isinstance(node, (model.DefRef, model.TableCall, model.FuncCall)):
                 name = node.name if node.origin is None else f"{node.origin}.{node.name}"
                 deps.append((name, node.span))
             elif isinstance(node, model.TextOf):

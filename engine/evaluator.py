@@ -36,8 +36,10 @@ class Evaluator:
         self.traced = self.tracer.enabled
         self.cache: dict[tuple[str | None, str, object], Result] = {}
         self.current: list[str] = []
+        self.env: dict[str, _Thunk] = {}
         self.dispatch: dict[type, Callable[[object], Result]] = {
             model.Const: self.x_const, model.FactRef: self.x_fact, model.DefRef: self.x_ref,
+            model.ParamRef: self.x_param, model.FuncCall: self.x_call,
             model.TableCall: self.x_table, model.Builtin: self.x_builtin, model.Arith: self.x_arith,
             model.Negate: self.x_negate, model.Logic: self.x_logic, model.Not: self.x_not,
             model.Compare: self.x_compare, model.Member: self.x_member, model.If: self.x_if,
@@ -66,6 +68,7 @@ class Evaluator:
         if self.traced:
             self.tracer.open()
         self.current.append(d.name)
+        saved_env, self.env = self.env, {}
         if version is None:
             result: Result = NotApplicable(f"aucune version de « {d.name} » n'est en vigueur au {date:%d/%m/%Y}", d.name)
         elif d.guard is not None:
@@ -73,6 +76,7 @@ class Evaluator:
         else:
             result = self.eval(version.body)  # type: ignore[arg-type]
         self.current.pop()
+        self.env = saved_env
         self.cache[key] = result
         if self.traced:
             self.tracer.close(_KINDS[d.kind], d.name, result, d.span, **_definition_data(d, version, origin, date))
@@ -129,6 +133,31 @@ class Evaluator:
                 return when
             date = when.value
         return self.definition(self.program.definition(e.name, e.origin), e.origin, date)  # type: ignore[arg-type]
+
+    def x_param(self, e: model.ParamRef) -> Result:
+        thunk = self.env[e.name]
+        if thunk.result is None:
+            saved, self.env = self.env, thunk.env
+            thunk.result = self.eval(thunk.expr)
+            self.env = saved
+        return thunk.result
+
+    def x_call(self, e: model.FuncCall) -> Result:
+        d = self.program.definition(e.name, e.origin)
+        params = [p.name for p in d.params]
+        env = {name: _Thunk(arg, self.env) for name, arg in zip(params, e.args)}
+        if self.traced:
+            self.tracer.open()
+        saved, self.env = self.env, env
+        self.current.append(d.name)
+        result = self.guarded(d, d.latest) if d.guard is not None else self.eval(d.latest.body)  # type: ignore[arg-type]
+        self.current.pop()
+        self.env = saved
+        if self.traced:
+            args = {name: t.result.value if isinstance(t.result, Value) else None for name, t in env.items()}
+            self.tracer.close("function", self.label(e), result, e.span, function=d.name, origin=e.origin,
+                              arguments=args, **_version_data(d.latest, d))
+        return result
 
     def operands(self, exprs: Sequence[model.Expr]) -> list[object] | Result:
         """Evaluate left to right; the first marker wins, missing facts accumulate."""
@@ -327,7 +356,18 @@ class Evaluator:
         return " ".join(source.slice(e.span).split())
 
 
-_KINDS = {"rule": "rule", "parameter": "parameter", "table": "table"}
+_KINDS = {"rule": "rule", "parameter": "parameter", "table": "table", "function": "function"}
+
+
+class _Thunk:
+    """A function argument, evaluated the first time the body reads it (call by need)."""
+
+    __slots__ = ("expr", "env", "result")
+
+    def __init__(self, expr: model.Expr, env: dict[str, _Thunk]) -> None:
+        self.expr = expr
+        self.env = env
+        self.result: Result | None = None
 
 
 def _definition_data(d: model.Definition, version: model.Version | None, origin: str | None,

@@ -68,6 +68,24 @@ class TableCall(Node):
 
 
 @frozen
+class ParamRef(Node):
+    """A parameter of the function being evaluated."""
+
+    name: str
+    type: Type
+
+
+@frozen
+class FuncCall(Node):
+    """A call of a `fonction`; arguments are evaluated only if the body uses them."""
+
+    name: str
+    args: tuple[Expr, ...]
+    type: Type
+    origin: str | None = None
+
+
+@frozen
 class Builtin(Node):
     """`min(…)` or `max(…)`."""
 
@@ -180,7 +198,7 @@ class Marker(Node):
     type: Type
 
 
-Expr = Union[Const, FactRef, DefRef, TableCall, Builtin, Arith, Negate, Logic, Not, Compare, Member,
+Expr = Union[Const, FactRef, DefRef, ParamRef, FuncCall, TableCall, Builtin, Arith, Negate, Logic, Not, Compare, Member,
              If, Round, DurationOf, TextOf, Marker]
 
 

@@ -1,0 +1,327 @@
+"""The `regles` command line: thin wrappers over the public API, printing French text.
+
+Exit codes: 0 success, 1 errors in a rule file (or a failing example), 2 bad facts or bad usage,
+70 an internal error (a bug: one line, never a traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+from rich import box
+
+from engine import api
+from engine.diagnostics import EngineError, RulesError, render_all
+from engine.facts import FactsError
+from engine.formatting import value as show
+from engine.results import Missing, Value
+from engine.trace import json_value
+
+EXIT_OK, EXIT_RULES, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
+
+
+class UsageError(EngineError):
+    """Bad arguments or unreadable input files (exit 2)."""
+
+
+def console(stderr: bool = False) -> Console:
+    """A console that writes plain text unless attached to a terminal."""
+    stream = sys.stderr if stderr else sys.stdout
+    return Console(file=stream, width=None if stream.isatty() else 120, highlight=False,
+                   emoji=False, soft_wrap=False)
+
+
+# ─── Commands ────────────────────────────────────────────────────────────────────────────────
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Check rule files; print every diagnostic; exit 1 if any file has an error."""
+    status = EXIT_OK
+    for path in args.files:
+        try:
+            ruleset = api.load(path)
+        except RulesError as exc:
+            print(str(exc), file=sys.stderr)
+            status = EXIT_RULES
+            continue
+        if ruleset.warnings:
+            print(render_all(ruleset.warnings, ruleset.program.sources), file=sys.stderr)
+        print(f"{path} : {len(ruleset.program.outputs)} résultats, {len(ruleset.program.examples)} exemples — correct"
+              + (f" ({len(ruleset.warnings)} avertissement{'s' if len(ruleset.warnings) > 1 else ''})"
+                 if ruleset.warnings else ""))
+    return status
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    """Evaluate a rule file on a facts file; a table, or JSON with --json."""
+    ruleset = api.load(args.file)
+    outcome = ruleset.evaluate(read_facts(args.facts), outputs=args.output or None)
+    if args.json:
+        print(json.dumps(outcome_json(outcome), ensure_ascii=False, indent=2))
+        return EXIT_OK
+    out = console()
+    out.print(f"{ruleset.title}  ({args.file})")
+    table = Table(box=box.SIMPLE, show_edge=False, pad_edge=False)
+    for heading in ("Résultat", "Statut", "Valeur ou raison"):
+        table.add_column(heading)
+    for name, result in outcome.results.items():
+        table.add_row(name, _status_word(result.status), _result_text(ruleset, name, result))
+    out.print(table)
+    _print_missing(out, ruleset, outcome)
+    return EXIT_OK
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    """Explain one result in French, with citations, values, thresholds and rounding."""
+    ruleset = api.load(args.file)
+    outcome = ruleset.evaluate(read_facts(args.facts), outputs=[args.name])
+    print(outcome.explain(args.name))
+    return EXIT_OK
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    """Run the examples of rule files; exit 1 if one fails."""
+    from engine.examples import run_examples
+    out = console()
+    passed = failed = 0
+    for path in _rule_files(args.paths):
+        ruleset = api.load(path)
+        for run in run_examples(ruleset):
+            if run.passed:
+                passed += 1
+                if args.verbose:
+                    out.print(f"ok      {path} : {run.case.title}")
+                continue
+            failed += 1
+            out.print(f"ÉCHEC   {path}:{run.case.span.line} : {run.case.title}")
+            if run.error:
+                out.print(f"        faits invalides : {run.error}")
+            for m in run.mismatches:
+                out.print(f"        {m.name} : attendu {m.expected}, obtenu {m.obtained}")
+                if run.outcome is not None:
+                    for line in run.outcome.explain(m.name).splitlines():
+                        out.print(f"          {line}")
+    out.print(f"{passed} réussi{'s' if passed > 1 else ''}, {failed} échoué{'s' if failed > 1 else ''}")
+    return EXIT_RULES if failed else EXIT_OK
+
+
+def cmd_schedule(args: argparse.Namespace) -> int:
+    """Print the schedule the rule file declares (e.g. every contract year)."""
+    from engine.schedule import schedule
+    ruleset = api.load(args.file)
+    plan = schedule(ruleset, read_facts(args.facts))
+    if args.json:
+        rows = [{plan.axis: row.axis_value, **{c: _result_json(r) for c, r in row.results.items()}} for row in plan.rows]
+        totals = {k: json_value(v) for k, v in plan.totals.items()}
+        print(json.dumps({"rows": rows, "totals": totals, "incomplete": dict(plan.incomplete)}, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    out = console()
+    out.print(f"{ruleset.title}  ({args.file})")
+    table = Table(box=box.SIMPLE, show_edge=False, pad_edge=False, show_footer=bool(plan.totals or plan.incomplete))
+    table.add_column(plan.axis, footer="Total")
+    for column in plan.columns:
+        footer = ""
+        if column in plan.totals:
+            footer = show(plan.totals[column], ruleset.program.definitions[column].type)
+        elif column in plan.incomplete:
+            footer = "incomplet"
+        table.add_column(column, footer=footer)
+    for row in plan.rows:
+        table.add_row(str(row.axis_value), *(_cell_text(ruleset, c, row.results[c]) for c in plan.columns))
+    out.print(table)
+    for name, why in plan.incomplete.items():
+        out.print(f"Total de {name} incomplet — {why}")
+    first = plan.rows[0].outcome if plan.rows else None
+    if first is not None:
+        missing = set().union(*(row.outcome.missing for row in plan.rows))
+        _print_missing_names(out, ruleset, missing)
+    return EXIT_OK
+
+
+# ─── Helpers ─────────────────────────────────────────────────────────────────────────────────
+
+def read_facts(path: str) -> dict[str, object]:
+    """Read a facts file (a JSON object), or raise UsageError naming the problem."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"impossible de lire le fichier de faits « {path} » : {getattr(exc, 'strerror', None) or exc}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{path}:{exc.lineno}:{exc.colno} : JSON invalide ({exc.msg})") from None
+    if not isinstance(data, dict):
+        raise UsageError(f"{path} : le fichier de faits doit contenir un objet JSON {{\"fait\": valeur, …}}")
+    return data
+
+
+def outcome_json(outcome: api.Outcome) -> dict[str, object]:
+    """An outcome as JSON: each result with its status, value or reason, and the missing facts."""
+    facts = outcome.ruleset.facts
+    return {
+        "results": {name: _result_json(r) for name, r in outcome.results.items()},
+        "missing": [{"fact": n, "question": facts[n].question, "description": facts[n].description}
+                    for n in sorted(outcome.missing)],
+    }
+
+
+def _result_json(result) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    data: dict[str, object] = {"status": result.status}
+    if isinstance(result, Value):
+        data["value"] = json_value(result.value)
+    elif isinstance(result, Missing):
+        data["missing"] = sorted(result.facts)
+    else:
+        data["reason"] = result.reason
+    return data
+
+
+def _status_word(status: str) -> str:
+    return {"value": "valeur", "not_applicable": "non applicable", "undetermined": "indéterminé",
+            "missing": "manquant"}[status]
+
+
+def _result_text(ruleset: api.Ruleset, name: str, result) -> str:  # type: ignore[no-untyped-def]
+    if isinstance(result, Value):
+        return show(result.value, ruleset.program.definitions[name].type)
+    if isinstance(result, Missing):
+        return "faits manquants : " + ", ".join(sorted(result.facts))
+    return result.reason
+
+
+def _cell_text(ruleset: api.Ruleset, name: str, result) -> str:  # type: ignore[no-untyped-def]
+    if isinstance(result, Value):
+        return show(result.value, ruleset.program.definitions[name].type)
+    return {"not_applicable": "non applicable", "undetermined": "indéterminé", "missing": "manquant"}[result.status]
+
+
+def _print_missing(out: Console, ruleset: api.Ruleset, outcome: api.Outcome) -> None:
+    _print_missing_names(out, ruleset, set(outcome.missing))
+
+
+def _print_missing_names(out: Console, ruleset: api.Ruleset, missing: set[str]) -> None:
+    if not missing:
+        return
+    out.print("Faits manquants :")
+    for name in sorted(missing):
+        decl = ruleset.facts[name]
+        question = decl.question or decl.description or ""
+        out.print(f"  - {name} ({decl.type}) : {question}".rstrip(" :"))
+
+
+def _rule_files(paths: Sequence[str]) -> list[str]:
+    found: list[str] = []
+    for p in paths or ["rulesets"]:
+        path = Path(p)
+        if path.is_dir():
+            found += sorted(str(f) for f in path.glob("*.rules"))
+        else:
+            found.append(p)
+    if not found:
+        raise UsageError("aucun fichier .rules trouvé")
+    return found
+
+
+# ─── Argument parsing ────────────────────────────────────────────────────────────────────────
+
+_ARGPARSE_FRENCH = [
+    (r"the following arguments are required: (.*)", r"arguments obligatoires manquants : \1"),
+    (r"unrecognized arguments: (.*)", r"arguments inconnus : \1"),
+    (r"argument (\S+): invalid choice: (.*?) \(choose from (.*)\)", r"argument \1 : choix invalide \2 (choix possibles : \3)"),
+    (r"argument (\S+): expected one argument", r"argument \1 : une valeur est attendue"),
+    (r"argument (\S+): invalid (\w+) value: (.*)", r"argument \1 : valeur invalide \3"),
+]
+
+
+class FrenchParser(argparse.ArgumentParser):
+    """argparse with French error messages and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        for pattern, replacement in _ARGPARSE_FRENCH:
+            message = re.sub(pattern, replacement, message)
+        self.print_usage(sys.stderr)
+        print(f"regles : erreur d'utilisation : {message}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+Command = Callable[[argparse.Namespace], int]
+EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The `regles` argument parser with every sub-command."""
+    parser = FrenchParser(prog="regles", description="Vérifier, évaluer et expliquer des fichiers de règles.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=FrenchParser, metavar="COMMANDE")
+    p = sub.add_parser("check", help="vérifier des fichiers de règles")
+    p.add_argument("files", nargs="+", metavar="FICHIER")
+    p.set_defaults(run=cmd_check)
+    p = sub.add_parser("eval", help="évaluer un fichier de règles sur des faits")
+    p.add_argument("file", metavar="FICHIER")
+    p.add_argument("--facts", required=True, metavar="FAITS.json")
+    p.add_argument("--json", action="store_true", help="sortie JSON")
+    p.add_argument("--output", action="append", metavar="NOM", help="résultat à calculer (répétable)")
+    p.set_defaults(run=cmd_eval)
+    p = sub.add_parser("explain", help="expliquer un résultat")
+    p.add_argument("file", metavar="FICHIER")
+    p.add_argument("--facts", required=True, metavar="FAITS.json")
+    p.add_argument("name", metavar="RÉSULTAT")
+    p.set_defaults(run=cmd_explain)
+    p = sub.add_parser("test", help="exécuter les exemples des fichiers de règles")
+    p.add_argument("paths", nargs="*", metavar="FICHIER|DOSSIER")
+    p.add_argument("-v", "--verbose", action="store_true")
+    p.set_defaults(run=cmd_test)
+    p = sub.add_parser("echeancier", help="échéancier déclaré par le fichier de règles")
+    p.add_argument("file", metavar="FICHIER")
+    p.add_argument("--facts", required=True, metavar="FAITS.json")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_schedule)
+    for register in EXTRA_COMMANDS:
+        register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    _load_extra_commands()
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        return args.run(args)
+    except SystemExit as exc:
+        return int(exc.code or 0) if isinstance(exc.code, int) else EXIT_USAGE
+    except RulesError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_RULES
+    except FactsError as exc:
+        print("faits invalides :", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    except (UsageError, EngineError, ValueError) as exc:
+        print(f"regles : {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("regles : interrompu", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:  # noqa: BLE001 - the one place a bug becomes one line, not a traceback
+        print(f"regles : erreur interne ({type(exc).__name__}: {exc}) — merci de la signaler", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def _load_extra_commands() -> None:
+    """Import the modules that register more sub-commands (each adds itself to EXTRA_COMMANDS)."""
+    import importlib
+    for module in ("engine.commands",):
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise

@@ -1,0 +1,83 @@
+"""French display of runtime values, through Babel (CLDR), never by hand.
+
+Used by explanations, the command line and the letters' filters: `12 000,00 €`, `7,5 %`,
+`22/06/2024` or `22 juin 2024`, `2 800`. A value kept as an exact fraction (a rate such as
+125/221) is shown rounded with `≈`, so the reader knows it is not exact.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from fractions import Fraction
+
+from babel.dates import format_date
+from babel.numbers import format_currency, format_decimal
+
+from engine.types import Type
+from engine.values import Duration, to_decimal
+
+LOCALE = "fr_FR"
+
+
+def money(value: object, approximate_digits: int = 4) -> str:
+    """`12 000,00 €`; a non-terminating amount shows more digits after `≈`."""
+    if isinstance(value, Fraction):
+        shown = format_decimal(to_decimal(value), format="#,##0.00##", locale=LOCALE)
+        return f"≈ {shown} €"
+    number = Decimal(value)  # type: ignore[arg-type]
+    if number != number.quantize(Decimal("0.01")):
+        return format_decimal(number, format="#,##0.00########", locale=LOCALE) + "\u00a0€"
+    return format_currency(number, "EUR", locale=LOCALE)
+
+
+def percent(value: object) -> str:
+    """`7,5 %`, `100 %`; an inexact rate as `≈ 56,5611 %`."""
+    if isinstance(value, Fraction):
+        shown = format_decimal(to_decimal(value) * 100, format="#,##0.####", locale=LOCALE)
+        return f"≈ {shown}\u00a0%"
+    shown = format_decimal(Decimal(value) * 100, format="#,##0.##########", locale=LOCALE)  # type: ignore[arg-type]
+    return f"{shown}\u00a0%"
+
+
+def number(value: object) -> str:
+    """`2 800`, `294,375`; an inexact value with `≈`."""
+    if isinstance(value, Fraction):
+        return "≈ " + format_decimal(to_decimal(value), format="#,##0.######", locale=LOCALE)
+    return format_decimal(value, format="#,##0.##########", locale=LOCALE)  # type: ignore[arg-type]
+
+
+def date_short(value: dt.date) -> str:
+    """`22/06/2024`."""
+    return format_date(value, format="dd/MM/yyyy", locale=LOCALE)
+
+
+def date_long(value: dt.date) -> str:
+    """`22 juin 2024` (`1er juin 2024` for the first of the month, as French letters write it)."""
+    text = format_date(value, format="d MMMM y", locale=LOCALE)
+    return "1er" + text[1:] if value.day == 1 else text
+
+
+def boolean(value: bool) -> str:
+    """`vrai` / `faux`."""
+    return "vrai" if value else "faux"
+
+
+def value(v: object, t: Type | None = None) -> str:
+    """Any runtime value, shown according to its type when known."""
+    kind = t.kind if t is not None else None
+    if isinstance(v, bool):
+        return boolean(v)
+    if isinstance(v, dt.date):
+        return date_short(v)
+    if isinstance(v, Duration):
+        return str(v)
+    if isinstance(v, str):
+        return t.label(v) if t is not None and t.kind == "enum" else v
+    if kind == "montant":
+        return money(v)
+    if kind == "taux":
+        return percent(v)
+    if isinstance(v, (int, Decimal, Fraction)):
+        return number(v)
+    return str(v)

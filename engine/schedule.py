@@ -1,0 +1,68 @@
+"""The schedule (`regles echeancier`): one evaluation per value of the axis the rule file declares.
+
+The rule file says which integer fact is the axis (e.g. `annee_contrat de 1 à 5`), which results
+to show per row and which to total; this module knows nothing about contracts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from attrs import frozen
+
+from engine.api import Outcome, Ruleset
+from engine.diagnostics import EngineError
+from engine.results import Result, Value
+from engine.values import add
+
+
+@frozen
+class ScheduleRow:
+    """One value of the axis and the results of its columns."""
+
+    axis_value: int
+    outcome: Outcome
+    results: Mapping[str, Result]
+
+
+@frozen
+class Schedule:
+    """Every row, and for each totalled column its total (None when a row has no value)."""
+
+    axis: str
+    columns: tuple[str, ...]
+    rows: tuple[ScheduleRow, ...]
+    totals: Mapping[str, object]
+    incomplete: Mapping[str, str]
+
+
+def schedule(ruleset: Ruleset, facts: Mapping[str, object]) -> Schedule:
+    """Evaluate the declared columns for every value of the declared axis.
+
+    Raises:
+        EngineError: the rule file declares no schedule.
+        FactsError: the facts are invalid.
+    """
+    spec = ruleset.program.schedule
+    if spec is None:
+        raise EngineError("ce fichier de règles ne déclare pas d'échéancier (bloc « échéancier … fin »)")
+    columns = tuple(dict.fromkeys(spec.columns + spec.totals))
+    rows = []
+    for k in range(spec.first, spec.last + 1):
+        outcome = ruleset.evaluate({**facts, spec.axis: k}, outputs=columns)
+        rows.append(ScheduleRow(k, outcome, {c: outcome.result(c) for c in columns}))
+    totals: dict[str, object] = {}
+    incomplete: dict[str, str] = {}
+    for name in spec.totals:
+        total: object = 0
+        for row in rows:
+            r = row.results[name]
+            if isinstance(r, Value):
+                total = add(total, r.value)  # type: ignore[arg-type]
+            else:
+                incomplete[name] = f"{spec.axis} = {row.axis_value} : " + (
+                    getattr(r, "reason", None) or "faits manquants : " + ", ".join(sorted(getattr(r, "facts", ()))))
+                break
+        if name not in incomplete:
+            totals[name] = total
+    return Schedule(spec.axis, columns, tuple(rows), totals, incomplete)
