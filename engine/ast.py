@@ -238,6 +238,13 @@ class Question(Node):
 
 
 @frozen
+class Unit(Node):
+    """`unité "patients"`: the word for one unit of a count, used in explanations."""
+
+    text: str
+
+
+@frozen
 class Replaces(Node):
     """`remplace fichier.nom`."""
 
@@ -321,7 +328,7 @@ class Row(Node):
     cells: tuple[Cell, ...]
 
 
-Item = Union[Description, SourceRef, Question, Replaces, Status, Guard, ValidFrom, DatedValue, Row]
+Item = Union[Description, SourceRef, Question, Unit, Replaces, Status, Guard, ValidFrom, DatedValue, Row]
 
 
 # ─── Declarations ────────────────────────────────────────────────────────────────────────────

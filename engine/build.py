@@ -21,7 +21,7 @@ from engine.syntax import Parsed, parse, parse_fragment, reserved_words
 from engine.values import parse_date, parse_number
 
 _TYPE_TREES = {"simple_type", "enum_type", "named_type"}
-_ITEM_TREES = {"description", "source", "question", "replaces", "to_confirm", "modelling_choice",
+_ITEM_TREES = {"description", "source", "question", "unit", "replaces", "to_confirm", "modelling_choice",
                "guard", "valid_from", "dated_value", "row"}
 _CMP = {"=": "=", "≠": "≠", "!=": "≠", "<>": "≠", "<": "<", "<=": "≤", "≤": "≤", ">": ">",
         ">=": "≥", "≥": "≥"}
@@ -207,6 +207,8 @@ class Builder:
                 return ast.SourceRef(_string(kids[0]), span=span)
             case "question":
                 return ast.Question(_string(kids[0]), span=span)
+            case "unit":
+                return ast.Unit(_string(kids[0]), span=span)
             case "replaces":
                 return ast.Replaces(str(kids[0]), str(kids[1]), span=span)
             case "to_confirm":

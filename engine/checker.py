@@ -38,13 +38,14 @@ def prefix_of(file: str) -> str:
     return PurePath(file).stem
 
 
-def check(rule_file: ast.RuleFile, source: Source, parent: model.Program | None = None) -> model.Program:
+def check(rule_file: ast.RuleFile, source: Source, parent: model.Program | None = None,
+          directory: str | None = None) -> model.Program:
     """Check a parsed rule file (merged onto the program it amends) and return the program.
 
     Raises:
         RulesError: with every error found (warnings are kept on the returned program).
     """
-    checker = Checker(rule_file, source, parent)
+    checker = Checker(rule_file, source, parent, directory)
     program = checker.run()
     errors = [d for d in checker.diagnostics if d.is_error]
     if errors:
@@ -59,8 +60,10 @@ def _order(d: Diagnostic) -> tuple[int, int, int, str]:
 class Checker:
     """Holds the state of checking one file; `run` drives the passes in order."""
 
-    def __init__(self, rule_file: ast.RuleFile, source: Source, parent: model.Program | None) -> None:
+    def __init__(self, rule_file: ast.RuleFile, source: Source, parent: model.Program | None,
+                 directory: str | None = None) -> None:
         self.file = rule_file
+        self.directory = directory
         self.source = source
         self.parent = parent
         self.prefix = prefix_of(source.name)
@@ -117,7 +120,7 @@ class Checker:
     def _text_info(self) -> model.TextInfo:
         h = self.file.header
         return model.TextInfo(self.source.name, self.prefix, h.title, h.text_short or h.title, h.text_long,
-                              h.in_force_from, h.in_force_until)
+                              h.in_force_from, h.in_force_until, self.directory)
 
     # ── pass 1: names ──
     def index(self) -> None:
@@ -196,7 +199,7 @@ class Checker:
             elif isinstance(constraint, ast.Allowed):
                 allowed = tuple(self.constant(v, t) for v in constraint.values)
             self.facts[name] = model.FactDecl(name, t, info.description, info.question, info.source, low, high,
-                                              allowed, self.text.short, span=fact.span)
+                                              allowed, self.text.short, info.unit, span=fact.span)
 
     def constant(self, expr: ast.Expr, expected: Type) -> object:
         """A literal used as a bound or allowed value; it must fit the declared type."""
@@ -308,7 +311,8 @@ class Checker:
         is_output = isinstance(decl, ast.Rule) and decl.is_output or bool(old and old.is_output)
         self.current = None
         return model.Definition(name, kind, t, versions, is_output, info.description, guard, params,
-                                f"{replaced.prefix}.{name}" if replaced else None, span=decl.span)
+                                f"{replaced.prefix}.{name}" if replaced else None, info.unit or (old.unit if old else None),
+                                span=decl.span)
 
     def report_misplaced(self, decl: ast.Node, info: _Info) -> None:
         for item in info.misplaced:
@@ -797,6 +801,7 @@ class _Info:
         self.description: str | None = None
         self.question: str | None = None
         self.source: str | None = None
+        self.unit: str | None = None
         self.sources: list[str] = []
         self.statuses: list[ast.Status] = []
         self.guard: ast.Guard | None = None
@@ -818,6 +823,9 @@ def _items(items: tuple[ast.Item, ...]) -> _Info:
         elif isinstance(item, ast.Question):
             seen.setdefault("question", []).append(item.span)
             info.question = item.text
+        elif isinstance(item, ast.Unit):
+            seen.setdefault("unité", []).append(item.span)
+            info.unit = item.text
         elif isinstance(item, ast.Status):
             info.statuses.append(item)
         elif isinstance(item, ast.Guard):

@@ -63,7 +63,8 @@ class Evaluator:
         cached = self.cache.get(key)
         if cached is not None:
             if self.traced:
-                self.tracer.leaf("reference", d.name, cached, d.span, origin=origin)
+                self.tracer.leaf("reference", d.name if origin is None else f"{origin}.{d.name}", cached, d.span,
+                                 origin=origin, type=d.type)
             return cached
         if self.traced:
             self.tracer.open()
@@ -79,7 +80,9 @@ class Evaluator:
         self.env = saved_env
         self.cache[key] = result
         if self.traced:
-            self.tracer.close(_KINDS[d.kind], d.name, result, d.span, **_definition_data(d, version, origin, date))
+            label = d.name if origin is None else f"{origin}.{d.name}"
+            self.tracer.close(_KINDS[d.kind], label, result, d.span, type=d.type, unit=d.unit,
+                              **_definition_data(d, version, origin, date))
         return result
 
     def guarded(self, d: model.Definition, version: model.Version) -> Result:
@@ -115,7 +118,8 @@ class Evaluator:
             result = Missing(frozenset((name,)))
         if self.traced:
             decl = self.program.facts[name]
-            self.tracer.leaf("fact", name, result, span, description=decl.description, question=decl.question)
+            self.tracer.leaf("fact", name, result, span, type=decl.type, unit=decl.unit,
+                             description=decl.description, question=decl.question)
         return result
 
     # ── expressions ──
@@ -155,7 +159,8 @@ class Evaluator:
         self.env = saved
         if self.traced:
             args = {name: t.result.value if isinstance(t.result, Value) else None for name, t in env.items()}
-            self.tracer.close("function", self.label(e), result, e.span, function=d.name, origin=e.origin,
+            self.tracer.close("function", self.label(e), result, e.span, function=d.name, origin=e.origin, type=e.type,
+                              parameter_types=[p.type for p in d.params],
                               arguments=args, **_version_data(d.latest, d))
         return result
 
@@ -181,7 +186,7 @@ class Evaluator:
             self.tracer.open()
         result, data = self.lookup(e)
         if self.traced:
-            self.tracer.close("table", e.name, result, e.span, **data)
+            self.tracer.close("table", e.name, result, e.span, type=e.type, **data)
         return result
 
     def lookup(self, e: model.TableCall) -> tuple[Result, dict[str, object]]:
@@ -214,7 +219,7 @@ class Evaluator:
         values = self.operands(e.args)
         result = values if not isinstance(values, list) else Value((min if e.name == "min" else max)(values))  # type: ignore[type-var]
         if self.traced:
-            self.tracer.close("extremum", self.label(e), result, e.span, function=e.name,
+            self.tracer.close("extremum", self.label(e), result, e.span, function=e.name, type=e.type,
                               values=values if isinstance(values, list) else None)
         return result
 
@@ -228,7 +233,8 @@ class Evaluator:
             result = values
         if self.traced:
             kind = "date" if e.type.kind == "date" else "arithmetic"
-            self.tracer.close(kind, self.label(e), result, e.span, op=e.op,
+            self.tracer.close(kind, self.label(e), result, e.span, op=e.op, type=e.type,
+                              operand_types=[e.left.type, e.right.type],
                               operands=values if isinstance(values, list) else None)
         return result
 
@@ -273,6 +279,8 @@ class Evaluator:
         result = _compare(e.op, values[0], values[1]) if isinstance(values, list) else values
         if self.traced:
             self.tracer.close("comparison", self.label(e), result, e.span, op=e.op,
+                              left_type=e.left.type, right_type=e.right.type,
+                              left_label=self.label(e.left), right_label=self.label(e.right),
                               left=values[0] if isinstance(values, list) else None,
                               right=values[1] if isinstance(values, list) else None)
         return result
@@ -284,13 +292,17 @@ class Evaluator:
         result = Value((r.value in e.items) != e.negated) if isinstance(r, Value) else r
         if self.traced:
             self.tracer.close("membership", self.label(e), result, e.span, items=list(e.items), negated=e.negated,
+                              operand_type=e.operand.type, operand_label=self.label(e.operand),
                               value=r.value if isinstance(r, Value) else None)
         return result
 
     def x_if(self, e: model.If) -> Result:
         if self.traced:
             self.tracer.open()
+            self.tracer.open()
         condition = self.eval(e.condition)
+        if self.traced:
+            self.tracer.close("test", self.label(e.condition), condition, e.condition.span)
         branch = "alors" if condition == _TRUE else "sinon" if condition == _FALSE else None
         if branch == "alors":
             result = self.eval(e.then)
@@ -303,7 +315,7 @@ class Evaluator:
             result = condition
         if self.traced:
             self.tracer.close("condition", self.label(e.condition), result, e.span, branch=branch,
-                              condition=self.label(e.condition))
+                              condition=self.label(e.condition), type=e.type)
         return result
 
     def x_round(self, e: model.Round) -> Result:
@@ -316,7 +328,8 @@ class Evaluator:
         else:
             result = r
         if self.traced:
-            self.tracer.close("rounding", self.label(e), result, e.span, mode=e.label,
+            self.tracer.close("rounding", self.label(e), result, e.span, mode=e.label, type=e.type,
+                              operand_type=e.operand.type,
                               before=r.value if isinstance(r, Value) else None)
         return result
 
@@ -338,7 +351,7 @@ class Evaluator:
         else:
             result = Value(version.text.short)
         if self.traced:
-            self.tracer.leaf("text_of", self.label(e), result, e.span, definition=e.name, date=when.value)
+            self.tracer.leaf("text_of", self.label(e), result, e.span, definition=e.name, date=when.value, type=e.type)
         return result
 
     def x_marker(self, e: model.Marker) -> Result:

@@ -58,7 +58,8 @@ def load_source(source: Source, base_dir: Path | None = None, _chain: tuple[Path
     amends = rule_file.header.amends
     if amends is not None:
         parent = _load_parent(source, rule_file, base_dir or Path.cwd(), _chain)
-    return checker.check(rule_file, source, parent)
+    directory = str((base_dir or Path.cwd()).resolve())
+    return checker.check(rule_file, source, parent, directory)
 
 
 def _load_parent(source: Source, rule_file, base_dir: Path, chain: tuple[Path, ...]) -> model.Program:  # type: ignore[no-untyped-def]

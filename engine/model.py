@@ -215,6 +215,8 @@ class TextInfo:
     long: str | None = None
     in_force_from: dt.date | None = None
     in_force_until: dt.date | None = None
+    directory: str | None = None
+    """Absolute directory of the rule file, where its letter templates (`lettres/`) live."""
 
 
 @frozen
@@ -244,6 +246,7 @@ class FactDecl(Node):
     high: object = None
     allowed: tuple[object, ...] | None = None
     text: str = ""
+    unit: str | None = None
 
 
 @frozen
@@ -329,6 +332,7 @@ class Definition(Node):
     guard: GuardInfo | None = None
     params: tuple[Param, ...] = ()
     replaces: str | None = None
+    unit: str | None = None
 
     @property
     def dated(self) -> bool:

@@ -1,0 +1,439 @@
+"""French explanations, rendered from the trace and nothing else.
+
+For any rule file: each condition with the value it compared and the threshold it was compared
+with, and for a failed numeric condition the margin ("il manque 41 patients pour dépasser le seuil
+de 640"); each amount with its table cell, its multiplication and its rounding; the text and
+source each value came from; and every value marked `à confirmer` or `choix de modélisation`
+that the result depended on. `unmet_conditions` and `flags` give the same facts in structured
+form for letters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from fractions import Fraction
+
+from attrs import frozen
+
+from engine import formatting
+from engine.results import Missing, NotApplicable, Result, Undetermined, Value
+from engine.trace import Event
+from engine.types import Type
+
+_OPS = {"=": "=", "≠": "≠", "<": "<", "≤": "≤", ">": ">", "≥": "≥"}
+_NEGATED = {"=": "≠", "≠": "=", "<": "≥", "≤": ">", ">": "≤", "≥": "<"}
+
+
+@frozen
+class Flag:
+    """A value the result depended on that the rule file marks as uncertain or chosen."""
+
+    definition: str
+    kind: str
+    note: str | None
+    text: str
+
+    def __str__(self) -> str:
+        word = "À confirmer" if self.kind == "à confirmer" else "Choix de modélisation"
+        note = f" : {self.note}" if self.note else ""
+        return f"{word} — {self.definition} ({self.text}){note}"
+
+
+@frozen
+class Unmet:
+    """A condition that does not hold, with its margin when it failed on a number."""
+
+    name: str
+    description: str | None
+    comparisons: tuple[str, ...]
+    margins: tuple[str, ...]
+
+
+def explain(outcome, name: str) -> str:  # type: ignore[no-untyped-def]
+    """The explanation of one result of an outcome, as indented French text."""
+    event = outcome.event(name)
+    lines = list(_rule(event, 0, set()))
+    unmet = unmet_conditions(event)
+    if unmet:
+        lines.append("")
+        lines.append("Conditions non remplies :")
+        for u in unmet:
+            detail = "; ".join(u.margins) or "; ".join(u.comparisons)
+            lines.append(f"  - {u.name}" + (f" ({u.description})" if u.description else "") + (f" : {detail}" if detail else ""))
+    found = flags(event)
+    if found:
+        lines.append("")
+        lines.append("Ce résultat s'appuie sur des valeurs à confirmer ou des choix de modélisation :")
+        lines += [f"  - {f}" for f in found]
+    return "\n".join(lines)
+
+
+# ─── Structured views ────────────────────────────────────────────────────────────────────────
+
+def flags(event: Event) -> list[Flag]:
+    """Every `à confirmer` / `choix de modélisation` mark the result depended on, once each."""
+    found: dict[tuple[str, str, str | None], Flag] = {}
+    for e in _walk(event):
+        for status in e.data.get("statuses") or ():
+            kind, _, note = str(status).partition(" : ")
+            name = e.data.get("function") or e.label
+            found.setdefault((str(name), kind, note or None), Flag(str(name), kind, note or None, str(e.data.get("text", ""))))
+        if e.kind == "table" and e.data.get("cell_status"):
+            kind = str(e.data["cell_status"])
+            note = e.data.get("cell_note") or f"case « {e.data.get('row')} » × « {e.data.get('column')} »"
+            found.setdefault((e.label, kind, str(note)), Flag(e.label, kind, str(note), str(e.data.get("text", ""))))
+    return list(found.values())
+
+
+def unmet_conditions(event: Event) -> list[Unmet]:
+    """For a false boolean result: the named conditions that are false, deepest first, with margins."""
+    if not (isinstance(event.result, Value) and event.result.value is False):
+        return []
+    found: list[Unmet] = []
+    for child in _decisive_rules(event):
+        comparisons, margins = [], []
+        for cmp in _failed_comparisons(child):
+            comparisons.append(_comparison_text(cmp))
+            margin = margin_text(cmp)
+            if margin:
+                margins.append(margin)
+        found.append(Unmet(child.label, child.data.get("description"), tuple(comparisons), tuple(margins)))  # type: ignore[arg-type]
+    if not found:
+        comparisons = [_comparison_text(c) for c in _failed_comparisons(event)]
+        margins = [m for m in (margin_text(c) for c in _failed_comparisons(event)) if m]
+        found.append(Unmet(event.label, event.data.get("description"), tuple(comparisons), tuple(margins)))  # type: ignore[arg-type]
+    return found
+
+
+def _decisive_rules(event: Event) -> list[Event]:
+    """The false boolean rules directly below a false result (through logic and conditions)."""
+    found = []
+    for child in _direct_rules(event):
+        if isinstance(child.result, Value) and child.result.value is False and child.data.get("type") and str(child.data["type"]) == "booléen":
+            deeper = _decisive_rules(child)
+            found.extend(deeper or [child])
+    return found
+
+
+def _direct_rules(event: Event) -> Iterator[Event]:
+    for child in event.children:
+        if child.kind == "rule":
+            yield child
+        elif child.kind not in {"function", "table", "parameter", "reference", "test", "guard"}:
+            yield from _direct_rules(child)
+
+
+def _failed_comparisons(event: Event) -> list[Event]:
+    """Comparisons that came out false inside a rule, not inside nested rules."""
+    found = []
+    for child in event.children:
+        if child.kind == "comparison" and isinstance(child.result, Value) and child.result.value is False:
+            found.append(child)
+        elif child.kind not in {"rule", "reference", "table", "function", "test", "guard"}:
+            found.extend(_failed_comparisons(child))
+    return found
+
+
+def margin_text(cmp: Event) -> str | None:
+    """How far a failed numeric comparison is from holding, in words, or None."""
+    op = cmp.data.get("op")
+    left, right = cmp.data.get("left"), cmp.data.get("right")
+    if op not in {">", "≥", "<", "≤"} or not _is_number(left) or not _is_number(right):
+        return None
+    t: Type | None = cmp.data.get("left_type")  # type: ignore[assignment]
+    unit = _unit_of(cmp)
+    integral = isinstance(left, int) and isinstance(right, int)
+    if op in {">", "≥"}:
+        gap = right - left + (1 if op == ">" and integral else 0)  # type: ignore[operator]
+        goal = "dépasser" if op == ">" else "atteindre"
+        threshold = _show(right, cmp.data.get("right_type"))  # type: ignore[arg-type]
+        if op == ">" and not integral:
+            return f"il faut dépasser {threshold} : il manque plus de {_amount(gap, t, unit)}"
+        return f"il manque {_amount(gap, t, unit)} pour {goal} le seuil de {threshold}"
+    gap = left - right + (1 if op == "<" and integral else 0)  # type: ignore[operator]
+    limit = _show(right, cmp.data.get("right_type"))  # type: ignore[arg-type]
+    return f"il faudrait {_amount(gap, t, unit)} de moins pour rester sous la limite de {limit}"
+
+
+def _unit_of(cmp: Event) -> str | None:
+    for child in cmp.children:
+        unit = child.data.get("unit")
+        if unit:
+            return str(unit)
+    return None
+
+
+def _amount(gap: object, t: Type | None, unit: str | None) -> str:
+    if t is not None and t.kind == "taux":
+        points = formatting.number(Decimal(gap) * 100 if not isinstance(gap, Fraction) else gap * 100)  # type: ignore[arg-type,operator]
+        return f"{points} point{'s' if abs(Decimal(str(gap))) * 100 > 1 else ''} de pourcentage"
+    if t is not None and t.kind == "montant":
+        return formatting.money(gap)
+    shown = formatting.number(gap)
+    return f"{shown} {unit}" if unit else shown
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, Decimal, Fraction)) and not isinstance(value, bool)
+
+
+# ─── Text rendering ──────────────────────────────────────────────────────────────────────────
+
+def _show(value: object, t: Type | None = None) -> str:
+    if value is None:
+        return "—"
+    return formatting.value(value, t)
+
+
+def result_text(result: Result, t: Type | None = None) -> str:
+    """A result in words: its value, or the marker and its reason, or the missing facts."""
+    if isinstance(result, Value):
+        return _show(result.value, t)
+    if isinstance(result, NotApplicable):
+        return f"non applicable — {result.reason}"
+    if isinstance(result, Undetermined):
+        return f"indéterminé — {result.reason}"
+    assert isinstance(result, Missing)
+    return "manquant — faits à fournir : " + ", ".join(sorted(result.facts))
+
+
+def _rule(event: Event, depth: int, seen: set[str]) -> Iterator[str]:
+    pad = "  " * depth
+    t = event.data.get("type")
+    seen.add(event.label)
+    kind_word = {"parameter": "paramètre ", "table": "table "}.get(event.kind, "")
+    yield f"{pad}{kind_word}{event.label} = {result_text(event.result, t)}"  # type: ignore[arg-type]
+    inner = pad + "  "
+    if event.data.get("description"):
+        yield f"{inner}{event.data['description']}"
+    yield from _provenance(event, inner)
+    for child in event.children:
+        yield from _step(child, depth + 1, seen)
+
+
+def _provenance(event: Event, pad: str) -> Iterator[str]:
+    sources = event.data.get("sources") or []
+    text = event.data.get("text")
+    where = f"texte : {text}" if text else ""
+    if event.data.get("version_start"):
+        where += f", version en vigueur à partir du {formatting.date_short(event.data['version_start'])}"  # type: ignore[arg-type]
+    if event.data.get("replaces"):
+        where += f" (remplace {event.data['replaces']})"
+    if sources:
+        yield f"{pad}Source : {' ; '.join(str(s) for s in sources)}" + (f" — {where}" if where else "")
+    elif where:
+        yield f"{pad}{where[0].upper()}{where[1:]}"
+    for status in event.data.get("statuses") or ():
+        kind, _, note = str(status).partition(" : ")
+        yield f"{pad}⚠ {kind[0].upper()}{kind[1:]}" + (f" : {note}" if note else "")
+
+
+def _step(event: Event, depth: int, seen: set[str]) -> Iterator[str]:
+    pad = "  " * depth
+    kind = event.kind
+    t = event.data.get("type")
+    if kind in {"rule", "parameter"}:
+        if event.label in seen and kind == "rule":
+            yield f"{pad}- {event.label} = {result_text(event.result, t)} (voir plus haut)"  # type: ignore[arg-type]
+            return
+        lines = list(_rule(event, depth, seen))
+        lines[0] = f"{pad}- {lines[0].strip()}"
+        yield from lines
+    elif kind == "reference":
+        if event.label not in seen:
+            seen.add(event.label)
+        yield f"{pad}- {event.label} = {result_text(event.result, t)} (déjà calculé)"  # type: ignore[arg-type]
+    elif kind == "fact":
+        yield from _fact(event, pad)
+    elif kind == "guard":
+        yield from _guard(event, depth, seen)
+    elif kind == "condition":
+        yield from _condition(event, depth, seen)
+    elif kind == "comparison":
+        yield from _comparison(event, depth, seen)
+    elif kind == "membership":
+        yield f"{pad}{_membership_text(event)}"
+        yield from _children(event, depth + 1, seen)
+    elif kind in {"arithmetic", "date"}:
+        yield f"{pad}Calcul : {_arithmetic_text(event)}"
+        yield from _children(event, depth + 1, seen)
+    elif kind == "rounding":
+        yield from _rounding(event, depth, seen)
+    elif kind == "table":
+        yield from _table(event, depth, seen)
+    elif kind == "function":
+        yield from _function(event, depth, seen)
+    elif kind == "extremum":
+        values = ", ".join(_show(v, t) for v in event.data.get("values") or [])  # type: ignore[union-attr,arg-type]
+        yield f"{pad}{event.data.get('function')}({values}) = {result_text(event.result, t)}"  # type: ignore[arg-type]
+        yield from _children(event, depth + 1, seen)
+    elif kind == "text_of":
+        when = event.data.get("date")
+        yield (f"{pad}Texte dont la version de « {event.data.get('definition')} » est en vigueur au "
+               f"{formatting.date_short(when) if when else '—'} : {result_text(event.result)}")  # type: ignore[arg-type]
+    elif kind == "marker":
+        yield f"{pad}{result_text(event.result)}"
+    else:
+        yield from _children(event, depth, seen)
+
+
+def _children(event: Event, depth: int, seen: set[str]) -> Iterator[str]:
+    for child in event.children:
+        yield from _step(child, depth, seen)
+
+
+def _fact(event: Event, pad: str) -> Iterator[str]:
+    t = event.data.get("type")
+    if isinstance(event.result, Missing):
+        question = event.data.get("question") or event.data.get("description") or ""
+        yield f"{pad}- fait {event.label} : manquant" + (f" — {question}" if question else "")
+    else:
+        yield f"{pad}- fait {event.label} = {result_text(event.result, t)}"  # type: ignore[arg-type]
+
+
+def _guard(event: Event, depth: int, seen: set[str]) -> Iterator[str]:
+    pad = "  " * depth
+    if isinstance(event.result, Value) and event.result.value is True:
+        yield f"{pad}Applicable : « {event.label} » est vrai"
+    else:
+        yield f"{pad}Condition d'application « {event.label} » : {result_text(event.result)}"
+    for child in event.children:
+        if child.label in seen:
+            continue
+        yield from _step(child, depth + 1, seen)
+
+
+def _condition(event: Event, depth: int, seen: set[str]) -> Iterator[str]:
+    pad = "  " * depth
+    branch = event.data.get("branch")
+    condition = event.data.get("condition")
+    tests = [c for c in event.children if c.kind == "test"]
+    if branch in {"alors", "sinon"}:
+        truth = "vrai" if branch == "alors" else "faux"
+        yield f"{pad}Si {condition} : {truth}"
+    elif branch == "les deux":
+        yield f"{pad}Si {condition} : inconnu (faits manquants)"
+    else:
+        yield f"{pad}Si {condition} : {result_text(tests[0].result) if tests else result_text(event.result)}"
+    for test in tests:
+        yield from _children(test, depth + 2, seen)
+    if branch is not None:
+        word = {"alors": "Alors", "sinon": "Sinon", "les deux": "Selon le cas"}[str(branch)]
+        rest = [c for c in event.children if c.kind != "test"]
+        if rest:
+            yield f"{pad}  {word} :"
+        for child in rest:
+            yield from _step(child, depth + 2, seen)
+
+
+def _comparison_text(event: Event) -> str:
+    op = str(event.data.get("op"))
+    left = _show(event.data.get("left"), event.data.get("left_type"))  # type: ignore[arg-type]
+    right = _show(event.data.get("right"), event.data.get("right_type"))  # type: ignore[arg-type]
+    left_label, right_label = str(event.data.get("left_label")), str(event.data.get("right_label"))
+    left_part = left if _plain(left_label, event.data.get("left"), left) else f"{left_label} ({left})"
+    right_part = right if _plain(right_label, event.data.get("right"), right) else f"{right_label} ({right})"
+    if isinstance(event.result, Value):
+        shown_op = _OPS[op] if event.result.value else _NEGATED[op]
+        return f"{left_part} {shown_op} {right_part}"
+    return f"{left_part} {_OPS[op]} {right_part} : {result_text(event.result)}"
+
+
+def _plain(label: str, raw: object, shown: str) -> bool:
+    """Whether an operand is written as its own value (a literal or an enumeration word)."""
+    return label in {shown, str(raw)} or (bool(label) and (label[0].isdigit() or label[0] in "\"«-"))
+
+
+def _is_threshold(event: Event) -> bool:
+    """A comparison against a named parameter: the kind whose margin a reader wants."""
+    return any(c.kind == "parameter" for c in event.children)
+
+
+def _comparison(event: Event, depth: int, seen: set[str]) -> Iterator[str]:
+    pad = "  " * depth
+    text = _comparison_text(event)
+    if isinstance(event.result, Value):
+        verdict = "vrai" if event.result.value else "faux"
+        margin = margin_text(event) if event.result.value is False and _is_threshold(event) else None
+        yield f"{pad}{event.label} : {verdict} ({text})" + (f" — {margin}" if margin else "")
+    else:
+        yield f"{pad}{text}"
+    yield from _children(event, depth + 1, seen)
+
+
+def _membership_text(event: Event) -> str:
+    t = event.data.get("operand_type")
+    items = ", ".join(_show(i, t) for i in event.data.get("items") or [])  # type: ignore[union-attr,arg-type]
+    word = "n'est pas dans" if event.data.get("negated") else "est dans"
+    if not isinstance(event.result, Value):
+        return f"{event.label} : {result_text(event.result)}"
+    verdict = "vrai" if event.result.value else "faux"
+    value = _show(event.data.get("value"), t)  # type: ignore[arg-type]
+    return f"{event.data.get('operand_label')} ({value}) {word} {{{items}}} : {verdict}"
+
+
+def _arithmetic_text(event: Event) -> str:
+    operands = event.data.get("operands")
+    types = event.data.get("operand_types") or [None, None]
+    t = event.data.get("type")
+    if not isinstance(operands, list):
+        return f"{event.label} : {result_text(event.result, t)}"  # type: ignore[arg-type]
+    left, right = (_show(v, ty) for v, ty in zip(operands, types))  # type: ignore[arg-type]
+    return f"{left} {event.data.get('op')} {right} = {result_text(event.result, t)}"  # type: ignore[arg-type]
+
+
+def _rounding(event: Event, depth: int, seen: set[str]) -> Iterator[str]:
+    pad = "  " * depth
+    t = event.data.get("type")
+    before = _show(event.data.get("before"), event.data.get("operand_type"))  # type: ignore[arg-type]
+    arithmetic = [c for c in event.children if c.kind == "arithmetic"]
+    if len(event.children) == 1 and arithmetic:
+        child = arithmetic[0]
+        yield f"{pad}Calcul : {_arithmetic_text(child)}, {event.data.get('mode')} : {result_text(event.result, t)}"  # type: ignore[arg-type]
+        yield from _children(child, depth + 1, seen)
+        return
+    yield f"{pad}Arrondi : {before}, {event.data.get('mode')} : {result_text(event.result, t)}"  # type: ignore[arg-type]
+    yield from _children(event, depth + 1, seen)
+
+
+def _table(event: Event, depth: int, seen: set[str]) -> Iterator[str]:
+    pad = "  " * depth
+    t = event.data.get("type")
+    where = f"texte : {event.data.get('text')}" if event.data.get("text") else ""
+    if event.data.get("version_start"):
+        where += f", barème en vigueur à partir du {formatting.date_short(event.data['version_start'])}"  # type: ignore[arg-type]
+    if event.data.get("date"):
+        where += f", lu au {formatting.date_short(event.data['date'])}"  # type: ignore[arg-type]
+    cell = f"ligne « {event.data.get('row')} »"
+    if event.data.get("column"):
+        cell += f", colonne « {event.data.get('column')} »"
+    yield f"{pad}Table « {event.label} » ({where}) : {cell} → {result_text(event.result, t)}"  # type: ignore[arg-type]
+    sources = event.data.get("sources") or []
+    if sources:
+        yield f"{pad}  Source : {' ; '.join(str(s) for s in sources)}"
+    if event.data.get("cell_status"):
+        note = event.data.get("cell_note")
+        yield f"{pad}  ⚠ Case {event.data['cell_status']}" + (f" : {note}" if note else "")
+    for status in event.data.get("statuses") or ():
+        yield f"{pad}  ⚠ Table : {status}"
+    yield from _children(event, depth + 1, seen)
+
+
+def _function(event: Event, depth: int, seen: set[str]) -> Iterator[str]:
+    pad = "  " * depth
+    t = event.data.get("type")
+    args = event.data.get("arguments") or {}
+    types = event.data.get("parameter_types") or []
+    shown = ", ".join(f"{k} = {_show(v, ty)}" for (k, v), ty in zip(args.items(), types))  # type: ignore[union-attr]
+    yield f"{pad}{event.data.get('function')}({shown}) = {result_text(event.result, t)}"  # type: ignore[arg-type]
+    yield from _provenance(event, pad + "  ")
+    yield from _children(event, depth + 1, seen)
+
+
+def _walk(event: Event) -> Iterator[Event]:
+    stack = [event]
+    while stack:
+        e = stack.pop()
+        yield e
+        stack.extend(reversed(e.children))
