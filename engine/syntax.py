@@ -274,12 +274,21 @@ def parse_fragment(source: Source, offset: int, text: str, start: str) -> Tree:
                          {source.name: source}) from None
 
 
-@functools.cache
+RESERVED = frozenset({
+    "si", "alors", "sinon", "et", "ou", "non", "vrai", "faux", "dans", "pas", "fin", "texte",
+    "indéterminé", "indetermine", "arrondi", "tronqué", "tronque", "au", "jour", "jours", "mois",
+    "an", "ans", "année", "années", "annee", "annees", "euro", "euros", "applicable", "attendu",
+    "manquant",
+})
+"""Keywords that can start or continue an expression (or an example's entries).
+
+The contextual lexer treats a word as a keyword only where the grammar expects that keyword, so
+`montant`, `taux` or `date` can name a rule. These words, though, are expected exactly where a
+name could also stand, so a rule named `si` or `jours` would silently change the meaning of a
+formula: the builder refuses them as names (E107).
+"""
+
+
 def reserved_words() -> frozenset[str]:
-    """Keywords that look like names; they cannot name a fact, parameter, rule or table."""
-    words = set()
-    for terminal in parser().terminals:
-        pattern = terminal.pattern
-        if pattern.type == "str" and pattern.value[:1].isalpha() and pattern.value.replace("_", "").isalnum():
-            words.add(pattern.value)
-    return frozenset(words)
+    """Words that cannot name a fact, parameter, rule, function or table."""
+    return RESERVED
