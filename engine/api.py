@@ -94,8 +94,8 @@ class Ruleset:
         for name in names:
             if name not in self.program.definitions or self.program.definitions[name].kind != "rule":
                 from engine.diagnostics import suggest
-                hint = suggest(name, self.program.definitions) or ""
-                raise ValueError(f"résultat inconnu « {name} » {hint}".strip())
+                hint = suggest(name, self.program.definitions) or "résultats possibles : " + ", ".join(self.program.outputs)
+                raise ValueError(f"résultat inconnu « {name} » ; {hint}")
         return names
 
     def __repr__(self) -> str:

@@ -31,6 +31,13 @@ class UsageError(EngineError):
     """Bad arguments or unreadable input files (exit 2)."""
 
 
+def print_table(out: Console, table: Table) -> None:
+    """Print a rich table without the trailing spaces rich pads lines with."""
+    with out.capture() as captured:
+        out.print(table)
+    out.file.write("\n".join(line.rstrip() for line in captured.get().splitlines()) + "\n")
+
+
 def console(stderr: bool = False) -> Console:
     """A console that writes plain text unless attached to a terminal."""
     stream = sys.stderr if stderr else sys.stdout
@@ -48,7 +55,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             ruleset = api.load(path)
         except RulesError as exc:
             print(str(exc), file=sys.stderr)
-            status = EXIT_RULES
+            status = max(status, EXIT_USAGE if all(d.code < "E100" for d in exc.diagnostics) else EXIT_RULES)
             continue
         if ruleset.warnings:
             print(render_all(ruleset.warnings, ruleset.program.sources), file=sys.stderr)
@@ -72,7 +79,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         table.add_column(heading)
     for name, result in outcome.results.items():
         table.add_row(name, _status_word(result.status), _result_text(ruleset, name, result))
-    out.print(table)
+    print_table(out, table)
     _print_missing(out, ruleset, outcome)
     return EXIT_OK
 
@@ -134,7 +141,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
         table.add_column(column, footer=footer)
     for row in plan.rows:
         table.add_row(str(row.axis_value), *(_cell_text(ruleset, c, row.results[c]) for c in plan.columns))
-    out.print(table)
+    print_table(out, table)
     for name, why in plan.incomplete.items():
         out.print(f"Total de {name} incomplet — {why}")
     first = plan.rows[0].outcome if plan.rows else None
@@ -239,8 +246,21 @@ _ARGPARSE_FRENCH = [
 ]
 
 
+class _FrenchHelp(argparse.HelpFormatter):
+    def add_usage(self, usage, actions, groups, prefix=None):  # type: ignore[no-untyped-def]
+        return super().add_usage(usage, actions, groups, "utilisation : " if prefix is None else prefix)
+
+
 class FrenchParser(argparse.ArgumentParser):
-    """argparse with French error messages and exit code 2."""
+    """argparse with French headings, French error messages and exit code 2."""
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        kwargs.setdefault("formatter_class", _FrenchHelp)
+        kwargs.setdefault("add_help", False)
+        super().__init__(*args, **kwargs)
+        self._positionals.title = "arguments"
+        self._optionals.title = "options"
+        self.add_argument("-h", "--help", action="help", help="afficher cette aide et quitter")
 
     def error(self, message: str) -> None:  # type: ignore[override]
         for pattern, replacement in _ARGPARSE_FRENCH:
@@ -297,7 +317,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0) if isinstance(exc.code, int) else EXIT_USAGE
     except RulesError as exc:
         print(str(exc), file=sys.stderr)
-        return EXIT_RULES
+        return EXIT_USAGE if all(d.code < "E100" for d in exc.diagnostics) else EXIT_RULES
     except FactsError as exc:
         print("faits invalides :", file=sys.stderr)
         for problem in exc.problems:

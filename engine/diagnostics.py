@@ -140,7 +140,7 @@ def _count_line(errors: int, warnings: int) -> str:
 
 def _excerpt(span: Span, sources: Mapping[str, Source], note: str) -> list[str]:
     """The ` --> file:line:col` block with the source line and a caret underline."""
-    out = [f" --> {span}"]
+    out = [f" --> {span}" if span.line else f" --> {span.file}"]
     source = sources.get(span.file)
     if source is None or span.line < 1:
         if note:

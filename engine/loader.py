@@ -38,7 +38,8 @@ def load_path(path: str | Path, _chain: tuple[Path, ...] = ()) -> model.Program:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise RulesError((error("E001", f"impossible de lire « {name} » : {exc.strerror or exc}", _nowhere(name)),)) from None
+        raise RulesError((error("E001", f"impossible de lire « {name} » : {_os_reason(exc)}", _nowhere(name),
+                                "vérifiez le chemin du fichier de règles"),)) from None
     return load_source(decode_checked(data, name), base_dir=path.parent, _chain=_chain + (path.resolve(),))
 
 
@@ -79,6 +80,14 @@ def _load_parent(source: Source, rule_file, base_dir: Path, chain: tuple[Path, .
     except RulesError as exc:
         note = error("E600", f"le fichier modifié « {header.amends} » contient des erreurs", span)
         raise RulesError((note,) + exc.diagnostics, {**exc.sources, source.name: source}) from None
+
+
+def _os_reason(exc: OSError) -> str:
+    """A French reason for a file that cannot be read."""
+    import errno
+    reasons = {errno.ENOENT: "fichier introuvable", errno.EACCES: "lecture non autorisée",
+               errno.EISDIR: "c'est un dossier, pas un fichier", errno.ENOTDIR: "un élément du chemin n'est pas un dossier"}
+    return reasons.get(exc.errno or 0, exc.strerror or str(exc))
 
 
 def _nowhere(name: str):  # type: ignore[no-untyped-def]
