@@ -15,8 +15,9 @@ from engine.diagnostics import RulesError, error
 from engine.source import NOWHERE, Source
 from engine.syntax import decode
 
-MAX_BYTES = 8 * 1024 * 1024
-"""Rule files are a few tens of kilobytes; refuse what is clearly not one."""
+MAX_BYTES = 512 * 1024
+"""Rule files are a few tens of kilobytes (avenant7.rules: 40 KB); refusing what is clearly not one
+keeps every diagnostic within seconds (the parser handles about 100 KB per second)."""
 
 
 def display_name(path: Path) -> str:
@@ -45,15 +46,21 @@ def load_path(path: str | Path, _chain: tuple[Path, ...] = ()) -> model.Program:
 
 def decode_checked(data: bytes, name: str) -> Source:
     """Decode bytes to a Source, refusing oversized input with a diagnostic."""
-    if len(data) > MAX_BYTES:
-        raise RulesError((error("E002", f"fichier trop volumineux ({len(data) // 1024} Kio ; au plus "
-                                        f"{MAX_BYTES // 1024 // 1024} Mio)", _nowhere(name),
-                                "un fichier de règles fait quelques dizaines de kilo-octets : découpez-le"),))
+    _check_size(len(data), name)
     return decode(data, name)
+
+
+def _check_size(size: int, name: str) -> None:
+    if size > MAX_BYTES:
+        raise RulesError((error("E002", f"fichier trop volumineux ({size // 1024} Kio ; au plus {MAX_BYTES // 1024} Kio)",
+                                _nowhere(name),
+                                "un fichier de règles fait quelques dizaines de kilo-octets : découpez le texte en "
+                                "plusieurs fichiers (modifie \"…\")"),))
 
 
 def load_source(source: Source, base_dir: Path | None = None, _chain: tuple[Path, ...] = ()) -> model.Program:
     """Parse and check a Source; its `modifie` file is looked up relative to `base_dir`."""
+    _check_size(len(source.text.encode("utf-8", errors="replace")), source.name)
     rule_file = parse_file(source)
     parent = None
     amends = rule_file.header.amends

@@ -40,7 +40,7 @@ def parser(strict: bool = False) -> Lark:
     """Return the cached LALR parser, with the `start`, `cell` and `key` entry points."""
     return Lark.open(str(grammar_path()), parser="lalr", propagate_positions=True,
                      maybe_placeholders=True, strict=strict, start=["start", "cell", "key"],
-                     lexer_callbacks={"COMMENT": _collect_comment})
+                     lexer_callbacks={"COMMENT": _collect_comment}, cache=not strict)
 
 
 _comments: list[Token] = []
