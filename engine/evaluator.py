@@ -130,13 +130,14 @@ class Evaluator:
         return self.read_fact(e.name, e.span)
 
     def x_ref(self, e: model.DefRef) -> Result:
+        d = self.program.definition(e.name, e.origin)
         date = None
-        if e.date is not None:
+        if e.date is not None and d.dated:  # an undated definition does not need its date read
             when = self.eval(e.date)
             if not isinstance(when, Value):
                 return when
             date = when.value
-        return self.definition(self.program.definition(e.name, e.origin), e.origin, date)  # type: ignore[arg-type]
+        return self.definition(d, e.origin, date)  # type: ignore[arg-type]
 
     def x_param(self, e: model.ParamRef) -> Result:
         thunk = self.env[e.name]
@@ -190,11 +191,12 @@ class Evaluator:
         return result
 
     def lookup(self, e: model.TableCall) -> tuple[Result, dict[str, object]]:
-        args = self.operands(e.args + ((e.date,) if e.date is not None else ()))
+        d = self.program.definition(e.name, e.origin)
+        dated = e.date is not None and d.dated  # an undated table does not need its date read
+        args = self.operands(e.args + ((e.date,) if dated else ()))  # type: ignore[operator]
         if not isinstance(args, list):
             return args, {}
-        date = args.pop() if e.date is not None else None
-        d = self.program.definition(e.name, e.origin)
+        date = args.pop() if dated else None
         version = d.version_at(date) if d.dated else d.latest  # type: ignore[arg-type]
         data: dict[str, object] = {"keys": args, "date": date}
         if version is None:
