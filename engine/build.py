@@ -21,7 +21,7 @@ from engine.syntax import Parsed, parse, parse_fragment, reserved_words
 from engine.values import parse_date, parse_number
 
 _TYPE_TREES = {"simple_type", "enum_type", "named_type"}
-_ITEM_TREES = {"description", "source", "question", "unit", "replaces", "to_confirm", "modelling_choice",
+_ITEM_TREES = {"description", "source", "question", "unit", "ignored", "replaces", "to_confirm", "modelling_choice",
                "guard", "valid_from", "dated_value", "row"}
 _CMP = {"=": "=", "≠": "≠", "!=": "≠", "<>": "≠", "<": "<", "<=": "≤", "≤": "≤", ">": ">",
         ">=": "≥", "≥": "≥"}
@@ -209,6 +209,8 @@ class Builder:
                 return ast.Question(_string(kids[0]), span=span)
             case "unit":
                 return ast.Unit(_string(kids[0]), span=span)
+            case "ignored":
+                return ast.Status("ignore", _string(kids[0]) if kids else None, span=span)
             case "replaces":
                 return ast.Replaces(str(kids[0]), str(kids[1]), span=span)
             case "to_confirm":
@@ -265,6 +267,7 @@ class Builder:
             cell_start = start + rel + lead
             span = self.source.span(cell_start, cell_start + len(stripped))
             if not stripped:
+                span = self.source.span(start + rel, start + rel + len(piece))  # underline the blank cell
                 cells.append(ast.Cell(text="", span=span))
             elif index == 0 or (header and not two_keys):
                 if header:

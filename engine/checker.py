@@ -137,9 +137,7 @@ class Checker:
                 continue
             first[name] = decl
             if isinstance(decl, ast.Fact):
-                if name in self.facts:
-                    self.fail("E603", f"le fait « {name} » est déjà déclaré par le texte modifié", decl.span,
-                              "un texte modificatif réutilise les faits du texte modifié sans les redéclarer")
+                if name in self.facts and not self.redeclares(decl, self.facts[name]):
                     continue
                 self.local_facts[name] = decl
             else:
@@ -152,6 +150,18 @@ class Checker:
                 if name in self.facts:
                     self.fail("E202", f"« {name} » est déjà le nom d'un fait", decl.span,
                               "un fait et une règle ne peuvent pas porter le même nom")
+
+    def redeclares(self, decl: ast.Fact, inherited: model.FactDecl) -> bool:
+        """An amending file may declare an inherited fact again, with the same type (to give it its
+        own description and question, or to use a fact the amended file only accepted)."""
+        if isinstance(decl.type, ast.SimpleType) and decl.type.kind == inherited.type.kind:
+            return True
+        if isinstance(decl.type, ast.NamedType) and decl.type.name == inherited.type.name:
+            return True
+        self.fail("E603", f"le fait « {decl.name} » est déjà déclaré par le texte modifié, avec le type {inherited.type}",
+                  decl.span, "un texte modificatif reprend les faits du texte modifié ; il ne peut les redéclarer "
+                             "qu'avec le même type", (Label(inherited.span, "déclaration d'origine"),))
+        return False
 
     def register_enums(self) -> None:
         """Enumeration types are named after the fact or rule that declares them."""
@@ -191,6 +201,7 @@ class Checker:
         for name, fact in self.local_facts.items():
             t = self.resolve_type(fact.type, name)
             info = _items(fact.items)
+            self.report_misplaced(fact, info)
             low = high = allowed = None
             constraint = fact.type.constraint if isinstance(fact.type, ast.SimpleType) else None
             if isinstance(constraint, ast.Range):
@@ -198,8 +209,10 @@ class Checker:
                 high = self.constant(constraint.high, t) if constraint.high else None
             elif isinstance(constraint, ast.Allowed):
                 allowed = tuple(self.constant(v, t) for v in constraint.values)
+            ignored = next((s for s in info.statuses if s.kind == "ignore"), None)
             self.facts[name] = model.FactDecl(name, t, info.description, info.question, info.source, low, high,
-                                              allowed, self.text.short, info.unit, span=fact.span)
+                                              allowed, self.text.short, info.unit,
+                                              (ignored.note or "ignoré") if ignored else None, span=fact.span)
 
     def constant(self, expr: ast.Expr, expected: Type) -> object:
         """A literal used as a bound or allowed value; it must fit the declared type."""
@@ -250,8 +263,9 @@ class Checker:
                           'ajoutez en tête : modifie "fichier.rules"')
                 continue
             if replaced.prefix not in {t.prefix for t in self.parent.texts}:
+                known = [t.prefix for t in self.parent.texts]
                 self.fail("E203", f"fichier inconnu « {replaced.prefix} »", replaced.span,
-                          suggest(replaced.prefix, [t.prefix for t in self.parent.texts]))
+                          suggest(replaced.prefix, known) or _prefixes_hint(known))
                 continue
             if replaced.name != name:
                 self.fail("E604", f"« {name} » ne peut pas remplacer « {replaced.name} » : le nom doit rester le même",
@@ -447,7 +461,7 @@ class Checker:
         if self.parent is None or prefix not in {t.prefix for t in self.parent.texts}:
             known = [t.prefix for t in self.parent.texts] if self.parent else []
             self.fail("E203", f"fichier inconnu « {prefix} » : seul un texte modifié peut être cité ainsi", span,
-                      suggest(prefix, known))
+                      suggest(prefix, known) or _prefixes_hint(known))
             return None
         if name not in self.parent.definitions:
             self.fail("E201", f"« {prefix}.{name} » n'existe pas", span, suggest(name, self.parent.definitions))
@@ -526,7 +540,9 @@ class Checker:
     def condition(self, e: ast.Expr, what: str) -> model.Expr:
         checked = self.expr(e, BOOLEEN)
         if checked.type.kind not in {"booleen", "any"}:
-            self.fail("E304", f"{what} attend une condition (vrai ou faux), pas un {checked.type}", e.span)
+            self.fail("E304", f"{what} attend une condition (vrai ou faux), pas un {checked.type}", e.span,
+                      "une condition est une comparaison (patientele > 640), un booléen, "
+                      "ou leur combinaison avec et, ou, non")
         return checked
 
     def x_Logical(self, e: ast.Logical, expected: Type | None) -> model.Expr:
@@ -576,7 +592,7 @@ class Checker:
         result = join(then.type, otherwise.type)
         if result is None:
             return self.fail("E309", f"les deux branches du « si » n'ont pas le même type : {then.type} et {otherwise.type}",
-                             e.span)
+                             e.span, literal_hint(then.type, otherwise.type) or literal_hint(otherwise.type, then.type))
         return model.If(condition, then, otherwise, result, span=e.span)
 
     def x_Round(self, e: ast.Round, expected: Type | None) -> model.Expr:
@@ -670,7 +686,8 @@ class Checker:
             first_span = cycle[0][1]
             self.fail("E401", f"dépendance circulaire : {path}", first_span,
                       "une règle ne peut pas dépendre, même indirectement, d'elle-même",
-                      tuple(Label(span, f"« {n} » utilisé ici") for n, span in cycle[1:]))
+                      tuple(Label(span, f"« {n} » utilise « {cycle[(i + 1) % len(cycle)][0]} »")
+                            for i, (n, span) in enumerate(cycle) if i > 0))
 
     def register_originals(self, effective: dict[str, model.Definition]) -> None:
         if self.parent is None:
@@ -693,7 +710,8 @@ class Checker:
                 base = by_title.get(decl.base)
                 if base is None:
                     self.fail("E704", f"l'exemple « {decl.base} » n'existe pas (ou est écrit plus bas)", decl.span,
-                              suggest(decl.base, by_title))
+                              suggest(decl.base, by_title)
+                              or "« reprend » cite le titre exact d'un exemple écrit plus haut dans le fichier")
                 else:
                     facts.update(base.facts)
             for given in decl.given:
@@ -746,8 +764,9 @@ class Checker:
             self.fail("E202", "un seul échéancier par fichier", extra.span, labels=(Label(decl.span, "premier échéancier"),))
         axis = self.facts.get(decl.axis)
         if axis is None or axis.type.kind != "entier":
+            integers = [n for n, f in self.facts.items() if f.type.kind == "entier"]
             self.fail("E705", f"l'axe d'un échéancier est un fait entier, « {decl.axis} » ne l'est pas", decl.span,
-                      suggest(decl.axis, [n for n, f in self.facts.items() if f.type.kind == "entier"]))
+                      suggest(decl.axis, integers) or ("faits entiers : " + ", ".join(integers) if integers else None))
         if decl.first > decl.last:
             self.fail("E705", f"échéancier vide : de {decl.first} à {decl.last}", decl.span)
         for name in decl.columns + decl.totals:
@@ -773,7 +792,10 @@ class Checker:
             if definition.guard:
                 used.add(definition.guard.name)
         for name, fact in self.local_facts.items():
-            if name not in used and not (self.schedule_axis() == name):
+            if name in used and self.facts[name].ignored is not None:
+                self.report(warning("W105", f"le fait « {name} » est marqué « ignoré » mais une règle le lit", fact.span,
+                                    "retirez « ignoré », ou la règle qui le lit"))
+            if name not in used and self.facts[name].ignored is None and self.schedule_axis() != name:
                 self.report(warning("W101", f"le fait « {name} » n'est utilisé par aucune règle", fact.span,
                                     "supprimez-le, ou utilisez-le dans une règle"))
         for name, decl in self.local.items():
@@ -842,6 +864,13 @@ _UNUSED = {"parameter": ("W102", "le paramètre « {name} » n'est utilisé par 
            "table": ("W104", "la table « {name} » n'est utilisée par aucune règle"),
            "function": ("W104", "la fonction « {name} » n'est utilisée par aucune règle"),
            "rule": ("W103", "la règle « {name} » n'est utilisée par aucune autre règle ni déclarée « résultat »")}
+
+
+def _prefixes_hint(known: list[str]) -> str:
+    """Which prefixes may cite an amended text, for a prefix that matches none."""
+    if not known:
+        return 'ce fichier ne modifie aucun texte : ajoutez en tête modifie "fichier.rules"'
+    return "textes modifiés : " + ", ".join(f"« {k} »" for k in known)
 
 
 def _replaces(decl: ast.Node) -> ast.Replaces | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import enum
+import re
 from collections.abc import Iterable, Mapping
 
 from attrs import field, frozen
@@ -61,13 +62,27 @@ class Diagnostic:
 def error(code: str, message: str, span: Span, hint: str | None = None,
           labels: Iterable[Label] = (), citation: str | None = None) -> Diagnostic:
     """Build an error diagnostic."""
-    return Diagnostic(Severity.ERROR, code, message, span, hint, tuple(labels), citation)
+    return Diagnostic(Severity.ERROR, code, agree(message), span, hint, tuple(labels), citation)
 
 
 def warning(code: str, message: str, span: Span, hint: str | None = None,
             labels: Iterable[Label] = ()) -> Diagnostic:
     """Build a warning diagnostic."""
-    return Diagnostic(Severity.WARNING, code, message, span, hint, tuple(labels))
+    return Diagnostic(Severity.WARNING, code, agree(message), span, hint, tuple(labels))
+
+
+_FEMININE_TYPE = re.compile(r"\bun (date|durée|énumération)\b")
+
+
+def agree(message: str) -> str:
+    """Make the article agree with a feminine type name inserted into a message.
+
+    Messages are written `est un {type}`; three type names are feminine in French.
+
+        >>> agree("« au » attend une date, pas un durée")
+        '« au » attend une date, pas une durée'
+    """
+    return _FEMININE_TYPE.sub(r"une \1", message)
 
 
 class EngineError(Exception):

@@ -247,6 +247,8 @@ class FactDecl(Node):
     allowed: tuple[object, ...] | None = None
     text: str = ""
     unit: str | None = None
+    ignored: str | None = None
+    """Why the file accepts this fact without reading it (`ignoré : "…"`), if it does so on purpose."""
 
 
 @frozen

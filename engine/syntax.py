@@ -147,13 +147,23 @@ SYNTAX_ERRORS: list[tuple[str, str, str, list[str]]] = [
       'règles "t"\nfait a : entier\nrègle b : entier = 1 fin',
       'règles "t"\nrègle a : entier = 1\nparamètre b = 2 fin',
       'règles "t"\nrègle a : entier = 1\ntable b (x : entier) : entier fin',
-      'règles "t"\nrègle a : entier = 1\nexemple "e" attendu fin']),
+      'règles "t"\nrègle a : entier = 1\nexemple "e" attendu fin',
+      'règles "t"\nfait a : entier "d"\nrègle b : entier = 1 fin',
+      'règles "t"\nfait a : entier question "q"\nrésultat b : entier = 1 fin',
+      'règles "t"\nparamètre a = 1 source "s"\nrègle b : entier = 1 fin',
+      'règles "t"\ntable a (x : entier) : entier\n| x | a |\n| 1 | 2 |\nrègle b : entier = 1 fin']),
     ("E111", "la formule « = … » doit être le dernier élément de la règle",
      "placez source, description et statut avant la ligne « = … »",
      ['règles "t"\nrègle a : entier = 1 source "s" fin',
       'règles "t"\nrègle a : entier = 1 "description" fin',
       'règles "t"\nrègle a : entier = 1 applicable si b fin',
-      'règles "t"\nrègle a : entier = 1 à confirmer fin']),
+      'règles "t"\nrègle a : entier = 1 à confirmer fin',
+      'règles "t"\nrègle a : entier = 1 choix de modélisation fin',
+      'règles "t"\nrègle a : entier = 1 unité "u" fin',
+      'règles "t"\nrègle a : entier = 1 question "q" fin',
+      'règles "t"\nrègle a : entier = b question "q" fin',
+      'règles "t"\nrègle a : entier = b source "s" fin',
+      'règles "t"\nrègle a : entier = 1 remplace f.a fin']),
     ("E112", "comparaisons enchaînées : une comparaison ne peut pas en suivre une autre",
      "reliez les deux comparaisons par « et » : a < b et b < c",
      ['règles "t"\nrègle a : booléen = 1 < 2 < 3 fin',
@@ -165,10 +175,11 @@ SYNTAX_ERRORS: list[tuple[str, str, str, list[str]]] = [
     ("E114", "« alors » manquant après la condition d'un « si »",
      "écrivez : si condition alors valeur sinon autre valeur",
      ['règles "t"\nrègle a : entier = si vrai 1 sinon 2 fin',
-      'règles "t"\nrègle a : entier = si a = 1 1 sinon 2 fin']),
+      'règles "t"\nrègle a : entier = si a = 1 1 sinon 2 fin',
+      'règles "t"\nrègle a : entier = si a 1 sinon 2 fin']),
     ("E115", "type manquant après « : »",
      "indiquez un type : montant, taux, entier, décimal, booléen, date, durée, texte ou énumération {…}",
-     ['règles "t"\nrègle a : = 1 fin', 'règles "t"\nfait a : fin']),
+     ['règles "t"\nrègle a : = 1 fin', 'règles "t"\nfait a : fin', 'règles "t"\nfait a : "description" fin']),
     ("E116", "formule manquante : une règle se termine par « = expression » puis « fin »",
      "ajoutez la ligne « = … » qui définit la valeur de la règle",
      ['règles "t"\nrègle a : entier fin', 'règles "t"\nrègle a : entier source "s" fin']),
@@ -189,6 +200,11 @@ def _diagnose(exc: UnexpectedInput, source: Source, start: str) -> Diagnostic:
         if curated is not None:
             code, message, hint = curated
             return error(code, message, span, hint)
+    eaten = _keyword_read_as_name(exc) if _at_end(exc) else None
+    if eaten is not None:
+        start_pos = eaten.start_pos or 0
+        return error("E101", f"« {eaten} » inattendu ici", source.span(start_pos, eaten.end_pos or start_pos + 1),
+                     f"une valeur manque avant « {eaten} » : complétez l'expression")
     if isinstance(exc, UnexpectedCharacters):
         char = source.text[exc.pos_in_stream] if exc.pos_in_stream < len(source.text) else ""
         return error("E100", f"caractère inattendu « {char} »", span,
@@ -201,13 +217,64 @@ def _diagnose(exc: UnexpectedInput, source: Source, start: str) -> Diagnostic:
 
 
 def _match_curated(exc: UnexpectedInput, source: Source) -> tuple[str, str, str] | None:
-    examples = {(code, message, hint): cases for code, message, hint, cases in SYNTAX_ERRORS}
-    try:
-        label = exc.match_examples(parser().parse, examples, token_type_match_fallback=True,
-                                   use_accepts=True)
-    except Exception:  # noqa: BLE001 - a curated message is a nicety; never fail on it
-        return None
-    return label
+    """The curated message whose example fails in the same parser state.
+
+    Unlike lark's `match_examples`, states are compared by their LALR state only, not by stack
+    depth (which differs between the first declaration of a file and the others), and an error
+    at the end of the file never matches an example that fails elsewhere, or the reverse ("bloc
+    non fermé … avant la déclaration suivante" is wrong when the file simply ends). The example
+    errors are computed once.
+    """
+    if isinstance(exc, UnexpectedCharacters) or getattr(exc, "state", None) is None:
+        return None  # a stray character is a lexical slip: "caractère inattendu" says it best
+    at_end = _at_end(exc)
+    open_si = any(isinstance(v, Tree) and v.data == "_si" for v in exc.state.value_stack)
+    same_type = same_state = None
+    for label, example in _curated_examples():
+        if example.state.position != exc.state.position or _at_end(example) != at_end:
+            continue
+        if label[0] in {"E113", "E114"} and not open_si:
+            continue  # LALR states are shared: only speak of « si » when one is open
+        if isinstance(exc, UnexpectedToken) and isinstance(example, UnexpectedToken):
+            if example.accepts != exc.accepts:
+                continue
+            if example.token == exc.token:
+                return label
+            if example.token.type == exc.token.type:
+                same_type = same_type or label
+        same_state = same_state or label
+    return same_type or same_state
+
+
+def _keyword_read_as_name(exc: UnexpectedInput) -> Token | None:
+    """The keyword (`fin`…) read as a name just before the end of the file, if that is what happened.
+
+    The contextual lexer reads `fin` as a name where a value is expected (`x +` then `fin`), so the
+    parser only fails at the end of the file; the mistake is at that keyword.
+    """
+    stack = getattr(getattr(exc, "state", None), "value_stack", None)
+    node = stack[-1] if stack else None
+    while isinstance(node, Tree) and node.children:
+        node = node.children[-1]
+    if isinstance(node, Token) and node.type == "NAME" and str(node) in RESERVED:
+        return node
+    return None
+
+
+def _at_end(exc: UnexpectedInput) -> bool:
+    return isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken) and exc.token.type == "$END")
+
+
+@functools.cache
+def _curated_examples() -> tuple[tuple[tuple[str, str, str], UnexpectedInput], ...]:
+    found = []
+    for code, message, hint, cases in SYNTAX_ERRORS:
+        for case in cases:
+            try:
+                parser().parse(case, start="start")
+            except UnexpectedInput as example:
+                found.append(((code, message, hint), example))
+    return tuple(found)
 
 
 def _error_span(exc: UnexpectedInput, source: Source) -> Span:
@@ -216,9 +283,9 @@ def _error_span(exc: UnexpectedInput, source: Source) -> Span:
         start = token.start_pos if token.start_pos is not None else 0
         return source.span(start, max(start + 1, token.end_pos or start + 1))
     pos = getattr(exc, "pos_in_stream", None)
-    if pos is None:
-        pos = len(source.text.rstrip())
-    return source.span(pos, pos + 1)
+    if pos is None or _at_end(exc):
+        pos = len(source.text.rstrip())  # just after the last word: where the missing text goes
+    return source.span(pos, min(pos + 1, len(source.text)))
 
 
 def _expected_hint(expected: set[str] | frozenset[str]) -> str | None:

@@ -41,15 +41,18 @@ def build_grid(table: ast.Table, rows: list[ast.Row], key_types: tuple[Type, ...
         _check_coverage(columns, key_types[1], header.span, "colonne", report)
     row_keys = []
     cells = []
+    dropped = False
     for row in body:
         if len(row.cells) != width:
             report(error("E504", f"cette ligne a {len(row.cells)} cellules, l'en-tête en a {width}",
                          row.span, "chaque ligne a autant de cellules que la ligne d'en-tête"))
+            dropped = True  # its key is unknown: coverage of the rows cannot be judged
             continue
         row_keys.append(_key(row.cells[0], key_types[0], report))
         cells.append(tuple(_cell(c, result, check_cell, report) for c in row.cells[1:]))
     keys = tuple(row_keys)
-    _check_coverage(keys, key_types[0], table.span, "ligne", report)
+    if not dropped:
+        _check_coverage(keys, key_types[0], table.span, "ligne", report)
     return model.Grid(keys, columns, tuple(cells), span=table.span)
 
 
@@ -94,14 +97,16 @@ def _key(cell: ast.Cell, key_type: Type, report: Callable[[Diagnostic], None]) -
         return model.Key("value", key.value.value, text=cell.text, span=span)
     low = key.low.value if key.low is not None else None
     high = key.high.value if key.high is not None else None
+    if not key_type.is_numeric and key_type.kind not in {"date", "any"}:
+        report(error("E509", f"une tranche demande une clé numérique ou date, pas un {key_type}", span))
+        return model.Key("invalid", text=cell.text, span=span)
     for bound in (key.low, key.high):
         if bound is not None and not _literal_fits(bound, key_type):
             report(error("E302", f"la tranche « {cell.text} » n'est pas du type de la clé ({key_type})", span,
                          literal_hint(key_type, _literal_type(bound))))
-    if not key_type.is_numeric and key_type.kind not in {"date", "any"}:
-        report(error("E509", f"une tranche demande une clé numérique ou date, pas un {key_type}", span))
     if low is not None and high is not None and (low > high or (low == high and not key.high_inclusive)):
         report(error("E510", f"tranche vide « {cell.text} » : la borne basse dépasse la borne haute", span))
+        return model.Key("invalid", text=cell.text, span=span)  # no gap or overlap reported around it
     return model.Key("band", low=low, low_inclusive=key.low_inclusive, high=high,
                      high_inclusive=key.high_inclusive, text=cell.text, span=span)
 
@@ -136,11 +141,15 @@ def _check_coverage(keys: tuple[model.Key, ...], key_type: Type, span, where: st
                          f"ajoutez une {where} par cas, ou une {where} « autre »"))
     bands = [k for k in keys if k.kind == "band"]
     if bands:
-        _check_bands(bands, span, report, has_other)
+        _check_bands(bands, span, report, has_other, integer=key_type.kind == "entier")
 
 
-def _check_bands(bands: list[model.Key], span, report: Callable[[Diagnostic], None], has_other: bool) -> None:
-    """Sort bands by lower bound and check that each starts exactly where the previous ended."""
+def _check_bands(bands: list[model.Key], span, report: Callable[[Diagnostic], None], has_other: bool,
+                 integer: bool = False) -> None:
+    """Sort bands by lower bound and check that each starts exactly where the previous ended.
+
+    On an `entier` key, `jusqu'à 40` and `41 et plus` leave no gap: no integer lies between them.
+    """
     inf = Fraction(-(10**30))
 
     def low_key(k: model.Key) -> tuple[Fraction, int]:
@@ -149,23 +158,28 @@ def _check_bands(bands: list[model.Key], span, report: Callable[[Diagnostic], No
     ordered = sorted(bands, key=low_key)
     first = ordered[0]
     if first.low is not None and not has_other:
+        below = "jusqu'à" if not first.low_inclusive else "moins de"
         report(error("E502", f"trou avant la première tranche « {first.text} » : les valeurs en dessous "
                              "ne sont couvertes par aucune tranche", first.span,
-                     f"commencez par une tranche « moins de {_show(first.low)} »"))
+                     f"commencez par une tranche « {below} {_show(first.low)} »"))
     for previous, current in zip(ordered, ordered[1:]):
         if previous.high is None or _starts_before_end(current, previous):
             report(error("E501", f"les tranches « {previous.text} » et « {current.text} » se chevauchent",
                          current.span, "une valeur ne doit tomber que dans une seule tranche",
                          [Label(previous.span, "tranche précédente")]))
-        elif not _adjacent(previous, current) and not has_other:
+        elif not _adjacent(previous, current, integer) and not has_other:
+            high = _show(previous.high)
+            hint = (f"la tranche suivante doit commencer juste après {high} : « plus de {high} »"
+                    if previous.high_inclusive else
+                    f"la tranche suivante doit commencer à {high} : « de {high} à … » ou « {high} et plus »")
             report(error("E502", f"trou entre les tranches « {previous.text} » et « {current.text} »",
-                         current.span, f"la tranche suivante doit commencer à {_show(previous.high)}",
-                         [Label(previous.span, "tranche précédente")]))
+                         current.span, hint, [Label(previous.span, "tranche précédente")]))
     last = ordered[-1]
     if last.high is not None and not has_other:
+        above = f"plus de {_show(last.high)}" if last.high_inclusive else f"{_show(last.high)} et plus"
         report(error("E502", f"trou après la dernière tranche « {last.text} » : les valeurs au-dessus "
                              "ne sont couvertes par aucune tranche", last.span,
-                     f"terminez par une tranche « {_show(last.high)} et plus »"))
+                     f"terminez par une tranche « {above} »"))
 
 
 def _starts_before_end(current: model.Key, previous: model.Key) -> bool:
@@ -176,7 +190,9 @@ def _starts_before_end(current: model.Key, previous: model.Key) -> bool:
     return current.low == previous.high and current.low_inclusive and previous.high_inclusive
 
 
-def _adjacent(previous: model.Key, current: model.Key) -> bool:
+def _adjacent(previous: model.Key, current: model.Key, integer: bool = False) -> bool:
+    if integer and previous.high_inclusive and current.low_inclusive and current.low == previous.high + 1:  # type: ignore[operator]
+        return True
     return current.low == previous.high and (current.low_inclusive != previous.high_inclusive)
 
 

@@ -177,7 +177,10 @@ def round_to(value: Number, quantum: Decimal, truncate: bool) -> Decimal:
         sign = -1 if value < 0 else 1
         return _CTX.multiply(Decimal(sign * whole), quantum)
     mode = ROUND_DOWN if truncate else ROUND_HALF_UP
-    return Decimal(value).quantize(quantum, rounding=mode, context=_CTX)
+    # quantize() keeps the exponent of its argument, not its value: Decimal("10") has exponent 0,
+    # so rounding to a multiple of 10, 100 or 1000 goes through the number of steps instead.
+    steps = _CTX.divide(Decimal(value), quantum).quantize(Decimal(1), rounding=mode, context=_CTX)
+    return _CTX.multiply(steps, quantum)
 
 
 def to_decimal(value: Number) -> Decimal:
