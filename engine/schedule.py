@@ -1,7 +1,8 @@
 """The schedule (`regles echeancier`): one evaluation per value of the axis the rule file declares.
 
 The rule file says which integer fact is the axis (e.g. `annee_contrat de 1 à 5`), which results
-to show per row and which to total; this module knows nothing about contracts.
+to show per row and which to total; this module knows nothing about contracts. A fact that varies
+along the axis is given as an object keyed by axis values (`{"3": 2905, "4": 3010}`).
 """
 
 from __future__ import annotations
@@ -36,6 +37,19 @@ class Schedule:
     incomplete: Mapping[str, str]
 
 
+def facts_for(facts: Mapping[str, object], axis_value: int) -> dict[str, object]:
+    """The facts of one row: a fact given as an object keyed by axis values (for instance measured
+    values per contract year, `{"3": 2905, "4": 3010}`) takes its value for this row, or is left out."""
+    row: dict[str, object] = {}
+    for name, value in facts.items():
+        if isinstance(value, Mapping):
+            if str(axis_value) in value:
+                row[name] = value[str(axis_value)]
+        else:
+            row[name] = value
+    return row
+
+
 def schedule(ruleset: Ruleset, facts: Mapping[str, object]) -> Schedule:
     """Evaluate the declared columns for every value of the declared axis.
 
@@ -49,7 +63,7 @@ def schedule(ruleset: Ruleset, facts: Mapping[str, object]) -> Schedule:
     columns = tuple(dict.fromkeys(spec.columns + spec.totals))
     rows = []
     for k in range(spec.first, spec.last + 1):
-        outcome = ruleset.evaluate({**facts, spec.axis: k}, outputs=columns)
+        outcome = ruleset.evaluate({**facts_for(facts, k), spec.axis: k}, outputs=columns)
         rows.append(ScheduleRow(k, outcome, {c: outcome.result(c) for c in columns}))
     totals: dict[str, object] = {}
     incomplete: dict[str, str] = {}
