@@ -140,26 +140,23 @@ class Outcome:
         return frozenset(found)
 
     @functools.cached_property
+    def _events(self) -> dict[str, Event]:
+        return {}
+
+    @property
     def events(self) -> dict[str, Event]:
-        """Output name → its trace event (a tree), recorded by a traced evaluation."""
-        tracer = Tracer()
-        evaluator = Evaluator(self.ruleset.program, self.facts, tracer)
-        events = {}
-        for name in self.results:
-            evaluator.result(name)
-            found = [e for e in tracer.roots if e.label == name]
-            if found:
-                events[name] = found[-1]
-        return events
+        """Output name → its complete trace tree, recorded by a traced evaluation of that output."""
+        return {name: self.event(name) for name in self.results}
 
     def event(self, name: str) -> Event:
-        """The trace event of one result (computing it if it is not an output)."""
+        """The trace event of one result: each is traced on its own, so that its tree is complete
+        (a shared evaluation would reduce rules computed for an earlier result to references)."""
         self.result(name)
-        if name not in self.events:
+        if name not in self._events:
             tracer = Tracer()
             Evaluator(self.ruleset.program, self.facts, tracer).result(name)
-            self.events[name] = tracer.roots[-1]
-        return self.events[name]
+            self._events[name] = tracer.roots[-1]
+        return self._events[name]
 
     @property
     def trace(self) -> dict[str, object]:

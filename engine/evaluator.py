@@ -210,6 +210,8 @@ class Evaluator:
             shown = ", ".join(str(a) for a in args)
             return Undetermined(f"aucune case de la table « {e.name} » ne correspond à ({shown})", e.name), data
         cell = grid.cells[row][column]
+        data.update(row_label=_key_label(grid.rows[row], d.params[0].type),
+                    column_label=_key_label(grid.columns[column], d.params[1].type) if grid.columns else None)
         data.update(row=grid.rows[row].text, column=grid.columns[column].text if grid.columns else None,
                     cell=cell.text, cell_status=cell.status.french if cell.status else None,
                     cell_note=cell.status.note if cell.status else None)
@@ -271,8 +273,13 @@ class Evaluator:
         return left
 
     def x_not(self, e: model.Not) -> Result:
+        if self.traced:
+            self.tracer.open()
         r = self.eval(e.operand)
-        return Value(not r.value) if isinstance(r, Value) else r
+        result = Value(not r.value) if isinstance(r, Value) else r
+        if self.traced:
+            self.tracer.close("negation", self.label(e), result, e.span, operand=self.label(e.operand))
+        return result
 
     def x_compare(self, e: model.Compare) -> Result:
         if self.traced:
@@ -397,6 +404,13 @@ def _version_data(version: model.Version, d: model.Definition) -> dict[str, obje
     return {"text": version.text.short, "file": version.text.file, "sources": list(version.sources),
             "statuses": [s.french + (f" : {s.note}" if s.note else "") for s in version.statuses],
             "version_start": version.start, "replaces": d.replaces}
+
+
+def _key_label(key: model.Key, t) -> str:  # type: ignore[no-untyped-def]
+    """A table key as a reader names it: the enumeration word's label, else the key as written."""
+    if key.kind == "enum":
+        return t.label(key.value)
+    return key.text
 
 
 def _find(keys: tuple[model.Key, ...], value: object) -> int | None:

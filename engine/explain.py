@@ -81,7 +81,8 @@ def flags(event: Event) -> list[Flag]:
             found.setdefault((str(name), kind, note or None), Flag(str(name), kind, note or None, str(e.data.get("text", ""))))
         if e.kind == "table" and e.data.get("cell_status"):
             kind = str(e.data["cell_status"])
-            note = e.data.get("cell_note") or f"case « {e.data.get('row')} » × « {e.data.get('column')} »"
+            row, column = e.data.get("row_label") or e.data.get("row"), e.data.get("column_label") or e.data.get("column")
+            note = e.data.get("cell_note") or (f"case « {row} » × « {column} »" if column else f"case « {row} »")
             found.setdefault((e.label, kind, str(note)), Flag(e.label, kind, str(note), str(e.data.get("text", ""))))
     return list(found.values())
 
@@ -405,9 +406,9 @@ def _table(event: Event, depth: int, seen: set[str]) -> Iterator[str]:
         where += f", barème en vigueur à partir du {formatting.date_short(event.data['version_start'])}"  # type: ignore[arg-type]
     if event.data.get("date"):
         where += f", lu au {formatting.date_short(event.data['date'])}"  # type: ignore[arg-type]
-    cell = f"ligne « {event.data.get('row')} »"
+    cell = f"ligne « {event.data.get('row_label') or event.data.get('row')} »"
     if event.data.get("column"):
-        cell += f", colonne « {event.data.get('column')} »"
+        cell += f", colonne « {event.data.get('column_label') or event.data.get('column')} »"
     yield f"{pad}Table « {event.label} » ({where}) : {cell} → {result_text(event.result, t)}"  # type: ignore[arg-type]
     sources = event.data.get("sources") or []
     if sources:

@@ -1,0 +1,105 @@
+"""`regles letter FICHIER --facts F.json --template NOM [--format txt|html|pdf] [-o SORTIE]`.
+
+Evaluates a rule file on a facts file and writes the letter `NOM` found in `lettres/` beside the
+rule file. Exit codes: 0 written; 1 the letter's template is wrong; 2 bad usage, bad facts, or
+facts the letter needs and nobody gave (listed with their questions).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+from engine import api, cli
+from engine.letters import FORMATS, LetterError, LetterTemplateError, MissingFactsError, render_letter
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the `letter` sub-command."""
+    p = sub.add_parser("letter", help="rédiger un courrier au médecin (txt, html ou pdf)",
+                       description="Rédiger un courrier au médecin à partir d'un modèle du dossier lettres/ "
+                                   "situé à côté du fichier de règles.")
+    p.add_argument("file", metavar="FICHIER")
+    p.add_argument("--facts", required=True, metavar="FAITS.json")
+    p.add_argument("--template", required=True, metavar="COURRIER",
+                   help="nom du courrier (decision, notification_annuelle, revalorisation_2024…)")
+    p.add_argument("--format", choices=FORMATS, help="txt (par défaut), html ou pdf ; déduit de -o sinon")
+    p.add_argument("-o", "--output", metavar="SORTIE", help="fichier à écrire (sortie standard par défaut)")
+    p.add_argument("--date", metavar="AAAA-MM-JJ", help="date du courrier (aujourd'hui par défaut)")
+    p.add_argument("--reference", metavar="RÉF", help="référence du courrier (calculée par défaut)")
+    p.add_argument("--destinataire", metavar="DESTINATAIRE.json",
+                   help="objet JSON : civilite, nom, adresse (liste de lignes)")
+    p.add_argument("--caisse", metavar="CAISSE.json",
+                   help="objet JSON : nom, service, adresse, ville, telephone, courriel")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Render the letter; print missing facts or template errors in French."""
+    fmt = args.format or _format_of(args.output)
+    if fmt == "pdf" and not args.output and sys.stdout.isatty():
+        raise cli.UsageError("un courrier PDF s'écrit dans un fichier : ajouter -o COURRIER.pdf")
+    options: dict[str, object] = {"date": _date(args.date), "reference": args.reference,
+                                  "destinataire": _object(args.destinataire, "--destinataire"),
+                                  "caisse": _object(args.caisse, "--caisse")}
+    ruleset = api.load(args.file)
+    outcome = ruleset.evaluate(cli.read_facts(args.facts))
+    try:
+        letter = render_letter(outcome, args.template, format=fmt,
+                               **{k: v for k, v in options.items() if v is not None})
+    except MissingFactsError as exc:
+        print(f"regles : {exc}", file=sys.stderr)
+        return cli.EXIT_USAGE
+    except LetterTemplateError as exc:
+        print(f"regles : erreur dans le modèle de courrier : {exc}", file=sys.stderr)
+        return cli.EXIT_RULES
+    except LetterError as exc:
+        raise cli.UsageError(str(exc)) from None
+    _write(letter, args.output)
+    return cli.EXIT_OK
+
+
+def _format_of(output: str | None) -> str:
+    suffix = Path(output).suffix.lower().lstrip(".") if output else ""
+    return suffix if suffix in FORMATS else "txt"
+
+
+def _date(text: str | None) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise cli.UsageError(f"--date : date attendue au format AAAA-MM-JJ, reçu « {text} »") from None
+
+
+def _object(path: str | None, option: str) -> dict[str, object] | None:
+    if path is None:
+        return None
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise cli.UsageError(f"{option} : impossible de lire « {path} » : {exc.strerror or exc}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise cli.UsageError(f"{option} : « {path} » n'est pas du JSON valide ({exc})") from None
+    if not isinstance(data, dict):
+        raise cli.UsageError(f"{option} : « {path} » doit contenir un objet JSON {{\"clé\": valeur, …}}")
+    return data
+
+
+def _write(letter: str | bytes, output: str | None) -> None:
+    data = letter.encode("utf-8") if isinstance(letter, str) else letter
+    if output is None:
+        if isinstance(letter, str):
+            sys.stdout.write(letter)
+        else:
+            sys.stdout.flush()
+            sys.stdout.buffer.write(data)
+        return
+    try:
+        Path(output).write_bytes(data)
+    except OSError as exc:
+        raise cli.UsageError(f"impossible d'écrire « {output} » : {exc.strerror or exc}") from None
