@@ -18,10 +18,27 @@ from engine.results import Missing, NotApplicable, Undetermined, Value
 
 
 def render_letter(outcome: Outcome, template: str, *, format: str = "txt", **options: object) -> bytes | str:
-    """Render a letter template for an outcome (see `engine.letters`)."""
+    """Render a letter template stored beside the rule file (`lettres/`) for an outcome.
+
+    Returns text for `format="txt"` or `"html"`, PDF bytes for `"pdf"` (see `engine.letters`).
+
+    Raises:
+        MissingFactsError: the letter needs facts the outcome lacks; it lists them with their questions.
+        LetterTemplateError: the template is broken (its name and line are given).
+        LetterError: unknown template or format.
+    """
     from engine.letters import render_letter as _render
     return _render(outcome, template, format=format, **options)
 
 
-__all__ = ["Diagnostic", "EngineError", "FactsError", "Missing", "NotApplicable", "Outcome", "RulesError",
-           "Ruleset", "Severity", "Undetermined", "Value", "load", "loads", "render_letter"]
+def __getattr__(name: str) -> object:
+    """The letter errors, imported lazily so that `import engine` does not load Jinja."""
+    if name in {"LetterError", "LetterTemplateError", "MissingFactsError"}:
+        from engine import letters
+        return getattr(letters, name)
+    raise AttributeError(f"module 'engine' has no attribute {name!r}")
+
+
+__all__ = ["Diagnostic", "EngineError", "FactsError", "LetterError", "LetterTemplateError", "Missing",
+           "MissingFactsError", "NotApplicable", "Outcome", "RulesError", "Ruleset", "Severity", "Undetermined",
+           "Value", "load", "loads", "render_letter"]
