@@ -274,6 +274,13 @@ Command = Callable[[argparse.Namespace], int]
 EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
 
 
+def rule_file_and_facts(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """Add the two arguments most commands share: the rule file and the facts file."""
+    parser.add_argument("file", metavar="FICHIER", help="fichier de règles (.rules)")
+    parser.add_argument("--facts", required=True, metavar="FAITS.json", help="faits du dossier (objet JSON)")
+    return parser
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The `regles` argument parser with every sub-command."""
     parser = FrenchParser(prog="regles", description="Vérifier, évaluer et expliquer des fichiers de règles.")
@@ -281,25 +288,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="vérifier des fichiers de règles")
     p.add_argument("files", nargs="+", metavar="FICHIER")
     p.set_defaults(run=cmd_check)
-    p = sub.add_parser("eval", help="évaluer un fichier de règles sur des faits")
-    p.add_argument("file", metavar="FICHIER")
-    p.add_argument("--facts", required=True, metavar="FAITS.json")
+    p = rule_file_and_facts(sub.add_parser("eval", help="évaluer un fichier de règles sur des faits"))
     p.add_argument("--json", action="store_true", help="sortie JSON")
     p.add_argument("--output", action="append", metavar="NOM", help="résultat à calculer (répétable)")
     p.set_defaults(run=cmd_eval)
-    p = sub.add_parser("explain", help="expliquer un résultat")
-    p.add_argument("file", metavar="FICHIER")
-    p.add_argument("--facts", required=True, metavar="FAITS.json")
+    p = rule_file_and_facts(sub.add_parser("explain", help="expliquer un résultat"))
     p.add_argument("name", metavar="RÉSULTAT")
     p.set_defaults(run=cmd_explain)
     p = sub.add_parser("test", help="exécuter les exemples des fichiers de règles")
     p.add_argument("paths", nargs="*", metavar="FICHIER|DOSSIER")
     p.add_argument("-v", "--verbose", action="store_true")
     p.set_defaults(run=cmd_test)
-    p = sub.add_parser("echeancier", help="échéancier déclaré par le fichier de règles")
-    p.add_argument("file", metavar="FICHIER")
-    p.add_argument("--facts", required=True, metavar="FAITS.json")
-    p.add_argument("--json", action="store_true")
+    p = rule_file_and_facts(sub.add_parser("echeancier", help="échéancier déclaré par le fichier de règles"))
+    p.add_argument("--json", action="store_true", help="sortie JSON")
     p.set_defaults(run=cmd_schedule)
     for register in EXTRA_COMMANDS:
         register(sub)

@@ -231,52 +231,59 @@ def _provenance(event: Event, pad: str) -> Iterator[str]:
 
 
 def _step(event: Event, depth: int, seen: set[str]) -> Iterator[str]:
-    pad = "  " * depth
-    kind = event.kind
-    t = event.data.get("type")
-    if kind in {"rule", "parameter"}:
-        if event.label in seen and kind == "rule":
-            yield f"{pad}- {event.label} = {result_text(event.result, t)} (voir plus haut)"  # type: ignore[arg-type]
-            return
-        lines = list(_rule(event, depth, seen))
-        lines[0] = f"{pad}- {lines[0].strip()}"
-        yield from lines
-    elif kind == "reference":
-        if event.label not in seen:
-            seen.add(event.label)
-        yield f"{pad}- {event.label} = {result_text(event.result, t)} (déjà calculé)"  # type: ignore[arg-type]
-    elif kind == "fact":
-        yield from _fact(event, pad)
-    elif kind == "guard":
-        yield from _guard(event, depth, seen)
-    elif kind == "condition":
-        yield from _condition(event, depth, seen)
-    elif kind == "comparison":
-        yield from _comparison(event, depth, seen)
-    elif kind == "membership":
-        yield f"{pad}{_membership_text(event)}"
-        yield from _children(event, depth + 1, seen)
-    elif kind in {"arithmetic", "date"}:
-        yield f"{pad}Calcul : {_arithmetic_text(event)}"
-        yield from _children(event, depth + 1, seen)
-    elif kind == "rounding":
-        yield from _rounding(event, depth, seen)
-    elif kind == "table":
-        yield from _table(event, depth, seen)
-    elif kind == "function":
-        yield from _function(event, depth, seen)
-    elif kind == "extremum":
-        values = ", ".join(_show(v, t) for v in event.data.get("values") or [])  # type: ignore[union-attr,arg-type]
-        yield f"{pad}{event.data.get('function')}({values}) = {result_text(event.result, t)}"  # type: ignore[arg-type]
-        yield from _children(event, depth + 1, seen)
-    elif kind == "text_of":
-        when = event.data.get("date")
-        yield (f"{pad}Texte dont la version de « {event.data.get('definition')} » est en vigueur au "
-               f"{formatting.date_short(when) if when else '—'} : {result_text(event.result)}")  # type: ignore[arg-type]
-    elif kind == "marker":
-        yield f"{pad}{result_text(event.result)}"
-    else:
+    """One trace event as explanation lines, by its kind (unknown kinds show their children)."""
+    render = _STEPS.get(event.kind)
+    if render is None:
         yield from _children(event, depth, seen)
+    else:
+        yield from render(event, depth, seen)
+
+
+def _definition_step(event: Event, depth: int, seen: set[str]) -> Iterator[str]:
+    pad = "  " * depth
+    if event.label in seen and event.kind == "rule":
+        yield f"{pad}- {event.label} = {result_text(event.result, event.data.get('type'))} (voir plus haut)"  # type: ignore[arg-type]
+        return
+    lines = list(_rule(event, depth, seen))
+    lines[0] = f"{pad}- {lines[0].strip()}"
+    yield from lines
+
+
+def _reference(event: Event, depth: int, seen: set[str]) -> Iterator[str]:
+    seen.add(event.label)
+    yield f"{'  ' * depth}- {event.label} = {result_text(event.result, event.data.get('type'))} (déjà calculé)"  # type: ignore[arg-type]
+
+
+def _membership(event: Event, depth: int, seen: set[str]) -> Iterator[str]:
+    yield f"{'  ' * depth}{_membership_text(event)}"
+    yield from _children(event, depth + 1, seen)
+
+
+def _calculation(event: Event, depth: int, seen: set[str]) -> Iterator[str]:
+    yield f"{'  ' * depth}Calcul : {_arithmetic_text(event)}"
+    yield from _children(event, depth + 1, seen)
+
+
+def _extremum(event: Event, depth: int, seen: set[str]) -> Iterator[str]:
+    t = event.data.get("type")
+    values = ", ".join(_show(v, t) for v in event.data.get("values") or [])  # type: ignore[union-attr,arg-type]
+    yield f"{'  ' * depth}{event.data.get('function')}({values}) = {result_text(event.result, t)}"  # type: ignore[arg-type]
+    yield from _children(event, depth + 1, seen)
+
+
+def _text_of(event: Event, depth: int, seen: set[str]) -> Iterator[str]:
+    when = event.data.get("date")
+    yield (f"{'  ' * depth}Texte dont la version de « {event.data.get('definition')} » est en vigueur au "
+           f"{formatting.date_short(when) if when else '—'} : {result_text(event.result)}")  # type: ignore[arg-type]
+
+
+def _marker(event: Event, depth: int, seen: set[str]) -> Iterator[str]:
+    yield f"{'  ' * depth}{result_text(event.result)}"
+
+
+def _negation(event: Event, depth: int, seen: set[str]) -> Iterator[str]:
+    yield f"{'  ' * depth}{event.label} : {result_text(event.result)}"
+    yield from _children(event, depth + 1, seen)
 
 
 def _children(event: Event, depth: int, seen: set[str]) -> Iterator[str]:
@@ -284,7 +291,8 @@ def _children(event: Event, depth: int, seen: set[str]) -> Iterator[str]:
         yield from _step(child, depth, seen)
 
 
-def _fact(event: Event, pad: str) -> Iterator[str]:
+def _fact(event: Event, depth: int, seen: set[str]) -> Iterator[str]:
+    pad = "  " * depth
     t = event.data.get("type")
     if isinstance(event.result, Missing):
         question = event.data.get("question") or event.data.get("description") or ""
@@ -364,14 +372,15 @@ def _comparison(event: Event, depth: int, seen: set[str]) -> Iterator[str]:
 
 
 def _membership_text(event: Event) -> str:
+    """`specialite (cardiologie) n'est pas dans {radiologie, …} : vrai` — the fact, then the condition's value."""
     t = event.data.get("operand_type")
     items = ", ".join(_show(i, t) for i in event.data.get("items") or [])  # type: ignore[union-attr,arg-type]
-    word = "n'est pas dans" if event.data.get("negated") else "est dans"
     if not isinstance(event.result, Value):
         return f"{event.label} : {result_text(event.result)}"
-    verdict = "vrai" if event.result.value else "faux"
+    inside = event.result.value != bool(event.data.get("negated"))
+    word = "est dans" if inside else "n'est pas dans"
     value = _show(event.data.get("value"), t)  # type: ignore[arg-type]
-    return f"{event.data.get('operand_label')} ({value}) {word} {{{items}}} : {verdict}"
+    return f"{event.data.get('operand_label')} ({value}) {word} {{{items}}} : {'vrai' if event.result.value else 'faux'}"
 
 
 def _arithmetic_text(event: Event) -> str:
@@ -430,6 +439,15 @@ def _function(event: Event, depth: int, seen: set[str]) -> Iterator[str]:
     yield f"{pad}{event.data.get('function')}({shown}) = {result_text(event.result, t)}"  # type: ignore[arg-type]
     yield from _provenance(event, pad + "  ")
     yield from _children(event, depth + 1, seen)
+
+
+_STEPS = {
+    "rule": _definition_step, "parameter": _definition_step, "reference": _reference, "fact": _fact,
+    "guard": _guard, "condition": _condition, "comparison": _comparison, "membership": _membership,
+    "arithmetic": _calculation, "date": _calculation, "rounding": _rounding, "table": _table,
+    "function": _function, "extremum": _extremum, "text_of": _text_of, "marker": _marker, "negation": _negation,
+}
+"""How each trace event kind is explained (the kinds are listed in `engine.trace`)."""
 
 
 def _walk(event: Event) -> Iterator[Event]:
