@@ -98,7 +98,15 @@ def cmd_test(args: argparse.Namespace) -> int:
     out = console()
     passed = failed = 0
     for path in _rule_files(args.paths):
-        ruleset = api.load(path)
+        try:
+            ruleset = api.load(path)
+        except RulesError as exc:
+            if all(d.code < "E100" for d in exc.diagnostics):
+                raise  # an unreadable file is a usage error (exit 2), not a failing example
+            failed += 1
+            out.print(f"ÉCHEC   {path} : le fichier ne se charge pas")
+            print(str(exc), file=sys.stderr)
+            continue
         for run in run_examples(ruleset):
             if run.passed:
                 passed += 1
@@ -113,7 +121,7 @@ def cmd_test(args: argparse.Namespace) -> int:
                 out.print(f"        {m.name} : attendu {m.expected}, obtenu {m.obtained}")
                 if run.outcome is not None:
                     for line in run.outcome.explain(m.name).splitlines():
-                        out.print(f"          {line}")
+                        out.print(f"          {line}".rstrip())
     out.print(f"{passed} réussi{'s' if passed > 1 else ''}, {failed} échoué{'s' if failed > 1 else ''}")
     return EXIT_RULES if failed else EXIT_OK
 
@@ -309,9 +317,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
-    _load_extra_commands()
-    parser = build_parser()
     try:
+        _load_extra_commands()
+        parser = build_parser()
         args = parser.parse_args(argv)
         return args.run(args)
     except SystemExit as exc:
@@ -340,9 +348,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _load_extra_commands() -> None:
     """Import the modules that register more sub-commands (each adds itself to EXTRA_COMMANDS)."""
     import importlib
-    for module in ("engine.commands",):
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
+    if EXTRA_COMMANDS:
+        return
+    importlib.import_module("engine.commands")

@@ -195,6 +195,10 @@ SYNTAX_ERRORS: list[tuple[str, str, str, list[str]]] = [
 def _diagnose(exc: UnexpectedInput, source: Source, start: str) -> Diagnostic:
     """Turn a lark exception into a diagnostic: curated message if one matches, else generic."""
     span = _error_span(exc, source)
+    keyword_as_name = _keyword_where_name_expected(exc)
+    if keyword_as_name is not None:
+        return error("E119", f"« {keyword_as_name} » est lu ici comme un mot-clé du langage, pas comme un nom", span,
+                     "s'il s'agit d'un nom, séparez-le de ce qui précède par une virgule, ou renommez-le")
     if start == "start":
         curated = _match_curated(exc, source)
         if curated is not None:
@@ -214,6 +218,16 @@ def _diagnose(exc: UnexpectedInput, source: Source, start: str) -> Diagnostic:
     assert isinstance(exc, UnexpectedToken)
     found = str(exc.token).strip() or exc.token.type
     return error("E101", f"« {_shorten(found)} » inattendu ici", span, _expected_hint(exc.expected))
+
+
+def _keyword_where_name_expected(exc: UnexpectedInput) -> str | None:
+    """The word, when the lexer read a keyword where a name was expected (`a` read as `à`)."""
+    if not isinstance(exc, UnexpectedToken) or exc.token.type in {"NAME", "$END"}:
+        return None
+    word = str(exc.token)
+    if word.isidentifier() and word not in RESERVED and "NAME" in (exc.expected or ()):
+        return word
+    return None
 
 
 def _match_curated(exc: UnexpectedInput, source: Source) -> tuple[str, str, str] | None:
@@ -352,7 +366,9 @@ RESERVED = frozenset({
 The contextual lexer treats a word as a keyword only where the grammar expects that keyword, so
 `montant`, `taux` or `date` can name a rule. These words, though, are expected exactly where a
 name could also stand, so a rule named `si` or `jours` would silently change the meaning of a
-formula: the builder refuses them as names (E107).
+formula: the builder refuses them as names (E107). Other keywords stay usable as names; where one
+is read as a keyword (an example entry named `a` right after a value, without a comma), the syntax
+error says so.
 """
 
 

@@ -1,0 +1,50 @@
+"""`regles diff ANCIEN NOUVEAU --population FICHIER`: what a rule change does to a population."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from engine import api, cli
+from engine.impact import compare, render_text, to_json
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"« {text} » n'est pas un nombre entier") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"« {text} » : un nombre positif ou nul est attendu")
+    return value
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the `diff` sub-command."""
+    p = sub.add_parser("diff", help="impact d'un changement de règles sur une population",
+                       description="Évalue chaque ligne d'une population avec l'ancien et le nouveau fichier de "
+                                   "règles et compte ce qui change : éligibilité, résultats, montants, par "
+                                   "spécialité et par option, avec des exemples expliqués.")
+    p.add_argument("old", metavar="ANCIEN")
+    p.add_argument("new", metavar="NOUVEAU")
+    p.add_argument("--population", required=True, metavar="FICHIER",
+                   help="CSV (une colonne par fait, case vide = inconnu) ou JSON Lines (.jsonl)")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="texte (par défaut) ou json")
+    p.add_argument("--examples", type=_positive, default=3, metavar="N", help="nombre de lignes d'exemple (3)")
+    p.add_argument("--by", nargs="+", default=["specialite", "option"], metavar="FAIT",
+                   help="faits par lesquels ventiler les comptes (specialite option)")
+    p.add_argument("--montant", action="append", metavar="RÉSULTAT",
+                   help="montant détaillé dans les ventilations (répétable ; par défaut le dernier montant)")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Compare the two rule files on the population and print the report."""
+    old, new = api.load(args.old), api.load(args.new)
+    impact = compare(old, new, args.population, by=args.by, examples=args.examples, amounts=args.montant,
+                     old_name=args.old, new_name=args.new)
+    if args.format == "json":
+        print(json.dumps(to_json(impact, new), ensure_ascii=False, indent=2))
+    else:
+        print(render_text(impact, old, new), end="")
+    return cli.EXIT_OK

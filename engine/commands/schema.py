@@ -1,0 +1,36 @@
+"""`regles schema FICHIER [-o SORTIE]`: the JSON Schema of the facts a rule file accepts."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from engine import api, cli
+from engine.jsonschema import facts_schema
+from engine.loader import _os_reason as os_reason
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the `schema` sub-command."""
+    p = sub.add_parser("schema", help="schéma JSON des faits acceptés par un fichier de règles",
+                       description="Écrit le schéma JSON (draft 2020-12) des faits qu'accepte un fichier de "
+                                   "règles : types, valeurs permises, bornes, descriptions et questions.")
+    p.add_argument("file", metavar="FICHIER")
+    p.add_argument("-o", "--output", metavar="SORTIE.json", help="fichier à écrire (par défaut : la sortie standard)")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print (or write) the schema."""
+    ruleset = api.load(args.file)
+    text = json.dumps(facts_schema(ruleset.program), ensure_ascii=False, indent=2) + "\n"
+    if args.output:
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise cli.UsageError(f"impossible d'écrire « {args.output} » : {os_reason(exc)}") from None
+        print(f"{args.output} : schéma de {len(ruleset.facts)} faits écrit")
+    else:
+        print(text, end="")
+    return cli.EXIT_OK
