@@ -49,7 +49,9 @@ def check(rule_file: ast.RuleFile, source: Source, parent: model.Program | None 
     program = checker.run()
     errors = [d for d in checker.diagnostics if d.is_error]
     if errors:
-        raise RulesError(tuple(sorted(checker.diagnostics, key=_order)), checker.sources)
+        # Warnings are left out: next to errors they are mostly consequences of them (a fact only
+        # read by a rule whose formula failed is "unused"), and the file does not load anyway.
+        raise RulesError(tuple(sorted(errors, key=_order)), checker.sources)
     return program
 
 
@@ -477,7 +479,8 @@ class Checker:
                 return _ERROR
             kind, params = original.kind, [(p.name, p.type) for p in original.params]
         elif e.name in self.local or e.name in self.inherited:
-            kind, params = self.kind_of(e.name, None), self.table_params(e.name)
+            kind = self.kind_of(e.name, None)
+            params = self.table_params(e.name) if kind in {"table", "function"} else []
         else:
             candidates = list(self.local) + list(self.inherited) + list(BUILTINS)
             return self.fail("E201", f"table ou fonction inconnue « {e.name} »", e.span, suggest(e.name, candidates))
@@ -715,7 +718,7 @@ class Checker:
                 else:
                     facts.update(base.facts)
             for given in decl.given:
-                value = self.example_value(given.name, given.value, self.facts.get(given.name), "fait")
+                value = self.example_value(given.name, given.value, self.facts.get(given.name), "fait", given.span)
                 if value is not _MISSING:
                     facts[given.name] = value
             for exp in decl.expected:
@@ -724,9 +727,10 @@ class Checker:
             by_title[decl.title] = case
             yield case
 
-    def example_value(self, name: str, expr: ast.Expr, fact: model.FactDecl | None, what: str) -> object:
-        if fact is None:
-            self.fail("E701", f"fait inconnu « {name} » dans l'exemple", expr.span, suggest(name, self.facts))
+    def example_value(self, name: str, expr: ast.Expr, fact: model.FactDecl | None, what: str,
+                      span: Span | None = None) -> object:
+        if fact is None:  # underline `nom = valeur`: the name is what is wrong, not the value
+            self.fail("E701", f"fait inconnu « {name} » dans l'exemple", span or expr.span, suggest(name, self.facts))
             return _MISSING
         checked = self.expr(expr, fact.type)
         if not isinstance(checked, model.Const) or not assignable(fact.type, checked.type):

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine import checker, model
-from engine.build import parse_file
+from engine import model
 from engine.diagnostics import RulesError, error
 from engine.source import NOWHERE, Source
-from engine.syntax import decode
+
+# The parser and checker (lark and the grammar) are imported when a file is actually parsed: a
+# file found in the cache (engine.cache) needs neither, which keeps `regles eval` quick to start.
 
 MAX_BYTES = 512 * 1024
 """Rule files are a few tens of kilobytes (avenant7.rules: 40 KB); refusing what is clearly not one
@@ -29,11 +30,18 @@ def display_name(path: Path) -> str:
 
 
 def load_path(path: str | Path, _chain: tuple[Path, ...] = ()) -> model.Program:
-    """Load, parse and check a rule file and the files it amends.
+    """Load, parse and check a rule file and the files it amends (through the cache, engine.cache).
 
     Raises:
         RulesError: for a file that cannot be read, parsed or checked.
     """
+    if not _chain:
+        from engine import cache
+        return cache.load(Path(path), _load_path)  # type: ignore[return-value]
+    return _load_path(path, _chain)
+
+
+def _load_path(path: str | Path, _chain: tuple[Path, ...] = ()) -> model.Program:
     path = Path(path)
     name = display_name(path)
     try:
@@ -47,6 +55,7 @@ def load_path(path: str | Path, _chain: tuple[Path, ...] = ()) -> model.Program:
 def decode_checked(data: bytes, name: str) -> Source:
     """Decode bytes to a Source, refusing oversized input with a diagnostic."""
     _check_size(len(data), name)
+    from engine.syntax import decode
     return decode(data, name)
 
 
@@ -60,6 +69,8 @@ def _check_size(size: int, name: str) -> None:
 
 def load_source(source: Source, base_dir: Path | None = None, _chain: tuple[Path, ...] = ()) -> model.Program:
     """Parse and check a Source; its `modifie` file is looked up relative to `base_dir`."""
+    from engine import checker
+    from engine.build import parse_file
     _check_size(len(source.text.encode("utf-8", errors="replace")), source.name)
     rule_file = parse_file(source)
     parent = None

@@ -116,7 +116,9 @@ _QUOTIENT = {("entier", "entier"): "decimal", ("decimal", "entier"): "decimal",
 def arithmetic(op: str, left: Type, right: Type) -> Type | None:
     """The result type of `left op right`, or None when the units do not combine."""
     if left.kind == "any" or right.kind == "any":
-        return right if left.kind == "any" else left
+        # a marker operand (`non applicable "…" + 15 jours`) leaves the result open: it may be a
+        # date or a durée, a montant or a taux. Its value is the marker anyway.
+        return ANY
     pair = (left.kind, right.kind)
     if op in "+-":
         if left.kind == "date" and right.kind == "duree":

@@ -1,0 +1,699 @@
+"""Batch evaluation: a file of fact rows in, a file of results out, streamed in chunks.
+
+`run(BatchJob(...))` reads CSV, JSON Lines or Parquet (chosen by extension), evaluates every row
+with the compiled program (`engine.compiler`, the interpreter's results) and writes the results
+in the same order and format family, chunk by chunk: memory does not grow with the file. With
+`workers > 1` the chunks are evaluated by processes that each load the rule file once (through
+`engine.cache`); the main process only splits the input, writes the output and keeps the counts.
+
+Output layout, one row per input row that could be evaluated, in input order:
+`ligne` (the row's line in a CSV or JSON Lines file, its rank in a Parquet file), the input
+columns that are not facts (copied as they are, e.g. `id`), then for each output `O` of the rule
+file: `O` (its value: exact decimal string for montant, taux and décimal, ISO date, `true` /
+`false`…), `O__statut` (`value`, `not_applicable`, `undetermined`, `missing`, as in
+`regles eval --json`), `O__raison` (the reason of a marker, or the facts missing), with
+`--explain` `O__explication`; and last `faits_manquants`, the facts missing for this row.
+A row that cannot be evaluated (bad facts, malformed line) is not in the output: it is in the
+errors file, with its `ligne` and the reason.
+"""
+
+from __future__ import annotations
+
+import collections
+import csv
+import datetime as dt
+import io
+import json
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from attrs import define, field, frozen
+
+from engine.diagnostics import EngineError, suggest
+from engine.results import Missing, NotApplicable, Undetermined
+from engine.values import to_decimal
+
+FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
+STATUSES = {NotApplicable: "not_applicable", Undetermined: "undetermined", Missing: "missing"}
+ELIGIBLE_WORDS = {"true": "vrai", "false": "faux", "not_applicable": "non applicable", "undetermined": "indéterminé",
+                  "missing": "manquant"}
+
+CHUNK_ROWS = 4000
+"""Rows per chunk: large enough that sending a chunk to a worker costs little per row."""
+
+
+class BatchError(EngineError):
+    """Bad arguments or unreadable files for a batch (the command line exits with 2)."""
+
+
+def file_format(path: str | Path, role: str) -> str:
+    """`csv`, `jsonl` or `parquet`, from the file's extension."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in FORMATS:
+        known = ", ".join(sorted(FORMATS))
+        raise BatchError(f"format de {role} inconnu pour « {path} » ({suffix or 'sans extension'}) : "
+                         f"extensions reconnues {known}")
+    return FORMATS[suffix]
+
+
+@frozen
+class BatchJob:
+    """What to evaluate, where to read and where to write."""
+
+    rules: str
+    input: str
+    output: str
+    errors: str | None = None
+    workers: int = 1
+    explain: bool = False
+    chunk_rows: int = CHUNK_ROWS
+
+    @property
+    def errors_path(self) -> str:
+        """The errors file: `--errors`, or the output's name followed by `.erreurs.csv`."""
+        return self.errors or self.output + ".erreurs.csv"
+
+
+@define
+class Summary:
+    """The counts a batch ends with."""
+
+    read: int = 0
+    evaluated: int = 0
+    errors: int = 0
+    eligible: dict[str, int] = field(factory=dict)
+    seconds: float = 0.0
+    copied_columns: tuple[str, ...] = ()
+
+    @property
+    def rate(self) -> float:
+        """Rows per second, counting every row read."""
+        return self.read / self.seconds if self.seconds > 0 else 0.0
+
+
+# ─── Evaluating rows (in the main process or in a worker) ────────────────────────────────────
+
+@frozen
+class _Config:
+    """Everything a worker needs; sent once, when the worker starts."""
+
+    rules: str
+    input_format: str
+    output_format: str
+    columns: tuple[str, ...]
+    copied: tuple[str, ...]
+    explain: bool
+    cwd: str
+    delimiter: str = ","
+
+
+@frozen
+class _Chunk:
+    first: int
+    """Line (CSV, JSON Lines) or rank (Parquet) of the chunk's first row."""
+    payload: Any
+    size: int
+    """Bytes (CSV, JSON Lines) or rows (Parquet) of the input it covers, for the progress bar."""
+
+
+@frozen
+class _Done:
+    rows: int
+    evaluated: int
+    output: Any
+    errors: list[tuple[int, str]]
+    eligible: dict[str, int]
+    size: int
+
+
+class _Rows:
+    """Evaluates rows of one input file with one rule file (one per process)."""
+
+    def __init__(self, config: _Config, ruleset: object = None) -> None:
+        from engine import api
+        from engine.compiler import fast_path
+        self.config = config
+        self.ruleset = ruleset if ruleset is not None else api.load(config.rules)
+        program = self.ruleset.program  # type: ignore[attr-defined]
+        self.reader, self.compiled = fast_path(program)
+        self.outputs = program.outputs
+        self.types = [program.definitions[name].type for name in self.outputs]
+        self.facts = frozenset(program.facts)
+        self.copied = frozenset(config.copied)
+        self.eligible = self.outputs.index("eligible") if "eligible" in self.outputs else None
+        positions = [(i, c) for i, c in enumerate(config.columns) if c in self.facts]
+        self.cells_reader = self.reader.cells_reader(positions)
+        fmt = config.output_format
+        self.fill = _row_filler([t.kind for t in self.types], fmt, config.explain)
+        self.text_cells = fmt == "csv"
+        self.columns = output_columns(config.copied, self.outputs, config.explain)
+        self.schema = arrow_schema(self.columns, self.types, config.copied, config.explain) if fmt == "parquet" else None
+
+    # ── parsing a chunk into (line, raw facts, copied values) ──
+    def records(self, chunk: _Chunk) -> Iterator[tuple[int, dict[str, object] | None, tuple, str | None]]:
+        kind = self.config.input_format
+        if kind == "csv":
+            return self._csv(chunk)
+        if kind == "jsonl":
+            return self._jsonl(chunk)
+        return self._parquet(chunk)
+
+    def _csv(self, chunk: _Chunk) -> Iterator[tuple[int, dict[str, object] | None, tuple, str | None]]:
+        columns = self.config.columns
+        width = len(columns)
+        copied_at = [i for i, c in enumerate(columns) if c in self.copied]
+        text = chunk.payload.decode("utf-8", "surrogateescape")
+        ascii_only = text.isascii()
+        lines = text.split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+        reader = csv.reader([line + "\n" for line in lines], delimiter=self.config.delimiter)
+        consumed = 0
+        while True:
+            start = chunk.first + consumed
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                consumed = reader.line_num
+                yield start, None, (), f"ligne CSV illisible : {exc}"
+                continue
+            consumed = reader.line_num
+            if not row or (len(row) == 1 and not row[0].strip() and width > 1):
+                continue  # a blank line is not a row
+            if len(row) != width:
+                yield start, None, (), f"ligne mal formée : {len(row)} champ{'s' if len(row) > 1 else ''} au lieu de {width}"
+                continue
+            if not ascii_only and not _utf8(row):
+                yield start, None, (), "encodage invalide : le fichier doit être en UTF-8"
+                continue
+            yield start, row, self.copy(tuple(row[i] or None for i in copied_at)), None
+
+    def _jsonl(self, chunk: _Chunk) -> Iterator[tuple[int, dict[str, object] | None, tuple, str | None]]:
+        copied = self.config.copied
+        for offset, raw in enumerate(chunk.payload.split(b"\n")):
+            line = chunk.first + offset
+            if not raw.strip():
+                continue
+            try:
+                data = json.loads(raw.decode("utf-8-sig" if line == 1 else "utf-8"))
+            except UnicodeDecodeError:
+                yield line, None, (), "encodage invalide : le fichier doit être en UTF-8"
+                continue
+            except ValueError as exc:
+                yield line, None, (), f"JSON invalide : {getattr(exc, 'msg', exc)} (colonne {getattr(exc, 'colno', '?')})"
+                continue
+            if not isinstance(data, dict):
+                yield line, None, (), "la ligne n'est pas un objet JSON {\"fait\": valeur, …}"
+                continue
+            values = tuple(data.pop(c, None) for c in copied)
+            yield line, data, self.copy(values), None
+
+    def _parquet(self, chunk: _Chunk) -> Iterator[tuple[int, dict[str, object] | None, tuple, str | None]]:
+        copied = self.config.copied
+        for offset, data in enumerate(chunk.payload.to_pylist()):
+            values = tuple(data.pop(c, None) for c in copied)
+            yield chunk.first + offset, {k: v for k, v in data.items() if v is not None and v != ""}, self.copy(values), None
+
+    def copy(self, values: tuple) -> tuple:
+        """Copied cells as the output holds them: JSON values in JSON Lines, text elsewhere."""
+        fmt = self.config.output_format
+        if fmt == "jsonl":
+            return tuple(v if v is None or isinstance(v, (str, int, float, bool, list, dict)) else _to_text(v)
+                         for v in values)
+        if fmt == "csv":
+            return tuple("" if v is None else csv_cell(_to_text(v)) for v in values)
+        return tuple(None if v is None else _to_text(v) for v in values)
+
+    # ── evaluating ──
+    def chunk(self, chunk: _Chunk) -> _Done:
+        rows: list[list[object]] = []
+        errors: list[tuple[int, str]] = []
+        eligible: collections.Counter[str] = collections.Counter()
+        count = 0
+        for line, raw, copied, problem in self.records(chunk):
+            count += 1
+            if problem is None:
+                try:
+                    row, eligible_key = self.row(line, raw, copied)  # type: ignore[arg-type]
+                except Exception as exc:  # noqa: BLE001 - a bad row is reported, the others go on
+                    problem = _reason(exc)
+                else:
+                    rows.append(row)
+                    if eligible_key is not None:
+                        eligible[eligible_key] += 1
+                    continue
+            errors.append((line, problem))
+        return _Done(count, len(rows), self.encode(rows), errors, dict(eligible), chunk.size)
+
+    def row(self, line: int, raw: object, copied: tuple) -> tuple[list[object], str | None]:
+        """The output cells of one row; `raw` is a mapping of facts, or a CSV row of cells."""
+        typed = self.reader.validate(raw) if type(raw) is dict else self.cells_reader(raw)  # type: ignore[arg-type]
+        if self.compiled is not None:
+            results = self.compiled.outputs(typed)
+        else:  # the interpreter (REGLES_NO_COMPILE=1, or a program the compiler does not handle)
+            from engine.evaluator import Evaluator
+            evaluator = Evaluator(self.ruleset.program, typed)  # type: ignore[attr-defined]
+            results = [_plain(evaluator.result(name)) for name in self.outputs]
+        out: list[object] = [str(line), *copied] if self.text_cells else [line, *copied]
+        self.fill(results, out)
+        if self.config.explain:
+            self.add_explanations(out, typed, results, len(copied))
+        key = None
+        if self.eligible is not None:
+            r = results[self.eligible]
+            key = STATUSES.get(type(r)) or ("true" if r is True else "false")  # type: ignore[arg-type]
+        return out, key
+
+    def add_explanations(self, out: list[object], typed: dict[str, object], results: Sequence[object],
+                         copied: int) -> None:
+        """Fill the `O__explication` cells (the interpreter's traced evaluation: the slow path)."""
+        from engine.api import Outcome
+        from engine.results import Value
+        wrapped = {n: r if type(r) in STATUSES else Value(r) for n, r in zip(self.outputs, results)}
+        outcome = Outcome(self.ruleset, typed, wrapped)  # type: ignore[arg-type]
+        for i, name in enumerate(self.outputs):
+            text = outcome.explain(name)
+            out[1 + copied + 4 * i + 3] = csv_cell(text) if self.text_cells else text
+
+    # ── encoding a chunk of output rows ──
+    def encode(self, rows: list[list[object]]) -> object:
+        fmt = self.config.output_format
+        if fmt == "csv":  # every cell is already CSV text (csv_cell)
+            return "".join([",".join(row) + "\n" for row in rows])  # type: ignore[arg-type]
+        if fmt == "jsonl":
+            columns = self.columns
+            return "".join(json.dumps(dict(zip(columns, row)), ensure_ascii=False, default=_json_default) + "\n"
+                           for row in rows)
+        import pyarrow as pa
+        arrays = [pa.array([row[i] for row in rows], type=f.type) for i, f in enumerate(self.schema)]  # type: ignore[union-attr,arg-type]
+        return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
+
+
+def _plain(result: object) -> object:
+    return result.value if getattr(result, "status", None) == "value" else result  # type: ignore[attr-defined]
+
+
+def _to_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _utf8(row: list[str]) -> bool:
+    try:
+        for v in row:
+            v.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _reason(exc: Exception) -> str:
+    from engine.facts import FactsError
+    if isinstance(exc, FactsError):
+        return "faits invalides : " + " ; ".join(str(p) for p in exc.problems)
+    if isinstance(exc, EngineError):
+        return str(exc)
+    return f"erreur interne ({type(exc).__name__} : {exc}) — merci de la signaler"
+
+
+def _json_default(value: object) -> object:
+    return str(value)
+
+
+def _text_number(value: object) -> str:
+    return str(to_decimal(value)) if type(value) is Fraction else str(value)  # type: ignore[arg-type]
+
+
+_VALUE_CELL = {
+    "montant": "_text_number(r)", "taux": "_text_number(r)", "decimal": "_text_number(r)", "date": "r.isoformat()",
+    "duree": "str(r)", "texte": "r", "enum": "r",
+}
+_CSV_CELL = {"booleen": "('true' if r else 'false')", "entier": "str(r)", "duree": "Q(str(r))", "texte": "Q(r)",
+             "enum": "Q(r)"}
+_JSON_CELL = {"booleen": "r", "entier": "r"}
+_PARQUET_CELL = {"booleen": "r", "entier": "r", "date": "r"}
+
+_QUOTED: dict[str, str] = {}
+
+
+def csv_cell(text: str) -> str:
+    """A text as `csv.writer` writes it in a row of several cells (quoted when it must be), cached."""
+    found = _QUOTED.get(text)
+    if found is None:
+        found = text
+        if "," in text or '"' in text or "\n" in text or "\r" in text:
+            buffer = io.StringIO()
+            csv.writer(buffer, lineterminator="\n").writerow((text, ""))
+            found = buffer.getvalue()[:-2]
+        if len(_QUOTED) < 100_000:
+            _QUOTED[text] = found
+    return found
+
+
+def _row_filler(kinds: Sequence[str], fmt: str, explain: bool) -> Callable[[Sequence[object], list[object]], None]:
+    """A function appending the cells of every output (value, status, reason…) and `faits_manquants`.
+
+    Generated once per rule file, so that a row costs one call rather than a loop over outputs.
+    """
+    cells = {"csv": _CSV_CELL, "jsonl": _JSON_CELL}.get(fmt, _PARQUET_CELL)
+    text = "Q" if fmt == "csv" else ""  # CSV cells are written as they will stand in the file
+    empty = "''" if fmt == "csv" else "None"
+    lines = ["def fill(R, out):", "    missing = None"]
+    for i, kind in enumerate(kinds):
+        value = cells.get(kind) or _VALUE_CELL.get(kind, "str(r)")
+        extra = f", {empty}" if explain else ""
+        lines += [f"    r = R[{i}]", "    t = type(r)",
+                  "    if t is NA or t is UD:", f"        out += ({empty}, STATUS[t], {text}(r.reason){extra})",
+                  "    elif t is MS:",
+                  f"        out += ({empty}, 'missing', {text}('faits manquants : ' + ', '.join(sorted(r.facts))){extra})",
+                  "        missing = r.facts if missing is None else missing | r.facts",
+                  "    else:", f"        out += ({value}, 'value', {empty}{extra})"]
+    lines.append(f"    out.append({text}(', '.join(sorted(missing))) if missing else {empty})")
+    namespace = {"NA": NotApplicable, "UD": Undetermined, "MS": Missing, "STATUS": STATUSES,
+                 "_text_number": _text_number, "Q": csv_cell}
+    exec(compile("\n".join(lines) + "\n", "<regles batch : cellules>", "exec"), namespace)  # noqa: S102
+    return namespace["fill"]  # type: ignore[return-value]
+
+
+def output_columns(copied: Sequence[str], outputs: Sequence[str], explain: bool) -> tuple[str, ...]:
+    """`ligne`, the copied columns, the columns of each output, `faits_manquants`."""
+    columns = ["ligne", *copied]
+    for name in outputs:
+        columns += [name, f"{name}__statut", f"{name}__raison"]
+        if explain:
+            columns.append(f"{name}__explication")
+    return (*columns, "faits_manquants")
+
+
+def arrow_schema(columns: Sequence[str], types: Sequence[object], copied: Sequence[str], explain: bool) -> object:
+    """The Parquet schema: booleans, integers and dates typed, exact numbers as strings."""
+    import pyarrow as pa
+    kinds = {"booleen": pa.bool_(), "entier": pa.int64(), "date": pa.date32()}
+    fields = [pa.field("ligne", pa.int64())] + [pa.field(c, pa.string()) for c in copied]
+    per_output = 4 if explain else 3
+    for t, start in zip(types, range(1 + len(copied), len(columns), per_output)):
+        fields.append(pa.field(columns[start], kinds.get(t.kind, pa.string())))  # type: ignore[attr-defined]
+        fields += [pa.field(c, pa.string()) for c in columns[start + 1:start + per_output]]
+    fields.append(pa.field("faits_manquants", pa.string()))
+    return pa.schema(fields)
+
+
+# ─── Worker processes ────────────────────────────────────────────────────────────────────────
+
+_WORKER: _Rows | Exception | None = None
+
+
+def _start_worker(config: _Config) -> None:
+    """Load the rule file once per worker; a failure is reported by the first chunk, not looped on."""
+    global _WORKER
+    try:
+        os.chdir(config.cwd)
+        _WORKER = _Rows(config)
+    except Exception as exc:  # noqa: BLE001 - an initializer that raises makes the pool restart it forever
+        _WORKER = exc
+
+
+def _work(chunk: _Chunk) -> _Done:
+    if not isinstance(_WORKER, _Rows):
+        raise BatchError(f"un processus de calcul n'a pas pu charger les règles : {_WORKER}")
+    return _WORKER.chunk(chunk)
+
+
+# ─── Reading the input ───────────────────────────────────────────────────────────────────────
+
+class _Input:
+    """The input file: its columns, its size, and its chunks."""
+
+    def __init__(self, path: str, kind: str, chunk_rows: int) -> None:
+        self.path = path
+        self.kind = kind
+        self.chunk_rows = chunk_rows
+        self.columns: tuple[str, ...] = ()
+        self.dialect = "csv"
+        try:
+            if kind == "parquet":
+                import pyarrow.parquet as pq
+                self.parquet = pq.ParquetFile(path)
+                self.columns = tuple(self.parquet.schema_arrow.names)
+                self.total = self.parquet.metadata.num_rows
+            else:
+                self.file = open(path, "rb")  # noqa: SIM115 - closed by close()
+                self.total = os.fstat(self.file.fileno()).st_size
+                self._first_line = 1
+                if kind == "csv":
+                    self._read_header()
+                else:
+                    self._peek_json_keys()
+        except OSError as exc:
+            raise BatchError(f"impossible de lire « {path} » : {exc.strerror or exc}") from None
+        except Exception as exc:  # noqa: BLE001 - pyarrow's errors for a file that is not Parquet
+            raise BatchError(f"impossible de lire « {path} » : {exc}") from None
+
+    def _read_header(self) -> None:
+        header = self.file.readline()
+        if not header:
+            return
+        text = header.decode("utf-8-sig", "replace").rstrip("\r\n")
+        self.dialect = max((",", ";", "\t"), key=text.count)  # a French spreadsheet writes `;`
+        self.columns = tuple(next(csv.reader([text], delimiter=self.dialect)))
+        self._first_line = 2
+        duplicated = sorted({c for c in self.columns if self.columns.count(c) > 1})
+        if duplicated:
+            raise BatchError(f"« {self.path} » : colonnes en double : {', '.join(duplicated)}")
+
+    def _peek_json_keys(self) -> None:
+        """The keys of the first JSON object, to decide which keys are copied columns."""
+        position = self.file.tell()
+        for raw in self.file:
+            if raw.strip():
+                try:
+                    data = json.loads(raw.decode("utf-8-sig"))
+                except ValueError:
+                    data = None
+                if isinstance(data, dict):
+                    self.columns = tuple(data)
+                break
+        self.file.seek(position)
+
+    def chunks(self) -> Iterator[_Chunk]:
+        if self.kind == "parquet":
+            first = 1
+            for batch in self.parquet.iter_batches(batch_size=self.chunk_rows):
+                yield _Chunk(first, batch, batch.num_rows)
+                first += batch.num_rows
+            return
+        yield from self._text_chunks()
+
+    def _text_chunks(self) -> Iterator[_Chunk]:
+        """Chunks of whole records: a CSV record whose quoted field holds a newline is kept whole."""
+        csv_quotes = self.kind == "csv"
+        first = self._first_line
+        lines: list[bytes] = []
+        quotes = 0
+        records = 0
+        for raw in self.file:
+            lines.append(raw)
+            if csv_quotes:
+                quotes += raw.count(b'"')
+                if quotes % 2:
+                    continue  # inside a quoted field: the record goes on
+            records += 1
+            if records >= self.chunk_rows:
+                payload = b"".join(lines)
+                yield _Chunk(first, payload, len(payload))
+                first += len(lines)
+                lines, quotes, records = [], 0, 0
+        if lines:
+            payload = b"".join(lines)
+            yield _Chunk(first, payload, len(payload))
+
+    def close(self) -> None:
+        if hasattr(self, "file"):
+            self.file.close()
+
+
+# ─── Writing the output and the errors ───────────────────────────────────────────────────────
+
+class _Output:
+    """The results file, written chunk after chunk."""
+
+    BUFFER_ROWS = 65536
+    """Parquet rows gathered before a row group is written."""
+
+    def __init__(self, path: str, kind: str, columns: Sequence[str], schema: object) -> None:
+        self.kind = kind
+        self.pending: list[object] = []
+        self.pending_rows = 0
+        try:
+            if kind == "parquet":
+                import pyarrow.parquet as pq
+                self.writer = pq.ParquetWriter(path, schema)  # type: ignore[arg-type]
+            else:
+                self.file = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed by close()
+                if kind == "csv":
+                    csv.writer(self.file, lineterminator="\n").writerow(columns)
+        except OSError as exc:
+            raise BatchError(f"impossible d'écrire « {path} » : {exc.strerror or exc}") from None
+
+    def write(self, encoded: object, rows: int) -> None:
+        if self.kind != "parquet":
+            self.file.write(encoded)  # type: ignore[arg-type]
+            return
+        if rows:
+            self.pending.append(encoded)
+            self.pending_rows += rows
+        if self.pending_rows >= self.BUFFER_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.kind == "parquet" and self.pending:
+            import pyarrow as pa
+            self.writer.write_table(pa.Table.from_batches(self.pending))  # type: ignore[arg-type]
+            self.pending, self.pending_rows = [], 0
+
+    def close(self) -> None:
+        if self.kind == "parquet":
+            self.flush()
+            self.writer.close()
+        else:
+            self.file.close()
+
+
+class _Errors:
+    """The errors file: `ligne`, `raison`, one row per row that could not be evaluated."""
+
+    def __init__(self, path: str) -> None:
+        self.kind = "jsonl" if Path(path).suffix.lower() in {".jsonl", ".ndjson"} else "csv"
+        try:
+            self.file = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed by close()
+        except OSError as exc:
+            raise BatchError(f"impossible d'écrire « {path} » : {exc.strerror or exc}") from None
+        self.csv = csv.writer(self.file, lineterminator="\n")
+        if self.kind == "csv":
+            self.csv.writerow(["ligne", "raison"])
+
+    def write(self, errors: list[tuple[int, str]]) -> None:
+        if self.kind == "csv":
+            self.csv.writerows(errors)
+        else:
+            self.file.writelines(json.dumps({"ligne": line, "raison": reason}, ensure_ascii=False) + "\n"
+                                 for line, reason in errors)
+
+    def close(self) -> None:
+        self.file.close()
+
+
+# ─── The run ─────────────────────────────────────────────────────────────────────────────────
+
+def run(job: BatchJob, *, progress: Callable[[int, int, int], None] | None = None,
+        warn: Callable[[str], None] | None = None) -> Summary:
+    """Evaluate every row of `job.input` and write the results and the errors.
+
+    Args:
+        job: the files and options.
+        progress: called after each chunk with (input units done, total units, rows read).
+        warn: called with a French message for each warning (e.g. columns that are not facts).
+
+    Raises:
+        BatchError: bad arguments, unreadable input, unwritable output.
+        RulesError: the rule file has errors.
+    """
+    started = time.perf_counter()
+    input_kind = file_format(job.input, "l'entrée")
+    output_kind = file_format(job.output, "la sortie")
+    _check_paths(job)
+    from engine import api
+    ruleset = api.load(job.rules)
+    source = _Input(job.input, input_kind, job.chunk_rows)
+    try:
+        copied = tuple(c for c in source.columns if c not in ruleset.facts)
+        clashes = sorted(set(copied) & set(output_columns((), ruleset.program.outputs, job.explain)))
+        if clashes:
+            raise BatchError(f"« {job.input} » : {', '.join(clashes)} : nom{'s' if len(clashes) > 1 else ''} de colonne "
+                             "déjà pris par les résultats ; renommez cette colonne de l'entrée")
+        if copied and warn is not None:
+            warn(_copied_warning(copied, ruleset.facts, job.rules))
+        config = _Config(str(Path(job.rules).resolve()), input_kind, output_kind, source.columns, copied, job.explain,
+                         os.getcwd(), source.dialect)
+        summary = Summary(copied_columns=copied)
+        local = _Rows(config, ruleset) if job.workers <= 1 else None
+        schema = arrow_schema(output_columns(copied, ruleset.program.outputs, job.explain),
+                              [ruleset.program.definitions[n].type for n in ruleset.program.outputs], copied,
+                              job.explain) if output_kind == "parquet" else None
+        output = _Output(job.output, output_kind, output_columns(copied, ruleset.program.outputs, job.explain), schema)
+        errors = _Errors(job.errors_path)
+        try:
+            done_units = 0
+            for done in _evaluate(source.chunks(), config, local, job.workers):
+                output.write(done.output, done.evaluated)
+                errors.write(done.errors)
+                summary.read += done.rows
+                summary.evaluated += done.evaluated
+                summary.errors += len(done.errors)
+                for key, n in done.eligible.items():
+                    summary.eligible[key] = summary.eligible.get(key, 0) + n
+                done_units += done.size
+                if progress is not None:
+                    progress(done_units, source.total, summary.read)
+        finally:
+            output.close()
+            errors.close()
+    finally:
+        source.close()
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _evaluate(chunks: Iterator[_Chunk], config: _Config, local: _Rows | None, workers: int) -> Iterator[_Done]:
+    """Results of the chunks, in input order; at most a few chunks in flight at a time."""
+    if local is not None:
+        for chunk in chunks:
+            yield local.chunk(chunk)
+        return
+    import multiprocessing
+    context = multiprocessing.get_context("spawn")
+    in_flight: collections.deque = collections.deque()
+    limit = 2 * workers + 1
+    with context.Pool(workers, initializer=_start_worker, initargs=(config,)) as pool:
+        for chunk in chunks:
+            in_flight.append(pool.apply_async(_work, (chunk,)))
+            while len(in_flight) >= limit:
+                yield in_flight.popleft().get()
+        while in_flight:
+            yield in_flight.popleft().get()
+
+
+def _check_paths(job: BatchJob) -> None:
+    if job.workers < 1:
+        raise BatchError(f"--workers attend un nombre de processus d'au moins 1, reçu {job.workers}")
+    if not Path(job.input).is_file():
+        raise BatchError(f"fichier d'entrée introuvable : « {job.input} »")
+    inputs = {Path(job.input).resolve(), Path(job.rules).resolve()}
+    for path, role in ((job.output, "la sortie"), (job.errors_path, "le fichier d'erreurs")):
+        if Path(path).resolve() in inputs:
+            raise BatchError(f"{role} « {path} » écraserait un fichier lu : choisissez un autre nom")
+    if Path(job.output).resolve() == Path(job.errors_path).resolve():
+        raise BatchError("la sortie et le fichier d'erreurs doivent être deux fichiers différents")
+    if Path(job.errors_path).suffix.lower() not in {".csv", ".jsonl", ".ndjson"}:
+        raise BatchError(f"fichier d'erreurs « {job.errors_path} » : extension .csv ou .jsonl attendue")
+
+
+def _copied_warning(copied: Sequence[str], facts: object, rules: str) -> str:
+    hints = []
+    for column in copied:
+        hint = suggest(column, facts)  # type: ignore[arg-type]
+        if hint:
+            hints.append(f"« {column} » : {hint}")
+    text = (f"colonnes recopiées telles quelles, ce ne sont pas des faits de {rules} : {', '.join(copied)}")
+    return text + ("".join(f"\n  {h}" for h in hints))
+
+

@@ -1,0 +1,109 @@
+"""`regles batch FICHIER --input IN --output OUT [--workers N] [--explain] [--errors ERR]`.
+
+Evaluates every row of a CSV, JSON Lines or Parquet file and writes one result row per input
+row (`engine.batch` describes the layout). Bad rows go to the errors file with their line and
+reason; the others are evaluated. A summary ends on standard error; a progress bar shows rows,
+rate and time left when standard error is a terminal (or with `--progress`).
+
+Exit codes: 0 every row evaluated; 2 some rows in error (see the errors file), or bad arguments;
+1 the rule file has errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from engine import cli
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the `batch` sub-command."""
+    p = sub.add_parser(
+        "batch", help="évaluer un fichier de lignes de faits (CSV, JSON Lines, Parquet)",
+        description="Évalue chaque ligne d'un fichier de faits (CSV, JSON Lines ou Parquet, selon l'extension) et "
+                    "écrit, dans le même ordre, une ligne de résultats par ligne évaluée ; les lignes en erreur vont "
+                    "dans le fichier d'erreurs, avec leur numéro et la raison.")
+    p.add_argument("file", metavar="FICHIER", help="fichier de règles")
+    p.add_argument("--input", required=True, metavar="ENTRÉE", help="faits : .csv, .jsonl ou .parquet")
+    p.add_argument("--output", required=True, metavar="SORTIE", help="résultats : .csv, .jsonl ou .parquet")
+    p.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="processus de calcul (par défaut : un par processeur, un seul pour une entrée de moins de 4 Mo)")
+    p.add_argument("--explain", action="store_true", help="ajouter l'explication de chaque résultat (lent)")
+    p.add_argument("--errors", metavar="ERREURS",
+                   help="lignes en erreur, .csv ou .jsonl (par défaut : SORTIE suivi de .erreurs.csv)")
+    p.add_argument("--progress", "--progres", action="store_true",
+                   help="barre de progression même quand la sortie d'erreur n'est pas un terminal")
+    p.add_argument("--chunk-rows", type=int, default=None, help=argparse.SUPPRESS)
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the batch, then print the summary."""
+    from engine import batch
+    workers = args.workers if args.workers is not None else _default_workers(args.input)
+    job = batch.BatchJob(args.file, args.input, args.output, args.errors, workers, args.explain,
+                         args.chunk_rows or batch.CHUNK_ROWS)
+    if job.chunk_rows < 1:
+        raise cli.UsageError("--chunk-rows attend un nombre d'au moins 1")
+    show = args.progress or sys.stderr.isatty()
+    if show:
+        summary = _with_progress_bar(batch, job)
+    else:
+        summary = batch.run(job, warn=_warn)
+    _print_summary(summary, job)
+    return cli.EXIT_USAGE if summary.errors else cli.EXIT_OK
+
+
+def _default_workers(path: str) -> int:
+    try:  # below ~30 000 rows, starting worker processes costs more than it saves
+        small = os.path.getsize(path) < 4_000_000
+    except OSError:
+        small = True
+    return 1 if small else max(1, os.cpu_count() or 1)
+
+
+def _warn(message: str) -> None:
+    print(f"regles batch : {message}", file=sys.stderr)
+
+
+def _with_progress_bar(batch, job):  # type: ignore[no-untyped-def]
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    console = Console(file=sys.stderr)
+    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
+               TextColumn("{task.fields[rows]} lignes · {task.fields[rate]} lignes/s"),
+               TimeElapsedColumn(), TextColumn("reste"), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=False) as bar:
+        task = bar.add_task(f"regles batch {job.input}", total=None, rows="0", rate="–")
+        started = [None]
+
+        def update(done: int, total: int, rows: int) -> None:
+            import time
+            now = time.perf_counter()
+            if started[0] is None:
+                started[0] = now  # type: ignore[assignment]
+            elapsed = now - started[0]  # type: ignore[operator]
+            rate = f"{rows / elapsed:,.0f}".replace(",", " ") if elapsed > 0 else "–"
+            bar.update(task, completed=done, total=total, rows=f"{rows:,}".replace(",", " "), rate=rate)
+        return batch.run(job, progress=update, warn=lambda m: console.print(f"regles batch : {m}", markup=False))
+
+
+def _number(n: float) -> str:
+    return f"{n:,.0f}".replace(",", " ")
+
+
+def _print_summary(summary, job) -> None:  # type: ignore[no-untyped-def]
+    from engine.batch import ELIGIBLE_WORDS
+    lines = [f"{_number(summary.read)} ligne{'s' if summary.read > 1 else ''} lue{'s' if summary.read > 1 else ''}, "
+             f"{_number(summary.evaluated)} évaluée{'s' if summary.evaluated > 1 else ''}, "
+             f"{_number(summary.errors)} en erreur"
+             + (f" (voir {job.errors_path})" if summary.errors else "") + f" → {job.output}"]
+    if summary.eligible:
+        counts = " · ".join(f"{ELIGIBLE_WORDS[k]} {_number(n)}" for k, n in
+                            sorted(summary.eligible.items(), key=lambda kv: list(ELIGIBLE_WORDS).index(kv[0])))
+        lines.append(f"eligible : {counts}")
+    lines.append(f"durée {summary.seconds:.2f} s".replace(".", ",") + f", {_number(summary.rate)} lignes/s"
+                 + (f" ({job.workers} processus)" if job.workers > 1 else ""))
+    print("\n".join(lines), file=sys.stderr)

@@ -1,0 +1,368 @@
+"""Generate docs/diagnostics.md: one entry per diagnostic code, with examples from the golden files.
+
+The golden files are `tests/cases/diagnostics/CODE_name.rules` (input) and `CODE_name.expected` (the
+exact rendered text). This script renders them the same way the golden test does, and writes the
+page; `tests/test_golden.py` fails when the page is out of date or misses a code that appears in
+`engine/`.
+
+    python scripts/make_diagnostics_doc.py            # rewrite docs/diagnostics.md
+    python scripts/make_diagnostics_doc.py --check    # exit 1 if it is out of date
+    pytest tests/test_golden.py --update-golden        # rewrite the .expected files and this page
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = ROOT / "tests" / "cases" / "diagnostics"
+PAGE = ROOT / "docs" / "diagnostics.md"
+CODE_IN_SOURCE = re.compile(r"""["']([EW]\d{3})["']""")
+METADATA = re.compile(r"^# ([\w-]+): (.*)$", re.M)
+
+FAMILIES = [
+    ("E0", "Reading files"), ("E1", "Syntax"), ("E2", "Names"), ("E3", "Types and units"), ("E4", "Cycles"),
+    ("E5", "Tables"), ("E6", "Amendments"), ("E7", "Examples and schedules"), ("W", "Warnings"),
+]
+
+# code: (title, what it means, how to fix it)
+ENTRIES: dict[str, tuple[str, str, str]] = {
+    "E001": ("file cannot be read",
+             "The rule file does not exist, is a folder, or cannot be read. Reported with no position.",
+             "Check the path given to `regles` or `engine.load`. The command line exits with code 2."),
+    "E002": ("file too large",
+             "The file is larger than 512 KiB. Real rule files are a few tens of kilobytes; refusing larger "
+             "input keeps every diagnostic within seconds.",
+             "Split the text into several files, one amending the other (`modifie \"…\"`)."),
+    "E100": ("unexpected character",
+             "A character that starts no token of the language, such as `$`.",
+             "Remove the character or replace it; the hint lists what could come at that place."),
+    "E101": ("unexpected word",
+             "A token the grammar does not allow here. Also reported when a keyword such as `fin` stands "
+             "where a value is missing (`x +` then `fin`).",
+             "Read the hint: it lists what the parser was waiting for."),
+    "E102": ("unexpected end of file",
+             "The file stops inside a block or an expression. The caret is just after the last word.",
+             "Complete the block, usually with the missing `fin`."),
+    "E103": ("empty file",
+             "The file is empty or contains only blanks.",
+             "A rule file starts with `règles \"Titre\"`."),
+    "E104": ("not UTF-8",
+             "The file contains bytes that are not UTF-8 (often a Latin-1 file). The position is the first "
+             "bad byte.",
+             "Save the file as UTF-8 from the editor."),
+    "E105": ("nesting too deep",
+             "An expression nests more than 100 levels deep (parentheses, or a very long `si … sinon si` "
+             "chain).",
+             "Split the expression into named intermediate rules."),
+    "E107": ("keyword used as a name",
+             "A word that may stand where a name stands (`si`, `fin`, `jours`, `annee`, `au`…) cannot name a "
+             "fact, parameter, rule, function or table: it would change the meaning of formulas.",
+             "Choose another name, e.g. `annee_contrat`."),
+    "E108": ("impossible date",
+             "A date such as `31/02/2024` that is not in the calendar.",
+             "Fix the day or the month; dates are written `jj/mm/aaaa`."),
+    "E109": ("item written twice",
+             "A block item that may appear once (description, question, unit, `applicable si`, `à partir "
+             "du`) is written twice. The first occurrence is shown as a label.",
+             "Keep one of the two."),
+    "E110": ("block not closed",
+             "A block (fait, paramètre, règle, table, exemple) is missing its `fin`: the next declaration "
+             "starts inside it.",
+             "Add `fin` at the end of the previous block."),
+    "E111": ("formula not last",
+             "An item (source, description, status, guard, unit) is written after the `= …` formula of a "
+             "rule.",
+             "Move the item above the formula: the formula is always the last item."),
+    "E112": ("chained comparison",
+             "`a < b < c`: a comparison cannot follow another.",
+             "Join two comparisons with `et`: `a < b et b < c`."),
+    "E113": ("`si` without `sinon`",
+             "A condition must say what to do in both cases.",
+             "Add `sinon …`, for example `sinon non applicable \"raison\"`."),
+    "E114": ("`alors` missing",
+             "A `si` condition is followed by a value without `alors`.",
+             "Write `si condition alors valeur sinon autre valeur`."),
+    "E115": ("type missing",
+             "Nothing (or a description) follows the `:` that introduces a type.",
+             "Write a type: montant, taux, entier, décimal, booléen, date, durée, texte or énumération {…}."),
+    "E116": ("formula or value missing",
+             "A rule has no `= …` formula, or a parameter has neither a value nor dated values.",
+             "Add the `= …` line (last in the block), or `paramètre nom = valeur`."),
+    "E117": ("`attendu` missing",
+             "An example lists facts and results without `attendu` between them.",
+             "Write the given facts, then `attendu`, then the expected results."),
+    "E118": ("title missing",
+             "The file does not start with its title.",
+             "Add `règles \"Titre du texte encodé\"` as the first line."),
+    "E119": ("keyword read where a name is expected",
+             "A short name that is also a keyword (`a` is the keyword `à` without its accent) stands where "
+             "the parser can read it as the keyword, for instance two facts of an example on one line "
+             "without a comma.",
+             "Separate the entries with a comma, or rename the fact."),
+    "E201": ("unknown name",
+             "A name that is not a fact, parameter, rule, table, function, enumeration word or type. The "
+             "hint suggests close names, or lists the words of the expected enumeration.",
+             "Fix the spelling, or declare the name."),
+    "E202": ("name already defined",
+             "Two declarations share a name (a rule and a fact too), or a file has two schedules. The "
+             "first definition is shown as a label.",
+             "Rename one of the two, or remove the duplicate."),
+    "E203": ("unknown file prefix",
+             "`fichier.nom` or `remplace fichier.nom` names a file that is not amended by this one.",
+             "Use the stem of the amended file (`avenant7` for `avenant7.rules`); the hint lists them."),
+    "E204": ("unknown table key",
+             "A table row or column key is not a word of the key's enumeration.",
+             "Fix the word (the hint suggests close ones), or use `autre`."),
+    "E206": ("call of the wrong kind",
+             "A table or function is named without its arguments, or a rule or parameter is given "
+             "arguments.",
+             "Write `table(clés…)` for tables and functions; write a rule's name alone."),
+    "E207": ("wrong number of arguments",
+             "A table or function is called with a different number of arguments than it declares, or "
+             "`min`/`max` get fewer than two values.",
+             "Give one argument per declared key or parameter."),
+    "E301": ("impossible operation",
+             "An arithmetic operation whose units do not combine: money + date, a date + a number, the "
+             "opposite of a date, a duration counted in a non-integer.",
+             "Check the units; to move a date, add a duration (`+ 15 jours`, `+ 1 mois`, `+ 3 ans`)."),
+    "E302": ("values of incompatible types",
+             "A comparison, argument, bound, set item or key whose type does not fit, typically a "
+             "percentage compared with a bare number (`part > 20`).",
+             "Write the value with its unit: `20 %`, `12 000 €`."),
+    "E303": ("formula of the wrong type",
+             "A rule's formula, or a table cell, gives another type than the one declared.",
+             "Fix the formula or the declared type; the hint spots a missing `%` or `€`."),
+    "E304": ("condition is not a boolean",
+             "`si`, `et`, `ou`, `non` or `applicable si` is given something that is not true or false.",
+             "Write a comparison (`patientele > 640`), a boolean fact or rule, or a combination of them."),
+    "E305": ("impossible rounding",
+             "An unknown rounding unit (`au centimes`), rounding a non-number, or `à l'euro` on something "
+             "that is not money.",
+             "Use `au centime`, `à l'euro`, `à l'entier`, `à la dizaine`, `à la centaine` or `au millier`, "
+             "on a number of the right kind."),
+    "E306": ("`au` or `texte de` on a rule",
+             "`x au date` and `texte de x au date` apply to parameters and tables, which have dated "
+             "versions; a rule is computed from the facts of the case.",
+             "Remove `au …`, or read the dated parameter or table the rule uses."),
+    "E307": ("dated definition read without a date",
+             "A parameter or table with dated versions is read without `au`. Each version is shown as a "
+             "label.",
+             "Say at which date to read it: `seuil au date_signature`."),
+    "E308": ("empty reason",
+             "`non applicable \"\"` or `indéterminé \"\"`: the reason appears in explanations and letters.",
+             "Say in one sentence why there is no value."),
+    "E309": ("branches of different types",
+             "The `alors` and `sinon` branches of a `si` do not have the same type.",
+             "Make both branches give the same kind of value."),
+    "E310": ("`au` without a date",
+             "The value after `au` is not a date.",
+             "Give a date: a date fact, rule or literal."),
+    "E311": ("version date not constant",
+             "`à partir du …` must be a written date or a date parameter, not a fact or a computed value.",
+             "Write the date, or declare it as a parameter."),
+    "E312": ("set of non-constants",
+             "A set `{…}` after `dans` contains something other than written values (words, numbers).",
+             "Write the values; compare with other rules using `=` and `ou`."),
+    "E401": ("circular dependency",
+             "Rules that depend on each other, directly or through functions, tables and guards. The path "
+             "is in the message; each step is a label.",
+             "Break the cycle: one of the rules must be computed without the other."),
+    "E501": ("overlapping bands",
+             "Two bands of a numeric key cover a common value, so a lookup would be ambiguous.",
+             "Make each band start where the previous one ends (`moins de 50`, `de 50 à moins de 70`)."),
+    "E502": ("gap between bands",
+             "Some values fall in no band: between two bands, below the first or above the last. On an "
+             "`entier` key, `jusqu'à 40` then `41 et plus` leave no gap.",
+             "Add or widen a band; the hint says where the next band must start. An `autre` row also "
+             "covers the rest."),
+    "E503": ("enumeration not covered",
+             "Some words of an enumeration key have no row (or column).",
+             "Add a row per word, or an `autre` row."),
+    "E504": ("wrong number of cells",
+             "A row has a different number of cells than the header, or a one-key table's header does not "
+             "have two cells.",
+             "Give every row as many cells as the header."),
+    "E505": ("duplicate key or date",
+             "A table key written twice, a word twice in an enumeration, or two versions of a parameter "
+             "starting on the same date.",
+             "Remove or fix the duplicate."),
+    "E506": ("too many keys",
+             "A table has more than two keys.",
+             "Split the table into tables of at most two keys."),
+    "E507": ("table without rows",
+             "A table has a header but no row of values.",
+             "Write a header, then one `| clé | valeur |` row per case."),
+    "E508": ("empty cell",
+             "A table cell is blank.",
+             "Write a value, `—` for a case the published table leaves empty, or `non applicable "
+             "\"raison\"`."),
+    "E509": ("band on a non-numeric key",
+             "A band (`moins de 2`) on a key that is neither a number nor a date.",
+             "Use the words of the enumeration as keys."),
+    "E510": ("empty band",
+             "A band whose lower bound passes its upper bound (`de 50 à 40`).",
+             "Swap or fix the bounds."),
+    "E600": ("amended file has errors",
+             "The file named by `modifie` does not load; its own diagnostics follow.",
+             "Fix the amended file first."),
+    "E601": ("nothing to replace",
+             "`remplace fichier.nom` names a definition the amended file does not have.",
+             "Fix the name (the hint suggests close ones), or remove `remplace` for a new definition."),
+    "E602": ("replacement changes type or kind",
+             "A replacement must keep the type, the kind (rule, parameter, table, function) and the "
+             "parameters of the definition it replaces, which is shown as a label.",
+             "Keep the same declaration line; change only the formula or the grid."),
+    "E603": ("redefinition without `remplace`",
+             "An amending file defines a name the amended file already defines, or redeclares an "
+             "inherited fact with another type.",
+             "Add `remplace fichier.nom` to replace the definition; redeclare a fact only with its type."),
+    "E604": ("amended file not found, or renamed replacement",
+             "The file named by `modifie` does not exist (the path is relative to the amending file's "
+             "folder), or a replacement has another name than what it replaces.",
+             "Fix the path; keep the replaced name."),
+    "E605": ("circular amendment",
+             "Files that amend each other, directly or indirectly.",
+             "A text amends an older one; remove the `modifie` that closes the loop."),
+    "E606": ("`remplace` without `modifie`",
+             "A definition says what it replaces in a file that amends nothing.",
+             "Add `modifie \"fichier.rules\"` to the header, or remove `remplace`."),
+    "E701": ("unknown fact in an example",
+             "An example gives (or expects missing) a fact that is not declared.",
+             "Fix the name; the hint suggests close ones."),
+    "E702": ("unknown result",
+             "An example expects, or a schedule shows, a result that is not a rule of the file.",
+             "Fix the name; the hint suggests close ones."),
+    "E703": ("example value of the wrong type",
+             "A value in an example does not fit the fact or the result, e.g. `25` for a taux.",
+             "Write the value with its unit (`25 %`, `12 000 €`)."),
+    "E704": ("unknown base example",
+             "`reprend \"titre\"` names no example written above it.",
+             "Copy the exact title of an earlier example."),
+    "E705": ("invalid schedule",
+             "The schedule's axis is not an integer fact, its range is empty, or it totals something that "
+             "is not money or a number.",
+             "Use an `entier` fact as the axis, `de 1 à 5`, and total amounts."),
+    "W101": ("unused fact",
+             "A declared fact that no rule reads. The file still loads.",
+             "Remove it, use it, or mark it `ignoré` if fact files may still give it."),
+    "W102": ("unused parameter",
+             "A parameter no rule reads.",
+             "Remove it or use it."),
+    "W103": ("unused rule",
+             "A `règle` no other rule reads and that is not a `résultat`.",
+             "Remove it, use it, or declare it `résultat`."),
+    "W104": ("unused table or function",
+             "A table or function no rule calls.",
+             "Remove it or use it."),
+    "W105": ("ignored fact is read",
+             "A fact marked `ignoré` is read by a rule.",
+             "Remove `ignoré`, or the rule that reads the fact."),
+}
+
+
+def engine_codes() -> set[str]:
+    """Every diagnostic code written in the engine's source."""
+    found: set[str] = set()
+    for path in (ROOT / "engine").rglob("*.py"):
+        found |= set(CODE_IN_SOURCE.findall(path.read_text(encoding="utf-8")))
+    return found
+
+
+def golden_cases() -> list[Path]:
+    """The golden inputs, in code order."""
+    return sorted(GOLDEN.glob("*.rules"))
+
+
+def code_of(case: Path) -> str:
+    """The code a golden case is about: the start of its file name."""
+    return case.stem.split("_", 1)[0]
+
+
+def metadata(case: Path) -> dict[str, str]:
+    """`# key: value` lines of a golden input (sqlglot style)."""
+    text = case.read_bytes().decode("utf-8", errors="replace")
+    return dict(METADATA.findall(text))
+
+
+def render_case(case: Path) -> str:
+    """The rendered diagnostics for a golden input, exactly as `str(RulesError)` (or the warnings).
+
+    Metadata: `# load: PATH` loads another file (relative to the repository root);
+    `# pad-to-bytes: N` pads the text with a comment to N bytes and loads it with `engine.loads`.
+    Must run from the repository root, so that paths in messages are relative to it.
+    """
+    import engine
+    from engine.diagnostics import render_all
+    meta = metadata(case)
+    name = case.relative_to(ROOT).as_posix()
+    try:
+        if "load" in meta:
+            ruleset = engine.load(meta["load"])
+        elif "pad-to-bytes" in meta:
+            text = case.read_text(encoding="utf-8")
+            ruleset = engine.loads(text + "#" * (int(meta["pad-to-bytes"]) - len(text.encode())), filename=name)
+        else:
+            ruleset = engine.load(name)
+    except engine.RulesError as exc:
+        return str(exc) + "\n"
+    return render_all(ruleset.warnings, ruleset.program.sources) + "\n"
+
+
+def _fence(text: str, language: str = "") -> str:
+    ticks = "````" if "```" in text else "```"
+    return f"{ticks}{language}\n{text.rstrip()}\n{ticks}"
+
+
+def render_page() -> str:
+    """The whole docs/diagnostics.md page."""
+    cases: dict[str, list[Path]] = {}
+    for case in golden_cases():
+        cases.setdefault(code_of(case), []).append(case)
+    out = [
+        "# Diagnostics",
+        "",
+        "<!-- Generated by scripts/make_diagnostics_doc.py from tests/cases/diagnostics; do not edit by hand. -->",
+        "",
+        "Every problem `regles` finds in a rule file is a diagnostic with a stable code, a French message, "
+        "the place as `file:line:column`, the offending text underlined, and usually a hint (`aide`). "
+        "Errors (`E…`) stop loading; all of a file's errors are reported at once, except syntax errors "
+        "(`E1…`), where parsing stops at the first. Warnings (`W…`) do not stop loading. Each example below "
+        "is a golden file of the test suite (`tests/cases/diagnostics`), shown with its exact rendering.",
+        "",
+        "Exit codes of the command line: 1 for a rule file with errors, 2 when no rule file could be read "
+        "(`E001`, `E002`).",
+        "",
+    ]
+    for prefix, title in FAMILIES:
+        codes = sorted(c for c in ENTRIES if c.startswith(prefix))
+        out += [f"## {title}", ""]
+        for code in codes:
+            heading, meaning, fix = ENTRIES[code]
+            out += [f"### {code}: {heading}", "", meaning, "", f"**Fix:** {fix}", ""]
+            for case in cases.get(code, []):
+                rel = case.relative_to(ROOT).as_posix()
+                if not metadata(case) and case.stat().st_size:
+                    out += [f"`{rel}`:", "", _fence(case.read_text(encoding="utf-8", errors="replace"), "regles"), ""]
+                expected = case.with_suffix(".expected")
+                rendered = expected.read_text(encoding="utf-8") if expected.exists() else "(missing golden)"
+                out += ["Rendered:", "", _fence(rendered, "text"), ""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def main(argv: list[str]) -> int:
+    """Write the page, or with --check report whether it is up to date."""
+    page = render_page()
+    if "--check" in argv:
+        if PAGE.read_text(encoding="utf-8") != page:
+            print("docs/diagnostics.md is out of date: run python scripts/make_diagnostics_doc.py", file=sys.stderr)
+            return 1
+        return 0
+    PAGE.write_text(page, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
