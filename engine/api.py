@@ -150,26 +150,35 @@ class Outcome:
 
     @property
     def events(self) -> dict[str, Event]:
-        """Output name → its complete trace tree, recorded by a traced evaluation of that output."""
-        return {name: self.event(name) for name in self.results}
+        """Result name → its complete trace tree, from one traced evaluation of every result; rules
+        shared between results are shared events, so no rule is evaluated twice."""
+        missing = [name for name in self.results if name not in self._events]
+        if missing:
+            self._trace(missing)
+        return {name: self._events[name] for name in self.results}
 
     def event(self, name: str) -> Event:
-        """The trace event of one result: each is traced on its own, so that its tree is complete
-        (a shared evaluation would reduce rules computed for an earlier result to references)."""
+        """The complete trace tree of one result (traced on demand)."""
         self.result(name)
         if name not in self._events:
-            tracer = Tracer()
-            Evaluator(self.ruleset.program, self.facts, tracer).result(name)
-            self._events[name] = tracer.roots[-1]
+            self._trace([name])
         return self._events[name]
+
+    def _trace(self, names: list[str]) -> None:
+        tracer = Tracer()
+        evaluator = Evaluator(self.ruleset.program, self.facts, tracer)
+        for name in names:
+            evaluator.result(name)
+            self._events[name] = tracer.roots[-1]
 
     @property
     def trace(self) -> dict[str, object]:
         """The trace as a JSON-serialisable tree."""
         from engine.trace import json_value
+        written: set[int] = set()
         return {"rules": self.ruleset.program.text.file,
                 "facts": {k: json_value(v) for k, v in self.facts.items()},
-                "results": [self.event(name).to_json() for name in self.results]}
+                "results": [event.to_json(written) for event in self.events.values()]}
 
     def explain(self, name: str) -> str:
         """A French explanation of how a result was obtained, with citations and values."""

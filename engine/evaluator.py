@@ -14,12 +14,13 @@ Arithmetic is exact (`engine.values`); a division by zero or a date off the cale
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 
 from engine import model
 from engine.results import Missing, NotApplicable, Result, Undetermined, Value
 from engine.source import Source
-from engine.trace import NullTracer, Tracer
+from engine.trace import Event, NullTracer, Tracer
 from engine.values import Duration, add, div, mul, round_to, shift, sub
 
 _TRUE = Value(True)
@@ -37,6 +38,8 @@ class Evaluator:
         self.cache: dict[tuple[str | None, str, object], Result] = {}
         self.current: list[str] = []
         self.env: dict[str, _Thunk] = {}
+        self.events: dict[tuple[str | None, str, object], Event] = {}
+        self.labels = _labels_of(program)
         self.dispatch: dict[type, Callable[[object], Result]] = {
             model.Const: self.x_const, model.FactRef: self.x_fact, model.DefRef: self.x_ref,
             model.ParamRef: self.x_param, model.FuncCall: self.x_call,
@@ -62,9 +65,8 @@ class Evaluator:
         key = (origin, d.name, version.start if version else date)
         cached = self.cache.get(key)
         if cached is not None:
-            if self.traced:
-                self.tracer.leaf("reference", d.name if origin is None else f"{origin}.{d.name}", cached, d.span,
-                                 origin=origin, type=d.type)
+            if self.traced:  # the same complete event again: every result's tree stays whole
+                self.tracer.attach(self.events[key])
             return cached
         if self.traced:
             self.tracer.open()
@@ -81,8 +83,8 @@ class Evaluator:
         self.cache[key] = result
         if self.traced:
             label = d.name if origin is None else f"{origin}.{d.name}"
-            self.tracer.close(_KINDS[d.kind], label, result, d.span, type=d.type, unit=d.unit,
-                              **_definition_data(d, version, origin, date))
+            self.events[key] = self.tracer.close(_KINDS[d.kind], label, result, d.span, type=d.type, unit=d.unit,
+                                                 **_definition_data(self.labels, d, version, origin, date))
         return result
 
     def guarded(self, d: model.Definition, version: model.Version) -> Result:
@@ -371,11 +373,25 @@ class Evaluator:
         return result
 
     def label(self, e: model.Expr) -> str:
-        """The text of an expression as the rule file writes it, on one line."""
-        source: Source | None = self.program.sources.get(e.span.file)
-        if source is None:
-            return type(e).__name__
-        return " ".join(source.slice(e.span).split())
+        """The text of an expression as the rule file writes it, on one line (cached per program)."""
+        found = self.labels.get(id(e))
+        if found is None:
+            source: Source | None = self.program.sources.get(e.span.file)
+            found = type(e).__name__ if source is None else " ".join(source.slice(e.span).split())
+            self.labels[id(e)] = found
+        return found
+
+
+_LABELS: weakref.WeakKeyDictionary[model.Program, dict] = weakref.WeakKeyDictionary()
+
+
+def _labels_of(program: model.Program) -> dict:
+    """The trace cache of a program (expression id → its text; definition → its static trace data),
+    kept as long as the program lives, so that ids stay those of this program's nodes."""
+    try:
+        return _LABELS.setdefault(program, {})
+    except TypeError:  # not weak-referenceable: no cache
+        return {}
 
 
 _KINDS = {"rule": "rule", "parameter": "parameter", "table": "table", "function": "function"}
@@ -392,12 +408,18 @@ class _Thunk:
         self.result: Result | None = None
 
 
-def _definition_data(d: model.Definition, version: model.Version | None, origin: str | None,
-                     date: dt.date | None) -> dict[str, object]:
-    data: dict[str, object] = {"origin": origin, "description": d.description, "date": date}
-    if version is not None:
-        data.update(_version_data(version, d))
-    return data
+def _definition_data(cache: dict[object, dict[str, object]], d: model.Definition, version: model.Version | None,
+                     origin: str | None, date: dt.date | None) -> dict[str, object]:
+    """What a definition's trace event says about it: the part that does not depend on the facts (its
+    text, sources, statuses) is built once per program."""
+    key = (d.name, origin, id(version))
+    static = cache.get(key)
+    if static is None:
+        static = {"origin": origin, "description": d.description}
+        if version is not None:
+            static.update(_version_data(version, d))
+        cache[key] = static
+    return {**static, "date": date}
 
 
 def _version_data(version: model.Version, d: model.Definition) -> dict[str, object]:

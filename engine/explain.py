@@ -53,7 +53,8 @@ class Unmet:
 def explain(outcome, name: str) -> str:  # type: ignore[no-untyped-def]
     """The explanation of one result of an outcome, as indented French text."""
     event = outcome.event(name)
-    lines = list(_rule(event, 0, set()))
+    lines: list[str] = []
+    _rule(event, 0, set(), lines)
     unmet = unmet_conditions(event)
     if unmet:
         lines.append("")
@@ -199,21 +200,21 @@ def result_text(result: Result, t: Type | None = None) -> str:
     return "manquant — faits à fournir : " + ", ".join(sorted(result.facts))
 
 
-def _rule(event: Event, depth: int, seen: set[str]) -> Iterator[str]:
+def _rule(event: Event, depth: int, seen: set[str], out: list[str]) -> None:
     pad = "  " * depth
     t = event.data.get("type")
     seen.add(event.label)
     kind_word = {"parameter": "paramètre ", "table": "table "}.get(event.kind, "")
-    yield f"{pad}{kind_word}{event.label} = {result_text(event.result, t)}"  # type: ignore[arg-type]
+    out.append(f"{pad}{kind_word}{event.label} = {result_text(event.result, t)}")  # type: ignore[arg-type]
     inner = pad + "  "
     if event.data.get("description"):
-        yield f"{inner}{event.data['description']}"
-    yield from _provenance(event, inner)
+        out.append(f"{inner}{event.data['description']}")
+    _provenance(event, inner, out)
     for child in event.children:
-        yield from _step(child, depth + 1, seen)
+        _step(child, depth + 1, seen, out)
 
 
-def _provenance(event: Event, pad: str) -> Iterator[str]:
+def _provenance(event: Event, pad: str, out: list[str]) -> None:
     sources = event.data.get("sources") or []
     text = event.data.get("text")
     where = f"texte : {text}" if text else ""
@@ -222,118 +223,118 @@ def _provenance(event: Event, pad: str) -> Iterator[str]:
     if event.data.get("replaces"):
         where += f" (remplace {event.data['replaces']})"
     if sources:
-        yield f"{pad}Source : {' ; '.join(str(s) for s in sources)}" + (f" — {where}" if where else "")
+        out.append(f"{pad}Source : {' ; '.join(str(s) for s in sources)}" + (f" — {where}" if where else ""))
     elif where:
-        yield f"{pad}{where[0].upper()}{where[1:]}"
+        out.append(f"{pad}{where[0].upper()}{where[1:]}")
     for status in event.data.get("statuses") or ():
         kind, _, note = str(status).partition(" : ")
-        yield f"{pad}⚠ {kind[0].upper()}{kind[1:]}" + (f" : {note}" if note else "")
+        out.append(f"{pad}⚠ {kind[0].upper()}{kind[1:]}" + (f" : {note}" if note else ""))
 
 
-def _step(event: Event, depth: int, seen: set[str]) -> Iterator[str]:
+def _step(event: Event, depth: int, seen: set[str], out: list[str]) -> None:
     """One trace event as explanation lines, by its kind (unknown kinds show their children)."""
     render = _STEPS.get(event.kind)
     if render is None:
-        yield from _children(event, depth, seen)
+        _children(event, depth, seen, out)
     else:
-        yield from render(event, depth, seen)
+        render(event, depth, seen, out)
 
 
-def _definition_step(event: Event, depth: int, seen: set[str]) -> Iterator[str]:
+def _definition_step(event: Event, depth: int, seen: set[str], out: list[str]) -> None:
     pad = "  " * depth
     if event.label in seen and event.kind == "rule":
-        yield f"{pad}- {event.label} = {result_text(event.result, event.data.get('type'))} (voir plus haut)"  # type: ignore[arg-type]
+        out.append(f"{pad}- {event.label} = {result_text(event.result, event.data.get('type'))} (voir plus haut)")  # type: ignore[arg-type]
         return
-    lines = list(_rule(event, depth, seen))
-    lines[0] = f"{pad}- {lines[0].strip()}"
-    yield from lines
+    first = len(out)
+    _rule(event, depth, seen, out)
+    out[first] = f"{pad}- {out[first].strip()}"
 
 
-def _reference(event: Event, depth: int, seen: set[str]) -> Iterator[str]:
+def _reference(event: Event, depth: int, seen: set[str], out: list[str]) -> None:
     seen.add(event.label)
-    yield f"{'  ' * depth}- {event.label} = {result_text(event.result, event.data.get('type'))} (déjà calculé)"  # type: ignore[arg-type]
+    out.append(f"{'  ' * depth}- {event.label} = {result_text(event.result, event.data.get('type'))} (déjà calculé)")  # type: ignore[arg-type]
 
 
-def _membership(event: Event, depth: int, seen: set[str]) -> Iterator[str]:
-    yield f"{'  ' * depth}{_membership_text(event)}"
-    yield from _children(event, depth + 1, seen)
+def _membership(event: Event, depth: int, seen: set[str], out: list[str]) -> None:
+    out.append(f"{'  ' * depth}{_membership_text(event)}")
+    _children(event, depth + 1, seen, out)
 
 
-def _calculation(event: Event, depth: int, seen: set[str]) -> Iterator[str]:
-    yield f"{'  ' * depth}Calcul : {_arithmetic_text(event)}"
-    yield from _children(event, depth + 1, seen)
+def _calculation(event: Event, depth: int, seen: set[str], out: list[str]) -> None:
+    out.append(f"{'  ' * depth}Calcul : {_arithmetic_text(event)}")
+    _children(event, depth + 1, seen, out)
 
 
-def _extremum(event: Event, depth: int, seen: set[str]) -> Iterator[str]:
+def _extremum(event: Event, depth: int, seen: set[str], out: list[str]) -> None:
     t = event.data.get("type")
     values = ", ".join(_show(v, t) for v in event.data.get("values") or [])  # type: ignore[union-attr,arg-type]
-    yield f"{'  ' * depth}{event.data.get('function')}({values}) = {result_text(event.result, t)}"  # type: ignore[arg-type]
-    yield from _children(event, depth + 1, seen)
+    out.append(f"{'  ' * depth}{event.data.get('function')}({values}) = {result_text(event.result, t)}")  # type: ignore[arg-type]
+    _children(event, depth + 1, seen, out)
 
 
-def _text_of(event: Event, depth: int, seen: set[str]) -> Iterator[str]:
+def _text_of(event: Event, depth: int, seen: set[str], out: list[str]) -> None:
     when = event.data.get("date")
-    yield (f"{'  ' * depth}Texte dont la version de « {event.data.get('definition')} » est en vigueur au "
-           f"{formatting.date_short(when) if when else '—'} : {result_text(event.result)}")  # type: ignore[arg-type]
+    out.append(f"{'  ' * depth}Texte dont la version de « {event.data.get('definition')} » est en vigueur au "
+               f"{formatting.date_short(when) if when else '—'} : {result_text(event.result)}")  # type: ignore[arg-type]
 
 
-def _marker(event: Event, depth: int, seen: set[str]) -> Iterator[str]:
-    yield f"{'  ' * depth}{result_text(event.result)}"
+def _marker(event: Event, depth: int, seen: set[str], out: list[str]) -> None:
+    out.append(f"{'  ' * depth}{result_text(event.result)}")
 
 
-def _negation(event: Event, depth: int, seen: set[str]) -> Iterator[str]:
-    yield f"{'  ' * depth}{event.label} : {result_text(event.result)}"
-    yield from _children(event, depth + 1, seen)
+def _negation(event: Event, depth: int, seen: set[str], out: list[str]) -> None:
+    out.append(f"{'  ' * depth}{event.label} : {result_text(event.result)}")
+    _children(event, depth + 1, seen, out)
 
 
-def _children(event: Event, depth: int, seen: set[str]) -> Iterator[str]:
+def _children(event: Event, depth: int, seen: set[str], out: list[str]) -> None:
     for child in event.children:
-        yield from _step(child, depth, seen)
+        _step(child, depth, seen, out)
 
 
-def _fact(event: Event, depth: int, seen: set[str]) -> Iterator[str]:
+def _fact(event: Event, depth: int, seen: set[str], out: list[str]) -> None:
     pad = "  " * depth
     t = event.data.get("type")
     if isinstance(event.result, Missing):
         question = event.data.get("question") or event.data.get("description") or ""
-        yield f"{pad}- fait {event.label} : manquant" + (f" — {question}" if question else "")
+        out.append(f"{pad}- fait {event.label} : manquant" + (f" — {question}" if question else ""))
     else:
-        yield f"{pad}- fait {event.label} = {result_text(event.result, t)}"  # type: ignore[arg-type]
+        out.append(f"{pad}- fait {event.label} = {result_text(event.result, t)}")  # type: ignore[arg-type]
 
 
-def _guard(event: Event, depth: int, seen: set[str]) -> Iterator[str]:
+def _guard(event: Event, depth: int, seen: set[str], out: list[str]) -> None:
     pad = "  " * depth
     if isinstance(event.result, Value) and event.result.value is True:
-        yield f"{pad}Applicable : « {event.label} » est vrai"
+        out.append(f"{pad}Applicable : « {event.label} » est vrai")
     else:
-        yield f"{pad}Condition d'application « {event.label} » : {result_text(event.result)}"
+        out.append(f"{pad}Condition d'application « {event.label} » : {result_text(event.result)}")
     for child in event.children:
         if child.label in seen:
             continue
-        yield from _step(child, depth + 1, seen)
+        _step(child, depth + 1, seen, out)
 
 
-def _condition(event: Event, depth: int, seen: set[str]) -> Iterator[str]:
+def _condition(event: Event, depth: int, seen: set[str], out: list[str]) -> None:
     pad = "  " * depth
     branch = event.data.get("branch")
     condition = event.data.get("condition")
     tests = [c for c in event.children if c.kind == "test"]
     if branch in {"alors", "sinon"}:
         truth = "vrai" if branch == "alors" else "faux"
-        yield f"{pad}Si {condition} : {truth}"
+        out.append(f"{pad}Si {condition} : {truth}")
     elif branch == "les deux":
-        yield f"{pad}Si {condition} : inconnu (faits manquants)"
+        out.append(f"{pad}Si {condition} : inconnu (faits manquants)")
     else:
-        yield f"{pad}Si {condition} : {result_text(tests[0].result) if tests else result_text(event.result)}"
+        out.append(f"{pad}Si {condition} : {result_text(tests[0].result) if tests else result_text(event.result)}")
     for test in tests:
-        yield from _children(test, depth + 2, seen)
+        _children(test, depth + 2, seen, out)
     if branch is not None:
         word = {"alors": "Alors", "sinon": "Sinon", "les deux": "Selon le cas"}[str(branch)]
         rest = [c for c in event.children if c.kind != "test"]
         if rest:
-            yield f"{pad}  {word} :"
+            out.append(f"{pad}  {word} :")
         for child in rest:
-            yield from _step(child, depth + 2, seen)
+            _step(child, depth + 2, seen, out)
 
 
 def _comparison_text(event: Event) -> str:
@@ -359,16 +360,16 @@ def _is_threshold(event: Event) -> bool:
     return any(c.kind == "parameter" for c in event.children)
 
 
-def _comparison(event: Event, depth: int, seen: set[str]) -> Iterator[str]:
+def _comparison(event: Event, depth: int, seen: set[str], out: list[str]) -> None:
     pad = "  " * depth
     text = _comparison_text(event)
     if isinstance(event.result, Value):
         verdict = "vrai" if event.result.value else "faux"
         margin = margin_text(event) if event.result.value is False and _is_threshold(event) else None
-        yield f"{pad}{event.label} : {verdict} ({text})" + (f" — {margin}" if margin else "")
+        out.append(f"{pad}{event.label} : {verdict} ({text})" + (f" — {margin}" if margin else ""))
     else:
-        yield f"{pad}{text}"
-    yield from _children(event, depth + 1, seen)
+        out.append(f"{pad}{text}")
+    _children(event, depth + 1, seen, out)
 
 
 def _membership_text(event: Event) -> str:
@@ -393,21 +394,21 @@ def _arithmetic_text(event: Event) -> str:
     return f"{left} {event.data.get('op')} {right} = {result_text(event.result, t)}"  # type: ignore[arg-type]
 
 
-def _rounding(event: Event, depth: int, seen: set[str]) -> Iterator[str]:
+def _rounding(event: Event, depth: int, seen: set[str], out: list[str]) -> None:
     pad = "  " * depth
     t = event.data.get("type")
     before = _show(event.data.get("before"), event.data.get("operand_type"))  # type: ignore[arg-type]
     arithmetic = [c for c in event.children if c.kind == "arithmetic"]
     if len(event.children) == 1 and arithmetic:
         child = arithmetic[0]
-        yield f"{pad}Calcul : {_arithmetic_text(child)}, {event.data.get('mode')} : {result_text(event.result, t)}"  # type: ignore[arg-type]
-        yield from _children(child, depth + 1, seen)
+        out.append(f"{pad}Calcul : {_arithmetic_text(child)}, {event.data.get('mode')} : {result_text(event.result, t)}")  # type: ignore[arg-type]
+        _children(child, depth + 1, seen, out)
         return
-    yield f"{pad}Arrondi : {before}, {event.data.get('mode')} : {result_text(event.result, t)}"  # type: ignore[arg-type]
-    yield from _children(event, depth + 1, seen)
+    out.append(f"{pad}Arrondi : {before}, {event.data.get('mode')} : {result_text(event.result, t)}")  # type: ignore[arg-type]
+    _children(event, depth + 1, seen, out)
 
 
-def _table(event: Event, depth: int, seen: set[str]) -> Iterator[str]:
+def _table(event: Event, depth: int, seen: set[str], out: list[str]) -> None:
     pad = "  " * depth
     t = event.data.get("type")
     where = f"texte : {event.data.get('text')}" if event.data.get("text") else ""
@@ -418,27 +419,27 @@ def _table(event: Event, depth: int, seen: set[str]) -> Iterator[str]:
     cell = f"ligne « {event.data.get('row_label') or event.data.get('row')} »"
     if event.data.get("column"):
         cell += f", colonne « {event.data.get('column_label') or event.data.get('column')} »"
-    yield f"{pad}Table « {event.label} » ({where}) : {cell} → {result_text(event.result, t)}"  # type: ignore[arg-type]
+    out.append(f"{pad}Table « {event.label} » ({where}) : {cell} → {result_text(event.result, t)}")  # type: ignore[arg-type]
     sources = event.data.get("sources") or []
     if sources:
-        yield f"{pad}  Source : {' ; '.join(str(s) for s in sources)}"
+        out.append(f"{pad}  Source : {' ; '.join(str(s) for s in sources)}")
     if event.data.get("cell_status"):
         note = event.data.get("cell_note")
-        yield f"{pad}  ⚠ Case {event.data['cell_status']}" + (f" : {note}" if note else "")
+        out.append(f"{pad}  ⚠ Case {event.data['cell_status']}" + (f" : {note}" if note else ""))
     for status in event.data.get("statuses") or ():
-        yield f"{pad}  ⚠ Table : {status}"
-    yield from _children(event, depth + 1, seen)
+        out.append(f"{pad}  ⚠ Table : {status}")
+    _children(event, depth + 1, seen, out)
 
 
-def _function(event: Event, depth: int, seen: set[str]) -> Iterator[str]:
+def _function(event: Event, depth: int, seen: set[str], out: list[str]) -> None:
     pad = "  " * depth
     t = event.data.get("type")
     args = event.data.get("arguments") or {}
     types = event.data.get("parameter_types") or []
     shown = ", ".join(f"{k} = {_show(v, ty)}" for (k, v), ty in zip(args.items(), types))  # type: ignore[union-attr]
-    yield f"{pad}{event.data.get('function')}({shown}) = {result_text(event.result, t)}"  # type: ignore[arg-type]
-    yield from _provenance(event, pad + "  ")
-    yield from _children(event, depth + 1, seen)
+    out.append(f"{pad}{event.data.get('function')}({shown}) = {result_text(event.result, t)}")  # type: ignore[arg-type]
+    _provenance(event, pad + "  ", out)
+    _children(event, depth + 1, seen, out)
 
 
 _STEPS = {
@@ -451,8 +452,13 @@ _STEPS = {
 
 
 def _walk(event: Event) -> Iterator[Event]:
+    """Every event of a tree once, depth first (a rule used twice is one shared event)."""
     stack = [event]
+    visited: set[int] = set()
     while stack:
         e = stack.pop()
+        if id(e) in visited:
+            continue
+        visited.add(id(e))
         yield e
         stack.extend(reversed(e.children))

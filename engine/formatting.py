@@ -11,13 +11,17 @@ import datetime as dt
 from decimal import Decimal
 from fractions import Fraction
 
+import functools
+
+from babel import Locale
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal
 
 from engine.types import Type
 from engine.values import Duration, to_decimal
 
-LOCALE = "fr_FR"
+LOCALE = Locale.parse("fr_FR")
+"""Parsed once: Babel would otherwise parse the locale again for every number it formats."""
 
 
 def money(value: object, approximate_digits: int = 4) -> str:
@@ -64,7 +68,20 @@ def boolean(value: bool) -> str:
 
 
 def value(v: object, t: Type | None = None) -> str:
-    """Any runtime value, shown according to its type when known."""
+    """Any runtime value, shown according to its type when known (cached: explanations and letters
+    show the same few values many times)."""
+    try:
+        return _cached_value(v, t)
+    except TypeError:  # an unhashable value
+        return _value(v, t)
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_value(v: object, t: Type | None) -> str:
+    return _value(v, t)
+
+
+def _value(v: object, t: Type | None = None) -> str:
     kind = t.kind if t is not None else None
     if isinstance(v, bool):
         return boolean(v)

@@ -336,10 +336,11 @@ class Definition(Node):
     replaces: str | None = None
     unit: str | None = None
 
-    @property
-    def dated(self) -> bool:
-        """Whether the definition has versions starting on given dates (and so needs `au`)."""
-        return any(v.start is not None for v in self.versions)
+    dated: bool = field(init=False, eq=False, repr=False)
+    """Whether the definition has versions starting on given dates (and so is read with `au`)."""
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "dated", any(v.start is not None for v in self.versions))
 
     @property
     def latest(self) -> Version:

@@ -44,8 +44,17 @@ class Event:
             stack.extend(reversed(event.children))
         return found
 
-    def to_json(self) -> dict[str, object]:
-        """A JSON-serialisable mapping (values as strings where JSON has no exact type)."""
+    def to_json(self, _written: set[int] | None = None) -> dict[str, object]:
+        """A JSON-serialisable mapping (values as strings where JSON has no exact type).
+
+        A rule evaluated once but used in several places is one shared event; it is written in
+        full the first time and as a `reference` (label and result) afterwards.
+        """
+        written = set() if _written is None else _written
+        if id(self) in written:
+            return {"kind": "reference", "label": self.label, **_result_json(self.result)}
+        if self.children and self.kind in {"rule", "parameter", "table", "function"}:
+            written.add(id(self))
         out: dict[str, object] = {"kind": self.kind, "label": self.label, "status": self.result.status}
         if isinstance(self.result, Value):
             out["value"] = json_value(self.result.value)
@@ -56,10 +65,21 @@ class Event:
         if self.span.line:
             out["span"] = self.span.to_json()
         for key, value in self.data.items():
-            out[key] = json_value(value)
+            out[key] = value if type(value) in _PLAIN else json_value(value)
         if self.children:
-            out["children"] = [child.to_json() for child in self.children]
+            out["children"] = [child.to_json(written) for child in self.children]
         return out
+
+
+def _result_json(result: Result) -> dict[str, object]:
+    if isinstance(result, Value):
+        return {"status": result.status, "value": json_value(result.value)}
+    if isinstance(result, Missing):
+        return {"status": result.status, "missing": sorted(result.facts)}
+    return {"status": result.status, "reason": result.reason}  # type: ignore[union-attr]
+
+
+_PLAIN = frozenset({str, int, bool})
 
 
 def json_value(value: object) -> object:
@@ -106,6 +126,10 @@ class Tracer:
         self._stack[-1].append(event)
         return event
 
+    def attach(self, event: Event) -> None:
+        """Record an event already built (a rule evaluated earlier, used again)."""
+        self._stack[-1].append(event)
+
     @property
     def roots(self) -> tuple[Event, ...]:
         """The top-level events recorded so far."""
@@ -125,3 +149,6 @@ class NullTracer(Tracer):
 
     def leaf(self, kind: str, label: str, result: Result, span: Span = NOWHERE, **data: object) -> Event:  # type: ignore[override]
         return None  # type: ignore[return-value]
+
+    def attach(self, event: Event) -> None:
+        pass

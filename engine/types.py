@@ -17,7 +17,7 @@ _FRENCH = {"montant": "montant", "taux": "taux", "entier": "entier", "decimal": 
            "booleen": "booléen", "date": "date", "duree": "durée", "texte": "texte", "any": "toute valeur"}
 
 
-@frozen
+@frozen(cache_hash=True)
 class Type:
     """A value type; enumerations carry their name and words."""
 

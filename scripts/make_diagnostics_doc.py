@@ -345,7 +345,9 @@ def render_page() -> str:
             for case in cases.get(code, []):
                 rel = case.relative_to(ROOT).as_posix()
                 if not metadata(case) and case.stat().st_size:
-                    out += [f"`{rel}`:", "", _fence(case.read_text(encoding="utf-8", errors="replace"), "regles"), ""]
+                    kind = "regles-erreur" if code.startswith("E") else "regles-avertissement"
+                    text = case.read_text(encoding="utf-8", errors="replace")
+                    out += [f"`{rel}`:", "", _fence(text, f"{kind} {code}"), ""]
                 expected = case.with_suffix(".expected")
                 rendered = expected.read_text(encoding="utf-8") if expected.exists() else "(missing golden)"
                 out += ["Rendered:", "", _fence(rendered, "text"), ""]
