@@ -664,8 +664,8 @@ class Checker:
     def check_dated_references(self, effective: dict[str, model.Definition]) -> None:
         """A dated parameter or table must be read at a date (`x au date`)."""
         for name, definition in effective.items():
-            for expr in _definition_exprs(definition):
-                for node in _walk(expr):
+            for expr in model.definition_exprs(definition):
+                for node in model.walk(expr):
                     if isinstance(node, (model.DefRef, model.TableCall)) and node.date is None:
                         target = effective.get(node.name) if node.origin is None else self.originals.get(
                             (node.origin, node.name))
@@ -696,8 +696,8 @@ class Checker:
         if self.parent is None:
             return
         for definition in effective.values():
-            for expr in _definition_exprs(definition):
-                for node in _walk(expr):
+            for expr in model.definition_exprs(definition):
+                for node in model.walk(expr):
                     origin = getattr(node, "origin", None)
                     if origin and (origin, node.name) not in self.originals:
                         self.originals[(origin, node.name)] = self.parent.definitions[node.name]
@@ -789,8 +789,8 @@ class Checker:
     def warn_unused(self, effective: dict[str, model.Definition]) -> None:
         used = set(self.used)
         for definition in effective.values():
-            for expr in _definition_exprs(definition):
-                for node in _walk(expr):
+            for expr in model.definition_exprs(definition):
+                for node in model.walk(expr):
                     if isinstance(node, (model.FactRef, model.DefRef, model.TableCall, model.FuncCall, model.TextOf)):
                         used.add(node.name)
             if definition.guard:
@@ -912,54 +912,16 @@ def _with_date(target: model.DefRef | model.TableCall, date: model.Expr) -> mode
     return attrs.evolve(target, date=date)
 
 
-def _definition_exprs(definition: model.Definition) -> Iterator[model.Expr]:
-    for version in definition.versions:
-        body = version.body
-        if isinstance(body, model.Grid):
-            for row in body.cells:
-                for cell in row:
-                    yield cell.expr
-        else:
-            yield body
 
 
-def _walk(expr: model.Expr) -> Iterator[model.Expr]:
-    """All sub-expressions, iteratively."""
-    stack = [expr]
-    while stack:
-        node = stack.pop()
-        yield node
-        for child in _children(node):
-            stack.append(child)
 
 
-def _children(node: model.Expr) -> tuple[model.Expr, ...]:
-    match node:
-        case model.Arith(left=l, right=r) | model.Logic(left=l, right=r) | model.Compare(left=l, right=r):
-            return (l, r)
-        case model.If(condition=c, then=t, otherwise=o):
-            return (c, t, o)
-        case model.Negate(operand=o) | model.Not(operand=o) | model.Member(operand=o) | model.Round(operand=o):
-            return (o,)
-        case model.DurationOf(amount=a):
-            return (a,)
-        case model.Builtin(args=args):
-            return args
-        case model.TableCall(args=args, date=d):
-            return args + ((d,) if d is not None else ())
-        case model.FuncCall(args=args):
-            return args
-        case model.DefRef(date=d):
-            return (d,) if d is not None else ()
-        case model.TextOf(date=d):
-            return (d,)
-    return ()
 
 
 def _deps_of(definition: model.Definition) -> list[tuple[str, Span]]:
     deps = []
-    for expr in _definition_exprs(definition):
-        for node in _walk(expr):
+    for expr in model.definition_exprs(definition):
+        for node in model.walk(expr):
             if isinstance(node, (model.DefRef, model.TableCall, model.FuncCall)):
                 name = node.name if node.origin is None else f"{node.origin}.{node.name}"
                 deps.append((name, node.span))

@@ -232,19 +232,19 @@ class _Generator:
     def _needs_function_stack(self) -> bool:
         """Whether a marker can be reached inside a function argument (its origin is then dynamic)."""
         for d in self._all_definitions():
-            for expr in _definition_exprs(d):
-                for node in _walk(expr):
+            for expr in model.definition_exprs(d):
+                for node in model.walk(expr):
                     if isinstance(node, model.FuncCall) and any(self._has_marker(a) for a in node.args):
                         return True
         return False
 
     def _has_marker(self, expr: model.Expr) -> bool:
-        for node in _walk(expr):
+        for node in model.walk(expr):
             if isinstance(node, model.Marker):
                 return True
             if isinstance(node, model.TableCall):
                 table = self.definition(node.name, node.origin)
-                if any(self._has_marker(c) for c in _definition_exprs(table)):
+                if any(self._has_marker(c) for c in model.definition_exprs(table)):
                     return True
         return False
 
@@ -257,8 +257,8 @@ class _Generator:
     def _scan_lazy_params(self) -> None:
         """For each function, the parameter positions some call passes as a `_Lazy`."""
         for d in self._all_definitions():
-            for expr in _definition_exprs(d):
-                for node in _walk(expr):
+            for expr in model.definition_exprs(d):
+                for node in model.walk(expr):
                     if isinstance(node, model.FuncCall):
                         target = self.definition(node.name, node.origin)
                         lazy = self._lazy_params.setdefault(id(target), set())
@@ -476,14 +476,14 @@ class _Generator:
         if id(d) in self._closed:
             return self._closed[id(d)]
         self._closed[id(d)] = False  # a cycle (impossible once checked) is not closed
-        ok = all(self._closed_expr(x) for x in _definition_exprs(d))
+        ok = all(self._closed_expr(x) for x in model.definition_exprs(d))
         if ok and d.guard is not None:
             ok = d.guard.name not in self.program.facts and self.closed(self.definition(d.guard.name, None))
         self._closed[id(d)] = ok
         return ok
 
     def _closed_expr(self, expr: model.Expr) -> bool:
-        for node in _walk(expr):
+        for node in model.walk(expr):
             if isinstance(node, model.FactRef):
                 return False
             if isinstance(node, (model.DefRef, model.TableCall, model.FuncCall)):
@@ -872,46 +872,6 @@ def _hashable(values: Iterable[object]) -> bool:
         return False
     return True
 
-
-def _definition_exprs(d: model.Definition) -> Iterable[model.Expr]:
-    for version in d.versions:
-        body = version.body
-        if isinstance(body, model.Grid):
-            for row in body.cells:
-                for cell in row:
-                    yield cell.expr
-        else:
-            yield body
-
-
-def _walk(expr: model.Expr) -> Iterable[model.Expr]:
-    stack = [expr]
-    while stack:
-        node = stack.pop()
-        yield node
-        stack.extend(_children(node))
-
-
-def _children(node: model.Expr) -> tuple[model.Expr, ...]:
-    match node:
-        case model.Arith(left=l, right=r) | model.Logic(left=l, right=r) | model.Compare(left=l, right=r):
-            return (l, r)
-        case model.If(condition=c, then=t, otherwise=o):
-            return (c, t, o)
-        case model.Negate(operand=o) | model.Not(operand=o) | model.Member(operand=o) | model.Round(operand=o):
-            return (o,)
-        case model.DurationOf(amount=a):
-            return (a,)
-        case model.Builtin(args=args) | model.FuncCall(args=args):
-            return args
-        case model.TableCall(args=args, date=d):
-            return args + ((d,) if d is not None else ())
-        case model.DefRef(date=d):
-            return (d,) if d is not None else ()
-        case model.TextOf(date=d):
-            return (d,)
-        case _:
-            return ()
 
 
 # ─── Entry point for `Ruleset.evaluate` ──────────────────────────────────────────────────────

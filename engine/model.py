@@ -10,7 +10,7 @@ ids (names), so that an amending file's replacement is what every inherited rule
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Union
 
@@ -424,3 +424,48 @@ class Program:
         if origin is None:
             return self.definitions[name]
         return self.originals[(origin, name)]
+
+
+# ─── Walking expressions ─────────────────────────────────────────────────────────────────────
+
+def children(node: Expr) -> tuple[Expr, ...]:
+    """The direct sub-expressions of an expression."""
+    match node:
+        case Arith(left=l, right=r) | Logic(left=l, right=r) | Compare(left=l, right=r):
+            return (l, r)
+        case If(condition=c, then=t, otherwise=o):
+            return (c, t, o)
+        case Negate(operand=o) | Not(operand=o) | Member(operand=o) | Round(operand=o):
+            return (o,)
+        case DurationOf(amount=a):
+            return (a,)
+        case Builtin(args=args) | FuncCall(args=args):
+            return args
+        case TableCall(args=args, date=d):
+            return args + ((d,) if d is not None else ())
+        case DefRef(date=d):
+            return (d,) if d is not None else ()
+        case TextOf(date=d):
+            return (d,)
+    return ()
+
+
+def walk(expr: Expr) -> Iterator[Expr]:
+    """An expression and all its sub-expressions, iteratively (deep formulas must not recurse)."""
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(children(node))
+
+
+def definition_exprs(definition: Definition) -> Iterator[Expr]:
+    """Every expression of a definition: each version's formula, or each cell of its tables."""
+    for version in definition.versions:
+        body = version.body
+        if isinstance(body, Grid):
+            for row in body.cells:
+                for cell in row:
+                    yield cell.expr
+        else:
+            yield body

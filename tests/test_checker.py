@@ -10,7 +10,7 @@ import pytest
 
 import engine
 from engine import model
-from engine.types import BOOLEEN, DATE, DUREE, ENTIER, MONTANT, TAUX
+from engine.types import BOOLEEN, DATE, DECIMAL, DUREE, ENTIER, MONTANT, TAUX
 from support import codes, failure, first, load, underlined, warning_codes
 
 FACTS = ("fait secteur : entier parmi {1, 2, 3} fin\n"
@@ -92,7 +92,7 @@ class TestTypes:
         ("montant", "montant_annuel × part", MONTANT),
         ("montant", "montant_annuel + 12 000 €", MONTANT),
         ("taux", "part × 50 %", TAUX),
-        ("décimal", "secteur / 3", engine.model.Const(0, ENTIER).type.__class__("decimal")),
+        ("décimal", "secteur / 3", DECIMAL),
         ("date", "date_signature + 1 mois", DATE),
         ("durée", "date_signature - 01/01/2020", DUREE),
         ("booléen", "part >= 20 %", BOOLEEN),

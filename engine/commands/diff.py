@@ -6,7 +6,6 @@ import argparse
 import json
 
 from engine import api, cli
-from engine.impact import compare, render_text, to_json
 
 
 def _positive(text: str) -> int:
@@ -40,6 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Compare the two rule files on the population and print the report."""
+    from engine.impact import compare, render_text, to_json  # imported here: `regles` starts without it
     old, new = api.load(args.old), api.load(args.new)
     impact = compare(old, new, args.population, by=args.by, examples=args.examples, amounts=args.montant,
                      old_name=args.old, new_name=args.new)

@@ -6,7 +6,6 @@ import argparse
 from pathlib import Path
 
 from engine import cli
-from engine.docsite import build_site
 from engine.loader import _os_reason as os_reason
 
 
@@ -23,6 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Write the site and say where its index is."""
+    from engine.docsite import build_site  # imported here: `regles` starts without it
     out = Path(args.output)
     if out.exists() and not out.is_dir():
         raise cli.UsageError(f"« {out} » existe et n'est pas un dossier")

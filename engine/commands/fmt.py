@@ -14,9 +14,7 @@ import sys
 from pathlib import Path
 
 from engine import cli
-from engine.build import parse_file
 from engine.diagnostics import RulesError
-from engine.fmt import format_rule_file
 from engine.loader import _os_reason as os_reason
 from engine.loader import decode_checked, display_name
 from engine.source import Source
@@ -80,6 +78,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _format(path: str) -> tuple[str, str]:
     """The original text of a file and its formatted version, checked to mean the same."""
+    from engine.build import parse_file  # imported here: `regles` starts without it
+    from engine.fmt import format_rule_file  # imported here: `regles` starts without it
     if path == "-":
         source = decode_checked(sys.stdin.buffer.read(), "<entrée standard>")
     else:

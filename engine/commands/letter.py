@@ -14,7 +14,11 @@ import sys
 from pathlib import Path
 
 from engine import api, cli
-from engine.letters import FORMATS, LetterError, LetterTemplateError, MissingFactsError, render_letter
+
+
+FORMATS = ("txt", "html", "pdf")
+"""The formats of `engine.letters.FORMATS`, repeated so that `regles` starts without loading Jinja
+(tests/test_cli_startup.py checks that the two agree)."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -39,6 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Render the letter; print missing facts or template errors in French."""
+    from engine.letters import LetterError, LetterTemplateError, MissingFactsError, render_letter  # imported here: `regles` starts without it
     fmt = args.format or _format_of(args.output)
     if fmt == "pdf" and not args.output and sys.stdout.isatty():
         raise cli.UsageError("un courrier PDF s'écrit dans un fichier : ajouter -o COURRIER.pdf")

@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 from engine import api, cli
-from engine.jsonschema import facts_schema
 from engine.loader import _os_reason as os_reason
 
 
@@ -23,6 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print (or write) the schema."""
+    from engine.jsonschema import facts_schema  # imported here: `regles` starts without it
     ruleset = api.load(args.file)
     text = json.dumps(facts_schema(ruleset.program), ensure_ascii=False, indent=2) + "\n"
     if args.output:
