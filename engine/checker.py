@@ -23,6 +23,8 @@ from engine.types import (ANY, BASE, BOOLEEN, DATE, DECIMAL, DUREE, ENTIER, MONT
 from engine.values import ROUNDING_UNITS
 
 BUILTINS = ("min", "max")
+MAX_CHAIN = 100
+"""Longest chain of rules each using the next (E402)."""
 _ERROR = model.Const(None, ANY)
 
 
@@ -331,8 +333,7 @@ class Checker:
                                 span=decl.span)
 
     def report_misplaced(self, decl: ast.Node, info: _Info) -> None:
-        for item in info.misplaced:
-            self.fail("E109", f"« {_item_word(item)} » n'a pas de sens dans {_article(_kind(decl))}", item.span)
+        """Items written twice in one block (the grammar already keeps items where they belong)."""
         for label, spans in info.duplicates.items():
             self.fail("E109", f"« {label} » est écrit deux fois", spans[1],
                       labels=(Label(spans[0], "première occurrence"),))
@@ -684,13 +685,38 @@ class Checker:
             graph[name] = self.deps.get(name, []) if name in self.definitions else _deps_of(definition)
         for (origin, name), definition in self.originals.items():
             graph[f"{origin}.{name}"] = _deps_of(definition)
-        for cycle in _cycles(graph):
+        cycles = _cycles(graph)
+        for cycle in cycles:
             path = " → ".join(n for n, _ in cycle) + f" → {cycle[0][0]}"
             first_span = cycle[0][1]
             self.fail("E401", f"dépendance circulaire : {path}", first_span,
                       "une règle ne peut pas dépendre, même indirectement, d'elle-même",
                       tuple(Label(span, f"« {n} » utilise « {cycle[(i + 1) % len(cycle)][0]} »")
                             for i, (n, span) in enumerate(cycle) if i > 0))
+        if not cycles:
+            self.check_chain_depth(graph)
+
+    def check_chain_depth(self, graph: dict[str, list[tuple[str, Span]]]) -> None:
+        """Refuse a chain of more than MAX_CHAIN rules each using the next: evaluation and explanation
+        walk it recursively (the bundled rule files are about 15 rules deep)."""
+        depth: dict[str, int] = {}
+        for root in graph:
+            stack = [(root, False)]
+            while stack:
+                node, done = stack.pop()
+                if node in depth:
+                    continue
+                targets = [t for t, _ in graph.get(node, ()) if t in graph]
+                if done:
+                    depth[node] = 1 + max((depth[t] for t in targets), default=0)
+                    continue
+                stack.append((node, True))
+                stack.extend((t, False) for t in targets if t not in depth)
+        deepest = max(depth, key=depth.__getitem__, default=None)
+        if deepest is not None and depth[deepest] > MAX_CHAIN and deepest in self.definitions:
+            self.fail("E402", f"chaîne de dépendances trop longue : « {deepest} » dépend de {depth[deepest] - 1} règles "
+                              f"en cascade (au plus {MAX_CHAIN})", self.definitions[deepest].span,
+                      "regroupez des étapes intermédiaires, ou écrivez-les en une formule")
 
     def register_originals(self, effective: dict[str, model.Definition]) -> None:
         if self.parent is None:
@@ -832,7 +858,6 @@ class _Info:
         self.statuses: list[ast.Status] = []
         self.guard: ast.Guard | None = None
         self.valid_from: ast.Expr | None = None
-        self.misplaced: list[ast.Node] = []
         self.duplicates: dict[str, list[Span]] = {}
 
 
@@ -893,9 +918,6 @@ def _article(kind: str) -> str:
     return {"parameter": "un paramètre", "rule": "une règle", "table": "une table", "fact": "un fait",
             "function": "une fonction"}[kind]
 
-
-def _item_word(item: ast.Node) -> str:
-    return {ast.Question: "question"}.get(type(item), type(item).__name__.lower())
 
 
 def _unit_phrase(unit: str) -> str:

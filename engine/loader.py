@@ -16,9 +16,9 @@ from engine.source import NOWHERE, Source
 # The parser and checker (lark and the grammar) are imported when a file is actually parsed: a
 # file found in the cache (engine.cache) needs neither, which keeps `regles eval` quick to start.
 
-MAX_BYTES = 512 * 1024
-"""Rule files are a few tens of kilobytes (avenant7.rules: 40 KB); refusing what is clearly not one
-keeps every diagnostic within seconds (the parser handles about 100 KB per second)."""
+MAX_BYTES = 256 * 1024
+"""Rule files are a few tens of kilobytes (avenant7.rules: 45 KB); refusing what is clearly not one
+keeps every diagnostic within a few seconds (the parser handles about 100 KB per second)."""
 
 
 def display_name(path: Path) -> str:

@@ -170,6 +170,10 @@ ENTRIES: dict[str, tuple[str, str, str]] = {
              "Rules that depend on each other, directly or through functions, tables and guards. The path "
              "is in the message; each step is a label.",
              "Break the cycle: one of the rules must be computed without the other."),
+    "E402": ("dependency chain too long",
+             "More than 100 rules each use the next one. Evaluation and explanations walk such a chain "
+             "recursively, so it is refused before anything runs (the bundled files are about 15 rules deep).",
+             "Merge intermediate steps into one formula, or group them in a function."),
     "E501": ("overlapping bands",
              "Two bands of a numeric key cover a common value, so a lookup would be ambiguous.",
              "Make each band start where the previous one ends (`moins de 50`, `de 50 à moins de 70`)."),
