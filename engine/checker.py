@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from decimal import Decimal
 from pathlib import PurePath
 
 from engine import ast, model, tables
+from engine.graph import chain_depths, dependencies, elementary_cycles
 from engine.diagnostics import Diagnostic, Label, RulesError, Severity, error, suggest, warning
-from engine.source import NOWHERE, Source, Span
+from engine.source import Source, Span
 from engine.types import (ANY, BASE, BOOLEEN, DATE, DECIMAL, DUREE, ENTIER, MONTANT, TAUX, TEXTE,
                           Type, arithmetic, assignable, comparable, enum, join, literal_hint, ordered,
                           same)
@@ -682,10 +682,10 @@ class Checker:
     def check_cycles(self, effective: dict[str, model.Definition]) -> None:
         graph: dict[str, list[tuple[str, Span]]] = {}
         for name, definition in effective.items():
-            graph[name] = self.deps.get(name, []) if name in self.definitions else _deps_of(definition)
+            graph[name] = self.deps.get(name, []) if name in self.definitions else dependencies(definition)
         for (origin, name), definition in self.originals.items():
-            graph[f"{origin}.{name}"] = _deps_of(definition)
-        cycles = _cycles(graph)
+            graph[f"{origin}.{name}"] = dependencies(definition)
+        cycles = elementary_cycles(graph)
         for cycle in cycles:
             path = " → ".join(n for n, _ in cycle) + f" → {cycle[0][0]}"
             first_span = cycle[0][1]
@@ -699,19 +699,7 @@ class Checker:
     def check_chain_depth(self, graph: dict[str, list[tuple[str, Span]]]) -> None:
         """Refuse a chain of more than MAX_CHAIN rules each using the next: evaluation and explanation
         walk it recursively (the bundled rule files are about 15 rules deep)."""
-        depth: dict[str, int] = {}
-        for root in graph:
-            stack = [(root, False)]
-            while stack:
-                node, done = stack.pop()
-                if node in depth:
-                    continue
-                targets = [t for t, _ in graph.get(node, ()) if t in graph]
-                if done:
-                    depth[node] = 1 + max((depth[t] for t in targets), default=0)
-                    continue
-                stack.append((node, True))
-                stack.extend((t, False) for t in targets if t not in depth)
+        depth = chain_depths(graph)
         deepest = max(depth, key=depth.__getitem__, default=None)
         if deepest is not None and depth[deepest] > MAX_CHAIN and deepest in self.definitions:
             self.fail("E402", f"chaîne de dépendances trop longue : « {deepest} » dépend de {depth[deepest] - 1} règles "
@@ -932,90 +920,3 @@ def _text(node: ast.Node) -> str:
 def _with_date(target: model.DefRef | model.TableCall, date: model.Expr) -> model.Expr:
     import attrs
     return attrs.evolve(target, date=date)
-
-
-
-
-
-
-
-
-def _deps_of(definition: model.Definition) -> list[tuple[str, Span]]:
-    deps = []
-    for expr in model.definition_exprs(definition):
-        for node in model.walk(expr):
-            if isinstance(node, (model.DefRef, model.TableCall, model.FuncCall)):
-                name = node.name if node.origin is None else f"{node.origin}.{node.name}"
-                deps.append((name, node.span))
-            elif isinstance(node, model.TextOf):
-                deps.append((node.name, node.span))
-    if definition.guard:
-        deps.append((definition.guard.name, definition.guard.span))
-    return deps
-
-
-def _cycles(graph: dict[str, list[tuple[str, Span]]]) -> list[list[tuple[str, Span]]]:
-    """Elementary cycles found by an iterative depth-first search, one per strongly connected part."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    on_stack: set[str] = set()
-    stack: list[str] = []
-    components: list[list[str]] = []
-    counter = 0
-    for root in graph:
-        if root in index:
-            continue
-        work = [(root, iter(graph.get(root, ())))]
-        index[root] = low[root] = counter
-        counter += 1
-        stack.append(root)
-        on_stack.add(root)
-        while work:
-            node, edges = work[-1]
-            advanced = False
-            for target, _ in edges:
-                if target not in graph:
-                    continue
-                if target not in index:
-                    index[target] = low[target] = counter
-                    counter += 1
-                    stack.append(target)
-                    on_stack.add(target)
-                    work.append((target, iter(graph.get(target, ()))))
-                    advanced = True
-                    break
-                if target in on_stack:
-                    low[node] = min(low[node], index[target])
-            if advanced:
-                continue
-            work.pop()
-            if work:
-                low[work[-1][0]] = min(low[work[-1][0]], low[node])
-            if low[node] == index[node]:
-                component = []
-                while True:
-                    member = stack.pop()
-                    on_stack.discard(member)
-                    component.append(member)
-                    if member == node:
-                        break
-                self_loop = any(t == node for t, _ in graph.get(node, ()))
-                if len(component) > 1 or self_loop:
-                    components.append(component)
-    return [_cycle_path(c, graph) for c in components]
-
-
-def _cycle_path(component: list[str], graph: dict[str, list[tuple[str, Span]]]) -> list[tuple[str, Span]]:
-    members = set(component)
-    start = sorted(component)[0]
-    path: list[tuple[str, Span]] = []
-    node = start
-    seen = set()
-    while node not in seen:
-        seen.add(node)
-        nxt = next(((t, s) for t, s in graph[node] if t in members), None)
-        if nxt is None:
-            break
-        path.append((node, nxt[1]))
-        node = nxt[0]
-    return path
