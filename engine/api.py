@@ -15,7 +15,7 @@ from pathlib import Path
 from engine import model
 from engine.compiler import fast_path
 from engine.evaluator import Evaluator
-from engine.facts import FactsError, validate
+from engine.facts import FactsError
 from engine.loader import load_path, load_source
 from engine.results import Missing, Result, Value
 from engine.source import Source

@@ -112,6 +112,14 @@ def _bound_checks(decl: FactDecl, k: int, namespace: dict[str, object]) -> list[
     return checks
 
 
+
+def _enum_reader(words: frozenset[str]):  # type: ignore[no-untyped-def]
+    """The fast test of an enumeration fact: one of its words, as a string."""
+    def fast(value: object) -> object:
+        return value if type(value) is str and value in words else _SLOW
+    return fast
+
+
 def _converter(decl: FactDecl) -> Callable[[object], object]:
     """One fact's converter: a fast test for the common forms, `facts.coerce` for the others.
 
@@ -120,12 +128,7 @@ def _converter(decl: FactDecl) -> Callable[[object], object]:
     """
     kind = decl.type.kind
     slow = functools.partial(_facts.coerce, decl)
-    fast = _FAST.get(kind)
-    if kind == "enum":
-        words = frozenset(decl.type.values)
-
-        def fast(value: object) -> object:
-            return value if type(value) is str and value in words else _SLOW
+    fast = _enum_reader(frozenset(decl.type.values)) if kind == "enum" else _FAST.get(kind)
     if fast is None:
         return slow
     low, high = decl.low, decl.high
