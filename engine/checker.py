@@ -87,7 +87,6 @@ class Checker:
         self.used: set[str] = set()
         self.deps: dict[str, list[tuple[str, Span]]] = {}
         self.current: str | None = None
-        self.current_guard_names: set[str] = set()
         self.definitions: dict[str, model.Definition] = {}
 
     # ── reporting ──
@@ -585,7 +584,7 @@ class Checker:
                     self.fail("E312", "un ensemble ne contient que des valeurs écrites (mots ou nombres)", item.span)
                 continue
             if not comparable(operand.type, checked.type):
-                self.fail("E302", f"« {item.span and _text(item)} » n'est pas un {operand.type}", item.span)
+                self.fail("E302", f"« {_text(item)} » n'est pas un {operand.type}", item.span)
             items.append(checked.value)
         return model.Member(operand, tuple(items), e.negated, BOOLEEN, span=e.span)
 

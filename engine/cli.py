@@ -21,8 +21,8 @@ from engine import api
 from engine.diagnostics import EngineError, RulesError, render_all
 from engine.facts import FactsError
 from engine.formatting import value as show
-from engine.results import Missing, Value
-from engine.trace import json_value
+from engine.results import STATUS_FRENCH, Missing, Value
+from engine.trace import json_value, result_json
 
 EXIT_OK, EXIT_RULES, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
 
@@ -55,7 +55,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             ruleset = api.load(path)
         except RulesError as exc:
             print(str(exc), file=sys.stderr)
-            status = max(status, EXIT_USAGE if all(d.code < "E100" for d in exc.diagnostics) else EXIT_RULES)
+            status = max(status, EXIT_USAGE if _file_problem(exc) else EXIT_RULES)
             continue
         if ruleset.warnings:
             print(render_all(ruleset.warnings, ruleset.program.sources), file=sys.stderr)
@@ -78,9 +78,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     for heading in ("Résultat", "Statut", "Valeur ou raison"):
         table.add_column(heading)
     for name, result in outcome.results.items():
-        table.add_row(name, _status_word(result.status), _result_text(ruleset, name, result))
+        table.add_row(name, STATUS_FRENCH[result.status], _result_text(ruleset, name, result))
     print_table(out, table)
-    _print_missing(out, ruleset, outcome)
+    _print_missing_names(out, ruleset, set(outcome.missing))
     return EXIT_OK
 
 
@@ -101,7 +101,7 @@ def cmd_test(args: argparse.Namespace) -> int:
         try:
             ruleset = api.load(path)
         except RulesError as exc:
-            if all(d.code < "E100" for d in exc.diagnostics):
+            if _file_problem(exc):
                 raise  # an unreadable file is a usage error (exit 2), not a failing example
             failed += 1
             out.print(f"ÉCHEC   {path} : le fichier ne se charge pas")
@@ -132,7 +132,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     ruleset = api.load(args.file)
     plan = schedule(ruleset, read_facts(args.facts))
     if args.json:
-        rows = [{plan.axis: row.axis_value, **{c: _result_json(r) for c, r in row.results.items()}} for row in plan.rows]
+        rows = [{plan.axis: row.axis_value, **{c: result_json(r) for c, r in row.results.items()}} for row in plan.rows]
         totals = {k: json_value(v) for k, v in plan.totals.items()}
         print(json.dumps({"rows": rows, "totals": totals, "incomplete": dict(plan.incomplete)}, ensure_ascii=False, indent=2))
         return EXIT_OK
@@ -180,26 +180,10 @@ def outcome_json(outcome: api.Outcome) -> dict[str, object]:
     """An outcome as JSON: each result with its status, value or reason, and the missing facts."""
     facts = outcome.ruleset.facts
     return {
-        "results": {name: _result_json(r) for name, r in outcome.results.items()},
+        "results": {name: result_json(r) for name, r in outcome.results.items()},
         "missing": [{"fact": n, "question": facts[n].question, "description": facts[n].description}
                     for n in sorted(outcome.missing)],
     }
-
-
-def _result_json(result) -> dict[str, object]:  # type: ignore[no-untyped-def]
-    data: dict[str, object] = {"status": result.status}
-    if isinstance(result, Value):
-        data["value"] = json_value(result.value)
-    elif isinstance(result, Missing):
-        data["missing"] = sorted(result.facts)
-    else:
-        data["reason"] = result.reason
-    return data
-
-
-def _status_word(status: str) -> str:
-    return {"value": "valeur", "not_applicable": "non applicable", "undetermined": "indéterminé",
-            "missing": "manquant"}[status]
 
 
 def _result_text(ruleset: api.Ruleset, name: str, result) -> str:  # type: ignore[no-untyped-def]
@@ -213,11 +197,12 @@ def _result_text(ruleset: api.Ruleset, name: str, result) -> str:  # type: ignor
 def _cell_text(ruleset: api.Ruleset, name: str, result) -> str:  # type: ignore[no-untyped-def]
     if isinstance(result, Value):
         return show(result.value, ruleset.program.definitions[name].type)
-    return {"not_applicable": "non applicable", "undetermined": "indéterminé", "missing": "manquant"}[result.status]
+    return STATUS_FRENCH[result.status]
 
 
-def _print_missing(out: Console, ruleset: api.Ruleset, outcome: api.Outcome) -> None:
-    _print_missing_names(out, ruleset, set(outcome.missing))
+def _file_problem(exc: RulesError) -> bool:
+    """Whether a rule file could not be read at all (E0xx): a usage error, exit 2, not a rule error."""
+    return all(d.code < "E100" for d in exc.diagnostics)
 
 
 def _print_missing_names(out: Console, ruleset: api.Ruleset, missing: set[str]) -> None:
@@ -278,7 +263,6 @@ class FrenchParser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
-Command = Callable[[argparse.Namespace], int]
 EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
 
 
@@ -326,7 +310,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0) if isinstance(exc.code, int) else EXIT_USAGE
     except RulesError as exc:
         print(str(exc), file=sys.stderr)
-        return EXIT_USAGE if all(d.code < "E100" for d in exc.diagnostics) else EXIT_RULES
+        return EXIT_USAGE if _file_problem(exc) else EXIT_RULES
     except FactsError as exc:
         print("faits invalides :", file=sys.stderr)
         for problem in exc.problems:

@@ -246,10 +246,7 @@ class Evaluator:
 
     def x_negate(self, e: model.Negate) -> Result:
         r = self.eval(e.operand)
-        if isinstance(r, Value):
-            v = r.value
-            return Value(-v if not isinstance(v, Duration) else -v)  # type: ignore[operator]
-        return r
+        return Value(-r.value) if isinstance(r, Value) else r  # type: ignore[operator]
 
     def x_logic(self, e: model.Logic) -> Result:
         if self.traced:

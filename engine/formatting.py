@@ -24,7 +24,7 @@ LOCALE = Locale.parse("fr_FR")
 """Parsed once: Babel would otherwise parse the locale again for every number it formats."""
 
 
-def money(value: object, approximate_digits: int = 4) -> str:
+def money(value: object) -> str:
     """`12 000,00 €`; a non-terminating amount shows more digits after `≈`."""
     if isinstance(value, Fraction):
         shown = format_decimal(to_decimal(value), format="#,##0.00##", locale=LOCALE)

@@ -50,7 +50,3 @@ Marker = NotApplicable | Undetermined
 STATUS_FRENCH = {"value": "valeur", "not_applicable": "non applicable", "undetermined": "indéterminé",
                  "missing": "manquant"}
 
-
-def is_marker(result: object) -> bool:
-    """Whether a result is non applicable or indéterminé."""
-    return isinstance(result, (NotApplicable, Undetermined))

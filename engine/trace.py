@@ -52,7 +52,7 @@ class Event:
         """
         written = set() if _written is None else _written
         if id(self) in written:
-            return {"kind": "reference", "label": self.label, **_result_json(self.result)}
+            return {"kind": "reference", "label": self.label, **result_json(self.result)}
         if self.children and self.kind in {"rule", "parameter", "table", "function"}:
             written.add(id(self))
         out: dict[str, object] = {"kind": self.kind, "label": self.label, "status": self.result.status}
@@ -71,7 +71,8 @@ class Event:
         return out
 
 
-def _result_json(result: Result) -> dict[str, object]:
+def result_json(result: Result) -> dict[str, object]:
+    """A result in JSON form: its status, and its value, reason or missing facts."""
     if isinstance(result, Value):
         return {"status": result.status, "value": json_value(result.value)}
     if isinstance(result, Missing):

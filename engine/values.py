@@ -157,10 +157,6 @@ def div(a: Number, b: Number) -> Number:
     return normalise(Fraction(a) / Fraction(b))
 
 
-def neg(a: Number) -> Number:
-    """Exact −a."""
-    return -a
-
 
 ROUNDING_UNITS: dict[str, Decimal] = {
     "centime": Decimal("0.01"), "euro": Decimal("1"), "entier": Decimal("1"),
