@@ -14,13 +14,12 @@ Arithmetic is exact (`engine.values`); a division by zero or a date off the cale
 from __future__ import annotations
 
 import datetime as dt
-import weakref
 from collections.abc import Callable, Mapping, Sequence
 
 from engine import model
 from engine.results import Missing, NotApplicable, Result, Undetermined, Value
-from engine.source import Source
-from engine.trace import Event, NullTracer, Tracer
+from engine.sites import sites_of
+from engine.trace import Event, Tracer
 from engine.values import Duration, add, div, mul, round_to, shift, sub
 
 _TRUE = Value(True)
@@ -33,13 +32,13 @@ class Evaluator:
     def __init__(self, program: model.Program, facts: Mapping[str, object], tracer: Tracer | None = None) -> None:
         self.program = program
         self.facts = facts
-        self.tracer = tracer or NullTracer()
-        self.traced = self.tracer.enabled
+        self.tracer = tracer
+        self.traced = tracer is not None
         self.cache: dict[tuple[str | None, str, object], Result] = {}
         self.current: list[str] = []
         self.env: dict[str, _Thunk] = {}
         self.events: dict[tuple[str | None, str, object], Event] = {}
-        self.labels = _labels_of(program)
+        self.sites = sites_of(program)
         self.dispatch: dict[type, Callable[[object], Result]] = {
             model.Const: self.x_const, model.FactRef: self.x_fact, model.DefRef: self.x_ref,
             model.ParamRef: self.x_param, model.FuncCall: self.x_call,
@@ -66,10 +65,9 @@ class Evaluator:
         cached = self.cache.get(key)
         if cached is not None:
             if self.traced:  # the same complete event again: every result's tree stays whole
-                self.tracer.attach(self.events[key])
+                self.tracer.log.append(self.events[key])  # type: ignore[union-attr]
             return cached
-        if self.traced:
-            self.tracer.open()
+        mark = len(self.tracer.log) if self.traced else 0  # type: ignore[union-attr]
         self.current.append(d.name)
         saved_env, self.env = self.env, {}
         if version is None:
@@ -82,16 +80,14 @@ class Evaluator:
         self.env = saved_env
         self.cache[key] = result
         if self.traced:
-            label = d.name if origin is None else f"{origin}.{d.name}"
-            self.events[key] = self.tracer.close(_KINDS[d.kind], label, result, d.span, type=d.type, unit=d.unit,
-                                                 **_definition_data(self.labels, d, version, origin, date))
+            site = self.sites.definition(d, version, origin)
+            self.events[key] = self.tracer.record(site, result, mark, {"date": date})  # type: ignore[union-attr]
         return result
 
     def guarded(self, d: model.Definition, version: model.Version) -> Result:
         guard = d.guard
         assert guard is not None
-        if self.traced:
-            self.tracer.open()
+        mark = len(self.tracer.log) if self.traced else 0  # type: ignore[union-attr]
         condition = self.named(guard.name)
         if condition == _TRUE:
             outcome: Result = condition
@@ -100,7 +96,7 @@ class Evaluator:
         else:
             outcome = condition
         if self.traced:
-            self.tracer.close("guard", guard.name, outcome, guard.span, reason=guard.reason)
+            self.tracer.record(self.sites.guard(guard), outcome, mark)  # type: ignore[union-attr]
         if outcome == _TRUE:
             return self.eval(version.body)  # type: ignore[arg-type]
         if isinstance(outcome, Missing):
@@ -110,18 +106,18 @@ class Evaluator:
 
     def named(self, name: str) -> Result:
         if name in self.program.facts:
-            return self.read_fact(name, self.program.facts[name].span)
+            return self.read_fact(self.program.facts[name])
         return self.result(name)
 
-    def read_fact(self, name: str, span) -> Result:  # type: ignore[no-untyped-def]
+    def read_fact(self, node: model.FactDecl | model.FactRef) -> Result:
+        """A fact's value, or its absence; `node` is where it is read (its span is the event's)."""
+        name = node.name
         if name in self.facts:
             result: Result = Value(self.facts[name])
         else:
             result = Missing(frozenset((name,)))
         if self.traced:
-            decl = self.program.facts[name]
-            self.tracer.leaf("fact", name, result, span, type=decl.type, unit=decl.unit,
-                             description=decl.description, question=decl.question)
+            self.tracer.log.append(Event(self.sites.fact(node), result))  # type: ignore[union-attr]
         return result
 
     # ── expressions ──
@@ -129,7 +125,7 @@ class Evaluator:
         return Value(e.value)
 
     def x_fact(self, e: model.FactRef) -> Result:
-        return self.read_fact(e.name, e.span)
+        return self.read_fact(e)
 
     def x_ref(self, e: model.DefRef) -> Result:
         d = self.program.definition(e.name, e.origin)
@@ -153,8 +149,7 @@ class Evaluator:
         d = self.program.definition(e.name, e.origin)
         params = [p.name for p in d.params]
         env = {name: _Thunk(arg, self.env) for name, arg in zip(params, e.args)}
-        if self.traced:
-            self.tracer.open()
+        mark = len(self.tracer.log) if self.traced else 0  # type: ignore[union-attr]
         saved, self.env = self.env, env
         self.current.append(d.name)
         result = self.guarded(d, d.latest) if d.guard is not None else self.eval(d.latest.body)  # type: ignore[arg-type]
@@ -162,9 +157,7 @@ class Evaluator:
         self.env = saved
         if self.traced:
             args = {name: t.result.value if isinstance(t.result, Value) else None for name, t in env.items()}
-            self.tracer.close("function", self.label(e), result, e.span, function=d.name, origin=e.origin, type=e.type,
-                              parameter_types=[p.type for p in d.params],
-                              arguments=args, **_version_data(d.latest, d))
+            self.tracer.record(self.sites.of(e), result, mark, {"arguments": args})  # type: ignore[union-attr]
         return result
 
     def operands(self, exprs: Sequence[model.Expr]) -> list[object] | Result:
@@ -185,11 +178,10 @@ class Evaluator:
         return values
 
     def x_table(self, e: model.TableCall) -> Result:
-        if self.traced:
-            self.tracer.open()
+        mark = len(self.tracer.log) if self.traced else 0  # type: ignore[union-attr]
         result, data = self.lookup(e)
         if self.traced:
-            self.tracer.close("table", e.name, result, e.span, type=e.type, **data)
+            self.tracer.record(self.sites.of(e), result, mark, data)  # type: ignore[union-attr]
         return result
 
     def lookup(self, e: model.TableCall) -> tuple[Result, dict[str, object]]:
@@ -207,41 +199,34 @@ class Evaluator:
         assert isinstance(grid, model.Grid)
         row = _find(grid.rows, args[0])
         column = 0 if grid.columns is None else _find(grid.columns, args[1])
-        data.update(_version_data(version, d))
+        if self.traced:
+            data.update(self.sites.version_data(version, d))
         if row is None or column is None:
             shown = ", ".join(str(a) for a in args)
             return Undetermined(f"aucune case de la table « {e.name} » ne correspond à ({shown})", e.name), data
-        cell = grid.cells[row][column]
-        data.update(row_label=_key_label(grid.rows[row], d.params[0].type),
-                    column_label=_key_label(grid.columns[column], d.params[1].type) if grid.columns else None)
-        data.update(row=grid.rows[row].text, column=grid.columns[column].text if grid.columns else None,
-                    cell=cell.text, cell_status=cell.status.french if cell.status else None,
-                    cell_note=cell.status.note if cell.status else None)
-        return self.eval(cell.expr), data
+        if self.traced:
+            data.update(self.sites.cell_data(d, grid, row, column))
+        return self.eval(grid.cells[row][column].expr), data
 
     def x_builtin(self, e: model.Builtin) -> Result:
-        if self.traced:
-            self.tracer.open()
+        mark = len(self.tracer.log) if self.traced else 0  # type: ignore[union-attr]
         values = self.operands(e.args)
         result = values if not isinstance(values, list) else Value((min if e.name == "min" else max)(values))  # type: ignore[type-var]
         if self.traced:
-            self.tracer.close("extremum", self.label(e), result, e.span, function=e.name, type=e.type,
-                              values=values if isinstance(values, list) else None)
+            self.tracer.record(self.sites.of(e), result, mark,  # type: ignore[union-attr]
+                               {"values": values if isinstance(values, list) else None})
         return result
 
     def x_arith(self, e: model.Arith) -> Result:
-        if self.traced:
-            self.tracer.open()
+        mark = len(self.tracer.log) if self.traced else 0  # type: ignore[union-attr]
         values = self.operands((e.left, e.right))
         if isinstance(values, list):
             result = _arith(e.op, values[0], values[1], e.type.kind)
         else:
             result = values
         if self.traced:
-            kind = "date" if e.type.kind == "date" else "arithmetic"
-            self.tracer.close(kind, self.label(e), result, e.span, op=e.op, type=e.type,
-                              operand_types=[e.left.type, e.right.type],
-                              operands=values if isinstance(values, list) else None)
+            self.tracer.record(self.sites.of(e), result, mark,  # type: ignore[union-attr]
+                               {"operands": values if isinstance(values, list) else None})
         return result
 
     def x_negate(self, e: model.Negate) -> Result:
@@ -249,11 +234,10 @@ class Evaluator:
         return Value(-r.value) if isinstance(r, Value) else r  # type: ignore[operator]
 
     def x_logic(self, e: model.Logic) -> Result:
-        if self.traced:
-            self.tracer.open()
+        mark = len(self.tracer.log) if self.traced else 0  # type: ignore[union-attr]
         result = self.logic(e)
         if self.traced:
-            self.tracer.close("logic", self.label(e), result, e.span, op=e.op)
+            self.tracer.record(self.sites.of(e), result, mark)  # type: ignore[union-attr]
         return result
 
     def logic(self, e: model.Logic) -> Result:
@@ -272,45 +256,39 @@ class Evaluator:
         return left
 
     def x_not(self, e: model.Not) -> Result:
-        if self.traced:
-            self.tracer.open()
+        mark = len(self.tracer.log) if self.traced else 0  # type: ignore[union-attr]
         r = self.eval(e.operand)
         result = Value(not r.value) if isinstance(r, Value) else r
         if self.traced:
-            self.tracer.close("negation", self.label(e), result, e.span, operand=self.label(e.operand))
+            self.tracer.record(self.sites.of(e), result, mark)  # type: ignore[union-attr]
         return result
 
     def x_compare(self, e: model.Compare) -> Result:
-        if self.traced:
-            self.tracer.open()
+        mark = len(self.tracer.log) if self.traced else 0  # type: ignore[union-attr]
         values = self.operands((e.left, e.right))
-        result = _compare(e.op, values[0], values[1]) if isinstance(values, list) else values
+        if isinstance(values, list):
+            result = _compare(e.op, values[0], values[1])
+            details = {"left": values[0], "right": values[1]}
+        else:
+            result, details = values, _NO_OPERANDS
         if self.traced:
-            self.tracer.close("comparison", self.label(e), result, e.span, op=e.op,
-                              left_type=e.left.type, right_type=e.right.type,
-                              left_label=self.label(e.left), right_label=self.label(e.right),
-                              left=values[0] if isinstance(values, list) else None,
-                              right=values[1] if isinstance(values, list) else None)
+            self.tracer.record(self.sites.of(e), result, mark, details)  # type: ignore[union-attr]
         return result
 
     def x_member(self, e: model.Member) -> Result:
-        if self.traced:
-            self.tracer.open()
+        mark = len(self.tracer.log) if self.traced else 0  # type: ignore[union-attr]
         r = self.eval(e.operand)
         result = Value((r.value in e.items) != e.negated) if isinstance(r, Value) else r
         if self.traced:
-            self.tracer.close("membership", self.label(e), result, e.span, items=list(e.items), negated=e.negated,
-                              operand_type=e.operand.type, operand_label=self.label(e.operand),
-                              value=r.value if isinstance(r, Value) else None)
+            self.tracer.record(self.sites.of(e), result, mark,  # type: ignore[union-attr]
+                               {"value": r.value if isinstance(r, Value) else None})
         return result
 
     def x_if(self, e: model.If) -> Result:
-        if self.traced:
-            self.tracer.open()
-            self.tracer.open()
+        mark = len(self.tracer.log) if self.traced else 0  # type: ignore[union-attr]
         condition = self.eval(e.condition)
         if self.traced:
-            self.tracer.close("test", self.label(e.condition), condition, e.condition.span)
+            self.tracer.record(self.sites.test(e), condition, mark)  # type: ignore[union-attr]
         branch = "alors" if condition == _TRUE else "sinon" if condition == _FALSE else None
         if branch == "alors":
             result = self.eval(e.then)
@@ -322,13 +300,11 @@ class Evaluator:
         else:
             result = condition
         if self.traced:
-            self.tracer.close("condition", self.label(e.condition), result, e.span, branch=branch,
-                              condition=self.label(e.condition), type=e.type)
+            self.tracer.record(self.sites.of(e), result, mark, {"branch": branch})  # type: ignore[union-attr]
         return result
 
     def x_round(self, e: model.Round) -> Result:
-        if self.traced:
-            self.tracer.open()
+        mark = len(self.tracer.log) if self.traced else 0  # type: ignore[union-attr]
         r = self.eval(e.operand)
         if isinstance(r, Value):
             rounded = round_to(r.value, e.quantum, e.truncate)  # type: ignore[arg-type]
@@ -336,9 +312,8 @@ class Evaluator:
         else:
             result = r
         if self.traced:
-            self.tracer.close("rounding", self.label(e), result, e.span, mode=e.label, type=e.type,
-                              operand_type=e.operand.type,
-                              before=r.value if isinstance(r, Value) else None)
+            self.tracer.record(self.sites.of(e), result, mark,  # type: ignore[union-attr]
+                               {"before": r.value if isinstance(r, Value) else None})
         return result
 
     def x_duration(self, e: model.DurationOf) -> Result:
@@ -359,39 +334,18 @@ class Evaluator:
         else:
             result = Value(version.text.short)
         if self.traced:
-            self.tracer.leaf("text_of", self.label(e), result, e.span, definition=e.name, date=when.value, type=e.type)
+            self.tracer.log.append(Event(self.sites.of(e), result, {"date": when.value}))  # type: ignore[union-attr]
         return result
 
     def x_marker(self, e: model.Marker) -> Result:
         origin = self.current[-1] if self.current else None
         result: Result = NotApplicable(e.reason, origin) if e.kind == "non_applicable" else Undetermined(e.reason, origin)
         if self.traced:
-            self.tracer.leaf("marker", self.label(e), result, e.span)
+            self.tracer.log.append(Event(self.sites.of(e), result))  # type: ignore[union-attr]
         return result
 
-    def label(self, e: model.Expr) -> str:
-        """The text of an expression as the rule file writes it, on one line (cached per program)."""
-        found = self.labels.get(id(e))
-        if found is None:
-            source: Source | None = self.program.sources.get(e.span.file)
-            found = type(e).__name__ if source is None else " ".join(source.slice(e.span).split())
-            self.labels[id(e)] = found
-        return found
 
-
-_LABELS: weakref.WeakKeyDictionary[model.Program, dict] = weakref.WeakKeyDictionary()
-
-
-def _labels_of(program: model.Program) -> dict:
-    """The trace cache of a program (expression id → its text; definition → its static trace data),
-    kept as long as the program lives, so that ids stay those of this program's nodes."""
-    try:
-        return _LABELS.setdefault(program, {})
-    except TypeError:  # not weak-referenceable: no cache
-        return {}
-
-
-_KINDS = {"rule": "rule", "parameter": "parameter", "table": "table", "function": "function"}
+_NO_OPERANDS = {"left": None, "right": None}
 
 
 class _Thunk:
@@ -403,33 +357,6 @@ class _Thunk:
         self.expr = expr
         self.env = env
         self.result: Result | None = None
-
-
-def _definition_data(cache: dict[object, dict[str, object]], d: model.Definition, version: model.Version | None,
-                     origin: str | None, date: dt.date | None) -> dict[str, object]:
-    """What a definition's trace event says about it: the part that does not depend on the facts (its
-    text, sources, statuses) is built once per program."""
-    key = (d.name, origin, id(version))
-    static = cache.get(key)
-    if static is None:
-        static = {"origin": origin, "description": d.description}
-        if version is not None:
-            static.update(_version_data(version, d))
-        cache[key] = static
-    return {**static, "date": date}
-
-
-def _version_data(version: model.Version, d: model.Definition) -> dict[str, object]:
-    return {"text": version.text.short, "file": version.text.file, "sources": list(version.sources),
-            "statuses": [s.french + (f" : {s.note}" if s.note else "") for s in version.statuses],
-            "version_start": version.start, "replaces": d.replaces}
-
-
-def _key_label(key: model.Key, t) -> str:  # type: ignore[no-untyped-def]
-    """A table key as a reader names it: the enumeration word's label, else the key as written."""
-    if key.kind == "enum":
-        return t.label(key.value)
-    return key.text
 
 
 def _find(keys: tuple[model.Key, ...], value: object) -> int | None:
