@@ -4,7 +4,7 @@
 function per definition (and per function, table and lazy argument), compiles it with `compile()`
 and returns a `CompiledProgram`. Its results are exactly the interpreter's (`engine.evaluator`):
 same statuses, values, reasons, origins and missing sets, reached in the same order. The trace is
-not its job: explanations re-run the interpreter with a tracer (`Outcome.events`).
+not its job: `engine.tracecompile` generates the traced counterpart (`Outcome.events`).
 
 Why source generation rather than closures: a closure tree still pays one Python call per node
 and allocates a `Value` per intermediate result. Generated code inlines every operator, keeps
