@@ -17,8 +17,9 @@ For each population size N (synthetic doctor-years from `scripts/make_population
 - a check that the batch output equals the baseline on every row: same status for every output
   of the 2024 file and the same value (money and dates exactly, rates to 1e-9 as in
   tests/test_oracle.py); differences are counted per output and a few are shown.
-Then, once: the in-process cost of one `Ruleset.evaluate` call (and with its trace, and with an
-explanation) against the baseline per-row time, and the wall time of a cold `regles eval` (a
+Then, once: the in-process cost of one `Ruleset.evaluate` call (and with its trace tree, its
+JSON trace, one explanation, every explanation) against the baseline per-row time, the measures
+taking turns over 7 rounds and the best round counting, and the wall time of a cold `regles eval` (a
 fresh process; median of 5, after one run that fills the rule-file cache and the bytecode cache).
 """
 
@@ -211,43 +212,44 @@ def baseline_and_check(baseline, population_path: Path, output_path: Path) -> di
 
 # ─── In-process costs ────────────────────────────────────────────────────────────────────────
 
-def per_call(baseline, population_path: Path, sample: int = 2000) -> dict[str, float]:  # type: ignore[no-untyped-def]
-    """Microseconds per call: baseline, evaluate, evaluate + trace, evaluate + explanation."""
+def per_call(baseline, population_path: Path, sample: int = 400, rounds: int = 7) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """Microseconds per call: baseline, evaluate, evaluate + trace tree, + trace JSON, + explanations.
+
+    Every measure runs once per round over the same rows, the measures taking turns, and the best
+    round counts: on a shared, noisy machine the baseline and each measure then see the same
+    conditions, and the minimum is the least disturbed figure (as `timeit` recommends).
+    """
     sys.path.insert(0, str(ROOT))
     import engine
     ruleset = engine.load(RULES)
     rows = list(read_rows(population_path, sample))
-    ruleset.evaluate(rows[0])  # compile once, outside the measure
-
-    def timed(fn, repeat: int = 3) -> float:  # type: ignore[no-untyped-def]
-        best = float("inf")
-        for _ in range(repeat):
+    ruleset.evaluate(rows[0]).trace  # compile both paths once, outside the measure
+    measures = {
+        "baseline_us": lambda r: baseline.evaluate_convention2024(baseline.coerce_facts(r)),
+        "evaluate_us": ruleset.evaluate,
+        "evaluate_events_us": lambda r: ruleset.evaluate(r).events,
+        "evaluate_trace_us": lambda r: ruleset.evaluate(r).trace,
+        "evaluate_explain_one_us": lambda r: ruleset.evaluate(r).explain("montant_verse"),
+        "evaluate_explain_all_us": lambda r: [o.explain(n) for o in [ruleset.evaluate(r)] for n in o.results],
+    }
+    best = dict.fromkeys(measures, float("inf"))
+    for _ in range(rounds):
+        for key, fn in measures.items():
             started = time.perf_counter()
             for row in rows:
                 fn(row)
-            best = min(best, time.perf_counter() - started)
-        return best / len(rows) * 1e6
-
-    few = rows[: max(1, sample // 10)]
-
-    def timed_few(fn) -> float:  # type: ignore[no-untyped-def]
+            best[key] = min(best[key], (time.perf_counter() - started) / len(rows) * 1e6)
+    os.environ["REGLES_NO_COMPILE"] = "1"
+    interpreted = engine.load(RULES)
+    few = rows[: max(1, sample // 4)]
+    for key, fn in (("interpreter_us", interpreted.evaluate),
+                    ("interpreter_trace_us", lambda r: interpreted.evaluate(r).trace)):
         started = time.perf_counter()
         for row in few:
             fn(row)
-        return (time.perf_counter() - started) / len(few) * 1e6
-
-    result = {
-        "baseline_us": timed(lambda r: baseline.evaluate_convention2024(baseline.coerce_facts(r))),
-        "evaluate_us": timed(ruleset.evaluate),
-        "evaluate_trace_us": timed_few(lambda r: ruleset.evaluate(r).trace),
-        "evaluate_explain_one_us": timed_few(lambda r: ruleset.evaluate(r).explain("montant_verse")),
-        "evaluate_explain_all_us": timed_few(lambda r: [o.explain(n) for o in [ruleset.evaluate(r)] for n in o.results]),
-    }
-    os.environ["REGLES_NO_COMPILE"] = "1"
-    interpreted = engine.load(RULES)
-    result["interpreter_us"] = timed(interpreted.evaluate, repeat=1)
+        best[key] = (time.perf_counter() - started) / len(few) * 1e6
     del os.environ["REGLES_NO_COMPILE"]
-    return result
+    return best
 
 
 def cold_eval(runs: int = 5) -> dict[str, float]:
@@ -335,10 +337,12 @@ def main(argv: list[str] | None = None) -> int:
         b = calls["baseline_us"]
         print("\n== coût d'un appel en mémoire ==")
         for key, label in (("baseline_us", "référence"), ("evaluate_us", "evaluate"),
-                           ("evaluate_trace_us", "evaluate + trace"),
+                           ("evaluate_events_us", "evaluate + arbre de trace (Outcome.events)"),
+                           ("evaluate_trace_us", "evaluate + trace JSON (Outcome.trace)"),
                            ("evaluate_explain_one_us", "evaluate + explain(montant_verse)"),
                            ("evaluate_explain_all_us", "evaluate + explain de chaque résultat"),
-                           ("interpreter_us", "evaluate par l'interpréteur (REGLES_NO_COMPILE=1)")):
+                           ("interpreter_us", "evaluate par l'interpréteur (REGLES_NO_COMPILE=1)"),
+                           ("interpreter_trace_us", "evaluate + trace JSON par l'interpréteur")):
             print(f"  {label} : {calls[key]:.1f} µs ({calls[key] / b:.1f} × la référence)")
         cold = cold_eval()
         report["cold_eval"] = cold

@@ -93,14 +93,28 @@ _COMPILED: weakref.WeakKeyDictionary[model.Program, CompiledProgram | CompileErr
 
 def compiled_for(program: model.Program) -> CompiledProgram | None:
     """The compiled form of a program (compiled once per program object); None if not compilable."""
-    found = _COMPILED.get(program)
+    return once_per_program(_COMPILED, program, compile_program)  # type: ignore[return-value]
+
+
+def once_per_program(cache: weakref.WeakKeyDictionary, program: model.Program, build) -> object | None:  # type: ignore[no-untyped-def]
+    """`build(program)`, built once per program object and remembered; None (also remembered) when
+    the translation fails, so that the interpreter takes over without trying again."""
+    found = cache.get(program)
     if found is None:
         try:
-            found = compile_program(program)
+            found = build(program)
         except (CompileError, RecursionError, SyntaxError, MemoryError) as exc:
             found = exc if isinstance(exc, CompileError) else CompileError(f"{type(exc).__name__}: {exc}")
-        _COMPILED[program] = found
-    return found if isinstance(found, CompiledProgram) else None
+        cache[program] = found
+    return None if isinstance(found, CompileError) else found
+
+
+def run_module(source: str, constants: dict[str, object], filename: str) -> dict[str, object]:
+    """Execute generated source in a namespace holding the runtime and `constants`; that namespace."""
+    namespace: dict[str, object] = dict(NAMESPACE)
+    namespace.update(constants)
+    exec(compile(source, filename, "exec"), namespace)  # noqa: S102 - our own generated code
+    return namespace
 
 
 def compile_program(program: model.Program) -> CompiledProgram:
@@ -113,10 +127,7 @@ def compile_program(program: model.Program) -> CompiledProgram:
     entries = gen.entries()
     gen.outputs_function(entries)
     source = gen.module_source()
-    namespace: dict[str, object] = dict(NAMESPACE)
-    namespace.update(gen.constants)
-    code = compile(source, f"<regles compilé : {program.text.file}>", "exec")
-    exec(code, namespace)  # noqa: S102 - our own generated code
+    namespace = run_module(source, gen.constants, f"<regles compilé : {program.text.file}>")
     resolved = {name: (slot, namespace[fn]) for name, (slot, fn) in entries.items()}
     return CompiledProgram(program, source, namespace, resolved, gen.slot_count, gen.tracks_functions)
 

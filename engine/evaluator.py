@@ -81,7 +81,8 @@ class Evaluator:
         self.cache[key] = result
         if self.traced:
             site = self.sites.definition(d, version, origin)
-            self.events[key] = self.tracer.record(site, result, mark, {"date": date})  # type: ignore[union-attr]
+            details = None if date is None else {"date": date}  # the site says `date: None`
+            self.events[key] = self.tracer.record(site, result, mark, details)  # type: ignore[union-attr]
         return result
 
     def guarded(self, d: model.Definition, version: model.Version) -> Result:

@@ -15,7 +15,7 @@ import functools
 
 from babel import Locale
 from babel.dates import format_date
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import parse_pattern
 
 from engine.types import Type
 from engine.values import Duration, to_decimal
@@ -23,32 +23,43 @@ from engine.values import Duration, to_decimal
 LOCALE = Locale.parse("fr_FR")
 """Parsed once: Babel would otherwise parse the locale again for every number it formats."""
 
+_CURRENCY = LOCALE.currency_formats["standard"]
+_PATTERNS: dict[str, object] = {}
+
+
+def _decimal(number: object, pattern: str) -> str:
+    """`babel.numbers.format_decimal(number, pattern, LOCALE)`, with the pattern parsed once."""
+    found = _PATTERNS.get(pattern)
+    if found is None:
+        found = _PATTERNS[pattern] = parse_pattern(pattern)
+    return found.apply(number, LOCALE)  # type: ignore[attr-defined]
+
 
 def money(value: object) -> str:
     """`12 000,00 €`; a non-terminating amount shows more digits after `≈`."""
     if isinstance(value, Fraction):
-        shown = format_decimal(to_decimal(value), format="#,##0.00##", locale=LOCALE)
+        shown = _decimal(to_decimal(value), "#,##0.00##")
         return f"≈ {shown} €"
     number = Decimal(value)  # type: ignore[arg-type]
     if number != number.quantize(Decimal("0.01")):
-        return format_decimal(number, format="#,##0.00########", locale=LOCALE) + "\u00a0€"
-    return format_currency(number, "EUR", locale=LOCALE)
+        return _decimal(number, "#,##0.00########") + "\u00a0€"
+    return _CURRENCY.apply(number, LOCALE, currency="EUR")
 
 
 def percent(value: object) -> str:
     """`7,5 %`, `100 %`; an inexact rate as `≈ 56,5611 %`."""
     if isinstance(value, Fraction):
-        shown = format_decimal(to_decimal(value) * 100, format="#,##0.####", locale=LOCALE)
+        shown = _decimal(to_decimal(value) * 100, "#,##0.####")
         return f"≈ {shown}\u00a0%"
-    shown = format_decimal(Decimal(value) * 100, format="#,##0.##########", locale=LOCALE)  # type: ignore[arg-type]
+    shown = _decimal(Decimal(value) * 100, "#,##0.##########")  # type: ignore[arg-type]
     return f"{shown}\u00a0%"
 
 
 def number(value: object) -> str:
     """`2 800`, `294,375`; an inexact value with `≈`."""
     if isinstance(value, Fraction):
-        return "≈ " + format_decimal(to_decimal(value), format="#,##0.######", locale=LOCALE)
-    return format_decimal(value, format="#,##0.##########", locale=LOCALE)  # type: ignore[arg-type]
+        return "≈ " + _decimal(to_decimal(value), "#,##0.######")
+    return _decimal(value, "#,##0.##########")  # type: ignore[arg-type]
 
 
 def date_short(value: dt.date) -> str:
@@ -76,7 +87,7 @@ def value(v: object, t: Type | None = None) -> str:
         return _value(v, t)
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=4096, typed=True)  # typed: True, 1 and Decimal(1) are equal keys
 def _cached_value(v: object, t: Type | None) -> str:
     return _value(v, t)
 

@@ -51,6 +51,7 @@ class Sites:
             data = {"type": d.type, "unit": d.unit, "origin": origin, "description": d.description}
             if version is not None:
                 data.update(self.version_data(version, d))
+            data["date"] = None  # the date it was read at, when there is one, is in the event's details
             label = d.name if origin is None else f"{origin}.{d.name}"
             site = self._sites[key] = Site(d.kind, label, d.span, data)
         return site

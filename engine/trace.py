@@ -45,8 +45,9 @@ class Site:
         return {"kind": self.kind, "label": self.label}
 
     @functools.cached_property
-    def json_value_head(self) -> dict[str, object]:
-        return {"kind": self.kind, "label": self.label, "status": "value"}
+    def json_value(self) -> dict[str, object]:
+        """The JSON form of an event of this site whose result is a value, the value left to set."""
+        return {"kind": self.kind, "label": self.label, "status": "value", "value": None, **self.json_tail}
 
     @functools.cached_property
     def json_tail(self) -> dict[str, object]:
@@ -114,19 +115,18 @@ class Event:
 
 def _event_json(event: Event, written: set[int]) -> dict[str, object]:
     site = event.site
-    if id(event) in written:
-        return {"kind": "reference", "label": site.label, **result_json(event.result)}
     children = event.children
     if children and site.kind in _SHARED:
+        if id(event) in written:
+            return {"kind": "reference", "label": site.label, **result_json(event.result)}
         written.add(id(event))
     result = event.result
-    if type(result) is Value:  # the common case, without building an intermediate mapping
-        out = site.json_value_head.copy()
+    if type(result) is Value:  # the common case: a copy of the site's prepared mapping, and the value
+        out = site.json_value.copy()
         value = result.value
         out["value"] = value if type(value) in _PLAIN else json_value(value)
     else:
-        out = {**site.json_head, **result_json(result)}
-    out.update(site.json_tail)
+        out = {**site.json_head, **result_json(result), **site.json_tail}
     details = event.details
     if details:
         for key, value in details.items():

@@ -30,9 +30,9 @@ import weakref
 from collections.abc import Iterable, Mapping
 
 from engine import model
-from engine.compiler import CompileError, _Body, _Ctx, _Generator, _hashable
+from engine.compiler import CompileError, _Body, _Ctx, _Generator, _hashable, once_per_program, run_module
 from engine.results import NotApplicable, Value
-from engine.runtime import ABS, NAMESPACE, U, _Lazy
+from engine.runtime import ABS, U, _Lazy
 from engine.sites import sites_of
 from engine.trace import Event
 
@@ -109,14 +109,7 @@ def traced_for(program: model.Program) -> TracedProgram | None:
     interpreter then runs."""
     if os.environ.get("REGLES_NO_COMPILE") == "1":
         return None
-    found = _TRACED.get(program)
-    if found is None:
-        try:
-            found = compile_traced(program)
-        except (CompileError, RecursionError, SyntaxError, MemoryError) as exc:
-            found = exc if isinstance(exc, CompileError) else CompileError(f"{type(exc).__name__}: {exc}")
-        _TRACED[program] = found
-    return found if isinstance(found, TracedProgram) else None
+    return once_per_program(_TRACED, program, compile_traced)  # type: ignore[return-value]
 
 
 def compile_traced(program: model.Program) -> TracedProgram:
@@ -132,10 +125,7 @@ def compile_traced(program: model.Program) -> TracedProgram:
             index = len(d.versions) - 1
             entries[name] = (gen.slot(d, index), gen.definition_function(d, None, index))
     source = gen.module_source()
-    namespace: dict[str, object] = dict(NAMESPACE)
-    namespace.update(_HELPERS)
-    namespace.update(gen.constants)
-    exec(compile(source, f"<regles compilé, tracé : {program.text.file}>", "exec"), namespace)  # noqa: S102
+    namespace = run_module(source, {**_HELPERS, **gen.constants}, f"<regles compilé, tracé : {program.text.file}>")
     resolved = {name: (slot, namespace[fn]) for name, (slot, fn) in entries.items()}
     return TracedProgram(source, resolved, gen.slot_count)
 
@@ -193,7 +183,7 @@ class _TracedGenerator(_Generator):
         slot = self.slot(d, index)
         site = self.site(self.sites.definition(d, version, origin))
         body.emit(1, f"M[{slot}] = r")
-        body.emit(1, f"E[{slot}] = _rec(L, {m}, {site}, r, {{'date': w}})")
+        body.emit(1, f"E[{slot}] = _rec(L, {m}, {site}, r, None if w is None else {{'date': w}})")
         body.emit(1, "return r")
         self.functions.append(body.lines)
         return name
@@ -365,13 +355,15 @@ class _TracedGenerator(_Generator):
         super().operands(exprs, dest, out, depth, ctx, compute)
 
     def x_Logic(self, e: model.Logic, dest: str, out: _Body, depth: int, ctx: _Ctx) -> None:
-        m = self.mark(out, depth)
-        super().x_Logic(e, dest, out, depth, ctx)
-        out.emit(depth, f"_rec(L, {m}, {self.site(self.sites.of(e))}, {dest})")
+        self.wrapped(e, dest, out, depth, lambda: super(_TracedGenerator, self).x_Logic(e, dest, out, depth, ctx))
 
     def x_Not(self, e: model.Not, dest: str, out: _Body, depth: int, ctx: _Ctx) -> None:
+        self.wrapped(e, dest, out, depth, lambda: super(_TracedGenerator, self).x_Not(e, dest, out, depth, ctx))
+
+    def wrapped(self, e: model.Expr, dest: str, out: _Body, depth: int, emit) -> None:  # type: ignore[no-untyped-def]
+        """The untraced code of a step, recorded as one event without details."""
         m = self.mark(out, depth)
-        super().x_Not(e, dest, out, depth, ctx)
+        emit()
         out.emit(depth, f"_rec(L, {m}, {self.site(self.sites.of(e))}, {dest})")
 
     def x_Member(self, e: model.Member, dest: str, out: _Body, depth: int, ctx: _Ctx) -> None:
