@@ -340,6 +340,8 @@ class Fact(Node):
     name: str
     type: TypeExpr
     items: tuple[Item, ...] = ()
+    name_span: Span = field(default=NOWHERE, kw_only=True, eq=False, repr=False)
+    """Where the name is written (diagnostics about the name underline it, not the declaration)."""
 
 
 @frozen
@@ -350,6 +352,8 @@ class Parameter(Node):
     type: TypeExpr | None
     value: Expr | None
     items: tuple[Item, ...] = ()
+    name_span: Span = field(default=NOWHERE, kw_only=True, eq=False, repr=False)
+    """Where the name is written (diagnostics about the name underline it, not the declaration)."""
 
 
 @frozen
@@ -361,6 +365,8 @@ class Rule(Node):
     type: TypeExpr
     formula: Expr
     items: tuple[Item, ...] = ()
+    name_span: Span = field(default=NOWHERE, kw_only=True, eq=False, repr=False)
+    """Where the name is written (diagnostics about the name underline it, not the declaration)."""
 
 
 @frozen
@@ -372,6 +378,8 @@ class Function(Node):
     type: TypeExpr
     formula: Expr
     items: tuple[Item, ...] = ()
+    name_span: Span = field(default=NOWHERE, kw_only=True, eq=False, repr=False)
+    """Where the name is written (diagnostics about the name underline it, not the declaration)."""
 
 
 @frozen
@@ -390,6 +398,8 @@ class Table(Node):
     params: tuple[TableParam, ...]
     type: TypeExpr
     items: tuple[Item, ...] = ()
+    name_span: Span = field(default=NOWHERE, kw_only=True, eq=False, repr=False)
+    """Where the name is written (diagnostics about the name underline it, not the declaration)."""
 
 
 @frozen
@@ -418,6 +428,8 @@ class Example(Node):
     base: str | None
     given: tuple[Given, ...]
     expected: tuple[Expected, ...]
+    base_span: Span = field(default=NOWHERE, kw_only=True, eq=False, repr=False)
+    """Where the title after `reprend` is written."""
 
 
 @frozen

@@ -110,7 +110,7 @@ class Builder:
     def decl_fact(self, tree: Tree) -> ast.Fact:
         name, type_, *items = tree.children
         return ast.Fact(self.name(name), self.type(type_), tuple(self.item(i) for i in items),
-                        span=self.span(tree))
+                        span=self.span(tree), name_span=self.span(name))
 
     def decl_parameter(self, tree: Tree) -> ast.Parameter:
         name, *rest = tree.children
@@ -123,13 +123,14 @@ class Builder:
                 items.append(self.item(child))
             else:
                 value = self.expr(child)
-        return ast.Parameter(self.name(name), type_, value, tuple(items), span=self.span(tree))
+        return ast.Parameter(self.name(name), type_, value, tuple(items), span=self.span(tree),
+                             name_span=self.span(name))
 
     def decl_rule(self, tree: Tree) -> ast.Rule:
         kind, name, type_, *items, formula = tree.children
         is_output = str(kind.children[0]).startswith("r\u00e9sultat") or str(kind.children[0]) == "resultat"
         return ast.Rule(self.name(name), is_output, self.type(type_), self.expr(formula),
-                        tuple(self.item(i) for i in items), span=self.span(tree))
+                        tuple(self.item(i) for i in items), span=self.span(tree), name_span=self.span(name))
 
     def decl_function(self, tree: Tree) -> ast.Function:
         name, *rest = tree.children
@@ -137,7 +138,7 @@ class Builder:
         others = [c for c in rest if not (isinstance(c, Tree) and c.data == "table_param")]
         type_, *items, formula = others
         return ast.Function(self.name(name), params, self.type(type_), self.expr(formula),
-                            tuple(self.item(i) for i in items), span=self.span(tree))
+                            tuple(self.item(i) for i in items), span=self.span(tree), name_span=self.span(name))
 
     def param(self, tree: Tree) -> ast.TableParam:
         return ast.TableParam(self.name(tree.children[0]), self.type(tree.children[1]), span=self.span(tree))
@@ -157,21 +158,22 @@ class Builder:
                     first_row = False
             else:
                 built.append(self.item(item))
-        return ast.Table(self.name(name), params, self.type(type_), tuple(built), span=self.span(tree))
+        return ast.Table(self.name(name), params, self.type(type_), tuple(built), span=self.span(tree),
+                         name_span=self.span(name))
 
     def decl_example(self, tree: Tree) -> ast.Example:
         title = _string(tree.children[0])
-        base = None
+        base, base_span = None, NOWHERE
         given, expected = [], []
         for child in tree.children[1:]:
             if isinstance(child, Token):
-                base = _string(child)
+                base, base_span = _string(child), self.span(child)
             elif child.data == "given":
                 given.append(ast.Given(self.name(child.children[0]), self.expr(child.children[1]),
                                        span=self.span(child)))
             else:
                 expected.append(self.expected(child))
-        return ast.Example(title, base, tuple(given), tuple(expected), span=self.span(tree))
+        return ast.Example(title, base, tuple(given), tuple(expected), span=self.span(tree), base_span=base_span)
 
     def expected(self, tree: Tree) -> ast.Expected:
         name, value = tree.children

@@ -134,9 +134,9 @@ class Checker:
                 continue
             name = decl.name
             if name in first:
-                self.fail("E202", f"« {name} » est déjà défini dans ce fichier", decl.span,
+                self.fail("E202", f"« {name} » est déjà défini dans ce fichier", _name_span(decl),
                           "renommez l'une des deux déclarations",
-                          (Label(first[name].span, "première définition"),))
+                          (Label(_name_span(first[name]), "première définition"),))
                 continue
             first[name] = decl
             if isinstance(decl, ast.Fact):
@@ -148,10 +148,10 @@ class Checker:
                 replaced = _replaces(decl)
                 if name in self.inherited and replaced is None:
                     origin = self.inherited[name].latest.text.file
-                    self.fail("E603", f"« {name} » est déjà défini dans {origin}", decl.span,
+                    self.fail("E603", f"« {name} » est déjà défini dans {origin}", _name_span(decl),
                               f"pour le remplacer, ajoutez « remplace {prefix_of(origin)}.{name} »")
                 if name in self.facts:
-                    self.fail("E202", f"« {name} » est déjà le nom d'un fait", decl.span,
+                    self.fail("E202", f"« {name} » est déjà le nom d'un fait", _name_span(decl),
                               "un fait et une règle ne peuvent pas porter le même nom")
 
     def redeclares(self, decl: ast.Fact, inherited: model.FactDecl) -> bool:
@@ -725,7 +725,8 @@ class Checker:
             if decl.base is not None:
                 base = by_title.get(decl.base)
                 if base is None:
-                    self.fail("E704", f"l'exemple « {decl.base} » n'existe pas (ou est écrit plus bas)", decl.span,
+                    self.fail("E704", f"l'exemple « {decl.base} » n'existe pas (ou est écrit plus bas)",
+                              decl.base_span if decl.base_span.line else decl.span,
                               suggest(decl.base, by_title)
                               or "« reprend » cite le titre exact d'un exemple écrit plus haut dans le fichier")
                 else:
@@ -919,3 +920,10 @@ def _text(node: ast.Node) -> str:
 def _with_date(target: model.DefRef | model.TableCall, date: model.Expr) -> model.Expr:
     import attrs
     return attrs.evolve(target, date=date)
+
+
+def _name_span(decl: ast.Node) -> Span:
+    """Where a declaration's name is written (its whole span for a node built without one)."""
+    span = getattr(decl, "name_span", None)
+    return span if span is not None and span.line else decl.span
+
