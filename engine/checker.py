@@ -10,12 +10,11 @@ parameters. Diagnostics are collected and raised as one `RulesError` at the end.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import PurePath
 
 from engine import ast, model, tables
-from engine.graph import chain_depths, dependencies, elementary_cycles
-from engine.diagnostics import Diagnostic, Label, RulesError, Severity, error, suggest, warning
+from engine.check_program import ProgramChecks, kind_of_declaration, name_span
+from engine.diagnostics import Diagnostic, Label, RulesError, Severity, error, suggest
 from engine.source import Source, Span
 from engine.types import (ANY, BASE, BOOLEEN, DATE, DECIMAL, DUREE, ENTIER, MONTANT, TAUX, TEXTE,
                           Type, arithmetic, assignable, comparable, enum, join, literal_hint, ordered,
@@ -23,8 +22,6 @@ from engine.types import (ANY, BASE, BOOLEEN, DATE, DECIMAL, DUREE, ENTIER, MONT
 from engine.values import ROUNDING_UNITS
 
 BUILTINS = ("min", "max")
-MAX_CHAIN = 100
-"""Longest chain of rules each using the next (E402)."""
 _ERROR = model.Const(None, ANY)
 
 
@@ -61,7 +58,7 @@ def _order(d: Diagnostic) -> tuple[int, int, int, str]:
     return (0 if d.is_error else 1, d.span.line, d.span.column, d.code)
 
 
-class Checker:
+class Checker(ProgramChecks):
     """Holds the state of checking one file; `run` drives the passes in order."""
 
     def __init__(self, rule_file: ast.RuleFile, source: Source, parent: model.Program | None,
@@ -134,9 +131,9 @@ class Checker:
                 continue
             name = decl.name
             if name in first:
-                self.fail("E202", f"« {name} » est déjà défini dans ce fichier", _name_span(decl),
+                self.fail("E202", f"« {name} » est déjà défini dans ce fichier", name_span(decl),
                           "renommez l'une des deux déclarations",
-                          (Label(_name_span(first[name]), "première définition"),))
+                          (Label(name_span(first[name]), "première définition"),))
                 continue
             first[name] = decl
             if isinstance(decl, ast.Fact):
@@ -148,10 +145,10 @@ class Checker:
                 replaced = _replaces(decl)
                 if name in self.inherited and replaced is None:
                     origin = self.inherited[name].latest.text.file
-                    self.fail("E603", f"« {name} » est déjà défini dans {origin}", _name_span(decl),
+                    self.fail("E603", f"« {name} » est déjà défini dans {origin}", name_span(decl),
                               f"pour le remplacer, ajoutez « remplace {prefix_of(origin)}.{name} »")
                 if name in self.facts:
-                    self.fail("E202", f"« {name} » est déjà le nom d'un fait", _name_span(decl),
+                    self.fail("E202", f"« {name} » est déjà le nom d'un fait", name_span(decl),
                               "un fait et une règle ne peuvent pas porter le même nom")
 
     def redeclares(self, decl: ast.Fact, inherited: model.FactDecl) -> bool:
@@ -281,8 +278,8 @@ class Checker:
                 continue
             new_type = self.type_of(name)
             new_params = [self.resolve_type(p.type, p.name) for p in getattr(decl, "params", ())]
-            if old.kind != _kind(decl):
-                self.fail("E602", f"« {name} » était {_article(old.kind)} et ne peut pas devenir {_article(_kind(decl))}",
+            if old.kind != kind_of_declaration(decl):
+                self.fail("E602", f"« {name} » était {_article(old.kind)} et ne peut pas devenir {_article(kind_of_declaration(decl))}",
                           decl.span, labels=(Label(old.span, "définition remplacée"),))
             elif not same(old.type, new_type) and new_type.kind != "any":
                 self.fail("E602", f"le remplacement change le type de « {name} » : {old.type} devient {new_type}",
@@ -416,7 +413,7 @@ class Checker:
         if name in self.scope:
             return model.ParamRef(name, self.scope[name], span=e.span)
         if name in self.local or name in self.inherited:
-            kind = _kind(self.local[name]) if name in self.local else self.inherited[name].kind
+            kind = kind_of_declaration(self.local[name]) if name in self.local else self.inherited[name].kind
             if kind in {"table", "function"}:
                 what = "une table : donnez ses clés" if kind == "table" else "une fonction : donnez ses arguments"
                 return self.fail("E206", f"« {name} » est {what} entre parenthèses",
@@ -636,7 +633,7 @@ class Checker:
 
     def kind_of(self, name: str, origin: str | None) -> str:
         if origin is None and name in self.local:
-            return _kind(self.local[name])
+            return kind_of_declaration(self.local[name])
         if origin is None:
             return self.inherited[name].kind
         return self.parent.definitions[name].kind if self.parent else "rule"
@@ -659,179 +656,6 @@ class Checker:
             self.fail("E308", "la raison est vide", e.span,
                       "dites en une phrase pourquoi : elle apparaît dans les explications et les courriers")
         return model.Marker(e.kind, e.reason, ANY, span=e.span)
-
-    # ── pass 5: whole-program checks ──
-    def check_dated_references(self, effective: dict[str, model.Definition]) -> None:
-        """A dated parameter or table must be read at a date (`x au date`)."""
-        for name, definition in effective.items():
-            for expr in model.definition_exprs(definition):
-                for node in model.walk(expr):
-                    if isinstance(node, (model.DefRef, model.TableCall)) and node.date is None:
-                        target = effective.get(node.name) if node.origin is None else self.originals.get(
-                            (node.origin, node.name))
-                        if target is None and node.origin and self.parent:
-                            target = self.parent.definitions.get(node.name)
-                        if target is not None and target.dated:
-                            starts = ", ".join(v.start.strftime("%d/%m/%Y") for v in target.versions if v.start)
-                            self.fail("E307", f"« {node.name} » a des versions datées ({starts}) : précisez à quelle date "
-                                              "la lire", node.span, f"écrivez par exemple « {node.name} au date_du_cas »",
-                                      tuple(Label(v.span, f"version du {v.start:%d/%m/%Y}") for v in target.versions
-                                            if v.start))
-
-    def check_cycles(self, effective: dict[str, model.Definition]) -> None:
-        graph: dict[str, list[tuple[str, Span]]] = {}
-        for name, definition in effective.items():
-            graph[name] = self.deps.get(name, []) if name in self.definitions else dependencies(definition)
-        for (origin, name), definition in self.originals.items():
-            graph[f"{origin}.{name}"] = dependencies(definition)
-        cycles = elementary_cycles(graph)
-        for cycle in cycles:
-            path = " → ".join(n for n, _ in cycle) + f" → {cycle[0][0]}"
-            first_span = cycle[0][1]
-            self.fail("E401", f"dépendance circulaire : {path}", first_span,
-                      "une règle ne peut pas dépendre, même indirectement, d'elle-même",
-                      tuple(Label(span, f"« {n} » utilise « {cycle[(i + 1) % len(cycle)][0]} »")
-                            for i, (n, span) in enumerate(cycle) if i > 0))
-        if not cycles:
-            self.check_chain_depth(graph)
-
-    def check_chain_depth(self, graph: dict[str, list[tuple[str, Span]]]) -> None:
-        """Refuse a chain of more than MAX_CHAIN rules each using the next: evaluation and explanation
-        walk it recursively (the bundled rule files are about 15 rules deep)."""
-        depth = chain_depths(graph)
-        deepest = max(depth, key=depth.__getitem__, default=None)
-        if deepest is not None and depth[deepest] > MAX_CHAIN and deepest in self.definitions:
-            self.fail("E402", f"chaîne de dépendances trop longue : « {deepest} » dépend de {depth[deepest] - 1} règles "
-                              f"en cascade (au plus {MAX_CHAIN})", self.definitions[deepest].span,
-                      "regroupez des étapes intermédiaires, ou écrivez-les en une formule")
-
-    def register_originals(self, effective: dict[str, model.Definition]) -> None:
-        if self.parent is None:
-            return
-        for definition in effective.values():
-            for expr in model.definition_exprs(definition):
-                for node in model.walk(expr):
-                    origin = getattr(node, "origin", None)
-                    if origin and (origin, node.name) not in self.originals:
-                        self.originals[(origin, node.name)] = self.parent.definitions[node.name]
-
-    def examples(self, effective: dict[str, model.Definition]) -> Iterator[model.ExampleCase]:
-        by_title: dict[str, model.ExampleCase] = {}
-        for decl in self.file.declarations:
-            if not isinstance(decl, ast.Example):
-                continue
-            facts: dict[str, object] = {}
-            expected: dict[str, model.Expectation] = {}
-            if decl.base is not None:
-                base = by_title.get(decl.base)
-                if base is None:
-                    self.fail("E704", f"l'exemple « {decl.base} » n'existe pas (ou est écrit plus bas)",
-                              decl.base_span if decl.base_span.line else decl.span,
-                              suggest(decl.base, by_title)
-                              or "« reprend » cite le titre exact d'un exemple écrit plus haut dans le fichier")
-                else:
-                    facts.update(base.facts)
-            for given in decl.given:
-                value = self.example_value(given.name, given.value, self.facts.get(given.name), "fait", given.span)
-                if value is not _MISSING:
-                    facts[given.name] = value
-            for exp in decl.expected:
-                expected[exp.name] = self.expectation(exp, effective)
-            case = model.ExampleCase(decl.title, facts, tuple(expected.values()), self.source.name, span=decl.span)
-            by_title[decl.title] = case
-            yield case
-
-    def example_value(self, name: str, expr: ast.Expr, fact: model.FactDecl | None, what: str,
-                      span: Span | None = None) -> object:
-        if fact is None:  # underline `nom = valeur`: the name is what is wrong, not the value
-            self.fail("E701", f"fait inconnu « {name} » dans l'exemple", span or expr.span, suggest(name, self.facts))
-            return _MISSING
-        checked = self.expr(expr, fact.type)
-        if not isinstance(checked, model.Const) or not assignable(fact.type, checked.type):
-            self.fail("E703", f"« {name} » est un {fact.type} : cette valeur ne convient pas", expr.span,
-                      literal_hint(fact.type, checked.type))
-            return _MISSING
-        return checked.value
-
-    def expectation(self, exp: ast.Expected, effective: dict[str, model.Definition]) -> model.Expectation:
-        target = effective.get(exp.name)
-        if target is None or target.kind != "rule":
-            self.fail("E702", f"résultat inconnu « {exp.name} » dans l'exemple", exp.span,
-                      suggest(exp.name, [n for n, d in effective.items() if d.kind == "rule"]))
-            return model.Expectation(exp.name, "value", span=exp.span)
-        if exp.marker is not None:
-            status = {"non_applicable": "not_applicable", "indetermine": "undetermined", "manquant": "missing"}[exp.marker]
-            for fact in exp.facts:
-                if fact not in self.facts:
-                    self.fail("E701", f"fait inconnu « {fact} » dans l'exemple", exp.span, suggest(fact, self.facts))
-            return model.Expectation(exp.name, status, facts=exp.facts, span=exp.span)
-        assert exp.value is not None
-        checked = self.expr(exp.value, target.type)
-        if not isinstance(checked, model.Const) or not assignable(target.type, checked.type):
-            self.fail("E703", f"« {exp.name} » est un {target.type} : cette valeur attendue ne convient pas",
-                      exp.value.span, literal_hint(target.type, checked.type))
-            return model.Expectation(exp.name, "value", span=exp.span)
-        return model.Expectation(exp.name, "value", checked.value, span=exp.span)
-
-    def schedule(self, effective: dict[str, model.Definition]) -> model.ScheduleSpec | None:
-        found = [d for d in self.file.declarations if isinstance(d, ast.Schedule)]
-        if not found:
-            return self.parent.schedule if self.parent else None
-        decl = found[0]
-        for extra in found[1:]:
-            self.fail("E202", "un seul échéancier par fichier", extra.span, labels=(Label(decl.span, "premier échéancier"),))
-        axis = self.facts.get(decl.axis)
-        if axis is None or axis.type.kind != "entier":
-            integers = [n for n, f in self.facts.items() if f.type.kind == "entier"]
-            self.fail("E705", f"l'axe d'un échéancier est un fait entier, « {decl.axis} » ne l'est pas", decl.span,
-                      suggest(decl.axis, integers) or ("faits entiers : " + ", ".join(integers) if integers else None))
-        if decl.first > decl.last:
-            self.fail("E705", f"échéancier vide : de {decl.first} à {decl.last}", decl.span)
-        for name in decl.columns + decl.totals:
-            if name not in effective or effective[name].kind != "rule":
-                self.fail("E702", f"résultat inconnu « {name} » dans l'échéancier", decl.span,
-                          suggest(name, [n for n, d in effective.items() if d.kind == "rule"]))
-            else:
-                self.used.add(name)
-        for name in decl.totals:
-            if name in effective and effective[name].type.kind not in {"montant", "entier", "decimal"}:
-                self.fail("E705", f"on ne totalise que des montants ou des nombres, « {name} » est un {effective[name].type}",
-                          decl.span)
-        return model.ScheduleSpec(decl.axis, decl.first, decl.last, decl.columns, decl.totals, decl.description,
-                                  span=decl.span)
-
-    def warn_unused(self, effective: dict[str, model.Definition]) -> None:
-        used = set(self.used)
-        for definition in effective.values():
-            for expr in model.definition_exprs(definition):
-                for node in model.walk(expr):
-                    if isinstance(node, (model.FactRef, model.DefRef, model.TableCall, model.FuncCall, model.TextOf)):
-                        used.add(node.name)
-            if definition.guard:
-                used.add(definition.guard.name)
-        for name, fact in self.local_facts.items():
-            if name in used and self.facts[name].ignored is not None:
-                self.report(warning("W105", f"le fait « {name} » est marqué « ignoré » mais une règle le lit", fact.span,
-                                    "retirez « ignoré », ou la règle qui le lit"))
-            if name not in used and self.facts[name].ignored is None and self.schedule_axis() != name:
-                self.report(warning("W101", f"le fait « {name} » n'est utilisé par aucune règle", fact.span,
-                                    "supprimez-le, ou utilisez-le dans une règle"))
-        for name, decl in self.local.items():
-            if name in used or (isinstance(decl, ast.Rule) and decl.is_output) or effective[name].is_output:
-                continue
-            code, phrase = _UNUSED[_kind(decl)]
-            self.report(warning(code, phrase.format(name=name), decl.span,
-                                "supprimez la déclaration, ou utilisez-la dans une règle"
-                                + (" (ou déclarez-la « résultat »)" if _kind(decl) == "rule" else "")))
-
-    def schedule_axis(self) -> str | None:
-        for d in self.file.declarations:
-            if isinstance(d, ast.Schedule):
-                return d.axis
-        return None
-
-
-_MISSING = object()
 
 
 class _Info:
@@ -877,12 +701,6 @@ def _items(items: tuple[ast.Item, ...]) -> _Info:
     return info
 
 
-_UNUSED = {"parameter": ("W102", "le paramètre « {name} » n'est utilisé par aucune règle"),
-           "table": ("W104", "la table « {name} » n'est utilisée par aucune règle"),
-           "function": ("W104", "la fonction « {name} » n'est utilisée par aucune règle"),
-           "rule": ("W103", "la règle « {name} » n'est utilisée par aucune autre règle ni déclarée « résultat »")}
-
-
 def _prefixes_hint(known: list[str]) -> str:
     """Which prefixes may cite an amended text, for a prefix that matches none."""
     if not known:
@@ -895,11 +713,6 @@ def _replaces(decl: ast.Node) -> ast.Replaces | None:
         if isinstance(item, ast.Replaces):
             return item
     return None
-
-
-def _kind(decl: ast.Node) -> str:
-    return {ast.Parameter: "parameter", ast.Rule: "rule", ast.Function: "function", ast.Table: "table",
-            ast.Fact: "fact"}[type(decl)]
 
 
 def _article(kind: str) -> str:
@@ -920,10 +733,3 @@ def _text(node: ast.Node) -> str:
 def _with_date(target: model.DefRef | model.TableCall, date: model.Expr) -> model.Expr:
     import attrs
     return attrs.evolve(target, date=date)
-
-
-def _name_span(decl: ast.Node) -> Span:
-    """Where a declaration's name is written (its whole span for a node built without one)."""
-    span = getattr(decl, "name_span", None)
-    return span if span is not None and span.line else decl.span
-

@@ -162,7 +162,7 @@ class TestTemplateErrors:
             _render_source(rules_copy, "Première ligne\n\n{{ resultats.montant_inexistant }}\n")
         error = caught.value
         assert error.template.endswith("lettres/essai.j2") and error.line == 3
-        assert "montant_inexistant" in str(error) and f"essai.j2:3" in str(error)
+        assert "montant_inexistant" in str(error) and "essai.j2:3" in str(error)
 
     def test_undefined_variable(self, rules_copy: Path) -> None:
         """An unknown context variable is named."""

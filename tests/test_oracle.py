@@ -12,7 +12,6 @@ import importlib.util
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

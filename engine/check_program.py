@@ -1,0 +1,213 @@
+"""Stage 3, last pass: checks over the whole checked program, after every definition is typed.
+
+The part of `engine.checker` that needs every definition at once: dated definitions read without
+a date, dependency cycles and over-long chains, the originals an amending file reaches, the
+examples and the schedule a file declares, and unused declarations. `Checker` inherits these
+methods; they use its state (`facts`, `definitions`, `fail`, `expr`…) and report the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from engine import ast, model
+from engine.diagnostics import Label, suggest, warning
+from engine.graph import chain_depths, dependencies, elementary_cycles
+from engine.source import Span
+from engine.types import assignable, literal_hint
+
+MAX_CHAIN = 100
+"""Longest chain of rules each using the next (E402)."""
+
+
+class ProgramChecks:
+    """Whole-program checks, mixed into `engine.checker.Checker`."""
+
+    def check_dated_references(self, effective: dict[str, model.Definition]) -> None:
+        """A dated parameter or table must be read at a date (`x au date`)."""
+        for name, definition in effective.items():
+            for expr in model.definition_exprs(definition):
+                for node in model.walk(expr):
+                    if isinstance(node, (model.DefRef, model.TableCall)) and node.date is None:
+                        target = effective.get(node.name) if node.origin is None else self.originals.get(
+                            (node.origin, node.name))
+                        if target is None and node.origin and self.parent:
+                            target = self.parent.definitions.get(node.name)
+                        if target is not None and target.dated:
+                            starts = ", ".join(v.start.strftime("%d/%m/%Y") for v in target.versions if v.start)
+                            self.fail("E307", f"« {node.name} » a des versions datées ({starts}) : précisez à quelle date "
+                                              "la lire", node.span, f"écrivez par exemple « {node.name} au date_du_cas »",
+                                      tuple(Label(v.span, f"version du {v.start:%d/%m/%Y}") for v in target.versions
+                                            if v.start))
+
+    def check_cycles(self, effective: dict[str, model.Definition]) -> None:
+        graph: dict[str, list[tuple[str, Span]]] = {}
+        for name, definition in effective.items():
+            graph[name] = self.deps.get(name, []) if name in self.definitions else dependencies(definition)
+        for (origin, name), definition in self.originals.items():
+            graph[f"{origin}.{name}"] = dependencies(definition)
+        cycles = elementary_cycles(graph)
+        for cycle in cycles:
+            path = " → ".join(n for n, _ in cycle) + f" → {cycle[0][0]}"
+            first_span = cycle[0][1]
+            self.fail("E401", f"dépendance circulaire : {path}", first_span,
+                      "une règle ne peut pas dépendre, même indirectement, d'elle-même",
+                      tuple(Label(span, f"« {n} » utilise « {cycle[(i + 1) % len(cycle)][0]} »")
+                            for i, (n, span) in enumerate(cycle) if i > 0))
+        if not cycles:
+            self.check_chain_depth(graph)
+
+    def check_chain_depth(self, graph: dict[str, list[tuple[str, Span]]]) -> None:
+        """Refuse a chain of more than MAX_CHAIN rules each using the next: evaluation and explanation
+        walk it recursively (the bundled rule files are about 15 rules deep)."""
+        depth = chain_depths(graph)
+        deepest = max(depth, key=depth.__getitem__, default=None)
+        if deepest is not None and depth[deepest] > MAX_CHAIN and deepest in self.definitions:
+            self.fail("E402", f"chaîne de dépendances trop longue : « {deepest} » dépend de {depth[deepest] - 1} règles "
+                              f"en cascade (au plus {MAX_CHAIN})", self.definitions[deepest].span,
+                      "regroupez des étapes intermédiaires, ou écrivez-les en une formule")
+
+    def register_originals(self, effective: dict[str, model.Definition]) -> None:
+        if self.parent is None:
+            return
+        for definition in effective.values():
+            for expr in model.definition_exprs(definition):
+                for node in model.walk(expr):
+                    origin = getattr(node, "origin", None)
+                    if origin and (origin, node.name) not in self.originals:
+                        self.originals[(origin, node.name)] = self.parent.definitions[node.name]
+
+    def examples(self, effective: dict[str, model.Definition]) -> Iterator[model.ExampleCase]:
+        by_title: dict[str, model.ExampleCase] = {}
+        for decl in self.file.declarations:
+            if not isinstance(decl, ast.Example):
+                continue
+            facts: dict[str, object] = {}
+            expected: dict[str, model.Expectation] = {}
+            if decl.base is not None:
+                base = by_title.get(decl.base)
+                if base is None:
+                    self.fail("E704", f"l'exemple « {decl.base} » n'existe pas (ou est écrit plus bas)",
+                              decl.base_span if decl.base_span.line else decl.span,
+                              suggest(decl.base, by_title)
+                              or "« reprend » cite le titre exact d'un exemple écrit plus haut dans le fichier")
+                else:
+                    facts.update(base.facts)
+            for given in decl.given:
+                value = self.example_value(given.name, given.value, self.facts.get(given.name), "fait", given.span)
+                if value is not _MISSING:
+                    facts[given.name] = value
+            for exp in decl.expected:
+                expected[exp.name] = self.expectation(exp, effective)
+            case = model.ExampleCase(decl.title, facts, tuple(expected.values()), self.source.name, span=decl.span)
+            by_title[decl.title] = case
+            yield case
+
+    def example_value(self, name: str, expr: ast.Expr, fact: model.FactDecl | None, what: str,
+                      span: Span | None = None) -> object:
+        if fact is None:  # underline `nom = valeur`: the name is what is wrong, not the value
+            self.fail("E701", f"fait inconnu « {name} » dans l'exemple", span or expr.span, suggest(name, self.facts))
+            return _MISSING
+        checked = self.expr(expr, fact.type)
+        if not isinstance(checked, model.Const) or not assignable(fact.type, checked.type):
+            self.fail("E703", f"« {name} » est un {fact.type} : cette valeur ne convient pas", expr.span,
+                      literal_hint(fact.type, checked.type))
+            return _MISSING
+        return checked.value
+
+    def expectation(self, exp: ast.Expected, effective: dict[str, model.Definition]) -> model.Expectation:
+        target = effective.get(exp.name)
+        if target is None or target.kind != "rule":
+            self.fail("E702", f"résultat inconnu « {exp.name} » dans l'exemple", exp.span,
+                      suggest(exp.name, [n for n, d in effective.items() if d.kind == "rule"]))
+            return model.Expectation(exp.name, "value", span=exp.span)
+        if exp.marker is not None:
+            status = {"non_applicable": "not_applicable", "indetermine": "undetermined", "manquant": "missing"}[exp.marker]
+            for fact in exp.facts:
+                if fact not in self.facts:
+                    self.fail("E701", f"fait inconnu « {fact} » dans l'exemple", exp.span, suggest(fact, self.facts))
+            return model.Expectation(exp.name, status, facts=exp.facts, span=exp.span)
+        assert exp.value is not None
+        checked = self.expr(exp.value, target.type)
+        if not isinstance(checked, model.Const) or not assignable(target.type, checked.type):
+            self.fail("E703", f"« {exp.name} » est un {target.type} : cette valeur attendue ne convient pas",
+                      exp.value.span, literal_hint(target.type, checked.type))
+            return model.Expectation(exp.name, "value", span=exp.span)
+        return model.Expectation(exp.name, "value", checked.value, span=exp.span)
+
+    def schedule(self, effective: dict[str, model.Definition]) -> model.ScheduleSpec | None:
+        found = [d for d in self.file.declarations if isinstance(d, ast.Schedule)]
+        if not found:
+            return self.parent.schedule if self.parent else None
+        decl = found[0]
+        for extra in found[1:]:
+            self.fail("E202", "un seul échéancier par fichier", extra.span, labels=(Label(decl.span, "premier échéancier"),))
+        axis = self.facts.get(decl.axis)
+        if axis is None or axis.type.kind != "entier":
+            integers = [n for n, f in self.facts.items() if f.type.kind == "entier"]
+            self.fail("E705", f"l'axe d'un échéancier est un fait entier, « {decl.axis} » ne l'est pas", decl.span,
+                      suggest(decl.axis, integers) or ("faits entiers : " + ", ".join(integers) if integers else None))
+        if decl.first > decl.last:
+            self.fail("E705", f"échéancier vide : de {decl.first} à {decl.last}", decl.span)
+        for name in decl.columns + decl.totals:
+            if name not in effective or effective[name].kind != "rule":
+                self.fail("E702", f"résultat inconnu « {name} » dans l'échéancier", decl.span,
+                          suggest(name, [n for n, d in effective.items() if d.kind == "rule"]))
+            else:
+                self.used.add(name)
+        for name in decl.totals:
+            if name in effective and effective[name].type.kind not in {"montant", "entier", "decimal"}:
+                self.fail("E705", f"on ne totalise que des montants ou des nombres, « {name} » est un {effective[name].type}",
+                          decl.span)
+        return model.ScheduleSpec(decl.axis, decl.first, decl.last, decl.columns, decl.totals, decl.description,
+                                  span=decl.span)
+
+    def warn_unused(self, effective: dict[str, model.Definition]) -> None:
+        used = set(self.used)
+        for definition in effective.values():
+            for expr in model.definition_exprs(definition):
+                for node in model.walk(expr):
+                    if isinstance(node, (model.FactRef, model.DefRef, model.TableCall, model.FuncCall, model.TextOf)):
+                        used.add(node.name)
+            if definition.guard:
+                used.add(definition.guard.name)
+        for name, fact in self.local_facts.items():
+            if name in used and self.facts[name].ignored is not None:
+                self.report(warning("W105", f"le fait « {name} » est marqué « ignoré » mais une règle le lit", name_span(fact),
+                                    "retirez « ignoré », ou la règle qui le lit"))
+            if name not in used and self.facts[name].ignored is None and self.schedule_axis() != name:
+                self.report(warning("W101", f"le fait « {name} » n'est utilisé par aucune règle", name_span(fact),
+                                    "supprimez-le, ou utilisez-le dans une règle"))
+        for name, decl in self.local.items():
+            if name in used or (isinstance(decl, ast.Rule) and decl.is_output) or effective[name].is_output:
+                continue
+            code, phrase = _UNUSED[kind_of_declaration(decl)]
+            self.report(warning(code, phrase.format(name=name), name_span(decl),
+                                "supprimez la déclaration, ou utilisez-la dans une règle"
+                                + (" (ou déclarez-la « résultat »)" if kind_of_declaration(decl) == "rule" else "")))
+
+    def schedule_axis(self) -> str | None:
+        for d in self.file.declarations:
+            if isinstance(d, ast.Schedule):
+                return d.axis
+        return None
+
+
+_MISSING = object()
+
+_UNUSED = {"parameter": ("W102", "le paramètre « {name} » n'est utilisé par aucune règle"),
+           "table": ("W104", "la table « {name} » n'est utilisée par aucune règle"),
+           "function": ("W104", "la fonction « {name} » n'est utilisée par aucune règle"),
+           "rule": ("W103", "la règle « {name} » n'est utilisée par aucune autre règle ni déclarée « résultat »")}
+
+
+def kind_of_declaration(decl: ast.Node) -> str:
+    """`parameter`, `rule`, `function`, `table` or `fact`."""
+    return {ast.Parameter: "parameter", ast.Rule: "rule", ast.Function: "function", ast.Table: "table",
+            ast.Fact: "fact"}[type(decl)]
+
+
+def name_span(decl: ast.Node) -> Span:
+    """Where a declaration's name is written (its whole span for a node built without one)."""
+    span = getattr(decl, "name_span", None)
+    return span if span is not None and span.line else decl.span
