@@ -82,15 +82,16 @@ class Ruleset:
             FactsError: a fact is unknown, of the wrong type, or outside its declared values.
             ValueError: an output name is unknown.
         """
-        reader, compiled = fast_path(self.program)
-        typed = reader.validate(facts)
-        names = self._names(outputs)
+        typed = fast_path(self.program)[0].validate(facts)
+        return Outcome(self, typed, self._results(typed, self._names(outputs)))
+
+    def _results(self, typed: Mapping[str, object], names: tuple[str, ...]) -> dict[str, Result]:
+        """The results of some rules for validated facts."""
+        compiled = fast_path(self.program)[1]
         if compiled is not None:  # the same results as the interpreter (tests/test_compile*.py)
-            results = compiled.evaluate(typed, names)
-        else:
-            evaluator = Evaluator(self.program, typed)
-            results = {name: evaluator.result(name) for name in names}
-        return Outcome(self, typed, results)
+            return compiled.evaluate(typed, names)
+        evaluator = Evaluator(self.program, typed)
+        return {name: evaluator.result(name) for name in names}
 
     def _names(self, outputs: Iterable[str] | None) -> tuple[str, ...]:
         if outputs is None:
@@ -123,8 +124,7 @@ class Outcome:
     def result(self, name: str) -> Result:
         """The full result of a rule: Value, NotApplicable, Undetermined or Missing."""
         if name not in self.results:
-            self.ruleset._names([name])
-            self.results[name] = Evaluator(self.ruleset.program, self.facts).result(name)
+            self.results.update(self.ruleset._results(self.facts, self.ruleset._names([name])))
         return self.results[name]
 
     def status(self, name: str) -> str:
