@@ -158,10 +158,15 @@ class Outcome:
         return {name: self._events[name] for name in self.results}
 
     def event(self, name: str) -> Event:
-        """The complete trace tree of one result (traced on demand)."""
+        """The complete trace tree of one result (traced on demand).
+
+        The first result asked for is traced alone (one explanation costs only its own rules); the
+        next one asked for is traced with every result not yet traced, in one run, as someone who
+        asks for a second explanation usually asks for all of them.
+        """
         self.result(name)
         if name not in self._events:
-            self._trace([name])
+            self._trace([name] if not self._events else [n for n in self.results if n not in self._events])
         return self._events[name]
 
     def _trace(self, names: list[str]) -> None:

@@ -43,6 +43,9 @@ ELIGIBLE_WORDS = {"true": "vrai", "false": "faux", "not_applicable": "non applic
                   "missing": "manquant"}
 
 CHUNK_ROWS = 4000
+EXPLAIN_CHUNK_ROWS = 50
+"""Rows per chunk with `--explain`: a row then carries about 90 KB of explanations (17 outputs of the
+2024 file), and a few chunks are in flight at once; smaller chunks keep memory flat."""
 """Rows per chunk: large enough that sending a chunk to a worker costs little per row."""
 
 
@@ -70,7 +73,15 @@ class BatchJob:
     errors: str | None = None
     workers: int = 1
     explain: bool = False
-    chunk_rows: int = CHUNK_ROWS
+    chunk_rows: int | None = None
+    """Rows per chunk; by default CHUNK_ROWS, or EXPLAIN_CHUNK_ROWS with `explain`."""
+
+    @property
+    def rows_per_chunk(self) -> int:
+        """The chunk size in effect."""
+        if self.chunk_rows is not None:
+            return self.chunk_rows
+        return EXPLAIN_CHUNK_ROWS if self.explain else CHUNK_ROWS
 
     @property
     def errors_path(self) -> str:
@@ -346,7 +357,11 @@ _QUOTED: dict[str, str] = {}
 
 
 def csv_cell(text: str) -> str:
-    """A text as `csv.writer` writes it in a row of several cells (quoted when it must be), cached."""
+    """A text as `csv.writer` writes it in a row of several cells (quoted when it must be).
+
+    Short texts (reasons, enumeration words, missing-fact lists) recur from row to row and are
+    cached; long ones (explanations) are unique to their row and are not, so memory stays flat.
+    """
     found = _QUOTED.get(text)
     if found is None:
         found = text
@@ -354,9 +369,13 @@ def csv_cell(text: str) -> str:
             buffer = io.StringIO()
             csv.writer(buffer, lineterminator="\n").writerow((text, ""))
             found = buffer.getvalue()[:-2]
-        if len(_QUOTED) < 100_000:
+        if len(text) <= _CACHED_TEXT and len(_QUOTED) < 100_000:
             _QUOTED[text] = found
     return found
+
+
+_CACHED_TEXT = 300
+"""Longest text `csv_cell` keeps (100 000 of them at most: about 30 MB)."""
 
 
 def _row_filler(kinds: Sequence[str], fmt: str, explain: bool) -> Callable[[Sequence[object], list[object]], None]:
@@ -613,7 +632,7 @@ def run(job: BatchJob, *, progress: Callable[[int, int, int], None] | None = Non
     _check_paths(job)
     from engine import api
     ruleset = api.load(job.rules)
-    source = _Input(job.input, input_kind, job.chunk_rows)
+    source = _Input(job.input, input_kind, job.rows_per_chunk)
     try:
         copied = tuple(c for c in source.columns if c not in ruleset.facts)
         clashes = sorted(set(copied) & set(output_columns((), ruleset.program.outputs, job.explain)))

@@ -44,8 +44,8 @@ def run(args: argparse.Namespace) -> int:
     from engine import batch
     workers = args.workers if args.workers is not None else _default_workers(args.input)
     job = batch.BatchJob(args.file, args.input, args.output, args.errors, workers, args.explain,
-                         args.chunk_rows or batch.CHUNK_ROWS)
-    if job.chunk_rows < 1:
+                         args.chunk_rows)
+    if job.rows_per_chunk < 1:
         raise cli.UsageError("--chunk-rows attend un nombre d'au moins 1")
     show = args.progress or sys.stderr.isatty()
     if show:
