@@ -35,7 +35,7 @@ from attrs import define, field, frozen
 
 from engine.diagnostics import EngineError, suggest
 from engine.results import Missing, NotApplicable, Undetermined
-from engine.values import to_decimal
+from engine.values import money_text, to_decimal
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
 STATUSES = {NotApplicable: "not_applicable", Undetermined: "undetermined", Missing: "missing"}
@@ -345,7 +345,7 @@ def _text_number(value: object) -> str:
 
 
 _VALUE_CELL = {
-    "montant": "_text_number(r)", "taux": "_text_number(r)", "decimal": "_text_number(r)", "date": "r.isoformat()",
+    "montant": "_money_text(r)", "taux": "_text_number(r)", "decimal": "_text_number(r)", "date": "r.isoformat()",
     "duree": "str(r)", "texte": "r", "enum": "r",
 }
 _CSV_CELL = {"booleen": "('true' if r else 'false')", "entier": "str(r)", "duree": "Q(str(r))", "texte": "Q(r)",
@@ -398,7 +398,7 @@ def _row_filler(kinds: Sequence[str], fmt: str, explain: bool) -> Callable[[Sequ
                   "    else:", f"        out += ({value}, 'value', {empty}{extra})"]
     lines.append(f"    out.append({text}(', '.join(sorted(missing))) if missing else {empty})")
     namespace = {"NA": NotApplicable, "UD": Undetermined, "MS": Missing, "STATUS": STATUSES,
-                 "_text_number": _text_number, "Q": csv_cell}
+                 "_text_number": _text_number, "_money_text": money_text, "Q": csv_cell}
     exec(compile("\n".join(lines) + "\n", "<regles batch : cellules>", "exec"), namespace)  # noqa: S102
     return namespace["fill"]  # type: ignore[return-value]
 

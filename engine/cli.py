@@ -22,7 +22,7 @@ from engine.diagnostics import EngineError, RulesError, render_all
 from engine.facts import FactsError
 from engine.formatting import value as show
 from engine.results import STATUS_FRENCH, Missing, Value
-from engine.trace import json_value, result_json
+from engine.trace import result_json
 
 EXIT_OK, EXIT_RULES, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
 
@@ -132,8 +132,10 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     ruleset = api.load(args.file)
     plan = schedule(ruleset, read_facts(args.facts))
     if args.json:
-        rows = [{plan.axis: row.axis_value, **{c: result_json(r) for c, r in row.results.items()}} for row in plan.rows]
-        totals = {k: json_value(v) for k, v in plan.totals.items()}
+        types = {name: d.type for name, d in ruleset.program.definitions.items()}
+        rows = [{plan.axis: row.axis_value, **{c: result_json(r, types[c]) for c, r in row.results.items()}}
+                for row in plan.rows]
+        totals = {k: result_json(Value(v), types[k])["value"] for k, v in plan.totals.items()}
         print(json.dumps({"rows": rows, "totals": totals, "incomplete": dict(plan.incomplete)}, ensure_ascii=False, indent=2))
         return EXIT_OK
     out = console()
@@ -180,7 +182,8 @@ def outcome_json(outcome: api.Outcome) -> dict[str, object]:
     """An outcome as JSON: each result with its status, value or reason, and the missing facts."""
     facts = outcome.ruleset.facts
     return {
-        "results": {name: result_json(r) for name, r in outcome.results.items()},
+        "results": {name: result_json(r, outcome.ruleset.program.definitions[name].type)
+                    for name, r in outcome.results.items()},
         "missing": [{"fact": n, "question": facts[n].question, "description": facts[n].description}
                     for n in sorted(outcome.missing)],
     }

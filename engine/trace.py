@@ -28,7 +28,7 @@ from attrs import define, field, frozen
 
 from engine.results import Missing, Result, Value
 from engine.source import NOWHERE, Span
-from engine.values import Duration, to_decimal
+from engine.values import Duration, money_text, to_decimal
 
 
 @frozen
@@ -48,6 +48,11 @@ class Site:
     def json_value(self) -> dict[str, object]:
         """The JSON form of an event of this site whose result is a value, the value left to set."""
         return {"kind": self.kind, "label": self.label, "status": "value", "value": None, **self.json_tail}
+
+    @functools.cached_property
+    def money(self) -> bool:
+        """Whether this site's values are amounts (written with at least two decimals)."""
+        return getattr(self.data.get("type"), "kind", None) == "montant"
 
     @functools.cached_property
     def json_tail(self) -> dict[str, object]:
@@ -124,7 +129,7 @@ def _event_json(event: Event, written: set[int]) -> dict[str, object]:
     if type(result) is Value:  # the common case: a copy of the site's prepared mapping, and the value
         out = site.json_value.copy()
         value = result.value
-        out["value"] = value if type(value) in _PLAIN else json_value(value)
+        out["value"] = value if type(value) in _PLAIN else money_text(value) if site.money else json_value(value)  # type: ignore[arg-type]
     else:
         out = {**site.json_head, **result_json(result), **site.json_tail}
     details = event.details
@@ -139,10 +144,13 @@ def _event_json(event: Event, written: set[int]) -> dict[str, object]:
 _SHARED = frozenset({"rule", "parameter", "table", "function"})
 
 
-def result_json(result: Result) -> dict[str, object]:
-    """A result in JSON form: its status, and its value, reason or missing facts."""
+def result_json(result: Result, t: object = None) -> dict[str, object]:
+    """A result in JSON form: its status, and its value, reason or missing facts; with its type `t`,
+    an amount has at least two decimals (`money_text`)."""
     if type(result) is Value:
         value = result.value
+        if getattr(t, "kind", None) == "montant" and type(value) is not bool:
+            return {"status": "value", "value": money_text(value)}  # type: ignore[arg-type]
         return {"status": "value", "value": value if type(value) in _PLAIN else json_value(value)}
     if type(result) is Missing:
         return {"status": result.status, "missing": sorted(result.facts)}

@@ -186,6 +186,22 @@ def to_decimal(value: Number) -> Decimal:
     return Decimal(value)
 
 
+_CENT = Decimal("0.01")
+
+
+def money_text(value: Number) -> str:
+    """An amount as an exact decimal string with at least two decimals: `8400.00`, `3287.625`.
+
+    Arithmetic keeps whatever exponent the operands give (`12000 × 0.70` is `8400.0`); a reader, a
+    spreadsheet or a comparison with a published figure expects euros and cents. Digits beyond the
+    cent are kept: an amount the rule file did not round stays exact.
+    """
+    number = to_decimal(value)
+    if number.is_finite() and number.as_tuple().exponent > -2:  # type: ignore[operator]
+        number = number.quantize(_CENT)
+    return str(number)
+
+
 def is_exact_decimal(value: Number) -> bool:
     """Whether the number is shown exactly by its decimal form."""
     return not isinstance(value, Fraction)

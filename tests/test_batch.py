@@ -13,7 +13,7 @@ import pytest
 import engine
 from engine import batch, cli
 from engine.results import Missing, Value
-from engine.trace import json_value
+from engine.trace import json_value, result_json
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = "rulesets/convention2024.rules"
@@ -49,7 +49,7 @@ def _expected_cells(outcome: engine.Outcome, name: str) -> tuple[object, str, ob
     """(value, status, reason) as the batch writes them in JSON Lines."""
     r = outcome.results[name]
     if isinstance(r, Value):
-        return json_value(r.value), "value", None
+        return result_json(r, outcome.ruleset.outputs[name].type)["value"], "value", None
     if isinstance(r, Missing):
         return None, "missing", "faits manquants : " + ", ".join(sorted(r.facts))
     return None, r.status, r.reason

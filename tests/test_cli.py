@@ -227,7 +227,7 @@ class TestEcheancier:
         code, out, _ = run(capsys, "echeancier", str(small), "--facts", facts({"secteur": 1}), "--json")
         data = json.loads(out)
         assert code == 0 and [r["annee_contrat"] for r in data["rows"]] == [1, 2, 3]
-        assert data["totals"] == {"montant": "30000"}
+        assert data["totals"] == {"montant": "30000.00"}
 
     def test_text_output(self, capsys: pytest.CaptureFixture[str], small: Path, facts) -> None:  # type: ignore[no-untyped-def]
         """The text schedule has a total line."""

@@ -64,7 +64,7 @@ class TestScheduleCommand:
                      "--json"])
         data = json.loads(capsys.readouterr().out)
         assert code == 0
-        assert [r["montant_maximal"]["value"] for r in data["rows"]] == ["12000", "9000", "8350", "8767", "8767"]
+        assert [r["montant_maximal"]["value"] for r in data["rows"]] == ["12000.00", "9000.00", "8350.00", "8767.00", "8767.00"]
 
     def test_file_without_schedule(self, tmp_path, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
         """A rule file that declares no schedule gives a message and exit 2."""

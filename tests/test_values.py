@@ -233,3 +233,17 @@ class TestRounding:
                   "résultat d : montant = m arrondi à la dizaine fin\n"
                   "résultat e : entier = 2 355 × 12,5 % arrondi à l'entier fin")
         assert rs.evaluate({"m": "100"}).values == {"c": D("33.33"), "d": D(100), "e": 294}
+
+
+class TestMoneyText:
+    """Amounts are written as exact decimal strings in euros and cents."""
+
+    @pytest.mark.parametrize(("value", "text"), [
+        (Decimal("8400.0"), "8400.00"), (7000, "7000.00"), (Decimal("7E+3"), "7000.00"),
+        (Decimal("3500.00"), "3500.00"), (Decimal("3287.625"), "3287.625"), (Decimal("-12.5"), "-12.50"),
+    ])
+    def test_at_least_two_decimals_and_never_fewer_digits(self, value: object, text: str) -> None:
+        assert values.money_text(value) == text  # type: ignore[arg-type]
+
+    def test_a_fraction_keeps_its_digits(self) -> None:
+        assert values.money_text(Fraction(1, 3)).startswith("0.3333333")
