@@ -163,6 +163,9 @@ class _Rows:
         self.text_cells = fmt == "csv"
         self.columns = output_columns(config.copied, self.outputs, config.explain)
         self.schema = arrow_schema(self.columns, self.types, config.copied, config.explain) if fmt == "parquet" else None
+        if config.explain:  # the traced program too, once, before the first row
+            from engine.tracecompile import traced_for
+            traced_for(program)
 
     # ── parsing a chunk into (line, raw facts, copied values) ──
     def records(self, chunk: _Chunk) -> Iterator[tuple[int, dict[str, object] | None, tuple, str | None]]:
@@ -437,6 +440,8 @@ def _start_worker(config: _Config) -> None:
     try:
         os.chdir(config.cwd)
         _WORKER = _Rows(config)
+        import gc
+        gc.freeze()  # what a worker has loaded lives as long as it: full collections need not walk it
     except Exception as exc:  # noqa: BLE001 - an initializer that raises makes the pool restart it forever
         _WORKER = exc
 
