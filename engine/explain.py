@@ -342,12 +342,23 @@ def _comparison_text(event: Event) -> str:
     left = _show(event.data.get("left"), event.data.get("left_type"))  # type: ignore[arg-type]
     right = _show(event.data.get("right"), event.data.get("right_type"))  # type: ignore[arg-type]
     left_label, right_label = str(event.data.get("left_label")), str(event.data.get("right_label"))
-    left_part = left if _plain(left_label, event.data.get("left"), left) else f"{left_label} ({left})"
-    right_part = right if _plain(right_label, event.data.get("right"), right) else f"{right_label} ({right})"
+    left_part = _operand(left_label, event.data.get("left"), left)
+    right_part = _operand(right_label, event.data.get("right"), right)
     if isinstance(event.result, Value):
         shown_op = _OPS[op] if event.result.value else _NEGATED[op]
         return f"{left_part} {shown_op} {right_part}"
     return f"{left_part} {_OPS[op]} {right_part} : {result_text(event.result)}"
+
+
+def _operand(label: str, raw: object, shown: str) -> str:
+    """An operand of a comparison: its value, after its name unless it is written as a value.
+
+    A literal whose comparison did not run (another operand was missing) shows as written, not as
+    an unknown value.
+    """
+    if _plain(label, raw, shown):
+        return label if raw is None and label else shown
+    return f"{label} ({shown})"
 
 
 def _plain(label: str, raw: object, shown: str) -> bool:
