@@ -20,7 +20,7 @@ from engine.loader import load_path, load_source
 from engine.results import Missing, Result, Value
 from engine.source import Source
 from engine.trace import Event, Tracer
-from engine.values import to_decimal
+from engine.values import money, to_decimal
 
 
 def load(path: str | Path) -> Ruleset:
@@ -118,8 +118,11 @@ class Outcome:
 
     @functools.cached_property
     def values(self) -> dict[str, object]:
-        """Output name → value (Decimal, int, bool, date or str) for results that have a value."""
-        return {name: public_value(r.value) for name, r in self.results.items() if isinstance(r, Value)}
+        """Output name → value (Decimal, int, bool, date or str) for results that have a value; an amount
+        is a Decimal with at least two decimals (`Decimal("8400.00")`), whatever the arithmetic left."""
+        definitions = self.ruleset.program.definitions
+        return {name: public_value(r.value, definitions[name].type) for name, r in self.results.items()
+                if isinstance(r, Value)}
 
     def result(self, name: str) -> Result:
         """The full result of a rule: Value, NotApplicable, Undetermined or Missing."""
@@ -200,9 +203,12 @@ class Outcome:
         return f"<Outcome {shown}…>"
 
 
-def public_value(value: object) -> object:
-    """A runtime value as callers get it: Decimal for non-integer numbers."""
+def public_value(value: object, t: object = None) -> object:
+    """A runtime value as callers get it: Decimal for non-integer numbers, an amount (type `t`
+    montant) with at least two decimals."""
     from fractions import Fraction
+    if getattr(t, "kind", None) == "montant" and not isinstance(value, bool):
+        return money(value)  # type: ignore[arg-type]
     if isinstance(value, Fraction):
         return to_decimal(value)
     return value

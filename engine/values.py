@@ -189,8 +189,8 @@ def to_decimal(value: Number) -> Decimal:
 _CENT = Decimal("0.01")
 
 
-def money_text(value: Number) -> str:
-    """An amount as an exact decimal string with at least two decimals: `8400.00`, `3287.625`.
+def money(value: Number) -> Decimal:
+    """An amount as a Decimal with at least two decimals: `8400.00`, `3287.625` (the same number).
 
     Arithmetic keeps whatever exponent the operands give (`12000 × 0.70` is `8400.0`); a reader, a
     spreadsheet or a comparison with a published figure expects euros and cents. Digits beyond the
@@ -199,7 +199,12 @@ def money_text(value: Number) -> str:
     number = to_decimal(value)
     if number.is_finite() and number.as_tuple().exponent > -2:  # type: ignore[operator]
         number = number.quantize(_CENT)
-    return str(number)
+    return number
+
+
+def money_text(value: Number) -> str:
+    """`money(value)` as text: `8400.00`."""
+    return str(money(value))
 
 
 def is_exact_decimal(value: Number) -> bool:

@@ -135,6 +135,15 @@ class TestRuleset:
 
 
 class TestEvaluate:
+    def test_amounts_have_euros_and_cents(self) -> None:
+        """An amount the arithmetic left as `8400.0` (12 000 × 70 %) is `Decimal("8400.00")`, in
+        `values` as in `--json`."""
+        outcome = engine.load(ROOT / "rulesets" / "avenant7.rules").evaluate(
+            {"specialite": "medecine_generale", "secteur": 1, "option": "tiers_temps",
+             "date_signature": "2020-01-15", "date_embauche": "2020-01-10", "annee_contrat": 1})
+        assert str(outcome.values["avance"]) == "8400.00" and str(outcome.values["montant_maximal"]) == "12000.00"
+        assert outcome.values["avance"] == Decimal("8400")
+
     """Tests for `Ruleset.evaluate` and `Outcome`."""
 
     def test_values(self, rs: engine.Ruleset) -> None:
