@@ -135,6 +135,8 @@ class TestRuleset:
 
 
 class TestEvaluate:
+    """Tests for `Ruleset.evaluate` and `Outcome`."""
+
     def test_amounts_have_euros_and_cents(self) -> None:
         """An amount the arithmetic left as `8400.0` (12 000 × 70 %) is `Decimal("8400.00")`, in
         `values` as in `--json`."""
@@ -143,8 +145,6 @@ class TestEvaluate:
              "date_signature": "2020-01-15", "date_embauche": "2020-01-10", "annee_contrat": 1})
         assert str(outcome.values["avance"]) == "8400.00" and str(outcome.values["montant_maximal"]) == "12000.00"
         assert outcome.values["avance"] == Decimal("8400")
-
-    """Tests for `Ruleset.evaluate` and `Outcome`."""
 
     def test_values(self, rs: engine.Ruleset) -> None:
         """`values` maps each output with a value to it, as exact Python values."""
