@@ -1,6 +1,6 @@
 """Trace events: how each result was obtained, recorded while evaluating.
 
-The trace is a tree of frozen `Event`s, after Catala's `--trace` and Publicodes' evaluated node:
+The trace is a tree of `Event`s, after Catala's `--trace` and Publicodes' evaluated node:
 a `rule` event holds the events of its formula, and so on down to the facts and parameters read.
 Explanations and letters render this tree and nothing else. Event kinds are a documented,
 stable vocabulary (templates depend on them):
@@ -42,6 +42,7 @@ class Site:
 
     @functools.cached_property
     def json_head(self) -> dict[str, object]:
+        """The JSON form of an event of this site begins with its kind and label."""
         return {"kind": self.kind, "label": self.label}
 
     @functools.cached_property
@@ -123,13 +124,16 @@ def _event_json(event: Event, written: set[int]) -> dict[str, object]:
     children = event.children
     if children and site.kind in _SHARED:
         if id(event) in written:
-            return {"kind": "reference", "label": site.label, **result_json(event.result)}
+            return {"kind": "reference", "label": site.label, **result_json(event.result, site.data.get("type"))}
         written.add(id(event))
     result = event.result
     if type(result) is Value:  # the common case: a copy of the site's prepared mapping, and the value
         out = site.json_value.copy()
         value = result.value
-        out["value"] = value if type(value) in _PLAIN else money_text(value) if site.money else json_value(value)  # type: ignore[arg-type]
+        if site.money and type(value) is not bool:
+            out["value"] = money_text(value)  # type: ignore[arg-type]
+        else:
+            out["value"] = value if type(value) in _PLAIN else json_value(value)
     else:
         out = {**site.json_head, **result_json(result), **site.json_tail}
     details = event.details
