@@ -165,7 +165,7 @@ class _Rows:
         self.schema = arrow_schema(self.columns, self.types, config.copied, config.explain) if fmt == "parquet" else None
         if config.explain:  # the traced program too, once, before the first row
             from engine.tracecompile import traced_for
-            traced_for(program)
+            traced_for(program, now=True)
 
     # ── parsing a chunk into (line, raw facts, copied values) ──
     def records(self, chunk: _Chunk) -> Iterator[tuple[int, dict[str, object] | None, tuple, str | None]]:

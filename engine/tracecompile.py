@@ -103,12 +103,28 @@ class TracedProgram:
 _TRACED: weakref.WeakKeyDictionary[model.Program, TracedProgram | CompileError] = weakref.WeakKeyDictionary()
 
 
-def traced_for(program: model.Program) -> TracedProgram | None:
-    """The traced compiled form of a program (built once per program), or None when
-    `REGLES_NO_COMPILE=1` is set or the translation does not handle the program: the traced
-    interpreter then runs."""
+WARM_UP = 3
+"""Traced evaluations of a program left to the interpreter before its traced form is generated.
+
+Generating and compiling the traced module takes about 70 ms for the 2024 file, some twenty traced
+evaluations' worth of savings: a command that explains one result (`regles explain`) is faster
+with the interpreter, a service or a batch that explains many is faster compiled. Both give the
+same trace (tests/test_tracecompile.py), so this is only a matter of speed."""
+
+_TRACES: weakref.WeakKeyDictionary[model.Program, int] = weakref.WeakKeyDictionary()
+
+
+def traced_for(program: model.Program, *, now: bool = False) -> TracedProgram | None:
+    """The traced compiled form of a program (built once per program), or None: for its first
+    `WARM_UP` traced evaluations (unless `now`), when `REGLES_NO_COMPILE=1` is set, or when the
+    translation does not handle the program. The traced interpreter then runs."""
     if os.environ.get("REGLES_NO_COMPILE") == "1":
         return None
+    if not now and program not in _TRACED:
+        seen = _TRACES.get(program, 0)
+        if seen < WARM_UP:
+            _TRACES[program] = seen + 1
+            return None
     return once_per_program(_TRACED, program, compile_traced)  # type: ignore[return-value]
 
 

@@ -95,7 +95,21 @@ class TestOutcomeUsesIt:
     @pytest.mark.parametrize("path", RULESETS)
     def test_bundled_rule_files_are_traced_compiled(self, path: str) -> None:
         """The bundled files get the traced compiled program, not the traced interpreter."""
-        assert traced_for(engine.load(path).program) is not None
+        assert traced_for(engine.load(path).program, now=True) is not None
+
+    def test_first_traces_are_the_interpreters_then_compiled(self) -> None:
+        """A program is traced by the interpreter a few times (cheaper than generating code for one
+        explanation), then by its traced compiled form; the explanations do not change."""
+        from engine import tracecompile
+        ruleset = engine.loads('''règles "Démo"
+fait x : entier fin
+résultat r : entier = si x > 0 alors x + 1 sinon 0 fin
+''')
+        texts = []
+        for _ in range(tracecompile.WARM_UP + 2):
+            texts.append(ruleset.evaluate({"x": 2}).explain("r"))
+            assert (ruleset.program in tracecompile._TRACED) == (len(texts) > tracecompile.WARM_UP)
+        assert len(set(texts)) == 1
 
     def test_interpreter_on_request(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """`REGLES_NO_COMPILE=1` traces with the interpreter, with the same explanation."""
@@ -103,7 +117,7 @@ class TestOutcomeUsesIt:
         compiled = engine.load("rulesets/avenant7.rules").evaluate(facts)
         monkeypatch.setenv("REGLES_NO_COMPILE", "1")
         ruleset = engine.load("rulesets/avenant7.rules")
-        assert traced_for(ruleset.program) is None
+        assert traced_for(ruleset.program, now=True) is None
         interpreted = ruleset.evaluate(facts)
         assert interpreted.trace == compiled.trace
         assert interpreted.explain("montant_verse") == compiled.explain("montant_verse")
