@@ -246,20 +246,24 @@ class _Generator(Analysis):
         return self._slots[key]
 
     def definition_function(self, d: model.Definition, origin: str | None, index: int) -> str:
-        """`D(F, M)`: evaluates one version of a definition and stores it in its memo slot."""
+        """`D(F, M, w=None)`: evaluates one version of a definition (read at date `w`, if any) and
+        stores it in its memo slot."""
         key = (id(d), index)
         if key in self._defs:
             return self._defs[key]
         name = self.fresh("D")
         self._defs[key] = name
-        body = _Body(f"def {name}(F, M):  # {d.name}" + (f" ({origin})" if origin else ""))
+        body = _Body(f"def {name}(F, M, w=None):  # {d.name}" + (f" ({origin})" if origin else ""))
+        m = self.mark(body, 1)
         ctx = _Ctx({}, frozenset(), self.const(d.name), (d.name,))
         version = d.versions[index]
         if d.guard is not None:
             self.guarded(d, version, body, 1, ctx)
         else:
             self.expr(version.body, "r", body, 1, ctx)  # type: ignore[arg-type]
-        body.emit(1, f"M[{self.slot(d, index)}] = r")
+        slot = self.slot(d, index)
+        body.emit(1, f"M[{slot}] = r")
+        self.record_definition(d, version, slot, m, body)
         body.emit(1, "return r")
         self.functions.append(body.lines)
         return name
@@ -267,13 +271,15 @@ class _Generator(Analysis):
     def guarded(self, d: model.Definition, version: model.Version, out: _Body, depth: int, ctx: _Ctx) -> None:
         guard = d.guard
         assert guard is not None
+        m = self.mark(out, depth)
         g = out.temp()
         self.named(guard.name, g, out, depth)
-        reason = guard.reason or f"la condition « {guard.name} » n'est pas remplie"
+        refused = self.const(NotApplicable(guard.reason or f"la condition « {guard.name} » n'est pas remplie", d.name))
+        self.record(("guard", guard), f"True if {g} is True else {refused} if {g} is False else {g}", m, out, depth)
         out.emit(depth, f"if {g} is True:")
         self.expr(version.body, "r", out, depth + 1, ctx)  # type: ignore[arg-type]
         out.emit(depth, f"elif {g} is False:")
-        out.emit(depth + 1, f"r = {self.const(NotApplicable(reason, d.name))}")
+        out.emit(depth + 1, f"r = {refused}")
         out.emit(depth, f"elif type({g}) is MS:")
         b = out.temp()
         self.expr(version.body, b, out, depth + 1, ctx)  # type: ignore[arg-type]
@@ -285,15 +291,19 @@ class _Generator(Analysis):
         """`Evaluator.named`: a fact, else a rule at its latest version."""
         if name in self.program.facts:
             out.emit(depth, f"{dest} = F.get({name!r}, {self.const(Missing(frozenset((name,))))})")
+            self.leaf(("fact", self.program.facts[name]), dest, out, depth)
             return
         d = self.definition(name, None)
         self.memo_call(d, None, len(d.versions) - 1, dest, out, depth)
 
-    def memo_call(self, d: model.Definition, origin: str | None, index: int, dest: str, out: _Body, depth: int) -> None:
+    def memo_call(self, d: model.Definition, origin: str | None, index: int, dest: str, out: _Body, depth: int,
+                  date: str = "") -> None:
+        """Read a definition version's memo slot, evaluating it (at the date in variable `date`) if empty."""
         slot = self.slot(d, index)
         fn = self.definition_function(d, origin, index)
         out.emit(depth, f"{dest} = M[{slot}]")
-        out.emit(depth, f"if {dest} is U: {dest} = {fn}(F, M)")
+        out.emit(depth, f"if {dest} is U: {dest} = {fn}(F, M{', ' + date if date else ''})")
+        self.memo_hit(slot, out, depth)
 
     def dated_function(self, d: model.Definition, origin: str | None) -> str:
         """`DD(F, M, w)`: the version in force at date `w`, memoised per version."""
@@ -306,9 +316,11 @@ class _Generator(Analysis):
             start = d.versions[index].start
             test = "True" if start is None else f"{self.const(start)} <= w"
             body.emit(1, f"if {test}:")
-            self.memo_call(d, origin, index, "r", body, 2)
+            self.memo_call(d, origin, index, "r", body, 2, date="w")
             body.emit(2, "return r")
-        body.emit(1, f"return _no_version({d.name!r}, w)")
+        body.emit(1, f"r = _no_version({d.name!r}, w)")
+        self.record_definition(d, None, None, "len(L)", body)
+        body.emit(1, "return r")
         self.functions.append(body.lines)
         return name
 
@@ -340,6 +352,7 @@ class _Generator(Analysis):
 
     def x_FactRef(self, e: model.FactRef, dest: str, out: _Body, depth: int, ctx: _Ctx) -> None:
         out.emit(depth, f"{dest} = F.get({e.name!r}, {self.const(Missing(frozenset((e.name,))))})")
+        self.leaf(("fact", e), dest, out, depth)
 
     def x_DefRef(self, e: model.DefRef, dest: str, out: _Body, depth: int, ctx: _Ctx) -> None:
         d = self.definition(e.name, e.origin)
@@ -621,6 +634,7 @@ class _Generator(Analysis):
 
     def x_Logic(self, e: model.Logic, dest: str, out: _Body, depth: int, ctx: _Ctx) -> None:
         decisive, other = ("False", "True") if e.op == "et" else ("True", "False")
+        m = self.mark(out, depth)
         left = out.temp()
         self.expr(e.left, left, out, depth, ctx)
         out.emit(depth, f"if {left} is {decisive} or ({left} is not {other} and type({left}) is not MS):")
@@ -634,10 +648,13 @@ class _Generator(Analysis):
         out.emit(depth + 2, f"{dest} = _miss({left}, {right})")
         out.emit(depth + 1, "else:")
         out.emit(depth + 2, f"{dest} = {left}")
+        self.record(("of", e), dest, m, out, depth)
 
     def x_Not(self, e: model.Not, dest: str, out: _Body, depth: int, ctx: _Ctx) -> None:
+        m = self.mark(out, depth)
         self.expr(e.operand, dest, out, depth, ctx)
         out.emit(depth, f"if type({dest}) not in ABS: {dest} = not {dest}")
+        self.record(("of", e), dest, m, out, depth)
 
     def x_Compare(self, e: model.Compare, dest: str, out: _Body, depth: int, ctx: _Ctx) -> None:
         kinds = {e.left.type.kind, e.right.type.kind}
@@ -648,18 +665,19 @@ class _Generator(Analysis):
         self.operands((e.left, e.right), dest, out, depth, ctx, compute)
 
     def x_Member(self, e: model.Member, dest: str, out: _Body, depth: int, ctx: _Ctx) -> None:
-        items: object = tuple(e.items)
-        if _hashable(e.items):
-            items = frozenset(e.items)
-        name = self.fresh("K")
-        self.constants[name] = items
-        self.expr(e.operand, dest, out, depth, ctx)
+        items: object = frozenset(e.items) if _hashable(e.items) else tuple(e.items)
+        m = self.mark(out, depth)
+        v = out.temp()
+        self.expr(e.operand, v, out, depth, ctx)
         test = "not in" if e.negated else "in"
-        out.emit(depth, f"if type({dest}) not in ABS: {dest} = {dest} {test} {name}")
+        out.emit(depth, f"{dest} = {v} if type({v}) in ABS else {v} {test} {self.const(items)}")
+        self.record(("of", e), dest, m, out, depth, f"{{'value': None if type({v}) in ABS else {v}}}")
 
     def x_If(self, e: model.If, dest: str, out: _Body, depth: int, ctx: _Ctx) -> None:
+        m = self.mark(out, depth)
         c = out.temp()
         self.expr(e.condition, c, out, depth, ctx)
+        self.record(("test", e), c, m, out, depth)
         then, otherwise = out.temp(), out.temp()
         out.emit(depth, f"if {c} is True or {c} is False or type({c}) is MS:")
         out.emit(depth + 1, f"if {c} is not False:")
@@ -670,14 +688,19 @@ class _Generator(Analysis):
                             f"else _miss({c}, {then}, {otherwise})")
         out.emit(depth, "else:")
         out.emit(depth + 1, f"{dest} = {c}")
+        branch = f"B_ALORS if {c} is True else B_SINON if {c} is False else B_DEUX if type({c}) is MS else B_NONE"
+        self.record(("of", e), dest, m, out, depth, branch)
 
     def x_Round(self, e: model.Round, dest: str, out: _Body, depth: int, ctx: _Ctx) -> None:
-        self.expr(e.operand, dest, out, depth, ctx)
+        m = self.mark(out, depth)
+        before = out.temp()
+        self.expr(e.operand, before, out, depth, ctx)
         qn, qd = e.quantum.as_integer_ratio()
-        call = f"_round({dest}, {self.const(e.quantum)}, {e.truncate!r}, {qn}, {qd})"
+        call = f"_round({before}, {self.const(e.quantum)}, {e.truncate!r}, {qn}, {qd})"
         if e.type.kind == "entier":
             call = f"int({call})"
-        out.emit(depth, f"if type({dest}) not in ABS: {dest} = {call}")
+        out.emit(depth, f"{dest} = {before} if type({before}) in ABS else {call}")
+        self.record(("of", e), dest, m, out, depth, f"{{'before': None if type({before}) in ABS else {before}}}")
 
     def x_DurationOf(self, e: model.DurationOf, dest: str, out: _Body, depth: int, ctx: _Ctx) -> None:
         field = {"jours": "days", "mois": "months", "ans": "years"}.get(e.unit)
@@ -698,6 +721,7 @@ class _Generator(Analysis):
             out.emit(depth + 1, f"{dest} = {self.const(version.text.short)}")
         out.emit(depth, "else:")
         out.emit(depth + 1, f"{dest} = _no_text({e.name!r}, {w})")
+        self.leaf(("of", e), dest, out, depth, f"{{'date': {w}}}", unless_absent=w)
 
     def x_Marker(self, e: model.Marker, dest: str, out: _Body, depth: int, ctx: _Ctx) -> None:
         cls = NotApplicable if e.kind == "non_applicable" else Undetermined
@@ -705,6 +729,29 @@ class _Generator(Analysis):
             out.emit(depth, f"{dest} = {self.const(cls(e.reason, ctx.static[0]))}")
         else:
             out.emit(depth, f"{dest} = {cls.__name__}({self.const(e.reason)}, {ctx.origin})")
+        self.leaf(("of", e), dest, out, depth)
+
+    # ── recording: nothing here; the traced generator (engine.tracecompile) records each step ──
+    def mark(self, out: _Body, depth: int) -> str:
+        """Source for the log mark a step's event starts from (none: this generator records nothing)."""
+        return ""
+
+    def record(self, site: tuple[str, object], result: str, mark: str, out: _Body, depth: int,
+               details: str = "None") -> None:
+        """Record the event of a step: `site` names the `engine.sites.Sites` method and the node,
+        `result` and `details` are source expressions, `mark` what `mark` returned before the step."""
+
+    def leaf(self, site: tuple[str, object], result: str, out: _Body, depth: int, details: str = "None",
+             unless_absent: str | None = None) -> None:
+        """Record an event without children (a fact read, a marker, a text), unless the variable
+        `unless_absent` holds an absence."""
+
+    def memo_hit(self, slot: int, out: _Body, depth: int) -> None:
+        """After `memo_call`: a definition version read again (its event is attached again)."""
+
+    def record_definition(self, d: model.Definition, version: model.Version | None, slot: int | None, mark: str,
+                          out: _Body) -> None:
+        """At the end of a definition function (or of a dated read with no version in force)."""
 
     def outputs_function(self, entries: dict[str, tuple[int, str]]) -> None:
         """`OUTPUTS(F)`: every output in declaration order, as `CompiledProgram.raw` gives them."""

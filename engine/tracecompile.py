@@ -30,8 +30,8 @@ import weakref
 from collections.abc import Iterable, Mapping
 
 from engine import model
-from engine.compiler import CompileError, _Body, _Ctx, _Generator, _hashable, once_per_program, run_module
-from engine.results import NotApplicable, Value
+from engine.compiler import CompileError, _Body, _Ctx, _Generator, once_per_program, run_module
+from engine.results import Value
 from engine.runtime import ABS, U, _Lazy
 from engine.sites import sites_of
 from engine.trace import Event
@@ -171,97 +171,38 @@ class _TracedGenerator(_Generator):
     def date_shift(self, *args: object) -> bool:  # type: ignore[override]
         return False
 
-    def site(self, site: object) -> str:
-        return self.const(site)
-
+    # ── recording (the hooks of `engine.compiler._Generator`) ──
     def mark(self, out: _Body, depth: int) -> str:
         m = out.temp()
         out.emit(depth, f"{m} = len(L)")
         return m
 
-    # ── definitions ──
-    def definition_function(self, d: model.Definition, origin: str | None, index: int) -> str:
-        """`D(F, M, w=None)`: one version of a definition, its result in `M` and its event in `E`."""
-        key = (id(d), index)
-        if key in self._defs:
-            return self._defs[key]
-        name = self.fresh("D")
-        self._defs[key] = name
-        origin = self._origins.get(id(d))
-        body = _Body(f"def {name}(F, M, w=None):  # {d.name}")
-        m = self.mark(body, 1)
-        ctx = _Ctx({}, frozenset(), self.const(d.name), (d.name,))
-        version = d.versions[index]
-        if d.guard is not None:
-            self.guarded(d, version, body, 1, ctx)
-        else:
-            self.expr(version.body, "r", body, 1, ctx)  # type: ignore[arg-type]
-        slot = self.slot(d, index)
-        site = self.site(self.sites.definition(d, version, origin))
-        body.emit(1, f"M[{slot}] = r")
-        body.emit(1, f"E[{slot}] = _rec(L, {m}, {site}, r, None if w is None else {{'date': w}})")
-        body.emit(1, "return r")
-        self.functions.append(body.lines)
-        return name
+    def record(self, site: tuple[str, object], result: str, mark: str, out: _Body, depth: int,
+               details: str = "None") -> None:
+        out.emit(depth, f"_rec(L, {mark}, {self.site_of(site)}, {result}, {details})")
 
-    def memo_call(self, d: model.Definition, origin: str | None, index: int, dest: str, out: _Body, depth: int,
-                  date: str = "") -> None:
-        slot = self.slot(d, index)
-        fn = self.definition_function(d, origin, index)
-        out.emit(depth, f"{dest} = M[{slot}]")
-        out.emit(depth, f"if {dest} is U: {dest} = {fn}(F, M{', ' + date if date else ''})")
+    def leaf(self, site: tuple[str, object], result: str, out: _Body, depth: int, details: str = "None",
+             unless_absent: str | None = None) -> None:
+        line = f"L.append(Event({self.site_of(site)}, _res({result}), {details}))"
+        out.emit(depth, line if unless_absent is None else f"if type({unless_absent}) not in ABS: {line}")
+
+    def memo_hit(self, slot: int, out: _Body, depth: int) -> None:
         out.emit(depth, f"else: L.append(E[{slot}])")
 
-    def dated_function(self, d: model.Definition, origin: str | None) -> str:
-        if id(d) in self._dated:
-            return self._dated[id(d)]
-        name = self.fresh("DD")
-        self._dated[id(d)] = name
-        body = _Body(f"def {name}(F, M, w):  # {d.name} au …")
-        for index in range(len(d.versions) - 1, -1, -1):
-            start = d.versions[index].start
-            body.emit(1, "if True:" if start is None else f"if {self.const(start)} <= w:")
-            self.memo_call(d, origin, index, "r", body, 2, date="w")
-            body.emit(2, "return r")
-        site = self.site(self.sites.definition(d, None, self._origins.get(id(d))))
-        body.emit(1, f"r = _no_version({d.name!r}, w)")
-        body.emit(1, f"_rec(L, len(L), {site}, r, {{'date': w}})")
-        body.emit(1, "return r")
-        self.functions.append(body.lines)
-        return name
+    def record_definition(self, d: model.Definition, version: model.Version | None, slot: int | None, mark: str,
+                          out: _Body) -> None:
+        site = self.const(self.sites.definition(d, version, self._origins.get(id(d))))
+        if slot is None:  # a dated read with no version in force: not memoised (the interpreter's key is the date)
+            out.emit(1, f"_rec(L, {mark}, {site}, r, {{'date': w}})")
+        else:
+            out.emit(1, f"E[{slot}] = _rec(L, {mark}, {site}, r, None if w is None else {{'date': w}})")
 
-    def guarded(self, d: model.Definition, version: model.Version, out: _Body, depth: int, ctx: _Ctx) -> None:
-        guard = d.guard
-        assert guard is not None
-        m = self.mark(out, depth)
-        g = out.temp()
-        self.named(guard.name, g, out, depth)
-        refused = self.const(NotApplicable(guard.reason or f"la condition « {guard.name} » n'est pas remplie", d.name))
-        site = self.site(self.sites.guard(guard))
-        out.emit(depth, f"_rec(L, {m}, {site}, True if {g} is True else {refused} if {g} is False else {g})")
-        out.emit(depth, f"if {g} is True:")
-        self.expr(version.body, "r", out, depth + 1, ctx)  # type: ignore[arg-type]
-        out.emit(depth, f"elif {g} is False:")
-        out.emit(depth + 1, f"r = {refused}")
-        out.emit(depth, f"elif type({g}) is MS:")
-        b = out.temp()
-        self.expr(version.body, b, out, depth + 1, ctx)  # type: ignore[arg-type]
-        out.emit(depth + 1, f"r = _miss({g}, {b}) if type({b}) is MS else {g}")
-        out.emit(depth, "else:")
-        out.emit(depth + 1, f"r = {g}")
-
-    def named(self, name: str, dest: str, out: _Body, depth: int) -> None:
-        if name in self.program.facts:
-            super().named(name, dest, out, depth)
-            out.emit(depth, f"L.append(Event({self.site(self.sites.fact(self.program.facts[name]))}, _res({dest})))")
-            return
-        super().named(name, dest, out, depth)
+    def site_of(self, site: tuple[str, object]) -> str:
+        """Source naming the `Site` of `(Sites method, node)`."""
+        method, node = site
+        return self.const(getattr(self.sites, method)(node))
 
     # ── expressions ──
-    def x_FactRef(self, e: model.FactRef, dest: str, out: _Body, depth: int, ctx: _Ctx) -> None:
-        super().x_FactRef(e, dest, out, depth, ctx)
-        out.emit(depth, f"L.append(Event({self.site(self.sites.fact(e))}, _res({dest})))")
-
     def x_FuncCall(self, e: model.FuncCall, dest: str, out: _Body, depth: int, ctx: _Ctx) -> None:
         d = self.definition(e.name, e.origin)
         if len(e.args) != len(d.params):
@@ -275,7 +216,7 @@ class _TracedGenerator(_Generator):
             args.append(a)
         out.emit(depth, f"{dest} = {fn}(F, M{''.join(', ' + a for a in args)})")
         shown = ", ".join(f"{p.name!r}: _arg({a})" for p, a in zip(d.params, args))
-        out.emit(depth, f"_rec(L, {m}, {self.site(self.sites.of(e))}, {dest}, {{'arguments': {{{shown}}}}})")
+        self.record(("of", e), dest, m, out, depth, f"{{'arguments': {{{shown}}}}}")
 
     def x_TableCall(self, e: model.TableCall, dest: str, out: _Body, depth: int, ctx: _Ctx) -> None:
         d = self.definition(e.name, e.origin)
@@ -287,7 +228,7 @@ class _TracedGenerator(_Generator):
         det = out.temp()
         out.emit(depth, f"{det} = {{}}")
         self.operands(exprs, dest, out, depth, ctx, f"{{dest}}, {det} = {fn}(F, M, {ctx.origin}, {placeholders})")
-        out.emit(depth, f"_rec(L, {m}, {self.site(self.sites.of(e))}, {dest}, {det})")
+        self.record(("of", e), dest, m, out, depth, det)
 
     def table(self, d: model.Definition, called: str, with_date: bool) -> str:
         """`TB(…)` returning `(result, details)`: the details say which version, row and column."""
@@ -354,7 +295,7 @@ class _TracedGenerator(_Generator):
         out.emit(depth, f"{det} = {self.const(_ABSENT_DETAILS[shape])}")
         emit()
         self._capture = None
-        out.emit(depth, f"_rec(L, {m}, {self.site(self.sites.of(e))}, {dest}, {det})")
+        self.record(("of", e), dest, m, out, depth, det)
 
     _capture: tuple[str, str] | None = None
 
@@ -369,78 +310,6 @@ class _TracedGenerator(_Generator):
             else:
                 compute += f"\n{det} = {{{{'{shape}': [{', '.join('{%d}' % i for i in range(n))}]}}}}"
         super().operands(exprs, dest, out, depth, ctx, compute)
-
-    def x_Logic(self, e: model.Logic, dest: str, out: _Body, depth: int, ctx: _Ctx) -> None:
-        self.wrapped(e, dest, out, depth, lambda: super(_TracedGenerator, self).x_Logic(e, dest, out, depth, ctx))
-
-    def x_Not(self, e: model.Not, dest: str, out: _Body, depth: int, ctx: _Ctx) -> None:
-        self.wrapped(e, dest, out, depth, lambda: super(_TracedGenerator, self).x_Not(e, dest, out, depth, ctx))
-
-    def wrapped(self, e: model.Expr, dest: str, out: _Body, depth: int, emit) -> None:  # type: ignore[no-untyped-def]
-        """The untraced code of a step, recorded as one event without details."""
-        m = self.mark(out, depth)
-        emit()
-        out.emit(depth, f"_rec(L, {m}, {self.site(self.sites.of(e))}, {dest})")
-
-    def x_Member(self, e: model.Member, dest: str, out: _Body, depth: int, ctx: _Ctx) -> None:
-        m = self.mark(out, depth)
-        v = out.temp()
-        self.expr(e.operand, v, out, depth, ctx)
-        items: object = frozenset(e.items) if _hashable(e.items) else tuple(e.items)
-        test = "not in" if e.negated else "in"
-        out.emit(depth, f"if type({v}) in ABS: {dest}, {v} = {v}, None")
-        out.emit(depth, f"else: {dest} = {v} {test} {self.const(items)}")
-        out.emit(depth, f"_rec(L, {m}, {self.site(self.sites.of(e))}, {dest}, {{'value': {v}}})")
-
-    def x_Round(self, e: model.Round, dest: str, out: _Body, depth: int, ctx: _Ctx) -> None:
-        m = self.mark(out, depth)
-        before = out.temp()
-        self.expr(e.operand, before, out, depth, ctx)
-        qn, qd = e.quantum.as_integer_ratio()
-        call = f"_round({before}, {self.const(e.quantum)}, {e.truncate!r}, {qn}, {qd})"
-        if e.type.kind == "entier":
-            call = f"int({call})"
-        out.emit(depth, f"if type({before}) in ABS: {dest}, {before} = {before}, None")
-        out.emit(depth, f"else: {dest} = {call}")
-        out.emit(depth, f"_rec(L, {m}, {self.site(self.sites.of(e))}, {dest}, {{'before': {before}}})")
-
-    def x_If(self, e: model.If, dest: str, out: _Body, depth: int, ctx: _Ctx) -> None:
-        m = self.mark(out, depth)
-        c = out.temp()
-        self.expr(e.condition, c, out, depth, ctx)
-        out.emit(depth, f"_rec(L, {m}, {self.site(self.sites.test(e))}, {c})")
-        then, otherwise = out.temp(), out.temp()
-        out.emit(depth, f"if {c} is True or {c} is False or type({c}) is MS:")
-        out.emit(depth + 1, f"if {c} is not False:")
-        self.expr(e.then, then, out, depth + 2, ctx)
-        out.emit(depth + 1, f"if {c} is not True:")
-        self.expr(e.otherwise, otherwise, out, depth + 2, ctx)
-        out.emit(depth + 1, f"{dest} = {then} if {c} is True else {otherwise} if {c} is False "
-                            f"else _miss({c}, {then}, {otherwise})")
-        out.emit(depth, "else:")
-        out.emit(depth + 1, f"{dest} = {c}")
-        branch = f"B_ALORS if {c} is True else B_SINON if {c} is False else B_DEUX if type({c}) is MS else B_NONE"
-        out.emit(depth, f"_rec(L, {m}, {self.site(self.sites.of(e))}, {dest}, {branch})")
-
-    def x_TextOf(self, e: model.TextOf, dest: str, out: _Body, depth: int, ctx: _Ctx) -> None:
-        d = self.definition(e.name, None)
-        w = out.temp()
-        self.expr(e.date, w, out, depth, ctx)
-        out.emit(depth, f"if type({w}) in ABS:")
-        out.emit(depth + 1, f"{dest} = {w}")
-        out.emit(depth, "else:")
-        for version in reversed(d.versions):
-            test = "True" if version.start is None else f"{self.const(version.start)} <= {w}"
-            out.emit(depth + 1, f"if {test}: {dest} = {self.const(version.text.short)}")
-            out.emit(depth + 1, "else:")
-            depth += 1
-        out.emit(depth + 1, f"{dest} = _no_text({e.name!r}, {w})")
-        depth -= len(d.versions)
-        out.emit(depth + 1, f"L.append(Event({self.site(self.sites.of(e))}, _res({dest}), {{'date': {w}}}))")
-
-    def x_Marker(self, e: model.Marker, dest: str, out: _Body, depth: int, ctx: _Ctx) -> None:
-        super().x_Marker(e, dest, out, depth, ctx)
-        out.emit(depth, f"L.append(Event({self.site(self.sites.of(e))}, {dest}))")
 
     # ── assembly ──
     def module_source(self) -> str:
