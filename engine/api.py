@@ -96,11 +96,12 @@ class Ruleset:
     def _names(self, outputs: Iterable[str] | None) -> tuple[str, ...]:
         if outputs is None:
             return self.program.outputs
-        names = tuple(outputs)
+        names = (outputs,) if isinstance(outputs, str) else tuple(outputs)  # one name is not a list of letters
+        rules = [n for n, d in self.program.definitions.items() if d.kind == "rule"]
         for name in names:
-            if name not in self.program.definitions or self.program.definitions[name].kind != "rule":
+            if name not in rules:
                 from engine.diagnostics import suggest
-                hint = suggest(name, self.program.definitions) or "résultats possibles : " + ", ".join(self.program.outputs)
+                hint = suggest(name, rules) or "résultats possibles : " + ", ".join(self.program.outputs)
                 raise ValueError(f"résultat inconnu « {name} » ; {hint}")
         return names
 

@@ -33,7 +33,7 @@ from typing import Any
 
 from attrs import define, field, frozen
 
-from engine.diagnostics import EngineError, suggest
+from engine.diagnostics import EngineError, os_reason, suggest
 from engine.results import Missing, NotApplicable, Undetermined
 from engine.values import money_text, to_decimal
 
@@ -478,7 +478,9 @@ class _Input:
                 else:
                     self._peek_json_keys()
         except OSError as exc:
-            raise BatchError(f"impossible de lire « {path} » : {exc.strerror or exc}") from None
+            raise BatchError(f"impossible de lire « {path} » : {os_reason(exc)}") from None
+        except BatchError:
+            raise
         except Exception as exc:  # noqa: BLE001 - pyarrow's errors for a file that is not Parquet
             raise BatchError(f"impossible de lire « {path} » : {exc}") from None
 
@@ -566,7 +568,7 @@ class _Output:
                 if kind == "csv":
                     csv.writer(self.file, lineterminator="\n").writerow(columns)
         except OSError as exc:
-            raise BatchError(f"impossible d'écrire « {path} » : {exc.strerror or exc}") from None
+            raise BatchError(f"impossible d'écrire « {path} » : {os_reason(exc)}") from None
 
     def write(self, encoded: object, rows: int) -> None:
         if self.kind != "parquet":
@@ -600,7 +602,7 @@ class _Errors:
         try:
             self.file = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed by close()
         except OSError as exc:
-            raise BatchError(f"impossible d'écrire « {path} » : {exc.strerror or exc}") from None
+            raise BatchError(f"impossible d'écrire « {path} » : {os_reason(exc)}") from None
         self.csv = csv.writer(self.file, lineterminator="\n")
         if self.kind == "csv":
             self.csv.writerow(["ligne", "raison"])
@@ -650,11 +652,15 @@ def run(job: BatchJob, *, progress: Callable[[int, int, int], None] | None = Non
                          os.getcwd(), source.dialect)
         summary = Summary(copied_columns=copied)
         local = _Rows(config, ruleset) if job.workers <= 1 else None
-        schema = arrow_schema(output_columns(copied, ruleset.program.outputs, job.explain),
-                              [ruleset.program.definitions[n].type for n in ruleset.program.outputs], copied,
+        columns = output_columns(copied, ruleset.program.outputs, job.explain)
+        schema = arrow_schema(columns, [ruleset.program.definitions[n].type for n in ruleset.program.outputs], copied,
                               job.explain) if output_kind == "parquet" else None
-        output = _Output(job.output, output_kind, output_columns(copied, ruleset.program.outputs, job.explain), schema)
-        errors = _Errors(job.errors_path)
+        errors = _Errors(job.errors_path)  # first: if it cannot be written, no output file is left behind
+        try:
+            output = _Output(job.output, output_kind, columns, schema)
+        except BatchError:
+            errors.close()
+            raise
         try:
             done_units = 0
             for done in _evaluate(source.chunks(), config, local, job.workers):
@@ -699,6 +705,8 @@ def _evaluate(chunks: Iterator[_Chunk], config: _Config, local: _Rows | None, wo
 def _check_paths(job: BatchJob) -> None:
     if job.workers < 1:
         raise BatchError(f"--workers attend un nombre de processus d'au moins 1, reçu {job.workers}")
+    if job.rows_per_chunk < 1:
+        raise BatchError(f"--chunk-rows attend un nombre de lignes d'au moins 1, reçu {job.rows_per_chunk}")
     if not Path(job.input).is_file():
         raise BatchError(f"fichier d'entrée introuvable : « {job.input} »")
     inputs = {Path(job.input).resolve(), Path(job.rules).resolve()}

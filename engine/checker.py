@@ -308,8 +308,8 @@ class Checker(ProgramChecks):
             params_scope = {p.name: self.resolve_type(p.type, p.name) for p in getattr(decl, "params", ())}
             self.scope = params_scope
             versions = (model.Version(None, self.body(decl.formula, t), self.text, sources, statuses, span=decl.span),)
-            guard = self.guard(info.guard)
             self.scope = {}
+            guard = self.guard(info.guard)  # a fact or a rule, never a parameter: guards are looked up by name
             kind = "rule" if isinstance(decl, ast.Rule) else "function"
         elif isinstance(decl, ast.Parameter):
             versions = self.parameter_versions(decl, t, sources, statuses)

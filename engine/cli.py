@@ -18,7 +18,7 @@ from rich.table import Table
 from rich import box
 
 from engine import api
-from engine.diagnostics import EngineError, RulesError, render_all
+from engine.diagnostics import EngineError, RulesError, os_reason, render_all
 from engine.facts import FactsError
 from engine.formatting import value as show
 from engine.results import STATUS_FRENCH, Missing, Value
@@ -165,16 +165,23 @@ def cmd_schedule(args: argparse.Namespace) -> int:
 
 def read_facts(path: str) -> dict[str, object]:
     """Read a facts file (a JSON object), or raise UsageError naming the problem."""
+    return read_json_object(path, "le fichier de faits", '{"fait": valeur, …}')
+
+
+def read_json_object(path: str, what: str, shape: str = '{"clé": valeur, …}') -> dict[str, object]:
+    """Read a JSON file holding one object, or raise UsageError naming `what`, the file and the problem."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = Path(path).read_text(encoding="utf-8-sig")  # a BOM, as Windows editors write it, is fine
     except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"impossible de lire le fichier de faits « {path} » : {getattr(exc, 'strerror', None) or exc}") from None
+        raise UsageError(f"impossible de lire {what} « {path} » : {os_reason(exc) if isinstance(exc, OSError) else exc}") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise UsageError(f"{path}:{exc.lineno}:{exc.colno} : JSON invalide ({exc.msg})") from None
+    except ValueError:  # an integer of thousands of digits
+        raise UsageError(f"{path} : JSON invalide (nombre trop long)") from None
     if not isinstance(data, dict):
-        raise UsageError(f"{path} : le fichier de faits doit contenir un objet JSON {{\"fait\": valeur, …}}")
+        raise UsageError(f"{path} : {what} doit contenir un objet JSON {shape}")
     return data
 
 

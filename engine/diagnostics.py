@@ -105,6 +105,16 @@ class RulesError(EngineError):
         return tuple(d for d in self.diagnostics if d.is_error)
 
 
+def os_reason(exc: OSError) -> str:
+    """A French reason for a file or folder that cannot be read or written."""
+    import errno
+    reasons = {errno.ENOENT: "fichier introuvable", errno.EACCES: "accès refusé",
+               errno.EPERM: "accès refusé", errno.EISDIR: "c'est un dossier, pas un fichier",
+               errno.ENOTDIR: "un élément du chemin n'est pas un dossier", errno.ENOSPC: "disque plein",
+               errno.EROFS: "système de fichiers en lecture seule"}
+    return reasons.get(exc.errno or 0, exc.strerror or str(exc))
+
+
 def suggest(name: str, candidates: Iterable[str]) -> str | None:
     """Return a "did you mean" hint for an unknown name, or None when nothing is close."""
     matches = difflib.get_close_matches(name, sorted(set(candidates)), n=3, cutoff=0.6)

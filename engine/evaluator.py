@@ -38,7 +38,7 @@ class Evaluator:
         self.current: list[str] = []
         self.env: dict[str, _Thunk] = {}
         self.events: dict[tuple[str | None, str, object], Event] = {}
-        self.sites = sites_of(program)
+        self.sites = sites_of(program) if tracer is not None else None  # type: ignore[assignment]
         self.dispatch: dict[type, Callable[[object], Result]] = {
             model.Const: self.x_const, model.FactRef: self.x_fact, model.DefRef: self.x_ref,
             model.ParamRef: self.x_param, model.FuncCall: self.x_call,

@@ -16,7 +16,7 @@ from fractions import Fraction
 
 from attrs import frozen
 
-from engine import formatting
+from engine import formatting, values
 from engine.results import Missing, NotApplicable, Result, Undetermined, Value
 from engine.trace import Event
 from engine.types import Type
@@ -147,13 +147,13 @@ def margin_text(cmp: Event) -> str | None:
     unit = _unit_of(cmp)
     integral = isinstance(left, int) and isinstance(right, int)
     if op in {">", "≥"}:
-        gap = right - left + (1 if op == ">" and integral else 0)  # type: ignore[operator]
+        gap = values.add(values.sub(right, left), 1 if op == ">" and integral else 0)  # type: ignore[arg-type]
         goal = "dépasser" if op == ">" else "atteindre"
         threshold = _show(right, cmp.data.get("right_type"))  # type: ignore[arg-type]
         if op == ">" and not integral:
             return f"il faut dépasser {threshold} : il manque plus de {_amount(gap, t, unit)}"
         return f"il manque {_amount(gap, t, unit)} pour {goal} le seuil de {threshold}"
-    gap = left - right + (1 if op == "<" and integral else 0)  # type: ignore[operator]
+    gap = values.add(values.sub(left, right), 1 if op == "<" and integral else 0)  # type: ignore[arg-type]
     limit = _show(right, cmp.data.get("right_type"))  # type: ignore[arg-type]
     return f"il faudrait {_amount(gap, t, unit)} de moins pour rester sous la limite de {limit}"
 
@@ -168,8 +168,8 @@ def _unit_of(cmp: Event) -> str | None:
 
 def _amount(gap: object, t: Type | None, unit: str | None) -> str:
     if t is not None and t.kind == "taux":
-        points = formatting.number(Decimal(gap) * 100 if not isinstance(gap, Fraction) else gap * 100)  # type: ignore[arg-type,operator]
-        return f"{points} point{'s' if abs(Decimal(str(gap))) * 100 > 1 else ''} de pourcentage"
+        points = values.mul(gap, 100)  # type: ignore[arg-type]
+        return f"{formatting.number(points)} point{'s' if abs(points) > 1 else ''} de pourcentage"
     if t is not None and t.kind == "montant":
         return formatting.money(gap)
     shown = formatting.number(gap)

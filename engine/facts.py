@@ -116,11 +116,23 @@ def _boolean(value: object) -> bool:
     raise _Bad("un booléen (true ou false)")
 
 
+MAX_DIGITS = 15
+"""Numbers are refused from 10¹⁵ on: no fact of a rule file comes near, and exact arithmetic and its
+display (28 significant digits) stay exact below that."""
+_LIMIT = Decimal(10) ** MAX_DIGITS
+
+
+def _bounded(number: Decimal, expected: str) -> Decimal:
+    if not -_LIMIT < number < _LIMIT:
+        raise _Bad(expected, f"un nombre de moins de {MAX_DIGITS + 1} chiffres avant la virgule")
+    return number
+
+
 def _integer(value: object) -> int:
     if isinstance(value, bool):
         raise _Bad("un nombre entier")
     if isinstance(value, int):
-        return value
+        return int(_bounded(Decimal(value), "un nombre entier")) if abs(value) >= _LIMIT else value
     try:
         number = _decimal(value, "entier")
     except _Bad:
@@ -140,13 +152,13 @@ def _decimal(value: object, kind: str) -> Decimal:
     if isinstance(value, (int, Decimal)):
         if isinstance(value, Decimal) and not value.is_finite():
             raise _Bad(expected)
-        return Decimal(value)
+        return _bounded(Decimal(value), expected)
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
             raise _Bad(expected)
-        return Decimal(repr(value))
+        return _bounded(Decimal(repr(value)), expected)
     if isinstance(value, str):
-        return _decimal_text(value, kind, expected)
+        return _bounded(_decimal_text(value, kind, expected), expected)
     raise _Bad(expected)
 
 

@@ -22,7 +22,8 @@ from engine.model import FactDecl, Program
 __all__ = ["FactReader"]
 
 _BOOLEANS = {**{word: True for word in _facts._TRUE}, **{word: False for word in _facts._FALSE}}
-_DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?", re.ASCII).fullmatch
+_DECIMAL = re.compile(r"-?[0-9]{1,15}(?:\.[0-9]{1,15})?", re.ASCII).fullmatch
+"""The decimal forms read fast: at most 15 digits on each side (`facts.MAX_DIGITS`); others go to `facts.coerce`."""
 
 
 class FactReader:
@@ -86,7 +87,7 @@ class FactReader:
 
 _FAST_TEXT = {
     "booleen": "BOOLS.get(v, SLOW)",
-    "entier": "int(v) if v.isdigit() and v.isascii() else SLOW",
+    "entier": "int(v) if v.isdigit() and v.isascii() and len(v) <= 15 else SLOW",
     "decimal": "Decimal(v) if DEC(v) else SLOW", "taux": "Decimal(v) if DEC(v) else SLOW",
     "montant": "Decimal(v) if DEC(v) else SLOW",
     "date": ("fromiso(v) if len(v) == 10 and v[4] == '-' and v[7] == '-' and v.isascii() and v[:4].isdigit() "
@@ -164,10 +165,13 @@ def _boolean(value: object) -> object:
     return _SLOW
 
 
+_LIMIT = 10 ** 15
+
+
 def _integer(value: object) -> object:
-    if type(value) is int:
+    if type(value) is int and -_LIMIT < value < _LIMIT:
         return value
-    if type(value) is str and value.isascii() and value.isdigit():
+    if type(value) is str and value.isascii() and value.isdigit() and len(value) <= 15:
         return int(value)
     return _SLOW
 
@@ -176,9 +180,9 @@ def _decimal(value: object) -> object:
     t = type(value)
     if t is str and _DECIMAL(value):  # type: ignore[arg-type]
         return Decimal(value)  # type: ignore[arg-type]
-    if t is int:
+    if t is int and -_LIMIT < value < _LIMIT:  # type: ignore[operator]
         return Decimal(value)  # type: ignore[arg-type]
-    if t is Decimal and value.is_finite():  # type: ignore[union-attr]
+    if t is Decimal and value.is_finite() and value.adjusted() < 15:  # type: ignore[union-attr]
         return Decimal(value)  # type: ignore[arg-type]
     return _SLOW
 

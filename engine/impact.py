@@ -25,7 +25,7 @@ from pathlib import Path
 from attrs import define, field, frozen
 
 from engine import api, formatting
-from engine.diagnostics import EngineError, suggest
+from engine.diagnostics import EngineError, os_reason, suggest
 from engine.results import Result, Value
 from engine.trace import json_value
 from engine.types import Type
@@ -159,7 +159,7 @@ def read_population(path: str | Path) -> tuple[list[str], Iterator[tuple[int, di
             first = handle.readline()
             columns = _jsonl_columns(handle, first) if jsonl else [h.strip() for h in next(csv.reader([first]), [])]
     except OSError as exc:
-        raise PopulationError(f"impossible de lire la population « {path} » : {_os_reason(exc)}") from None
+        raise PopulationError(f"impossible de lire la population « {path} » : {os_reason(exc)}") from None
     except UnicodeDecodeError:
         raise PopulationError(f"la population « {path} » n'est pas en UTF-8") from None
     if not first.strip():
@@ -212,11 +212,6 @@ def _jsonl_rows(path: Path) -> Iterator[tuple[int, dict[str, object]]]:
                 yield number, {"": "la ligne doit être un objet JSON {\"fait\": valeur, …}"}
                 continue
             yield number, {str(k): v for k, v in data.items() if v is not None and v != ""}
-
-
-def _os_reason(exc: OSError) -> str:
-    from engine.loader import _os_reason as reason
-    return reason(exc)
 
 
 # ─── Comparing ───────────────────────────────────────────────────────────────────────────────

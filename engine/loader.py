@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from engine import model
-from engine.diagnostics import RulesError, error
+from engine.diagnostics import RulesError, error, os_reason
 from engine.source import NOWHERE, Source
 
 # The parser and checker (lark and the grammar) are imported when a file is actually parsed: a
@@ -47,7 +47,7 @@ def _load_path(path: str | Path, _chain: tuple[Path, ...] = ()) -> model.Program
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise RulesError((error("E001", f"impossible de lire « {name} » : {_os_reason(exc)}", _nowhere(name),
+        raise RulesError((error("E001", f"impossible de lire « {name} » : {os_reason(exc)}", _nowhere(name),
                                 "vérifiez le chemin du fichier de règles"),)) from None
     return load_source(decode_checked(data, name), base_dir=path.parent, _chain=_chain + (path.resolve(),))
 
@@ -83,13 +83,19 @@ def load_source(source: Source, base_dir: Path | None = None, _chain: tuple[Path
 
 def _load_parent(source: Source, rule_file, base_dir: Path, chain: tuple[Path, ...]) -> model.Program:  # type: ignore[no-untyped-def]
     header = rule_file.header
-    target = (base_dir / header.amends).resolve()
     span = header.amends_span
+    try:
+        target = (base_dir / header.amends).resolve()
+        found = target.is_file()
+    except (OSError, ValueError) as exc:  # a name too long, a NUL character…
+        reason = os_reason(exc) if isinstance(exc, OSError) else "nom de fichier invalide"
+        raise RulesError((error("E604", f"fichier modifié illisible : « {header.amends} » ({reason})", span),),
+                         {source.name: source}) from None
     if target in chain:
         raise RulesError((error("E605", f"modification circulaire : « {header.amends} » modifie déjà ce fichier",
                                 span, "un texte ne peut pas se modifier lui-même, même indirectement"),),
                          {source.name: source})
-    if not target.is_file():
+    if not found:
         raise RulesError((error("E604", f"fichier modifié introuvable : « {header.amends} »", span,
                                 f"le chemin est relatif au dossier du fichier ({display_name(base_dir)})"),),
                          {source.name: source})
@@ -98,14 +104,6 @@ def _load_parent(source: Source, rule_file, base_dir: Path, chain: tuple[Path, .
     except RulesError as exc:
         note = error("E600", f"le fichier modifié « {header.amends} » contient des erreurs", span)
         raise RulesError((note,) + exc.diagnostics, {**exc.sources, source.name: source}) from None
-
-
-def _os_reason(exc: OSError) -> str:
-    """A French reason for a file that cannot be read."""
-    import errno
-    reasons = {errno.ENOENT: "fichier introuvable", errno.EACCES: "lecture non autorisée",
-               errno.EISDIR: "c'est un dossier, pas un fichier", errno.ENOTDIR: "un élément du chemin n'est pas un dossier"}
-    return reasons.get(exc.errno or 0, exc.strerror or str(exc))
 
 
 def _nowhere(name: str):  # type: ignore[no-untyped-def]

@@ -22,16 +22,21 @@ class Sites:
     """The sites of one program's nodes, keyed by node identity (the program keeps its nodes alive)."""
 
     def __init__(self, program: model.Program) -> None:
-        self._program = program
+        self._ref = weakref.ref(program)  # the cache below is keyed by the program: no strong reference back
         self._sites: dict[object, Site] = {}
         self._labels: dict[int, str] = {}
         self._static: dict[object, dict[str, object]] = {}
+
+    def _program(self) -> model.Program:
+        program = self._ref()
+        assert program is not None, "a program's sites outlived it"
+        return program
 
     def label(self, e: model.Expr) -> str:
         """The text of an expression as the rule file writes it, on one line."""
         found = self._labels.get(id(e))
         if found is None:
-            source: Source | None = self._program.sources.get(e.span.file)
+            source: Source | None = self._program().sources.get(e.span.file)
             found = type(e).__name__ if source is None else " ".join(source.slice(e.span).split())
             self._labels[id(e)] = found
         return found
@@ -67,7 +72,7 @@ class Sites:
         """The site of a fact read at `node` (a reference, or the declaration when read by name)."""
         site = self._sites.get(id(node))
         if site is None:
-            decl = self._program.facts[node.name]
+            decl = self._program().facts[node.name]
             site = self._sites[id(node)] = Site("fact", node.name, node.span, {
                 "type": decl.type, "unit": decl.unit, "description": decl.description, "question": decl.question})
         return site
@@ -115,7 +120,7 @@ def _key_label(key: model.Key, t) -> str:  # type: ignore[no-untyped-def]
 
 
 def _call(sites: Sites, e: model.FuncCall) -> Site:
-    d = sites._program.definition(e.name, e.origin)
+    d = sites._program().definition(e.name, e.origin)
     return Site("function", sites.label(e), e.span, {
         "function": d.name, "origin": e.origin, "type": e.type, "parameter_types": [p.type for p in d.params],
         **sites.version_data(d.latest, d)})
@@ -162,10 +167,7 @@ _CACHE: weakref.WeakKeyDictionary[model.Program, Sites] = weakref.WeakKeyDiction
 
 def sites_of(program: model.Program) -> Sites:
     """The sites of a program, shared by all its traced evaluations while it lives."""
-    try:
-        found = _CACHE.get(program)
-        if found is None:
-            found = _CACHE[program] = Sites(program)
-        return found
-    except TypeError:  # not weak-referenceable: a cache for this evaluation only
-        return Sites(program)
+    found = _CACHE.get(program)
+    if found is None:
+        found = _CACHE[program] = Sites(program)
+    return found

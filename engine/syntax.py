@@ -343,18 +343,21 @@ def parse_fragment(source: Source, offset: int, text: str, start: str) -> Tree:
     line, column = source.line_col(offset)
     line_start = offset - (column - 1)
     padded = " " * (column - 1) + text
+    local = Source(source.name, padded)
     try:
-        return parser().parse(padded, start=start)
+        tree = parser().parse(padded, start=start)
+        _check_depth(tree, local)  # a cell is parsed on its own: the file's depth check did not see it
+        return tree
     except UnexpectedInput as exc:
-        local = Source(source.name, padded)
         diagnostic = _diagnose(exc, local, start)
-        s = diagnostic.span
-        absolute = source.span(line_start + s.start, line_start + s.end)
-        message = diagnostic.message
-        if start == "key":
-            message = f"clé de tableau illisible : {message}"
-        raise RulesError((error(diagnostic.code, message, absolute, diagnostic.hint),),
-                         {source.name: source}) from None
+    except RulesError as exc:
+        diagnostic = exc.diagnostics[0]
+    s = diagnostic.span  # positioned in the whole source
+    absolute = source.span(line_start + s.start, line_start + s.end)
+    message = diagnostic.message
+    if start == "key":
+        message = f"clé de tableau illisible : {message}"
+    raise RulesError((error(diagnostic.code, message, absolute, diagnostic.hint),), {source.name: source})
 
 
 RESERVED = frozenset({

@@ -9,7 +9,6 @@ must cover every word (or have an `autre` row), so that a lookup can never fall 
 from __future__ import annotations
 
 from collections.abc import Callable
-from fractions import Fraction
 
 from engine import ast, model
 from engine.diagnostics import Diagnostic, Label, error, suggest
@@ -104,6 +103,7 @@ def _key(cell: ast.Cell, key_type: Type, report: Callable[[Diagnostic], None]) -
         if bound is not None and not _literal_fits(bound, key_type):
             report(error("E302", f"la tranche « {cell.text} » n'est pas du type de la clé ({key_type})", span,
                          literal_hint(key_type, _literal_type(bound))))
+            return model.Key("invalid", text=cell.text, span=span)  # its bounds cannot be compared
     if low is not None and high is not None and (low > high or (low == high and not key.high_inclusive)):
         report(error("E510", f"tranche vide « {cell.text} » : la borne basse dépasse la borne haute", span))
         return model.Key("invalid", text=cell.text, span=span)  # no gap or overlap reported around it
@@ -150,10 +150,9 @@ def _check_bands(bands: list[model.Key], span, report: Callable[[Diagnostic], No
 
     On an `entier` key, `jusqu'à 40` and `41 et plus` leave no gap: no integer lies between them.
     """
-    inf = Fraction(-(10**30))
-
-    def low_key(k: model.Key) -> tuple[Fraction, int]:
-        return (Fraction(k.low) if k.low is not None else inf, 0 if k.low_inclusive else 1)
+    def low_key(k: model.Key) -> tuple[bool, object, int]:
+        """Unbounded first, then by lower bound (numbers or dates, all of one type), inclusive first."""
+        return (k.low is not None, k.low if k.low is not None else 0, 0 if k.low_inclusive else 1)
 
     ordered = sorted(bands, key=low_key)
     first = ordered[0]

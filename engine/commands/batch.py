@@ -45,8 +45,6 @@ def run(args: argparse.Namespace) -> int:
     workers = args.workers if args.workers is not None else _default_workers(args.input)
     job = batch.BatchJob(args.file, args.input, args.output, args.errors, workers, args.explain,
                          args.chunk_rows)
-    if job.rows_per_chunk < 1:
-        raise cli.UsageError("--chunk-rows attend un nombre d'au moins 1")
     show = args.progress or sys.stderr.isatty()
     if show:
         summary = _with_progress_bar(batch, job)

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from engine import cli
-from engine.loader import _os_reason as os_reason
+from engine.diagnostics import os_reason
 
 
 def register(sub: argparse._SubParsersAction) -> None:

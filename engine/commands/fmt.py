@@ -15,7 +15,7 @@ from pathlib import Path
 
 from engine import cli
 from engine.diagnostics import RulesError
-from engine.loader import _os_reason as os_reason
+from engine.diagnostics import os_reason
 from engine.loader import decode_checked, display_name
 from engine.source import Source
 
@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
             original, formatted = _format(path)
         except RulesError as exc:
             print(str(exc), file=sys.stderr)
-            status = max(status, cli.EXIT_USAGE if all(d.code < "E100" for d in exc.diagnostics) else cli.EXIT_RULES)
+            status = max(status, cli.EXIT_USAGE if cli._file_problem(exc) else cli.EXIT_RULES)
             continue
         except cli.UsageError as exc:
             print(f"regles : {exc}", file=sys.stderr)
@@ -66,7 +66,12 @@ def run(args: argparse.Namespace) -> int:
                                                        formatted.splitlines(keepends=True),
                                                        f"{path} (actuel)", f"{path} (mis en forme)"))
         else:
-            Path(path).write_text(formatted, encoding="utf-8")
+            try:
+                Path(path).write_text(formatted, encoding="utf-8")
+            except OSError as exc:
+                print(f"regles : impossible d'écrire « {path} » : {os_reason(exc)}", file=sys.stderr)
+                status = max(status, cli.EXIT_USAGE)
+                continue
             print(f"{path} : mis en forme")
     if args.check and changed:
         n = len(changed)

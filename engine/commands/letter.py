@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import sys
 from pathlib import Path
 
 from engine import api, cli
+from engine.diagnostics import os_reason
 
 
 FORMATS = ("txt", "html", "pdf")
@@ -82,17 +82,7 @@ def _date(text: str | None) -> dt.date | None:
 
 
 def _object(path: str | None, option: str) -> dict[str, object] | None:
-    if path is None:
-        return None
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise cli.UsageError(f"{option} : impossible de lire « {path} » : {exc.strerror or exc}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise cli.UsageError(f"{option} : « {path} » n'est pas du JSON valide ({exc})") from None
-    if not isinstance(data, dict):
-        raise cli.UsageError(f"{option} : « {path} » doit contenir un objet JSON {{\"clé\": valeur, …}}")
-    return data
+    return None if path is None else cli.read_json_object(path, f"le fichier {option}")
 
 
 def _write(letter: str | bytes, output: str | None) -> None:
@@ -107,4 +97,4 @@ def _write(letter: str | bytes, output: str | None) -> None:
     try:
         Path(output).write_bytes(data)
     except OSError as exc:
-        raise cli.UsageError(f"impossible d'écrire « {output} » : {exc.strerror or exc}") from None
+        raise cli.UsageError(f"impossible d'écrire « {output} » : {os_reason(exc)}") from None

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from engine import api, cli
-from engine.loader import _os_reason as os_reason
+from engine.diagnostics import os_reason
 
 
 def register(sub: argparse._SubParsersAction) -> None:
