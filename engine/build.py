@@ -20,6 +20,9 @@ from engine.source import NOWHERE, Source, Span
 from engine.syntax import Parsed, parse, parse_fragment, reserved_words
 from engine.values import parse_date, parse_number
 
+MAX_DIGITS = 28
+"""Longest number literal (E120): exact arithmetic keeps 28 significant digits."""
+
 _TYPE_TREES = {"simple_type", "enum_type", "named_type"}
 _ITEM_TREES = {"description", "source", "question", "unit", "ignored", "replaces", "to_confirm", "modelling_choice",
                "guard", "valid_from", "dated_value", "row"}
@@ -195,7 +198,7 @@ class Builder:
                 fields["description"] = _string(item.children[0])
             else:
                 fields[item.data] = tuple(str(t) for t in item.children)
-        return ast.Schedule(self.name(axis), int(parse_number(str(first))), int(parse_number(str(last))),
+        return ast.Schedule(self.name(axis), int(self.number(first)), int(self.number(last)),
                             **fields, span=self.span(tree))  # type: ignore[arg-type]
 
     # ── items ──
@@ -340,13 +343,22 @@ class Builder:
         return getattr(self, "x_" + tree.data)(tree, self.span(tree))
 
     def x_number(self, tree: Tree, span: Span) -> ast.Literal:
-        return ast.Literal("number", parse_number(str(tree.children[0])), span=span)
+        return ast.Literal("number", self.number(tree.children[0]), span=span)
 
     def x_money(self, tree: Tree, span: Span) -> ast.Literal:
-        return ast.Literal("money", Decimal(parse_number(str(tree.children[0]))), span=span)
+        return ast.Literal("money", Decimal(self.number(tree.children[0])), span=span)
 
     def x_percent(self, tree: Tree, span: Span) -> ast.Literal:
-        return ast.Literal("percent", Decimal(parse_number(str(tree.children[0]))) / 100, span=span)
+        return ast.Literal("percent", Decimal(self.number(tree.children[0])) / 100, span=span)
+
+    def number(self, token: Token) -> int | Decimal:
+        """A number literal; one of more than MAX_DIGITS digits is refused (E120), not parsed."""
+        text = str(token)
+        if sum(c.isdigit() for c in text) > MAX_DIGITS:
+            self.fail("E120", f"nombre trop long : {sum(c.isdigit() for c in text)} chiffres (au plus {MAX_DIGITS})",
+                      token, "vérifiez le nombre")
+            return 0
+        return parse_number(text)
 
     def x_date(self, tree: Tree, span: Span) -> ast.Literal:
         return ast.Literal("date", self.date_value(tree.children[0]), span=span)

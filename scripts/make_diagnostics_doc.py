@@ -97,6 +97,10 @@ ENTRIES: dict[str, tuple[str, str, str]] = {
     "E118": ("title missing",
              "The file does not start with its title.",
              "Add `règles \"Titre du texte encodé\"` as the first line."),
+    "E120": ("number too long",
+             "A number written with more than 28 digits: no amount, count or rate of a rule file needs as many, "
+             "and exact arithmetic keeps 28 significant digits.",
+             "Check the number; write a smaller one."),
     "E119": ("keyword read where a name is expected",
              "A short name that is also a keyword (`a` is the keyword `à` without its accent) stands where "
              "the parser can read it as the keyword, for instance two facts of an example on one line "
