@@ -63,6 +63,11 @@ def file_format(path: str | Path, role: str) -> str:
     return FORMATS[suffix]
 
 
+def csv_delimiter(header: str) -> str:
+    """The separator of a CSV file, from its header line: `,`, or `;` as a French spreadsheet writes, or tab."""
+    return max((",", ";", "\t"), key=header.count)
+
+
 @frozen
 class BatchJob:
     """What to evaluate, where to read and where to write."""
@@ -489,7 +494,7 @@ class _Input:
         if not header:
             return
         text = header.decode("utf-8-sig", "replace").rstrip("\r\n")
-        self.dialect = max((",", ";", "\t"), key=text.count)  # a French spreadsheet writes `;`
+        self.dialect = csv_delimiter(text)
         self.columns = tuple(next(csv.reader([text], delimiter=self.dialect)))
         self._first_line = 2
         duplicated = sorted({c for c in self.columns if self.columns.count(c) > 1})
@@ -505,9 +510,9 @@ class _Input:
                     data = json.loads(raw.decode("utf-8-sig"))
                 except ValueError:
                     data = None
-                if isinstance(data, dict):
+                if isinstance(data, dict):  # the first object: a line that is not one is reported later
                     self.columns = tuple(data)
-                break
+                    break
         self.file.seek(position)
 
     def chunks(self) -> Iterator[_Chunk]:

@@ -14,7 +14,7 @@ from pathlib import PurePath
 
 from engine import ast, model, tables
 from engine.check_program import ProgramChecks, kind_of_declaration, name_span
-from engine.diagnostics import Diagnostic, Label, RulesError, Severity, error, suggest
+from engine.diagnostics import Diagnostic, Label, RulesError, Severity, error, sort_key, suggest
 from engine.source import Source, Span
 from engine.types import (ANY, BASE, BOOLEEN, DATE, DECIMAL, DUREE, ENTIER, MONTANT, TAUX, TEXTE,
                           Type, arithmetic, assignable, comparable, enum, join, literal_hint, ordered,
@@ -50,12 +50,8 @@ def check(rule_file: ast.RuleFile, source: Source, parent: model.Program | None 
     if errors:
         # Warnings are left out: next to errors they are mostly consequences of them (a fact only
         # read by a rule whose formula failed is "unused"), and the file does not load anyway.
-        raise RulesError(tuple(sorted(errors, key=_order)), checker.sources)
+        raise RulesError(tuple(sorted(errors, key=sort_key)), checker.sources)
     return program
-
-
-def _order(d: Diagnostic) -> tuple[int, int, int, str]:
-    return (0 if d.is_error else 1, d.span.line, d.span.column, d.code)
 
 
 class Checker(ProgramChecks):

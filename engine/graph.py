@@ -92,7 +92,10 @@ def _cycle_path(component: list[str], graph: dict[str, list[tuple[str, Span]]]) 
             break
         path.append((node, nxt[1]))
         node = nxt[0]
-    return path
+    # Following one edge from each node ends on a node already visited: the cycle starts there (the
+    # nodes before it lead into the cycle without being part of it).
+    first = next((i for i, (n, _) in enumerate(path) if n == node), 0)
+    return path[first:]
 
 
 def chain_depths(graph: Graph) -> dict[str, int]:

@@ -152,24 +152,31 @@ def read_population(path: str | Path) -> tuple[list[str], Iterator[tuple[int, di
     Lines (`.jsonl`, one object a line). A row that cannot be read comes with the key `""` giving
     the reason. Raises PopulationError for a file that cannot be read at all.
     """
+    from engine.batch import csv_delimiter
     path = Path(path)
-    jsonl = path.suffix in {".jsonl", ".ndjson"}
+    suffix = path.suffix.lower()
+    if suffix in {".parquet", ".pq"}:
+        raise PopulationError(f"la population « {path} » est en Parquet : regles diff lit le CSV et le JSON Lines "
+                              "(regles batch lit le Parquet)")
+    jsonl = suffix in {".jsonl", ".ndjson"}
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             first = handle.readline()
-            columns = _jsonl_columns(handle, first) if jsonl else [h.strip() for h in next(csv.reader([first]), [])]
+            delimiter = csv_delimiter(first)
+            columns = _jsonl_columns(handle, first) if jsonl else [
+                h.strip() for h in next(csv.reader([first], delimiter=delimiter), [])]
     except OSError as exc:
         raise PopulationError(f"impossible de lire la population « {path} » : {os_reason(exc)}") from None
     except UnicodeDecodeError:
         raise PopulationError(f"la population « {path} » n'est pas en UTF-8") from None
     if not first.strip():
         raise PopulationError(f"la population « {path} » est vide : il faut une ligne d'en-tête avec les noms des faits")
-    return columns, (_jsonl_rows(path) if jsonl else _csv_rows(path, columns))
+    return columns, (_jsonl_rows(path) if jsonl else _csv_rows(path, columns, delimiter))
 
 
-def _csv_rows(path: Path, header: list[str]) -> Iterator[tuple[int, dict[str, object]]]:
+def _csv_rows(path: Path, header: list[str], delimiter: str) -> Iterator[tuple[int, dict[str, object]]]:
     with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.reader(handle)
+        reader = csv.reader(handle, delimiter=delimiter)
         try:
             next(reader)
             for cells in reader:

@@ -538,13 +538,28 @@ def _merge(default: dict[str, object], given: object, name: str, scalar: str | N
     if isinstance(given, str) and scalar:
         given = {scalar: given}
     if not isinstance(given, Mapping):
-        raise LetterError(f"l'option « {name} » doit être un objet {{\"clé\": valeur}}, reçu {type(given).__name__}")
+        raise LetterError(f"l'option « {name} » doit être un objet {{\"clé\": valeur}}, reçu {json_type(given)}")
     merged = dict(default)
     for key, value in given.items():
-        if key == "adresse" and isinstance(value, str):
-            value = [line.strip() for line in value.splitlines() if line.strip()]
+        if value is None:  # `null`: keep the default
+            continue
+        if key == "adresse":
+            if isinstance(value, str):
+                value = [line.strip() for line in value.splitlines() if line.strip()]
+            if not (isinstance(value, list) and all(isinstance(line, str) for line in value)):
+                raise LetterError(f"l'option « {name} » : « adresse » doit être un texte ou une liste de lignes, "
+                                  f"reçu {json_type(value)}")
+        elif not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            raise LetterError(f"l'option « {name} » : « {key} » doit être un texte, reçu {json_type(value)}")
         merged[str(key)] = value
     return merged
+
+
+def json_type(value: object) -> str:
+    """A JSON value's kind, in French, for messages."""
+    if isinstance(value, bool):
+        return "un booléen"
+    return {dict: "un objet", list: "une liste", str: "un texte"}.get(type(value), "un nombre")
 
 
 def as_date(value: object, name: str) -> dt.date | None:

@@ -109,13 +109,23 @@ def _too_deep(source: Source, offset: int) -> Diagnostic:
 def _check_brackets(source: Source, start: str) -> None:
     """Reject absurd parenthesis nesting before the parser builds a tree that deep."""
     depth = 0
-    for offset, ch in enumerate(source.text):
-        if ch in "({":
+    text = source.text
+    offset, end = 0, len(text)
+    while offset < end:
+        ch = text[offset]
+        if ch == "#":  # a comment runs to the end of the line: its brackets are prose
+            found = text.find("\n", offset)
+            offset = end if found < 0 else found
+        elif ch == '"':  # so are a text's
+            found = text.find('"', offset + 1)
+            offset = end if found < 0 else found
+        elif ch in "({":
             depth += 1
             if depth > MAX_DEPTH:
                 raise RulesError((_too_deep(source, offset),), {source.name: source})
         elif ch in ")}":
             depth = max(0, depth - 1)
+        offset += 1
 
 
 def _check_depth(tree: Tree, source: Source) -> None:
