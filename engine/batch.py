@@ -34,19 +34,18 @@ from typing import Any
 from attrs import define, field, frozen
 
 from engine.diagnostics import EngineError, os_reason, suggest
-from engine.results import Missing, NotApplicable, Undetermined
+from engine.results import STATUS_FRENCH, Missing, NotApplicable, Undetermined
 from engine.values import money_text, to_decimal
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
 STATUSES = {NotApplicable: "not_applicable", Undetermined: "undetermined", Missing: "missing"}
-ELIGIBLE_WORDS = {"true": "vrai", "false": "faux", "not_applicable": "non applicable", "undetermined": "indéterminé",
-                  "missing": "manquant"}
+ELIGIBLE_WORDS = {"true": "vrai", "false": "faux", **{k: w for k, w in STATUS_FRENCH.items() if k != "value"}}
 
 CHUNK_ROWS = 4000
+"""Rows per chunk: large enough that sending a chunk to a worker costs little per row."""
 EXPLAIN_CHUNK_ROWS = 50
 """Rows per chunk with `--explain`: a row then carries about 90 KB of explanations (17 outputs of the
 2024 file), and a few chunks are in flight at once; smaller chunks keep memory flat."""
-"""Rows per chunk: large enough that sending a chunk to a worker costs little per row."""
 
 
 class BatchError(EngineError):

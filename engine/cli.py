@@ -154,10 +154,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     print_table(out, table)
     for name, why in plan.incomplete.items():
         out.print(f"Total de {name} incomplet — {why}")
-    first = plan.rows[0].outcome if plan.rows else None
-    if first is not None:
-        missing = set().union(*(row.outcome.missing for row in plan.rows))
-        _print_missing_names(out, ruleset, missing)
+    _print_missing_names(out, ruleset, set().union(*(row.outcome.missing for row in plan.rows)))
     return EXIT_OK
 
 

@@ -29,6 +29,7 @@ from urllib.parse import quote
 import attrs
 
 from engine import api, ast, formatting, model
+from engine.results import STATUS_FRENCH
 from engine.build import parse_file
 from engine.fmt import format_declaration
 from engine.loader import load_path
@@ -602,7 +603,7 @@ def _expectation(program: model.Program, e: model.Expectation) -> str:
         return formatting.value(e.value, t)
     if e.status == "missing":
         return "manquant" + (f" ({', '.join(e.facts)})" if e.facts else "")
-    return {"not_applicable": "non applicable", "undetermined": "indéterminé"}[e.status]
+    return STATUS_FRENCH[e.status]
 
 
 __all__ = ["Site", "build_site", "fact_page", "original_page", "page_name"]

@@ -26,15 +26,13 @@ from attrs import define, field, frozen
 
 from engine import api, formatting
 from engine.diagnostics import EngineError, os_reason, suggest
-from engine.results import Result, Value
-from engine.trace import json_value
+from engine.results import STATUS_FRENCH, Result, Value
+from engine.trace import result_json
 from engine.types import Type
-from engine.values import to_decimal
+from engine.values import money_text, to_decimal
 
 ELIGIBILITY = "eligible"
 """The result that answers "is this row eligible", when both files compute it."""
-
-_STATUS_WORDS = {"not_applicable": "non applicable", "undetermined": "indéterminé", "missing": "manquant"}
 
 
 class PopulationError(EngineError):
@@ -252,7 +250,7 @@ def compare(old: api.Ruleset, new: api.Ruleset, population: str | Path, *,
         if outcomes is None:
             continue
         impact.evaluated += 1
-        groups = {b: _group_value(new, b, row) for b in impact.by}
+        groups = {b: _group_value(b, row) for b in impact.by}
         changes = _count(impact, old, outcomes, groups)
         if changes:
             impact.changed_rows += 1
@@ -325,7 +323,7 @@ def _evaluate(impact: Impact, rulesets: tuple[api.Ruleset, api.Ruleset], row: di
     return outcomes[0], outcomes[1]
 
 
-def _group_value(ruleset: api.Ruleset, fact: str, row: Mapping[str, object]) -> str:
+def _group_value(fact: str, row: Mapping[str, object]) -> str:
     value = row.get(fact)
     return "(inconnu)" if value is None else str(value)
 
@@ -376,7 +374,7 @@ def _label(result: Result) -> str:
         if isinstance(result.value, bool):
             return formatting.boolean(result.value)
         return "valeur"
-    return _STATUS_WORDS[result.status]
+    return STATUS_FRENCH[result.status]
 
 
 def _eligibility_direction(a: Result, b: Result) -> str | None:
@@ -453,7 +451,7 @@ def show(result: Result, t: Type) -> str:
     """A result in a report: its value in French, or its status word."""
     if isinstance(result, Value):
         return _spaces(formatting.value(result.value, t))
-    return _STATUS_WORDS[result.status]
+    return STATUS_FRENCH[result.status]
 
 
 def _spaces(text: str) -> str:
@@ -629,23 +627,13 @@ def _bad_rows_section(impact: Impact) -> list[str]:
     return lines
 
 
-def _cents(amount: Decimal) -> str:
-    """An exact amount as a decimal string, with at least its two decimals (`"44350.00"`)."""
-    cents = amount.quantize(Decimal("0.01"))
-    return str(cents if cents == amount else amount)
-
-
 def to_json(impact: Impact, new: api.Ruleset) -> dict[str, object]:
     """The report as JSON: exact amounts as decimal strings, every bad row listed."""
-    def result(r: Result) -> dict[str, object]:
-        data: dict[str, object] = {"status": r.status}
-        if isinstance(r, Value):
-            data["value"] = json_value(_plain(r.value))
-        return data
+    types = {name: d.type for name, d in new.program.definitions.items()}
 
     def amount(s: AmountStats) -> dict[str, object]:
-        return {"compared": s.compared, "changed": s.changed, "total_old": _cents(s.total_old),
-                "total_new": _cents(s.total_new), "delta": _cents(s.delta),
+        return {"compared": s.compared, "changed": s.changed, "total_old": money_text(s.total_old),
+                "total_new": money_text(s.total_new), "delta": money_text(s.delta),
                 "mean_delta": None if s.mean_delta is None else str(s.mean_delta),
                 "increased": s.increased, "decreased": s.decreased,
                 "gained_value": s.gained_value, "lost_value": s.lost_value}
@@ -668,7 +656,8 @@ def to_json(impact: Impact, new: api.Ruleset) -> dict[str, object]:
                              for value, g in groups.items()}
                       for fact, groups in impact.groups.items()},
         "examples": [{"line": e.line, "id": e.ident, "by": dict(e.by),
-                      "changes": [{"output": c.name, "old": result(c.old), "new": result(c.new)} for c in e.changes],
+                      "changes": [{"output": c.name, "old": result_json(c.old, types.get(c.name)),
+                                   "new": result_json(c.new, types.get(c.name))} for c in e.changes],
                       "explained": e.explained, "old_explanation": e.old_explanation,
                       "new_explanation": e.new_explanation} for e in impact.examples],
         "seconds": round(impact.seconds, 3),

@@ -309,8 +309,12 @@ def _template(env: SandboxedEnvironment, name: str, suffix: str, ruleset: Rulese
         raise LetterError(f"courrier inconnu « {name} » ; courriers disponibles : "
                           + (", ".join(available_letters(ruleset)) or "aucun")) from None
     except jinja2.TemplateSyntaxError as exc:
-        raise LetterTemplateError(_shown_path(exc.filename or exc.name or name), exc.lineno,
-                                  f"erreur de syntaxe du modèle : {exc.message}") from None
+        raise _syntax_error(exc, name) from None
+
+
+def _syntax_error(exc: jinja2.TemplateSyntaxError, name: str) -> LetterTemplateError:
+    return LetterTemplateError(_shown_path(exc.filename or exc.name or name), exc.lineno,
+                               f"erreur de syntaxe du modèle : {exc.message}")
 
 
 def _render(tmpl: jinja2.Template, name: str, context: dict[str, object]) -> str:
@@ -320,8 +324,7 @@ def _render(tmpl: jinja2.Template, name: str, context: dict[str, object]) -> str
     except jinja2.TemplateSyntaxError as exc:
         if state._missing:
             raise _missing_error(name, state) from None
-        raise LetterTemplateError(_shown_path(exc.filename or exc.name or name), exc.lineno,
-                                  f"erreur de syntaxe du modèle : {exc.message}") from None
+        raise _syntax_error(exc, name) from None
     except Exception as exc:  # noqa: BLE001 - every template failure becomes a LetterTemplateError
         if state._missing:
             raise _missing_error(name, state) from None
@@ -373,15 +376,18 @@ def _french_message(exc: BaseException) -> str:
 
 
 def _tidy_text(text: str) -> str:
-    lines = [line.rstrip() for line in text.split("\n")]
-    out = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n") + "\n"
-    _check_markers(out)
-    return out
+    """A text letter: trailing spaces removed, at most one blank line in a row."""
+    return _tidy(text, r"\n{3,}", "\n\n")
 
 
 def _tidy_html(text: str) -> str:
+    """An HTML letter: trailing spaces and blank lines removed."""
+    return _tidy(text, r"\n{2,}", "\n")
+
+
+def _tidy(text: str, blank_lines: str, replacement: str) -> str:
     lines = [line.rstrip() for line in text.split("\n")]
-    out = re.sub(r"\n{2,}", "\n", "\n".join(lines)).strip("\n") + "\n"
+    out = re.sub(blank_lines, replacement, "\n".join(lines)).strip("\n") + "\n"
     _check_markers(out)
     return out
 
