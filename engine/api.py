@@ -150,6 +150,7 @@ class Outcome:
 
     @functools.cached_property
     def _events(self) -> dict[str, Event]:
+        """Result name → its event tree; created on first use, as most outcomes are never traced."""
         return {}
 
     @property
@@ -183,7 +184,7 @@ class Outcome:
         evaluator = Evaluator(self.ruleset.program, self.facts, tracer)
         for name in names:
             evaluator.result(name)
-            self._events[name] = tracer.roots[-1]
+            self._events[name] = tracer.log[-1]
 
     @property
     def trace(self) -> dict[str, object]:

@@ -29,7 +29,6 @@ from urllib.parse import quote
 import attrs
 
 from engine import api, ast, formatting, model
-from engine.results import STATUS_FRENCH
 from engine.build import parse_file
 from engine.fmt import format_declaration
 from engine.loader import load_path
@@ -598,12 +597,8 @@ def _show(program: model.Program, name: str, value: object) -> str:
 
 
 def _expectation(program: model.Program, e: model.Expectation) -> str:
-    if e.status == "value":
-        t = program.definitions[e.name].type if e.name in program.definitions else None
-        return formatting.value(e.value, t)
-    if e.status == "missing":
-        return "manquant" + (f" ({', '.join(e.facts)})" if e.facts else "")
-    return STATUS_FRENCH[e.status]
+    from engine.examples import describe_expectation
+    return describe_expectation(e, program.definitions[e.name].type if e.name in program.definitions else None)
 
 
 __all__ = ["Site", "build_site", "fact_page", "original_page", "page_name"]

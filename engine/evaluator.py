@@ -321,8 +321,7 @@ class Evaluator:
         r = self.eval(e.amount)
         if not isinstance(r, Value):
             return r
-        n = r.value
-        return Value({"jours": Duration(days=n), "mois": Duration(months=n), "ans": Duration(years=n)}[e.unit])  # type: ignore[arg-type]
+        return Value(Duration(**{_DURATION_FIELDS[e.unit]: r.value}))  # type: ignore[arg-type]
 
     def x_text_of(self, e: model.TextOf) -> Result:
         when = self.eval(e.date)
@@ -347,6 +346,7 @@ class Evaluator:
 
 
 _NO_OPERANDS = {"left": None, "right": None}
+_DURATION_FIELDS = {"jours": "days", "mois": "months", "ans": "years"}
 
 
 class _Thunk:

@@ -16,7 +16,8 @@ from engine.api import Outcome, Ruleset
 from engine.facts import FactsError
 from engine.formatting import value as show
 from engine.model import ExampleCase, Expectation
-from engine.results import Missing, Value
+from engine.results import STATUS_FRENCH, Missing, Value
+from engine.values import to_decimal
 
 
 @frozen
@@ -83,7 +84,7 @@ def values_match(expected: object, actual: object) -> bool:
     if isinstance(actual, Fraction) and isinstance(expected, (Decimal, int)):
         places = Decimal(expected).as_tuple().exponent
         quantum = Decimal(1).scaleb(min(0, int(places)))
-        rounded = (Decimal(actual.numerator) / Decimal(actual.denominator)).quantize(quantum, ROUND_HALF_UP)
+        rounded = to_decimal(actual).quantize(quantum, ROUND_HALF_UP)
         return rounded == expected
     return expected == actual
 
@@ -93,7 +94,7 @@ def describe_expectation(e: Expectation, t) -> str:  # type: ignore[no-untyped-d
         return show(e.value, t)
     if e.status == "missing":
         return "manquant" + (f" ({', '.join(e.facts)})" if e.facts else "")
-    return {"not_applicable": "non applicable", "undetermined": "indéterminé"}[e.status]
+    return STATUS_FRENCH[e.status]
 
 
 def describe_result(result, t) -> str:  # type: ignore[no-untyped-def]
@@ -101,5 +102,4 @@ def describe_result(result, t) -> str:  # type: ignore[no-untyped-def]
         return show(result.value, t)
     if isinstance(result, Missing):
         return "manquant (" + ", ".join(sorted(result.facts)) + ")"
-    word = "non applicable" if result.status == "not_applicable" else "indéterminé"
-    return f"{word} : {result.reason}"
+    return f"{STATUS_FRENCH[result.status]} : {result.reason}"

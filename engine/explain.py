@@ -21,7 +21,6 @@ from engine.results import Missing, NotApplicable, Result, Undetermined, Value
 from engine.trace import Event
 from engine.types import Type
 
-_OPS = {"=": "=", "≠": "≠", "<": "<", "≤": "≤", ">": ">", "≥": "≥"}
 _NEGATED = {"=": "≠", "≠": "=", "<": "≥", "≤": ">", ">": "≤", "≥": "<"}
 
 
@@ -345,9 +344,9 @@ def _comparison_text(event: Event) -> str:
     left_part = _operand(left_label, event.data.get("left"), left)
     right_part = _operand(right_label, event.data.get("right"), right)
     if isinstance(event.result, Value):
-        shown_op = _OPS[op] if event.result.value else _NEGATED[op]
+        shown_op = op if event.result.value else _NEGATED[op]
         return f"{left_part} {shown_op} {right_part}"
-    return f"{left_part} {_OPS[op]} {right_part} : {result_text(event.result)}"
+    return f"{left_part} {op} {right_part} : {result_text(event.result)}"
 
 
 def _operand(label: str, raw: object, shown: str) -> str:

@@ -57,6 +57,9 @@ def schedule(ruleset: Ruleset, facts: Mapping[str, object]) -> Schedule:
         EngineError: the rule file declares no schedule.
         FactsError: the facts are invalid.
     """
+    if not isinstance(facts, Mapping):
+        from engine.facts import FactProblem, FactsError
+        raise FactsError([FactProblem("(faits)", "un objet nom → valeur", type(facts).__name__)])
     spec = ruleset.program.schedule
     if spec is None:
         raise EngineError("ce fichier de règles ne déclare pas d'échéancier (bloc « échéancier … fin »)")
