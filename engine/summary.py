@@ -188,11 +188,12 @@ def _fit(sections: list[tuple[str, list[str]]], room: int) -> list[str]:
 
 # ─── Building ────────────────────────────────────────────────────────────────────────────────
 
-def summarize(outcome, name: str, page=None) -> Summary:  # type: ignore[no-untyped-def]
-    """The summary of result `name` of an outcome. `page(name)` gives a definition's doc page, if any."""
+def summarize(outcome, name: str, page=None, fact_page=None) -> Summary:  # type: ignore[no-untyped-def]
+    """The summary of result `name` of an outcome. `page(name)` and `fact_page(name)` give the doc page
+    of a definition and of a fact, for the links of the JSON and HTML forms."""
     program = outcome.ruleset.program
     event = outcome.event(name)
-    walker = _Walker(program)
+    walker = _Walker(program, fact_page)
     definition = program.definitions[name]
     t = definition.type
     result = event.result
@@ -287,8 +288,9 @@ class _Reached:
 class _Walker:
     """Looks through plumbing: what a definition's formula reaches without passing a visible definition."""
 
-    def __init__(self, program) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, program, fact_page=None) -> None:  # type: ignore[no-untyped-def]
         self.program = program
+        self.fact_page = fact_page
 
     def definition(self, event: Event):  # type: ignore[no-untyped-def]
         """The definition an event evaluates (rule, parameter, table or function), or None."""
@@ -381,7 +383,7 @@ class _Walker:
             value = "non fourni"
         else:
             value = _result_text(event.result, event.data.get("type"))
-        return Item("fact", event.label, label, value)
+        return Item("fact", event.label, label, value, page=self.fact_page(event.label) if self.fact_page else None)
 
     def cell(self, event: Event) -> str:
         row = event.data.get("row_label") or event.data.get("row")
