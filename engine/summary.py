@@ -11,7 +11,8 @@ identifier of the program:
   `225/448 (≈ 50,2232 %)`), so a reader can redo it to the cent;
 - the values and conditions it used, the facts that decided it, and its sources.
 
-Definitions marked `interne` in the rule file (plumbing such as signature windows) are never named:
+A definition or a fact without a description is named as the file writes it, in « », as nothing
+else says what it is. Definitions marked `interne` in the rule file (plumbing such as signature windows) are never named:
 the summary looks through them and shows what they lead to, their facts and visible results. The
 original of a replaced definition (`avenant7.x` read by `x`) is the same concept and is looked
 through as well. The text form fits `MAX_LINES` lines: longer lists are cut with a line that says how
@@ -199,9 +200,12 @@ def summarize(outcome, name: str, page=None, fact_page=None) -> Summary:  # type
     result = event.result
     own = walker.reach(event, name)
     label, rest = _split(definition.description, t.kind == "booleen")
+    label = label or f"« {name} »"
     values: list[Item] = []
     conditions: list[Item] = []
     for e in own.definitions:
+        if e.kind == "parameter" and not e.data.get("description"):
+            continue  # the calculation shows its value; its name alone would tell a reader nothing
         item = walker.item(e, page)
         (conditions if item.kind == "condition" else values).append(item)
     facts = [walker.fact_item(e) for e in own.facts]
@@ -247,7 +251,7 @@ def _split(description: str | None, boolean: bool) -> tuple[str, str | None]:
     """A description as a label and the rest: `Aide versée … : montant maximal × atteinte` gives the
     label `Aide versée …` and the rule. A condition's description is its statement: only « : » splits it."""
     if not description:
-        return "Résultat", None
+        return "", None
     for mark in (" : ",) if boolean else (" : ", " ; "):  # a condition's « ; » joins alternatives
         head, sep, tail = description.partition(mark)
         if sep and tail:
@@ -345,7 +349,7 @@ class _Walker:
         d = self.definition(event)
         description = (d.description if d is not None else None) or event.data.get("description")
         boolean = getattr(event.data.get("type"), "kind", None) == "booleen"
-        return _split(description, boolean)[0] if description else "valeur sans description"  # type: ignore[arg-type]
+        return _split(description, boolean)[0] if description else f"« {event.label} »"  # type: ignore[arg-type]
 
     def item(self, event: Event, page) -> Item:  # type: ignore[no-untyped-def]
         t = event.data.get("type")
@@ -378,7 +382,7 @@ class _Walker:
 
     def fact_item(self, event: Event) -> Item:
         decl = self.program.facts.get(event.label)
-        label = (decl.description if decl is not None else None) or "fait sans description"
+        label = (decl.description or decl.question if decl is not None else None) or f"« {event.label} »"
         if isinstance(event.result, Missing):
             value = "non fourni"
         else:
@@ -508,10 +512,10 @@ def _failed(outcome, name: str) -> list[Failed]:  # type: ignore[no-untyped-def]
 def _failed_item(program, failed: Failed, page) -> Item:  # type: ignore[no-untyped-def]
     d = program.definitions.get(failed.name)
     if d is not None:
-        label = _split(d.description, True)[0]
+        label = _split(d.description, True)[0] or f"« {failed.name} »"
     else:
         decl = program.facts.get(failed.name)
-        label = (decl.description if decl is not None else None) or "condition"
+        label = (decl.description if decl is not None else None) or f"« {failed.name} »"
     detail = (failed.text,) if failed.text else ()
     link = page(failed.name) if page and d is not None else None
     return Item("condition", failed.name, label, "faux", False, detail, page=link)
