@@ -208,6 +208,7 @@ def summarize(outcome, name: str, page=None, fact_page=None) -> Summary:  # type
             continue  # the calculation shows its value; its name alone would tell a reader nothing
         item = walker.item(e, page)
         (conditions if item.kind == "condition" else values).append(item)
+    conditions += walker.hidden_guards(event, name)
     facts = [walker.fact_item(e) for e in own.facts]
     for e in own.definitions:  # then the facts behind the values and conditions used
         if e.kind == "parameter":
@@ -372,6 +373,52 @@ class _Walker:
             if calc is not None and len(calc) > 60:
                 calc = None
         return Item("value", name, self.label(event), value, calculation=calc, page=link)
+
+    def hidden_guards(self, event: Event, owner: str) -> list[Item]:
+        """The `applicable si` conditions that are plumbing, name a visible condition, and held or failed
+        without reading it (a payment gate that lets a contract signed outside the text's period be paid
+        without its eligibility): said in the words of their description, since nothing else in the
+        summary would say on what ground the result applies."""
+        found = []
+        for guard in self.guard_events(event, owner):
+            rules = [c for c in guard.children if c.kind == "rule"]
+            d = self.definition(rules[0]) if rules else None
+            if d is None or not d.internal or not d.description:
+                continue
+            reached = self.reach(rules[0], d.name).definitions
+            if any(getattr(e.data.get("type"), "kind", None) == "booleen" for e in reached):
+                continue  # the visible conditions it reached say it
+            if not self.skips_a_condition(d):
+                continue  # plumbing through and through (a signature window): its facts say it
+            held = rules[0].result.value if isinstance(rules[0].result, Value) else None
+            value = formatting.boolean(bool(held)) if held is not None else _result_text(rules[0].result, d.type)
+            found.append(Item("condition", d.name, _split(d.description, True)[0], value, held))  # type: ignore[arg-type]
+        return found
+
+    def skips_a_condition(self, d) -> bool:  # type: ignore[no-untyped-def]
+        """Whether a definition's formula names a visible condition (a boolean definition not marked
+        `interne`): when such a guard held without reading it, the summary must say on what ground."""
+        from engine import model
+        for expr in model.definition_exprs(d):
+            for node in model.walk(expr):
+                if isinstance(node, model.DefRef) and node.type.kind == "booleen":
+                    try:
+                        target = self.program.definition(node.name, node.origin)
+                    except KeyError:
+                        continue
+                    if not target.internal:
+                        return True
+        return False
+
+    def guard_events(self, event: Event, owner: str) -> Iterator[Event]:
+        for c in event.children:
+            if c.kind == "guard":
+                yield c
+            elif c.kind in _DEFINITION_KINDS or c.kind == "function":
+                if self.transparent(c, owner) and not (self.definition(c) and self.definition(c).internal):
+                    yield from self.guard_events(c, owner)
+            elif c.kind != "test":
+                yield from self.guard_events(c, owner)
 
     def with_unmet(self, outcome, item: Item) -> Item:  # type: ignore[no-untyped-def]
         """A failed condition with the sentences that say why, when it is a result of the file."""
