@@ -247,3 +247,28 @@ def test_command_refuses_an_unknown_format(capsys: pytest.CaptureFixture[str]) -
     code = main(["explain", RULES[1], "--facts", "examples/generaliste.json", "eligible", "--format", "pdf"])
     assert code == 2
     assert "choix invalide" in capsys.readouterr().err
+
+
+def test_readme_shows_what_the_command_prints(capsys: pytest.CaptureFixture[str]) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    command = "regles explain rulesets/convention2024.rules --facts examples/generaliste.json montant_verse"
+    found = re.search(re.escape(command) + r"\n```\n```\n(.*?)```", readme, re.S)
+    assert found, "le README ne montre plus la sortie de regles explain"
+    _, out = _run(capsys, *command.split()[1:])
+    assert _plain(found.group(1)) == _plain(out)
+
+
+def test_language_doc_claims_about_summaries_hold() -> None:
+    """docs/language.md says what the summary of its `interne` example shows, and how a third is written."""
+    doc = (ROOT / "docs" / "language.md").read_text(encoding="utf-8")
+    block = re.search(r'```regles\n(règles "Définitions internes".*?)```', doc, re.S)
+    assert block
+    outcome = engine.loads(block.group(1)).evaluate({"date_signature": "2024-03-01", "montant_de_base": "1000"})
+    text = _text(outcome, "taux_de_l_annee")
+    assert "Date de signature du contrat : 01/03/2024" in text and "signé en 2024" not in text
+    block = re.search(r'```regles\n(règles "Arrondis".*?)```', doc, re.S)
+    assert block
+    outcome = engine.loads(block.group(1)).evaluate({"maximum": "10500", "mesure": 2870})
+    claim = "3 500,00 € = 10 500,00 € × 1/3 (≈ 33,3333 %), arrondi au centime"
+    assert claim in _plain(doc.replace("\n", " ").replace("au centime`", "au centime"))
+    assert _plain(summarize(outcome, "verse").calculation or "") == claim
