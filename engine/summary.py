@@ -49,6 +49,8 @@ class Item:
     detail: tuple[str, ...] = ()
     calculation: str | None = None
     page: str | None = None
+    result: dict[str, object] | None = None
+    """The value in JSON form (`engine.trace.result_json`), for the JSON output."""
 
     def text(self) -> str:
         """The item as one line of text (without its bullet)."""
@@ -70,6 +72,8 @@ class Item:
             out["calculation"] = self.calculation
         if self.page:
             out["page"] = self.page
+        if self.result is not None:
+            out["result"] = self.result
         return out
 
 
@@ -102,7 +106,9 @@ class Summary:
     page: str | None = field(default=None)
 
     def lines(self, limit: int = MAX_LINES) -> list[str]:
-        """The summary as text lines, at most `limit`: lists are cut first, facts before values."""
+        """The summary as text lines, at most `limit` (at least 14: four head lines, four sections of a
+        heading and one item, two tail lines): the lists share what room is left, in order, so the
+        facts are cut first, each cut list saying how many items `--detail` adds."""
         head = [f"{self.label} : {self.value}"]
         if self.why:
             head.append(f"Pourquoi : {self.why}")
@@ -139,7 +145,7 @@ class Summary:
             "questions": list(self.questions),
             "sources": [{"text": c.text, "url": c.url} for c in self.sources],
             "flags": {"a_confirmer": self.flags[0], "choix_de_modelisation": self.flags[1]},
-            "lines": self.lines(),
+            "lines": self.lines(), "page": self.page,
         }
 
 
@@ -159,11 +165,10 @@ def _fit(sections: list[tuple[str, list[str]]], room: int) -> list[str]:
     """The sections' lines within `room` lines: each non-empty section keeps its heading and at least
     one item; the rest of the room goes to sections in order; a cut list ends with how many it hides."""
     present = [(h, items) for h, items in sections if items]
-    if room <= 0 or not present:
+    if not present:
         return []
-    present = present[: max(1, room // 2)]
     keep = {h: 1 for h, _ in present}
-    spare = room - 2 * len(present)
+    spare = max(room - 2 * len(present), 0)
     for h, items in present:
         extra = min(len(items) - 1, spare)
         keep[h] += extra
@@ -362,7 +367,8 @@ class _Walker:
             value = _result_text(event.result, t) if held is None else formatting.boolean(bool(held))
             if isinstance(event.result, Missing):
                 value = "faits manquants"
-            return Item("condition", name, self.label(event), value, held, page=link)  # type: ignore[arg-type]
+            return Item("condition", name, self.label(event), value, held, page=link,  # type: ignore[arg-type]
+                        result=result_json(event.result, t))
         value = _result_text(event.result, t)
         if isinstance(event.result, (NotApplicable, Undetermined)):
             value += f" ({event.result.reason})"
@@ -374,7 +380,8 @@ class _Walker:
             calc = self.calculation(event, name, with_result=False)
             if calc is not None and len(calc) > 60:
                 calc = None
-        return Item("value", name, self.label(event), value, calculation=calc, page=link)
+        return Item("value", name, self.label(event), value, calculation=calc, page=link,
+                    result=result_json(event.result, t))
 
     def hidden_guards(self, event: Event, owner: str) -> list[Item]:
         """The `applicable si` conditions that are plumbing, name a visible condition, and held or failed
@@ -426,7 +433,8 @@ class _Walker:
         """A failed condition with the sentences that say why, when it is a result of the file."""
         if item.held is False and item.name in outcome.ruleset.program.outputs:
             texts = tuple(f.text for f in _failed(outcome, item.name)[0] if f.text)
-            return Item(item.kind, item.name, item.label, item.value, item.held, texts, page=item.page)
+            return Item(item.kind, item.name, item.label, item.value, item.held, texts, page=item.page,
+                        result=item.result)
         return item
 
     def fact_item(self, event: Event) -> Item:
@@ -436,7 +444,8 @@ class _Walker:
             value = "non fourni"
         else:
             value = _result_text(event.result, event.data.get("type"))
-        return Item("fact", event.label, label, value, page=self.fact_page(event.label) if self.fact_page else None)
+        return Item("fact", event.label, label, value, page=self.fact_page(event.label) if self.fact_page else None,
+                    result=result_json(event.result, event.data.get("type")))
 
     def cell(self, event: Event) -> str:
         row = event.data.get("row_label") or event.data.get("row")
