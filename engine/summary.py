@@ -351,7 +351,21 @@ class _Walker:
         visit(event, False)
         return _Reached(tuple(facts.values()), tuple(defs.values()))
 
+    def deciding(self, event: Event) -> Event:
+        """The version of a definition that decided: `avenant7.x` when `x` handed the case to the text
+        it replaces (a contract signed under avenant 7), else the event itself."""
+        name = event.label.split(".")[-1]
+        stack = list(event.children)
+        while stack:
+            c = stack.pop(0)
+            if c.kind == "rule" and c.label.split(".")[-1] == name and c.data.get("origin"):
+                return self.deciding(c)
+            if c.kind not in _DEFINITION_KINDS and c.kind not in {"function", "guard", "test"}:
+                stack.extend(c.children)
+        return event
+
     def label(self, event: Event) -> str:
+        event = self.deciding(event)
         d = self.definition(event)
         description = (d.description if d is not None else None) or event.data.get("description")
         boolean = getattr(event.data.get("type"), "kind", None) == "booleen"
@@ -586,12 +600,16 @@ def _in_order_read(event: Event, missing: frozenset[str]) -> list[str]:
 
 
 def _failed_item(program, failed: Failed, page) -> Item:  # type: ignore[no-untyped-def]
-    d = program.definitions.get(failed.name)
+    prefix, _, short = failed.name.rpartition(".")  # `avenant7.x`: the original a replacement reads
+    try:
+        d = program.definition(short, prefix or None)
+    except KeyError:
+        d = None
     if d is not None:
         label = _split(d.description, True)[0] or f"« {failed.name} »"
     else:
-        decl = program.facts.get(failed.name)
+        decl = program.facts.get(short)
         label = (decl.description if decl is not None else None) or f"« {failed.name} »"
     detail = (failed.text,) if failed.text else ()
-    link = page(failed.name) if page and d is not None else None
+    link = page(short) if page and short in program.definitions else None
     return Item("condition", failed.name, label, "faux", False, detail, page=link)

@@ -274,3 +274,14 @@ def test_language_doc_claims_about_summaries_hold() -> None:
     claim = "3 500,00 € = 10 500,00 € × 1/3 (≈ 33,3333 %), arrondi au centime"
     assert claim in _plain(doc.replace("\n", " ").replace("au centime`", "au centime"))
     assert _plain(summarize(outcome, "verse").calculation or "") == claim
+
+
+def test_a_contract_signed_under_the_amended_text_is_told_in_that_texts_words() -> None:
+    """A 2022 contract evaluated with the 2024 file: its conditions are avenant 7's, named by their
+    descriptions, never as `avenant7.condition_…`."""
+    facts = json.loads((ROOT / "examples" / "contrat_en_cours.json").read_text(encoding="utf-8"))
+    facts.update(percentile_file_active=20)
+    text = _text(_ruleset(RULES[1]).evaluate(facts), "eligible")
+    assert "  - non remplie : Activité suffisante — il manque 10 points de percentile pour atteindre le seuil de 30" in text
+    assert "  - remplie : Spécialité éligible sur tout le territoire" in text
+    assert "avenant7" not in text
