@@ -84,6 +84,20 @@ def test_default_doc_base_is_relative(capsys: pytest.CaptureFixture[str]) -> Non
     assert "non remplie" in out
 
 
+def test_every_link_resolves_in_the_doc_site(tmp_path: Path) -> None:
+    """With the default `--doc-base`, every link of the page names a page `regles doc` writes."""
+    from engine.cli import main
+    assert main(["doc", RULES, "-o", str(tmp_path / "doc")]) == 0
+    for example, name in (("generaliste", "montant_verse"), ("contrat_en_cours", "eligible"),
+                          ("non_eligible", "avance")):
+        parsed = _Structure()
+        parsed.feed(_page(example, name))
+        links = [link for link in parsed.links if not link.startswith("#")]
+        assert len(links) > 5
+        missing = [link for link in links if not (tmp_path / link).is_file()]
+        assert missing == [], (example, name, missing)
+
+
 _HARNESS = """<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>vérification</title></head>
 <body style="margin:0"><iframe id="f" src="explication.html" style="width:390px;height:844px;border:0"></iframe>
 <pre id="r"></pre><script>
