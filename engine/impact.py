@@ -768,7 +768,8 @@ def _one_text_sections(impact: Impact) -> list[str]:
         rows = []
         for name in impact.amounts:
             t = stats.tallies.get(name, Tally())
-            rows.append((name, _count_text(t.valued), _money(t.total), _money(t.mean), _counts(t.without) or "—"))
+            rows.append((name, _count_text(t.valued), _money(t.total) if t.valued else "—", _money(t.mean),
+                         _counts(t.without) or "—"))
         lines += _table(("résultat", "avec montant", "total", "moyenne", "sans montant"), rows, left=(0, 4))
     return lines
 
@@ -862,6 +863,20 @@ def _breakdown_amount(impact: Impact, fact: str, name: str, ordered: list[tuple[
         "  une ligne sans montant (indéterminé, non applicable, manquant) n'entre dans aucun total"]
 
 
+UNCOUNTED = {
+    "gained": "avant : non compté, ligne inéligible selon l'ancien texte",
+    "lost": "après : non compté, ligne inéligible selon le nouveau texte",
+    "neither": "non compté, ligne inéligible selon les deux textes",
+    "new_only_eligible": "avant : non compté, l'ancien texte ne régit pas la ligne",
+    "new_only_ineligible": "non compté : hors du champ de l'ancien texte, inéligible selon le nouveau",
+    "old_only_eligible": "après : non compté, le nouveau texte ne régit pas la ligne",
+    "old_only_ineligible": "non compté : inéligible selon l'ancien texte, hors du champ du nouveau",
+    "outside_both": "compté à part : aucun des deux textes ne régit la ligne",
+    "unknown": "non compté : éligibilité indéterminée ou manquante",
+}
+"""What an example says of an amount that a case does not count on one side or both."""
+
+
 def _examples_section(impact: Impact, new: api.Ruleset) -> list[str]:
     if not impact.examples:
         return []
@@ -875,7 +890,8 @@ def _examples_section(impact: Impact, new: api.Ruleset) -> list[str]:
                      + (f" — {case.label}" if impact.eligibility is not None else ""))
         for ch in ex.changes:
             t = new.program.definitions[ch.name].type
-            lines.append(f"      {ch.name} : {show(ch.old, t)} → {show(ch.new, t)}")
+            note = UNCOUNTED.get(case.key, "") if ch.name in impact.amounts else ""
+            lines.append(f"      {ch.name} : {show(ch.old, t)} → {show(ch.new, t)}" + (f" ({note})" if note else ""))
         for label, text in ((f"avant ({impact.old})", ex.old_explanation), (f"après ({impact.new})", ex.new_explanation)):
             lines.append(f"    Explication de {ex.explained}, {label} :")
             lines += [_spaces(f"      {line}").rstrip() for line in text.splitlines()]
