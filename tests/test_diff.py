@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -368,6 +369,34 @@ class TestBundledPopulation:
         assert report["outputs"]["eligible"]["changed"] > 0
         assert len(report["examples"]) == 2
         assert elapsed < 30, f"{elapsed:.1f} s pour {report['rows']} lignes"
+
+
+def _report_blocks(path: Path) -> list[list[str]]:
+    """The fenced blocks of a page that show a `regles diff` report."""
+    blocks = re.findall(r"^```\n(Impact du passage de .*?)^```", path.read_text(encoding="utf-8"), re.M | re.S)
+    return [block.splitlines() for block in blocks]
+
+
+class TestDocumentedReport:
+    """The README and docs/population.md show the real report on the bundled population."""
+
+    def test_pages_paste_the_real_output(self, capsys: pytest.CaptureFixture[str]) -> None:
+        """Every line of each documented report is in today's report, in order; `…` marks a cut."""
+        if not POPULATION.exists():
+            pytest.skip("examples/population.csv absent")
+        code, out, _ = run(capsys, A7, C24, "--population", "examples/population.csv", "--examples", "0")
+        assert code == 0
+        real = out.splitlines()
+        for page in (ROOT / "README.md", ROOT / "docs" / "population.md"):
+            blocks = _report_blocks(page)
+            assert blocks, f"{page.name} : pas de rapport regles diff"
+            for block in blocks:
+                position = 0
+                for line in block:
+                    if line in ("…", ""):
+                        continue
+                    assert line in real[position:], f"{page.name} : ligne absente ou déplacée du rapport réel : {line!r}"
+                    position = real.index(line, position) + 1
 
 
 class TestErrors:
