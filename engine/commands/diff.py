@@ -29,14 +29,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "règles et compte ce qui change, cas par cas : lignes éligibles selon les deux "
                                    "textes (montants comparés avant → après), lignes qui gagnent ou perdent "
                                    "l'éligibilité (avec leurs montants), lignes qu'un texte ne régit pas (comptées "
-                                   "à part), ventilés par faits, avec des exemples expliqués.")
+                                   "à part), le tout ventilé par faits, avec des exemples expliqués.")
     p.add_argument("old", metavar="ANCIEN")
     p.add_argument("new", metavar="NOUVEAU")
     p.add_argument("--population", required=True, metavar="FICHIER",
                    help="CSV (une colonne par fait, case vide = inconnu) ou JSON Lines (.jsonl)")
     p.add_argument("--format", choices=("text", "json"), default="text", help="texte (par défaut) ou json")
     p.add_argument("--examples", type=_positive, default=3, metavar="N", help="nombre de lignes d'exemple (3)")
-    p.add_argument("--par", "--by", dest="by", nargs="+", type=_names, metavar="FAIT[,FAIT…]",
+    p.add_argument("--par", "--by", dest="by", nargs="+", type=_names, metavar="FAITS",
                    help="faits par lesquels ventiler les comptes, séparés par des virgules ou des espaces "
                         "(par défaut : specialite,option, ceux que les fichiers déclarent)")
     p.add_argument("--eligibilite", metavar="RÉSULTAT",
