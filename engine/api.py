@@ -195,6 +195,22 @@ class Outcome:
                 "facts": {k: json_value(v) for k, v in self.facts.items()},
                 "results": [event.to_json(written) for event in self.events.values()]}
 
+    @functools.cached_property
+    def _whynot(self):  # type: ignore[no-untyped-def]
+        from engine.whynot import WhyNot
+        return WhyNot(self.ruleset.program, self.facts)
+
+    def unmet(self, name: str) -> list:  # type: ignore[type-arg]
+        """For a false boolean result, every condition that does not hold (`engine.whynot.Unmet`:
+        `.name`, `.text`, `.margin`, `.children`), whatever order evaluation took; else [].
+
+        Conditions that evaluation skipped (short-circuit) are evaluated on the same facts; one
+        that lacks facts is listed as "non vérifiée", naming them.
+        """
+        if self.result(name) != Value(False):
+            return []
+        return self._whynot.unmet(name)
+
     def explain(self, name: str) -> str:
         """A French explanation of how a result was obtained, with citations and values."""
         from engine.explain import explain
