@@ -188,12 +188,18 @@ class Outcome:
 
     @property
     def trace(self) -> dict[str, object]:
-        """The trace as a JSON-serialisable tree."""
+        """The trace as a JSON-serialisable tree; a false result also lists its `unmet` conditions."""
         from engine.trace import json_value
         written: set[int] = set()
+        results = []
+        for name, event in self.events.items():
+            out = event.to_json(written)
+            if is_false(self.results[name]):  # why not: every unmet condition (engine.whynot)
+                out["unmet"] = [u.to_json() for u in self.unmet(name)]
+            results.append(out)
         return {"rules": self.ruleset.program.text.file,
                 "facts": {k: json_value(v) for k, v in self.facts.items()},
-                "results": [event.to_json(written) for event in self.events.values()]}
+                "results": results}
 
     @functools.cached_property
     def _whynot(self):  # type: ignore[no-untyped-def]
@@ -207,7 +213,7 @@ class Outcome:
         Conditions that evaluation skipped (short-circuit) are evaluated on the same facts; one
         that lacks facts is listed as "non vérifiée", naming them.
         """
-        if self.result(name) != Value(False):
+        if not is_false(self.result(name)):
             return []
         return self._whynot.unmet(name)
 
@@ -219,6 +225,11 @@ class Outcome:
     def __repr__(self) -> str:
         shown = ", ".join(f"{n}={self.results[n].status}" for n in list(self.results)[:4])
         return f"<Outcome {shown}…>"
+
+
+def is_false(result: Result) -> bool:
+    """Whether a result is the boolean false (not a zero: `Value(0) == Value(False)` in Python)."""
+    return type(result) is Value and result.value is False
 
 
 def public_value(value: object, t: object = None) -> object:

@@ -13,8 +13,9 @@ requirement in the rule file's own words (fact and rule descriptions, enumeratio
 - a comparison says what was found, what is required and, for a number, by how much it falls
   short; `dans` / `pas dans` list the values; `non` states the negated requirement;
 - a `si … alors … sinon` says which case applies ("pour « Spécialité » = gynécologie, il faut …").
-  At the top of a rule's formula, a `si` that selects which text's definition applies is passed
-  through: the rule's own description states the requirement.
+  At the top of a rule's formula, a `si` on rules only (no fact read directly), such as the choice
+  of the text in force at the signature, is passed through: it selects which definition applies,
+  and the rule's own description states the requirement.
 
 Nothing here knows the domain: every word comes from the rule file.
 """
@@ -90,7 +91,8 @@ class WhyNot:
 
     def unmet(self, name: str) -> list[Unmet]:
         """The unmet conditions of a rule whose result is false (empty if it is not false)."""
-        if self.evaluator.result(name) != _FALSE:
+        result = self.evaluator.result(name)
+        if not (isinstance(result, Value) and result.value is False):  # a zero equals False
             return []
         return self._definition(self.program.definitions[name], None, None, name)
 
@@ -158,9 +160,10 @@ class WhyNot:
     def _choice(self, e: model.If, subject: str, top: bool) -> list[Unmet]:
         condition = self.evaluator.eval(e.condition)
         branch = e.then if condition == _TRUE else e.otherwise
-        found = self._why(branch, subject, top)
-        if top:
-            return found or [Unmet(subject, f"Pour {self._situation(e.condition)}, la condition n'est pas remplie")]
+        selector = top and not any(isinstance(n, model.FactRef) for n in model.walk(e.condition))
+        found = self._why(branch, subject, selector)
+        if selector and found:  # which text's definition applies: the rule's description says it
+            return found
         if not found:
             return [Unmet(subject, f"Pour {self._situation(e.condition)}, la condition n'est pas remplie")]
         if len(found) == 1:  # one condition: say it, with the case that makes it the requirement
