@@ -151,29 +151,43 @@ class WhyNot:
                 children.append(found[0])
             else:
                 children.append(Unmet(self._subject(alternative, subject),
-                                      f"Non remplie : {self.requirement(alternative)}", _margins(found), tuple(found)))
-        required = ", soit ".join(self.requirement(a, nested=True) for a in alternatives)
+                                      f"Non remplie : {self.requirement(alternative)}", None, tuple(found)))
+        required = ", soit ".join(self.requirement(a) for a in alternatives)
         margin = _margins(children)
         text = f"Il faut soit {required} ; ici {self._situation(e)}" + (f" — {margin}" if margin else "")
         return Unmet(subject, text, margin, tuple(children))
 
     def _choice(self, e: model.If, subject: str, top: bool) -> list[Unmet]:
-        condition = self.evaluator.eval(e.condition)
-        branch = e.then if condition == _TRUE else e.otherwise
         selector = top and not any(isinstance(n, model.FactRef) for n in model.walk(e.condition))
-        found = self._why(branch, subject, selector)
-        if selector and found:  # which text's definition applies: the rule's description says it
-            return found
+        if selector:  # which text's definition applies: the rule's description says it
+            condition = self.evaluator.eval(e.condition)
+            found = self._why(e.then if condition == _TRUE else e.otherwise, subject, top)
+            if found:
+                return found
+        conditions, branch = self._case(e)
+        case = self._situation(*conditions)
+        found = self._why(branch, subject)
         if not found:
-            return [Unmet(subject, f"Pour {self._situation(e.condition)}, la condition n'est pas remplie")]
+            return [Unmet(subject, f"Pour {case}, la condition n'est pas remplie")]
         if len(found) == 1:  # one condition: say it, with the case that makes it the requirement
             only = found[0]
-            return [Unmet(only.name, f"Pour {self._situation(e.condition)}, {_lower_first(only.text)}",
-                          only.margin, only.children)]
+            return [Unmet(only.name, f"Pour {case}, {_lower_first(only.text)}", only.margin, only.children)]
         margin = _margins(found)
-        text = (f"Pour {self._situation(e.condition)}, il faut {self.requirement(branch)} ; "
+        text = (f"Pour {case}, il faut {self.requirement(branch)} ; "
                 f"ici {self._situation(branch)}" + (f" — {margin}" if margin else ""))
         return [Unmet(subject, text, margin, tuple(found))]
+
+    def _case(self, e: model.If) -> tuple[list[model.Expr], model.Expr]:
+        """The conditions a decided chain `si … sinon si …` tested, and the branch they selected."""
+        conditions: list[model.Expr] = []
+        branch: model.Expr = e
+        while isinstance(branch, model.If):
+            condition = self.evaluator.eval(branch.condition)
+            if condition not in (_TRUE, _FALSE):
+                break
+            conditions.append(branch.condition)
+            branch = branch.then if condition == _TRUE else branch.otherwise
+        return conditions, branch
 
     def _rule(self, e: model.DefRef, top: bool) -> list[Unmet]:
         d = self.program.definition(e.name, e.origin)
@@ -183,7 +197,7 @@ class WhyNot:
         if top:  # the whole formula names another definition: its conditions are this rule's
             return children
         text = f"{d.description} : non remplie" if d.description else f"Condition « {label} » non remplie"
-        return [Unmet(e.name, text, _margins(children), tuple(children))]
+        return [Unmet(e.name, text, None, tuple(children))]  # its margins belong to its own conditions
 
     def _date(self, e: model.DefRef, d: model.Definition) -> dt.date | None:
         if e.date is None or not d.dated:
@@ -231,13 +245,13 @@ class WhyNot:
             inside = e.negated == negated
             if len(e.items) == 1:
                 return f"« {self._label(e.operand)} » {'=' if inside else '≠'} {items}"
-            return f"« {self._label(e.operand)} » {'=' if inside else 'autre que'} {items}"
+            phrase = f"« {self._label(e.operand)} » {'=' if inside else 'autre que'} {items}"
+            return f"({phrase})" if nested else phrase
         if isinstance(e, model.If):
-            condition = self.evaluator.eval(e.condition)
-            if condition in (_TRUE, _FALSE):
-                branch = e.then if condition == _TRUE else e.otherwise
+            conditions, branch = self._case(e)
+            if conditions:
                 inner = self.requirement(branch, negated, nested=True)
-                return f"pour {self._situation(e.condition)}, {inner}"
+                return f"pour {self._situation(*conditions)}, {inner}"
             return (f"si {self.requirement(e.condition)} : {self.requirement(e.then, negated)}, "
                     f"sinon {self.requirement(e.otherwise, negated)}")
         if isinstance(e, model.FactRef):
@@ -249,10 +263,10 @@ class WhyNot:
                 ("jamais remplie" if e.value else "toujours remplie")
         return f"« {self._label(e)} »" + (" faux" if negated else "")
 
-    def _situation(self, e: model.Expr) -> str:
-        """What the facts give for the facts and rules an expression reads: `« X » = 2 et « Y » = non`."""
+    def _situation(self, *exprs: model.Expr) -> str:
+        """What the facts give for the facts and rules expressions read: `« X » = 2 et « Y » = non`."""
         seen: dict[str, str] = {}
-        for node in self._reads(e):
+        for node in (n for e in exprs for n in self._reads(e)):
             key = f"{getattr(node, 'origin', None)}.{node.name}"
             if key not in seen:
                 seen[key] = f"« {self._label(node)} » = {self._value(self.evaluator.eval(node), node.type)}"
@@ -306,8 +320,11 @@ class WhyNot:
 
     @staticmethod
     def _show(value: object, t: Type | None) -> str:
+        """A value in words; an enumeration's label or a text in quotes, as labels may hold « et », « ou »."""
         if isinstance(value, bool):
             return "oui" if value else "non"
+        if isinstance(value, str):
+            return f"« {formatting.value(value, t)} »"
         return formatting.value(value, t)
 
     def _fact_words(self, name: str) -> str:
@@ -358,6 +375,7 @@ def _lower_first(text: str) -> str:
 
 
 def _margins(found: list[Unmet] | tuple[Unmet, ...]) -> str | None:
+    """The margins of alternatives or of a case: each is how far the facts are from meeting it."""
     return " ; ".join(u.margin for u in found if u.margin) or None
 
 
@@ -376,22 +394,38 @@ def margin(op: str, left: object, right: object, left_type: Type | None, right_t
         gap = values.add(values.sub(right, left), 1 if op == ">" and integral else 0)  # type: ignore[arg-type]
         goal = "dépasser" if op == ">" else "atteindre"
         threshold = formatting.value(right, right_type)
-        if op == ">" and not integral:
+        if op == ">" and not integral:  # any amount above the gap will do, none is the least
+            if not gap:
+                return f"le seuil de {threshold} est atteint mais doit être dépassé"
             return f"il manque plus de {_amount(gap, left_type, unit)} pour dépasser le seuil de {threshold}"
         return f"il manque {_amount(gap, left_type, unit)} pour {goal} le seuil de {threshold}"
     gap = values.add(values.sub(left, right), 1 if op == "<" and integral else 0)  # type: ignore[arg-type]
     limit = formatting.value(right, right_type)
+    if op == "≤":
+        return f"il faudrait {_amount(gap, left_type, unit)} de moins pour ne pas dépasser la limite de {limit}"
+    if not integral:
+        if not gap:
+            return f"la limite de {limit} est atteinte, il faut rester en dessous"
+        return f"il faudrait plus de {_amount(gap, left_type, unit)} de moins pour rester sous la limite de {limit}"
     return f"il faudrait {_amount(gap, left_type, unit)} de moins pour rester sous la limite de {limit}"
 
 
 def _amount(gap: object, t: Type | None, unit: str | None) -> str:
     if t is not None and t.kind == "taux":
         points = values.mul(gap, 100)  # type: ignore[arg-type]
-        return f"{formatting.number(points)} point{'s' if abs(points) > 1 else ''} de pourcentage"
+        return f"{formatting.number(points)} point{'s' if abs(points) >= 2 else ''} de pourcentage"
     if t is not None and t.kind == "montant":
         return formatting.money(gap)
     shown = formatting.number(gap)
-    return f"{shown} {unit}" if unit else shown
+    return f"{shown} {_singular(unit) if abs(gap) < 2 else unit}" if unit else shown  # type: ignore[arg-type]
+
+
+def _singular(unit: str) -> str:
+    """A unit after a quantity under 2, as French writes it: `1 patient`, `0,5 point de percentile`."""
+    first, space, rest = unit.partition(" ")
+    if first.endswith("s") and len(first) > 2:
+        first = first[:-1]
+    return first + space + rest
 
 
 def _is_number(value: object) -> bool:

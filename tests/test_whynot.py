@@ -139,7 +139,7 @@ class TestConstructs:
     def test_ou_never_reduces_to_one_branch(self) -> None:
         """`metier pas dans {…} ou part ≥ 80 %`: the list alone is not the requirement."""
         [unmet] = _one("metier pas dans {chirurgien, orl} ou part >= 80 %", {"metier": "orl", "part": "0.72"})
-        assert unmet.text.startswith("Il faut soit « Spécialité » autre que chirurgie ou oto-rhino-laryngologie, "
+        assert unmet.text.startswith("Il faut soit « Spécialité » autre que « chirurgie » ou « oto-rhino-laryngologie », "
                                      "soit « Part d'honoraires cliniques » ≥ 80 %")
         assert unmet.margin == "il manque 8 points de pourcentage pour atteindre le seuil de 80 %"
         assert len(unmet.children) == 2
@@ -157,10 +157,10 @@ class TestConstructs:
     def test_dans_and_pas_dans(self) -> None:
         """Membership names the values by their labels, for and against."""
         [inside] = _one("metier dans {generaliste, chirurgien}", {"metier": "orl"})
-        assert inside.text == ("Spécialité : oto-rhino-laryngologie ; il faut l'une de ces valeurs : "
-                               "médecine générale ou chirurgie")
+        assert inside.text == ("Spécialité : « oto-rhino-laryngologie » ; il faut l'une de ces valeurs : "
+                               "« médecine générale » ou « chirurgie »")
         [outside] = _one("metier pas dans {orl}", {"metier": "orl"})
-        assert outside.text == "Spécialité : oto-rhino-laryngologie ; il faut une autre valeur que oto-rhino-laryngologie"
+        assert outside.text == "Spécialité : « oto-rhino-laryngologie » ; il faut une autre valeur que « oto-rhino-laryngologie »"
 
     @pytest.mark.parametrize(("formula", "facts", "text"), [
         ("patients > seuil", {"patients": 599},
@@ -185,7 +185,7 @@ class TestConstructs:
         """`si metier = generaliste alors … sinon part ≥ 80 %`: for an ORL, the branch and why it applies."""
         [unmet] = _one("si metier = generaliste alors patients > seuil sinon part >= 80 %",
                        {"metier": "orl", "part": "0.72"})
-        assert unmet.text == ("Pour « Spécialité » = oto-rhino-laryngologie, part d'honoraires cliniques : 72 % ; "
+        assert unmet.text == ("Pour « Spécialité » = « oto-rhino-laryngologie », part d'honoraires cliniques : 72 % ; "
                               "il faut au moins 80 % — il manque 8 points de pourcentage pour atteindre le seuil de 80 %")
         assert unmet.name == "part"
 
@@ -194,14 +194,14 @@ class TestConstructs:
         [unmet] = _one("installe ou (si metier = generaliste alors patients > seuil et adhesion sinon faux)",
                        {"installe": False, "metier": "generaliste", "patients": 500, "adhesion": False})
         [_, case] = unmet.children
-        assert case.text.startswith("Pour « Spécialité » = médecine générale, il faut « Patients suivis » > 640 et "
+        assert case.text.startswith("Pour « Spécialité » = « médecine générale », il faut « Patients suivis » > 640 et "
                                     "« Adhésion à l'option tarifaire » = oui ; ici « Patients suivis » = 500 et")
         assert [c.name for c in case.children] == ["patients", "adhesion"]
 
     def test_si_whose_branch_is_never_met(self) -> None:
         """`sinon faux`: the case that makes the condition impossible, said as such."""
         [unmet] = _one("si metier = generaliste alors vrai sinon faux", {"metier": "orl"})
-        assert unmet.text == "Pour « Spécialité » = oto-rhino-laryngologie, la condition n'est pas remplie"
+        assert unmet.text == "Pour « Spécialité » = « oto-rhino-laryngologie », la condition n'est pas remplie"
 
     def test_a_false_rule_inside_lists_its_own_conditions(self) -> None:
         """A named rule that is false: its description, then its unmet conditions."""
@@ -252,8 +252,8 @@ class TestGynecologist:
         outcome = _ruleset("rulesets/convention2024.rules").evaluate({**GYNECOLOGIST, "optam": True})
         [specialty, _] = outcome.unmet("eligible")
         assert specialty.children[0].text.startswith(
-            "Il faut soit « Spécialité d'exercice du médecin » autre que chirurgie, oto-rhino-laryngologie ou "
-            "gynécologie, soit « Part des honoraires cliniques")
+            "Il faut soit « Spécialité d'exercice du médecin » autre que « chirurgie », « oto-rhino-laryngologie » ou "
+            "« gynécologie », soit « Part des honoraires cliniques")
 
     def test_explain_lists_every_unmet_condition(self) -> None:
         outcome = _ruleset("rulesets/convention2024.rules").evaluate(GYNECOLOGIST, outputs=["eligible"])
