@@ -8,8 +8,8 @@ Three layers:
   `condition_*` rules, and each names every fact that decides it (every alternative of a false
   `ou`, every false operand of an `et`), checked against an evaluation independent of
   `engine.whynot`;
-- one golden file per combination (tests/cases/whynot/), the unmet tree of the first doctor drawn
-  with that combination, reviewed by reading it. `pytest tests/test_whynot.py --update-golden`
+- one golden file per combination (tests/cases/whynot/), the unmet tree of the doctor with the
+  richest explanation among those drawn with that combination, reviewed by reading it. `pytest tests/test_whynot.py --update-golden`
   rewrites them.
 """
 
@@ -367,8 +367,10 @@ def _golden_cases() -> list[tuple[str, tuple[bool, ...]]]:
 @pytest.mark.parametrize(("prefix", "values"), _golden_cases(),
                          ids=[_combination_name(p, v) for p, v in _golden_cases()])
 def test_golden_per_combination(prefix: str, values: tuple[bool, ...], update_golden: bool) -> None:
-    """The unmet tree of the first doctor drawn with this combination, as reviewed text."""
-    facts, outcome = next((f, o) for f, o, v in _evaluated(prefix) if v == values)
+    """The unmet tree of the doctor with the most unmet sub-conditions among those drawn with this
+    combination (the first one drawn on a tie), as reviewed text."""
+    candidates = [(f, o) for f, o, v in _evaluated(prefix) if v == values]
+    facts, outcome = max(candidates, key=lambda c: sum(len(list(u.walk())) for u in c[1].unmet("eligible")))
     path, _, _, conditions = FILES[prefix]
     read = {k: v for k, v in facts.items() if k in _ruleset(path).facts and not _ruleset(path).facts[k].ignored}
     lines = [f"# {path} — conditions non remplies : "
