@@ -41,8 +41,8 @@ _NEGATED = {"=": "≠", "≠": "=", "<": "≥", "≤": ">", ">": "≤", "≥": "
 _MIRRORED = {"=": "=", "≠": "≠", "<": ">", "≤": "≥", ">": "<", "≥": "≤"}
 _WORDS = {"=": "{}", "≠": "une valeur autre que {}", ">": "plus de {}", "≥": "au moins {}",
           "<": "moins de {}", "≤": "au plus {}"}
-_DATE_WORDS = {"=": "le {}", "≠": "une autre date que le {}", ">": "après le {}", "≥": "le {} ou après",
-               "<": "avant le {}", "≤": "le {} ou avant"}
+_DATE_WORDS = {"=": "{}", "≠": "une autre date que {}", ">": "après {}", "≥": "au plus tôt {}",
+               "<": "avant {}", "≤": "au plus tard {}"}
 
 
 @frozen
@@ -209,7 +209,11 @@ class WhyNot:
         left, op, right = _oriented(e)
         found, limit = self.evaluator.eval(left), self.evaluator.eval(right)
         shown = self._value(found, left.type)
-        words = (_DATE_WORDS if left.type.kind == "date" else _WORDS)[op].format(self._operand(right))
+        threshold = self._operand(right)
+        if left.type.kind == "date":
+            words = _DATE_WORDS[op].format(f"le {threshold}" if self._plain_value(right) else threshold)
+        else:
+            words = _WORDS[op].format(threshold)
         gap = None
         if isinstance(found, Value) and isinstance(limit, Value):
             gap = margin(op, found.value, limit.value, left.type, right.type, self._unit(left))
@@ -300,16 +304,26 @@ class WhyNot:
             return decl.description or e.name
         if isinstance(e, model.DefRef):
             d = self.program.definition(e.name, e.origin)
+            if d.kind == "parameter":
+                return self._value(self.evaluator.eval(e), e.type)
             return d.description or e.name
+        if isinstance(e, model.Const):
+            return self._show(e.value, e.type)
+        if isinstance(e, model.Arith):  # `date_naissance + age_maintien` → « Date de naissance » + 65 ans
+            return f"{self._label(e.left)} {e.op} {self._label(e.right)}"
         return self.sites.label(e)
 
     def _operand(self, e: model.Expr) -> str:
         """A comparison's threshold: its value when it is written or a parameter, else its name and value."""
         result = self.evaluator.eval(e)
-        if isinstance(e, model.Const) or (isinstance(e, model.DefRef)
-                                          and self.program.definition(e.name, e.origin).kind == "parameter"):
+        if self._plain_value(e):
             return self._value(result, e.type)
         return f"« {self._label(e)} » ({self._value(result, e.type)})"
+
+    def _plain_value(self, e: model.Expr) -> bool:
+        """Whether an operand is a value as such: written in the formula, or a parameter."""
+        return isinstance(e, model.Const) or (isinstance(e, model.DefRef)
+                                              and self.program.definition(e.name, e.origin).kind == "parameter")
 
     def _value(self, result: Result, t: Type | None) -> str:
         if isinstance(result, Value):

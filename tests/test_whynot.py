@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from functools import cache
 from pathlib import Path
 
@@ -88,8 +89,15 @@ fait installe : booléen
   "Nouvellement installé"
   question "Le médecin est-il nouvellement installé ?"
 fin
+fait signature : date
+  "Date de signature"
+fin
 paramètre seuil = 640
   "Seuil de patients"
+fin
+règle cloture : date
+  "Fin du dispositif"
+  = 31/12/2025
 fin
 '''
 
@@ -175,6 +183,10 @@ class TestConstructs:
         ("100 <= patients", {"patients": 90},
          "Patients suivis : 90 ; il faut au moins 100 — il manque 10 patients pour atteindre le seuil de 100"),
         ("secteur ≠ 3", {"secteur": 3}, "Secteur conventionnel : 3 ; il faut une valeur autre que 3"),
+        ("signature >= 22/06/2024", {"signature": "2024-01-05"},
+         "Date de signature : 05/01/2024 ; il faut au plus tôt le 22/06/2024"),
+        ("signature + 2 ans < cloture", {"signature": "2024-01-05"},
+         "Date de signature + 2 ans : 05/01/2026 ; il faut avant « Fin du dispositif » (31/12/2025)"),
     ])
     def test_comparisons_with_their_margins(self, formula: str, facts: dict[str, object], text: str) -> None:
         """What was found, what is required, and by how much it falls short (integers count whole patients)."""
@@ -384,6 +396,28 @@ def test_golden_per_combination(prefix: str, values: tuple[bool, ...], update_go
         golden.write_text(produced, encoding="utf-8")
     assert golden.exists(), f"{golden} absent: run pytest --update-golden"
     assert golden.read_text(encoding="utf-8") == produced
+
+
+@pytest.mark.parametrize(("path", "window"), [("rulesets/avenant7.rules", "avenant7"),
+                                               ("rulesets/convention2024.rules", "convention2024"),
+                                               ("rulesets/convention2024.rules", "avenant7")])
+def test_no_sentence_shows_an_identifier(path: str, window: str) -> None:
+    """Every false boolean rule of the file (not only eligibility), for generated doctors: sentences
+    use descriptions and labels, never a rule's or fact's identifier (`date_naissance + age_maintien`
+    reads « Date de naissance du médecin » + 65 ans)."""
+    ruleset = _ruleset(path)
+    program = ruleset.program
+    booleans = [n for n, d in program.definitions.items() if d.kind == "rule" and d.type.kind == "booleen"]
+    identifiers = {n for n in (*program.definitions, *program.facts) if "_" in n}
+    sentences = 0
+    for facts in doctors(3, 60, window):
+        outcome = ruleset.evaluate(facts, outputs=booleans)
+        for name in booleans:
+            for unmet in outcome.unmet(name):
+                for u in unmet.walk():
+                    sentences += 1
+                    assert not identifiers & set(re.findall(r"[a-z0-9_]+", u.text)), (name, u.text)
+    assert sentences > 500
 
 
 def test_missing_facts_in_generated_doctors_are_named_not_asked() -> None:
