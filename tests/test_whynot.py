@@ -342,6 +342,21 @@ def test_each_condition_names_every_fact_that_decides_it(prefix: str) -> None:
                 assert f"{program.facts[fact].description}" in text, (unmet.name, fact, facts)
 
 
+@pytest.mark.parametrize("prefix", FILES)
+def test_explanation_and_json_carry_every_unmet_condition(prefix: str) -> None:
+    """`regles explain` and `regles eval --json` show the whole tree, not the first failure: every
+    sentence of `unmet("eligible")` is in the explanation, and the JSON is the same tree."""
+    from engine.cli import outcome_json
+    path = FILES[prefix][0]
+    for facts, _, values in _evaluated(prefix)[:40]:
+        outcome = _ruleset(path).evaluate(facts)
+        unmet = outcome.unmet("eligible")
+        explanation = outcome.explain("eligible")
+        assert all(u.text in explanation for top in unmet for u in top.walk())
+        assert ("Conditions non remplies" in explanation) == (not all(values))
+        assert outcome_json(outcome)["results"]["eligible"].get("unmet", []) == [u.to_json() for u in unmet]  # type: ignore[index,union-attr]
+
+
 def _deciding_facts(program: model.Program, ev: Evaluator, e: model.Expr, top: bool = False) -> set[str]:
     """The facts a false boolean expression turns on (see the test above)."""
     if isinstance(e, model.Logic):
