@@ -311,6 +311,10 @@ class WhyNot:
             return self._show(e.value, e.type)
         if isinstance(e, model.Arith):  # `date_naissance + age_maintien` → « Date de naissance » + 65 ans
             return f"{self._label(e.left)} {e.op} {self._label(e.right)}"
+        if isinstance(e, (model.FuncCall, model.TableCall)):
+            d = self.program.definition(e.name, e.origin)
+            if d.description:
+                return f"{d.description} ({', '.join(self._label(a) for a in e.args)})"
         return self.sites.label(e)
 
     def _operand(self, e: model.Expr) -> str:
