@@ -223,6 +223,12 @@ class TestConstructs:
         assert rule.name == "regroupe" and rule.text == "Exercice en groupe : non remplie"
         assert [c.name for c in rule.children] == ["secteur", "adhesion"]
 
+    def test_a_false_function_call_is_named_by_its_description(self) -> None:
+        """A function is not opened: its description and its arguments' names say what failed."""
+        rules = 'fonction forte (x : entier) : booléen\n  "Activité forte"\n  = x > 3\nfin\n'
+        [unmet] = _one("forte(patients)", {"patients": 2}, rules)
+        assert unmet.text == "Activité forte (Patients suivis) : non"
+
     def test_a_result_that_is_not_false_has_no_unmet_condition(self) -> None:
         """True, missing, or a zero (which Python finds equal to False): nothing."""
         text = f'règles "t"\n{FACTS}\nrésultat r : booléen = secteur = 1 fin\nrésultat z : entier = secteur - 1 fin\n'
