@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine import model
 from engine.compiler import fast_path
@@ -21,6 +22,9 @@ from engine.results import Missing, Result, Value
 from engine.source import Source
 from engine.trace import Event, Tracer
 from engine.values import money, to_decimal
+
+if TYPE_CHECKING:
+    from engine.whynot import Unmet, WhyNot
 
 
 def load(path: str | Path) -> Ruleset:
@@ -202,11 +206,11 @@ class Outcome:
                 "results": results}
 
     @functools.cached_property
-    def _whynot(self):  # type: ignore[no-untyped-def]
-        from engine.whynot import WhyNot
+    def _whynot(self) -> WhyNot:
+        from engine.whynot import WhyNot  # imported on use, like explanations: it loads Babel
         return WhyNot(self.ruleset.program, self.facts)
 
-    def unmet(self, name: str) -> list:  # type: ignore[type-arg]
+    def unmet(self, name: str) -> list[Unmet]:
         """For a false boolean result, every condition that does not hold (`engine.whynot.Unmet`:
         `.name`, `.text`, `.margin`, `.children`), whatever order evaluation took; else [].
 
