@@ -231,7 +231,11 @@ def summarize(outcome, name: str, page=None, fact_page=None) -> Summary:  # type
             why = " ; ".join(f.text for f in own_failed if f.text) or None
         if others:
             held = [c for c in conditions if c.held]
-            conditions = [_failed_item(program, f, page) for f in others] + held
+            conditions = [_failed_item(program, f, page, walker.traced_label(outcome, f.name)) for f in others] + held
+            for f in others:  # the facts the failed conditions are about, evaluated or not
+                for fact in f.facts:
+                    if all(fact != x.name for x in facts) and fact in outcome.facts:
+                        facts.append(walker.given_fact(fact, outcome.facts[fact], fact_page))
             count = len(others)
             why = (("" if complete else "au moins ")
                    + f"{count} condition{'s' if count > 1 else ''} non remplie{'s' if count > 1 else ''}")
@@ -351,6 +355,14 @@ class _Walker:
         visit(event, False)
         return _Reached(tuple(facts.values()), tuple(defs.values()))
 
+    def traced_label(self, outcome, name: str) -> str | None:  # type: ignore[no-untyped-def]
+        """The label of a result in the words of the version that decided it (traced on demand, as
+        evaluation may have stopped before it), or None for what is not a result."""
+        short = name.rpartition(".")[2]
+        if short not in self.program.outputs:
+            return None
+        return self.label(outcome.event(short))
+
     def deciding(self, event: Event) -> Event:
         """The version of a definition that decided: `avenant7.x` when `x` handed the case to the text
         it replaces (a contract signed under avenant 7), else the event itself."""
@@ -446,7 +458,14 @@ class _Walker:
     def with_unmet(self, outcome, item: Item) -> Item:  # type: ignore[no-untyped-def]
         """A failed condition with the sentences that say why, when it is a result of the file."""
         if item.held is False and item.name in outcome.ruleset.program.outputs:
-            texts = tuple(f.text for f in _failed(outcome, item.name)[0] if f.text)
+            failed = _failed(outcome, item.name)[0]
+            others = [_failed_item(self.program, f, None, self.traced_label(outcome, f.name)).label for f in failed if f.name != item.name]
+            if others:
+                n = len(others)
+                texts: tuple[str, ...] = (f"{n} condition{'s' if n > 1 else ''} non remplie{'s' if n > 1 else ''} : "
+                                          + " ; ".join(others),)
+            else:
+                texts = tuple(f.text for f in failed if f.text)
             return Item(item.kind, item.name, item.label, item.value, item.held, texts, page=item.page,
                         result=item.result)
         return item
@@ -460,6 +479,13 @@ class _Walker:
             value = _result_text(event.result, event.data.get("type"))
         return Item("fact", event.label, label, value, page=self.fact_page(event.label) if self.fact_page else None,
                     result=result_json(event.result, event.data.get("type")))
+
+    def given_fact(self, name: str, value: object, fact_page=None) -> Item:  # type: ignore[no-untyped-def]
+        """A fact the trace did not read (evaluation stopped before it), with its given value."""
+        decl = self.program.facts[name]
+        label = decl.description or decl.question or f"« {name} »"
+        return Item("fact", name, label, formatting.exact(value, decl.type),
+                    page=fact_page(name) if fact_page else None, result=result_json(Value(value), decl.type))
 
     def cell(self, event: Event) -> str:
         row = event.data.get("row_label") or event.data.get("row")
@@ -560,6 +586,8 @@ class Failed:
 
     name: str
     text: str
+    facts: tuple[str, ...] = ()
+    """The facts its sentence is about (the leaves of `Outcome.unmet`), for the deciding facts."""
 
 
 def _unmet(outcome, name: str) -> tuple[list, bool]:  # type: ignore[no-untyped-def]
@@ -579,7 +607,12 @@ def _failed(outcome, name: str) -> tuple[list[Failed], bool]:  # type: ignore[no
         text = getattr(u, "text", None)
         if text is None:  # the older structure: margins are in words; comparisons name identifiers
             text = " ; ".join(getattr(u, "margins", ())) or ""
-        found.append(Failed(str(u.name), str(text)))
+        else:  # a failed rule (« … : non remplie ») states its requirement in its child of the same name
+            same = [c for c in getattr(u, "children", ()) if c.name == u.name]
+            text = same[0].text if same else text
+        walked = list(u.walk()) if hasattr(u, "walk") else [u]
+        facts = tuple(dict.fromkeys(str(x.name) for x in walked if x.name in outcome.ruleset.program.facts))
+        found.append(Failed(str(u.name), str(text), facts))
     return found, complete
 
 
@@ -599,13 +632,15 @@ def _in_order_read(event: Event, missing: frozenset[str]) -> list[str]:
     return list(dict.fromkeys(found)) + sorted(missing - set(found))
 
 
-def _failed_item(program, failed: Failed, page) -> Item:  # type: ignore[no-untyped-def]
+def _failed_item(program, failed: Failed, page, label: str | None = None) -> Item:  # type: ignore[no-untyped-def]
     prefix, _, short = failed.name.rpartition(".")  # `avenant7.x`: the original a replacement reads
     try:
         d = program.definition(short, prefix or None)
     except KeyError:
         d = None
-    if d is not None:
+    if label is not None:
+        pass
+    elif d is not None:
         label = _split(d.description, True)[0] or f"« {failed.name} »"
     else:
         decl = program.facts.get(short)
