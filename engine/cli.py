@@ -310,7 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_eval)
     p = rule_file_and_facts(sub.add_parser("explain", help="expliquer un résultat"))
     p.add_argument("name", metavar="RÉSULTAT")
-    p.add_argument("--detail", action="store_true", help="l'arbre complet du calcul, après le résumé par défaut")
+    p.add_argument("--detail", action="store_true", help="l'arbre complet du calcul, au lieu du résumé d'un écran")
     p.add_argument("--format", choices=("texte", "json", "html"), default="texte",
                    help="texte (par défaut), json (résumé et trace complète) ou html (page autonome)")
     p.add_argument("--doc-base", default="doc/", metavar="URL",
