@@ -224,7 +224,7 @@ def summarize(outcome, name: str, page=None, fact_page=None) -> Summary:  # type
     why = None
     questions: tuple[str, ...] = ()
     if isinstance(result, Value) and result.value is False:
-        failed, complete = _failed(outcome, name)
+        failed = _failed(outcome, name)
         own_failed = [f for f in failed if f.name == name]
         others = [f for f in failed if f.name != name]
         if own_failed:
@@ -237,8 +237,7 @@ def summarize(outcome, name: str, page=None, fact_page=None) -> Summary:  # type
                     if all(fact != x.name for x in facts) and fact in outcome.facts:
                         facts.append(walker.given_fact(fact, outcome.facts[fact], fact_page))
             count = len(others)
-            why = (("" if complete else "au moins ")
-                   + f"{count} condition{'s' if count > 1 else ''} non remplie{'s' if count > 1 else ''}")
+            why = f"{count} condition{'s' if count > 1 else ''} non remplie{'s' if count > 1 else ''}"
     elif isinstance(result, Value) and result.value is True and conditions:
         if all(c.held for c in conditions):
             why = "toutes les conditions ci-dessous sont remplies"
@@ -458,7 +457,7 @@ class _Walker:
     def with_unmet(self, outcome, item: Item) -> Item:  # type: ignore[no-untyped-def]
         """A failed condition with the sentences that say why, when it is a result of the file."""
         if item.held is False and item.name in outcome.ruleset.program.outputs:
-            failed = _failed(outcome, item.name)[0]
+            failed = _failed(outcome, item.name)
             others = [_failed_item(self.program, f, None, self.traced_label(outcome, f.name)).label for f in failed if f.name != item.name]
             if others:
                 n = len(others)
@@ -590,30 +589,15 @@ class Failed:
     """The facts its sentence is about (the leaves of `Outcome.unmet`), for the deciding facts."""
 
 
-def _unmet(outcome, name: str) -> tuple[list, bool]:  # type: ignore[no-untyped-def]
-    """The unmet conditions of a false result, and whether the list is complete: `Outcome.unmet`
-    names every false condition; the older `explain.unmet_conditions` (kept until both branches are
-    merged) only those evaluation reached, so the summary then says « au moins »."""
-    if hasattr(outcome, "unmet"):
-        return list(outcome.unmet(name)), True
-    from engine.explain import unmet_conditions
-    return unmet_conditions(outcome.event(name)), False
-
-
-def _failed(outcome, name: str) -> tuple[list[Failed], bool]:  # type: ignore[no-untyped-def]
+def _failed(outcome, name: str) -> list[Failed]:  # type: ignore[no-untyped-def]
+    """Every unmet condition of a false result (`Outcome.unmet`), as the summary shows it."""
     found = []
-    unmet, complete = _unmet(outcome, name)
-    for u in unmet:
-        text = getattr(u, "text", None)
-        if text is None:  # the older structure: margins are in words; comparisons name identifiers
-            text = " ; ".join(getattr(u, "margins", ())) or ""
-        else:  # a failed rule (« … : non remplie ») states its requirement in its child of the same name
-            same = [c for c in getattr(u, "children", ()) if c.name == u.name]
-            text = same[0].text if same else text
-        walked = list(u.walk()) if hasattr(u, "walk") else [u]
-        facts = tuple(dict.fromkeys(str(x.name) for x in walked if x.name in outcome.ruleset.program.facts))
+    for u in outcome.unmet(name):
+        same = [c for c in u.children if c.name == u.name]  # « … : non remplie » states its requirement there
+        text = same[0].text if same else u.text
+        facts = tuple(dict.fromkeys(str(x.name) for x in u.walk() if x.name in outcome.ruleset.program.facts))
         found.append(Failed(str(u.name), str(text), facts))
-    return found, complete
+    return found
 
 
 def _in_order_read(event: Event, missing: frozenset[str]) -> list[str]:
