@@ -123,12 +123,14 @@ Points where model.md is silent or can be read two ways, and the reading chosen 
     rules apply from 22/06/2024; 01/05/2023-21/06/2024 (règlement arbitral) and any date before
     20/08/2019 are the "not encoded" signatures of §7.2. The avenant 7 file has no upper use of
     22/06/2024: a later signature is simply outside its window (§7.1).
-22. Missing facts. A *missing* output lists the facts it needs on the path the evaluation took:
+22. Missing facts. A *missing* output lists the facts it needs on the path this reference takes:
     the first missing fact of a sequential reading (``_fact`` stops there), every missing fact of
     the terms of a three-valued ``and`` / ``or`` that did not decide, and every missing fact of
-    the operands of a computation (Reading 2 when none is marked). It is the set the reference
-    knows is needed, not every fact a later step might ask for; a rule file may list more
-    (e.g. both branches of a test on a missing fact), never fewer on that path.
+    the operands of a computation (Reading 2 when none is marked). Where model.md fixes no
+    reading order, another correct reading may name other facts (the 2024 objective of a
+    ``nouvel_installe`` signed from 22/06/2024 does not depend on ``option``, which is read here
+    first); for the eligibility outputs, built from three-valued conditions, the list is the
+    least a correct reading names.
 23. Reasons. Only the messages model.md quotes are carried: §7.6's "option créée par la
     convention médicale 2024, inexistante à la signature" and §7.14's "le médecin ne remplit pas
     les conditions d'éligibilité". Other markers (no indicator, text not encoded, the "—" cell,

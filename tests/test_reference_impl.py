@@ -905,6 +905,20 @@ class TestMissingFacts:
         out = c24({"specialite": "radiologie", "date_signature": date(2024, 9, 1)})
         assert val(out, "eligible") is False
 
+    def test_missing_facts_are_listed(self) -> None:
+        """Reading 22: a missing output names what it lacks; three-valued terms add up."""
+        out = a7(cardio_a7(secteur=2))
+        assert out["condition_secteur"].facts == {"optam"}
+        assert out["eligible"].facts == {"optam"}
+        facts = cardio_a7(secteur=2, exercice_coordonne=False)
+        out = a7(facts)
+        assert out["condition_exercice"].facts == {"engagement_exercice_coordonne"}
+        assert out["eligible"].facts == {"optam", "engagement_exercice_coordonne"}
+        assert out["avance"].facts == {"optam", "engagement_exercice_coordonne"}
+        out = a7(gp_a7(annee_contrat=3))
+        assert out["taux_atteinte"].facts == {"patientele_mt_adulte_constatee", "file_active_constatee"}
+        assert all(not o.facts for o in out.values() if o.status != MISS)
+
     def test_gp_specialty_without_rqth(self) -> None:
         facts = gp_a7()
         del facts["rqth"]
