@@ -420,19 +420,23 @@ _Record = tuple[int, int, Any, tuple, "str | None"]
 """(line, lines spanned, raw facts or None, copied values, problem or None) of one record."""
 
 UNCLOSED_QUOTE = "guillemet non refermé sur cette ligne ; la lecture reprend à la ligne suivante"
+NUL_CHARACTER = "caractère nul dans la ligne (fichier binaire, ou encodé en UTF-16 ?)"
 
 
 def _csv_record(lines: list[str], delimiter: str) -> tuple[list[str], str | None]:
     """The cells of one CSV record (its lines without their `\\n`), or a French reason it is malformed.
 
-    A line without quotes, carriage return or NUL is split as the `csv` module would split it;
+    A NUL character makes the record malformed (the `csv` module would read it as a character).
+    A line without quotes or carriage return is split as the `csv` module would split it;
     any other record goes through a strict `csv.reader` that must use all its lines and no more.
     """
+    if any("\0" in line for line in lines):
+        return [], NUL_CHARACTER
     if len(lines) == 1:
         line = lines[0]
         if line.endswith("\r"):
             line = line[:-1]
-        if '"' not in line and "\r" not in line and "\0" not in line:
+        if '"' not in line and "\r" not in line:
             return line.split(delimiter) if line else [], None
     reader = csv.reader([line + "\n" for line in lines], delimiter=delimiter, strict=True)
     try:
@@ -452,8 +456,6 @@ def _csv_problem(exc: csv.Error) -> str:
     if "expected after" in message:
         return ("guillemet mal placé : après le guillemet qui ferme un champ, un séparateur ou la fin de ligne est "
                 "attendu (un guillemet dans un champ entre guillemets s'écrit \"\")")
-    if "NUL" in message:
-        return "caractère nul dans la ligne (fichier binaire, ou encodé en UTF-16 ?)"
     if "new-line" in message:
         return "retour chariot isolé dans un champ sans guillemets"
     if "field larger" in message:
@@ -614,12 +616,13 @@ class _Input:
                     self._read_header()
                 else:
                     self._peek_json_keys()
-        except OSError as exc:
-            raise BatchError(f"impossible de lire « {path} » : {os_reason(exc)}") from None
-        except BatchError:
+        except BaseException as exc:
+            self.close()
+            if isinstance(exc, OSError):
+                raise BatchError(f"impossible de lire « {path} » : {os_reason(exc)}") from None
+            if isinstance(exc, Exception) and not isinstance(exc, BatchError):  # pyarrow's, for a file not Parquet
+                raise BatchError(f"impossible de lire « {path} » : {exc}") from None
             raise
-        except Exception as exc:  # noqa: BLE001 - pyarrow's errors for a file that is not Parquet
-            raise BatchError(f"impossible de lire « {path} » : {exc}") from None
 
     def _read_header(self) -> None:
         header = self.file.readline()
@@ -627,6 +630,9 @@ class _Input:
             return
         self.bytes += len(header)
         text = header.decode("utf-8-sig", "replace").rstrip("\r\n")
+        if "\0" in text:
+            raise BatchError(f"« {self.path} », ligne 1 : en-tête illisible : {NUL_CHARACTER} ; "
+                             "enregistrez le fichier en UTF-8")
         self.dialect = csv_delimiter(text)
         try:
             self.columns = tuple(next(csv.reader([text], delimiter=self.dialect, strict=True)))
@@ -749,18 +755,32 @@ class _Input:
         return False
 
     def _one_record(self, lines: list[bytes]) -> bool:
-        """Whether these lines are exactly one well-formed record of the header's width."""
-        reader = csv.reader([raw.decode("utf-8", "surrogateescape") for raw in lines], delimiter=self.dialect,
-                            strict=True)
+        """Whether these lines are exactly one well-formed record of the header's width, and read as
+        one in good faith: when a line strictly inside would be a record of that width by itself,
+        the quote on the first line is a stray one (two damaged lines would otherwise swallow the
+        rows between them), and the lines are rows."""
+        width = len(self.columns)
+        texts = [raw.decode("utf-8", "surrogateescape") for raw in lines]
+        reader = csv.reader(texts, delimiter=self.dialect, strict=True)
         try:
             row = next(reader, None)
         except csv.Error:
             return False
-        return row is not None and reader.line_num == len(lines) and len(row) == len(self.columns)
+        if row is None or reader.line_num != len(lines) or len(row) != width:
+            return False
+        return width < 2 or not any(_cells(text, self.dialect) == width for text in texts[1:-1])
 
     def close(self) -> None:
         if hasattr(self, "file"):
             self.file.close()
+
+
+def _cells(text: str, delimiter: str) -> int:
+    """The number of cells of a line read alone as a CSV record (0 when it is not one)."""
+    try:
+        return len(next(csv.reader([text], delimiter=delimiter, strict=True), ()))
+    except csv.Error:
+        return 0
 
 
 # ─── Writing the output and the errors ───────────────────────────────────────────────────────
