@@ -1049,8 +1049,7 @@ def _remove_older(*paths: str) -> None:
     no file there may pass for its result."""
     for path in paths:
         try:
-            if not Path(path).is_dir():
-                os.unlink(path)
+            os.unlink(path)
         except FileNotFoundError:
             pass
         except OSError as exc:
@@ -1105,6 +1104,8 @@ def _check_paths(job: BatchJob) -> None:
     for path, role in ((job.output, "la sortie"), (job.errors_path, "le fichier d'erreurs")):
         if Path(path).resolve() in inputs:
             raise BatchError(f"{role} « {path} » écraserait un fichier lu : choisissez un autre nom")
+        if Path(path).is_dir():
+            raise BatchError(f"{role} « {path} » est un dossier : donnez un nom de fichier")
     if Path(job.output).resolve() == Path(job.errors_path).resolve():
         raise BatchError("la sortie et le fichier d'erreurs doivent être deux fichiers différents")
     if Path(job.errors_path).suffix.lower() not in {".csv", ".jsonl", ".ndjson"}:

@@ -383,6 +383,15 @@ class TestInterruptedRuns:
         assert "Traceback" not in err
         assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
 
+    def test_output_that_is_a_folder_is_refused_before_the_run(self, tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+        """A folder named as the output is refused at once, not after evaluating every row."""
+        (tmp_path / "out.csv").mkdir()
+        source = _write(tmp_path / "in.csv", _population(3))
+        assert _run(RULES, "--input", str(source), "--output", str(tmp_path / "out.csv")) == cli.EXIT_USAGE
+        assert "la sortie « " in (err := capsys.readouterr().err) and "out.csv » est un dossier" in err
+        assert _leftovers(tmp_path) == []
+
     def test_a_complete_run_leaves_only_the_final_files(self, tmp_path: Path) -> None:
         """A finished run renames its files: no `.partiel` stays, and the output has the usual mode."""
         source = _write(tmp_path / "in.csv", _population(12))

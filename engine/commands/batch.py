@@ -28,7 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "batch", help="évaluer un fichier de lignes de faits (CSV, JSON Lines, Parquet)",
         description="Évalue chaque ligne d'un fichier de faits (CSV, JSON Lines ou Parquet, selon l'extension) et "
                     "écrit, dans le même ordre, une ligne de résultats par ligne évaluée ; les lignes en erreur vont "
-                    "dans le fichier d'erreurs, avec leur numéro et la raison.")
+                    "dans le fichier d'erreurs, avec leur numéro et la raison. Les deux fichiers sont écrits sous "
+                    "un nom provisoire (….partiel) et renommés quand tout est écrit et compté.")
     p.add_argument("file", metavar="FICHIER", help="fichier de règles")
     p.add_argument("--input", required=True, metavar="ENTRÉE", help="faits : .csv, .jsonl ou .parquet")
     p.add_argument("--output", required=True, metavar="SORTIE", help="résultats : .csv, .jsonl ou .parquet")
