@@ -30,6 +30,7 @@ Nothing is lost and nothing half-written looks finished:
 
 from __future__ import annotations
 
+import abc
 import collections
 import csv
 import datetime as dt
@@ -812,7 +813,7 @@ def _sync(path: str) -> None:
         os.close(fd)
 
 
-class _Written:
+class _Written(abc.ABC):
     """A file written under a temporary name, renamed to its final name by `commit`."""
 
     def __init__(self, final: str) -> None:
@@ -858,8 +859,9 @@ class _Written:
             self.closed = True
             self.close()
 
+    @abc.abstractmethod
     def close(self) -> None:
-        raise NotImplementedError
+        """Close what writes the file (each subclass has its own writer)."""
 
 
 def _write_reason(exc: OSError) -> str:

@@ -97,7 +97,7 @@ class TestMalformedRecordsCostOneRow:
         assert [e["ligne"] for e in errors] == ["4", "8"]
         assert errors[0]["raison"].startswith("guillemet non refermé")
         damaged = lines[7].split(",")[1]
-        assert f"fait « specialite »" in errors[1]["raison"] and f"reçu « {damaged} »" in errors[1]["raison"]
+        assert "fait « specialite »" in errors[1]["raison"] and f"reçu « {damaged} »" in errors[1]["raison"]
         assert damaged.endswith('"')  # read alone, the quote is a literal character of the cell
         assert [r["ligne"] for r in _read_csv(tmp_path / "out.csv")] == ["2", "3", "5", "6", "7", "9", "10", "11"]
 
