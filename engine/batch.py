@@ -65,6 +65,11 @@ MAX_RECORD_LINES = 1000
 """Lines a CSV record may span when a quoted field holds newlines; beyond, its first line is an error."""
 MAX_RECORD_BYTES = 1 << 20
 """Bytes a CSV record spanning several lines may hold (1 MiB); beyond, its first line is an error."""
+LOOKAHEAD_PER_LINE = 4
+"""Lines the CSV reader may look at ahead, to find records spanning several lines, per line read
+(plus MAX_RECORD_LINES): a real multi-line record costs its own lines, a stray quote one or two,
+while a hostile file of lines that all leave a quote open would cost MAX_RECORD_LINES each. Past
+this budget, a line that leaves a quote open is an error row without looking further."""
 PARTIAL_SUFFIX = ".partiel"
 """Suffix of the temporary files a run writes before renaming them to their final names."""
 
@@ -715,23 +720,28 @@ class _Input:
 
         A line with no quote is a record: the common case costs one `in`. A line whose quoted field
         is still open at its end may go on over the next lines, but only if those lines (at most
-        MAX_RECORD_LINES, MAX_RECORD_BYTES) form exactly one record of the header's width;
-        otherwise the line alone is an error and reading resumes at the next line, so that one stray
-        quote costs one row, never the rows after it.
+        MAX_RECORD_LINES, MAX_RECORD_BYTES) form exactly one record of the header's width, and no
+        line strictly inside is a record of that width by itself (then the quote is a stray one:
+        two damaged lines would otherwise swallow the rows between them). Otherwise the line alone
+        is an error and reading resumes at the next line, so that one stray quote costs one row,
+        never the rows after it.
         """
         lines = iter(self.file)
         again: collections.deque[bytes] = collections.deque()  # lines looked ahead at, to read again
+        seen = looked = 0  # lines given out, lines looked at ahead (LOOKAHEAD_PER_LINE)
         while True:
             raw = again.popleft() if again else next(lines, None)
             if raw is None:
                 return
             if b'"' not in raw or not self._open_at_end(raw):
+                seen += 1
                 yield (raw,), None
                 continue
             pending = [raw]
             size = len(raw)
             closed = False
-            while len(pending) < MAX_RECORD_LINES and size <= MAX_RECORD_BYTES:
+            lookahead = looked <= LOOKAHEAD_PER_LINE * seen + MAX_RECORD_LINES
+            while lookahead and len(pending) < MAX_RECORD_LINES and size <= MAX_RECORD_BYTES:
                 more = again.popleft() if again else next(lines, None)
                 if more is None:
                     break
@@ -740,9 +750,14 @@ class _Input:
                 if more.count(b'"') % 2:
                     closed = True
                     break
+                if self._full_width(more):  # a row inside: the quote was a stray one, no need to look further
+                    break
+            looked += 2 * len(pending) - 1 if closed else len(pending) - 1
             if closed and self._one_record(pending):
+                seen += len(pending)
                 yield pending, None
                 continue
+            seen += 1
             yield (raw,), UNCLOSED_QUOTE
             again.extendleft(reversed(pending[1:]))
 
@@ -756,20 +771,23 @@ class _Input:
         return False
 
     def _one_record(self, lines: list[bytes]) -> bool:
-        """Whether these lines are exactly one well-formed record of the header's width, and read as
-        one in good faith: when a line strictly inside would be a record of that width by itself,
-        the quote on the first line is a stray one (two damaged lines would otherwise swallow the
-        rows between them), and the lines are rows."""
-        width = len(self.columns)
-        texts = [raw.decode("utf-8", "surrogateescape") for raw in lines]
-        reader = csv.reader(texts, delimiter=self.dialect, strict=True)
+        """Whether these lines are exactly one well-formed record of the header's width."""
+        reader = csv.reader([raw.decode("utf-8", "surrogateescape") for raw in lines], delimiter=self.dialect,
+                            strict=True)
         try:
             row = next(reader, None)
         except csv.Error:
             return False
-        if row is None or reader.line_num != len(lines) or len(row) != width:
+        return row is not None and reader.line_num == len(lines) and len(row) == len(self.columns)
+
+    def _full_width(self, raw: bytes) -> bool:
+        """Whether a line read alone is a record of the header's width (never, for a one-column file)."""
+        width = len(self.columns)
+        if width < 2:
             return False
-        return width < 2 or not any(_cells(text, self.dialect) == width for text in texts[1:-1])
+        if b'"' not in raw:
+            return raw.count(self.dialect.encode()) + 1 == width
+        return _cells(raw.decode("utf-8", "surrogateescape"), self.dialect) == width
 
     def close(self) -> None:
         if hasattr(self, "file"):

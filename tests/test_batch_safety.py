@@ -128,6 +128,22 @@ class TestMalformedRecordsCostOneRow:
         assert "6 lignes de données dans le fichier : 1 ligne sur plusieurs lignes du fichier" in err
         assert "1 ligne vide ignorée" in err
 
+    def test_lines_that_all_leave_a_quote_open_cost_linear_work(self, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+        """3 000 lines that each leave a quoted field open (`a"b,"…`, two quotes, 31 cells) are 3 000
+        error rows, and the reader looks ahead at a bounded number of lines per line read, not up to
+        MAX_RECORD_LINES each (which took 10 ms a line)."""
+        lines = _population(3000)
+        lines[1:] = ['a"b,"' + line.split(",", 2)[2] for line in lines[1:]]
+        source = _write(tmp_path / "in.csv", lines)
+        looked = []
+        original = batch._Input._full_width
+        monkeypatch.setattr(batch._Input, "_full_width", lambda self, raw: looked.append(raw) or original(self, raw))
+        summary = batch.run(batch.BatchJob(RULES, str(source), str(tmp_path / "out.csv")))
+        assert (summary.read, summary.errors, summary.lines) == (3000, 3000, 3000)
+        assert len(looked) <= batch.LOOKAHEAD_PER_LINE * 3000 + batch.MAX_RECORD_LINES
+        assert {e["raison"] for e in _read_csv(tmp_path / "out.csv.erreurs.csv")} == {batch.UNCLOSED_QUOTE}
+
     def test_wrong_field_counts(self, tmp_path: Path) -> None:
         """Missing and extra cells, and a quoted comma that adds one, are each one error row."""
         lines = _population(6)
