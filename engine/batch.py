@@ -34,6 +34,7 @@ import abc
 import collections
 import csv
 import datetime as dt
+import glob
 import io
 import json
 import os
@@ -809,6 +810,13 @@ def partial_path(path: str) -> str:
     return f"{path}.{secrets.token_hex(4)}{PARTIAL_SUFFIX}"
 
 
+def _partial_files(final: str) -> list[str]:
+    """The partial files of `final` that earlier runs left (killed, or still running)."""
+    path = Path(final)
+    return sorted(str(p) for p in path.parent.glob(glob.escape(path.name) + ".*" + PARTIAL_SUFFIX)
+                  if p.name.count(".") == path.name.count(".") + 2)
+
+
 def _create(final: str) -> str:
     """Create an empty temporary file beside `final` (mode 0666 less the umask, as `open` would)."""
     while True:
@@ -1013,6 +1021,11 @@ def run(job: BatchJob, *, progress: Callable[[int, int, int], None] | None = Non
                              "déjà pris par les résultats ; renommez cette colonne de l'entrée")
         if copied and warn is not None:
             warn(_copied_warning(copied, ruleset.facts, job.rules))
+        stale = _partial_files(job.output) + _partial_files(job.errors_path)
+        if stale and warn is not None:
+            warn(f"fichier{'s' if len(stale) > 1 else ''} partiel{'s' if len(stale) > 1 else ''} d'une exécution "
+                 f"interrompue (ou en cours), qui ne {'sont' if len(stale) > 1 else 'est'} pas un résultat complet : "
+                 + ", ".join(stale))
         config = _Config(str(Path(job.rules).resolve()), input_kind, output_kind, source.columns, copied, job.explain,
                          os.getcwd(), source.dialect)
         summary = Summary(copied_columns=copied)

@@ -377,8 +377,9 @@ class TestInterruptedRuns:
         process.kill()
         pytest.fail(f"the run did not start writing: {process.communicate()[1]}")
 
-    def test_sigkill_leaves_only_a_partial_file(self, tmp_path: Path) -> None:
-        """After SIGKILL, the final names do not exist; what was written is under a `.partiel` name."""
+    def test_sigkill_leaves_only_a_partial_file(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        """After SIGKILL, the final names do not exist; what was written is under a `.partiel` name,
+        which the next run names in a warning."""
         process, output = self._start(tmp_path, "--workers", "1")
         process.kill()
         process.communicate(timeout=30)
@@ -386,6 +387,12 @@ class TestInterruptedRuns:
         assert not Path(str(output) + ".erreurs.csv").exists()
         left = _leftovers(tmp_path)
         assert len(left) == 2 and all(name.startswith("out.csv.") for name in left), left
+        _write(tmp_path / "in.csv", _population(3))
+        assert _run(RULES, "--input", str(tmp_path / "in.csv"), "--output", str(output)) == 0
+        err = capsys.readouterr().err
+        assert "fichiers partiels d'une exécution interrompue (ou en cours), qui ne sont pas un résultat complet" in err
+        assert all(name in err for name in left)
+        assert len(_read_csv(output)) == 3 and _leftovers(tmp_path) == left
 
     @pytest.mark.parametrize(("sent", "code", "workers"), [(signal.SIGTERM, 143, "2"), (signal.SIGINT, 130, "1")])
     def test_sigterm_and_sigint_remove_the_partial_files(self, tmp_path: Path, sent: signal.Signals, code: int,
