@@ -19,7 +19,8 @@ errors file, with its `ligne` and the reason.
 Nothing is lost and nothing half-written looks finished:
 - A malformed CSV record (a quote never closed, a wrong field count, bad UTF-8) is an error row
   with its line, and reading resumes at the next line: a quoted field may run over several lines
-  only when those lines form exactly one record of the header's width (`MAX_RECORD_LINES` at most).
+  only when those lines form exactly one record of the header's width and no line inside is such
+  a record by itself (`MAX_RECORD_LINES` at most, with a bounded look-ahead per line read).
 - Every line is accounted for, checked at the end: the data lines read are the lines of the rows
   written, of the error rows and the blank lines; the rows read are the rows written plus the
   error rows. A mismatch raises `AccountingError` and no output is kept.

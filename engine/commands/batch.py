@@ -80,7 +80,7 @@ class _signals_raise:  # noqa: N801 - used as a context manager, like contextlib
             return  # only the main thread may set handlers; a server's thread keeps its own
         for name in self.SIGNALS:
             number = getattr(signal, name, None)
-            if number is not None:
+            if number is not None and signal.getsignal(number) is not signal.SIG_IGN:  # `nohup` stays nohup
                 self.previous[number] = signal.signal(number, self._raise)
 
     def _raise(self, number: int, frame: object) -> None:
