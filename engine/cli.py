@@ -48,21 +48,38 @@ def console(stderr: bool = False) -> Console:
 # ─── Commands ────────────────────────────────────────────────────────────────────────────────
 
 def cmd_check(args: argparse.Namespace) -> int:
-    """Check rule files; print every diagnostic; exit 1 if any file has an error."""
+    """Check rule files; print every diagnostic (or one JSON / SARIF document); exit 1 if any file has an error."""
     status = EXIT_OK
+    checks = []
     for path in args.files:
         try:
             ruleset = api.load(path)
         except RulesError as exc:
-            print(str(exc), file=sys.stderr)
+            checks.append(_reports().FileCheck(path, exc.diagnostics, False))
+            if args.format == "texte":
+                print(str(exc), file=sys.stderr)
             status = max(status, EXIT_USAGE if _file_problem(exc) else EXIT_RULES)
+            continue
+        program = ruleset.program
+        checks.append(_reports().FileCheck(path, ruleset.warnings, True, len(program.outputs), len(program.examples)))
+        if args.format != "texte":
             continue
         if ruleset.warnings:
             print(render_all(ruleset.warnings, ruleset.program.sources), file=sys.stderr)
         print(f"{path} : {len(ruleset.program.outputs)} résultats, {len(ruleset.program.examples)} exemples — correct"
               + (f" ({len(ruleset.warnings)} avertissement{'s' if len(ruleset.warnings) > 1 else ''})"
                  if ruleset.warnings else ""))
+    if args.format == "json":
+        print(json.dumps(_reports().check_json(checks), ensure_ascii=False, indent=2))
+    elif args.format == "sarif":
+        print(json.dumps(_reports().check_sarif(checks), ensure_ascii=False, indent=2))
     return status
+
+
+def _reports():  # type: ignore[no-untyped-def]
+    """engine.reports, imported when a machine-readable format is asked for."""
+    from engine import reports
+    return reports
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -105,8 +122,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
 def cmd_test(args: argparse.Namespace) -> int:
     """Run the examples of rule files; exit 1 if one fails."""
     from engine.examples import run_examples
-    out = console()
+    out = console(stderr=args.format == "junit")  # JUnit XML alone on standard output
     passed = failed = 0
+    suites = []
     for path in _rule_files(args.paths):
         try:
             ruleset = api.load(path)
@@ -114,10 +132,13 @@ def cmd_test(args: argparse.Namespace) -> int:
             if _file_problem(exc):
                 raise  # an unreadable file is a usage error (exit 2), not a failing example
             failed += 1
+            suites.append(_reports().SuiteRun(path, load_error=str(exc)))
             out.print(f"ÉCHEC   {path} : le fichier ne se charge pas")
             print(str(exc), file=sys.stderr)
             continue
-        for run in run_examples(ruleset):
+        runs = run_examples(ruleset)
+        suites.append(_reports().SuiteRun(path, tuple(runs)))
+        for run in runs:
             if run.passed:
                 passed += 1
                 if args.verbose:
@@ -133,6 +154,8 @@ def cmd_test(args: argparse.Namespace) -> int:
                     for line in run.outcome.explain(m.name).splitlines():
                         out.print(f"          {line}".rstrip())
     out.print(f"{passed} réussi{'s' if passed > 1 else ''}, {failed} échoué{'s' if failed > 1 else ''}")
+    if args.format == "junit":
+        sys.stdout.write(_reports().junit_xml(suites))
     return EXIT_RULES if failed else EXIT_OK
 
 
@@ -303,6 +326,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=FrenchParser, metavar="COMMANDE")
     p = sub.add_parser("check", help="vérifier des fichiers de règles")
     p.add_argument("files", nargs="+", metavar="FICHIER")
+    p.add_argument("--format", choices=("texte", "json", "sarif"), default="texte",
+                   help="texte (par défaut), json, ou sarif (SARIF 2.1.0, pour l'intégration continue)")
     p.set_defaults(run=cmd_check)
     p = rule_file_and_facts(sub.add_parser("eval", help="évaluer un fichier de règles sur des faits"))
     p.add_argument("--json", action="store_true", help="sortie JSON")
@@ -319,6 +344,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("test", help="exécuter les exemples des fichiers de règles")
     p.add_argument("paths", nargs="*", metavar="FICHIER|DOSSIER")
     p.add_argument("-v", "--verbose", action="store_true")
+    p.add_argument("--format", choices=("texte", "junit"), default="texte",
+                   help="texte (par défaut) ou junit (XML JUnit sur la sortie standard, le texte sur la sortie d'erreur)")
     p.set_defaults(run=cmd_test)
     p = rule_file_and_facts(sub.add_parser("echeancier", help="échéancier déclaré par le fichier de règles"))
     p.add_argument("--json", action="store_true", help="sortie JSON")
