@@ -24,7 +24,7 @@ MAX_DIGITS = 28
 """Longest number literal (E120): exact arithmetic keeps 28 significant digits."""
 
 _TYPE_TREES = {"simple_type", "enum_type", "named_type"}
-_ITEM_TREES = {"description", "source", "question", "unit", "ignored", "replaces", "to_confirm", "modelling_choice",
+_ITEM_TREES = {"description", "source", "citation", "question", "unit", "ignored", "replaces", "to_confirm", "modelling_choice",
                "guard", "valid_from", "dated_value", "row"}
 _CMP = {"=": "=", "≠": "≠", "!=": "≠", "<>": "≠", "<": "<", "<=": "≤", "≤": "≤", ">": ">",
         ">=": "≥", "≥": "≥"}
@@ -201,6 +201,22 @@ class Builder:
         return ast.Schedule(self.name(axis), int(self.number(first)), int(self.number(last)),
                             **fields, span=self.span(tree))  # type: ignore[arg-type]
 
+    def decl_source_decl(self, tree: Tree) -> ast.SourceDecl:
+        key, *rest = tree.children
+        title = None
+        fields = []
+        for child in rest:
+            if isinstance(child, Token):
+                title = _string(child)
+                continue
+            value = child.children[0]
+            if child.data == "published" and value.type == "DATE":
+                fields.append(ast.SourceField("date", self.date_value(value), span=self.span(child)))
+            else:
+                kind = {"publisher": "publisher", "published": "date", "link": "url"}[child.data]
+                fields.append(ast.SourceField(kind, _string(value), span=self.span(child)))
+        return ast.SourceDecl(str(key), title, tuple(fields), span=self.span(tree), name_span=self.span(key))
+
     # ── items ──
     def item(self, tree: Tree) -> ast.Item:
         span = self.span(tree)
@@ -210,6 +226,9 @@ class Builder:
                 return ast.Description(_string(kids[0]), span=span)
             case "source":
                 return ast.SourceRef(_string(kids[0]), span=span)
+            case "citation":
+                return ast.Citation(str(kids[0]), _string(kids[1]) if len(kids) > 1 else None, self.span(kids[0]),
+                                    span=span)
             case "question":
                 return ast.Question(_string(kids[0]), span=span)
             case "unit":
