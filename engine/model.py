@@ -10,6 +10,7 @@ ids (names), so that an amending file's replacement is what every inherited rule
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Union
@@ -256,7 +257,7 @@ class SourceDecl(Node):
     def __str__(self) -> str:
         """`Titre (éditeur, date)`; the publisher is left out when the title already names it."""
         extra = [p for p in (self.publisher, self.date_text) if p]
-        if self.publisher and self.publisher.casefold() in self.title.casefold():
+        if self.publisher and re.search(rf"(?<!\w){re.escape(self.publisher)}(?!\w)", self.title, re.IGNORECASE):
             extra = extra[1:]
         return self.title + (f" ({', '.join(extra)})" if extra else "")
 

@@ -22,6 +22,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
+import engine
 from engine.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -185,12 +186,18 @@ class TestSite:
         assert '<span class="statut choix">Choix de modélisation</span>' in _text(accented / "ancien-base-aide.html")
 
     def test_every_internal_link_resolves_statically(self, any_site: Path) -> None:
-        """Every link of every page points to a page of the site, and every anchor exists."""
+        """Every link of every page points to a page of the site, and every anchor exists; the only
+        links out of the site are the addresses of declared sources."""
         pages = {p.name: _parse(p) for p in any_site.glob("*.html")}
+        addresses = {s.url for path in (CONVENTION, ACCENTED)
+                     for s in engine.load(ROOT / path).program.bibliography.values()}
         for name, page in pages.items():
             assert page.lang == "fr" and page.h1 == 1, name
             for href in page.hrefs:
                 parts = urlsplit(href)
+                if parts.scheme:
+                    assert href in addresses, f"{name} → {href}"
+                    continue
                 target = unquote(parts.path) or name
                 assert target in pages, f"{name} → {href}"
                 if parts.fragment:
