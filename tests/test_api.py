@@ -143,7 +143,8 @@ class TestEvaluate:
         """An amount the arithmetic left as `8400.0` (12 000 × 70 %) is `Decimal("8400.00")`, in
         `values` as in `--json`."""
         outcome = engine.load(ROOT / "rulesets" / "avenant7.rules").evaluate(
-            {"specialite": "medecine_generale", "secteur": 1, "option": "tiers_temps",
+            {"specialite": "medecine_generale", "secteur": 1, "option": "tiers_temps", "rqth": False,
+             "nouvel_installe": True, "exercice_regroupe": True, "exercice_coordonne": True,
              "date_signature": "2020-01-15", "date_embauche": "2020-01-10", "annee_contrat": 1})
         assert str(outcome.values["avance"]) == "8400.00" and str(outcome.values["montant_maximal"]) == "12000.00"
         assert outcome.values["avance"] == Decimal("8400")
