@@ -125,13 +125,28 @@ class TestSite:
     def test_rule_page(self, site: Path) -> None:
         """A rule page has its citation, description, type, linked formula, uses and users."""
         page = _text(site / "def-condition_specialite.html")
-        assert "AMELI_REVAL ; PAPS_MQ" in page
+        assert ('<a href="https://www.ameli.fr/medecin/textes-reference/convention-medicale-2024-2029/grands-axes-'
+                'convention-detail/mesures-fortes-acces-soins/revalorisation-dispositif-aide-emploi-assistant-medical">'
+                "Revalorisation du dispositif d'aide à l'emploi d'assistant médical</a> (ameli, 28/11/2024)") in page
+        assert "data.gouv.fr (spécialités exclues)" not in page and "spécialités exclues" in page
+        assert '<a href="sources.html#PAPS_MARTINIQUE">PAPS_MARTINIQUE</a>' in page
         assert "Toute spécialité sauf six" in page
         assert "<dt>Type de valeur</dt><dd>booléen</dd>" in page
         assert '<a href="def-seuil_honoraires_cliniques.html">seuil_honoraires_cliniques</a>' in page
         assert '<a href="fait-part_honoraires_cliniques.html">part_honoraires_cliniques</a>' in page
         assert "Ce que cette définition utilise" in page and "Ce qui utilise cette définition" in page
         assert 'href="def-eligible.html"' in page  # eligible uses condition_specialite
+
+    def test_sources_page(self, site: Path) -> None:
+        """The sources page lists the sources of both files, with links, dates and who cites them."""
+        page = _text(site / "sources.html")
+        assert '<h2 id="CARDIO444"><a href="http://lecardiologue.com/le-cardiologue-assistant-medical/?print=print">' \
+               "Le Cardiologue n° 444</a></h2>" in page
+        assert "<dt>Date</dt><dd>janvier-février 2022</dd>" in page and "<dt>Déclarée par</dt><dd>avenant 7</dd>" in page
+        assert '<h2 id="AMELI_CHANGE">' in page and "<dt>Déclarée par</dt><dd>convention 2024</dd>" in page
+        assert '<h2 id="SENAT">Réponse à la question de Mme Sollogoub du 14/07/2022</h2>' in page  # no link declared
+        assert 'href="def-montant_annuel.html"' in page
+        assert 'href="sources.html"' in _text(site / "index.html")
 
     def test_replaced_definition_side_by_side(self, site: Path) -> None:
         """A replacing definition shows the old and the new text side by side, with links."""

@@ -240,3 +240,50 @@ def _find(node: object, label: str) -> dict:  # type: ignore[type-arg]
         elif isinstance(item, list):
             stack.extend(item)
     raise AssertionError(f"no event {label}")
+
+
+@pytest.fixture(scope="module", params=["avenant7.rules", "convention2024.rules"])
+def ruleset(request: pytest.FixtureRequest) -> engine.Ruleset:
+    """Each bundled rule file (convention2024.rules amends avenant7.rules)."""
+    return engine.load(Path(__file__).resolve().parent.parent / "rulesets" / request.param)
+
+
+class TestBundledRuleFiles:
+    """The two rule files cite only declared sources, each with a title."""
+
+    def test_every_citation_resolves_to_a_titled_source(self, ruleset: engine.Ruleset) -> None:
+        """Every citation of every definition version, original and fact names a declared, titled source."""
+        program = ruleset.program
+        versions = [v for d in [*program.definitions.values(), *program.originals.values()] for v in d.versions]
+        citations = [c for v in versions for c in v.sources] + [c for f in program.facts.values() for c in f.sources]
+        assert citations and all(c.source is not None and c.title.strip() for c in citations)
+        assert {c.key for c in citations} == set(program.bibliography)  # every declared source is cited
+        assert all(c.source is program.bibliography[c.key] for c in citations)
+
+    def test_checks_clean(self, ruleset: engine.Ruleset) -> None:
+        """No warning: no free-text citation (W106), no unused source (W107)."""
+        assert ruleset.warnings == ()
+
+    def test_no_comment_points_outside_the_repository(self) -> None:
+        """The files no longer send the reader to shared/reference paths."""
+        for path in (Path(__file__).resolve().parent.parent / "rulesets").glob("*.rules"):
+            assert "shared/" not in path.read_text(encoding="utf-8"), path.name
+
+    def test_urls_are_web_addresses(self, ruleset: engine.Ruleset) -> None:
+        """A declared link is an http(s) address."""
+        urls = [s.url for s in ruleset.program.bibliography.values() if s.url]
+        assert urls and all(u.startswith(("https://", "http://")) and " " not in u for u in urls)
+
+    def test_explanation_names_titles_not_keys(self, ruleset: engine.Ruleset) -> None:
+        """The explanation of an amount cites titles and links; no bare key of a source is printed."""
+        facts = {"specialite": "cardiologie", "secteur": 1, "optam": False, "option": "tiers_temps",
+                 "date_signature": "2019-10-01", "date_embauche": "2019-09-15", "annee_contrat": 1,
+                 "departement": "75", "exercice_regroupe": True, "exercice_coordonne": True,
+                 "nouvel_installe": False, "rqth": False, "percentile_file_active": 60, "percentile_mt": 60,
+                 "file_active": 2800, "file_active_constatee": 2905}
+        facts = {k: v for k, v in facts.items() if k in ruleset.facts}
+        text = ruleset.evaluate(facts).explain("montant_maximal")
+        assert "Le Cardiologue n° 444 (janvier-février 2022) : tableau de la CNAM — http://lecardiologue.com/" in text
+        lines = [line for line in text.splitlines() if "Source" in line or line.strip().startswith("- ")]
+        for key in ruleset.program.bibliography:
+            assert not any(f" {key} " in f" {line} " or f" {key}," in line for line in lines), key
