@@ -106,6 +106,10 @@ ENTRIES: dict[str, tuple[str, str, str]] = {
              "the parser can read it as the keyword, for instance two facts of an example on one line "
              "without a comma.",
              "Separate the entries with a comma, or rename the fact."),
+    "E121": ("text after a source key",
+             "`source CLE \"…\"` on one line: the grammar reads the string as the block's description, while "
+             "its writer most likely meant the precision of the citation. Refused rather than guessed.",
+             "For a precision write `source CLE : \"…\"`; for a description, put the string on its own line."),
     "E201": ("unknown name",
              "A name that is not a fact, parameter, rule, table, function, enumeration word or type. The "
              "hint suggests close names, or lists the words of the expected enumeration.",

@@ -103,6 +103,19 @@ class TestDeclarations:
         """A publication date written as a date must exist."""
         assert codes(BODY + 'source ONM "Bulletin" date 31/02/2021 fin\n') == ["E108"]
 
+    def test_string_after_a_key_on_the_same_line_is_e121(self) -> None:
+        """`source CLE "…"` on one line is refused: precision (`source CLE : "…"`) or description?"""
+        body = BODY + 'paramètre p = 1\n  source SENAT "conditions cumulatives"\nfin\nrésultat r : entier = p fin\n'
+        d = first(body, "E121")
+        assert underlined(d, rules(body)) == '"conditions cumulatives"'
+        assert d.hint is not None and 'source SENAT : "…"' in d.hint
+
+    def test_description_on_its_own_line_after_a_citation(self) -> None:
+        """On the next line, the string is the block's description."""
+        rs = load(BODY + 'paramètre p = 1\n  source SENAT\n  "Un paramètre"\nfin\nrésultat r : entier = p fin\n')
+        d = rs.program.definitions["p"]
+        assert d.description == "Un paramètre" and [c.detail for c in d.citation] == [None]
+
     def test_accents_optional(self) -> None:
         """`editeur` is `éditeur`."""
         rs = load(BODY.replace("éditeur", "editeur"))
