@@ -521,6 +521,8 @@ class Site:
             return f'<a href="{_href(page_name(token))}">{esc(token)}</a>'
         if token in self.program.facts:
             return f'<a href="{_href(fact_page(token))}">{esc(token)}</a>'
+        if token in self.program.bibliography:
+            return f'<a href="{_href(SOURCES_PAGE, token)}">{esc(token)}</a>'
         return esc(token)
 
 
