@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine import model
 from engine.compiler import fast_path
@@ -21,6 +22,9 @@ from engine.results import Missing, Result, Value
 from engine.source import Source
 from engine.trace import Event, Tracer
 from engine.values import money, to_decimal
+
+if TYPE_CHECKING:
+    from engine.whynot import Unmet, WhyNot
 
 
 def load(path: str | Path) -> Ruleset:
@@ -188,12 +192,34 @@ class Outcome:
 
     @property
     def trace(self) -> dict[str, object]:
-        """The trace as a JSON-serialisable tree."""
+        """The trace as a JSON-serialisable tree; a false result also lists its `unmet` conditions."""
         from engine.trace import json_value
         written: set[int] = set()
+        results = []
+        for name, event in self.events.items():
+            out = event.to_json(written)
+            if is_false(self.results[name]):  # why not: every unmet condition (engine.whynot)
+                out["unmet"] = [u.to_json() for u in self.unmet(name)]
+            results.append(out)
         return {"rules": self.ruleset.program.text.file,
                 "facts": {k: json_value(v) for k, v in self.facts.items()},
-                "results": [event.to_json(written) for event in self.events.values()]}
+                "results": results}
+
+    @functools.cached_property
+    def _whynot(self) -> WhyNot:
+        from engine.whynot import WhyNot  # imported on use, like explanations: it loads Babel
+        return WhyNot(self.ruleset.program, self.facts)
+
+    def unmet(self, name: str) -> list[Unmet]:
+        """For a false boolean result, every condition that does not hold (`engine.whynot.Unmet`:
+        `.name`, `.text`, `.margin`, `.children`), whatever order evaluation took; else [].
+
+        Conditions that evaluation skipped (short-circuit) are evaluated on the same facts; one
+        that lacks facts is listed as "non vérifiée", naming them.
+        """
+        if not is_false(self.result(name)):
+            return []
+        return self._whynot.unmet(name)
 
     def explain(self, name: str) -> str:
         """A French explanation of how a result was obtained, with citations and values."""
@@ -203,6 +229,11 @@ class Outcome:
     def __repr__(self) -> str:
         shown = ", ".join(f"{n}={self.results[n].status}" for n in list(self.results)[:4])
         return f"<Outcome {shown}…>"
+
+
+def is_false(result: Result) -> bool:
+    """Whether a result is the boolean false (not a zero: `Value(0) == Value(False)` in Python)."""
+    return type(result) is Value and result.value is False
 
 
 def public_value(value: object, t: object = None) -> object:

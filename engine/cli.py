@@ -183,14 +183,21 @@ def read_json_object(path: str, what: str, shape: str = '{"clé": valeur, …}')
 
 
 def outcome_json(outcome: api.Outcome) -> dict[str, object]:
-    """An outcome as JSON: each result with its status, value or reason, and the missing facts."""
+    """An outcome as JSON: each result with its status, value or reason (a false result with its
+    `unmet` conditions: name, text, margin, children), and the missing facts."""
     facts = outcome.ruleset.facts
     return {
-        "results": {name: result_json(r, outcome.ruleset.program.definitions[name].type)
-                    for name, r in outcome.results.items()},
+        "results": {name: _result_json(outcome, name, r) for name, r in outcome.results.items()},
         "missing": [{"fact": n, "question": facts[n].question, "description": facts[n].description}
                     for n in sorted(outcome.missing)],
     }
+
+
+def _result_json(outcome: api.Outcome, name: str, result) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    out = result_json(result, outcome.ruleset.program.definitions[name].type)
+    if api.is_false(result):
+        out["unmet"] = [u.to_json() for u in outcome.unmet(name)]
+    return out
 
 
 def _result_text(ruleset: api.Ruleset, name: str, result) -> str:  # type: ignore[no-untyped-def]

@@ -4,22 +4,22 @@ For any rule file: each condition with the value it compared and the threshold i
 with, and for a failed numeric condition the margin ("il manque 41 patients pour dépasser le seuil
 de 640"); each amount with its table cell, its multiplication and its rounding; the text and
 source each value came from; and every value marked `à confirmer` or `choix de modélisation`
-that the result depended on. `unmet_conditions` and `flags` give the same facts in structured
-form for letters.
+that the result depended on; for a false result, every condition that does not hold, from
+`engine.whynot` (which evaluates what short-circuiting skipped). `flags` gives the marks in
+structured form for letters.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from decimal import Decimal
-from fractions import Fraction
 
 from attrs import frozen
 
-from engine import formatting, values
+from engine import formatting
 from engine.results import Missing, NotApplicable, Result, Undetermined, Value
 from engine.trace import Event
 from engine.types import Type
+from engine.whynot import margin, render
 
 _NEGATED = {"=": "≠", "≠": "=", "<": "≥", "≤": ">", ">": "≤", "≥": "<"}
 
@@ -39,28 +39,16 @@ class Flag:
         return f"{word} — {self.definition} ({self.text}){note}"
 
 
-@frozen
-class Unmet:
-    """A condition that does not hold, with its margin when it failed on a number."""
-
-    name: str
-    description: str | None
-    comparisons: tuple[str, ...]
-    margins: tuple[str, ...]
-
-
 def explain(outcome, name: str) -> str:  # type: ignore[no-untyped-def]
     """The explanation of one result of an outcome, as indented French text."""
     event = outcome.event(name)
     lines: list[str] = []
     _rule(event, 0, set(), lines)
-    unmet = unmet_conditions(event)
+    unmet = outcome.unmet(name)
     if unmet:
         lines.append("")
         lines.append("Conditions non remplies :")
-        for u in unmet:
-            detail = "; ".join(u.margins) or "; ".join(u.comparisons)
-            lines.append(f"  - {u.name}" + (f" ({u.description})" if u.description else "") + (f" : {detail}" if detail else ""))
+        lines += render(unmet, depth=1)
     found = flags(event)
     if found:
         lines.append("")
@@ -87,74 +75,10 @@ def flags(event: Event) -> list[Flag]:
     return list(found.values())
 
 
-def unmet_conditions(event: Event) -> list[Unmet]:
-    """For a false boolean result: the named conditions that are false, deepest first, with margins."""
-    if not (isinstance(event.result, Value) and event.result.value is False):
-        return []
-    found: list[Unmet] = []
-    for child in _decisive_rules(event):
-        comparisons, margins = [], []
-        for cmp in _failed_comparisons(child):
-            comparisons.append(_comparison_text(cmp))
-            margin = margin_text(cmp)
-            if margin:
-                margins.append(margin)
-        found.append(Unmet(child.label, child.data.get("description"), tuple(comparisons), tuple(margins)))  # type: ignore[arg-type]
-    if not found:
-        comparisons = [_comparison_text(c) for c in _failed_comparisons(event)]
-        margins = [m for m in (margin_text(c) for c in _failed_comparisons(event)) if m]
-        found.append(Unmet(event.label, event.data.get("description"), tuple(comparisons), tuple(margins)))  # type: ignore[arg-type]
-    return found
-
-
-def _decisive_rules(event: Event) -> list[Event]:
-    """The false boolean rules directly below a false result (through logic and conditions)."""
-    found = []
-    for child in _direct_rules(event):
-        if isinstance(child.result, Value) and child.result.value is False and child.data.get("type") and str(child.data["type"]) == "booléen":
-            deeper = _decisive_rules(child)
-            found.extend(deeper or [child])
-    return found
-
-
-def _direct_rules(event: Event) -> Iterator[Event]:
-    for child in event.children:
-        if child.kind == "rule":
-            yield child
-        elif child.kind not in {"function", "table", "parameter", "reference", "test", "guard"}:
-            yield from _direct_rules(child)
-
-
-def _failed_comparisons(event: Event) -> list[Event]:
-    """Comparisons that came out false inside a rule, not inside nested rules."""
-    found = []
-    for child in event.children:
-        if child.kind == "comparison" and isinstance(child.result, Value) and child.result.value is False:
-            found.append(child)
-        elif child.kind not in {"rule", "reference", "table", "function", "test", "guard"}:
-            found.extend(_failed_comparisons(child))
-    return found
-
-
 def margin_text(cmp: Event) -> str | None:
     """How far a failed numeric comparison is from holding, in words, or None."""
-    op = cmp.data.get("op")
-    left, right = cmp.data.get("left"), cmp.data.get("right")
-    if op not in {">", "≥", "<", "≤"} or not _is_number(left) or not _is_number(right):
-        return None
-    t: Type | None = cmp.data.get("left_type")  # type: ignore[assignment]
-    unit = _unit_of(cmp)
-    integral = isinstance(left, int) and isinstance(right, int)
-    if op in {">", "≥"}:
-        gap = values.add(values.sub(right, left), 1 if op == ">" and integral else 0)  # type: ignore[arg-type]
-        goal = "dépasser" if op == ">" else "atteindre"
-        threshold = _show(right, cmp.data.get("right_type"))  # type: ignore[arg-type]
-        if op == ">" and not integral:
-            return f"il faut dépasser {threshold} : il manque plus de {_amount(gap, t, unit)}"
-        return f"il manque {_amount(gap, t, unit)} pour {goal} le seuil de {threshold}"
-    gap = values.add(values.sub(left, right), 1 if op == "<" and integral else 0)  # type: ignore[arg-type]
-    limit = _show(right, cmp.data.get("right_type"))  # type: ignore[arg-type]
-    return f"il faudrait {_amount(gap, t, unit)} de moins pour rester sous la limite de {limit}"
+    return margin(str(cmp.data.get("op")), cmp.data.get("left"), cmp.data.get("right"), cmp.data.get("left_type"),  # type: ignore[arg-type]
+                  cmp.data.get("right_type"), _unit_of(cmp))  # type: ignore[arg-type]
 
 
 def _unit_of(cmp: Event) -> str | None:
@@ -163,20 +87,6 @@ def _unit_of(cmp: Event) -> str | None:
         if unit:
             return str(unit)
     return None
-
-
-def _amount(gap: object, t: Type | None, unit: str | None) -> str:
-    if t is not None and t.kind == "taux":
-        points = values.mul(gap, 100)  # type: ignore[arg-type]
-        return f"{formatting.number(points)} point{'s' if abs(points) > 1 else ''} de pourcentage"
-    if t is not None and t.kind == "montant":
-        return formatting.money(gap)
-    shown = formatting.number(gap)
-    return f"{shown} {unit}" if unit else shown
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, (int, Decimal, Fraction)) and not isinstance(value, bool)
 
 
 # ─── Text rendering ──────────────────────────────────────────────────────────────────────────

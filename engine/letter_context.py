@@ -21,10 +21,11 @@ import jinja2
 from engine import formatting
 from engine.diagnostics import EngineError
 from engine.api import Outcome, Ruleset, load
-from engine.explain import flags, margin_text, unmet_conditions
+from engine.explain import flags
 from engine.results import STATUS_FRENCH, Missing, Result, Value
 from engine.trace import Event, json_value
 from engine.types import Type
+from engine.whynot import Unmet
 
 # ─── Errors ──────────────────────────────────────────────────────────────────────────────────
 
@@ -173,15 +174,14 @@ class State:
         return self._events[name]
 
     def unmet(self, name: str = "eligible") -> list[UnmetView]:
-        """`conditions_non_remplies(nom)`: the false conditions below a false result, with margins."""
+        """`conditions_non_remplies(nom)`: every condition that does not hold below a false result
+        (`engine.whynot`: skipped operands evaluated, each `ou` with all its alternatives)."""
         result = _result(self._outcome, name)
         if isinstance(result, Missing):
             self.need(result)
             return []
-        if not (isinstance(result, Value) and result.value is False):
-            return []
-        event = self.event(name)
-        return [UnmetView(self, u, _find_rule(event, u.name) or event) for u in unmet_conditions(event)]
+        program = self._outcome.ruleset.program
+        return [UnmetView(program, u) for u in self._outcome.unmet(name)]
 
     def reserves(self, *names: str) -> list[ReserveView]:
         """`reserves(nom, …)`: values `à confirmer` and modelling choices these results relied on."""
@@ -218,15 +218,6 @@ def _unknown(view: str, name: str, what: str, candidates: object) -> jinja2.Stri
 
 def _rules_of(outcome: Outcome) -> list[str]:
     return [n for n, d in outcome.ruleset.program.definitions.items() if d.kind == "rule"]
-
-
-def _find_rule(event: Event, name: str) -> Event | None:
-    if event.label == name and event.kind == "rule":
-        return event
-    for found in event.find("rule"):
-        if found.label == name:
-            return found
-    return None
 
 
 class ResultsView:
@@ -363,57 +354,17 @@ class LabelsView(FactsView):
 
 
 class UnmetView:
-    """A condition that does not hold: `nom`, `description`, `constats` (each test with its margin)."""
+    """A condition that does not hold: `nom` (the rule or fact), `texte` (a French sentence stating
+    the requirement and what the facts give), `ecart` (the margin, or None), `enfants` (its unmet
+    sub-conditions, same fields) and `description` (the rule's description when it is about a rule)."""
 
-    def __init__(self, state: State, unmet: object, event: Event) -> None:
-        self.nom = unmet.name  # type: ignore[attr-defined]
-        self.description = unmet.description  # type: ignore[attr-defined]
-        self.ecarts = list(unmet.margins)  # type: ignore[attr-defined]
-        self.comparaisons = list(unmet.comparisons)  # type: ignore[attr-defined]
-        program = state._outcome.ruleset.program
-        self.constats = [FindingView(program, e) for e in _failed_tests(event)]
-
-
-class FindingView:
-    """A failed test: `libelle` and `valeur` of what was measured, `exigence`, `ecart` (or None)."""
-
-    _WORDS = {">": "plus de", "≥": "au moins", "<": "moins de", "≤": "au plus", "=": "exactement",
-              "≠": "une valeur autre que"}
-
-    def __init__(self, program: object, event: Event) -> None:
-        data = event.data
-        if event.kind == "membership":
-            t = data.get("operand_type")
-            self.libelle = _describe(program, str(data.get("operand_label")))
-            self.valeur = formatting.value(data.get("value"), t)  # type: ignore[arg-type]
-            items = ", ".join(formatting.value(i, t) for i in data.get("items") or [])  # type: ignore[union-attr,arg-type]
-            self.exigence = ("une valeur hors de cette liste : " if data.get("negated") else "une valeur de cette liste : ") + items
-            self.ecart = None
-        else:
-            self.libelle = _describe(program, str(data.get("left_label")))
-            self.valeur = formatting.value(data.get("left"), data.get("left_type"))  # type: ignore[arg-type]
-            right = formatting.value(data.get("right"), data.get("right_type"))  # type: ignore[arg-type]
-            self.exigence = f"{self._WORDS.get(str(data.get('op')), '')} {right}".strip()
-            self.ecart = margin_text(event)
-        self.texte = event.label
-
-
-def _describe(program: object, label: str) -> str:
-    """A fact's or rule's description for a name, else the text as the rule file writes it."""
-    decl = program.facts.get(label) or program.definitions.get(label)  # type: ignore[attr-defined]
-    return (decl.description if decl is not None and decl.description else label)
-
-
-def _failed_tests(event: Event) -> list[Event]:
-    """Comparisons and memberships that came out false inside a rule, not in nested rules or `si` tests."""
-    found: list[Event] = []
-    for child in event.children:
-        if child.kind in {"comparison", "membership"}:
-            if isinstance(child.result, Value) and child.result.value is False:
-                found.append(child)
-        elif child.kind not in {"rule", "reference", "table", "function", "test", "guard"}:
-            found.extend(_failed_tests(child))
-    return found
+    def __init__(self, program: object, unmet: Unmet) -> None:
+        self.nom = unmet.name
+        self.texte = unmet.text
+        self.ecart = unmet.margin
+        self.enfants = [UnmetView(program, child) for child in unmet.children]
+        definition = program.definitions.get(unmet.name)  # type: ignore[attr-defined]
+        self.description = definition.description if definition is not None and definition.kind == "rule" else None
 
 
 class ReserveView:

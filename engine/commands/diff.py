@@ -18,20 +18,30 @@ def _positive(text: str) -> int:
     return value
 
 
+def _names(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `diff` sub-command."""
     p = sub.add_parser("diff", help="impact d'un changement de règles sur une population",
                        description="Évalue chaque ligne d'une population avec l'ancien et le nouveau fichier de "
-                                   "règles et compte ce qui change : éligibilité, résultats, montants, par "
-                                   "spécialité et par option, avec des exemples expliqués.")
+                                   "règles et compte ce qui change, cas par cas : lignes éligibles selon les deux "
+                                   "textes (montants comparés avant → après), lignes qui gagnent ou perdent "
+                                   "l'éligibilité (avec leurs montants), lignes qu'un texte ne régit pas (comptées "
+                                   "à part), le tout ventilé par faits, avec des exemples expliqués.")
     p.add_argument("old", metavar="ANCIEN")
     p.add_argument("new", metavar="NOUVEAU")
     p.add_argument("--population", required=True, metavar="FICHIER",
                    help="CSV (une colonne par fait, case vide = inconnu) ou JSON Lines (.jsonl)")
     p.add_argument("--format", choices=("text", "json"), default="text", help="texte (par défaut) ou json")
     p.add_argument("--examples", type=_positive, default=3, metavar="N", help="nombre de lignes d'exemple (3)")
-    p.add_argument("--by", nargs="+", default=["specialite", "option"], metavar="FAIT",
-                   help="faits par lesquels ventiler les comptes (specialite option)")
+    p.add_argument("--par", "--by", dest="by", nargs="+", type=_names, metavar="FAITS",
+                   help="faits par lesquels ventiler les comptes, séparés par des virgules ou des espaces "
+                        "(par défaut : specialite,option, ceux que les fichiers déclarent)")
+    p.add_argument("--eligibilite", metavar="RÉSULTAT",
+                   help="résultat booléen des deux fichiers qui dit si une ligne est éligible (par défaut : "
+                        "eligible s'il existe) ; \"\" pour comparer les montants sur toutes les lignes")
     p.add_argument("--montant", action="append", metavar="RÉSULTAT",
                    help="montant détaillé dans les ventilations (répétable ; par défaut le dernier montant)")
     p.set_defaults(run=run)
@@ -41,8 +51,9 @@ def run(args: argparse.Namespace) -> int:
     """Compare the two rule files on the population and print the report."""
     from engine.impact import compare, render_text, to_json  # imported here: `regles` starts without it
     old, new = api.load(args.old), api.load(args.new)
-    impact = compare(old, new, args.population, by=args.by, examples=args.examples, amounts=args.montant,
-                     old_name=args.old, new_name=args.new)
+    by = None if args.by is None else [name for names in args.by for name in names]
+    impact = compare(old, new, args.population, by=by, eligibility=args.eligibilite, examples=args.examples,
+                     amounts=args.montant, old_name=args.old, new_name=args.new)
     if args.format == "json":
         print(json.dumps(to_json(impact, new), ensure_ascii=False, indent=2))
     else:
