@@ -24,8 +24,8 @@ MAX_DIGITS = 28
 """Longest number literal (E120): exact arithmetic keeps 28 significant digits."""
 
 _TYPE_TREES = {"simple_type", "enum_type", "named_type"}
-_ITEM_TREES = {"description", "source", "citation", "question", "unit", "ignored", "replaces", "to_confirm", "modelling_choice",
-               "guard", "valid_from", "dated_value", "row"}
+_ITEM_TREES = {"description", "source", "citation", "question", "unit", "ignored", "replaces", "to_confirm",
+               "modelling_choice", "guard", "valid_from", "dated_value", "row"}
 _CMP = {"=": "=", "≠": "≠", "!=": "≠", "<>": "≠", "<": "<", "<=": "≤", "≤": "≤", ">": ">",
         ">=": "≥", "≥": "≥"}
 _OPS = {"+": "+", "-": "-", "×": "×", "*": "×", "/": "/", "÷": "/"}

@@ -10,6 +10,7 @@ parameters. Diagnostics are collected and raised as one `RulesError` at the end.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import PurePath
 
 from engine import ast, model, tables
@@ -169,22 +170,26 @@ class Checker(ProgramChecks):
                           (Label(origin.span, "déclaration d'origine"),))
                 continue
             self.local_sources[key] = decl
-            fields: dict[str, object] = {}
-            first: dict[str, Span] = {}
-            for item in decl.fields:
-                word = _SOURCE_FIELD_WORDS[item.kind]
-                if item.kind in first:
-                    self.fail("E109", f"« {word} » est écrit deux fois", item.span,
-                              labels=(Label(first[item.kind], "première occurrence"),))
-                    continue
-                first[item.kind] = item.span
-                fields[item.kind] = item.value
+            fields = self.source_fields(decl)
             if decl.title is None or not decl.title.strip():
                 self.fail("E209", f"la source « {key} » n'a pas de titre", decl.name_span,
                           f'écrivez le titre après la clé : source {key} "Titre de la publication" … fin')
-            self.bibliography[key] = model.SourceDecl(key, (decl.title or "").strip(), fields.get("publisher"),  # type: ignore[arg-type]
-                                                      fields.get("date"), fields.get("url"), self.text.short,  # type: ignore[arg-type]
-                                                      span=decl.name_span)
+            self.bibliography[key] = model.SourceDecl(
+                key, (decl.title or "").strip(), fields.get("publisher"), fields.get("date"),  # type: ignore[arg-type]
+                fields.get("url"), self.text.short, span=decl.name_span)  # type: ignore[arg-type]
+
+    def source_fields(self, decl: ast.SourceDecl) -> dict[str, str | dt.date]:
+        """The publisher, date and URL of a source declaration, each written at most once (E109)."""
+        fields: dict[str, str | dt.date] = {}
+        first: dict[str, Span] = {}
+        for item in decl.fields:
+            if item.kind in first:
+                self.fail("E109", f"« {_SOURCE_FIELD_WORDS[item.kind]} » est écrit deux fois", item.span,
+                          labels=(Label(first[item.kind], "première occurrence"),))
+                continue
+            first[item.kind] = item.span
+            fields[item.kind] = item.value
+        return fields
 
     def citations(self, info: _Info) -> tuple[model.Citation, ...]:
         """The citations of a block, each resolved to its declared source (E208, W106)."""
@@ -766,7 +771,6 @@ def _sources_hint(key: str, declared: dict[str, model.SourceDecl]) -> str:
 
 def _free_text_hint(text: str, declared: dict[str, model.SourceDecl]) -> str:
     """Point a free-text citation at the declared key it starts with, if any."""
-    import re
     words = re.findall(r"[^\W\d]\w*", text)
     if words and words[0] in declared:
         return f"écrivez « source {words[0]} » (la suite du texte peut venir en précision : source {words[0]} : \"…\")"
