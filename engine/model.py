@@ -275,17 +275,21 @@ class Citation(Node):
 
     @property
     def key(self) -> str | None:
+        """The key of the declared source (None for free text)."""
         return self.source.key if self.source else None
 
     @property
     def title(self) -> str | None:
+        """The title of the declared source (None for free text)."""
         return self.source.title if self.source else None
 
     @property
     def url(self) -> str | None:
+        """The address of the declared source, when it has one."""
         return self.source.url if self.source else None
 
     def __str__(self) -> str:
+        """`Titre (éditeur, date) : précision`, or the free text."""
         if self.source is None:
             return self.detail or ""
         return str(self.source) + (f" : {self.detail}" if self.detail else "")
