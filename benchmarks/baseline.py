@@ -10,8 +10,10 @@ Written from ``/work/shared/reference/model.md`` alone (cited below as §n), ind
 ``datetime.date``, ``decimal.Decimal`` for taux / decimal / montant. An absent key (or ``None``)
 means "not given". ``coerce_facts`` turns JSON forms into those types.
 
-Each output is a pair ``(status, value)``; status is ``"value"``, ``"not_applicable"``,
-``"undetermined"`` or ``"missing"`` and value is ``None`` unless status is ``"value"``. Montants
+Each output is an ``Outcome``, a pair ``(status, value)``; status is ``"value"``,
+``"not_applicable"``, ``"undetermined"`` or ``"missing"`` and value is ``None`` unless status is
+``"value"``. The pair also carries ``facts`` (the facts a *missing* output needs, Reading 22) and
+``reason`` (the message of a marker where model.md quotes one, Reading 23). Montants
 and taux are ``Decimal`` (montants with two decimals), entiers ``int``, dates ``datetime.date``.
 Internally money and rates are exact ``Fraction``s; ``montant_verse`` is rounded once, to the cent,
 half up (§7.11); ``taux_atteinte`` is converted to ``Decimal`` only at output.
@@ -62,22 +64,25 @@ Points where model.md is silent or can be read two ways, and the reading chosen 
    ``condition_exercice`` (not itself an output of the 2024 file) and ``condition_option`` is
    avenant 7's (``tiers_temps`` allowed, ``temps_plein`` only in ZIP). Objectives and, from year
    3, attainment are avenant 7's too (GP only for MT, no 65+ rule: §7.8).
-10. Second-assistant options in the 2024 file, objectives: §7.6 "undetermined (unless
-    ``nouvel_installe``), whatever the date" is applied before the signature-date rule of §7.2.
-    So a second-assistant option without ``nouvel_installe`` gives *undetermined* objectives even
-    for a contract signed before 22/06/2024; with ``nouvel_installe`` the date rule decides
-    (*not applicable* for the règlement arbitral or before avenant 7; avenant 7's rule, i.e. *not
-    applicable* since the option does not exist there (§7.6), for an avenant 7 signature; the
-    ``max(start, P50)`` target for a 2024 signature). A specialty without the indicator gets
-    *not applicable* before any of this.
-11. Second-assistant options, other outputs. Avenant 7 file: ``taux_atteinte`` is still 1 in
-    years 1-2 (it is not computed from the objectives) and *not applicable* from year 3 (computed
-    from *not applicable* objectives); ``date_limite_avance`` is a deadline, so it is computed
-    (§7.1 lists "advance" and "deadlines" separately; only ``avance`` is *not applicable*). 2024
-    file: ``taux_atteinte`` is 1 in years 1-2; from year 3 it is *undetermined* through the
-    objectives, except for a doctor aged 65+ (2024 signature), whose attainment does not use the
-    objective and is therefore a value; ``montant_verse`` stays *undetermined* through
-    ``montant_maximal``.
+10. Second-assistant options (§7.6, revised), objectives. They exist only for a contract signed
+    from 22/06/2024. Avenant 7 file, any signature date: *not applicable* with §7.6's message,
+    ``nouvel_installe`` or not. 2024 file: signed before 22/06/2024 (avenant 7, règlement
+    arbitral or earlier), *not applicable* with §7.6's message, ``nouvel_installe`` or not; signed
+    from 22/06/2024, *undetermined* unless ``nouvel_installe``, whose target is ``max(start,
+    P50)``. A specialty without the indicator gets *not applicable* (no indicator) before any of
+    this; then the option is read, and the signature date only for a second-assistant option.
+11. Second-assistant options, other outputs. Avenant 7 file: ``montant_maximal``,
+    ``taux_atteinte`` (years 1-2 included: §7.6 "nouvel_installe or not" leaves no value) and
+    ``montant_verse`` are *not applicable* with §7.6's message, and so is ``avance`` when
+    eligibility does not decide first (Reading 24); ``date_limite_avance`` is a deadline, so it
+    is computed (§7.14 keeps deadlines computed; only ``avance`` is named by §7.6). 2024 file,
+    signed before 22/06/2024: ``montant_maximal``, ``taux_atteinte`` (years 1-2 included) and
+    ``montant_verse`` *not applicable* with §7.6's message. 2024 file, signed from 22/06/2024:
+    ``montant_maximal`` *undetermined*; ``taux_atteinte`` 1 in years 1-2; from year 3
+    *undetermined* through the objectives, except for a ``nouvel_installe`` (a value, from its
+    ``max(start, P50)`` targets) and for a doctor aged 65+, whose attainment does not use the
+    objective (a value); ``montant_verse`` *undetermined* through ``montant_maximal`` once
+    eligibility allows payment.
 12. Attainment edge cases (§4 Modulation): below the start the rate is 0 and above the target 1
     (clamp); for a maintien target (``t = s``) with ``s = 0`` the rate is 1. The 65+ rule (§5)
     gives 1 when ``0.9 × s = 0``. The GP mean is the plain mean of the per-indicator rates, each
@@ -93,14 +98,15 @@ Points where model.md is silent or can be read two ways, and the reading chosen 
     22/06/2024 inclusively (a year starting on 22/06/2024 is paid from the 2024 table). A year
     starting before 22/06/2024 is "avenant 7" even for a signature before 20/08/2019 or under the
     règlement arbitral (§5: "one that starts before is paid from the avenant 7 table").
-16. ``montant_maximal`` in the 2024 file for a second-assistant option is *undetermined* without
-    reading the signature date or the contract year ("whatever the date", §7.6);
-    ``texte_applicable`` is still computed from the date (§7.10).
+16. ``montant_maximal`` in the 2024 file for a second-assistant option reads the signature date
+    (before 22/06/2024: *not applicable*, §7.6's message; from 22/06/2024: *undetermined*) but
+    not the contract year; ``texte_applicable`` is still computed from the date (§7.10).
 17. Outputs that do not depend on a fact do not read it: deadlines read only ``date_embauche``
-    (never the signature date, §7.1, §7.7); ``avance`` reads only ``option``;
-    ``texte_applicable`` reads ``date_signature`` and ``annee_contrat`` only; the avenant 7 file
-    reads ``date_signature`` only for eligibility (its amounts, objectives and attainment are
-    computed for the contract as signed, §7.1).
+    (never the signature date, §7.1, §7.7); ``avance`` reads the eligibility facts (§7.14,
+    Reading 24) and ``option``; ``texte_applicable`` reads ``date_signature`` and
+    ``annee_contrat`` only; the avenant 7 file reads ``date_signature`` only for eligibility (its
+    amounts, objectives and attainment are computed for the contract as signed, §7.1), hence
+    for ``avance`` and ``montant_verse`` too.
 18. Output forms: montants are ``Decimal`` with exactly two decimals (exact: every montant is a
     whole number of cents before or after the one rounding); ``taux_atteinte`` is the exact
     fraction written as a ``Decimal``, exact when its decimal expansion terminates, otherwise
@@ -117,6 +123,28 @@ Points where model.md is silent or can be read two ways, and the reading chosen 
     rules apply from 22/06/2024; 01/05/2023-21/06/2024 (règlement arbitral) and any date before
     20/08/2019 are the "not encoded" signatures of §7.2. The avenant 7 file has no upper use of
     22/06/2024: a later signature is simply outside its window (§7.1).
+22. Missing facts. A *missing* output lists the facts it needs on the path this reference takes:
+    the first missing fact of a sequential reading (``_fact`` stops there), every missing fact of
+    the terms of a three-valued ``and`` / ``or`` that did not decide, and every missing fact of
+    the operands of a computation (Reading 2 when none is marked). Where model.md fixes no
+    reading order, another correct reading may name other facts (the 2024 objective of a
+    ``nouvel_installe`` signed from 22/06/2024 does not depend on ``option``, which is read here
+    first); for the eligibility outputs, built from three-valued conditions, the list is the
+    least a correct reading names.
+23. Reasons. Only the messages model.md quotes are carried: §7.6's "option créée par la
+    convention médicale 2024, inexistante à la signature" and §7.14's "le médecin ne remplit pas
+    les conditions d'éligibilité". Other markers (no indicator, text not encoded, the "—" cell,
+    undetermined figures) have ``reason`` ``None``: model.md fixes their status, not their words.
+    A marker computed from a marked operand keeps that operand's reason (Reading 2).
+24. No payment without eligibility (§7.14). ``avance`` (avenant 7 file) and ``montant_verse``
+    (both files) first read ``eligible`` as the file computes it: false (three-valued, so a
+    single false condition suffices even with other facts missing) gives *not applicable* with
+    §7.14's message, before any other marker (a second-assistant option in the avenant 7 window
+    is thus refused for eligibility, not for §7.6); missing gives *missing*, listing the
+    eligibility facts together with any fact the payment itself lacks, even when the payment
+    would be marked; true or *not applicable* (signature outside the file's window, §7.1, §7.2)
+    gives the payment as before. In the 2024 file ``eligible`` for an avenant 7 signature is
+    avenant 7's (Reading 9), ``condition_exercice`` included.
 """
 
 from __future__ import annotations
@@ -202,55 +230,102 @@ C2024_ELIGIBILITY_OUTPUTS = ("condition_secteur", "condition_specialite", "condi
 TEXT_A7 = "avenant 7"
 TEXT_2024 = "convention 2024"
 
+# §7.6 and §7.14: the two messages model.md quotes
+REASON_NEW_OPTION = "option créée par la convention médicale 2024, inexistante à la signature"
+REASON_INELIGIBLE = "le médecin ne remplit pas les conditions d'éligibilité"
+
 
 # --------------------------------------------------------------------------------------------
 # Outcomes (§7 "Outcomes")
 
 
+class Outcome(tuple):
+    """One output: a ``(status, value)`` pair that also knows its missing facts and its reason.
+
+    It unpacks and compares as the plain pair (``status, value = out[name]``,
+    ``out[name] == ("value", 3)``); ``facts`` is the set of facts a *missing* outcome needs (empty
+    otherwise, Reading 22) and ``reason`` the French message of a marker where model.md quotes
+    one (§7.6, §7.14), else ``None`` (Reading 23).
+    """
+
+    def __new__(cls, status: str, value: object = None, facts: frozenset = frozenset(),
+                reason: str | None = None) -> Outcome:
+        self = super().__new__(cls, (status, value))
+        self.facts = facts
+        self.reason = reason
+        return self
+
+    @property
+    def status(self) -> str:
+        return self[0]
+
+    @property
+    def value(self) -> object:
+        return self[1]
+
+
 class _Marked(Exception):
     """Raised when an output cannot be a value: its status is one of the three markers."""
 
-    def __init__(self, status: str) -> None:
+    def __init__(self, status: str, facts: frozenset = frozenset(), reason: str | None = None) -> None:
         super().__init__(status)
         self.status = status
+        self.facts = facts
+        self.reason = reason
+
+
+def _marked(outcome: Outcome) -> _Marked:
+    """The exception that carries a marked outcome on."""
+    return _Marked(outcome.status, outcome.facts, outcome.reason)
 
 
 def _fact(facts: dict, name: str):
-    """The value of a fact, or a *missing* outcome when it is not given (§2)."""
+    """The value of a fact, or a *missing* outcome naming it when it is not given (§2)."""
     value = facts.get(name)
     if value is None:
-        raise _Marked(MISSING)
+        raise _Marked(MISSING, frozenset((name,)))
     return value
 
 
-def _attempt(function, *args) -> tuple[str, object]:
-    """Run one rule and return its outcome as a ``(status, value)`` pair."""
+def _attempt(function, *args) -> Outcome:
+    """Run one rule and return its outcome."""
     try:
-        return VALUE, function(*args)
+        return Outcome(VALUE, function(*args))
     except _Marked as marker:
-        return marker.status, None
+        return Outcome(marker.status, None, marker.facts, marker.reason)
 
 
-def _values(*outcomes: tuple[str, object]) -> list:
+def _first_marker(markers) -> _Marked | None:
+    """Reading 2: the first *not applicable* / *undetermined* marker, else *missing* with every
+    missing fact of the operands (Reading 22), else ``None``."""
+    missing: set = set()
+    found = False
+    for marker in markers:
+        if marker.status in (NOT_APPLICABLE, UNDETERMINED):
+            return marker
+        found = True
+        missing |= marker.facts
+    return _Marked(MISSING, frozenset(missing)) if found else None
+
+
+def _values(*outcomes: Outcome) -> list:
     """Values of several outcomes; a marked operand wins over a missing one (Reading 2)."""
-    for status, _ in outcomes:
-        if status in (NOT_APPLICABLE, UNDETERMINED):
-            raise _Marked(status)
-    for status, _ in outcomes:
-        if status == MISSING:
-            raise _Marked(MISSING)
-    return [value for _, value in outcomes]
+    marker = _first_marker(_marked(outcome) for outcome in outcomes if outcome.status != VALUE)
+    if marker is not None:
+        raise marker
+    return [outcome.value for outcome in outcomes]
 
 
 def _any(*terms) -> bool:
     """Three-valued 'or' over lazily evaluated terms (Reading 1)."""
-    marker = None
+    markers = []
     for term in terms:
         try:
             if term():
                 return True
         except _Marked as exc:
-            marker = marker or exc
+            markers.append(exc)
+    marker = _first_marker(markers)
     if marker is not None:
         raise marker
     return False
@@ -258,28 +333,44 @@ def _any(*terms) -> bool:
 
 def _all(*terms) -> bool:
     """Three-valued 'and' over lazily evaluated terms (Reading 1)."""
-    marker = None
+    markers = []
     for term in terms:
         try:
             if not term():
                 return False
         except _Marked as exc:
-            marker = marker or exc
+            markers.append(exc)
+    marker = _first_marker(markers)
     if marker is not None:
         raise marker
     return True
 
 
-def _all_outcomes(outcomes) -> tuple[str, object]:
+def _all_outcomes(outcomes) -> Outcome:
     """``eligible``: every condition holds, three-valued over already computed conditions."""
-    marker = None
-    for status, value in outcomes:
-        if status == VALUE:
-            if not value:
-                return VALUE, False
-        elif marker is None:
-            marker = status
-    return (marker, None) if marker else (VALUE, True)
+    outcomes = list(outcomes)
+    if any(outcome.status == VALUE and not outcome.value for outcome in outcomes):
+        return Outcome(VALUE, False)
+    marker = _first_marker(_marked(outcome) for outcome in outcomes if outcome.status != VALUE)
+    if marker is not None:
+        return Outcome(marker.status, None, marker.facts, marker.reason)
+    return Outcome(VALUE, True)
+
+
+def _paid(eligible: Outcome, compute) -> Outcome:
+    """§7.14 no payment without eligibility, tested before any other marker of the output.
+
+    ``eligible`` false: *not applicable* with §7.14's message; missing: *missing*, listing the
+    eligibility facts and, when the payment itself lacks facts, those too (Reading 22); true or
+    *not applicable* (signature outside the file's window, §7.1, §7.2): the payment as computed.
+    """
+    if eligible.status == VALUE and not eligible.value:
+        return Outcome(NOT_APPLICABLE, reason=REASON_INELIGIBLE)
+    outcome = compute()
+    if eligible.status == MISSING:
+        own = outcome.facts if outcome.status == MISSING else frozenset()
+        return Outcome(MISSING, None, eligible.facts | own)
+    return outcome
 
 
 # --------------------------------------------------------------------------------------------
@@ -404,7 +495,7 @@ def _progress_rate(start: int, target: int, measured: int) -> Fraction:
     return Fraction(measured, start)  # maintien missed: v / s [H]
 
 
-def _indicator_attainment(facts: dict, indicator: tuple, objective: tuple[str, object]) -> Fraction:
+def _indicator_attainment(facts: dict, indicator: tuple, objective: Outcome) -> Fraction:
     """§4 rate of one indicator from its objective outcome, start and measured value."""
     start_name, _, _, measured_name = indicator
     target, start, measured = _values(objective, _attempt(_fact, facts, start_name),
@@ -424,7 +515,7 @@ def _attainment(facts: dict, indicators: list) -> Fraction:
     return _mean(_values(*outcomes))
 
 
-def _montant_verse(montant_maximal: tuple, taux_atteinte: tuple) -> Fraction:
+def _montant_verse(montant_maximal: Outcome, taux_atteinte: Outcome) -> Fraction:
     """§4, §7.11: montant_maximal × taux_atteinte (exact), rounded once to the cent, half up [H]."""
     maximum, rate = _values(montant_maximal, taux_atteinte)
     return _round_cents(Fraction(maximum) * rate)
@@ -513,28 +604,29 @@ def _in_a7_window(signature: date) -> bool:
     return A7_FIRST_SIGNATURE <= signature <= A7_LAST_SIGNATURE
 
 
-def _a7_montant_maximal(facts: dict) -> int:
-    """§4 amounts, for the contract as signed (§3, §7.1); 1.5 / 2 ETP not applicable (§7.6)."""
+def _a7_option(facts: dict) -> str:
+    """``option`` for the avenant 7 figures: 1.5 / 2 ETP did not exist at any avenant 7 signature,
+    so every figure built on them is *not applicable* with §7.6's message, whatever the date."""
     option = _fact(facts, "option")
     if option in SECOND_ASSISTANT:
-        raise _Marked(NOT_APPLICABLE)
-    return _amount(A7_AMOUNTS, option, _contract_year(facts), facts, A7_MT_SPECIALTIES)
+        raise _Marked(NOT_APPLICABLE, reason=REASON_NEW_OPTION)
+    return option
+
+
+def _a7_montant_maximal(facts: dict) -> int:
+    """§4 amounts, for the contract as signed (§3, §7.1); 1.5 / 2 ETP not applicable (§7.6)."""
+    return _amount(A7_AMOUNTS, _a7_option(facts), _contract_year(facts), facts, A7_MT_SPECIALTIES)
 
 
 def _a7_avance(facts: dict) -> Fraction:
-    """§4 ``avance`` = 70 % of the year-1 amount [T]; any contract year (§7.9)."""
-    option = _fact(facts, "option")
-    if option in SECOND_ASSISTANT:  # §7.6
-        raise _Marked(NOT_APPLICABLE)
-    return Fraction(7, 10) * A7_AMOUNTS[option][0]
+    """§4 ``avance`` = 70 % of the year-1 amount [T]; any contract year (§7.9); 1.5 / 2 ETP not
+    applicable (§7.6). Eligibility is tested before, by ``_paid`` (§7.14)."""
+    return Fraction(7, 10) * A7_AMOUNTS[_a7_option(facts)][0]
 
 
 def _a7_objective(facts: dict, indicator: tuple) -> int:
     """§4 objective of one indicator; 1.5 / 2 ETP not applicable (§7.6)."""
-    option = _fact(facts, "option")
-    if option in SECOND_ASSISTANT:
-        raise _Marked(NOT_APPLICABLE)
-    return _objective(facts, indicator, option)
+    return _objective(facts, indicator, _a7_option(facts))
 
 
 def _a7_objectif_mt(facts: dict) -> int:
@@ -549,15 +641,17 @@ def _a7_objectif_file_active(facts: dict) -> int:
     return _a7_objective(facts, FILE_ACTIVE)
 
 
-def _a7_attainment(facts: dict, objectif_mt: tuple, objectif_file_active: tuple) -> Fraction:
+def _a7_attainment(facts: dict, objectif_mt: Outcome, objectif_file_active: Outcome) -> Fraction:
     """§4 from year 3: GP mean of adult MT and file active [H]; others the file active."""
     if _fact(facts, "specialite") == GP:
         return _attainment(facts, [(MT_A7, objectif_mt), (FILE_ACTIVE, objectif_file_active)])
     return _attainment(facts, [(FILE_ACTIVE, objectif_file_active)])
 
 
-def _a7_taux_atteinte(facts: dict, objectif_mt: tuple, objectif_file_active: tuple) -> Fraction:
-    """§4: 1 in years 1-2 [T]; from year 3 proportional to attainment."""
+def _a7_taux_atteinte(facts: dict, objectif_mt: Outcome, objectif_file_active: Outcome) -> Fraction:
+    """§4: 1 in years 1-2 [T]; from year 3 proportional to attainment; 1.5 / 2 ETP not applicable,
+    years 1-2 included (§7.6)."""
+    _a7_option(facts)
     if _contract_year(facts) <= 2:
         return Fraction(1)
     return _a7_attainment(facts, objectif_mt, objectif_file_active)
@@ -568,26 +662,25 @@ def _deadline(facts: dict, shift, n: int) -> date:
     return shift(_fact(facts, "date_embauche"), n)
 
 
-def _money_outcome(outcome: tuple) -> tuple[str, object]:
-    status, value = outcome
-    return (VALUE, _money(value)) if status == VALUE else outcome
+def _money_outcome(outcome: Outcome) -> Outcome:
+    return Outcome(VALUE, _money(outcome.value)) if outcome.status == VALUE else outcome
 
 
-def _rate_outcome(outcome: tuple) -> tuple[str, object]:
-    status, value = outcome
-    return (VALUE, _rate(value)) if status == VALUE else outcome
+def _rate_outcome(outcome: Outcome) -> Outcome:
+    return Outcome(VALUE, _rate(outcome.value)) if outcome.status == VALUE else outcome
 
 
-def evaluate_avenant7(facts: dict) -> dict[str, tuple[str, object]]:
+def evaluate_avenant7(facts: dict) -> dict[str, Outcome]:
     """Every output of ``rulesets/avenant7.rules`` (§3, §4, §7) for typed facts."""
     # Eligibility: not applicable for a signature outside the window (§4, §7.1)
     signature = _attempt(_fact, facts, "date_signature")
-    if signature[0] != VALUE:
+    if signature.status != VALUE:
         out = {name: signature for name in A7_ELIGIBILITY_OUTPUTS}
-    elif not _in_a7_window(signature[1]):
-        out = {name: (NOT_APPLICABLE, None) for name in A7_ELIGIBILITY_OUTPUTS}
+    elif not _in_a7_window(signature.value):
+        out = {name: Outcome(NOT_APPLICABLE) for name in A7_ELIGIBILITY_OUTPUTS}
     else:
         out = _a7_eligibility(facts)
+    eligible = out["eligible"]
 
     # Amounts, objectives and modulation: the contract as signed (§3, §7.1)
     montant_maximal = _attempt(_a7_montant_maximal, facts)
@@ -596,12 +689,13 @@ def evaluate_avenant7(facts: dict) -> dict[str, tuple[str, object]]:
     taux_atteinte = _attempt(_a7_taux_atteinte, facts, objectif_mt, objectif_file_active)
     out["montant_maximal"] = _money_outcome(montant_maximal)
     out["taux_atteinte"] = _rate_outcome(taux_atteinte)
-    out["montant_verse"] = _money_outcome(_attempt(_montant_verse, montant_maximal, taux_atteinte))
+    out["montant_verse"] = _paid(eligible, lambda: _money_outcome(
+        _attempt(_montant_verse, montant_maximal, taux_atteinte)))  # §7.14
     out["objectif_mt"] = objectif_mt
     out["objectif_file_active"] = objectif_file_active
 
     # Advance and deadlines (§4)
-    out["avance"] = _money_outcome(_attempt(_a7_avance, facts))
+    out["avance"] = _paid(eligible, lambda: _money_outcome(_attempt(_a7_avance, facts)))  # §7.14
     out["date_limite_avance"] = _attempt(_deadline, facts, add_days, 15)  # [T]
     out["date_limite_declaration"] = _attempt(_deadline, facts, add_months, 1)  # [T]
     out["date_limite_qualification"] = _attempt(_deadline, facts, add_years, 3)  # [T]
@@ -668,11 +762,25 @@ C2024_CONDITIONS = (
 )  # §5: no group / coordinated practice condition [T]
 
 
+def _c2024_second_assistant(facts: dict) -> bool:
+    """§7.6: whether ``option`` is a second-assistant option of a contract signed from 22/06/2024.
+
+    Those options were created by the 2024 convention: for a contract signed before 22/06/2024
+    (avenant 7, règlement arbitral or earlier) they do not exist, and whatever is built on them is
+    *not applicable* with §7.6's message. The signature date is read only for them.
+    """
+    if _fact(facts, "option") not in SECOND_ASSISTANT:
+        return False
+    if _fact(facts, "date_signature") < C2024_START:
+        raise _Marked(NOT_APPLICABLE, reason=REASON_NEW_OPTION)
+    return True
+
+
 def _c2024_montant_maximal(facts: dict) -> int:
     """§5 anniversary rule: the table of the text in force when the contract year starts [D]."""
-    option = _fact(facts, "option")
-    if option in SECOND_ASSISTANT:  # §5, §7.6: not published, whatever the date
+    if _c2024_second_assistant(facts):  # §5, §7.6: amounts not published
         raise _Marked(UNDETERMINED)
+    option = _fact(facts, "option")
     year = _contract_year(facts)
     table = C2024_AMOUNTS if _year_start(facts, year) >= C2024_START else A7_AMOUNTS
     return _amount(table, option, year, facts, C2024_MT_SPECIALTIES)  # §7.4: GP and pediatrie
@@ -692,8 +800,8 @@ def _c2024_objective(facts: dict, indicator_name: str) -> int:
             raise _Marked(NOT_APPLICABLE)
         if specialite not in A7_MT_SPECIALTIES and _c2024_regime(facts) == TEXT_A7:
             raise _Marked(NOT_APPLICABLE)
-    if _fact(facts, "option") in SECOND_ASSISTANT and not _fact(facts, "nouvel_installe"):
-        raise _Marked(UNDETERMINED)  # §7.6: not published, whatever the date
+    if _c2024_second_assistant(facts) and not _fact(facts, "nouvel_installe"):
+        raise _Marked(UNDETERMINED)  # §7.6: signed from 22/06/2024, objectives not published
     regime = _c2024_regime(facts)
     if regime is None:  # §5, §7.2: règlement arbitral or before avenant 7
         raise _Marked(NOT_APPLICABLE)
@@ -718,8 +826,10 @@ def _rate_65(facts: dict, indicator: tuple) -> Fraction:
     return measured / floor  # shortfall [H]
 
 
-def _c2024_taux_atteinte(facts: dict, objectif_mt: tuple, objectif_file_active: tuple) -> Fraction:
-    """§5 modulation: 1 in years 1-2; then by the text of the signature (§7.2, §7.8)."""
+def _c2024_taux_atteinte(facts: dict, objectif_mt: Outcome, objectif_file_active: Outcome) -> Fraction:
+    """§5 modulation: 1 in years 1-2; then by the text of the signature (§7.2, §7.8); a
+    second-assistant option signed before 22/06/2024 is not applicable, years 1-2 included (§7.6)."""
+    _c2024_second_assistant(facts)
     year = _contract_year(facts)
     if year <= 2:
         return Fraction(1)
@@ -737,20 +847,21 @@ def _c2024_taux_atteinte(facts: dict, objectif_mt: tuple, objectif_file_active: 
     return _attainment(facts, indicators)  # §5: as avenant 7
 
 
-def evaluate_convention2024(facts: dict) -> dict[str, tuple[str, object]]:
+def evaluate_convention2024(facts: dict) -> dict[str, Outcome]:
     """Every output of ``rulesets/convention2024.rules`` (§3, §5, §7) for typed facts."""
     # Eligibility (§5, §7.2): 2024 rules, avenant 7's for its signatures, else not applicable
     regime = _attempt(_c2024_regime, facts)
-    if regime[0] != VALUE:
+    if regime.status != VALUE:
         out = {name: regime for name in C2024_ELIGIBILITY_OUTPUTS}
-    elif regime[1] == TEXT_2024:
+    elif regime.value == TEXT_2024:
         out = {name: _attempt(rule, facts) for name, rule in C2024_CONDITIONS}
         out["eligible"] = _all_outcomes(out.values())
-    elif regime[1] == TEXT_A7:
+    elif regime.value == TEXT_A7:
         a7 = _a7_eligibility(facts)
         out = {name: a7[name] for name in C2024_ELIGIBILITY_OUTPUTS}
     else:
-        out = {name: (NOT_APPLICABLE, None) for name in C2024_ELIGIBILITY_OUTPUTS}
+        out = {name: Outcome(NOT_APPLICABLE) for name in C2024_ELIGIBILITY_OUTPUTS}
+    eligible = out["eligible"]
 
     # Amounts (anniversary rule), objectives and modulation (§5, §7.2)
     montant_maximal = _attempt(_c2024_montant_maximal, facts)
@@ -759,7 +870,8 @@ def evaluate_convention2024(facts: dict) -> dict[str, tuple[str, object]]:
     taux_atteinte = _attempt(_c2024_taux_atteinte, facts, objectif_mt, objectif_file_active)
     out["montant_maximal"] = _money_outcome(montant_maximal)
     out["taux_atteinte"] = _rate_outcome(taux_atteinte)
-    out["montant_verse"] = _money_outcome(_attempt(_montant_verse, montant_maximal, taux_atteinte))
+    out["montant_verse"] = _paid(eligible, lambda: _money_outcome(
+        _attempt(_montant_verse, montant_maximal, taux_atteinte)))  # §7.14
     out["objectif_mt"] = objectif_mt
     out["objectif_file_active"] = objectif_file_active
 

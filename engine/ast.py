@@ -263,6 +263,11 @@ class Replaces(Node):
 
 
 @frozen
+class Internal(Node):
+    """`interne`: the definition is plumbing, hidden from explanation summaries (not from `--detail`)."""
+
+
+@frozen
 class Status(Node):
     """`à confirmer` or `choix de modélisation`, with an optional note."""
 
@@ -338,7 +343,8 @@ class Row(Node):
     cells: tuple[Cell, ...]
 
 
-Item = Union[Description, SourceRef, Citation, Question, Unit, Replaces, Status, Guard, ValidFrom, DatedValue, Row]
+Item = Union[Description, SourceRef, Citation, Question, Unit, Replaces, Internal, Status, Guard, ValidFrom,
+             DatedValue, Row]
 
 
 # ─── Declarations ────────────────────────────────────────────────────────────────────────────

@@ -24,8 +24,8 @@ MAX_DIGITS = 28
 """Longest number literal (E120): exact arithmetic keeps 28 significant digits."""
 
 _TYPE_TREES = {"simple_type", "enum_type", "named_type"}
-_ITEM_TREES = {"description", "source", "citation", "question", "unit", "ignored", "replaces", "to_confirm",
-               "modelling_choice", "guard", "valid_from", "dated_value", "row"}
+_ITEM_TREES = {"description", "source", "citation", "question", "unit", "ignored", "replaces", "internal",
+               "to_confirm", "modelling_choice", "guard", "valid_from", "dated_value", "row"}
 _CMP = {"=": "=", "≠": "≠", "!=": "≠", "<>": "≠", "<": "<", "<=": "≤", "≤": "≤", ">": ">",
         ">=": "≥", "≥": "≥"}
 _OPS = {"+": "+", "-": "-", "×": "×", "*": "×", "/": "/", "÷": "/"}
@@ -254,6 +254,8 @@ class Builder:
                 return ast.Status("ignore", _string(kids[0]) if kids else None, span=span)
             case "replaces":
                 return ast.Replaces(str(kids[0]), str(kids[1]), span=span)
+            case "internal":
+                return ast.Internal(span=span)
             case "to_confirm":
                 return ast.Status("a_confirmer", _string(kids[0]) if kids else None, span=span)
             case "modelling_choice":

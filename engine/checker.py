@@ -384,7 +384,7 @@ class Checker(ProgramChecks):
         self.current = None
         return model.Definition(name, kind, t, versions, is_output, info.description, guard, params,
                                 f"{replaced.prefix}.{name}" if replaced else None, info.unit or (old.unit if old else None),
-                                span=decl.span)
+                                internal=info.internal or bool(old and old.internal), span=decl.span)
 
     def report_misplaced(self, decl: ast.Node, info: _Info) -> None:
         """Items written twice in one block (the grammar already keeps items where they belong)."""
@@ -727,6 +727,7 @@ class _Info:
         self.statuses: list[ast.Status] = []
         self.guard: ast.Guard | None = None
         self.valid_from: ast.Expr | None = None
+        self.internal = False
         self.duplicates: dict[str, list[Span]] = {}
 
 
@@ -747,6 +748,9 @@ def _items(items: tuple[ast.Item, ...]) -> _Info:
             info.unit = item.text
         elif isinstance(item, ast.Status):
             info.statuses.append(item)
+        elif isinstance(item, ast.Internal):
+            seen.setdefault("interne", []).append(item.span)
+            info.internal = True
         elif isinstance(item, ast.Guard):
             seen.setdefault("applicable si", []).append(item.span)
             info.guard = item

@@ -85,10 +85,20 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    """Explain one result in French, with citations, values, thresholds and rounding."""
+    """Explain one result in French: a one-screen summary, the full tree with --detail, or JSON / HTML."""
     ruleset = api.load(args.file)
     outcome = ruleset.evaluate(read_facts(args.facts), outputs=[args.name])
-    print(outcome.explain(args.name))
+    if args.format == "json":
+        from engine.explain_html import explanation_json
+        print(json.dumps(explanation_json(outcome, args.name, args.doc_base), ensure_ascii=False, indent=2))
+    elif args.format == "html":
+        from engine.explain_html import explanation_html
+        print(explanation_html(outcome, args.name, args.doc_base), end="")
+    elif args.detail:
+        print(outcome.explain(args.name))
+    else:
+        from engine.summary import summarize
+        print(summarize(outcome, args.name).text())
     return EXIT_OK
 
 
@@ -300,6 +310,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_eval)
     p = rule_file_and_facts(sub.add_parser("explain", help="expliquer un résultat"))
     p.add_argument("name", metavar="RÉSULTAT")
+    p.add_argument("--detail", action="store_true", help="l'arbre complet du calcul, au lieu du résumé d'un écran")
+    p.add_argument("--format", choices=("texte", "json", "html"), default="texte",
+                   help="texte (par défaut), json (résumé et trace complète) ou html (page autonome)")
+    p.add_argument("--doc-base", default="doc/", metavar="URL",
+                   help="adresse des pages de « regles doc » liées depuis la page HTML (par défaut : doc/)")
     p.set_defaults(run=cmd_explain)
     p = sub.add_parser("test", help="exécuter les exemples des fichiers de règles")
     p.add_argument("paths", nargs="*", metavar="FICHIER|DOSSIER")

@@ -68,6 +68,7 @@ pre .chaine { color: #7a2e00; }
 .statut.a-confirmer { background: #fff3c4; border-color: #8a6100; color: #4d3600; }
 .statut.choix { background: #e4edff; border-color: #1d4fa0; color: #0d2b63; }
 .statut.ignore { background: #eeeeee; border-color: #555; color: #222; }
+.statut.interne { background: #f1f1f1; border-color: #666; color: #333; font-style: italic; }
 .remarque { margin: .25rem 0 .75rem; }
 dl.fiche { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; }
 dl.fiche dt { font-weight: 600; }
@@ -280,6 +281,8 @@ class Site:
     def _index_item(self, name: str) -> str:
         d = self.program.definitions[name]
         flags = "".join(_badge(s.kind) for s in _statuses(d))
+        if d.internal:
+            flags += '<span class="statut interne">interne</span>'
         origin = "" if d.latest.text.prefix == self.text.prefix else f' <span class="petit">({esc(d.latest.text.short)})</span>'
         detail = f" — {esc(d.description)}" if d.description else ""
         return f'<li><a href="{_href(page_name(name))}"><code>{esc(name)}</code></a>{origin} {flags}{detail}</li>'
@@ -336,6 +339,9 @@ class Site:
             parts.append(f"<dt>Applicable si</dt><dd>{self._name_link(d.guard.name)}{reason}</dd>")
         if d.is_output:
             parts.append("<dt>Rôle</dt><dd>résultat calculé par le fichier (sortie)</dd>")
+        if d.internal:
+            parts.append("<dt>Interne</dt><dd>mécanique du calcul : les résumés d'explication ne la nomment pas "
+                         "et montrent à sa place les faits et les résultats auxquels elle mène</dd>")
         parts.append("</dl>")
         return parts
 

@@ -319,8 +319,9 @@ def _arithmetic_text(event: Event) -> str:
     t = event.data.get("type")
     if not isinstance(operands, list):
         return f"{event.label} : {result_text(event.result, t)}"  # type: ignore[arg-type]
-    left, right = (_show(v, ty) for v, ty in zip(operands, types))  # type: ignore[arg-type]
-    return f"{left} {event.data.get('op')} {right} = {result_text(event.result, t)}"  # type: ignore[arg-type]
+    left, right = (formatting.exact(v, ty) for v, ty in zip(operands, types))  # type: ignore[arg-type]
+    shown = formatting.exact(event.result.value, t) if isinstance(event.result, Value) else result_text(event.result, t)  # type: ignore[arg-type]
+    return f"{left} {event.data.get('op')} {right} = {shown}"
 
 
 def _rounding(event: Event, depth: int, seen: set[str], out: list[str]) -> None:

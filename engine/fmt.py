@@ -598,6 +598,8 @@ class _FileWriter:
                 return [("unité " + string(text), anchor)]
             case ast.Replaces(prefix=prefix, name=name):
                 return [(f"remplace {prefix}.{name}", anchor)]
+            case ast.Internal():
+                return [("interne", anchor)]
             case ast.Status():
                 return [(_status(item), anchor)]
             case ast.Guard(name=name, reason=reason):

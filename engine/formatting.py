@@ -62,6 +62,19 @@ def number(value: object) -> str:
     return _decimal(value, "#,##0.##########")  # type: ignore[arg-type]
 
 
+def exact(v: object, t: Type | None = None) -> str:
+    """A value a reader can compute with: a non-terminating rate or number as its exact fraction, with
+    the rounded value as a gloss (`225/448 (≈ 50,2232 %)`); any other value as `value` shows it.
+
+    Used wherever a product or a quotient is computed from the value, so that the calculation can be
+    redone to the cent.
+    """
+    if isinstance(v, Fraction):
+        unit = "\u00a0€" if t is not None and t.kind == "montant" else ""
+        return f"{v.numerator}/{v.denominator}{unit} ({value(v, t)})"
+    return value(v, t)
+
+
 def date_short(value: dt.date) -> str:
     """`22/06/2024`."""
     return format_date(value, format="dd/MM/yyyy", locale=LOCALE)

@@ -409,6 +409,9 @@ class Definition(Node):
     params: tuple[Param, ...] = ()
     replaces: str | None = None
     unit: str | None = None
+    internal: bool = False
+    """`interne`: plumbing hidden from explanation summaries, which show what it leads to instead; a
+    replacement inherits it from the definition it replaces (the concept stays plumbing)."""
 
     dated: bool = field(init=False, eq=False, repr=False)
     """Whether the definition has versions starting on given dates (and so is read with `au`)."""

@@ -256,6 +256,26 @@ class TestModel:
         assert codes('fait a : entier "x" "y" fin') == ["E109"]
         assert codes(FACTS + 'résultat r : entier "x" "y" = 1 fin') == ["E109"]
 
+    def test_internal_marks_definitions_and_replacements_inherit_it(self, tmp_path: Path) -> None:
+        """`interne` sets `Definition.internal` in every kind of block; written twice it is E109; a
+        replacement keeps the mark of the definition it replaces; a fact cannot carry it (syntax)."""
+        rs = load(FACTS + "règle a : entier\n  interne\n  = 1\nfin\n"
+                  "paramètre p = 2\n  interne\nfin\n"
+                  "fonction f (x : entier) : entier\n  interne\n  = x + p\nfin\n"
+                  "table t (k : entier) : entier\n  interne\n  | k | v |\n  | 1 | 1 |\nfin\n"
+                  "résultat r : entier = a + f(1) + t(1) fin")
+        definitions = rs.program.definitions
+        assert [definitions[n].internal for n in ("a", "p", "f", "t", "r")] == [True, True, True, True, False]
+        assert codes(FACTS + "résultat r : entier\n  interne\n  interne\n  = 1\nfin") == ["E109"]
+        assert "E1" in codes("fait a : entier interne fin")[0]
+        (tmp_path / "base.rules").write_text('règles "B"\ntexte "b" "B"\nfait x : entier fin\n'
+                                             "règle m : entier\n  interne\n  = x\nfin\n"
+                                             "résultat r : entier = m fin\n", encoding="utf-8")
+        (tmp_path / "suite.rules").write_text('règles "S"\ntexte "s" "S"\nmodifie "base.rules"\n'
+                                              "règle m : entier\n  remplace base.m\n  = x + 1\nfin\n",
+                                              encoding="utf-8")
+        assert engine.load(tmp_path / "suite.rules").program.definitions["m"].internal
+
     def test_parameter_without_value_is_e116(self) -> None:
         """A parameter with neither value nor dated values is E116."""
         assert codes('paramètre p : entier source "s" fin') == ["E116"]

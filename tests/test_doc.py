@@ -148,6 +148,13 @@ class TestSite:
         assert 'href="def-montant_annuel.html"' in page
         assert 'href="sources.html"' in _text(site / "index.html")
 
+    def test_internal_definition_says_so(self, site: Path) -> None:
+        """A definition marked `interne` says so on its page and in the index; others do not."""
+        page = _text(site / "def-signature_avenant7.html")
+        assert "<dt>Interne</dt>" in page and "les résumés d'explication ne la nomment pas" in page
+        assert '<span class="statut interne">interne</span>' in _text(site / "index.html")
+        assert "<dt>Interne</dt>" not in _text(site / "def-eligible.html")
+
     def test_replaced_definition_side_by_side(self, site: Path) -> None:
         """A replacing definition shows the old and the new text side by side, with links."""
         page = _text(site / "def-condition_specialite.html")

@@ -156,6 +156,21 @@ class TestComments:
 class TestApi:
     """The unparse helpers used by other tools."""
 
+    def test_internal_kept_in_place(self) -> None:
+        """`interne` is one item line, kept where it is written, in every block that takes it."""
+        text = ('règles "T"\n\nfait x : entier fin\nrègle a : entier "A" interne = x fin\n'
+                "parametre p = 2 interne source \"s\" fin\n"
+                "fonction f (y : entier) : entier interne = y fin\n"
+                "table t (k : entier) : entier interne\n| k | v |\n| 1 | 1 |\nfin\n")
+        out = format_text(text)
+        assert 'règle a : entier\n  "A"\n  interne\n  = x\nfin\n' in out
+        assert 'paramètre p = 2\n  interne\n  source "s"\nfin\n' in out
+        assert "fonction f (y : entier) : entier\n  interne\n  = y\nfin\n" in out
+        assert "table t (k : entier) : entier\n  interne\n" in out
+        assert format_text(out) == out
+        source = Source("<t>", text)
+        assert parse_file(source) == parse_file(Source("<t>", out))
+
     def test_format_expr(self) -> None:
         """An expression is unparsed alone, on one line when it fits."""
         assert format_expr(first_formula("règle r : entier = (a+b)*2 arrondi a l'entier fin")) == (

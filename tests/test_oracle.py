@@ -3,6 +3,13 @@
 `benchmarks/baseline.py` was written from model.md alone, without reading the engine or the rule
 files. Over random doctors (with edge values and with facts left out), every output of both files
 must have the same status, and, for values, the same value (money to the cent, rates to 1e-9).
+Where model.md quotes the message of a marker and nothing else could give that output another one
+(§7.14 always, tested first; §7.6 on montant_maximal and avance), the reason must be that message.
+Missing facts: a *missing* result must name facts that were not given; for the eligibility outputs
+(three-valued `et` / `ou`, so the needed facts do not depend on a reading order) every fact the
+reference names must be named by the rule file too (it may name more, e.g. both branches of a test
+on a missing fact); and, §7.14, when `eligible` is missing, `avance` and `montant_verse` are missing
+and name every fact `eligible` names.
 """
 
 from __future__ import annotations
@@ -55,6 +62,21 @@ FACTS_2024 = {
                                 st.sampled_from([dt.date(1960, 2, 29), dt.date(1961, 7, 1)])),
     "anciennete_contrat_temps_plein": st.integers(1, 6), "objectifs_atteints": st.booleans(),
 }
+SECOND_ASSISTANT_2024 = {
+    **FACTS_2024,
+    "option": st.sampled_from(["temps_plein_et_mi_temps", "double_temps_plein"]),
+    "specialite": st.sampled_from(["medecine_generale", "medecine_generale", "medecine_generale", "pediatrie"]),
+    "secteur": st.sampled_from([1, 1, 2]), "zone": st.sampled_from(["zip", "zip", "zip", "zac"]),
+    "mep": st.sampled_from([False, False, False, True]), "anciennete_contrat_temps_plein": st.integers(2, 6),
+    "objectifs_atteints": st.sampled_from([True, True, True, False]), "patientele_mt": COUNTS,
+    "date_signature": st.one_of(
+        st.sampled_from([dt.date(2019, 8, 20), dt.date(2023, 4, 30), dt.date(2023, 5, 1), dt.date(2024, 6, 21),
+                         dt.date(2024, 6, 22)]),
+        st.dates(dt.date(2024, 6, 22), dt.date(2026, 12, 31)), st.dates(dt.date(2024, 6, 22), dt.date(2026, 12, 31)),
+        st.dates(dt.date(2019, 1, 1), dt.date(2024, 6, 21))),
+}
+"""Candidates for a second assistant (§5, §7.6), most of them meeting the option's conditions, signed on
+either side of 22/06/2024: random doctors rarely reach an eligible one."""
 
 
 @st.composite
@@ -66,11 +88,35 @@ def doctors(draw, strategies: dict, drop: bool):  # type: ignore[no-untyped-def]
     return facts
 
 
-def _same(expected: tuple[str, object], result) -> bool:  # type: ignore[no-untyped-def]
+FIXED_REASONS = {
+    baseline.REASON_INELIGIBLE: None,  # §7.14: every output that carries it, tested first
+    baseline.REASON_NEW_OPTION: {"montant_maximal", "avance"},  # §7.6: no other marker there
+}
+"""The messages model.md quotes, and the outputs where no other marker can compete with them (for
+the objectives, attainment and payment §7.6's marker may meet "no such indicator" or §7.2's "text
+not encoded", whose order model.md does not fix)."""
+
+
+ELIGIBILITY = {"eligible", "condition_secteur", "condition_specialite", "condition_activite",
+               "condition_exercice", "condition_option"}
+"""Outputs whose missing facts are compared: elsewhere a path may read its facts in another order
+than the reference (e.g. the 2024 objective of a `nouvel_installe` signed from 22/06/2024 does not
+depend on `option`, which the reference reads first), so only the status is compared there."""
+
+PAYMENTS = ("avance", "montant_verse")
+"""§7.14: the outputs that need the eligibility facts."""
+
+
+def _same(expected, result, name: str = "") -> bool:  # type: ignore[no-untyped-def]
     status, value = expected
     if status != result.status:
         return False
+    if status == "missing":
+        return name not in ELIGIBILITY or expected.facts <= result.facts
     if status != "value":
+        outputs = FIXED_REASONS.get(expected.reason, ())
+        if outputs is None or name in outputs:
+            return result.reason == expected.reason
         return True
     actual = engine.api.public_value(result.value)
     if isinstance(value, Decimal) or isinstance(actual, Decimal):
@@ -78,11 +124,37 @@ def _same(expected: tuple[str, object], result) -> bool:  # type: ignore[no-unty
     return actual == value
 
 
+def _show(result) -> str:  # type: ignore[no-untyped-def]
+    """An engine result with what the comparison looks at: status, value, reason, missing facts."""
+    return f"{result.status} {getattr(result, 'value', '')} {getattr(result, 'reason', '') or ''} " \
+           f"{sorted(getattr(result, 'facts', ()))}".rstrip()
+
+
+def _shown(expected) -> str:  # type: ignore[no-untyped-def]
+    return f"{expected.status} {expected.value if expected.value is not None else ''} " \
+           f"{expected.reason or ''} {sorted(expected.facts)}".rstrip()
+
+
 def _compare(ruleset: engine.Ruleset, oracle, facts: dict) -> list[str]:  # type: ignore[no-untyped-def]
     expected = oracle(facts)
     outcome = ruleset.evaluate(facts)
-    return [f"{name}: model.md {expected[name]}, règles {outcome.result(name)}"
-            for name in expected if not _same(expected[name], outcome.result(name))]
+    return [f"{name}: model.md {_shown(expected[name])}, règles {_show(outcome.result(name))}"
+            for name in expected if not _same(expected[name], outcome.result(name), name)]
+
+
+def _payments_list_eligibility(outcome) -> list[str]:  # type: ignore[no-untyped-def]
+    """§7.14: with `eligible` missing, each payment is missing and names the eligibility facts."""
+    eligible = outcome.result("eligible")
+    if eligible.status != "missing":
+        return []
+    problems = []
+    for name in PAYMENTS:
+        if name not in outcome.ruleset.outputs:
+            continue
+        got = outcome.result(name)
+        if got.status != "missing" or not eligible.facts <= got.facts:
+            problems.append(f"{name}: règles {_show(got)} alors que eligible manque {sorted(eligible.facts)}")
+    return problems
 
 
 ALWAYS = {"specialite", "secteur", "nouvel_installe", "option", "date_signature"}
@@ -94,21 +166,23 @@ def _compare_partial(ruleset: engine.Ruleset, oracle, facts: dict, completion: d
     """With facts left out, each output either agrees, or one side is missing and the other is justified."""
     expected = oracle(facts)
     outcome = ruleset.evaluate(facts)
-    problems = []
+    problems = _payments_list_eligibility(outcome)
     for name, exp in expected.items():
         got = outcome.result(name)
-        if _same(exp, got):
+        if got.status == "missing" and (not got.facts or got.facts & set(facts)):
+            problems.append(f"{name}: règles manquant sans fait absent : {sorted(got.facts)}")
+        if _same(exp, got, name):
             continue
-        if exp[0] == "missing" and got.status != "missing":
+        if exp.status == "missing" and got.status != "missing":
             # the engine needs fewer facts: any completion must give the engine's answer
             completed = oracle({**completion, **facts})[name]
-            if not _same(completed, got):
-                problems.append(f"{name}: règles {got}, mais complété, model.md donne {completed}")
-        elif got.status == "missing" and exp[0] != "missing":
+            if not _same(completed, got, name):
+                problems.append(f"{name}: règles {_show(got)}, mais complété, model.md donne {_shown(completed)}")
+        elif got.status == "missing" and exp.status != "missing":
             if not (ALWAYS - set(facts)):
-                problems.append(f"{name}: règles demande {sorted(got.facts)}, model.md donne {exp}")
+                problems.append(f"{name}: règles demande {sorted(got.facts)}, model.md donne {_shown(exp)}")
         else:
-            problems.append(f"{name}: model.md {exp}, règles {got}")
+            problems.append(f"{name}: model.md {_shown(exp)}, règles {_show(got)}")
     return problems
 
 
@@ -130,6 +204,20 @@ class TestAgainstIndependentReading:
     def test_convention2024_complete_facts(self, facts: dict) -> None:
         """With every fact given, convention2024.rules and the reference agree on every output."""
         assert _compare(C2024, baseline.evaluate_convention2024, facts) == []
+
+    @settings(max_examples=400)
+    @given(doctors(SECOND_ASSISTANT_2024, drop=False))
+    def test_second_assistant_complete_facts(self, facts: dict) -> None:
+        """§7.6, §7.14 on second-assistant candidates: both files agree with the reference."""
+        assert _compare(A7, baseline.evaluate_avenant7, facts) == []
+        assert _compare(C2024, baseline.evaluate_convention2024, facts) == []
+
+    @settings(max_examples=400)
+    @given(doctors(SECOND_ASSISTANT_2024, drop=True), doctors(SECOND_ASSISTANT_2024, drop=False))
+    def test_second_assistant_missing_facts(self, facts: dict, completion: dict) -> None:
+        """The same with facts left out."""
+        assert _compare_partial(A7, baseline.evaluate_avenant7, facts, completion) == []
+        assert _compare_partial(C2024, baseline.evaluate_convention2024, facts, completion) == []
 
     @settings(max_examples=800)
     @given(doctors(FACTS_A7, drop=True), doctors(FACTS_A7, drop=False))

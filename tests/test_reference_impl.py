@@ -491,69 +491,288 @@ class TestNouvelInstalle:
 
 # ---------------------------------------------------------------------------- second assistant (§5, §7.6)
 
+NEW_OPTION = "option créée par la convention médicale 2024, inexistante à la signature"
+INELIGIBLE = "le médecin ne remplit pas les conditions d'éligibilité"
+SECOND = ["temps_plein_et_mi_temps", "double_temps_plein"]
+
+
+def marked(out: dict, name: str, expected_status: str, reason: str | None = None) -> None:
+    """Assert an output's marker and, when given, the message model.md quotes for it."""
+    assert status(out, name) == expected_status, f"{name}: {out[name]}"
+    if reason is not None:
+        assert out[name].reason == reason, f"{name}: {out[name].reason!r}"
+
+
+def second_gp_2024(option: str, **changes) -> dict:
+    """A GP who meets every second-assistant condition (§5): ZIP, not MEP, running 1 ETP contract in
+    year 3 with its objectives met; signed 01/07/2024 unless changed; measured values for year 3."""
+    facts = gp_2024(option=option, zone="zip", anciennete_contrat_temps_plein=3, objectifs_atteints=True,
+                    p50_mt=1045, p50_file_active=2500, patientele_mt_constatee=1300,
+                    file_active_constatee=2100)
+    facts.update(changes)
+    return facts
+
 
 class TestSecondAssistant:
-    """1.5 / 2 ETP: absent from avenant 7, unpublished figures in 2024."""
+    """§7.6 (revised): 1.5 / 2 ETP exist only for a contract signed from 22/06/2024."""
 
-    @pytest.mark.parametrize("option", ["temps_plein_et_mi_temps", "double_temps_plein"])
-    def test_avenant7(self, option: str) -> None:
-        facts = gp_a7(option=option, zone="zip")
+    @pytest.mark.parametrize("nouvel", [False, True])
+    @pytest.mark.parametrize("option", SECOND)
+    def test_avenant7_file_in_window(self, option: str, nouvel: bool) -> None:
+        facts = gp_a7(option=option, zone="zip", nouvel_installe=nouvel, p50_mt=1000, p50_file_active=2000,
+                      patientele_mt_adulte_constatee=950, file_active_constatee=2000)
+        for year in (1, 2, 3, 4):
+            out = a7({**facts, "annee_contrat": year})
+            assert val(out, "condition_option") is False
+            assert val(out, "eligible") is False
+            for name in ("montant_maximal", "objectif_mt", "objectif_file_active", "taux_atteinte"):
+                marked(out, name, NA, NEW_OPTION)
+            # §7.14 first: the doctor is refused for eligibility before the option is looked at
+            marked(out, "avance", NA, INELIGIBLE)
+            marked(out, "montant_verse", NA, INELIGIBLE)
+            assert val(out, "date_limite_avance") == date(2019, 10, 1)
+            assert val(out, "date_limite_qualification") == date(2022, 9, 16)
+
+    @pytest.mark.parametrize("nouvel", [False, True])
+    @pytest.mark.parametrize("signed", [date(2019, 8, 19), date(2023, 9, 1), date(2024, 6, 22), date(2025, 3, 1)])
+    @pytest.mark.parametrize("option", SECOND)
+    def test_avenant7_file_any_date(self, option: str, signed: date, nouvel: bool) -> None:
+        """Outside the window eligibility is not applicable (§7.1): §7.6 decides every figure."""
+        facts = gp_a7(option=option, zone="zip", date_signature=signed, nouvel_installe=nouvel,
+                      p50_mt=1000, p50_file_active=2000)
+        for year in (1, 3):
+            out = a7({**facts, "annee_contrat": year})
+            marked(out, "eligible", NA)
+            marked(out, "condition_option", NA)
+            for name in ("montant_maximal", "objectif_mt", "objectif_file_active", "taux_atteinte",
+                         "avance", "montant_verse"):
+                marked(out, name, NA, NEW_OPTION)
+            assert val(out, "date_limite_avance") == date(2019, 10, 1)
+
+    @pytest.mark.parametrize("option", SECOND)
+    def test_avenant7_file_reads_no_year_and_no_percentile(self, option: str) -> None:
+        facts = {"option": option, "specialite": "medecine_generale", "date_signature": date(2024, 9, 1)}
         out = a7(facts)
-        assert val(out, "condition_option") is False
-        assert val(out, "eligible") is False
-        for name in ("montant_maximal", "montant_verse", "avance", "objectif_mt", "objectif_file_active"):
-            assert status(out, name) == NA, name
-        assert val(out, "taux_atteinte") == 1
-        assert val(out, "date_limite_avance") == date(2019, 10, 1)
-        assert status(a7({**facts, "annee_contrat": 3}), "taux_atteinte") == NA
+        for name in ("montant_maximal", "objectif_mt", "objectif_file_active", "taux_atteinte",
+                     "avance", "montant_verse"):
+            marked(out, name, NA, NEW_OPTION)
 
-    @pytest.mark.parametrize("option", ["temps_plein_et_mi_temps", "double_temps_plein"])
-    def test_2024_condition(self, option: str) -> None:
-        facts = gp_2024(option=option, zone="zip", anciennete_contrat_temps_plein=3, objectifs_atteints=True)
-        assert val(c24(facts), "condition_option") is True
-        assert val(c24(facts), "eligible") is True
-        assert val(c24({**facts, "anciennete_contrat_temps_plein": 5}), "condition_option") is True
-        for change in ({"anciennete_contrat_temps_plein": 2}, {"objectifs_atteints": False},
-                       {"mep": True}, {"zone": "zac"}, {"specialite": "pediatrie"}):
-            assert val(c24({**facts, **change}), "condition_option") is False, change
+    @pytest.mark.parametrize("nouvel", [False, True])
+    @pytest.mark.parametrize("option", SECOND)
+    def test_2024_file_avenant7_signature(self, option: str, nouvel: bool) -> None:
+        """Signed 01/05/2021: avenant 7's eligibility refuses the option; figures not applicable."""
+        facts = second_gp_2024(option, date_signature=date(2021, 5, 1), nouvel_installe=nouvel,
+                               patientele_mt_adulte=900, exercice_regroupe=True, exercice_coordonne=True,
+                               rqth=False)
+        for year, text in ((1, "avenant 7"), (2, "avenant 7"), (3, "avenant 7"), (4, "avenant 7"),
+                           (5, "convention 2024")):
+            out = c24({**facts, "annee_contrat": year})
+            assert val(out, "condition_option") is False
+            assert val(out, "eligible") is False
+            for name in ("montant_maximal", "objectif_mt", "objectif_file_active", "taux_atteinte"):
+                marked(out, name, NA, NEW_OPTION)
+            marked(out, "montant_verse", NA, INELIGIBLE)
+            assert val(out, "texte_applicable") == text  # §7.10
+            assert val(out, "date_limite_qualification") == date(2026, 6, 17)
 
-    @pytest.mark.parametrize("option", ["temps_plein_et_mi_temps", "double_temps_plein"])
-    def test_2024_figures_undetermined(self, option: str) -> None:
-        facts = gp_2024(option=option, zone="zip", anciennete_contrat_temps_plein=3, objectifs_atteints=True)
+    @pytest.mark.parametrize("nouvel", [False, True])
+    @pytest.mark.parametrize("signed", [date(2019, 8, 19), date(2023, 5, 1), date(2024, 6, 21)])
+    @pytest.mark.parametrize("option", SECOND)
+    def test_2024_file_signature_not_encoded(self, option: str, signed: date, nouvel: bool) -> None:
+        """Before avenant 7 or under the règlement arbitral: eligibility not applicable (§7.2), so
+        the payment is computed, and §7.6 makes it not applicable, years 1-2 included."""
+        facts = second_gp_2024(option, date_signature=signed, nouvel_installe=nouvel)
+        for year in (1, 2, 3):
+            out = c24({**facts, "annee_contrat": year})
+            for name in ("eligible", "condition_option"):
+                marked(out, name, NA)
+            for name in ("objectif_mt", "objectif_file_active"):
+                marked(out, name, NA)
+            for name in ("montant_maximal", "taux_atteinte", "montant_verse"):
+                marked(out, name, NA, NEW_OPTION)
+        assert val(c24(facts), "texte_applicable") == "avenant 7"
+
+    @pytest.mark.parametrize("signed", [date(2024, 6, 22), date(2024, 7, 1)])
+    @pytest.mark.parametrize("option", SECOND)
+    def test_2024_file_signed_from_22_06_2024(self, option: str, signed: date) -> None:
+        facts = second_gp_2024(option, date_signature=signed)
         out = c24(facts)
-        for name in ("montant_maximal", "montant_verse", "objectif_mt", "objectif_file_active"):
-            assert status(out, name) == UND, name
+        assert val(out, "condition_option") is True
+        assert val(out, "eligible") is True
+        for name in ("montant_maximal", "objectif_mt", "objectif_file_active", "montant_verse"):
+            marked(out, name, UND)
         assert val(out, "taux_atteinte") == 1
         assert val(out, "texte_applicable") == "convention 2024"
-        year_3 = c24({**facts, "annee_contrat": 3, "patientele_mt_constatee": 1300, "file_active_constatee": 2100})
-        assert status(year_3, "taux_atteinte") == UND
-        assert status(year_3, "montant_verse") == UND
-        # whatever the date (§7.6)
-        assert status(c24({**facts, "date_signature": date(2020, 1, 1)}), "montant_maximal") == UND
+        assert val(c24({**facts, "annee_contrat": 2}), "taux_atteinte") == 1
+        year_3 = c24({**facts, "annee_contrat": 3})
+        for name in ("montant_maximal", "taux_atteinte", "montant_verse"):
+            marked(year_3, name, UND)
 
-    def test_2024_nouvel_installe_objectives(self) -> None:
-        facts = gp_2024(option="double_temps_plein", zone="zip", anciennete_contrat_temps_plein=3,
-                        objectifs_atteints=True, nouvel_installe=True, p50_mt=1045, p50_file_active=2500)
+    @pytest.mark.parametrize("option", SECOND)
+    def test_2024_file_nouvel_installe(self, option: str) -> None:
+        facts = second_gp_2024(option, nouvel_installe=True)
         out = c24(facts)
-        assert val(out, "objectif_mt") == 1200
-        assert val(out, "objectif_file_active") == 2500
-        assert status(out, "montant_maximal") == UND
+        assert val(out, "objectif_mt") == 1200  # max(1200, 1045)
+        assert val(out, "objectif_file_active") == 2500  # max(2000, 2500)
+        marked(out, "montant_maximal", UND)
+        marked(out, "montant_verse", UND)
+        assert val(out, "taux_atteinte") == 1
+        year_3 = c24({**facts, "annee_contrat": 3})
+        assert val(year_3, "taux_atteinte") == D("0.6")  # MT 1300 >= 1200: 1; file active 100/500
+        marked(year_3, "montant_verse", UND)  # through montant_maximal
 
-    def test_2024_objectives_undetermined_without_reading_the_date(self) -> None:
-        facts = gp_2024(option="temps_plein_et_mi_temps")
+    @pytest.mark.parametrize("option", SECOND)
+    def test_2024_file_ineligible(self, option: str) -> None:
+        """An MEP does not meet the option's conditions: still undetermined figures, no payment."""
+        out = c24(second_gp_2024(option, mep=True))
+        assert val(out, "condition_option") is False
+        assert val(out, "eligible") is False
+        marked(out, "montant_maximal", UND)
+        marked(out, "objectif_mt", UND)
+        assert val(out, "taux_atteinte") == 1
+        marked(out, "montant_verse", NA, INELIGIBLE)
+
+    @pytest.mark.parametrize("option", SECOND)
+    def test_2024_file_needs_the_signature_date(self, option: str) -> None:
+        facts = second_gp_2024(option)
         del facts["date_signature"]
         out = c24(facts)
-        assert status(out, "objectif_mt") == UND
-        assert status(out, "objectif_file_active") == UND
-        assert status(out, "montant_maximal") == UND
-        assert status(out, "eligible") == MISS
+        for name in ("montant_maximal", "objectif_mt", "objectif_file_active", "taux_atteinte",
+                     "montant_verse", "eligible"):
+            marked(out, name, MISS)
+            assert "date_signature" in out[name].facts, name
 
     def test_2024_aged_65_attainment_is_a_value(self) -> None:
-        facts = gp_2024(option="double_temps_plein", date_naissance=date(1950, 1, 1), annee_contrat=3,
-                        patientele_mt_constatee=1200, file_active_constatee=2000)
+        facts = second_gp_2024("double_temps_plein", date_naissance=date(1950, 1, 1), annee_contrat=3,
+                               patientele_mt_constatee=1200, file_active_constatee=2000)
         out = c24(facts)
         assert val(out, "taux_atteinte") == 1
-        assert status(out, "montant_verse") == UND
+        marked(out, "montant_verse", UND)
+        marked(out, "objectif_mt", UND)
+
+
+# ---------------------------------------------------------------------------- no payment without eligibility (§7.14)
+
+
+class TestNoPaymentWithoutEligibility:
+    """§7.14: avance and montant_verse need eligibility; the rest of the contract stays computed."""
+
+    def test_avenant7_ineligible_gp(self) -> None:
+        facts = gp_a7(patientele_mt_adulte=600, percentile_mt=D("25"), part_moins_16_ans=D("0.10"))
+        out = a7(facts)
+        assert val(out, "eligible") is False
+        marked(out, "avance", NA, INELIGIBLE)
+        marked(out, "montant_verse", NA, INELIGIBLE)
+        assert val(out, "montant_maximal") == D("18000.00")
+        assert val(out, "taux_atteinte") == 1
+        assert val(out, "objectif_mt") == 750  # 600 at P25, mi_temps +25 %
+        assert val(out, "objectif_file_active") == 2280  # 1900 at P55, +20 %
+        assert val(out, "date_limite_avance") == date(2019, 10, 1)
+        assert val(out, "date_limite_debut_formation") == date(2021, 9, 16)
+        year_3 = a7({**facts, "annee_contrat": 3, "patientele_mt_adulte_constatee": 750,
+                     "file_active_constatee": 1900})
+        assert val(year_3, "montant_maximal") == D("10500.00")
+        assert val(year_3, "taux_atteinte") == D("0.5")
+        marked(year_3, "montant_verse", NA, INELIGIBLE)
+        marked(year_3, "avance", NA, INELIGIBLE)
+
+    def test_avenant7_ineligible_for_practice(self) -> None:
+        """condition_exercice alone refuses the payment."""
+        out = a7(cardio_a7(exercice_regroupe=False))
+        assert val(out, "condition_exercice") is False
+        marked(out, "avance", NA, INELIGIBLE)
+        marked(out, "montant_verse", NA, INELIGIBLE)
+        assert val(out, "montant_maximal") == D("12000.00")
+
+    def test_false_condition_decides_with_facts_missing(self) -> None:
+        """Three-valued eligibility (Reading 1): secteur 3 refuses even without option or year."""
+        out = a7({"secteur": 3, "date_signature": date(2020, 1, 1)})
+        marked(out, "avance", NA, INELIGIBLE)
+        marked(out, "montant_verse", NA, INELIGIBLE)
+        marked(out, "montant_maximal", MISS)
+        out = c24({"specialite": "radiologie", "date_signature": date(2024, 9, 1)})
+        marked(out, "montant_verse", NA, INELIGIBLE)
+
+    def test_avenant7_eligibility_not_applicable_pays(self) -> None:
+        for signed in (date(2019, 8, 19), date(2023, 5, 1), date(2024, 9, 1)):
+            out = a7(cardio_a7(date_signature=signed, secteur=3))
+            marked(out, "eligible", NA)
+            assert val(out, "avance") == D("8400.00")
+            assert val(out, "montant_verse") == D("12000.00")
+
+    def test_avenant7_eligibility_missing(self) -> None:
+        facts = cardio_a7()
+        del facts["secteur"]
+        out = a7(facts)
+        marked(out, "eligible", MISS)
+        assert out["eligible"].facts == {"secteur"}
+        for name in ("avance", "montant_verse"):
+            marked(out, name, MISS)
+            assert out[name].facts == {"secteur"}, name
+        assert val(out, "montant_maximal") == D("12000.00")
+        # the payment's own missing facts are listed with the eligibility facts
+        del facts["annee_contrat"]
+        out = a7(facts)
+        assert out["montant_verse"].facts == {"secteur", "annee_contrat"}
+        assert out["avance"].facts == {"secteur"}  # the advance reads no year (§7.9)
+        # eligibility decided by the signature date: without it, the payment waits for it
+        facts = cardio_a7()
+        del facts["date_signature"]
+        out = a7(facts)
+        assert out["avance"].facts == {"date_signature"}
+        assert val(out, "montant_maximal") == D("12000.00")
+
+    def test_missing_eligibility_comes_before_the_option_marker(self) -> None:
+        """A second-assistant option without signature date: missing, not §7.6's marker."""
+        facts = gp_a7(option="double_temps_plein", zone="zip")
+        del facts["date_signature"]
+        out = a7(facts)
+        marked(out, "montant_maximal", NA, NEW_OPTION)
+        for name in ("avance", "montant_verse"):
+            marked(out, name, MISS)
+            assert out[name].facts == {"date_signature"}, name
+
+    def test_2024_ineligible_specialty(self) -> None:
+        out = c24(spec_2024("anesthesie"))
+        assert val(out, "eligible") is False
+        marked(out, "montant_verse", NA, INELIGIBLE)
+        assert val(out, "montant_maximal") == D("19000.00")
+        assert val(out, "objectif_file_active") == 1200
+        assert val(out, "taux_atteinte") == 1
+        assert val(out, "texte_applicable") == "convention 2024"
+        assert val(out, "date_limite_qualification") == date(2026, 8, 20)
+
+    def test_2024_tiers_temps_refused_before_the_closed_cell(self) -> None:
+        """§7.5's marker on montant_maximal; §7.14's, tested first, on montant_verse."""
+        out = c24(spec_2024("cardiologie", option="tiers_temps"))
+        assert val(out, "condition_option") is False
+        marked(out, "montant_maximal", NA)
+        assert out["montant_maximal"].reason is None
+        marked(out, "montant_verse", NA, INELIGIBLE)
+
+    def test_2024_avenant7_signature_ineligible(self) -> None:
+        out = c24(cardio_a7(date_signature=date(2022, 3, 1), exercice_coordonne=False,
+                            engagement_exercice_coordonne=False, annee_contrat=4))
+        assert val(out, "eligible") is False
+        assert val(out, "montant_maximal") == D("7350.00")  # year 4 from 01/03/2025, 2024 table
+        marked(out, "montant_verse", NA, INELIGIBLE)
+
+    def test_2024_eligibility_not_applicable_pays(self) -> None:
+        out = c24(cardio_a7(option="mi_temps", date_signature=date(2023, 9, 1), secteur=3,
+                            percentile_file_active=D("60")))
+        marked(out, "eligible", NA)
+        assert val(out, "montant_verse") == D("18000.00")
+
+    def test_2024_eligibility_missing(self) -> None:
+        facts = spec_2024("orl")  # no part_honoraires_cliniques
+        out = c24(facts)
+        marked(out, "eligible", MISS)
+        assert out["eligible"].facts == {"part_honoraires_cliniques"}
+        marked(out, "montant_verse", MISS)
+        assert out["montant_verse"].facts == {"part_honoraires_cliniques"}
+        assert val(out, "montant_maximal") == D("19000.00")
+        out = c24({**facts, "part_honoraires_cliniques": D("0.9")})
+        assert val(out, "montant_verse") == D("19000.00")
 
 
 # ---------------------------------------------------------------------------- signature windows (§7.1, §7.2)
@@ -685,6 +904,20 @@ class TestMissingFacts:
         assert status(out, "condition_specialite") == MISS
         out = c24({"specialite": "radiologie", "date_signature": date(2024, 9, 1)})
         assert val(out, "eligible") is False
+
+    def test_missing_facts_are_listed(self) -> None:
+        """Reading 22: a missing output names what it lacks; three-valued terms add up."""
+        out = a7(cardio_a7(secteur=2))
+        assert out["condition_secteur"].facts == {"optam"}
+        assert out["eligible"].facts == {"optam"}
+        facts = cardio_a7(secteur=2, exercice_coordonne=False)
+        out = a7(facts)
+        assert out["condition_exercice"].facts == {"engagement_exercice_coordonne"}
+        assert out["eligible"].facts == {"optam", "engagement_exercice_coordonne"}
+        assert out["avance"].facts == {"optam", "engagement_exercice_coordonne"}
+        out = a7(gp_a7(annee_contrat=3))
+        assert out["taux_atteinte"].facts == {"patientele_mt_adulte_constatee", "file_active_constatee"}
+        assert all(not o.facts for o in out.values() if o.status != MISS)
 
     def test_gp_specialty_without_rqth(self) -> None:
         facts = gp_a7()

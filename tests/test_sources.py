@@ -304,13 +304,17 @@ class TestBundledRuleFiles:
 
 
 def test_command_line_explanation_cites_titles_and_links(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """`regles explain` on a bundled file prints the sources' titles and addresses."""
+    """`regles explain` on a bundled file prints the sources' titles and addresses, in the summary and
+    in the `--detail` tree (with each citation's precision)."""
     from engine.cli import main
     facts = tmp_path / "faits.json"
     facts.write_text(json.dumps({"option": "mi_temps", "date_signature": "2020-01-15", "annee_contrat": 1,
                                  "percentile_mt": 50, "percentile_file_active": 50}), encoding="utf-8")
-    rules_path = Path(__file__).resolve().parent.parent / "rulesets" / "avenant7.rules"
-    assert main(["explain", str(rules_path), "--facts", str(facts), "montant_maximal"]) == 0
-    out = capsys.readouterr().out
-    assert ("Bulletin de l'Ordre national des médecins n° 74 (2021) : toutes options — "
-            "https://ecatalogue-access.com/ordre-national-des-medecins/74/d/29-Ordre-national-des-medecins-n74.html") in out
+    rules_path = str(Path(__file__).resolve().parent.parent / "rulesets" / "avenant7.rules")
+    onm = "https://ecatalogue-access.com/ordre-national-des-medecins/74/d/29-Ordre-national-des-medecins-n74.html"
+    assert main(["explain", rules_path, "--facts", str(facts), "montant_maximal"]) == 0
+    summary = capsys.readouterr().out
+    assert f"Bulletin de l'Ordre national des médecins n° 74 (2021) <{onm}>" in summary
+    assert main(["explain", rules_path, "--facts", str(facts), "montant_maximal", "--detail"]) == 0
+    detail = capsys.readouterr().out
+    assert f"- Bulletin de l'Ordre national des médecins n° 74 (2021) : toutes options — {onm}" in detail
