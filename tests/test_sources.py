@@ -318,3 +318,17 @@ def test_command_line_explanation_cites_titles_and_links(tmp_path: Path, capsys:
     assert main(["explain", rules_path, "--facts", str(facts), "montant_maximal", "--detail"]) == 0
     detail = capsys.readouterr().out
     assert f"- Bulletin de l'Ordre national des médecins n° 74 (2021) : toutes options — {onm}" in detail
+
+
+def test_json_summary_writes_each_source_as_an_object() -> None:
+    """The JSON summary of `regles explain --format json` gives each source's key, title and link."""
+    from engine.summary import summarize
+    rs = engine.load(Path(__file__).resolve().parent.parent / "rulesets" / "avenant7.rules")
+    outcome = rs.evaluate({"option": "mi_temps", "date_signature": "2020-01-15", "annee_contrat": 1,
+                           "percentile_mt": 50, "percentile_file_active": 50})
+    sources = summarize(outcome, "montant_maximal").to_json()["sources"]
+    onm = next(s for s in sources if s["key"] == "ONM")
+    assert onm == {"text": "Bulletin de l'Ordre national des médecins n° 74 (2021)", "key": "ONM",
+                   "title": "Bulletin de l'Ordre national des médecins n° 74", "publisher": "Ordre national des médecins",
+                   "date": "2021", "detail": None,
+                   "url": "https://ecatalogue-access.com/ordre-national-des-medecins/74/d/29-Ordre-national-des-medecins-n74.html"}
