@@ -15,16 +15,31 @@ file: `O` (its value: exact decimal string for montant, taux and décimal, ISO d
 `--explain` `O__explication`; and last `faits_manquants`, the facts missing for this row.
 A row that cannot be evaluated (bad facts, malformed line) is not in the output: it is in the
 errors file, with its `ligne` and the reason.
+
+Nothing is lost and nothing half-written looks finished:
+- A malformed CSV record (a quote never closed, a wrong field count, bad UTF-8) is an error row
+  with its line, and reading resumes at the next line: a quoted field may run over several lines
+  only when those lines form exactly one record of the header's width and no line inside is such
+  a record by itself (`MAX_RECORD_LINES` at most, with a bounded look-ahead per line read).
+- Every line is accounted for, checked at the end: the data lines read are the lines of the rows
+  written, of the error rows and the blank lines; the rows read are the rows written plus the
+  error rows. A mismatch raises `AccountingError` and no output is kept.
+- The output and the errors file are written under temporary names (`SORTIE.<hex>.partiel`) in
+  their directories, flushed to disk, and renamed when complete (errors file first, output last).
+  A failure or an interruption removes them; a killed run leaves only a `.partiel` file.
 """
 
 from __future__ import annotations
 
+import abc
 import collections
 import csv
 import datetime as dt
+import glob
 import io
 import json
 import os
+import secrets
 import time
 from collections.abc import Callable, Iterator, Sequence
 from fractions import Fraction
@@ -48,8 +63,40 @@ EXPLAIN_CHUNK_ROWS = 50
 2024 file), and a few chunks are in flight at once; smaller chunks keep memory flat."""
 
 
+MAX_RECORD_LINES = 1000
+"""Lines a CSV record may span when a quoted field holds newlines; beyond, its first line is an error."""
+MAX_RECORD_BYTES = 1 << 20
+"""Bytes a CSV record spanning several lines may hold (1 MiB); beyond, its first line is an error."""
+LOOKAHEAD_PER_LINE = 4
+"""Lines the CSV reader may look at ahead, to find records spanning several lines, per line read
+(plus MAX_RECORD_LINES): a real multi-line record costs its own lines, a stray quote one or two,
+while a hostile file of lines that all leave a quote open would cost MAX_RECORD_LINES each. Past
+this budget, a line that leaves a quote open is an error row without looking further."""
+PARTIAL_SUFFIX = ".partiel"
+"""Suffix of the temporary files a run writes before renaming them to their final names."""
+
+
 class BatchError(EngineError):
-    """Bad arguments or unreadable files for a batch (the command line exits with 2)."""
+    """Bad arguments, unreadable or unwritable files for a batch (the command line exits with 2)."""
+
+
+class AccountingError(BatchError):
+    """The counts of a finished run do not add up: a line read is neither written nor an error.
+
+    This is a bug, never bad input: the command line exits with 70 and no output is kept.
+    """
+
+
+class Interrupted(BaseException):  # noqa: N818 - like KeyboardInterrupt, which it stands beside
+    """A termination signal (SIGTERM, SIGHUP) during a run, raised by the command line's handler.
+
+    A BaseException, so that the per-row `except Exception` of the evaluation cannot report it as
+    a bad row: it unwinds the run, which removes its partial files.
+    """
+
+    def __init__(self, signal_name: str) -> None:
+        super().__init__(signal_name)
+        self.signal_name = signal_name
 
 
 def file_format(path: str | Path, role: str) -> str:
@@ -98,8 +145,15 @@ class Summary:
     """The counts a batch ends with."""
 
     read: int = 0
+    """Rows read: one per record (a record is one line, or several when a quoted field holds newlines)."""
     evaluated: int = 0
     errors: int = 0
+    lines: int = 0
+    """Data lines of the input (without the CSV header; Parquet: rows), every one accounted for."""
+    blank: int = 0
+    """Blank lines, skipped."""
+    multiline: int = 0
+    """Rows spanning several lines of a CSV file."""
     eligible: dict[str, int] = field(factory=dict)
     seconds: float = 0.0
     copied_columns: tuple[str, ...] = ()
@@ -133,6 +187,12 @@ class _Chunk:
     payload: Any
     size: int
     """Bytes (CSV, JSON Lines) or rows (Parquet) of the input it covers, for the progress bar."""
+    lines: int = 0
+    """Lines (CSV, JSON Lines) or rows (Parquet) the chunk holds."""
+    bad: tuple[tuple[int, str], ...] = ()
+    """(offset, reason) of CSV lines the reader already found malformed (a quote never closed)."""
+    spans: tuple[tuple[int, int], ...] = ()
+    """(offset, lines) of CSV records spanning several lines; every other record is one line."""
 
 
 @frozen
@@ -143,6 +203,10 @@ class _Done:
     errors: list[tuple[int, str]]
     eligible: dict[str, int]
     size: int
+    lines: int = 0
+    """Lines the rows, the error rows and the blank lines of the chunk cover."""
+    blank: int = 0
+    multiline: int = 0
 
 
 class _Rows:
@@ -171,8 +235,9 @@ class _Rows:
             from engine.tracecompile import traced_for
             traced_for(program, now=True)
 
-    # ── parsing a chunk into (line, raw facts, copied values) ──
-    def records(self, chunk: _Chunk) -> Iterator[tuple[int, dict[str, object] | None, tuple, str | None]]:
+    # ── parsing a chunk into records: (line, lines spanned, raw facts, copied values, problem) ──
+    # A blank line is (line, 1, None, (), None): it is not a row, but it is accounted for.
+    def records(self, chunk: _Chunk) -> Iterator[_Record]:
         kind = self.config.input_format
         if kind == "csv":
             return self._csv(chunk)
@@ -180,63 +245,82 @@ class _Rows:
             return self._jsonl(chunk)
         return self._parquet(chunk)
 
-    def _csv(self, chunk: _Chunk) -> Iterator[tuple[int, dict[str, object] | None, tuple, str | None]]:
+    def _csv(self, chunk: _Chunk) -> Iterator[_Record]:
+        """Each record parsed on its own, so that a malformed one cannot swallow the lines after it."""
         columns = self.config.columns
         width = len(columns)
+        delimiter = self.config.delimiter
         copied_at = [i for i, c in enumerate(columns) if c in self.copied]
         text = chunk.payload.decode("utf-8", "surrogateescape")
         ascii_only = text.isascii()
         lines = text.split("\n")
         if lines and lines[-1] == "":
             lines.pop()
-        reader = csv.reader([line + "\n" for line in lines], delimiter=self.config.delimiter)
-        consumed = 0
-        while True:
-            start = chunk.first + consumed
-            try:
-                row = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                consumed = reader.line_num
-                yield start, None, (), f"ligne CSV illisible : {exc}"
+        bad = dict(chunk.bad)
+        spans = dict(chunk.spans)
+        i = 0
+        while i < len(lines):
+            start = chunk.first + i
+            span = spans.get(i, 1)
+            problem = bad.get(i)
+            if problem is not None:
+                i += 1
+                yield start, 1, None, (), problem
                 continue
-            consumed = reader.line_num
-            if not row or (len(row) == 1 and not row[0].strip() and width > 1):
-                continue  # a blank line is not a row
-            if len(row) != width:
-                yield start, None, (), f"ligne mal formée : {len(row)} champ{'s' if len(row) > 1 else ''} au lieu de {width}"
+            record = lines[i:i + span]
+            i += span
+            row, problem = _csv_record(record, delimiter)
+            if problem is None:
+                if not row or (len(row) == 1 and not row[0].strip() and width > 1):
+                    yield start, span, None, (), None  # a blank line is not a row
+                    continue
+                if len(row) != width:
+                    problem = f"ligne mal formée : {len(row)} champ{'s' if len(row) > 1 else ''} au lieu de {width}"
+                elif not ascii_only and not _utf8(row):
+                    problem = "encodage invalide : le fichier doit être en UTF-8"
+            if problem is not None:
+                if span > 1:
+                    problem += f" (enregistrement sur les lignes {start} à {start + span - 1})"
+                yield start, span, None, (), problem
                 continue
-            if not ascii_only and not _utf8(row):
-                yield start, None, (), "encodage invalide : le fichier doit être en UTF-8"
-                continue
-            yield start, row, self.copy(tuple(row[i] or None for i in copied_at)), None
+            yield start, span, row, self.copy(tuple(row[j] or None for j in copied_at)), None
 
-    def _jsonl(self, chunk: _Chunk) -> Iterator[tuple[int, dict[str, object] | None, tuple, str | None]]:
+    def _jsonl(self, chunk: _Chunk) -> Iterator[_Record]:
         copied = self.config.copied
-        for offset, raw in enumerate(chunk.payload.split(b"\n")):
+        pieces = chunk.payload.split(b"\n")
+        if pieces and pieces[-1] == b"":
+            pieces.pop()
+        for offset, raw in enumerate(pieces):
             line = chunk.first + offset
             if not raw.strip():
+                yield line, 1, None, (), None
                 continue
             try:
                 data = json.loads(raw.decode("utf-8-sig" if line == 1 else "utf-8"))
             except UnicodeDecodeError:
-                yield line, None, (), "encodage invalide : le fichier doit être en UTF-8"
+                yield line, 1, None, (), "encodage invalide : le fichier doit être en UTF-8"
                 continue
-            except ValueError as exc:
-                yield line, None, (), f"JSON invalide : {getattr(exc, 'msg', exc)} (colonne {getattr(exc, 'colno', '?')})"
+            except json.JSONDecodeError as exc:
+                yield line, 1, None, (), f"JSON invalide : {exc.msg} (colonne {exc.colno})"
+                continue
+            except ValueError:  # an integer of more than 4 300 digits
+                yield line, 1, None, (), "JSON invalide : nombre de plus de 4 300 chiffres"
+                continue
+            except RecursionError:
+                yield line, 1, None, (), "JSON invalide : imbrication trop profonde"
                 continue
             if not isinstance(data, dict):
-                yield line, None, (), "la ligne n'est pas un objet JSON {\"fait\": valeur, …}"
+                yield line, 1, None, (), "la ligne n'est pas un objet JSON {\"fait\": valeur, …}"
                 continue
             values = tuple(data.pop(c, None) for c in copied)
-            yield line, data, self.copy(values), None
+            yield line, 1, data, self.copy(values), None
 
-    def _parquet(self, chunk: _Chunk) -> Iterator[tuple[int, dict[str, object] | None, tuple, str | None]]:
+    def _parquet(self, chunk: _Chunk) -> Iterator[_Record]:
         copied = self.config.copied
         for offset, data in enumerate(chunk.payload.to_pylist()):
             values = tuple(data.pop(c, None) for c in copied)
-            yield chunk.first + offset, {k: v for k, v in data.items() if v is not None and v != ""}, self.copy(values), None
+            yield (chunk.first + offset, 1, {k: v for k, v in data.items() if v is not None and v != ""},
+                   self.copy(values), None)
 
     def copy(self, values: tuple) -> tuple:
         """Copied cells as the output holds them: JSON values in JSON Lines, text elsewhere."""
@@ -253,9 +337,15 @@ class _Rows:
         rows: list[list[object]] = []
         errors: list[tuple[int, str]] = []
         eligible: collections.Counter[str] = collections.Counter()
-        count = 0
-        for line, raw, copied, problem in self.records(chunk):
+        count = lines = blank = multiline = 0
+        for line, span, raw, copied, problem in self.records(chunk):
+            lines += span
+            if raw is None and problem is None:
+                blank += 1
+                continue
             count += 1
+            if span > 1:
+                multiline += 1
             if problem is None:
                 try:
                     row, eligible_key = self.row(line, raw, copied)  # type: ignore[arg-type]
@@ -267,7 +357,7 @@ class _Rows:
                         eligible[eligible_key] += 1
                     continue
             errors.append((line, problem))
-        return _Done(count, len(rows), self.encode(rows), errors, dict(eligible), chunk.size)
+        return _Done(count, len(rows), self.encode(rows), errors, dict(eligible), chunk.size, lines, blank, multiline)
 
     def row(self, line: int, raw: object, copied: tuple) -> tuple[list[object], str | None]:
         """The output cells of one row; `raw` is a mapping of facts, or a CSV row of cells."""
@@ -332,6 +422,53 @@ def _utf8(row: list[str]) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+_Record = tuple[int, int, Any, tuple, "str | None"]
+"""(line, lines spanned, raw facts or None, copied values, problem or None) of one record."""
+
+UNCLOSED_QUOTE = "guillemet non refermé sur cette ligne ; la lecture reprend à la ligne suivante"
+NUL_CHARACTER = "caractère nul dans la ligne (fichier binaire, ou encodé en UTF-16 ?)"
+
+
+def _csv_record(lines: list[str], delimiter: str) -> tuple[list[str], str | None]:
+    """The cells of one CSV record (its lines without their `\\n`), or a French reason it is malformed.
+
+    A NUL character makes the record malformed (the `csv` module would read it as a character).
+    A line without quotes or carriage return is split as the `csv` module would split it;
+    any other record goes through a strict `csv.reader` that must use all its lines and no more.
+    """
+    if any("\0" in line for line in lines):
+        return [], NUL_CHARACTER
+    if len(lines) == 1:
+        line = lines[0]
+        if line.endswith("\r"):
+            line = line[:-1]
+        if '"' not in line and "\r" not in line:
+            return line.split(delimiter) if line else [], None
+    reader = csv.reader([line + "\n" for line in lines], delimiter=delimiter, strict=True)
+    try:
+        row = next(reader, [])
+    except csv.Error as exc:
+        return [], _csv_problem(exc)
+    if reader.line_num != len(lines):  # cannot happen: the record's lines were found by the same rules
+        return [], UNCLOSED_QUOTE
+    return row, None
+
+
+def _csv_problem(exc: csv.Error) -> str:
+    """`csv.Error`'s English message, said in French."""
+    message = str(exc)
+    if "unexpected end of data" in message:
+        return UNCLOSED_QUOTE
+    if "expected after" in message:
+        return ("guillemet mal placé : après le guillemet qui ferme un champ, un séparateur ou la fin de ligne est "
+                "attendu (un guillemet dans un champ entre guillemets s'écrit \"\")")
+    if "new-line" in message:
+        return "retour chariot isolé dans un champ sans guillemets"
+    if "field larger" in message:
+        return f"champ de plus de {csv.field_size_limit():,} caractères".replace(",", " ")
+    return f"ligne CSV illisible ({message})"
 
 
 def _reason(exc: Exception) -> str:
@@ -441,6 +578,8 @@ _WORKER: _Rows | Exception | None = None
 def _start_worker(config: _Config) -> None:
     """Load the rule file once per worker; a failure is reported by the first chunk, not looped on."""
     global _WORKER
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle: it stops the pool
     try:
         os.chdir(config.cwd)
         _WORKER = _Rows(config)
@@ -459,14 +598,18 @@ def _work(chunk: _Chunk) -> _Done:
 # ─── Reading the input ───────────────────────────────────────────────────────────────────────
 
 class _Input:
-    """The input file: its columns, its size, and its chunks."""
+    """The input file: its columns, its size, its chunks, and the lines and bytes read so far."""
 
     def __init__(self, path: str, kind: str, chunk_rows: int) -> None:
         self.path = path
         self.kind = kind
         self.chunk_rows = chunk_rows
         self.columns: tuple[str, ...] = ()
-        self.dialect = "csv"
+        self.dialect = ","
+        self.lines = 0
+        """Data lines (Parquet: rows) put in chunks so far."""
+        self.bytes = 0
+        """Bytes of the text file read so far, header included."""
         try:
             if kind == "parquet":
                 import pyarrow.parquet as pq
@@ -481,20 +624,28 @@ class _Input:
                     self._read_header()
                 else:
                     self._peek_json_keys()
-        except OSError as exc:
-            raise BatchError(f"impossible de lire « {path} » : {os_reason(exc)}") from None
-        except BatchError:
+        except BaseException as exc:
+            self.close()
+            if isinstance(exc, OSError):
+                raise BatchError(f"impossible de lire « {path} » : {os_reason(exc)}") from None
+            if isinstance(exc, Exception) and not isinstance(exc, BatchError):  # pyarrow's, for a file not Parquet
+                raise BatchError(f"impossible de lire « {path} » : {exc}") from None
             raise
-        except Exception as exc:  # noqa: BLE001 - pyarrow's errors for a file that is not Parquet
-            raise BatchError(f"impossible de lire « {path} » : {exc}") from None
 
     def _read_header(self) -> None:
         header = self.file.readline()
         if not header:
             return
+        self.bytes += len(header)
         text = header.decode("utf-8-sig", "replace").rstrip("\r\n")
+        if "\0" in text:
+            raise BatchError(f"« {self.path} », ligne 1 : en-tête illisible : {NUL_CHARACTER} ; "
+                             "enregistrez le fichier en UTF-8")
         self.dialect = csv_delimiter(text)
-        self.columns = tuple(next(csv.reader([text], delimiter=self.dialect)))
+        try:
+            self.columns = tuple(next(csv.reader([text], delimiter=self.dialect, strict=True)))
+        except csv.Error as exc:
+            raise BatchError(f"« {self.path} », ligne 1 : en-tête illisible : {_csv_problem(exc)}") from None
         self._first_line = 2
         duplicated = sorted({c for c in self.columns if self.columns.count(c) > 1})
         if duplicated:
@@ -507,7 +658,7 @@ class _Input:
             if raw.strip():
                 try:
                     data = json.loads(raw.decode("utf-8-sig"))
-                except ValueError:
+                except (ValueError, RecursionError):
                     data = None
                 if isinstance(data, dict):  # the first object: a line that is not one is reported later
                     self.columns = tuple(data)
@@ -516,73 +667,276 @@ class _Input:
 
     def chunks(self) -> Iterator[_Chunk]:
         if self.kind == "parquet":
-            first = 1
-            for batch in self.parquet.iter_batches(batch_size=self.chunk_rows):
-                yield _Chunk(first, batch, batch.num_rows)
-                first += batch.num_rows
+            yield from self._parquet_chunks()
             return
-        yield from self._text_chunks()
+        try:
+            yield from self._text_chunks()
+        except OSError as exc:
+            raise BatchError(f"impossible de lire « {self.path} » après la ligne {self._first_line + self.lines - 1} : "
+                             f"{os_reason(exc)}") from None
+
+    def _parquet_chunks(self) -> Iterator[_Chunk]:
+        first = 1
+        batches = self.parquet.iter_batches(batch_size=self.chunk_rows)
+        while True:
+            try:
+                batch = next(batches, None)
+            except Exception as exc:  # noqa: BLE001 - pyarrow's errors for a damaged file
+                raise BatchError(f"« {self.path} » : fichier Parquet illisible après la ligne {first - 1} : {exc}") from None
+            if batch is None:
+                return
+            self.lines += batch.num_rows
+            yield _Chunk(first, batch, batch.num_rows, batch.num_rows)
+            first += batch.num_rows
 
     def _text_chunks(self) -> Iterator[_Chunk]:
-        """Chunks of whole records: a CSV record whose quoted field holds a newline is kept whole."""
-        csv_quotes = self.kind == "csv"
+        """Chunks of whole records, with the CSV lines already known to be malformed."""
         first = self._first_line
-        lines: list[bytes] = []
-        quotes = 0
+        parts: list[bytes] = []
+        bad: list[tuple[int, str]] = []
+        spans: list[tuple[int, int]] = []
         records = 0
-        for raw in self.file:
-            lines.append(raw)
-            if csv_quotes:
-                quotes += raw.count(b'"')
-                if quotes % 2:
-                    continue  # inside a quoted field: the record goes on
+        records_of = self._csv_records() if self.kind == "csv" else (((raw,), None) for raw in self.file)
+        for record, problem in records_of:
+            if problem is not None:
+                bad.append((len(parts), problem))
+            elif len(record) > 1:
+                spans.append((len(parts), len(record)))
+            parts += record
             records += 1
             if records >= self.chunk_rows:
-                payload = b"".join(lines)
-                yield _Chunk(first, payload, len(payload))
-                first += len(lines)
-                lines, quotes, records = [], 0, 0
-        if lines:
-            payload = b"".join(lines)
-            yield _Chunk(first, payload, len(payload))
+                yield self._chunk(first, parts, bad, spans)
+                first += len(parts)
+                parts, bad, spans, records = [], [], [], 0
+        if parts:
+            yield self._chunk(first, parts, bad, spans)
+
+    def _chunk(self, first: int, parts: list[bytes], bad: list[tuple[int, str]], spans: list[tuple[int, int]]) -> _Chunk:
+        payload = b"".join(parts)
+        self.lines += len(parts)
+        self.bytes += len(payload)
+        return _Chunk(first, payload, len(payload), len(parts), tuple(bad), tuple(spans))
+
+    def _csv_records(self) -> Iterator[tuple[Sequence[bytes], str | None]]:
+        """The lines of each CSV record, and a reason when its (only) line is malformed.
+
+        A line with no quote is a record: the common case costs one `in`. A line whose quoted field
+        is still open at its end may go on over the next lines, but only if those lines (at most
+        MAX_RECORD_LINES, MAX_RECORD_BYTES) form exactly one record of the header's width, and no
+        line strictly inside is a record of that width by itself (then the quote is a stray one:
+        two damaged lines would otherwise swallow the rows between them). Otherwise the line alone
+        is an error and reading resumes at the next line, so that one stray quote costs one row,
+        never the rows after it.
+        """
+        lines = iter(self.file)
+        again: collections.deque[bytes] = collections.deque()  # lines looked ahead at, to read again
+        seen = looked = 0  # lines given out, lines looked at ahead (LOOKAHEAD_PER_LINE)
+        while True:
+            raw = again.popleft() if again else next(lines, None)
+            if raw is None:
+                return
+            if b'"' not in raw or not self._open_at_end(raw):
+                seen += 1
+                yield (raw,), None
+                continue
+            pending = [raw]
+            size = len(raw)
+            closed = False
+            lookahead = looked <= LOOKAHEAD_PER_LINE * seen + MAX_RECORD_LINES
+            while lookahead and len(pending) < MAX_RECORD_LINES and size <= MAX_RECORD_BYTES:
+                more = again.popleft() if again else next(lines, None)
+                if more is None:
+                    break
+                pending.append(more)
+                size += len(more)
+                if more.count(b'"') % 2:
+                    closed = True
+                    break
+                if self._full_width(more):  # a row inside: the quote was a stray one, no need to look further
+                    break
+            looked += 2 * len(pending) - 1 if closed else len(pending) - 1
+            if closed and self._one_record(pending):
+                seen += len(pending)
+                yield pending, None
+                continue
+            seen += 1
+            yield (raw,), UNCLOSED_QUOTE
+            again.extendleft(reversed(pending[1:]))
+
+    def _open_at_end(self, raw: bytes) -> bool:
+        """Whether a line ends inside a quoted field (it may then continue on the next line)."""
+        text = raw.decode("utf-8", "surrogateescape")
+        try:
+            next(csv.reader([text], delimiter=self.dialect, strict=True), None)
+        except csv.Error as exc:
+            return "unexpected end of data" in str(exc)
+        return False
+
+    def _one_record(self, lines: list[bytes]) -> bool:
+        """Whether these lines are exactly one well-formed record of the header's width."""
+        reader = csv.reader([raw.decode("utf-8", "surrogateescape") for raw in lines], delimiter=self.dialect,
+                            strict=True)
+        try:
+            row = next(reader, None)
+        except csv.Error:
+            return False
+        return row is not None and reader.line_num == len(lines) and len(row) == len(self.columns)
+
+    def _full_width(self, raw: bytes) -> bool:
+        """Whether a line read alone is a record of the header's width (never, for a one-column file)."""
+        width = len(self.columns)
+        if width < 2:
+            return False
+        if b'"' not in raw:
+            return raw.count(self.dialect.encode()) + 1 == width
+        return _cells(raw.decode("utf-8", "surrogateescape"), self.dialect) == width
 
     def close(self) -> None:
         if hasattr(self, "file"):
             self.file.close()
 
 
+def _cells(text: str, delimiter: str) -> int:
+    """The number of cells of a line read alone as a CSV record (0 when it is not one)."""
+    try:
+        return len(next(csv.reader([text], delimiter=delimiter, strict=True), ()))
+    except csv.Error:
+        return 0
+
+
 # ─── Writing the output and the errors ───────────────────────────────────────────────────────
 
-class _Output:
+def partial_path(path: str) -> str:
+    """A fresh temporary name beside `path`, that says the file is partial: `SORTIE.<hex>.partiel`."""
+    return f"{path}.{secrets.token_hex(4)}{PARTIAL_SUFFIX}"
+
+
+def _partial_files(final: str) -> list[str]:
+    """The partial files of `final` that earlier runs left (killed, or still running)."""
+    path = Path(final)
+    return sorted(str(p) for p in path.parent.glob(glob.escape(path.name) + ".*" + PARTIAL_SUFFIX)
+                  if p.name.count(".") == path.name.count(".") + 2)
+
+
+def _create(final: str) -> str:
+    """Create an empty temporary file beside `final` (mode 0666 less the umask, as `open` would)."""
+    while True:
+        temporary = partial_path(final)
+        try:
+            os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise BatchError(f"impossible d'écrire « {final} » : {os_reason(exc)}") from None
+        return temporary
+
+
+def _sync(path: str) -> None:
+    """Flush a closed file to the disk, so that the name it is renamed to never holds less."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class _Written(abc.ABC):
+    """A file written under a temporary name, renamed to its final name by `commit`."""
+
+    def __init__(self, final: str) -> None:
+        self.final = final
+        self.temporary = _create(final)
+        self.count = 0
+        """Rows written so far."""
+        self.closed = False
+
+    def write_failed(self, exc: OSError) -> BatchError:
+        """The French error for a failed write (a full disk, a lost mount…)."""
+        return BatchError(f"impossible d'écrire « {self.final} » : {_write_reason(exc)} ; "
+                          "le traitement est arrêté et aucune sortie n'est gardée")
+
+    def finish(self) -> None:
+        """Close the file and flush it to the disk."""
+        try:
+            self._close()
+            _sync(self.temporary)
+        except OSError as exc:
+            raise self.write_failed(exc) from None
+
+    def commit(self) -> None:
+        """Give the finished file its final name (atomically, replacing an older file)."""
+        try:
+            os.replace(self.temporary, self.final)
+        except OSError as exc:
+            raise self.write_failed(exc) from None
+
+    def discard(self) -> None:
+        """Close and remove the temporary file (after a failure or an interruption); never raises."""
+        try:
+            self._close()
+        except Exception:  # noqa: BLE001, S110 - the file is removed anyway; the first error is the one to report
+            pass
+        try:
+            os.unlink(self.temporary)
+        except OSError:
+            pass
+
+    def _close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.close()
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Close what writes the file (each subclass has its own writer)."""
+
+
+def _write_reason(exc: OSError) -> str:
+    if exc.errno is None and "No space left" in str(exc):  # pyarrow's errors carry the errno in their text only
+        return "disque plein"
+    return os_reason(exc)
+
+
+class _Output(_Written):
     """The results file, written chunk after chunk."""
 
     BUFFER_ROWS = 65536
     """Parquet rows gathered before a row group is written."""
 
     def __init__(self, path: str, kind: str, columns: Sequence[str], schema: object) -> None:
+        super().__init__(path)
         self.kind = kind
         self.pending: list[object] = []
         self.pending_rows = 0
         try:
             if kind == "parquet":
                 import pyarrow.parquet as pq
-                self.writer = pq.ParquetWriter(path, schema)  # type: ignore[arg-type]
+                self.writer = pq.ParquetWriter(self.temporary, schema)  # type: ignore[arg-type]
             else:
-                self.file = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed by close()
+                self.file = open(self.temporary, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed by close()
                 if kind == "csv":
                     csv.writer(self.file, lineterminator="\n").writerow(columns)
         except OSError as exc:
-            raise BatchError(f"impossible d'écrire « {path} » : {os_reason(exc)}") from None
+            self.discard()
+            raise BatchError(f"impossible d'écrire « {path} » : {_write_reason(exc)}") from None
 
     def write(self, encoded: object, rows: int) -> None:
-        if self.kind != "parquet":
-            self.file.write(encoded)  # type: ignore[arg-type]
-            return
-        if rows:
-            self.pending.append(encoded)
-            self.pending_rows += rows
-        if self.pending_rows >= self.BUFFER_ROWS:
-            self.flush()
+        try:
+            if self.kind == "jsonl":
+                rows = encoded.count("\n")  # type: ignore[attr-defined] # one object a line: the rows, counted again
+            elif self.kind == "parquet":
+                rows = encoded.num_rows  # type: ignore[attr-defined]
+            self.count += rows
+            if self.kind != "parquet":
+                self.file.write(encoded)  # type: ignore[arg-type]
+                return
+            if rows:
+                self.pending.append(encoded)
+                self.pending_rows += rows
+            if self.pending_rows >= self.BUFFER_ROWS:
+                self.flush()
+        except OSError as exc:
+            raise self.write_failed(exc) from None
 
     def flush(self) -> None:
         if self.kind == "parquet" and self.pending:
@@ -592,34 +946,44 @@ class _Output:
 
     def close(self) -> None:
         if self.kind == "parquet":
-            self.flush()
-            self.writer.close()
-        else:
+            if hasattr(self, "writer"):
+                try:
+                    self.flush()
+                finally:
+                    self.writer.close()
+        elif hasattr(self, "file"):
             self.file.close()
 
 
-class _Errors:
+class _Errors(_Written):
     """The errors file: `ligne`, `raison`, one row per row that could not be evaluated."""
 
     def __init__(self, path: str) -> None:
+        super().__init__(path)
         self.kind = "jsonl" if Path(path).suffix.lower() in {".jsonl", ".ndjson"} else "csv"
         try:
-            self.file = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed by close()
+            self.file = open(self.temporary, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed by close()
+            self.csv = csv.writer(self.file, lineterminator="\n")
+            if self.kind == "csv":
+                self.csv.writerow(["ligne", "raison"])
         except OSError as exc:
-            raise BatchError(f"impossible d'écrire « {path} » : {os_reason(exc)}") from None
-        self.csv = csv.writer(self.file, lineterminator="\n")
-        if self.kind == "csv":
-            self.csv.writerow(["ligne", "raison"])
+            self.discard()
+            raise BatchError(f"impossible d'écrire « {path} » : {_write_reason(exc)}") from None
 
     def write(self, errors: list[tuple[int, str]]) -> None:
-        if self.kind == "csv":
-            self.csv.writerows(errors)
-        else:
-            self.file.writelines(json.dumps({"ligne": line, "raison": reason}, ensure_ascii=False) + "\n"
-                                 for line, reason in errors)
+        try:
+            if self.kind == "csv":
+                self.csv.writerows(errors)
+            else:
+                self.file.writelines(json.dumps({"ligne": line, "raison": reason}, ensure_ascii=False) + "\n"
+                                     for line, reason in errors)
+        except OSError as exc:
+            raise self.write_failed(exc) from None
+        self.count += len(errors)
 
     def close(self) -> None:
-        self.file.close()
+        if hasattr(self, "file"):
+            self.file.close()
 
 
 # ─── The run ─────────────────────────────────────────────────────────────────────────────────
@@ -628,13 +992,19 @@ def run(job: BatchJob, *, progress: Callable[[int, int, int], None] | None = Non
         warn: Callable[[str], None] | None = None) -> Summary:
     """Evaluate every row of `job.input` and write the results and the errors.
 
+    The two files are written under temporary names and renamed when the run is complete and its
+    counts add up; whatever stops the run before (an error, a full disk, Ctrl-C, `Interrupted`)
+    removes them, and an older output of the same name is removed when the evaluation starts, so
+    that a file under the final name is always the complete result of the last run.
+
     Args:
         job: the files and options.
         progress: called after each chunk with (input units done, total units, rows read).
         warn: called with a French message for each warning (e.g. columns that are not facts).
 
     Raises:
-        BatchError: bad arguments, unreadable input, unwritable output.
+        BatchError: bad arguments, unreadable input, unwritable output (a full disk).
+        AccountingError: the counts do not add up (a bug).
         RulesError: the rule file has errors.
     """
     started = time.perf_counter()
@@ -652,6 +1022,11 @@ def run(job: BatchJob, *, progress: Callable[[int, int, int], None] | None = Non
                              "déjà pris par les résultats ; renommez cette colonne de l'entrée")
         if copied and warn is not None:
             warn(_copied_warning(copied, ruleset.facts, job.rules))
+        stale = _partial_files(job.output) + _partial_files(job.errors_path)
+        if stale and warn is not None:
+            warn(f"fichier{'s' if len(stale) > 1 else ''} partiel{'s' if len(stale) > 1 else ''} d'une exécution "
+                 f"interrompue (ou en cours), qui ne {'sont' if len(stale) > 1 else 'est'} pas un résultat complet : "
+                 + ", ".join(stale))
         config = _Config(str(Path(job.rules).resolve()), input_kind, output_kind, source.columns, copied, job.explain,
                          os.getcwd(), source.dialect)
         summary = Summary(copied_columns=copied)
@@ -659,32 +1034,78 @@ def run(job: BatchJob, *, progress: Callable[[int, int, int], None] | None = Non
         columns = output_columns(copied, ruleset.program.outputs, job.explain)
         schema = arrow_schema(columns, [ruleset.program.definitions[n].type for n in ruleset.program.outputs], copied,
                               job.explain) if output_kind == "parquet" else None
-        errors = _Errors(job.errors_path)  # first: if it cannot be written, no output file is left behind
+        errors = _Errors(job.errors_path)
         try:
             output = _Output(job.output, output_kind, columns, schema)
-        except BatchError:
-            errors.close()
+        except BaseException:
+            errors.discard()
             raise
         try:
-            done_units = 0
-            for done in _evaluate(source.chunks(), config, local, job.workers):
-                output.write(done.output, done.evaluated)
-                errors.write(done.errors)
-                summary.read += done.rows
-                summary.evaluated += done.evaluated
-                summary.errors += len(done.errors)
-                for key, n in done.eligible.items():
-                    summary.eligible[key] = summary.eligible.get(key, 0) + n
-                done_units += done.size
-                if progress is not None:
-                    progress(done_units, source.total, summary.read)
-        finally:
-            output.close()
-            errors.close()
+            _remove_older(job.output, job.errors_path)
+            _write_all(source, _evaluate(source.chunks(), config, local, job.workers), output, errors, summary, progress)
+            errors.finish()
+            output.finish()
+            _check_accounts(source, summary, output.count, errors.count)
+            errors.commit()  # the errors first: a run stopped between the two renames leaves no output
+            output.commit()
+        except BaseException:
+            output.discard()
+            errors.discard()
+            raise
     finally:
         source.close()
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _write_all(source: _Input, results: Iterator[_Done], output: _Output, errors: _Errors, summary: Summary,
+               progress: Callable[[int, int, int], None] | None) -> None:
+    """Write each chunk's results and errors as it comes, and add up the counts."""
+    done_units = 0
+    for done in results:
+        output.write(done.output, done.evaluated)
+        errors.write(done.errors)
+        summary.read += done.rows
+        summary.evaluated += done.evaluated
+        summary.errors += len(done.errors)
+        summary.lines += done.lines
+        summary.blank += done.blank
+        summary.multiline += done.multiline
+        for key, n in done.eligible.items():
+            summary.eligible[key] = summary.eligible.get(key, 0) + n
+        done_units += done.size
+        if progress is not None:
+            progress(done_units, source.total, summary.read)
+
+
+def _remove_older(*paths: str) -> None:
+    """Remove the files an earlier run left under the final names: until this run is complete,
+    no file there may pass for its result."""
+    for path in paths:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise BatchError(f"impossible de remplacer « {path} » : {os_reason(exc)}") from None
+
+
+def _check_accounts(source: _Input, summary: Summary, written: int, errors: int) -> None:
+    """Every line read is in a row written, an error row or a blank line; else `AccountingError`."""
+    if source.kind != "parquet" and source.bytes != source.total:
+        raise BatchError(f"« {source.path} » a changé pendant la lecture ({source.total} octets au début, "
+                         f"{source.bytes} lus) : aucune sortie n'est gardée, relancez sur un fichier stable")
+    problems = []
+    if summary.lines != source.lines:
+        problems.append(f"{source.lines} lignes de données lues dans « {source.path} », "
+                        f"{summary.lines} comptées dans les résultats")
+    if source.kind == "parquet" and source.lines != source.total:
+        problems.append(f"{source.total} lignes annoncées par le fichier Parquet, {source.lines} lues")
+    if summary.read != summary.evaluated + summary.errors or summary.read != written + errors:
+        problems.append(f"{summary.read} lignes lues, {written} écrites dans la sortie, {errors} dans les erreurs")
+    if problems:
+        raise AccountingError("comptes incohérents : " + " ; ".join(problems)
+                              + " — aucune sortie n'est gardée ; merci de signaler ce problème")
 
 
 def _evaluate(chunks: Iterator[_Chunk], config: _Config, local: _Rows | None, workers: int) -> Iterator[_Done]:
@@ -717,6 +1138,8 @@ def _check_paths(job: BatchJob) -> None:
     for path, role in ((job.output, "la sortie"), (job.errors_path, "le fichier d'erreurs")):
         if Path(path).resolve() in inputs:
             raise BatchError(f"{role} « {path} » écraserait un fichier lu : choisissez un autre nom")
+        if Path(path).is_dir():
+            raise BatchError(f"{role} « {path} » est un dossier : donnez un nom de fichier")
     if Path(job.output).resolve() == Path(job.errors_path).resolve():
         raise BatchError("la sortie et le fichier d'erreurs doivent être deux fichiers différents")
     if Path(job.errors_path).suffix.lower() not in {".csv", ".jsonl", ".ndjson"}:

@@ -5,15 +5,19 @@ row (`engine.batch` describes the layout). Bad rows go to the errors file with t
 reason; the others are evaluated. A summary ends on standard error; a progress bar shows rows,
 rate and time left when standard error is a terminal (or with `--progress`).
 
-Exit codes: 0 every row evaluated; 2 some rows in error (see the errors file), or bad arguments;
-1 the rule file has errors.
+Exit codes: 0 every row evaluated; 2 some rows in error (see the errors file), bad arguments, an
+unreadable input or an unwritable output (a full disk); 1 the rule file has errors; 70 the counts
+do not add up (a bug: no output is kept); 130 interrupted by Ctrl-C, 143 by SIGTERM, 129 by SIGHUP
+(the partial files are removed).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 
 from engine import cli
 
@@ -24,7 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "batch", help="évaluer un fichier de lignes de faits (CSV, JSON Lines, Parquet)",
         description="Évalue chaque ligne d'un fichier de faits (CSV, JSON Lines ou Parquet, selon l'extension) et "
                     "écrit, dans le même ordre, une ligne de résultats par ligne évaluée ; les lignes en erreur vont "
-                    "dans le fichier d'erreurs, avec leur numéro et la raison.")
+                    "dans le fichier d'erreurs, avec leur numéro et la raison. Les deux fichiers sont écrits sous "
+                    "un nom provisoire (….partiel) et renommés quand tout est écrit et compté.")
     p.add_argument("file", metavar="FICHIER", help="fichier de règles")
     p.add_argument("--input", required=True, metavar="ENTRÉE", help="faits : .csv, .jsonl ou .parquet")
     p.add_argument("--output", required=True, metavar="SORTIE", help="résultats : .csv, .jsonl ou .parquet")
@@ -46,12 +51,46 @@ def run(args: argparse.Namespace) -> int:
     job = batch.BatchJob(args.file, args.input, args.output, args.errors, workers, args.explain,
                          args.chunk_rows)
     show = args.progress or sys.stderr.isatty()
-    if show:
-        summary = _with_progress_bar(batch, job)
-    else:
-        summary = batch.run(job, warn=_warn)
+    try:
+        with _signals_raise(batch.Interrupted):
+            summary = _with_progress_bar(batch, job) if show else batch.run(job, warn=_warn)
+    except batch.AccountingError as exc:
+        _warn(str(exc))
+        return cli.EXIT_INTERNAL
+    except (KeyboardInterrupt, batch.Interrupted) as exc:
+        name = exc.signal_name if isinstance(exc, batch.Interrupted) else "SIGINT"
+        _warn(f"interrompu ({name}) : aucune sortie n'est écrite dans {job.output} (fichiers partiels supprimés)")
+        return 128 + int(getattr(signal, name))
     _print_summary(summary, job)
     return cli.EXIT_USAGE if summary.errors else cli.EXIT_OK
+
+
+class _signals_raise:  # noqa: N801 - used as a context manager, like contextlib's
+    """While a batch runs, SIGTERM and SIGHUP raise `Interrupted` (as Ctrl-C raises KeyboardInterrupt), so
+    that the run unwinds and removes its partial files; the previous handlers come back after."""
+
+    SIGNALS = ("SIGTERM", "SIGHUP")
+
+    def __init__(self, error: type[BaseException]) -> None:
+        self.error = error
+        self.previous: dict[int, object] = {}
+
+    def __enter__(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return  # only the main thread may set handlers; a server's thread keeps its own
+        for name in self.SIGNALS:
+            number = getattr(signal, name, None)
+            if number is not None and signal.getsignal(number) is not signal.SIG_IGN:  # `nohup` stays nohup
+                self.previous[number] = signal.signal(number, self._raise)
+
+    def _raise(self, number: int, frame: object) -> None:
+        for restored, handler in self.previous.items():  # a second signal during the clean-up ends the process
+            signal.signal(restored, handler)  # type: ignore[arg-type]
+        raise self.error(signal.Signals(number).name)
+
+    def __exit__(self, *exc: object) -> None:
+        for number, handler in self.previous.items():
+            signal.signal(number, handler)  # type: ignore[arg-type]
 
 
 def _default_workers(path: str) -> int:
@@ -98,6 +137,15 @@ def _print_summary(summary, job) -> None:  # type: ignore[no-untyped-def]
              f"{_number(summary.evaluated)} évaluée{'s' if summary.evaluated > 1 else ''}, "
              f"{_number(summary.errors)} en erreur"
              + (f" (voir {job.errors_path})" if summary.errors else "") + f" → {job.output}"]
+    notes = []
+    if summary.multiline:
+        notes.append(f"{_number(summary.multiline)} ligne{'s' if summary.multiline > 1 else ''} sur plusieurs lignes du "
+                     "fichier (champ entre guillemets avec retour à la ligne)")
+    if summary.blank:
+        notes.append(f"{_number(summary.blank)} ligne{'s' if summary.blank > 1 else ''} "
+                     f"vide{'s' if summary.blank > 1 else ''} ignorée{'s' if summary.blank > 1 else ''}")
+    if notes:
+        lines.append(f"{_number(summary.lines)} lignes de données dans le fichier : " + " ; ".join(notes))
     if summary.eligible:
         counts = " · ".join(f"{ELIGIBLE_WORDS[k]} {_number(n)}" for k, n in
                             sorted(summary.eligible.items(), key=lambda kv: list(ELIGIBLE_WORDS).index(kv[0])))
