@@ -225,9 +225,19 @@ class Description(Node):
 
 @frozen
 class SourceRef(Node):
-    """`source "…"`: the legal citation."""
+    """`source "…"`: a citation in free text, naming no declared source (warning W106)."""
 
     text: str
+
+
+@frozen
+class Citation(Node):
+    """`source CLE [: "précision"]`: a citation of a declared source, with an optional precision
+    (article, page, quotation) that belongs to this use rather than to the source."""
+
+    key: str
+    detail: str | None = None
+    key_span: Span = field(default=NOWHERE, eq=False, repr=False)
 
 
 @frozen
@@ -333,7 +343,8 @@ class Row(Node):
     cells: tuple[Cell, ...]
 
 
-Item = Union[Description, SourceRef, Question, Unit, Replaces, Internal, Status, Guard, ValidFrom, DatedValue, Row]
+Item = Union[Description, SourceRef, Citation, Question, Unit, Replaces, Internal, Status, Guard, ValidFrom,
+             DatedValue, Row]
 
 
 # ─── Declarations ────────────────────────────────────────────────────────────────────────────
@@ -449,7 +460,30 @@ class Schedule(Node):
     description: str | None = None
 
 
-Declaration = Union[Fact, Parameter, Rule, Function, Table, Example, Schedule]
+@frozen
+class SourceField(Node):
+    """One item of a source declaration: `éditeur "…"`, `date …` or `lien "…"`.
+
+    `kind` is publisher, date or url; a date is a calendar date when written `jj/mm/aaaa`, else
+    the text as written (`"janvier-février 2022"`), because publications are often dated by month.
+    """
+
+    kind: str
+    value: str | dt.date
+
+
+@frozen
+class SourceDecl(Node):
+    """`source CLE "titre" [éditeur "…"] [date …] [lien "…"] fin`: a source cited by key."""
+
+    name: str
+    title: str | None
+    fields: tuple[SourceField, ...] = ()
+    name_span: Span = field(default=NOWHERE, kw_only=True, eq=False, repr=False)
+    """Where the key is written."""
+
+
+Declaration = Union[Fact, Parameter, Rule, Function, Table, Example, Schedule, SourceDecl]
 
 
 @frozen

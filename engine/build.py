@@ -24,8 +24,8 @@ MAX_DIGITS = 28
 """Longest number literal (E120): exact arithmetic keeps 28 significant digits."""
 
 _TYPE_TREES = {"simple_type", "enum_type", "named_type"}
-_ITEM_TREES = {"description", "source", "question", "unit", "ignored", "replaces", "internal", "to_confirm", "modelling_choice",
-               "guard", "valid_from", "dated_value", "row"}
+_ITEM_TREES = {"description", "source", "citation", "question", "unit", "ignored", "replaces", "internal",
+               "to_confirm", "modelling_choice", "guard", "valid_from", "dated_value", "row"}
 _CMP = {"=": "=", "≠": "≠", "!=": "≠", "<>": "≠", "<": "<", "<=": "≤", "≤": "≤", ">": ">",
         ">=": "≥", "≥": "≥"}
 _OPS = {"+": "+", "-": "-", "×": "×", "*": "×", "/": "/", "÷": "/"}
@@ -112,7 +112,7 @@ class Builder:
 
     def decl_fact(self, tree: Tree) -> ast.Fact:
         name, type_, *items = tree.children
-        return ast.Fact(self.name(name), self.type(type_), tuple(self.item(i) for i in items),
+        return ast.Fact(self.name(name), self.type(type_), self.items(items),
                         span=self.span(tree), name_span=self.span(name))
 
     def decl_parameter(self, tree: Tree) -> ast.Parameter:
@@ -123,17 +123,17 @@ class Builder:
             if isinstance(child, Tree) and child.data in _TYPE_TREES:
                 type_ = self.type(child)
             elif isinstance(child, Tree) and child.data in _ITEM_TREES:
-                items.append(self.item(child))
+                items.append(child)
             else:
                 value = self.expr(child)
-        return ast.Parameter(self.name(name), type_, value, tuple(items), span=self.span(tree),
+        return ast.Parameter(self.name(name), type_, value, self.items(items), span=self.span(tree),
                              name_span=self.span(name))
 
     def decl_rule(self, tree: Tree) -> ast.Rule:
         kind, name, type_, *items, formula = tree.children
         is_output = str(kind.children[0]).startswith("r\u00e9sultat") or str(kind.children[0]) == "resultat"
         return ast.Rule(self.name(name), is_output, self.type(type_), self.expr(formula),
-                        tuple(self.item(i) for i in items), span=self.span(tree), name_span=self.span(name))
+                        self.items(items), span=self.span(tree), name_span=self.span(name))
 
     def decl_function(self, tree: Tree) -> ast.Function:
         name, *rest = tree.children
@@ -141,7 +141,7 @@ class Builder:
         others = [c for c in rest if not (isinstance(c, Tree) and c.data == "table_param")]
         type_, *items, formula = others
         return ast.Function(self.name(name), params, self.type(type_), self.expr(formula),
-                            tuple(self.item(i) for i in items), span=self.span(tree), name_span=self.span(name))
+                            self.items(items), span=self.span(tree), name_span=self.span(name))
 
     def param(self, tree: Tree) -> ast.TableParam:
         return ast.TableParam(self.name(tree.children[0]), self.type(tree.children[1]), span=self.span(tree))
@@ -161,6 +161,7 @@ class Builder:
                     first_row = False
             else:
                 built.append(self.item(item))
+        self.check_citation_strings(built)
         return ast.Table(self.name(name), params, self.type(type_), tuple(built), span=self.span(tree),
                          name_span=self.span(name))
 
@@ -201,7 +202,39 @@ class Builder:
         return ast.Schedule(self.name(axis), int(self.number(first)), int(self.number(last)),
                             **fields, span=self.span(tree))  # type: ignore[arg-type]
 
+    def decl_source_decl(self, tree: Tree) -> ast.SourceDecl:
+        key, *rest = tree.children
+        title = None
+        fields = []
+        for child in rest:
+            if isinstance(child, Token):
+                title = _string(child)
+                continue
+            value = child.children[0]
+            if child.data == "published" and value.type == "DATE":
+                fields.append(ast.SourceField("date", self.date_value(value), span=self.span(child)))
+            else:
+                kind = {"publisher": "publisher", "published": "date", "link": "url"}[child.data]
+                fields.append(ast.SourceField(kind, _string(value), span=self.span(child)))
+        return ast.SourceDecl(str(key), title, tuple(fields), span=self.span(tree), name_span=self.span(key))
+
     # ── items ──
+    def items(self, trees: list[Tree]) -> tuple[ast.Item, ...]:
+        built = [self.item(t) for t in trees]
+        self.check_citation_strings(built)
+        return tuple(built)
+
+    def check_citation_strings(self, items: list[ast.Item]) -> None:
+        """`source CLE "…"` on one line is refused (E121): the string would silently become the block's
+        description, while its writer most likely meant the citation's precision (`source CLE : "…"`)."""
+        for before, after in zip(items, items[1:]):
+            if (isinstance(before, ast.Citation) and before.detail is None and isinstance(after, ast.Description)
+                    and after.span.line == before.span.end_line):
+                self.fail("E121", f"texte après « source {before.key} » sur la même ligne : précision de la citation "
+                                  "ou description ?", after.span,
+                          f'pour préciser la citation, écrivez source {before.key} : "…" ; '
+                          "pour une description, mettez-la sur sa propre ligne")
+
     def item(self, tree: Tree) -> ast.Item:
         span = self.span(tree)
         kids = [c for c in tree.children if c is not None]
@@ -210,6 +243,9 @@ class Builder:
                 return ast.Description(_string(kids[0]), span=span)
             case "source":
                 return ast.SourceRef(_string(kids[0]), span=span)
+            case "citation":
+                return ast.Citation(str(kids[0]), _string(kids[1]) if len(kids) > 1 else None, self.span(kids[0]),
+                                    span=span)
             case "question":
                 return ast.Question(_string(kids[0]), span=span)
             case "unit":

@@ -186,6 +186,11 @@ class ProgramChecks:
                                 "supprimez la déclaration, ou utilisez-la dans une règle"
                                 + (" (ou déclarez-la « résultat »)" if kind_of_declaration(decl) == "rule" else "")))
 
+        for key, source in self.local_sources.items():
+            if key not in self.cited:
+                self.report(warning("W107", f"la source « {key} » n'est citée par aucune définition", source.name_span,
+                                    f"supprimez la déclaration, ou citez-la : source {key}"))
+
     def schedule_axis(self) -> str | None:
         for d in self.file.declarations:
             if isinstance(d, ast.Schedule):

@@ -10,11 +10,12 @@ parameters. Diagnostics are collected and raised as one `RulesError` at the end.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import PurePath
 
 from engine import ast, model, tables
 from engine.check_program import ProgramChecks, kind_of_declaration, name_span
-from engine.diagnostics import Diagnostic, Label, RulesError, Severity, error, sort_key, suggest
+from engine.diagnostics import Diagnostic, Label, RulesError, Severity, error, sort_key, suggest, warning
 from engine.source import Source, Span
 from engine.types import (ANY, BASE, BOOLEEN, DATE, DECIMAL, DUREE, ENTIER, MONTANT, TAUX, TEXTE,
                           Type, arithmetic, assignable, comparable, enum, join, literal_hint, ordered,
@@ -81,6 +82,9 @@ class Checker(ProgramChecks):
         self.deps: dict[str, list[tuple[str, Span]]] = {}
         self.current: str | None = None
         self.definitions: dict[str, model.Definition] = {}
+        self.bibliography: dict[str, model.SourceDecl] = dict(parent.bibliography) if parent else {}
+        self.local_sources: dict[str, ast.SourceDecl] = {}
+        self.cited: set[str] = set()
 
     # ── reporting ──
     def report(self, diagnostic: Diagnostic) -> None:
@@ -94,6 +98,7 @@ class Checker(ProgramChecks):
     # ── driver ──
     def run(self) -> model.Program:
         self.index()
+        self.declare_sources()
         self.register_enums()
         self.check_facts()
         self.declare_types()
@@ -111,7 +116,7 @@ class Checker(ProgramChecks):
         texts = (self.parent.texts if self.parent else ()) + (self.text,)
         warnings = tuple(d for d in self.diagnostics if d.severity is Severity.WARNING)
         return model.Program(texts, self.facts, effective, self.originals, outputs, examples, schedule,
-                             self.sources, warnings)
+                             self.sources, warnings, self.bibliography)
 
     def _text_info(self) -> model.TextInfo:
         h = self.file.header
@@ -123,7 +128,7 @@ class Checker(ProgramChecks):
         """Collect local declarations; report duplicates and unannounced redefinitions."""
         first: dict[str, ast.Node] = {}
         for decl in self.file.declarations:
-            if isinstance(decl, (ast.Example, ast.Schedule)):
+            if isinstance(decl, (ast.Example, ast.Schedule, ast.SourceDecl)):
                 continue
             name = decl.name
             if name in first:
@@ -146,6 +151,63 @@ class Checker(ProgramChecks):
                 if name in self.facts:
                     self.fail("E202", f"« {name} » est déjà le nom d'un fait", name_span(decl),
                               "un fait et une règle ne peuvent pas porter le même nom")
+
+    def declare_sources(self) -> None:
+        """The sources this file declares, added to those of the file it amends (E202, E209, E109)."""
+        for decl in self.file.declarations:
+            if not isinstance(decl, ast.SourceDecl):
+                continue
+            key = decl.name
+            if key in self.local_sources:
+                self.fail("E202", f"la source « {key} » est déjà déclarée dans ce fichier", decl.name_span,
+                          "gardez une seule déclaration, ou changez la clé de l'une des deux",
+                          (Label(self.local_sources[key].name_span, "première déclaration"),))
+                continue
+            if key in self.bibliography:
+                origin = self.bibliography[key]
+                self.fail("E202", f"la source « {key} » est déjà déclarée par le texte modifié ({origin.text})",
+                          decl.name_span, f"citez-la sans la redéclarer : source {key}",
+                          (Label(origin.span, "déclaration d'origine"),))
+                continue
+            self.local_sources[key] = decl
+            fields = self.source_fields(decl)
+            if decl.title is None or not decl.title.strip():
+                self.fail("E209", f"la source « {key} » n'a pas de titre", decl.name_span,
+                          f'écrivez le titre après la clé : source {key} "Titre de la publication" … fin')
+            self.bibliography[key] = model.SourceDecl(
+                key, (decl.title or "").strip(), fields.get("publisher"), fields.get("date"),  # type: ignore[arg-type]
+                fields.get("url"), self.text.short, span=decl.name_span)  # type: ignore[arg-type]
+
+    def source_fields(self, decl: ast.SourceDecl) -> dict[str, str | dt.date]:
+        """The publisher, date and URL of a source declaration, each written at most once (E109)."""
+        fields: dict[str, str | dt.date] = {}
+        first: dict[str, Span] = {}
+        for item in decl.fields:
+            if item.kind in first:
+                self.fail("E109", f"« {_SOURCE_FIELD_WORDS[item.kind]} » est écrit deux fois", item.span,
+                          labels=(Label(first[item.kind], "première occurrence"),))
+                continue
+            first[item.kind] = item.span
+            fields[item.kind] = item.value
+        return fields
+
+    def citations(self, info: _Info) -> tuple[model.Citation, ...]:
+        """The citations of a block, each resolved to its declared source (E208, W106)."""
+        found = []
+        for item in info.citations:
+            if isinstance(item, ast.SourceRef):
+                self.report(warning("W106", "citation en texte libre : elle ne renvoie à aucune source déclarée",
+                                    item.span, _free_text_hint(item.text, self.bibliography)))
+                found.append(model.Citation(None, item.text, span=item.span))
+                continue
+            declared = self.bibliography.get(item.key)
+            if declared is None:
+                self.fail("E208", f"source inconnue « {item.key} »", item.key_span,
+                          suggest(item.key, self.bibliography) or _sources_hint(item.key, self.bibliography))
+                continue
+            self.cited.add(item.key)
+            found.append(model.Citation(declared, item.detail, span=item.span))
+        return tuple(found)
 
     def redeclares(self, decl: ast.Fact, inherited: model.FactDecl) -> bool:
         """An amending file may declare an inherited fact again, with the same type (to give it its
@@ -206,7 +268,7 @@ class Checker(ProgramChecks):
             elif isinstance(constraint, ast.Allowed):
                 allowed = tuple(self.constant(v, t) for v in constraint.values)
             ignored = next((s for s in info.statuses if s.kind == "ignore"), None)
-            self.facts[name] = model.FactDecl(name, t, info.description, info.question, info.source, low, high,
+            self.facts[name] = model.FactDecl(name, t, info.description, info.question, self.citations(info), low, high,
                                               allowed, self.text.short, info.unit,
                                               (ignored.note or "ignoré") if ignored else None, span=fact.span)
 
@@ -295,7 +357,7 @@ class Checker(ProgramChecks):
         self.report_misplaced(decl, info)
         t = self.type_of(name)
         statuses = tuple(model.StatusInfo(s.kind, s.note, span=s.span) for s in info.statuses)
-        sources = tuple(info.sources)
+        sources = self.citations(info)
         replaced = _replaces(decl)
         old = self.inherited.get(name) if replaced else None
         start = self.date_constant(info.valid_from) if info.valid_from is not None else None
@@ -346,7 +408,7 @@ class Checker(ProgramChecks):
                       guard.name_span)
         return model.GuardInfo(guard.name, guard.reason, span=guard.name_span)
 
-    def parameter_versions(self, decl: ast.Parameter, t: Type, sources: tuple[str, ...],
+    def parameter_versions(self, decl: ast.Parameter, t: Type, sources: tuple[model.Citation, ...],
                            statuses: tuple[model.StatusInfo, ...]) -> tuple[model.Version, ...]:
         versions = []
         if decl.value is not None:
@@ -370,7 +432,7 @@ class Checker(ProgramChecks):
                           labels=(Label(a.span, "autre valeur"),))
         return tuple(ordered_versions)
 
-    def table_versions(self, decl: ast.Table, t: Type, sources: tuple[str, ...],
+    def table_versions(self, decl: ast.Table, t: Type, sources: tuple[model.Citation, ...],
                        statuses: tuple[model.StatusInfo, ...], start: dt.date | None) -> tuple[model.Version, ...]:
         key_types = tuple(self.resolve_type(p.type, p.name) for p in decl.params)
         rows = [i for i in decl.items if isinstance(i, ast.Row)]
@@ -660,9 +722,8 @@ class _Info:
     def __init__(self) -> None:
         self.description: str | None = None
         self.question: str | None = None
-        self.source: str | None = None
         self.unit: str | None = None
-        self.sources: list[str] = []
+        self.citations: list[ast.Citation | ast.SourceRef] = []
         self.statuses: list[ast.Status] = []
         self.guard: ast.Guard | None = None
         self.valid_from: ast.Expr | None = None
@@ -677,9 +738,8 @@ def _items(items: tuple[ast.Item, ...]) -> _Info:
         if isinstance(item, ast.Description):
             seen.setdefault("description", []).append(item.span)
             info.description = item.text
-        elif isinstance(item, ast.SourceRef):
-            info.sources.append(item.text)
-            info.source = info.source or item.text
+        elif isinstance(item, (ast.SourceRef, ast.Citation)):
+            info.citations.append(item)
         elif isinstance(item, ast.Question):
             seen.setdefault("question", []).append(item.span)
             info.question = item.text
@@ -699,6 +759,26 @@ def _items(items: tuple[ast.Item, ...]) -> _Info:
             info.valid_from = item.date
     info.duplicates = {k: v for k, v in seen.items() if len(v) > 1}
     return info
+
+
+_SOURCE_FIELD_WORDS = {"publisher": "éditeur", "date": "date", "url": "lien"}
+
+
+def _sources_hint(key: str, declared: dict[str, model.SourceDecl]) -> str:
+    """What to do about a key that is close to no declared source."""
+    if not declared:
+        return f'déclarez la source avant de la citer : source {key} "Titre" éditeur "…" date … lien "…" fin'
+    keys = sorted(declared)
+    shown = ", ".join(keys[:8]) + (", …" if len(keys) > 8 else "")
+    return f"sources déclarées : {shown} ; ou déclarez : source {key} \"Titre\" … fin"
+
+
+def _free_text_hint(text: str, declared: dict[str, model.SourceDecl]) -> str:
+    """Point a free-text citation at the declared key it starts with, if any."""
+    words = re.findall(r"[^\W\d]\w*", text)
+    if words and words[0] in declared:
+        return f"écrivez « source {words[0]} » (la suite du texte peut venir en précision : source {words[0]} : \"…\")"
+    return 'déclarez la source (source CLE "Titre" … fin) et citez-la par sa clé : source CLE : "précision"'
 
 
 def _prefixes_hint(known: list[str]) -> str:

@@ -11,7 +11,9 @@
   amended file, the old and the new text side by side;
 - one page per fact (`fait-NOM.html`): type, allowed values, question, who reads it;
 - one page per replaced definition of an amended file (`ancien-FICHIER-NOM.html`);
-- `exemples.html`: the examples written in the file, facts and expected results.
+- `exemples.html`: the examples written in the file, facts and expected results;
+- `sources.html`: every declared source (title linked to its address, publisher, date), one anchor
+  per key, with the definitions that cite it; citations elsewhere link to it.
 
 Pages are standalone (inline CSS, no script), in French, and written for accessibility: language,
 landmarks, skip link, headings in order, tables with captions and header scopes, statuses in words
@@ -114,6 +116,10 @@ def fact_page(name: str) -> str:
     return f"fait-{name}.html"
 
 
+SOURCES_PAGE = "sources.html"
+"""The page listing every declared source, one anchor per key."""
+
+
 def original_page(prefix: str, name: str) -> str:
     """The file of the page of a definition as an amended file wrote it."""
     return f"ancien-{prefix}-{name}.html"
@@ -172,6 +178,37 @@ class Site:
         for (prefix, name), definition in self.originals.items():
             yield original_page(prefix, name), self.original_page(prefix, definition)
         yield "exemples.html", self.examples_page()
+        yield SOURCES_PAGE, self.sources_page()
+
+    def sources_page(self) -> str:
+        """Every source the files declare: title with its link, publisher, date, and who cites it."""
+        citing: dict[str, list[str]] = {}
+        for name, d in self.program.definitions.items():
+            for key in dict.fromkeys(c.key for v in d.versions for c in v.sources if c.key):
+                citing.setdefault(key, []).append(name)  # type: ignore[arg-type]
+        for name, fact in self.program.facts.items():
+            for key in dict.fromkeys(c.key for c in fact.sources if c.key):
+                citing.setdefault(key, []).append(f"fait:{name}")  # type: ignore[arg-type]
+        parts = ["<h1>Sources citées</h1>"]
+        declared = sorted(self.program.bibliography.values(), key=lambda s: s.key)
+        if not declared:
+            parts.append("<p>Ce fichier ne déclare aucune source.</p>")
+        for source in declared:
+            parts.append(f'<section aria-labelledby="{esc(source.key)}"><h2 id="{esc(source.key)}">'
+                         f"{_title_html(source)}</h2>")
+            parts.append('<dl class="fiche">')
+            parts.append(f"<dt>Clé</dt><dd><code>{esc(source.key)}</code></dd>")
+            if source.publisher:
+                parts.append(f"<dt>Éditeur</dt><dd>{esc(source.publisher)}</dd>")
+            if source.date_text:
+                parts.append(f"<dt>Date</dt><dd>{esc(source.date_text)}</dd>")
+            if source.url:
+                parts.append(f'<dt>Adresse</dt><dd><a href="{esc(source.url)}">{esc(source.url)}</a></dd>')
+            parts.append(f"<dt>Déclarée par</dt><dd>{esc(source.text)}</dd></dl>")
+            users = citing.get(source.key, [])
+            parts.append("<h3>Cité par</h3>" + (self._links(users) if users else "<p>Aucune définition.</p>"))
+            parts.append("</section>")
+        return self.layout("Sources citées", "\n".join(parts), ((SOURCES_PAGE, "Sources"),))
 
     def layout(self, title: str, body: str, crumbs: tuple[tuple[str, str], ...] = ()) -> str:
         trail = [("index.html", "Accueil")] + list(crumbs)
@@ -202,7 +239,7 @@ class Site:
             f'<li><a href="#{key}">{esc(label)}</a></li>' for key, label in
             [*((k, l) for k, l in _SECTIONS if self._of_kind(k)), ("faits", "Faits"),
              *([("remplacements", "Ce que ce texte remplace")] if self._replacing() else []),
-             ("exemples", "Exemples")]) + "</ul></nav>")
+             ("exemples", "Exemples")]) + f'<li><a href="{SOURCES_PAGE}">Sources citées</a></li></ul></nav>')
         for key, label in _SECTIONS:
             names = self._of_kind(key)
             if names:
@@ -293,10 +330,7 @@ class Site:
         if d.params:
             params = ", ".join(f"<code>{esc(p.name)}</code> ({self._type(p.type, short=True)})" for p in d.params)
             parts.append(f"<dt>{'Clés' if d.kind == 'table' else 'Paramètres'}</dt><dd>{params}</dd>")
-        sources = [s for v in d.versions for s in v.sources]
-        if sources:
-            cited = "".join(f"<li>{esc(s)}</li>" for s in dict.fromkeys(sources))
-            parts.append(f'<dt>Source{"s" if len(set(sources)) > 1 else ""}</dt><dd><ul>{cited}</ul></dd>')
+        parts += _sources_item([s for v in d.versions for s in v.sources])
         parts.append(f"<dt>Texte</dt><dd>{esc(text.short)} (<code>{esc(text.file)}</code>)</dd>")
         if d.unit:
             parts.append(f"<dt>Unité</dt><dd>{esc(d.unit)}</dd>")
@@ -411,8 +445,7 @@ class Site:
             parts.append(f"<dt>Question</dt><dd>{esc(fact.question)}</dd>")
         if fact.unit:
             parts.append(f"<dt>Unité</dt><dd>{esc(fact.unit)}</dd>")
-        if fact.source:
-            parts.append(f"<dt>Source</dt><dd>{esc(fact.source)}</dd>")
+        parts += _sources_item(list(fact.sources))
         parts.append(f"<dt>Déclaré par</dt><dd>{esc(fact.text)}</dd></dl>")
         readers = self.fact_readers.get(fact.name, [])
         parts.append("<h2>Définitions qui lisent ce fait</h2>")
@@ -494,6 +527,8 @@ class Site:
             return f'<a href="{_href(page_name(token))}">{esc(token)}</a>'
         if token in self.program.facts:
             return f'<a href="{_href(fact_page(token))}">{esc(token)}</a>'
+        if token in self.program.bibliography:
+            return f'<a href="{_href(SOURCES_PAGE, token)}">{esc(token)}</a>'
         return esc(token)
 
 
@@ -504,7 +539,8 @@ def _declarations(program: model.Program, text: model.TextInfo) -> dict[str, ast
     if source is None:
         return {}
     rule_file = parse_file(source)
-    return {d.name: d for d in rule_file.declarations if hasattr(d, "name")}  # type: ignore[union-attr]
+    return {d.name: d for d in rule_file.declarations  # type: ignore[union-attr]
+            if hasattr(d, "name") and not isinstance(d, ast.SourceDecl)}
 
 
 def _program_of(text: model.TextInfo) -> model.Program | None:
@@ -512,6 +548,34 @@ def _program_of(text: model.TextInfo) -> model.Program | None:
     if text.directory is None:
         return None
     return load_path(Path(text.directory) / Path(text.file).name)
+
+
+def _title_html(source: model.SourceDecl) -> str:
+    """A source's title, linked to its address when it has one."""
+    if source.url:
+        return f'<a href="{esc(source.url)}">{esc(source.title)}</a>'
+    return esc(source.title)
+
+
+def _citation_html(c: model.Citation) -> str:
+    """One citation: the title with its link, publisher and date, the precision, and the key's entry
+    on the sources page."""
+    if c.source is None:
+        return esc(c)
+    s = c.source
+    extra = str(s)[len(s.title):]  # " (éditeur, date)", as the text explanations write it
+    detail = f" : {esc(c.detail)}" if c.detail else ""
+    return (f'{_title_html(s)}{esc(extra)}{detail} '
+            f'<span class="petit">(<a href="{_href(SOURCES_PAGE, s.key)}">{esc(s.key)}</a>)</span>')
+
+
+def _sources_item(citations: list[model.Citation]) -> list[str]:
+    """The `Source(s)` entry of a definition's or a fact's sheet, each citation once."""
+    cited = list(dict.fromkeys(citations))
+    if not cited:
+        return []
+    items = "".join(f"<li>{_citation_html(c)}</li>" for c in cited)
+    return [f'<dt>Source{"s" if len(cited) > 1 else ""}</dt><dd><ul>{items}</ul></dd>']
 
 
 def _cell(cell: model.CellInfo) -> str:

@@ -131,13 +131,22 @@ def _provenance(event: Event, pad: str, out: list[str]) -> None:
         where += f", version en vigueur à partir du {formatting.date_short(event.data['version_start'])}"  # type: ignore[arg-type]
     if event.data.get("replaces"):
         where += f" (remplace {event.data['replaces']})"
-    if sources:
-        out.append(f"{pad}Source : {' ; '.join(str(s) for s in sources)}" + (f" — {where}" if where else ""))
-    elif where:
+    _citations(sources, pad, out)
+    if where:
         out.append(f"{pad}{where[0].upper()}{where[1:]}")
     for status in event.data.get("statuses") or ():
         kind, _, note = str(status).partition(" : ")
         out.append(f"{pad}⚠ {kind[0].upper()}{kind[1:]}" + (f" : {note}" if note else ""))
+
+
+def _citations(sources: list[object], pad: str, out: list[str]) -> None:
+    """The sources of a definition, each with its title and its address: one line, or a list."""
+    cited = [getattr(s, "with_link", str(s)) for s in sources]
+    if len(cited) == 1:
+        out.append(f"{pad}Source : {cited[0]}")
+    elif cited:
+        out.append(f"{pad}Sources :")
+        out.extend(f"{pad}  - {c}" for c in cited)
 
 
 def _step(event: Event, depth: int, seen: set[str], out: list[str]) -> None:
@@ -341,9 +350,7 @@ def _table(event: Event, depth: int, seen: set[str], out: list[str]) -> None:
     if event.data.get("column"):
         cell += f", colonne « {event.data.get('column_label') or event.data.get('column')} »"
     out.append(f"{pad}Table « {event.label} » ({where}) : {cell} → {result_text(event.result, t)}")  # type: ignore[arg-type]
-    sources = event.data.get("sources") or []
-    if sources:
-        out.append(f"{pad}  Source : {' ; '.join(str(s) for s in sources)}")
+    _citations(event.data.get("sources") or [], pad + "  ", out)
     if event.data.get("cell_status"):
         note = event.data.get("cell_note")
         out.append(f"{pad}  ⚠ Case {event.data['cell_status']}" + (f" : {note}" if note else ""))

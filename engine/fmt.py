@@ -590,6 +590,8 @@ class _FileWriter:
                 return [(string(text), anchor)]
             case ast.SourceRef(text=text):
                 return [("source " + string(text), anchor)]
+            case ast.Citation(key=key, detail=detail):
+                return [(f"source {key}" + (f" : {string(detail)}" if detail is not None else ""), anchor)]
             case ast.Question(text=text):
                 return [("question " + string(text), anchor)]
             case ast.Unit(text=text):
@@ -664,6 +666,13 @@ class _FileWriter:
             self.emit_lines(_entry_lines([(_expected(e), _anchor(e)) for e in group], following), 2)
         self.end(decl)
 
+    def decl_sourcedecl(self, decl: ast.SourceDecl) -> None:
+        title = f" {string(decl.title)}" if decl.title is not None else ""
+        self.emit(f"source {decl.name}{title}", _anchor(decl), 0)
+        for item in decl.fields:
+            self.emit("  " + _source_field(item), _anchor(item), 2)
+        self.end(decl)
+
     def decl_schedule(self, decl: ast.Schedule) -> None:
         self.emit(f"échéancier {decl.axis} de {number(decl.first)} à {number(decl.last)}", _anchor(decl), 0)
         if decl.description is not None:
@@ -729,6 +738,14 @@ _STATUS_WORDS = {"a_confirmer": "à confirmer", "choix_de_modelisation": "choix 
 def _status(status: ast.Status) -> str:
     word = _STATUS_WORDS[status.kind]
     return word + (f" : {string(status.note)}" if status.note is not None else "")
+
+
+def _source_field(item: ast.SourceField) -> str:
+    """`éditeur "…"`, `date 01/12/2022` or `date "janvier 2022"`, `lien "…"`."""
+    if isinstance(item.value, dt.date):
+        return "date " + literal(ast.Literal("date", item.value))
+    word = {"publisher": "éditeur", "date": "date", "url": "lien"}[item.kind]
+    return f"{word} {string(item.value)}"
 
 
 def _params(params: tuple[ast.TableParam, ...]) -> str:

@@ -65,8 +65,8 @@ def fact_schema(decl: FactDecl) -> dict[str, Any]:
     bounds = _bounds_text(decl)
     if bounds:
         notes.append(bounds)
-    if decl.source:
-        notes.append(f"Source : {decl.source}.")
+    if decl.sources:
+        notes.append(f"Source{'s' if len(decl.sources) > 1 else ''} : {' ; '.join(c.with_link for c in decl.sources)}.")
     if decl.ignored is not None:
         notes.append(f"Accepté mais non utilisé par ce fichier : {decl.ignored}.")
     notes.append(f"Déclaré par : {decl.text}.")

@@ -79,10 +79,16 @@ class Item:
 
 @frozen
 class Citation:
-    """A source as a reader sees it: its text, and its address when the rule file declares one."""
+    """A source as a reader sees it: its text, and its address when the rule file declares one;
+    `fields` are the declared source's key, title, publisher, date, URL and precision, as the trace
+    JSON writes them (`engine.model.Citation.to_json`), for the JSON summary."""
 
     text: str
     url: str | None = None
+    fields: tuple[tuple[str, object], ...] = ()
+
+    def to_json(self) -> dict[str, object]:
+        return {"text": self.text, "url": self.url, **dict(self.fields)}
 
 
 @frozen
@@ -143,7 +149,7 @@ class Summary:
             "conditions": [i.to_json() for i in self.conditions],
             "facts": [i.to_json() for i in self.facts],
             "questions": list(self.questions),
-            "sources": [{"text": c.text, "url": c.url} for c in self.sources],
+            "sources": [c.to_json() for c in self.sources],
             "flags": {"a_confirmer": self.flags[0], "choix_de_modelisation": self.flags[1]},
             "lines": self.lines(), "page": self.page,
         }
@@ -525,16 +531,22 @@ class _Walker:
     def sources(self, event: Event, owner: str) -> Iterator[Citation]:
         """The sources of a result and of its originals (`avenant7.x` read by `x`)."""
         for s in event.data.get("sources") or ():  # type: ignore[union-attr]
-            yield Citation(str(s), getattr(s, "url", None))
+            yield _citation(s)
         for c in event.children:
             for e in _same_definition(c, owner, self):
                 for s in e.data.get("sources") or ():  # type: ignore[union-attr]
-                    yield Citation(str(s), getattr(s, "url", None))
+                    yield _citation(s)
 
     def flags(self, event: Event) -> tuple[int, int]:
         from engine.explain import flags
         found = flags(event)
         return (sum(1 for f in found if f.kind == "à confirmer"), sum(1 for f in found if f.kind != "à confirmer"))
+
+
+def _citation(cited: object) -> Citation:
+    """A citation of the trace (`engine.model.Citation`) as the summary shows it."""
+    to_json = getattr(cited, "to_json", None)
+    return Citation(str(cited), getattr(cited, "url", None), tuple(to_json().items()) if to_json else ())
 
 
 def _same_definition(event: Event, owner: str, walker: _Walker) -> Iterator[Event]:

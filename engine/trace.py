@@ -187,6 +187,9 @@ def json_value(value: object) -> object:
         return [json_value(v) for v in value]
     if isinstance(value, dict):
         return {str(k): json_value(v) for k, v in value.items()}
+    to_json = getattr(value, "to_json", None)  # a citation (engine.model.Citation) writes itself as an object
+    if to_json is not None:
+        return to_json()
     return str(value)
 
 

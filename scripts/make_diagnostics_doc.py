@@ -106,6 +106,10 @@ ENTRIES: dict[str, tuple[str, str, str]] = {
              "the parser can read it as the keyword, for instance two facts of an example on one line "
              "without a comma.",
              "Separate the entries with a comma, or rename the fact."),
+    "E121": ("text after a source key",
+             "`source CLE \"…\"` on one line: the grammar reads the string as the block's description, while "
+             "its writer most likely meant the precision of the citation. Refused rather than guessed.",
+             "For a precision write `source CLE : \"…\"`; for a description, put the string on its own line."),
     "E201": ("unknown name",
              "A name that is not a fact, parameter, rule, table, function, enumeration word or type. The "
              "hint suggests close names, or lists the words of the expected enumeration.",
@@ -113,7 +117,8 @@ ENTRIES: dict[str, tuple[str, str, str]] = {
     "E202": ("name already defined",
              "Two declarations share a name (a rule and a fact too), or a file has two schedules. The "
              "first definition is shown as a label.",
-             "Rename one of the two, or remove the duplicate."),
+             "Rename one of the two, or remove the duplicate. The same code reports a source key declared "
+             "twice, in one file or again in a file that amends the one declaring it (which already sees it)."),
     "E203": ("unknown file prefix",
              "`fichier.nom` or `remplace fichier.nom` names a file that is not amended by this one.",
              "Use the stem of the amended file (`avenant7` for `avenant7.rules`); the hint lists them."),
@@ -128,6 +133,15 @@ ENTRIES: dict[str, tuple[str, str, str]] = {
              "A table or function is called with a different number of arguments than it declares, or "
              "`min`/`max` get fewer than two values.",
              "Give one argument per declared key or parameter."),
+    "E208": ("unknown source",
+             "A citation `source CLE` names a key that no `source CLE \"titre\" … fin` declares, in this file "
+             "or in the file it amends. The key is underlined; the hint suggests close keys, or lists the "
+             "declared ones.",
+             "Fix the key, or declare the source once (title, `éditeur`, `date`, `lien`) and cite it by key."),
+    "E209": ("source without a title",
+             "A source declaration has no title, or a blank one: citations print the title, so a source "
+             "without one would print nothing a reader can look up.",
+             "Write the title after the key: `source CLE \"Titre de la publication\" … fin`."),
     "E301": ("impossible operation",
              "An arithmetic operation whose units do not combine: money + date, a date + a number, the "
              "opposite of a date, a duration counted in a non-integer.",
@@ -268,6 +282,14 @@ ENTRIES: dict[str, tuple[str, str, str]] = {
     "W105": ("ignored fact is read",
              "A fact marked `ignoré` is read by a rule.",
              "Remove `ignoré`, or the rule that reads the fact."),
+    "W106": ("citation in free text",
+             "`source \"…\"` cites no declared source: explanations and the doc site can print only the "
+             "text, with no title, publisher, date or link. Kept loadable so that older files still run.",
+             "Declare the source (`source CLE \"Titre\" … fin`) and cite it by key; what the text added goes "
+             "in the precision: `source CLE : \"art. 9-5-2-2\"`."),
+    "W107": ("unused source",
+             "A declared source that no definition or fact of the file cites.",
+             "Remove the declaration, or cite it where the rule file relies on it."),
 }
 
 

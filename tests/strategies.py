@@ -130,6 +130,11 @@ _OPERATIONS = {
 _ATOM = re.compile(r"[\w.]+|\"[^\"]*\"")
 
 
+_SOURCE_BLOCKS = ('source S0 "Texte généré"\n  éditeur "Éditeur"\n  date 01/01/2020\n  lien "https://example.org/s0"\nfin\n\n'
+                  'source S1 "Note générée" date "mars 2021" fin')
+"""Two declared sources, which facts, parameters and rules cite by key (a file may leave one uncited: W107)."""
+
+
 def _p(expr: str) -> str:
     """An operand: in parentheses unless it is a single word, so that precedence never matters."""
     return expr if _ATOM.fullmatch(expr) else f"({expr})"
@@ -302,7 +307,7 @@ class _Writer:
         for kind, options in constraints.items():
             for i in range(self.below(3) or (1 if kind in {"entier", "booleen", "date"} else 0)):
                 name = f"f_{kind[:3]}{i}"
-                item = self.pick(["", '\n  question "Quelle valeur ?"', '\n  "Description"', '\n  source "Art. 1"'])
+                item = self.pick(["", '\n  question "Quelle valeur ?"', '\n  "Description"', '\n  source S0 : "art. 1"'])
                 blocks.append(f"fait {name} : {_TYPE_WORDS[kind]}{self.pick(options)}{item}\nfin")
                 self.facts[name] = kind
         for i in range(self.below(3)):
@@ -318,7 +323,8 @@ class _Writer:
         blocks = []
         for i in range(self.below(4)):
             kind = self.pick(["entier", "taux", "montant", "date", "duree"])
-            status = self.pick(["", "\n  à confirmer", '\n  choix de modélisation : "choix"', '\n  source "Art. 2"'])
+            status = self.pick(["", "\n  à confirmer", '\n  choix de modélisation : "choix"', "\n  source S1",
+                                '\n  source "Art. 2"'])
             blocks.append(f"paramètre p{i} = {self.literal(kind)}{status}\nfin")
             self.values[f"p{i}"] = kind
         if self.chance(2):
@@ -404,7 +410,7 @@ class _Writer:
             if guards and self.chance(4):
                 items += f"\n  applicable si {self.pick(guards)}" + self.pick(["", ' sinon "condition non remplie"'])
             if self.chance(4):
-                items += '\n  source "Texte, art. 2"'
+                items += self.pick(['\n  source S0 : "art. 2"\n  source S1', '\n  source "Texte, art. 2"'])
             type_word = kind[5:] if kind.startswith("enum:") else _TYPE_WORDS[kind]
             blocks.append(f"{word} r{i} : {type_word}{items}\n  = {self.expr(kind, depth)}\nfin")
             self.values[f"r{i}"] = kind  # declared after its formula: no rule reads itself, no cycle
@@ -418,7 +424,8 @@ def programs(draw: st.DrawFn, *, max_rules: int = 6, depth: int = 3) -> str:
     The file declares facts of every type (with `parmi`, `de … à`, `au moins`, `au plus`
     constraints, and enumerations), plain, dated and flagged parameters, tables (enumeration keys
     with or without `autre`, bands, one or two keys, dated versions, `—` and marker cells),
-    functions, and 1 to `max_rules` rules and results using every operator of the language
+    functions, declared sources cited by key (and a citation in free text), and 1 to `max_rules`
+    rules and results using every operator of the language
     (si/alors/sinon, et/ou/non, comparisons, + - × / with division, min/max, dans, rounding,
     markers, `au`, `texte de`, date ± durée, `applicable si`). Each rule only reads what is
     declared before it, so there is no cycle. It loads without error (warnings may remain, such
@@ -431,7 +438,7 @@ def programs(draw: st.DrawFn, *, max_rules: int = 6, depth: int = 3) -> str:
     writer = _Writer(draw)
     header = writer.pick(['règles "Programme généré"',
                           'règles "Généré"\ntexte "texte généré" "Référence"\nen vigueur à partir du 01/01/2020'])
-    blocks = [header]
+    blocks = [header, _SOURCE_BLOCKS]
     blocks += writer.fact_blocks()
     blocks += writer.parameter_blocks()
     blocks += writer.table_blocks()

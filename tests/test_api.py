@@ -16,12 +16,13 @@ TEXT = ('règles "Démo"\ntexte "démo"\n'
         'fait secteur : entier parmi {1, 2, 3}\n  "Secteur conventionnel"\n  question "Quel secteur ?"\nfin\n'
         "fait optam : booléen fin\n"
         "fait date_signature : date fin\n"
-        "paramètre taux_avance = 70 %\n  source \"Art. 1\"\nfin\n"
-        "résultat conventionne : booléen\n  source \"Art. 2\"\n  = secteur = 1 ou (secteur = 2 et optam)\nfin\n"
+        "paramètre taux_avance = 70 %\n  source CONV : \"art. 1\"\nfin\n"
+        "résultat conventionne : booléen\n  source CONV : \"art. 2\"\n  = secteur = 1 ou (secteur = 2 et optam)\nfin\n"
         "résultat avance : montant = taux_avance × 12 000 € fin\n"
         "résultat echeance : date = date_signature + 1 mois fin\n"
         "règle interne : entier = secteur × 2 fin\n"
-        "résultat double : entier = interne fin\n")
+        "résultat double : entier = interne fin\n"
+        'source CONV "Convention de démonstration" éditeur "Démo" date 01/01/2020 lien "https://exemple.fr/conv" fin\n')
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +123,8 @@ class TestRuleset:
     def test_outputs(self, rs: engine.Ruleset) -> None:
         """`outputs` lists the results in declaration order, not the intermediate rules."""
         assert list(rs.outputs) == ["conventionne", "avance", "echeance", "double"]
-        assert rs.outputs["conventionne"].citation == ("Art. 2",)
+        assert [str(c) for c in rs.outputs["conventionne"].citation] == [
+            "Convention de démonstration (Démo, 01/01/2020) : art. 2"]
 
     def test_warnings(self, rs: engine.Ruleset) -> None:
         """`warnings` is empty for a clean file and lists W1xx otherwise."""
@@ -217,12 +219,14 @@ class TestTraceAndExplain:
         avance = rs.evaluate({"secteur": 1}).trace["results"][1]
         assert Decimal(avance["value"]) == 8400 and avance["span"]["line"] == 16 and avance["sources"] == []
         param = next(c for c in avance["children"][0]["children"] if c["label"] == "taux_avance")
-        assert param["kind"] == "parameter" and param["sources"] == ["Art. 1"]
+        assert param["kind"] == "parameter" and param["sources"] == [
+            {"key": "CONV", "title": "Convention de démonstration", "publisher": "Démo", "date": "2020-01-01",
+             "url": "https://exemple.fr/conv", "detail": "art. 1"}]
 
     def test_explain_is_french_text(self, rs: engine.Ruleset) -> None:
         """`explain` returns a French text that names the result and its source."""
         text = rs.evaluate({"secteur": 1}).explain("conventionne")
-        assert isinstance(text, str) and "conventionne" in text and "Art. 2" in text
+        assert isinstance(text, str) and "conventionne" in text and "Convention de démonstration (Démo, 01/01/2020) : art. 2" in text
 
 
 def test_public_surface() -> None:

@@ -111,7 +111,9 @@ class TestGoodFiles:
         """The showcase file writes every construct of the language reference."""
         text = (CASES / "check" / "good" / "every_construct.rules").read_text(encoding="utf-8")
         constructs = ["texte \"", "en vigueur du", "énumération {", "parmi {", " de 0 % à 100 %", "au moins",
-                      "au plus", "question", "unité", "source", "« ", "à confirmer", "choix de modélisation",
+                      "au plus", "question", "unité", "source", "« ",
+                      "\nsource FICTIF \"", "éditeur \"", "editeur \"", "date 22/06/2024", "date \"juin", "lien \"",
+                      "source FICTIF : \"", "source FICTIF : «", "source FICTIF\n", "à confirmer", "choix de modélisation",
                       "à partir du", "applicable si", " sinon \"", "si ", "alors", "sinon", " et ", " ou ", "non (",
                       " dans {", "pas dans", "≥", "≤", "!=", "<>", "≠", " + ", " - ", " × ", " * ", " / ", " ÷ ",
                       "min(", "max(", "12 000 €", "7,5 %", "22/06/2024", "15 jours", "1 mois", "3 ans", "1 jour",

@@ -244,10 +244,11 @@ class TestModel:
 
     def test_citations_statuses_and_guards(self) -> None:
         """Definitions keep their sources, statuses and guard."""
-        rs = load(FACTS + 'résultat r : booléen\n  source "A"\n  source "B"\n  à confirmer : "n"\n'
+        rs = load(FACTS + 'source A "Texte A" fin\nsource B "Texte B" fin\n'
+                          'résultat r : booléen\n  source A : "art. 1"\n  source B\n  à confirmer : "n"\n'
                           '  applicable si optam sinon "raison"\n  = vrai\nfin')
         d = rs.program.definitions["r"]
-        assert d.citation == ("A", "B") and d.statuses[0].note == "n"
+        assert [str(c) for c in d.citation] == ["Texte A : art. 1", "Texte B"] and d.statuses[0].note == "n"
         assert d.guard == model.GuardInfo("optam", "raison")
 
     def test_duplicate_item_is_e109(self) -> None:

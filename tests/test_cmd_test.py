@@ -43,7 +43,7 @@ class TestRegleTest:
         assert "actif : attendu vrai, obtenu faux" in out
         assert "montant : attendu 12 000,00 €, obtenu 0,00 €" in out
         assert "il manque 1 pour dépasser le seuil de 640" in out  # the explanation of the obtained value
-        assert "Source : Avenant 7, art. 1" in out
+        assert "Source : Avenant n° 7 à la convention médicale (Journal officiel, 20/08/2019) : art. 1" in out
         assert out.strip().splitlines()[-1] == "1 réussi, 2 échoués"
 
     def test_missing_fact_shown_as_obtained(self, capsys: pytest.CaptureFixture[str]) -> None:

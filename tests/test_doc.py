@@ -22,6 +22,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
+import engine
 from engine.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -124,13 +125,28 @@ class TestSite:
     def test_rule_page(self, site: Path) -> None:
         """A rule page has its citation, description, type, linked formula, uses and users."""
         page = _text(site / "def-condition_specialite.html")
-        assert "AMELI_REVAL ; PAPS_MQ" in page
+        assert ('<a href="https://www.ameli.fr/medecin/textes-reference/convention-medicale-2024-2029/grands-axes-'
+                'convention-detail/mesures-fortes-acces-soins/revalorisation-dispositif-aide-emploi-assistant-medical">'
+                "Revalorisation du dispositif d'aide à l'emploi d'assistant médical</a> (ameli, 28/11/2024)") in page
+        assert "data.gouv.fr (spécialités exclues)" not in page and "spécialités exclues" in page
+        assert '<a href="sources.html#PAPS_MARTINIQUE">PAPS_MARTINIQUE</a>' in page
         assert "Toute spécialité sauf six" in page
         assert "<dt>Type de valeur</dt><dd>booléen</dd>" in page
         assert '<a href="def-seuil_honoraires_cliniques.html">seuil_honoraires_cliniques</a>' in page
         assert '<a href="fait-part_honoraires_cliniques.html">part_honoraires_cliniques</a>' in page
         assert "Ce que cette définition utilise" in page and "Ce qui utilise cette définition" in page
         assert 'href="def-eligible.html"' in page  # eligible uses condition_specialite
+
+    def test_sources_page(self, site: Path) -> None:
+        """The sources page lists the sources of both files, with links, dates and who cites them."""
+        page = _text(site / "sources.html")
+        assert '<h2 id="CARDIO444"><a href="http://lecardiologue.com/le-cardiologue-assistant-medical/?print=print">' \
+               "Le Cardiologue n° 444</a></h2>" in page
+        assert "<dt>Date</dt><dd>janvier-février 2022</dd>" in page and "<dt>Déclarée par</dt><dd>avenant 7</dd>" in page
+        assert '<h2 id="AMELI_CHANGE">' in page and "<dt>Déclarée par</dt><dd>convention 2024</dd>" in page
+        assert '<h2 id="SENAT">Réponse à la question de Mme Sollogoub du 14/07/2022</h2>' in page  # no link declared
+        assert 'href="def-montant_annuel.html"' in page
+        assert 'href="sources.html"' in _text(site / "index.html")
 
     def test_internal_definition_says_so(self, site: Path) -> None:
         """A definition marked `interne` says so on its page and in the index; others do not."""
@@ -192,12 +208,18 @@ class TestSite:
         assert '<span class="statut choix">Choix de modélisation</span>' in _text(accented / "ancien-base-aide.html")
 
     def test_every_internal_link_resolves_statically(self, any_site: Path) -> None:
-        """Every link of every page points to a page of the site, and every anchor exists."""
+        """Every link of every page points to a page of the site, and every anchor exists; the only
+        links out of the site are the addresses of declared sources."""
         pages = {p.name: _parse(p) for p in any_site.glob("*.html")}
+        addresses = {s.url for path in (CONVENTION, ACCENTED)
+                     for s in engine.load(ROOT / path).program.bibliography.values()}
         for name, page in pages.items():
             assert page.lang == "fr" and page.h1 == 1, name
             for href in page.hrefs:
                 parts = urlsplit(href)
+                if parts.scheme:
+                    assert href in addresses, f"{name} → {href}"
+                    continue
                 target = unquote(parts.path) or name
                 assert target in pages, f"{name} → {href}"
                 if parts.fragment:

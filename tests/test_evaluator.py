@@ -275,8 +275,9 @@ class TestEvaluatorDirectly:
 
     def test_trace_events_carry_spans_and_citations(self) -> None:
         """The rule event has the rule's span and sources."""
-        rs = load(FACTS + 'résultat r : entier\n  source "Art. 1"\n  = n\nfin\n')
+        rs = load(FACTS + 'résultat r : entier\n  source T : "art. 1"\n  = n\nfin\nsource T "Texte" fin\n')
         tracer = Tracer()
         Evaluator(rs.program, {"n": 1}, tracer).result("r")
         event = tracer.roots[0]
-        assert event.kind == "rule" and event.span.line == 8 and event.data["sources"] == ["Art. 1"]
+        assert event.kind == "rule" and event.span.line == 8
+        assert [(c.key, str(c)) for c in event.data["sources"]] == [("T", "Texte : art. 1")]

@@ -85,14 +85,18 @@ def test_default_doc_base_is_relative(capsys: pytest.CaptureFixture[str]) -> Non
 
 
 def test_every_link_resolves_in_the_doc_site(tmp_path: Path) -> None:
-    """With the default `--doc-base`, every link of the page names a page `regles doc` writes."""
+    """With the default `--doc-base`, every link of the page names a page `regles doc` writes, or the
+    address of a source the rule files declare."""
     from engine.cli import main
     assert main(["doc", RULES, "-o", str(tmp_path / "doc")]) == 0
+    addresses = {s.url for s in engine.load(RULES).program.bibliography.values() if s.url}
     for example, name in (("generaliste", "montant_verse"), ("contrat_en_cours", "eligible"),
                           ("non_eligible", "avance")):
         parsed = _Structure()
         parsed.feed(_page(example, name))
-        links = [link for link in parsed.links if not link.startswith("#")]
+        external = [link for link in parsed.links if link.startswith(("http://", "https://"))]
+        assert set(external) <= addresses, (example, name)
+        links = [link for link in parsed.links if not link.startswith("#") and link not in external]
         assert len(links) > 5
         missing = [link for link in links if not (tmp_path / link).is_file()]
         assert missing == [], (example, name, missing)
