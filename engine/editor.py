@@ -132,6 +132,8 @@ class Index:
                 return ("local", file, str(start), owner, word)
         if word in p.facts or word in p.definitions:
             return ("name", word)
+        if word in p.bibliography:
+            return ("source", word)
         if word in self.enum_words:
             return ("enum", word)
         return None
@@ -145,6 +147,10 @@ class Index:
         by_file: dict[str, list[int]] = {}
         for i, occ in enumerate(self.occurrences):
             by_file.setdefault(occ.file, []).append(i)
+        for decl in p.bibliography.values():  # the span of a source declaration is its key
+            for i in by_file.get(decl.span.file, ()):
+                if self.occurrences[i].start == decl.span.start and self.occurrences[i].key == ("source", decl.key):
+                    self.occurrences[i] = _declared(self.occurrences[i])
         for (file, block_start), name in decl_starts.items():
             for i in by_file.get(file, ()):
                 occ = self.occurrences[i]
@@ -180,7 +186,7 @@ class Index:
         `texte.nom` and for the replaced name of `remplace texte.nom`; every enumeration declaring a word."""
         kind = occ.key[0]
         decls = [o for o in self.occurrences if o.key == occ.key and o.declaration]
-        if kind == "local":
+        if kind in {"local", "source"}:
             return decls
         if kind == "enum":
             return self._enum_declarations(occ.key[1])
@@ -220,6 +226,8 @@ class Index:
             return self._hover_local(occ)
         if kind == "enum":
             return self._hover_enum(occ.key[1])
+        if kind == "source":
+            return self._hover_source(self.program.bibliography[occ.key[1]])
         name = occ.key[1]
         p = self.program
         if occ.prefix is not None:
@@ -240,8 +248,7 @@ class Index:
             lines.append("Valeurs : " + _bounds(fact))
         if fact.type.kind == "enum":
             lines.append("Valeurs : " + _enum_values(fact.type))
-        if fact.source:
-            lines.append(f"Source : {fact.source}")
+        lines += [f"Source : {citation_markdown(c)}" for c in fact.sources]
         if fact.text:
             lines.append(f"Texte : {fact.text}")
         if fact.ignored:
@@ -265,8 +272,7 @@ class Index:
         for version in d.versions:
             where = f"à partir du {version.start:%d/%m/%Y} — " if version.start else ""
             lines.append(f"Texte : {where}{version.text.short} ({version.text.title})")
-            if version.sources:
-                lines.append("Source : " + " ; ".join(version.sources))
+            lines += [f"Source : {citation_markdown(c)}" for c in version.sources]
             for status in version.statuses:
                 lines.append(f"{status.french.capitalize()}" + (f" : {status.note}" if status.note else ""))
         if original_of:
@@ -279,6 +285,17 @@ class Index:
             where = f" ({replaced.latest.text.short}, {replaced.span.file}:{replaced.span.line})" if replaced else ""
             lines.append(f"Remplace : {d.replaces}{where}")
         lines.append(f"Déclaré : {d.span.file}:{d.span.line}")
+        return "\n\n".join(lines)
+
+    def _hover_source(self, decl: model.SourceDecl) -> str:
+        lines = [f"**{decl.key}** — source : {decl.title}"]
+        if decl.publisher:
+            lines.append(f"Éditeur : {decl.publisher}")
+        if decl.date_text:
+            lines.append(f"Date : {decl.date_text}")
+        if decl.url:
+            lines.append(f"Lien : <{decl.url}>")
+        lines.append(f"Déclarée : {decl.span.file}:{decl.span.line} ({decl.text})")
         return "\n\n".join(lines)
 
     def _hover_local(self, occ: Occurrence) -> str:
@@ -312,6 +329,8 @@ class Index:
             items.append(Completion(fact.name, "fait", f"fait : {fact.type}", fact.description or ""))
         for d in p.definitions.values():
             items.append(Completion(d.name, kind_french(d), f"{kind_french(d)} : {d.type}", d.description or ""))
+        for decl in p.bibliography.values():
+            items.append(Completion(decl.key, "source", f"source : {decl}", decl.url or ""))
         for (prefix, name), d in p.originals.items():
             items.append(Completion(f"{prefix}.{name}", kind_french(d),
                                     f"{kind_french(d)} de {d.latest.text.short} : {d.type}", d.description or ""))
@@ -359,7 +378,8 @@ class Index:
                                 "renommez-la dans sa déclaration et dans chaque emploi")
         if new_name == occ.key[-1]:
             return {}
-        taken = set(self.program.facts) | set(self.program.definitions) | set(self.enum_words)
+        taken = (set(self.program.facts) | set(self.program.definitions) | set(self.enum_words)
+                 | set(self.program.bibliography))
         if occ.key[0] == "local":
             taken = {o.key[-1] for o in self.occurrences if o.key[:4] == occ.key[:4]} | taken
         if new_name in taken:
@@ -396,6 +416,11 @@ def _parameter_blocks(program: model.Program) -> list[tuple[str, int, int, str, 
         if d.params:
             blocks.append((d.span.file, d.span.start, d.span.end, d.name, frozenset(prm.name for prm in d.params)))
     return sorted(set(blocks))
+
+
+def citation_markdown(citation: model.Citation) -> str:
+    """A citation as hover shows it: `Titre (éditeur, date) : précision`, with its link."""
+    return f"{citation} — <{citation.url}>" if citation.url else str(citation)
 
 
 def _bounds(fact: model.FactDecl) -> str:

@@ -29,7 +29,8 @@ _KIND = {"fait": lsp.CompletionItemKind.Field, "paramètre": lsp.CompletionItemK
          "règle": lsp.CompletionItemKind.Variable, "résultat": lsp.CompletionItemKind.Variable,
          "table": lsp.CompletionItemKind.Struct, "fonction": lsp.CompletionItemKind.Function,
          "paramètre local": lsp.CompletionItemKind.Variable, "valeur": lsp.CompletionItemKind.EnumMember,
-         "mot-clé": lsp.CompletionItemKind.Keyword}
+         "mot-clé": lsp.CompletionItemKind.Keyword,
+         "source": lsp.CompletionItemKind.Reference}
 
 
 class RulesServer(LanguageServer):

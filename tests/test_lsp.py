@@ -210,7 +210,8 @@ def test_hover_on_a_replaced_result(client):
     assert text.startswith("**avenant7.montant_maximal** — résultat : montant")
     assert "Montant maximal de l'aide pour l'année de contrat évaluée, avant modulation" in text
     assert "Remplacé par : montant_maximal (convention 2024)" in text
-    assert "Texte : avenant 7" in text and "Source : DOK_A7" in text
+    assert "Texte : avenant 7" in text
+    assert "Source : Avenant 7, article 9-5-2-2 (option 1), reproduit en annexe d'une thèse (123dok) — <https://" in text
     response = client.request("textDocument/hover", {"textDocument": {"uri": uri},
                                                      "position": position_of(path, "résultat montant_maximal", 0, 10)})
     text = response["result"]["contents"]["value"]
@@ -230,6 +231,20 @@ def test_hover_on_a_fact_and_an_enumeration_word(client):
     text = client.request("textDocument/hover", {"textDocument": {"uri": uri}, "position": position_of(
         path, "temps_plein_et_mi_temps, double", 0, 3)})["result"]["contents"]["value"]
     assert "« option » : temps plein et mi-temps (1,5 ETP)" in text
+
+
+def test_hover_and_definition_of_a_cited_source(client):
+    path = RULESETS / "convention2024.rules"
+    uri = client.open(path)
+    client.diagnostics(uri)
+    position = position_of(path, "source AMELI_CHANGE :", 0, len("source "))
+    text = client.request("textDocument/hover", {"textDocument": {"uri": uri}, "position": position})["result"]["contents"]["value"]
+    assert text.startswith("**AMELI_CHANGE** — source : Aide à l'emploi d'un assistant médical : ce qui change dès juin 2024")
+    assert "Éditeur : ameli" in text
+    assert "Lien : <https://www.ameli.fr/medecin/actualites/aide-l-emploi-d-un-assistant-medical-ce-qui-change-des-juin-2024>" in text
+    [location] = client.request("textDocument/definition", {"textDocument": {"uri": uri}, "position": position})["result"]
+    line = path.read_text(encoding="utf-8").split("\n")[location["range"]["start"]["line"]]
+    assert line.startswith("source AMELI_CHANGE \"") and location["range"]["start"]["character"] == len("source ")
 
 
 def test_definition_across_modifie(client):
