@@ -352,18 +352,3 @@ def test_rename_from_the_amended_file_reaches_the_amending_one(client):
     renamed = [lines[e["range"]["start"]["line"]][:e["range"]["end"]["character"]] for e in changes[convention]]
     assert any(line.endswith("remplace avenant7.montant_maximal") for line in renamed)
     assert any(line.endswith("résultat montant_maximal") for line in renamed)
-
-
-def test_lsp_without_pygls_says_which_extra_to_install(tmp_path):
-    """`regles lsp` without pygls: one French line naming the extra; other commands unaffected."""
-    blocker = tmp_path / "sitecustomize.py"
-    blocker.write_text("import sys\nsys.modules['pygls'] = None\n", encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}
-    run = subprocess.run([sys.executable, "-m", "engine", "lsp"], env=env, capture_output=True, text=True,
-                         timeout=TIMEOUT, stdin=subprocess.DEVNULL)
-    assert run.returncode == 2
-    assert run.stderr.strip().splitlines() == [
-        "regles : le serveur de langage demande pygls et lsprotocol : pip install 'regles[lsp]'"]
-    check = subprocess.run([sys.executable, "-m", "engine", "check", str(RULESETS / "avenant7.rules")], env=env,
-                           capture_output=True, text=True, timeout=TIMEOUT)
-    assert check.returncode == 0, check.stderr
