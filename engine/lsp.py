@@ -185,7 +185,11 @@ def build_server() -> RulesServer:
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: RulesServer, params: lsp.DidSaveTextDocumentParams) -> None:
+        """A saved file may be the file another open document amends: reload them all."""
         ls.analyse(params.text_document.uri)
+        for uri in list(ls.workspace.text_documents):
+            if uri != params.text_document.uri:
+                ls.analyse(uri)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: RulesServer, params: lsp.DidCloseTextDocumentParams) -> None:

@@ -365,6 +365,26 @@ def render_page() -> str:
         "Exit codes of the command line: 1 for a rule file with errors, 2 when no rule file could be read "
         "(`E001`, `E002`).",
         "",
+        "## Machine-readable output",
+        "",
+        "The same diagnostics reach tools without parsing the French text:",
+        "",
+        "- `regles check --format json FICHIER…` prints one JSON document: `files` (per file: `file`, "
+        "`correct`, `outputs`, `examples` and `diagnostics`, each with `severity`, `code`, `message`, `span` "
+        "— 1-based `line`/`column`, end exclusive, in characters —, `hint`, `labels` and `citation`), then "
+        "the `errors` and `warnings` counts. Nothing is printed on standard error; the exit code is the "
+        "text mode's.",
+        "- `regles check --format sarif FICHIER…` prints a SARIF 2.1.0 log (one run of the tool `regles`): "
+        "one result per diagnostic, `ruleId` the code, `level` `error` or `warning`, the message followed "
+        "by `; source : …` and `; aide : …`, the span as a region (`columnKind` `unicodeCodePoints`), "
+        "labels as related locations; a file that cannot be read (`E001`, `E002`) has no region. "
+        "`tests/test_reports.py` validates it against the OASIS schema.",
+        "- `regles test --format junit [FICHIER|DOSSIER…]` prints JUnit XML: one `testsuite` per rule file, "
+        "one `testcase` per example (named by its title, with `file` and `line`), a `failure` per failing "
+        "example listing each `attendu … obtenu …`, an `error` for invalid facts or a file that does not "
+        "load. The usual text goes to standard error.",
+        "- `regles lsp` publishes the same diagnostics to an editor as it types (docs/editors.md).",
+        "",
     ]
     for prefix, title in FAMILIES:
         codes = sorted(c for c in ENTRIES if c.startswith(prefix))

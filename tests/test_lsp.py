@@ -198,6 +198,14 @@ def test_diagnostics_from_the_amended_file(client, tmp_path):
     other = client.diagnostics(amended.resolve().as_uri())
     assert [d["code"] for d in other] == ["E201"]
     assert "vouliez-vous dire « debut_avenant7 »" in other[0]["message"]
+    # the amended file is fixed and saved: both files are cleared
+    shutil.copy(RULESETS / "avenant7.rules", amended)
+    amended_uri = client.open(amended)
+    assert client.diagnostics(amended_uri) == []
+    client.notify("textDocument/didSave", {"textDocument": {"uri": amended_uri}})
+    assert client.diagnostics(uri) == []
+    client.notify("textDocument/didClose", {"textDocument": {"uri": amended_uri}})
+    client.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
 
 
 def test_hover_on_a_replaced_result(client):
