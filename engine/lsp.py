@@ -40,19 +40,20 @@ class RulesServer(LanguageServer):
         super().__init__("regles", "0.1.0", text_document_sync_kind=lsp.TextDocumentSyncKind.Full)
         self.indexes: dict[str, Index] = {}
         self.published: dict[str, set[str]] = {}
+        self.uris: dict[str, str] = {}
+        """File name as in spans → the URI the editor opened it with (an unsaved `untitled:` one too)."""
 
     # ─── Paths and positions ─────────────────────────────────────────────────────────────────
 
     @staticmethod
     def file_of(uri: str) -> str:
         """The file name diagnostics and spans use for a document (relative to the working directory)."""
-        path = to_fs_path(uri)
+        path = to_fs_path(uri) if uri.startswith("file:") else None
         return display_name(Path(path)) if path else uri
 
-    @staticmethod
-    def uri_of(file: str) -> str:
-        """The URI of a file named as in spans."""
-        return from_fs_path(str(Path(file).resolve())) or file
+    def uri_of(self, file: str) -> str:
+        """The URI of a file named as in spans: the editor's own for an open document."""
+        return self.uris.get(file) or from_fs_path(str(Path(file).resolve())) or file
 
     def units(self, text: str) -> int:
         """The length of a text in the client's position units (UTF-16 unless negotiated otherwise)."""
@@ -94,6 +95,7 @@ class RulesServer(LanguageServer):
         from engine import api
         document = self.workspace.get_text_document(uri)
         file = self.file_of(uri)
+        self.uris[file] = uri
         diagnostics: tuple[Diagnostic, ...]
         sources: dict[str, Source]
         try:
@@ -129,7 +131,10 @@ class RulesServer(LanguageServer):
         if own is None:
             return []
         out = [own]
-        path = Path(to_fs_path(uri) or "")
+        fs_path = to_fs_path(uri) if uri.startswith("file:") else None
+        if not fs_path:
+            return out  # an unsaved document: no folder to look in
+        path = Path(fs_path)
         file = self.file_of(uri)
         for other in sorted(path.parent.glob("*.rules")):
             if other.resolve() == path.resolve():
@@ -195,6 +200,7 @@ def build_server() -> RulesServer:
     def did_close(ls: RulesServer, params: lsp.DidCloseTextDocumentParams) -> None:
         uri = params.text_document.uri
         ls.indexes.pop(uri, None)
+        ls.uris = {f: u for f, u in ls.uris.items() if u != uri}
         for target in ls.published.pop(uri, set()):
             ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=target, diagnostics=[]))
 

@@ -360,3 +360,24 @@ def test_rename_from_the_amended_file_reaches_the_amending_one(client):
     renamed = [lines[e["range"]["start"]["line"]][:e["range"]["end"]["character"]] for e in changes[convention]]
     assert any(line.endswith("remplace avenant7.montant_maximal") for line in renamed)
     assert any(line.endswith("résultat montant_maximal") for line in renamed)
+
+
+def test_columns_are_utf16_code_units(client, tmp_path):
+    """A character outside the BMP counts two units in the protocol and one in the engine."""
+    line = '  = si a = 1 alors "😀" sinon si ab = 2 alors "x" sinon "y"'
+    text = f'règles "Essai"\n\nfait a : entier\n  "A"\nfin\n\nrésultat b : texte\n  "B"\n{line}\nfin\n'
+    path = tmp_path / "emoji.rules"
+    path.write_text(text, encoding="utf-8")
+    uri = client.open(path)
+    [diagnostic] = client.diagnostics(uri)
+    start = line.index("ab")
+    assert diagnostic["code"] == "E201"
+    assert diagnostic["range"]["start"] == {"line": 8, "character": start + 1}
+    assert diagnostic["range"]["end"] == {"line": 8, "character": start + 3}
+    fixed = text.replace("si ab =", "si a =")
+    client.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": fixed}]})
+    assert client.diagnostics(uri) == []
+    hover = client.request("textDocument/hover", {"textDocument": {"uri": uri},
+                                                  "position": {"line": 8, "character": start + 1}})["result"]
+    assert hover["contents"]["value"].startswith("**a** — fait : entier")
+    assert hover["range"] == {"start": {"line": 8, "character": start + 1}, "end": {"line": 8, "character": start + 2}}
