@@ -16,36 +16,11 @@ import pytest
 
 pytest.importorskip("pygls")
 
+from tests.test_reports import THREE_ERRORS  # noqa: E402 - after the skip, like the server it needs
+
 ROOT = Path(__file__).resolve().parent.parent
 RULESETS = ROOT / "rulesets"
 TIMEOUT = 60
-
-THREE_ERRORS = """règles "Essai"
-texte "essai" "Texte d'essai"
-
-fait age : entier
-  "Âge du demandeur"
-fin
-
-fait statut : énumération {salarie "salarié", independant "indépendant"}
-  "Statut"
-fin
-
-résultat majeur : booléen
-  "Majeur"
-  = agee >= 18
-fin
-
-résultat salarie_majeur : booléen
-  "Salarié majeur"
-  = majeur et statut = salarei
-fin
-
-résultat double : entier
-  "Double"
-  = ag × 2
-fin
-"""
 
 
 class Client:

@@ -12,9 +12,35 @@ from pathlib import Path
 import jsonschema
 
 from engine.cli import main
-from tests.test_lsp import THREE_ERRORS
 
 ROOT = Path(__file__).resolve().parent.parent
+THREE_ERRORS = """règles "Essai"
+texte "essai" "Texte d'essai"
+
+fait age : entier
+  "Âge du demandeur"
+fin
+
+fait statut : énumération {salarie "salarié", independant "indépendant"}
+  "Statut"
+fin
+
+résultat majeur : booléen
+  "Majeur"
+  = agee >= 18
+fin
+
+résultat salarie_majeur : booléen
+  "Salarié majeur"
+  = majeur et statut = salarei
+fin
+
+résultat double : entier
+  "Double"
+  = ag × 2
+fin
+"""
+
 SCHEMA = json.loads((ROOT / "tests" / "schemas" / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
 
 
