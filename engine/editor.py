@@ -177,6 +177,33 @@ class Index:
                 return occ
         return None
 
+    def symbols(self, file: str) -> list[tuple[str, str, str, Location, Location]]:
+        """The declarations of one file, in order: (name, keyword, detail, whole block, name)."""
+        p = self.program
+        source = self.sources.get(file)
+        if source is None:
+            return []
+        out = []
+        nodes = [*p.facts.values(), *p.definitions.values(), *p.originals.values(), *p.bibliography.values()]
+        for node in nodes:
+            if node.span.file != file:
+                continue
+            if isinstance(node, model.SourceDecl):
+                key = ("source", node.key)
+                name, keyword, detail = node.key, "source", node.title
+            else:
+                key = ("name", node.name)
+                name = node.name
+                keyword = "fait" if isinstance(node, model.FactDecl) else kind_french(node)
+                detail = f"{keyword} : {node.type}"
+            decl = next((o for o in self.occurrences if o.file == file and o.declaration and o.key == key
+                         and node.span.start <= o.start <= max(node.span.end, node.span.start)), None)
+            if decl is None:
+                continue
+            whole = location(source, min(node.span.start, decl.start), max(node.span.end, decl.end))
+            out.append((name, keyword, detail, whole, self.location(decl)))
+        return sorted(out, key=lambda s: (s[4].line, s[4].column))
+
     def location(self, occ: Occurrence) -> Location:
         """Where an occurrence is, as 0-based lines and columns."""
         return location(self.sources[occ.file], occ.start, occ.end)
@@ -268,7 +295,8 @@ class Index:
         if d.type.kind == "enum" and d.type.name == d.name:
             lines.append("Valeurs : " + _enum_values(d.type))
         if d.internal:
-            lines.append("Interne : les résumés d'explication montrent ce à quoi elle mène, pas elle-même")
+            lines.append("Interne : les résumés d'explication montrent ce à quoi cette définition mène, "
+                         "pas la définition elle-même")
         for version in d.versions:
             where = f"à partir du {version.start:%d/%m/%Y} — " if version.start else ""
             lines.append(f"Texte : {where}{version.text.short} ({version.text.title})")

@@ -33,6 +33,11 @@ _KIND = {"fait": lsp.CompletionItemKind.Field, "paramètre": lsp.CompletionItemK
          "source": lsp.CompletionItemKind.Reference}
 
 
+_SYMBOL_KIND = {"fait": lsp.SymbolKind.Field, "paramètre": lsp.SymbolKind.Constant,
+                "règle": lsp.SymbolKind.Variable, "résultat": lsp.SymbolKind.Property, "table": lsp.SymbolKind.Struct,
+                "fonction": lsp.SymbolKind.Function, "source": lsp.SymbolKind.File}
+
+
 class RulesServer(LanguageServer):
     """The language server, with the last index of each open document."""
 
@@ -253,6 +258,18 @@ def build_server() -> RulesServer:
             return None
         items = index.completions(*ls.cursor(params.text_document.uri, params.position))
         return lsp.CompletionList(is_incomplete=False, items=[completion_item(c) for c in items])
+
+    @server.feature(lsp.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+    def document_symbol(ls: RulesServer, params: lsp.DocumentSymbolParams) -> list[lsp.DocumentSymbol] | None:
+        uri = params.text_document.uri
+        index = ls.indexes.get(uri)
+        if index is None:
+            return None
+        file = ls.file_of(uri)
+        source = index.sources[file]
+        return [lsp.DocumentSymbol(name=name, detail=detail, kind=_SYMBOL_KIND.get(keyword, lsp.SymbolKind.Variable),
+                                   range=ls.range_of(whole, source), selection_range=ls.range_of(at, source))
+                for name, keyword, detail, whole, at in index.symbols(file)]
 
     @server.feature(lsp.TEXT_DOCUMENT_FORMATTING)
     def formatting(ls: RulesServer, params: lsp.DocumentFormattingParams) -> list[lsp.TextEdit] | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
 import shutil
 import subprocess
 import sys
@@ -131,7 +132,7 @@ def position_of(path: Path, needle: str, occurrence: int = 0, offset: int = 0) -
 
 def test_initialize_announces_the_features(client):
     caps = client.capabilities
-    for feature in ("hoverProvider", "definitionProvider", "referencesProvider", "completionProvider",
+    for feature in ("hoverProvider", "definitionProvider", "referencesProvider", "completionProvider", "documentSymbolProvider",
                     "documentFormattingProvider", "renameProvider"):
         assert caps.get(feature), feature
     assert caps["textDocumentSync"]["openClose"] is True
@@ -356,3 +357,19 @@ def test_columns_are_utf16_code_units(client, tmp_path):
                                                   "position": {"line": 8, "character": start + 1}})["result"]
     assert hover["contents"]["value"].startswith("**a** — fait : entier")
     assert hover["range"] == {"start": {"line": 8, "character": start + 1}, "end": {"line": 8, "character": start + 2}}
+
+
+def test_document_symbols_outline_the_file(client):
+    path = RULESETS / "convention2024.rules"
+    uri = client.open(path)
+    client.diagnostics(uri)
+    symbols = client.request("textDocument/documentSymbol", {"textDocument": {"uri": uri}})["result"]
+    names = [s["name"] for s in symbols]
+    text = path.read_text(encoding="utf-8")
+    declared = re.findall(r"^(?:fait|paramètre|règle|résultat|table|fonction|source) ([^\W\d]\w*)", text, re.M)
+    assert names == declared
+    montant = symbols[names.index("montant_maximal")]
+    assert montant["detail"] == "résultat : montant"
+    lines = text.split("\n")
+    assert lines[montant["range"]["start"]["line"]].startswith("résultat montant_maximal")
+    assert lines[montant["range"]["end"]["line"]] == "fin"

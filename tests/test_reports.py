@@ -14,6 +14,7 @@ import jsonschema
 from engine.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
+
 THREE_ERRORS = """règles "Essai"
 texte "essai" "Texte d'essai"
 
