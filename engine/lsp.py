@@ -254,8 +254,10 @@ def build_server() -> RulesServer:
     @server.feature(lsp.TEXT_DOCUMENT_COMPLETION, lsp.CompletionOptions(trigger_characters=[".", "{", " "]))
     def completion(ls: RulesServer, params: lsp.CompletionParams) -> lsp.CompletionList | None:
         index = ls.indexes.get(params.text_document.uri)
-        if index is None:
-            return None
+        if index is None:  # a file that never loaded: the keywords still help
+            from engine.syntax import reserved_words
+            return lsp.CompletionList(is_incomplete=False, items=[
+                completion_item(Completion(word, "mot-clé")) for word in sorted(reserved_words())])
         items = index.completions(*ls.cursor(params.text_document.uri, params.position))
         return lsp.CompletionList(is_incomplete=False, items=[completion_item(c) for c in items])
 

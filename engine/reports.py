@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
+from urllib.parse import quote
 
 from attrs import frozen
 
@@ -64,7 +65,7 @@ def check_sarif(checks: Sequence[FileCheck], version: str | None = None) -> dict
             "tool": {"driver": {"name": "regles", "version": version, "semanticVersion": version,
                                 "rules": [{"id": code} for code in codes]}},
             "columnKind": "unicodeCodePoints",
-            "artifacts": [{"location": {"uri": c.file}} for c in checks],
+            "artifacts": [{"location": {"uri": file_uri(c.file)}} for c in checks],
             "results": [_sarif_result(d, codes.index(d.code)) for d in diagnostics],
         }],
     }
@@ -86,12 +87,18 @@ def _sarif_result(d: Diagnostic, rule_index: int) -> dict[str, object]:
 
 
 def _sarif_location(span: Span) -> dict[str, object]:
-    physical: dict[str, object] = {"artifactLocation": {"uri": span.file}}
+    physical: dict[str, object] = {"artifactLocation": {"uri": file_uri(span.file)}}
     if span.line >= 1:
         physical["region"] = {"startLine": span.line, "startColumn": max(1, span.column),
                               "endLine": max(span.line, span.end_line),
                               "endColumn": max(1, span.end_column)}
     return {"physicalLocation": physical}
+
+
+def file_uri(file: str) -> str:
+    """A file name as a SARIF URI reference: relative names stay relative (`rulesets/x.rules`), with
+    spaces and accents percent-encoded."""
+    return quote(file.replace("\\", "/"), safe="/:")
 
 
 @frozen

@@ -377,7 +377,8 @@ def render_page() -> str:
         "- `regles check --format sarif FICHIER…` prints a SARIF 2.1.0 log (one run of the tool `regles`): "
         "one result per diagnostic, `ruleId` the code, `level` `error` or `warning`, the message followed "
         "by `; source : …` and `; aide : …`, the span as a region (`columnKind` `unicodeCodePoints`), "
-        "labels as related locations; a file that cannot be read (`E001`, `E002`) has no region. "
+        "labels as related locations; file names are URI references (relative when the file is under the "
+        "working directory, percent-encoded); a file that cannot be read (`E001`, `E002`) has no region. "
         "`tests/test_reports.py` validates it against the OASIS schema.",
         "- `regles test --format junit [FICHIER|DOSSIER…]` prints JUnit XML: one `testsuite` per rule file, "
         "one `testcase` per example (named by its title, with `file` and `line`), a `failure` per failing "

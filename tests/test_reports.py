@@ -68,7 +68,7 @@ def test_check_json_lists_every_diagnostic(capsys, tmp_path):
 
 
 def test_check_sarif_is_valid_sarif_2_1_0(capsys, tmp_path):
-    bad = tmp_path / "essai.rules"
+    bad = tmp_path / "essai é.rules"
     bad.write_text(THREE_ERRORS, encoding="utf-8")
     warned = tmp_path / "inutile.rules"
     warned.write_text('règles "Essai"\nfait inutile : entier\n  "Jamais lu"\nfin\n\nrésultat un : entier\n  "Un"\n  = 1\nfin\n',
@@ -88,6 +88,7 @@ def test_check_sarif_is_valid_sarif_2_1_0(capsys, tmp_path):
     assert first["locations"][0]["physicalLocation"]["region"] == {"startLine": 14, "startColumn": 5,
                                                                    "endLine": 14, "endColumn": 9}
     assert "region" not in results[-1]["locations"][0]["physicalLocation"]  # a file that cannot be read
+    assert first["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith("/essai%20%C3%A9.rules")
     rules = report["runs"][0]["tool"]["driver"]["rules"]
     assert all(rules[r["ruleIndex"]]["id"] == r["ruleId"] for r in results)
 
