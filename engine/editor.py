@@ -297,9 +297,14 @@ class Index:
         if d.internal:
             lines.append("Interne : les résumés d'explication montrent ce à quoi cette définition mène, "
                          "pas la définition elle-même")
-        for version in d.versions:
-            where = f"à partir du {version.start:%d/%m/%Y} — " if version.start else ""
-            lines.append(f"Texte : {where}{version.text.short} ({version.text.title})")
+        for i, version in enumerate(d.versions):
+            later = d.versions[i + 1].start if i + 1 < len(d.versions) else None
+            if version.start:
+                where = f"à partir du {version.start:%d/%m/%Y} — "
+            else:
+                where = f"avant le {later:%d/%m/%Y} — " if later else ""
+            at = f", {version.span.file}:{version.span.line}" if len(d.versions) > 1 and version.span.line else ""
+            lines.append(f"Texte : {where}{version.text.short} ({version.text.title}{at})")
             lines += [f"Source : {citation_markdown(c)}" for c in version.sources]
             for status in version.statuses:
                 lines.append(f"{status.french.capitalize()}" + (f" : {status.note}" if status.note else ""))

@@ -89,3 +89,21 @@ def test_rename_refusals(index):
     word = next(o for o in index.occurrences if o.key[0] == "enum")
     with pytest.raises(RenameRefused, match="valeur d'énumération"):
         index.rename(word, "autre_mot")
+
+
+def test_hover_on_a_dated_table_names_each_version_and_where_it_is_written(index):
+    occ = next(o for o in index.occurrences if o.key == ("name", "montant_annuel") and not o.declaration)
+    lines = [line for line in index.hover(occ).split("\n\n") if line.startswith("Texte : ")]
+    assert [line.split(" (")[0] for line in lines] == ["Texte : avant le 22/06/2024 — avenant 7",
+                                                       "Texte : à partir du 22/06/2024 — convention 2024"]
+    assert "avenant7.rules:" in lines[0]
+    assert "convention2024.rules:" in lines[1]
+
+
+def test_completion_puts_the_compared_enumeration_first(index):
+    file = next(f for f in index.sources if f.endswith("convention2024.rules"))
+    lines = index.sources[file].text.split("\n")
+    line = next(i for i, text in enumerate(lines) if "si option dans {" in text)
+    column = lines[line].index("{") + 1
+    preferred = {c.label for c in index.completions(file, line, column) if c.preferred}
+    assert preferred == set(index.program.facts["option"].type.values)
