@@ -41,12 +41,13 @@ def test_names_in_comments_and_strings_are_not_names(index):
 
 
 def rename_on_disk(tmp_path: Path, line_text: str, offset: int, new_name: str) -> Path:
-    """Copy the two files, apply the rename proposed at `line_text` (+offset), return the new convention file."""
+    """Copy the two files, apply the rename proposed at `line_text` (+offset; convention2024.rules is
+    searched first), and return the new convention file."""
     for name in ("avenant7.rules", "convention2024.rules"):
         shutil.copy(ROOT / "rulesets" / name, tmp_path / name)
     program = api.load(tmp_path / "convention2024.rules").program
     index = Index(program)
-    file = next(f for f in index.sources if f.endswith("convention2024.rules"))
+    file = next(f for f in sorted(index.sources, reverse=True) if line_text in index.sources[f].text)
     lines = index.sources[file].text.split("\n")
     line = next(i for i, text in enumerate(lines) if line_text in text)
     occ = index.at(file, line, lines[line].index(line_text) + offset)
@@ -65,16 +66,21 @@ def rename_on_disk(tmp_path: Path, line_text: str, offset: int, new_name: str) -
     ("si signature_avenant7 alors", 3, "signature_sous_avenant7", "signature_avenant7"),  # a rule of the amended file
     ("= date_signature >= debut_convention2024", 2, "date_du_contrat", "date_signature"),  # a fact, used in examples
     ("sinon avenant7.montant_maximal", 15, "plafond_annuel", "montant_maximal"),  # a replaced result
+    ("source AMELI_CHANGE :", 8, "AMELI_JUIN_2024", "AMELI_CHANGE"),  # a declared source
+    ("fonction objectif_indicateur (depart", 30, "niveau_depart", "depart"),  # a function's parameter
 ])
 def test_a_rename_keeps_both_files_loading_and_their_examples_passing(tmp_path, where, offset, new_name, old_name):
     renamed = rename_on_disk(tmp_path, where, offset, new_name)
+    code = "\n".join(line.split("#")[0] for path in (tmp_path / "avenant7.rules", renamed)
+                     for line in path.read_text(encoding="utf-8").split("\n"))
+    assert new_name in code
     for path in (tmp_path / "avenant7.rules", renamed):
-        text = path.read_text(encoding="utf-8")
-        code = "\n".join(line.split("#")[0] for line in text.split("\n"))
-        assert new_name in code
         ruleset = api.load(path)
         assert [run.case.title for run in run_examples(ruleset) if not run.passed] == []
-    assert old_name not in {**api.load(renamed).program.definitions, **api.load(renamed).program.facts}
+    if old_name == "depart":  # a parameter is renamed in its own function only
+        assert "fonction atteinte_indicateur (depart : entier" in code
+    program = api.load(renamed).program
+    assert old_name not in {**program.definitions, **program.facts, **program.bibliography}
 
 
 def test_rename_refusals(index):
