@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from attrs import frozen
 
 from engine import model
+from engine.diagnostics import Diagnostic
 from engine.source import Source, Span
 from engine.types import Type
 
@@ -449,6 +450,22 @@ def _parameter_blocks(program: model.Program) -> list[tuple[str, int, int, str, 
         if d.params:
             blocks.append((d.span.file, d.span.start, d.span.end, d.name, frozenset(prm.name for prm in d.params)))
     return sorted(set(blocks))
+
+
+def replacements(diagnostic: Diagnostic, sources: Mapping[str, Source]) -> list[str]:
+    """The names a "vouliez-vous dire" hint proposes for the misspelled name a diagnostic underlines.
+
+    Only when the underlined text is exactly the name the message quotes, so that replacing it with a
+    proposal is the whole fix (an underlined call or `texte.nom` is left to the user)."""
+    if not diagnostic.hint or not diagnostic.hint.startswith("vouliez-vous dire"):
+        return []
+    source = sources.get(diagnostic.span.file)
+    if source is None or diagnostic.span.line < 1:
+        return []
+    text = source.slice(diagnostic.span)
+    if not NAME.fullmatch(text) or f"« {text} »" not in diagnostic.message:
+        return []
+    return [word for word in re.findall(r"« ([^»]+) »", diagnostic.hint) if NAME.fullmatch(word)]
 
 
 def citation_markdown(citation: model.Citation) -> str:

@@ -21,7 +21,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
 from engine.diagnostics import Diagnostic, RulesError, Severity
-from engine.editor import Completion, Index, Location, RenameRefused, span_location
+from engine.editor import Completion, Index, Location, RenameRefused, replacements, span_location
 from engine.loader import display_name
 from engine.source import Source
 
@@ -165,9 +165,10 @@ def to_lsp(d: Diagnostic, server: RulesServer, sources: dict[str, Source]) -> ls
         location=lsp.Location(uri=server.uri_of(label.span.file),
                               range=server.range_of(span_location(label.span), sources.get(label.span.file))),
         message=label.note or d.message) for label in d.labels]
+    proposals = replacements(d, sources)
     return lsp.Diagnostic(
         range=server.range_of(span_location(d.span), sources.get(d.span.file)),
-        message=message, code=d.code, source="regles",
+        message=message, code=d.code, source="regles", data={"remplacements": proposals} if proposals else None,
         severity=lsp.DiagnosticSeverity.Error if d.severity is Severity.ERROR else lsp.DiagnosticSeverity.Warning,
         related_information=related or None)
 
@@ -260,6 +261,20 @@ def build_server() -> RulesServer:
                 completion_item(Completion(word, "mot-clé")) for word in sorted(reserved_words())])
         items = index.completions(*ls.cursor(params.text_document.uri, params.position))
         return lsp.CompletionList(is_incomplete=False, items=[completion_item(c) for c in items])
+
+    @server.feature(lsp.TEXT_DOCUMENT_CODE_ACTION,
+                    lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix]))
+    def code_action(ls: RulesServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
+        """"vouliez-vous dire" as quick fixes: replace the misspelled name by each proposal."""
+        actions = []
+        for diagnostic in params.context.diagnostics:
+            data = diagnostic.data if isinstance(diagnostic.data, dict) else {}
+            for i, word in enumerate(data.get("remplacements", [])):
+                edit = lsp.TextEdit(range=diagnostic.range, new_text=str(word))
+                actions.append(lsp.CodeAction(
+                    title=f"Remplacer par « {word} »", kind=lsp.CodeActionKind.QuickFix, diagnostics=[diagnostic],
+                    edit=lsp.WorkspaceEdit(changes={params.text_document.uri: [edit]}), is_preferred=i == 0))
+        return actions
 
     @server.feature(lsp.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
     def document_symbol(ls: RulesServer, params: lsp.DocumentSymbolParams) -> list[lsp.DocumentSymbol] | None:

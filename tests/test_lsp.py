@@ -133,6 +133,7 @@ def position_of(path: Path, needle: str, occurrence: int = 0, offset: int = 0) -
 def test_initialize_announces_the_features(client):
     caps = client.capabilities
     for feature in ("hoverProvider", "definitionProvider", "referencesProvider", "completionProvider", "documentSymbolProvider",
+                    "codeActionProvider",
                     "documentFormattingProvider", "renameProvider"):
         assert caps.get(feature), feature
     assert caps["textDocumentSync"]["openClose"] is True
@@ -373,3 +374,26 @@ def test_document_symbols_outline_the_file(client):
     lines = text.split("\n")
     assert lines[montant["range"]["start"]["line"]].startswith("résultat montant_maximal")
     assert lines[montant["range"]["end"]["line"]] == "fin"
+
+
+def test_did_you_mean_is_a_quick_fix(client, tmp_path):
+    path = tmp_path / "essai.rules"
+    path.write_text(THREE_ERRORS, encoding="utf-8")
+    uri = client.open(path)
+    diagnostics = client.diagnostics(uri)
+    assert [d["data"] for d in diagnostics] == [{"remplacements": ["age"]}, {"remplacements": ["salarie"]},
+                                                {"remplacements": ["age"]}]
+    actions = client.request("textDocument/codeAction", {
+        "textDocument": {"uri": uri}, "range": diagnostics[1]["range"],
+        "context": {"diagnostics": [diagnostics[1]]}})["result"]
+    [action] = actions
+    assert action["title"] == "Remplacer par « salarie »" and action["kind"] == "quickfix" and action["isPreferred"]
+    [edit] = action["edit"]["changes"][uri]
+    lines = THREE_ERRORS.split("\n")
+    r = edit["range"]
+    line = lines[r["start"]["line"]]
+    lines[r["start"]["line"]] = line[:r["start"]["character"]] + edit["newText"] + line[r["end"]["character"]:]
+    assert lines[r["start"]["line"]] == "  = majeur et statut = salarie"
+    client.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 2},
+                                              "contentChanges": [{"text": "\n".join(lines)}]})
+    assert [d["code"] for d in client.diagnostics(uri)] == ["E201", "E201"]
