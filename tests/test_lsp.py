@@ -132,9 +132,8 @@ def position_of(path: Path, needle: str, occurrence: int = 0, offset: int = 0) -
 
 def test_initialize_announces_the_features(client):
     caps = client.capabilities
-    for feature in ("hoverProvider", "definitionProvider", "referencesProvider", "completionProvider", "documentSymbolProvider",
-                    "codeActionProvider",
-                    "documentFormattingProvider", "renameProvider"):
+    for feature in ("hoverProvider", "definitionProvider", "referencesProvider", "completionProvider",
+                    "documentSymbolProvider", "codeActionProvider", "documentFormattingProvider", "renameProvider"):
         assert caps.get(feature), feature
     assert caps["textDocumentSync"]["openClose"] is True
 
