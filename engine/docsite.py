@@ -42,7 +42,6 @@ _SECTIONS = (("output", "Résultats"), ("rule", "Règles intermédiaires"), ("fu
 _STATUS = {"a_confirmer": ("À confirmer", "a-confirmer"),
            "choix_de_modelisation": ("Choix de modélisation", "choix"), "ignore": ("Ignoré", "ignore")}
 _STATUS_SUFFIX = re.compile(r"\s+(?:(?:à|a) confirmer|choix de mod[ée]lisation|ignor[ée])\b.*$")
-_TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|«[^»\n]*»|#[^\n]*|[^\W\d]\w*(?:\.[^\W\d]\w*)?')
 
 CSS = """
 :root { color-scheme: light; --encre: #1b1b1b; --lien: #0b4fa8; --fond-code: #f5f5f2; --bord: #c8c8c0; }
@@ -63,6 +62,10 @@ pre { background: var(--fond-code); border: 1px solid var(--bord); padding: .75r
 code { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; }
 pre .commentaire { color: #4b5320; font-style: italic; }
 pre .chaine { color: #7a2e00; }
+pre [class^="keyword"], pre [class^="storage"] { color: #5a2a82; }
+pre .storage-type-declaration, pre .keyword-other-header { font-weight: 600; }
+pre [class^="constant"] { color: #0d5c2e; }
+pre [class^="support"] { color: #0b4f6c; }
 .statut { display: inline-block; font-weight: 600; font-size: .85rem; padding: .1rem .5rem; border-radius: .25rem;
           border: 2px solid; margin: .1rem .25rem .1rem 0; }
 .statut.a-confirmer { background: #fff3c4; border-color: #8a6100; color: #4d3600; }
@@ -502,20 +505,35 @@ class Site:
         return f'<ul class="liste">{"".join(items)}</ul>'
 
     def _code(self, text: str) -> str:
-        """Formatted rule text with a link on every name that has a page."""
-        out, last = [], 0
-        for match in _TOKEN.finditer(text):
-            out.append(esc(text[last:match.start()]))
-            token = match.group()
-            if token.startswith(("\"", "«")):
-                out.append(f'<span class="chaine">{esc(token)}</span>')
-            elif token.startswith("#"):
-                out.append(f'<span class="commentaire">{esc(token)}</span>')
-            else:
-                out.append(self._token_link(token))
-            last = match.end()
-        out.append(esc(text[last:]))
-        return f'<pre tabindex="0"><code>{"".join(out)}</code></pre>'
+        """Formatted rule text coloured by the editors' TextMate grammar (engine.highlight), with a link
+        on every name that has a page."""
+        from engine.highlight import tokens
+        lines = []
+        for line in text.split("\n"):
+            out, last = [], 0
+            pieces = tokens(line)
+            i = 0
+            while i < len(pieces):
+                start, end, scope = pieces[i]
+                i += 1
+                if start < last:
+                    continue
+                out.append(esc(line[last:start]))
+                if scope.startswith("entity.name.namespace") and i + 1 < len(pieces):  # `texte.nom`, one link
+                    end = pieces[i + 1][1]
+                    i += 2
+                    out.append(self._token_link(line[start:end]))
+                elif scope.startswith(("variable", "entity.name")):
+                    out.append(self._token_link(line[start:end]))
+                elif scope.startswith("punctuation"):
+                    out.append(esc(line[start:end]))
+                else:
+                    out.append(f'<span class="{_css_class(scope)}">{esc(line[start:end])}</span>')
+                last = end
+            out.append(esc(line[last:]))
+            lines.append("".join(out))
+        body = "\n".join(lines)
+        return f'<pre tabindex="0"><code>{body}</code></pre>'
 
     def _token_link(self, token: str) -> str:
         if "." in token:
@@ -533,6 +551,15 @@ class Site:
 
 
 # ─── Module helpers ──────────────────────────────────────────────────────────────────────────
+
+_CSS_CLASS = {"string": "chaine", "comment": "commentaire"}
+
+
+def _css_class(scope: str) -> str:
+    """The class of a scoped piece of rule text: `chaine` and `commentaire` as before, else the scope
+    with dashes (`keyword-control`, `constant-numeric`…), its `.regles` suffix dropped."""
+    return _CSS_CLASS.get(scope.split(".")[0]) or scope.removesuffix(".regles").replace(".", "-")
+
 
 def _declarations(program: model.Program, text: model.TextInfo) -> dict[str, ast.Declaration]:
     source = program.sources.get(text.file)

@@ -184,3 +184,16 @@ def test_pygments_finds_the_lexer_by_name():
     except ClassNotFound:
         pytest.skip("regles is not installed with its entry points here (editable install of another tree)")
     assert type(lexer).__name__ == "RulesLexer"
+
+
+def test_doc_site_colours_rule_text_with_the_same_grammar(tmp_path):
+    """`regles doc` pages colour formatted rule text with the grammar, and keep a link on each name."""
+    from engine.cli import main
+    assert main(["doc", str(ROOT / "rulesets" / "convention2024.rules"), "-o", str(tmp_path)]) == 0
+    page = (tmp_path / "def-montant_maximal.html").read_text(encoding="utf-8")
+    code = page[page.index("<pre"):page.index("</pre>")]
+    assert '<span class="storage-type-declaration">résultat</span> <a href="def-montant_maximal.html">montant_maximal</a>' in code
+    assert '<span class="keyword-control">si</span> <a href="fait-option.html">option</a> <span class="keyword-control">dans</span>' in code
+    assert '<a href="ancien-avenant7-montant_maximal.html">avenant7.montant_maximal</a>' in code
+    assert '<span class="constant-language-marker">indéterminé</span> <span class="chaine">' in code
+    assert '<a href="sources.html#AMELI_CHANGE">AMELI_CHANGE</a>' in code
