@@ -47,15 +47,20 @@ _VALUE_TYPES = {("decimal", "Decimal"), ("fractions", "Fraction"), ("datetime", 
 _MODEL_MODULES = {"engine.model", "engine.source", "engine.types", "engine.diagnostics"}
 
 
-def load(path: Path, loader: Callable[[Path], object]) -> object:
-    """The checked program of `path`, from the cache or from `loader(path)` (then stored)."""
+def load(path: Path, loader: Callable[[Path], object], salt: str = "") -> object:
+    """The checked program of `path`, from the cache or from `loader(path)` (then stored).
+
+    `salt` is whatever else the result depends on (the root `modifie` may read from).
+    """
     if not enabled():
         return loader(path)
+    from engine.diagnostics import RulesError
+    from engine.loader import display_name, read_limited
     try:
-        data = path.read_bytes()
-        key = _key(path, data)
-    except (OSError, RuntimeError, ValueError):
-        return loader(path)  # the loader reports the unreadable file
+        data = read_limited(path, display_name(path))
+        key = _key(path, data + b"\0" + salt.encode("utf-8", "surrogateescape"))
+    except (OSError, RuntimeError, ValueError, RulesError):
+        return loader(path)  # the loader reports the unreadable or oversized file
     found = _read(key, path)
     if found is not None:
         return found

@@ -209,8 +209,11 @@ def _cell_text(ruleset: api.Ruleset, name: str, result) -> str:  # type: ignore[
 
 
 def _file_problem(exc: RulesError) -> bool:
-    """Whether a rule file could not be read at all (E0xx): a usage error, exit 2, not a rule error."""
-    return all(d.code < "E100" for d in exc.diagnostics)
+    """Whether a rule file could not be read at all (E001, E002): a usage error, exit 2, not a rule error.
+
+    E003 and E004 (a `modifie` path out of the rule set, or not a rule file) are errors in the file: exit 1.
+    """
+    return all(d.code in ("E001", "E002") for d in exc.diagnostics)
 
 
 def _print_missing_names(out: Console, ruleset: api.Ruleset, missing: set[str]) -> None:
