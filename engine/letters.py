@@ -37,9 +37,11 @@ from pathlib import Path
 import jinja2
 from babel.numbers import format_decimal
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
+
+from engine.template_sandbox import ConfinedLoader, LimitedSandbox, LimitExceeded
 from markupsafe import Markup
 
-from engine import formatting
+from engine import formatting, template_sandbox
 from engine.api import Outcome, Ruleset
 from engine.letter_context import (SOURCE_SUFFIX, LetterError, LetterTemplateError, Manquant, MissingFactsError,
                                    State, as_date, letter_context)
@@ -93,7 +95,7 @@ def render_letter(outcome: Outcome, template: str, *, format: str = "txt", **opt
     Raises:
         TypeError: `outcome` is not an Outcome, or an unknown option was given.
         ValueError: `format` is not one of txt, html, pdf.
-        LetterError: no such letter, or an option has the wrong shape.
+        LetterError: no such letter, an option has the wrong shape, or `lettres/` has a link out of it.
         MissingFactsError: the letter needs facts that were not given.
         LetterTemplateError: the template is wrong (name and line in the message).
     """
@@ -128,13 +130,18 @@ def template_directories(ruleset: Ruleset) -> list[Path]:
     """`lettres/` beside the rule file, then beside each file it amends (most recent first).
 
     Raises:
-        LetterError: none of these directories exists.
+        LetterError: none of these directories exists, or one holds a symbolic link that leads out of it.
     """
     found: list[Path] = []
     for text in reversed(ruleset.program.texts):
         if text.directory:
             path = Path(text.directory) / "lettres"
             if path.is_dir() and path not in found:
+                links = template_sandbox.links_out(path)
+                if links:
+                    raise LetterError(f"le dossier de courriers « {_shown_path(str(path))} » contient un lien "
+                                      f"symbolique qui en sort ({_shown_path(str(links[0]))}) : les modèles et ce "
+                                      "qu'ils lisent doivent être dans lettres/")
                 found.append(path)
     if not found:
         where = ruleset.program.text.directory or ruleset.program.text.file
@@ -331,13 +338,14 @@ LAYOUT_GLOBALS = {"LIGNE": _ROW, "CELLULE": _CELL, "TOTAL": _TOTAL, "IMBRIQUE": 
 
 @functools.lru_cache(maxsize=16)
 def _environment(directories: tuple[str, ...], suffix: str) -> SandboxedEnvironment:
-    env = SandboxedEnvironment(
-        loader=jinja2.FileSystemLoader(list(directories)), undefined=jinja2.StrictUndefined,
+    env = LimitedSandbox(
+        loader=ConfinedLoader(list(directories)), undefined=jinja2.StrictUndefined,
         autoescape=suffix == "html", trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
         auto_reload=True, finalize=_finalize)
     env.filters.update(FILTERS)
     env.filters.update(LAYOUT_FILTERS)
     env.globals.update(LAYOUT_GLOBALS)
+    template_sandbox.limit_filters(env.filters)
     for unused in ("lipsum", "cycler", "joiner"):
         env.globals.pop(unused, None)
     return env
@@ -364,7 +372,7 @@ def _syntax_error(exc: jinja2.TemplateSyntaxError, name: str) -> LetterTemplateE
 def _render(tmpl: jinja2.Template, name: str, context: dict[str, object]) -> str:
     state: State = context["faits"]._state  # type: ignore[attr-defined]
     try:
-        text = tmpl.render(context)
+        text = template_sandbox.render(tmpl, context)
     except jinja2.TemplateSyntaxError as exc:
         if state._missing:
             raise _missing_error(name, state) from None
@@ -408,6 +416,8 @@ _UNDEFINED_PATTERNS = [
 
 def _french_message(exc: BaseException) -> str:
     message = str(exc)
+    if isinstance(exc, LimitExceeded):
+        return f"limite des modèles dépassée : {message}"
     if isinstance(exc, SecurityError):
         return f"accès refusé par le bac à sable des modèles : {message}"
     if isinstance(exc, jinja2.UndefinedError):
