@@ -27,17 +27,22 @@ if TYPE_CHECKING:
     from engine.whynot import Unmet, WhyNot
 
 
-def load(path: str | Path) -> Ruleset:
+def load(path: str | Path, *, root: str | Path | None = None) -> Ruleset:
     """Load a rule file (and the file it amends) from disk.
+
+    `modifie` may only read `.rules` files inside `root` (default: the directory of `path`).
 
     Raises:
         RulesError: the file cannot be read, parsed or checked; `diagnostics` says why.
     """
-    return Ruleset(load_path(path))
+    return Ruleset(load_path(path, root=root))
 
 
-def loads(text: str, *, filename: str = "<texte>") -> Ruleset:
+def loads(text: str, *, filename: str = "<texte>", root: str | Path | None = None) -> Ruleset:
     """Load a rule file from a string; an amended file is looked up next to `filename`.
+
+    `modifie` may only read `.rules` files inside `root` (default: the directory of `filename`,
+    or the working directory when `filename` is not a path).
 
     Raises:
         TypeError: `text` is not a string.
@@ -46,7 +51,7 @@ def loads(text: str, *, filename: str = "<texte>") -> Ruleset:
     if not isinstance(text, str):
         raise TypeError(f"loads() attend un texte (str), reçu {type(text).__name__}")
     base = Path(filename).parent if filename and not filename.startswith("<") else Path.cwd()
-    return Ruleset(load_source(Source(filename, text), base_dir=base))
+    return Ruleset(load_source(Source(filename, text), base_dir=base, root=Path(root) if root is not None else None))
 
 
 class Ruleset:

@@ -1,8 +1,8 @@
 """The cache of checked rule files: unchanged files are not parsed and checked again.
 
-`load(path, loader)` returns the checked program of a rule file from
-`$XDG_CACHE_HOME/regles` (default `~/.cache/regles`) when an entry matches, else runs
-`loader(path)` and stores its result. An entry is keyed by a SHA-256 of:
+`load(path, loader)` returns the checked program of a rule file from the private cache directory
+(`$XDG_CACHE_HOME/regles`, default `~/.cache/regles`, see `engine.privatecache`) when an entry
+matches, else runs `loader(path)` and stores its result. An entry is keyed by a SHA-256 of:
 - the bytes of the file, its resolved path, the name diagnostics give it and the working
   directory (the checked program records names and directories);
 - the engine: the bytes of every `engine/*.py` and `grammar/*` file, and the Python version
@@ -10,52 +10,57 @@
 and it lists the files the rule file amends with the SHA-256 of their bytes, checked before the
 entry is used. So editing an amended file, or the engine, misses the cache.
 
+Entries are pickles, but only sealed ones are read: `privatecache.read` checks the entry's HMAC
+before anything is unpickled, and the unpickler builds only the engine's model classes and a few
+value types. An entry that was edited, written by someone else or planted is ignored and rebuilt
+(a warning on `regles --verbose`).
+
 The cache never makes loading fail: an unreadable, corrupt or stale entry is a miss, an
-unwritable directory is ignored. `REGLES_NO_CACHE=1` turns it off. Errors are not cached.
+unwritable or unsafe directory is ignored. `REGLES_NO_CACHE=1` turns it off. Errors are not cached.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib
 import os
 import pickle
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from engine import privatecache
+from engine.privatecache import cache_dir, enabled
+
 __all__ = ["cache_dir", "enabled", "load"]
 
-FORMAT = 1
-"""Bumped when the layout of an entry changes."""
+FORMAT = 2
+"""Bumped when the layout of an entry changes (2: sealed by an HMAC)."""
 
 MAX_ENTRIES = 256
 """Beyond this many entries, the least recently written half is removed."""
 
 _ENGINE = Path(__file__).resolve().parent
 
-
-def enabled() -> bool:
-    """Whether the cache is in use (`REGLES_NO_CACHE=1` turns it off)."""
-    return os.environ.get("REGLES_NO_CACHE", "") not in {"1", "oui", "true", "yes"}
-
-
-def cache_dir() -> Path:
-    """`$XDG_CACHE_HOME/regles`, or `~/.cache/regles`."""
-    base = os.environ.get("XDG_CACHE_HOME") or ""
-    root = Path(base) if base and Path(base).is_absolute() else Path.home() / ".cache"
-    return root / "regles"
+_VALUE_TYPES = {("decimal", "Decimal"), ("fractions", "Fraction"), ("datetime", "date"),
+                ("builtins", "set"), ("builtins", "frozenset")}
+_MODEL_MODULES = {"engine.model", "engine.source", "engine.types", "engine.diagnostics"}
 
 
-def load(path: Path, loader: Callable[[Path], object]) -> object:
-    """The checked program of `path`, from the cache or from `loader(path)` (then stored)."""
+def load(path: Path, loader: Callable[[Path], object], salt: str = "") -> object:
+    """The checked program of `path`, from the cache or from `loader(path)` (then stored).
+
+    `salt` is whatever else the result depends on (the root `modifie` may read from).
+    """
     if not enabled():
         return loader(path)
+    from engine.diagnostics import RulesError
+    from engine.loader import display_name, read_limited
     try:
-        data = path.read_bytes()
-        key = _key(path, data)
-    except (OSError, RuntimeError, ValueError):
-        return loader(path)  # the loader reports the unreadable file
+        data = read_limited(path, display_name(path))
+        key = _key(path, data + b"\0" + salt.encode("utf-8", "surrogateescape"))
+    except (OSError, RuntimeError, ValueError, RulesError):
+        return loader(path)  # the loader reports the unreadable or oversized file
     found = _read(key, path)
     if found is not None:
         return found
@@ -95,16 +100,26 @@ def _engine_fingerprint() -> str:
     return _FINGERPRINT
 
 
-def _entry(key: str) -> Path:
-    return cache_dir() / f"{key}.pickle"
+def _name(key: str) -> str:
+    return f"{key}.pickle"
+
+
+def _allowed(module: str, name: str) -> bool:
+    """What an entry may contain: the engine's model classes (attrs, enums) and plain values."""
+    if (module, name) in _VALUE_TYPES:
+        return True
+    if module not in _MODEL_MODULES or not name.isidentifier():
+        return False
+    return isinstance(getattr(importlib.import_module(module), name, None), type)
 
 
 def _read(key: str, path: Path) -> object | None:
-    """The program of a valid entry, or None (missing, corrupt, or an amended file changed)."""
-    entry = _entry(key)
+    """The program of a valid entry, or None (missing, tampered, corrupt, or an amended file changed)."""
+    payload = privatecache.read(_name(key))
+    if payload is None:
+        return None
     try:
-        with entry.open("rb") as f:
-            stored = pickle.load(f)
+        stored = privatecache.RestrictedUnpickler(payload, _allowed).load()
         if not isinstance(stored, dict) or stored.get("format") != FORMAT:
             raise ValueError("format")
         for dependency, digest in stored["amends"]:
@@ -113,32 +128,24 @@ def _read(key: str, path: Path) -> object | None:
         program = stored["program"]
     except FileNotFoundError:
         return None
-    except Exception:  # noqa: BLE001 - a corrupt entry is a miss, and is removed
-        _remove(entry)
+    except Exception as exc:  # noqa: BLE001 - a sealed but unreadable entry (another engine's) is a miss
+        privatecache.log.warning("cache : entrée %s illisible (%s) ; elle est reconstruite", key[:12], exc)
+        _remove(cache_dir() / _name(key))
         return None
     from engine.model import Program
     return program if isinstance(program, Program) else None
 
 
 def _write(key: str, path: Path, program: object) -> None:
-    """Store an entry atomically; any failure is ignored (the cache is an optimisation)."""
+    """Store a sealed entry atomically; any failure is ignored (the cache is an optimisation)."""
     try:
         amends = _amended_files(path, program)
         payload = pickle.dumps({"format": FORMAT, "file": str(path.resolve()), "amends": amends, "program": program},
                                protocol=pickle.HIGHEST_PROTOCOL)
-        directory = cache_dir()
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".pickle")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(payload)
-            os.replace(temporary, _entry(key))
-        except BaseException:
-            _remove(Path(temporary))
-            raise
-        _prune(directory)
-    except Exception:  # noqa: BLE001, S110 - unwritable cache, unpicklable program: no cache
-        pass
+    except Exception:  # noqa: BLE001 - an unpicklable program, a vanished source: no cache
+        return
+    if privatecache.write(_name(key), payload):
+        _prune(cache_dir())
 
 
 def _amended_files(path: Path, program: object) -> list[tuple[str, str]]:

@@ -7,10 +7,11 @@ Exit codes: 0 success, 1 errors in a rule file (or a failing example), 2 bad fac
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from rich.console import Console
@@ -248,8 +249,11 @@ def _cell_text(ruleset: api.Ruleset, name: str, result) -> str:  # type: ignore[
 
 
 def _file_problem(exc: RulesError) -> bool:
-    """Whether a rule file could not be read at all (E0xx): a usage error, exit 2, not a rule error."""
-    return all(d.code < "E100" for d in exc.diagnostics)
+    """Whether a rule file could not be read at all (E001, E002): a usage error, exit 2, not a rule error.
+
+    E003 and E004 (a `modifie` path out of the rule set, or not a rule file) are errors in the file: exit 1.
+    """
+    return all(d.code in ("E001", "E002") for d in exc.diagnostics)
 
 
 def _print_missing_names(out: Console, ruleset: api.Ruleset, missing: set[str]) -> None:
@@ -323,6 +327,8 @@ def rule_file_and_facts(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
 def build_parser() -> argparse.ArgumentParser:
     """The `regles` argument parser with every sub-command."""
     parser = FrenchParser(prog="regles", description="Vérifier, évaluer et expliquer des fichiers de règles.")
+    parser.add_argument("--verbose", action="store_true", dest="verbose_global",
+                        help="afficher aussi les avertissements (cache ignoré, altéré ou reconstruit)")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=FrenchParser, metavar="COMMANDE")
     p = sub.add_parser("check", help="vérifier des fichiers de règles")
     p.add_argument("files", nargs="+", metavar="FICHIER")
@@ -361,7 +367,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         _load_extra_commands()
         parser = build_parser()
         args = parser.parse_args(argv)
-        return args.run(args)
+        if not args.verbose_global:
+            return args.run(args)
+        with _warnings_shown():
+            return args.run(args)
     except SystemExit as exc:
         return int(exc.code or 0) if isinstance(exc.code, int) else EXIT_USAGE
     except RulesError as exc:
@@ -383,6 +392,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the one place a bug becomes one line, not a traceback
         print(f"regles : erreur interne ({type(exc).__name__}: {exc}) — merci de la signaler", file=sys.stderr)
         return EXIT_INTERNAL
+
+
+@contextlib.contextmanager
+def _warnings_shown() -> Iterator[None]:
+    """Print the engine's logged warnings (e.g. a tampered cache entry) on stderr, for `--verbose`."""
+    import logging
+
+    class ToStderr(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            print(f"regles : {record.getMessage()}", file=sys.stderr)
+
+    handler = ToStderr(logging.WARNING)
+    logger = logging.getLogger("engine")
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
 
 
 def _load_extra_commands() -> None:

@@ -37,9 +37,11 @@ from pathlib import Path
 import jinja2
 from babel.numbers import format_decimal
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
+
+from engine.template_sandbox import ConfinedLoader, LimitedSandbox, LimitExceeded
 from markupsafe import Markup
 
-from engine import formatting
+from engine import formatting, template_sandbox
 from engine.api import Outcome, Ruleset
 from engine.letter_context import (SOURCE_SUFFIX, LetterError, LetterTemplateError, Manquant, MissingFactsError,
                                    State, as_date, letter_context)
@@ -48,8 +50,34 @@ FORMATS = ("txt", "html", "pdf")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 _WIDTH = 76
 
-# Markers the plain-text and Typst block macros use to pass structure through `caller()`.
-_ROW, _CELL, _TOTAL, _NESTED = "\x1e", "\x1f", "\x1d", "\x1c"
+
+class _Layout(str):
+    """A layout marker, or text a layout filter built around markers: the only text of a letter that
+    may carry the control characters the block macros use to pass structure through `caller()`."""
+
+
+# Markers the plain-text and Typst block macros use to pass structure through `caller()`. Every value
+# a template prints goes through `_finalize`, which replaces control characters: a text from a fact or
+# a rule file can never forge one (a U+001C in a condition's description used to pass raw Typst).
+_ROW, _CELL, _TOTAL, _NESTED = (_Layout(c) for c in ("\x1e", "\x1f", "\x1d", "\x1c"))
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_LINE_END = re.compile("\r\n?")
+
+
+def plain(text: object) -> str:
+    """A text as a letter shows it: line ends made `\\n`, every other C0 or C1 control character
+    (tabs and line feeds excepted) replaced by U+FFFD, so that it shows as text and never acts as
+    markup, a layout marker or a terminal escape."""
+    return _CONTROL.sub("\ufffd", _LINE_END.sub("\n", str(text)))
+
+
+def _finalize(value: object) -> object:
+    """What `{{ … }}` prints: a value's text through `plain`; layout markers and markup kept as they are."""
+    if isinstance(value, _Layout):
+        return value
+    if hasattr(value, "__html__"):
+        return Markup(plain(value.__html__()))  # type: ignore[union-attr]
+    return plain(value)
 
 # ─── Public functions ────────────────────────────────────────────────────────────────────────
 
@@ -67,7 +95,7 @@ def render_letter(outcome: Outcome, template: str, *, format: str = "txt", **opt
     Raises:
         TypeError: `outcome` is not an Outcome, or an unknown option was given.
         ValueError: `format` is not one of txt, html, pdf.
-        LetterError: no such letter, or an option has the wrong shape.
+        LetterError: no such letter, an option has the wrong shape, or `lettres/` has a link out of it.
         MissingFactsError: the letter needs facts that were not given.
         LetterTemplateError: the template is wrong (name and line in the message).
     """
@@ -102,13 +130,18 @@ def template_directories(ruleset: Ruleset) -> list[Path]:
     """`lettres/` beside the rule file, then beside each file it amends (most recent first).
 
     Raises:
-        LetterError: none of these directories exists.
+        LetterError: none of these directories exists, or one holds a symbolic link that leads out of it.
     """
     found: list[Path] = []
     for text in reversed(ruleset.program.texts):
         if text.directory:
             path = Path(text.directory) / "lettres"
             if path.is_dir() and path not in found:
+                links = template_sandbox.links_out(path)
+                if links:
+                    raise LetterError(f"le dossier de courriers « {_shown_path(str(path))} » contient un lien "
+                                      f"symbolique qui en sort ({_shown_path(str(links[0]))}) : les modèles et ce "
+                                      "qu'ils lisent doivent être dans lettres/")
                 found.append(path)
     if not found:
         where = ruleset.program.text.directory or ruleset.program.text.file
@@ -212,8 +245,9 @@ _FRENCH_SPACING = [(re.compile(r"« "), "«\u00a0"), (re.compile(r" (»|:|;|\?|!
 
 def f_espaces(text: object) -> str:
     """Collapse runs of ordinary white space (never the no-break spaces of numbers), and keep
-    French punctuation on its line: `«`, `»`, `:`, `;`, `?`, `!` get a no-break space."""
-    result = _SPACES.sub(" ", str(text)).strip()
+    French punctuation on its line: `«`, `»`, `:`, `;`, `?`, `!` get a no-break space. Control
+    characters are replaced (`plain`)."""
+    result = _SPACES.sub(" ", plain(text)).strip()
     for pattern, replacement in _FRENCH_SPACING:
         result = pattern.sub(replacement, result)
     return Markup(result) if isinstance(text, Markup) else result
@@ -253,22 +287,39 @@ def f_tableau_txt(rows: object, entetes: list[object], numeriques: list[int] = (
     return "\n".join(lines)
 
 
+def ligne_txt(cellules: object, total: bool = False) -> _Layout:
+    """One row of a plain-text table (the `ligne` the `tableau` block gives its caller): the cells'
+    texts, through `plain`, joined by the layout markers `tableau_txt` reads.
+
+    A function, not a macro: a macro's output is a plain string, which `{{ … }}` cleans of control
+    characters, markers included; this returns a `_Layout`, which it leaves alone."""
+    if isinstance(cellules, (str, bytes)) or not hasattr(cellules, "__iter__"):
+        raise TypeError(f"une liste de cellules est attendue, reçu {type(cellules).__name__}")
+    return _Layout(_ROW + (_TOTAL if total else "") + _CELL.join(plain(c) for c in cellules))  # type: ignore[attr-defined]
+
+
 def f_liste_txt(text: object) -> str:
     """The lines of a list, without the blank lines its template source left between items."""
     return "\n".join(line for line in str(text).split("\n") if line.strip())
 
 
 def f_typst(text: object) -> str:
-    """A Typst string literal for a text (typographic apostrophes, spaces collapsed)."""
+    """A Typst string literal for a text (typographic apostrophes, spaces collapsed).
+
+    Inside a string literal nothing is markup; `\\` and `"` are escaped, and `f_espaces` has already
+    replaced every control character, so the literal cannot be closed or broken by what it holds."""
     value = f_espaces(text).replace("'", "\u2019")
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def f_typst_contenu(text: object) -> str:
-    """Inline text as Typst (`#"…"`), followed by any nested block already written in Typst."""
-    head, _, rest = str(text).partition(_NESTED)
-    shown = f"#{f_typst(head)}" if head.strip() else ""
-    return shown + ("\n" + rest if rest.strip() else "")
+    """Inline text as Typst (`#"…"`), with the nested blocks already written in Typst kept as they are.
+
+    A nested block (`sous_liste`) is enclosed in two `IMBRIQUE` markers, so any text after it is
+    still a string literal, never markup."""
+    parts = str(text).split(_NESTED)
+    shown = [part if i % 2 else f"#{f_typst(part)}" for i, part in enumerate(parts) if part.strip()]
+    return "\n".join(shown)
 
 
 def f_typst_date(value: object) -> str:
@@ -280,20 +331,21 @@ def f_typst_date(value: object) -> str:
 LAYOUT_FILTERS = {"espaces": f_espaces, "paragraphe_txt": f_paragraphe_txt, "tableau_txt": f_tableau_txt,
                   "liste_txt": f_liste_txt, "typst": f_typst, "typst_contenu": f_typst_contenu,
                   "typst_date": f_typst_date}
-LAYOUT_GLOBALS = {"LIGNE": _ROW, "CELLULE": _CELL, "TOTAL": _TOTAL, "IMBRIQUE": _NESTED}
+LAYOUT_GLOBALS = {"LIGNE": _ROW, "CELLULE": _CELL, "TOTAL": _TOTAL, "IMBRIQUE": _NESTED, "ligne_txt": ligne_txt}
 
 
 # ─── Environment and rendering ───────────────────────────────────────────────────────────────
 
 @functools.lru_cache(maxsize=16)
 def _environment(directories: tuple[str, ...], suffix: str) -> SandboxedEnvironment:
-    env = SandboxedEnvironment(
-        loader=jinja2.FileSystemLoader(list(directories)), undefined=jinja2.StrictUndefined,
+    env = LimitedSandbox(
+        loader=ConfinedLoader(list(directories)), undefined=jinja2.StrictUndefined,
         autoescape=suffix == "html", trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-        auto_reload=True)
+        auto_reload=True, finalize=_finalize)
     env.filters.update(FILTERS)
     env.filters.update(LAYOUT_FILTERS)
     env.globals.update(LAYOUT_GLOBALS)
+    template_sandbox.limit_filters(env.filters)
     for unused in ("lipsum", "cycler", "joiner"):
         env.globals.pop(unused, None)
     return env
@@ -320,7 +372,7 @@ def _syntax_error(exc: jinja2.TemplateSyntaxError, name: str) -> LetterTemplateE
 def _render(tmpl: jinja2.Template, name: str, context: dict[str, object]) -> str:
     state: State = context["faits"]._state  # type: ignore[attr-defined]
     try:
-        text = tmpl.render(context)
+        text = template_sandbox.render(tmpl, context)
     except jinja2.TemplateSyntaxError as exc:
         if state._missing:
             raise _missing_error(name, state) from None
@@ -364,6 +416,8 @@ _UNDEFINED_PATTERNS = [
 
 def _french_message(exc: BaseException) -> str:
     message = str(exc)
+    if isinstance(exc, LimitExceeded):
+        return f"limite des modèles dépassée : {message}"
     if isinstance(exc, SecurityError):
         return f"accès refusé par le bac à sable des modèles : {message}"
     if isinstance(exc, jinja2.UndefinedError):

@@ -11,13 +11,20 @@ nesting deeper than later stages can walk.
 from __future__ import annotations
 
 import functools
+import hashlib
+import pickle
+import sys
 from importlib import resources
 from pathlib import Path
 
+import lark
 from attrs import frozen
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.grammar import Rule
+from lark.lexer import TerminalDef
 
+from engine import privatecache
 from engine.diagnostics import Diagnostic, RulesError, error
 from engine.source import Source, Span
 
@@ -35,12 +42,59 @@ def grammar_path() -> Path:
     return _REPO_GRAMMAR
 
 
+_OPTIONS: dict[str, object] = {"parser": "lalr", "propagate_positions": True, "maybe_placeholders": True,
+                               "start": ["start", "cell", "key"]}
+
+
 @functools.cache
 def parser(strict: bool = False) -> Lark:
-    """Return the cached LALR parser, with the `start`, `cell` and `key` entry points."""
-    return Lark.open(str(grammar_path()), parser="lalr", propagate_positions=True,
-                     maybe_placeholders=True, strict=strict, start=["start", "cell", "key"],
-                     lexer_callbacks={"COMMENT": _collect_comment}, cache=not strict)
+    """Return the LALR parser, with the `start`, `cell` and `key` entry points.
+
+    Building the tables takes about half a second, so they are kept between runs, but never in
+    lark's own cache (`cache=True`): that one unpickles a predictable file in the shared temporary
+    directory, which another user can plant. They are kept in the private cache directory instead
+    (`engine.privatecache`: 0700, sealed by an HMAC checked before loading, unpickled with no class
+    allowed at all, since the tables are plain data), keyed by the grammar, lark's version and the
+    options.
+    """
+    callbacks = {"COMMENT": _collect_comment}
+    path = grammar_path()
+    if strict:
+        return Lark.open(str(path), strict=True, lexer_callbacks=callbacks, **_OPTIONS)  # type: ignore[arg-type]
+    name = _tables_name(path.read_bytes())
+    tables = _cached_tables(name)
+    if tables is not None:
+        try:
+            return Lark._load_from_dict(tables["data"], tables["memo"], lexer_callbacks=callbacks)
+        except Exception as exc:  # noqa: BLE001 - sealed tables another lark wrote: build them again
+            privatecache.log.warning("cache : tables de l'analyseur illisibles (%s) ; elles sont reconstruites", exc)
+    built = Lark.open(str(path), lexer_callbacks=callbacks, **_OPTIONS)  # type: ignore[arg-type]
+    if privatecache.enabled():
+        data, memo = built.memo_serialize([TerminalDef, Rule])
+        data["options"] = {k: v for k, v in data["options"].items() if k != "lexer_callbacks"}
+        privatecache.write(name, pickle.dumps({"data": data, "memo": memo}, protocol=pickle.HIGHEST_PROTOCOL))
+    return built
+
+
+def _tables_name(grammar: bytes) -> str:
+    h = hashlib.sha256(grammar + b"\0" + lark.__version__.encode() + b"\0" + repr(sorted(_OPTIONS.items())).encode()
+                       + b"\0" + sys.version.encode())
+    return f"lark-{h.hexdigest()}.tables"
+
+
+def _cached_tables(name: str) -> dict | None:  # type: ignore[type-arg]
+    """The parser tables stored by an earlier run, or None. They are plain data: no class may be unpickled."""
+    if not privatecache.enabled():
+        return None
+    payload = privatecache.read(name)
+    if payload is None:
+        return None
+    try:
+        tables = privatecache.RestrictedUnpickler(payload, lambda module, name: False).load()
+    except Exception as exc:  # noqa: BLE001 - a sealed entry that is not tables: rebuild
+        privatecache.log.warning("cache : tables de l'analyseur illisibles (%s) ; elles sont reconstruites", exc)
+        return None
+    return tables if isinstance(tables, dict) and {"data", "memo"} <= tables.keys() else None
 
 
 _comments: list[Token] = []

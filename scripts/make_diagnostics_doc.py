@@ -33,9 +33,21 @@ ENTRIES: dict[str, tuple[str, str, str]] = {
              "The rule file does not exist, is a folder, or cannot be read. Reported with no position.",
              "Check the path given to `regles` or `engine.load`. The command line exits with code 2."),
     "E002": ("file too large",
-             "The file is larger than 512 KiB. Real rule files are a few tens of kilobytes; refusing larger "
-             "input keeps every diagnostic within seconds.",
+             "The file is larger than 256 KiB. Real rule files are a few tens of kilobytes; refusing larger "
+             "input keeps every diagnostic within seconds. The size is checked with `stat` before the file "
+             "is read, and reading stops at the limit (files under `/proc` report no size).",
              "Split the text into several files, one amending the other (`modifie \"…\"`)."),
+    "E003": ("amended file outside the rule set",
+             "The path after `modifie` is absolute, or leads out of the rule set's folder (with `..` or "
+             "through a symbolic link). The rule set's folder is the folder of the file given to `regles` "
+             "(or the `root` given to `engine.load`/`engine.loads`). The check comes before the file is "
+             "looked for: the message says nothing about files outside, not even whether they exist.",
+             "Keep the amended file in the same folder as the amending one, or in a sub-folder, and write "
+             "its path relative to the amending file."),
+    "E004": ("amended file is not a rule file",
+             "The path after `modifie` does not name a `.rules` file (or is a link to a file that is not "
+             "one). Only rule files are ever read.",
+             "Name the `.rules` file of the amended text."),
     "E100": ("unexpected character",
              "A character that starts no token of the language, such as `$`.",
              "Remove the character or replace it; the hint lists what could come at that place."),
@@ -362,8 +374,8 @@ def render_page() -> str:
         "(`E1…`), where parsing stops at the first. Warnings (`W…`) do not stop loading. Each example below "
         "is a golden file of the test suite (`tests/cases/diagnostics`), shown with its exact rendering.",
         "",
-        "Exit codes of the command line: 1 for a rule file with errors, 2 when no rule file could be read "
-        "(`E001`, `E002`).",
+        "Exit codes of the command line: 1 for a rule file with errors (including `E003`, `E004`), 2 when "
+        "no rule file could be read (`E001`, `E002`).",
         "",
         "## Machine-readable output",
         "",

@@ -4,7 +4,8 @@ Bad files (`tests/cases/syntax/bad/*.rules`, `tests/cases/check/bad/*.rules`) ar
 lines that are exactly `---` (starlark's chunkedfile). Each chunk is a whole rule file; a trailing
 comment `### E201` (several codes allowed, `### E201 W101`) marks a line where a diagnostic is
 expected. The harness loads each chunk and checks that the set of (line, code) reported, errors and
-warnings alike, equals the set marked. Paths in a chunk (`modifie "…"`) are relative to its file.
+warnings alike, equals the set marked. Paths in a chunk (`modifie "…"`) are relative to its file,
+inside `tests/cases/` (the root given to `engine.loads`).
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def test_bad_chunk_reports_what_is_marked(path: Path, first: int, text: str) -> 
     expected = _marked(text)
     assert expected, "a bad chunk must mark at least one expected diagnostic"
     with pytest.raises(engine.RulesError) as caught:
-        engine.loads(text, filename=str(path))
+        engine.loads(text, filename=str(path), root=CASES)  # chunks may amend ../good/ files
     own = [d for d in caught.value.diagnostics if d.span.file == str(path)]
     assert {(d.span.line, d.code) for d in own} == expected
     assert_spans_inside(caught.value)

@@ -133,13 +133,12 @@ class TestTemplateDirectory:
     def test_amending_file_falls_back_to_the_amended_files_directory(self, tmp_path: Path) -> None:
         """A 2024 file without `lettres/` uses the letters beside the file it amends."""
         (tmp_path / "base").mkdir()
-        (tmp_path / "conv").mkdir()
         shutil.copy(ROOT / A7, tmp_path / "base" / "avenant7.rules")
         shutil.copytree(ROOT / "rulesets" / "lettres", tmp_path / "base" / "lettres")
         text = (ROOT / C2024).read_text(encoding="utf-8").replace('modifie "avenant7.rules"',
-                                                                   'modifie "../base/avenant7.rules"')
-        (tmp_path / "conv" / "convention2024.rules").write_text(text, encoding="utf-8")
-        ruleset = engine.load(tmp_path / "conv" / "convention2024.rules")
+                                                                   'modifie "base/avenant7.rules"')
+        (tmp_path / "convention2024.rules").write_text(text, encoding="utf-8")
+        ruleset = engine.load(tmp_path / "convention2024.rules")
         assert letters.template_directories(ruleset) == [tmp_path / "base" / "lettres"]
         facts = json.loads((ROOT / "examples" / "contrat_en_cours.json").read_text(encoding="utf-8"))
         letter = engine.render_letter(ruleset.evaluate(facts), "revalorisation_2024", date="2024-12-16")
