@@ -233,7 +233,8 @@ class TestRendering:
         assert ('<a href="http://lecardiologue.com/le-cardiologue-assistant-medical/">Le Cardiologue n° 444</a>'
                 " (janvier-février 2022) : « 70 % de l&#x27;aide due la 1ère année »") in page
         assert '<a href="sources.html#CARDIO444">CARDIO444</a>' in page
-        assert 'source <a href="sources.html#SENAT">SENAT</a>' in page  # the key in the formatted rule text
+        # the key in the formatted rule text (coloured by engine.highlight: the keyword in a span)
+        assert '<span class="keyword-other">source</span> <a href="sources.html#SENAT">SENAT</a>' in page
         sources = (tmp_path / "site" / "sources.html").read_text(encoding="utf-8")
         assert '<h2 id="SENAT">Réponse du ministère à la question écrite n° 00123</h2>' in sources
         assert "<dd>01/12/2022</dd>" in sources and 'href="def-taux_avance.html"' in sources
