@@ -18,7 +18,9 @@ from engine import ast
 from engine.diagnostics import Diagnostic, RulesError, error
 from engine.source import NOWHERE, Source, Span
 from engine.syntax import Parsed, parse, parse_fragment, reserved_words
-from engine.values import parse_date, parse_number
+from engine.values import MAGNITUDE_DIGITS, parse_date, parse_number
+
+_MAGNITUDE = 10 ** MAGNITUDE_DIGITS
 
 MAX_DIGITS = 28
 """Longest number literal (E120): exact arithmetic keeps 28 significant digits."""
@@ -340,7 +342,7 @@ class Builder:
             return None
         kind = _LITERAL_UNITS.get(unit.group(1))
         digits = found.group()
-        if len(digits) > MAX_DIGITS:  # perhaps too long (E120): say so as the parser's way does
+        if len(digits) > MAGNITUDE_DIGITS:  # perhaps too long or too large (E120): as the parser's way says
             sub = Builder(self.source, offset)
             number = sub.number(Token("NUMBER", digits, start_pos=0, end_pos=found.end()))
             self.diagnostics.extend(sub.diagnostics)
@@ -413,7 +415,12 @@ class Builder:
             self.fail("E120", f"nombre trop long : {sum(c.isdigit() for c in text)} chiffres (au plus {MAX_DIGITS})",
                       token, "vérifiez le nombre")
             return 0
-        return parse_number(text)
+        value = parse_number(text)
+        if abs(value) >= _MAGNITUDE:  # beyond what exact arithmetic computes (engine.values)
+            self.fail("E120", f"nombre trop grand : {len(str(int(value)))} chiffres avant la virgule "
+                              f"(au plus {MAGNITUDE_DIGITS})", token, "vérifiez le nombre")
+            return 0
+        return value
 
     def x_date(self, tree: Tree, span: Span) -> ast.Literal:
         return ast.Literal("date", self.date_value(tree.children[0]), span=span)

@@ -98,8 +98,9 @@ ENTRIES: dict[str, tuple[str, str, str]] = {
              "The file does not start with its title.",
              "Add `règles \"Titre du texte encodé\"` as the first line."),
     "E120": ("number too long",
-             "A number written with more than 28 digits: no amount, count or rate of a rule file needs as many, "
-             "and exact arithmetic keeps 28 significant digits.",
+             "A number written with more than 28 digits, or of 10²⁰ or more: no amount, count or rate of a rule "
+             "file needs as many, and exact arithmetic computes below 10²⁰ with at most 40 significant digits "
+             "(docs/security.md).",
              "Check the number; write a smaller one."),
     "E119": ("keyword read where a name is expected",
              "A short name that is also a keyword (`a` is the keyword `à` without its accent) stands where "
