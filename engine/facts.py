@@ -263,4 +263,4 @@ def _shorten(text: str) -> str:
     """The text, cut to `_SHOWN` characters with a note of its length."""
     if len(text) <= _SHOWN:
         return text
-    return f"{text[:_SHOWN]}… ({len(text)} caractères)"
+    return f"{text[:_SHOWN]}… ({len(text):,} caractères)".replace(",", "\u202f")

@@ -284,3 +284,159 @@ class TestSameLimitsOnBothPaths:
             assert obtained == expected and type(obtained) is type(expected)
             if not isinstance(obtained, str):
                 assert abs(obtained) < 10**20  # type: ignore[arg-type]
+
+
+# ─── Bounded facts (items 4 and 11) ──────────────────────────────────────────────────────────
+
+_FACTS_RULES = ('règles "Faits"\nfait n : entier fin\nfait d : décimal fin\nfait t : texte fin\n'
+                'fait e : énumération {un, deux} fin\n'
+                'résultat q : décimal = 1 / d fin\nrésultat m : entier = n × 2 fin\n'
+                'résultat s : booléen = t = "x" ou e = un fin\n')
+
+
+def _facts_error(facts: dict[str, object]) -> str:
+    import engine
+    from engine.facts import FactsError
+    ruleset = engine.loads(_FACTS_RULES)
+    started = time.perf_counter()
+    try:
+        ruleset.evaluate(facts)
+    except FactsError as exc:
+        assert time.perf_counter() - started < 5
+        return str(exc)
+    raise AssertionError("accepted")
+
+
+class TestBoundedFacts:
+    """Facts that would make arithmetic slow or crash are refused, and messages quote them short."""
+
+    def test_a_decimal_with_eighty_zeros_is_refused(self) -> None:
+        message = _facts_error({"d": "0." + "0" * 80 + "1"})
+        assert message.startswith("fait « d » : attendu un nombre, reçu « 0.000")
+        assert message.endswith("(83 caractères) » (au plus 40 chiffres significatifs et 40 décimales)")
+
+    def test_a_three_megabyte_decimal_is_refused_at_once(self) -> None:
+        message = _facts_error({"d": "0." + "0" * 3_000_000 + "3"})
+        assert len(message) < 300 and "(3\u202f000\u202f003 caractères)" in message
+
+    def test_an_integer_of_five_thousand_digits_is_a_facts_error(self) -> None:
+        message = _facts_error({"n": 10**5000})
+        assert message == ("fait « n » : attendu un nombre entier, reçu un nombre de plus de 60 chiffres "
+                           "(un nombre de moins de 16 chiffres avant la virgule)")
+
+    def test_a_python_decimal_with_many_digits_is_refused_on_both_paths(self) -> None:
+        import engine
+        from engine.facts import FactsError, validate
+        ruleset = engine.loads(_FACTS_RULES)
+        value = Decimal("0." + "1" * 50)
+        for check in (lambda: ruleset.evaluate({"d": value}), lambda: validate(ruleset.program, {"d": value})):
+            try:
+                check()
+            except FactsError as exc:
+                assert "au plus 40 chiffres significatifs" in str(exc)
+            else:
+                raise AssertionError("accepted")
+
+    def test_forty_digits_and_trailing_zeros_are_accepted(self) -> None:
+        import engine
+        ruleset = engine.loads(_FACTS_RULES)
+        assert ruleset.evaluate({"d": "0.5000000000000000000000000000000000000000000000"}).values["q"] == 2
+        assert ruleset.evaluate({"d": "1234567890.123456789012345678901234567891"}).results["q"].status == "value"
+
+    def test_ten_megabytes_of_text_are_not_echoed(self) -> None:
+        message = _facts_error({"n": "x" * 10_000_000})
+        assert len(message) < 200 and "(10\u202f000\u202f000 caractères)" in message
+        message = _facts_error({"t": "x" * 10_000_001})
+        assert "attendu un texte de 10\u202f000 caractères au plus" in message and len(message) < 250
+        message = _facts_error({"x" * 1_000_000: 1})
+        assert len(message) < 250 and "un fait inconnu" in message
+        message = _facts_error({"e": "y" * 1_000_000})
+        assert len(message) < 250
+
+    def test_an_int_enum_gives_the_same_answer_on_both_paths(self) -> None:
+        import enum
+
+        import engine
+
+        class Count(enum.IntEnum):
+            THREE = 3
+
+        ruleset = engine.loads(_FACTS_RULES)
+        compiled, interpreted = _both_paths(ruleset, {"n": Count.THREE})
+        assert compiled["m"] == interpreted["m"]
+        assert type(compiled["m"].value) is int and compiled["m"].value == 6  # type: ignore[union-attr]
+
+    def test_subclasses_of_str_and_date_become_plain_values(self) -> None:
+        import datetime as dt
+
+        import engine
+        from engine.facts import validate
+
+        class Word(str):
+            def __eq__(self, other: object) -> bool:
+                return True
+
+            __hash__ = str.__hash__
+
+        ruleset = engine.loads(_FACTS_RULES)
+        typed = validate(ruleset.program, {"t": Word("y"), "e": Word("un")})
+        assert type(typed["t"]) is str and type(typed["e"]) is str
+        assert ruleset.evaluate({"t": Word("y"), "e": "deux"}).values["s"] is False
+
+        class Day(dt.date):
+            pass
+
+        dated = engine.loads('règles "d"\nfait j : date fin\nrésultat r : date = j + 1 jour fin\n')
+        assert type(validate(dated.program, {"j": Day(2024, 1, 1)})["j"]) is dt.date
+
+
+class TestJsonFiles:
+    """Facts files: a key written twice, or nesting a hundred thousand deep, is a clear error (exit 2)."""
+
+    def _run(self, tmp_path, capsys, text: str) -> tuple[int, str]:  # type: ignore[no-untyped-def]
+        from engine.cli import main
+        facts = tmp_path / "faits.json"
+        facts.write_text(text, encoding="utf-8")
+        code = main(["eval", "rulesets/avenant7.rules", "--facts", str(facts)])
+        return code, capsys.readouterr().err
+
+    def test_a_duplicate_key_is_an_error_naming_the_key(self, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+        code, err = self._run(tmp_path, capsys, '{"secteur": 1, "secteur": 2}')
+        assert code == 2
+        assert "la clé « secteur » est écrite deux fois dans un même objet" in err
+
+    def test_deep_nesting_is_an_error(self, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+        code, err = self._run(tmp_path, capsys, '{"secteur": ' + "[" * 100_000 + "]" * 100_000 + "}")
+        assert code == 2
+        assert "imbriqué trop profondément" in err and "Traceback" not in err
+
+    def test_nested_values_through_the_api_are_a_facts_error(self) -> None:
+        nested: object = []
+        for _ in range(100_000):
+            nested = [nested]
+        message = _facts_error({"t": nested})
+        assert message == "fait « t » : attendu un texte, reçu une valeur de type list"
+
+
+class TestScheduleKeys:
+    """A value per contract year under a key that is no year of the schedule is an error, not ignored."""
+
+    def test_an_unknown_year_key_is_refused(self) -> None:
+        import json
+
+        import engine
+        from engine.facts import FactsError
+        from engine.schedule import schedule
+        ruleset = engine.load("rulesets/convention2024.rules")
+        from pathlib import Path
+        facts = json.loads(Path("examples/cardiologue_echeancier.json").read_text(encoding="utf-8"))
+        assert schedule(ruleset, facts).rows  # the example's keys "3", "4", "5" are years of the schedule
+        for key in ("03", "trois", "9"):
+            facts["file_active_constatee"] = {"3": 3536, key: 3480}
+            try:
+                schedule(ruleset, facts)
+            except FactsError as exc:
+                assert str(exc).startswith("fait « file_active_constatee » : attendu une valeur par annee_contrat")
+                assert f"reçu la clé « {key} »" in str(exc)
+            else:
+                raise AssertionError(f"key {key!r} accepted")
