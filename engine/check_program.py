@@ -63,8 +63,9 @@ class ProgramChecks:
         depth = chain_depths(graph)
         deepest = max(depth, key=depth.__getitem__, default=None)
         if deepest is not None and depth[deepest] > MAX_CHAIN and deepest in self.definitions:
-            self.fail("E402", f"chaîne de dépendances trop longue : « {deepest} » dépend de {depth[deepest] - 1} règles "
-                              f"en cascade (au plus {MAX_CHAIN})", self.definitions[deepest].span,
+            # the chain counts `deepest` itself, as the limit does: 101 rules, at most 100
+            self.fail("E402", f"chaîne de dépendances trop longue : « {deepest} » est au bout d'une chaîne de "
+                              f"{depth[deepest]} règles en cascade (au plus {MAX_CHAIN})", self.definitions[deepest].span,
                       "regroupez des étapes intermédiaires, ou écrivez-les en une formule")
 
     def register_originals(self, effective: dict[str, model.Definition]) -> None:

@@ -440,3 +440,29 @@ class TestScheduleKeys:
                 assert f"reçu la clé « {key} »" in str(exc)
             else:
                 raise AssertionError(f"key {key!r} accepted")
+
+
+class TestChainLimitMessage:
+    """The chain limit and its message count the same rules (a chain of 100 was refused "au plus 100")."""
+
+    @staticmethod
+    def _chain(rules: int) -> str:
+        lines = ['règles "Chaîne"', "fait x : entier fin", "règle r1 : entier = x fin"]
+        lines += [f"règle r{i} : entier = r{i - 1} + 1 fin" for i in range(2, rules)]
+        lines.append(f"résultat total : entier = r{rules - 1} fin")
+        return "\n".join(lines) + "\n"
+
+    def test_a_chain_of_one_hundred_rules_is_accepted(self) -> None:
+        import engine
+        assert engine.loads(self._chain(100)).evaluate({"x": 1}).values["total"] == 99
+
+    def test_a_chain_of_one_hundred_and_one_rules_is_refused_in_words_that_agree(self) -> None:
+        import engine
+        try:
+            engine.loads(self._chain(101))
+        except RulesError as exc:
+            assert [d.message for d in exc.diagnostics] == [
+                "chaîne de dépendances trop longue : « total » est au bout d'une chaîne de 101 règles en cascade "
+                "(au plus 100)"]
+        else:
+            raise AssertionError("accepted")
