@@ -18,6 +18,17 @@ from engine.types import assignable, literal_hint
 
 MAX_CHAIN = 100
 """Longest chain of rules each using the next (E402)."""
+MAX_STEPS = 1_000_000
+"""Most formula steps (a million, as E403 says) one evaluation may take, function calls expanded (E403): about a second in the
+interpreter; each bundled rule file takes fewer than 600."""
+
+
+def _version_exprs(version: model.Version) -> list[model.Expr]:
+    """A version's formula, or its table's cells."""
+    body = version.body
+    if isinstance(body, model.Grid):
+        return [cell.expr for row in body.cells for cell in row]
+    return [body] if body is not None else []  # type: ignore[list-item]
 
 
 class ProgramChecks:
@@ -56,6 +67,7 @@ class ProgramChecks:
                             for i, (n, span) in enumerate(cycle) if i > 0))
         if not cycles:
             self.check_chain_depth(graph)
+            self.check_evaluation_cost(effective)
 
     def check_chain_depth(self, graph: dict[str, list[tuple[str, Span]]]) -> None:
         """Refuse a chain of more than MAX_CHAIN rules each using the next: evaluation and explanation
@@ -67,6 +79,53 @@ class ProgramChecks:
             self.fail("E402", f"chaîne de dépendances trop longue : « {deepest} » est au bout d'une chaîne de "
                               f"{depth[deepest]} règles en cascade (au plus {MAX_CHAIN})", self.definitions[deepest].span,
                       "regroupez des étapes intermédiaires, ou écrivez-les en une formule")
+
+    def check_evaluation_cost(self, effective: dict[str, model.Definition]) -> None:
+        """Refuse a program whose evaluation may take more than MAX_STEPS steps (E403).
+
+        Rules and parameters are computed once per evaluation, but a function or a table is computed
+        at each call: thirty functions each calling the next twice make 2³⁰ calls, from a file that
+        is otherwise correct. A step is one node of a formula; a call adds its function's steps (a
+        table lookup, its costliest cell's). Acyclic (checked before), so each cost is finite.
+        """
+        costs: dict[int, int] = {}
+
+        def target(node: model.FuncCall | model.TableCall) -> model.Definition | None:
+            if node.origin is None:
+                return effective.get(node.name)
+            return self.originals.get((node.origin, node.name))
+
+        def call_cost(d: model.Definition) -> int:
+            if id(d) not in costs:
+                costs[id(d)] = MAX_STEPS + 1  # not reached on an acyclic program
+                exprs = [e for v in d.versions for e in _version_exprs(v)]
+                per = [expr_cost(e) for e in exprs]
+                costs[id(d)] = min(MAX_STEPS + 1, max(per, default=0) if d.kind == "table" else sum(per))
+            return costs[id(d)]
+
+        def expr_cost(expr: model.Expr) -> int:
+            total = 0
+            for node in model.walk(expr):
+                total += 1
+                if isinstance(node, (model.FuncCall, model.TableCall)):
+                    called = target(node)
+                    if called is not None:
+                        total += call_cost(called)
+                if total > MAX_STEPS:
+                    break
+            return total
+
+        program = [d for d in effective.values() if d.kind in {"rule", "parameter"}]
+        program += [d for d in self.originals.values() if d.kind in {"rule", "parameter"}]
+        each = {id(d): (sum(expr_cost(e) for e in model.definition_exprs(d)), d) for d in program}
+        total = sum(cost for cost, _ in each.values())
+        local = [pair for pair in each.values() if self.definitions.get(pair[1].name) is pair[1]]
+        if total > MAX_STEPS and local:
+            costliest = max(local, key=lambda pair: pair[0])[1]
+            self.fail("E403", f"calcul trop long : une évaluation de « {costliest.name} » peut demander plus d'un "
+                              "million d'étapes de calcul (chaque appel de fonction compté)", name_span(costliest),
+                          "une fonction qui en appelle une autre plusieurs fois multiplie le travail : calculez "
+                          "la valeur une fois, dans une règle, et passez-la en argument")
 
     def register_originals(self, effective: dict[str, model.Definition]) -> None:
         if self.parent is None:

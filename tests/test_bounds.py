@@ -466,3 +466,31 @@ class TestChainLimitMessage:
                 "(au plus 100)"]
         else:
             raise AssertionError("accepted")
+
+
+class TestEvaluationCost:
+    """Functions calling functions twice: 2^30 calls from a file `check` called correct (E403 now)."""
+
+    @staticmethod
+    def _doubling(levels: int) -> str:
+        lines = ['règles "Fonctions"', "fait x : entier fin", "fonction f0 (a : entier) : entier = a fin"]
+        lines += [f"fonction f{i} (a : entier) : entier = f{i - 1}(a) + f{i - 1}(a) fin" for i in range(1, levels + 1)]
+        lines.append(f"résultat total : entier = f{levels}(x) fin")
+        return "\n".join(lines) + "\n"
+
+    def test_exponential_calls_are_refused_when_checked(self) -> None:
+        import engine
+        started = time.perf_counter()
+        try:
+            engine.loads(self._doubling(30))
+        except RulesError as exc:
+            assert [d.code for d in exc.diagnostics] == ["E403"]
+        else:
+            raise AssertionError("accepted")
+        assert time.perf_counter() - started < 5
+
+    def test_a_few_levels_are_accepted_and_agree(self) -> None:
+        import engine
+        ruleset = engine.loads(self._doubling(10))
+        compiled, interpreted = _both_paths(ruleset, {"x": 1})
+        assert compiled == interpreted and compiled["total"].value == 1024  # type: ignore[union-attr]
