@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from engine import ast, model
+from engine.confusables import SCRIPT_FRENCH, describe, foreign_letters, scripts, skeleton
 from engine.diagnostics import Label, suggest, warning
 from engine.graph import chain_depths, dependencies, elementary_cycles
 from engine.source import Span
@@ -21,6 +22,17 @@ MAX_CHAIN = 100
 MAX_STEPS = 1_000_000
 """Most formula steps (a million, as E403 says) one evaluation may take, function calls expanded (E403): about a second in the
 interpreter; each bundled rule file takes fewer than 600."""
+
+
+def _differing(a: str, b: str) -> tuple[str, str]:
+    """The parts where two names differ, once their common start and end are cut (`rn`, `m`)."""
+    start = 0
+    while start < min(len(a), len(b)) and a[start] == b[start]:
+        start += 1
+    end = 0
+    while end < min(len(a), len(b)) - start and a[-1 - end] == b[-1 - end]:
+        end += 1
+    return a[start:len(a) - end], b[start:len(b) - end]
 
 
 def _version_exprs(version: model.Version) -> list[model.Expr]:
@@ -126,6 +138,54 @@ class ProgramChecks:
                               "million d'étapes de calcul (chaque appel de fonction compté)", name_span(costliest),
                           "une fonction qui en appelle une autre plusieurs fois multiplie le travail : calculez "
                           "la valeur une fois, dans une règle, et passez-la en argument")
+
+    def check_lookalikes(self, effective: dict[str, model.Definition]) -> None:
+        """Warn about names a reader cannot tell apart (W110) and names that mix scripts (W111).
+
+        Scopes: the file's declarations with the names it inherits; each enumeration's words; each
+        function's parameters with the declarations. See `engine.confusables`.
+        """
+        declared = [(d.name, name_span(d)) for d in self.file.declarations
+                    if isinstance(d, (ast.Fact, ast.Parameter, ast.Rule, ast.Function, ast.Table))]
+        inherited = [(name, None) for name in [*effective, *getattr(self.parent, "facts", {})]
+                     if name not in self.local and name not in self.facts_declared_here()]
+        scopes: list[list[tuple[str, Span | None]]] = [declared + inherited]
+        for decl in self.file.declarations:
+            decl_type = getattr(decl, "type", None)
+            if isinstance(decl_type, ast.EnumType):
+                scopes.append([(v.name, v.span) for v in decl_type.values])
+            if isinstance(decl, ast.Function):
+                scopes.append([(p.name, p.span) for p in decl.params] + declared)
+        reported: set[tuple[str, str]] = set()
+        for scope in scopes:
+            by_skeleton: dict[str, tuple[str, Span | None]] = {}
+            for name, span in scope:
+                first = by_skeleton.setdefault(skeleton(name), (name, span))
+                if first[0] != name and (first[0], name) not in reported and (span or first[1]):
+                    reported.add((first[0], name))
+                    self.warn_lookalike(first, (name, span))
+        for name, span in [n for scope in scopes for n in scope]:
+            letters = foreign_letters(name)
+            if span is not None and letters and ("W111", name) not in reported:
+                reported.add(("W111", name))
+                mixed = " et ".join(SCRIPT_FRENCH.get(x, x.lower()) for x in scripts(name))
+                self.report(warning("W111", f"le nom « {name} » mêle les écritures {mixed} : " + ", ".join(letters),
+                                    span, "écrivez le nom dans une seule écriture, en lettres latines"))
+
+    def facts_declared_here(self) -> set[str]:
+        return {d.name for d in self.file.declarations if isinstance(d, ast.Fact)}
+
+    def warn_lookalike(self, first: tuple[str, Span | None], second: tuple[str, Span | None]) -> None:
+        """W110 at the later name (or the local one), with the other as a label when it is in this file."""
+        (a, a_span), (b, b_span) = first, second
+        here, there, other = (b_span, a_span, a) if b_span is not None else (a_span, b_span, b)
+        name = b if b_span is not None else a
+        where = "" if there is not None else " (déclaré dans le fichier modifié)"
+        differing = " et ".join(describe(part) for part in _differing(name, other)) or "leur forme Unicode"
+        self.report(warning("W110", f"les noms « {name} » et « {other} »{where} se lisent de la même façon : "
+                                    f"ils ne diffèrent que par {differing}", here,  # type: ignore[arg-type]
+                            "renommez l'un des deux : un relecteur lirait l'un pour l'autre",
+                            (Label(there, f"« {other} »"),) if there is not None else ()))
 
     def register_originals(self, effective: dict[str, model.Definition]) -> None:
         if self.parent is None:

@@ -275,6 +275,16 @@ ENTRIES: dict[str, tuple[str, str, str]] = {
     "W105": ("ignored fact is read",
              "A fact marked `ignoré` is read by a rule.",
              "Remove `ignoré`, or the rule that reads the fact."),
+    "W110": ("look-alike names",
+             "Two names in the same scope look the same: they have the same skeleton (Unicode UTS #39: NFKC, "
+             "then each character mapped to the Latin letter it is drawn like, `о` Cyrillic as `o`, `rn` as "
+             "`m`). A reviewer reads one name while the other applies. Scopes: the file's declarations with "
+             "the names it inherits, each enumeration's words, each function's parameters.",
+             "Rename one of the two, in Latin letters."),
+    "W111": ("name mixing scripts",
+             "A name mixes letters of several scripts (Latin and Cyrillic, Latin and Greek): usually a "
+             "letter typed on another keyboard layout or pasted from elsewhere, invisible on screen.",
+             "Retype the name in Latin letters."),
 }
 
 
