@@ -11,6 +11,7 @@ nesting deeper than later stages can walk.
 from __future__ import annotations
 
 import functools
+import threading
 from importlib import resources
 from pathlib import Path
 
@@ -43,11 +44,15 @@ def parser(strict: bool = False) -> Lark:
                      lexer_callbacks={"COMMENT": _collect_comment}, cache=not strict)
 
 
-_comments: list[Token] = []
+_state = threading.local()
+"""The comments of the parse under way, per thread: lark calls `_collect_comment` while it lexes, and
+one list shared by every thread lost the comments of concurrent `fmt.format_text` calls."""
 
 
 def _collect_comment(token: Token) -> Token:
-    _comments.append(token)
+    found = getattr(_state, "comments", None)
+    if found is not None:
+        found.append(token)
     return token
 
 
@@ -85,15 +90,16 @@ def parse(source: Source, start: str = "start") -> Parsed:
                                 'un fichier de règles commence par : règles "Titre"'),),
                          {source.name: source})
     _check_brackets(source, start)
-    del _comments[:]
+    _state.comments = found = []
     try:
         tree = parser().parse(source.text, start=start)
     except UnexpectedInput as exc:
         raise RulesError((_diagnose(exc, source, start),), {source.name: source}) from None
     except RecursionError:  # pragma: no cover - guarded by _check_brackets
         raise RulesError((_too_deep(source, 0),), {source.name: source}) from None
-    comments = tuple(_comments)
-    del _comments[:]
+    finally:
+        _state.comments = None
+    comments = tuple(found)
     _check_depth(tree, source)
     return Parsed(tree, comments)
 

@@ -494,3 +494,32 @@ class TestEvaluationCost:
         ruleset = engine.loads(self._doubling(10))
         compiled, interpreted = _both_paths(ruleset, {"x": 1})
         assert compiled == interpreted and compiled["total"].value == 1024  # type: ignore[union-attr]
+
+
+class TestThreads:
+    """`fmt.format_text` from many threads at once gives each the whole file (30 of 30 lost lines)."""
+
+    def test_concurrent_formatting_keeps_every_comment(self) -> None:
+        import threading
+        from pathlib import Path
+
+        from engine.fmt import format_text
+        text = Path("rulesets/avenant7.rules").read_text(encoding="utf-8")
+        expected = format_text(text)
+        assert expected.count("\n#") > 10
+        barrier = threading.Barrier(16)
+        results: list[object] = [None] * 16
+
+        def work(index: int) -> None:
+            barrier.wait()
+            try:
+                results[index] = format_text(text)
+            except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+                results[index] = exc
+
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(16)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sum(result == expected for result in results) == 16
