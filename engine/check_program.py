@@ -9,6 +9,9 @@ methods; they use its state (`facts`, `definitions`, `fail`, `expr`…) and repo
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
+
+import attrs
 
 from engine import ast, model
 from engine.confusables import SCRIPT_FRENCH, describe, foreign_letters, scripts, skeleton
@@ -22,6 +25,30 @@ MAX_CHAIN = 100
 MAX_STEPS = 1_000_000
 """Most formula steps (a million, as E403 says) one evaluation may take, function calls expanded (E403): about a second in the
 interpreter; each bundled rule file takes fewer than 600."""
+
+
+def _has_high(t: ast.SimpleType) -> bool:
+    """Whether a type's constraint bounds it from above (`de … à …`, `au plus …`, `parmi {…}`)."""
+    c = t.constraint
+    return isinstance(c, ast.Allowed) or (isinstance(c, ast.Range) and c.high is not None)
+
+
+def _ast_nodes(root: ast.Node) -> Iterator[ast.Node]:
+    """A surface node and every node below it, iteratively (formulas may nest a hundred deep)."""
+    stack: list[object] = [root]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (tuple, list)):
+            stack.extend(item)
+        elif isinstance(item, ast.Node):
+            yield item
+            stack.extend(getattr(item, f.name) for f in attrs.fields(type(item)) if f.name != "span")
+
+
+def _percent(value: object) -> str:
+    """A rate as a French percentage: `250 %`, `150,5 %`."""
+    shown = format((Decimal(value) * 100).normalize(), "f")  # type: ignore[arg-type]
+    return shown.replace(".", ",") + "\u00a0%"
 
 
 def _differing(a: str, b: str) -> tuple[str, str]:
@@ -171,6 +198,36 @@ class ProgramChecks:
                 mixed = " et ".join(SCRIPT_FRENCH.get(x, x.lower()) for x in scripts(name))
                 self.report(warning("W111", f"le nom « {name} » mêle les écritures {mixed} : " + ", ".join(letters),
                                     span, "écrivez le nom dans une seule écriture, en lettres latines"))
+
+    def check_rates(self) -> None:
+        """Warn (W112) about a rate over 100 %: a parameter written as a percentage over 100 %, a `taux`
+        parameter whose value is over 1 (`2,5` for 2,5 %), a `taux` fact with no upper bound, which
+        would take 150 % silently. A fact whose declared range reaches above 100 % says it is meant; a
+        percentage in a formula (`8 350 € × 105 %`, a revaluation) is left alone."""
+        for decl in self.file.declarations:
+            if isinstance(decl, ast.Fact):
+                decl_type = decl.type
+                if isinstance(decl_type, ast.SimpleType) and decl_type.kind == "taux" and not _has_high(decl_type):
+                    self.report(warning("W112", f"le fait « {decl.name} » est un taux sans borne haute : une valeur de "
+                                                "150 % serait acceptée", name_span(decl),
+                                        "déclarez ses bornes, par exemple « taux de 0 % à 100 % »"))
+                continue
+            if not isinstance(decl, ast.Parameter):  # `montant × 105 %` in a formula is a revaluation
+                continue
+            for node in _ast_nodes(decl):
+                if isinstance(node, ast.Literal) and node.kind == "percent" and node.value > 1:  # type: ignore[operator]
+                    self.report(warning("W112", f"le paramètre « {decl.name} » vaut {_percent(node.value)} : un taux "
+                                                "de plus de 100 %", node.span,
+                                        "vérifiez la valeur (un taux dépasse rarement 100 %)"))
+            definition = self.definitions.get(decl.name) if isinstance(decl, ast.Parameter) else None
+            if definition is not None and definition.type.kind == "taux":
+                for version in definition.versions:
+                    body = version.body
+                    if (isinstance(body, model.Const) and body.type.kind != "taux"
+                            and isinstance(body.value, (int, Decimal)) and body.value > 1):
+                        self.report(warning("W112", f"le paramètre « {decl.name} » vaut {_percent(body.value)} "
+                                                    f"({str(body.value).replace('.', ',')}) : un taux de plus de 100 %", name_span(decl),
+                                            "un taux s'écrit avec % : par exemple 25 % ; vérifiez la valeur"))
 
     def facts_declared_here(self) -> set[str]:
         return {d.name for d in self.file.declarations if isinstance(d, ast.Fact)}

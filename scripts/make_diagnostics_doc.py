@@ -285,6 +285,12 @@ ENTRIES: dict[str, tuple[str, str, str]] = {
              "A name mixes letters of several scripts (Latin and Cyrillic, Latin and Greek): usually a "
              "letter typed on another keyboard layout or pasted from elsewhere, invisible on screen.",
              "Retype the name in Latin letters."),
+    "W112": ("rate over 100 %",
+             "A parameter of type `taux` is over 100 % (`250 %`, or `1,5` where `1,5 %` was meant), or a "
+             "`taux` fact declares no upper bound, so a value of 150 % would be accepted without a word. A "
+             "fact whose declared range goes above 100 % (`taux de 0 % à 200 %`) says it is meant; a "
+             "percentage inside a formula (`8 350 € × 105 %`, a revaluation) is not reported.",
+             "Check the value; give the fact its bounds, e.g. `taux de 0 % à 100 %`."),
 }
 
 

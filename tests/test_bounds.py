@@ -523,3 +523,31 @@ class TestThreads:
         for thread in threads:
             thread.join()
         assert sum(result == expected for result in results) == 16
+
+
+class TestRatesOverOneHundred:
+    """A 250 % parameter or an unbounded rate fact (150 % accepted silently) now gets a warning (W112)."""
+
+    def test_warnings(self) -> None:
+        import engine
+        text = ('règles "t"\nfait part : taux fin\nfait part_large : taux de 0 % à 200 % fin\n'
+                'fait part_normale : taux de 0 % à 100 % fin\nfait base : montant fin\n'
+                'paramètre majoration = 250 % fin\nparamètre normal = 80 % fin\n'
+                'résultat r : montant = base × majoration × normal × part × part_large × part_normale × 105 % fin\n')
+        found = [(w.code, w.message) for w in engine.loads(text).warnings]
+        assert found == [
+            ("W112", "le fait « part » est un taux sans borne haute : une valeur de 150 % serait acceptée"),
+            ("W112", "le paramètre « majoration » vaut 250\u00a0% : un taux de plus de 100 %")]
+
+    def test_the_declared_range_decides_for_facts(self) -> None:
+        import engine
+        from engine.facts import FactsError
+        ruleset = engine.loads('règles "t"\nfait p : taux de 0 % à 200 % fin\nrésultat r : taux = p fin\n')
+        assert ruleset.warnings == ()
+        assert ruleset.evaluate({"p": "150 %"}).values["r"] == Decimal("1.5")
+        try:
+            ruleset.evaluate({"p": "250 %"})
+        except FactsError as exc:
+            assert "au plus 200" in str(exc) or "au plus 2" in str(exc)
+        else:
+            raise AssertionError("accepted")
