@@ -78,6 +78,23 @@ class TestLinearChecking:
         assert ("E101", 8, "€") in spans
 
 
+    def test_diagnostics_quote_a_window_of_a_long_line(self) -> None:
+        import engine
+        from engine.diagnostics import render_all
+        text = _long_row_file(3000).replace(" | 1 € | ", " | 1 €€ | ").replace("| 2999 € |", "| 2999 €€ |")
+        try:
+            engine.loads(text)
+        except RulesError as exc:
+            rendered = render_all(exc.diagnostics, exc.sources)
+        lines = rendered.splitlines()
+        assert max(len(line) for line in lines) < 500  # each quotes 400 characters of a 21 000-character line
+        last = lines.index(next(line for line in lines if line.startswith(" --> ") and ":8:" in line
+                                and int(line.rsplit(":", 1)[1]) > 20_000))
+        quoted, caret = lines[last + 2], lines[last + 3]
+        assert quoted.startswith("8 | …") and quoted.endswith("2999 €€ |")
+        assert quoted[caret.index("^")] == "€"  # the caret stands under the second €
+
+
 _CELL_ALPHABET = st.sampled_from(["1", "2", "0", "9", " ", "\u00a0", ",", ".", "€", "%", "euros", "euro", "x",
                                   "é", "_", "de", "à", "plus", "moins", "-", "000", "12", "autre"])
 
