@@ -22,6 +22,9 @@ from engine.types import assignable, literal_hint
 
 MAX_CHAIN = 100
 """Longest chain of rules each using the next (E402)."""
+MAX_EVALUATION_DEPTH = 200
+"""Deepest nesting of formulas along a chain of rules (E404): the interpreter takes three Python frames
+per level, under Python's limit of 1 000; the bundled rule files reach 25."""
 MAX_STEPS = 1_000_000
 """Most formula steps (a million, as E403 says) one evaluation may take, function calls expanded (E403): about a second in the
 interpreter; each bundled rule file takes fewer than 600."""
@@ -107,6 +110,7 @@ class ProgramChecks:
         if not cycles:
             self.check_chain_depth(graph)
             self.check_evaluation_cost(effective)
+            self.check_evaluation_depth(effective)
 
     def check_chain_depth(self, graph: dict[str, list[tuple[str, Span]]]) -> None:
         """Refuse a chain of more than MAX_CHAIN rules each using the next: evaluation and explanation
@@ -243,6 +247,44 @@ class ProgramChecks:
                                     f"ils ne diffèrent que par {differing}", here,  # type: ignore[arg-type]
                             "renommez l'un des deux : un relecteur lirait l'un pour l'autre",
                             (Label(there, f"« {other} »"),) if there is not None else ()))
+
+    def check_evaluation_depth(self, effective: dict[str, model.Definition]) -> None:
+        """Refuse formulas nested deeper than MAX_EVALUATION_DEPTH along a chain of rules (E404).
+
+        E105 bounds one formula's nesting and E402 the chain, but the interpreter and the traced
+        evaluation (explanations) recurse through both at once: a hundred rules each nested ninety
+        deep were accepted, then exhausted Python's recursion. The depth of a definition is its
+        deepest path of nested nodes, through the definitions it reads."""
+        depths: dict[int, int] = {}
+
+        def target(node: model.Expr) -> model.Definition | None:
+            name, origin = getattr(node, "name", None), getattr(node, "origin", None)
+            return effective.get(name) if origin is None else self.originals.get((origin, name))  # type: ignore[arg-type]
+
+        def depth(d: model.Definition) -> int:
+            if id(d) not in depths:
+                depths[id(d)] = 0  # not reached on an acyclic program
+                deepest = 0
+                for expr in model.definition_exprs(d):
+                    stack = [(expr, 1)]
+                    while stack:
+                        node, level = stack.pop()
+                        reached = level
+                        if isinstance(node, (model.DefRef, model.FuncCall, model.TableCall)):
+                            called = target(node)
+                            reached += depth(called) if called is not None else 0
+                        deepest = max(deepest, reached)
+                        stack.extend((child, level + 1) for child in model.children(node))
+                depths[id(d)] = deepest
+            return depths[id(d)]
+
+        for name, definition in self.definitions.items():
+            if definition.kind in {"rule", "parameter"} and depth(definition) > MAX_EVALUATION_DEPTH:
+                self.fail("E404", f"formules trop imbriquées le long des règles : « {name} » atteint "
+                                  f"{depth(definition)} niveaux d'imbrication, règles lues comprises "
+                                  f"(au plus {MAX_EVALUATION_DEPTH})", name_span(definition),
+                          "nommez des étapes intermédiaires plus simples, ou raccourcissez la chaîne de règles")
+                return
 
     def register_originals(self, effective: dict[str, model.Definition]) -> None:
         if self.parent is None:

@@ -185,6 +185,11 @@ ENTRIES: dict[str, tuple[str, str, str]] = {
              "the next one twice double the work at each level (24 levels: 16 million calls). The bundled "
              "rule files take fewer than 600 steps.",
              "Compute the repeated value once, in a rule, and pass it as an argument."),
+    "E404": ("formulas nested too deep along rules",
+             "The deepest path of nested formula nodes, through the rules, functions and tables a definition "
+             "reads, exceeds 200 levels. E105 bounds one formula and E402 the chain of rules, but evaluation "
+             "and explanations recurse through both at once. The bundled rule files reach 25.",
+             "Name simpler intermediate steps, or shorten the chain of rules."),
     "E501": ("overlapping bands",
              "Two bands of a numeric key cover a common value, so a lookup would be ambiguous.",
              "Make each band start where the previous one ends (`moins de 50`, `de 50 à moins de 70`)."),

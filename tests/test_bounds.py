@@ -568,3 +568,34 @@ class TestRatesOverOneHundred:
             assert "au plus 200" in str(exc) or "au plus 2" in str(exc)
         else:
             raise AssertionError("accepted")
+
+
+class TestEvaluationDepth:
+    """A hundred rules each nested ninety deep passed E105 and E402, then exhausted Python's recursion
+    in the interpreter and in explanations (exit 70): E404 now bounds the nesting along the chain."""
+
+    @staticmethod
+    def _deep(nesting: int, rules: int) -> str:
+        lines = ['règles "Profond"', "fait x : entier fin", "règle r0 : entier = x fin"]
+        lines += [f"règle r{i} : entier = {'(' * nesting}r{i - 1}{' + 1)' * nesting} fin" for i in range(1, rules)]
+        lines.append(f"résultat total : entier = r{rules - 1} fin")
+        return "\n".join(lines) + "\n"
+
+    def test_deep_formulas_along_a_long_chain_are_refused(self) -> None:
+        import engine
+        try:
+            engine.loads(self._deep(90, 99))
+        except RulesError as exc:
+            assert [d.code for d in exc.diagnostics] == ["E404"]
+            assert "au plus 200" in exc.diagnostics[0].message
+        else:
+            raise AssertionError("accepted")
+
+    def test_just_under_the_limit_every_path_answers(self) -> None:
+        import engine
+        from engine.evaluator import Evaluator
+        ruleset = engine.loads(self._deep(18, 10))
+        for _ in range(4):  # the first evaluations are traced by the interpreter, the next by compiled code
+            outcome = ruleset.evaluate({"x": 1})
+            assert "163" in outcome.explain("total")
+        assert Evaluator(ruleset.program, {"x": 1}).result("total").value == 163  # type: ignore[union-attr]
