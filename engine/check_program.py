@@ -178,8 +178,9 @@ class ProgramChecks:
         """
         declared = [(d.name, name_span(d)) for d in self.file.declarations
                     if isinstance(d, (ast.Fact, ast.Parameter, ast.Rule, ast.Function, ast.Table))]
-        inherited = [(name, None) for name in [*effective, *getattr(self.parent, "facts", {})]
-                     if name not in self.local and name not in self.facts_declared_here()]
+        here = {name for name, _ in declared}
+        inherited = [(name, None) for name in dict.fromkeys([*effective, *getattr(self.parent, "facts", {})])
+                     if name not in here]
         scopes: list[list[tuple[str, Span | None]]] = [declared + inherited]
         for decl in self.file.declarations:
             decl_type = getattr(decl, "type", None)
@@ -232,9 +233,6 @@ class ProgramChecks:
                         self.report(warning("W112", f"le paramètre « {decl.name} » vaut {_percent(body.value)} "
                                                     f"({str(body.value).replace('.', ',')}) : un taux de plus de 100 %", name_span(decl),
                                             "un taux s'écrit avec % : par exemple 25 % ; vérifiez la valeur"))
-
-    def facts_declared_here(self) -> set[str]:
-        return {d.name for d in self.file.declarations if isinstance(d, ast.Fact)}
 
     def warn_lookalike(self, first: tuple[str, Span | None], second: tuple[str, Span | None]) -> None:
         """W110 at the later name (or the local one), with the other as a label when it is in this file."""
