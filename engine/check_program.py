@@ -224,14 +224,15 @@ class ProgramChecks:
                     self.report(warning("W112", f"le paramètre « {decl.name} » vaut {_percent(node.value)} : un taux "
                                                 "de plus de 100 %", node.span,
                                         "vérifiez la valeur (un taux dépasse rarement 100 %)"))
-            definition = self.definitions.get(decl.name) if isinstance(decl, ast.Parameter) else None
+            definition = self.definitions.get(decl.name)
             if definition is not None and definition.type.kind == "taux":
                 for version in definition.versions:
                     body = version.body
                     if (isinstance(body, model.Const) and body.type.kind != "taux"
                             and isinstance(body.value, (int, Decimal)) and body.value > 1):
+                        written = str(body.value).replace(".", ",")
                         self.report(warning("W112", f"le paramètre « {decl.name} » vaut {_percent(body.value)} "
-                                                    f"({str(body.value).replace('.', ',')}) : un taux de plus de 100 %", name_span(decl),
+                                                    f"({written}) : un taux de plus de 100 %", name_span(decl),
                                             "un taux s'écrit avec % : par exemple 25 % ; vérifiez la valeur"))
 
     def warn_lookalike(self, first: tuple[str, Span | None], second: tuple[str, Span | None]) -> None:
