@@ -137,7 +137,15 @@ def _failed_comparisons(event: Event) -> list[Event]:
 
 
 def margin_text(cmp: Event) -> str | None:
-    """How far a failed numeric comparison is from holding, in words, or None."""
+    """How far a failed numeric comparison is from holding, in words, or None (also when the margin
+    itself is beyond the limits of exact arithmetic: 10²⁰ below a threshold of 10²⁰ − 1)."""
+    try:
+        return _margin_text(cmp)
+    except values.LIMIT_ERRORS:
+        return None
+
+
+def _margin_text(cmp: Event) -> str | None:
     op = cmp.data.get("op")
     left, right = cmp.data.get("left"), cmp.data.get("right")
     if op not in {">", "≥", "<", "≤"} or not _is_number(left) or not _is_number(right):

@@ -599,3 +599,27 @@ class TestEvaluationDepth:
             outcome = ruleset.evaluate({"x": 1})
             assert "163" in outcome.explain("total")
         assert Evaluator(ruleset.program, {"x": 1}).result("total").value == 163  # type: ignore[union-attr]
+
+
+class TestDisplayNearTheLimits:
+    """Numbers near 10²⁰ are shown and explained (Babel's 28-digit context crashed; a margin beyond
+    the limits crashed the explanation)."""
+
+    def test_explaining_comparisons_with_the_largest_numbers(self) -> None:
+        import engine
+        ruleset = engine.loads('règles "x"\nfait n : entier fin\nfait t : taux fin\n'
+                               'résultat r : booléen = n > 99 999 999 999 999 999 999 fin\n'
+                               'résultat s : booléen = t > 99 999 999 999 999 999 % fin\n')
+        outcome = ruleset.evaluate({"n": -10**14, "t": "-1000000000000"})
+        plain = outcome.explain("r").replace("\u202f", " ").replace("\u00a0", " ")
+        assert "n (-100 000 000 000 000) ≤ 99 999 999 999 999 999 999" in plain
+        assert "il manque" not in plain  # the margin, 10^20 + 10^14, is beyond the limits: not said
+        plain = outcome.explain("s").replace("\u202f", " ").replace("\u00a0", " ")
+        assert "il manque plus de 100 099 999 999 999 999 points de pourcentage" in plain
+
+    def test_formatting_ten_to_the_nineteen_with_decimals(self) -> None:
+        from engine import formatting
+        assert formatting.number(Decimal("12345678901234567890.123456789")).replace("\u202f", " ") == (
+            "12 345 678 901 234 567 890,123456789")
+        assert formatting.money(Decimal("99999999999999999999.99")).replace("\u202f", " ").replace("\u00a0", " ") == (
+            "99 999 999 999 999 999 999,99 €")
