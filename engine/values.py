@@ -109,11 +109,13 @@ class Duration:
         return Duration(-self.days, -self.months, -self.years)
 
     def __add__(self, other: Duration) -> Duration:
-        return Duration(self.days + other.days, self.months + other.months, self.years + other.years)
+        return Duration(check_int(self.days + other.days), check_int(self.months + other.months),
+                        check_int(self.years + other.years))
 
     def scaled(self, factor: int) -> Duration:
-        """Multiply every component by an integer."""
-        return Duration(self.days * factor, self.months * factor, self.years * factor)
+        """Multiply every component by an integer (LimitError from 10²⁰ on, as for numbers)."""
+        return Duration(check_int(self.days * factor), check_int(self.months * factor),
+                        check_int(self.years * factor))
 
     def comparable_key(self) -> tuple[str, int] | None:
         """A key to compare durations: only pure day counts, or pure month/year counts, compare."""

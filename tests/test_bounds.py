@@ -623,3 +623,17 @@ class TestDisplayNearTheLimits:
             "12 345 678 901 234 567 890,123456789")
         assert formatting.money(Decimal("99999999999999999999.99")).replace("\u202f", " ").replace("\u00a0", " ") == (
             "99 999 999 999 999 999 999,99 €")
+
+
+class TestDurationLimits:
+    """Durations obey the same magnitude as numbers, on both paths."""
+
+    def test_a_huge_duration_is_undetermined(self) -> None:
+        import engine
+        from engine.results import Undetermined
+        ruleset = engine.loads('règles "d"\nfait n : entier fin\nfait j : date fin\n'
+                               'résultat d : durée = 1 jour × n × n fin\nrésultat e : date = j + 1 jour × n fin\n')
+        compiled, interpreted = _both_paths(ruleset, {"n": 10**14, "j": "2024-01-01"})
+        assert compiled == interpreted
+        assert isinstance(compiled["d"], Undetermined) and compiled["d"].origin == "d"
+        assert compiled["e"] == Undetermined("date hors du calendrier")
