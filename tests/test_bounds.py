@@ -637,3 +637,41 @@ class TestDurationLimits:
         assert compiled == interpreted
         assert isinstance(compiled["d"], Undetermined) and compiled["d"].origin == "d"
         assert compiled["e"] == Undetermined("date hors du calendrier")
+
+
+_OPS = st.sampled_from(["+", "-", "×", "/"])
+_FACT_NUMBERS = st.one_of(
+    st.integers(-10**15 + 1, 10**15 - 1),
+    st.builds(lambda n, e: format(Decimal(n).scaleb(e), "f"), st.integers(-10**14, 10**14), st.integers(-26, 0)),
+    st.sampled_from(["0", "1", "3", "7", "0.1", "999999999999999.9999999999", "0.0000000000000000000000000003"]),
+)
+
+
+class TestBothPathsNearTheLimits:
+    """Random formulas over facts near the limits: the compiled path and the interpreter agree,
+    value for value and reason for reason."""
+
+    @given(st.lists(_OPS, min_size=3, max_size=3), st.lists(_FACT_NUMBERS, min_size=4, max_size=4),
+           st.sampled_from(["entier", "décimal", "montant"]))
+    def test_formulas_agree(self, ops: list[str], numbers: list[object], kind: str) -> None:
+        import engine
+        if kind == "entier":
+            numbers = [int(Decimal(str(n))) if Decimal(str(n)) == Decimal(str(n)).to_integral_value() else 3
+                       for n in numbers]
+        result_kind = "montant" if kind == "montant" else "décimal"
+        a, b, c, d = "abcd"
+        other = "entier" if kind == "montant" else kind  # montant × montant is no montant
+        text = (f'règles "p"\nfait a : {kind} fin\nfait b : {other} fin\nfait c : {other} fin\nfait d : {other} fin\n'
+                f"règle x : {result_kind} = ((a {ops[0]} b) {ops[1]} c) fin\n"
+                f"résultat r : {result_kind} = x {ops[2]} d fin\n"
+                f"résultat s : {result_kind} = x arrondi au centime fin\n")
+        try:
+            ruleset = engine.loads(text)
+        except RulesError:
+            return  # units that do not combine (montant + entier): nothing to compare
+        facts = {"a": numbers[0], "b": numbers[1], "c": numbers[2], "d": numbers[3]}
+        if kind == "montant":
+            facts.update({k: int(Decimal(str(v))) if Decimal(str(v)) == Decimal(str(v)).to_integral_value() else 2
+                          for k, v in facts.items() if k != "a"})
+        compiled, interpreted = _both_paths(ruleset, facts)
+        assert compiled == interpreted
