@@ -9,8 +9,12 @@ methods; they use its state (`facts`, `definitions`, `fail`, `expr`…) and repo
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
+
+import attrs
 
 from engine import ast, model
+from engine.confusables import SCRIPT_FRENCH, describe, foreign_letters, scripts, skeleton
 from engine.diagnostics import Label, suggest, warning
 from engine.graph import chain_depths, dependencies, elementary_cycles
 from engine.source import Span
@@ -18,6 +22,55 @@ from engine.types import assignable, literal_hint
 
 MAX_CHAIN = 100
 """Longest chain of rules each using the next (E402)."""
+MAX_EVALUATION_DEPTH = 200
+"""Deepest nesting of formulas along a chain of rules (E404): the interpreter takes three Python frames
+per level, under Python's limit of 1 000; the bundled rule files reach 25."""
+MAX_STEPS = 1_000_000
+"""Most formula steps (a million, as E403 says) one evaluation may take, function calls expanded (E403): about a second in the
+interpreter; each bundled rule file takes fewer than 600."""
+
+
+def _has_high(t: ast.SimpleType) -> bool:
+    """Whether a type's constraint bounds it from above (`de … à …`, `au plus …`, `parmi {…}`)."""
+    c = t.constraint
+    return isinstance(c, ast.Allowed) or (isinstance(c, ast.Range) and c.high is not None)
+
+
+def _ast_nodes(root: ast.Node) -> Iterator[ast.Node]:
+    """A surface node and every node below it, iteratively (formulas may nest a hundred deep)."""
+    stack: list[object] = [root]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (tuple, list)):
+            stack.extend(item)
+        elif isinstance(item, ast.Node):
+            yield item
+            stack.extend(getattr(item, f.name) for f in attrs.fields(type(item)) if f.name != "span")
+
+
+def _percent(value: object) -> str:
+    """A rate as a French percentage: `250 %`, `150,5 %`."""
+    shown = format((Decimal(value) * 100).normalize(), "f")  # type: ignore[arg-type]
+    return shown.replace(".", ",") + "\u00a0%"
+
+
+def _differing(a: str, b: str) -> tuple[str, str]:
+    """The parts where two names differ, once their common start and end are cut (`rn`, `m`)."""
+    start = 0
+    while start < min(len(a), len(b)) and a[start] == b[start]:
+        start += 1
+    end = 0
+    while end < min(len(a), len(b)) - start and a[-1 - end] == b[-1 - end]:
+        end += 1
+    return a[start:len(a) - end], b[start:len(b) - end]
+
+
+def _version_exprs(version: model.Version) -> list[model.Expr]:
+    """A version's formula, or its table's cells."""
+    body = version.body
+    if isinstance(body, model.Grid):
+        return [cell.expr for row in body.cells for cell in row]
+    return [body] if body is not None else []  # type: ignore[list-item]
 
 
 class ProgramChecks:
@@ -56,6 +109,8 @@ class ProgramChecks:
                             for i, (n, span) in enumerate(cycle) if i > 0))
         if not cycles:
             self.check_chain_depth(graph)
+            self.check_evaluation_cost(effective)
+            self.check_evaluation_depth(effective)
 
     def check_chain_depth(self, graph: dict[str, list[tuple[str, Span]]]) -> None:
         """Refuse a chain of more than MAX_CHAIN rules each using the next: evaluation and explanation
@@ -63,9 +118,172 @@ class ProgramChecks:
         depth = chain_depths(graph)
         deepest = max(depth, key=depth.__getitem__, default=None)
         if deepest is not None and depth[deepest] > MAX_CHAIN and deepest in self.definitions:
-            self.fail("E402", f"chaîne de dépendances trop longue : « {deepest} » dépend de {depth[deepest] - 1} règles "
-                              f"en cascade (au plus {MAX_CHAIN})", self.definitions[deepest].span,
+            # the chain counts `deepest` itself, as the limit does: 101 rules, at most 100
+            self.fail("E402", f"chaîne de dépendances trop longue : « {deepest} » est au bout d'une chaîne de "
+                              f"{depth[deepest]} règles en cascade (au plus {MAX_CHAIN})", self.definitions[deepest].span,
                       "regroupez des étapes intermédiaires, ou écrivez-les en une formule")
+
+    def check_evaluation_cost(self, effective: dict[str, model.Definition]) -> None:
+        """Refuse a program whose evaluation may take more than MAX_STEPS steps (E403).
+
+        Rules and parameters are computed once per evaluation, but a function or a table is computed
+        at each call: thirty functions each calling the next twice make 2³⁰ calls, from a file that
+        is otherwise correct. A step is one node of a formula; a call adds its function's steps (a
+        table lookup, its costliest cell's). Acyclic (checked before), so each cost is finite.
+        """
+        costs: dict[int, int] = {}
+
+        def target(node: model.FuncCall | model.TableCall) -> model.Definition | None:
+            if node.origin is None:
+                return effective.get(node.name)
+            return self.originals.get((node.origin, node.name))
+
+        def call_cost(d: model.Definition) -> int:
+            if id(d) not in costs:
+                costs[id(d)] = MAX_STEPS + 1  # not reached on an acyclic program
+                exprs = [e for v in d.versions for e in _version_exprs(v)]
+                per = [expr_cost(e) for e in exprs]
+                costs[id(d)] = min(MAX_STEPS + 1, max(per, default=0) if d.kind == "table" else sum(per))
+            return costs[id(d)]
+
+        def expr_cost(expr: model.Expr) -> int:
+            total = 0
+            for node in model.walk(expr):
+                total += 1
+                if isinstance(node, (model.FuncCall, model.TableCall)):
+                    called = target(node)
+                    if called is not None:
+                        total += call_cost(called)
+                if total > MAX_STEPS:
+                    break
+            return total
+
+        program = [d for d in effective.values() if d.kind in {"rule", "parameter"}]
+        program += [d for d in self.originals.values() if d.kind in {"rule", "parameter"}]
+        each = {id(d): (sum(expr_cost(e) for e in model.definition_exprs(d)), d) for d in program}
+        total = sum(cost for cost, _ in each.values())
+        local = [pair for pair in each.values() if self.definitions.get(pair[1].name) is pair[1]]
+        if total > MAX_STEPS and local:
+            costliest = max(local, key=lambda pair: pair[0])[1]
+            self.fail("E403", f"calcul trop long : une évaluation de « {costliest.name} » peut demander plus d'un "
+                              "million d'étapes de calcul (chaque appel de fonction compté)", name_span(costliest),
+                          "une fonction qui en appelle une autre plusieurs fois multiplie le travail : calculez "
+                          "la valeur une fois, dans une règle, et passez-la en argument")
+
+    def check_lookalikes(self, effective: dict[str, model.Definition]) -> None:
+        """Warn about names a reader cannot tell apart (W110) and names that mix scripts (W111).
+
+        Scopes: the file's declarations with the names it inherits; each enumeration's words; each
+        function's parameters with the declarations. See `engine.confusables`.
+        """
+        declared = [(d.name, name_span(d)) for d in self.file.declarations
+                    if isinstance(d, (ast.Fact, ast.Parameter, ast.Rule, ast.Function, ast.Table))]
+        here = {name for name, _ in declared}
+        inherited = [(name, None) for name in dict.fromkeys([*effective, *getattr(self.parent, "facts", {})])
+                     if name not in here]
+        scopes: list[list[tuple[str, Span | None]]] = [declared + inherited]
+        for decl in self.file.declarations:
+            decl_type = getattr(decl, "type", None)
+            if isinstance(decl_type, ast.EnumType):
+                scopes.append([(v.name, v.span) for v in decl_type.values])
+            if isinstance(decl, ast.Function):
+                scopes.append([(p.name, p.span) for p in decl.params] + declared)
+        reported: set[tuple[str, str]] = set()
+        for scope in scopes:
+            by_skeleton: dict[str, tuple[str, Span | None]] = {}
+            for name, span in scope:
+                first = by_skeleton.setdefault(skeleton(name), (name, span))
+                if first[0] != name and (first[0], name) not in reported and (span or first[1]):
+                    reported.add((first[0], name))
+                    self.warn_lookalike(first, (name, span))
+        for name, span in [n for scope in scopes for n in scope]:
+            letters = foreign_letters(name)
+            if span is not None and letters and ("W111", name) not in reported:
+                reported.add(("W111", name))
+                mixed = " et ".join(SCRIPT_FRENCH.get(x, x.lower()) for x in scripts(name))
+                self.report(warning("W111", f"le nom « {name} » mêle les écritures {mixed} : " + ", ".join(letters),
+                                    span, "écrivez le nom dans une seule écriture, en lettres latines"))
+
+    def check_rates(self) -> None:
+        """Warn (W112) about a rate over 100 %: a parameter written as a percentage over 100 %, a `taux`
+        parameter whose value is over 1 (`2,5` for 2,5 %), a `taux` fact with no upper bound, which
+        would take 150 % silently. A fact whose declared range reaches above 100 % says it is meant; a
+        percentage in a formula (`8 350 € × 105 %`, a revaluation) is left alone."""
+        for decl in self.file.declarations:
+            if isinstance(decl, ast.Fact):
+                decl_type = decl.type
+                if isinstance(decl_type, ast.SimpleType) and decl_type.kind == "taux" and not _has_high(decl_type):
+                    self.report(warning("W112", f"le fait « {decl.name} » est un taux sans borne haute : une valeur de "
+                                                "150 % serait acceptée", name_span(decl),
+                                        "déclarez ses bornes, par exemple « taux de 0 % à 100 % »"))
+                continue
+            if not isinstance(decl, ast.Parameter):  # `montant × 105 %` in a formula is a revaluation
+                continue
+            for node in _ast_nodes(decl):
+                if isinstance(node, ast.Literal) and node.kind == "percent" and node.value > 1:  # type: ignore[operator]
+                    self.report(warning("W112", f"le paramètre « {decl.name} » vaut {_percent(node.value)} : un taux "
+                                                "de plus de 100 %", node.span,
+                                        "vérifiez la valeur (un taux dépasse rarement 100 %)"))
+            definition = self.definitions.get(decl.name)
+            if definition is not None and definition.type.kind == "taux":
+                for version in definition.versions:
+                    body = version.body
+                    if (isinstance(body, model.Const) and body.type.kind != "taux"
+                            and isinstance(body.value, (int, Decimal)) and body.value > 1):
+                        written = str(body.value).replace(".", ",")
+                        self.report(warning("W112", f"le paramètre « {decl.name} » vaut {_percent(body.value)} "
+                                                    f"({written}) : un taux de plus de 100 %", name_span(decl),
+                                            "un taux s'écrit avec % : par exemple 25 % ; vérifiez la valeur"))
+
+    def warn_lookalike(self, first: tuple[str, Span | None], second: tuple[str, Span | None]) -> None:
+        """W110 at the later name (or the local one), with the other as a label when it is in this file."""
+        (a, a_span), (b, b_span) = first, second
+        here, there, other = (b_span, a_span, a) if b_span is not None else (a_span, b_span, b)
+        name = b if b_span is not None else a
+        where = "" if there is not None else " (déclaré dans le fichier modifié)"
+        differing = " et ".join(describe(part) for part in _differing(name, other)) or "leur forme Unicode"
+        self.report(warning("W110", f"les noms « {name} » et « {other} »{where} se lisent de la même façon : "
+                                    f"ils ne diffèrent que par {differing}", here,  # type: ignore[arg-type]
+                            "renommez l'un des deux : un relecteur lirait l'un pour l'autre",
+                            (Label(there, f"« {other} »"),) if there is not None else ()))
+
+    def check_evaluation_depth(self, effective: dict[str, model.Definition]) -> None:
+        """Refuse formulas nested deeper than MAX_EVALUATION_DEPTH along a chain of rules (E404).
+
+        E105 bounds one formula's nesting and E402 the chain, but the interpreter and the traced
+        evaluation (explanations) recurse through both at once: a hundred rules each nested ninety
+        deep were accepted, then exhausted Python's recursion. The depth of a definition is its
+        deepest path of nested nodes, through the definitions it reads."""
+        depths: dict[int, int] = {}
+
+        def target(node: model.Expr) -> model.Definition | None:
+            name, origin = getattr(node, "name", None), getattr(node, "origin", None)
+            return effective.get(name) if origin is None else self.originals.get((origin, name))  # type: ignore[arg-type]
+
+        def depth(d: model.Definition) -> int:
+            if id(d) not in depths:
+                depths[id(d)] = 0  # not reached on an acyclic program
+                deepest = 0
+                for expr in model.definition_exprs(d):
+                    stack = [(expr, 1)]
+                    while stack:
+                        node, level = stack.pop()
+                        reached = level
+                        if isinstance(node, (model.DefRef, model.FuncCall, model.TableCall)):
+                            called = target(node)
+                            reached += depth(called) if called is not None else 0
+                        deepest = max(deepest, reached)
+                        stack.extend((child, level + 1) for child in model.children(node))
+                depths[id(d)] = deepest
+            return depths[id(d)]
+
+        for name, definition in self.definitions.items():
+            if definition.kind in {"rule", "parameter"} and depth(definition) > MAX_EVALUATION_DEPTH:
+                self.fail("E404", f"formules trop imbriquées le long des règles : « {name} » atteint "
+                                  f"{depth(definition)} niveaux d'imbrication, règles lues comprises "
+                                  f"(au plus {MAX_EVALUATION_DEPTH})", name_span(definition),
+                          "nommez des étapes intermédiaires plus simples, ou raccourcissez la chaîne de règles")
+                return
 
     def register_originals(self, effective: dict[str, model.Definition]) -> None:
         if self.parent is None:

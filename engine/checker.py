@@ -113,6 +113,8 @@ class Checker(ProgramChecks):
         examples = tuple(self.examples(effective))
         schedule = self.schedule(effective)
         self.warn_unused(effective)
+        self.check_lookalikes(effective)
+        self.check_rates()
         texts = (self.parent.texts if self.parent else ()) + (self.text,)
         warnings = tuple(d for d in self.diagnostics if d.severity is Severity.WARNING)
         return model.Program(texts, self.facts, effective, self.originals, outputs, examples, schedule,

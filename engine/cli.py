@@ -206,14 +206,35 @@ def read_json_object(path: str, what: str, shape: str = '{"clé": valeur, …}')
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"impossible de lire {what} « {path} » : {os_reason(exc) if isinstance(exc, OSError) else exc}") from None
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as exc:
         raise UsageError(f"{path}:{exc.lineno}:{exc.colno} : JSON invalide ({exc.msg})") from None
+    except _DuplicateKey as exc:
+        raise UsageError(f"{path} : JSON invalide (la clé « {exc.key} » est écrite deux fois dans un même objet : "
+                         "laquelle vaut ?)") from None
     except ValueError:  # an integer of thousands of digits
         raise UsageError(f"{path} : JSON invalide (nombre trop long)") from None
+    except RecursionError:  # [[[[…]]]] nested a hundred thousand deep
+        raise UsageError(f"{path} : JSON invalide (imbriqué trop profondément)") from None
     if not isinstance(data, dict):
         raise UsageError(f"{path} : {what} doit contenir un objet JSON {shape}")
     return data
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key if len(key) <= 60 else key[:60] + "…"
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """A JSON object, refusing a key written twice: `json` would keep the last value silently."""
+    found: dict[str, object] = {}
+    for key, value in pairs:
+        if key in found:
+            raise _DuplicateKey(key)
+        found[key] = value
+    return found
 
 
 def outcome_json(outcome: api.Outcome) -> dict[str, object]:

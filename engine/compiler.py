@@ -587,23 +587,28 @@ class _Generator(Analysis):
 
     def x_Arith(self, e: model.Arith, dest: str, out: _Body, depth: int, ctx: _Ctx) -> None:
         kinds = (e.left.type.kind, e.right.type.kind)
+        beyond = f"_beyond({ctx.origin})"  # a result beyond the limits of exact arithmetic (engine.values)
         guard = ("try: {dest} = %s\n"
                  "except ZeroDivisionError: {dest} = UND_ZERO\n"
-                 "except (OverflowError, ValueError): {dest} = UND_DATE")
+                 "except (OverflowError, ValueError): {dest} = UND_DATE\n"
+                 "except LIMITS: {dest} = " + beyond.replace("%", "%%"))
         if kinds[0] in _NUMERIC and kinds[1] in _NUMERIC:
             fn = {"+": "_add", "-": "_sub", "×": "_mul", "/": "_div"}.get(e.op)
             if fn is None:
                 raise CompileError(f"opérateur inconnu : {e.op}")
             if kinds == ("entier", "entier") and e.op != "/":
                 op = "*" if e.op == "×" else e.op
-                compute = "{dest} = {0} %s {1} if type({0}) is int and type({1}) is int else %s({0}, {1})" % (op, fn)
+                compute = ("try: {dest} = {0} %s {1} if type({0}) is int and type({1}) is int else %s({0}, {1})\n"
+                           "except LIMITS: {dest} = %s\n"
+                           "if type({dest}) is int and not -LIM < {dest} < LIM: {dest} = %s") % (op, fn, beyond, beyond)
             else:
                 compute = guard % f"{fn}({{0}}, {{1}})"
             self.operands((e.left, e.right), dest, out, depth, ctx, compute)
             return
         if kinds[0] == "date" and e.op in "+-" and self.date_shift(e, dest, out, depth, ctx, guard):
             return
-        self.operands((e.left, e.right), dest, out, depth, ctx, f"{{dest}} = _arith({e.op!r}, {{0}}, {{1}})")
+        self.operands((e.left, e.right), dest, out, depth, ctx,
+                      f"{{dest}} = _arith({e.op!r}, {{0}}, {{1}}, {ctx.origin})")
 
     def date_shift(self, e: model.Arith, dest: str, out: _Body, depth: int, ctx: _Ctx, guard: str) -> bool:
         """`date ± n ans|mois|jours` and `date ± constant duration`, without building a Duration."""
@@ -630,7 +635,7 @@ class _Generator(Analysis):
 
     def x_Negate(self, e: model.Negate, dest: str, out: _Body, depth: int, ctx: _Ctx) -> None:
         self.expr(e.operand, dest, out, depth, ctx)
-        out.emit(depth, f"if type({dest}) not in ABS: {dest} = -{dest}")
+        out.emit(depth, f"if type({dest}) not in ABS: {dest} = _neg({dest})")
 
     def x_Logic(self, e: model.Logic, dest: str, out: _Body, depth: int, ctx: _Ctx) -> None:
         decisive, other = ("False", "True") if e.op == "et" else ("True", "False")
@@ -699,7 +704,10 @@ class _Generator(Analysis):
         call = f"_round({before}, {self.const(e.quantum)}, {e.truncate!r}, {qn}, {qd})"
         if e.type.kind == "entier":
             call = f"int({call})"
-        out.emit(depth, f"{dest} = {before} if type({before}) in ABS else {call}")
+        out.emit(depth, f"if type({before}) in ABS: {dest} = {before}")
+        out.emit(depth, "else:")
+        out.emit(depth + 1, f"try: {dest} = {call}")
+        out.emit(depth + 1, f"except LIMITS: {dest} = _beyond({ctx.origin})")
         self.record(("of", e), dest, m, out, depth, f"{{'before': None if type({before}) in ABS else {before}}}")
 
     def x_DurationOf(self, e: model.DurationOf, dest: str, out: _Body, depth: int, ctx: _Ctx) -> None:

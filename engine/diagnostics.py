@@ -163,6 +163,23 @@ def _count_line(errors: int, warnings: int) -> str:
     return " et ".join(parts) if parts else "aucun problème"
 
 
+_WINDOW = 400
+"""Longest source line quoted whole (characters); a longer one is quoted around the span, cut with `…`."""
+
+
+def _window(text: str, span: Span) -> tuple[str, int, int]:
+    """The part of a long line to quote, with the span's columns in it. A diagnostic quoting a whole
+    250 KB table row, once per bad cell, made the output of one file gigabytes long."""
+    end_column = span.end_column if span.end_line == span.line else len(text) + 1
+    if len(text) <= _WINDOW:
+        return text, span.column, end_column
+    left = max(0, span.column - 1 - 100)
+    right = min(len(text), left + _WINDOW)
+    shown = ("…" if left else "") + text[left:right] + ("…" if right < len(text) else "")
+    shift = left - (1 if left else 0)
+    return shown, span.column - shift, min(end_column, right + 1) - shift
+
+
 def _excerpt(span: Span, sources: Mapping[str, Source], note: str) -> list[str]:
     """The ` --> file:line:col` block with the source line and a caret underline."""
     out = [f" --> {span}" if span.line else f" --> {span.file}"]
@@ -171,14 +188,14 @@ def _excerpt(span: Span, sources: Mapping[str, Source], note: str) -> list[str]:
         if note:
             out.append(f"  = note : {note}")
         return out
-    text = source.line_text(span.line)
+    text, column, end_column = _window(source.line_text(span.line), span)
     gutter = str(span.line)
     pad = " " * len(gutter)
-    prefix = text[: span.column - 1].expandtabs()
+    prefix = text[: column - 1].expandtabs()
     if span.end_line == span.line:
-        width = max(1, span.end_column - span.column)
+        width = max(1, end_column - column)
     else:
-        width = max(1, len(text) - span.column + 1)
+        width = max(1, len(text) - column + 1)
     width = min(width, max(1, len(text.expandtabs()) - len(prefix))) if text else 1
     underline = " " * len(prefix) + "^" * width
     if note:

@@ -20,7 +20,7 @@ from engine import model
 from engine.results import Missing, NotApplicable, Result, Undetermined, Value
 from engine.sites import sites_of
 from engine.trace import Event, Tracer
-from engine.values import Duration, add, div, mul, round_to, shift, sub
+from engine.values import LIMIT_ERRORS, Duration, add, beyond_limits_reason, div, mul, neg, round_to, shift, sub
 
 _TRUE = Value(True)
 _FALSE = Value(False)
@@ -222,7 +222,7 @@ class Evaluator:
         mark = len(self.tracer.log) if self.traced else 0  # type: ignore[union-attr]
         values = self.operands((e.left, e.right))
         if isinstance(values, list):
-            result = _arith(e.op, values[0], values[1], e.type.kind)
+            result = _arith(e.op, values[0], values[1], self.current[-1] if self.current else None)
         else:
             result = values
         if self.traced:
@@ -232,7 +232,7 @@ class Evaluator:
 
     def x_negate(self, e: model.Negate) -> Result:
         r = self.eval(e.operand)
-        return Value(-r.value) if isinstance(r, Value) else r  # type: ignore[operator]
+        return Value(neg(r.value)) if isinstance(r, Value) else r  # type: ignore[arg-type]
 
     def x_logic(self, e: model.Logic) -> Result:
         mark = len(self.tracer.log) if self.traced else 0  # type: ignore[union-attr]
@@ -308,8 +308,11 @@ class Evaluator:
         mark = len(self.tracer.log) if self.traced else 0  # type: ignore[union-attr]
         r = self.eval(e.operand)
         if isinstance(r, Value):
-            rounded = round_to(r.value, e.quantum, e.truncate)  # type: ignore[arg-type]
-            result: Result = Value(int(rounded) if e.type.kind == "entier" else rounded)
+            try:
+                rounded = round_to(r.value, e.quantum, e.truncate)  # type: ignore[arg-type]
+                result: Result = Value(int(rounded) if e.type.kind == "entier" else rounded)
+            except LIMIT_ERRORS:  # 99 999 999 999 999 999 999,6 à l'euro reaches 10²⁰
+                result = _beyond(self.current[-1] if self.current else None)
         else:
             result = r
         if self.traced:
@@ -378,7 +381,12 @@ def _missing(*results: Result) -> Result:
     return Missing(frozenset(facts))
 
 
-def _arith(op: str, a: object, b: object, kind: str) -> Result:
+def _beyond(origin: str | None) -> Undetermined:
+    """A calculation in `origin` left the limits of exact arithmetic (`engine.values`)."""
+    return Undetermined(beyond_limits_reason(origin), origin)
+
+
+def _arith(op: str, a: object, b: object, origin: str | None) -> Result:
     try:
         if isinstance(a, dt.date) or isinstance(b, dt.date):
             return Value(_date_arith(op, a, b))
@@ -395,6 +403,8 @@ def _arith(op: str, a: object, b: object, kind: str) -> Result:
         return Undetermined("division par zéro")
     except (OverflowError, ValueError):
         return Undetermined("date hors du calendrier")
+    except LIMIT_ERRORS:
+        return _beyond(origin)
 
 
 def _date_arith(op: str, a: object, b: object) -> object:

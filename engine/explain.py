@@ -76,7 +76,8 @@ def flags(event: Event) -> list[Flag]:
 
 
 def margin_text(cmp: Event) -> str | None:
-    """How far a failed numeric comparison is from holding, in words, or None."""
+    """How far a failed numeric comparison is from holding, in words, or None (also when the margin
+    itself is beyond the limits of exact arithmetic: 10²⁰ below a threshold of 10²⁰ − 1)."""
     return margin(str(cmp.data.get("op")), cmp.data.get("left"), cmp.data.get("right"), cmp.data.get("left_type"),  # type: ignore[arg-type]
                   cmp.data.get("right_type"), _unit_of(cmp))  # type: ignore[arg-type]
 

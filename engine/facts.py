@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 
 from attrs import frozen
 
@@ -52,8 +52,9 @@ def validate(program: Program, raw: Mapping[str, object]) -> dict[str, object]:
     for name, value in raw.items():
         decl = program.facts.get(name) if isinstance(name, str) else None
         if decl is None:
-            hint = suggest(str(name), program.facts)
-            problems.append(FactProblem(str(name), "un fait déclaré par le fichier de règles", "un fait inconnu", hint))
+            shown = _shorten(name if isinstance(name, str) else _text_of(name))
+            hint = suggest(shown, program.facts) if shown == name else None
+            problems.append(FactProblem(shown, "un fait déclaré par le fichier de règles", "un fait inconnu", hint))
             continue
         if value is None:
             continue
@@ -92,13 +93,16 @@ def _convert(t: Type, value: object) -> object:
         return _date(value)
     if kind == "texte":
         if isinstance(value, str):
-            return value
+            if len(value) > MAX_TEXT:
+                raise _Bad(f"un texte de {MAX_TEXT:,} caractères au plus".replace(",", "\u202f"))
+            return str.__str__(value)  # a str, even from a subclass of str
         raise _Bad("un texte")
     if kind == "enum":
         if isinstance(value, str) and value in t.values:
-            return value
+            return str.__str__(value)
         words = ", ".join(t.values)
-        raise _Bad(f"l'une des valeurs {words}", suggest(str(value), t.values) if isinstance(value, str) else None)
+        hint = suggest(value, t.values) if isinstance(value, str) and len(value) <= _SHOWN else None
+        raise _Bad(f"l'une des valeurs {words}", hint)
     if kind == "duree" and isinstance(value, Duration):
         return value
     raise _Bad(f"une valeur de type {t}")
@@ -120,19 +124,40 @@ MAX_DIGITS = 15
 """Numbers are refused from 10¹⁵ on: no fact of a rule file comes near, and exact arithmetic and its
 display (28 significant digits) stay exact below that."""
 _LIMIT = Decimal(10) ** MAX_DIGITS
+_INT_LIMIT = 10 ** MAX_DIGITS
+MAX_SIGNIFICANT = 40
+"""A number fact has at most 40 significant digits and 40 decimals (`engine.values` computes within
+these limits: a fact of 80 zeros and a 1, or of three million digits, is refused here, not computed)."""
+MAX_TEXT = 10_000
+"""Longest text fact, in characters: a name, an address or a department code is far shorter."""
+_MAX_NUMBER_TEXT = 100
+"""Longest number written as text (spaces included) that is read at all."""
+_SHOWN = 60
+"""Longest given value, or unknown fact name, quoted back in a message (the rest is cut)."""
+_EXACT = Context(prec=_MAX_NUMBER_TEXT + 1)
 
 
 def _bounded(number: Decimal, expected: str) -> Decimal:
+    if not number.is_finite():
+        raise _Bad(expected)
     if not -_LIMIT < number < _LIMIT:
         raise _Bad(expected, f"un nombre de moins de {MAX_DIGITS + 1} chiffres avant la virgule")
+    _, digits, exponent = number.as_tuple()
+    if len(digits) > _MAX_NUMBER_TEXT:
+        raise _Bad(expected, f"au plus {MAX_SIGNIFICANT} chiffres significatifs")
+    _, digits, exponent = number.normalize(_EXACT).as_tuple()  # trailing zeros do not count
+    if len(digits) > MAX_SIGNIFICANT or exponent < -MAX_SIGNIFICANT:  # type: ignore[operator]
+        raise _Bad(expected, f"au plus {MAX_SIGNIFICANT} chiffres significatifs et {MAX_SIGNIFICANT} décimales")
     return number
 
 
 def _integer(value: object) -> int:
     if isinstance(value, bool):
         raise _Bad("un nombre entier")
-    if isinstance(value, int):
-        return int(_bounded(Decimal(value), "un nombre entier")) if abs(value) >= _LIMIT else value
+    if isinstance(value, int):  # compared as an int: a number of 5 000 digits never becomes text
+        if not -_INT_LIMIT < value < _INT_LIMIT:
+            raise _Bad("un nombre entier", f"un nombre de moins de {MAX_DIGITS + 1} chiffres avant la virgule")
+        return int(value)  # an int, even from an IntEnum
     try:
         number = _decimal(value, "entier")
     except _Bad:
@@ -149,9 +174,11 @@ def _decimal(value: object, kind: str) -> Decimal:
     expected = {"taux": "un taux (0.8 pour 80 %)", "montant": "un montant en euros (\"18000.00\")"}.get(kind, "un nombre")
     if isinstance(value, bool):
         raise _Bad(expected)
-    if isinstance(value, (int, Decimal)):
-        if isinstance(value, Decimal) and not value.is_finite():
-            raise _Bad(expected)
+    if isinstance(value, int):
+        if not -_INT_LIMIT < value < _INT_LIMIT:  # compared as an int: 5 000 digits never become text
+            raise _Bad(expected, f"un nombre de moins de {MAX_DIGITS + 1} chiffres avant la virgule")
+        return Decimal(int(value))
+    if isinstance(value, Decimal):
         return _bounded(Decimal(value), expected)
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
@@ -163,6 +190,8 @@ def _decimal(value: object, kind: str) -> Decimal:
 
 
 def _decimal_text(text: str, kind: str, expected: str) -> Decimal:
+    if len(text) > _MAX_NUMBER_TEXT:
+        raise _Bad(expected, f"au plus {MAX_SIGNIFICANT} chiffres significatifs")
     cleaned = text.strip()
     percent = cleaned.endswith("%")
     cleaned = cleaned.rstrip("%€ ").strip()
@@ -181,9 +210,9 @@ def _decimal_text(text: str, kind: str, expected: str) -> Decimal:
 
 def _date(value: object) -> dt.date:
     if isinstance(value, dt.datetime):
-        return value.date()
+        value = value.date()
     if isinstance(value, dt.date):
-        return value
+        return value if type(value) is dt.date else dt.date(value.year, value.month, value.day)
     if isinstance(value, str):
         text = value.strip()
         try:
@@ -208,10 +237,30 @@ def _check_bounds(decl: FactDecl, value: object) -> None:
 
 
 def _show(value: object) -> str:
+    """A given value as a message quotes it: at most `_SHOWN` characters of it."""
     if isinstance(value, str):
-        return f"« {value} »"
+        return f"« {_shorten(value)} »"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dt.date):
         return value.isoformat()
-    return str(value)
+    return _shorten(_text_of(value))
+
+
+def _text_of(value: object) -> str:
+    """`str(value)`, or a description when that text would be huge or cannot be made."""
+    if isinstance(value, int) and not -10 ** _SHOWN < value < 10 ** _SHOWN:
+        return f"un nombre de plus de {_SHOWN} chiffres"
+    if isinstance(value, Decimal) and len(value.as_tuple().digits) > _SHOWN:
+        return f"un nombre de {len(value.as_tuple().digits)} chiffres"
+    try:
+        return str(value)
+    except (ValueError, RecursionError):  # an int of 5 000 digits inside a list, a list nested 100 000 deep
+        return f"une valeur de type {type(value).__name__}"
+
+
+def _shorten(text: str) -> str:
+    """The text, cut to `_SHOWN` characters with a note of its length."""
+    if len(text) <= _SHOWN:
+        return text
+    return f"{text[:_SHOWN]}… ({len(text):,} caractères)".replace(",", "\u202f")

@@ -92,7 +92,7 @@ _FAST_TEXT = {
     "montant": "Decimal(v) if DEC(v) else SLOW",
     "date": ("fromiso(v) if len(v) == 10 and v[4] == '-' and v[7] == '-' and v.isascii() and v[:4].isdigit() "
              "and v[5:7].isdigit() and v[8:].isdigit() else SLOW"),
-    "texte": "v",
+    "texte": f"v if len(v) <= {_facts.MAX_TEXT} else SLOW",
     "enum": "v if v in words{k} else SLOW",
 }
 """Python source testing a text cell `v` for the forms a fact's type reads fast (else SLOW)."""
@@ -183,7 +183,9 @@ def _decimal(value: object) -> object:
     if t is int and -_LIMIT < value < _LIMIT:  # type: ignore[operator]
         return Decimal(value)  # type: ignore[arg-type]
     if t is Decimal and value.is_finite() and value.adjusted() < 15:  # type: ignore[union-attr]
-        return Decimal(value)  # type: ignore[arg-type]
+        shape = value.as_tuple()  # type: ignore[union-attr]
+        if len(shape.digits) <= _facts.MAX_SIGNIFICANT and shape.exponent >= -_facts.MAX_SIGNIFICANT:
+            return Decimal(value)  # type: ignore[arg-type]
     return _SLOW
 
 
@@ -198,7 +200,7 @@ def _date(value: object) -> object:
 
 
 def _text(value: object) -> object:
-    return value if type(value) is str else _SLOW
+    return value if type(value) is str and len(value) <= _facts.MAX_TEXT else _SLOW  # type: ignore[arg-type]
 
 
 _FAST: dict[str, Callable[[object], object]] = {

@@ -8,7 +8,7 @@ Used by explanations, the command line and the letters' filters: `12 000,00 €`
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from decimal import Context, Decimal, localcontext
 from fractions import Fraction
 
 import functools
@@ -27,12 +27,18 @@ _CURRENCY = LOCALE.currency_formats["standard"]
 _PATTERNS: dict[str, object] = {}
 
 
+_WIDE = Context(prec=100)
+"""Babel quantizes in the thread's decimal context (28 digits by default): 10¹⁹ shown with ten decimals
+needs 30. Every number a rule computes is below 10²⁰ (`engine.values`), so 100 digits always suffice."""
+
+
 def _decimal(number: object, pattern: str) -> str:
     """`babel.numbers.format_decimal(number, pattern, LOCALE)`, with the pattern parsed once."""
     found = _PATTERNS.get(pattern)
     if found is None:
         found = _PATTERNS[pattern] = parse_pattern(pattern)
-    return found.apply(number, LOCALE)  # type: ignore[attr-defined]
+    with localcontext(_WIDE):
+        return found.apply(number, LOCALE)  # type: ignore[attr-defined]
 
 
 def money(value: object) -> str:
@@ -41,9 +47,10 @@ def money(value: object) -> str:
         shown = _decimal(to_decimal(value), "#,##0.00##")
         return f"≈ {shown} €"
     number = Decimal(value)  # type: ignore[arg-type]
-    if number != number.quantize(Decimal("0.01")):
+    if number != number.quantize(Decimal("0.01"), context=_WIDE):
         return _decimal(number, "#,##0.00########") + "\u00a0€"
-    return _CURRENCY.apply(number, LOCALE, currency="EUR")
+    with localcontext(_WIDE):
+        return _CURRENCY.apply(number, LOCALE, currency="EUR")
 
 
 def percent(value: object) -> str:

@@ -16,7 +16,8 @@ from fractions import Fraction
 from math import gcd
 
 from engine.results import Missing, NotApplicable, Undetermined
-from engine.values import _CTX, Duration, add_months, add_years, round_to
+from engine.values import (_CTX, _DENOMINATOR, _MAGNITUDE, LIMIT_ERRORS, Duration, LimitError, add_months, add_years,
+                           beyond_limits_reason, neg, round_to)
 
 class _Unset:
     __slots__ = ()
@@ -93,11 +94,13 @@ def _ratio(x: object) -> tuple[int, int]:
 
 
 def _normal(n: int, d: int) -> object:
-    """n/d (d > 0) reduced, as `values.normalise(Fraction(n, d))`."""
+    """n/d (d > 0) reduced, as `values.normalise(Fraction(n, d))` (the same limits, LimitError beyond)."""
     g = gcd(n, d)
     if g != 1:
         n //= g
         d //= g
+    if d >= _DENOMINATOR or not -_MAGNITUDE * d < n < _MAGNITUDE * d:
+        raise LimitError
     x = d >> ((d & -d).bit_length() - 1)
     while not x % 5:
         x //= 5
@@ -109,7 +112,10 @@ def _normal(n: int, d: int) -> object:
 def _add(a: object, b: object) -> object:
     ta, tb = type(a), type(b)
     if ta is int and tb is int:
-        return a + b  # type: ignore[operator]
+        r = a + b  # type: ignore[operator]
+        if -_MAGNITUDE < r < _MAGNITUDE:
+            return r
+        raise LimitError
     if ta is not Fraction and tb is not Fraction:
         return _CTX.add(a, b)  # type: ignore[arg-type]
     na, da = _ratio(a)
@@ -120,7 +126,10 @@ def _add(a: object, b: object) -> object:
 def _sub(a: object, b: object) -> object:
     ta, tb = type(a), type(b)
     if ta is int and tb is int:
-        return a - b  # type: ignore[operator]
+        r = a - b  # type: ignore[operator]
+        if -_MAGNITUDE < r < _MAGNITUDE:
+            return r
+        raise LimitError
     if ta is not Fraction and tb is not Fraction:
         return _CTX.subtract(a, b)  # type: ignore[arg-type]
     na, da = _ratio(a)
@@ -131,7 +140,10 @@ def _sub(a: object, b: object) -> object:
 def _mul(a: object, b: object) -> object:
     ta, tb = type(a), type(b)
     if ta is int and tb is int:
-        return a * b  # type: ignore[operator]
+        r = a * b  # type: ignore[operator]
+        if -_MAGNITUDE < r < _MAGNITUDE:
+            return r
+        raise LimitError
     if ta is not Fraction and tb is not Fraction:
         return _CTX.multiply(a, b)  # type: ignore[arg-type]
     na, da = _ratio(a)
@@ -204,7 +216,12 @@ def _duration_arith(op: str, a: object, b: object) -> Duration:
     return a + (b if op == "+" else -b)  # type: ignore[operator]
 
 
-def _arith(op: str, a: object, b: object) -> object:
+def _beyond(origin: str | None) -> Undetermined:
+    """The result of a calculation that left the limits of exact arithmetic, in rule `origin`."""
+    return Undetermined(beyond_limits_reason(origin), origin)
+
+
+def _arith(op: str, a: object, b: object, origin: str | None = None) -> object:
     """The interpreter's `_arith`, returning the plain value or the Undetermined."""
     try:
         if isinstance(a, dt.date) or isinstance(b, dt.date):
@@ -222,6 +239,8 @@ def _arith(op: str, a: object, b: object) -> object:
         return UND_ZERO
     except (OverflowError, ValueError):
         return UND_DATE
+    except LIMIT_ERRORS:
+        return _beyond(origin)
 
 
 def _compare(op: str, a: object, b: object) -> object:
@@ -269,4 +288,5 @@ NAMESPACE: dict[str, object] = {
     "_no_text": _no_text, "NotApplicable": NotApplicable, "Undetermined": Undetermined,
     "Missing": Missing, "Duration": Duration, "_add": _add, "_sub": _sub, "_mul": _mul, "_div": _div,
     "_round": _round, "_years": _years, "_months": _months, "_days": _days, "_shift": _shift,
+    "LIMITS": LIMIT_ERRORS, "LIM": _MAGNITUDE, "_beyond": _beyond, "_neg": neg,
 }

@@ -14,7 +14,7 @@ from attrs import frozen
 from engine.api import Outcome, Ruleset
 from engine.diagnostics import EngineError
 from engine.results import Result, Value
-from engine.values import add
+from engine.values import LIMIT_ERRORS, add, beyond_limits_reason
 
 
 @frozen
@@ -50,6 +50,22 @@ def facts_for(facts: Mapping[str, object], axis_value: int) -> dict[str, object]
     return row
 
 
+def _check_axis_keys(facts: Mapping[str, object], axis: str, first: int, last: int) -> None:
+    """Refuse a value per axis value whose key is no value of the axis (`{"03": …}`, `{"7": …}` for
+    1 to 5, `{3: …}`): `facts_for` would never read it, and the row would silently lack the fact."""
+    from engine.facts import FactProblem, FactsError, _show
+    allowed = {str(k) for k in range(first, last + 1)}
+    problems = []
+    for name, value in facts.items():
+        if isinstance(value, Mapping):
+            bad = next((key for key in value if key not in allowed), None)
+            if bad is not None:
+                problems.append(FactProblem(str(name), f"une valeur par {axis}, sous les clés « {first} » à « {last} »",
+                                            f"la clé {_show(bad)}"))
+    if problems:
+        raise FactsError(problems)
+
+
 def schedule(ruleset: Ruleset, facts: Mapping[str, object]) -> Schedule:
     """Evaluate the declared columns for every value of the declared axis.
 
@@ -63,6 +79,7 @@ def schedule(ruleset: Ruleset, facts: Mapping[str, object]) -> Schedule:
     spec = ruleset.program.schedule
     if spec is None:
         raise EngineError("ce fichier de règles ne déclare pas d'échéancier (bloc « échéancier … fin »)")
+    _check_axis_keys(facts, spec.axis, spec.first, spec.last)
     columns = tuple(dict.fromkeys(spec.columns + spec.totals))
     rows = []
     for k in range(spec.first, spec.last + 1):
@@ -75,7 +92,11 @@ def schedule(ruleset: Ruleset, facts: Mapping[str, object]) -> Schedule:
         for row in rows:
             r = row.results[name]
             if isinstance(r, Value):
-                total = add(total, r.value)  # type: ignore[arg-type]
+                try:
+                    total = add(total, r.value)  # type: ignore[arg-type]
+                except LIMIT_ERRORS:
+                    incomplete[name] = f"{spec.axis} = {row.axis_value} : {beyond_limits_reason(None)}"
+                    break
             else:
                 incomplete[name] = f"{spec.axis} = {row.axis_value} : " + (
                     getattr(r, "reason", None) or "faits manquants : " + ", ".join(sorted(getattr(r, "facts", ()))))

@@ -14,6 +14,7 @@ import functools
 import hashlib
 import pickle
 import sys
+import threading
 from importlib import resources
 from pathlib import Path
 
@@ -97,11 +98,15 @@ def _cached_tables(name: str) -> dict | None:  # type: ignore[type-arg]
     return tables if isinstance(tables, dict) and {"data", "memo"} <= tables.keys() else None
 
 
-_comments: list[Token] = []
+_state = threading.local()
+"""The comments of the parse under way, per thread: lark calls `_collect_comment` while it lexes, and
+one list shared by every thread lost the comments of concurrent `fmt.format_text` calls."""
 
 
 def _collect_comment(token: Token) -> Token:
-    _comments.append(token)
+    found = getattr(_state, "comments", None)
+    if found is not None:
+        found.append(token)
     return token
 
 
@@ -139,15 +144,16 @@ def parse(source: Source, start: str = "start") -> Parsed:
                                 'un fichier de règles commence par : règles "Titre"'),),
                          {source.name: source})
     _check_brackets(source, start)
-    del _comments[:]
+    _state.comments = found = []
     try:
         tree = parser().parse(source.text, start=start)
     except UnexpectedInput as exc:
         raise RulesError((_diagnose(exc, source, start),), {source.name: source}) from None
     except RecursionError:  # pragma: no cover - guarded by _check_brackets
         raise RulesError((_too_deep(source, 0),), {source.name: source}) from None
-    comments = tuple(_comments)
-    del _comments[:]
+    finally:
+        _state.comments = None
+    comments = tuple(found)
     _check_depth(tree, source)
     return Parsed(tree, comments)
 
@@ -398,26 +404,24 @@ def _shorten(text: str, width: int = 40) -> str:
 def parse_fragment(source: Source, offset: int, text: str, start: str) -> Tree:
     """Parse a piece of one line (a table cell) that starts at `offset` in `source`.
 
-    The fragment is padded with spaces to its column so that token positions are columns of the
-    line; add the line's start offset to get positions in the source.
+    The fragment is parsed on its own: token positions are offsets from the start of the cell, so
+    add `offset` to get positions in the source. (Padding the cell to its column, as this once did,
+    made checking a row quadratic in its length: every cell re-read the whole line before it.)
 
     Raises:
         RulesError: with the diagnostic positioned in the whole source.
     """
-    line, column = source.line_col(offset)
-    line_start = offset - (column - 1)
-    padded = " " * (column - 1) + text
-    local = Source(source.name, padded)
+    local = Source(source.name, text)
     try:
-        tree = parser().parse(padded, start=start)
+        tree = parser().parse(text, start=start)
         _check_depth(tree, local)  # a cell is parsed on its own: the file's depth check did not see it
         return tree
     except UnexpectedInput as exc:
         diagnostic = _diagnose(exc, local, start)
     except RulesError as exc:
         diagnostic = exc.diagnostics[0]
-    s = diagnostic.span  # positioned in the whole source
-    absolute = source.span(line_start + s.start, line_start + s.end)
+    s = diagnostic.span  # positioned in the cell
+    absolute = source.span(offset + s.start, offset + s.end)
     message = diagnostic.message
     if start == "key":
         message = f"clé de tableau illisible : {message}"

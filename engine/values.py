@@ -12,7 +12,8 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import math
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal
+from decimal import (ROUND_DOWN, ROUND_HALF_UP, Context, Decimal, DecimalException, DivisionByZero, Inexact,
+                     InvalidOperation, Overflow, Subnormal)
 from fractions import Fraction
 from typing import Union
 
@@ -20,8 +21,62 @@ from attrs import frozen
 
 Number = Union[int, Decimal, Fraction]
 
-_CTX = Context(prec=80)
-"""Wide enough that sums and products of realistic amounts are exact."""
+# ─── Limits ──────────────────────────────────────────────────────────────────────────────────
+# Exact arithmetic has no natural bound: forty squarings of 3 make a number of 10¹⁹ digits, and
+# a fact of three million digits makes each addition slow. No law needs more than this, so every
+# number a rule computes stays within it, and a calculation that would leave it gives *indéterminé*
+# (the evaluator says so, naming the rule), never a hang or a silently rounded figure.
+
+MAGNITUDE_DIGITS = 20
+"""Every number is below 10²⁰ in absolute value (a hundred billion billion euros)."""
+SIGNIFICANT_DIGITS = 40
+"""A decimal has at most 40 significant digits; its smallest non-zero magnitude is 10⁻⁴⁰."""
+SMALLEST_EXPONENT = -40
+FRACTION_DIGITS = 40
+"""A fraction that has no decimal form (125/221) has a denominator below 10⁴⁰."""
+
+_MAGNITUDE = 10 ** MAGNITUDE_DIGITS
+_DENOMINATOR = 10 ** FRACTION_DIGITS
+
+_CTX = Context(prec=SIGNIFICANT_DIGITS, Emax=MAGNITUDE_DIGITS - 1, Emin=SMALLEST_EXPONENT,
+               traps=[InvalidOperation, DivisionByZero, Overflow, Inexact, Subnormal])
+"""The context of every decimal operation: a result that would need rounding (more than 40 significant
+digits), that reaches 10²⁰, or that falls below 10⁻⁴⁰ raises instead. Within these limits the sum or
+product of two numbers is exact."""
+
+
+_ROUNDING = Context(prec=SIGNIFICANT_DIGITS, Emax=MAGNITUDE_DIGITS - 1, Emin=SMALLEST_EXPONENT,
+                    traps=[InvalidOperation, DivisionByZero, Overflow])
+"""The context of `round_to`'s quantize, whose very purpose is to drop digits (Inexact is its job)."""
+
+
+class LimitError(ArithmeticError):
+    """A number would leave the limits of exact arithmetic (`MAGNITUDE_DIGITS`, `SIGNIFICANT_DIGITS`…)."""
+
+
+LIMIT_ERRORS = (LimitError, DecimalException)
+"""What an operation raises when its result leaves the limits (after `ZeroDivisionError`, which
+`DivisionByZero` also is, has been handled)."""
+
+LIMITS_TEXT = f"moins de 10²⁰ en valeur absolue, {SIGNIFICANT_DIGITS} chiffres significatifs au plus"
+
+
+def beyond_limits_reason(name: str | None) -> str:
+    """The French reason of a result that left the limits, naming the rule where it happened."""
+    what = f"le calcul de « {name} »" if name else "un calcul"
+    return f"{what} dépasse les limites du calcul exact ({LIMITS_TEXT})"
+
+
+def check_int(value: int) -> int:
+    """An integer result, or LimitError when it reaches 10²⁰ in absolute value."""
+    if -_MAGNITUDE < value < _MAGNITUDE:
+        return value
+    raise LimitError
+
+
+def neg(value: Number) -> Number:
+    """Exact −value (a Decimal through the bounded context, not the thread's default one)."""
+    return _CTX.minus(value) if type(value) is Decimal else -value  # type: ignore[operator]
 
 
 # ─── Literals ────────────────────────────────────────────────────────────────────────────────
@@ -54,11 +109,13 @@ class Duration:
         return Duration(-self.days, -self.months, -self.years)
 
     def __add__(self, other: Duration) -> Duration:
-        return Duration(self.days + other.days, self.months + other.months, self.years + other.years)
+        return Duration(check_int(self.days + other.days), check_int(self.months + other.months),
+                        check_int(self.years + other.years))
 
     def scaled(self, factor: int) -> Duration:
-        """Multiply every component by an integer."""
-        return Duration(self.days * factor, self.months * factor, self.years * factor)
+        """Multiply every component by an integer (LimitError from 10²⁰ on, as for numbers)."""
+        return Duration(check_int(self.days * factor), check_int(self.months * factor),
+                        check_int(self.years * factor))
 
     def comparable_key(self) -> tuple[str, int] | None:
         """A key to compare durations: only pure day counts, or pure month/year counts, compare."""
@@ -117,7 +174,11 @@ def _finite_decimal(q: Fraction) -> bool:
 
 
 def normalise(q: Fraction) -> Decimal | Fraction:
-    """A Fraction as an exact Decimal when it has one, else the Fraction itself."""
+    """A Fraction as an exact Decimal when it has one, else the Fraction itself.
+
+    Raises LimitError (or a decimal signal) when it is beyond the limits."""
+    if q.denominator >= _DENOMINATOR or not -_MAGNITUDE * q.denominator < q.numerator < _MAGNITUDE * q.denominator:
+        raise LimitError
     if _finite_decimal(q):
         return _CTX.divide(Decimal(q.numerator), Decimal(q.denominator))
     return q
@@ -128,7 +189,7 @@ def add(a: Number, b: Number) -> Number:
     if isinstance(a, Fraction) or isinstance(b, Fraction):
         return normalise(Fraction(a) + Fraction(b))
     if isinstance(a, int) and isinstance(b, int):
-        return a + b
+        return check_int(a + b)
     return _CTX.add(Decimal(a), Decimal(b))
 
 
@@ -137,7 +198,7 @@ def sub(a: Number, b: Number) -> Number:
     if isinstance(a, Fraction) or isinstance(b, Fraction):
         return normalise(Fraction(a) - Fraction(b))
     if isinstance(a, int) and isinstance(b, int):
-        return a - b
+        return check_int(a - b)
     return _CTX.subtract(Decimal(a), Decimal(b))
 
 
@@ -146,7 +207,7 @@ def mul(a: Number, b: Number) -> Number:
     if isinstance(a, Fraction) or isinstance(b, Fraction):
         return normalise(Fraction(a) * Fraction(b))
     if isinstance(a, int) and isinstance(b, int):
-        return a * b
+        return check_int(a * b)
     return _CTX.multiply(Decimal(a), Decimal(b))
 
 
@@ -175,7 +236,7 @@ def round_to(value: Number, quantum: Decimal, truncate: bool) -> Decimal:
     mode = ROUND_DOWN if truncate else ROUND_HALF_UP
     # quantize() keeps the exponent of its argument, not its value: Decimal("10") has exponent 0,
     # so rounding to a multiple of 10, 100 or 1000 goes through the number of steps instead.
-    steps = _CTX.divide(Decimal(value), quantum).quantize(Decimal(1), rounding=mode, context=_CTX)
+    steps = _CTX.divide(Decimal(value), quantum).quantize(Decimal(1), rounding=mode, context=_ROUNDING)
     return _CTX.multiply(steps, quantum)
 
 
@@ -187,6 +248,8 @@ def to_decimal(value: Number) -> Decimal:
 
 
 _CENT = Decimal("0.01")
+_DISPLAY = Context(prec=1000)
+"""For showing a number: wide enough for any number a rule file can write, so display never fails."""
 
 
 def money(value: Number) -> Decimal:
@@ -198,7 +261,7 @@ def money(value: Number) -> Decimal:
     """
     number = to_decimal(value)
     if number.is_finite() and number.as_tuple().exponent > -2:  # type: ignore[operator]
-        number = number.quantize(_CENT)
+        number = number.quantize(_CENT, context=_DISPLAY)
     return number
 
 

@@ -403,10 +403,19 @@ def margin(op: str, left: object, right: object, left_type: Type | None, right_t
            unit: str | None) -> str | None:
     """How far a failed numeric comparison `left op right` is from holding, in words, or None.
 
-    `il manque 41 patients pour dépasser le seuil de 640`: for integers, `> 640` needs 641.
+    `il manque 41 patients pour dépasser le seuil de 640`: for integers, `> 640` needs 641. None too
+    when the gap itself is beyond the limits of exact arithmetic (10²⁰ below a threshold of 10²⁰ − 1).
     """
     if op not in {">", "≥", "<", "≤"} or not _is_number(left) or not _is_number(right):
         return None
+    try:
+        return _margin(op, left, right, left_type, right_type, unit)
+    except values.LIMIT_ERRORS:
+        return None
+
+
+def _margin(op: str, left: object, right: object, left_type: Type | None, right_type: Type | None,
+            unit: str | None) -> str | None:
     integral = isinstance(left, int) and isinstance(right, int)
     if op in {">", "≥"}:
         gap = values.add(values.sub(right, left), 1 if op == ">" and integral else 0)  # type: ignore[arg-type]

@@ -110,8 +110,9 @@ ENTRIES: dict[str, tuple[str, str, str]] = {
              "The file does not start with its title.",
              "Add `règles \"Titre du texte encodé\"` as the first line."),
     "E120": ("number too long",
-             "A number written with more than 28 digits: no amount, count or rate of a rule file needs as many, "
-             "and exact arithmetic keeps 28 significant digits.",
+             "A number written with more than 28 digits, or of 10²⁰ or more: no amount, count or rate of a rule "
+             "file needs as many, and exact arithmetic computes below 10²⁰ with at most 40 significant digits "
+             "(docs/security.md).",
              "Check the number; write a smaller one."),
     "E119": ("keyword read where a name is expected",
              "A short name that is also a keyword (`a` is the keyword `à` without its accent) stands where "
@@ -204,6 +205,17 @@ ENTRIES: dict[str, tuple[str, str, str]] = {
              "More than 100 rules each use the next one. Evaluation and explanations walk such a chain "
              "recursively, so it is refused before anything runs (the bundled files are about 15 rules deep).",
              "Merge intermediate steps into one formula, or group them in a function."),
+    "E403": ("evaluation too long",
+             "One evaluation could take more than a million formula steps, each function call expanded: "
+             "rules are computed once per evaluation, but a function at each call, so functions that call "
+             "the next one twice double the work at each level (24 levels: 16 million calls). The bundled "
+             "rule files take fewer than 600 steps.",
+             "Compute the repeated value once, in a rule, and pass it as an argument."),
+    "E404": ("formulas nested too deep along rules",
+             "The deepest path of nested formula nodes, through the rules, functions and tables a definition "
+             "reads, exceeds 200 levels. E105 bounds one formula and E402 the chain of rules, but evaluation "
+             "and explanations recurse through both at once. The bundled rule files reach 25.",
+             "Name simpler intermediate steps, or shorten the chain of rules."),
     "E501": ("overlapping bands",
              "Two bands of a numeric key cover a common value, so a lookup would be ambiguous.",
              "Make each band start where the previous one ends (`moins de 50`, `de 50 à moins de 70`)."),
@@ -302,6 +314,22 @@ ENTRIES: dict[str, tuple[str, str, str]] = {
     "W107": ("unused source",
              "A declared source that no definition or fact of the file cites.",
              "Remove the declaration, or cite it where the rule file relies on it."),
+    "W110": ("look-alike names",
+             "Two names in the same scope look the same: they have the same skeleton (Unicode UTS #39: NFKC, "
+             "then each character mapped to the Latin letter it is drawn like, `о` Cyrillic as `o`, `rn` as "
+             "`m`). A reviewer reads one name while the other applies. Scopes: the file's declarations with "
+             "the names it inherits, each enumeration's words, each function's parameters.",
+             "Rename one of the two, in Latin letters."),
+    "W111": ("name mixing scripts",
+             "A name mixes letters of several scripts (Latin and Cyrillic, Latin and Greek): usually a "
+             "letter typed on another keyboard layout or pasted from elsewhere, invisible on screen.",
+             "Retype the name in Latin letters."),
+    "W112": ("rate over 100 %",
+             "A parameter of type `taux` is over 100 % (`250 %`, or `1,5` where `1,5 %` was meant), or a "
+             "`taux` fact declares no upper bound, so a value of 150 % would be accepted without a word. A "
+             "fact whose declared range goes above 100 % (`taux de 0 % à 200 %`) says it is meant; a "
+             "percentage inside a formula (`8 350 € × 105 %`, a revaluation) is not reported.",
+             "Check the value; give the fact its bounds, e.g. `taux de 0 % à 100 %`."),
 }
 
 

@@ -1,4 +1,4 @@
-"""Shared pytest configuration: hypothesis profiles and the --update-golden option."""
+"""Shared pytest configuration: hypothesis profiles, the --update-golden and --fuzz-long options."""
 
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-golden", action="store_true", default=False,
                      help="rewrite the expected output of golden tests instead of comparing")
+    parser.addoption("--fuzz-long", action="store_true", default=False,
+                     help="run ten times as many fuzzing cases (tests/test_fuzz.py)")
 
 
 @pytest.fixture
