@@ -201,12 +201,9 @@ class Site:
                          f"{_title_html(source)}</h2>")
             parts.append('<dl class="fiche">')
             parts.append(f"<dt>Clé</dt><dd><code>{esc(source.key)}</code></dd>")
-            if source.publisher:
-                parts.append(f"<dt>Éditeur</dt><dd>{esc(source.publisher)}</dd>")
-            if source.date_text:
-                parts.append(f"<dt>Date</dt><dd>{esc(source.date_text)}</dd>")
-            if source.url:
-                parts.append(f'<dt>Adresse</dt><dd><a href="{esc(source.url)}">{esc(source.url)}</a></dd>')
+            for label, value in source.fields():
+                shown = f'<a href="{esc(value)}">{esc(value)}</a>' if value == source.url else esc(value)
+                parts.append(f"<dt>{label}</dt><dd>{shown}</dd>")
             parts.append(f"<dt>Déclarée par</dt><dd>{esc(source.text)}</dd></dl>")
             users = citing.get(source.key, [])
             parts.append("<h3>Cité par</h3>" + (self._links(users) if users else "<p>Aucune définition.</p>"))

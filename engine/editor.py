@@ -323,12 +323,7 @@ class Index:
 
     def _hover_source(self, decl: model.SourceDecl) -> str:
         lines = [f"**{decl.key}** — source : {decl.title}"]
-        if decl.publisher:
-            lines.append(f"Éditeur : {decl.publisher}")
-        if decl.date_text:
-            lines.append(f"Date : {decl.date_text}")
-        if decl.url:
-            lines.append(f"Lien : <{decl.url}>")
+        lines += [f"{label} : <{value}>" if value == decl.url else f"{label} : {value}" for label, value in decl.fields()]
         lines.append(f"Déclarée : {decl.span.file}:{decl.span.line} ({decl.text})")
         return "\n\n".join(lines)
 

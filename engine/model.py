@@ -254,6 +254,12 @@ class SourceDecl(Node):
             return f"{self.date.day:02d}/{self.date.month:02d}/{self.date.year}"
         return self.date
 
+    def fields(self) -> list[tuple[str, str]]:
+        """The declared details a reader may want beside the title, labelled in French, in order:
+        every page, hover and sheet that shows a source lists these and nothing else."""
+        found = [("Éditeur", self.publisher), ("Date", self.date_text), ("Lien", self.url)]
+        return [(label, value) for label, value in found if value]
+
     def __str__(self) -> str:
         """`Titre (éditeur, date)`; the publisher is left out when the title already names it."""
         extra = [p for p in (self.publisher, self.date_text) if p]

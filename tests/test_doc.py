@@ -7,22 +7,18 @@ included. It is skipped, saying why, when no chromium binary is installed.
 
 from __future__ import annotations
 
-import functools
 import html
 import os
 import html.parser
-import http.server
 import json
 import re
-import shutil
-import subprocess
-import threading
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
 
 import engine
+from support import browse, chromium, harness_result, served
 from engine.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -291,45 +287,19 @@ for (const p of pages) {
 """
 
 
-def _chromium() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - signature of the base class
-        pass
-
-
 def test_pages_load_and_links_resolve_in_a_browser(any_site: Path, tmp_path: Path) -> None:
     """In headless chromium, every page loads (one h1, French, landmarks) and every internal link resolves."""
     site = any_site
-    browser = _chromium()
-    if browser is None:
-        pytest.skip("pas de navigateur chromium installé (apt-get install -y chromium) : vérification dans "
-                    "un navigateur sautée")
+    browser = chromium()
     pages = sorted(p.name for p in site.glob("*.html"))
     (site / "__verification__.html").write_text(_HARNESS % json.dumps(pages), encoding="utf-8")
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        url = f"http://127.0.0.1:{server.server_address[1]}/__verification__.html"
-        run = subprocess.run(
-            [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-             f"--user-data-dir={tmp_path / 'profil'}", "--virtual-time-budget=30000", "--dump-dom", url],
-            capture_output=True, text=True, timeout=60)
+        with served(site) as base:
+            run = browse(browser, tmp_path / "profil", "--virtual-time-budget=30000", "--dump-dom",
+                         f"{base}/__verification__.html", timeout=60)
     finally:
-        server.shutdown()
-        server.server_close()
         (site / "__verification__.html").unlink()
-    found = re.search(r"RESULTAT (.*?)</pre>", run.stdout)
-    assert found, f"le navigateur n'a pas rendu la page de vérification : {run.stdout[-500:]} {run.stderr[-2000:]}"
-    result = json.loads(html.unescape(found.group(1)))
+    result = harness_result(run)
     assert result["pages"] == len(pages)
     assert result["links"] > 3 * len(pages)
     assert result["problems"] == []

@@ -9,20 +9,16 @@ screenshot at 390 px is also taken. Skipped, saying why, when no chromium binary
 
 from __future__ import annotations
 
-import functools
 import html
-import http.server
 import json
 import re
-import shutil
-import subprocess
-import threading
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
 import engine
+from support import browse, chromium, harness_result, served
 from engine.explain_html import explanation_html
 
 RULES = "rulesets/convention2024.rules"
@@ -127,49 +123,18 @@ f.onload = () => {
 """
 
 
-def _chromium() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - signature of the base class
-        pass
-
-
-_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-          "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
-
-
 def test_page_in_a_browser_at_390_px(tmp_path: Path) -> None:
     """In headless chromium at 390 px: the summary is visible on top, no sideways scrolling, and a
     folded step of the tree opens on click. A screenshot is kept next to the page (explication.png)."""
-    browser = _chromium()
-    if browser is None:
-        pytest.skip("pas de navigateur chromium installé (apt-get install -y chromium) : vérification dans "
-                    "un navigateur sautée")
+    browser = chromium()
     (tmp_path / "explication.html").write_text(_page(), encoding="utf-8")
     (tmp_path / "verification.html").write_text(_HARNESS, encoding="utf-8")
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(tmp_path)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        base = f"http://127.0.0.1:{server.server_address[1]}"
-        run = subprocess.run([browser, *_FLAGS, f"--user-data-dir={tmp_path / 'profil'}",
-                              "--virtual-time-budget=20000", "--dump-dom", f"{base}/verification.html"],
-                             capture_output=True, text=True, timeout=90)
-        shot = subprocess.run([browser, *_FLAGS, f"--user-data-dir={tmp_path / 'profil2'}", "--window-size=390,1600",
-                               "--hide-scrollbars", f"--screenshot={tmp_path / 'explication.png'}",
-                               f"{base}/explication.html"], capture_output=True, text=True, timeout=90)
-    finally:
-        server.shutdown()
-        server.server_close()
-    found = re.search(r"RESULTAT (.*?)</pre>", run.stdout)
-    assert found, f"le navigateur n'a pas rendu la page de vérification : {run.stdout[-500:]} {run.stderr[-2000:]}"
-    result = json.loads(html.unescape(found.group(1)))
+    with served(tmp_path) as base:
+        run = browse(browser, tmp_path / "profil", "--virtual-time-budget=20000", "--dump-dom",
+                     f"{base}/verification.html")
+        shot = browse(browser, tmp_path / "profil2", "--window-size=390,1600", "--hide-scrollbars",
+                      f"--screenshot={tmp_path / 'explication.png'}", f"{base}/explication.html")
+    result = harness_result(run)
     assert result["resumeVisible"], result
     assert result["resumeTop"] < 50, result
     assert "Aide versée pour l'année de contrat" in result["h1"]
