@@ -15,7 +15,7 @@ import jinja2
 import pytest
 
 import engine
-from engine import letters, template_sandbox
+from engine import template_sandbox
 from engine.letters import LetterError, LetterTemplateError
 
 ROOT = Path(__file__).resolve().parent.parent
