@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-import os
 import pickle
 import sys
 from collections.abc import Callable
