@@ -30,11 +30,16 @@ if TYPE_CHECKING:
 def load(path: str | Path, *, root: str | Path | None = None) -> Ruleset:
     """Load a rule file (and the file it amends) from disk.
 
-    `modifie` may only read `.rules` files inside `root` (default: the directory of `path`).
+    `path` may also be a bundled rule file's name (`"convention2024"`, see `engine.bundled`) when
+    no file of that name exists. `modifie` may only read `.rules` files inside `root` (default: the
+    directory of `path`).
 
     Raises:
         RulesError: the file cannot be read, parsed or checked; `diagnostics` says why.
     """
+    if isinstance(path, str):
+        from engine.bundled import resolve_rule_file
+        path = resolve_rule_file(path)
     return Ruleset(load_path(path, root=root))
 
 

@@ -84,10 +84,10 @@ def _reports():  # type: ignore[no-untyped-def]
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    """Evaluate a rule file on a facts file; a table, or JSON with --json."""
+    """Evaluate a rule file on a facts file; a table, or JSON with --format json."""
     ruleset = api.load(args.file)
-    outcome = ruleset.evaluate(read_facts(args.facts), outputs=args.output or None)
-    if args.json:
+    outcome = ruleset.evaluate(read_facts(args.facts), outputs=args.resultat or None)
+    if args.format == "json":
         print(json.dumps(outcome_json(outcome), ensure_ascii=False, indent=2))
         return EXIT_OK
     out = console()
@@ -123,7 +123,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
 def cmd_test(args: argparse.Namespace) -> int:
     """Run the examples of rule files; exit 1 if one fails."""
     from engine.examples import run_examples
-    out = console(stderr=args.format == "junit")  # JUnit XML alone on standard output
+    out = console(stderr=args.format != "texte")  # the JUnit XML or JSON alone on standard output
     passed = failed = 0
     suites = []
     for path in _rule_files(args.paths):
@@ -157,6 +157,8 @@ def cmd_test(args: argparse.Namespace) -> int:
     out.print(f"{passed} réussi{'s' if passed > 1 else ''}, {failed} échoué{'s' if failed > 1 else ''}")
     if args.format == "junit":
         sys.stdout.write(_reports().junit_xml(suites))
+    elif args.format == "json":
+        print(json.dumps(_reports().test_json(suites), ensure_ascii=False, indent=2))
     return EXIT_RULES if failed else EXIT_OK
 
 
@@ -165,7 +167,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     from engine.schedule import schedule
     ruleset = api.load(args.file)
     plan = schedule(ruleset, read_facts(args.facts))
-    if args.json:
+    if args.format == "json":
         types = {name: d.type for name, d in ruleset.program.definitions.items()}
         rows = [{plan.axis: row.axis_value, **{c: result_json(r, types[c]) for c, r in row.results.items()}}
                 for row in plan.rows]
@@ -195,8 +197,9 @@ def cmd_schedule(args: argparse.Namespace) -> int:
 # ─── Helpers ─────────────────────────────────────────────────────────────────────────────────
 
 def read_facts(path: str) -> dict[str, object]:
-    """Read a facts file (a JSON object), or raise UsageError naming the problem."""
-    return read_json_object(path, "le fichier de faits", '{"fait": valeur, …}')
+    """Read a facts file (a JSON object; or a bundled example's name), or raise UsageError naming the problem."""
+    from engine.bundled import resolve_facts
+    return read_json_object(resolve_facts(path), "le fichier de faits", '{"fait": valeur, …}')
 
 
 def read_json_object(path: str, what: str, shape: str = '{"clé": valeur, …}') -> dict[str, object]:
@@ -289,12 +292,13 @@ def _print_missing_names(out: Console, ruleset: api.Ruleset, missing: set[str]) 
 
 def _rule_files(paths: Sequence[str]) -> list[str]:
     found: list[str] = []
-    for p in paths or ["rulesets"]:
-        path = Path(p)
+    from engine.bundled import resolve_rule_file, rulesets_dir
+    for p in paths or ["rulesets" if Path("rulesets").is_dir() else str(rulesets_dir())]:
+        path = Path(resolve_rule_file(p))
         if path.is_dir():
             found += sorted(str(f) for f in path.glob("*.rules"))
         else:
-            found.append(p)
+            found.append(str(path))
     if not found:
         raise UsageError("aucun fichier .rules trouvé")
     return found
@@ -335,47 +339,123 @@ class FrenchParser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
+class _VersionAction(argparse.Action):
+    """`--version`: computed only when asked (reading the package metadata costs a few milliseconds)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):  # type: ignore[no-untyped-def]
+        super().__init__(option_strings=option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):  # type: ignore[no-untyped-def]
+        from engine.version import version_text
+        print(version_text())
+        parser.exit()
+
+
 EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
+
+
+# The shared grammar (docs/cli.md): one spelling per meaning, in every sub-command.
+
+RULE_FILE_HELP = "fichier de règles (.rules), ou le nom d'un fichier fourni (convention2024, avenant7)"
+FACTS_HELP = "faits du dossier (objet JSON), ou le nom d'un exemple fourni (generaliste, cardiologue…)"
+FORMAT_ALIASES = {"text": "texte", "txt": "texte"}
 
 
 def rule_file_and_facts(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """Add the two arguments most commands share: the rule file and the facts file."""
-    parser.add_argument("file", metavar="FICHIER", help="fichier de règles (.rules)")
-    parser.add_argument("--facts", required=True, metavar="FAITS.json", help="faits du dossier (objet JSON)")
+    parser.add_argument("file", metavar="FICHIER", help=RULE_FILE_HELP)
+    parser.add_argument("--facts", "--faits", required=True, metavar="FAITS.json", help=FACTS_HELP)
     return parser
+
+
+def add_format(parser: argparse.ArgumentParser, *choices: str, help: str) -> None:
+    """`--format`: how the command prints its results (`texte` first, the default; `text` is accepted too).
+
+    The former `--json` stays as a hidden alias of `--format json` where a command had it.
+    """
+    def word(text: str) -> str:
+        return FORMAT_ALIASES.get(text.lower(), text.lower())
+    parser.add_argument("--format", type=word, choices=choices, default=choices[0], help=help)
+    if "json" in choices:
+        parser.add_argument("--json", action="store_const", dest="format", const="json", help=argparse.SUPPRESS)
+
+
+def split_names(text: str) -> list[str]:
+    """A list option's value: names separated by commas (`a,b`), blanks around them ignored."""
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+class ExtendNames(argparse.Action):
+    """A list option both repeated and comma-separated: `-r a,b -r c` is `[a, b, c]`."""
+
+    def __init__(self, option_strings, dest, **kwargs):  # type: ignore[no-untyped-def]
+        kwargs.setdefault("metavar", "NOM")
+        super().__init__(option_strings, dest, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):  # type: ignore[no-untyped-def]
+        names = list(getattr(namespace, self.dest, None) or [])
+        for value in values if isinstance(values, list) else [values]:
+            names += split_names(value)
+        setattr(namespace, self.dest, names)
+
+
+def add_results(parser: argparse.ArgumentParser, help: str) -> None:
+    """`-r/--resultat`: a selection of results, repeated or comma-separated."""
+    parser.add_argument("-r", "--resultat", action=ExtendNames, dest="resultat", metavar="RÉSULTAT",
+                        help=help + " ; répétable, ou séparés par des virgules")
+
+
+def add_output_file(parser: argparse.ArgumentParser, metavar: str, help: str, required: bool = False) -> None:
+    """`-o/--sortie`: the file (or folder) a command writes; `--output` stays as a hidden alias."""
+    parser.add_argument("-o", "--sortie", dest="output", metavar=metavar, required=required, help=help)
+    parser.add_argument("--output", dest="output", help=argparse.SUPPRESS)
+
+
+def deprecated_alias(parser: argparse.ArgumentParser, old: str, new: str, **kwargs: object) -> None:
+    """A former spelling, hidden from the help, that still works and says which option replaces it."""
+    action = kwargs.pop("action", "store")
+
+    class Deprecated(action if isinstance(action, type) else argparse._StoreAction):  # type: ignore[misc]
+        def __call__(self, parser, namespace, values, option_string=None):  # type: ignore[no-untyped-def]
+            print(f"regles : {old} est remplacé par {new} (l'ancienne écriture sera retirée)", file=sys.stderr)
+            super().__call__(parser, namespace, values, option_string)
+
+    parser.add_argument(old, action=Deprecated, help=argparse.SUPPRESS, **kwargs)  # type: ignore[arg-type]
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The `regles` argument parser with every sub-command."""
     parser = FrenchParser(prog="regles", description="Vérifier, évaluer et expliquer des fichiers de règles.")
+    parser.add_argument("--version", action=_VersionAction, help="afficher la version de regles et du format des "
+                        "fichiers de règles, et quitter")
     parser.add_argument("--verbose", action="store_true", dest="verbose_global",
                         help="afficher aussi les avertissements (cache ignoré, altéré ou reconstruit)")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=FrenchParser, metavar="COMMANDE")
     p = sub.add_parser("check", help="vérifier des fichiers de règles")
-    p.add_argument("files", nargs="+", metavar="FICHIER")
-    p.add_argument("--format", choices=("texte", "json", "sarif"), default="texte",
-                   help="texte (par défaut), json, ou sarif (SARIF 2.1.0, pour l'intégration continue)")
+    p.add_argument("files", nargs="+", metavar="FICHIER", help=RULE_FILE_HELP)
+    add_format(p, "texte", "json", "sarif", help="texte (par défaut), json, ou sarif (SARIF 2.1.0, pour l'intégration continue)")
     p.set_defaults(run=cmd_check)
     p = rule_file_and_facts(sub.add_parser("eval", help="évaluer un fichier de règles sur des faits"))
-    p.add_argument("--json", action="store_true", help="sortie JSON")
-    p.add_argument("--output", action="append", metavar="NOM", help="résultat à calculer (répétable)")
+    add_format(p, "texte", "json", help="texte (par défaut) ou json")
+    add_results(p, "résultats à calculer (par défaut : tous)")
+    deprecated_alias(p, "--output", "--resultat", dest="resultat", action=ExtendNames)
     p.set_defaults(run=cmd_eval)
     p = rule_file_and_facts(sub.add_parser("explain", help="expliquer un résultat"))
-    p.add_argument("name", metavar="RÉSULTAT")
+    p.add_argument("name", metavar="RÉSULTAT", help="le résultat à expliquer")
     p.add_argument("--detail", action="store_true", help="l'arbre complet du calcul, au lieu du résumé d'un écran")
-    p.add_argument("--format", choices=("texte", "json", "html"), default="texte",
-                   help="texte (par défaut), json (résumé et trace complète) ou html (page autonome)")
+    add_format(p, "texte", "json", "html", help="texte (par défaut), json (résumé et trace complète) ou html (page autonome)")
     p.add_argument("--doc-base", default="doc/", metavar="URL",
                    help="adresse des pages de « regles doc » liées depuis la page HTML (par défaut : doc/)")
     p.set_defaults(run=cmd_explain)
     p = sub.add_parser("test", help="exécuter les exemples des fichiers de règles")
-    p.add_argument("paths", nargs="*", metavar="FICHIER|DOSSIER")
-    p.add_argument("-v", "--verbose", action="store_true")
-    p.add_argument("--format", choices=("texte", "junit"), default="texte",
-                   help="texte (par défaut) ou junit (XML JUnit sur la sortie standard, le texte sur la sortie d'erreur)")
+    p.add_argument("paths", nargs="*", metavar="FICHIER|DOSSIER",
+                   help="fichiers de règles ou dossiers (par défaut : rulesets/, sinon les fichiers fournis)")
+    p.add_argument("-v", "--verbose", action="store_true", help="nommer aussi les exemples réussis")
+    add_format(p, "texte", "json", "junit",
+               help="texte (par défaut), json ou junit (XML JUnit) ; en json et junit, le texte va sur la sortie d'erreur")
     p.set_defaults(run=cmd_test)
     p = rule_file_and_facts(sub.add_parser("echeancier", help="échéancier déclaré par le fichier de règles"))
-    p.add_argument("--json", action="store_true", help="sortie JSON")
+    add_format(p, "texte", "json", help="texte (par défaut) ou json")
     p.set_defaults(run=cmd_schedule)
     for register in EXTRA_COMMANDS:
         register(sub)

@@ -275,8 +275,8 @@ class TestCommandLine:
     """Bad arguments give a French message and exit 2, never a traceback."""
 
     @pytest.mark.parametrize(("args", "message"), [
-        ([RULES, "--output", "x.csv"], "arguments obligatoires manquants : --input"),
-        ([RULES, "--input", "x.csv"], "arguments obligatoires manquants : --output"),
+        ([RULES, "--output", "x.csv"], "arguments obligatoires manquants : -i/--entree"),
+        ([RULES, "--input", "x.csv"], "arguments obligatoires manquants : -o/--sortie"),
         ([RULES, "--input", "{csv}", "--output", "out.txt"], "format de la sortie inconnu"),
         ([RULES, "--input", "{tmp}/in.xlsx", "--output", "{tmp}/o.csv"], "format de l'entrée inconnu"),
         ([RULES, "--input", "{tmp}/absent.csv", "--output", "{tmp}/o.csv"], "fichier d'entrée introuvable"),
