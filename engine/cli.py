@@ -86,7 +86,7 @@ def _reports():  # type: ignore[no-untyped-def]
 def cmd_eval(args: argparse.Namespace) -> int:
     """Evaluate a rule file on a facts file; a table, or JSON with --format json."""
     ruleset = api.load(args.file)
-    outcome = ruleset.evaluate(read_facts(args.facts), outputs=args.resultat or None)
+    outcome = ruleset.evaluate(facts_of(args, ruleset), outputs=args.resultat or None)
     if args.format == "json":
         print(json.dumps(outcome_json(outcome), ensure_ascii=False, indent=2))
         return EXIT_OK
@@ -105,7 +105,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_explain(args: argparse.Namespace) -> int:
     """Explain one result in French: a one-screen summary, the full tree with --detail, or JSON / HTML."""
     ruleset = api.load(args.file)
-    outcome = ruleset.evaluate(read_facts(args.facts), outputs=[args.name])
+    outcome = ruleset.evaluate(facts_of(args, ruleset), outputs=[args.name])
     if args.format == "json":
         from engine.explain_html import explanation_json
         print(json.dumps(explanation_json(outcome, args.name, args.doc_base), ensure_ascii=False, indent=2))
@@ -195,6 +195,20 @@ def cmd_schedule(args: argparse.Namespace) -> int:
 
 
 # ─── Helpers ─────────────────────────────────────────────────────────────────────────────────
+
+def facts_of(args: argparse.Namespace, ruleset: api.Ruleset) -> dict[str, object]:
+    """The facts file's facts, with `--annee N` as the schedule's axis fact (the year evaluated)."""
+    facts = read_facts(args.facts)
+    year = getattr(args, "annee", None)
+    if year is not None:
+        spec = ruleset.program.schedule
+        if spec is None:
+            raise UsageError("--annee : ce fichier de règles ne déclare pas d'échéancier (bloc « échéancier … fin »)")
+        if not spec.first <= year <= spec.last:
+            raise UsageError(f"--annee : {spec.axis} va de {spec.first} à {spec.last}, reçu {year}")
+        facts[spec.axis] = year
+    return facts
+
 
 def read_facts(path: str) -> dict[str, object]:
     """Read a facts file (a JSON object; or a bundled example's name), or raise UsageError naming the problem."""
@@ -368,6 +382,13 @@ def rule_file_and_facts(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     return parser
 
 
+def add_year(parser: argparse.ArgumentParser) -> None:
+    """`--annee N`: the year of the schedule evaluated (the axis fact), for facts given per year."""
+    parser.add_argument("--annee", type=int, metavar="N",
+                        help="année évaluée (le fait de l'échéancier, par exemple annee_contrat) : les faits donnés "
+                             "par année prennent la valeur de cette année")
+
+
 def add_format(parser: argparse.ArgumentParser, *choices: str, help: str) -> None:
     """`--format`: how the command prints its results (`texte` first, the default; `text` is accepted too).
 
@@ -438,11 +459,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = rule_file_and_facts(sub.add_parser("eval", help="évaluer un fichier de règles sur des faits"))
     add_format(p, "texte", "json", help="texte (par défaut) ou json")
     add_results(p, "résultats à calculer (par défaut : tous)")
+    add_year(p)
     deprecated_alias(p, "--output", "--resultat", dest="resultat", action=ExtendNames)
     p.set_defaults(run=cmd_eval)
     p = rule_file_and_facts(sub.add_parser("explain", help="expliquer un résultat"))
     p.add_argument("name", metavar="RÉSULTAT", help="le résultat à expliquer")
     p.add_argument("--detail", action="store_true", help="l'arbre complet du calcul, au lieu du résumé d'un écran")
+    add_year(p)
     add_format(p, "texte", "json", "html", help="texte (par défaut), json (résumé et trace complète) ou html (page autonome)")
     p.add_argument("--doc-base", default="doc/", metavar="URL",
                    help="adresse des pages de « regles doc » liées depuis la page HTML (par défaut : doc/)")
@@ -485,6 +508,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, EngineError, ValueError) as exc:
         print(f"regles : {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except ModuleNotFoundError as exc:
+        extra = _missing_extra(exc)
+        if extra is None:
+            raise
+        print(f"regles : cette fonction demande le module {exc.name} : pip install 'regles[{extra}]'", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print("regles : interrompu", file=sys.stderr)
         return 130
@@ -493,6 +522,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the one place a bug becomes one line, not a traceback
         print(f"regles : erreur interne ({type(exc).__name__}: {exc}) — merci de la signaler", file=sys.stderr)
         return EXIT_INTERNAL
+
+
+OPTIONAL_MODULES = {"typst": "pdf", "pyarrow": "parquet", "pygls": "lsp", "lsprotocol": "lsp"}
+"""The modules of the optional extras (pyproject.toml), each with the extra that installs it."""
+
+
+def _missing_extra(exc: ModuleNotFoundError) -> str | None:
+    """The extra to install for a missing optional module, or None for any other missing module (a bug)."""
+    return OPTIONAL_MODULES.get((exc.name or "").split(".")[0])
 
 
 @contextlib.contextmanager
