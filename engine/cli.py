@@ -21,7 +21,7 @@ from rich import box
 from engine import api
 from engine.diagnostics import EngineError, RulesError, os_reason, render_all
 from engine.facts import FactsError
-from engine.formatting import value as show
+from engine.formatting import french_spaces, value as show
 from engine.results import STATUS_FRENCH, Missing, Value
 from engine.trace import result_json
 
@@ -93,10 +93,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
     out = console()
     out.print(f"{ruleset.title}  ({args.file})")
     table = Table(box=box.SIMPLE, show_edge=False, pad_edge=False)
-    for heading in ("Résultat", "Statut", "Valeur ou raison"):
+    for heading in ("Résultat", "Statut"):
         table.add_column(heading)
-    for name, result in outcome.results.items():
-        table.add_row(name, STATUS_FRENCH[result.status], _result_text(ruleset, name, result))
+    table.add_column("Valeur ou raison", no_wrap=True)  # wrapped here, where no-break spaces hold
+    rows = [(name, STATUS_FRENCH[result.status], _result_text(ruleset, name, result))
+            for name, result in outcome.results.items()]
+    used = max((len(r[0]) for r in rows), default=8) + max((len(r[1]) for r in rows), default=6) + 6
+    for name, status, text in rows:
+        table.add_row(name, status, wrap_french(text, max(40, out.width - used)))
     print_table(out, table)
     _print_missing_names(out, ruleset, set(outcome.missing))
     return EXIT_OK
@@ -189,7 +193,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
         table.add_row(str(row.axis_value), *(_cell_text(ruleset, c, row.results[c]) for c in plan.columns))
     print_table(out, table)
     for name, why in plan.incomplete.items():
-        out.print(f"Total de {name} incomplet — {why}")
+        out.print(french_spaces(f"Total de {name} incomplet — {why}"))
     _print_missing_names(out, ruleset, set().union(*(row.outcome.missing for row in plan.rows)))
     return EXIT_OK
 
@@ -277,7 +281,14 @@ def _result_text(ruleset: api.Ruleset, name: str, result) -> str:  # type: ignor
         return show(result.value, ruleset.program.definitions[name].type)
     if isinstance(result, Missing):
         return "faits manquants : " + ", ".join(sorted(result.facts))
-    return result.reason
+    return french_spaces(result.reason)
+
+
+def wrap_french(text: str, width: int) -> str:
+    """Wrap a cell's text at ordinary spaces only: rich would also break at the no-break spaces of
+    French typography (`70 %`), textwrap does not."""
+    import textwrap
+    return "\n".join(textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False)) or text
 
 
 def _cell_text(ruleset: api.Ruleset, name: str, result) -> str:  # type: ignore[no-untyped-def]
@@ -320,13 +331,37 @@ def _rule_files(paths: Sequence[str]) -> list[str]:
 
 # ─── Argument parsing ────────────────────────────────────────────────────────────────────────
 
-_ARGPARSE_FRENCH = [
+_ARGPARSE_FRENCH = [  # every message argparse (3.11 to 3.13) can give, in French
     (r"the following arguments are required: (.*)", r"arguments obligatoires manquants : \1"),
     (r"unrecognized arguments: (.*)", r"arguments inconnus : \1"),
     (r"argument (\S+): invalid choice: (.*?) \(choose from (.*)\)", r"argument \1 : choix invalide \2 (choix possibles : \3)"),
     (r"argument (\S+): expected one argument", r"argument \1 : une valeur est attendue"),
+    (r"argument (\S+): expected at least one argument", r"argument \1 : au moins une valeur est attendue"),
+    (r"argument (\S+): expected at most one argument", r"argument \1 : au plus une valeur est attendue"),
+    (r"argument (\S+): expected (\d+) arguments?", r"argument \1 : \2 valeurs sont attendues"),
+    (r"argument (\S+): not allowed with argument (\S+)", r"argument \1 : incompatible avec l'argument \2"),
+    (r"argument (\S+): ignored explicit argument (.*)", r"argument \1 : valeur inattendue \2"),
     (r"argument (\S+): invalid (\w+) value: (.*)", r"argument \1 : valeur invalide \3"),
+    (r"one of the arguments (.*) is required", r"l'un des arguments \1 est obligatoire"),
+    (r"ambiguous option: (\S+) could match (.*)", r"option ambiguë : \1 peut désigner \2"),
+    (r"unexpected option string: (.*)", r"option inattendue : \1"),
+    (r"^argument (\S+): ", r"argument \1 : "),  # a message of a `type=` function, already French
 ]
+
+
+def french_usage_message(message: str) -> str:
+    """An argparse error message in French, with "vouliez-vous dire" for a misspelt choice or command."""
+    choice = re.match(r"argument \S+: invalid choice: '(.*?)' \(choose from (.*)\)", message)
+    for pattern, replacement in _ARGPARSE_FRENCH:
+        message, count = re.subn(pattern, replacement, message)
+        if count:
+            break
+    if choice:
+        from engine.diagnostics import suggest
+        hint = suggest(choice.group(1), re.findall(r"'(.*?)'", choice.group(2)))
+        if hint:
+            message += f" ; {hint}"
+    return message
 
 
 class _FrenchHelp(argparse.HelpFormatter):
@@ -346,8 +381,7 @@ class FrenchParser(argparse.ArgumentParser):
         self.add_argument("-h", "--help", action="help", help="afficher cette aide et quitter")
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        for pattern, replacement in _ARGPARSE_FRENCH:
-            message = re.sub(pattern, replacement, message)
+        message = french_usage_message(message)
         self.print_usage(sys.stderr)
         print(f"regles : erreur d'utilisation : {message}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE)

@@ -8,6 +8,7 @@ Used by explanations, the command line and the letters' filters: `12 000,00 €`
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Context, Decimal, localcontext
 from fractions import Fraction
 
@@ -129,3 +130,18 @@ def _value(v: object, t: Type | None = None) -> str:
     if isinstance(v, (int, Decimal, Fraction)):
         return number(v)
     return str(v)
+
+
+_BEFORE = re.compile(r"(?<=\S) ([%€:;!?»])")
+_AFTER = re.compile(r"« ")
+
+
+def french_spaces(text: str) -> str:
+    """A sentence with French typography's non-breaking spaces: before `%`, `€`, `:`, `;`, `!`, `?`, `»`
+    and after `«` (so that a terminal or a page never breaks "70 %" across two lines).
+
+    Rule files write ordinary spaces (`70 %`); outputs that wrap text (rich tables) need this.
+    `:` takes a no-break space, the others a narrow one, as babel writes numbers (`8 250,00 €`).
+    """
+    text = _BEFORE.sub(lambda m: ("\u00a0" if m.group(1) in "%€:" else "\u202f") + m.group(1), text)
+    return _AFTER.sub("«\u202f", text)
