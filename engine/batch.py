@@ -10,8 +10,8 @@ Output layout, one row per input row that could be evaluated, in input order:
 `ligne` (the row's line in a CSV or JSON Lines file, its rank in a Parquet file), the input
 columns that are not facts (copied as they are, e.g. `id`), then for each output `O` of the rule
 file: `O` (its value: exact decimal string for montant, taux and décimal, ISO date, `true` /
-`false`…), `O__statut` (`value`, `not_applicable`, `undetermined`, `missing`, as in
-`regles eval --json`), `O__raison` (the reason of a marker, or the facts missing), with
+`false`…), `O__statut` (`valeur`, `non applicable`, `indéterminé`, `manquant`: the words of
+`regles eval`'s table, `STATUS_FRENCH`), `O__raison` (the reason of a marker, or the facts missing), with
 `--explain` `O__explication`; and last `faits_manquants`, the facts missing for this row.
 A row that cannot be evaluated (bad facts, malformed line) is not in the output: it is in the
 errors file, with its `ligne` and the reason.
@@ -537,11 +537,13 @@ def _row_filler(kinds: Sequence[str], fmt: str, explain: bool) -> Callable[[Sequ
         lines += [f"    r = R[{i}]", "    t = type(r)",
                   "    if t is NA or t is UD:", f"        out += ({empty}, STATUS[t], {text}(r.reason){extra})",
                   "    elif t is MS:",
-                  f"        out += ({empty}, 'missing', {text}('faits manquants : ' + ', '.join(sorted(r.facts))){extra})",
+                  f"        out += ({empty}, {STATUS_FRENCH['missing']!r}, "
+                  f"{text}('faits manquants : ' + ', '.join(sorted(r.facts))){extra})",
                   "        missing = r.facts if missing is None else missing | r.facts",
-                  "    else:", f"        out += ({value}, 'value', {empty}{extra})"]
+                  "    else:", f"        out += ({value}, {STATUS_FRENCH['value']!r}, {empty}{extra})"]
     lines.append(f"    out.append({text}(', '.join(sorted(missing))) if missing else {empty})")
-    namespace = {"NA": NotApplicable, "UD": Undetermined, "MS": Missing, "STATUS": STATUSES,
+    namespace = {"NA": NotApplicable, "UD": Undetermined, "MS": Missing,
+                 "STATUS": {t: STATUS_FRENCH[key] for t, key in STATUSES.items()},
                  "_text_number": _text_number, "_money_text": money_text, "Q": csv_cell}
     exec(compile("\n".join(lines) + "\n", "<regles batch : cellules>", "exec"), namespace)  # noqa: S102
     return namespace["fill"]  # type: ignore[return-value]

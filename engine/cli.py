@@ -349,8 +349,17 @@ _ARGPARSE_FRENCH = [  # every message argparse (3.11 to 3.13) can give, in Frenc
 ]
 
 
+def _with_options(action: argparse.Action, options: list[str]) -> argparse.Action:
+    import copy
+    shown = copy.copy(action)
+    shown.option_strings = options
+    return shown
+
+
 def french_usage_message(message: str) -> str:
     """An argparse error message in French, with "vouliez-vous dire" for a misspelt choice or command."""
+    for former in FORMER_SPELLINGS:
+        message = message.replace("/" + former, "")
     choice = re.match(r"argument \S+: invalid choice: '(.*?)' \(choose from (.*)\)", message)
     for pattern, replacement in _ARGPARSE_FRENCH:
         message, count = re.subn(pattern, replacement, message)
@@ -364,7 +373,22 @@ def french_usage_message(message: str) -> str:
     return message
 
 
+FORMER_SPELLINGS = frozenset({"--output", "--input"})
+"""Former option names kept working as aliases of the same option (`--output` for `-o/--sortie` where
+it named a file), but left out of the help and the messages (docs/cli.md)."""
+
+
+def _shown(action: argparse.Action) -> list[str]:
+    return [o for o in action.option_strings if o not in FORMER_SPELLINGS] or list(action.option_strings)
+
+
 class _FrenchHelp(argparse.HelpFormatter):
+    def _format_action_invocation(self, action):  # type: ignore[no-untyped-def]
+        if not action.option_strings or not FORMER_SPELLINGS & set(action.option_strings):
+            return super()._format_action_invocation(action)
+        return super()._format_action_invocation(_with_options(action, _shown(action)))
+
+
     def add_usage(self, usage, actions, groups, prefix=None):  # type: ignore[no-untyped-def]
         return super().add_usage(usage, actions, groups, "utilisation : " if prefix is None else prefix)
 
@@ -462,8 +486,7 @@ def add_results(parser: argparse.ArgumentParser, help: str) -> None:
 
 def add_output_file(parser: argparse.ArgumentParser, metavar: str, help: str, required: bool = False) -> None:
     """`-o/--sortie`: the file (or folder) a command writes; `--output` stays as a hidden alias."""
-    parser.add_argument("-o", "--sortie", dest="output", metavar=metavar, required=required, help=help)
-    parser.add_argument("--output", dest="output", help=argparse.SUPPRESS)
+    parser.add_argument("-o", "--sortie", "--output", dest="output", metavar=metavar, required=required, help=help)
 
 
 def deprecated_alias(parser: argparse.ArgumentParser, old: str, new: str, **kwargs: object) -> None:

@@ -31,9 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "dans le fichier d'erreurs, avec leur numéro et la raison. Les deux fichiers sont écrits sous "
                     "un nom provisoire (….partiel) et renommés quand tout est écrit et compté.")
     p.add_argument("file", metavar="FICHIER", help=cli.RULE_FILE_HELP)
-    p.add_argument("-i", "--entree", dest="input", required=True, metavar="ENTRÉE",
+    p.add_argument("-i", "--entree", "--input", dest="input", required=True, metavar="ENTRÉE",
                    help="faits : .csv, .jsonl ou .parquet")
-    p.add_argument("--input", dest="input", help=argparse.SUPPRESS)
     cli.add_output_file(p, "SORTIE", "résultats : .csv, .jsonl ou .parquet", required=True)
     p.add_argument("--workers", type=int, default=None, metavar="N",
                    help="processus de calcul (par défaut : un par processeur, un seul pour une entrée de moins de 4 Mo)")
