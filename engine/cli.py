@@ -539,7 +539,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_schedule)
     for register in EXTRA_COMMANDS:
         register(sub)
+    for command in sub.choices.values():
+        _adopt_shared_spellings(command)
     return parser
+
+
+def _adopt_shared_spellings(parser: argparse.ArgumentParser) -> None:
+    """Give a command's `-o/--output` (an output file) the shared spelling `-o/--sortie` too, for commands
+    that declare it the former way (docs/cli.md)."""
+    for action in parser._actions:
+        if action.option_strings[:2] == ["-o", "--output"] and "--sortie" not in parser._option_string_actions:
+            action.option_strings.insert(1, "--sortie")
+            parser._option_string_actions["--sortie"] = action
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -569,7 +580,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         extra = _missing_extra(exc)
         if extra is None:
             raise
-        print(f"regles : cette fonction demande le module {exc.name} : pip install 'regles[{extra}]'", file=sys.stderr)
+        module = (exc.name or "").split(".")[0]
+        print(f"regles : cette fonction demande le module {module} : pip install 'regles[{extra}]'", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("regles : interrompu", file=sys.stderr)

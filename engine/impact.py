@@ -269,16 +269,16 @@ class Impact:
 def read_population(path: str | Path) -> tuple[list[str], Iterator[tuple[int, dict[str, object]]]]:
     """The columns of a population file and its rows as (line number, facts); empty cells are dropped.
 
-    CSV (header row of fact names; booleans `true`/`false`, ISO dates, decimal points) or JSON
-    Lines (`.jsonl`, one object a line). A row that cannot be read comes with the key `""` giving
+    CSV (header row of fact names; booleans `true`/`false`, ISO dates, decimal points), JSON
+    Lines (`.jsonl`, one object a line) or Parquet (`.parquet`, as `regles batch` reads it: a row's
+    number is its rank; needs the `parquet` extra). A row that cannot be read comes with the key `""` giving
     the reason. Raises PopulationError for a file that cannot be read at all.
     """
     from engine.batch import csv_delimiter
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in {".parquet", ".pq"}:
-        raise PopulationError(f"la population « {path} » est en Parquet : regles diff lit le CSV et le JSON Lines "
-                              "(regles batch lit le Parquet)")
+        return _parquet_population(path)
     jsonl = suffix in {".jsonl", ".ndjson"}
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
@@ -293,6 +293,25 @@ def read_population(path: str | Path) -> tuple[list[str], Iterator[tuple[int, di
     if not first.strip():
         raise PopulationError(f"la population « {path} » est vide : il faut une ligne d'en-tête avec les noms des faits")
     return columns, (_jsonl_rows(path) if jsonl else _csv_rows(path, columns, delimiter))
+
+
+def _parquet_population(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, object]]]]:
+    import pyarrow.parquet as pq  # the `parquet` extra; the command line names it when absent
+    try:
+        table = pq.ParquetFile(path)
+        columns = list(table.schema_arrow.names)
+    except OSError as exc:
+        raise PopulationError(f"impossible de lire la population « {path} » : {os_reason(exc)}") from None
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises its own errors for a file that is not Parquet
+        raise PopulationError(f"la population « {path} » n'est pas un fichier Parquet lisible ({exc})") from None
+
+    def rows() -> Iterator[tuple[int, dict[str, object]]]:
+        rank = 0
+        for batch in table.iter_batches():
+            for data in batch.to_pylist():
+                rank += 1
+                yield rank, {str(k): v for k, v in data.items() if v is not None and v != ""}
+    return columns, rows()
 
 
 def _csv_rows(path: Path, header: list[str], delimiter: str) -> Iterator[tuple[int, dict[str, object]]]:
