@@ -272,6 +272,18 @@ def _decimal_text(text: str, kind: str, expected: str) -> Decimal:
     return number
 
 
+def parse_date(text: str) -> dt.date:
+    """A date written AAAA-MM-JJ or JJ/MM/AAAA (the one date grammar of facts, schema and options).
+
+    Raises:
+        ValueError: another form, or a date that does not exist.
+    """
+    try:
+        return _date(text)
+    except _Bad as bad:
+        raise ValueError(bad.expected) from None
+
+
 def _date(value: object) -> dt.date:
     if isinstance(value, dt.datetime):
         value = value.date()
