@@ -249,6 +249,25 @@ class TestOutputs:
         assert results[0] == results[1]
 
 
+@pytest.mark.parametrize(("command", "output", "message"), [
+    (["schema", "convention2024"], "schema.txt", "-o : le schéma s'écrit dans un fichier .json"),
+    (["letter", "convention2024", "--facts", "generaliste", "--template", "decision"], "courrier.docx",
+     "-o : extension « .docx » inconnue"),
+    (["batch", "convention2024", "-i", "examples/population.csv"], "sortie.xlsx", "format de la sortie inconnu"),
+])
+def test_unknown_output_extension_is_refused(command: list[str], output: str, message: str, tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, *command, "-o", str(tmp_path / output))
+    assert code == 2 and message in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_letter_date_in_both_forms(capsys: pytest.CaptureFixture[str]) -> None:
+    texts = [run(capsys, "letter", "convention2024", "--facts", "generaliste", "--template", "decision", "--date",
+                 written)[1] for written in ("2024-09-01", "01/09/2024")]
+    assert texts[0] == texts[1] and "septembre 2024" in texts[0]
+
+
 class TestBundled:
     def test_a_file_of_that_name_wins(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.chdir(tmp_path)

@@ -25,6 +25,8 @@ def run(args: argparse.Namespace) -> int:
     from engine.jsonschema import facts_schema  # imported here: `regles` starts without it
     ruleset = api.load(args.file)
     text = json.dumps(facts_schema(ruleset.program), ensure_ascii=False, indent=2) + "\n"
+    if args.output and Path(args.output).suffix.lower() != ".json":
+        raise cli.UsageError(f"-o : le schéma s'écrit dans un fichier .json, reçu « {args.output} »")
     if args.output:
         try:
             Path(args.output).write_text(text, encoding="utf-8")
