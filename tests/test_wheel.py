@@ -11,6 +11,7 @@ it runs is the wheel's, not the checkout's or an installed copy, keeps the test 
 
 from __future__ import annotations
 
+import json
 import os
 import site
 import subprocess
@@ -118,3 +119,13 @@ def test_init_and_version_from_the_wheel(installed: tuple[Path, dict[str, str], 
                 "mon_texte/exemples/generaliste.json", "-r", "montant_verse"], work, env)
     assert run.returncode == 0, run.stderr
     assert "8 250,00 €" in _plain(run.stdout)
+
+
+def test_examples_of_the_bundled_rule_files(installed: tuple[Path, dict[str, str], Path]) -> None:
+    """`regles test` with no argument, outside a checkout, runs the examples of the bundled files."""
+    bin_dir, env, work = installed
+    run = _run([str(bin_dir / "regles"), "test", "--format", "json"], work, env)
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout)
+    assert report["failed"] == 0 and report["passed"] > 100
+    assert sorted(Path(f["file"]).name for f in report["files"]) == ["avenant7.rules", "convention2024.rules"]
