@@ -132,16 +132,14 @@ def _value(v: object, t: Type | None = None) -> str:
     return str(v)
 
 
-_BEFORE = re.compile(r"(?<=\S) ([%€:;!?»])")
-_AFTER = re.compile(r"« ")
+_BEFORE_UNIT = re.compile(r"(?<=\d) ([%€])")
 
 
 def french_spaces(text: str) -> str:
-    """A sentence with French typography's non-breaking spaces: before `%`, `€`, `:`, `;`, `!`, `?`, `»`
-    and after `«` (so that a terminal or a page never breaks "70 %" across two lines).
+    """A sentence whose number and unit (`70 %`, `500 €`) are tied by a no-break space, as babel writes
+    them (`8 250,00 €`), so that a terminal or a page never breaks "70 %" across two lines.
 
-    Rule files write ordinary spaces (`70 %`); outputs that wrap text (rich tables) need this.
-    `:` takes a no-break space, the others a narrow one, as babel writes numbers (`8 250,00 €`).
+    Rule files write ordinary spaces; outputs that wrap text (rich tables) need this. Other
+    spaces (before `:`, inside « ») are left as written: messages and tests quote them as is.
     """
-    text = _BEFORE.sub(lambda m: ("\u00a0" if m.group(1) in "%€:" else "\u202f") + m.group(1), text)
-    return _AFTER.sub("«\u202f", text)
+    return _BEFORE_UNIT.sub(lambda m: "\u00a0" + m.group(1), text)

@@ -226,7 +226,7 @@ class TestOutputs:
         code, out, _ = run(capsys, "eval", "convention2024", "--facts", "generaliste", "-r", "avance")
         assert code == 0
         assert "70\xa0%" in out and "70\n" not in out
-        assert formatting.french_spaces("de 70 % : « oui » ; non ?") == "de 70\xa0%\xa0: «\u202foui\u202f»\u202f; non\u202f?"
+        assert formatting.french_spaces("de 70 % : 500 € ; 3 ans, « % »") == "de 70\xa0% : 500\xa0€ ; 3 ans, « % »"
 
     def test_diff_reads_parquet_as_batch_does(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
         pa = pytest.importorskip("pyarrow")
