@@ -359,9 +359,21 @@ class _Rows:
             errors.append((line, problem))
         return _Done(count, len(rows), self.encode(rows), errors, dict(eligible), chunk.size, lines, blank, multiline)
 
+    def row_facts(self, raw: dict[str, object]) -> dict[str, object]:
+        """The typed facts of a JSON Lines or Parquet row; values given per year are read for the row's
+        year (`engine.facts.select_year`), looked at only when the row is refused (the fast path stays)."""
+        from engine.facts import FactsError
+        try:
+            return self.reader.validate(raw)
+        except FactsError:
+            if self.ruleset.program.schedule is None or not any(type(v) is dict for v in raw.values()):
+                raise
+        from engine.facts import select_year
+        return self.reader.validate(select_year(self.ruleset.program, raw))  # type: ignore[attr-defined]
+
     def row(self, line: int, raw: object, copied: tuple) -> tuple[list[object], str | None]:
         """The output cells of one row; `raw` is a mapping of facts, or a CSV row of cells."""
-        typed = self.reader.validate(raw) if type(raw) is dict else self.cells_reader(raw)  # type: ignore[arg-type]
+        typed = self.row_facts(raw) if type(raw) is dict else self.cells_reader(raw)  # type: ignore[arg-type]
         if self.compiled is not None:
             results = self.compiled.outputs(typed)
         else:  # the interpreter (REGLES_NO_COMPILE=1, or a program the compiler does not handle)

@@ -89,8 +89,9 @@ def select_year(program: Program, raw: Mapping[str, object]) -> Mapping[str, obj
     if year is None:
         raise FactsError([FactProblem(str(name), f"une seule valeur, ou une valeur par {spec.axis} avec {spec.axis} "
                                                   "donné", _show(value),
-                                      f"ajoutez le fait {spec.axis} (ou l'option --annee) pour lire la valeur de "
-                                      "cette année, ou utilisez « regles echeancier » pour toutes les années")
+                                      f"donnez le fait {spec.axis} (avec regles eval et explain : --annee N) pour "
+                                      "lire la valeur de cette année, ou utilisez « regles echeancier » pour toutes "
+                                      "les années")
                           for name, value in raw.items() if isinstance(value, Mapping)])
     try:
         key = str(_integer(year))

@@ -191,8 +191,8 @@ class TestYearsAndDates:
         code, _, err = run(capsys, "eval", "convention2024", "--facts", "cardiologue_echeancier")
         assert code == 2
         assert ('fait « file_active_constatee » : attendu une seule valeur, ou une valeur par annee_contrat avec '
-                'annee_contrat donné, reçu {"3": 3536, "4": 3480, "5": 3520} (ajoutez le fait annee_contrat (ou '
-                "l'option --annee)") in err
+                'annee_contrat donné, reçu {"3": 3536, "4": 3480, "5": 3520} (donnez le fait annee_contrat (avec '
+                "regles eval et explain : --annee N)") in err
 
     def test_per_year_values_without_a_schedule(self, tmp_path: Path) -> None:
         ruleset = engine.loads('règles "Essai"\nfait n : entier fin\nrésultat r : entier = n fin\n')
@@ -201,6 +201,19 @@ class TestYearsAndDates:
         assert str(caught.value.problems[0]) == (
             'fait « n » : attendu un nombre entier, reçu {"1": 3} (une valeur par année n\'est acceptée que par un '
             "fichier de règles qui déclare un échéancier)")
+
+    def test_per_year_values_in_batch(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+        """A JSON Lines row reads the value of its own annee_contrat; without one, the row is refused."""
+        facts = json.loads((ROOT / "examples/cardiologue_echeancier.json").read_text(encoding="utf-8"))
+        rows = [{**facts, "annee_contrat": 4}, facts]
+        (tmp_path / "in.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+        code, _, _ = run(capsys, "batch", "convention2024", "-i", str(tmp_path / "in.jsonl"), "-o",
+                         str(tmp_path / "out.jsonl"))
+        assert code == 2  # the second row is in error
+        [out] = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
+        assert (out["ligne"], out["montant_verse"], out["montant_verse__statut"]) == (1, "5157.06", "valeur")
+        errors = (tmp_path / "out.jsonl.erreurs.csv").read_text(encoding="utf-8")
+        assert errors.startswith("ligne,raison\n2,") and "une valeur par annee_contrat avec annee_contrat donné" in errors
 
     def test_year_option_checked(self, capsys: pytest.CaptureFixture[str]) -> None:
         code, _, err = run(capsys, "eval", "convention2024", "--facts", "generaliste", "--annee", "9")
