@@ -647,13 +647,21 @@ def _share(n: int, total: int) -> str:
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], indent: str = "  ",
            left: Sequence[int] = (0,)) -> list[str]:
-    """Plain aligned columns: those in `left` left-aligned, the others right-aligned."""
-    widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
-    lines = []
-    for r in [headers, *rows]:
-        cells = [str(c).ljust(w) if i in left else str(c).rjust(w) for i, (c, w) in enumerate(zip(r, widths))]
-        lines.append((indent + "  ".join(cells)).rstrip())
-    return lines
+    """Plain aligned columns, laid out by rich (widths by displayed cells, not characters): those in
+    `left` left-aligned, the others right-aligned, two spaces apart, never wrapped."""
+    from rich.console import Console
+    from rich.table import Table
+    table = Table(box=None, show_edge=False, pad_edge=False, padding=(0, 1), collapse_padding=False,
+                  show_header=True, header_style=None)
+    for i, header in enumerate(headers):
+        table.add_column(str(header), justify="left" if i in left else "right", no_wrap=True)
+    for r in rows:
+        table.add_row(*(str(c) for c in r))
+    console = Console(width=10_000, color_system=None, highlight=False, markup=False, emoji=False,
+                      legacy_windows=False, force_terminal=False, soft_wrap=False)
+    with console.capture() as captured:
+        console.print(table)
+    return [(indent + line).rstrip() for line in captured.get().splitlines()]
 
 
 def _counts(counter: Counter[str] | Counter[tuple[str, str]]) -> str:
