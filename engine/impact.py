@@ -814,9 +814,7 @@ def _outputs_section(impact: Impact) -> list[str]:
     if not rows:
         lines.append("  aucun résultat ne change")
     else:
-        widths = [max(len(r[i]) for r in rows + [("résultat", "lignes", "")]) for i in range(2)]
-        lines.append(f"  {'résultat'.ljust(widths[0])}  {'lignes'.rjust(widths[1])}  détail")
-        lines += [f"  {r[0].ljust(widths[0])}  {r[1].rjust(widths[1])}  {r[2]}" for r in rows]
+        lines += _table(("résultat", "lignes", "détail"), rows, left=(0, 2))
     unchanged = [n for n, s in impact.outputs.items() if not s.changed]
     if unchanged:
         lines.append(f"  inchangés : {', '.join(unchanged)}")
