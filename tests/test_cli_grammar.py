@@ -241,6 +241,11 @@ class TestOutputs:
         assert "70\xa0%" in out and "70\n" not in out
         assert formatting.french_spaces("de 70 % : 500 € ; 3 ans, « % »") == "de 70\xa0% : 500\xa0€ ; 3 ans, « % »"
 
+    def test_no_break_space_in_html_explanations(self, capsys: pytest.CaptureFixture[str]) -> None:
+        code, out, _ = run(capsys, "explain", "convention2024", "--facts", "generaliste", "avance", "--format", "html")
+        assert code == 0
+        assert "d'avance de 70\xa0% sur l'année 1" in out.replace("&#x27;", "'") and "70 %" not in out
+
     def test_diff_reads_parquet_as_batch_does(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
         pa = pytest.importorskip("pyarrow")
         import csv
