@@ -55,13 +55,14 @@ def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Pa
     python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
     purelib = Path(_run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], home,
                         dict(os.environ)).stdout.strip())
-    # The dependencies (lark, attrs, jinja2…) come from the running interpreter; a path added by a
-    # .pth file comes after the environment's own site-packages, so the wheel's `engine` wins.
+    install = _run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index",
+                    "--ignore-installed", "--quiet", str(wheel)], home, dict(os.environ))
+    assert install.returncode == 0, install.stderr
+    # Then the dependencies (lark, attrs, jinja2…) come from the running interpreter: a path added by
+    # a .pth file comes after the environment's own site-packages, so the wheel's `engine` wins over
+    # a `regles` installed there (written after the install, which would otherwise see that one).
     ours = [p for p in {*site.getsitepackages(), sysconfig.get_paths()["purelib"]} if Path(p).is_dir()]
     (purelib / "_regles_test_deps.pth").write_text("\n".join(ours) + "\n", encoding="utf-8")
-    install = _run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index",
-                    "--quiet", str(wheel)], home, dict(os.environ))
-    assert install.returncode == 0, install.stderr
     env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME"}}
     env.update(XDG_CACHE_HOME=str(home / "cache"), PATH=str(python.parent) + os.pathsep + env.get("PATH", ""))
     work = home / "travail"
