@@ -373,7 +373,7 @@ def french_usage_message(message: str) -> str:
     return message
 
 
-FORMER_SPELLINGS = frozenset({"--output", "--input"})
+FORMER_SPELLINGS = frozenset({"--output", "--input", "--examples", "--errors", "--by"})
 """Former option names kept working as aliases of the same option (`--output` for `-o/--sortie` where
 it named a file), but left out of the help and the messages (docs/cli.md)."""
 

@@ -227,6 +227,17 @@ class TestYearsAndDates:
         assert outcome.values["montant_verse"] == engine.load("convention2024").evaluate(
             json.loads((ROOT / "examples/generaliste.json").read_text()), outputs=["montant_verse"]).values["montant_verse"]
 
+    def test_day_comes_first(self) -> None:
+        """`07/01/2024` is 7 January, as the rule files and every output write dates; the schema agrees."""
+        import datetime as dt
+
+        from engine.facts import parse_date, validate
+        program = engine.load("convention2024").program
+        assert validate(program, {"date_signature": "07/01/2024"})["date_signature"] == dt.date(2024, 1, 7)
+        assert parse_date("2024-01-07") == parse_date("7/1/2024") == dt.date(2024, 1, 7)
+        with pytest.raises(ValueError):
+            parse_date("2024/01/07")
+
     def test_impossible_date_message_names_both_forms(self) -> None:
         with pytest.raises(engine.FactsError) as caught:
             engine.load("convention2024").evaluate({"date_signature": "31/02/2024"})

@@ -37,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, default=None, metavar="N",
                    help="processus de calcul (par défaut : un par processeur, un seul pour une entrée de moins de 4 Mo)")
     p.add_argument("--explain", action="store_true", help="ajouter l'explication de chaque résultat (lent)")
-    p.add_argument("--errors", metavar="ERREURS",
+    p.add_argument("--erreurs", "--errors", dest="errors", metavar="ERREURS",
                    help="lignes en erreur, .csv ou .jsonl (par défaut : SORTIE suivi de .erreurs.csv)")
     p.add_argument("--progress", "--progres", action="store_true",
                    help="barre de progression même quand la sortie d'erreur n'est pas un terminal")
