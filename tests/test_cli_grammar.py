@@ -187,6 +187,16 @@ class TestYearsAndDates:
                            "montant_verse")
         assert code == 0 and "5\u202f157,06\xa0€" in out
 
+    def test_per_year_values_in_a_letter(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+        """The letter of year 4 reads the facts of year 4 (the fact annee_contrat)."""
+        facts = json.loads((ROOT / "examples/cardiologue_echeancier.json").read_text(encoding="utf-8"))
+        (tmp_path / "f.json").write_text(json.dumps({**facts, "annee_contrat": 4}), encoding="utf-8")
+        code, out, err = run(capsys, "letter", "convention2024", "--facts", str(tmp_path / "f.json"), "--template",
+                             "notification_annuelle", "--date", "2025-03-01")
+        assert code == 0, err
+        assert "Taux d'atteinte des objectifs" in out and "10/17" in out
+        assert "Montant versé" in out and "5\u202f157,06\xa0€" in out
+
     def test_per_year_values_without_a_year(self, capsys: pytest.CaptureFixture[str]) -> None:
         code, _, err = run(capsys, "eval", "convention2024", "--facts", "cardiologue_echeancier")
         assert code == 2
