@@ -39,6 +39,7 @@ import glob
 import io
 import json
 import os
+import re
 import secrets
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -109,9 +110,25 @@ def file_format(path: str | Path, role: str) -> str:
     return FORMATS[suffix]
 
 
+_SEPARATORS = {",": "virgule", ";": "point-virgule", "\t": "tabulation"}
+
+
 def csv_delimiter(header: str) -> str:
-    """The separator of a CSV file, from its header line: `,`, or `;` as a French spreadsheet writes, or tab."""
-    return max((",", ";", "\t"), key=header.count)
+    """The separator of a CSV file, from its header line: `,`, or `;` as a French spreadsheet writes, or tab.
+
+    Fact names contain none of them, so the header holds exactly one kind (outside quotes), or none
+    for a single column. A header that holds two is refused rather than read with a guess.
+
+    Raises:
+        BatchError: the header holds two kinds of separator.
+    """
+    bare = re.sub(r'"[^"]*"', "", header)
+    found = [sep for sep in _SEPARATORS if sep in bare]
+    if len(found) > 1:
+        names = " et ".join(_SEPARATORS[sep] for sep in found)
+        raise BatchError(f"en-tête CSV ambigu : il contient des séparateurs de plusieurs sortes ({names}) ; "
+                         "séparez les colonnes par un seul : virgule, point-virgule ou tabulation")
+    return found[0] if found else ","
 
 
 @frozen

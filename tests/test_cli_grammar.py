@@ -307,6 +307,24 @@ def test_letter_date_in_both_forms(capsys: pytest.CaptureFixture[str]) -> None:
     assert texts[0] == texts[1] and "Le 1er septembre 2024" in texts[0].replace("\xa0", " ")
 
 
+@pytest.mark.parametrize("command", ["batch", "diff"])
+def test_ambiguous_csv_header_is_refused(command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A header with two kinds of separator is refused by batch and diff alike, not read with a guess."""
+    (tmp_path / "p.csv").write_text('specialite;secteur,optam\norl;1,true\n', encoding="utf-8")
+    args = (["batch", "convention2024", "-i", str(tmp_path / "p.csv"), "-o", str(tmp_path / "o.csv")]
+            if command == "batch" else ["diff", "avenant7", "convention2024", "--population", str(tmp_path / "p.csv")])
+    code, _, err = run(capsys, *args)
+    assert code == 2
+    assert "en-tête CSV ambigu : il contient des séparateurs de plusieurs sortes (virgule et point-virgule)" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.csv"]
+
+
+def test_quoted_separator_in_a_header_is_no_ambiguity() -> None:
+    from engine.batch import csv_delimiter
+    assert csv_delimiter('id;"nom, prénom";secteur\n') == ";"
+    assert csv_delimiter("secteur\n") == ","
+
+
 class TestBundled:
     def test_a_file_of_that_name_wins(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.chdir(tmp_path)
