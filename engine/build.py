@@ -102,6 +102,11 @@ class Builder:
                 if len(item.children) > 1 and item.children[1] is not None:
                     fields["text_long"] = _string(item.children[1])
             elif item.data == "header_amends":
+                if "amends" in fields:
+                    self.fail("E607", "un fichier ne modifie qu'un seul texte : second « modifie »", item,
+                              "gardez un seul « modifie » : le texte modifié apporte déjà les textes qu'il modifie "
+                              "lui-même (chaîne de modifications)")
+                    continue
                 fields["amends"] = _string(item.children[0])
                 fields["amends_span"] = self.span(item.children[0])
             elif item.data == "header_in_force":

@@ -85,6 +85,8 @@ class Checker(ProgramChecks):
         self.bibliography: dict[str, model.SourceDecl] = dict(parent.bibliography) if parent else {}
         self.local_sources: dict[str, ast.SourceDecl] = {}
         self.cited: set[str] = set()
+        self.fact_uses: dict[str, Span] = {}
+        """Where each fact is first read, for the warnings about inherited facts (W108)."""
 
     # ── reporting ──
     def report(self, diagnostic: Diagnostic) -> None:
@@ -218,9 +220,14 @@ class Checker(ProgramChecks):
             return True
         if isinstance(decl.type, ast.NamedType) and decl.type.name == inherited.type.name:
             return True
+        hint = ("un texte modificatif reprend les faits du texte modifié ; il ne peut les redéclarer "
+                "qu'avec le même type")
+        if isinstance(decl.type, ast.EnumType) and inherited.type.kind == "enum":
+            # the same words written again make a new enumeration, named after this declaration
+            hint = (f"pour reprendre l'énumération héritée, nommez son type : « fait {decl.name} : "
+                    f"{inherited.type.name} »")
         self.fail("E603", f"le fait « {decl.name} » est déjà déclaré par le texte modifié, avec le type {inherited.type}",
-                  decl.span, "un texte modificatif reprend les faits du texte modifié ; il ne peut les redéclarer "
-                             "qu'avec le même type", (Label(inherited.span, "déclaration d'origine"),))
+                  decl.span, hint, (Label(inherited.span, "déclaration d'origine"),))
         return False
 
     def register_enums(self) -> None:
@@ -326,6 +333,10 @@ class Checker(ProgramChecks):
                 known = [t.prefix for t in self.parent.texts]
                 self.fail("E203", f"fichier inconnu « {replaced.prefix} »", replaced.span,
                           suggest(replaced.prefix, known) or _prefixes_hint(known))
+                continue
+            if replaced.name not in self.inherited:
+                self.fail("E601", f"« {replaced.prefix}.{replaced.name} » n'existe pas : rien à remplacer", replaced.span,
+                          suggest(replaced.name, self.inherited))
                 continue
             if replaced.name != name:
                 self.fail("E604", f"« {name} » ne peut pas remplacer « {replaced.name} » : le nom doit rester le même",
@@ -482,6 +493,7 @@ class Checker(ProgramChecks):
             return model.DefRef(name, self.type_of(name), span=e.span)
         if name in self.facts:
             self.used.add(name)
+            self.fact_uses.setdefault(name, e.span)
             return model.FactRef(name, self.facts[name].type, span=e.span)
         if expected is not None and expected.kind == "enum" and name in expected.values:
             return model.Const(name, expected, span=e.span)

@@ -67,7 +67,9 @@ def cmd_check(args: argparse.Namespace) -> int:
             continue
         if ruleset.warnings:
             print(render_all(ruleset.warnings, ruleset.program.sources), file=sys.stderr)
-        print(f"{path} : {len(ruleset.program.outputs)} résultats, {len(ruleset.program.examples)} exemples — correct"
+        outputs, examples = len(ruleset.program.outputs), len(ruleset.program.examples)
+        print(f"{path} : {outputs} résultat{'s' if outputs > 1 else ''}, {examples} exemple{'s' if examples > 1 else ''}"
+              " — correct"
               + (f" ({len(ruleset.warnings)} avertissement{'s' if len(ruleset.warnings) > 1 else ''})"
                  if ruleset.warnings else ""))
     if args.format == "json":

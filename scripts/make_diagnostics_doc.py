@@ -275,6 +275,9 @@ ENTRIES: dict[str, tuple[str, str, str]] = {
     "E606": ("`remplace` without `modifie`",
              "A definition says what it replaces in a file that amends nothing.",
              "Add `modifie \"fichier.rules\"` to the header, or remove `remplace`."),
+    "E607": ("second `modifie`",
+             "A file amends exactly one text; a second `modifie` line used to replace the first in silence.",
+             "Keep one `modifie`: the amended file brings the texts it amends itself."),
     "E701": ("unknown fact in an example",
              "An example gives (or expects missing) a fact that is not declared.",
              "Fix the name; the hint suggests close ones."),
@@ -306,6 +309,16 @@ ENTRIES: dict[str, tuple[str, str, str]] = {
     "W105": ("ignored fact is read",
              "A fact marked `ignoré` is read by a rule.",
              "Remove `ignoré`, or the rule that reads the fact."),
+    "W108": ("amending file reads an ignored inherited fact",
+             "A rule of an amending file reads a fact the amended file marks `ignoré`, without declaring it "
+             "again. The fact is then treated as used (the JSON schema no longer says \"accepté mais non "
+             "utilisé\").",
+             "Declare the fact again with its type (`fait x : type fin`) to say this text reads it."),
+    "W109": ("inherited facts no rule reads any more",
+             "Facts of the amended file that no rule of the merged program reads any more (their rules were "
+             "all replaced), listed in one warning at `modifie`.",
+             "Declare each again with `ignoré : \"raison\"` if it is accepted without being read, or check the "
+             "replacements that stopped reading it."),
     "W106": ("citation in free text",
              "`source \"…\"` cites no declared source: explanations and the doc site can print only the "
              "text, with no title, publisher, date or link. Kept loadable so that older files still run.",
