@@ -203,6 +203,13 @@ class TextOf(Node):
 
 
 @frozen
+class InForce(Node):
+    """`en vigueur au date`: whether a date falls in the period the file's header declares."""
+
+    date: Expr
+
+
+@frozen
 class Marker(Node):
     """`non applicable "raison"` or `indéterminé "raison"`: an explicit absence of value."""
 
@@ -211,7 +218,7 @@ class Marker(Node):
 
 
 Expr = Union[Literal, Name, Qualified, Call, Binary, Negate, Logical, Not, Compare, Member, If,
-             Round, DurationOf, AsOf, TextOf, Marker]
+             Round, DurationOf, AsOf, TextOf, InForce, Marker]
 
 
 # ─── Items of declaration blocks ─────────────────────────────────────────────────────────────
@@ -495,8 +502,11 @@ class Header(Node):
     text_long: str | None = None
     amends: str | None = None
     amends_span: Span = field(default=NOWHERE, eq=False, repr=False)
-    in_force_from: dt.date | None = None
-    in_force_until: dt.date | None = None
+    in_force_from: dt.date | str | None = None
+    """The first day in force: a date, or the name of a date parameter that holds it."""
+    in_force_until: dt.date | str | None = None
+    """The last day in force: a date, or the name of a date parameter that holds it."""
+    in_force_span: Span = field(default=NOWHERE, eq=False, repr=False)
 
 
 @frozen

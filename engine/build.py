@@ -111,10 +111,12 @@ class Builder:
                 fields["amends_span"] = self.span(item.children[0])
             elif item.data == "header_in_force":
                 self.period(item.children[0], fields)
+                fields["in_force_span"] = self.span(item)
         return ast.Header(**fields, span=self.span(tree))  # type: ignore[arg-type]
 
     def period(self, tree: Tree, fields: dict[str, object]) -> None:
-        dates = [self.date_value(t) for t in tree.children if isinstance(t, Token) and t.type == "DATE"]
+        dates = [self.date_value(t.children[0]) if t.data == "date" else self.name(t.children[0])
+                 for t in tree.children if isinstance(t, Tree)]
         if tree.data == "period_between":
             fields["in_force_from"], fields["in_force_until"] = dates
         elif tree.data == "period_from":
@@ -546,6 +548,9 @@ class Builder:
     def x_text_of(self, tree: Tree, span: Span) -> ast.TextOf:
         name, date = tree.children
         return ast.TextOf(str(name), self.expr(date), self.span(name), span=span)
+
+    def x_in_force_at(self, tree: Tree, span: Span) -> ast.InForce:
+        return ast.InForce(self.expr(tree.children[0]), span=span)
 
     def x_not_applicable(self, tree: Tree, span: Span) -> ast.Marker:
         return ast.Marker("non_applicable", _string(tree.children[0]), span=span)

@@ -68,7 +68,6 @@ class Checker(ProgramChecks):
         self.sources = dict(parent.sources) if parent else {}
         self.sources[source.name] = source
         self.diagnostics: list[Diagnostic] = []
-        self.text = self._text_info()
         self.facts: dict[str, model.FactDecl] = dict(parent.facts) if parent else {}
         self.inherited: dict[str, model.Definition] = dict(parent.definitions) if parent else {}
         self.originals: dict[tuple[str, str], model.Definition] = dict(parent.originals) if parent else {}
@@ -85,6 +84,8 @@ class Checker(ProgramChecks):
         self.bibliography: dict[str, model.SourceDecl] = dict(parent.bibliography) if parent else {}
         self.local_sources: dict[str, ast.SourceDecl] = {}
         self.cited: set[str] = set()
+        self.reads_window = False
+        """Whether a formula of this file reads the header's period (`en vigueur au …`), see W113."""
         self.fact_uses: dict[str, Span] = {}
         """Where each fact is first read, for the warnings about inherited facts (W108)."""
 
@@ -100,6 +101,7 @@ class Checker(ProgramChecks):
     # ── driver ──
     def run(self) -> model.Program:
         self.index()
+        self.text = self._text_info()
         self.declare_sources()
         self.register_enums()
         self.check_facts()
@@ -115,6 +117,7 @@ class Checker(ProgramChecks):
         examples = tuple(self.examples(effective))
         schedule = self.schedule(effective)
         self.warn_unused(effective)
+        self.warn_idle_window()
         self.check_lookalikes(effective)
         self.check_rates()
         texts = (self.parent.texts if self.parent else ()) + (self.text,)
@@ -122,10 +125,46 @@ class Checker(ProgramChecks):
         return model.Program(texts, self.facts, effective, self.originals, outputs, examples, schedule,
                              self.sources, warnings, self.bibliography)
 
+    def warn_idle_window(self) -> None:
+        """W113: a period written with dates that no formula of the file reads does nothing; a bound
+        named by a parameter is read wherever the parameter is (and W102 covers an unread one)."""
+        h = self.file.header
+        literal = [b for b in (h.in_force_from, h.in_force_until) if isinstance(b, dt.date)]
+        if literal and not self.reads_window:
+            self.report(warning("W113", "la période de vigueur n'a aucun effet : aucune règle de ce fichier ne la lit",
+                                h.in_force_span,
+                                "lisez-la dans une règle (« en vigueur au date_signature »), ou écrivez ses bornes "
+                                "par des paramètres date que les règles lisent (« en vigueur du debut au fin »)"))
+
     def _text_info(self) -> model.TextInfo:
         h = self.file.header
+        start, until = self.window_date(h.in_force_from), self.window_date(h.in_force_until)
+        if start is not None and until is not None and until < start:
+            self.fail("E313", f"période de vigueur vide : elle finit le {_date(until)}, avant de commencer le "
+                              f"{_date(start)}", h.in_force_span, "vérifiez l'ordre et l'année des deux dates")
         return model.TextInfo(self.source.name, self.prefix, h.title, h.text_short or h.title, h.text_long,
-                              h.in_force_from, h.in_force_until, self.directory)
+                              start, until, self.directory)
+
+    def window_date(self, bound: dt.date | str | None) -> dt.date | None:
+        """A bound of the header's period: a date as written, or the value of a date parameter named
+        there (this file's or an inherited one), so that the window is written once, with its source."""
+        if bound is None or isinstance(bound, dt.date):
+            return bound
+        decl = self.local.get(bound)
+        if isinstance(decl, ast.Parameter) and isinstance(decl.value, ast.Literal) and decl.value.kind == "date":
+            return decl.value.value  # type: ignore[return-value]
+        inherited = self.inherited.get(bound)
+        if (decl is None and inherited is not None and inherited.kind == "parameter"
+                and isinstance(inherited.latest.body, model.Const) and inherited.type.kind == "date"
+                and not inherited.dated):
+            return inherited.latest.body.value  # type: ignore[return-value]
+        dates = [n for n, d in self.local.items() if isinstance(d, ast.Parameter)] + \
+                [n for n, d in self.inherited.items() if d.kind == "parameter" and d.type.kind == "date"]
+        self.fail("E311", f"« {bound} » n'est pas un paramètre date à valeur unique : la période de vigueur ne peut "
+                          "pas en dépendre", self.file.header.in_force_span,
+                  suggest(bound, dates) or "écrivez une date (jj/mm/aaaa) ou le nom d'un paramètre date "
+                                           "(paramètre debut = 20/08/2019 fin)")
+        return None
 
     # ── pass 1: names ──
     def index(self) -> None:
@@ -723,6 +762,34 @@ class Checker(ProgramChecks):
         self.note_use(e.name, e.name_span)
         return model.TextOf(e.name, date, TEXTE, span=e.span)
 
+    def x_InForce(self, e: ast.InForce, expected: Type | None) -> model.Expr:
+        """`en vigueur au d`: `d >= début et d <= fin` with the header's bounds as written (a date, or
+        the parameter named there, which the explanation then shows with its source)."""
+        h = self.file.header
+        self.reads_window = True
+        if h.in_force_from is None and h.in_force_until is None:
+            return self.fail("E314", "« en vigueur au » : ce fichier ne déclare pas de période de vigueur", e.span,
+                             "déclarez-la en tête : en vigueur du 20/08/2019 au 30/04/2023 "
+                             "(ou à partir du …, jusqu'au …)")
+
+        if ((isinstance(h.in_force_from, str) and self.text.in_force_from is None)
+                or (isinstance(h.in_force_until, str) and self.text.in_force_until is None)):
+            return _ERROR  # a bound that names no date parameter: E311 is reported at the header
+
+        def bound(value: dt.date | str) -> ast.Expr:
+            if isinstance(value, str):
+                return ast.Name(value, span=e.span)
+            return ast.Literal("date", value, span=e.span)
+
+        tests = [ast.Compare(op, e.date, bound(value), span=e.span)
+                 for op, value in (("≥", h.in_force_from), ("≤", h.in_force_until)) if value is not None]
+        combined: ast.Expr = tests[0] if len(tests) == 1 else ast.Logical("et", tests[0], tests[1], span=e.span)
+        checked = self.expr(combined, BOOLEEN)
+        date = self.expr(e.date, DATE) if checked is _ERROR else None
+        if date is not None and date.type.kind not in {"date", "any"}:
+            self.fail("E310", f"« au » attend une date, pas un {date.type}", e.date.span)
+        return checked
+
     def x_Marker(self, e: ast.Marker, expected: Type | None) -> model.Expr:
         if not e.reason.strip():
             self.fail("E308", "la raison est vide", e.span,
@@ -813,6 +880,10 @@ def _article(kind: str) -> str:
     return {"parameter": "un paramètre", "rule": "une règle", "table": "une table", "fact": "un fait",
             "function": "une fonction"}[kind]
 
+
+
+def _date(d: dt.date) -> str:
+    return f"{d.day:02d}/{d.month:02d}/{d.year}"
 
 
 def _unit_phrase(unit: str) -> str:

@@ -193,6 +193,8 @@ def _flat(e: ast.Expr) -> str:
             return f"{flat(operand, 10)} au {flat(date, 11)}"
         case ast.TextOf(name=name, date=date):
             return f"texte de {name} au {flat(date, 11)}"
+        case ast.InForce(date=date):
+            return f"en vigueur au {flat(date, 11)}"
         case ast.Marker(kind=kind, reason=reason):
             word = "non applicable" if kind == "non_applicable" else "indéterminé"
             return f"{word} {string(reason)}"
@@ -722,9 +724,9 @@ def _header_key(word: str) -> str:
     return "règles" if word in {"règles", "regles"} else word
 
 
-def _period(start: dt.date | None, until: dt.date | None) -> str:
-    def date(d: dt.date) -> str:
-        return literal(ast.Literal("date", d))
+def _period(start: dt.date | str | None, until: dt.date | str | None) -> str:
+    def date(d: dt.date | str) -> str:
+        return d if isinstance(d, str) else literal(ast.Literal("date", d))
     if start is not None and until is not None:
         return f"du {date(start)} au {date(until)}"
     if start is not None:

@@ -192,11 +192,18 @@ ENTRIES: dict[str, tuple[str, str, str]] = {
              "The value after `au` is not a date.",
              "Give a date: a date fact, rule or literal."),
     "E311": ("version date not constant",
-             "`à partir du …` must be a written date or a date parameter, not a fact or a computed value.",
+             "`à partir du …` (a version, or the header's period) must be a written date or a date parameter "
+             "with one value, not a fact or a computed value.",
              "Write the date, or declare it as a parameter."),
     "E312": ("set of non-constants",
              "A set `{…}` after `dans` contains something other than written values (words, numbers).",
              "Write the values; compare with other rules using `=` and `ou`."),
+    "E313": ("empty period in force",
+             "The header's period ends before it starts (`en vigueur du … au …`).",
+             "Check the order and the year of the two dates."),
+    "E314": ("`en vigueur au` without a period",
+             "A formula reads the period in force, but the header declares none.",
+             "Declare it in the header: `en vigueur du … au …`, `à partir du …` or `jusqu'au …`."),
     "E401": ("circular dependency",
              "Rules that depend on each other, directly or through functions, tables and guards. The path "
              "is in the message; each step is a label.",
@@ -319,6 +326,11 @@ ENTRIES: dict[str, tuple[str, str, str]] = {
              "all replaced), listed in one warning at `modifie`.",
              "Declare each again with `ignoré : \"raison\"` if it is accepted without being read, or check the "
              "replacements that stopped reading it."),
+    "W113": ("period in force that does nothing",
+             "The header's period is written with dates that no formula of the file reads (`en vigueur au …`). "
+             "Changing it would change no result.",
+             "Read it in a rule (`en vigueur au date_signature`), or write its bounds as date parameters that "
+             "the rules read (`en vigueur du debut au fin`)."),
     "W106": ("citation in free text",
              "`source \"…\"` cites no declared source: explanations and the doc site can print only the "
              "text, with no title, publisher, date or link. Kept loadable so that older files still run.",
