@@ -151,11 +151,19 @@ class Compare(Node):
 
 @frozen
 class Member(Node):
-    """`x dans {…}` or `x pas dans {…}`."""
+    """`x dans {…}` or `x pas dans {…}`; `x dans nom` reads the named set `nom` (a set parameter)."""
 
     operand: Expr
     items: tuple[Expr, ...]
     negated: bool = False
+    set_name: str | None = None
+
+
+@frozen
+class SetLiteral(Node):
+    """`{a, b, c}` as the value of a parameter: a named set, read with `dans nom`."""
+
+    items: tuple[Expr, ...]
 
 
 @frozen

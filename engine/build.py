@@ -528,6 +528,16 @@ class Builder:
     def x_not_member(self, tree: Tree, span: Span) -> ast.Member:
         return self.x_member(tree, span, negated=True)
 
+    def x_member_named(self, tree: Tree, span: Span, negated: bool = False) -> ast.Member:
+        operand, name = tree.children
+        return ast.Member(self.expr(operand), (), negated, self.name(name), span=span)
+
+    def x_not_member_named(self, tree: Tree, span: Span) -> ast.Member:
+        return self.x_member_named(tree, span, negated=True)
+
+    def x_set_literal(self, tree: Tree, span: Span) -> ast.SetLiteral:
+        return ast.SetLiteral(tuple(self.expr(i) for i in tree.children), span=span)
+
     def x_if_expr(self, tree: Tree, span: Span) -> ast.If:
         c, a, b = tree.children
         return ast.If(self.expr(c), self.expr(a), self.expr(b), span=span)

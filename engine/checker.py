@@ -275,7 +275,7 @@ class Checker(ProgramChecks):
             if fact.type.kind == "enum":
                 self.enums[name] = fact.type
         for name, d in self.inherited.items():
-            if d.type.kind == "enum":
+            if d.type.kind == "enum" and not self.is_set(name):  # a set of words names no type
                 self.enums[name] = d.type
         for decl in list(self.local_facts.values()) + list(self.local.values()):
             type_expr = getattr(decl, "type", None)
@@ -528,6 +528,9 @@ class Checker(ProgramChecks):
                 what = "une table : donnez ses clés" if kind == "table" else "une fonction : donnez ses arguments"
                 return self.fail("E206", f"« {name} » est {what} entre parenthèses",
                                  e.span, f"écrivez par exemple {name}(…)")
+            if self.is_set(name):
+                return self.fail("E315", f"« {name} » est un ensemble : il se lit après « dans » ou « pas dans »",
+                                 e.span, f"écrivez par exemple : x dans {name}")
             self.note_use(name, e.span)
             return model.DefRef(name, self.type_of(name), span=e.span)
         if name in self.facts:
@@ -537,7 +540,7 @@ class Checker(ProgramChecks):
         if expected is not None and expected.kind == "enum" and name in expected.values:
             return model.Const(name, expected, span=e.span)
         if expected is None or expected.kind == "any":
-            owners = [t for t in self.enums.values() if name in t.values]
+            owners = list({t.name: t for t in self.enums.values() if name in t.values}.values())
             if len(owners) == 1:
                 return model.Const(name, owners[0], span=e.span)
         return self.unknown(name, e.span, expected)
@@ -683,6 +686,8 @@ class Checker(ProgramChecks):
         return name in self.local or name in self.inherited or name in self.facts
 
     def x_Member(self, e: ast.Member, expected: Type | None) -> model.Expr:
+        if e.set_name is not None:
+            return self.named_member(e)
         operand = self.expr(e.operand, None)
         items = []
         for item in e.items:
@@ -695,6 +700,63 @@ class Checker(ProgramChecks):
                 self.fail("E302", f"« {_text(item)} » n'est pas un {operand.type}", item.span)
             items.append(checked.value)
         return model.Member(operand, tuple(items), e.negated, BOOLEEN, span=e.span)
+
+    def is_set(self, name: str) -> bool:
+        """Whether `name` is a set parameter (`paramètre x = {…}`), of this file or inherited."""
+        decl = self.local.get(name)
+        if decl is not None:
+            return isinstance(decl, ast.Parameter) and isinstance(decl.value, ast.SetLiteral)
+        inherited = self.inherited.get(name)
+        return inherited is not None and inherited.is_set
+
+    def named_member(self, e: ast.Member) -> model.Expr:
+        """`x dans nom`: the set parameter's items, checked against x's type like written ones."""
+        name = e.set_name
+        assert name is not None
+        operand = self.expr(e.operand, None)
+        if not self.is_set(name):
+            sets = [n for n in list(self.local) + list(self.inherited) if self.is_set(n)]
+            known = self.known(name)
+            return self.fail("E315", f"« {name} » n'est pas un ensemble" if known else f"ensemble inconnu « {name} »",
+                             e.span, suggest(name, sets) or "un ensemble se déclare en paramètre : "
+                             f"paramètre {name} = {{a, b}} fin, ou s'écrit sur place : dans {{a, b}}")
+        self.note_use(name, e.span)
+        t = self.type_of(name)
+        if not comparable(operand.type, t) and t.kind != "any" and operand.type.kind != "any":
+            return self.fail("E302", f"« {name} » est un ensemble de {_plural_type(t)}, pas de {_plural_type(operand.type)}",
+                             e.span)
+        decl = self.local.get(name)
+        if decl is not None:
+            assert isinstance(decl, ast.Parameter) and isinstance(decl.value, ast.SetLiteral)
+            saved, self.current = self.current, name
+            items = tuple(c.value for c in (self.expr(i, t) for i in decl.value.items) if isinstance(c, model.Const))
+            self.current = saved
+            sources = tuple(  # resolved again, silently: the parameter's own check reports E208 and W106
+                model.Citation(self.bibliography[i.key], i.detail, span=i.span) if isinstance(i, ast.Citation)
+                else model.Citation(None, i.text, span=i.span)
+                for i in _items(decl.items).citations
+                if not isinstance(i, ast.Citation) or i.key in self.bibliography)
+        else:
+            body = self.inherited[name].latest
+            items, sources = body.body.value, body.sources  # type: ignore[union-attr]
+        return model.Member(operand, tuple(items), e.negated, BOOLEEN, name, tuple(sources), span=e.span)
+
+    def x_SetLiteral(self, e: ast.SetLiteral, expected: Type | None) -> model.Expr:
+        """The value of a set parameter: constants of one type (the declared one, or their own)."""
+        values, found = [], expected
+        for item in e.items:
+            checked = self.expr(item, found)
+            if not isinstance(checked, model.Const):
+                if checked is not _ERROR:
+                    self.fail("E312", "un ensemble ne contient que des valeurs écrites (mots ou nombres)", item.span)
+                continue
+            joined = checked.type if found is None or found.kind == "any" else join(found, checked.type)
+            if joined is None:
+                self.fail("E302", f"« {_text(item)} » n'est pas un {found}", item.span)
+                continue
+            found = joined
+            values.append(checked.value)
+        return model.Const(tuple(values), found or ANY, span=e.span)
 
     def x_If(self, e: ast.If, expected: Type | None) -> model.Expr:
         condition = self.condition(e.condition, "« si »")
@@ -880,6 +942,11 @@ def _article(kind: str) -> str:
     return {"parameter": "un paramètre", "rule": "une règle", "table": "une table", "fact": "un fait",
             "function": "une fonction"}[kind]
 
+
+
+def _plural_type(t: Type) -> str:
+    """`énumération « specialite »` → `specialite` words; a base type by its French name."""
+    return f"mots de « {t.name} »" if t.kind == "enum" else str(t)
 
 
 def _date(d: dt.date) -> str:

@@ -329,7 +329,8 @@ class Site:
         if d.description:
             parts.append(f"<p>{esc(d.description)}</p>")
         parts.append('<dl class="fiche">')
-        parts.append(f"<dt>Type de valeur</dt><dd>{self._type(d.type)}</dd>")
+        shown = ("ensemble de valeurs : " if d.is_set else "") + self._type(d.type)
+        parts.append(f"<dt>Type de valeur</dt><dd>{shown}</dd>")
         if d.params:
             params = ", ".join(f"<code>{esc(p.name)}</code> ({self._type(p.type, short=True)})" for p in d.params)
             parts.append(f"<dt>{'Clés' if d.kind == 'table' else 'Paramètres'}</dt><dd>{params}</dd>")
@@ -640,6 +641,8 @@ def _uses(d: model.Definition) -> tuple[tuple[str, ...], tuple[str, ...]]:
                     defs[node.name if node.origin is None else f"{node.origin}.{node.name}"] = None
                 elif isinstance(node, model.TextOf):
                     defs[node.name] = None
+                elif isinstance(node, model.Member) and node.set_name is not None:
+                    defs[node.set_name] = None
                 elif isinstance(node, model.FactRef):
                     facts[node.name] = None
     defs.pop(d.name, None)

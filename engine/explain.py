@@ -176,6 +176,8 @@ def _reference(event: Event, depth: int, seen: set[str], out: list[str]) -> None
 
 def _membership(event: Event, depth: int, seen: set[str], out: list[str]) -> None:
     out.append(f"{'  ' * depth}{_membership_text(event)}")
+    if event.data.get("set"):
+        _citations(event.data.get("sources") or [], "  " * (depth + 1), out)
     _children(event, depth + 1, seen, out)
 
 
@@ -311,7 +313,9 @@ def _membership_text(event: Event) -> str:
     inside = event.result.value != bool(event.data.get("negated"))
     word = "est dans" if inside else "n'est pas dans"
     value = _show(event.data.get("value"), t)  # type: ignore[arg-type]
-    return f"{event.data.get('operand_label')} ({value}) {word} {{{items}}} : {'vrai' if event.result.value else 'faux'}"
+    named = f"{event.data['set']} " if event.data.get("set") else ""
+    return (f"{event.data.get('operand_label')} ({value}) {word} {named}{{{items}}} : "
+            f"{'vrai' if event.result.value else 'faux'}")
 
 
 def _arithmetic_text(event: Event) -> str:

@@ -181,8 +181,12 @@ def _flat(e: ast.Expr) -> str:
             return "non " + flat(operand, 3)
         case ast.Compare(op=op, left=left, right=right):
             return f"{flat(left, 5)} {_CMP_WORDS[op]} {flat(right, 5)}"
+        case ast.Member(operand=operand, negated=negated, set_name=str() as set_name):
+            return f"{flat(operand, 5)}{_member_word(negated)}{set_name}"
         case ast.Member(operand=operand, items=items, negated=negated):
             return f"{flat(operand, 5)}{_member_word(negated)}{{{', '.join(flat(i) for i in items)}}}"
+        case ast.SetLiteral(items=items):
+            return f"{{{', '.join(flat(i) for i in items)}}}"
         case ast.If(condition=c, then=t, otherwise=o):
             return f"si {flat(c, 1)} alors {flat(t, 1)} sinon {flat(o, 0)}"
         case ast.Round(operand=operand, verb=verb, unit=unit):
@@ -264,8 +268,11 @@ def _block(e: ast.Expr, column: int, level: int) -> list[Line]:
             return _chain(e, column)
         case ast.If():
             return _if_chain(e, column)
-        case ast.Member():
+        case ast.Member(set_name=None):
             return _member(e, column)
+        case ast.SetLiteral():
+            lines = _fill("{", [(flat(i), _anchor(i)) for i in e.items], "}", column, column + 1)
+            return [(lines[0][0], _anchor(e))] + lines[1:]
         case ast.Call():
             return _call(e, column)
         case ast.Not(operand=operand):

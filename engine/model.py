@@ -143,12 +143,15 @@ class Compare(Node):
 
 @frozen
 class Member(Node):
-    """`x dans {…}` with constant items."""
+    """`x dans {…}` with constant items; `x dans nom` has the named set's items inlined (so every
+    evaluator tests the same constants) and keeps its name and citations for explanations."""
 
     operand: Expr
     items: tuple[object, ...]
     negated: bool
     type: Type
+    set_name: str | None = None
+    set_sources: tuple[Citation, ...] = ()
 
 
 @frozen
@@ -418,6 +421,12 @@ class Definition(Node):
 
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "dated", any(v.start is not None for v in self.versions))
+
+    @property
+    def is_set(self) -> bool:
+        """Whether this is a set parameter (`paramètre x = {…}`), read only with `dans x`."""
+        body = self.versions[-1].body
+        return self.kind == "parameter" and isinstance(body, Const) and isinstance(body.value, tuple)
 
     @property
     def latest(self) -> Version:

@@ -140,7 +140,7 @@ def _compare(sites: Sites, e: model.Compare) -> Site:
 def _member(sites: Sites, e: model.Member) -> Site:
     return Site("membership", sites.label(e), e.span, {
         "items": list(e.items), "negated": e.negated, "operand_type": e.operand.type,
-        "operand_label": sites.label(e.operand)})
+        "operand_label": sites.label(e.operand), "set": e.set_name, "sources": list(e.set_sources)})
 
 
 _MAKERS: dict[type, Callable[[Sites, model.Expr], Site]] = {  # type: ignore[dict-item]

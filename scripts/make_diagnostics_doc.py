@@ -204,6 +204,10 @@ ENTRIES: dict[str, tuple[str, str, str]] = {
     "E314": ("`en vigueur au` without a period",
              "A formula reads the period in force, but the header declares none.",
              "Declare it in the header: `en vigueur du … au …`, `à partir du …` or `jusqu'au …`."),
+    "E315": ("not a set",
+             "`dans nom` names something that is not a set parameter, or a set parameter is read outside "
+             "`dans` / `pas dans`.",
+             "Declare the set as a parameter (`paramètre exclues = {a, b} fin`) and read it with `x dans exclues`."),
     "E401": ("circular dependency",
              "Rules that depend on each other, directly or through functions, tables and guards. The path "
              "is in the message; each step is a label.",

@@ -74,3 +74,114 @@ def test_check_output_agrees_in_number(capsys: pytest.CaptureFixture[str]) -> No
     path = CASES / "check" / "good" / "inherited.rules"
     assert main(["check", str(path)]) == 0
     assert "3 résultats, 1 exemple — correct" in capsys.readouterr().out
+
+
+SETS = '''règles "Ensembles nommés"
+source CPAM "Liste des spécialités exclues" éditeur "CPAM" fin
+fait specialite : énumération {medecine_generale, radiologie, anesthesie, cardiologie} fin
+fait secteur : entier parmi {1, 2, 3} fin
+paramètre specialites_exclues = {radiologie, anesthesie}
+  "Spécialités exclues du dispositif"
+  source CPAM : "art. 3"
+fin
+paramètre secteurs_aides : entier = {1, 2} fin
+résultat eligible : booléen = specialite pas dans specialites_exclues et secteur dans secteurs_aides fin
+résultat exclue : booléen = specialite dans specialites_exclues fin
+'''
+
+
+class TestNamedSets:
+    """Tests for set parameters read with `dans nom`."""
+
+    @pytest.mark.parametrize(("specialite", "secteur", "eligible"), [
+        ("cardiologie", 1, True), ("radiologie", 1, False), ("cardiologie", 3, False), ("anesthesie", 2, False)])
+    def test_interpreter_and_compiled_agree(self, monkeypatch: pytest.MonkeyPatch, specialite: str, secteur: int,
+                                            eligible: bool) -> None:
+        """The compiled program, the traced compiled program and the interpreter give the same values."""
+        facts = {"specialite": specialite, "secteur": secteur}
+        compiled = engine.loads(SETS).evaluate(facts)
+        assert compiled.results["eligible"].value is eligible
+        assert compiled.results["exclue"].value is (specialite in {"radiologie", "anesthesie"})
+        from test_tracecompile import _assert_same_trace
+        _assert_same_trace(engine.loads(SETS).program, facts)
+        monkeypatch.setenv("REGLES_NO_COMPILE", "1")
+        assert engine.loads(SETS).evaluate(facts).results == compiled.results
+
+    def test_explanation_names_the_set_and_its_source(self) -> None:
+        """The full explanation says which set was read, with its items and its citation."""
+        text = engine.loads(SETS).evaluate({"specialite": "radiologie", "secteur": 1}).explain("exclue")
+        assert ("specialite (radiologie) est dans specialites_exclues {radiologie, anesthesie} : vrai" in text
+                and "Liste des spécialités exclues (CPAM) : art. 3" in text)
+
+    @pytest.mark.parametrize(("formula", "code"), [
+        ("specialite dans exclue", "E315"),              # a rule, not a set
+        ("specialite dans specialites_exclus", "E315"),  # unknown set (typo)
+        ("specialites_exclues = specialite", "E315"),    # a set read by name outside `dans`
+        ("secteur dans specialites_exclues", "E302"),    # words tested against a number
+    ])
+    def test_misuses(self, formula: str, code: str) -> None:
+        """Each misuse of a named set has its code."""
+        text = SETS + f"résultat r : booléen = {formula} fin\n"
+        with pytest.raises(engine.RulesError) as caught:
+            engine.loads(text)
+        assert [d.code for d in caught.value.diagnostics] == [code]
+
+    def test_misplaced_brace_says_where_sets_belong(self) -> None:
+        """E101 on `{`: the hint lists `dans`, a parameter's value and `parmi`."""
+        with pytest.raises(engine.RulesError) as caught:
+            engine.loads('règles "t"\nfait s : entier fin\nrésultat r : booléen = s = {1, 2} fin\n')
+        [d] = caught.value.diagnostics
+        assert d.code == "E101" and "après « dans »" in d.hint and "paramètre" in d.hint and "parmi" in d.hint
+
+    def test_unused_set_is_reported_like_a_parameter(self) -> None:
+        """A set that no rule reads gets W102."""
+        rs = engine.loads(SETS.replace("specialite dans specialites_exclues", "specialite = radiologie")
+                          .replace("specialite pas dans specialites_exclues", "vrai"))
+        assert [w.code for w in rs.warnings] == ["W102"]
+
+    def test_amending_file_reads_an_inherited_set(self) -> None:
+        """A set of the amended file is read by name in the amending file."""
+        from support import ROOT
+        rs = engine.loads('règles "m"\nmodifie "textes/avenant_fictif.rules"\n'
+                          'résultat cardio_exclue : booléen = cardiologie dans specialites_exclues fin\n'
+                          'résultat radio_exclue : booléen = radiologie dans specialites_exclues fin\n',
+                          filename=str(ROOT / "docs" / "m.rules"))
+        out = rs.evaluate({})
+        assert (out.results["cardio_exclue"].value, out.results["radio_exclue"].value) == (False, True)
+
+
+class TestValidityWindow:
+    """Tests for the header's period in force."""
+
+    def test_en_vigueur_au_reads_the_bounds(self) -> None:
+        """Bounds are inclusive; outside, the condition is false."""
+        rs = engine.loads('règles "t"\nen vigueur du 20/08/2019 au 30/04/2023\nfait d : date fin\n'
+                          'résultat r : booléen = en vigueur au d fin\n')
+        import datetime as dt
+        values = [rs.evaluate({"d": d}).results["r"].value for d in
+                  (dt.date(2019, 8, 19), dt.date(2019, 8, 20), dt.date(2023, 4, 30), dt.date(2023, 5, 1))]
+        assert values == [False, True, True, False]
+
+    def test_named_bounds_are_the_parameters_values(self) -> None:
+        """The shipped files name their bounds: the texts keep their dates."""
+        from support import ROOT
+        import datetime as dt
+        texts = engine.load(ROOT / "rulesets" / "convention2024.rules").program.texts
+        assert [(t.in_force_from, t.in_force_until) for t in texts] == [
+            (dt.date(2019, 8, 20), dt.date(2023, 4, 30)), (dt.date(2024, 6, 22), None)]
+
+    def test_open_period_reads_one_bound(self) -> None:
+        """`à partir du`: only the start limits."""
+        rs = engine.loads('règles "t"\nen vigueur à partir du 22/06/2024\nfait d : date fin\n'
+                          'résultat r : booléen = en vigueur au d fin\n')
+        import datetime as dt
+        assert [rs.evaluate({"d": d}).results["r"].value for d in (dt.date(2024, 6, 21), dt.date(2099, 1, 1))] == [
+            False, True]
+
+    def test_changing_the_header_changes_results(self) -> None:
+        """The header is read: moving its end date changes the result."""
+        import datetime as dt
+        text = 'règles "t"\nen vigueur du 20/08/2019 au {end}\nfait d : date fin\nrésultat r : booléen = en vigueur au d fin\n'
+        facts = {"d": dt.date(2023, 6, 1)}
+        assert engine.loads(text.format(end="30/04/2023")).evaluate(facts).results["r"].value is False
+        assert engine.loads(text.format(end="31/12/2023")).evaluate(facts).results["r"].value is True
