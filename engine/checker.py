@@ -109,6 +109,7 @@ class Checker(ProgramChecks):
         self.check_replacements()
         for name, decl in self.local.items():
             self.definitions[name] = self.definition(decl)
+        self.follow_replaced_sets()
         effective = {**self.inherited, **self.definitions}
         self.check_dated_references(effective)
         self.register_originals(effective)
@@ -701,6 +702,15 @@ class Checker(ProgramChecks):
             items.append(checked.value)
         return model.Member(operand, tuple(items), e.negated, BOOLEEN, span=e.span)
 
+    def follow_replaced_sets(self) -> None:
+        """Inherited rules see a replaced set, as they see any replacement: their `dans nom` tests,
+        whose items were inlined when the amended file was checked, get this file's items."""
+        sets = {n: d for n, d in self.definitions.items() if d.is_set and n in self.inherited}
+        if not sets:
+            return
+        self.inherited = {n: _with_sets(d, sets) for n, d in self.inherited.items()}
+        self.originals = {k: _with_sets(d, sets) for k, d in self.originals.items()}
+
     def is_set(self, name: str) -> bool:
         """Whether `name` is a set parameter (`paramètre x = {…}`), of this file or inherited."""
         decl = self.local.get(name)
@@ -942,6 +952,32 @@ def _article(kind: str) -> str:
     return {"parameter": "un paramètre", "rule": "une règle", "table": "une table", "fact": "un fait",
             "function": "une fonction"}[kind]
 
+
+
+def _with_sets(definition: model.Definition, sets: dict[str, model.Definition]) -> model.Definition:
+    """The definition with each `dans nom` of a replaced set testing the replacement's items."""
+    import attrs
+
+    def rewrite(node: object) -> object:
+        if isinstance(node, tuple):
+            new = tuple(rewrite(n) for n in node)
+            return node if all(a is b for a, b in zip(new, node)) else new
+        if not attrs.has(type(node)) or isinstance(node, (model.Citation, model.StatusInfo, model.TextInfo, Type)):
+            return node
+        changes = {}
+        for f in attrs.fields(type(node)):
+            if not f.init or f.name == "span":
+                continue
+            value = getattr(node, f.name)
+            new = rewrite(value)
+            if new is not value:
+                changes[f.name] = new
+        if isinstance(node, model.Member) and node.set_name in sets:
+            latest = sets[node.set_name].latest
+            changes.update(items=latest.body.value, set_sources=latest.sources)  # type: ignore[union-attr]
+        return attrs.evolve(node, **changes) if changes else node
+
+    return rewrite(definition)  # type: ignore[return-value]
 
 
 def _plural_type(t: Type) -> str:

@@ -150,6 +150,19 @@ class TestNamedSets:
         assert (out.results["cardio_exclue"].value, out.results["radio_exclue"].value) == (False, True)
 
 
+    def test_replaced_set_is_what_inherited_rules_read(self) -> None:
+        """`remplace` a set: the amended file's rule tests the new items, and names the new source."""
+        from support import ROOT
+        rs = engine.loads('règles "m"\nmodifie "textes/avenant_fictif.rules"\n'
+                          'source NOUVELLE "Nouvelle liste" fin\n'
+                          'paramètre specialites_exclues = {radiologie}\n  remplace avenant_fictif.specialites_exclues\n'
+                          '  source NOUVELLE\nfin\n', filename=str(ROOT / "docs" / "m.rules"))
+        results = {s: rs.evaluate({"specialite": s}).results["specialite_eligible"].value
+                   for s in ("anesthesie", "radiologie")}
+        assert results == {"anesthesie": True, "radiologie": False}
+        assert "Nouvelle liste" in rs.evaluate({"specialite": "radiologie"}).explain("specialite_eligible")
+
+
 class TestValidityWindow:
     """Tests for the header's period in force."""
 
