@@ -498,7 +498,17 @@ class SourceDecl(Node):
     """Where the key is written."""
 
 
-Declaration = Union[Fact, Parameter, Rule, Function, Table, Example, Schedule, SourceDecl]
+@frozen
+class Amend(Node):
+    """`précise fichier.nom … fin`: new metadata for an inherited definition, formula kept."""
+
+    prefix: str
+    name: str
+    items: tuple[Item, ...] = ()
+    name_span: Span = field(default=NOWHERE, kw_only=True, eq=False, repr=False)
+
+
+Declaration = Union[Fact, Parameter, Rule, Function, Table, Example, Schedule, SourceDecl, Amend]
 
 
 @frozen
@@ -515,6 +525,8 @@ class Header(Node):
     in_force_until: dt.date | str | None = None
     """The last day in force: a date, or the name of a date parameter that holds it."""
     in_force_span: Span = field(default=NOWHERE, eq=False, repr=False)
+    in_force_spans: tuple[Span, ...] = field(default=(), eq=False, repr=False)
+    """Where each bound of the period is written (first the start, then the end, as written)."""
 
 
 @frozen

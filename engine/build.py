@@ -112,6 +112,7 @@ class Builder:
             elif item.data == "header_in_force":
                 self.period(item.children[0], fields)
                 fields["in_force_span"] = self.span(item)
+                fields["in_force_spans"] = tuple(self.span(t) for t in item.children[0].children if isinstance(t, Tree))
         return ast.Header(**fields, span=self.span(tree))  # type: ignore[arg-type]
 
     def period(self, tree: Tree, fields: dict[str, object]) -> None:
@@ -227,6 +228,11 @@ class Builder:
                 fields[item.data] = tuple(str(t) for t in item.children)
         return ast.Schedule(self.name(axis), int(self.number(first)), int(self.number(last)),
                             **fields, span=self.span(tree))  # type: ignore[arg-type]
+
+    def decl_amend_meta(self, tree: Tree) -> ast.Amend:
+        prefix, name, *items = tree.children
+        return ast.Amend(str(prefix), self.name(name), self.items(items), span=self.span(tree),
+                         name_span=self.span(name))
 
     def decl_source_decl(self, tree: Tree) -> ast.SourceDecl:
         key, *rest = tree.children

@@ -84,6 +84,8 @@ class Checker(ProgramChecks):
         self.bibliography: dict[str, model.SourceDecl] = dict(parent.bibliography) if parent else {}
         self.local_sources: dict[str, ast.SourceDecl] = {}
         self.cited: set[str] = set()
+        self.amendments: list[ast.Amend] = []
+        """`précise fichier.nom` blocks: metadata of inherited definitions, applied after the definitions."""
         self.reads_window = False
         """Whether a formula of this file reads the header's period (`en vigueur au …`), see W113."""
         self.fact_uses: dict[str, Span] = {}
@@ -109,6 +111,7 @@ class Checker(ProgramChecks):
         self.check_replacements()
         for name, decl in self.local.items():
             self.definitions[name] = self.definition(decl)
+        self.apply_amendments()
         self.follow_replaced_sets()
         effective = {**self.inherited, **self.definitions}
         self.check_dated_references(effective)
@@ -172,6 +175,9 @@ class Checker(ProgramChecks):
         """Collect local declarations; report duplicates and unannounced redefinitions."""
         first: dict[str, ast.Node] = {}
         for decl in self.file.declarations:
+            if isinstance(decl, ast.Amend):
+                self.amendments.append(decl)
+                continue
             if isinstance(decl, (ast.Example, ast.Schedule, ast.SourceDecl)):
                 continue
             name = decl.name
@@ -702,6 +708,63 @@ class Checker(ProgramChecks):
             items.append(checked.value)
         return model.Member(operand, tuple(items), e.negated, BOOLEEN, span=e.span)
 
+    def apply_amendments(self) -> None:
+        """`précise fichier.nom`: the inherited definition with this text's description, citations,
+        statuses, `interne`, unit or guard reason; its formula, value or grid and versions are kept."""
+        import attrs
+        done: dict[str, ast.Amend] = {}
+        for decl in self.amendments:
+            name, target = decl.name, f"{decl.prefix}.{decl.name}"
+            if self.parent is None:
+                self.fail("E606", "« précise » dans un fichier qui ne modifie aucun autre fichier", decl.name_span,
+                          'ajoutez en tête : modifie "fichier.rules"')
+                continue
+            known = [t.prefix for t in self.parent.texts]
+            if decl.prefix not in known:
+                self.fail("E203", f"fichier inconnu « {decl.prefix} »", decl.name_span,
+                          suggest(decl.prefix, known) or _prefixes_hint(known))
+                continue
+            if name not in self.inherited:
+                self.fail("E601", f"« {target} » n'existe pas : rien à préciser", decl.name_span,
+                          suggest(name, self.inherited))
+                continue
+            if name in self.local or name in done:
+                first = name_span(self.local[name]) if name in self.local else done[name].name_span
+                self.fail("E202", f"« {name} » est déjà redéfini dans ce fichier", decl.name_span,
+                          "précisez-le dans le bloc qui le remplace, ou gardez un seul bloc « précise »",
+                          (Label(first, "première redéfinition"),))
+                continue
+            done[name] = decl
+            self.definitions[name] = self.amended(decl, self.inherited[name], attrs)
+
+    def amended(self, decl: ast.Amend, old: model.Definition, attrs) -> model.Definition:  # type: ignore[no-untyped-def]
+        info = _items(decl.items)
+        self.report_misplaced(decl, info)
+        for item in decl.items:
+            if isinstance(item, ast.Replaces):
+                self.fail("E608", "« remplace » dans un bloc « précise » : le bloc garde la formule d'origine",
+                          item.span, f"pour changer la formule, écrivez le bloc complet avec « remplace "
+                                     f"{decl.prefix}.{decl.name} » et la formule")
+        if not decl.items:
+            self.fail("E608", f"« précise {decl.prefix}.{decl.name} » ne change rien", decl.name_span,
+                      "écrivez ce qui change : description, source, statut, interne, unité ou raison de "
+                      "« applicable si »")
+        guard = old.guard
+        if info.guard is not None:
+            if old.guard is None or info.guard.name != old.guard.name:
+                was = f"la condition reste « {old.guard.name} »" if old.guard else "la définition n'en a pas"
+                self.fail("E608", f"« précise » ne change que la raison de « applicable si » : {was}",
+                          info.guard.name_span, "pour changer la condition, remplacez la définition (« remplace »)")
+            else:
+                guard = attrs.evolve(old.guard, reason=info.guard.reason)
+        sources = self.citations(info) if info.citations else None
+        statuses = tuple(model.StatusInfo(s.kind, s.note, span=s.span) for s in info.statuses) or None
+        versions = tuple(attrs.evolve(v, sources=v.sources if sources is None else sources,
+                                      statuses=v.statuses if statuses is None else statuses) for v in old.versions)
+        return attrs.evolve(old, versions=versions, description=info.description or old.description, guard=guard,
+                            unit=info.unit or old.unit, internal=info.internal or old.internal,
+                            amended_by=self.text.short)
+
     def follow_replaced_sets(self) -> None:
         """Inherited rules see a replaced set, as they see any replacement: their `dans nom` tests,
         whose items were inlined when the amended file was checked, get this file's items."""
@@ -848,13 +911,14 @@ class Checker(ProgramChecks):
                 or (isinstance(h.in_force_until, str) and self.text.in_force_until is None)):
             return _ERROR  # a bound that names no date parameter: E311 is reported at the header
 
-        def bound(value: dt.date | str) -> ast.Expr:
+        def bound(value: dt.date | str, span: Span) -> ast.Expr:
             if isinstance(value, str):
-                return ast.Name(value, span=e.span)
-            return ast.Literal("date", value, span=e.span)
+                return ast.Name(value, span=span)
+            return ast.Literal("date", value, span=span)
 
-        tests = [ast.Compare(op, e.date, bound(value), span=e.span)
-                 for op, value in (("≥", h.in_force_from), ("≤", h.in_force_until)) if value is not None]
+        written = [(op, value) for op, value in (("≥", h.in_force_from), ("≤", h.in_force_until)) if value is not None]
+        spans = h.in_force_spans if len(h.in_force_spans) == len(written) else (e.span,) * len(written)
+        tests = [ast.Compare(op, e.date, bound(value, span), span=e.span) for (op, value), span in zip(written, spans)]
         combined: ast.Expr = tests[0] if len(tests) == 1 else ast.Logical("et", tests[0], tests[1], span=e.span)
         checked = self.expr(combined, BOOLEEN)
         date = self.expr(e.date, DATE) if checked is _ERROR else None

@@ -335,7 +335,9 @@ class Site:
             params = ", ".join(f"<code>{esc(p.name)}</code> ({self._type(p.type, short=True)})" for p in d.params)
             parts.append(f"<dt>{'Clés' if d.kind == 'table' else 'Paramètres'}</dt><dd>{params}</dd>")
         parts += _sources_item([s for v in d.versions for s in v.sources])
-        parts.append(f"<dt>Texte</dt><dd>{esc(text.short)} (<code>{esc(text.file)}</code>)</dd>")
+        parts.append(f"<dt>Texte</dt><dd>{esc(text.short)} (<code>{esc(text.file)}</code>)"
+                     + (f" ; description, sources et statuts précisés par {esc(d.amended_by)}" if d.amended_by else "")
+                     + "</dd>")
         if d.unit:
             parts.append(f"<dt>Unité</dt><dd>{esc(d.unit)}</dd>")
         if d.guard is not None:

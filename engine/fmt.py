@@ -657,6 +657,11 @@ class _FileWriter:
         self.formula(decl.formula)
         self.end(decl)
 
+    def decl_amend(self, decl: ast.Amend) -> None:
+        self.emit(f"précise {decl.prefix}.{decl.name}", _anchor(decl), 0)
+        self.items(decl.items)
+        self.end(decl)
+
     def decl_table(self, decl: ast.Table) -> None:
         self.head(f"table {decl.name} ({_params(decl.params)}) : ", decl.type, decl)
         self.table = decl

@@ -412,6 +412,9 @@ class Definition(Node):
     params: tuple[Param, ...] = ()
     replaces: str | None = None
     unit: str | None = None
+    amended_by: str | None = None
+    """The short name of the text whose `précise` block gave this definition its description, citations
+    or statuses (the formula stays the one of `versions`' texts)."""
     internal: bool = False
     """`interne`: plumbing hidden from explanation summaries, which show what it leads to instead; a
     replacement inherits it from the definition it replaces (the concept stays plumbing)."""

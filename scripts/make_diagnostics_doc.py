@@ -289,6 +289,11 @@ ENTRIES: dict[str, tuple[str, str, str]] = {
     "E607": ("second `modifie`",
              "A file amends exactly one text; a second `modifie` line used to replace the first in silence.",
              "Keep one `modifie`: the amended file brings the texts it amends itself."),
+    "E608": ("`précise` that changes nothing, or more than metadata",
+             "A `précise fichier.nom` block keeps the inherited formula: it may change the description, "
+             "citations, statuses, `interne`, the unit or the reason of `applicable si`, not the guard's "
+             "condition, and it has no `remplace`. An empty block is refused too.",
+             "To change the formula or the condition, replace the definition (`remplace fichier.nom`)."),
     "E701": ("unknown fact in an example",
              "An example gives (or expects missing) a fact that is not declared.",
              "Fix the name; the hint suggests close ones."),

@@ -198,3 +198,42 @@ class TestValidityWindow:
         facts = {"d": dt.date(2023, 6, 1)}
         assert engine.loads(text.format(end="30/04/2023")).evaluate(facts).results["r"].value is False
         assert engine.loads(text.format(end="31/12/2023")).evaluate(facts).results["r"].value is True
+
+
+class TestPrecise:
+    """Tests for `précise fichier.nom`: metadata of an inherited definition, formula kept."""
+
+    TEXT = ('règles "m"\ntexte "précisions"\nmodifie "textes/avenant_fictif.rules"\n'
+            'source CIRC "Circulaire fictive" fin\n'
+            'précise avenant_fictif.conventionne\n  "Secteur 1, précisé"\n  source CIRC : "point 2"\n'
+            '  à confirmer : "à vérifier"\n  applicable si signature_couverte sinon "hors période"\nfin\n')
+
+    def _load(self) -> engine.Ruleset:
+        from support import ROOT
+        return engine.loads(self.TEXT, filename=str(ROOT / "docs" / "m.rules"))
+
+    def test_formula_kept_metadata_changed(self) -> None:
+        """Same values as the amended file; new description, citation, status and guard reason."""
+        import datetime as dt
+        rs = self._load()
+        d = rs.program.definitions["conventionne"]
+        assert (d.description, [str(c) for c in d.citation], [s.note for s in d.statuses], d.guard.reason) == (
+            "Secteur 1, précisé", ["Circulaire fictive : point 2"], ["à vérifier"], "hors période")
+        for secteur in (1, 2):
+            facts = {"secteur": secteur, "date_signature": dt.date(2021, 3, 1)}
+            assert rs.evaluate(facts).results["conventionne"].value is (secteur == 1)
+        out = rs.evaluate({"secteur": 1, "date_signature": dt.date(2024, 3, 1)})
+        assert out.results["conventionne"].reason == "hors période"
+
+    def test_explanation_says_who_amended_it(self) -> None:
+        """The full explanation keeps the formula's text and names the text that amended the metadata."""
+        import datetime as dt
+        text = self._load().evaluate({"secteur": 1, "date_signature": dt.date(2021, 3, 1)}).explain("conventionne")
+        assert "Texte : avenant fictif ; description, sources et statuts précisés par : précisions" in text
+        assert "Circulaire fictive : point 2" in text
+
+    def test_formatter_keeps_the_block(self) -> None:
+        """`regles fmt` writes the block back, and the result reads the same."""
+        from engine.fmt import format_text
+        formatted = format_text(self.TEXT)
+        assert "précise avenant_fictif.conventionne\n" in formatted and format_text(formatted) == formatted
