@@ -508,7 +508,25 @@ class Amend(Node):
     name_span: Span = field(default=NOWHERE, kw_only=True, eq=False, repr=False)
 
 
-Declaration = Union[Fact, Parameter, Rule, Function, Table, Example, Schedule, SourceDecl, Amend]
+@frozen
+class Reuse(Node):
+    """`reprend a, b de "fichier.rules"`: definitions taken by name from another text."""
+
+    names: tuple[str, ...]
+    file: str
+    name_spans: tuple[Span, ...] = field(default=(), eq=False, repr=False)
+    file_span: Span = field(default=NOWHERE, eq=False, repr=False)
+
+
+@frozen
+class Withdraw(Node):
+    """`abroge a, b`: inherited definitions this text withdraws."""
+
+    names: tuple[str, ...]
+    name_spans: tuple[Span, ...] = field(default=(), eq=False, repr=False)
+
+
+Declaration = Union[Fact, Parameter, Rule, Function, Table, Example, Schedule, SourceDecl, Amend, Reuse, Withdraw]
 
 
 @frozen

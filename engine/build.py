@@ -104,8 +104,8 @@ class Builder:
             elif item.data == "header_amends":
                 if "amends" in fields:
                     self.fail("E607", "un fichier ne modifie qu'un seul texte : second « modifie »", item,
-                              "gardez un seul « modifie » : le texte modifié apporte déjà les textes qu'il modifie "
-                              "lui-même (chaîne de modifications)")
+                              "gardez un seul « modifie » ; pour prendre des définitions d'un autre texte, "
+                              "écrivez : reprend nom de \"autre.rules\"")
                     continue
                 fields["amends"] = _string(item.children[0])
                 fields["amends_span"] = self.span(item.children[0])
@@ -233,6 +233,15 @@ class Builder:
         prefix, name, *items = tree.children
         return ast.Amend(str(prefix), self.name(name), self.items(items), span=self.span(tree),
                          name_span=self.span(name))
+
+    def decl_reuse(self, tree: Tree) -> ast.Reuse:
+        *names, file = tree.children
+        return ast.Reuse(tuple(self.name(n) for n in names), _string(file), tuple(self.span(n) for n in names),
+                         self.span(file), span=self.span(tree))
+
+    def decl_withdraw(self, tree: Tree) -> ast.Withdraw:
+        return ast.Withdraw(tuple(self.name(n) for n in tree.children), tuple(self.span(n) for n in tree.children),
+                            span=self.span(tree))
 
     def decl_source_decl(self, tree: Tree) -> ast.SourceDecl:
         key, *rest = tree.children

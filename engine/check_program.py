@@ -292,7 +292,8 @@ class ProgramChecks:
             for expr in model.definition_exprs(definition):
                 for node in model.walk(expr):
                     origin = getattr(node, "origin", None)
-                    if origin and (origin, node.name) not in self.originals:
+                    if (origin and (origin, node.name) not in self.originals
+                            and node.name in self.parent.definitions):  # else E609 (a reused definition)
                         self.originals[(origin, node.name)] = self.parent.definitions[node.name]
 
     def examples(self, effective: dict[str, model.Definition]) -> Iterator[model.ExampleCase]:
@@ -335,6 +336,9 @@ class ProgramChecks:
 
     def expectation(self, exp: ast.Expected, effective: dict[str, model.Definition]) -> model.Expectation:
         target = effective.get(exp.name)
+        if exp.name in self.withdrawn:  # type: ignore[attr-defined]
+            self.withdrawn_reference(exp.name, exp.span)  # type: ignore[attr-defined]
+            return model.Expectation(exp.name, "value", span=exp.span)
         if target is None or target.kind != "rule":
             self.fail("E702", f"résultat inconnu « {exp.name} » dans l'exemple", exp.span,
                       suggest(exp.name, [n for n, d in effective.items() if d.kind == "rule"]))

@@ -39,13 +39,13 @@ def prefix_of(file: str) -> str:
 
 
 def check(rule_file: ast.RuleFile, source: Source, parent: model.Program | None = None,
-          directory: str | None = None) -> model.Program:
+          directory: str | None = None, reused: dict[str, model.Program] | None = None) -> model.Program:
     """Check a parsed rule file (merged onto the program it amends) and return the program.
 
     Raises:
         RulesError: with every error found (warnings are kept on the returned program).
     """
-    checker = Checker(rule_file, source, parent, directory)
+    checker = Checker(rule_file, source, parent, directory, reused)
     program = checker.run()
     errors = [d for d in checker.diagnostics if d.is_error]
     if errors:
@@ -59,7 +59,7 @@ class Checker(ProgramChecks):
     """Holds the state of checking one file; `run` drives the passes in order."""
 
     def __init__(self, rule_file: ast.RuleFile, source: Source, parent: model.Program | None,
-                 directory: str | None = None) -> None:
+                 directory: str | None = None, reused: dict[str, model.Program] | None = None) -> None:
         self.file = rule_file
         self.directory = directory
         self.source = source
@@ -84,6 +84,14 @@ class Checker(ProgramChecks):
         self.bibliography: dict[str, model.SourceDecl] = dict(parent.bibliography) if parent else {}
         self.local_sources: dict[str, ast.SourceDecl] = {}
         self.cited: set[str] = set()
+        self.reused_programs = reused or {}
+        """The programs of the files named by `reprend … de "fichier"`, by the path as written."""
+        self.reuses: list[ast.Reuse] = []
+        self.reused: dict[str, tuple[model.Definition, ast.Reuse, Span]] = {}
+        """Definitions taken from another text, with the `reprend` that takes them and the name's span."""
+        self.withdrawals: list[ast.Withdraw] = []
+        self.withdrawn: dict[str, Span] = {}
+        """Inherited definitions this file withdraws (`abroge x`), with where the withdrawal is written."""
         self.amendments: list[ast.Amend] = []
         """`précise fichier.nom` blocks: metadata of inherited definitions, applied after the definitions."""
         self.reads_window = False
@@ -103,6 +111,8 @@ class Checker(ProgramChecks):
     # ── driver ──
     def run(self) -> model.Program:
         self.index()
+        self.take_reused()
+        self.withdraw()
         self.text = self._text_info()
         self.declare_sources()
         self.register_enums()
@@ -114,6 +124,8 @@ class Checker(ProgramChecks):
         self.apply_amendments()
         self.follow_replaced_sets()
         effective = {**self.inherited, **self.definitions}
+        self.check_reused(effective)
+        self.check_withdrawn(effective)
         self.check_dated_references(effective)
         self.register_originals(effective)
         self.check_cycles(effective)
@@ -177,6 +189,12 @@ class Checker(ProgramChecks):
         for decl in self.file.declarations:
             if isinstance(decl, ast.Amend):
                 self.amendments.append(decl)
+                continue
+            if isinstance(decl, ast.Reuse):
+                self.reuses.append(decl)
+                continue
+            if isinstance(decl, ast.Withdraw):
+                self.withdrawals.append(decl)
                 continue
             if isinstance(decl, (ast.Example, ast.Schedule, ast.SourceDecl)):
                 continue
@@ -553,6 +571,8 @@ class Checker(ProgramChecks):
         return self.unknown(name, e.span, expected)
 
     def unknown(self, name: str, span: Span, expected: Type | None) -> model.Expr:
+        if name in self.withdrawn:
+            return self.withdrawn_reference(name, span)
         candidates = list(self.local) + list(self.inherited) + list(self.facts)
         if expected is not None and expected.kind == "enum":
             candidates += list(expected.values)
@@ -561,6 +581,12 @@ class Checker(ProgramChecks):
             return self.fail("E201", f"nom inconnu « {name} »", span,
                              hint or f"les valeurs possibles de « {expected.name} » sont : {words}")
         return self.fail("E201", f"nom inconnu « {name} »", span, suggest(name, candidates))
+
+    def withdrawn_reference(self, name: str, span: Span) -> model.Expr:
+        """E610: a formula of this file reads what the file withdraws."""
+        return self.fail("E610", f"« {name} » est abrogé par ce fichier (ligne {self.withdrawn[name].line})", span,
+                         "retirez la référence, ou n'abrogez pas la définition",
+                         (Label(self.withdrawn[name], "abrogé ici"),))
 
     def note_use(self, name: str, span: Span) -> None:
         self.used.add(name)
@@ -599,6 +625,8 @@ class Checker(ProgramChecks):
         elif e.name in self.local or e.name in self.inherited:
             kind = self.kind_of(e.name, None)
             params = self.table_params(e.name) if kind in {"table", "function"} else []
+        elif e.name in self.withdrawn:
+            return self.withdrawn_reference(e.name, e.span)
         else:
             candidates = list(self.local) + list(self.inherited) + list(BUILTINS)
             return self.fail("E201", f"table ou fonction inconnue « {e.name} »", e.span, suggest(e.name, candidates))
@@ -707,6 +735,124 @@ class Checker(ProgramChecks):
                 self.fail("E302", f"« {_text(item)} » n'est pas un {operand.type}", item.span)
             items.append(checked.value)
         return model.Member(operand, tuple(items), e.negated, BOOLEEN, span=e.span)
+
+    # ── reuse from other texts, withdrawal of inherited definitions ──
+    def take_reused(self) -> None:
+        """`reprend a de "f.rules"`: a's definition in f's program joins this one, as an inherited
+        definition would (so every reference resolves to it); one that has a name of the amended file
+        replaces it, with the same kind and type. Its own references are checked by `check_reused`."""
+        import attrs
+        for decl in self.reuses:
+            program = self.reused_programs.get(decl.file)
+            if program is None:
+                continue
+            if self.parent is not None and program.text.file == self.parent.text.file:
+                self.fail("E609", f"« {decl.file} » est le texte modifié : ses définitions sont déjà reprises",
+                          decl.file_span, "lisez-les par leur nom, sans « reprend »")
+                continue
+            self.sources.update(program.sources)
+            for key, cited in program.bibliography.items():
+                self.bibliography.setdefault(key, cited)
+            for name, span in zip(decl.names, decl.name_spans):
+                found = program.definitions.get(name)
+                if found is None:
+                    self.fail("E609", f"« {name} » n'est pas défini dans « {decl.file} »", span,
+                              suggest(name, program.definitions))
+                    continue
+                if name in self.local or name in self.reused or name in self.facts:
+                    self.fail("E202", f"« {name} » est déjà défini dans ce fichier", span,
+                              "reprenez-le, ou définissez-le, mais pas les deux")
+                    continue
+                old = self.inherited.get(name)
+                replaces = None
+                if old is not None:
+                    if old.kind != found.kind or not same(old.type, found.type):
+                        self.fail("E602", f"« {name} » repris de « {decl.file} » remplacerait {_article(old.kind)} "
+                                          f"{old.type} par {_article(found.kind)} {found.type}", span,
+                                  "une définition reprise qui porte le nom d'une définition héritée la remplace : "
+                                  "même nature, même type", (Label(old.span, "définition héritée"),))
+                        continue
+                    replaces = f"{self.parent.text.prefix}.{name}" if self.parent else None
+                taken = attrs.evolve(found, reused_from=decl.file, replaces=replaces)
+                self.reused[name] = (taken, decl, span)
+                self.inherited[name] = taken
+
+    def check_reused(self, effective: dict[str, model.Definition]) -> None:
+        """A reused definition is checked like any reference: each name it reads must exist here, with
+        the kind and type it had in its own text (E609); cycles are found with the others."""
+        prefixes = {t.prefix for t in self.parent.texts} if self.parent else set()
+        for name, (d, decl, span) in self.reused.items():
+            where = f"« {name} », repris de « {decl.file} »,"
+            reported: set[str] = set()
+            for expr in model.definition_exprs(d):
+                for node in model.walk(expr):
+                    problem = self.reused_reference(node, effective, prefixes)
+                    if problem is not None and problem[0] not in reported:
+                        reported.add(problem[0])
+                        self.fail("E609", f"{where} lit {problem[0]}", span, problem[1].replace("@FICHIER", decl.file))
+            if d.guard is not None and d.guard.name not in effective and d.guard.name not in self.facts:
+                self.fail("E609", f"{where} n'est applicable que si « {d.guard.name} », que ce fichier ne définit pas",
+                          span, f'reprenez-le aussi : reprend {d.guard.name} de "{decl.file}"')
+
+    def reused_reference(self, node: model.Expr, effective: dict[str, model.Definition],
+                         prefixes: set[str]) -> tuple[str, str] | None:
+        """What is wrong with one reference of a reused definition: (what it reads, hint), or None."""
+        if isinstance(node, model.FactRef):
+            fact = self.facts.get(node.name)
+            if fact is None:
+                return f"le fait « {node.name} », que ce fichier ne déclare pas", f"déclarez-le : fait {node.name} : … fin"
+            if not same(fact.type, node.type):
+                return f"le fait « {node.name} » comme un {node.type}, ici un {fact.type}", "déclarez-le avec le même type"
+            return None
+        if not isinstance(node, (model.DefRef, model.TableCall, model.FuncCall, model.TextOf)):
+            return None
+        origin = getattr(node, "origin", None)
+        if origin is not None:
+            if origin not in prefixes or self.parent is None or node.name not in self.parent.definitions:
+                return (f"« {origin}.{node.name} », alors que ce fichier ne modifie pas « {origin} »",
+                        "un texte cité ainsi doit être celui que ce fichier modifie (ou un texte qu'il modifie)")
+            return None
+        target = effective.get(node.name)
+        if target is None:
+            hint = f"reprenez-le aussi : reprend {node.name} de \"@FICHIER\""
+            if node.name in self.withdrawn:
+                return f"« {node.name} », que ce fichier abroge", hint
+            return f"« {node.name} », que ce fichier ne définit pas", hint
+        if not isinstance(node, model.TextOf) and not same(target.type, node.type):
+            return (f"« {node.name} » comme un {node.type}, ici un {target.type}",
+                    "reprenez aussi la définition qu'il lit, ou gardez le même type")
+        return None
+
+    def withdraw(self) -> None:
+        """`abroge x`: x leaves the program (outputs, schema, doc site, batch columns, letters)."""
+        for decl in self.withdrawals:
+            for name, span in zip(decl.names, decl.name_spans):
+                if self.parent is None:
+                    self.fail("E610", "« abroge » dans un fichier qui ne modifie aucun autre fichier", span,
+                              'ajoutez en tête : modifie "fichier.rules"')
+                elif name not in self.parent.definitions:
+                    self.fail("E610", f"« {name} » n'est pas défini par le texte modifié : rien à abroger", span,
+                              suggest(name, self.parent.definitions))
+                elif name in self.local or name in self.reused or name in self.withdrawn:
+                    self.fail("E610", f"« {name} » est abrogé et redéfini (ou abrogé deux fois) dans ce fichier", span,
+                              "abrogez-le, ou remplacez-le, mais pas les deux")
+                else:
+                    self.withdrawn[name] = span
+                    del self.inherited[name]
+
+    def check_withdrawn(self, effective: dict[str, model.Definition]) -> None:
+        """An inherited definition that still reads a withdrawn one is an error at the withdrawal."""
+        for name, d in effective.items():
+            if name in self.definitions and name not in self.amended_names():
+                continue  # this file's formulas: reported where they read it (E610 by name)
+            read = {n for n, _ in _references(d)}
+            for gone in sorted(read & set(self.withdrawn)):
+                self.fail("E610", f"« {gone} » est abrogé, mais « {name} » ({d.latest.text.short}) le lit encore",
+                          self.withdrawn[gone], f"remplacez « {name} » (remplace {d.latest.text.prefix}.{name}), "
+                                                f"ou abrogez-le aussi")
+
+    def amended_names(self) -> set[str]:
+        return {a.name for a in self.amendments}
 
     def apply_amendments(self) -> None:
         """`précise fichier.nom`: the inherited definition with this text's description, citations,
@@ -1016,6 +1162,18 @@ def _article(kind: str) -> str:
     return {"parameter": "un paramètre", "rule": "une règle", "table": "une table", "fact": "un fait",
             "function": "une fonction"}[kind]
 
+
+
+def _references(d: model.Definition) -> list[tuple[str, Span]]:
+    """The names a definition reads in its own file's scope (not `fichier.nom` originals)."""
+    found = [(n.name, n.span) for e in model.definition_exprs(d) for n in model.walk(e)
+             if isinstance(n, (model.DefRef, model.TableCall, model.FuncCall, model.TextOf))
+             and getattr(n, "origin", None) is None]
+    found += [(n.set_name, n.span) for e in model.definition_exprs(d) for n in model.walk(e)
+              if isinstance(n, model.Member) and n.set_name is not None]
+    if d.guard is not None:
+        found.append((d.guard.name, d.guard.span))
+    return found
 
 
 def _with_sets(definition: model.Definition, sets: dict[str, model.Definition]) -> model.Definition:

@@ -336,6 +336,7 @@ class Site:
             parts.append(f"<dt>{'Clés' if d.kind == 'table' else 'Paramètres'}</dt><dd>{params}</dd>")
         parts += _sources_item([s for v in d.versions for s in v.sources])
         parts.append(f"<dt>Texte</dt><dd>{esc(text.short)} (<code>{esc(text.file)}</code>)"
+                     + (f" ; repris de <code>{esc(d.reused_from)}</code>" if d.reused_from else "")
                      + (f" ; description, sources et statuts précisés par {esc(d.amended_by)}" if d.amended_by else "")
                      + "</dd>")
         if d.unit:

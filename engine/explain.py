@@ -132,6 +132,8 @@ def _provenance(event: Event, pad: str, out: list[str]) -> None:
         where += f", version en vigueur à partir du {formatting.date_short(event.data['version_start'])}"  # type: ignore[arg-type]
     if event.data.get("replaces"):
         where += f" (remplace {event.data['replaces']})"
+    if event.data.get("reused_from"):
+        where += f" (repris de « {event.data['reused_from']} »)"
     if event.data.get("amended_by"):
         where += f" ; description, sources et statuts précisés par : {event.data['amended_by']}"
     _citations(sources, pad, out)

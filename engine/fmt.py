@@ -657,6 +657,12 @@ class _FileWriter:
         self.formula(decl.formula)
         self.end(decl)
 
+    def decl_reuse(self, decl: ast.Reuse) -> None:
+        self.emit(f"reprend {', '.join(decl.names)} de {string(decl.file)}", _anchor(decl), 0)
+
+    def decl_withdraw(self, decl: ast.Withdraw) -> None:
+        self.emit(f"abroge {', '.join(decl.names)}", _anchor(decl), 0)
+
     def decl_amend(self, decl: ast.Amend) -> None:
         self.emit(f"précise {decl.prefix}.{decl.name}", _anchor(decl), 0)
         self.items(decl.items)

@@ -412,6 +412,8 @@ class Definition(Node):
     params: tuple[Param, ...] = ()
     replaces: str | None = None
     unit: str | None = None
+    reused_from: str | None = None
+    """The rule file (as `reprend … de "…"` writes it) this definition was taken from, if any."""
     amended_by: str | None = None
     """The short name of the text whose `précise` block gave this definition its description, citations
     or statuses (the formula stays the one of `versions`' texts)."""

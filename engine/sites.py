@@ -93,7 +93,8 @@ class Sites:
             found = self._static[key] = {
                 "text": version.text.short, "file": version.text.file, "sources": list(version.sources),
                 "statuses": [s.french + (f" : {s.note}" if s.note else "") for s in version.statuses],
-                "version_start": version.start, "replaces": d.replaces, "amended_by": d.amended_by}
+                "version_start": version.start, "replaces": d.replaces, "amended_by": d.amended_by,
+                "reused_from": d.reused_from}
         return found
 
     def cell_data(self, d: model.Definition, grid: model.Grid, row: int, column: int) -> dict[str, object]:

@@ -294,6 +294,15 @@ ENTRIES: dict[str, tuple[str, str, str]] = {
              "citations, statuses, `interne`, the unit or the reason of `applicable si`, not the guard's "
              "condition, and it has no `remplace`. An empty block is refused too.",
              "To change the formula or the condition, replace the definition (`remplace fichier.nom`)."),
+    "E609": ("reuse from another text",
+             "`reprend a de \"f.rules\"`: `a` does not exist in f, f is the amended file itself or cannot be "
+             "found, or the reused definition reads a name, a fact or an original (`fichier.nom`) this file "
+             "does not have, or has with another type.",
+             "Reuse what it reads too (`reprend a, b de …`), declare the facts it reads, or define the name."),
+    "E610": ("withdrawal",
+             "`abroge x`: x is not a definition of the amended file, is also redefined here, or is still read "
+             "(by a formula of this file, an example, or an inherited definition, reported at the withdrawal).",
+             "Remove the reference, replace the inherited definition that reads it, or keep x."),
     "E701": ("unknown fact in an example",
              "An example gives (or expects missing) a fact that is not declared.",
              "Fix the name; the hint suggests close ones."),

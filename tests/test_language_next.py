@@ -237,3 +237,77 @@ class TestPrecise:
         from engine.fmt import format_text
         formatted = format_text(self.TEXT)
         assert "précise avenant_fictif.conventionne\n" in formatted and format_text(formatted) == formatted
+
+
+class TestReuseAndWithdrawal:
+    """Tests for `reprend … de "…"` and `abroge`, on tests/cases/reuse/avenant7_bis.rules, which amends
+    avenant 7, reuses three definitions of the 2024 file and withdraws one output."""
+
+    @staticmethod
+    def _load() -> engine.Ruleset:
+        from support import ROOT
+        return engine.load(CASES / "reuse" / "avenant7_bis.rules", root=ROOT)
+
+    def test_examples_pass_without_warning(self) -> None:
+        """The file checks clean and its examples hold."""
+        from engine.examples import run_examples
+        rs = self._load()
+        assert rs.warnings == ()
+        runs = run_examples(rs)
+        assert len(runs) == 3 and [r.case.title for r in runs if not r.passed] == []
+
+    def test_reused_definitions_keep_their_text_and_say_where_they_come_from(self) -> None:
+        """The three definitions come from the 2024 file, and the explanation says so."""
+        import datetime as dt
+        rs = self._load()
+        for name in ("seuil_honoraires_cliniques", "seuil_patientele_mt", "second_assistant_possible"):
+            d = rs.program.definitions[name]
+            assert (d.latest.text.short, d.reused_from) == ("convention 2024", "../../../rulesets/convention2024.rules")
+        out = rs.evaluate({"date_signature": dt.date(2021, 3, 1), "specialite": "medecine_generale", "mep": False,
+                           "zone": "zip", "anciennete_contrat_temps_plein": 3, "objectifs_atteints": True})
+        assert "Texte : convention 2024 (repris de « ../../../rulesets/convention2024.rules »)" in out.explain(
+            "second_assistant")
+
+    def test_withdrawn_output_disappears_everywhere(self, tmp_path) -> None:  # type: ignore[no-untyped-def]
+        """Not an output, not a definition, not a batch column, not a doc page; still in avenant 7."""
+        from support import ROOT
+        from engine.batch import output_columns
+        rs = self._load()
+        assert "date_limite_qualification" not in rs.outputs
+        assert "date_limite_qualification" not in rs.program.definitions
+        assert "date_limite_qualification" in engine.load(ROOT / "rulesets" / "avenant7.rules").outputs
+        assert not any("date_limite_qualification" in c for c in output_columns((), rs.program.outputs, False))
+        folder = tmp_path / "site"
+        pages = build_site_with_root(CASES / "reuse" / "avenant7_bis.rules", folder, ROOT)
+        assert pages and not (folder / "def-date_limite_qualification.html").exists()
+        assert (folder / "def-second_assistant_possible.html").exists()
+        assert "repris de <code>../../../rulesets/convention2024.rules</code>" in (
+            folder / "def-second_assistant_possible.html").read_text(encoding="utf-8")
+
+    def test_reuse_respects_the_rule_folder(self) -> None:
+        """Loaded with its own folder as the root, the file may not read rulesets/ (E003)."""
+        with pytest.raises(engine.RulesError) as caught:
+            engine.load(CASES / "reuse" / "avenant7_bis.rules")
+        assert {d.code for d in caught.value.diagnostics} == {"E003"}
+
+
+def build_site_with_root(path, folder, root):  # type: ignore[no-untyped-def]
+    """`regles doc` for a file whose rule folder is `root`."""
+    from unittest import mock
+    from engine import docsite
+    with mock.patch.object(docsite.api, "load", lambda p: engine.load(p, root=root)):
+        return docsite.build_site(path, folder)
+
+
+@pytest.mark.parametrize(("written", "code"), [
+    ("/etc/passwd.rules", "E003"), ("../../../../etc/x.rules", "E003"), ("base.txt", "E004"),
+    ("reuse_self.rules", "E605")])
+def test_reuse_reads_only_rule_files_of_the_rule_folder(tmp_path, written: str, code: str) -> None:  # type: ignore[no-untyped-def]
+    """`reprend … de` goes through the same access checks as `modifie`."""
+    folder = tmp_path / "regles"
+    folder.mkdir()
+    path = folder / "reuse_self.rules"
+    path.write_text(f'règles "r"\nreprend x de "{written}"\n', encoding="utf-8")
+    with pytest.raises(engine.RulesError) as caught:
+        engine.load(path)
+    assert code in {d.code for d in caught.value.diagnostics}
