@@ -125,9 +125,10 @@ def cmd_explain(args: argparse.Namespace) -> int:
 def cmd_test(args: argparse.Namespace) -> int:
     """Run the examples of rule files; exit 1 if one fails."""
     from engine.examples import run_examples
-    out = console(stderr=args.format == "junit")  # JUnit XML alone on standard output
+    out = console(stderr=args.format != "texte")  # JUnit XML or coverage JSON alone on standard output
     passed = failed = 0
     suites = []
+    covered = []
     for path in _rule_files(args.paths):
         try:
             ruleset = api.load(path)
@@ -141,6 +142,9 @@ def cmd_test(args: argparse.Namespace) -> int:
             continue
         runs = run_examples(ruleset)
         suites.append(_reports().SuiteRun(path, tuple(runs)))
+        if args.coverage:
+            from engine.coverage import coverage
+            covered.append(coverage(ruleset))
         for run in runs:
             if run.passed:
                 passed += 1
@@ -159,6 +163,11 @@ def cmd_test(args: argparse.Namespace) -> int:
     out.print(f"{passed} réussi{'s' if passed > 1 else ''}, {failed} échoué{'s' if failed > 1 else ''}")
     if args.format == "junit":
         sys.stdout.write(_reports().junit_xml(suites))
+    if args.coverage and args.format == "json":
+        print(json.dumps({"files": [c.to_json() for c in covered]}, ensure_ascii=False, indent=2))
+    elif args.coverage:
+        for report in covered:
+            out.print(report.text(), markup=False, highlight=False)
     return EXIT_RULES if failed else EXIT_OK
 
 
@@ -373,8 +382,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("test", help="exécuter les exemples des fichiers de règles")
     p.add_argument("paths", nargs="*", metavar="FICHIER|DOSSIER")
     p.add_argument("-v", "--verbose", action="store_true")
-    p.add_argument("--format", choices=("texte", "junit"), default="texte",
-                   help="texte (par défaut) ou junit (XML JUnit sur la sortie standard, le texte sur la sortie d'erreur)")
+    p.add_argument("--format", choices=("texte", "junit", "json"), default="texte",
+                   help="texte (par défaut) ou junit (XML JUnit sur la sortie standard, le texte sur la sortie d'erreur) ; "
+                        "json : la couverture (avec --coverage) en JSON sur la sortie standard")
+    p.add_argument("--coverage", action="store_true",
+                   help="par fichier, les règles, les branches (si, et, ou) et les cases de tables qu'aucun exemple "
+                        "n'a atteintes")
     p.set_defaults(run=cmd_test)
     p = rule_file_and_facts(sub.add_parser("echeancier", help="échéancier déclaré par le fichier de règles"))
     p.add_argument("--json", action="store_true", help="sortie JSON")
