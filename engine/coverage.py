@@ -9,6 +9,11 @@ The examples are evaluated again by the interpreter, instrumented (`_Recorder`):
 it is evaluated, a `si` branch when it is taken (both when the condition is missing, since both are
 then evaluated), an `et` / `ou` outcome when the operation gives vrai or faux, a cell when a lookup
 lands on it. Nothing is sampled: the report lists every item that was not reached.
+
+One kind of cell is left out of the count, and said so: an empty cell (`—`) under an `autre` key. Such
+a row or column closes the table for the words the text does not provide for (the checker asks every
+word of an enumeration to have its line, E503); it is not a published amount, and it is often
+unreachable by construction, the rules that read the table being guarded by the option existing.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from attrs import frozen
 
 from engine import model
 from engine.api import Ruleset
+from engine.build import DASHES
 from engine.evaluator import Evaluator, _find
 from engine.facts import FactsError, validate
 from engine.results import Missing, Result, Value
@@ -70,10 +76,13 @@ class FileCoverage:
     rules: Part
     branches: Part
     cells: Part
+    closing_cells: int = 0
+    """Empty cells under an `autre` key, not counted in `cells`."""
 
     def to_json(self) -> dict[str, object]:
         return {"file": self.file, "examples": self.examples, "rules": self.rules.to_json(),
-                "branches": self.branches.to_json(), "cells": self.cells.to_json()}
+                "branches": self.branches.to_json(), "cells": self.cells.to_json(),
+                "closing_cells_not_counted": self.closing_cells}
 
     def text(self) -> str:
         """The French report: one line per kind, then each uncovered item with its place."""
@@ -82,6 +91,10 @@ class FileCoverage:
             lines.append(f"  {title} : {part.covered}/{part.total} ({part.percent} %)")
             for item in part.missed:
                 lines.append(f"    - {self.file}:{item.span.line}:{item.span.column} {item.text}")
+        if self.closing_cells:
+            lines.append(f"  ({self.closing_cells} case{'s' if self.closing_cells > 1 else ''} « — » sous une clé "
+                         "« autre » non comptée" + ("s" if self.closing_cells > 1 else "") + " : elles ferment le "
+                         "tableau aux mots que le texte ne prévoit pas)")
         return "\n".join(lines)
 
 
@@ -146,6 +159,7 @@ def coverage(ruleset: Ruleset) -> FileCoverage:
         for expectation in case.expected:
             recorder.result(expectation.name)
     rules, branches, cells = [], [], []
+    closing = 0
     for d, version in _own_versions(program):
         if d.kind in {"rule", "function"}:
             rules.append((("version", id(version)), Item("règle", d.name, d.span)))
@@ -164,10 +178,19 @@ def coverage(ruleset: Ruleset) -> FileCoverage:
             grid = version.body
             for r, row in enumerate(grid.cells):
                 for c, cell in enumerate(row):
+                    if _closing(grid, r, c):
+                        closing += 1
+                        continue
                     where = grid.rows[r].text + (f" × {grid.columns[c].text}" if grid.columns else "")
                     cells.append((("case", id(grid), r, c), Item("case", f"{d.name} : {where} ({cell.text})", cell.span)))
     return FileCoverage(program.text.file, len(program.examples), _part(rules, hits), _part(branches, hits),
-                        _part(cells, hits))
+                        _part(cells, hits), closing)
+
+
+def _closing(grid: model.Grid, row: int, column: int) -> bool:
+    """An empty cell (`—`) under an `autre` row or column key."""
+    keys = [grid.rows[row]] + ([grid.columns[column]] if grid.columns else [])
+    return grid.cells[row][column].text.strip() in DASHES and any(k.kind == "autre" for k in keys)
 
 
 def _part(items: list[tuple[tuple[object, ...], Item]], hits: set[tuple[object, ...]]) -> Part:
