@@ -86,14 +86,17 @@ class FileCoverage:
 
     def text(self) -> str:
         """The French report: one line per kind, then each uncovered item with its place."""
-        lines = [f"Couverture de {self.file} par ses {self.examples} exemple{'s' if self.examples > 1 else ''} :"]
+        by = {0: "sans exemple", 1: "par son exemple"}.get(self.examples, f"par ses {self.examples} exemples")
+        lines = [f"Couverture de {self.file} {by} :"]
         for title, part in (("règles", self.rules), ("branches", self.branches), ("cases de tables", self.cells)):
             lines.append(f"  {title} : {part.covered}/{part.total} ({part.percent} %)")
             for item in part.missed:
                 lines.append(f"    - {self.file}:{item.span.line}:{item.span.column} {item.text}")
-        if self.closing_cells:
-            lines.append(f"  ({self.closing_cells} case{'s' if self.closing_cells > 1 else ''} « — » sous une clé "
-                         "« autre » non comptée" + ("s" if self.closing_cells > 1 else "") + " : elles ferment le "
+        if self.closing_cells == 1:
+            lines.append("  (1 case « — » sous une clé « autre » non comptée : elle ferme le tableau aux mots que le "
+                         "texte ne prévoit pas)")
+        elif self.closing_cells:
+            lines.append(f"  ({self.closing_cells} cases « — » sous une clé « autre » non comptées : elles ferment le "
                          "tableau aux mots que le texte ne prévoit pas)")
         return "\n".join(lines)
 

@@ -311,3 +311,69 @@ def test_reuse_reads_only_rule_files_of_the_rule_folder(tmp_path, written: str, 
     with pytest.raises(engine.RulesError) as caught:
         engine.load(path)
     assert code in {d.code for d in caught.value.diagnostics}
+
+
+COVERED = '''règles "Couverture"
+fait option : énumération {a, b, c} fin
+fait n : entier fin
+table t (option : option) : entier
+  | option | t |
+  | a      | 1 |
+  | b      | 2 |
+  | autre  | — |
+fin
+règle double : entier = n × 2 fin
+résultat r : entier = si n > 0 et option = a alors t(option) sinon 0 fin
+résultat jamais : entier = double fin
+exemple "a positif" n = 1, option = a attendu r = 1 fin
+'''
+
+
+class TestCoverage:
+    """Tests for engine.coverage and `regles test --coverage`."""
+
+    def test_lists_what_no_example_reached(self) -> None:
+        """Unreached rules, branches and cells are listed with their text; the `autre` dash is not counted."""
+        from engine.coverage import coverage
+        report = coverage(engine.loads(COVERED))
+        assert [i.text for i in report.rules.missed] == ["double", "jamais"]
+        assert [i.text for i in report.branches.missed] == [
+            "si n > 0 et option = a : « sinon » jamais pris", "« et » jamais faux : n > 0 et option = a"]
+        assert [i.text for i in report.cells.missed] == ["t : b (2)"]
+        assert (report.rules.total, report.cells.total, report.closing_cells) == (3, 2, 1)
+        assert "règles : 1/3 (33 %)" in report.text() and "1 case « — » sous une clé « autre » non comptée" in report.text()
+
+    def test_shipped_files_cover_every_rule_and_cell(self) -> None:
+        """Both shipped files reach 100 % of rules and table cells with their own examples."""
+        from support import ROOT
+        from engine.coverage import coverage
+        for name in ("avenant7.rules", "convention2024.rules"):
+            report = coverage(engine.load(ROOT / "rulesets" / name))
+            assert (report.rules.missed, report.cells.missed) == ((), ()), name
+
+    def test_cli_text_and_json(self, tmp_path, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+        """`regles test --coverage` prints the report; with `--format json`, JSON alone on standard output."""
+        from engine.cli import main
+        path = tmp_path / "c.rules"
+        path.write_text(COVERED, encoding="utf-8")
+        assert main(["test", "--coverage", str(path)]) == 0
+        out = capsys.readouterr().out
+        assert "1 réussi, 0 échoué" in out and f"{path}:11:" in out and "cases de tables : 1/2 (50 %)" in out
+        assert main(["test", "--coverage", "--format", "json", str(path)]) == 0
+        data = json.loads(capsys.readouterr().out)
+        [file] = data["files"]
+        assert (file["rules"]["covered"], file["branches"]["total"], file["cells"]["uncovered"][0]["text"]) == (
+            1, 4, "t : b (2)")
+
+
+def test_coverage_section_of_the_language_doc_says_what_the_report_says() -> None:
+    """The sentence under the coverage example of docs/language.md is the report of that example."""
+    from support import ROOT
+    from engine.coverage import coverage
+    page = (ROOT / "docs" / "language.md").read_text(encoding="utf-8")
+    start = page.index('règles "Couverture"')
+    report = coverage(engine.loads(page[start:page.index("```", start)], filename="docs/language.md"))
+    assert (report.rules.covered, report.rules.total, report.branches.covered, report.branches.total) == (1, 1, 1, 2)
+    assert [i.text for i in report.branches.missed] == ["si annee_contrat = 1 : « sinon » jamais pris"]
+    assert [i.text for i in report.cells.missed] == ["montant : mi_temps (18 000 €)"]
+    assert "par son exemple" in report.text() and "elle ferme le tableau" in report.text()
