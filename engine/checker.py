@@ -138,8 +138,9 @@ class Checker(ProgramChecks):
         self.check_rates()
         texts = (self.parent.texts if self.parent else ()) + (self.text,)
         warnings = tuple(d for d in self.diagnostics if d.severity is Severity.WARNING)
+        withdrawn = {**(self.parent.withdrawn if self.parent else {}), **dict.fromkeys(self.withdrawn, self.text.short)}
         return model.Program(texts, self.facts, effective, self.originals, outputs, examples, schedule,
-                             self.sources, warnings, self.bibliography)
+                             self.sources, warnings, self.bibliography, withdrawn)
 
     def warn_idle_window(self) -> None:
         """W113: a period written with dates that no formula of the file reads does nothing; a bound

@@ -506,6 +506,8 @@ class Program:
     warnings: tuple[Diagnostic, ...] = ()
     bibliography: Mapping[str, SourceDecl] = field(factory=dict)
     """The sources the files declare, by key (`sources` are the rule files' texts)."""
+    withdrawn: Mapping[str, str] = field(factory=dict)
+    """Inherited definitions this file withdraws (`abroge x`), each with the short name of this text."""
 
     @property
     def text(self) -> TextInfo:

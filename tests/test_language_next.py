@@ -284,6 +284,18 @@ class TestReuseAndWithdrawal:
         assert "repris de <code>../../../rulesets/convention2024.rules</code>" in (
             folder / "def-second_assistant_possible.html").read_text(encoding="utf-8")
 
+    def test_letter_reading_a_withdrawn_output_names_the_withdrawal(self) -> None:
+        """The parent's decision letter reads the withdrawn date: the error names the withdrawal."""
+        import datetime as dt
+        from engine.letters import LetterTemplateError, render_letter
+        facts = {"specialite": "cardiologie", "secteur": 1, "rqth": False, "nouvel_installe": False,
+                 "exercice_regroupe": True, "exercice_coordonne": True, "option": "tiers_temps",
+                 "date_signature": dt.date(2019, 10, 1), "date_embauche": dt.date(2019, 9, 16), "annee_contrat": 1,
+                 "file_active": 2800, "percentile_file_active": 80}
+        with pytest.raises(LetterTemplateError) as caught:
+            render_letter(self._load().evaluate(facts), "decision")
+        assert "« date_limite_qualification » est abrogé par le texte « avenant 7 bis »" in str(caught.value)
+
     def test_reuse_respects_the_rule_folder(self) -> None:
         """Loaded with its own folder as the root, the file may not read rulesets/ (E003)."""
         with pytest.raises(engine.RulesError) as caught:
