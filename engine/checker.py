@@ -459,6 +459,10 @@ class Checker(ProgramChecks):
         if isinstance(decl, (ast.Table, ast.Function)):
             params = tuple(model.Param(p.name, self.resolve_type(p.type, p.name), span=p.span) for p in decl.params)
         is_output = isinstance(decl, ast.Rule) and decl.is_output or bool(old and old.is_output)
+        if isinstance(decl, ast.Rule) and not decl.is_output and old is not None and old.is_output:
+            self.report(warning("W114", f"« {name} » remplace un résultat : il reste un résultat, même écrit « règle »",
+                                name_span(decl), f"écrivez « résultat {name} » ; pour le retirer des résultats, "
+                                                 f"abrogez-le (abroge {name}) et définissez une autre règle"))
         self.current = None
         return model.Definition(name, kind, t, versions, is_output, info.description, guard, params,
                                 f"{replaced.prefix}.{name}" if replaced else None, info.unit or (old.unit if old else None),

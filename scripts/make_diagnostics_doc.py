@@ -349,6 +349,10 @@ ENTRIES: dict[str, tuple[str, str, str]] = {
              "Changing it would change no result.",
              "Read it in a rule (`en vigueur au date_signature`), or write its bounds as date parameters that "
              "the rules read (`en vigueur du debut au fin`)."),
+    "W114": ("output replaced by a `règle`",
+             "A replacement written `règle` of an inherited `résultat` stays an output: the word `règle` "
+             "used to be accepted in silence with no effect.",
+             "Write `résultat`; to take it out of the outputs, withdraw it (`abroge x`)."),
     "W106": ("citation in free text",
              "`source \"…\"` cites no declared source: explanations and the doc site can print only the "
              "text, with no title, publisher, date or link. Kept loadable so that older files still run.",
