@@ -151,11 +151,19 @@ class Compare(Node):
 
 @frozen
 class Member(Node):
-    """`x dans {…}` or `x pas dans {…}`."""
+    """`x dans {…}` or `x pas dans {…}`; `x dans nom` reads the named set `nom` (a set parameter)."""
 
     operand: Expr
     items: tuple[Expr, ...]
     negated: bool = False
+    set_name: str | None = None
+
+
+@frozen
+class SetLiteral(Node):
+    """`{a, b, c}` as the value of a parameter: a named set, read with `dans nom`."""
+
+    items: tuple[Expr, ...]
 
 
 @frozen
@@ -203,6 +211,13 @@ class TextOf(Node):
 
 
 @frozen
+class InForce(Node):
+    """`en vigueur au date`: whether a date falls in the period the file's header declares."""
+
+    date: Expr
+
+
+@frozen
 class Marker(Node):
     """`non applicable "raison"` or `indéterminé "raison"`: an explicit absence of value."""
 
@@ -211,7 +226,7 @@ class Marker(Node):
 
 
 Expr = Union[Literal, Name, Qualified, Call, Binary, Negate, Logical, Not, Compare, Member, If,
-             Round, DurationOf, AsOf, TextOf, Marker]
+             Round, DurationOf, AsOf, TextOf, InForce, Marker]
 
 
 # ─── Items of declaration blocks ─────────────────────────────────────────────────────────────
@@ -483,7 +498,35 @@ class SourceDecl(Node):
     """Where the key is written."""
 
 
-Declaration = Union[Fact, Parameter, Rule, Function, Table, Example, Schedule, SourceDecl]
+@frozen
+class Amend(Node):
+    """`précise fichier.nom … fin`: new metadata for an inherited definition, formula kept."""
+
+    prefix: str
+    name: str
+    items: tuple[Item, ...] = ()
+    name_span: Span = field(default=NOWHERE, kw_only=True, eq=False, repr=False)
+
+
+@frozen
+class Reuse(Node):
+    """`reprend a, b de "fichier.rules"`: definitions taken by name from another text."""
+
+    names: tuple[str, ...]
+    file: str
+    name_spans: tuple[Span, ...] = field(default=(), eq=False, repr=False)
+    file_span: Span = field(default=NOWHERE, eq=False, repr=False)
+
+
+@frozen
+class Withdraw(Node):
+    """`abroge a, b`: inherited definitions this text withdraws."""
+
+    names: tuple[str, ...]
+    name_spans: tuple[Span, ...] = field(default=(), eq=False, repr=False)
+
+
+Declaration = Union[Fact, Parameter, Rule, Function, Table, Example, Schedule, SourceDecl, Amend, Reuse, Withdraw]
 
 
 @frozen
@@ -495,8 +538,13 @@ class Header(Node):
     text_long: str | None = None
     amends: str | None = None
     amends_span: Span = field(default=NOWHERE, eq=False, repr=False)
-    in_force_from: dt.date | None = None
-    in_force_until: dt.date | None = None
+    in_force_from: dt.date | str | None = None
+    """The first day in force: a date, or the name of a date parameter that holds it."""
+    in_force_until: dt.date | str | None = None
+    """The last day in force: a date, or the name of a date parameter that holds it."""
+    in_force_span: Span = field(default=NOWHERE, eq=False, repr=False)
+    in_force_spans: tuple[Span, ...] = field(default=(), eq=False, repr=False)
+    """Where each bound of the period is written (first the start, then the end, as written)."""
 
 
 @frozen

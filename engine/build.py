@@ -102,14 +102,22 @@ class Builder:
                 if len(item.children) > 1 and item.children[1] is not None:
                     fields["text_long"] = _string(item.children[1])
             elif item.data == "header_amends":
+                if "amends" in fields:
+                    self.fail("E607", "un fichier ne modifie qu'un seul texte : second « modifie »", item,
+                              "gardez un seul « modifie » ; pour prendre des définitions d'un autre texte, "
+                              "écrivez : reprend nom de \"autre.rules\"")
+                    continue
                 fields["amends"] = _string(item.children[0])
                 fields["amends_span"] = self.span(item.children[0])
             elif item.data == "header_in_force":
                 self.period(item.children[0], fields)
+                fields["in_force_span"] = self.span(item)
+                fields["in_force_spans"] = tuple(self.span(t) for t in item.children[0].children if isinstance(t, Tree))
         return ast.Header(**fields, span=self.span(tree))  # type: ignore[arg-type]
 
     def period(self, tree: Tree, fields: dict[str, object]) -> None:
-        dates = [self.date_value(t) for t in tree.children if isinstance(t, Token) and t.type == "DATE"]
+        dates = [self.date_value(t.children[0]) if t.data == "date" else self.name(t.children[0])
+                 for t in tree.children if isinstance(t, Tree)]
         if tree.data == "period_between":
             fields["in_force_from"], fields["in_force_until"] = dates
         elif tree.data == "period_from":
@@ -220,6 +228,20 @@ class Builder:
                 fields[item.data] = tuple(str(t) for t in item.children)
         return ast.Schedule(self.name(axis), int(self.number(first)), int(self.number(last)),
                             **fields, span=self.span(tree))  # type: ignore[arg-type]
+
+    def decl_amend_meta(self, tree: Tree) -> ast.Amend:
+        prefix, name, *items = tree.children
+        return ast.Amend(str(prefix), self.name(name), self.items(items), span=self.span(tree),
+                         name_span=self.span(name))
+
+    def decl_reuse(self, tree: Tree) -> ast.Reuse:
+        *names, file = tree.children
+        return ast.Reuse(tuple(self.name(n) for n in names), _string(file), tuple(self.span(n) for n in names),
+                         self.span(file), span=self.span(tree))
+
+    def decl_withdraw(self, tree: Tree) -> ast.Withdraw:
+        return ast.Withdraw(tuple(self.name(n) for n in tree.children), tuple(self.span(n) for n in tree.children),
+                            span=self.span(tree))
 
     def decl_source_decl(self, tree: Tree) -> ast.SourceDecl:
         key, *rest = tree.children
@@ -521,6 +543,16 @@ class Builder:
     def x_not_member(self, tree: Tree, span: Span) -> ast.Member:
         return self.x_member(tree, span, negated=True)
 
+    def x_member_named(self, tree: Tree, span: Span, negated: bool = False) -> ast.Member:
+        operand, name = tree.children
+        return ast.Member(self.expr(operand), (), negated, self.name(name), span=span)
+
+    def x_not_member_named(self, tree: Tree, span: Span) -> ast.Member:
+        return self.x_member_named(tree, span, negated=True)
+
+    def x_set_literal(self, tree: Tree, span: Span) -> ast.SetLiteral:
+        return ast.SetLiteral(tuple(self.expr(i) for i in tree.children), span=span)
+
     def x_if_expr(self, tree: Tree, span: Span) -> ast.If:
         c, a, b = tree.children
         return ast.If(self.expr(c), self.expr(a), self.expr(b), span=span)
@@ -541,6 +573,9 @@ class Builder:
     def x_text_of(self, tree: Tree, span: Span) -> ast.TextOf:
         name, date = tree.children
         return ast.TextOf(str(name), self.expr(date), self.span(name), span=span)
+
+    def x_in_force_at(self, tree: Tree, span: Span) -> ast.InForce:
+        return ast.InForce(self.expr(tree.children[0]), span=span)
 
     def x_not_applicable(self, tree: Tree, span: Span) -> ast.Marker:
         return ast.Marker("non_applicable", _string(tree.children[0]), span=span)

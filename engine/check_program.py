@@ -292,7 +292,8 @@ class ProgramChecks:
             for expr in model.definition_exprs(definition):
                 for node in model.walk(expr):
                     origin = getattr(node, "origin", None)
-                    if origin and (origin, node.name) not in self.originals:
+                    if (origin and (origin, node.name) not in self.originals
+                            and node.name in self.parent.definitions):  # else E609 (a reused definition)
                         self.originals[(origin, node.name)] = self.parent.definitions[node.name]
 
     def examples(self, effective: dict[str, model.Definition]) -> Iterator[model.ExampleCase]:
@@ -335,6 +336,9 @@ class ProgramChecks:
 
     def expectation(self, exp: ast.Expected, effective: dict[str, model.Definition]) -> model.Expectation:
         target = effective.get(exp.name)
+        if exp.name in self.withdrawn:  # type: ignore[attr-defined]
+            self.withdrawn_reference(exp.name, exp.span)  # type: ignore[attr-defined]
+            return model.Expectation(exp.name, "value", span=exp.span)
         if target is None or target.kind != "rule":
             self.fail("E702", f"résultat inconnu « {exp.name} » dans l'exemple", exp.span,
                       suggest(exp.name, [n for n, d in effective.items() if d.kind == "rule"]))
@@ -396,6 +400,7 @@ class ProgramChecks:
             if name not in used and self.facts[name].ignored is None and self.schedule_axis() != name:
                 self.report(warning("W101", f"le fait « {name} » n'est utilisé par aucune règle", name_span(fact),
                                     "supprimez-le, ou utilisez-le dans une règle"))
+        self.warn_inherited_facts(used)
         for name, decl in self.local.items():
             if name in used or (isinstance(decl, ast.Rule) and decl.is_output) or effective[name].is_output:
                 continue
@@ -409,6 +414,42 @@ class ProgramChecks:
                 self.report(warning("W107", f"la source « {key} » n'est citée par aucune définition", source.name_span,
                                     f"supprimez la déclaration, ou citez-la : source {key}"))
 
+    def warn_inherited_facts(self, used: set[str]) -> None:
+        """Warnings about the facts an amending file inherits without redeclaring them.
+
+        W108: a rule reads a fact the amended file marks `ignoré`; the fact is then read, so the
+        program (and its JSON schema) records it as used, but the writer must say so by declaring it
+        again (`fait x : type fin`), as convention2024.rules does. W109: facts of the amended file that
+        no rule reads any more (their rules were all replaced), listed in one warning at `modifie`."""
+        if self.parent is None:
+            return
+        used = set(used)
+        for original in self.originals.values():  # `avenant7.x` read from this file reads x's facts
+            for expr in model.definition_exprs(original):
+                used.update(n.name for n in model.walk(expr) if isinstance(n, model.FactRef))
+            if original.guard:
+                used.add(original.guard.name)
+        inherited = [n for n in self.parent.facts if n not in self.local_facts]
+        for name in inherited:
+            fact = self.facts[name]
+            if name in used and fact.ignored is not None:
+                self.facts[name] = attrs.evolve(fact, ignored=None)
+                self.report(warning("W108", f"le fait « {name} » est marqué « ignoré » par le texte modifié "
+                                            f"({fact.text}), mais une règle de ce fichier le lit",
+                                    self.fact_uses.get(name, self.file.header.amends_span),
+                                    f"redéclarez-le pour dire que ce texte s'en sert : fait {name} : "
+                                    f"{_type_words(fact.type)} fin"))
+        axis = self.parent.schedule.axis if self.parent.schedule else None
+        unread = [n for n in inherited if n not in used and self.facts[n].ignored is None and n != axis
+                  and self.schedule_axis() != n]
+        if unread:
+            shown = ", ".join(f"« {n} »" for n in unread)
+            self.report(warning("W109", f"{_plural(len(unread), 'fait')} du texte modifié "
+                                        + ("n'est plus lu" if len(unread) == 1 else "ne sont plus lus") + f" par aucune règle : {shown}",
+                                self.file.header.amends_span,
+                                "redéclarez chacun avec « ignoré : \"raison\" » s'il est accepté sans être lu, "
+                                "ou vérifiez les remplacements qui ont cessé de le lire"))
+
     def schedule_axis(self) -> str | None:
         for d in self.file.declarations:
             if isinstance(d, ast.Schedule):
@@ -417,6 +458,19 @@ class ProgramChecks:
 
 
 _MISSING = object()
+
+
+def _plural(count: int, word: str) -> str:
+    """`1 fait`, `2 faits`: a count with its noun agreed."""
+    return f"{count} {word}{'s' if count > 1 else ''}"
+
+
+def _type_words(t: object) -> str:
+    """A type as a fact declaration writes it: an enumeration by its name, a base type by its word."""
+    kind = getattr(t, "kind", "")
+    if kind == "enum":
+        return str(getattr(t, "name"))
+    return {"decimal": "décimal", "booleen": "booléen", "duree": "durée"}.get(kind, kind)
 
 _UNUSED = {"parameter": ("W102", "le paramètre « {name} » n'est utilisé par aucune règle"),
            "table": ("W104", "la table « {name} » n'est utilisée par aucune règle"),

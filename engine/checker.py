@@ -39,13 +39,13 @@ def prefix_of(file: str) -> str:
 
 
 def check(rule_file: ast.RuleFile, source: Source, parent: model.Program | None = None,
-          directory: str | None = None) -> model.Program:
+          directory: str | None = None, reused: dict[str, model.Program] | None = None) -> model.Program:
     """Check a parsed rule file (merged onto the program it amends) and return the program.
 
     Raises:
         RulesError: with every error found (warnings are kept on the returned program).
     """
-    checker = Checker(rule_file, source, parent, directory)
+    checker = Checker(rule_file, source, parent, directory, reused)
     program = checker.run()
     errors = [d for d in checker.diagnostics if d.is_error]
     if errors:
@@ -59,7 +59,7 @@ class Checker(ProgramChecks):
     """Holds the state of checking one file; `run` drives the passes in order."""
 
     def __init__(self, rule_file: ast.RuleFile, source: Source, parent: model.Program | None,
-                 directory: str | None = None) -> None:
+                 directory: str | None = None, reused: dict[str, model.Program] | None = None) -> None:
         self.file = rule_file
         self.directory = directory
         self.source = source
@@ -68,7 +68,6 @@ class Checker(ProgramChecks):
         self.sources = dict(parent.sources) if parent else {}
         self.sources[source.name] = source
         self.diagnostics: list[Diagnostic] = []
-        self.text = self._text_info()
         self.facts: dict[str, model.FactDecl] = dict(parent.facts) if parent else {}
         self.inherited: dict[str, model.Definition] = dict(parent.definitions) if parent else {}
         self.originals: dict[tuple[str, str], model.Definition] = dict(parent.originals) if parent else {}
@@ -85,6 +84,20 @@ class Checker(ProgramChecks):
         self.bibliography: dict[str, model.SourceDecl] = dict(parent.bibliography) if parent else {}
         self.local_sources: dict[str, ast.SourceDecl] = {}
         self.cited: set[str] = set()
+        self.reused_programs = reused or {}
+        """The programs of the files named by `reprend … de "fichier"`, by the path as written."""
+        self.reuses: list[ast.Reuse] = []
+        self.reused: dict[str, tuple[model.Definition, ast.Reuse, Span]] = {}
+        """Definitions taken from another text, with the `reprend` that takes them and the name's span."""
+        self.withdrawals: list[ast.Withdraw] = []
+        self.withdrawn: dict[str, Span] = {}
+        """Inherited definitions this file withdraws (`abroge x`), with where the withdrawal is written."""
+        self.amendments: list[ast.Amend] = []
+        """`précise fichier.nom` blocks: metadata of inherited definitions, applied after the definitions."""
+        self.reads_window = False
+        """Whether a formula of this file reads the header's period (`en vigueur au …`), see W113."""
+        self.fact_uses: dict[str, Span] = {}
+        """Where each fact is first read, for the warnings about inherited facts (W108)."""
 
     # ── reporting ──
     def report(self, diagnostic: Diagnostic) -> None:
@@ -98,6 +111,9 @@ class Checker(ProgramChecks):
     # ── driver ──
     def run(self) -> model.Program:
         self.index()
+        self.take_reused()
+        self.withdraw()
+        self.text = self._text_info()
         self.declare_sources()
         self.register_enums()
         self.check_facts()
@@ -105,7 +121,11 @@ class Checker(ProgramChecks):
         self.check_replacements()
         for name, decl in self.local.items():
             self.definitions[name] = self.definition(decl)
+        self.apply_amendments()
+        self.follow_replaced_sets()
         effective = {**self.inherited, **self.definitions}
+        self.check_reused(effective)
+        self.check_withdrawn(effective)
         self.check_dated_references(effective)
         self.register_originals(effective)
         self.check_cycles(effective)
@@ -113,23 +133,70 @@ class Checker(ProgramChecks):
         examples = tuple(self.examples(effective))
         schedule = self.schedule(effective)
         self.warn_unused(effective)
+        self.warn_idle_window()
         self.check_lookalikes(effective)
         self.check_rates()
         texts = (self.parent.texts if self.parent else ()) + (self.text,)
         warnings = tuple(d for d in self.diagnostics if d.severity is Severity.WARNING)
+        withdrawn = {**(self.parent.withdrawn if self.parent else {}), **dict.fromkeys(self.withdrawn, self.text.short)}
         return model.Program(texts, self.facts, effective, self.originals, outputs, examples, schedule,
-                             self.sources, warnings, self.bibliography)
+                             self.sources, warnings, self.bibliography, withdrawn)
+
+    def warn_idle_window(self) -> None:
+        """W113: a period written with dates that no formula of the file reads does nothing; a bound
+        named by a parameter is read wherever the parameter is (and W102 covers an unread one)."""
+        h = self.file.header
+        literal = [b for b in (h.in_force_from, h.in_force_until) if isinstance(b, dt.date)]
+        if literal and not self.reads_window:
+            self.report(warning("W113", "la période de vigueur n'a aucun effet : aucune règle de ce fichier ne la lit",
+                                h.in_force_span,
+                                "lisez-la dans une règle (« en vigueur au date_signature »), ou écrivez ses bornes "
+                                "par des paramètres date que les règles lisent (« en vigueur du debut au fin »)"))
 
     def _text_info(self) -> model.TextInfo:
         h = self.file.header
+        start, until = self.window_date(h.in_force_from), self.window_date(h.in_force_until)
+        if start is not None and until is not None and until < start:
+            self.fail("E313", f"période de vigueur vide : elle finit le {_date(until)}, avant de commencer le "
+                              f"{_date(start)}", h.in_force_span, "vérifiez l'ordre et l'année des deux dates")
         return model.TextInfo(self.source.name, self.prefix, h.title, h.text_short or h.title, h.text_long,
-                              h.in_force_from, h.in_force_until, self.directory)
+                              start, until, self.directory)
+
+    def window_date(self, bound: dt.date | str | None) -> dt.date | None:
+        """A bound of the header's period: a date as written, or the value of a date parameter named
+        there (this file's or an inherited one), so that the window is written once, with its source."""
+        if bound is None or isinstance(bound, dt.date):
+            return bound
+        decl = self.local.get(bound)
+        if isinstance(decl, ast.Parameter) and isinstance(decl.value, ast.Literal) and decl.value.kind == "date":
+            return decl.value.value  # type: ignore[return-value]
+        inherited = self.inherited.get(bound)
+        if (decl is None and inherited is not None and inherited.kind == "parameter"
+                and isinstance(inherited.latest.body, model.Const) and inherited.type.kind == "date"
+                and not inherited.dated):
+            return inherited.latest.body.value  # type: ignore[return-value]
+        dates = [n for n, d in self.local.items() if isinstance(d, ast.Parameter)] + \
+                [n for n, d in self.inherited.items() if d.kind == "parameter" and d.type.kind == "date"]
+        self.fail("E311", f"« {bound} » n'est pas un paramètre date à valeur unique : la période de vigueur ne peut "
+                          "pas en dépendre", self.file.header.in_force_span,
+                  suggest(bound, dates) or "écrivez une date (jj/mm/aaaa) ou le nom d'un paramètre date "
+                                           "(paramètre debut = 20/08/2019 fin)")
+        return None
 
     # ── pass 1: names ──
     def index(self) -> None:
         """Collect local declarations; report duplicates and unannounced redefinitions."""
         first: dict[str, ast.Node] = {}
         for decl in self.file.declarations:
+            if isinstance(decl, ast.Amend):
+                self.amendments.append(decl)
+                continue
+            if isinstance(decl, ast.Reuse):
+                self.reuses.append(decl)
+                continue
+            if isinstance(decl, ast.Withdraw):
+                self.withdrawals.append(decl)
+                continue
             if isinstance(decl, (ast.Example, ast.Schedule, ast.SourceDecl)):
                 continue
             name = decl.name
@@ -218,9 +285,14 @@ class Checker(ProgramChecks):
             return True
         if isinstance(decl.type, ast.NamedType) and decl.type.name == inherited.type.name:
             return True
+        hint = ("un texte modificatif reprend les faits du texte modifié ; il ne peut les redéclarer "
+                "qu'avec le même type")
+        if isinstance(decl.type, ast.EnumType) and inherited.type.kind == "enum":
+            # the same words written again make a new enumeration, named after this declaration
+            hint = (f"pour reprendre l'énumération héritée, nommez son type : « fait {decl.name} : "
+                    f"{inherited.type.name} »")
         self.fail("E603", f"le fait « {decl.name} » est déjà déclaré par le texte modifié, avec le type {inherited.type}",
-                  decl.span, "un texte modificatif reprend les faits du texte modifié ; il ne peut les redéclarer "
-                             "qu'avec le même type", (Label(inherited.span, "déclaration d'origine"),))
+                  decl.span, hint, (Label(inherited.span, "déclaration d'origine"),))
         return False
 
     def register_enums(self) -> None:
@@ -229,7 +301,7 @@ class Checker(ProgramChecks):
             if fact.type.kind == "enum":
                 self.enums[name] = fact.type
         for name, d in self.inherited.items():
-            if d.type.kind == "enum":
+            if d.type.kind == "enum" and not self.is_set(name):  # a set of words names no type
                 self.enums[name] = d.type
         for decl in list(self.local_facts.values()) + list(self.local.values()):
             type_expr = getattr(decl, "type", None)
@@ -327,6 +399,10 @@ class Checker(ProgramChecks):
                 self.fail("E203", f"fichier inconnu « {replaced.prefix} »", replaced.span,
                           suggest(replaced.prefix, known) or _prefixes_hint(known))
                 continue
+            if replaced.name not in self.inherited:
+                self.fail("E601", f"« {replaced.prefix}.{replaced.name} » n'existe pas : rien à remplacer", replaced.span,
+                          suggest(replaced.name, self.inherited))
+                continue
             if replaced.name != name:
                 self.fail("E604", f"« {name} » ne peut pas remplacer « {replaced.name} » : le nom doit rester le même",
                           replaced.span, f"écrivez « remplace {replaced.prefix}.{name} »")
@@ -383,6 +459,10 @@ class Checker(ProgramChecks):
         if isinstance(decl, (ast.Table, ast.Function)):
             params = tuple(model.Param(p.name, self.resolve_type(p.type, p.name), span=p.span) for p in decl.params)
         is_output = isinstance(decl, ast.Rule) and decl.is_output or bool(old and old.is_output)
+        if isinstance(decl, ast.Rule) and not decl.is_output and old is not None and old.is_output:
+            self.report(warning("W114", f"« {name} » remplace un résultat : il reste un résultat, même écrit « règle »",
+                                name_span(decl), f"écrivez « résultat {name} » ; pour le retirer des résultats, "
+                                                 f"abrogez-le (abroge {name}) et définissez une autre règle"))
         self.current = None
         return model.Definition(name, kind, t, versions, is_output, info.description, guard, params,
                                 f"{replaced.prefix}.{name}" if replaced else None, info.unit or (old.unit if old else None),
@@ -478,20 +558,26 @@ class Checker(ProgramChecks):
                 what = "une table : donnez ses clés" if kind == "table" else "une fonction : donnez ses arguments"
                 return self.fail("E206", f"« {name} » est {what} entre parenthèses",
                                  e.span, f"écrivez par exemple {name}(…)")
+            if self.is_set(name):
+                return self.fail("E315", f"« {name} » est un ensemble : il se lit après « dans » ou « pas dans »",
+                                 e.span, f"écrivez par exemple : x dans {name}")
             self.note_use(name, e.span)
             return model.DefRef(name, self.type_of(name), span=e.span)
         if name in self.facts:
             self.used.add(name)
+            self.fact_uses.setdefault(name, e.span)
             return model.FactRef(name, self.facts[name].type, span=e.span)
         if expected is not None and expected.kind == "enum" and name in expected.values:
             return model.Const(name, expected, span=e.span)
         if expected is None or expected.kind == "any":
-            owners = [t for t in self.enums.values() if name in t.values]
+            owners = list({t.name: t for t in self.enums.values() if name in t.values}.values())
             if len(owners) == 1:
                 return model.Const(name, owners[0], span=e.span)
         return self.unknown(name, e.span, expected)
 
     def unknown(self, name: str, span: Span, expected: Type | None) -> model.Expr:
+        if name in self.withdrawn:
+            return self.withdrawn_reference(name, span)
         candidates = list(self.local) + list(self.inherited) + list(self.facts)
         if expected is not None and expected.kind == "enum":
             candidates += list(expected.values)
@@ -500,6 +586,12 @@ class Checker(ProgramChecks):
             return self.fail("E201", f"nom inconnu « {name} »", span,
                              hint or f"les valeurs possibles de « {expected.name} » sont : {words}")
         return self.fail("E201", f"nom inconnu « {name} »", span, suggest(name, candidates))
+
+    def withdrawn_reference(self, name: str, span: Span) -> model.Expr:
+        """E610: a formula of this file reads what the file withdraws."""
+        return self.fail("E610", f"« {name} » est abrogé par ce fichier (ligne {self.withdrawn[name].line})", span,
+                         "retirez la référence, ou n'abrogez pas la définition",
+                         (Label(self.withdrawn[name], "abrogé ici"),))
 
     def note_use(self, name: str, span: Span) -> None:
         self.used.add(name)
@@ -538,6 +630,8 @@ class Checker(ProgramChecks):
         elif e.name in self.local or e.name in self.inherited:
             kind = self.kind_of(e.name, None)
             params = self.table_params(e.name) if kind in {"table", "function"} else []
+        elif e.name in self.withdrawn:
+            return self.withdrawn_reference(e.name, e.span)
         else:
             candidates = list(self.local) + list(self.inherited) + list(BUILTINS)
             return self.fail("E201", f"table ou fonction inconnue « {e.name} »", e.span, suggest(e.name, candidates))
@@ -632,6 +726,8 @@ class Checker(ProgramChecks):
         return name in self.local or name in self.inherited or name in self.facts
 
     def x_Member(self, e: ast.Member, expected: Type | None) -> model.Expr:
+        if e.set_name is not None:
+            return self.named_member(e)
         operand = self.expr(e.operand, None)
         items = []
         for item in e.items:
@@ -644,6 +740,247 @@ class Checker(ProgramChecks):
                 self.fail("E302", f"« {_text(item)} » n'est pas un {operand.type}", item.span)
             items.append(checked.value)
         return model.Member(operand, tuple(items), e.negated, BOOLEEN, span=e.span)
+
+    # ── reuse from other texts, withdrawal of inherited definitions ──
+    def take_reused(self) -> None:
+        """`reprend a de "f.rules"`: a's definition in f's program joins this one, as an inherited
+        definition would (so every reference resolves to it); one that has a name of the amended file
+        replaces it, with the same kind and type. Its own references are checked by `check_reused`."""
+        import attrs
+        for decl in self.reuses:
+            program = self.reused_programs.get(decl.file)
+            if program is None:
+                continue
+            if self.parent is not None and program.text.file == self.parent.text.file:
+                self.fail("E609", f"« {decl.file} » est le texte modifié : ses définitions sont déjà reprises",
+                          decl.file_span, "lisez-les par leur nom, sans « reprend »")
+                continue
+            self.sources.update(program.sources)
+            for key, cited in program.bibliography.items():
+                self.bibliography.setdefault(key, cited)
+            for name, span in zip(decl.names, decl.name_spans):
+                found = program.definitions.get(name)
+                if found is None:
+                    self.fail("E609", f"« {name} » n'est pas défini dans « {decl.file} »", span,
+                              suggest(name, program.definitions))
+                    continue
+                if name in self.local or name in self.reused or name in self.facts:
+                    self.fail("E202", f"« {name} » est déjà défini dans ce fichier", span,
+                              "reprenez-le, ou définissez-le, mais pas les deux")
+                    continue
+                old = self.inherited.get(name)
+                replaces = None
+                if old is not None:
+                    if old.kind != found.kind or not same(old.type, found.type):
+                        self.fail("E602", f"« {name} » repris de « {decl.file} » remplacerait {_article(old.kind)} "
+                                          f"{old.type} par {_article(found.kind)} {found.type}", span,
+                                  "une définition reprise qui porte le nom d'une définition héritée la remplace : "
+                                  "même nature, même type", (Label(old.span, "définition héritée"),))
+                        continue
+                    replaces = f"{self.parent.text.prefix}.{name}" if self.parent else None
+                taken = attrs.evolve(found, reused_from=decl.file, replaces=replaces)
+                self.reused[name] = (taken, decl, span)
+                self.inherited[name] = taken
+
+    def check_reused(self, effective: dict[str, model.Definition]) -> None:
+        """A reused definition is checked like any reference: each name it reads must exist here, with
+        the kind and type it had in its own text (E609); cycles are found with the others."""
+        prefixes = {t.prefix for t in self.parent.texts} if self.parent else set()
+        for name, (d, decl, span) in self.reused.items():
+            where = f"« {name} », repris de « {decl.file} »,"
+            reported: set[str] = set()
+            for expr in model.definition_exprs(d):
+                for node in model.walk(expr):
+                    problem = self.reused_reference(node, effective, prefixes)
+                    if problem is not None and problem[0] not in reported:
+                        reported.add(problem[0])
+                        self.fail("E609", f"{where} lit {problem[0]}", span, problem[1].replace("@FICHIER", decl.file))
+            if d.guard is not None and d.guard.name not in effective and d.guard.name not in self.facts:
+                self.fail("E609", f"{where} n'est applicable que si « {d.guard.name} », que ce fichier ne définit pas",
+                          span, f'reprenez-le aussi : reprend {d.guard.name} de "{decl.file}"')
+
+    def reused_reference(self, node: model.Expr, effective: dict[str, model.Definition],
+                         prefixes: set[str]) -> tuple[str, str] | None:
+        """What is wrong with one reference of a reused definition: (what it reads, hint), or None."""
+        if isinstance(node, model.FactRef):
+            fact = self.facts.get(node.name)
+            if fact is None:
+                return f"le fait « {node.name} », que ce fichier ne déclare pas", f"déclarez-le : fait {node.name} : … fin"
+            if not same(fact.type, node.type):
+                return f"le fait « {node.name} » comme un {node.type}, ici un {fact.type}", "déclarez-le avec le même type"
+            return None
+        if not isinstance(node, (model.DefRef, model.TableCall, model.FuncCall, model.TextOf)):
+            return None
+        origin = getattr(node, "origin", None)
+        if origin is not None:
+            if origin not in prefixes or self.parent is None or node.name not in self.parent.definitions:
+                return (f"« {origin}.{node.name} », alors que ce fichier ne modifie pas « {origin} »",
+                        "un texte cité ainsi doit être celui que ce fichier modifie (ou un texte qu'il modifie)")
+            return None
+        target = effective.get(node.name)
+        if target is None:
+            hint = f"reprenez-le aussi : reprend {node.name} de \"@FICHIER\""
+            if node.name in self.withdrawn:
+                return f"« {node.name} », que ce fichier abroge", hint
+            return f"« {node.name} », que ce fichier ne définit pas", hint
+        if not isinstance(node, model.TextOf) and not same(target.type, node.type):
+            return (f"« {node.name} » comme un {node.type}, ici un {target.type}",
+                    "reprenez aussi la définition qu'il lit, ou gardez le même type")
+        return None
+
+    def withdraw(self) -> None:
+        """`abroge x`: x leaves the program (outputs, schema, doc site, batch columns, letters)."""
+        for decl in self.withdrawals:
+            for name, span in zip(decl.names, decl.name_spans):
+                if self.parent is None:
+                    self.fail("E610", "« abroge » dans un fichier qui ne modifie aucun autre fichier", span,
+                              'ajoutez en tête : modifie "fichier.rules"')
+                elif name not in self.parent.definitions:
+                    self.fail("E610", f"« {name} » n'est pas défini par le texte modifié : rien à abroger", span,
+                              suggest(name, self.parent.definitions))
+                elif name in self.local or name in self.reused or name in self.withdrawn:
+                    self.fail("E610", f"« {name} » est abrogé et redéfini (ou abrogé deux fois) dans ce fichier", span,
+                              "abrogez-le, ou remplacez-le, mais pas les deux")
+                else:
+                    self.withdrawn[name] = span
+                    del self.inherited[name]
+
+    def check_withdrawn(self, effective: dict[str, model.Definition]) -> None:
+        """An inherited definition that still reads a withdrawn one is an error at the withdrawal."""
+        for name, d in effective.items():
+            if name in self.definitions and name not in self.amended_names():
+                continue  # this file's formulas: reported where they read it (E610 by name)
+            read = {n for n, _ in _references(d)}
+            for gone in sorted(read & set(self.withdrawn)):
+                self.fail("E610", f"« {gone} » est abrogé, mais « {name} » ({d.latest.text.short}) le lit encore",
+                          self.withdrawn[gone], f"remplacez « {name} » (remplace {d.latest.text.prefix}.{name}), "
+                                                f"ou abrogez-le aussi")
+
+    def amended_names(self) -> set[str]:
+        return {a.name for a in self.amendments}
+
+    def apply_amendments(self) -> None:
+        """`précise fichier.nom`: the inherited definition with this text's description, citations,
+        statuses, `interne`, unit or guard reason; its formula, value or grid and versions are kept."""
+        import attrs
+        done: dict[str, ast.Amend] = {}
+        for decl in self.amendments:
+            name, target = decl.name, f"{decl.prefix}.{decl.name}"
+            if self.parent is None:
+                self.fail("E606", "« précise » dans un fichier qui ne modifie aucun autre fichier", decl.name_span,
+                          'ajoutez en tête : modifie "fichier.rules"')
+                continue
+            known = [t.prefix for t in self.parent.texts]
+            if decl.prefix not in known:
+                self.fail("E203", f"fichier inconnu « {decl.prefix} »", decl.name_span,
+                          suggest(decl.prefix, known) or _prefixes_hint(known))
+                continue
+            if name not in self.inherited:
+                self.fail("E601", f"« {target} » n'existe pas : rien à préciser", decl.name_span,
+                          suggest(name, self.inherited))
+                continue
+            if name in self.local or name in done:
+                first = name_span(self.local[name]) if name in self.local else done[name].name_span
+                self.fail("E202", f"« {name} » est déjà redéfini dans ce fichier", decl.name_span,
+                          "précisez-le dans le bloc qui le remplace, ou gardez un seul bloc « précise »",
+                          (Label(first, "première redéfinition"),))
+                continue
+            done[name] = decl
+            self.definitions[name] = self.amended(decl, self.inherited[name], attrs)
+
+    def amended(self, decl: ast.Amend, old: model.Definition, attrs) -> model.Definition:  # type: ignore[no-untyped-def]
+        info = _items(decl.items)
+        self.report_misplaced(decl, info)
+        for item in decl.items:
+            if isinstance(item, ast.Replaces):
+                self.fail("E608", "« remplace » dans un bloc « précise » : le bloc garde la formule d'origine",
+                          item.span, f"pour changer la formule, écrivez le bloc complet avec « remplace "
+                                     f"{decl.prefix}.{decl.name} » et la formule")
+        if not decl.items:
+            self.fail("E608", f"« précise {decl.prefix}.{decl.name} » ne change rien", decl.name_span,
+                      "écrivez ce qui change : description, source, statut, interne, unité ou raison de "
+                      "« applicable si »")
+        guard = old.guard
+        if info.guard is not None:
+            if old.guard is None or info.guard.name != old.guard.name:
+                was = f"la condition reste « {old.guard.name} »" if old.guard else "la définition n'en a pas"
+                self.fail("E608", f"« précise » ne change que la raison de « applicable si » : {was}",
+                          info.guard.name_span, "pour changer la condition, remplacez la définition (« remplace »)")
+            else:
+                guard = attrs.evolve(old.guard, reason=info.guard.reason)
+        sources = self.citations(info) if info.citations else None
+        statuses = tuple(model.StatusInfo(s.kind, s.note, span=s.span) for s in info.statuses) or None
+        versions = tuple(attrs.evolve(v, sources=v.sources if sources is None else sources,
+                                      statuses=v.statuses if statuses is None else statuses) for v in old.versions)
+        return attrs.evolve(old, versions=versions, description=info.description or old.description, guard=guard,
+                            unit=info.unit or old.unit, internal=info.internal or old.internal,
+                            amended_by=self.text.short)
+
+    def follow_replaced_sets(self) -> None:
+        """Inherited rules see a replaced set, as they see any replacement: their `dans nom` tests,
+        whose items were inlined when the amended file was checked, get this file's items."""
+        sets = {n: d for n, d in self.definitions.items() if d.is_set and n in self.inherited}
+        if not sets:
+            return
+        self.inherited = {n: _with_sets(d, sets) for n, d in self.inherited.items()}
+        self.originals = {k: _with_sets(d, sets) for k, d in self.originals.items()}
+
+    def is_set(self, name: str) -> bool:
+        """Whether `name` is a set parameter (`paramètre x = {…}`), of this file or inherited."""
+        decl = self.local.get(name)
+        if decl is not None:
+            return isinstance(decl, ast.Parameter) and isinstance(decl.value, ast.SetLiteral)
+        inherited = self.inherited.get(name)
+        return inherited is not None and inherited.is_set
+
+    def named_member(self, e: ast.Member) -> model.Expr:
+        """`x dans nom`: the set parameter's items, checked against x's type like written ones."""
+        name = e.set_name
+        assert name is not None
+        operand = self.expr(e.operand, None)
+        if not self.is_set(name):
+            sets = [n for n in list(self.local) + list(self.inherited) if self.is_set(n)]
+            known = self.known(name)
+            return self.fail("E315", f"« {name} » n'est pas un ensemble" if known else f"ensemble inconnu « {name} »",
+                             e.span, suggest(name, sets) or "un ensemble se déclare en paramètre : "
+                             f"paramètre {name} = {{a, b}} fin, ou s'écrit sur place : dans {{a, b}}")
+        self.note_use(name, e.span)
+        t = self.type_of(name)
+        if not comparable(operand.type, t) and t.kind != "any" and operand.type.kind != "any":
+            return self.fail("E302", f"« {name} » est un ensemble de {_plural_type(t)}, pas de {_plural_type(operand.type)}",
+                             e.span)
+        decl = self.local.get(name)
+        if decl is not None:
+            assert isinstance(decl, ast.Parameter) and isinstance(decl.value, ast.SetLiteral)
+            saved, self.current = self.current, name
+            items = tuple(c.value for c in (self.expr(i, t) for i in decl.value.items) if isinstance(c, model.Const))
+            self.current = saved
+            sources = tuple(  # resolved again, silently: the parameter's own check reports E208 and W106
+                model.Citation(self.bibliography[i.key], i.detail, span=i.span) if isinstance(i, ast.Citation)
+                else model.Citation(None, i.text, span=i.span)
+                for i in _items(decl.items).citations
+                if not isinstance(i, ast.Citation) or i.key in self.bibliography)
+        else:
+            body = self.inherited[name].latest
+            items, sources = body.body.value, body.sources  # type: ignore[union-attr]
+        return model.Member(operand, tuple(items), e.negated, BOOLEEN, name, tuple(sources), span=e.span)
+
+    def x_SetLiteral(self, e: ast.SetLiteral, expected: Type | None) -> model.Expr:
+        """The value of a set parameter: constants of one type (the declared one, or their own)."""
+        values, found = [], expected
+        for item in e.items:
+            checked = self.expr(item, found)
+            if not isinstance(checked, model.Const):
+                if checked is not _ERROR:
+                    self.fail("E312", "un ensemble ne contient que des valeurs écrites (mots ou nombres)", item.span)
+                continue
+            joined = checked.type if found is None or found.kind == "any" else join(found, checked.type)
+            if joined is None:
+                self.fail("E302", f"« {_text(item)} » n'est pas un {found}", item.span)
+                continue
+            found = joined
+            values.append(checked.value)
+        return model.Const(tuple(values), found or ANY, span=e.span)
 
     def x_If(self, e: ast.If, expected: Type | None) -> model.Expr:
         condition = self.condition(e.condition, "« si »")
@@ -710,6 +1047,35 @@ class Checker(ProgramChecks):
                              e.name_span)
         self.note_use(e.name, e.name_span)
         return model.TextOf(e.name, date, TEXTE, span=e.span)
+
+    def x_InForce(self, e: ast.InForce, expected: Type | None) -> model.Expr:
+        """`en vigueur au d`: `d >= début et d <= fin` with the header's bounds as written (a date, or
+        the parameter named there, which the explanation then shows with its source)."""
+        h = self.file.header
+        self.reads_window = True
+        if h.in_force_from is None and h.in_force_until is None:
+            return self.fail("E314", "« en vigueur au » : ce fichier ne déclare pas de période de vigueur", e.span,
+                             "déclarez-la en tête : en vigueur du 20/08/2019 au 30/04/2023 "
+                             "(ou à partir du …, jusqu'au …)")
+
+        if ((isinstance(h.in_force_from, str) and self.text.in_force_from is None)
+                or (isinstance(h.in_force_until, str) and self.text.in_force_until is None)):
+            return _ERROR  # a bound that names no date parameter: E311 is reported at the header
+
+        def bound(value: dt.date | str, span: Span) -> ast.Expr:
+            if isinstance(value, str):
+                return ast.Name(value, span=span)
+            return ast.Literal("date", value, span=span)
+
+        written = [(op, value) for op, value in (("≥", h.in_force_from), ("≤", h.in_force_until)) if value is not None]
+        spans = h.in_force_spans if len(h.in_force_spans) == len(written) else (e.span,) * len(written)
+        tests = [ast.Compare(op, e.date, bound(value, span), span=e.span) for (op, value), span in zip(written, spans)]
+        combined: ast.Expr = tests[0] if len(tests) == 1 else ast.Logical("et", tests[0], tests[1], span=e.span)
+        checked = self.expr(combined, BOOLEEN)
+        date = self.expr(e.date, DATE) if checked is _ERROR else None
+        if date is not None and date.type.kind not in {"date", "any"}:
+            self.fail("E310", f"« au » attend une date, pas un {date.type}", e.date.span)
+        return checked
 
     def x_Marker(self, e: ast.Marker, expected: Type | None) -> model.Expr:
         if not e.reason.strip():
@@ -801,6 +1167,53 @@ def _article(kind: str) -> str:
     return {"parameter": "un paramètre", "rule": "une règle", "table": "une table", "fact": "un fait",
             "function": "une fonction"}[kind]
 
+
+
+def _references(d: model.Definition) -> list[tuple[str, Span]]:
+    """The names a definition reads in its own file's scope (not `fichier.nom` originals)."""
+    found = [(n.name, n.span) for e in model.definition_exprs(d) for n in model.walk(e)
+             if isinstance(n, (model.DefRef, model.TableCall, model.FuncCall, model.TextOf))
+             and getattr(n, "origin", None) is None]
+    found += [(n.set_name, n.span) for e in model.definition_exprs(d) for n in model.walk(e)
+              if isinstance(n, model.Member) and n.set_name is not None]
+    if d.guard is not None:
+        found.append((d.guard.name, d.guard.span))
+    return found
+
+
+def _with_sets(definition: model.Definition, sets: dict[str, model.Definition]) -> model.Definition:
+    """The definition with each `dans nom` of a replaced set testing the replacement's items."""
+    import attrs
+
+    def rewrite(node: object) -> object:
+        if isinstance(node, tuple):
+            new = tuple(rewrite(n) for n in node)
+            return node if all(a is b for a, b in zip(new, node)) else new
+        if not attrs.has(type(node)) or isinstance(node, (model.Citation, model.StatusInfo, model.TextInfo, Type)):
+            return node
+        changes = {}
+        for f in attrs.fields(type(node)):
+            if not f.init or f.name == "span":
+                continue
+            value = getattr(node, f.name)
+            new = rewrite(value)
+            if new is not value:
+                changes[f.name] = new
+        if isinstance(node, model.Member) and node.set_name in sets:
+            latest = sets[node.set_name].latest
+            changes.update(items=latest.body.value, set_sources=latest.sources)  # type: ignore[union-attr]
+        return attrs.evolve(node, **changes) if changes else node
+
+    return rewrite(definition)  # type: ignore[return-value]
+
+
+def _plural_type(t: Type) -> str:
+    """`énumération « specialite »` → `specialite` words; a base type by its French name."""
+    return f"mots de « {t.name} »" if t.kind == "enum" else str(t)
+
+
+def _date(d: dt.date) -> str:
+    return f"{d.day:02d}/{d.month:02d}/{d.year}"
 
 
 def _unit_phrase(unit: str) -> str:

@@ -67,7 +67,9 @@ def cmd_check(args: argparse.Namespace) -> int:
             continue
         if ruleset.warnings:
             print(render_all(ruleset.warnings, ruleset.program.sources), file=sys.stderr)
-        print(f"{path} : {len(ruleset.program.outputs)} résultats, {len(ruleset.program.examples)} exemples — correct"
+        outputs, examples = len(ruleset.program.outputs), len(ruleset.program.examples)
+        print(f"{path} : {outputs} résultat{'s' if outputs > 1 else ''}, {examples} exemple{'s' if examples > 1 else ''}"
+              " — correct"
               + (f" ({len(ruleset.warnings)} avertissement{'s' if len(ruleset.warnings) > 1 else ''})"
                  if ruleset.warnings else ""))
     if args.format == "json":
@@ -127,9 +129,10 @@ def cmd_explain(args: argparse.Namespace) -> int:
 def cmd_test(args: argparse.Namespace) -> int:
     """Run the examples of rule files; exit 1 if one fails."""
     from engine.examples import run_examples
-    out = console(stderr=args.format != "texte")  # the JUnit XML or JSON alone on standard output
+    out = console(stderr=args.format != "texte")  # JUnit XML, or JSON, alone on standard output
     passed = failed = 0
     suites = []
+    covered = []
     for path in _rule_files(args.paths):
         try:
             ruleset = api.load(path)
@@ -143,6 +146,9 @@ def cmd_test(args: argparse.Namespace) -> int:
             continue
         runs = run_examples(ruleset)
         suites.append(_reports().SuiteRun(path, tuple(runs)))
+        if args.coverage:
+            from engine.coverage import coverage
+            covered.append(coverage(ruleset))
         for run in runs:
             if run.passed:
                 passed += 1
@@ -161,8 +167,12 @@ def cmd_test(args: argparse.Namespace) -> int:
     out.print(f"{passed} réussi{'s' if passed > 1 else ''}, {failed} échoué{'s' if failed > 1 else ''}")
     if args.format == "junit":
         sys.stdout.write(_reports().junit_xml(suites))
-    elif args.format == "json":
-        print(json.dumps(_reports().test_json(suites), ensure_ascii=False, indent=2))
+    elif args.format == "json":  # with --coverage, the JSON is the coverage report (docs/cli.md)
+        report = {"files": [c.to_json() for c in covered]} if args.coverage else _reports().test_json(suites)
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    if args.coverage and args.format == "texte":
+        for report in covered:
+            out.print(report.text(), markup=False, highlight=False)
     return EXIT_RULES if failed else EXIT_OK
 
 
@@ -532,7 +542,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="fichiers de règles ou dossiers (par défaut : rulesets/, sinon les fichiers fournis)")
     p.add_argument("-v", "--verbose", action="store_true", help="nommer aussi les exemples réussis")
     add_format(p, "texte", "json", "junit",
-               help="texte (par défaut), json ou junit (XML JUnit) ; en json et junit, le texte va sur la sortie d'erreur")
+               help="texte (par défaut), json ou junit (XML JUnit) ; en json et junit, le texte va sur la sortie "
+                    "d'erreur ; avec --coverage, le JSON est le rapport de couverture")
+    p.add_argument("--coverage", action="store_true",
+                   help="par fichier, les règles, les branches (si, et, ou) et les cases de tables qu'aucun exemple "
+                        "n'a atteintes")
     p.set_defaults(run=cmd_test)
     p = rule_file_and_facts(sub.add_parser("echeancier", help="échéancier déclaré par le fichier de règles"))
     add_format(p, "texte", "json", help="texte (par défaut) ou json")

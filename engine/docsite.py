@@ -326,12 +326,16 @@ class Site:
         if d.description:
             parts.append(f"<p>{esc(d.description)}</p>")
         parts.append('<dl class="fiche">')
-        parts.append(f"<dt>Type de valeur</dt><dd>{self._type(d.type)}</dd>")
+        shown = ("ensemble de valeurs : " if d.is_set else "") + self._type(d.type)
+        parts.append(f"<dt>Type de valeur</dt><dd>{shown}</dd>")
         if d.params:
             params = ", ".join(f"<code>{esc(p.name)}</code> ({self._type(p.type, short=True)})" for p in d.params)
             parts.append(f"<dt>{'Clés' if d.kind == 'table' else 'Paramètres'}</dt><dd>{params}</dd>")
         parts += _sources_item([s for v in d.versions for s in v.sources])
-        parts.append(f"<dt>Texte</dt><dd>{esc(text.short)} (<code>{esc(text.file)}</code>)</dd>")
+        parts.append(f"<dt>Texte</dt><dd>{esc(text.short)} (<code>{esc(text.file)}</code>)"
+                     + (f" ; repris de <code>{esc(d.reused_from)}</code>" if d.reused_from else "")
+                     + (f" ; description, sources et statuts précisés par {esc(d.amended_by)}" if d.amended_by else "")
+                     + "</dd>")
         if d.unit:
             parts.append(f"<dt>Unité</dt><dd>{esc(d.unit)}</dd>")
         if d.guard is not None:
@@ -637,6 +641,8 @@ def _uses(d: model.Definition) -> tuple[tuple[str, ...], tuple[str, ...]]:
                     defs[node.name if node.origin is None else f"{node.origin}.{node.name}"] = None
                 elif isinstance(node, model.TextOf):
                     defs[node.name] = None
+                elif isinstance(node, model.Member) and node.set_name is not None:
+                    defs[node.set_name] = None
                 elif isinstance(node, model.FactRef):
                     facts[node.name] = None
     defs.pop(d.name, None)

@@ -132,6 +132,10 @@ def _provenance(event: Event, pad: str, out: list[str]) -> None:
         where += f", version en vigueur à partir du {formatting.date_short(event.data['version_start'])}"  # type: ignore[arg-type]
     if event.data.get("replaces"):
         where += f" (remplace {event.data['replaces']})"
+    if event.data.get("reused_from"):
+        where += f" (repris de « {event.data['reused_from']} »)"
+    if event.data.get("amended_by"):
+        where += f" ; description, sources et statuts précisés par : {event.data['amended_by']}"
     _citations(sources, pad, out)
     if where:
         out.append(f"{pad}{where[0].upper()}{where[1:]}")
@@ -176,6 +180,8 @@ def _reference(event: Event, depth: int, seen: set[str], out: list[str]) -> None
 
 def _membership(event: Event, depth: int, seen: set[str], out: list[str]) -> None:
     out.append(f"{'  ' * depth}{_membership_text(event)}")
+    if event.data.get("set"):
+        _citations(event.data.get("sources") or [], "  " * (depth + 1), out)
     _children(event, depth + 1, seen, out)
 
 
@@ -311,7 +317,9 @@ def _membership_text(event: Event) -> str:
     inside = event.result.value != bool(event.data.get("negated"))
     word = "est dans" if inside else "n'est pas dans"
     value = _show(event.data.get("value"), t)  # type: ignore[arg-type]
-    return f"{event.data.get('operand_label')} ({value}) {word} {{{items}}} : {'vrai' if event.result.value else 'faux'}"
+    named = f"{event.data['set']} " if event.data.get("set") else ""
+    return (f"{event.data.get('operand_label')} ({value}) {word} {named}{{{items}}} : "
+            f"{'vrai' if event.result.value else 'faux'}")
 
 
 def _arithmetic_text(event: Event) -> str:

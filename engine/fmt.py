@@ -181,8 +181,12 @@ def _flat(e: ast.Expr) -> str:
             return "non " + flat(operand, 3)
         case ast.Compare(op=op, left=left, right=right):
             return f"{flat(left, 5)} {_CMP_WORDS[op]} {flat(right, 5)}"
+        case ast.Member(operand=operand, negated=negated, set_name=str() as set_name):
+            return f"{flat(operand, 5)}{_member_word(negated)}{set_name}"
         case ast.Member(operand=operand, items=items, negated=negated):
             return f"{flat(operand, 5)}{_member_word(negated)}{{{', '.join(flat(i) for i in items)}}}"
+        case ast.SetLiteral(items=items):
+            return f"{{{', '.join(flat(i) for i in items)}}}"
         case ast.If(condition=c, then=t, otherwise=o):
             return f"si {flat(c, 1)} alors {flat(t, 1)} sinon {flat(o, 0)}"
         case ast.Round(operand=operand, verb=verb, unit=unit):
@@ -193,6 +197,8 @@ def _flat(e: ast.Expr) -> str:
             return f"{flat(operand, 10)} au {flat(date, 11)}"
         case ast.TextOf(name=name, date=date):
             return f"texte de {name} au {flat(date, 11)}"
+        case ast.InForce(date=date):
+            return f"en vigueur au {flat(date, 11)}"
         case ast.Marker(kind=kind, reason=reason):
             word = "non applicable" if kind == "non_applicable" else "indéterminé"
             return f"{word} {string(reason)}"
@@ -262,8 +268,11 @@ def _block(e: ast.Expr, column: int, level: int) -> list[Line]:
             return _chain(e, column)
         case ast.If():
             return _if_chain(e, column)
-        case ast.Member():
+        case ast.Member(set_name=None):
             return _member(e, column)
+        case ast.SetLiteral():
+            lines = _fill("{", [(flat(i), _anchor(i)) for i in e.items], "}", column, column + 1)
+            return [(lines[0][0], _anchor(e))] + lines[1:]
         case ast.Call():
             return _call(e, column)
         case ast.Not(operand=operand):
@@ -648,6 +657,17 @@ class _FileWriter:
         self.formula(decl.formula)
         self.end(decl)
 
+    def decl_reuse(self, decl: ast.Reuse) -> None:
+        self.emit(f"reprend {', '.join(decl.names)} de {string(decl.file)}", _anchor(decl), 0)
+
+    def decl_withdraw(self, decl: ast.Withdraw) -> None:
+        self.emit(f"abroge {', '.join(decl.names)}", _anchor(decl), 0)
+
+    def decl_amend(self, decl: ast.Amend) -> None:
+        self.emit(f"précise {decl.prefix}.{decl.name}", _anchor(decl), 0)
+        self.items(decl.items)
+        self.end(decl)
+
     def decl_table(self, decl: ast.Table) -> None:
         self.head(f"table {decl.name} ({_params(decl.params)}) : ", decl.type, decl)
         self.table = decl
@@ -722,9 +742,9 @@ def _header_key(word: str) -> str:
     return "règles" if word in {"règles", "regles"} else word
 
 
-def _period(start: dt.date | None, until: dt.date | None) -> str:
-    def date(d: dt.date) -> str:
-        return literal(ast.Literal("date", d))
+def _period(start: dt.date | str | None, until: dt.date | str | None) -> str:
+    def date(d: dt.date | str) -> str:
+        return d if isinstance(d, str) else literal(ast.Literal("date", d))
     if start is not None and until is not None:
         return f"du {date(start)} au {date(until)}"
     if start is not None:

@@ -23,6 +23,8 @@ def dependencies(definition: model.Definition) -> list[tuple[str, Span]]:
                 deps.append((name, node.span))
             elif isinstance(node, model.TextOf):
                 deps.append((node.name, node.span))
+            elif isinstance(node, model.Member) and node.set_name is not None:
+                deps.append((node.set_name, node.span))
     if definition.guard:
         deps.append((definition.guard.name, definition.guard.span))
     return deps

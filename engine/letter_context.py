@@ -207,9 +207,14 @@ def _result(outcome: Outcome, name: str) -> Result:
         raise jinja2.UndefinedError(f"« {name} » : le fichier de règles n'a pas de règle de ce nom") from None
 
 
-def _unknown(view: str, name: str, what: str, candidates: object) -> jinja2.StrictUndefined:
-    """An undefined value whose error says which name the rule file lacks, with a suggestion."""
+def _unknown(view: str, name: str, what: str, candidates: object, outcome: Outcome | None = None) -> jinja2.StrictUndefined:
+    """An undefined value whose error says which name the rule file lacks, with a suggestion (or the
+    text that withdrew it, `abroge x`)."""
     from engine.diagnostics import suggest
+    withdrawn_by = getattr(outcome.ruleset.program, "withdrawn", {}).get(name) if outcome is not None else None
+    if withdrawn_by is not None:
+        return jinja2.StrictUndefined(hint=f"« {view}.{name} » n'existe plus : « {name} » est abrogé par le texte "
+                                           f"« {withdrawn_by} »", name=name)
     hint = suggest(name, candidates)  # type: ignore[arg-type]
     return jinja2.StrictUndefined(
         hint=f"« {view}.{name} » n'existe pas : le fichier de règles n'a pas de {what} « {name} »"
@@ -230,7 +235,7 @@ class ResultsView:
     def __getitem__(self, name: str) -> ResultView | jinja2.StrictUndefined:
         definition = self._outcome.ruleset.program.definitions.get(name)
         if definition is None or definition.kind != "rule":
-            return _unknown("resultats", name, "règle", _rules_of(self._outcome))
+            return _unknown("resultats", name, "règle", _rules_of(self._outcome), self._outcome)
         return ResultView(self._state, name, _result(self._outcome, name), definition.type, definition.description)
 
     def __contains__(self, name: object) -> bool:
@@ -309,7 +314,7 @@ class ValuesView:
     def __getitem__(self, name: str) -> object:
         definition = self._outcome.ruleset.program.definitions.get(name)
         if definition is None or definition.kind != "rule":
-            return _unknown("valeurs", name, "règle", _rules_of(self._outcome))
+            return _unknown("valeurs", name, "règle", _rules_of(self._outcome), self._outcome)
         return _value_of(self._state, name, _result(self._outcome, name))
 
     def __contains__(self, name: object) -> bool:

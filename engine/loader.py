@@ -121,45 +121,64 @@ def load_source(source: Source, base_dir: Path | None = None, _chain: tuple[Path
     base = base_dir or Path.cwd()
     if amends is not None:
         parent = _load_parent(source, rule_file, base, _chain, (root or base).resolve())
+    reused = _load_reused(source, rule_file, base, _chain, (root or base).resolve())
     directory = str(base.resolve())
-    return checker.check(rule_file, source, parent, directory)
+    return checker.check(rule_file, source, parent, directory, reused)
+
+
+def _load_reused(source: Source, rule_file, base_dir: Path, chain: tuple[Path, ...],  # type: ignore[no-untyped-def]
+                 root: Path) -> dict[str, model.Program]:
+    """The programs of the files named by `reprend … de "fichier.rules"`, read under the same rules as
+    an amended file (relative path, inside the root, `.rules`, no cycle)."""
+    from engine import ast
+    found: dict[str, model.Program] = {}
+    for decl in rule_file.declarations:
+        if isinstance(decl, ast.Reuse) and decl.file not in found:
+            found[decl.file] = _load_rule_file(source, decl.file, decl.file_span, base_dir, chain, root,
+                                               "repris", "E609")
+    return found
 
 
 def _load_parent(source: Source, rule_file, base_dir: Path, chain: tuple[Path, ...],  # type: ignore[no-untyped-def]
                  root: Path) -> model.Program:
     header = rule_file.header
-    span = header.amends_span
-    written = header.amends
+    return _load_rule_file(source, header.amends, header.amends_span, base_dir, chain, root, "modifié", "E604")
+
+
+def _load_rule_file(source: Source, written: str, span, base_dir: Path,  # type: ignore[no-untyped-def]
+                    chain: tuple[Path, ...], root: Path, role: str, missing: str) -> model.Program:
+    """Load a rule file another one names (`modifie` or `reprend … de`), after the access checks."""
     if PurePosixPath(written).is_absolute() or PureWindowsPath(written).is_absolute() or PureWindowsPath(written).drive:
         raise RulesError((error("E003", f"chemin absolu interdit : « {written} »", span,
-                                "écrivez le chemin du fichier modifié relativement à ce fichier, "
+                                f"écrivez le chemin du fichier {role} relativement à ce fichier, "
                                 "dans le dossier des règles"),), {source.name: source})
     try:
         target = (base_dir / written).resolve()
         inside = target.is_relative_to(root)
     except (OSError, ValueError, RuntimeError) as exc:  # a name too long, a NUL character, a symlink loop…
         reason = os_reason(exc) if isinstance(exc, OSError) else "nom de fichier invalide"
-        raise RulesError((error("E604", f"fichier modifié illisible : « {written} » ({reason})", span),),
+        raise RulesError((error(missing, f"fichier {role} illisible : « {written} » ({reason})", span),),
                          {source.name: source}) from None
     if not inside:
         raise RulesError((error("E003", f"« {written} » sort du dossier des règles ({display_name(root)})", span,
-                                "un fichier ne peut modifier qu'un fichier de son dossier ou de ses sous-dossiers "
+                                f"un fichier ne peut {'modifier' if role == 'modifié' else 'reprendre'} qu'un fichier "
+                                "de son dossier ou de ses sous-dossiers "
                                 "(liens symboliques compris)"),), {source.name: source})
     if not written.endswith(SUFFIX) or target.suffix != SUFFIX:
         raise RulesError((error("E004", f"« {written} » n'est pas un fichier de règles ({SUFFIX})", span,
-                                f"seuls les fichiers {SUFFIX} peuvent être modifiés"),), {source.name: source})
+                                f"seuls les fichiers {SUFFIX} peuvent être {role}s"),), {source.name: source})
     if target in chain:
-        raise RulesError((error("E605", f"modification circulaire : « {written} » modifie déjà ce fichier",
-                                span, "un texte ne peut pas se modifier lui-même, même indirectement"),),
+        raise RulesError((error("E605", f"modification circulaire : « {written} » modifie ou reprend déjà ce fichier",
+                                span, "un texte ne peut pas se modifier ni se reprendre lui-même, même indirectement"),),
                          {source.name: source})
     if not target.is_file():
-        raise RulesError((error("E604", f"fichier modifié introuvable : « {written} »", span,
+        raise RulesError((error(missing, f"fichier {role} introuvable : « {written} »", span,
                                 f"le chemin est relatif au dossier du fichier ({display_name(base_dir)})"),),
                          {source.name: source})
     try:
         return load_path(target, chain, root)
     except RulesError as exc:
-        note = error("E600", f"le fichier modifié « {written} » contient des erreurs", span)
+        note = error("E600", f"le fichier {role} « {written} » contient des erreurs", span)
         raise RulesError((note,) + exc.diagnostics, {**exc.sources, source.name: source}) from None
 
 

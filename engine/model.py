@@ -143,12 +143,15 @@ class Compare(Node):
 
 @frozen
 class Member(Node):
-    """`x dans {…}` with constant items."""
+    """`x dans {…}` with constant items; `x dans nom` has the named set's items inlined (so every
+    evaluator tests the same constants) and keeps its name and citations for explanations."""
 
     operand: Expr
     items: tuple[object, ...]
     negated: bool
     type: Type
+    set_name: str | None = None
+    set_sources: tuple[Citation, ...] = ()
 
 
 @frozen
@@ -415,6 +418,11 @@ class Definition(Node):
     params: tuple[Param, ...] = ()
     replaces: str | None = None
     unit: str | None = None
+    reused_from: str | None = None
+    """The rule file (as `reprend … de "…"` writes it) this definition was taken from, if any."""
+    amended_by: str | None = None
+    """The short name of the text whose `précise` block gave this definition its description, citations
+    or statuses (the formula stays the one of `versions`' texts)."""
     internal: bool = False
     """`interne`: plumbing hidden from explanation summaries, which show what it leads to instead; a
     replacement inherits it from the definition it replaces (the concept stays plumbing)."""
@@ -424,6 +432,12 @@ class Definition(Node):
 
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "dated", any(v.start is not None for v in self.versions))
+
+    @property
+    def is_set(self) -> bool:
+        """Whether this is a set parameter (`paramètre x = {…}`), read only with `dans x`."""
+        body = self.versions[-1].body
+        return self.kind == "parameter" and isinstance(body, Const) and isinstance(body.value, tuple)
 
     @property
     def latest(self) -> Version:
@@ -498,6 +512,8 @@ class Program:
     warnings: tuple[Diagnostic, ...] = ()
     bibliography: Mapping[str, SourceDecl] = field(factory=dict)
     """The sources the files declare, by key (`sources` are the rule files' texts)."""
+    withdrawn: Mapping[str, str] = field(factory=dict)
+    """Inherited definitions this file withdraws (`abroge x`), each with the short name of this text."""
 
     @property
     def text(self) -> TextInfo:

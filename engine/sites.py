@@ -94,6 +94,8 @@ class Sites:
                 "text": version.text.short, "file": version.text.file, "sources": list(version.sources),
                 "statuses": [s.french + (f" : {s.note}" if s.note else "") for s in version.statuses],
                 "version_start": version.start, "replaces": d.replaces}
+            # written only when set, so that the trace of a file without them is unchanged
+            found.update({k: v for k, v in (("amended_by", d.amended_by), ("reused_from", d.reused_from)) if v})
         return found
 
     def cell_data(self, d: model.Definition, grid: model.Grid, row: int, column: int) -> dict[str, object]:
@@ -138,9 +140,11 @@ def _compare(sites: Sites, e: model.Compare) -> Site:
 
 
 def _member(sites: Sites, e: model.Member) -> Site:
-    return Site("membership", sites.label(e), e.span, {
-        "items": list(e.items), "negated": e.negated, "operand_type": e.operand.type,
-        "operand_label": sites.label(e.operand)})
+    data = {"items": list(e.items), "negated": e.negated, "operand_type": e.operand.type,
+            "operand_label": sites.label(e.operand)}
+    if e.set_name is not None:  # a named set: its name and citations (absent otherwise, as before)
+        data.update(set=e.set_name, sources=list(e.set_sources))
+    return Site("membership", sites.label(e), e.span, data)
 
 
 _MAKERS: dict[type, Callable[[Sites, model.Expr], Site]] = {  # type: ignore[dict-item]

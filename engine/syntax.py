@@ -289,7 +289,14 @@ def _diagnose(exc: UnexpectedInput, source: Source, start: str) -> Diagnostic:
         return error("E102", "fin du fichier inattendue", span, _expected_hint(exc.expected))
     assert isinstance(exc, UnexpectedToken)
     found = str(exc.token).strip() or exc.token.type
+    if found == "{":
+        return error("E101", "« { » inattendu ici", span, SET_PLACES)
     return error("E101", f"« {_shorten(found)} » inattendu ici", span, _expected_hint(exc.expected))
+
+
+SET_PLACES = ("un ensemble {…} s'écrit après « dans » ou « pas dans » (specialite dans {radiologie, anesthesie}), "
+              "comme valeur d'un paramètre (paramètre exclues = {radiologie, anesthesie} fin), lu ensuite par "
+              "« dans exclues », ou après « parmi » dans le type d'un fait")
 
 
 def _keyword_where_name_expected(exc: UnexpectedInput) -> str | None:

@@ -192,11 +192,22 @@ ENTRIES: dict[str, tuple[str, str, str]] = {
              "The value after `au` is not a date.",
              "Give a date: a date fact, rule or literal."),
     "E311": ("version date not constant",
-             "`à partir du …` must be a written date or a date parameter, not a fact or a computed value.",
+             "`à partir du …` (a version, or the header's period) must be a written date or a date parameter "
+             "with one value, not a fact or a computed value.",
              "Write the date, or declare it as a parameter."),
     "E312": ("set of non-constants",
              "A set `{…}` after `dans` contains something other than written values (words, numbers).",
              "Write the values; compare with other rules using `=` and `ou`."),
+    "E313": ("empty period in force",
+             "The header's period ends before it starts (`en vigueur du … au …`).",
+             "Check the order and the year of the two dates."),
+    "E314": ("`en vigueur au` without a period",
+             "A formula reads the period in force, but the header declares none.",
+             "Declare it in the header: `en vigueur du … au …`, `à partir du …` or `jusqu'au …`."),
+    "E315": ("not a set",
+             "`dans nom` names something that is not a set parameter, or a set parameter is read outside "
+             "`dans` / `pas dans`.",
+             "Declare the set as a parameter (`paramètre exclues = {a, b} fin`) and read it with `x dans exclues`."),
     "E401": ("circular dependency",
              "Rules that depend on each other, directly or through functions, tables and guards. The path "
              "is in the message; each step is a label.",
@@ -275,6 +286,23 @@ ENTRIES: dict[str, tuple[str, str, str]] = {
     "E606": ("`remplace` without `modifie`",
              "A definition says what it replaces in a file that amends nothing.",
              "Add `modifie \"fichier.rules\"` to the header, or remove `remplace`."),
+    "E607": ("second `modifie`",
+             "A file amends exactly one text; a second `modifie` line used to replace the first in silence.",
+             "Keep one `modifie`: the amended file brings the texts it amends itself."),
+    "E608": ("`précise` that changes nothing, or more than metadata",
+             "A `précise fichier.nom` block keeps the inherited formula: it may change the description, "
+             "citations, statuses, `interne`, the unit or the reason of `applicable si`, not the guard's "
+             "condition, and it has no `remplace`. An empty block is refused too.",
+             "To change the formula or the condition, replace the definition (`remplace fichier.nom`)."),
+    "E609": ("reuse from another text",
+             "`reprend a de \"f.rules\"`: `a` does not exist in f, f is the amended file itself or cannot be "
+             "found, or the reused definition reads a name, a fact or an original (`fichier.nom`) this file "
+             "does not have, or has with another type.",
+             "Reuse what it reads too (`reprend a, b de …`), declare the facts it reads, or define the name."),
+    "E610": ("withdrawal",
+             "`abroge x`: x is not a definition of the amended file, is also redefined here, or is still read "
+             "(by a formula of this file, an example, or an inherited definition, reported at the withdrawal).",
+             "Remove the reference, replace the inherited definition that reads it, or keep x."),
     "E701": ("unknown fact in an example",
              "An example gives (or expects missing) a fact that is not declared.",
              "Fix the name; the hint suggests close ones."),
@@ -306,6 +334,25 @@ ENTRIES: dict[str, tuple[str, str, str]] = {
     "W105": ("ignored fact is read",
              "A fact marked `ignoré` is read by a rule.",
              "Remove `ignoré`, or the rule that reads the fact."),
+    "W108": ("amending file reads an ignored inherited fact",
+             "A rule of an amending file reads a fact the amended file marks `ignoré`, without declaring it "
+             "again. The fact is then treated as used (the JSON schema no longer says \"accepté mais non "
+             "utilisé\").",
+             "Declare the fact again with its type (`fait x : type fin`) to say this text reads it."),
+    "W109": ("inherited facts no rule reads any more",
+             "Facts of the amended file that no rule of the merged program reads any more (their rules were "
+             "all replaced), listed in one warning at `modifie`.",
+             "Declare each again with `ignoré : \"raison\"` if it is accepted without being read, or check the "
+             "replacements that stopped reading it."),
+    "W113": ("period in force that does nothing",
+             "The header's period is written with dates that no formula of the file reads (`en vigueur au …`). "
+             "Changing it would change no result.",
+             "Read it in a rule (`en vigueur au date_signature`), or write its bounds as date parameters that "
+             "the rules read (`en vigueur du debut au fin`)."),
+    "W114": ("output replaced by a `règle`",
+             "A replacement written `règle` of an inherited `résultat` stays an output: the word `règle` "
+             "used to be accepted in silence with no effect.",
+             "Write `résultat`; to take it out of the outputs, withdraw it (`abroge x`)."),
     "W106": ("citation in free text",
              "`source \"…\"` cites no declared source: explanations and the doc site can print only the "
              "text, with no title, publisher, date or link. Kept loadable so that older files still run.",

@@ -124,7 +124,8 @@ class TestGoodFiles:
                       "arrondi à l'euro", "arrondi à la dizaine", "arrondi à la centaine", "tronque au millier",
                       "fonction ", "table ", " au date_signature", "texte de ", "exemple \"", "reprend \"",
                       "= manquant", "= manquant (", "= non applicable", "= indéterminé", "échéancier", "colonnes",
-                      "total", "# ", "résultat ", "règle ", "paramètre ", "fait ", "|---"]
+                      "total", "# ", "résultat ", "règle ", "paramètre ", "fait ", "|---",
+                      "pas dans specialites_exclues", "= {radiologie", "en vigueur au date_signature"]
         assert [c for c in constructs if c not in text] == []
 
     def test_amending_pair(self) -> None:
