@@ -32,6 +32,16 @@ _CHANGE = "modifier"
 """Query key asking the interview to ask again an answered fact."""
 _RADIOS = 6
 """Enumerations of at most this many words are radio buttons; longer ones, a drop-down list."""
+MAX_COLOURED_LINE = 2_000
+"""Longer lines are shown uncoloured: the highlighter's patterns take seconds on a 250 kB line, and
+the check of a text must stay within the time limit."""
+
+
+def coloured(text: str) -> str:
+    """Rule text as HTML coloured by `engine.highlight`, line by line, long lines escaped as they are."""
+    from engine.highlight import highlight_html
+    return "\n".join(highlight_html(line) if len(line) <= MAX_COLOURED_LINE else html.escape(line)
+                     for line in text.split("\n"))
 
 
 def _e(text: object) -> str:
@@ -337,7 +347,6 @@ def _answers_html(name: str, ruleset: api.Ruleset, chosen: list[str], raw: dict[
 
 def atelier_page(name: str, names: list[str], text: str) -> str:
     """The playground on the text of one served file: an editor, its diagnostics, examples and facts."""
-    from engine.highlight import highlight_html
     choices = " ".join(f'<a href="/atelier?fichier={_e(n)}"{" aria-current=page" if n == name else ""}>{_e(n)}</a>'
                        for n in names)
     body = f"""<h1>Atelier</h1>
@@ -347,7 +356,7 @@ def atelier_page(name: str, names: list[str], text: str) -> str:
 <div class="editeur-bloc">
 <label for="source">Texte des règles ({_e(name)}.rules)</label>
 <div class="editeur">
-<pre class="couche surlignage" aria-hidden="true">{highlight_html(text)}
+<pre class="couche surlignage" aria-hidden="true">{coloured(text)}
 </pre><pre class="couche soulignage" aria-hidden="true"></pre><textarea id="source" spellcheck="false" autocomplete="off"
  autocapitalize="off" aria-describedby="diagnostics">{_e(text)}</textarea>
 </div>
@@ -377,7 +386,6 @@ def _diagnostic_json(d, text: str) -> dict[str, object]:  # type: ignore[no-unty
 
 def check_json(text: str, name: str, directory: Path) -> dict[str, object]:
     """The diagnostics of an edited text (those about the text itself; others are counted), and its highlighting."""
-    from engine.highlight import highlight_html
     filename = str(directory / f"{name}.rules")
     try:
         ruleset = api.loads(text, filename=filename, root=directory)
@@ -389,7 +397,7 @@ def check_json(text: str, name: str, directory: Path) -> dict[str, object]:
         summary = f"{errors} erreur{'s' if errors > 1 else ''}"
     here = [_diagnostic_json(d, text) for d in found if d.span.file == filename]
     elsewhere = [_diagnostic_json(d, text) for d in found if d.span.file != filename]
-    return {"ok": ok, "resume": summary, "diagnostics": here, "ailleurs": elsewhere, "html": highlight_html(text)}
+    return {"ok": ok, "resume": summary, "diagnostics": here, "ailleurs": elsewhere, "html": coloured(text)}
 
 
 def examples_json(text: str, name: str, directory: Path) -> dict[str, object]:

@@ -8,7 +8,6 @@ command says in one line which extra to install, exiting 2.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -29,9 +28,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Start the server until interrupted."""
-    missing = [m for m in ("starlette", "uvicorn") if importlib.util.find_spec(m) is None]
-    if missing:
-        print(f"regles : « regles serve » demande l'extra « serve » ({', '.join(missing)} manquant) : "
+    try:
+        import starlette  # noqa: F401
+        import uvicorn
+    except ImportError as exc:
+        print(f"regles : « regles serve » demande l'extra « serve » ({exc.name} manquant) : "
               "pip install 'regles[serve]'", file=sys.stderr)
         return cli.EXIT_USAGE
     directory = Path(args.directory)
@@ -39,7 +40,6 @@ def run(args: argparse.Namespace) -> int:
         raise cli.UsageError(f"« {args.directory} » n'est pas un dossier")
     if not any(directory.glob("*.rules")):
         raise cli.UsageError(f"aucun fichier .rules dans « {args.directory} »")
-    import uvicorn
     from engine.server import create_app
     print(f"regles : règles de {directory} servies sur http://{args.host}:{args.port}/ "
           f"(entretien : /entretien/NOM, atelier : /atelier, API : /openapi.json) ; Ctrl+C pour arrêter",
