@@ -37,6 +37,8 @@ MAX_BODY = 1_000_000
 """Largest request body, in bytes: a facts object is a few hundred bytes, a rule file some 50 kB."""
 TIME_LIMIT = 5.0
 """Seconds an evaluation, a check or a letter may take before the answer is 503."""
+QUEUE_LIMIT = 30.0
+"""Seconds a request may wait for a free worker (under load) before the answer is 503."""
 WORKERS = 4
 """Threads that evaluate; a request that finds them all busy past its time limit gets 503 too."""
 STATIC = Path(__file__).with_name("static")
@@ -97,12 +99,24 @@ class Limits:
         self.pool = concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="regles-serve")
 
     async def run(self, work: Callable[[], Any]) -> Any:
-        """`work()` in the pool; 503 if it has not finished within the time limit.
+        """`work()` in the pool; 503 if it has not finished within the time limit once started, or
+        has waited more than QUEUE_LIMIT seconds for a free worker.
 
         A thread cannot be stopped: past the limit its answer is dropped and the thread finishes on
         its own (the engine bounds facts, numbers and rule texts, so it does finish).
         """
-        future = asyncio.get_running_loop().run_in_executor(self.pool, work)
+        loop = asyncio.get_running_loop()
+        started = asyncio.Event()
+
+        def begin() -> Any:
+            loop.call_soon_threadsafe(started.set)
+            return work()
+        future = loop.run_in_executor(self.pool, begin)
+        try:
+            await asyncio.wait_for(started.wait(), QUEUE_LIMIT)
+        except (asyncio.TimeoutError, TimeoutError):
+            future.cancel()
+            raise Problem(503, f"serveur occupé : aucun calcul libre depuis {QUEUE_LIMIT:g} s ; réessayer plus tard") from None
         try:
             return await asyncio.wait_for(future, self.time_limit)
         except (asyncio.TimeoutError, TimeoutError):
@@ -164,10 +178,6 @@ def evaluate(ruleset: api.Ruleset, facts: Mapping[str, object], outputs: list[st
 
 
 # ─── The JSON API ────────────────────────────────────────────────────────────────────────────
-
-def _json(body: object, status: int = 200) -> JSONResponse:
-    return JSONResponse(body, status_code=status)
-
 
 class JSONAnswer(JSONResponse):
     """JSON as `regles eval --json` writes it: UTF-8, accents unescaped."""
