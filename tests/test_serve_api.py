@@ -250,3 +250,40 @@ def test_regles_starts_without_the_web_packages(tmp_path: Path) -> None:
                                "print([m for m in ('starlette', 'uvicorn', 'engine.server') if m in sys.modules])"],
                               capture_output=True, text=True, cwd=ROOT, check=True).stdout
     assert imported.strip() == "[]"
+
+
+def test_the_readme_command_serves_the_pages(tmp_path: Path) -> None:
+    """`regles serve rulesets` (the README's command) serves the home page, both interviews and the
+    playground on 127.0.0.1, and stops on Ctrl-C."""
+    import signal
+    import time
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "engine", "serve", "rulesets", "--port", str(port)], cwd=ROOT,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                status, home, _ = request(base + "/")
+                break
+            except OSError:
+                assert time.monotonic() < deadline and server.poll() is None, "regles serve n'a pas démarré"
+                time.sleep(0.1)
+        assert status == 200 and "/entretien/convention2024" in home.decode()
+        for path in ("/entretien/avenant7", "/entretien/convention2024?r=eligible", "/atelier?fichier=avenant7"):
+            status, page, _ = request(base + path)
+            assert status == 200 and page.decode().startswith("<!DOCTYPE html>"), path
+    finally:
+        server.send_signal(signal.SIGINT)
+        _, said = server.communicate(timeout=20)
+    assert f"servies sur http://127.0.0.1:{port}/" in said
+
+
+@pytest.mark.parametrize("directory, message", [("nulle_part", "« nulle_part » n'est pas un dossier"),
+                                                ("docs", "aucun fichier .rules dans « docs »")])
+def test_serve_refuses_a_folder_without_rules(directory: str, message: str) -> None:
+    run = _cli("serve", directory)
+    assert run.returncode == 2 and run.stderr == f"regles : {message}\n"
