@@ -30,11 +30,16 @@ if TYPE_CHECKING:
 def load(path: str | Path, *, root: str | Path | None = None) -> Ruleset:
     """Load a rule file (and the file it amends) from disk.
 
-    `modifie` may only read `.rules` files inside `root` (default: the directory of `path`).
+    `path` may also be a bundled rule file's name (`"convention2024"`, see `engine.bundled`) when
+    no file of that name exists. `modifie` may only read `.rules` files inside `root` (default: the
+    directory of `path`).
 
     Raises:
         RulesError: the file cannot be read, parsed or checked; `diagnostics` says why.
     """
+    if isinstance(path, str):
+        from engine.bundled import resolve_rule_file
+        path = resolve_rule_file(path)
     return Ruleset(load_path(path, root=root))
 
 
@@ -84,13 +89,18 @@ class Ruleset:
         """Evaluate every output (or the named ones) for a set of facts.
 
         Args:
-            facts: fact name → value, in JSON form or as Python values; None means not given.
+            facts: fact name → value, in JSON form or as Python values; None means not given. When the
+                rule file declares a schedule, a fact may be an object of values per year (see
+                `engine.facts.select_year`).
             outputs: names of the results to compute; all outputs by default.
 
         Raises:
             FactsError: a fact is unknown, of the wrong type, or outside its declared values.
             ValueError: an output name is unknown.
         """
+        if self.program.schedule is not None:  # facts given per year: the year evaluated's values
+            from engine.facts import select_year
+            facts = select_year(self.program, facts)
         typed = fast_path(self.program)[0].validate(facts)
         return Outcome(self, typed, self._results(typed, self._names(outputs)))
 

@@ -10,8 +10,8 @@ Output layout, one row per input row that could be evaluated, in input order:
 `ligne` (the row's line in a CSV or JSON Lines file, its rank in a Parquet file), the input
 columns that are not facts (copied as they are, e.g. `id`), then for each output `O` of the rule
 file: `O` (its value: exact decimal string for montant, taux and décimal, ISO date, `true` /
-`false`…), `O__statut` (`value`, `not_applicable`, `undetermined`, `missing`, as in
-`regles eval --json`), `O__raison` (the reason of a marker, or the facts missing), with
+`false`…), `O__statut` (`valeur`, `non applicable`, `indéterminé`, `manquant`: the words of
+`regles eval`'s table, `STATUS_FRENCH`), `O__raison` (the reason of a marker, or the facts missing), with
 `--explain` `O__explication`; and last `faits_manquants`, the facts missing for this row.
 A row that cannot be evaluated (bad facts, malformed line) is not in the output: it is in the
 errors file, with its `ligne` and the reason.
@@ -39,6 +39,7 @@ import glob
 import io
 import json
 import os
+import re
 import secrets
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -109,9 +110,25 @@ def file_format(path: str | Path, role: str) -> str:
     return FORMATS[suffix]
 
 
+_SEPARATORS = {",": "virgule", ";": "point-virgule", "\t": "tabulation"}
+
+
 def csv_delimiter(header: str) -> str:
-    """The separator of a CSV file, from its header line: `,`, or `;` as a French spreadsheet writes, or tab."""
-    return max((",", ";", "\t"), key=header.count)
+    """The separator of a CSV file, from its header line: `,`, or `;` as a French spreadsheet writes, or tab.
+
+    Fact names contain none of them, so the header holds exactly one kind (outside quotes), or none
+    for a single column. A header that holds two is refused rather than read with a guess.
+
+    Raises:
+        BatchError: the header holds two kinds of separator.
+    """
+    bare = re.sub(r'"[^"]*"', "", header)
+    found = [sep for sep in _SEPARATORS if sep in bare]
+    if len(found) > 1:
+        names = " et ".join(_SEPARATORS[sep] for sep in found)
+        raise BatchError(f"en-tête CSV ambigu : il contient des séparateurs de plusieurs sortes ({names}) ; "
+                         "séparez les colonnes par un seul : virgule, point-virgule ou tabulation")
+    return found[0] if found else ","
 
 
 @frozen
@@ -359,9 +376,21 @@ class _Rows:
             errors.append((line, problem))
         return _Done(count, len(rows), self.encode(rows), errors, dict(eligible), chunk.size, lines, blank, multiline)
 
+    def row_facts(self, raw: dict[str, object]) -> dict[str, object]:
+        """The typed facts of a JSON Lines or Parquet row; values given per year are read for the row's
+        year (`engine.facts.select_year`), looked at only when the row is refused (the fast path stays)."""
+        from engine.facts import FactsError
+        try:
+            return self.reader.validate(raw)
+        except FactsError:
+            if self.ruleset.program.schedule is None or not any(type(v) is dict for v in raw.values()):
+                raise
+        from engine.facts import select_year
+        return self.reader.validate(select_year(self.ruleset.program, raw))  # type: ignore[attr-defined]
+
     def row(self, line: int, raw: object, copied: tuple) -> tuple[list[object], str | None]:
         """The output cells of one row; `raw` is a mapping of facts, or a CSV row of cells."""
-        typed = self.reader.validate(raw) if type(raw) is dict else self.cells_reader(raw)  # type: ignore[arg-type]
+        typed = self.row_facts(raw) if type(raw) is dict else self.cells_reader(raw)  # type: ignore[arg-type]
         if self.compiled is not None:
             results = self.compiled.outputs(typed)
         else:  # the interpreter (REGLES_NO_COMPILE=1, or a program the compiler does not handle)
@@ -537,11 +566,13 @@ def _row_filler(kinds: Sequence[str], fmt: str, explain: bool) -> Callable[[Sequ
         lines += [f"    r = R[{i}]", "    t = type(r)",
                   "    if t is NA or t is UD:", f"        out += ({empty}, STATUS[t], {text}(r.reason){extra})",
                   "    elif t is MS:",
-                  f"        out += ({empty}, 'missing', {text}('faits manquants : ' + ', '.join(sorted(r.facts))){extra})",
+                  f"        out += ({empty}, {STATUS_FRENCH['missing']!r}, "
+                  f"{text}('faits manquants : ' + ', '.join(sorted(r.facts))){extra})",
                   "        missing = r.facts if missing is None else missing | r.facts",
-                  "    else:", f"        out += ({value}, 'value', {empty}{extra})"]
+                  "    else:", f"        out += ({value}, {STATUS_FRENCH['value']!r}, {empty}{extra})"]
     lines.append(f"    out.append({text}(', '.join(sorted(missing))) if missing else {empty})")
-    namespace = {"NA": NotApplicable, "UD": Undetermined, "MS": Missing, "STATUS": STATUSES,
+    namespace = {"NA": NotApplicable, "UD": Undetermined, "MS": Missing,
+                 "STATUS": {t: STATUS_FRENCH[key] for t, key in STATUSES.items()},
                  "_text_number": _text_number, "_money_text": money_text, "Q": csv_cell}
     exec(compile("\n".join(lines) + "\n", "<regles batch : cellules>", "exec"), namespace)  # noqa: S102
     return namespace["fill"]  # type: ignore[return-value]

@@ -1,7 +1,7 @@
 """The cache of checked rule files: unchanged files are not parsed and checked again.
 
 `load(path, loader)` returns the checked program of a rule file from the private cache directory
-(`$XDG_CACHE_HOME/regles`, default `~/.cache/regles`, see `engine.privatecache`) when an entry
+(the platform's user cache directory, `~/.cache/regles` on Linux, see `engine.privatecache`) when an entry
 matches, else runs `loader(path)` and stores its result. An entry is keyed by a SHA-256 of:
 - the bytes of the file, its resolved path, the name diagnostics give it and the working
   directory (the checked program records names and directories);
@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-import os
 import pickle
 import sys
 from collections.abc import Callable

@@ -21,7 +21,7 @@ from rich import box
 from engine import api
 from engine.diagnostics import EngineError, RulesError, os_reason, render_all
 from engine.facts import FactsError
-from engine.formatting import value as show
+from engine.formatting import french_spaces, value as show
 from engine.results import STATUS_FRENCH, Missing, Value
 from engine.trace import result_json
 
@@ -84,19 +84,23 @@ def _reports():  # type: ignore[no-untyped-def]
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    """Evaluate a rule file on a facts file; a table, or JSON with --json."""
+    """Evaluate a rule file on a facts file; a table, or JSON with --format json."""
     ruleset = api.load(args.file)
-    outcome = ruleset.evaluate(read_facts(args.facts), outputs=args.output or None)
-    if args.json:
+    outcome = ruleset.evaluate(facts_of(args, ruleset), outputs=args.resultat or None)
+    if args.format == "json":
         print(json.dumps(outcome_json(outcome), ensure_ascii=False, indent=2))
         return EXIT_OK
     out = console()
     out.print(f"{ruleset.title}  ({args.file})")
     table = Table(box=box.SIMPLE, show_edge=False, pad_edge=False)
-    for heading in ("Résultat", "Statut", "Valeur ou raison"):
+    for heading in ("Résultat", "Statut"):
         table.add_column(heading)
-    for name, result in outcome.results.items():
-        table.add_row(name, STATUS_FRENCH[result.status], _result_text(ruleset, name, result))
+    table.add_column("Valeur ou raison", no_wrap=True)  # wrapped here, where no-break spaces hold
+    rows = [(name, STATUS_FRENCH[result.status], _result_text(ruleset, name, result))
+            for name, result in outcome.results.items()]
+    used = max((len(r[0]) for r in rows), default=8) + max((len(r[1]) for r in rows), default=6) + 6
+    for name, status, text in rows:
+        table.add_row(name, status, wrap_french(text, max(40, out.width - used)))
     print_table(out, table)
     _print_missing_names(out, ruleset, set(outcome.missing))
     return EXIT_OK
@@ -105,7 +109,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_explain(args: argparse.Namespace) -> int:
     """Explain one result in French: a one-screen summary, the full tree with --detail, or JSON / HTML."""
     ruleset = api.load(args.file)
-    outcome = ruleset.evaluate(read_facts(args.facts), outputs=[args.name])
+    outcome = ruleset.evaluate(facts_of(args, ruleset), outputs=[args.name])
     if args.format == "json":
         from engine.explain_html import explanation_json
         print(json.dumps(explanation_json(outcome, args.name, args.doc_base), ensure_ascii=False, indent=2))
@@ -123,7 +127,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
 def cmd_test(args: argparse.Namespace) -> int:
     """Run the examples of rule files; exit 1 if one fails."""
     from engine.examples import run_examples
-    out = console(stderr=args.format == "junit")  # JUnit XML alone on standard output
+    out = console(stderr=args.format != "texte")  # the JUnit XML or JSON alone on standard output
     passed = failed = 0
     suites = []
     for path in _rule_files(args.paths):
@@ -157,6 +161,8 @@ def cmd_test(args: argparse.Namespace) -> int:
     out.print(f"{passed} réussi{'s' if passed > 1 else ''}, {failed} échoué{'s' if failed > 1 else ''}")
     if args.format == "junit":
         sys.stdout.write(_reports().junit_xml(suites))
+    elif args.format == "json":
+        print(json.dumps(_reports().test_json(suites), ensure_ascii=False, indent=2))
     return EXIT_RULES if failed else EXIT_OK
 
 
@@ -165,7 +171,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     from engine.schedule import schedule
     ruleset = api.load(args.file)
     plan = schedule(ruleset, read_facts(args.facts))
-    if args.json:
+    if args.format == "json":
         types = {name: d.type for name, d in ruleset.program.definitions.items()}
         rows = [{plan.axis: row.axis_value, **{c: result_json(r, types[c]) for c, r in row.results.items()}}
                 for row in plan.rows]
@@ -187,16 +193,31 @@ def cmd_schedule(args: argparse.Namespace) -> int:
         table.add_row(str(row.axis_value), *(_cell_text(ruleset, c, row.results[c]) for c in plan.columns))
     print_table(out, table)
     for name, why in plan.incomplete.items():
-        out.print(f"Total de {name} incomplet — {why}")
+        out.print(french_spaces(f"Total de {name} incomplet — {why}"))
     _print_missing_names(out, ruleset, set().union(*(row.outcome.missing for row in plan.rows)))
     return EXIT_OK
 
 
 # ─── Helpers ─────────────────────────────────────────────────────────────────────────────────
 
+def facts_of(args: argparse.Namespace, ruleset: api.Ruleset) -> dict[str, object]:
+    """The facts file's facts, with `--annee N` as the schedule's axis fact (the year evaluated)."""
+    facts = read_facts(args.facts)
+    year = getattr(args, "annee", None)
+    if year is not None:
+        spec = ruleset.program.schedule
+        if spec is None:
+            raise UsageError("--annee : ce fichier de règles ne déclare pas d'échéancier (bloc « échéancier … fin »)")
+        if not spec.first <= year <= spec.last:
+            raise UsageError(f"--annee : {spec.axis} va de {spec.first} à {spec.last}, reçu {year}")
+        facts[spec.axis] = year
+    return facts
+
+
 def read_facts(path: str) -> dict[str, object]:
-    """Read a facts file (a JSON object), or raise UsageError naming the problem."""
-    return read_json_object(path, "le fichier de faits", '{"fait": valeur, …}')
+    """Read a facts file (a JSON object; or a bundled example's name), or raise UsageError naming the problem."""
+    from engine.bundled import resolve_facts
+    return read_json_object(resolve_facts(path), "le fichier de faits", '{"fait": valeur, …}')
 
 
 def read_json_object(path: str, what: str, shape: str = '{"clé": valeur, …}') -> dict[str, object]:
@@ -260,7 +281,14 @@ def _result_text(ruleset: api.Ruleset, name: str, result) -> str:  # type: ignor
         return show(result.value, ruleset.program.definitions[name].type)
     if isinstance(result, Missing):
         return "faits manquants : " + ", ".join(sorted(result.facts))
-    return result.reason
+    return french_spaces(result.reason)
+
+
+def wrap_french(text: str, width: int) -> str:
+    """Wrap a cell's text at ordinary spaces only: rich would also break at the no-break spaces of
+    French typography (`70 %`), textwrap does not."""
+    import textwrap
+    return "\n".join(textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False)) or text
 
 
 def _cell_text(ruleset: api.Ruleset, name: str, result) -> str:  # type: ignore[no-untyped-def]
@@ -289,12 +317,13 @@ def _print_missing_names(out: Console, ruleset: api.Ruleset, missing: set[str]) 
 
 def _rule_files(paths: Sequence[str]) -> list[str]:
     found: list[str] = []
-    for p in paths or ["rulesets"]:
-        path = Path(p)
+    from engine.bundled import resolve_rule_file, rulesets_dir
+    for p in paths or ["rulesets" if Path("rulesets").is_dir() else str(rulesets_dir())]:
+        path = Path(resolve_rule_file(p))
         if path.is_dir():
             found += sorted(str(f) for f in path.glob("*.rules"))
         else:
-            found.append(p)
+            found.append(str(path))
     if not found:
         raise UsageError("aucun fichier .rules trouvé")
     return found
@@ -302,16 +331,64 @@ def _rule_files(paths: Sequence[str]) -> list[str]:
 
 # ─── Argument parsing ────────────────────────────────────────────────────────────────────────
 
-_ARGPARSE_FRENCH = [
+_ARGPARSE_FRENCH = [  # every message argparse (3.11 to 3.13) can give, in French
     (r"the following arguments are required: (.*)", r"arguments obligatoires manquants : \1"),
     (r"unrecognized arguments: (.*)", r"arguments inconnus : \1"),
     (r"argument (\S+): invalid choice: (.*?) \(choose from (.*)\)", r"argument \1 : choix invalide \2 (choix possibles : \3)"),
     (r"argument (\S+): expected one argument", r"argument \1 : une valeur est attendue"),
+    (r"argument (\S+): expected at least one argument", r"argument \1 : au moins une valeur est attendue"),
+    (r"argument (\S+): expected at most one argument", r"argument \1 : au plus une valeur est attendue"),
+    (r"argument (\S+): expected (\d+) arguments?", r"argument \1 : \2 valeurs sont attendues"),
+    (r"argument (\S+): not allowed with argument (\S+)", r"argument \1 : incompatible avec l'argument \2"),
+    (r"argument (\S+): ignored explicit argument (.*)", r"argument \1 : valeur inattendue \2"),
     (r"argument (\S+): invalid (\w+) value: (.*)", r"argument \1 : valeur invalide \3"),
+    (r"one of the arguments (.*) is required", r"l'un des arguments \1 est obligatoire"),
+    (r"ambiguous option: (\S+) could match (.*)", r"option ambiguë : \1 peut désigner \2"),
+    (r"unexpected option string: (.*)", r"option inattendue : \1"),
+    (r"^argument (\S+): ", r"argument \1 : "),  # a message of a `type=` function, already French
 ]
 
 
+def _with_options(action: argparse.Action, options: list[str]) -> argparse.Action:
+    import copy
+    shown = copy.copy(action)
+    shown.option_strings = options
+    return shown
+
+
+def french_usage_message(message: str) -> str:
+    """An argparse error message in French, with "vouliez-vous dire" for a misspelt choice or command."""
+    for former in FORMER_SPELLINGS:
+        message = message.replace("/" + former, "")
+    choice = re.match(r"argument \S+: invalid choice: '(.*?)' \(choose from (.*)\)", message)
+    for pattern, replacement in _ARGPARSE_FRENCH:
+        message, count = re.subn(pattern, replacement, message)
+        if count:
+            break
+    if choice:
+        from engine.diagnostics import suggest
+        hint = suggest(choice.group(1), re.findall(r"'(.*?)'", choice.group(2)))
+        if hint:
+            message += f" ; {hint}"
+    return message
+
+
+FORMER_SPELLINGS = frozenset({"--output", "--input", "--examples", "--errors", "--by"})
+"""Former option names kept working as aliases of the same option (`--output` for `-o/--sortie` where
+it named a file), but left out of the help and the messages (docs/cli.md)."""
+
+
+def _shown(action: argparse.Action) -> list[str]:
+    return [o for o in action.option_strings if o not in FORMER_SPELLINGS] or list(action.option_strings)
+
+
 class _FrenchHelp(argparse.HelpFormatter):
+    def _format_action_invocation(self, action):  # type: ignore[no-untyped-def]
+        if not action.option_strings or not FORMER_SPELLINGS & set(action.option_strings):
+            return super()._format_action_invocation(action)
+        return super()._format_action_invocation(_with_options(action, _shown(action)))
+
+
     def add_usage(self, usage, actions, groups, prefix=None):  # type: ignore[no-untyped-def]
         return super().add_usage(usage, actions, groups, "utilisation : " if prefix is None else prefix)
 
@@ -328,58 +405,152 @@ class FrenchParser(argparse.ArgumentParser):
         self.add_argument("-h", "--help", action="help", help="afficher cette aide et quitter")
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        for pattern, replacement in _ARGPARSE_FRENCH:
-            message = re.sub(pattern, replacement, message)
+        message = french_usage_message(message)
         self.print_usage(sys.stderr)
         print(f"regles : erreur d'utilisation : {message}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE)
 
 
+class _VersionAction(argparse.Action):
+    """`--version`: computed only when asked (reading the package metadata costs a few milliseconds)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):  # type: ignore[no-untyped-def]
+        super().__init__(option_strings=option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):  # type: ignore[no-untyped-def]
+        from engine.version import version_text
+        print(version_text())
+        parser.exit()
+
+
 EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
+
+
+# The shared grammar (docs/cli.md): one spelling per meaning, in every sub-command.
+
+RULE_FILE_HELP = "fichier de règles (.rules), ou le nom d'un fichier fourni (convention2024, avenant7)"
+FACTS_HELP = "faits du dossier (objet JSON), ou le nom d'un exemple fourni (generaliste, cardiologue…)"
+FORMAT_ALIASES = {"text": "texte", "txt": "texte"}
 
 
 def rule_file_and_facts(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """Add the two arguments most commands share: the rule file and the facts file."""
-    parser.add_argument("file", metavar="FICHIER", help="fichier de règles (.rules)")
-    parser.add_argument("--facts", required=True, metavar="FAITS.json", help="faits du dossier (objet JSON)")
+    parser.add_argument("file", metavar="FICHIER", help=RULE_FILE_HELP)
+    parser.add_argument("--facts", "--faits", required=True, metavar="FAITS.json", help=FACTS_HELP)
     return parser
+
+
+def add_year(parser: argparse.ArgumentParser) -> None:
+    """`--annee N`: the year of the schedule evaluated (the axis fact), for facts given per year."""
+    parser.add_argument("--annee", type=int, metavar="N",
+                        help="année évaluée (le fait de l'échéancier, par exemple annee_contrat) : les faits donnés "
+                             "par année prennent la valeur de cette année")
+
+
+def add_format(parser: argparse.ArgumentParser, *choices: str, help: str) -> None:
+    """`--format`: how the command prints its results (`texte` first, the default; `text` is accepted too).
+
+    The former `--json` stays as a hidden alias of `--format json` where a command had it.
+    """
+    def word(text: str) -> str:
+        return FORMAT_ALIASES.get(text.lower(), text.lower())
+    parser.add_argument("--format", type=word, choices=choices, default=choices[0], help=help)
+    if "json" in choices:
+        parser.add_argument("--json", action="store_const", dest="format", const="json", help=argparse.SUPPRESS)
+
+
+def split_names(text: str) -> list[str]:
+    """A list option's value: names separated by commas (`a,b`), blanks around them ignored."""
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+class ExtendNames(argparse.Action):
+    """A list option both repeated and comma-separated: `-r a,b -r c` is `[a, b, c]`."""
+
+    def __init__(self, option_strings, dest, **kwargs):  # type: ignore[no-untyped-def]
+        kwargs.setdefault("metavar", "NOM")
+        super().__init__(option_strings, dest, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):  # type: ignore[no-untyped-def]
+        names = list(getattr(namespace, self.dest, None) or [])
+        for value in values if isinstance(values, list) else [values]:
+            names += split_names(value)
+        setattr(namespace, self.dest, names)
+
+
+def add_results(parser: argparse.ArgumentParser, help: str) -> None:
+    """`-r/--resultat`: a selection of results, repeated or comma-separated."""
+    parser.add_argument("-r", "--resultat", action=ExtendNames, dest="resultat", metavar="RÉSULTAT",
+                        help=help + " ; répétable, ou séparés par des virgules")
+
+
+def add_output_file(parser: argparse.ArgumentParser, metavar: str, help: str, required: bool = False) -> None:
+    """`-o/--sortie`: the file (or folder) a command writes; `--output` stays as a hidden alias."""
+    parser.add_argument("-o", "--sortie", "--output", dest="output", metavar=metavar, required=required, help=help)
+
+
+def deprecated_alias(parser: argparse.ArgumentParser, old: str, new: str, **kwargs: object) -> None:
+    """A former spelling, hidden from the help, that still works and says which option replaces it."""
+    action = kwargs.pop("action", "store")
+
+    class Deprecated(action if isinstance(action, type) else argparse._StoreAction):  # type: ignore[misc]
+        def __call__(self, parser, namespace, values, option_string=None):  # type: ignore[no-untyped-def]
+            print(f"regles : {old} est remplacé par {new} (l'ancienne écriture sera retirée)", file=sys.stderr)
+            super().__call__(parser, namespace, values, option_string)
+
+    parser.add_argument(old, action=Deprecated, help=argparse.SUPPRESS, **kwargs)  # type: ignore[arg-type]
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The `regles` argument parser with every sub-command."""
     parser = FrenchParser(prog="regles", description="Vérifier, évaluer et expliquer des fichiers de règles.")
+    parser.add_argument("--version", action=_VersionAction, help="afficher la version de regles et du format des "
+                        "fichiers de règles, et quitter")
     parser.add_argument("--verbose", action="store_true", dest="verbose_global",
                         help="afficher aussi les avertissements (cache ignoré, altéré ou reconstruit)")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=FrenchParser, metavar="COMMANDE")
     p = sub.add_parser("check", help="vérifier des fichiers de règles")
-    p.add_argument("files", nargs="+", metavar="FICHIER")
-    p.add_argument("--format", choices=("texte", "json", "sarif"), default="texte",
-                   help="texte (par défaut), json, ou sarif (SARIF 2.1.0, pour l'intégration continue)")
+    p.add_argument("files", nargs="+", metavar="FICHIER", help=RULE_FILE_HELP)
+    add_format(p, "texte", "json", "sarif", help="texte (par défaut), json, ou sarif (SARIF 2.1.0, pour l'intégration continue)")
     p.set_defaults(run=cmd_check)
     p = rule_file_and_facts(sub.add_parser("eval", help="évaluer un fichier de règles sur des faits"))
-    p.add_argument("--json", action="store_true", help="sortie JSON")
-    p.add_argument("--output", action="append", metavar="NOM", help="résultat à calculer (répétable)")
+    add_format(p, "texte", "json", help="texte (par défaut) ou json")
+    add_results(p, "résultats à calculer (par défaut : tous)")
+    add_year(p)
+    deprecated_alias(p, "--output", "--resultat", dest="resultat", action=ExtendNames)
     p.set_defaults(run=cmd_eval)
     p = rule_file_and_facts(sub.add_parser("explain", help="expliquer un résultat"))
-    p.add_argument("name", metavar="RÉSULTAT")
+    p.add_argument("name", metavar="RÉSULTAT", help="le résultat à expliquer")
     p.add_argument("--detail", action="store_true", help="l'arbre complet du calcul, au lieu du résumé d'un écran")
-    p.add_argument("--format", choices=("texte", "json", "html"), default="texte",
-                   help="texte (par défaut), json (résumé et trace complète) ou html (page autonome)")
+    add_year(p)
+    add_format(p, "texte", "json", "html", help="texte (par défaut), json (résumé et trace complète) ou html (page autonome)")
     p.add_argument("--doc-base", default="doc/", metavar="URL",
                    help="adresse des pages de « regles doc » liées depuis la page HTML (par défaut : doc/)")
     p.set_defaults(run=cmd_explain)
     p = sub.add_parser("test", help="exécuter les exemples des fichiers de règles")
-    p.add_argument("paths", nargs="*", metavar="FICHIER|DOSSIER")
-    p.add_argument("-v", "--verbose", action="store_true")
-    p.add_argument("--format", choices=("texte", "junit"), default="texte",
-                   help="texte (par défaut) ou junit (XML JUnit sur la sortie standard, le texte sur la sortie d'erreur)")
+    p.add_argument("paths", nargs="*", metavar="FICHIER|DOSSIER",
+                   help="fichiers de règles ou dossiers (par défaut : rulesets/, sinon les fichiers fournis)")
+    p.add_argument("-v", "--verbose", action="store_true", help="nommer aussi les exemples réussis")
+    add_format(p, "texte", "json", "junit",
+               help="texte (par défaut), json ou junit (XML JUnit) ; en json et junit, le texte va sur la sortie d'erreur")
     p.set_defaults(run=cmd_test)
     p = rule_file_and_facts(sub.add_parser("echeancier", help="échéancier déclaré par le fichier de règles"))
-    p.add_argument("--json", action="store_true", help="sortie JSON")
+    add_format(p, "texte", "json", help="texte (par défaut) ou json")
     p.set_defaults(run=cmd_schedule)
     for register in EXTRA_COMMANDS:
         register(sub)
+    for command in sub.choices.values():
+        _adopt_shared_spellings(command)
     return parser
+
+
+def _adopt_shared_spellings(parser: argparse.ArgumentParser) -> None:
+    """Give a command's `-o/--output` (an output file) the shared spelling `-o/--sortie` too, for commands
+    that declare it the former way (docs/cli.md)."""
+    for action in parser._actions:
+        if action.option_strings[:2] == ["-o", "--output"] and "--sortie" not in parser._option_string_actions:
+            action.option_strings.insert(1, "--sortie")
+            parser._option_string_actions["--sortie"] = action
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -405,6 +576,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, EngineError, ValueError) as exc:
         print(f"regles : {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except ModuleNotFoundError as exc:
+        extra = _missing_extra(exc)
+        if extra is None:
+            raise
+        module = (exc.name or "").split(".")[0]
+        print(f"regles : cette fonction demande le module {module} : pip install 'regles[{extra}]'", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print("regles : interrompu", file=sys.stderr)
         return 130
@@ -413,6 +591,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the one place a bug becomes one line, not a traceback
         print(f"regles : erreur interne ({type(exc).__name__}: {exc}) — merci de la signaler", file=sys.stderr)
         return EXIT_INTERNAL
+
+
+OPTIONAL_MODULES = {"typst": "pdf", "pyarrow": "parquet", "pygls": "lsp", "lsprotocol": "lsp"}
+"""The modules of the optional extras (pyproject.toml), each with the extra that installs it."""
+
+
+def _missing_extra(exc: ModuleNotFoundError) -> str | None:
+    """The extra to install for a missing optional module, or None for any other missing module (a bug)."""
+    return OPTIONAL_MODULES.get((exc.name or "").split(".")[0])
 
 
 @contextlib.contextmanager

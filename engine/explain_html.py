@@ -54,7 +54,9 @@ def explanation_html(outcome, name: str, doc_base: str = "doc/") -> str:  # type
 
 
 def _e(text: object) -> str:
-    return html.escape(str(text), quote=True)
+    """Escaped text, a number tied to its `%` or `€` by a no-break space (a browser never splits "70 %")."""
+    from engine.formatting import french_spaces
+    return html.escape(french_spaces(str(text)), quote=True)
 
 
 def _summary_html(s: Summary) -> str:

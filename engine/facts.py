@@ -61,10 +61,64 @@ def validate(program: Program, raw: Mapping[str, object]) -> dict[str, object]:
         try:
             facts[name] = coerce(decl, value)
         except _Bad as bad:
-            problems.append(FactProblem(name, bad.expected, _show(value), bad.hint))
+            hint = bad.hint
+            if isinstance(value, Mapping):
+                hint = (f"une valeur par {program.schedule.axis} n'est lue qu'avec {program.schedule.axis} donné"
+                        if program.schedule is not None else
+                        "une valeur par année n'est acceptée que par un fichier de règles qui déclare un échéancier")
+            problems.append(FactProblem(name, bad.expected, _show(value), hint))
     if problems:
         raise FactsError(problems)
     return facts
+
+
+def select_year(program: Program, raw: Mapping[str, object]) -> Mapping[str, object]:
+    """The facts of the year evaluated, when some facts give one value per year.
+
+    A rule file that declares a schedule (`échéancier annee_contrat de 1 à 5`) accepts a fact as an
+    object keyed by the axis values (`{"3": 3536, "4": 3480}`): `regles echeancier` reads each row's
+    value, and an evaluation of one year (the axis fact given, `annee_contrat: 4`) reads that year's
+    value, or none when the object has no key for it. Without the axis fact, which value to read is
+    unknown: the facts are refused, saying so. Keys that are no axis value are refused too.
+    """
+    spec = program.schedule
+    if spec is None or not isinstance(raw, Mapping) or not any(isinstance(v, Mapping) for v in raw.values()):
+        return raw
+    check_axis_keys(raw, spec.axis, spec.first, spec.last)
+    year = raw.get(spec.axis)
+    if year is None:
+        raise FactsError([FactProblem(str(name), f"une seule valeur, ou une valeur par {spec.axis} avec {spec.axis} "
+                                                  "donné", _show(value),
+                                      f"donnez le fait {spec.axis} (avec regles eval et explain : --annee N) pour "
+                                      "lire la valeur de cette année, ou utilisez « regles echeancier » pour toutes "
+                                      "les années")
+                          for name, value in raw.items() if isinstance(value, Mapping)])
+    try:
+        key = str(_integer(year))
+    except _Bad:
+        return raw  # the axis fact itself is invalid: validation says so
+    row: dict[str, object] = {}
+    for name, value in raw.items():
+        if not isinstance(value, Mapping):
+            row[name] = value
+        elif key in value:
+            row[name] = value[key]
+    return row
+
+
+def check_axis_keys(facts: Mapping[str, object], axis: str, first: int, last: int) -> None:
+    """Refuse a value per axis value whose key is no value of the axis (`{"03": …}`, `{"7": …}` for
+    1 to 5, `{3: …}`): it would never be read, and the year would silently lack the fact."""
+    allowed = {str(k) for k in range(first, last + 1)}
+    problems = []
+    for name, value in facts.items():
+        if isinstance(value, Mapping):
+            bad = next((key for key in value if key not in allowed), None)
+            if bad is not None:
+                problems.append(FactProblem(str(name), f"une valeur par {axis}, sous les clés « {first} » à « {last} »",
+                                            f"la clé {_show(bad)}"))
+    if problems:
+        raise FactsError(problems)
 
 
 class _Bad(Exception):
@@ -101,11 +155,22 @@ def _convert(t: Type, value: object) -> object:
         if isinstance(value, str) and value in t.values:
             return str.__str__(value)
         words = ", ".join(t.values)
-        hint = suggest(value, t.values) if isinstance(value, str) and len(value) <= _SHOWN else None
+        hint = _suggest_word(value, t.values) if isinstance(value, str) and len(value) <= _SHOWN else None
         raise _Bad(f"l'une des valeurs {words}", hint)
     if kind == "duree" and isinstance(value, Duration):
         return value
     raise _Bad(f"une valeur de type {t}")
+
+
+def _suggest_word(value: str, words: tuple[str, ...]) -> str | None:
+    """"Vouliez-vous dire" for an enumeration value: a close spelling (`cardiolgie`), else the words
+    sharing a stem of six letters or more with it (`generaliste` → `medecine_generale`)."""
+    hint = suggest(value, words)
+    if hint is not None:
+        return hint
+    stem = value.strip().lower().replace("é", "e").replace("è", "e")[:6]
+    close = [w for w in words if len(stem) >= 6 and any(part.startswith(stem) for part in w.split("_"))]
+    return "vouliez-vous dire " + " ou ".join(f"« {w} »" for w in close[:3]) + " ?" if close else None
 
 
 _TRUE = {"true", "vrai", "oui", "1"}
@@ -208,6 +273,18 @@ def _decimal_text(text: str, kind: str, expected: str) -> Decimal:
     return number
 
 
+def parse_date(text: str) -> dt.date:
+    """A date written AAAA-MM-JJ or JJ/MM/AAAA (the one date grammar of facts, schema and options).
+
+    Raises:
+        ValueError: another form, or a date that does not exist.
+    """
+    try:
+        return _date(text)
+    except _Bad as bad:
+        raise ValueError(bad.expected) from None
+
+
 def _date(value: object) -> dt.date:
     if isinstance(value, dt.datetime):
         value = value.date()
@@ -222,8 +299,12 @@ def _date(value: object) -> dt.date:
                 day, month, year = (int(p) for p in text.split("/"))
                 return dt.date(year, month, day)
         except ValueError:
-            raise _Bad("une date qui existe (AAAA-MM-JJ)") from None
-    raise _Bad("une date (AAAA-MM-JJ)")
+            raise _Bad(f"une date qui existe ({DATE_FORMS})") from None
+    raise _Bad(f"une date ({DATE_FORMS})")
+
+
+DATE_FORMS = "AAAA-MM-JJ ou JJ/MM/AAAA"
+"""The two ways a date fact is written, everywhere (facts, schema, options): ISO, or French day first."""
 
 
 def _check_bounds(decl: FactDecl, value: object) -> None:
@@ -233,7 +314,18 @@ def _check_bounds(decl: FactDecl, value: object) -> None:
     if decl.low is not None and value < decl.low:  # type: ignore[operator]
         raise _Bad(f"une valeur d'au moins {_show(decl.low)}")
     if decl.high is not None and value > decl.high:  # type: ignore[operator]
-        raise _Bad(f"une valeur d'au plus {_show(decl.high)}")
+        raise _Bad(f"une valeur d'au plus {_show(decl.high)}", _percent_hint(decl, value))
+
+
+def _percent_hint(decl: FactDecl, value: object) -> str | None:
+    """A share written as a percentage (`85` for a rate of at most 1): say how to write it."""
+    if decl.type.kind != "taux" or not isinstance(value, Decimal) or decl.high is None or decl.high > 1:
+        return None
+    if not 1 < value <= 100:
+        return None
+    fraction = format((value / 100).normalize(), "f")
+    percent = format(value.normalize(), "f").replace(".", ",")
+    return f"un taux s'écrit en fraction : {fraction}, ou en pourcentage : « {percent} % »"
 
 
 def _show(value: object) -> str:
@@ -244,7 +336,18 @@ def _show(value: object) -> str:
         return "true" if value else "false"
     if isinstance(value, dt.date):
         return value.isoformat()
+    if isinstance(value, (Mapping, list, tuple)):
+        return _shorten(_json_text(value))
     return _shorten(_text_of(value))
+
+
+def _json_text(value: object) -> str:
+    """A given object or list as JSON (as the user wrote it), not as a Python repr."""
+    import json
+    try:
+        return json.dumps(value, ensure_ascii=False, default=str)
+    except (TypeError, ValueError, RecursionError):
+        return _text_of(value)
 
 
 def _text_of(value: object) -> str:

@@ -8,6 +8,7 @@ Used by explanations, the command line and the letters' filters: `12 000,00 €`
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Context, Decimal, localcontext
 from fractions import Fraction
 
@@ -129,3 +130,16 @@ def _value(v: object, t: Type | None = None) -> str:
     if isinstance(v, (int, Decimal, Fraction)):
         return number(v)
     return str(v)
+
+
+_BEFORE_UNIT = re.compile(r"(?<=\d) ([%€])")
+
+
+def french_spaces(text: str) -> str:
+    """A sentence whose number and unit (`70 %`, `500 €`) are tied by a no-break space, as babel writes
+    them (`8 250,00 €`), so that a terminal or a page never breaks "70 %" across two lines.
+
+    Rule files write ordinary spaces; outputs that wrap text (rich tables) need this. Other
+    spaces (before `:`, inside « ») are left as written: messages and tests quote them as is.
+    """
+    return _BEFORE_UNIT.sub(lambda m: "\u00a0" + m.group(1), text)

@@ -269,16 +269,16 @@ class Impact:
 def read_population(path: str | Path) -> tuple[list[str], Iterator[tuple[int, dict[str, object]]]]:
     """The columns of a population file and its rows as (line number, facts); empty cells are dropped.
 
-    CSV (header row of fact names; booleans `true`/`false`, ISO dates, decimal points) or JSON
-    Lines (`.jsonl`, one object a line). A row that cannot be read comes with the key `""` giving
+    CSV (header row of fact names; booleans `true`/`false`, ISO dates, decimal points), JSON
+    Lines (`.jsonl`, one object a line) or Parquet (`.parquet`, as `regles batch` reads it: a row's
+    number is its rank; needs the `parquet` extra). A row that cannot be read comes with the key `""` giving
     the reason. Raises PopulationError for a file that cannot be read at all.
     """
     from engine.batch import csv_delimiter
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix in {".parquet", ".pq"}:
-        raise PopulationError(f"la population « {path} » est en Parquet : regles diff lit le CSV et le JSON Lines "
-                              "(regles batch lit le Parquet)")
+        return _parquet_population(path)
     jsonl = suffix in {".jsonl", ".ndjson"}
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
@@ -293,6 +293,25 @@ def read_population(path: str | Path) -> tuple[list[str], Iterator[tuple[int, di
     if not first.strip():
         raise PopulationError(f"la population « {path} » est vide : il faut une ligne d'en-tête avec les noms des faits")
     return columns, (_jsonl_rows(path) if jsonl else _csv_rows(path, columns, delimiter))
+
+
+def _parquet_population(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, object]]]]:
+    import pyarrow.parquet as pq  # the `parquet` extra; the command line names it when absent
+    try:
+        table = pq.ParquetFile(path)
+        columns = list(table.schema_arrow.names)
+    except OSError as exc:
+        raise PopulationError(f"impossible de lire la population « {path} » : {os_reason(exc)}") from None
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises its own errors for a file that is not Parquet
+        raise PopulationError(f"la population « {path} » n'est pas un fichier Parquet lisible ({exc})") from None
+
+    def rows() -> Iterator[tuple[int, dict[str, object]]]:
+        rank = 0
+        for batch in table.iter_batches():
+            for data in batch.to_pylist():
+                rank += 1
+                yield rank, {str(k): v for k, v in data.items() if v is not None and v != ""}
+    return columns, rows()
 
 
 def _csv_rows(path: Path, header: list[str], delimiter: str) -> Iterator[tuple[int, dict[str, object]]]:
@@ -628,13 +647,21 @@ def _share(n: int, total: int) -> str:
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], indent: str = "  ",
            left: Sequence[int] = (0,)) -> list[str]:
-    """Plain aligned columns: those in `left` left-aligned, the others right-aligned."""
-    widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
-    lines = []
-    for r in [headers, *rows]:
-        cells = [str(c).ljust(w) if i in left else str(c).rjust(w) for i, (c, w) in enumerate(zip(r, widths))]
-        lines.append((indent + "  ".join(cells)).rstrip())
-    return lines
+    """Plain aligned columns, laid out by rich (widths by displayed cells, not characters): those in
+    `left` left-aligned, the others right-aligned, two spaces apart, never wrapped."""
+    from rich.console import Console
+    from rich.table import Table
+    table = Table(box=None, show_edge=False, pad_edge=False, padding=(0, 1), collapse_padding=False,
+                  show_header=True, header_style=None)
+    for i, header in enumerate(headers):
+        table.add_column(str(header), justify="left" if i in left else "right", no_wrap=True)
+    for r in rows:
+        table.add_row(*(str(c) for c in r))
+    console = Console(width=10_000, color_system=None, highlight=False, markup=False, emoji=False,
+                      legacy_windows=False, force_terminal=False, soft_wrap=False)
+    with console.capture() as captured:
+        console.print(table)
+    return [(indent + line).rstrip() for line in captured.get().splitlines()]
 
 
 def _counts(counter: Counter[str] | Counter[tuple[str, str]]) -> str:
@@ -787,9 +814,7 @@ def _outputs_section(impact: Impact) -> list[str]:
     if not rows:
         lines.append("  aucun résultat ne change")
     else:
-        widths = [max(len(r[i]) for r in rows + [("résultat", "lignes", "")]) for i in range(2)]
-        lines.append(f"  {'résultat'.ljust(widths[0])}  {'lignes'.rjust(widths[1])}  détail")
-        lines += [f"  {r[0].ljust(widths[0])}  {r[1].rjust(widths[1])}  {r[2]}" for r in rows]
+        lines += _table(("résultat", "lignes", "détail"), rows, left=(0, 2))
     unchanged = [n for n, s in impact.outputs.items() if not s.changed]
     if unchanged:
         lines.append(f"  inchangés : {', '.join(unchanged)}")

@@ -6,7 +6,8 @@ whose keys are the declared facts (those of the amended file included), none of 
 other key. Each fact carries its description, its question (as `title`), its allowed values
 (`enum`, with the labels of an enumeration as `oneOf`/`title`), its range, and the JSON form of
 its type: exact decimals (montant, taux, décimal) as a decimal string (`"18000.00"`, `"0.8"`) or a
-number, dates as ISO strings (`format: date`). Bounds that JSON Schema cannot state on a decimal
+number, dates as ISO strings (`format: date`) or JJ/MM/AAAA, and, for a rule file with a schedule,
+any fact but the axis as one value or an object of values per year. Bounds that JSON Schema cannot state on a decimal
 string or a date are written in the description.
 """
 
@@ -21,6 +22,7 @@ from engine.model import FactDecl, Program
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
+FRENCH_DATE_PATTERN = r"^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}$"
 
 _FORMS = {
     "montant": "montant en euros : chaîne décimale exacte (« 18000.00 ») ou nombre",
@@ -28,7 +30,7 @@ _FORMS = {
     "decimal": "nombre décimal : chaîne décimale exacte (« 12.5 ») ou nombre",
     "entier": "nombre entier",
     "booleen": "booléen : true ou false",
-    "date": "date ISO 8601 (« 2024-06-22 »)",
+    "date": "date AAAA-MM-JJ (« 2024-06-22 ») ou JJ/MM/AAAA (« 22/06/2024 »)",
     "texte": "texte libre",
     "enum": "l'un des mots de la liste",
     "duree": "durée : aucune forme JSON n'est acceptée pour ce type",
@@ -38,6 +40,11 @@ _FORMS = {
 def facts_schema(program: Program) -> dict[str, Any]:
     """The JSON Schema of the facts of a checked program."""
     properties = {name: fact_schema(decl) for name, decl in program.facts.items()}
+    if program.schedule is not None:
+        spec = program.schedule
+        for name, schema in properties.items():
+            if name != spec.axis:
+                properties[name] = per_year(schema, spec.axis, spec.first, spec.last)
     texts = " ; ".join(t.short for t in program.texts)
     return {
         "$schema": DIALECT,
@@ -49,6 +56,20 @@ def facts_schema(program: Program) -> dict[str, Any]:
         "properties": properties,
         "additionalProperties": False,
     }
+
+
+def per_year(schema: dict[str, Any], axis: str, first: int, last: int) -> dict[str, Any]:
+    """A fact of a rule file with a schedule: one value, or an object of values per axis value
+    (`{"3": 3536, "4": 3480}`), which `regles echeancier` reads row by row and an evaluation of one
+    year (the axis fact given) reads for that year (`engine.facts.select_year`)."""
+    keys = [str(k) for k in range(first, last + 1)]
+    value = {k: v for k, v in schema.items() if k not in {"title", "description"}}
+    described = {k: v for k, v in schema.items() if k in {"title", "description"}}
+    described["description"] = (schema.get("description", "") + f" Une valeur, ou un objet d'une valeur par {axis} "
+                                f"(clés « {first} » à « {last} ») : lu année par année par « regles echeancier », et "
+                                f"pour l'année évaluée quand {axis} est donné.").strip()
+    return {**described, "anyOf": [value, {"type": "object", "propertyNames": {"enum": keys},
+                                           "additionalProperties": value}]}
 
 
 def fact_schema(decl: FactDecl) -> dict[str, Any]:
@@ -96,7 +117,8 @@ def _value_schema(decl: FactDecl) -> dict[str, Any]:
             return {"anyOf": [{"type": "string", "pattern": DECIMAL_PATTERN}, {"type": "number", **_range(decl)},
                               {"type": "null"}]}
         case "date":
-            return {"type": ["string", "null"], "format": "date"}
+            return {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "pattern": FRENCH_DATE_PATTERN},
+                              {"type": "null"}]}
         case "texte":
             return {"type": ["string", "null"]}
     return {"not": {}}

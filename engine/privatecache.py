@@ -5,7 +5,7 @@ Two caches live here: checked rule files (`engine.cache`) and the parser's table
 shared temporary directory, and the rule cache unpickled any entry, so a file planted by another
 user, or an edited entry, ran code or changed amounts. Now:
 
-- the directory (`$XDG_CACHE_HOME/regles`, default `~/.cache/regles`) is created 0700 and used
+- the directory (the platform's user cache directory, `cache_dir`: `$XDG_CACHE_HOME/regles`, default `~/.cache/regles`, on Linux) is created 0700 and used
   only if it is a real directory (not a symlink) owned by the user, writable by no one else, in a
   parent that no one else can rename it out of (writable by others only with the sticky bit);
 - every entry is sealed: HMAC-SHA256, over the entry's name and bytes, with a 32-byte key kept in
@@ -27,6 +27,7 @@ import hmac
 import io
 import logging
 import os
+import sys
 import pickle
 import secrets
 import stat
@@ -55,7 +56,12 @@ def enabled() -> bool:
 
 
 def cache_dir() -> Path:
-    """`$XDG_CACHE_HOME/regles`, or `~/.cache/regles` (a relative XDG_CACHE_HOME is ignored, per XDG)."""
+    """The platform's user cache directory for `regles`: `$XDG_CACHE_HOME/regles` or `~/.cache/regles` on
+    Linux and other Unix systems (a relative XDG_CACHE_HOME is ignored, per XDG), `~/Library/Caches/regles`
+    on macOS, `%LOCALAPPDATA%\\regles\\Cache` on Windows (platformdirs)."""
+    if sys.platform in {"darwin", "win32"}:
+        import platformdirs
+        return Path(platformdirs.user_cache_dir("regles", appauthor=False))
     base = os.environ.get("XDG_CACHE_HOME") or ""
     root = Path(base) if base and Path(base).is_absolute() else Path.home() / ".cache"
     return root / "regles"

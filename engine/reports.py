@@ -141,3 +141,19 @@ def junit_xml(suites: Sequence[SuiteRun]) -> str:
     root.set("errors", str(errors))
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def test_json(suites: Sequence[SuiteRun]) -> dict[str, object]:
+    """`regles test --format json`: per file, each example with whether it passed and every mismatch."""
+    files = []
+    for suite in suites:
+        examples = [{"title": run.case.title, "line": run.case.span.line, "passed": run.passed,
+                     "error": run.error or None,
+                     "mismatches": [{"name": m.name, "expected": str(m.expected), "obtained": str(m.obtained)}
+                                    for m in run.mismatches]}
+                    for run in suite.runs]
+        files.append({"file": suite.file, "loaded": suite.load_error is None, "load_error": suite.load_error,
+                      "examples": examples})
+    passed = sum(run.passed for s in suites for run in s.runs)
+    failed = sum(not run.passed for s in suites for run in s.runs) + sum(s.load_error is not None for s in suites)
+    return {"passed": passed, "failed": failed, "files": files}

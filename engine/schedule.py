@@ -51,19 +51,8 @@ def facts_for(facts: Mapping[str, object], axis_value: int) -> dict[str, object]
 
 
 def _check_axis_keys(facts: Mapping[str, object], axis: str, first: int, last: int) -> None:
-    """Refuse a value per axis value whose key is no value of the axis (`{"03": …}`, `{"7": …}` for
-    1 to 5, `{3: …}`): `facts_for` would never read it, and the row would silently lack the fact."""
-    from engine.facts import FactProblem, FactsError, _show
-    allowed = {str(k) for k in range(first, last + 1)}
-    problems = []
-    for name, value in facts.items():
-        if isinstance(value, Mapping):
-            bad = next((key for key in value if key not in allowed), None)
-            if bad is not None:
-                problems.append(FactProblem(str(name), f"une valeur par {axis}, sous les clés « {first} » à « {last} »",
-                                            f"la clé {_show(bad)}"))
-    if problems:
-        raise FactsError(problems)
+    from engine.facts import check_axis_keys
+    check_axis_keys(facts, axis, first, last)
 
 
 def schedule(ruleset: Ruleset, facts: Mapping[str, object]) -> Schedule:

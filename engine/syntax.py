@@ -56,7 +56,7 @@ def parser(strict: bool = False) -> Lark:
     directory, which another user can plant. They are kept in the private cache directory instead
     (`engine.privatecache`: 0700, sealed by an HMAC checked before loading, unpickled with no class
     allowed at all, since the tables are plain data), keyed by the grammar, lark's version and the
-    options.
+    options. Without a usable private directory, the tables are built at every start.
     """
     callbacks = {"COMMENT": _collect_comment}
     path = grammar_path()
@@ -70,10 +70,9 @@ def parser(strict: bool = False) -> Lark:
         except Exception as exc:  # noqa: BLE001 - sealed tables another lark wrote: build them again
             privatecache.log.warning("cache : tables de l'analyseur illisibles (%s) ; elles sont reconstruites", exc)
     built = Lark.open(str(path), lexer_callbacks=callbacks, **_OPTIONS)  # type: ignore[arg-type]
-    if privatecache.enabled():
-        data, memo = built.memo_serialize([TerminalDef, Rule])
-        data["options"] = {k: v for k, v in data["options"].items() if k != "lexer_callbacks"}
-        privatecache.write(name, pickle.dumps({"data": data, "memo": memo}, protocol=pickle.HIGHEST_PROTOCOL))
+    data, memo = built.memo_serialize([TerminalDef, Rule])
+    data["options"] = {k: v for k, v in data["options"].items() if k != "lexer_callbacks"}
+    privatecache.write(name, pickle.dumps({"data": data, "memo": memo}, protocol=pickle.HIGHEST_PROTOCOL))
     return built
 
 
@@ -84,9 +83,10 @@ def _tables_name(grammar: bytes) -> str:
 
 
 def _cached_tables(name: str) -> dict | None:  # type: ignore[type-arg]
-    """The parser tables stored by an earlier run, or None. They are plain data: no class may be unpickled."""
-    if not privatecache.enabled():
-        return None
+    """The parser tables stored by an earlier run, or None. They are plain data: no class may be unpickled.
+
+    `REGLES_NO_CACHE` does not turn these off: it is about checked rule files, as it was when lark
+    kept the tables itself."""
     payload = privatecache.read(name)
     if payload is None:
         return None

@@ -49,10 +49,10 @@ def _expected_cells(outcome: engine.Outcome, name: str) -> tuple[object, str, ob
     """(value, status, reason) as the batch writes them in JSON Lines."""
     r = outcome.results[name]
     if isinstance(r, Value):
-        return result_json(r, outcome.ruleset.outputs[name].type)["value"], "value", None
+        return result_json(r, outcome.ruleset.outputs[name].type)["value"], "valeur", None
     if isinstance(r, Missing):
-        return None, "missing", "faits manquants : " + ", ".join(sorted(r.facts))
-    return None, r.status, r.reason
+        return None, "manquant", "faits manquants : " + ", ".join(sorted(r.facts))
+    return None, {"not_applicable": "non applicable", "undetermined": "indéterminé"}[r.status], r.reason
 
 
 def _run(*args: str) -> int:
@@ -96,7 +96,7 @@ class TestRoundTrips:
             outcome = ruleset.evaluate({k: v for k, v in row.items() if v != "" and k != "id"})
             for name in ruleset.program.outputs:
                 assert (out[name], out[f"{name}__statut"], out[f"{name}__raison"]) == _expected_cells(outcome, name)
-        money = [p["montant_maximal"] for p in produced if p["montant_maximal__statut"] == "value"]
+        money = [p["montant_maximal"] for p in produced if p["montant_maximal__statut"] == "valeur"]
         assert money and all(isinstance(m, str) and Decimal(m) >= 0 for m in money)
 
     def test_parquet_in_and_out(self, tmp_path: Path) -> None:
@@ -275,8 +275,8 @@ class TestCommandLine:
     """Bad arguments give a French message and exit 2, never a traceback."""
 
     @pytest.mark.parametrize(("args", "message"), [
-        ([RULES, "--output", "x.csv"], "arguments obligatoires manquants : --input"),
-        ([RULES, "--input", "x.csv"], "arguments obligatoires manquants : --output"),
+        ([RULES, "--output", "x.csv"], "arguments obligatoires manquants : -i/--entree"),
+        ([RULES, "--input", "x.csv"], "arguments obligatoires manquants : -o/--sortie"),
         ([RULES, "--input", "{csv}", "--output", "out.txt"], "format de la sortie inconnu"),
         ([RULES, "--input", "{tmp}/in.xlsx", "--output", "{tmp}/o.csv"], "format de l'entrée inconnu"),
         ([RULES, "--input", "{tmp}/absent.csv", "--output", "{tmp}/o.csv"], "fichier d'entrée introuvable"),

@@ -228,7 +228,7 @@ class TestCommandErrors:
     def test_missing_output(self, capsys: pytest.CaptureFixture[str]) -> None:
         """-o is required."""
         assert main(["doc", CONVENTION]) == 2
-        assert "arguments obligatoires manquants : -o/--output" in capsys.readouterr().err
+        assert "arguments obligatoires manquants : -o/--sortie" in capsys.readouterr().err
 
     def test_missing_rule_file(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         """A rule file that does not exist."""

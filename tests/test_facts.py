@@ -120,12 +120,12 @@ class TestRefused:
     @pytest.mark.parametrize("given", ["2024-02-30", "30/02/2024"])
     def test_impossible_date(self, given: str) -> None:
         """A date that does not exist is refused."""
-        assert _one({"date_signature": given}).expected == "une date qui existe (AAAA-MM-JJ)"
+        assert _one({"date_signature": given}).expected == "une date qui existe (AAAA-MM-JJ ou JJ/MM/AAAA)"
 
     @pytest.mark.parametrize("given", ["demain", 20240622, "2024/06/22"])
     def test_not_a_date(self, given: object) -> None:
         """Something that is not a date is refused."""
-        assert _one({"date_signature": given}).expected == "une date (AAAA-MM-JJ)"
+        assert _one({"date_signature": given}).expected == "une date (AAAA-MM-JJ ou JJ/MM/AAAA)"
 
     @pytest.mark.parametrize("given", [float("nan"), float("inf"), Decimal("NaN"), "1e5", "12,5,3", [1], {"a": 1}])
     def test_not_a_number(self, given: object) -> None:

@@ -301,7 +301,8 @@ class TestCommandLine:
     @pytest.mark.parametrize("argv, message", [
         (["--template", "inconnu"], "courrier inconnu « inconnu »"),
         (["--template", "decision", "--format", "docx"], "choix invalide"),
-        (["--template", "decision", "--date", "15/10/2019"], "AAAA-MM-JJ"),
+        (["--template", "decision", "--date", "15.10.2019"], "AAAA-MM-JJ ou JJ/MM/AAAA"),
+        (["--template", "decision", "-o", "courrier.docx"], "extension « .docx » inconnue"),
         (["--template", "decision", "--caisse", "/nexiste/pas.json"], "--caisse"),
         ([], "--template"),
     ])

@@ -169,6 +169,15 @@ class TestSealedEntries:
         assert _seuil(home) == 775
         assert not marker.exists()
 
+    @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="giving a file away needs root")
+    def test_entry_of_another_user_is_rebuilt(self, home: Path) -> None:
+        """An entry owned by someone else, even correctly sealed, is ignored and rebuilt as ours."""
+        engine.load(home / "convention2024.rules")
+        (entry,) = _entries(home)
+        os.chown(entry, 4242, -1)
+        assert _seuil(home) == 775
+        assert entry.stat().st_uid == os.geteuid()
+
     def test_entries_and_key_are_private(self, home: Path) -> None:
         """The directory is 0700, the key and the entries 0600."""
         engine.load(home / "convention2024.rules")

@@ -12,7 +12,14 @@ from engine.cli import main
 from engine.jsonschema import facts_schema
 
 ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = sorted(p for p in (ROOT / "examples").glob("*.json") if "echeancier" not in p.name)
+EXAMPLES = sorted((ROOT / "examples").glob("*.json"))
+
+
+def _value(fact: dict) -> dict:  # type: ignore[type-arg]
+    """The schema of one value of a fact (a rule file with a schedule also accepts an object per year)."""
+    one, per_year = fact["anyOf"]
+    assert per_year["type"] == "object" and per_year["additionalProperties"] == one
+    return one  # type: ignore[no-any-return]
 
 
 @pytest.fixture(scope="module")
@@ -38,27 +45,36 @@ class TestSchema:
 
     def test_enum_with_labels(self, schema: dict) -> None:  # type: ignore[type-arg]
         """An enumeration lists its words, with their labels as titles."""
-        fact = schema["properties"]["option"]
+        fact = _value(schema["properties"]["option"])
         assert fact["enum"][:2] == ["tiers_temps", "mi_temps"] and None in fact["enum"]
         assert {"const": "mi_temps", "title": "mi-temps (1/2 ETP)"} in fact["oneOf"]
 
     def test_allowed_values_and_ranges(self, schema: dict) -> None:  # type: ignore[type-arg]
         """`parmi` becomes enum; `au moins` and `de … à` become minimum and maximum."""
-        assert schema["properties"]["secteur"]["enum"] == [1, 2, 3, None]
+        assert _value(schema["properties"]["secteur"])["enum"] == [1, 2, 3, None]
         assert schema["properties"]["annee_contrat"]["minimum"] == 1
         rate = schema["properties"]["part_honoraires_cliniques"]
-        number = next(s for s in rate["anyOf"] if s["type"] == "number")
+        number = next(s for s in _value(rate)["anyOf"] if s["type"] == "number")
         assert (number["minimum"], number["maximum"]) == (0, 1)
         assert "Valeurs de 0 % (en JSON : 0) à 100 % (en JSON : 1)." in rate["description"]
 
     def test_json_forms_of_types(self, schema: dict) -> None:  # type: ignore[type-arg]
         """Exact decimals as a decimal string or a number; dates as ISO strings; booleans; integers."""
         rate = schema["properties"]["part_honoraires_cliniques"]
-        assert {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$"} in rate["anyOf"]
+        assert {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$"} in _value(rate)["anyOf"]
         assert "« 0.8 » pour 80 %" in rate["description"]
-        assert schema["properties"]["date_signature"]["format"] == "date"
-        assert schema["properties"]["optam"]["type"] == ["boolean", "null"]
-        assert schema["properties"]["file_active"]["type"] == ["integer", "null"]
+        date = _value(schema["properties"]["date_signature"])["anyOf"]
+        assert {"type": "string", "format": "date"} in date
+        assert {"type": "string", "pattern": "^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}$"} in date
+        assert _value(schema["properties"]["optam"])["type"] == ["boolean", "null"]
+        assert _value(schema["properties"]["file_active"])["type"] == ["integer", "null"]
+
+    def test_values_per_year(self, schema: dict) -> None:  # type: ignore[type-arg]
+        """A rule file with a schedule: every fact but the axis may be given per year, under the axis values."""
+        fact = schema["properties"]["file_active_constatee"]
+        assert fact["anyOf"][1]["propertyNames"] == {"enum": ["1", "2", "3", "4", "5"]}
+        assert "un objet d'une valeur par annee_contrat (clés « 1 » à « 5 »)" in fact["description"]
+        assert "anyOf" not in schema["properties"]["annee_contrat"]
 
     def test_schema_is_valid_and_accepts_the_bundled_facts(self, schema: dict) -> None:  # type: ignore[type-arg]
         """The schema is a valid 2020-12 schema; the example facts pass it, and so does what the engine accepts."""
@@ -69,12 +85,14 @@ class TestSchema:
         for path in EXAMPLES:
             facts = json.loads(path.read_text(encoding="utf-8"))
             assert list(validator.iter_errors(facts)) == [], path.name
-            ruleset.evaluate(facts)
-        bad = {"secteur": 4, "specialite": "plombier", "inconnu": 1, "date_signature": "01/07/2024",
-               "part_honoraires_cliniques": "85 %"}
+            per_year = any(isinstance(v, dict) for v in facts.values())
+            ruleset.evaluate({**facts, "annee_contrat": 4} if per_year else facts)  # a year picks its values
+        bad = {"secteur": 4, "specialite": "plombier", "inconnu": 1, "date_signature": "1er juillet 2024",
+               "part_honoraires_cliniques": "85 %", "file_active_constatee": {"7": 3000}}
         errors = {e.path[0] if e.path else e.validator for e in validator.iter_errors(bad)}
         assert errors == {"secteur", "specialite", "additionalProperties", "date_signature",
-                          "part_honoraires_cliniques"}
+                          "part_honoraires_cliniques", "file_active_constatee"}
+        assert list(validator.iter_errors({"date_signature": "01/07/2024"})) == []  # the same date grammar as facts
 
 
 class TestCommand:

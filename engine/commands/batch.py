@@ -1,4 +1,4 @@
-"""`regles batch FICHIER --input IN --output OUT [--workers N] [--explain] [--errors ERR]`.
+"""`regles batch FICHIER -i ENTRÉE -o SORTIE [--workers N] [--explain] [--errors ERR]`.
 
 Evaluates every row of a CSV, JSON Lines or Parquet file and writes one result row per input
 row (`engine.batch` describes the layout). Bad rows go to the errors file with their line and
@@ -30,13 +30,14 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "écrit, dans le même ordre, une ligne de résultats par ligne évaluée ; les lignes en erreur vont "
                     "dans le fichier d'erreurs, avec leur numéro et la raison. Les deux fichiers sont écrits sous "
                     "un nom provisoire (….partiel) et renommés quand tout est écrit et compté.")
-    p.add_argument("file", metavar="FICHIER", help="fichier de règles")
-    p.add_argument("--input", required=True, metavar="ENTRÉE", help="faits : .csv, .jsonl ou .parquet")
-    p.add_argument("--output", required=True, metavar="SORTIE", help="résultats : .csv, .jsonl ou .parquet")
+    p.add_argument("file", metavar="FICHIER", help=cli.RULE_FILE_HELP)
+    p.add_argument("-i", "--entree", "--input", dest="input", required=True, metavar="ENTRÉE",
+                   help="faits : .csv, .jsonl ou .parquet")
+    cli.add_output_file(p, "SORTIE", "résultats : .csv, .jsonl ou .parquet", required=True)
     p.add_argument("--workers", type=int, default=None, metavar="N",
                    help="processus de calcul (par défaut : un par processeur, un seul pour une entrée de moins de 4 Mo)")
     p.add_argument("--explain", action="store_true", help="ajouter l'explication de chaque résultat (lent)")
-    p.add_argument("--errors", metavar="ERREURS",
+    p.add_argument("--erreurs", "--errors", dest="errors", metavar="ERREURS",
                    help="lignes en erreur, .csv ou .jsonl (par défaut : SORTIE suivi de .erreurs.csv)")
     p.add_argument("--progress", "--progres", action="store_true",
                    help="barre de progression même quand la sortie d'erreur n'est pas un terminal")

@@ -18,10 +18,6 @@ def _positive(text: str) -> int:
     return value
 
 
-def _names(text: str) -> list[str]:
-    return [name.strip() for name in text.split(",") if name.strip()]
-
-
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `diff` sub-command."""
     p = sub.add_parser("diff", help="impact d'un changement de règles sur une population",
@@ -30,20 +26,21 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "textes (montants comparés avant → après), lignes qui gagnent ou perdent "
                                    "l'éligibilité (avec leurs montants), lignes qu'un texte ne régit pas (comptées "
                                    "à part), le tout ventilé par faits, avec des exemples expliqués.")
-    p.add_argument("old", metavar="ANCIEN")
-    p.add_argument("new", metavar="NOUVEAU")
+    p.add_argument("old", metavar="ANCIEN", help="ancien fichier de règles (chemin ou nom d'un fichier fourni)")
+    p.add_argument("new", metavar="NOUVEAU", help="nouveau fichier de règles (chemin ou nom d'un fichier fourni)")
     p.add_argument("--population", required=True, metavar="FICHIER",
                    help="CSV (une colonne par fait, case vide = inconnu) ou JSON Lines (.jsonl)")
-    p.add_argument("--format", choices=("text", "json"), default="text", help="texte (par défaut) ou json")
-    p.add_argument("--examples", type=_positive, default=3, metavar="N", help="nombre de lignes d'exemple (3)")
-    p.add_argument("--par", "--by", dest="by", nargs="+", type=_names, metavar="FAITS",
+    cli.add_format(p, "texte", "json", help="texte (par défaut) ou json")
+    p.add_argument("--exemples", "--examples", dest="examples", type=_positive, default=3, metavar="N", help="nombre de lignes d'exemple (3)")
+    p.add_argument("--par", "--by", dest="by", nargs="+", type=cli.split_names, metavar="FAITS",
                    help="faits par lesquels ventiler les comptes, séparés par des virgules ou des espaces "
                         "(par défaut : specialite,option, ceux que les fichiers déclarent)")
     p.add_argument("--eligibilite", metavar="RÉSULTAT",
                    help="résultat booléen des deux fichiers qui dit si une ligne est éligible (par défaut : "
                         "eligible s'il existe) ; \"\" pour comparer les montants sur toutes les lignes")
-    p.add_argument("--montant", action="append", metavar="RÉSULTAT",
-                   help="montant détaillé dans les ventilations (répétable ; par défaut le dernier montant)")
+    p.add_argument("--montant", action=cli.ExtendNames, metavar="RÉSULTAT",
+                   help="montants détaillés dans les ventilations (répétable, ou séparés par des virgules ; "
+                        "par défaut le dernier montant)")
     p.set_defaults(run=run)
 
 

@@ -15,8 +15,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Écrit un site HTML statique : un index, une page par règle, table, fonction, "
                                    "paramètre et fait, avec sources, statuts, formules liées, utilisations, et pour "
                                    "un texte modificatif l'ancienne et la nouvelle définition côte à côte.")
-    p.add_argument("file", metavar="FICHIER")
-    p.add_argument("-o", "--output", required=True, metavar="DOSSIER", help="dossier où écrire le site")
+    p.add_argument("file", metavar="FICHIER", help=cli.RULE_FILE_HELP)
+    cli.add_output_file(p, "DOSSIER", "dossier où écrire le site", required=True)
     p.set_defaults(run=run)
 
 

@@ -32,7 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="nom du courrier (decision, notification_annuelle, revalorisation_2024…)")
     p.add_argument("--format", choices=FORMATS, help="txt (par défaut), html ou pdf ; déduit de -o sinon")
     p.add_argument("-o", "--output", metavar="SORTIE", help="fichier à écrire (sortie standard par défaut)")
-    p.add_argument("--date", metavar="AAAA-MM-JJ", help="date du courrier (aujourd'hui par défaut)")
+    p.add_argument("--date", metavar="DATE", help="date du courrier, AAAA-MM-JJ ou JJ/MM/AAAA (aujourd'hui par défaut)")
     p.add_argument("--reference", metavar="RÉF", help="référence du courrier (calculée par défaut)")
     p.add_argument("--destinataire", metavar="DESTINATAIRE.json",
                    help="objet JSON : civilite, nom, adresse (liste de lignes)")
@@ -68,17 +68,21 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _format_of(output: str | None) -> str:
+    """The format an output file's extension names; an unknown extension is refused, not written as text."""
     suffix = Path(output).suffix.lower().lstrip(".") if output else ""
-    return suffix if suffix in FORMATS else "txt"
+    if suffix and suffix not in FORMATS:
+        raise cli.UsageError(f"-o : extension « .{suffix} » inconnue ; un courrier s'écrit en .txt, .html ou .pdf")
+    return suffix or "txt"
 
 
 def _date(text: str | None) -> dt.date | None:
     if text is None:
         return None
+    from engine.facts import DATE_FORMS, parse_date
     try:
-        return dt.date.fromisoformat(text)
+        return parse_date(text)
     except ValueError:
-        raise cli.UsageError(f"--date : date attendue au format AAAA-MM-JJ, reçu « {text} »") from None
+        raise cli.UsageError(f"--date : date attendue au format {DATE_FORMS}, reçu « {text} »") from None
 
 
 def _object(path: str | None, option: str) -> dict[str, object] | None:

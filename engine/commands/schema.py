@@ -15,8 +15,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("schema", help="schéma JSON des faits acceptés par un fichier de règles",
                        description="Écrit le schéma JSON (draft 2020-12) des faits qu'accepte un fichier de "
                                    "règles : types, valeurs permises, bornes, descriptions et questions.")
-    p.add_argument("file", metavar="FICHIER")
-    p.add_argument("-o", "--output", metavar="SORTIE.json", help="fichier à écrire (par défaut : la sortie standard)")
+    p.add_argument("file", metavar="FICHIER", help=cli.RULE_FILE_HELP)
+    cli.add_output_file(p, "SORTIE.json", "fichier à écrire (par défaut : la sortie standard)")
     p.set_defaults(run=run)
 
 
@@ -25,6 +25,8 @@ def run(args: argparse.Namespace) -> int:
     from engine.jsonschema import facts_schema  # imported here: `regles` starts without it
     ruleset = api.load(args.file)
     text = json.dumps(facts_schema(ruleset.program), ensure_ascii=False, indent=2) + "\n"
+    if args.output and Path(args.output).suffix.lower() != ".json":
+        raise cli.UsageError(f"-o : le schéma s'écrit dans un fichier .json, reçu « {args.output} »")
     if args.output:
         try:
             Path(args.output).write_text(text, encoding="utf-8")
