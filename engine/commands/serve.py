@@ -19,8 +19,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("serve", help="servir les règles : API JSON, entretien et atelier dans le navigateur",
                        description="Sert les fichiers .rules d'un dossier : API JSON (/api/NOM/evaluate…), "
                                    "entretien (/entretien/NOM) et atelier (/atelier).")
-    p.add_argument("directory", nargs="?", default="rulesets", metavar="DOSSIER",
-                   help="dossier des fichiers de règles (par défaut : rulesets)")
+    p.add_argument("directory", nargs="?", metavar="DOSSIER",
+                   help="dossier des fichiers de règles (par défaut : rulesets/ s'il existe, sinon les fichiers "
+                        "livrés avec regles)")
     p.add_argument("--host", default="127.0.0.1", help="adresse d'écoute (par défaut : 127.0.0.1, cette machine seule)")
     p.add_argument("--port", type=int, default=8000, help="port (par défaut : 8000)")
     p.set_defaults(run=run)
@@ -35,6 +36,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"regles : « regles serve » demande l'extra « serve » ({exc.name} manquant) : "
               "pip install 'regles[serve]'", file=sys.stderr)
         return cli.EXIT_USAGE
+    if args.directory is None:
+        from engine import bundled
+        args.directory = "rulesets" if Path("rulesets").is_dir() else str(bundled.rulesets_dir())
     directory = Path(args.directory)
     if not directory.is_dir():
         raise cli.UsageError(f"« {args.directory} » n'est pas un dossier")
