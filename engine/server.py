@@ -373,8 +373,9 @@ async def letter_response(ruleset: api.Ruleset, facts: Mapping[str, object], nam
             raise Problem(422, str(exc)) from None
         except LetterTemplateError as exc:
             raise Problem(500, f"erreur dans le modèle de courrier : {exc}") from None
-        except LetterError as exc:  # a refusal to issue the letter for these facts
-            raise Problem(422, str(exc)) from None
+        except LetterError as exc:  # a refusal to issue the letter for these facts (`NotIssuedError`, with its `reason`)
+            more = {"raison": exc.reason} if isinstance(getattr(exc, "reason", None), str) else {}
+            raise Problem(422, str(exc), **more) from None
     letter = await limits.run(work)
     media = {"pdf": "application/pdf", "html": "text/html; charset=utf-8", "txt": "text/plain; charset=utf-8"}[fmt]
     return Response(letter, media_type=media,
