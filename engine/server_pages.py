@@ -131,7 +131,7 @@ def interview_page(name: str, ruleset: api.Ruleset, query: list[tuple[str, str]]
     parts.append(_results_html(outcome, chosen))
     if asked is None:
         parts.append(_letters_html(name, ruleset, query))
-    parts.append(_answers_html(name, ruleset, chosen, raw, answers))
+    parts.append(_answers_html(name, ruleset, chosen, raw, outcome.facts))
     return _page(title, "\n".join(parts))
 
 
@@ -330,9 +330,8 @@ def _answers_html(name: str, ruleset: api.Ruleset, chosen: list[str], raw: dict[
     for key in keys:
         decl = ruleset.facts[key]
         query = [(_RESULTS, r) for r in chosen] + [(k, raw[k]) for k in keys] + [(_CHANGE, key)]
-        shown = dict(_choices(decl) or []).get(raw[key], raw[key])
-        if decl.type.kind == "taux" and not shown.strip().endswith("%"):
-            shown += " %"
+        choices = dict(_choices(decl) or [])
+        shown = choices[raw[key]] if raw[key] in choices else formatting.value(answers[key], decl.type)
         rows.append(f'<li><span class="petit">{_e(decl.question or decl.description or key)}</span><br>'
                     f'<strong data-fait="{_e(key)}">{_e(shown)}</strong> '
                     f'<a href="/entretien/{_e(name)}?{_e(urllib.parse.urlencode(query))}">'
