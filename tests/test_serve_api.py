@@ -209,6 +209,17 @@ def test_letter_is_a_pdf(base: str) -> None:
     assert "refus de votre demande" in text
 
 
+def test_the_interview_letter_link_downloads_the_pdf(base: str) -> None:
+    """The letter the interview offers is the PDF of the answers in its address."""
+    facts = json.loads((ROOT / "examples/non_eligible.json").read_text())
+    query = "&".join(f"{k}={('oui' if v else 'non') if isinstance(v, bool) else v}" for k, v in facts.items())
+    status, page, _ = request(f"{base}/entretien/convention2024?r=eligible&{query}")
+    assert status == 200 and "/entretien/convention2024/courrier/decision?" in page.decode()
+    status, body, headers = request(f"{base}/entretien/convention2024/courrier/decision?r=eligible&{query}")
+    assert status == 200 and body.startswith(b"%PDF")
+    assert headers["content-disposition"] == 'attachment; filename="decision.pdf"'
+
+
 def test_letter_without_the_facts_it_needs_is_422(base: str) -> None:
     status, body = _post(base + "/api/convention2024/letter/decision?format=txt", {"secteur": 1})
     assert status == 422 and "date_signature" in body["erreur"]

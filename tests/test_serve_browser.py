@@ -60,6 +60,8 @@ def interview(page: Browser, base: str, facts: dict[str, object],
         name = page.js("document.querySelector('form.question [autofocus]').name")
         label = page.js("(document.querySelector('form.question legend') || document.querySelector('form.question label.question-texte')).textContent")
         assert label == ruleset.facts[name].question, name  # each fact is asked with its question
+        assert page.js("[...document.querySelectorAll('form.question input:not([type=hidden]), form.question select')]"
+                       ".every(i => i.labels.length > 0)")  # every control has a label (keyboard and screen readers)
         assert name not in asked, f"« {name} » demandé deux fois"
         assert name in facts, f"l'entretien demande « {name} », que le dossier ne donne pas"
         asked.append(name)
