@@ -41,12 +41,14 @@ from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from engine.template_sandbox import ConfinedLoader, LimitedSandbox, LimitExceeded
 from markupsafe import Markup
 
-from engine import formatting, template_sandbox
+from engine import formatting, issuance, template_sandbox
 from engine.api import Outcome, Ruleset
 from engine.letter_context import (SOURCE_SUFFIX, LetterError, LetterTemplateError, Manquant, MissingFactsError,
                                    State, as_date, letter_context)
 
 FORMATS = ("txt", "html", "pdf")
+PDF_STANDARDS = ["a-2b"]
+"""The PDFs are PDF/A-2b (archivable: fonts embedded, metadata in XMP)."""
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 _WIDTH = 76
 
@@ -103,16 +105,26 @@ def render_letter(outcome: Outcome, template: str, *, format: str = "txt", **opt
         raise TypeError(f"render_letter() attend un Outcome, reçu {type(outcome).__name__}")
     if format not in FORMATS:
         raise ValueError(f"format « {format} » inconnu ; formats possibles : {', '.join(FORMATS)}")
+    return render_with_context(outcome, template, format=format, **options)[0]
+
+
+def render_with_context(outcome: Outcome, template: str, *, format: str = "txt",
+                        **options: object) -> tuple[str | bytes, dict[str, object]]:
+    """`render_letter`, also returning the context the letter was rendered from (its reference,
+    date, and the `State` that knows which values it printed, for the review sheet)."""
     directories = template_directories(outcome.ruleset)
     env = _environment(tuple(str(d) for d in directories), SOURCE_SUFFIX[format])
     tmpl = _template(env, template, SOURCE_SUFFIX[format], outcome.ruleset)
     context = letter_context(outcome, template, format=format, **options)
+    decl = issuance.declaration(directories, template)
+    issuance.check(outcome, decl, context["date_courrier"],  # type: ignore[arg-type]
+                   {"recours": context["recours"], "signataire": context["signataire"]})  # type: ignore[dict-item]
     text = _render(tmpl, template, context)
     if format == "txt":
-        return _tidy_text(text)
+        return _tidy_text(text), context
     if format == "html":
-        return _tidy_html(text)
-    return _compile_pdf(text, template, tmpl.filename, directories[0], context["date_courrier"])  # type: ignore[arg-type]
+        return _tidy_html(text), context
+    return _compile_pdf(text, template, tmpl.filename, directories[0], context["date_courrier"]), context  # type: ignore[arg-type]
 
 
 def available_letters(ruleset: Ruleset) -> list[str]:
@@ -456,7 +468,7 @@ def _compile_pdf(source: str, name: str, filename: str | None, root: Path, when:
     stamp = dt.datetime(when.year, when.month, when.day, 12, tzinfo=dt.timezone.utc)
     try:
         return typst.compile(source.encode("utf-8"), root=str(root), ignore_system_fonts=True, format="pdf",
-                             timestamp=stamp)  # type: ignore[return-value]
+                             timestamp=stamp, pdf_standards=PDF_STANDARDS)  # type: ignore[return-value]
     except typst.TypstError as exc:
         detail = getattr(exc, "message", None) or str(exc)
         raise LetterTemplateError(_shown_path(filename or name), None,
