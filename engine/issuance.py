@@ -56,11 +56,13 @@ class Declaration:
     decision: bool
     after: tuple[str, ...]
     before_if_eligible: tuple[str, ...]
+    measured: tuple[str, ...] = ()
+    """Facts measured over the contract year: when one is given, the year must be over at the letter's date."""
 
 
 _ELIGIBLE = {"vrai", "valeur"}
 _KEYS = {"titre", "fichiers", "eligible", "decision", "dates"}
-_DATE_KEYS = {"apres", "avant_si_eligible"}
+_DATE_KEYS = {"apres", "avant_si_eligible", "mesures_de_l_annee"}
 
 
 def declaration(directories: list[Path], name: str) -> Declaration:
@@ -92,7 +94,8 @@ def _read_declaration(path: str, name: str, _mtime: int) -> Declaration:
     return Declaration(
         name=name, title=str(data.get("titre", name)), files=_names(path, data, "fichiers"),
         eligible=eligible, decision=bool(data.get("decision", False)),
-        after=_names(path, dates, "apres"), before_if_eligible=_names(path, dates, "avant_si_eligible"))
+        after=_names(path, dates, "apres"), before_if_eligible=_names(path, dates, "avant_si_eligible"),
+        measured=_names(path, dates, "mesures_de_l_annee"))
 
 
 def _names(path: str, data: dict[str, object], key: str) -> tuple[str, ...]:
@@ -162,6 +165,13 @@ def _check_dates(outcome: Outcome, decl: Declaration, when: dt.date, eligible: o
         if day is not None and when < day:
             raise NotIssuedError(decl.name, f"le courrier serait daté du {_day(when)}, avant « {_label(outcome, name)} » "
                                             f"({_day(day)})")
+    given = [name for name in decl.measured if name in outcome.facts]
+    if given:
+        end = _next_year_start(outcome)
+        if end is not None and when < end:
+            raise NotIssuedError(decl.name, f"« {_label(outcome, given[0])} » est constaté(e) sur l'année de contrat, "
+                                            f"qui ne s'achève que la veille du {_day(end)} ; le courrier serait daté "
+                                            f"du {_day(when)}")
     if isinstance(eligible, Value) and eligible.value is True:
         for name in decl.before_if_eligible:
             day = _date_of(outcome, name)
@@ -169,6 +179,19 @@ def _check_dates(outcome: Outcome, decl: Declaration, when: dt.date, eligible: o
                 raise NotIssuedError(decl.name, f"le courrier promettrait une échéance déjà passée : "
                                                 f"« {_label(outcome, name)} » est le {_day(day)}, le courrier serait "
                                                 f"daté du {_day(when)}")
+
+
+def _next_year_start(outcome: Outcome) -> dt.date | None:
+    """The first day of the next contract year, as the rule file computes it (its schedule axis + 1)."""
+    plan = outcome.ruleset.program.schedule
+    if plan is None or "debut_annee_contrat" not in outcome.ruleset.program.definitions:
+        return None
+    year = outcome.facts.get(plan.axis)
+    if not isinstance(year, int) or isinstance(year, bool):
+        return None
+    following = outcome.ruleset.evaluate({**outcome.facts, plan.axis: year + 1}, outputs=())
+    result = following.result("debut_annee_contrat")
+    return result.value if isinstance(result, Value) and isinstance(result.value, dt.date) else None
 
 
 def _date_of(outcome: Outcome, name: str) -> dt.date | None:

@@ -127,6 +127,32 @@ def render_with_context(outcome: Outcome, template: str, *, format: str = "txt",
     return _compile_pdf(text, template, tmpl.filename, directories[0], context["date_courrier"]), context  # type: ignore[arg-type]
 
 
+def review_sheet(outcome: Outcome, template: str, *, format: str = "txt", **options: object) -> str | bytes:
+    """The agent's review sheet for the letter `template` (see `engine.review_sheet`): renders the
+    letter (as text) to learn which values it prints, or records why it is not issued.
+
+    Raises:
+        MissingFactsError, LetterTemplateError, LetterError: as `render_letter`, except `NotIssuedError`,
+            which the sheet reports instead.
+    """
+    from engine import review_sheet as sheet
+    if format not in FORMATS:
+        raise ValueError(f"format « {format} » inconnu ; formats possibles : {', '.join(FORMATS)}")
+    try:
+        _, context = render_with_context(outcome, template, format="txt", **options)
+        refused, printed = None, list(context["faits"]._state._printed.values())  # type: ignore[attr-defined]
+        reference = str(context["reference"])
+        when = context["date_courrier"]
+    except issuance.NotIssuedError as exc:
+        refused, printed, reference = exc.reason, None, None
+        when = as_date(options.get("date"), "date") or dt.date.today()
+    dossier = options.get("dossier")
+    title, sections = sheet.sheet_sections(outcome, template, when, reference=reference,  # type: ignore[arg-type]
+                                           dossier=str(dossier) if dossier else None, printed=printed,
+                                           refused=refused, rules_sha256=issuance.rules_hash(outcome.ruleset))
+    return sheet.render_sheet(format, title, sections, when)  # type: ignore[arg-type]
+
+
 def available_letters(ruleset: Ruleset) -> list[str]:
     """The names of the letters found beside a rule file (files starting with `_` are partials)."""
     names: set[str] = set()
@@ -475,5 +501,8 @@ def _compile_pdf(source: str, name: str, filename: str | None, root: Path, when:
                                   f"la composition PDF (Typst) a échoué : {detail}") from None
 
 
-__all__ = ["FILTERS", "FORMATS", "LetterError", "LetterTemplateError", "MissingFactsError", "available_letters",
-           "letter_context", "render_letter", "template_directories"]
+NotIssuedError = issuance.NotIssuedError
+
+__all__ = ["FILTERS", "FORMATS", "LetterError", "LetterTemplateError", "MissingFactsError", "NotIssuedError",
+           "available_letters", "letter_context", "render_letter", "render_with_context", "review_sheet",
+           "template_directories"]
