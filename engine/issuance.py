@@ -210,7 +210,7 @@ def _label(outcome: Outcome, name: str) -> str:
     if description:
         return description
     fact = outcome.ruleset.facts.get(name)
-    return getattr(fact, "question", None) or name
+    return getattr(fact, "description", None) or getattr(fact, "question", None) or name
 
 
 def _day(day: dt.date) -> str:
