@@ -18,7 +18,9 @@ and line (`LetterTemplateError`); a letter that needs facts nobody gave is not p
     ...     "nouvel_installe": False, "exercice_regroupe": True, "exercice_coordonne": True,
     ...     "option": "tiers_temps", "date_signature": "2019-10-01", "date_embauche": "2019-09-16",
     ...     "annee_contrat": 1, "file_active": 2800, "percentile_file_active": 80})
-    >>> text = engine.render_letter(out, "decision", date="2019-10-15")
+    >>> from engine.issuance import letter_options, load_caisse
+    >>> caisse = letter_options(load_caisse("examples/caisse.toml"))
+    >>> text = engine.render_letter(out, "decision", date="2019-10-01", dossier="A-1", **caisse)
     >>> "12\\u202f000,00\\u00a0€" in text
     True
 """
@@ -189,9 +191,14 @@ def template_directories(ruleset: Ruleset) -> list[Path]:
 
 # ─── Filters (French formatting through Babel) ───────────────────────────────────────────────
 
+def _minus(text: str) -> str:
+    """A number's text with U+2212 for its minus sign (Babel writes a hyphen-minus)."""
+    return text.replace("-", "\u2212")
+
+
 def f_montant(value: object) -> str:
-    """`12 000,00 €`."""
-    return "" if _absent(value) else formatting.money(_number(value))
+    """`12 000,00 €`, `−417,00 €`."""
+    return "" if _absent(value) else _minus(formatting.money(_number(value)))
 
 
 def f_pourcentage(value: object) -> str:
@@ -202,13 +209,13 @@ def f_pourcentage(value: object) -> str:
     if isinstance(number, Fraction):
         approx = format_decimal(Decimal(number.numerator) / Decimal(number.denominator) * 100, format="#,##0.##",
                                 locale=formatting.LOCALE)
-        return f"{number.numerator}/{number.denominator} (≈\u00a0{approx}\u00a0%)"
-    return formatting.percent(number)
+        return _minus(f"{number.numerator}/{number.denominator} (≈\u00a0{approx}\u00a0%)")
+    return _minus(formatting.percent(number))
 
 
 def f_nombre(value: object) -> str:
     """`2 800`, `294,375`."""
-    return "" if _absent(value) else formatting.number(_number(value))
+    return "" if _absent(value) else _minus(formatting.number(_number(value)))
 
 
 def f_date(value: object) -> str:
@@ -252,8 +259,32 @@ def f_valeur(value: object) -> str:
     return str(value)
 
 
-FILTERS = {"montant": f_montant, "pourcentage": f_pourcentage, "nombre": f_nombre, "date": f_date,
-           "date_courte": f_date_courte, "valeur": f_valeur, "ordinal": f_ordinal, "initiale": f_initiale}
+_ORDINAL = re.compile(r"\b(\d+)(er|re|e)\b")
+_SUPERSCRIPT_PDF = {"er": "\u1d49\u02b3", "re": "\u02b3\u1d49", "e": "\u1d49"}
+
+
+def superscript(text: str, fmt: object) -> str:
+    """Ordinal suffixes raised: `<sup>er</sup>` in HTML, the Unicode modifier letters `ᵉʳ`, `ʳᵉ`, `ᵉ`
+    in PDF (its texts are Typst string literals, where markup cannot go); plain text unchanged."""
+    if fmt == "html":
+        return Markup(_ORDINAL.sub(r"\1<sup>\2</sup>", str(Markup.escape(text))))
+    if fmt == "pdf":
+        return _ORDINAL.sub(lambda m: m.group(1) + _SUPERSCRIPT_PDF[m.group(2)], text)
+    return text
+
+
+@jinja2.pass_context
+def _date_raised(context: object, value: object) -> str:
+    return superscript(f_date(value), context.get("format"))  # type: ignore[attr-defined]
+
+
+@jinja2.pass_context
+def _ordinal_raised(context: object, value: object, genre: str = "f") -> str:
+    return superscript(f_ordinal(value, genre), context.get("format"))  # type: ignore[attr-defined]
+
+
+FILTERS = {"montant": f_montant, "pourcentage": f_pourcentage, "nombre": f_nombre, "date": _date_raised,
+           "date_courte": f_date_courte, "valeur": f_valeur, "ordinal": _ordinal_raised, "initiale": f_initiale}
 
 
 def _number(value: object) -> int | Decimal | Fraction:

@@ -104,4 +104,5 @@ class TestPdfLetters:
 
 def _squeeze(text: str) -> str:
     """Text without any kind of space or line break (PDF extraction does not keep them reliably)."""
+    text = text.replace("\u1d49\u02b3", "er").replace("\u02b3\u1d49", "re").replace("\u1d49", "e")  # raised ordinals
     return re.sub(r"\s", "", text.replace("\u202f", "").replace("\u00a0", ""))
