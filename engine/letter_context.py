@@ -102,6 +102,7 @@ def letter_context(outcome: Outcome, template: str = "", *, format: str = "txt",
         "libelles": LabelsView(state),
         "resultats": ResultsView(state, outcome),
         "valeurs": ValuesView(state, outcome),
+        "parametres": ParametersView(outcome),
         "echeancier": ScheduleView(state),
         "conditions_non_remplies": state.unmet,
         "reserves": state.reserves,
@@ -341,6 +342,23 @@ class ValuesView:
     def __contains__(self, name: object) -> bool:
         d = self._outcome.ruleset.program.definitions.get(name)  # type: ignore[arg-type]
         return d is not None and d.kind == "rule" and isinstance(_result(self._outcome, name), Value)  # type: ignore[arg-type]
+
+
+class ParametersView:
+    """`parametres.NOM`: the value of a parameter of the rule file (a constant, such as a rate)."""
+
+    def __init__(self, outcome: Outcome) -> None:
+        self._outcome = outcome
+
+    def __getitem__(self, name: str) -> object:
+        program = self._outcome.ruleset.program
+        definition = program.definitions.get(name)
+        if definition is None or definition.kind != "parameter":
+            return _unknown("parametres", name, "paramètre",
+                            [n for n, d in program.definitions.items() if d.kind == "parameter"])
+        from engine.evaluator import Evaluator
+        result = Evaluator(program, self._outcome.facts).result(name)
+        return result.value if isinstance(result, Value) else _value_of(State(self._outcome), name, result)
 
 
 class FactsView:
