@@ -9,7 +9,7 @@ true, or a value), whether it is a decision (then it needs the caisse's recourse
 named signatory), and which dates the letter's date is checked against:
 
     fichiers = ["avenant7.rules", "convention2024.rules"]
-    eligible = "vrai"          # or "valeur" (true or false); absent: any outcome
+    eligible = "vrai"          # or "valeur" (true or false), "manquant" (facts missing); absent: any
     decision = true
     [dates]
     apres = ["date_signature", "debut_annee_contrat"]   # the letter is dated on or after
@@ -60,7 +60,7 @@ class Declaration:
     """Facts measured over the contract year: when one is given, the year must be over at the letter's date."""
 
 
-_ELIGIBLE = {"vrai", "valeur"}
+_ELIGIBLE = {"vrai", "valeur", "manquant"}
 _KEYS = {"titre", "fichiers", "eligible", "decision", "dates"}
 _DATE_KEYS = {"apres", "avant_si_eligible", "mesures_de_l_annee"}
 
@@ -87,7 +87,7 @@ def _read_declaration(path: str, name: str, _mtime: int) -> Declaration:
         raise LetterError(f"{path} : clé inconnue « {unknown[0]} » ; clés possibles : {', '.join(sorted(_KEYS))}")
     eligible = data.get("eligible")
     if eligible is not None and eligible not in _ELIGIBLE:
-        raise LetterError(f"{path} : « eligible » vaut « vrai » ou « valeur », reçu {eligible!r}")
+        raise LetterError(f"{path} : « eligible » vaut « vrai », « valeur » ou « manquant », reçu {eligible!r}")
     dates = data.get("dates", {})
     if not isinstance(dates, dict) or set(dates) - _DATE_KEYS:
         raise LetterError(f"{path} : [dates] n'accepte que {', '.join(sorted(_DATE_KEYS))}")
@@ -130,7 +130,11 @@ def check(outcome: Outcome, decl: Declaration, when: dt.date, settings: dict[str
         raise NotIssuedError(decl.name, f"il s'applique aux fichiers de règles {', '.join(decl.files)}, "
                                         f"pas à {rule_file}")
     eligible = outcome.result("eligible") if "eligible" in outcome.ruleset.program.definitions else None
-    if decl.eligible and eligible is not None and not isinstance(eligible, Missing):
+    if decl.eligible == "manquant":
+        if not isinstance(eligible, Missing):
+            raise NotIssuedError(decl.name, "aucune information ne manque pour décider de l'éligibilité : "
+                                            "envoyer la décision")
+    elif decl.eligible and eligible is not None and not isinstance(eligible, Missing):
         if not isinstance(eligible, Value):
             raise NotIssuedError(decl.name, f"l'éligibilité n'a pas de valeur ({STATUS_FRENCH[eligible.status]} : "
                                             f"{eligible.reason}) ; aucune décision ne peut être notifiée au médecin")

@@ -105,6 +105,7 @@ def letter_context(outcome: Outcome, template: str = "", *, format: str = "txt",
         "parametres": ParametersView(outcome),
         "echeancier": ScheduleView(state),
         "conditions_non_remplies": state.unmet,
+        "informations_manquantes": state.missing_questions,
         "reserves": state.reserves,
         "destinataire": _merge(DEFAULT_DESTINATAIRE, options.get("destinataire"), "destinataire"),
         "caisse": _merge(DEFAULT_CAISSE, options.get("caisse"), "caisse"),
@@ -201,6 +202,16 @@ class State:
             return []
         program = self._outcome.ruleset.program
         return [UnmetView(program, u) for u in self._outcome.unmet(name)]
+
+    def missing_questions(self, name: str = "eligible") -> list[str]:
+        """`informations_manquantes(nom)`: the questions of the facts `nom` still needs, in the rule
+        file's order of declaration (empty when `nom` has a value or another status). Reading them does
+        not make the letter a missing-facts error: this is what the letter asking for them prints."""
+        result = _result(self._outcome, name)
+        if not isinstance(result, Missing):
+            return []
+        facts = self._outcome.ruleset.facts
+        return [facts[f].question or facts[f].description or f for f in facts if f in result.facts]
 
     def reserves(self, *names: str) -> list[ReserveView]:
         """`reserves(nom, …)`: values `à confirmer` and modelling choices these results relied on."""

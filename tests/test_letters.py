@@ -119,14 +119,15 @@ class TestRenderLetter:
 
     def test_unknown_letter_lists_the_letters(self, a7: engine.Ruleset) -> None:
         """An unknown letter name is an error that lists the available letters."""
-        with pytest.raises(LetterError, match="decision, notification_annuelle, revalorisation_2024"):
+        with pytest.raises(LetterError, match="decision, notification_annuelle, pieces_manquantes, revalorisation_2024"):
             engine.render_letter(a7.evaluate(CARDIOLOGUE), "decison")
         with pytest.raises(LetterError):
             engine.render_letter(a7.evaluate(CARDIOLOGUE), "../decision")
 
     def test_available_letters(self, a7: engine.Ruleset) -> None:
         """Letters are the templates beside the rule file, partials excluded."""
-        assert letters.available_letters(a7) == ["decision", "notification_annuelle", "revalorisation_2024"]
+        assert letters.available_letters(a7) == ["decision", "notification_annuelle", "pieces_manquantes",
+                                                "revalorisation_2024"]
 
 
 class TestTemplateDirectory:

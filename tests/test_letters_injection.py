@@ -96,7 +96,9 @@ class _Tags(html.parser.HTMLParser):
         self.text: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, attrs))
+        # `data-titre` repeats a column heading, which may hold a fact's text: its value is text, not markup
+        self.tags.append((tag, [(k, "…" if k == "data-titre" else v) for k, v in attrs]))
+        self.text += [v for k, v in attrs if k == "data-titre" and v]
 
     def handle_endtag(self, tag: str) -> None:
         self.tags.append("/" + tag)

@@ -275,3 +275,18 @@ class TestReferencesAndPdf:
         reader = PdfReader(io.BytesIO(pdf))
         xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode("utf-8")
         assert re.search(r"pdfaid:part(>|=\")2", xmp) and re.search(r"pdfaid:conformance(>|=\")B", xmp)
+
+
+class TestMissingDocuments:
+    """The letter asking for what is missing: the questions of the facts eligibility still needs."""
+
+    def test_asks_the_questions_of_the_missing_facts(self) -> None:
+        facts = {k: v for k, v in CARDIOLOGUE.items() if k != "exercice_coordonne"}
+        text = _flat(render_letter(_ruleset(A7).evaluate(facts), "pieces_manquantes", date="2019-10-08", **CAISSE))
+        question = _ruleset(A7).facts["exercice_coordonne"].question
+        assert f"j'ai besoin des informations suivantes : - {question}" in text or \
+               f"j'ai besoin de l'information suivante : - {question}" in text
+
+    def test_not_sent_when_eligibility_is_decided(self) -> None:
+        with pytest.raises(NotIssuedError, match="aucune information ne manque"):
+            render_letter(_ruleset(A7).evaluate(CARDIOLOGUE), "pieces_manquantes", date="2019-10-08", **CAISSE)
