@@ -43,7 +43,7 @@ def sheet_sections(outcome: Outcome, template: str, when: dt.date, *, reference:
     sections.append(("À vérifier avant de signer", _checks(outcome, reserves, dossier, refused)))
     facts = outcome.ruleset.facts
     sections.append(("Faits du dossier", [
-        f"{(facts[k].question if k in facts and facts[k].question else k)} : {_shown(v)}"
+        f"{(facts[k].question if k in facts and facts[k].question else k)} : {_shown(v, facts.get(k))}"
         for k, v in sorted(outcome.facts.items())]))
     return f"Fiche de contrôle — {template} — {dossier or reference or ''}".rstrip(" —"), sections
 
@@ -98,8 +98,15 @@ def _checks(outcome: Outcome, reserves: list[str], dossier: str | None, refused:
     return checks
 
 
-def _shown(value: object) -> str:
+def _shown(value: object, decl: object) -> str:
+    """A fact's value in words: an enumeration's label, `oui`/`non`, a long date, a French number."""
+    from engine import formatting
     from engine.letters import f_valeur
+    if decl is not None and not isinstance(value, bool) and getattr(decl, "type", None) is not None:
+        try:
+            return formatting.value(value, decl.type)  # type: ignore[attr-defined]
+        except (TypeError, ValueError, AttributeError):
+            pass
     return f_valeur(value)
 
 
@@ -118,14 +125,21 @@ def sheet_html(title: str, sections: list[Section]) -> str:
     body = []
     for i, (heading, lines) in enumerate(sections):
         tag = "h1" if i == 0 else "h2"
-        items = "".join(f"<li>{html.escape(line.strip())}</li>" for line in lines)
+        items = "".join(_item(line) for line in lines)
         body.append(f"<{tag}>{html.escape(heading)}</{tag}>\n<ul>{items}</ul>")
     return ("<!DOCTYPE html>\n<html lang=\"fr\">\n<head>\n<meta charset=\"utf-8\">\n"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
             f"<title>{html.escape(title)}</title>\n<style>body {{ font: 1rem/1.5 Arial, sans-serif; margin: 1rem auto; "
             "max-width: 50rem; padding: 0 1rem; overflow-wrap: break-word; color: #1a1a1a; } h1 { font-size: 1.2rem; } "
-            "h2 { font-size: 1rem; border-bottom: 1px solid #929292; } li { margin-bottom: .3rem; }</style>\n"
+            "h2 { font-size: 1rem; border-bottom: 1px solid #929292; } li { margin-bottom: .3rem; } li.sous { margin-left: 1.5rem; list-style: circle; }</style>\n"
             "</head>\n<body>\n<main>\n" + "\n".join(body) + "\n</main>\n</body>\n</html>\n")
+
+
+def _item(line: str) -> str:
+    """A line of the sheet as an HTML list item; a line indented under another is a sub-item."""
+    nested = line.startswith("  - ")
+    text = html.escape(line.strip().removeprefix("- ") if nested else line.strip())
+    return f'<li class="sous">{text}</li>' if nested else f"<li>{text}</li>"
 
 
 def sheet_pdf(title: str, sections: list[Section], when: dt.date) -> bytes:
@@ -138,7 +152,8 @@ def sheet_pdf(title: str, sections: list[Section], when: dt.date) -> bytes:
              "#set par(justify: false)"]
     for i, (heading, lines) in enumerate(sections):
         parts.append(f"#heading(level: {1 if i == 0 else 2}, {f_typst(heading)})")
-        parts += [f"- #{f_typst(line.strip())}" for line in lines]
+        parts += [f"  - #{f_typst(line.strip().removeprefix('- '))}" if line.startswith("  - ")
+                  else f"- #{f_typst(line.strip())}" for line in lines]
         parts.append("")
     stamp = dt.datetime(when.year, when.month, when.day, 12, tzinfo=dt.timezone.utc)
     return typst.compile("\n".join(parts).encode("utf-8"), ignore_system_fonts=True, format="pdf",
