@@ -11,6 +11,7 @@ named signatory), and which dates the letter's date is checked against:
     fichiers = ["avenant7.rules", "convention2024.rules"]
     eligible = "vrai"          # or "valeur" (true or false), "manquant" (facts missing); absent: any
     decision = true
+    valeurs_si_eligible = ["montant_maximal"]   # an eligible case must have these values
     [dates]
     apres = ["date_signature", "debut_annee_contrat"]   # the letter is dated on or after
     avant_si_eligible = ["date_limite_avance"]           # deadlines promised to an eligible doctor
@@ -56,12 +57,14 @@ class Declaration:
     decision: bool
     after: tuple[str, ...]
     before_if_eligible: tuple[str, ...]
+    values_if_eligible: tuple[str, ...] = ()
+    """Results an eligible case must have a value for: a letter does not print « indéterminé » as an amount."""
     measured: tuple[str, ...] = ()
     """Facts measured over the contract year: when one is given, the year must be over at the letter's date."""
 
 
 _ELIGIBLE = {"vrai", "valeur", "manquant"}
-_KEYS = {"titre", "fichiers", "eligible", "decision", "dates"}
+_KEYS = {"titre", "fichiers", "eligible", "decision", "dates", "valeurs_si_eligible"}
 _DATE_KEYS = {"apres", "avant_si_eligible", "mesures_de_l_annee"}
 
 
@@ -95,7 +98,7 @@ def _read_declaration(path: str, name: str, _mtime: int) -> Declaration:
         name=name, title=str(data.get("titre", name)), files=_names(path, data, "fichiers"),
         eligible=eligible, decision=bool(data.get("decision", False)),
         after=_names(path, dates, "apres"), before_if_eligible=_names(path, dates, "avant_si_eligible"),
-        measured=_names(path, dates, "mesures_de_l_annee"))
+        measured=_names(path, dates, "mesures_de_l_annee"), values_if_eligible=_names(path, data, "valeurs_si_eligible"))
 
 
 def _names(path: str, data: dict[str, object], key: str) -> tuple[str, ...]:
@@ -141,6 +144,13 @@ def check(outcome: Outcome, decl: Declaration, when: dt.date, settings: dict[str
         if decl.eligible == "vrai" and eligible.value is not True:
             raise NotIssuedError(decl.name, "le médecin n'est pas éligible : ce courrier ne s'adresse qu'à un "
                                             "médecin dont la demande est acceptée (envoyer une décision de refus)")
+    if isinstance(eligible, Value) and eligible.value is True:
+        for name in decl.values_if_eligible:
+            result = outcome.result(name) if name in outcome.ruleset.program.definitions else None
+            if result is not None and not isinstance(result, (Value, Missing)):
+                raise NotIssuedError(decl.name, f"« {_label(outcome, name)} » n'a pas de valeur "
+                                                f"({STATUS_FRENCH[result.status]} : {result.reason}) ; le courrier "
+                                                "ne peut pas l'annoncer au médecin")
     if decl.decision:
         _check_decision_settings(decl.name, settings)
     _check_dates(outcome, decl, when, eligible)

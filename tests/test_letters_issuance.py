@@ -290,3 +290,16 @@ class TestMissingDocuments:
     def test_not_sent_when_eligibility_is_decided(self) -> None:
         with pytest.raises(NotIssuedError, match="aucune information ne manque"):
             render_letter(_ruleset(A7).evaluate(CARDIOLOGUE), "pieces_manquantes", date="2019-10-08", **CAISSE)
+
+
+def test_acceptance_without_published_amounts_is_not_sent() -> None:
+    """A second assistant (1,5 ETP): eligible, but its amounts are not published: no acceptance with
+    « indéterminé » for amounts; the review sheet says why."""
+    facts = {**json.loads((ROOT / "examples" / "generaliste.json").read_text()), "option": "temps_plein_et_mi_temps",
+             "zone": "zip", "anciennete_contrat_temps_plein": 3, "objectifs_atteints": True, "annee_contrat": 1}
+    outcome = _ruleset(C24).evaluate(facts)
+    assert outcome.result("eligible").value is True
+    with pytest.raises(NotIssuedError, match="n'a pas de valeur \\(indéterminé : les montants des options"):
+        render_letter(outcome, "decision", date="2024-07-15", **CAISSE)
+    sheet = str(review_sheet(outcome, "decision", date="2024-07-15", **CAISSE))
+    assert "AUCUN COURRIER AU MÉDECIN : « Montant maximal de l'aide" in sheet
