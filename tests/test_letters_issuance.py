@@ -188,8 +188,9 @@ class TestDecisionContent:
 
     def test_acceptance_states_band_objectives_and_payment(self) -> None:
         text = _flat(render_letter(_ruleset(A7).evaluate(CARDIOLOGUE), "decision", date="2019-10-01", **CAISSE))
-        assert "votre file active vous situe au 80e percentile" in text
-        assert "File active 2 800 3 010" in text
+        assert "de votre rang (percentile) parmi les médecins de votre spécialité" in text
+        assert "Indicateur Percentile À la signature Objectif ------" in text
+        assert "File active 80 2 800 3 010" in text
         assert "mesurés sur chaque année de contrat" in text
         assert ("Une avance de 8 400,00 € sur l'aide de la première année vous est versée au plus tard le "
                 "1er octobre 2019. Elle sera déduite de l'aide de la première année.") in text
