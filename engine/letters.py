@@ -49,8 +49,8 @@ from engine.letter_context import (SOURCE_SUFFIX, LetterError, LetterTemplateErr
                                    State, as_date, letter_context)
 
 FORMATS = ("txt", "html", "pdf")
-PDF_STANDARDS = ["a-2b"]
-"""The PDFs are PDF/A-2b (archivable: fonts embedded, metadata in XMP)."""
+PDF_STANDARDS = ["a-2b", "ua-1"]
+"""The PDFs are PDF/A-2b (archivable: fonts embedded, metadata in XMP) and PDF/UA-1 (tagged, accessible)."""
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 _WIDTH = 76
 

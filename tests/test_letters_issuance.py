@@ -276,6 +276,7 @@ class TestReferencesAndPdf:
         reader = PdfReader(io.BytesIO(pdf))
         xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data().decode("utf-8")
         assert re.search(r"pdfaid:part(>|=\")2", xmp) and re.search(r"pdfaid:conformance(>|=\")B", xmp)
+        assert re.search(r"pdfuaid:part(>|=\")1", xmp)
 
 
 class TestMissingDocuments:
