@@ -305,3 +305,10 @@ def test_acceptance_without_published_amounts_is_not_sent() -> None:
         render_letter(outcome, "decision", date="2024-07-15", **CAISSE)
     sheet = str(review_sheet(outcome, "decision", date="2024-07-15", **CAISSE))
     assert "AUCUN COURRIER AU MÉDECIN : « Montant maximal de l'aide" in sheet
+
+
+def test_year_one_notification_deducts_the_advance() -> None:
+    facts = {**CARDIOLOGUE, "annee_contrat": 1}
+    text = _flat(render_letter(_ruleset(A7).evaluate(facts), "notification_annuelle", date="2019-10-01", **CAISSE))
+    assert ("L'avance de 8 400,00 € sur l'aide de la première année en est déduite : le solde de l'aide de cette "
+            "année est de 3 600,00 €.") in text
