@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
-import json
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -24,7 +22,7 @@ from engine.diagnostics import EngineError
 from engine.api import Outcome, Ruleset, load
 from engine.explain import flags
 from engine.results import STATUS_FRENCH, Missing, Result, Value
-from engine.trace import Event, json_value
+from engine.trace import Event
 from engine.types import Type
 from engine.whynot import Unmet
 
