@@ -237,7 +237,9 @@ def _results(source: object, config: _Config, workers: int) -> Iterator[tuple[tu
         for chunk in chunks:
             yield _chunk(chunk), chunk.size
         return
-    with ProcessPoolExecutor(workers, initializer=_start, initargs=(config,)) as pool:
+    import multiprocessing
+    context = multiprocessing.get_context("spawn")  # as engine.batch: a fork would copy locks held by other threads
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start, initargs=(config,)) as pool:
         pending = []
         for chunk in chunks:
             pending.append((pool.submit(_chunk, chunk), chunk.size))
