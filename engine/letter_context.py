@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
-import json
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from engine.diagnostics import EngineError
 from engine.api import Outcome, Ruleset, load
 from engine.explain import flags
 from engine.results import STATUS_FRENCH, Missing, Result, Value
-from engine.trace import Event, json_value
+from engine.trace import Event
 from engine.types import Type
 from engine.whynot import Unmet
 
@@ -56,6 +55,8 @@ class MissingFactsError(LetterError):
         super().__init__("\n".join(lines))
 
 
+_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
 SOURCE_SUFFIX = {"txt": "txt", "html": "html", "pdf": "typ"}
 """The source a letter format is rendered from: Typst source for PDF."""
 
@@ -69,17 +70,23 @@ DEFAULT_CAISSE: dict[str, object] = {
 }
 DEFAULT_DESTINATAIRE: dict[str, object] = {"civilite": "Docteur", "nom": "", "adresse": []}
 DEFAULT_SIGNATAIRE: dict[str, object] = {
-    "qualite": "Le directeur de la caisse primaire d'assurance maladie", "nom": ""}
+    "qualite": "Le directeur de la caisse primaire d'assurance maladie", "nom": "", "delegation": ""}
+DEFAULT_RECOURS: dict[str, object] = {"commission": "", "adresse": [], "delai": "", "tribunal": ""}
+DEFAULT_MARQUE: dict[str, object] = {"couleur": "#1f4e79", "couleur_texte": "#1a1a1a"}
 
 
 def letter_context(outcome: Outcome, template: str = "", *, format: str = "txt", **options: object) -> dict[str, object]:
     """The variables a template can read (see docs/letters.md); values stay typed, filters format them."""
-    known = {"destinataire", "caisse", "date", "reference", "signataire"}
+    known = {"destinataire", "caisse", "date", "reference", "signataire", "recours", "marque", "dossier"}
     unknown = sorted(set(options) - known)
     if unknown:
         raise TypeError(f"option inconnue : {', '.join(unknown)} ; options possibles : {', '.join(sorted(known))}")
     program = outcome.ruleset.program
     state = State(outcome)
+    marque = _merge(DEFAULT_MARQUE, options.get("marque"), "marque")
+    for key, colour in marque.items():
+        if not (isinstance(colour, str) and _COLOUR.match(colour)):
+            raise LetterError(f"l'option « marque » : « {key} » doit être une couleur #RRVVBB, reçu {colour!r}")
     when = as_date(options.get("date"), "date") or dt.date.today()
     suffix = SOURCE_SUFFIX.get(format, "txt")
     return {
@@ -93,14 +100,19 @@ def letter_context(outcome: Outcome, template: str = "", *, format: str = "txt",
         "libelles": LabelsView(state),
         "resultats": ResultsView(state, outcome),
         "valeurs": ValuesView(state, outcome),
+        "parametres": ParametersView(outcome),
         "echeancier": ScheduleView(state),
         "conditions_non_remplies": state.unmet,
+        "informations_manquantes": state.missing_questions,
         "reserves": state.reserves,
         "destinataire": _merge(DEFAULT_DESTINATAIRE, options.get("destinataire"), "destinataire"),
         "caisse": _merge(DEFAULT_CAISSE, options.get("caisse"), "caisse"),
         "signataire": _merge(DEFAULT_SIGNATAIRE, options.get("signataire"), "signataire", scalar="qualite"),
+        "recours": _merge(DEFAULT_RECOURS, options.get("recours"), "recours"),
+        "marque": marque,
         "date_courrier": when,
-        "reference": str(options.get("reference") or _reference(outcome, template, when)),
+        "reference": str(options.get("reference") or _reference(outcome, template, when, options.get("dossier"))),
+        "dossier": options.get("dossier"),
     }
 
 
@@ -161,6 +173,12 @@ class State:
         self._outcome = outcome
         self._missing: set[str] = set()
         self._events: dict[str, Event] = {}
+        self._printed: dict[tuple[int, str], tuple[Outcome, str]] = {}
+        """(outcome, rule) whose value the letter read: the review sheet's reservations are theirs."""
+
+    def printed(self, outcome: Outcome, name: str) -> None:
+        """Record that the letter read the value of `name` in `outcome` (the letter's or a schedule row's)."""
+        self._printed.setdefault((id(outcome), name), (outcome, name))
 
     def need(self, result: Result) -> Manquant:
         assert isinstance(result, Missing)
@@ -182,6 +200,16 @@ class State:
             return []
         program = self._outcome.ruleset.program
         return [UnmetView(program, u) for u in self._outcome.unmet(name)]
+
+    def missing_questions(self, name: str = "eligible") -> list[str]:
+        """`informations_manquantes(nom)`: the questions of the facts `nom` still needs, in the rule
+        file's order of declaration (empty when `nom` has a value or another status). Reading them does
+        not make the letter a missing-facts error: this is what the letter asking for them prints."""
+        result = _result(self._outcome, name)
+        if not isinstance(result, Missing):
+            return []
+        facts = self._outcome.ruleset.facts
+        return [facts[f].question or facts[f].description or f for f in facts if f in result.facts]
 
     def reserves(self, *names: str) -> list[ReserveView]:
         """`reserves(nom, …)`: values `à confirmer` and modelling choices these results relied on."""
@@ -236,7 +264,8 @@ class ResultsView:
         definition = self._outcome.ruleset.program.definitions.get(name)
         if definition is None or definition.kind != "rule":
             return _unknown("resultats", name, "règle", _rules_of(self._outcome), self._outcome)
-        return ResultView(self._state, name, _result(self._outcome, name), definition.type, definition.description)
+        return ResultView(self._state, name, _result(self._outcome, name), definition.type, definition.description,
+                          self._outcome)
 
     def __contains__(self, name: object) -> bool:
         d = self._outcome.ruleset.program.definitions.get(name)  # type: ignore[arg-type]
@@ -253,8 +282,10 @@ class ResultView:
     records them: such a letter is not printed, its missing facts are listed instead.
     """
 
-    def __init__(self, state: State, name: str, result: Result, t: Type, description: str | None) -> None:
+    def __init__(self, state: State, name: str, result: Result, t: Type, description: str | None,
+                 outcome: Outcome | None = None) -> None:
         self._state = state
+        self._outcome = outcome
         self._result = result
         self._type = t
         self.nom = name
@@ -278,12 +309,16 @@ class ResultView:
     @property
     def valeur(self) -> object:
         """The value; missing facts are recorded; reading the value of a marker is a template error."""
+        if self._outcome is not None:
+            self._state.printed(self._outcome, self.nom)
         return _value_of(self._state, self.nom, self._result)
 
     @property
     def texte(self) -> str:
         """The value in French by its type, or the status and reason."""
         if isinstance(self._result, Value):
+            if self._outcome is not None:
+                self._state.printed(self._outcome, self.nom)
             return formatting.value(self._result.value, self._type)
         if isinstance(self._result, Missing):
             self._state.need(self._result)
@@ -315,11 +350,29 @@ class ValuesView:
         definition = self._outcome.ruleset.program.definitions.get(name)
         if definition is None or definition.kind != "rule":
             return _unknown("valeurs", name, "règle", _rules_of(self._outcome), self._outcome)
+        self._state.printed(self._outcome, name)
         return _value_of(self._state, name, _result(self._outcome, name))
 
     def __contains__(self, name: object) -> bool:
         d = self._outcome.ruleset.program.definitions.get(name)  # type: ignore[arg-type]
         return d is not None and d.kind == "rule" and isinstance(_result(self._outcome, name), Value)  # type: ignore[arg-type]
+
+
+class ParametersView:
+    """`parametres.NOM`: the value of a parameter of the rule file (a constant, such as a rate)."""
+
+    def __init__(self, outcome: Outcome) -> None:
+        self._outcome = outcome
+
+    def __getitem__(self, name: str) -> object:
+        program = self._outcome.ruleset.program
+        definition = program.definitions.get(name)
+        if definition is None or definition.kind != "parameter":
+            return _unknown("parametres", name, "paramètre",
+                            [n for n, d in program.definitions.items() if d.kind == "parameter"])
+        from engine.evaluator import Evaluator
+        result = Evaluator(program, self._outcome.facts).result(name)
+        return result.value if isinstance(result, Value) else _value_of(State(self._outcome), name, result)
 
 
 class FactsView:
@@ -529,9 +582,7 @@ def as_date(value: object, name: str) -> dt.date | None:
     raise LetterError(f"« {name} » : date attendue (AAAA-MM-JJ), reçu {value!r}")
 
 
-def _reference(outcome: Outcome, template: str, when: dt.date) -> str:
-    """A stable reference: the same facts and letter give the same reference."""
-    facts = json.dumps({k: json_value(v) for k, v in sorted(outcome.facts.items())}, sort_keys=True)
-    digest = hashlib.sha256(f"{template}|{outcome.ruleset.program.text.file}|{facts}".encode()).hexdigest()
-    prefix = (template[:3] or "doc").upper()
-    return f"AM-{prefix}-{when:%Y%m}-{digest[:6].upper()}"
+def _reference(outcome: Outcome, template: str, when: dt.date, dossier: object = None) -> str:
+    """The letter's reference: from the dossier identifier when given (see `engine.issuance.reference`)."""
+    from engine.issuance import reference
+    return reference(str(dossier) if dossier else None, template, when, outcome)

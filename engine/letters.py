@@ -18,7 +18,9 @@ and line (`LetterTemplateError`); a letter that needs facts nobody gave is not p
     ...     "nouvel_installe": False, "exercice_regroupe": True, "exercice_coordonne": True,
     ...     "option": "tiers_temps", "date_signature": "2019-10-01", "date_embauche": "2019-09-16",
     ...     "annee_contrat": 1, "file_active": 2800, "percentile_file_active": 80})
-    >>> text = engine.render_letter(out, "decision", date="2019-10-15")
+    >>> from engine.issuance import letter_options, load_caisse
+    >>> caisse = letter_options(load_caisse("examples/caisse.toml"))
+    >>> text = engine.render_letter(out, "decision", date="2019-10-01", dossier="A-1", **caisse)
     >>> "12\\u202f000,00\\u00a0€" in text
     True
 """
@@ -41,12 +43,14 @@ from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from engine.template_sandbox import ConfinedLoader, LimitedSandbox, LimitExceeded
 from markupsafe import Markup
 
-from engine import formatting, template_sandbox
+from engine import formatting, issuance, template_sandbox
 from engine.api import Outcome, Ruleset
 from engine.letter_context import (SOURCE_SUFFIX, LetterError, LetterTemplateError, Manquant, MissingFactsError,
                                    State, as_date, letter_context)
 
 FORMATS = ("txt", "html", "pdf")
+PDF_STANDARDS = ["a-2b", "ua-1"]
+"""The PDFs are PDF/A-2b (archivable: fonts embedded, metadata in XMP) and PDF/UA-1 (tagged, accessible)."""
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 _WIDTH = 76
 
@@ -103,16 +107,52 @@ def render_letter(outcome: Outcome, template: str, *, format: str = "txt", **opt
         raise TypeError(f"render_letter() attend un Outcome, reçu {type(outcome).__name__}")
     if format not in FORMATS:
         raise ValueError(f"format « {format} » inconnu ; formats possibles : {', '.join(FORMATS)}")
+    return render_with_context(outcome, template, format=format, **options)[0]
+
+
+def render_with_context(outcome: Outcome, template: str, *, format: str = "txt",
+                        **options: object) -> tuple[str | bytes, dict[str, object]]:
+    """`render_letter`, also returning the context the letter was rendered from (its reference,
+    date, and the `State` that knows which values it printed, for the review sheet)."""
     directories = template_directories(outcome.ruleset)
     env = _environment(tuple(str(d) for d in directories), SOURCE_SUFFIX[format])
     tmpl = _template(env, template, SOURCE_SUFFIX[format], outcome.ruleset)
     context = letter_context(outcome, template, format=format, **options)
+    decl = issuance.declaration(directories, template)
+    issuance.check(outcome, decl, context["date_courrier"],  # type: ignore[arg-type]
+                   {"recours": context["recours"], "signataire": context["signataire"]})  # type: ignore[dict-item]
     text = _render(tmpl, template, context)
     if format == "txt":
-        return _tidy_text(text)
+        return _tidy_text(text), context
     if format == "html":
-        return _tidy_html(text)
-    return _compile_pdf(text, template, tmpl.filename, directories[0], context["date_courrier"])  # type: ignore[arg-type]
+        return _tidy_html(text), context
+    return _compile_pdf(text, template, tmpl.filename, directories[0], context["date_courrier"]), context  # type: ignore[arg-type]
+
+
+def review_sheet(outcome: Outcome, template: str, *, format: str = "txt", **options: object) -> str | bytes:
+    """The agent's review sheet for the letter `template` (see `engine.review_sheet`): renders the
+    letter (as text) to learn which values it prints, or records why it is not issued.
+
+    Raises:
+        MissingFactsError, LetterTemplateError, LetterError: as `render_letter`, except `NotIssuedError`,
+            which the sheet reports instead.
+    """
+    from engine import review_sheet as sheet
+    if format not in FORMATS:
+        raise ValueError(f"format « {format} » inconnu ; formats possibles : {', '.join(FORMATS)}")
+    try:
+        _, context = render_with_context(outcome, template, format="txt", **options)
+        refused, printed = None, list(context["faits"]._state._printed.values())  # type: ignore[attr-defined]
+        reference = str(context["reference"])
+        when = context["date_courrier"]
+    except issuance.NotIssuedError as exc:
+        refused, printed, reference = exc.reason, None, None
+        when = as_date(options.get("date"), "date") or dt.date.today()
+    dossier = options.get("dossier")
+    title, sections = sheet.sheet_sections(outcome, template, when, reference=reference,  # type: ignore[arg-type]
+                                           dossier=str(dossier) if dossier else None, printed=printed,
+                                           refused=refused, rules_sha256=issuance.rules_hash(outcome.ruleset))
+    return sheet.render_sheet(format, title, sections, when)  # type: ignore[arg-type]
 
 
 def available_letters(ruleset: Ruleset) -> list[str]:
@@ -151,9 +191,14 @@ def template_directories(ruleset: Ruleset) -> list[Path]:
 
 # ─── Filters (French formatting through Babel) ───────────────────────────────────────────────
 
+def _minus(text: str) -> str:
+    """A number's text with U+2212 for its minus sign (Babel writes a hyphen-minus)."""
+    return text.replace("-", "\u2212")
+
+
 def f_montant(value: object) -> str:
-    """`12 000,00 €`."""
-    return "" if _absent(value) else formatting.money(_number(value))
+    """`12 000,00 €`, `−417,00 €`."""
+    return "" if _absent(value) else _minus(formatting.money(_number(value)))
 
 
 def f_pourcentage(value: object) -> str:
@@ -164,13 +209,13 @@ def f_pourcentage(value: object) -> str:
     if isinstance(number, Fraction):
         approx = format_decimal(Decimal(number.numerator) / Decimal(number.denominator) * 100, format="#,##0.##",
                                 locale=formatting.LOCALE)
-        return f"{number.numerator}/{number.denominator} (≈\u00a0{approx}\u00a0%)"
-    return formatting.percent(number)
+        return _minus(f"{number.numerator}/{number.denominator} (≈\u00a0{approx}\u00a0%)")
+    return _minus(formatting.percent(number))
 
 
 def f_nombre(value: object) -> str:
     """`2 800`, `294,375`."""
-    return "" if _absent(value) else formatting.number(_number(value))
+    return "" if _absent(value) else _minus(formatting.number(_number(value)))
 
 
 def f_date(value: object) -> str:
@@ -214,8 +259,32 @@ def f_valeur(value: object) -> str:
     return str(value)
 
 
-FILTERS = {"montant": f_montant, "pourcentage": f_pourcentage, "nombre": f_nombre, "date": f_date,
-           "date_courte": f_date_courte, "valeur": f_valeur, "ordinal": f_ordinal, "initiale": f_initiale}
+_ORDINAL = re.compile(r"\b(\d+)(er|re|e)\b")
+_SUPERSCRIPT_PDF = {"er": "\u1d49\u02b3", "re": "\u02b3\u1d49", "e": "\u1d49"}
+
+
+def superscript(text: str, fmt: object) -> str:
+    """Ordinal suffixes raised: `<sup>er</sup>` in HTML, the Unicode modifier letters `ᵉʳ`, `ʳᵉ`, `ᵉ`
+    in PDF (its texts are Typst string literals, where markup cannot go); plain text unchanged."""
+    if fmt == "html":
+        return Markup(_ORDINAL.sub(r"\1<sup>\2</sup>", str(Markup.escape(text))))
+    if fmt == "pdf":
+        return _ORDINAL.sub(lambda m: m.group(1) + _SUPERSCRIPT_PDF[m.group(2)], text)
+    return text
+
+
+@jinja2.pass_context
+def _date_raised(context: object, value: object) -> str:
+    return superscript(f_date(value), context.get("format"))  # type: ignore[attr-defined]
+
+
+@jinja2.pass_context
+def _ordinal_raised(context: object, value: object, genre: str = "f") -> str:
+    return superscript(f_ordinal(value, genre), context.get("format"))  # type: ignore[attr-defined]
+
+
+FILTERS = {"montant": f_montant, "pourcentage": f_pourcentage, "nombre": f_nombre, "date": _date_raised,
+           "date_courte": f_date_courte, "valeur": f_valeur, "ordinal": _ordinal_raised, "initiale": f_initiale}
 
 
 def _number(value: object) -> int | Decimal | Fraction:
@@ -456,12 +525,15 @@ def _compile_pdf(source: str, name: str, filename: str | None, root: Path, when:
     stamp = dt.datetime(when.year, when.month, when.day, 12, tzinfo=dt.timezone.utc)
     try:
         return typst.compile(source.encode("utf-8"), root=str(root), ignore_system_fonts=True, format="pdf",
-                             timestamp=stamp)  # type: ignore[return-value]
+                             timestamp=stamp, pdf_standards=PDF_STANDARDS)  # type: ignore[return-value]
     except typst.TypstError as exc:
         detail = getattr(exc, "message", None) or str(exc)
         raise LetterTemplateError(_shown_path(filename or name), None,
                                   f"la composition PDF (Typst) a échoué : {detail}") from None
 
 
-__all__ = ["FILTERS", "FORMATS", "LetterError", "LetterTemplateError", "MissingFactsError", "available_letters",
-           "letter_context", "render_letter", "template_directories"]
+NotIssuedError = issuance.NotIssuedError
+
+__all__ = ["FILTERS", "FORMATS", "LetterError", "LetterTemplateError", "MissingFactsError", "NotIssuedError",
+           "available_letters", "letter_context", "render_letter", "render_with_context", "review_sheet",
+           "template_directories"]

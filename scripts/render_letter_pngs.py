@@ -3,8 +3,8 @@
 Usage: python scripts/render_letter_pngs.py [OUTPUT_DIR]
 
 Each image shows every page of one letter side by side, from the facts of a golden case in
-tests/cases/letters/. Addressee and caisse address are bracketed placeholders: the letters never
-invent personal data. PNG files are written with zlib, so no imaging library is needed.
+tests/cases/letters/, with the fictional caisse of examples/caisse.toml; the addressee is a bracketed
+placeholder: the letters never invent personal data. PNG files are written with zlib, so no imaging library is needed.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import engine  # noqa: E402
+from engine.issuance import letter_options, load_caisse  # noqa: E402
+from engine.letters import review_sheet  # noqa: E402
 
 CASES = ROOT / "tests" / "cases" / "letters"
 LETTERS = {
@@ -28,24 +30,28 @@ LETTERS = {
     "decision-refus": "decision_ex2_generaliste_refus",
     "notification_annuelle": "notification_ex7_generaliste_annee3",
     "revalorisation_2024": "revalorisation_ex6_cardiologue_2022",
+    "pieces_manquantes": "pieces_manquantes_ex1_cardiologue",
+    "fiche-decision-acceptation": "decision_ex1_cardiologue_acceptation",
 }
+"""Image name → golden case; a name starting with `fiche-` shows the agent's review sheet of the case."""
 PLACEHOLDERS = {
     "destinataire": {"civilite": "Docteur", "nom": "[Nom du médecin]",
                      "adresse": ["[Adresse du cabinet]", "[Code postal] [Commune]"]},
-    "caisse": {"adresse": ["[Adresse de la caisse]", "[Code postal] [Commune]"]},
 }
+CAISSE = letter_options(load_caisse(str(ROOT / "examples" / "caisse.toml")))  # a fictional caisse
 SCALE = 1.5          # 72 dpi × 1.5 = 108 dpi: a readable A4 page about 890 pixels wide
 GAP, BACKGROUND = 28, (214, 214, 214)
 
 
-def render_pdf(case: str) -> bytes:
-    """The PDF of a golden case's letter, dated as the case is."""
+def render_pdf(case: str, sheet: bool = False) -> bytes:
+    """The PDF of a golden case's letter (or its review sheet), dated as the case is."""
     header = (CASES / case / "expected.txt").read_text(encoding="utf-8").partition("\n\n")[0]
     meta = dict(line[2:].split(": ", 1) for line in header.splitlines() if line.startswith("# "))
     facts = json.loads((CASES / case / "facts.json").read_text(encoding="utf-8"))
     outcome = engine.load(ROOT / meta["regles"]).evaluate(facts)
-    return engine.render_letter(outcome, meta["courrier"], format="pdf", date=meta["date"],  # type: ignore[return-value]
-                                **PLACEHOLDERS)
+    render = review_sheet if sheet else engine.render_letter
+    return render(outcome, meta["courrier"], format="pdf", date=meta["date"],  # type: ignore[return-value]
+                  dossier=meta.get("dossier"), **PLACEHOLDERS, **CAISSE)
 
 
 def pages_rgb(pdf: bytes) -> list[tuple[int, int, bytes]]:
@@ -95,7 +101,7 @@ def main(argv: list[str]) -> int:
     out.mkdir(parents=True, exist_ok=True)
     for name, case in LETTERS.items():
         path = out / f"{name}.png"
-        path.write_bytes(png(*side_by_side(pages_rgb(render_pdf(case)))))
+        path.write_bytes(png(*side_by_side(pages_rgb(render_pdf(case, name.startswith("fiche-"))))))
         print(f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
     return 0
 

@@ -14,6 +14,7 @@ import pytest
 import engine
 from engine import letters
 from engine.cli import main
+from engine.issuance import letter_options, load_caisse
 from engine.letters import LetterError, LetterTemplateError, MissingFactsError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,6 +25,10 @@ CARDIOLOGUE = {"specialite": "cardiologie", "secteur": 1, "rqth": False, "nouvel
                "exercice_regroupe": True, "exercice_coordonne": True, "option": "tiers_temps",
                "date_signature": "2019-10-01", "date_embauche": "2019-09-16", "annee_contrat": 1,
                "file_active": 2800, "percentile_file_active": 80}
+
+
+CAISSE = letter_options(load_caisse(str(ROOT / "examples" / "caisse.toml")))
+"""The fictional caisse's settings: a decision needs its recourse route and signatory."""
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +54,7 @@ def _flat(text: object) -> str:
 
 def _render_source(rules_copy: Path, source: str, facts: dict[str, object] = CARDIOLOGUE) -> str | bytes:
     (rules_copy / "lettres" / "essai.j2").write_text(source, encoding="utf-8")
+    (rules_copy / "lettres" / "essai.toml").write_text('titre = "Essai"\n', encoding="utf-8")
     outcome = engine.load(rules_copy / "avenant7.rules").evaluate(facts)
     return engine.render_letter(outcome, "essai")
 
@@ -59,28 +65,29 @@ class TestRenderLetter:
     def test_text_and_html_are_str_pdf_is_bytes(self, a7: engine.Ruleset) -> None:
         """txt and html give text; pdf gives the bytes of a PDF file."""
         outcome = a7.evaluate(CARDIOLOGUE)
-        assert isinstance(engine.render_letter(outcome, "decision", date="2019-10-15"), str)
-        html = engine.render_letter(outcome, "decision", format="html", date="2019-10-15")
+        assert isinstance(engine.render_letter(outcome, "decision", date="2019-10-01", **CAISSE), str)
+        html = engine.render_letter(outcome, "decision", format="html", date="2019-10-01", **CAISSE)
         assert isinstance(html, str) and html.startswith("<!DOCTYPE html>")
-        pdf = engine.render_letter(outcome, "decision", format="pdf", date="2019-10-15")
+        pdf = engine.render_letter(outcome, "decision", format="pdf", date="2019-10-01", **CAISSE)
         assert isinstance(pdf, bytes) and pdf.startswith(b"%PDF-")
 
     def test_letter_has_the_parts_of_a_caisse_letter(self, a7: engine.Ruleset) -> None:
         """Header, addressee, date, reference, object, salutation and signature are all there."""
-        text = engine.render_letter(a7.evaluate(CARDIOLOGUE), "decision", date="2019-10-15", reference="R-1")
-        for part in ("Caisse primaire d'assurance maladie", "Docteur,", "Le 15\u00a0octobre\u00a02019",
-                     "Référence : R-1", "Objet : ", "Le directeur de la caisse primaire"):
-            assert part in text
+        text = engine.render_letter(a7.evaluate(CARDIOLOGUE), "decision", date="2019-10-01", reference="R-1",
+                                    recours=CAISSE["recours"], signataire=CAISSE["signataire"])
+        for part in ("Caisse primaire d'assurance maladie", "Docteur,", "Le 1er octobre 2019",
+                     "Référence : R-1", "Objet : ", "Pour le directeur et par délégation", "Camille Exemple"):
+            assert part in _flat(text)
 
     def test_options_fill_the_header_and_addressee(self, a7: engine.Ruleset) -> None:
         """`caisse`, `destinataire` and `signataire` options replace the neutral defaults."""
         text = engine.render_letter(
-            a7.evaluate(CARDIOLOGUE), "decision", date=dt.date(2019, 10, 15),
+            a7.evaluate(CARDIOLOGUE), "decision", date=dt.date(2019, 10, 1), recours=CAISSE["recours"],
             caisse={"nom": "CPAM de l'Exemple", "ville": "Exempleville", "adresse": "1 rue X\n00000 Exempleville"},
             destinataire={"civilite": "Madame la Docteure", "nom": "[nom]", "adresse": ["[adresse]"]},
-            signataire="Pour le directeur, le responsable du service")
+            signataire={"qualite": "Pour le directeur, le responsable du service", "nom": "A. B."})
         text = _flat(text)
-        assert "CPAM de l'Exemple" in text and "1 rue X" in text and "Exempleville, le 15" in text
+        assert "CPAM de l'Exemple" in text and "1 rue X" in text and "Exempleville, le 1er" in text
         assert "Madame la Docteure [nom]" in text and "Madame la Docteure," in text
         assert "Pour le directeur, le responsable du service" in text
 
@@ -93,7 +100,7 @@ class TestRenderLetter:
         """The same facts and letter give the same default reference."""
         first = letters.letter_context(a7.evaluate(CARDIOLOGUE), "decision", date="2020-01-01")["reference"]
         again = letters.letter_context(a7.evaluate(dict(CARDIOLOGUE)), "decision", date="2020-01-01")["reference"]
-        assert first == again and str(first).startswith("AM-DEC-202001-")
+        assert first == again and str(first).startswith("AM-DEC-20200101-")
 
     def test_bad_format_is_a_value_error(self, a7: engine.Ruleset) -> None:
         """An unknown format names the possible ones."""
@@ -112,14 +119,15 @@ class TestRenderLetter:
 
     def test_unknown_letter_lists_the_letters(self, a7: engine.Ruleset) -> None:
         """An unknown letter name is an error that lists the available letters."""
-        with pytest.raises(LetterError, match="decision, notification_annuelle, revalorisation_2024"):
+        with pytest.raises(LetterError, match="decision, notification_annuelle, pieces_manquantes, revalorisation_2024"):
             engine.render_letter(a7.evaluate(CARDIOLOGUE), "decison")
         with pytest.raises(LetterError):
             engine.render_letter(a7.evaluate(CARDIOLOGUE), "../decision")
 
     def test_available_letters(self, a7: engine.Ruleset) -> None:
         """Letters are the templates beside the rule file, partials excluded."""
-        assert letters.available_letters(a7) == ["decision", "notification_annuelle", "revalorisation_2024"]
+        assert letters.available_letters(a7) == ["decision", "notification_annuelle", "pieces_manquantes",
+                                                "revalorisation_2024"]
 
 
 class TestTemplateDirectory:
@@ -141,7 +149,7 @@ class TestTemplateDirectory:
         ruleset = engine.load(tmp_path / "convention2024.rules")
         assert letters.template_directories(ruleset) == [tmp_path / "base" / "lettres"]
         facts = json.loads((ROOT / "examples" / "contrat_en_cours.json").read_text(encoding="utf-8"))
-        letter = engine.render_letter(ruleset.evaluate(facts), "revalorisation_2024", date="2024-12-16")
+        letter = engine.render_letter(ruleset.evaluate(facts), "revalorisation_2024", date="2024-12-16", **CAISSE)
         assert "8\u202f767,00\u00a0€" in letter
 
     def test_no_letter_directory(self, tmp_path: Path) -> None:
@@ -220,7 +228,7 @@ class TestMissingFacts:
         """No half-empty letter: the facts the letter needs are listed with their questions."""
         facts = {k: v for k, v in CARDIOLOGUE.items() if k not in {"exercice_coordonne", "date_embauche"}}
         with pytest.raises(MissingFactsError) as caught:
-            engine.render_letter(a7.evaluate(facts), "decision")
+            engine.render_letter(a7.evaluate(facts), "decision", **CAISSE)
         names = [name for name, _ in caught.value.facts]
         assert "exercice_coordonne" in names
         assert "membre d'une organisation d'exercice coordonné" in str(caught.value)
@@ -229,12 +237,12 @@ class TestMissingFacts:
         """Year 3 without measured values: the notification asks for them, and not for a GP's facts."""
         facts = {**CARDIOLOGUE, "annee_contrat": 3}
         with pytest.raises(MissingFactsError) as caught:
-            engine.render_letter(a7.evaluate(facts), "notification_annuelle")
+            engine.render_letter(a7.evaluate(facts), "notification_annuelle", **CAISSE)
         assert [name for name, _ in caught.value.facts] == ["file_active_constatee"]
 
     def test_years_one_and_two_need_no_measured_values(self, a7: engine.Ruleset) -> None:
         """The notification of year 2 renders without measured values."""
-        text = engine.render_letter(a7.evaluate({**CARDIOLOGUE, "annee_contrat": 2}), "notification_annuelle")
+        text = engine.render_letter(a7.evaluate({**CARDIOLOGUE, "annee_contrat": 2}), "notification_annuelle", **CAISSE)
         assert "9\u202f000,00\u00a0€" in text and "sans vérification des objectifs" in _flat(text)
 
 
@@ -279,7 +287,8 @@ class TestCommandLine:
         """The letter goes to standard output."""
         facts = tmp_path / "f.json"
         facts.write_text(json.dumps(CARDIOLOGUE), encoding="utf-8")
-        assert main(["letter", A7, "--facts", str(facts), "--template", "decision", "--date", "2019-10-15"]) == 0
+        assert main(["letter", A7, "--facts", str(facts), "--template", "decision", "--date", "2019-10-01",
+                     "--caisse", "examples/caisse.toml"]) == 0
         assert "acceptation de votre demande" in _flat(capsys.readouterr().out)
 
     def test_pdf_to_a_file(self, tmp_path: Path) -> None:
@@ -287,14 +296,16 @@ class TestCommandLine:
         facts = tmp_path / "f.json"
         facts.write_text(json.dumps(CARDIOLOGUE), encoding="utf-8")
         out = tmp_path / "lettre.pdf"
-        assert main(["letter", A7, "--facts", str(facts), "--template", "decision", "-o", str(out)]) == 0
+        assert main(["letter", A7, "--facts", str(facts), "--template", "decision", "-o", str(out),
+                     "--date", "2019-10-01", "--caisse", "examples/caisse.toml"]) == 0
         assert out.read_bytes().startswith(b"%PDF-")
 
     def test_missing_facts_exit_2_with_questions(self, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
         """Missing facts: exit 2 and each fact with its question on stderr."""
         facts = tmp_path / "f.json"
         facts.write_text(json.dumps({"specialite": "cardiologie"}), encoding="utf-8")
-        assert main(["letter", A7, "--facts", str(facts), "--template", "decision"]) == 2
+        assert main(["letter", A7, "--facts", str(facts), "--template", "decision",
+                     "--caisse", "examples/caisse.toml"]) == 2
         err = capsys.readouterr().err
         assert "option : Quelle option de financement" in err and "Traceback" not in err
 
@@ -316,6 +327,7 @@ class TestCommandLine:
     def test_broken_template_exits_1(self, capsys: pytest.CaptureFixture[str], rules_copy: Path) -> None:
         """A wrong template is an error in the rule-side files: exit 1, with its name and line."""
         (rules_copy / "lettres" / "casse.j2").write_text("{{ resultats.nimporte }}", encoding="utf-8")
+        (rules_copy / "lettres" / "casse.toml").write_text("", encoding="utf-8")
         assert main(["letter", str(rules_copy / "avenant7.rules"), "--facts", "examples/cardiologue.json",
                      "--template", "casse"]) == 1
         assert "casse.j2:1" in capsys.readouterr().err

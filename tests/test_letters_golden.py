@@ -17,8 +17,10 @@ from pathlib import Path
 import pytest
 
 import engine
+from engine.issuance import letter_options, load_caisse
 
 CASES = Path(__file__).resolve().parent / "cases" / "letters"
+CAISSE = letter_options(load_caisse(str(Path(__file__).resolve().parent.parent / "examples" / "caisse.toml")))
 _AMOUNT = re.compile(r"\d{1,3}(?:\u202f\d{3})*,\d{2}\u00a0€")
 _DATE = re.compile(r"\b(?:1er|\d{1,2})\u00a0(?:janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|"
                    r"novembre|décembre)\u00a0\d{4}\b|\b\d{2}/\d{2}/\d{4}\b")
@@ -40,7 +42,8 @@ def _render(case: str, fmt: str) -> str | bytes:
     meta, _ = _read(case)
     facts = json.loads((CASES / case / "facts.json").read_text(encoding="utf-8"))
     outcome = _ruleset(meta["regles"]).evaluate(facts)
-    return engine.render_letter(outcome, meta["courrier"], format=fmt, date=meta["date"])
+    return engine.render_letter(outcome, meta["courrier"], format=fmt, date=meta["date"], **CAISSE,
+                                dossier=meta.get("dossier"))
 
 
 @cache
@@ -101,4 +104,5 @@ class TestPdfLetters:
 
 def _squeeze(text: str) -> str:
     """Text without any kind of space or line break (PDF extraction does not keep them reliably)."""
+    text = text.replace("\u1d49\u02b3", "er").replace("\u02b3\u1d49", "re").replace("\u1d49", "e")  # raised ordinals
     return re.sub(r"\s", "", text.replace("\u202f", "").replace("\u00a0", ""))

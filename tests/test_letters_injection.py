@@ -21,9 +21,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import engine
+from engine.issuance import letter_options, load_caisse
 from engine import letters
 
 ROOT = Path(__file__).resolve().parent.parent
+CAISSE = letter_options(load_caisse(str(ROOT / "examples" / "caisse.toml")))
 CARDIOLOGUE = {"specialite": "cardiologie", "secteur": 1, "rqth": False, "nouvel_installe": False,
                "exercice_regroupe": True, "exercice_coordonne": True, "option": "tiers_temps",
                "date_signature": "2019-10-01", "date_embauche": "2019-09-16", "annee_contrat": 1,
@@ -70,15 +72,16 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for partial in (ROOT / "rulesets" / "lettres").glob("_*.j2"):
         shutil.copy(partial, root / "lettres" / partial.name)
     (root / "lettres" / "essai.j2").write_text(TEMPLATE, encoding="utf-8")
+    (root / "lettres" / "essai.toml").write_text('titre = "Essai"\n', encoding="utf-8")
     return root
 
 
 def _sources(ruleset: engine.Ruleset, facts: dict[str, object], monkeypatch: pytest.MonkeyPatch,
-             letter: str = "essai") -> dict[str, str]:
+             letter: str = "essai", date: str = "2024-01-15") -> dict[str, str]:
     """The letter as txt, html and Typst source (the PDF step is skipped)."""
     monkeypatch.setattr(letters, "_compile_pdf", lambda source, *args: source)
     outcome = ruleset.evaluate(facts)
-    return {fmt: str(engine.render_letter(outcome, letter, format=fmt, date="2024-01-15", reference="R-1"))
+    return {fmt: str(engine.render_letter(outcome, letter, format=fmt, date=date, reference="R-1", **CAISSE))
             for fmt in ("txt", "html", "pdf")}
 
 
@@ -93,7 +96,9 @@ class _Tags(html.parser.HTMLParser):
         self.text: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, attrs))
+        # `data-titre` repeats a column heading, which may hold a fact's text: its value is text, not markup
+        self.tags.append((tag, [(k, "…" if k == "data-titre" else v) for k, v in attrs]))
+        self.text += [v for k, v in attrs if k == "data-titre" and v]
 
     def handle_endtag(self, tag: str) -> None:
         self.tags.append("/" + tag)
@@ -172,7 +177,7 @@ class TestForgedAmount:
 
     def test_typst_source_has_no_forged_markup(self, forged: engine.Ruleset, monkeypatch: pytest.MonkeyPatch) -> None:
         """The description's text is a Typst string: no `#text(fill: red…)` outside a literal."""
-        out = _sources(forged, CARDIOLOGUE, monkeypatch, "decision")
+        out = _sources(forged, CARDIOLOGUE, monkeypatch, "decision", "2019-10-01")
         assert "#text(fill: red" not in TYPST_STRING.sub('""', out["pdf"])
         assert "Secteur 1\ufffd#text(fill: red, weight: \u201cbold\u201d" not in out["pdf"]  # quotes stay escaped
         assert '\\"bold\\"' in out["pdf"]
@@ -183,7 +188,7 @@ class TestForgedAmount:
         import io
 
         from pypdf import PdfReader
-        pdf = engine.render_letter(forged.evaluate(CARDIOLOGUE), "decision", format="pdf", date="2019-10-15")
+        pdf = engine.render_letter(forged.evaluate(CARDIOLOGUE), "decision", format="pdf", date="2019-10-01", **CAISSE)
         text = _flat("".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages))
         assert "#text(fill: red" in text
         assert "[Montant versé" in text
@@ -192,7 +197,7 @@ class TestForgedAmount:
         """In txt and html, the U+001C no longer breaks the letter ("bloc … hors de son macro")."""
         outcome = forged.evaluate(CARDIOLOGUE)
         for fmt in ("txt", "html"):
-            shown = engine.render_letter(outcome, "decision", format=fmt, date="2019-10-15")
+            shown = engine.render_letter(outcome, "decision", format=fmt, date="2019-10-01", **CAISSE)
             assert "\x1c" not in shown
             assert "Secteur 1\ufffd#text(fill: red" in _flat(html.unescape(shown))
 

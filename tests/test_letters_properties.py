@@ -1,4 +1,5 @@
-"""Property: every letter renders, in every format, for any complete and valid facts of either rule file."""
+"""Property: for any complete and valid facts of either rule file, every letter renders in every format or is
+refused with a reason (`NotIssuedError`); a rendered letter never shows a status word or a reservation."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import engine
-from engine.letters import MissingFactsError, available_letters
+from engine.issuance import letter_options, load_caisse
+from engine.letters import MissingFactsError, NotIssuedError, available_letters
 
 ROOT = Path(__file__).resolve().parent.parent
+CAISSE = letter_options(load_caisse(str(ROOT / "examples" / "caisse.toml")))
 FILES = ("rulesets/avenant7.rules", "rulesets/convention2024.rules")
 
 
@@ -65,9 +68,16 @@ class TestEveryLetterRenders:
     def test_text_and_html(self, outcome: engine.Outcome, fmt: str) -> None:
         """Each letter renders to a complete letter, addressed and signed."""
         for name in available_letters(outcome.ruleset):
-            letter = engine.render_letter(outcome, name, format=fmt, date="2025-01-15")
+            try:
+                letter = engine.render_letter(outcome, name, format=fmt, date="2025-01-15", **CAISSE)
+            except NotIssuedError as exc:
+                assert exc.reason
+                continue
             assert isinstance(letter, str)
-            assert "Docteur," in letter and "Le directeur de la caisse primaire" in letter
+            flat = " ".join(letter.split())
+            assert "Docteur," in flat and "Camille Exemple" in flat
+            for word in ("non applicable", "indéterminé", "à confirmer", "Réserves", "manquant", "None"):
+                assert word not in flat
 
     @settings(max_examples=60)
     @given(outcome=outcomes(complete=False),
@@ -75,7 +85,9 @@ class TestEveryLetterRenders:
     def test_missing_facts_are_listed_never_half_printed(self, outcome: engine.Outcome, name: str) -> None:
         """With facts dropped, a letter is complete or refused with the missing facts, never half-empty."""
         try:
-            letter = engine.render_letter(outcome, name, date="2025-01-15")
+            letter = engine.render_letter(outcome, name, date="2025-01-15", **CAISSE)
+        except NotIssuedError as exc:
+            assert exc.reason
         except MissingFactsError as exc:
             assert exc.facts and all(fact not in outcome.facts for fact, _ in exc.facts)
             assert all(question for _, question in exc.facts)
@@ -86,4 +98,8 @@ class TestEveryLetterRenders:
     @given(outcome=outcomes(), name=st.sampled_from(["decision", "notification_annuelle", "revalorisation_2024"]))
     def test_pdf(self, outcome: engine.Outcome, name: str) -> None:
         """The Typst source of each letter compiles to a PDF."""
-        assert engine.render_letter(outcome, name, format="pdf", date="2025-01-15").startswith(b"%PDF-")
+        try:
+            letter = engine.render_letter(outcome, name, format="pdf", date="2025-01-15", **CAISSE)
+        except NotIssuedError:
+            return
+        assert letter.startswith(b"%PDF-")

@@ -15,7 +15,8 @@ import jinja2
 import pytest
 
 import engine
-from engine import template_sandbox
+from engine.issuance import letter_options, load_caisse
+from engine import letters, template_sandbox
 from engine.letters import LetterError, LetterTemplateError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,6 +24,9 @@ CARDIOLOGUE = {"specialite": "cardiologie", "secteur": 1, "rqth": False, "nouvel
                "exercice_regroupe": True, "exercice_coordonne": True, "option": "tiers_temps",
                "date_signature": "2019-10-01", "date_embauche": "2019-09-16", "annee_contrat": 1,
                "file_active": 2800, "percentile_file_active": 80}
+
+
+CAISSE = letter_options(load_caisse(str(ROOT / "examples" / "caisse.toml")))
 
 
 @pytest.fixture
@@ -35,6 +39,7 @@ def rules(tmp_path: Path) -> Path:
 
 def _render(rules: Path, source: str, fmt: str = "txt") -> str:
     (rules / "lettres" / "essai.j2").write_text(source, encoding="utf-8")
+    (rules / "lettres" / "essai.toml").write_text('titre = "Essai"\n', encoding="utf-8")
     outcome = engine.load(rules / "avenant7.rules").evaluate(CARDIOLOGUE)
     return str(engine.render_letter(outcome, "essai", format=fmt, date="2019-10-15"))
 
@@ -103,7 +108,7 @@ class TestLimits:
         outcome = engine.load(rules / "avenant7.rules").evaluate(CARDIOLOGUE)
         for fmt in ("txt", "html"):
             assert "12\u202f000,00\u00a0€" in str(engine.render_letter(outcome, "decision", format=fmt,
-                                                                        date="2019-10-15"))
+                                                                        date="2019-10-01", **CAISSE))
 
     def test_amounts_are_not_numeric_arguments(self, rules: Path) -> None:
         """Large values may be formatted: only sizes given to filters and string methods are bounded."""
@@ -135,8 +140,10 @@ class TestConfinement:
 
     def test_link_inside_lettres_is_fine(self, rules: Path) -> None:
         (rules / "lettres" / "decision_bis.j2").symlink_to(rules / "lettres" / "decision.j2")
+        (rules / "lettres" / "decision_bis.toml").symlink_to(rules / "lettres" / "decision.toml")
         outcome = engine.load(rules / "avenant7.rules").evaluate(CARDIOLOGUE)
-        assert "12\u202f000,00\u00a0€" in str(engine.render_letter(outcome, "decision_bis", date="2019-10-15"))
+        assert "12\u202f000,00\u00a0€" in str(engine.render_letter(outcome, "decision_bis", date="2019-10-01",
+                                                                    **CAISSE))
 
     def test_loader_refuses_links_out(self, tmp_path: Path) -> None:
         """The loader itself checks, whatever called it."""
@@ -163,6 +170,7 @@ def test_limits_hold_across_threads(rules: Path) -> None:
     """Each rendering has its own budget (a context variable), so parallel letters do not share one."""
     from concurrent.futures import ThreadPoolExecutor
     outcome = engine.load(rules / "avenant7.rules").evaluate(CARDIOLOGUE)
+    (rules / "lettres" / "boucle.toml").write_text("", encoding="utf-8")
     (rules / "lettres" / "boucle.j2").write_text("{% for a in range(900) %}{% for b in range(10) %}{% endfor %}"
                                                  "{% endfor %}fin", encoding="utf-8")
     with ThreadPoolExecutor(4) as pool:

@@ -27,12 +27,14 @@ import engine
 from engine import model
 from engine.cli import main
 from engine.evaluator import Evaluator
+from engine.issuance import letter_options, load_caisse
 from engine.letters import render_letter
 from engine.results import Missing, Value
 from engine.whynot import Unmet, render
 from whynot_doctors import doctors
 
 GOLDEN = Path(__file__).resolve().parent / "cases" / "whynot"
+CAISSE = letter_options(load_caisse(str(Path(__file__).resolve().parent.parent / "examples" / "caisse.toml")))
 
 FILES = {
     "a7": ("rulesets/avenant7.rules", "avenant7", 600,
@@ -282,7 +284,7 @@ class TestGynecologist:
 
     def test_refusal_letter_names_the_three_conditions(self) -> None:
         outcome = _ruleset("rulesets/convention2024.rules").evaluate(GYNECOLOGIST)
-        letter = " ".join(render_letter(outcome, "decision", date="2024-11-01").split())
+        letter = " ".join(render_letter(outcome, "decision", date="2024-11-01", **CAISSE).split())
         assert "les conditions suivantes ne sont pas remplies" in letter
         for words in ("« Adhésion à l'OPTAM, l'OPTAM-CO ou l'OPTAM-ACO » = non", "il manque 8 points de pourcentage",
                       "il manque 5 points de percentile", "Toute spécialité sauf six"):

@@ -1,14 +1,17 @@
-"""`regles letter FICHIER --facts F.json --template NOM [--format txt|html|pdf] [-o SORTIE]`.
+"""`regles letter FICHIER --facts F.json --template NOM [--caisse C.toml] [--dossier ID] [--fiche] [-o SORTIE]`.
 
 Evaluates a rule file on a facts file and writes the letter `NOM` found in `lettres/` beside the
-rule file. Exit codes: 0 written; 1 the letter's template is wrong; 2 bad usage, bad facts, or
-facts the letter needs and nobody gave (listed with their questions).
+rule file, with a JSON record beside it (`SORTIE.json`: reference, rule-file hash, facts), or with
+`--fiche` the agent's review sheet. Exit codes: 0 written; 1 the letter's template is wrong; 2 bad
+usage, bad facts, facts the letter needs and nobody gave (listed with their questions), or a case
+the letter is not for (`NotIssuedError`: nothing is written, the reason is printed).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import sys
 from pathlib import Path
 
@@ -36,25 +39,43 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reference", metavar="RÉF", help="référence du courrier (calculée par défaut)")
     p.add_argument("--destinataire", metavar="DESTINATAIRE.json",
                    help="objet JSON : civilite, nom, adresse (liste de lignes)")
-    p.add_argument("--caisse", metavar="CAISSE.json",
-                   help="objet JSON : nom, service, adresse, ville, telephone, courriel")
+    p.add_argument("--caisse", metavar="CAISSE.toml",
+                   help="réglages de la caisse (TOML : [caisse], [signataire], [recours], [marque] ; "
+                        "voir examples/caisse.toml) ; un fichier .json ne donne que la section [caisse]")
+    p.add_argument("--dossier", metavar="ID", help="identifiant du dossier, qui fait la référence du courrier")
+    p.add_argument("--fiche", action="store_true",
+                   help="écrire la fiche de contrôle de l'agent (réserves, vérifications, motif d'un refus d'émettre)")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Render the letter; print missing facts or template errors in French."""
-    from engine.letters import LetterError, LetterTemplateError, MissingFactsError, render_letter  # imported here: `regles` starts without it
+    from engine import issuance  # imported here: `regles` starts without Jinja
+    from engine.letters import (LetterError, LetterTemplateError, MissingFactsError, NotIssuedError,
+                                render_with_context, review_sheet)
     fmt = args.format or _format_of(args.output)
     if fmt == "pdf" and not args.output and sys.stdout.isatty():
         raise cli.UsageError("un courrier PDF s'écrit dans un fichier : ajouter -o COURRIER.pdf")
     options: dict[str, object] = {"date": _date(args.date), "reference": args.reference,
                                   "destinataire": _object(args.destinataire, "--destinataire"),
-                                  "caisse": _object(args.caisse, "--caisse")}
+                                  "dossier": args.dossier}
+    try:
+        options.update(_caisse(args.caisse, issuance))
+        if args.dossier:
+            issuance.check_dossier(args.dossier)
+    except LetterError as exc:
+        raise cli.UsageError(str(exc)) from None
     ruleset = api.load(args.file)
     outcome = ruleset.evaluate(cli.read_facts(args.facts))
+    given = {k: v for k, v in options.items() if v is not None}
     try:
-        letter = render_letter(outcome, args.template, format=fmt,
-                               **{k: v for k, v in options.items() if v is not None})
+        if args.fiche:
+            _write(review_sheet(outcome, args.template, format=fmt, **given), args.output)
+            return cli.EXIT_OK
+        letter, context = render_with_context(outcome, args.template, format=fmt, **given)
+    except NotIssuedError as exc:
+        print(f"regles : {exc}\n  (la fiche de contrôle, --fiche, l'explique à l'agent)", file=sys.stderr)
+        return cli.EXIT_USAGE
     except MissingFactsError as exc:
         print(f"regles : {exc}", file=sys.stderr)
         return cli.EXIT_USAGE
@@ -64,7 +85,20 @@ def run(args: argparse.Namespace) -> int:
     except LetterError as exc:
         raise cli.UsageError(str(exc)) from None
     _write(letter, args.output)
+    if args.output:
+        record = issuance.record(outcome, args.template, context["date_courrier"],  # type: ignore[arg-type]
+                                 str(context["reference"]), args.dossier)
+        _write(json.dumps(record, ensure_ascii=False, indent=2) + "\n", args.output + ".json")
     return cli.EXIT_OK
+
+
+def _caisse(path: str | None, issuance: object) -> dict[str, object]:
+    """The letter options a `--caisse` file gives: a TOML settings file, or (older form) a JSON [caisse]."""
+    if path is None:
+        return {}
+    if path.endswith(".json"):
+        return {"caisse": cli.read_json_object(path, "le fichier --caisse")}
+    return issuance.letter_options(issuance.load_caisse(path))  # type: ignore[attr-defined]
 
 
 def _format_of(output: str | None) -> str:
