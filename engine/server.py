@@ -186,12 +186,16 @@ class JSONAnswer(JSONResponse):
         return json.dumps(content, ensure_ascii=False, indent=2).encode("utf-8")
 
 
-def create_app(directory: str | Path = "rulesets", *, time_limit: float = TIME_LIMIT, workers: int = WORKERS) -> Starlette:
-    """The web application serving the rule files of `directory`."""
+def create_app(directory: str | Path = "rulesets", *, time_limit: float = TIME_LIMIT, workers: int = WORKERS,
+               caisse: Mapping[str, object] | None = None) -> Starlette:
+    """The web application serving the rule files of `directory`; `caisse` is the letter options a
+    caisse's settings give (`issuance.letter_options(issuance.load_caisse(path))`): without them, a
+    decision letter is refused (no named signatory, no recourse route), as `regles letter` refuses it."""
     from engine import server_pages as pages  # HTML pages: imported with the server, not with the API functions
 
     catalog = Catalog(Path(directory))
     limits = Limits(time_limit, workers)
+    letter_options = dict(caisse or {})
 
     async def guarded(request: Request, handler: Callable[..., Any]) -> Response:
         try:
@@ -228,7 +232,7 @@ def create_app(directory: str | Path = "rulesets", *, time_limit: float = TIME_L
         ruleset = catalog.ruleset(request.path_params["nom"])
         facts = parse_object(await read_body(request), "les faits")
         return await letter_response(ruleset, facts, request.path_params["modele"],
-                                     request.query_params.get("format", "pdf"), limits)
+                                     request.query_params.get("format", "pdf"), limits, letter_options)
 
     async def schema(request: Request) -> Response:
         """GET /api/{nom}/schema: the JSON Schema of the facts."""
@@ -290,7 +294,7 @@ def create_app(directory: str | Path = "rulesets", *, time_limit: float = TIME_L
         """GET /entretien/{nom}/courrier/{modele}: the letter for the answers in the URL, as PDF."""
         ruleset = catalog.ruleset(request.path_params["nom"])
         answers, _ = pages.answers_of(ruleset, list(request.query_params.multi_items()))
-        return await letter_response(ruleset, answers, request.path_params["modele"], "pdf", limits)
+        return await letter_response(ruleset, answers, request.path_params["modele"], "pdf", limits, letter_options)
 
     async def atelier(request: Request) -> Response:
         """GET /atelier: the playground, on the file `?fichier=` (the first served file by default)."""
@@ -357,7 +361,7 @@ def _atelier_fields(body: Mapping[str, object], catalog: Catalog) -> tuple[str, 
 
 
 async def letter_response(ruleset: api.Ruleset, facts: Mapping[str, object], name: str, fmt: str,
-                          limits: Limits) -> Response:
+                          limits: Limits, options: Mapping[str, object]) -> Response:
     """A letter as a download, or 404 (no such letter) / 422 (facts missing, or a refusal to issue it)."""
     from engine.letters import FORMATS, LetterError, LetterTemplateError, MissingFactsError, available_letters, render_letter
     if name not in available_letters(ruleset):
@@ -368,7 +372,7 @@ async def letter_response(ruleset: api.Ruleset, facts: Mapping[str, object], nam
     def work() -> str | bytes:
         outcome = evaluate(ruleset, facts)
         try:
-            return render_letter(outcome, name, format=fmt)
+            return render_letter(outcome, name, format=fmt, **options)
         except MissingFactsError as exc:
             raise Problem(422, str(exc)) from None
         except LetterTemplateError as exc:

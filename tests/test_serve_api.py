@@ -27,7 +27,9 @@ EXAMPLES = sorted((ROOT / "examples").glob("*.json"))
 
 @pytest.fixture(scope="module")
 def base() -> str:
-    with running(create_app(ROOT / "rulesets")) as url:
+    from engine import issuance
+    caisse = issuance.letter_options(issuance.load_caisse(str(ROOT / "examples" / "caisse.toml")))
+    with running(create_app(ROOT / "rulesets", caisse=caisse)) as url:
         yield url
 
 
@@ -264,14 +266,15 @@ def test_regles_starts_without_the_web_packages(tmp_path: Path) -> None:
 
 
 def test_the_readme_command_serves_the_pages(tmp_path: Path) -> None:
-    """`regles serve rulesets` (the README's command) serves the home page, both interviews and the
-    playground on 127.0.0.1, and stops on Ctrl-C."""
+    """`regles serve rulesets --caisse examples/caisse.toml` (the README's command) serves the home page,
+    both interviews, the playground and a signed decision letter on 127.0.0.1, and stops on Ctrl-C."""
     import signal
     import time
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "engine", "serve", "rulesets", "--port", str(port)], cwd=ROOT,
+    server = subprocess.Popen([sys.executable, "-m", "engine", "serve", "rulesets", "--caisse", "examples/caisse.toml",
+                               "--port", str(port)], cwd=ROOT,
                               stderr=subprocess.PIPE, text=True)
     try:
         base = f"http://127.0.0.1:{port}"
@@ -287,6 +290,9 @@ def test_the_readme_command_serves_the_pages(tmp_path: Path) -> None:
         for path in ("/entretien/avenant7", "/entretien/convention2024?r=eligible", "/atelier?fichier=avenant7"):
             status, page, _ = request(base + path)
             assert status == 200 and page.decode().startswith("<!DOCTYPE html>"), path
+        status, letter, _ = request(base + "/api/convention2024/letter/decision?format=txt",
+                                    (ROOT / "examples/non_eligible.json").read_bytes())
+        assert status == 200 and "délégation" in letter.decode(), letter.decode()[-600:]
     finally:
         server.send_signal(signal.SIGINT)
         _, said = server.communicate(timeout=20)

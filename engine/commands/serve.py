@@ -24,6 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "livrés avec regles)")
     p.add_argument("--host", default="127.0.0.1", help="adresse d'écoute (par défaut : 127.0.0.1, cette machine seule)")
     p.add_argument("--port", type=int, default=8000, help="port (par défaut : 8000)")
+    p.add_argument("--caisse", metavar="CAISSE.toml",
+                   help="réglages de la caisse pour les courriers (voir examples/caisse.toml) ; sans eux, une "
+                        "décision est refusée faute de signataire et de voies de recours")
     p.set_defaults(run=run)
 
 
@@ -44,9 +47,15 @@ def run(args: argparse.Namespace) -> int:
         raise cli.UsageError(f"« {args.directory} » n'est pas un dossier")
     if not any(directory.glob("*.rules")):
         raise cli.UsageError(f"aucun fichier .rules dans « {args.directory} »")
+    from engine import issuance
+    from engine.letters import LetterError
     from engine.server import create_app
+    try:
+        caisse = issuance.letter_options(issuance.load_caisse(args.caisse)) if args.caisse else None
+    except LetterError as exc:
+        raise cli.UsageError(str(exc)) from None
     print(f"regles : règles de {directory} servies sur http://{args.host}:{args.port}/ "
           f"(entretien : /entretien/NOM, atelier : /atelier, API : /openapi.json) ; Ctrl+C pour arrêter",
           file=sys.stderr)
-    uvicorn.run(create_app(directory), host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(create_app(directory, caisse=caisse), host=args.host, port=args.port, log_level="warning")
     return cli.EXIT_OK
