@@ -192,7 +192,8 @@ class TestYearsAndDates:
         facts = json.loads((ROOT / "examples/cardiologue_echeancier.json").read_text(encoding="utf-8"))
         (tmp_path / "f.json").write_text(json.dumps({**facts, "annee_contrat": 4}), encoding="utf-8")
         code, out, err = run(capsys, "letter", "convention2024", "--facts", str(tmp_path / "f.json"), "--template",
-                             "notification_annuelle", "--date", "2025-03-01")
+                             "notification_annuelle", "--date", "2026-02-15", "--caisse",
+                             str(ROOT / "examples" / "caisse.toml"))
         assert code == 0, err
         assert "Taux d'atteinte des objectifs" in out and "10/17" in out
         assert "Montant versé" in out and "5\u202f157,06\xa0€" in out
@@ -303,8 +304,8 @@ def test_unknown_output_extension_is_refused(command: list[str], output: str, me
 
 def test_letter_date_in_both_forms(capsys: pytest.CaptureFixture[str]) -> None:
     texts = [run(capsys, "letter", "convention2024", "--facts", "generaliste", "--template", "decision", "--date",
-                 written)[1] for written in ("2024-09-01", "01/09/2024")]
-    assert texts[0] == texts[1] and "Le 1er septembre 2024" in texts[0].replace("\xa0", " ")
+                 written, "--caisse", str(ROOT / "examples" / "caisse.toml"))[1] for written in ("2024-09-01", "01/09/2024")]
+    assert texts[0] == texts[1] and "le 1er septembre 2024" in texts[0].replace("\xa0", " ")
 
 
 @pytest.mark.parametrize("command", ["batch", "diff"])

@@ -9,7 +9,7 @@ import pytest
 
 import engine
 from engine.jsonschema import facts_schema
-from support import CASES
+from support import CASES, ROOT
 
 DIAG = CASES / "diagnostics"
 
@@ -292,8 +292,18 @@ class TestReuseAndWithdrawal:
                  "exercice_regroupe": True, "exercice_coordonne": True, "option": "tiers_temps",
                  "date_signature": dt.date(2019, 10, 1), "date_embauche": dt.date(2019, 9, 16), "annee_contrat": 1,
                  "file_active": 2800, "percentile_file_active": 80}
-        with pytest.raises(LetterTemplateError) as caught:
-            render_letter(self._load().evaluate(facts), "decision")
+        from unittest import mock
+
+        import attrs
+
+        from engine import issuance
+        declared = issuance.declaration
+
+        def for_any_file(directories, name):  # type: ignore[no-untyped-def]
+            return attrs.evolve(declared(directories, name), files=())  # the parent's letter, for this file too
+        caisse = issuance.letter_options(issuance.load_caisse(str(ROOT / "examples" / "caisse.toml")))
+        with mock.patch.object(issuance, "declaration", for_any_file), pytest.raises(LetterTemplateError) as caught:
+            render_letter(self._load().evaluate(facts), "decision", date=dt.date(2019, 10, 1), **caisse)
         assert "« date_limite_qualification » est abrogé par le texte « avenant 7 bis »" in str(caught.value)
 
     def test_reuse_respects_the_rule_folder(self) -> None:

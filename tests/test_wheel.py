@@ -101,8 +101,10 @@ def test_bundled_rule_file_by_name_outside_the_checkout(installed: tuple[Path, d
 
 def test_letter_templates_ship_with_the_rule_file(installed: tuple[Path, dict[str, str], Path]) -> None:
     bin_dir, env, work = installed
+    example = _run([str(bin_dir / "python"), "-c", "from engine import bundled; print(bundled.examples_dir())"],
+                   work, env).stdout.strip()
     run = _run([str(bin_dir / "regles"), "letter", "convention2024", "--facts", "generaliste", "--template",
-                "decision", "--date", "2024-09-01"], work, env)
+                "decision", "--date", "2024-09-01", "--caisse", str(Path(example) / "caisse.toml")], work, env)
     assert run.returncode == 0, run.stderr
     assert "votre demande est acceptée" in _plain(run.stdout)
 
