@@ -15,7 +15,7 @@ the protocol layer converts columns to UTF-16 units.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 
 from attrs import frozen
 
@@ -502,7 +502,4 @@ def span_location(span: Span) -> Location:
     return Location(span.file, span.line - 1, span.column - 1, span.end_line - 1, span.end_column - 1)
 
 
-def occurrences_in(index: Index, file: str) -> Iterator[Occurrence]:
-    """The resolved names of one file, in order."""
-    return (o for o in index.occurrences if o.file == file)
 

@@ -30,6 +30,7 @@ from pathlib import Path
 import attrs
 
 from engine.api import Outcome, Ruleset
+from engine.diagnostics import os_reason
 from engine.letter_context import LetterError
 from engine.results import STATUS_FRENCH, Missing, Value
 from engine.trace import json_value
@@ -113,7 +114,7 @@ def _toml(path: str, what: str) -> dict[str, object]:
         with open(path, "rb") as handle:
             return tomllib.load(handle)
     except OSError as exc:
-        raise LetterError(f"impossible de lire la {what} « {path} » : {exc.strerror or exc}") from None
+        raise LetterError(f"impossible de lire la {what} « {path} » : {os_reason(exc)}") from None
     except tomllib.TOMLDecodeError as exc:
         raise LetterError(f"{path} : {what} illisible (TOML) : {exc}") from None
 

@@ -9,7 +9,6 @@ with error rows); 2 bad usage or unreadable input; 1 the rule file is wrong.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
 
 from engine import cli
@@ -22,13 +21,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("letters", help="rédiger un courrier par ligne d'un fichier de cas (pdf, html ou txt)",
                        description="Rédiger un courrier par ligne d'un fichier de cas, avec un registre et la "
                                    "liste des lignes sans courrier.")
-    p.add_argument("file", metavar="FICHIER")
-    p.add_argument("--input", required=True, metavar="CAS.csv|.jsonl|.parquet")
+    p.add_argument("file", metavar="FICHIER", help=cli.RULE_FILE_HELP)
+    p.add_argument("-i", "--entree", "--input", dest="input", required=True, metavar="CAS.csv|.jsonl|.parquet",
+                   help="fichier des cas, lu comme « regles batch » le lit")
     p.add_argument("--template", required=True, metavar="COURRIER")
     p.add_argument("--caisse", required=True, metavar="CAISSE.toml", help="réglages de la caisse (examples/caisse.toml)")
-    p.add_argument("-o", "--output", required=True, metavar="DOSSIER", help="dossier où écrire les courriers")
+    p.add_argument("-o", "--sortie", "--output", dest="output", required=True, metavar="DOSSIER",
+                   help="dossier où écrire les courriers")
     p.add_argument("--format", choices=FORMATS, default="pdf", help="pdf (par défaut), html ou txt")
-    p.add_argument("--date", metavar="AAAA-MM-JJ", help="date des courriers (aujourd'hui par défaut)")
+    p.add_argument("--date", metavar="DATE", help="date des courriers, AAAA-MM-JJ ou JJ/MM/AAAA (aujourd'hui par défaut)")
     p.add_argument("--workers", type=int, default=1, metavar="N", help="processus de rédaction (1 par défaut)")
     p.add_argument("--colonne-dossier", default="dossier", metavar="COLONNE",
                    help="colonne de l'identifiant du dossier (dossier par défaut)")
@@ -39,12 +40,8 @@ def run(args: argparse.Namespace) -> int:
     from engine.batch import BatchError
     from engine.bulk_letters import BulkError, BulkJob
     from engine.bulk_letters import run as run_bulk
-    date = None
-    if args.date:
-        try:
-            date = dt.date.fromisoformat(args.date)
-        except ValueError:
-            raise cli.UsageError(f"--date : date attendue au format AAAA-MM-JJ, reçu « {args.date} »") from None
+    from engine.commands.letter import _date
+    date = _date(args.date)  # the one date grammar of facts and options (docs/cli.md)
     if args.workers < 1:
         raise cli.UsageError("--workers : au moins 1")
     job = BulkJob(args.file, args.input, args.template, args.caisse, args.output, args.format, date, args.workers,
