@@ -8,33 +8,33 @@
     {'conventionne': True}
 
 The two entry points are `load`/`loads` (rule text → `Ruleset`) and `Ruleset.evaluate`
-(facts → `Outcome`). Everything else (`engine.ast`, `engine.model`, the passes) is internal.
+(facts → `Outcome`). Everything else (`engine.syntax.ast`, `engine.check.model`, the passes) is internal.
 """
 
 from engine.api import Outcome, Ruleset, load, loads
-from engine.diagnostics import Diagnostic, EngineError, RulesError, Severity
-from engine.facts import FactsError
-from engine.results import Missing, NotApplicable, Undetermined, Value
+from engine.base.diagnostics import Diagnostic, EngineError, RulesError, Severity
+from engine.inputs.facts import FactsError
+from engine.lang.results import Missing, NotApplicable, Undetermined, Value
 
 
 def render_letter(outcome: Outcome, template: str, *, format: str = "txt", **options: object) -> bytes | str:
     """Render a letter template stored beside the rule file (`lettres/`) for an outcome.
 
-    Returns text for `format="txt"` or `"html"`, PDF bytes for `"pdf"` (see `engine.letters`).
+    Returns text for `format="txt"` or `"html"`, PDF bytes for `"pdf"` (see `engine.letters.render`).
 
     Raises:
         MissingFactsError: the letter needs facts the outcome lacks; it lists them with their questions.
         LetterTemplateError: the template is broken (its name and line are given).
         LetterError: unknown template or format.
     """
-    from engine.letters import render_letter as _render
+    from engine.letters.render import render_letter as _render
     return _render(outcome, template, format=format, **options)
 
 
 def __getattr__(name: str) -> object:
     """The letter errors, imported lazily so that `import engine` does not load Jinja."""
     if name in {"LetterError", "LetterTemplateError", "MissingFactsError"}:
-        from engine import letters
+        from engine.letters import render as letters
         return getattr(letters, name)
     raise AttributeError(f"module 'engine' has no attribute {name!r}")
 

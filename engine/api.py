@@ -13,24 +13,24 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from engine import model
-from engine.compiler import fast_path
-from engine.evaluator import Evaluator
-from engine.facts import FactsError
-from engine.loader import load_path, load_source
-from engine.results import Missing, Result, Value
-from engine.source import Source
-from engine.trace import Event, Tracer
-from engine.values import money, to_decimal
+from engine.check import model
+from engine.evaluate.compiler import fast_path
+from engine.evaluate.reference import Evaluator
+from engine.inputs.facts import FactsError
+from engine.check.loader import load_path, load_source
+from engine.lang.results import Missing, Result, Value
+from engine.base.source import Source
+from engine.evaluate.trace import Event, Tracer
+from engine.lang.values import money, to_decimal
 
 if TYPE_CHECKING:
-    from engine.whynot import Unmet, WhyNot
+    from engine.explain.whynot import Unmet, WhyNot
 
 
 def load(path: str | Path, *, root: str | Path | None = None) -> Ruleset:
     """Load a rule file (and the file it amends) from disk.
 
-    `path` may also be a bundled rule file's name (`"convention2024"`, see `engine.bundled`) when
+    `path` may also be a bundled rule file's name (`"convention2024"`, see `engine.base.bundled`) when
     no file of that name exists. `modifie` may only read `.rules` files inside `root` (default: the
     directory of `path`).
 
@@ -38,7 +38,7 @@ def load(path: str | Path, *, root: str | Path | None = None) -> Ruleset:
         RulesError: the file cannot be read, parsed or checked; `diagnostics` says why.
     """
     if isinstance(path, str):
-        from engine.bundled import resolve_rule_file
+        from engine.base.bundled import resolve_rule_file
         path = resolve_rule_file(path)
     return Ruleset(load_path(path, root=root))
 
@@ -91,7 +91,7 @@ class Ruleset:
         Args:
             facts: fact name → value, in JSON form or as Python values; None means not given. When the
                 rule file declares a schedule, a fact may be an object of values per year (see
-                `engine.facts.select_year`).
+                `engine.inputs.facts.select_year`).
             outputs: names of the results to compute; all outputs by default.
 
         Raises:
@@ -99,7 +99,7 @@ class Ruleset:
             ValueError: an output name is unknown.
         """
         if self.program.schedule is not None:  # facts given per year: the year evaluated's values
-            from engine.facts import select_year
+            from engine.inputs.facts import select_year
             facts = select_year(self.program, facts)
         typed = fast_path(self.program)[0].validate(facts)
         return Outcome(self, typed, self._results(typed, self._names(outputs)))
@@ -119,7 +119,7 @@ class Ruleset:
         rules = [n for n, d in self.program.definitions.items() if d.kind == "rule"]
         for name in names:
             if name not in rules:
-                from engine.diagnostics import suggest
+                from engine.base.diagnostics import suggest
                 hint = suggest(name, rules) or "résultats possibles : " + ", ".join(self.program.outputs)
                 raise ValueError(f"résultat inconnu « {name} » ; {hint}")
         return names
@@ -194,7 +194,7 @@ class Outcome:
         return self._events[name]
 
     def _trace(self, names: list[str]) -> None:
-        from engine.tracecompile import traced_for
+        from engine.evaluate.tracecompile import traced_for
         traced = traced_for(self.ruleset.program)
         if traced is not None:  # the traced interpreter's events (tests/test_tracecompile.py)
             self._events.update(traced.events(self.facts, names))
@@ -208,12 +208,12 @@ class Outcome:
     @property
     def trace(self) -> dict[str, object]:
         """The trace as a JSON-serialisable tree; a false result also lists its `unmet` conditions."""
-        from engine.trace import json_value
+        from engine.evaluate.trace import json_value
         written: set[int] = set()
         results = []
         for name, event in self.events.items():
             out = event.to_json(written)
-            if is_false(self.results[name]):  # why not: every unmet condition (engine.whynot)
+            if is_false(self.results[name]):  # why not: every unmet condition (engine.explain.whynot)
                 out["unmet"] = [u.to_json() for u in self.unmet(name)]
             results.append(out)
         return {"rules": self.ruleset.program.text.file,
@@ -222,11 +222,11 @@ class Outcome:
 
     @functools.cached_property
     def _whynot(self) -> WhyNot:
-        from engine.whynot import WhyNot  # imported on use, like explanations: it loads Babel
+        from engine.explain.whynot import WhyNot  # imported on use, like explanations: it loads Babel
         return WhyNot(self.ruleset.program, self.facts)
 
     def unmet(self, name: str) -> list[Unmet]:
-        """For a false boolean result, every condition that does not hold (`engine.whynot.Unmet`:
+        """For a false boolean result, every condition that does not hold (`engine.explain.whynot.Unmet`:
         `.name`, `.text`, `.margin`, `.children`), whatever order evaluation took; else [].
 
         Conditions that evaluation skipped (short-circuit) are evaluated on the same facts; one
@@ -238,7 +238,7 @@ class Outcome:
 
     def explain(self, name: str) -> str:
         """A French explanation of how a result was obtained, with citations and values."""
-        from engine.explain import explain
+        from engine.explain.detail import explain
         return explain(self, name)
 
     def __repr__(self) -> str:

@@ -412,7 +412,7 @@ def render_case(case: Path) -> str:
     Must run from the repository root, so that paths in messages are relative to it.
     """
     import engine
-    from engine.diagnostics import render_all
+    from engine.base.diagnostics import render_all
     meta = metadata(case)
     name = case.relative_to(ROOT).as_posix()
     try:

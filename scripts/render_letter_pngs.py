@@ -21,8 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import engine  # noqa: E402
-from engine.issuance import letter_options, load_caisse  # noqa: E402
-from engine.letters import review_sheet  # noqa: E402
+from engine.letters.issuance import letter_options, load_caisse  # noqa: E402
+from engine.letters.render import review_sheet  # noqa: E402
 
 CASES = ROOT / "tests" / "cases" / "letters"
 LETTERS = {

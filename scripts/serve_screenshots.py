@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from engine.server import create_app  # noqa: E402
+from engine.serve.server import create_app  # noqa: E402
 from webtools import Browser, running  # noqa: E402
 
 

@@ -34,8 +34,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.lark import from_lark
 
 import engine
-from engine import syntax
-from engine.values import Duration
+from engine.syntax import parser as syntax
+from engine.lang.values import Duration
 
 __all__ = ["fact_sets", "programs", "programs_with_facts", "rule_texts"]
 

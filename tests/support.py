@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import engine
-from engine.diagnostics import Diagnostic, RulesError
+from engine.base.diagnostics import Diagnostic, RulesError
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "tests" / "cases"

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 import engine
-from engine import batch, cli
-from engine.results import Missing, Value
-from engine.trace import json_value, result_json
+from engine.tools import batch
+from engine.cli import main as cli
+from engine.lang.results import Missing, Value
+from engine.evaluate.trace import json_value, result_json
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = "rulesets/convention2024.rules"
@@ -252,7 +253,7 @@ class TestWorkersAndExplanations:
         assert "lignes/s" in capsys.readouterr().err
 
     def test_library_summary(self, tmp_path: Path) -> None:
-        """`engine.batch.run` returns the counts, by status of `eligible`."""
+        """`engine.tools.batch.run` returns the counts, by status of `eligible`."""
         _write_csv(tmp_path / "in.csv", _sample(50))
         summary = batch.run(batch.BatchJob(RULES, str(tmp_path / "in.csv"), str(tmp_path / "out.csv")))
         assert (summary.read, summary.evaluated, summary.errors) == (50, 50, 0)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from engine import batch
+from engine.tools import batch
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = str(ROOT / "rulesets" / "convention2024.rules")

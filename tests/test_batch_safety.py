@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from engine import batch, cli
+from engine.tools import batch
+from engine.cli import main as cli
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = str(ROOT / "rulesets" / "convention2024.rules")

@@ -14,11 +14,11 @@ from fractions import Fraction
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine import ast
-from engine.build import Builder
-from engine.diagnostics import RulesError
-from engine.source import Source
-from engine.syntax import parse_fragment
+from engine.syntax import ast
+from engine.syntax.build import Builder
+from engine.base.diagnostics import RulesError
+from engine.base.source import Source
+from engine.syntax.parser import parse_fragment
 
 
 # ─── Checking is linear (item 5) ─────────────────────────────────────────────────────────────
@@ -80,7 +80,7 @@ class TestLinearChecking:
 
     def test_diagnostics_quote_a_window_of_a_long_line(self) -> None:
         import engine
-        from engine.diagnostics import render_all
+        from engine.base.diagnostics import render_all
         text = _long_row_file(3000).replace(" | 1 € | ", " | 1 €€ | ").replace("| 2999 € |", "| 2999 €€ |")
         try:
             engine.loads(text)
@@ -163,8 +163,8 @@ def _squarings(kind: str, rules: int = 40) -> str:
 
 def _both_paths(ruleset, facts: dict[str, object]) -> tuple[dict, dict]:  # type: ignore[no-untyped-def]
     """The compiled results and the interpreter's, for the same facts."""
-    from engine.evaluator import Evaluator
-    from engine.facts import validate
+    from engine.evaluate.reference import Evaluator
+    from engine.inputs.facts import validate
     compiled = ruleset.evaluate(facts).results
     evaluator = Evaluator(ruleset.program, validate(ruleset.program, facts))
     return compiled, {name: evaluator.result(name) for name in compiled}
@@ -175,7 +175,7 @@ class TestArithmeticLimits:
 
     def test_a_chain_of_integer_squarings_stops_at_the_limit(self) -> None:
         import engine
-        from engine.results import Undetermined
+        from engine.lang.results import Undetermined
         ruleset = engine.loads(_squarings("entier"))
         started = time.perf_counter()
         compiled, interpreted = _both_paths(ruleset, {"x": 3})
@@ -188,7 +188,7 @@ class TestArithmeticLimits:
 
     def test_a_chain_of_decimal_squarings_stops_at_forty_digits(self) -> None:
         import engine
-        from engine.results import Undetermined
+        from engine.lang.results import Undetermined
         ruleset = engine.loads(_squarings("décimal"))
         compiled, interpreted = _both_paths(ruleset, {"x": "1.5"})
         assert compiled == interpreted
@@ -197,14 +197,14 @@ class TestArithmeticLimits:
 
     def test_tiny_decimals_stop_at_the_limit_instead_of_becoming_zero(self) -> None:
         import engine
-        from engine.results import Undetermined
+        from engine.lang.results import Undetermined
         ruleset = engine.loads(_squarings("décimal"))
         compiled, interpreted = _both_paths(ruleset, {"x": "0.1"})
         assert compiled == interpreted
         assert isinstance(compiled["total"], Undetermined) and compiled["total"].origin == "r6"  # 10^-64
 
     def test_squarings_through_the_command_line_answer_at_once(self, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
-        from engine.cli import main
+        from engine.cli.main import main
         rules = tmp_path / "carres.rules"
         rules.write_text(_squarings("décimal") + 'exemple "petit"\n  x = 1,5\n  attendu total = 2\nfin\n',
                          encoding="utf-8")
@@ -219,7 +219,7 @@ class TestArithmeticLimits:
 
     def test_a_fraction_beyond_the_limits_is_undetermined(self) -> None:
         import engine
-        from engine.results import Undetermined
+        from engine.lang.results import Undetermined
         body = "fait n : entier fin\nrésultat q : décimal = (((1 / 3) / n) / n) / n fin\n"
         ruleset = engine.loads('règles "f"\n' + body)
         compiled, interpreted = _both_paths(ruleset, {"n": 10**14})
@@ -229,7 +229,7 @@ class TestArithmeticLimits:
 
     def test_rounding_up_to_the_limit_is_undetermined(self) -> None:
         import engine
-        from engine.results import Undetermined
+        from engine.lang.results import Undetermined
         ruleset = engine.loads('règles "r"\nfait m : montant fin\n'
                                'résultat total : montant = m × 1 000 000 arrondi au millier fin\n')
         compiled, interpreted = _both_paths(ruleset, {"m": "99999999999999.9999"})
@@ -280,11 +280,12 @@ _WIDE_NUMBERS = st.one_of(
 
 
 class TestSameLimitsOnBothPaths:
-    """The compiled path's helpers cross the limits exactly where `engine.values` does."""
+    """The compiled path's helpers cross the limits exactly where `engine.lang.values` does."""
 
     @given(_WIDE_NUMBERS, _WIDE_NUMBERS)
     def test_operations_agree_up_to_and_beyond_the_limits(self, a, b) -> None:  # type: ignore[no-untyped-def]
-        from engine import runtime, values
+        from engine.evaluate import runtime
+        from engine.lang import values
         for fast, slow in ((runtime._add, values.add), (runtime._sub, values.sub), (runtime._mul, values.mul),
                            (runtime._div, values.div)):
             try:
@@ -314,7 +315,7 @@ _FACTS_RULES = ('règles "Faits"\nfait n : entier fin\nfait d : décimal fin\nfa
 
 def _facts_error(facts: dict[str, object]) -> str:
     import engine
-    from engine.facts import FactsError
+    from engine.inputs.facts import FactsError
     ruleset = engine.loads(_FACTS_RULES)
     started = time.perf_counter()
     try:
@@ -344,7 +345,7 @@ class TestBoundedFacts:
 
     def test_a_python_decimal_with_many_digits_is_refused_on_both_paths(self) -> None:
         import engine
-        from engine.facts import FactsError, validate
+        from engine.inputs.facts import FactsError, validate
         ruleset = engine.loads(_FACTS_RULES)
         value = Decimal("0." + "1" * 50)
         for check in (lambda: ruleset.evaluate({"d": value}), lambda: validate(ruleset.program, {"d": value})):
@@ -388,7 +389,7 @@ class TestBoundedFacts:
         import datetime as dt
 
         import engine
-        from engine.facts import validate
+        from engine.inputs.facts import validate
 
         class Word(str):
             def __eq__(self, other: object) -> bool:
@@ -412,7 +413,7 @@ class TestJsonFiles:
     """Facts files: a key written twice, or nesting a hundred thousand deep, is a clear error (exit 2)."""
 
     def _run(self, tmp_path, capsys, text: str) -> tuple[int, str]:  # type: ignore[no-untyped-def]
-        from engine.cli import main
+        from engine.cli.main import main
         facts = tmp_path / "faits.json"
         facts.write_text(text, encoding="utf-8")
         code = main(["eval", "rulesets/avenant7.rules", "--facts", str(facts)])
@@ -443,8 +444,8 @@ class TestScheduleKeys:
         import json
 
         import engine
-        from engine.facts import FactsError
-        from engine.schedule import schedule
+        from engine.inputs.facts import FactsError
+        from engine.tools.schedule import schedule
         ruleset = engine.load("rulesets/convention2024.rules")
         from pathlib import Path
         facts = json.loads(Path("examples/cardiologue_echeancier.json").read_text(encoding="utf-8"))
@@ -521,7 +522,7 @@ class TestThreads:
         import threading
         from pathlib import Path
 
-        from engine.fmt import format_text
+        from engine.syntax.fmt import format_text
         text = Path("rulesets/avenant7.rules").read_text(encoding="utf-8")
         expected = format_text(text)
         assert expected.count("\n#") > 10
@@ -559,7 +560,7 @@ class TestRatesOverOneHundred:
 
     def test_the_declared_range_decides_for_facts(self) -> None:
         import engine
-        from engine.facts import FactsError
+        from engine.inputs.facts import FactsError
         ruleset = engine.loads('règles "t"\nfait p : taux de 0 % à 200 % fin\nrésultat r : taux = p fin\n')
         assert ruleset.warnings == ()
         assert ruleset.evaluate({"p": "150 %"}).values["r"] == Decimal("1.5")
@@ -594,7 +595,7 @@ class TestEvaluationDepth:
 
     def test_just_under_the_limit_every_path_answers(self) -> None:
         import engine
-        from engine.evaluator import Evaluator
+        from engine.evaluate.reference import Evaluator
         ruleset = engine.loads(self._deep(18, 10))
         for _ in range(4):  # the first evaluations are traced by the interpreter, the next by compiled code
             outcome = ruleset.evaluate({"x": 1})
@@ -619,7 +620,7 @@ class TestDisplayNearTheLimits:
         assert "il manque plus de 100 099 999 999 999 999 points de pourcentage" in plain
 
     def test_formatting_ten_to_the_nineteen_with_decimals(self) -> None:
-        from engine import formatting
+        from engine.lang import formatting
         assert formatting.number(Decimal("12345678901234567890.123456789")).replace("\u202f", " ") == (
             "12 345 678 901 234 567 890,123456789")
         assert formatting.money(Decimal("99999999999999999999.99")).replace("\u202f", " ").replace("\u00a0", " ") == (
@@ -631,7 +632,7 @@ class TestDurationLimits:
 
     def test_a_huge_duration_is_undetermined(self) -> None:
         import engine
-        from engine.results import Undetermined
+        from engine.lang.results import Undetermined
         ruleset = engine.loads('règles "d"\nfait n : entier fin\nfait j : date fin\n'
                                'résultat d : durée = 1 jour × n × n fin\nrésultat e : date = j + 1 jour × n fin\n')
         compiled, interpreted = _both_paths(ruleset, {"n": 10**14, "j": "2024-01-01"})

@@ -1,4 +1,4 @@
-"""Tests for engine.build: lark tree → AST nodes, literal values, table cells, build errors."""
+"""Tests for engine.syntax.build: lark tree → AST nodes, literal values, table cells, build errors."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from engine import ast
-from engine.build import parse_file
-from engine.diagnostics import RulesError
-from engine.source import Source
+from engine.syntax import ast
+from engine.syntax.build import parse_file
+from engine.base.diagnostics import RulesError
+from engine.base.source import Source
 
 HEADER = 'règles "t"\n'
 

@@ -1,4 +1,4 @@
-"""The cache of checked rule files (`engine.cache`): hits, misses, corruption, and never failing."""
+"""The cache of checked rule files (`engine.check.cache`): hits, misses, corruption, and never failing."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 import engine
-from engine import cache, checker
+from engine.check import cache
+from engine.check import checker
 
 ROOT = Path(__file__).resolve().parent.parent
 FACTS = {"specialite": "cardiologie", "secteur": 1, "option": "tiers_temps", "annee_contrat": 2,
@@ -92,11 +93,11 @@ class TestHitsAndMisses:
         """Loading from the cache needs neither lark nor the checker (quick start of `regles eval`)."""
         env = dict(os.environ, XDG_CACHE_HOME=str(cache_home / "xdg"), PYTHONPATH=str(ROOT))
         code = ("import sys, engine; engine.load(sys.argv[1]).evaluate({}); "
-                "print(sorted(m for m in ('lark', 'engine.checker', 'engine.build') if m in sys.modules))")
+                "print(sorted(m for m in ('lark', 'engine.check.checker', 'engine.syntax.build') if m in sys.modules))")
         path = str(cache_home / "convention2024.rules")
         runs = [subprocess.run([sys.executable, "-c", code, path], env=env, capture_output=True, text=True, check=True)
                 for _ in range(2)]
-        assert runs[0].stdout.strip() == "['engine.build', 'engine.checker', 'lark']"
+        assert runs[0].stdout.strip() == "['engine.check.checker', 'engine.syntax.build', 'lark']"
         assert runs[1].stdout.strip() == "[]"
 
 

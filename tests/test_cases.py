@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import engine
-from engine.examples import run_examples
+from engine.tools.examples import run_examples
 from support import CASES, assert_spans_inside
 
 MARK = re.compile(r"###\s*((?:[EW]\d{3}\s*)+)$")

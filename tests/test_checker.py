@@ -1,4 +1,4 @@
-"""Tests for engine.checker: names, types, cycles, amendments, examples, schedules, warnings."""
+"""Tests for engine.check.checker: names, types, cycles, amendments, examples, schedules, warnings."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 import engine
-from engine import model
-from engine.types import BOOLEEN, DATE, DECIMAL, DUREE, ENTIER, MONTANT, TAUX
+from engine.check import model
+from engine.lang.types import BOOLEEN, DATE, DECIMAL, DUREE, ENTIER, MONTANT, TAUX
 from support import codes, failure, first, load, underlined, warning_codes
 
 FACTS = ("fait secteur : entier parmi {1, 2, 3} fin\n"
@@ -222,7 +222,7 @@ class TestCycles:
 
 
 class TestModel:
-    """Tests for the checked program (`engine.model`)."""
+    """Tests for the checked program (`engine.check.model`)."""
 
     def test_facts_carry_types_constraints_and_questions(self) -> None:
         """Declared facts keep their type, bounds, allowed values and question."""

@@ -1,4 +1,4 @@
-"""Tests for the command line (engine.cli.main): outputs and exit codes, never a traceback."""
+"""Tests for the command line (engine.cli.main.main): outputs and exit codes, never a traceback."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import EXIT_INTERNAL, main
+from engine.cli.main import EXIT_INTERNAL, main
 from support import CASES
 
 GOOD = str(CASES / "check" / "good" / "every_construct.rules")

@@ -12,7 +12,10 @@ from pathlib import Path
 import pytest
 
 import engine
-from engine import bundled, cli, formatting, privatecache
+from engine.base import bundled
+from engine.cli import main as cli
+from engine.lang import formatting
+from engine.base import privatecache
 
 ROOT = Path(__file__).resolve().parent.parent
 JSON_COMMANDS = ("eval", "explain", "check", "test", "diff", "echeancier")
@@ -242,7 +245,7 @@ class TestYearsAndDates:
         """`07/01/2024` is 7 January, as the rule files and every output write dates; the schema agrees."""
         import datetime as dt
 
-        from engine.facts import parse_date, validate
+        from engine.inputs.facts import parse_date, validate
         program = engine.load("convention2024").program
         assert validate(program, {"date_signature": "07/01/2024"})["date_signature"] == dt.date(2024, 1, 7)
         assert parse_date("2024-01-07") == parse_date("7/1/2024") == dt.date(2024, 1, 7)
@@ -321,7 +324,7 @@ def test_ambiguous_csv_header_is_refused(command: str, tmp_path: Path, capsys: p
 
 
 def test_quoted_separator_in_a_header_is_no_ambiguity() -> None:
-    from engine.batch import csv_delimiter
+    from engine.tools.batch import csv_delimiter
     assert csv_delimiter('id;"nom, prénom";secteur\n') == ";"
     assert csv_delimiter("secteur\n") == ","
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from engine.cli import main
+from engine.cli.main import main
 
 CASES = "tests/cases/editor"
 

@@ -1,6 +1,6 @@
-"""The compiled fast path (`engine.compiler`, `engine.fastfacts`) against the interpreter.
+"""The compiled fast path (`engine.evaluate.compiler`, `engine.inputs.fastfacts`) against the interpreter.
 
-The interpreter (`engine.evaluator`) is the reference: for any program and any facts, the
+The interpreter (`engine.evaluate.reference`) is the reference: for any program and any facts, the
 compiled program gives the same result for every rule (status, value with its exact type and
 digits, reason, origin of a marker, missing facts). `Ruleset.evaluate` goes through the compiled
 program, and `FactReader` types facts exactly as `facts.validate` does.
@@ -21,11 +21,13 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import engine
-from engine import compiler, runtime, values
-from engine.evaluator import Evaluator
-from engine.facts import FactsError, validate
-from engine.fastfacts import FactReader
-from engine.results import Value
+from engine.evaluate import compiler
+from engine.evaluate import runtime
+from engine.lang import values
+from engine.evaluate.reference import Evaluator
+from engine.inputs.facts import FactsError, validate
+from engine.inputs.fastfacts import FactReader
+from engine.lang.results import Value
 
 ROOT = Path(__file__).resolve().parent.parent
 POPULATION = ROOT / "examples" / "population.csv"
@@ -224,7 +226,7 @@ _NUMBERS = st.one_of(
 
 
 class TestExactArithmetic:
-    """The compiled program's arithmetic (`engine.runtime`) is `engine.values`', value and type alike."""
+    """The compiled program's arithmetic (`engine.evaluate.runtime`) is `engine.lang.values`', value and type alike."""
 
     @settings(max_examples=300, derandomize=True, database=None, deadline=None)
     @given(_NUMBERS, _NUMBERS)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import engine
-from engine.confusables import scripts, skeleton
+from engine.base.confusables import scripts, skeleton
 
 
 def _warnings(text: str) -> list[tuple[str, str]]:

@@ -1,4 +1,4 @@
-"""Tests for engine.diagnostics: diagnostics, RulesError, suggestions and the plain-text renderer."""
+"""Tests for engine.base.diagnostics: diagnostics, RulesError, suggestions and the plain-text renderer."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import json
 
 import attrs
 
-from engine.diagnostics import (Diagnostic, EngineError, Label, RulesError, Severity, agree, error, render,
+from engine.base.diagnostics import (Diagnostic, EngineError, Label, RulesError, Severity, agree, error, render,
                                 render_all, sort_key, suggest, warning)
-from engine.source import NOWHERE, Source
+from engine.base.source import NOWHERE, Source
 
 TEXT = 'règles "t"\nrésultat r : booléen = âge > 640 fin\n\tsi\tx alors y\n'
 SOURCE = Source("f.rules", TEXT)

@@ -1,4 +1,4 @@
-"""Tests for `regles diff`: the impact of a rule change over a population (engine.impact)."""
+"""Tests for `regles diff`: the impact of a rule change over a population (engine.tools.impact)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import main
+from engine.cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 A7, C24 = "rulesets/avenant7.rules", "rulesets/convention2024.rules"

@@ -1,4 +1,4 @@
-"""Tests for `regles doc`: the static HTML site of a rule file (engine.docsite).
+"""Tests for `regles doc`: the static HTML site of a rule file (engine.tools.docsite).
 
 The last test opens every page in a real browser (Debian's `chromium`, headless) through a local
 HTTP server and checks that each page loads and that every internal link resolves, anchors
@@ -19,7 +19,7 @@ import pytest
 
 import engine
 from support import browse, chromium, harness_result, served
-from engine.cli import main
+from engine.cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 CONVENTION = "rulesets/convention2024.rules"

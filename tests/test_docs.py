@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import engine
-from engine.examples import run_examples
+from engine.tools.examples import run_examples
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "language.md"
 BLOCK = re.compile(r"^```(regles(?:-erreur (?P<code>[EW]\d+))?)\n(?P<body>.*?)^```", re.M | re.S)

@@ -1,4 +1,4 @@
-"""engine.editor on the shipped rule files, without the protocol: every name it resolves has a
+"""engine.tools.editor on the shipped rule files, without the protocol: every name it resolves has a
 declaration and a hover, and a rename it proposes leaves files that load and whose examples pass."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from engine import api
-from engine.editor import Index, RenameRefused
-from engine.examples import run_examples
+from engine.tools.editor import Index, RenameRefused
+from engine.tools.examples import run_examples
 
 ROOT = Path(__file__).resolve().parent.parent
 CONVENTION = "rulesets/convention2024.rules"

@@ -155,8 +155,8 @@ def test_lsp_without_pygls_says_which_extra_to_install(tmp_path):
 
 
 def test_engine_highlight_applies_the_same_grammar():
-    """engine.highlight (Pygments lexer, HTML) scopes the shipped files as this test's tokenizer does."""
-    from engine.highlight import RulesLexer, highlight_html, tokens
+    """engine.syntax.highlight (Pygments lexer, HTML) scopes the shipped files as this test's tokenizer does."""
+    from engine.syntax.highlight import RulesLexer, highlight_html, tokens
     for path in SHIPPED:
         text = path.read_text(encoding="utf-8")
         for line in text.split("\n"):
@@ -188,7 +188,7 @@ def test_pygments_finds_the_lexer_by_name():
 
 def test_doc_site_colours_rule_text_with_the_same_grammar(tmp_path):
     """`regles doc` pages colour formatted rule text with the grammar, and keep a link on each name."""
-    from engine.cli import main
+    from engine.cli.main import main
     assert main(["doc", str(ROOT / "rulesets" / "convention2024.rules"), "-o", str(tmp_path)]) == 0
     page = (tmp_path / "def-montant_maximal.html").read_text(encoding="utf-8")
     code = page[page.index("<pre"):page.index("</pre>")]

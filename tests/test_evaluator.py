@@ -1,4 +1,4 @@
-"""Tests for engine.evaluator: three-valued evaluation, laziness, versions, and the trace it records."""
+"""Tests for engine.evaluate.reference: three-valued evaluation, laziness, versions, and the trace it records."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from fractions import Fraction
 
 import pytest
 
-from engine.evaluator import Evaluator
-from engine.results import Missing, NotApplicable, Undetermined, Value
-from engine.trace import Tracer
+from engine.evaluate.reference import Evaluator
+from engine.lang.results import Missing, NotApplicable, Undetermined, Value
+from engine.evaluate.trace import Tracer
 from support import load
 
 FACTS = ("fait a : booléen fin\nfait b : booléen fin\nfait n : entier fin\nfait m : entier fin\n"

@@ -19,7 +19,7 @@ import pytest
 
 import engine
 from support import browse, chromium, harness_result, served
-from engine.explain_html import explanation_html
+from engine.explain.html import explanation_html
 
 RULES = "rulesets/convention2024.rules"
 
@@ -72,7 +72,7 @@ def test_page_is_french_well_formed_with_summary_first_and_links_to_the_doc() ->
 
 
 def test_default_doc_base_is_relative(capsys: pytest.CaptureFixture[str]) -> None:
-    from engine.cli import main
+    from engine.cli.main import main
     assert main(["explain", RULES, "--facts", "examples/non_eligible.json", "eligible", "--format", "html"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("<!DOCTYPE html>")
@@ -83,7 +83,7 @@ def test_default_doc_base_is_relative(capsys: pytest.CaptureFixture[str]) -> Non
 def test_every_link_resolves_in_the_doc_site(tmp_path: Path) -> None:
     """With the default `--doc-base`, every link of the page names a page `regles doc` writes, or the
     address of a source the rule files declare."""
-    from engine.cli import main
+    from engine.cli.main import main
     assert main(["doc", RULES, "-o", str(tmp_path / "doc")]) == 0
     addresses = {s.url for s in engine.load(RULES).program.bibliography.values() if s.url}
     for example, name in (("generaliste", "montant_verse"), ("contrat_en_cours", "eligible"),

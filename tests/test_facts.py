@@ -1,4 +1,4 @@
-"""Tests for engine.facts: validating and coercing input facts against their declarations."""
+"""Tests for engine.inputs.facts: validating and coercing input facts against their declarations."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 import engine
-from engine.facts import FactProblem, FactsError, validate
-from engine.values import Duration
+from engine.inputs.facts import FactProblem, FactsError, validate
+from engine.lang.values import Duration
 from support import load
 
 RULES = load(

@@ -1,4 +1,4 @@
-"""Tests for the formatter (`engine.fmt`) and the `regles fmt` command."""
+"""Tests for the formatter (`engine.syntax.fmt`) and the `regles fmt` command."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from engine import ast
-from engine.build import parse_file
-from engine.cli import main
-from engine.fmt import format_declaration, format_expr, format_text
-from engine.source import Source
+from engine.syntax import ast
+from engine.syntax.build import parse_file
+from engine.cli.main import main
+from engine.syntax.fmt import format_declaration, format_expr, format_text
+from engine.base.source import Source
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -188,7 +188,7 @@ class TestApi:
 
 
 class TestCommand:
-    """`regles fmt` through `engine.cli.main`."""
+    """`regles fmt` through `engine.cli.main.main`."""
 
     @pytest.fixture
     def messy(self, tmp_path: Path) -> Path:

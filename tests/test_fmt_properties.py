@@ -9,10 +9,10 @@ import strategies
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from engine.build import parse_file
-from engine.diagnostics import RulesError
-from engine.fmt import format_text
-from engine.source import Source
+from engine.syntax.build import parse_file
+from engine.base.diagnostics import RulesError
+from engine.syntax.fmt import format_text
+from engine.base.source import Source
 
 ROOT = Path(__file__).resolve().parent.parent
 RULESETS = sorted((ROOT / "rulesets").glob("*.rules"))

@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 import engine
-from engine.diagnostics import RulesError
-from engine.facts import FactsError
+from engine.base.diagnostics import RulesError
+from engine.inputs.facts import FactsError
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = 20261206
@@ -200,7 +200,7 @@ class TestFuzzRuleTexts:
     """Mutated rule texts: checked, formatted, evaluated; never an exception other than RulesError."""
 
     def test_mutated_rule_texts(self, scale: int) -> None:
-        from engine.fmt import format_text
+        from engine.syntax.fmt import format_text
         rng = random.Random(SEED)
         corpus = _corpus()
         bundled = [p.read_text(encoding="utf-8") for p in _BUNDLED]
@@ -224,8 +224,8 @@ class TestFuzzFacts:
     """Facts of hostile shapes against the bundled rule files: only FactsError, within 5 s each."""
 
     def test_hostile_facts(self, scale: int, tmp_path: Path) -> None:
-        from engine.cli import UsageError, read_facts
-        from engine.schedule import schedule
+        from engine.cli.main import UsageError, read_facts
+        from engine.tools.schedule import schedule
         rng = random.Random(SEED + 1)
         rulesets = [engine.load(p) for p in _BUNDLED]
         for index in range(FACT_SETS * scale):

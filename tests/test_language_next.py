@@ -8,7 +8,7 @@ import json
 import pytest
 
 import engine
-from engine.jsonschema import facts_schema
+from engine.inputs.jsonschema import facts_schema
 from support import CASES, ROOT
 
 DIAG = CASES / "diagnostics"
@@ -70,7 +70,7 @@ class TestAmendingHints:
 
 def test_check_output_agrees_in_number(capsys: pytest.CaptureFixture[str]) -> None:
     """`regles check` writes « 1 résultat, 1 exemple », and plurals above one."""
-    from engine.cli import main
+    from engine.cli.main import main
     path = CASES / "check" / "good" / "inherited.rules"
     assert main(["check", str(path)]) == 0
     assert "3 résultats, 1 exemple — correct" in capsys.readouterr().out
@@ -234,7 +234,7 @@ class TestPrecise:
 
     def test_formatter_keeps_the_block(self) -> None:
         """`regles fmt` writes the block back, and the result reads the same."""
-        from engine.fmt import format_text
+        from engine.syntax.fmt import format_text
         formatted = format_text(self.TEXT)
         assert "précise avenant_fictif.conventionne\n" in formatted and format_text(formatted) == formatted
 
@@ -250,7 +250,7 @@ class TestReuseAndWithdrawal:
 
     def test_examples_pass_without_warning(self) -> None:
         """The file checks clean and its examples hold."""
-        from engine.examples import run_examples
+        from engine.tools.examples import run_examples
         rs = self._load()
         assert rs.warnings == ()
         runs = run_examples(rs)
@@ -271,7 +271,7 @@ class TestReuseAndWithdrawal:
     def test_withdrawn_output_disappears_everywhere(self, tmp_path) -> None:  # type: ignore[no-untyped-def]
         """Not an output, not a definition, not a batch column, not a doc page; still in avenant 7."""
         from support import ROOT
-        from engine.batch import output_columns
+        from engine.tools.batch import output_columns
         rs = self._load()
         assert "date_limite_qualification" not in rs.outputs
         assert "date_limite_qualification" not in rs.program.definitions
@@ -287,7 +287,7 @@ class TestReuseAndWithdrawal:
     def test_letter_reading_a_withdrawn_output_names_the_withdrawal(self) -> None:
         """The parent's decision letter reads the withdrawn date: the error names the withdrawal."""
         import datetime as dt
-        from engine.letters import LetterTemplateError, render_letter
+        from engine.letters.render import LetterTemplateError, render_letter
         facts = {"specialite": "cardiologie", "secteur": 1, "rqth": False, "nouvel_installe": False,
                  "exercice_regroupe": True, "exercice_coordonne": True, "option": "tiers_temps",
                  "date_signature": dt.date(2019, 10, 1), "date_embauche": dt.date(2019, 9, 16), "annee_contrat": 1,
@@ -296,7 +296,7 @@ class TestReuseAndWithdrawal:
 
         import attrs
 
-        from engine import issuance
+        from engine.letters import issuance
         declared = issuance.declaration
 
         def for_any_file(directories, name):  # type: ignore[no-untyped-def]
@@ -316,7 +316,7 @@ class TestReuseAndWithdrawal:
 def build_site_with_root(path, folder, root):  # type: ignore[no-untyped-def]
     """`regles doc` for a file whose rule folder is `root`."""
     from unittest import mock
-    from engine import docsite
+    from engine.tools import docsite
     with mock.patch.object(docsite.api, "load", lambda p: engine.load(p, root=root)):
         return docsite.build_site(path, folder)
 
@@ -352,11 +352,11 @@ exemple "a positif" n = 1, option = a attendu r = 1 fin
 
 
 class TestCoverage:
-    """Tests for engine.coverage and `regles test --coverage`."""
+    """Tests for engine.tools.coverage and `regles test --coverage`."""
 
     def test_lists_what_no_example_reached(self) -> None:
         """Unreached rules, branches and cells are listed with their text; the `autre` dash is not counted."""
-        from engine.coverage import coverage
+        from engine.tools.coverage import coverage
         report = coverage(engine.loads(COVERED))
         assert [i.text for i in report.rules.missed] == ["double", "jamais"]
         assert [i.text for i in report.branches.missed] == [
@@ -368,14 +368,14 @@ class TestCoverage:
     def test_shipped_files_cover_every_rule_and_cell(self) -> None:
         """Both shipped files reach 100 % of rules and table cells with their own examples."""
         from support import ROOT
-        from engine.coverage import coverage
+        from engine.tools.coverage import coverage
         for name in ("avenant7.rules", "convention2024.rules"):
             report = coverage(engine.load(ROOT / "rulesets" / name))
             assert (report.rules.missed, report.cells.missed) == ((), ()), name
 
     def test_cli_text_and_json(self, tmp_path, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
         """`regles test --coverage` prints the report; with `--format json`, JSON alone on standard output."""
-        from engine.cli import main
+        from engine.cli.main import main
         path = tmp_path / "c.rules"
         path.write_text(COVERED, encoding="utf-8")
         assert main(["test", "--coverage", str(path)]) == 0
@@ -391,7 +391,7 @@ class TestCoverage:
 def test_coverage_section_of_the_language_doc_says_what_the_report_says() -> None:
     """The sentence under the coverage example of docs/language.md is the report of that example."""
     from support import ROOT
-    from engine.coverage import coverage
+    from engine.tools.coverage import coverage
     page = (ROOT / "docs" / "language.md").read_text(encoding="utf-8")
     start = page.index('règles "Couverture"')
     report = coverage(engine.loads(page[start:page.index("```", start)], filename="docs/language.md"))

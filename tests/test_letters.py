@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 import engine
-from engine import letters
-from engine.cli import main
-from engine.issuance import letter_options, load_caisse
-from engine.letters import LetterError, LetterTemplateError, MissingFactsError
+from engine.letters import render as letters
+from engine.cli.main import main
+from engine.letters.issuance import letter_options, load_caisse
+from engine.letters.render import LetterError, LetterTemplateError, MissingFactsError
 
 ROOT = Path(__file__).resolve().parent.parent
 A7 = "rulesets/avenant7.rules"

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import engine
-from engine.issuance import letter_options, load_caisse
+from engine.letters.issuance import letter_options, load_caisse
 
 CASES = Path(__file__).resolve().parent / "cases" / "letters"
 CAISSE = letter_options(load_caisse(str(Path(__file__).resolve().parent.parent / "examples" / "caisse.toml")))

@@ -21,8 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import engine
-from engine.issuance import letter_options, load_caisse
-from engine import letters
+from engine.letters.issuance import letter_options, load_caisse
+from engine.letters import render as letters
 
 ROOT = Path(__file__).resolve().parent.parent
 CAISSE = letter_options(load_caisse(str(ROOT / "examples" / "caisse.toml")))

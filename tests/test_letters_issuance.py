@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 import engine
-from engine import issuance
-from engine.cli import main
-from engine.issuance import letter_options, load_caisse
-from engine.letters import LetterError, NotIssuedError, render_letter, review_sheet
+from engine.letters import issuance
+from engine.cli.main import main
+from engine.letters.issuance import letter_options, load_caisse
+from engine.letters.render import LetterError, NotIssuedError, render_letter, review_sheet
 from whynot_doctors import doctors
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import engine
-from engine.issuance import letter_options, load_caisse
-from engine.letters import MissingFactsError, NotIssuedError, available_letters
+from engine.letters.issuance import letter_options, load_caisse
+from engine.letters.render import MissingFactsError, NotIssuedError, available_letters
 
 ROOT = Path(__file__).resolve().parent.parent
 CAISSE = letter_options(load_caisse(str(ROOT / "examples" / "caisse.toml")))

@@ -295,9 +295,9 @@ def test_formatting_through_regles_fmt(client, tmp_path):
     client.diagnostics(uri)
     [edit] = client.request("textDocument/formatting", {"textDocument": {"uri": uri},
                                                         "options": {"tabSize": 2, "insertSpaces": True}})["result"]
-    from engine.build import parse_file
-    from engine.fmt import format_rule_file
-    from engine.source import Source
+    from engine.syntax.build import parse_file
+    from engine.syntax.fmt import format_rule_file
+    from engine.base.source import Source
     assert edit["newText"] == format_rule_file(parse_file(Source("x", text)), text)
     assert "résultat montant_maximal : montant\n" in edit["newText"]
     assert edit["range"]["start"] == {"line": 0, "character": 0}

@@ -2,7 +2,7 @@
 
 lark's own cache (`cache=True`) unpickled a predictable file in the shared temporary directory and
 wrote it through planted symlinks; the rule cache unpickled any entry. Both now keep their data in
-the private cache directory (`engine.privatecache`), sealed by an HMAC checked before unpickling.
+the private cache directory (`engine.base.privatecache`), sealed by an HMAC checked before unpickling.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from pathlib import Path
 import pytest
 
 import engine
-from engine import cli, privatecache, syntax
+from engine.cli import main as cli
+from engine.base import privatecache
+from engine.syntax import parser as syntax
 
 ROOT = Path(__file__).resolve().parent.parent
 FACTS = {"specialite": "cardiologie", "secteur": 1, "option": "tiers_temps", "annee_contrat": 2,
@@ -58,7 +60,7 @@ def _seuil(home: Path) -> int:
 def _old_lark_cache(tmp: Path) -> Path:
     """The file lark's `cache=True` reads, with the options `syntax.parser` gave lark before the fix."""
     code = ("import sys, tempfile; tempfile.tempdir = sys.argv[1]\n"
-            "from lark import Lark\nfrom engine import syntax\n"
+            "from lark import Lark\nfrom engine.syntax import parser as syntax\n"
             "Lark.open(str(syntax.grammar_path()), parser='lalr', propagate_positions=True, maybe_placeholders=True,"
             " strict=False, start=['start', 'cell', 'key'], lexer_callbacks={'COMMENT': syntax._collect_comment},"
             " cache=True)\n")

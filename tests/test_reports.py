@@ -11,7 +11,7 @@ from pathlib import Path
 
 import jsonschema
 
-from engine.cli import main
+from engine.cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 

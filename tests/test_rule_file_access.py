@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 import engine
-from engine import cli, loader
+from engine.cli import main as cli
+from engine.check import loader
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "JETON_SECRET_4f1c9a"

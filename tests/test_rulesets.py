@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import engine
-from engine.examples import run_example
+from engine.tools.examples import run_example
 
 ROOT = Path(__file__).resolve().parent.parent
 RULESETS = sorted((ROOT / "rulesets").glob("*.rules"))

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 import engine
-from engine.cli import main
-from engine.schedule import facts_for, schedule
+from engine.cli.main import main
+from engine.tools.schedule import facts_for, schedule
 
 
 class TestFactsFor:

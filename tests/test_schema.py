@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 import engine
-from engine.cli import main
-from engine.jsonschema import facts_schema
+from engine.cli.main import main
+from engine.inputs.jsonschema import facts_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*.json"))
@@ -96,7 +96,7 @@ class TestSchema:
 
 
 class TestCommand:
-    """`regles schema` through `engine.cli.main`."""
+    """`regles schema` through `engine.cli.main.main`."""
 
     def test_prints_json(self, capsys: pytest.CaptureFixture[str]) -> None:
         """The schema is printed as JSON on standard output."""

@@ -18,7 +18,7 @@ pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
 
 import engine  # noqa: E402
-from engine.server import MAX_BODY, create_app  # noqa: E402
+from engine.serve.server import MAX_BODY, create_app  # noqa: E402
 from webtools import request, running  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,7 +27,7 @@ EXAMPLES = sorted((ROOT / "examples").glob("*.json"))
 
 @pytest.fixture(scope="module")
 def base() -> str:
-    from engine import issuance
+    from engine.letters import issuance
     caisse = issuance.letter_options(issuance.load_caisse(str(ROOT / "examples" / "caisse.toml")))
     with running(create_app(ROOT / "rulesets", caisse=caisse)) as url:
         yield url
@@ -251,7 +251,7 @@ def test_the_playground_evaluates_the_edited_text_without_writing(base: str) -> 
 def test_regles_starts_without_the_web_packages(tmp_path: Path) -> None:
     """Without the `serve` extra, `regles` works and `regles serve` says, in one line, what to install."""
     code = ("import sys; sys.modules['starlette'] = None; sys.modules['uvicorn'] = None; "
-            "from engine.cli import main; sys.exit(main(sys.argv[1:]))")
+            "from engine.cli.main import main; sys.exit(main(sys.argv[1:]))")
     run = subprocess.run([sys.executable, "-c", code, "serve"], capture_output=True, text=True, cwd=ROOT)
     assert run.returncode == 2
     assert run.stderr == ("regles : « regles serve » demande l'extra « serve » (starlette manquant) : "
@@ -259,8 +259,8 @@ def test_regles_starts_without_the_web_packages(tmp_path: Path) -> None:
     run = subprocess.run([sys.executable, "-c", code, "check", "rulesets/convention2024.rules"],
                          capture_output=True, text=True, cwd=ROOT)
     assert run.returncode == 0
-    imported = subprocess.run([sys.executable, "-c", "import sys, engine.cli, engine.commands; "
-                               "print([m for m in ('starlette', 'uvicorn', 'engine.server') if m in sys.modules])"],
+    imported = subprocess.run([sys.executable, "-c", "import sys, engine.cli.main, engine.cli.commands; "
+                               "print([m for m in ('starlette', 'uvicorn', 'engine.serve.server') if m in sys.modules])"],
                               capture_output=True, text=True, cwd=ROOT, check=True).stdout
     assert imported.strip() == "[]"
 

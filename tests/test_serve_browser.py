@@ -16,8 +16,8 @@ pytest.importorskip("starlette")
 pytest.importorskip("websocket")
 
 import engine  # noqa: E402
-from engine.cli import outcome_json  # noqa: E402
-from engine.server import create_app  # noqa: E402
+from engine.cli.main import outcome_json  # noqa: E402
+from engine.serve.server import create_app  # noqa: E402
 from webtools import Browser, running  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent

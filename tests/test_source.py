@@ -1,11 +1,11 @@
-"""Tests for engine.source: source texts, positions in characters, spans."""
+"""Tests for engine.base.source: source texts, positions in characters, spans."""
 
 from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.source import NOWHERE, Source, Span
+from engine.base.source import NOWHERE, Source, Span
 
 TEXT = "règles \"Été\"\nfait âge : entier fin\r\n\nrésultat r : entier = âge fin"
 

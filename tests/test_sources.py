@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 import engine
-from engine import model
-from engine.diagnostics import RulesError
-from engine.docsite import build_site
-from engine.jsonschema import facts_schema
+from engine.check import model
+from engine.base.diagnostics import RulesError
+from engine.tools.docsite import build_site
+from engine.inputs.jsonschema import facts_schema
 from support import codes, first, load, rules, underlined, warning_codes
 
 SOURCES = ('source CARDIO444 "Le Cardiologue n° 444"\n  éditeur "Le Cardiologue"\n  date "janvier-février 2022"\n'
@@ -233,7 +233,7 @@ class TestRendering:
         assert ('<a href="http://lecardiologue.com/le-cardiologue-assistant-medical/">Le Cardiologue n° 444</a>'
                 " (janvier-février 2022) : « 70 % de l&#x27;aide due la 1ère année »") in page
         assert '<a href="sources.html#CARDIO444">CARDIO444</a>' in page
-        # the key in the formatted rule text (coloured by engine.highlight: the keyword in a span)
+        # the key in the formatted rule text (coloured by engine.syntax.highlight: the keyword in a span)
         assert '<span class="keyword-other">source</span> <a href="sources.html#SENAT">SENAT</a>' in page
         sources = (tmp_path / "site" / "sources.html").read_text(encoding="utf-8")
         assert '<h2 id="SENAT">Réponse du ministère à la question écrite n° 00123</h2>' in sources
@@ -307,7 +307,7 @@ class TestBundledRuleFiles:
 def test_command_line_explanation_cites_titles_and_links(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """`regles explain` on a bundled file prints the sources' titles and addresses, in the summary and
     in the `--detail` tree (with each citation's precision)."""
-    from engine.cli import main
+    from engine.cli.main import main
     facts = tmp_path / "faits.json"
     facts.write_text(json.dumps({"option": "mi_temps", "date_signature": "2020-01-15", "annee_contrat": 1,
                                  "percentile_mt": 50, "percentile_file_active": 50}), encoding="utf-8")
@@ -323,7 +323,7 @@ def test_command_line_explanation_cites_titles_and_links(tmp_path: Path, capsys:
 
 def test_json_summary_writes_each_source_as_an_object() -> None:
     """The JSON summary of `regles explain --format json` gives each source's key, title and link."""
-    from engine.summary import summarize
+    from engine.explain.summary import summarize
     rs = engine.load(Path(__file__).resolve().parent.parent / "rulesets" / "avenant7.rules")
     outcome = rs.evaluate({"option": "mi_temps", "date_signature": "2020-01-15", "annee_contrat": 1,
                            "percentile_mt": 50, "percentile_file_active": 50})

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 import engine
-from engine.cli import main
-from engine.summary import MAX_LINES, summarize
+from engine.cli.main import main
+from engine.explain.summary import MAX_LINES, summarize
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ("rulesets/avenant7.rules", "rulesets/convention2024.rules")

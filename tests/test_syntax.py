@@ -1,4 +1,4 @@
-"""Tests for engine.syntax: the grammar, the parser and syntax diagnostics (E1xx)."""
+"""Tests for engine.syntax.parser: the grammar, the parser and syntax diagnostics (E1xx)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from lark import Lark, Tree
 
-from engine import syntax
-from engine.diagnostics import RulesError
-from engine.source import Source
+from engine.syntax import parser as syntax
+from engine.base.diagnostics import RulesError
+from engine.base.source import Source
 
 HEADER = 'règles "t"\n'
 

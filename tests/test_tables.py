@@ -1,4 +1,4 @@
-"""Tests for engine.tables (grid checks: keys, bands, coverage, cells) and for table lookups."""
+"""Tests for engine.check.grids (grid checks: keys, bands, coverage, cells) and for table lookups."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from engine import model
+from engine.check import model
 from support import codes, first, load
 
 FACTS = ("fait option : énumération {tiers_temps, mi_temps, temps_plein} fin\n"

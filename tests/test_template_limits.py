@@ -1,7 +1,7 @@
 """Templates work within limits and live under `lettres/` (issue 13, item 10).
 
 Nested loops and `10**100000000` ran past 30 s, one template wrote a 588 MB letter, and a symlink
-in `lettres/` was followed. Now every rendering has a budget (`engine.template_sandbox`) and the
+in `lettres/` was followed. Now every rendering has a budget (`engine.letters.sandbox`) and the
 template folder may hold no link out of it.
 """
 
@@ -15,9 +15,10 @@ import jinja2
 import pytest
 
 import engine
-from engine.issuance import letter_options, load_caisse
-from engine import letters, template_sandbox
-from engine.letters import LetterError, LetterTemplateError
+from engine.letters.issuance import letter_options, load_caisse
+from engine.letters import render as letters
+from engine.letters import sandbox as template_sandbox
+from engine.letters.render import LetterError, LetterTemplateError
 
 ROOT = Path(__file__).resolve().parent.parent
 CARDIOLOGUE = {"specialite": "cardiologie", "secteur": 1, "rqth": False, "nouvel_installe": False,

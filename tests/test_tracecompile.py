@@ -1,4 +1,4 @@
-"""The traced compiled program (`engine.tracecompile`) records the traced interpreter's events.
+"""The traced compiled program (`engine.evaluate.tracecompile`) records the traced interpreter's events.
 
 Both traces are compared in JSON form, which shows every event's kind, label, result, span,
 static data and details, the order of the children, and (through `reference` entries) which
@@ -17,10 +17,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import engine
-from engine.evaluator import Evaluator
-from engine.facts import validate
-from engine.trace import Tracer
-from engine.tracecompile import compile_traced, traced_for
+from engine.evaluate.reference import Evaluator
+from engine.inputs.facts import validate
+from engine.evaluate.trace import Tracer
+from engine.evaluate.tracecompile import compile_traced, traced_for
 
 ROOT = Path(__file__).resolve().parent.parent
 POPULATION = ROOT / "examples" / "population.csv"
@@ -100,7 +100,7 @@ class TestOutcomeUsesIt:
     def test_first_traces_are_the_interpreters_then_compiled(self) -> None:
         """A program is traced by the interpreter a few times (cheaper than generating code for one
         explanation), then by its traced compiled form; the explanations do not change."""
-        from engine import tracecompile
+        from engine.evaluate import tracecompile
         ruleset = engine.loads('''règles "Démo"
 fait x : entier fin
 résultat r : entier = si x > 0 alors x + 1 sinon 0 fin

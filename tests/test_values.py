@@ -1,4 +1,4 @@
-"""Tests for engine.values: French literals, calendar arithmetic, exact arithmetic and rounding."""
+"""Tests for engine.lang.values: French literals, calendar arithmetic, exact arithmetic and rounding."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import values
-from engine.values import Duration
+from engine.lang import values
+from engine.lang.values import Duration
 from support import load
 
 D = Decimal

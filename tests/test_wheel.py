@@ -89,7 +89,7 @@ def test_bundled_rule_file_by_name_outside_the_checkout(installed: tuple[Path, d
     regles = str(bin_dir / "regles")
     where = _run([str(bin_dir / "python"), "-c", "import engine; print(engine.__file__)"], work, env)
     assert Path(where.stdout.strip()).resolve().is_relative_to(bin_dir.parent.resolve()), where.stdout + where.stderr
-    example = _run([str(bin_dir / "python"), "-c", "from engine import bundled; print(bundled.examples_dir())"],
+    example = _run([str(bin_dir / "python"), "-c", "from engine.base import bundled; print(bundled.examples_dir())"],
                    work, env).stdout.strip()
     run = _run([regles, "eval", "convention2024", "--facts", str(Path(example) / "generaliste.json")], work, env)
     assert run.returncode == 0, run.stderr
@@ -101,7 +101,7 @@ def test_bundled_rule_file_by_name_outside_the_checkout(installed: tuple[Path, d
 
 def test_letter_templates_ship_with_the_rule_file(installed: tuple[Path, dict[str, str], Path]) -> None:
     bin_dir, env, work = installed
-    example = _run([str(bin_dir / "python"), "-c", "from engine import bundled; print(bundled.examples_dir())"],
+    example = _run([str(bin_dir / "python"), "-c", "from engine.base import bundled; print(bundled.examples_dir())"],
                    work, env).stdout.strip()
     run = _run([str(bin_dir / "regles"), "letter", "convention2024", "--facts", "generaliste", "--template",
                 "decision", "--date", "2024-09-01", "--caisse", str(Path(example) / "caisse.toml")], work, env)

@@ -7,7 +7,7 @@ Three layers:
   of true and false eligibility conditions: `unmet("eligible")` names exactly the false
   `condition_*` rules, and each names every fact that decides it (every alternative of a false
   `ou`, every false operand of an `et`), checked against an evaluation independent of
-  `engine.whynot`;
+  `engine.explain.whynot`;
 - one golden file per combination (tests/cases/whynot/), the unmet tree of the doctor with the
   richest explanation among those drawn with that combination, reviewed by reading it. `pytest tests/test_whynot.py --update-golden`
   rewrites them.
@@ -24,13 +24,13 @@ from pathlib import Path
 import pytest
 
 import engine
-from engine import model
-from engine.cli import main
-from engine.evaluator import Evaluator
-from engine.issuance import letter_options, load_caisse
-from engine.letters import render_letter
-from engine.results import Missing, Value
-from engine.whynot import Unmet, render
+from engine.check import model
+from engine.cli.main import main
+from engine.evaluate.reference import Evaluator
+from engine.letters.issuance import letter_options, load_caisse
+from engine.letters.render import render_letter
+from engine.lang.results import Missing, Value
+from engine.explain.whynot import Unmet, render
 from whynot_doctors import doctors
 
 GOLDEN = Path(__file__).resolve().parent / "cases" / "whynot"
@@ -339,7 +339,7 @@ def test_each_condition_names_every_fact_that_decides_it(prefix: str) -> None:
     """Every fact a false condition turns on appears by its description: every alternative of a false
     `ou`, every false operand of an `et` (evaluated even when short-circuiting skipped it), the
     condition of a nested `si` and its branch. Computed here from the model and the evaluator,
-    independently of engine.whynot."""
+    independently of engine.explain.whynot."""
     program = _ruleset(FILES[prefix][0]).program
     for facts, outcome, _ in _evaluated(prefix):
         evaluator = Evaluator(program, outcome.facts)
@@ -354,7 +354,7 @@ def test_each_condition_names_every_fact_that_decides_it(prefix: str) -> None:
 def test_explanation_and_json_carry_every_unmet_condition(prefix: str) -> None:
     """`regles explain` and `regles eval --json` show the whole tree, not the first failure: every
     sentence of `unmet("eligible")` is in the explanation, and the JSON is the same tree."""
-    from engine.cli import outcome_json
+    from engine.cli.main import outcome_json
     path = FILES[prefix][0]
     for facts, _, values in _evaluated(prefix)[:40]:
         outcome = _ruleset(path).evaluate(facts)

@@ -1,0 +1,572 @@
+"""The checked program: what the checker produces and the evaluator runs.
+
+Unlike `engine.syntax.ast`, every name here is resolved (to a fact, a definition, or an enumeration
+word), every expression carries its `Type`, amendments are merged (a replaced definition keeps
+its original reachable as `fichier.nom`), and every definition keeps its legal citation, its
+status (à confirmer, choix de modélisation) and the text it comes from. References hold stable
+ids (names), so that an amending file's replacement is what every inherited rule sees.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator, Mapping
+from decimal import Decimal
+from typing import Union
+
+from attrs import field, frozen
+
+from engine.base.diagnostics import Diagnostic
+from engine.base.source import NOWHERE, Source, Span
+from engine.lang.types import Type
+
+
+@frozen
+class Node:
+    """Base of model nodes; the span never counts for equality."""
+
+    span: Span = field(default=NOWHERE, kw_only=True, eq=False, repr=False)
+
+
+# ─── Expressions (each with its type) ────────────────────────────────────────────────────────
+
+@frozen
+class Const(Node):
+    """A constant value (literal or enumeration word)."""
+
+    value: object
+    type: Type
+
+
+@frozen
+class FactRef(Node):
+    """Reads an input fact; reading it is what makes it needed."""
+
+    name: str
+    type: Type
+
+
+@frozen
+class DefRef(Node):
+    """A reference to a definition: the effective one, or `origin.name` for the original."""
+
+    name: str
+    type: Type
+    origin: str | None = None
+    date: Expr | None = None
+
+
+@frozen
+class TableCall(Node):
+    """A table lookup with its key arguments, at a date when the table is dated."""
+
+    name: str
+    args: tuple[Expr, ...]
+    type: Type
+    origin: str | None = None
+    date: Expr | None = None
+
+
+@frozen
+class ParamRef(Node):
+    """A parameter of the function being evaluated."""
+
+    name: str
+    type: Type
+
+
+@frozen
+class FuncCall(Node):
+    """A call of a `fonction`; arguments are evaluated only if the body uses them."""
+
+    name: str
+    args: tuple[Expr, ...]
+    type: Type
+    origin: str | None = None
+
+
+@frozen
+class Builtin(Node):
+    """`min(…)` or `max(…)`."""
+
+    name: str
+    args: tuple[Expr, ...]
+    type: Type
+
+
+@frozen
+class Arith(Node):
+    """`+ - × /` with exact arithmetic."""
+
+    op: str
+    left: Expr
+    right: Expr
+    type: Type
+
+
+@frozen
+class Negate(Node):
+    """Arithmetic negation."""
+
+    operand: Expr
+    type: Type
+
+
+@frozen
+class Logic(Node):
+    """`et` / `ou` with short-circuit and Kleene treatment of missing facts."""
+
+    op: str
+    left: Expr
+    right: Expr
+    type: Type
+
+
+@frozen
+class Not(Node):
+    """`non`."""
+
+    operand: Expr
+    type: Type
+
+
+@frozen
+class Compare(Node):
+    """A comparison; op in = ≠ < ≤ > ≥."""
+
+    op: str
+    left: Expr
+    right: Expr
+    type: Type
+
+
+@frozen
+class Member(Node):
+    """`x dans {…}` with constant items; `x dans nom` has the named set's items inlined (so every
+    evaluator tests the same constants) and keeps its name and citations for explanations."""
+
+    operand: Expr
+    items: tuple[object, ...]
+    negated: bool
+    type: Type
+    set_name: str | None = None
+    set_sources: tuple[Citation, ...] = ()
+
+
+@frozen
+class If(Node):
+    """`si … alors … sinon …`."""
+
+    condition: Expr
+    then: Expr
+    otherwise: Expr
+    type: Type
+
+
+@frozen
+class Round(Node):
+    """Explicit rounding to a multiple of `quantum`, half up or truncated."""
+
+    operand: Expr
+    quantum: Decimal
+    truncate: bool
+    label: str
+    type: Type
+
+
+@frozen
+class DurationOf(Node):
+    """A duration built from an integer expression."""
+
+    amount: Expr
+    unit: str
+    type: Type
+
+
+@frozen
+class TextOf(Node):
+    """The short name of the text whose version of a definition is in force at a date."""
+
+    name: str
+    date: Expr
+    type: Type
+
+
+@frozen
+class Marker(Node):
+    """`non applicable "…"` or `indéterminé "…"`."""
+
+    kind: str
+    reason: str
+    type: Type
+
+
+Expr = Union[Const, FactRef, DefRef, ParamRef, FuncCall, TableCall, Builtin, Arith, Negate, Logic, Not, Compare, Member,
+             If, Round, DurationOf, TextOf, Marker]
+
+
+# ─── Declarations ────────────────────────────────────────────────────────────────────────────
+
+@frozen
+class TextInfo:
+    """A legal text encoded by one rule file."""
+
+    file: str
+    prefix: str
+    title: str
+    short: str
+    long: str | None = None
+    in_force_from: dt.date | None = None
+    in_force_until: dt.date | None = None
+    directory: str | None = None
+    """Absolute directory of the rule file, where its letter templates (`lettres/`) live."""
+
+
+@frozen
+class StatusInfo:
+    """A flag an explanation must repeat: `a_confirmer` or `choix_de_modelisation`."""
+
+    kind: str
+    note: str | None = None
+    span: Span = field(default=NOWHERE, eq=False, repr=False)
+
+    @property
+    def french(self) -> str:
+        """The flag as written in the rule language."""
+        return "à confirmer" if self.kind == "a_confirmer" else "choix de modélisation"
+
+
+@frozen
+class SourceDecl(Node):
+    """A source a rule file declares once (`source CLE "titre" … fin`) and cites by its key."""
+
+    key: str
+    title: str
+    publisher: str | None = None
+    date: dt.date | str | None = None
+    """A calendar date, or the date as the source gives it (`"janvier-février 2022"`)."""
+    url: str | None = None
+    text: str = ""
+    """The short name of the text (rule file) that declares it."""
+
+    @property
+    def date_text(self) -> str | None:
+        """The date as a reader reads it: `01/12/2022`, or the text as written."""
+        if isinstance(self.date, dt.date):
+            return f"{self.date.day:02d}/{self.date.month:02d}/{self.date.year}"
+        return self.date
+
+    def fields(self) -> list[tuple[str, str]]:
+        """The declared details a reader may want beside the title, labelled in French, in order:
+        every page, hover and sheet that shows a source lists these and nothing else."""
+        found = [("Éditeur", self.publisher), ("Date", self.date_text), ("Lien", self.url)]
+        return [(label, value) for label, value in found if value]
+
+    def __str__(self) -> str:
+        """`Titre (éditeur, date)`; the publisher is left out when the title already names it."""
+        extra = [p for p in (self.publisher, self.date_text) if p]
+        if self.publisher and re.search(rf"(?<!\w){re.escape(self.publisher)}(?!\w)", self.title, re.IGNORECASE):
+            extra = extra[1:]
+        return self.title + (f" ({', '.join(extra)})" if extra else "")
+
+
+@frozen
+class Citation(Node):
+    """One citation in a definition: a declared source and what this use of it points at.
+
+    `source` is None for a citation in free text (`source "…"`, warning W106): it then has no key,
+    title or link, and reads as its text. `str()` is the citation as a French reader reads it.
+    """
+
+    source: SourceDecl | None
+    detail: str | None = None
+
+    @property
+    def key(self) -> str | None:
+        """The key of the declared source (None for free text)."""
+        return self.source.key if self.source else None
+
+    @property
+    def title(self) -> str | None:
+        """The title of the declared source (None for free text)."""
+        return self.source.title if self.source else None
+
+    @property
+    def url(self) -> str | None:
+        """The address of the declared source, when it has one."""
+        return self.source.url if self.source else None
+
+    def __str__(self) -> str:
+        """`Titre (éditeur, date) : précision`, or the free text."""
+        if self.source is None:
+            return self.detail or ""
+        return str(self.source) + (f" : {self.detail}" if self.detail else "")
+
+    @property
+    def with_link(self) -> str:
+        """The citation followed by its address, when the source has one."""
+        return f"{self} — {self.url}" if self.url else str(self)
+
+    def to_json(self) -> dict[str, object]:
+        """The citation as trace JSON writes it: every field of the source, and the precision."""
+        d = self.source
+        date = d.date.isoformat() if d is not None and isinstance(d.date, dt.date) else (d.date if d else None)
+        return {"key": self.key, "title": self.title, "publisher": d.publisher if d else None, "date": date,
+                "url": self.url, "detail": self.detail}
+
+
+@frozen
+class FactDecl(Node):
+    """An input: its type, allowed values, and the words to ask a person for it."""
+
+    name: str
+    type: Type
+    description: str | None = None
+    question: str | None = None
+    sources: tuple[Citation, ...] = ()
+    low: object = None
+    high: object = None
+    allowed: tuple[object, ...] | None = None
+    text: str = ""
+    unit: str | None = None
+    ignored: str | None = None
+    """Why the file accepts this fact without reading it (`ignoré : "…"`), if it does so on purpose."""
+
+
+@frozen
+class Key(Node):
+    """A row or column key of a table: an enumeration word, `autre`, a value or a band."""
+
+    kind: str
+    value: object = None
+    low: object = None
+    low_inclusive: bool = True
+    high: object = None
+    high_inclusive: bool = False
+    text: str = ""
+
+    def matches(self, value: object) -> bool:
+        """Whether a key value falls under this key (bands compare numerically)."""
+        if self.kind == "autre":
+            return True
+        if self.kind in {"enum", "value"}:
+            return value == self.value
+        if self.low is not None and (value < self.low or (value == self.low and not self.low_inclusive)):  # type: ignore[operator]
+            return False
+        if self.high is not None and (value > self.high or (value == self.high and not self.high_inclusive)):  # type: ignore[operator]
+            return False
+        return True
+
+
+@frozen
+class CellInfo(Node):
+    """A table cell: its typed expression, its text and its own status flag if any."""
+
+    expr: Expr
+    text: str
+    status: StatusInfo | None = None
+
+
+@frozen
+class Grid(Node):
+    """A table body: row keys, column keys (None for one-key tables), cells[row][column]."""
+
+    rows: tuple[Key, ...]
+    columns: tuple[Key, ...] | None
+    cells: tuple[tuple[CellInfo, ...], ...]
+
+
+@frozen
+class Version(Node):
+    """One version of a definition, in force from `start` (None: from the beginning)."""
+
+    start: dt.date | None
+    body: Expr | Grid
+    text: TextInfo
+    sources: tuple[Citation, ...] = ()
+    statuses: tuple[StatusInfo, ...] = ()
+
+
+@frozen
+class Param(Node):
+    """A table key's name and type."""
+
+    name: str
+    type: Type
+
+
+@frozen
+class GuardInfo(Node):
+    """`applicable si nom`: the rule is not applicable unless that boolean holds."""
+
+    name: str
+    reason: str | None
+
+
+@frozen
+class Definition(Node):
+    """A parameter, rule or table after checking, with all its versions."""
+
+    name: str
+    kind: str
+    type: Type
+    versions: tuple[Version, ...]
+    is_output: bool = False
+    description: str | None = None
+    guard: GuardInfo | None = None
+    params: tuple[Param, ...] = ()
+    replaces: str | None = None
+    unit: str | None = None
+    reused_from: str | None = None
+    """The rule file (as `reprend … de "…"` writes it) this definition was taken from, if any."""
+    amended_by: str | None = None
+    """The short name of the text whose `précise` block gave this definition its description, citations
+    or statuses (the formula stays the one of `versions`' texts)."""
+    internal: bool = False
+    """`interne`: plumbing hidden from explanation summaries, which show what it leads to instead; a
+    replacement inherits it from the definition it replaces (the concept stays plumbing)."""
+
+    dated: bool = field(init=False, eq=False, repr=False)
+    """Whether the definition has versions starting on given dates (and so is read with `au`)."""
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "dated", any(v.start is not None for v in self.versions))
+
+    @property
+    def is_set(self) -> bool:
+        """Whether this is a set parameter (`paramètre x = {…}`), read only with `dans x`."""
+        body = self.versions[-1].body
+        return self.kind == "parameter" and isinstance(body, Const) and isinstance(body.value, tuple)
+
+    @property
+    def latest(self) -> Version:
+        """The most recent version."""
+        return self.versions[-1]
+
+    def version_at(self, date: dt.date | None) -> Version | None:
+        """The version in force at a date (None: the latest); None before the first version."""
+        if date is None:
+            return self.latest
+        found = None
+        for version in self.versions:
+            if version.start is None or version.start <= date:
+                found = version
+        return found
+
+    @property
+    def citation(self) -> tuple[Citation, ...]:
+        """The legal sources of the latest version."""
+        return self.latest.sources
+
+    @property
+    def statuses(self) -> tuple[StatusInfo, ...]:
+        """The flags of the latest version."""
+        return self.latest.statuses
+
+
+@frozen
+class ExampleCase(Node):
+    """An example block after checking: typed facts and expected outcomes."""
+
+    title: str
+    facts: Mapping[str, object]
+    expected: tuple[Expectation, ...]
+    file: str = ""
+
+
+@frozen
+class Expectation(Node):
+    """One expected outcome: `status` is value, not_applicable, undetermined or missing."""
+
+    name: str
+    status: str
+    value: object = None
+    facts: tuple[str, ...] = ()
+
+
+@frozen
+class ScheduleSpec(Node):
+    """The schedule axis declared by the rule file."""
+
+    axis: str
+    first: int
+    last: int
+    columns: tuple[str, ...]
+    totals: tuple[str, ...]
+    description: str | None = None
+
+
+@frozen(eq=False)
+class Program:
+    """A checked rule file, merged with the files it amends."""
+
+    texts: tuple[TextInfo, ...]
+    facts: Mapping[str, FactDecl]
+    definitions: Mapping[str, Definition]
+    originals: Mapping[tuple[str, str], Definition]
+    outputs: tuple[str, ...]
+    examples: tuple[ExampleCase, ...]
+    schedule: ScheduleSpec | None
+    sources: Mapping[str, Source]
+    warnings: tuple[Diagnostic, ...] = ()
+    bibliography: Mapping[str, SourceDecl] = field(factory=dict)
+    """The sources the files declare, by key (`sources` are the rule files' texts)."""
+    withdrawn: Mapping[str, str] = field(factory=dict)
+    """Inherited definitions this file withdraws (`abroge x`), each with the short name of this text."""
+
+    @property
+    def text(self) -> TextInfo:
+        """The text this file encodes (the last of the amendment chain)."""
+        return self.texts[-1]
+
+    def definition(self, name: str, origin: str | None = None) -> Definition:
+        """The effective definition of a name, or the original one in file `origin`."""
+        if origin is None:
+            return self.definitions[name]
+        return self.originals[(origin, name)]
+
+
+# ─── Walking expressions ─────────────────────────────────────────────────────────────────────
+
+def children(node: Expr) -> tuple[Expr, ...]:
+    """The direct sub-expressions of an expression."""
+    match node:
+        case Arith(left=l, right=r) | Logic(left=l, right=r) | Compare(left=l, right=r):
+            return (l, r)
+        case If(condition=c, then=t, otherwise=o):
+            return (c, t, o)
+        case Negate(operand=o) | Not(operand=o) | Member(operand=o) | Round(operand=o):
+            return (o,)
+        case DurationOf(amount=a):
+            return (a,)
+        case Builtin(args=args) | FuncCall(args=args):
+            return args
+        case TableCall(args=args, date=d):
+            return args + ((d,) if d is not None else ())
+        case DefRef(date=d):
+            return (d,) if d is not None else ()
+        case TextOf(date=d):
+            return (d,)
+    return ()
+
+
+def walk(expr: Expr) -> Iterator[Expr]:
+    """An expression and all its sub-expressions, iteratively (deep formulas must not recurse)."""
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(children(node))
+
+
+def definition_exprs(definition: Definition) -> Iterator[Expr]:
+    """Every expression of a definition: each version's formula, or each cell of its tables."""
+    for version in definition.versions:
+        body = version.body
+        if isinstance(body, Grid):
+            for row in body.cells:
+                for cell in row:
+                    yield cell.expr
+        else:
+            yield body

@@ -1,0 +1,156 @@
+"""`regles batch FICHIER -i ENTRÉE -o SORTIE [--workers N] [--explain] [--errors ERR]`.
+
+Evaluates every row of a CSV, JSON Lines or Parquet file and writes one result row per input
+row (`engine.tools.batch` describes the layout). Bad rows go to the errors file with their line and
+reason; the others are evaluated. A summary ends on standard error; a progress bar shows rows,
+rate and time left when standard error is a terminal (or with `--progress`).
+
+Exit codes: 0 every row evaluated; 2 some rows in error (see the errors file), bad arguments, an
+unreadable input or an unwritable output (a full disk); 1 the rule file has errors; 70 the counts
+do not add up (a bug: no output is kept); 130 interrupted by Ctrl-C, 143 by SIGTERM, 129 by SIGHUP
+(the partial files are removed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+
+from engine.cli import main as cli
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the `batch` sub-command."""
+    p = sub.add_parser(
+        "batch", help="évaluer un fichier de lignes de faits (CSV, JSON Lines, Parquet)",
+        description="Évalue chaque ligne d'un fichier de faits (CSV, JSON Lines ou Parquet, selon l'extension) et "
+                    "écrit, dans le même ordre, une ligne de résultats par ligne évaluée ; les lignes en erreur vont "
+                    "dans le fichier d'erreurs, avec leur numéro et la raison. Les deux fichiers sont écrits sous "
+                    "un nom provisoire (….partiel) et renommés quand tout est écrit et compté.")
+    p.add_argument("file", metavar="FICHIER", help=cli.RULE_FILE_HELP)
+    p.add_argument("-i", "--entree", "--input", dest="input", required=True, metavar="ENTRÉE",
+                   help="faits : .csv, .jsonl ou .parquet")
+    cli.add_output_file(p, "SORTIE", "résultats : .csv, .jsonl ou .parquet", required=True)
+    p.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="processus de calcul (par défaut : un par processeur, un seul pour une entrée de moins de 4 Mo)")
+    p.add_argument("--explain", action="store_true", help="ajouter l'explication de chaque résultat (lent)")
+    p.add_argument("--erreurs", "--errors", dest="errors", metavar="ERREURS",
+                   help="lignes en erreur, .csv ou .jsonl (par défaut : SORTIE suivi de .erreurs.csv)")
+    p.add_argument("--progress", "--progres", action="store_true",
+                   help="barre de progression même quand la sortie d'erreur n'est pas un terminal")
+    p.add_argument("--chunk-rows", type=int, default=None, help=argparse.SUPPRESS)
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the batch, then print the summary."""
+    from engine.tools import batch
+    workers = args.workers if args.workers is not None else _default_workers(args.input)
+    job = batch.BatchJob(args.file, args.input, args.output, args.errors, workers, args.explain,
+                         args.chunk_rows)
+    show = args.progress or sys.stderr.isatty()
+    try:
+        with _signals_raise(batch.Interrupted):
+            summary = _with_progress_bar(batch, job) if show else batch.run(job, warn=_warn)
+    except batch.AccountingError as exc:
+        _warn(str(exc))
+        return cli.EXIT_INTERNAL
+    except (KeyboardInterrupt, batch.Interrupted) as exc:
+        name = exc.signal_name if isinstance(exc, batch.Interrupted) else "SIGINT"
+        _warn(f"interrompu ({name}) : aucune sortie n'est écrite dans {job.output} (fichiers partiels supprimés)")
+        return 128 + int(getattr(signal, name))
+    _print_summary(summary, job)
+    return cli.EXIT_USAGE if summary.errors else cli.EXIT_OK
+
+
+class _signals_raise:  # noqa: N801 - used as a context manager, like contextlib's
+    """While a batch runs, SIGTERM and SIGHUP raise `Interrupted` (as Ctrl-C raises KeyboardInterrupt), so
+    that the run unwinds and removes its partial files; the previous handlers come back after."""
+
+    SIGNALS = ("SIGTERM", "SIGHUP")
+
+    def __init__(self, error: type[BaseException]) -> None:
+        self.error = error
+        self.previous: dict[int, object] = {}
+
+    def __enter__(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return  # only the main thread may set handlers; a server's thread keeps its own
+        for name in self.SIGNALS:
+            number = getattr(signal, name, None)
+            if number is not None and signal.getsignal(number) is not signal.SIG_IGN:  # `nohup` stays nohup
+                self.previous[number] = signal.signal(number, self._raise)
+
+    def _raise(self, number: int, frame: object) -> None:
+        for restored, handler in self.previous.items():  # a second signal during the clean-up ends the process
+            signal.signal(restored, handler)  # type: ignore[arg-type]
+        raise self.error(signal.Signals(number).name)
+
+    def __exit__(self, *exc: object) -> None:
+        for number, handler in self.previous.items():
+            signal.signal(number, handler)  # type: ignore[arg-type]
+
+
+def _default_workers(path: str) -> int:
+    try:  # below ~30 000 rows, starting worker processes costs more than it saves
+        small = os.path.getsize(path) < 4_000_000
+    except OSError:
+        small = True
+    return 1 if small else max(1, os.cpu_count() or 1)
+
+
+def _warn(message: str) -> None:
+    print(f"regles batch : {message}", file=sys.stderr)
+
+
+def _with_progress_bar(batch, job):  # type: ignore[no-untyped-def]
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    console = Console(file=sys.stderr)
+    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
+               TextColumn("{task.fields[rows]} lignes · {task.fields[rate]} lignes/s"),
+               TimeElapsedColumn(), TextColumn("reste"), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=False) as bar:
+        task = bar.add_task(f"regles batch {job.input}", total=None, rows="0", rate="–")
+        started = [None]
+
+        def update(done: int, total: int, rows: int) -> None:
+            import time
+            now = time.perf_counter()
+            if started[0] is None:
+                started[0] = now  # type: ignore[assignment]
+            elapsed = now - started[0]  # type: ignore[operator]
+            rate = f"{rows / elapsed:,.0f}".replace(",", " ") if elapsed > 0 else "–"
+            bar.update(task, completed=done, total=total, rows=f"{rows:,}".replace(",", " "), rate=rate)
+        return batch.run(job, progress=update, warn=lambda m: console.print(f"regles batch : {m}", markup=False))
+
+
+def _number(n: float) -> str:
+    return f"{n:,.0f}".replace(",", " ")
+
+
+def _print_summary(summary, job) -> None:  # type: ignore[no-untyped-def]
+    from engine.tools.batch import ELIGIBLE_WORDS
+    lines = [f"{_number(summary.read)} ligne{'s' if summary.read > 1 else ''} lue{'s' if summary.read > 1 else ''}, "
+             f"{_number(summary.evaluated)} évaluée{'s' if summary.evaluated > 1 else ''}, "
+             f"{_number(summary.errors)} en erreur"
+             + (f" (voir {job.errors_path})" if summary.errors else "") + f" → {job.output}"]
+    notes = []
+    if summary.multiline:
+        notes.append(f"{_number(summary.multiline)} ligne{'s' if summary.multiline > 1 else ''} sur plusieurs lignes du "
+                     "fichier (champ entre guillemets avec retour à la ligne)")
+    if summary.blank:
+        notes.append(f"{_number(summary.blank)} ligne{'s' if summary.blank > 1 else ''} "
+                     f"vide{'s' if summary.blank > 1 else ''} ignorée{'s' if summary.blank > 1 else ''}")
+    if notes:
+        lines.append(f"{_number(summary.lines)} lignes de données dans le fichier : " + " ; ".join(notes))
+    if summary.eligible:
+        counts = " · ".join(f"{ELIGIBLE_WORDS[k]} {_number(n)}" for k, n in
+                            sorted(summary.eligible.items(), key=lambda kv: list(ELIGIBLE_WORDS).index(kv[0])))
+        lines.append(f"eligible : {counts}")
+    lines.append(f"durée {summary.seconds:.2f} s".replace(".", ",") + f", {_number(summary.rate)} lignes/s"
+                 + (f" ({job.workers} processus)" if job.workers > 1 else ""))
+    print("\n".join(lines), file=sys.stderr)

@@ -1,0 +1,177 @@
+"""The part of trace events that does not depend on the facts, built once per program node.
+
+A traced evaluation (`engine.evaluate.reference` with a `Tracer`) records one `Event` per step. What an
+event says about its program node (its kind, its text as the rule file writes it, its span, the
+types, citations and statuses of what it evaluates) is the same in every evaluation, so it is a
+`Site` built here the first time the node is traced and kept as long as the program lives. The
+evaluator adds only what the facts decided. This is what keeps a traced evaluation within a small
+multiple of an untraced one (docs/performance.md).
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable
+
+from engine.check import model
+from engine.base.source import Source
+from engine.evaluate.trace import Site
+
+
+class Sites:
+    """The sites of one program's nodes, keyed by node identity (the program keeps its nodes alive)."""
+
+    def __init__(self, program: model.Program) -> None:
+        self._ref = weakref.ref(program)  # the cache below is keyed by the program: no strong reference back
+        self._sites: dict[object, Site] = {}
+        self._labels: dict[int, str] = {}
+        self._static: dict[object, dict[str, object]] = {}
+
+    def _program(self) -> model.Program:
+        program = self._ref()
+        assert program is not None, "a program's sites outlived it"
+        return program
+
+    def label(self, e: model.Expr) -> str:
+        """The text of an expression as the rule file writes it, on one line."""
+        found = self._labels.get(id(e))
+        if found is None:
+            source: Source | None = self._program().sources.get(e.span.file)
+            found = type(e).__name__ if source is None else " ".join(source.slice(e.span).split())
+            self._labels[id(e)] = found
+        return found
+
+    def of(self, e: model.Expr) -> Site:
+        """The site of an expression node that records an event (comparison, table, call…)."""
+        site = self._sites.get(id(e))
+        if site is None:
+            site = self._sites[id(e)] = _MAKERS[type(e)](self, e)
+        return site
+
+    def definition(self, d: model.Definition, version: model.Version | None, origin: str | None) -> Site:
+        """The site of a rule, parameter, table or function definition at one of its versions."""
+        key = (id(d), id(version), origin)
+        site = self._sites.get(key)
+        if site is None:
+            data = {"type": d.type, "unit": d.unit, "origin": origin, "description": d.description}
+            if version is not None:
+                data.update(self.version_data(version, d))
+            data["date"] = None  # the date it was read at, when there is one, is in the event's details
+            label = d.name if origin is None else f"{origin}.{d.name}"
+            site = self._sites[key] = Site(d.kind, label, d.span, data)
+        return site
+
+    def guard(self, guard: model.Guard) -> Site:
+        """The site of an `applicable si` check."""
+        site = self._sites.get(id(guard))
+        if site is None:
+            site = self._sites[id(guard)] = Site("guard", guard.name, guard.span, {"reason": guard.reason})
+        return site
+
+    def fact(self, node: model.FactDecl | model.FactRef) -> Site:
+        """The site of a fact read at `node` (a reference, or the declaration when read by name)."""
+        site = self._sites.get(id(node))
+        if site is None:
+            decl = self._program().facts[node.name]
+            site = self._sites[id(node)] = Site("fact", node.name, node.span, {
+                "type": decl.type, "unit": decl.unit, "description": decl.description, "question": decl.question})
+        return site
+
+    def test(self, e: model.If) -> Site:
+        """The site of the condition of a `si` (the test, as opposed to the whole `si`)."""
+        key = (id(e), "test")
+        site = self._sites.get(key)
+        if site is None:
+            site = self._sites[key] = Site("test", self.label(e.condition), e.condition.span)
+        return site
+
+    def version_data(self, version: model.Version, d: model.Definition) -> dict[str, object]:
+        """The text, citations and statuses of one version of a definition."""
+        key = id(version)
+        found = self._static.get(key)
+        if found is None:
+            found = self._static[key] = {
+                "text": version.text.short, "file": version.text.file, "sources": list(version.sources),
+                "statuses": [s.french + (f" : {s.note}" if s.note else "") for s in version.statuses],
+                "version_start": version.start, "replaces": d.replaces}
+            # written only when set, so that the trace of a file without them is unchanged
+            found.update({k: v for k, v in (("amended_by", d.amended_by), ("reused_from", d.reused_from)) if v})
+        return found
+
+    def cell_data(self, d: model.Definition, grid: model.Grid, row: int, column: int) -> dict[str, object]:
+        """What a table event says about the cell it read: row and column as written and as named."""
+        key = (id(grid), row, column)
+        found = self._static.get(key)
+        if found is None:
+            cell = grid.cells[row][column]
+            columns = grid.columns
+            found = self._static[key] = {
+                "row_label": _key_label(grid.rows[row], d.params[0].type),
+                "column_label": _key_label(columns[column], d.params[1].type) if columns else None,
+                "row": grid.rows[row].text, "column": columns[column].text if columns else None,
+                "cell": cell.text, "cell_status": cell.status.french if cell.status else None,
+                "cell_note": cell.status.note if cell.status else None}
+        return found
+
+
+def _key_label(key: model.Key, t) -> str:  # type: ignore[no-untyped-def]
+    """A table key as a reader names it: the enumeration word's label, else the key as written."""
+    if key.kind == "enum":
+        return t.label(key.value)
+    return key.text
+
+
+def _call(sites: Sites, e: model.FuncCall) -> Site:
+    d = sites._program().definition(e.name, e.origin)
+    return Site("function", sites.label(e), e.span, {
+        "function": d.name, "origin": e.origin, "type": e.type, "parameter_types": [p.type for p in d.params],
+        **sites.version_data(d.latest, d)})
+
+
+def _arith(sites: Sites, e: model.Arith) -> Site:
+    kind = "date" if e.type.kind == "date" else "arithmetic"
+    return Site(kind, sites.label(e), e.span, {"op": e.op, "type": e.type, "operand_types": [e.left.type, e.right.type]})
+
+
+def _compare(sites: Sites, e: model.Compare) -> Site:
+    return Site("comparison", sites.label(e), e.span, {
+        "op": e.op, "left_type": e.left.type, "right_type": e.right.type,
+        "left_label": sites.label(e.left), "right_label": sites.label(e.right)})
+
+
+def _member(sites: Sites, e: model.Member) -> Site:
+    data = {"items": list(e.items), "negated": e.negated, "operand_type": e.operand.type,
+            "operand_label": sites.label(e.operand)}
+    if e.set_name is not None:  # a named set: its name and citations (absent otherwise, as before)
+        data.update(set=e.set_name, sources=list(e.set_sources))
+    return Site("membership", sites.label(e), e.span, data)
+
+
+_MAKERS: dict[type, Callable[[Sites, model.Expr], Site]] = {  # type: ignore[dict-item]
+    model.FuncCall: _call,
+    model.TableCall: lambda sites, e: Site("table", e.name, e.span, {"type": e.type}),
+    model.Builtin: lambda sites, e: Site("extremum", sites.label(e), e.span, {"function": e.name, "type": e.type}),
+    model.Arith: _arith,
+    model.Logic: lambda sites, e: Site("logic", sites.label(e), e.span, {"op": e.op}),
+    model.Not: lambda sites, e: Site("negation", sites.label(e), e.span, {"operand": sites.label(e.operand)}),
+    model.Compare: _compare,
+    model.Member: _member,
+    model.If: lambda sites, e: Site("condition", sites.label(e.condition), e.span,
+                                    {"condition": sites.label(e.condition), "type": e.type}),
+    model.Round: lambda sites, e: Site("rounding", sites.label(e), e.span,
+                                       {"mode": e.label, "type": e.type, "operand_type": e.operand.type}),
+    model.TextOf: lambda sites, e: Site("text_of", sites.label(e), e.span, {"definition": e.name, "type": e.type}),
+    model.Marker: lambda sites, e: Site("marker", sites.label(e), e.span),
+}
+"""How each expression kind that records an event describes itself (see `engine.evaluate.trace` for the kinds)."""
+
+
+_CACHE: weakref.WeakKeyDictionary[model.Program, Sites] = weakref.WeakKeyDictionary()
+
+
+def sites_of(program: model.Program) -> Sites:
+    """The sites of a program, shared by all its traced evaluations while it lives."""
+    found = _CACHE.get(program)
+    if found is None:
+        found = _CACHE[program] = Sites(program)
+    return found

@@ -1,0 +1,145 @@
+"""French display of runtime values, through Babel (CLDR), never by hand.
+
+Used by explanations, the command line and the letters' filters: `12 000,00 €`, `7,5 %`,
+`22/06/2024` or `22 juin 2024`, `2 800`. A value kept as an exact fraction (a rate such as
+125/221) is shown rounded with `≈`, so the reader knows it is not exact.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Context, Decimal, localcontext
+from fractions import Fraction
+
+import functools
+
+from babel import Locale
+from babel.dates import format_date
+from babel.numbers import parse_pattern
+
+from engine.lang.types import Type
+from engine.lang.values import Duration, to_decimal
+
+LOCALE = Locale.parse("fr_FR")
+"""Parsed once: Babel would otherwise parse the locale again for every number it formats."""
+
+_CURRENCY = LOCALE.currency_formats["standard"]
+_PATTERNS: dict[str, object] = {}
+
+
+_WIDE = Context(prec=100)
+"""Babel quantizes in the thread's decimal context (28 digits by default): 10¹⁹ shown with ten decimals
+needs 30. Every number a rule computes is below 10²⁰ (`engine.lang.values`), so 100 digits always suffice."""
+
+
+def _decimal(number: object, pattern: str) -> str:
+    """`babel.numbers.format_decimal(number, pattern, LOCALE)`, with the pattern parsed once."""
+    found = _PATTERNS.get(pattern)
+    if found is None:
+        found = _PATTERNS[pattern] = parse_pattern(pattern)
+    with localcontext(_WIDE):
+        return found.apply(number, LOCALE)  # type: ignore[attr-defined]
+
+
+def money(value: object) -> str:
+    """`12 000,00 €`; a non-terminating amount shows more digits after `≈`."""
+    if isinstance(value, Fraction):
+        shown = _decimal(to_decimal(value), "#,##0.00##")
+        return f"≈ {shown} €"
+    number = Decimal(value)  # type: ignore[arg-type]
+    if number != number.quantize(Decimal("0.01"), context=_WIDE):
+        return _decimal(number, "#,##0.00########") + "\u00a0€"
+    with localcontext(_WIDE):
+        return _CURRENCY.apply(number, LOCALE, currency="EUR")
+
+
+def percent(value: object) -> str:
+    """`7,5 %`, `100 %`; an inexact rate as `≈ 56,5611 %`."""
+    if isinstance(value, Fraction):
+        shown = _decimal(to_decimal(value) * 100, "#,##0.####")
+        return f"≈ {shown}\u00a0%"
+    shown = _decimal(Decimal(value) * 100, "#,##0.##########")  # type: ignore[arg-type]
+    return f"{shown}\u00a0%"
+
+
+def number(value: object) -> str:
+    """`2 800`, `294,375`; an inexact value with `≈`."""
+    if isinstance(value, Fraction):
+        return "≈ " + _decimal(to_decimal(value), "#,##0.######")
+    return _decimal(value, "#,##0.##########")  # type: ignore[arg-type]
+
+
+def exact(v: object, t: Type | None = None) -> str:
+    """A value a reader can compute with: a non-terminating rate or number as its exact fraction, with
+    the rounded value as a gloss (`225/448 (≈ 50,2232 %)`); any other value as `value` shows it.
+
+    Used wherever a product or a quotient is computed from the value, so that the calculation can be
+    redone to the cent.
+    """
+    if isinstance(v, Fraction):
+        unit = "\u00a0€" if t is not None and t.kind == "montant" else ""
+        return f"{v.numerator}/{v.denominator}{unit} ({value(v, t)})"
+    return value(v, t)
+
+
+def date_short(value: dt.date) -> str:
+    """`22/06/2024`."""
+    return format_date(value, format="dd/MM/yyyy", locale=LOCALE)
+
+
+def date_long(value: dt.date) -> str:
+    """`22 juin 2024` (`1er juin 2024` for the first of the month, as French letters write it)."""
+    text = format_date(value, format="d MMMM y", locale=LOCALE)
+    return "1er" + text[1:] if value.day == 1 else text
+
+
+def boolean(value: bool) -> str:
+    """`vrai` / `faux`."""
+    return "vrai" if value else "faux"
+
+
+def value(v: object, t: Type | None = None) -> str:
+    """Any runtime value, shown according to its type when known (cached: explanations and letters
+    show the same few values many times)."""
+    try:
+        return _cached_value(v, t)
+    except TypeError:  # an unhashable value
+        return _value(v, t)
+
+
+@functools.lru_cache(maxsize=4096, typed=True)  # typed: True, 1 and Decimal(1) are equal keys
+def _cached_value(v: object, t: Type | None) -> str:
+    return _value(v, t)
+
+
+def _value(v: object, t: Type | None = None) -> str:
+    kind = t.kind if t is not None else None
+    if isinstance(v, bool):
+        return boolean(v)
+    if isinstance(v, dt.date):
+        return date_short(v)
+    if isinstance(v, Duration):
+        return str(v)
+    if isinstance(v, str):
+        return t.label(v) if t is not None and t.kind == "enum" else v
+    if kind == "montant":
+        return money(v)
+    if kind == "taux":
+        return percent(v)
+    if isinstance(v, (int, Decimal, Fraction)):
+        return number(v)
+    return str(v)
+
+
+_BEFORE_UNIT = re.compile(r"(?<=\d) ([%€])")
+
+
+def french_spaces(text: str) -> str:
+    """A sentence whose number and unit (`70 %`, `500 €`) are tied by a no-break space, as babel writes
+    them (`8 250,00 €`), so that a terminal or a page never breaks "70 %" across two lines.
+
+    Rule files write ordinary spaces; outputs that wrap text (rich tables) need this. Other
+    spaces (before `:`, inside « ») are left as written: messages and tests quote them as is.
+    """
+    return _BEFORE_UNIT.sub(lambda m: "\u00a0" + m.group(1), text)

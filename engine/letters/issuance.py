@@ -1,0 +1,337 @@
+"""Issuance: whether a letter may go to a doctor, the caisse's settings, references and records.
+
+Stage: `Outcome` + the template's declaration (`lettres/NAME.toml`) + the caisse's settings
+(a TOML file) → either the checked options a letter is rendered with, or `NotIssuedError` with the
+reason in French. Nothing here renders text: `engine.letters.render` does, after these checks.
+
+A declaration says which rule files a template serves, which outcomes it is for (`eligible`
+true, or a value), whether it is a decision (then it needs the caisse's recourse route and a
+named signatory), and which dates the letter's date is checked against:
+
+    fichiers = ["avenant7.rules", "convention2024.rules"]
+    eligible = "vrai"          # or "valeur" (true or false), "manquant" (facts missing); absent: any
+    decision = true
+    valeurs_si_eligible = ["montant_maximal"]   # an eligible case must have these values
+    [dates]
+    apres = ["date_signature", "debut_annee_contrat"]   # the letter is dated on or after
+    avant_si_eligible = ["date_limite_avance"]           # deadlines promised to an eligible doctor
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import json
+import re
+import tomllib
+from pathlib import Path
+
+import attrs
+
+from engine.api import Outcome, Ruleset
+from engine.base.diagnostics import os_reason
+from engine.letters.context import LetterError
+from engine.lang.results import STATUS_FRENCH, Missing, Value
+from engine.evaluate.trace import json_value
+
+
+class NotIssuedError(LetterError):
+    """The case does not fit the letter: no file is written; `reason` says why, in French."""
+
+    def __init__(self, letter: str, reason: str) -> None:
+        self.letter = letter
+        self.reason = reason
+        super().__init__(f"le courrier « {letter} » n'est pas émis : {reason}")
+
+
+# ─── Template declarations ───────────────────────────────────────────────────────────────────
+
+@attrs.frozen
+class Declaration:
+    """What a template declares in `lettres/NAME.toml` (see the module docstring)."""
+
+    name: str
+    title: str
+    files: tuple[str, ...]
+    eligible: str | None
+    decision: bool
+    after: tuple[str, ...]
+    before_if_eligible: tuple[str, ...]
+    values_if_eligible: tuple[str, ...] = ()
+    """Results an eligible case must have a value for: a letter does not print « indéterminé » as an amount."""
+    measured: tuple[str, ...] = ()
+    """Facts measured over the contract year: when one is given, the year must be over at the letter's date."""
+
+
+_ELIGIBLE = {"vrai", "valeur", "manquant"}
+_KEYS = {"titre", "fichiers", "eligible", "decision", "dates", "valeurs_si_eligible"}
+_DATE_KEYS = {"apres", "avant_si_eligible", "mesures_de_l_annee"}
+
+
+def declaration(directories: list[Path], name: str) -> Declaration:
+    """The declaration of template `name`: the first `NAME.toml` found in the template directories.
+
+    Raises:
+        LetterError: no declaration, or one that is not valid (the file and key in the message).
+    """
+    for directory in directories:
+        path = directory / f"{name}.toml"
+        if path.is_file():
+            return _read_declaration(str(path), name, path.stat().st_mtime_ns)
+    raise LetterError(f"le courrier « {name} » n'a pas de déclaration « {name}.toml » dans lettres/ : "
+                      "elle dit à quels fichiers de règles et à quels résultats il s'applique")
+
+
+@functools.lru_cache(maxsize=32)
+def _read_declaration(path: str, name: str, _mtime: int) -> Declaration:
+    data = _toml(path, "déclaration de courrier")
+    unknown = sorted(set(data) - _KEYS)
+    if unknown:
+        raise LetterError(f"{path} : clé inconnue « {unknown[0]} » ; clés possibles : {', '.join(sorted(_KEYS))}")
+    eligible = data.get("eligible")
+    if eligible is not None and eligible not in _ELIGIBLE:
+        raise LetterError(f"{path} : « eligible » vaut « vrai », « valeur » ou « manquant », reçu {eligible!r}")
+    dates = data.get("dates", {})
+    if not isinstance(dates, dict) or set(dates) - _DATE_KEYS:
+        raise LetterError(f"{path} : [dates] n'accepte que {', '.join(sorted(_DATE_KEYS))}")
+    return Declaration(
+        name=name, title=str(data.get("titre", name)), files=_names(path, data, "fichiers"),
+        eligible=eligible, decision=bool(data.get("decision", False)),
+        after=_names(path, dates, "apres"), before_if_eligible=_names(path, dates, "avant_si_eligible"),
+        measured=_names(path, dates, "mesures_de_l_annee"), values_if_eligible=_names(path, data, "valeurs_si_eligible"))
+
+
+def _names(path: str, data: dict[str, object], key: str) -> tuple[str, ...]:
+    value = data.get(key, [])
+    if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+        raise LetterError(f"{path} : « {key} » doit être une liste de noms")
+    return tuple(value)  # type: ignore[arg-type]
+
+
+def _toml(path: str, what: str) -> dict[str, object]:
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except OSError as exc:
+        raise LetterError(f"impossible de lire la {what} « {path} » : {os_reason(exc)}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise LetterError(f"{path} : {what} illisible (TOML) : {exc}") from None
+
+
+# ─── Guards ──────────────────────────────────────────────────────────────────────────────────
+
+def check(outcome: Outcome, decl: Declaration, when: dt.date, settings: dict[str, dict[str, object]]) -> None:
+    """Raise `NotIssuedError` when the case does not fit the letter `decl` dated `when`.
+
+    Checks, in order: the rule file is one the template serves; `eligible` has the declared kind
+    of value; a decision has the caisse's recourse route and a named signatory; the letter's date
+    is on or after each `apres` date and on or before each deadline promised to an eligible doctor.
+    A result whose facts are missing is not a reason here: the rendering lists the missing facts.
+    """
+    rule_file = Path(outcome.ruleset.program.text.file).name
+    if decl.files and rule_file not in decl.files:
+        raise NotIssuedError(decl.name, f"il s'applique aux fichiers de règles {', '.join(decl.files)}, "
+                                        f"pas à {rule_file}")
+    eligible = outcome.result("eligible") if "eligible" in outcome.ruleset.program.definitions else None
+    if decl.eligible == "manquant":
+        if not isinstance(eligible, Missing):
+            raise NotIssuedError(decl.name, "aucune information ne manque pour décider de l'éligibilité : "
+                                            "envoyer la décision")
+    elif decl.eligible and eligible is not None and not isinstance(eligible, Missing):
+        if not isinstance(eligible, Value):
+            raise NotIssuedError(decl.name, f"l'éligibilité n'a pas de valeur ({STATUS_FRENCH[eligible.status]} : "
+                                            f"{eligible.reason}) ; aucune décision ne peut être notifiée au médecin")
+        if decl.eligible == "vrai" and eligible.value is not True:
+            raise NotIssuedError(decl.name, "le médecin n'est pas éligible : ce courrier ne s'adresse qu'à un "
+                                            "médecin dont la demande est acceptée (envoyer une décision de refus)")
+    if isinstance(eligible, Value) and eligible.value is True:
+        for name in decl.values_if_eligible:
+            result = outcome.result(name) if name in outcome.ruleset.program.definitions else None
+            if result is not None and not isinstance(result, (Value, Missing)):
+                raise NotIssuedError(decl.name, f"« {_label(outcome, name)} » n'a pas de valeur "
+                                                f"({STATUS_FRENCH[result.status]} : {result.reason}) ; le courrier "
+                                                "ne peut pas l'annoncer au médecin")
+    if decl.decision:
+        _check_decision_settings(decl.name, settings)
+    _check_dates(outcome, decl, when, eligible)
+
+
+_RECOURSE_NEEDED = ("commission", "adresse", "delai", "tribunal")
+
+
+def _check_decision_settings(name: str, settings: dict[str, dict[str, object]]) -> None:
+    recours = settings.get("recours") or {}
+    lacking = [k for k in _RECOURSE_NEEDED if not recours.get(k)]
+    if lacking:
+        raise NotIssuedError(name, "c'est une décision, qui doit indiquer les voies et délais de recours ; les "
+                                   "réglages de la caisse (--caisse CAISSE.toml) n'ont pas, dans [recours] : "
+                                   + ", ".join(lacking))
+    signataire = settings.get("signataire") or {}
+    if not signataire.get("nom") or not signataire.get("qualite"):
+        raise NotIssuedError(name, "c'est une décision, qui porte le prénom, le nom et la qualité de son "
+                                   "signataire ; les réglages de la caisse n'ont pas, dans [signataire] : "
+                                   + ", ".join(k for k in ("nom", "qualite") if not signataire.get(k)))
+
+
+def _check_dates(outcome: Outcome, decl: Declaration, when: dt.date, eligible: object) -> None:
+    for name in decl.after:
+        day = _date_of(outcome, name)
+        if day is not None and when < day:
+            raise NotIssuedError(decl.name, f"le courrier serait daté du {_day(when)}, avant « {_label(outcome, name)} » "
+                                            f"({_day(day)})")
+    given = [name for name in decl.measured if name in outcome.facts]
+    if given:
+        end = _next_year_start(outcome)
+        if end is not None and when < end:
+            raise NotIssuedError(decl.name, f"« {_label(outcome, given[0])} » est constaté(e) sur l'année de contrat, "
+                                            f"qui ne s'achève que la veille du {_day(end)} ; le courrier serait daté "
+                                            f"du {_day(when)}")
+    if isinstance(eligible, Value) and eligible.value is True:
+        for name in decl.before_if_eligible:
+            day = _date_of(outcome, name)
+            if day is not None and when > day:
+                raise NotIssuedError(decl.name, f"le courrier promettrait une échéance déjà passée : "
+                                                f"« {_label(outcome, name)} » est le {_day(day)}, le courrier serait "
+                                                f"daté du {_day(when)}")
+
+
+def _next_year_start(outcome: Outcome) -> dt.date | None:
+    """The first day of the next contract year, as the rule file computes it (its schedule axis + 1)."""
+    plan = outcome.ruleset.program.schedule
+    if plan is None or "debut_annee_contrat" not in outcome.ruleset.program.definitions:
+        return None
+    year = outcome.facts.get(plan.axis)
+    if not isinstance(year, int) or isinstance(year, bool):
+        return None
+    following = outcome.ruleset.evaluate({**outcome.facts, plan.axis: year + 1}, outputs=())
+    result = following.result("debut_annee_contrat")
+    return result.value if isinstance(result, Value) and isinstance(result.value, dt.date) else None
+
+
+def _date_of(outcome: Outcome, name: str) -> dt.date | None:
+    if name in outcome.facts:
+        value = outcome.facts[name]
+        return value if isinstance(value, dt.date) else None
+    if name not in outcome.ruleset.program.definitions or name in outcome.ruleset.facts:
+        return None
+    result = outcome.result(name)
+    return result.value if isinstance(result, Value) and isinstance(result.value, dt.date) else None
+
+
+def _label(outcome: Outcome, name: str) -> str:
+    definition = outcome.ruleset.program.definitions.get(name)
+    description = getattr(definition, "description", None)
+    if description:
+        return description
+    fact = outcome.ruleset.facts.get(name)
+    return getattr(fact, "description", None) or getattr(fact, "question", None) or name
+
+
+def _day(day: dt.date) -> str:
+    from engine.lang import formatting
+    return formatting.date_long(day)
+
+
+# ─── The caisse's settings ───────────────────────────────────────────────────────────────────
+
+_SECTIONS = {
+    "caisse": {"nom", "service", "adresse", "ville", "telephone", "courriel"},
+    "signataire": {"nom", "qualite", "delegation"},
+    "recours": {"commission", "adresse", "delai", "tribunal"},
+    "marque": {"couleur", "couleur_texte"},
+}
+_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+def load_caisse(path: str) -> dict[str, dict[str, object]]:
+    """The caisse's settings from a TOML file: sections [caisse], [signataire], [recours], [marque].
+
+    Raises:
+        LetterError: unreadable file, unknown section or key, a value of the wrong kind.
+    """
+    data = _toml(path, "configuration de caisse")
+    settings: dict[str, dict[str, object]] = {}
+    for section, table in data.items():
+        if section not in _SECTIONS:
+            raise LetterError(f"{path} : section inconnue [{section}] ; sections possibles : "
+                              + ", ".join(f"[{s}]" for s in _SECTIONS))
+        if not isinstance(table, dict):
+            raise LetterError(f"{path} : [{section}] doit être une section")
+        unknown = sorted(set(table) - _SECTIONS[section])
+        if unknown:
+            raise LetterError(f"{path} : [{section}] : clé inconnue « {unknown[0]} » ; clés possibles : "
+                              + ", ".join(sorted(_SECTIONS[section])))
+        for key, value in table.items():
+            if key == "adresse":
+                if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+                    raise LetterError(f"{path} : [{section}] adresse : une liste de lignes est attendue")
+            elif not isinstance(value, str):
+                raise LetterError(f"{path} : [{section}] {key} : un texte est attendu")
+            elif section == "marque" and not _COLOUR.match(value):
+                raise LetterError(f"{path} : [marque] {key} : une couleur #RRVVBB est attendue, reçu « {value} »")
+        settings[section] = dict(table)
+    return settings
+
+
+# ─── References and records ──────────────────────────────────────────────────────────────────
+
+_DOSSIER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
+
+
+def check_dossier(dossier: str) -> str:
+    """A dossier identifier as a reference may carry it (letters, digits, `.`, `_`, `-`; 40 at most)."""
+    if not _DOSSIER.match(dossier):
+        raise LetterError(f"identifiant de dossier invalide « {dossier} » : lettres, chiffres, « . », « _ » "
+                          "ou « - », 40 caractères au plus")
+    return dossier
+
+
+def reference(dossier: str | None, template: str, when: dt.date, outcome: Outcome) -> str:
+    """`DOSSIER-DEC-20191015`: unique per dossier, letter and date, and stable (the same again gives the same).
+
+    Without a dossier the reference falls back on a hash of the facts, which two doctors with the
+    same facts share: the review sheet says so."""
+    prefix = (template[:3] or "doc").upper()
+    if dossier:
+        return f"{check_dossier(dossier)}-{prefix}-{when:%Y%m%d}"
+    facts = json.dumps({k: json_value(v) for k, v in sorted(outcome.facts.items())}, sort_keys=True)
+    digest = hashlib.sha256(f"{template}|{outcome.ruleset.program.text.file}|{facts}".encode()).hexdigest()
+    return f"AM-{prefix}-{when:%Y%m%d}-{digest[:6].upper()}"
+
+
+def rules_hash(ruleset: Ruleset) -> str:
+    """SHA-256 of the rule files the outcome rests on (each file's bytes, in amendment order)."""
+    paths = tuple(str(Path(t.directory) / Path(t.file).name) if t.directory else t.file
+                  for t in ruleset.program.texts)
+    return _hash_files(paths, tuple(_mtime(p) for p in paths))
+
+
+def _mtime(path: str) -> int:
+    try:
+        return Path(path).stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
+@functools.lru_cache(maxsize=16)
+def _hash_files(paths: tuple[str, ...], _mtimes: tuple[int, ...]) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
+        try:
+            digest.update(Path(path).read_bytes())
+        except OSError:
+            digest.update(path.encode())
+    return digest.hexdigest()
+
+
+def record(outcome: Outcome, template: str, when: dt.date, ref: str, dossier: str | None) -> dict[str, object]:
+    """What a rendered letter rests on, for its JSON sidecar and the register."""
+    return {"reference": ref, "dossier": dossier, "courrier": template, "date": when.isoformat(),
+            "regles": outcome.ruleset.program.text.file, "regles_sha256": rules_hash(outcome.ruleset),
+            "faits": {k: json_value(v) for k, v in sorted(outcome.facts.items())}}
+
+
+def letter_options(settings: dict[str, dict[str, object]]) -> dict[str, object]:
+    """The options of `render_letter` that a caisse's settings give (caisse, signataire, recours, marque)."""
+    return {key: dict(value) for key, value in settings.items()}

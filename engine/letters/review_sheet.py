@@ -1,0 +1,169 @@
+"""The agent's review sheet (`regles letter … --fiche`): what the caisse checks before signing.
+
+Stage: `Outcome` + the letter's issuance (a rendered letter's context, or the reason it was not
+issued) → sections of French text → txt, HTML or PDF. The letter to the doctor carries no
+modelling reservation; they are here, limited to the ones the values PRINTED in the letter rest
+on (`State._printed`, recorded while the template read them), plus those of `eligible` when the
+letter notifies a decision on it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+
+from engine.api import Outcome
+from engine.explain.detail import flags
+from engine.explain.summary import summarize
+
+Section = tuple[str, list[str]]
+
+
+def sheet_sections(outcome: Outcome, template: str, when: dt.date, *, reference: str | None,
+                   dossier: str | None, printed: list[tuple[Outcome, str]] | None, refused: str | None,
+                   rules_sha256: str) -> tuple[str, list[Section]]:
+    """The sheet's title and sections. `printed` is None when no letter was rendered; `refused` the reason."""
+    program = outcome.ruleset.program
+    head = [f"Dossier : {dossier or 'non indiqué'}",
+            f"Courrier : {template}, daté du {when.strftime('%d/%m/%Y')}",
+            f"Référence : {reference or 'aucune (pas de courrier)'}",
+            f"Fichier de règles : {program.text.file} (SHA-256 {rules_sha256[:16]}…)"]
+    if refused:
+        head.append(f"AUCUN COURRIER AU MÉDECIN : {refused}.")
+    else:
+        head.append("Courrier rédigé : à relire et signer après les vérifications ci-dessous.")
+    sections: list[Section] = [("Fiche de contrôle — document interne, à ne pas envoyer au médecin", head)]
+    for name in _explained(outcome, template):
+        sections.append((f"Explication : {name}", summarize(outcome, name).lines(40)))
+    reserves = _reservations(outcome, printed or [], template)
+    if printed is not None:
+        sections.append(("Réserves dont dépendent les valeurs imprimées dans le courrier",
+                         reserves or ["Aucune : les valeurs imprimées ne reposent sur aucun élément à confirmer "
+                                      "ni choix de modélisation."]))
+    sections.append(("À vérifier avant de signer", _checks(outcome, reserves, dossier, refused)))
+    facts = outcome.ruleset.facts
+    sections.append(("Faits du dossier", [
+        f"{(facts[k].question if k in facts and facts[k].question else k)} : {_shown(v, facts.get(k))}"
+        for k, v in sorted(outcome.facts.items())]))
+    return f"Fiche de contrôle — {template} — {dossier or reference or ''}".rstrip(" —"), sections
+
+
+def _explained(outcome: Outcome, template: str) -> list[str]:
+    names = ["eligible"] if "eligible" in outcome.ruleset.program.definitions else []
+    if template == "notification_annuelle" and "montant_verse" in outcome.ruleset.program.definitions:
+        names.append("montant_verse")
+    return names
+
+
+def _reservations(outcome: Outcome, printed: list[tuple[Outcome, str]], template: str) -> list[str]:
+    """Each mark once, with the printed values that rest on it."""
+    pairs = list(printed)
+    if "eligible" in outcome.ruleset.program.definitions and template in ("decision",) and printed:
+        pairs.append((outcome, "eligible"))
+    found: dict[tuple[str, str, str | None], list[str]] = {}
+    events: dict[tuple[int, str], object] = {}
+    for source, name in pairs:
+        key = (id(source), name)
+        if key in events:
+            continue
+        events[key] = Outcome(source.ruleset, source.facts, {}).event(name)
+        axis = source.ruleset.program.schedule.axis if source.ruleset.program.schedule else None
+        where = name + (f" (année {source.facts[axis]})" if axis and source is not outcome and axis in source.facts
+                        else "")
+        for flag in flags(events[key]):  # type: ignore[arg-type]
+            users = found.setdefault((flag.kind, f"{flag.definition} ({flag.text})", flag.note), [])
+            if where not in users:
+                users.append(where)
+    ordered = sorted(found.items(), key=lambda item: item[0][0] != "à confirmer")
+    return [f"{'À confirmer' if kind == 'à confirmer' else 'Choix de modélisation'} — {subject}"
+            + (f" : {note}" if note else "") + f". Valeurs imprimées concernées : {', '.join(users)}."
+            for (kind, subject, note), users in ordered]
+
+
+def _checks(outcome: Outcome, reserves: list[str], dossier: str | None, refused: str | None) -> list[str]:
+    checks = []
+    if refused:
+        checks.append("Aucun courrier n'a été rédigé : traiter le dossier selon le motif ci-dessus "
+                      "(autre courrier, faits à compléter ou décision hors de ce calcul).")
+    else:
+        checks.append("Le nom et l'adresse du médecin, et la date du courrier.")
+        checks.append("Chaque fait du dossier ci-dessous, au regard des pièces reçues.")
+    confirm = [r for r in reserves if r.startswith("À confirmer")]
+    if confirm:
+        checks.append(f"Les {len(confirm)} élément(s) « à confirmer » ci-dessus : le courrier imprime des valeurs "
+                      "qui en dépendent.")
+    if not dossier:
+        checks.append("Aucun numéro de dossier n'a été donné : la référence est tirée des faits, et deux "
+                      "médecins aux faits identiques auraient la même (donner --dossier).")
+    return checks
+
+
+def _shown(value: object, decl: object) -> str:
+    """A fact's value in words: an enumeration's label, `oui`/`non`, a long date, a French number."""
+    from engine.lang import formatting
+    from engine.letters.render import f_valeur
+    if decl is not None and not isinstance(value, bool) and getattr(decl, "type", None) is not None:
+        try:
+            return formatting.value(value, decl.type)  # type: ignore[attr-defined]
+        except (TypeError, ValueError, AttributeError):
+            pass
+    return f_valeur(value)
+
+
+# ─── Formats ─────────────────────────────────────────────────────────────────────────────────
+
+def sheet_text(title: str, sections: list[Section]) -> str:
+    out: list[str] = []
+    for heading, lines in sections:
+        out += [heading, "-" * len(heading)]
+        out += [line if line.startswith(" ") else f"- {line}" if len(lines) > 1 else line for line in lines]
+        out.append("")
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def sheet_html(title: str, sections: list[Section]) -> str:
+    body = []
+    for i, (heading, lines) in enumerate(sections):
+        tag = "h1" if i == 0 else "h2"
+        items = "".join(_item(line) for line in lines)
+        body.append(f"<{tag}>{html.escape(heading)}</{tag}>\n<ul>{items}</ul>")
+    return ("<!DOCTYPE html>\n<html lang=\"fr\">\n<head>\n<meta charset=\"utf-8\">\n"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+            f"<title>{html.escape(title)}</title>\n<style>body {{ font: 1rem/1.5 Arial, sans-serif; margin: 1rem auto; "
+            "max-width: 50rem; padding: 0 1rem; overflow-wrap: break-word; color: #1a1a1a; } h1 { font-size: 1.2rem; } "
+            "h2 { font-size: 1rem; border-bottom: 1px solid #929292; } li { margin-bottom: .3rem; } li.sous { margin-left: 1.5rem; list-style: circle; }</style>\n"
+            "</head>\n<body>\n<main>\n" + "\n".join(body) + "\n</main>\n</body>\n</html>\n")
+
+
+def _item(line: str) -> str:
+    """A line of the sheet as an HTML list item; a line indented under another is a sub-item."""
+    nested = line.startswith("  - ")
+    text = html.escape(line.strip().removeprefix("- ") if nested else line.strip())
+    return f'<li class="sous">{text}</li>' if nested else f"<li>{text}</li>"
+
+
+def sheet_pdf(title: str, sections: list[Section], when: dt.date) -> bytes:
+    import typst
+
+    from engine.letters.render import PDF_STANDARDS, f_typst
+    parts = [f"#set document(title: {f_typst(title)})",
+             '#set page(paper: "a4", margin: 2cm)',
+             '#set text(font: "Libertinus Serif", size: 9.5pt, lang: "fr", region: "FR")',
+             "#set par(justify: false)"]
+    for i, (heading, lines) in enumerate(sections):
+        parts.append(f"#heading(level: {1 if i == 0 else 2}, {f_typst(heading)})")
+        parts += [f"  - #{f_typst(line.strip().removeprefix('- '))}" if line.startswith("  - ")
+                  else f"- #{f_typst(line.strip())}" for line in lines]
+        parts.append("")
+    stamp = dt.datetime(when.year, when.month, when.day, 12, tzinfo=dt.timezone.utc)
+    return typst.compile("\n".join(parts).encode("utf-8"), ignore_system_fonts=True, format="pdf",
+                         timestamp=stamp, pdf_standards=PDF_STANDARDS)  # type: ignore[return-value]
+
+
+def render_sheet(fmt: str, title: str, sections: list[Section], when: dt.date) -> str | bytes:
+    """The sheet in `fmt` (txt, html, pdf)."""
+    if fmt == "html":
+        return sheet_html(title, sections)
+    if fmt == "pdf":
+        return sheet_pdf(title, sections, when)
+    return sheet_text(title, sections)
