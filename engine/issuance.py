@@ -32,6 +32,7 @@ import attrs
 from engine.api import Outcome, Ruleset
 from engine.diagnostics import os_reason
 from engine.letter_context import LetterError
+from engine.letter_logo import Logo, LogoError, read_logo
 from engine.results import STATUS_FRENCH, Missing, Value
 from engine.trace import json_value
 
@@ -239,7 +240,7 @@ _SECTIONS = {
     "caisse": {"nom", "service", "adresse", "ville", "telephone", "courriel"},
     "signataire": {"nom", "qualite", "delegation"},
     "recours": {"commission", "adresse", "delai", "tribunal"},
-    "marque": {"couleur", "couleur_texte"},
+    "marque": {"couleur", "couleur_texte", "logo"},
 }
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
@@ -247,8 +248,12 @@ _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 def load_caisse(path: str) -> dict[str, dict[str, object]]:
     """The caisse's settings from a TOML file: sections [caisse], [signataire], [recours], [marque].
 
+    `[marque] logo` is a path relative to the settings file; the logo is read and checked here, once
+    (`engine.letter_logo`), and the settings hold its bytes (a `Logo`), never its path.
+
     Raises:
-        LetterError: unreadable file, unknown section or key, a value of the wrong kind.
+        LetterError: unreadable file, unknown section or key, a value of the wrong kind, a logo that is
+            missing, not a PNG or SVG, or too large.
     """
     data = _toml(path, "configuration de caisse")
     settings: dict[str, dict[str, object]] = {}
@@ -262,16 +267,31 @@ def load_caisse(path: str) -> dict[str, dict[str, object]]:
         if unknown:
             raise LetterError(f"{path} : [{section}] : clé inconnue « {unknown[0]} » ; clés possibles : "
                               + ", ".join(sorted(_SECTIONS[section])))
-        for key, value in table.items():
-            if key == "adresse":
-                if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
-                    raise LetterError(f"{path} : [{section}] adresse : une liste de lignes est attendue")
-            elif not isinstance(value, str):
-                raise LetterError(f"{path} : [{section}] {key} : un texte est attendu")
-            elif section == "marque" and not _COLOUR.match(value):
-                raise LetterError(f"{path} : [marque] {key} : une couleur #RRVVBB est attendue, reçu « {value} »")
-        settings[section] = dict(table)
+        settings[section] = {key: _setting(path, section, key, value) for key, value in table.items()}
     return settings
+
+
+def _setting(path: str, section: str, key: str, value: object) -> object:
+    """One checked value of the settings: a list of lines, a text, a colour, or the logo read from its file."""
+    if key == "adresse":
+        if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            raise LetterError(f"{path} : [{section}] adresse : une liste de lignes est attendue")
+        return list(value)
+    if not isinstance(value, str):
+        raise LetterError(f"{path} : [{section}] {key} : un texte est attendu")
+    if section == "marque" and key == "logo":
+        return _logo(path, value)
+    if section == "marque" and not _COLOUR.match(value):
+        raise LetterError(f"{path} : [marque] {key} : une couleur #RRVVBB est attendue, reçu « {value} »")
+    return value
+
+
+def _logo(settings_path: str, value: str) -> Logo:
+    """The logo `[marque] logo` names, relative to the settings file."""
+    try:
+        return read_logo(Path(settings_path).parent / value)
+    except LogoError as exc:
+        raise LetterError(f"{settings_path} : [marque] logo : {exc.reason}") from None
 
 
 # ─── References and records ──────────────────────────────────────────────────────────────────

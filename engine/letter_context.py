@@ -21,6 +21,7 @@ from engine import formatting
 from engine.diagnostics import EngineError
 from engine.api import Outcome, Ruleset, load
 from engine.explain import flags
+from engine.letter_logo import LogoError, LogoView, logo_option
 from engine.results import STATUS_FRENCH, Missing, Result, Value
 from engine.trace import Event
 from engine.types import Type
@@ -83,10 +84,7 @@ def letter_context(outcome: Outcome, template: str = "", *, format: str = "txt",
         raise TypeError(f"option inconnue : {', '.join(unknown)} ; options possibles : {', '.join(sorted(known))}")
     program = outcome.ruleset.program
     state = State(outcome)
-    marque = _merge(DEFAULT_MARQUE, options.get("marque"), "marque")
-    for key, colour in marque.items():
-        if not (isinstance(colour, str) and _COLOUR.match(colour)):
-            raise LetterError(f"l'option « marque » : « {key} » doit être une couleur #RRVVBB, reçu {colour!r}")
+    marque = _marque(options.get("marque"))
     when = as_date(options.get("date"), "date") or dt.date.today()
     suffix = SOURCE_SUFFIX.get(format, "txt")
     return {
@@ -562,6 +560,21 @@ def _merge(default: dict[str, object], given: object, name: str, scalar: str | N
             raise LetterError(f"l'option « {name} » : « {key} » doit être un texte, reçu {json_type(value)}")
         merged[str(key)] = value
     return merged
+
+
+def _marque(given: object) -> dict[str, object]:
+    """The `marque` option: its colours merged with the defaults, and `logo`, a `LogoView` or None."""
+    colours = {k: v for k, v in given.items() if k != "logo"} if isinstance(given, Mapping) else given
+    marque = _merge(DEFAULT_MARQUE, colours, "marque")
+    for key, colour in marque.items():
+        if not (isinstance(colour, str) and _COLOUR.match(colour)):
+            raise LetterError(f"l'option « marque » : « {key} » doit être une couleur #RRVVBB, reçu {colour!r}")
+    try:
+        logo = logo_option(given.get("logo") if isinstance(given, Mapping) else None)
+    except LogoError as exc:
+        raise LetterError(f"l'option « marque » : « logo » : {exc.reason}") from None
+    marque["logo"] = LogoView(logo) if logo is not None else None
+    return marque
 
 
 def json_type(value: object) -> str:

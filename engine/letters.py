@@ -30,6 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+import tempfile
 import textwrap
 import traceback
 from decimal import Decimal
@@ -45,6 +46,7 @@ from markupsafe import Markup
 
 from engine import formatting, issuance, template_sandbox
 from engine.api import Outcome, Ruleset
+from engine.letter_logo import Logo, LogoView
 from engine.letter_context import (SOURCE_SUFFIX, LetterError, LetterTemplateError, Manquant, MissingFactsError,
                                    State, as_date, letter_context)
 
@@ -121,12 +123,13 @@ def render_with_context(outcome: Outcome, template: str, *, format: str = "txt",
     decl = issuance.declaration(directories, template)
     issuance.check(outcome, decl, context["date_courrier"],  # type: ignore[arg-type]
                    {"recours": context["recours"], "signataire": context["signataire"]})  # type: ignore[dict-item]
-    text = _render(tmpl, template, context)
+    logo = _logo(context)
+    text = _render(tmpl, template, context, len(logo.data_uri()) if logo is not None and format == "html" else 0)
     if format == "txt":
         return _tidy_text(text), context
     if format == "html":
         return _tidy_html(text), context
-    return _compile_pdf(text, template, tmpl.filename, directories[0], context["date_courrier"]), context  # type: ignore[arg-type]
+    return _compile_pdf(text, template, tmpl.filename, context["date_courrier"], _logo(context)), context  # type: ignore[arg-type]
 
 
 def review_sheet(outcome: Outcome, template: str, *, format: str = "txt", **options: object) -> str | bytes:
@@ -438,10 +441,11 @@ def _syntax_error(exc: jinja2.TemplateSyntaxError, name: str) -> LetterTemplateE
                                f"erreur de syntaxe du modèle : {exc.message}")
 
 
-def _render(tmpl: jinja2.Template, name: str, context: dict[str, object]) -> str:
+def _render(tmpl: jinja2.Template, name: str, context: dict[str, object], allowance: int = 0) -> str:
+    """The template's text; `allowance` is output the budget must not count (the logo's `data:` URI)."""
     state: State = context["faits"]._state  # type: ignore[attr-defined]
     try:
-        text = template_sandbox.render(tmpl, context)
+        text = template_sandbox.render(tmpl, context, allowance)
     except jinja2.TemplateSyntaxError as exc:
         if state._missing:
             raise _missing_error(name, state) from None
@@ -520,12 +524,23 @@ def _check_markers(text: str) -> None:
         raise LetterTemplateError("?", None, "un bloc de tableau ou de liste est utilisé hors de son macro")
 
 
-def _compile_pdf(source: str, name: str, filename: str | None, root: Path, when: dt.date) -> bytes:
+def _logo(context: dict[str, object]) -> Logo | None:
+    marque = context["marque"]
+    view = marque.get("logo") if isinstance(marque, dict) else None
+    return view.logo if isinstance(view, LogoView) else None
+
+
+def _compile_pdf(source: str, name: str, filename: str | None, when: dt.date, logo: Logo | None) -> bytes:
+    """The PDF of a Typst source. Its root, the only directory Typst may read, is a fresh temporary
+    directory holding nothing but a copy of the caisse's logo (`marque.logo.fichier`), if any."""
     import typst
     stamp = dt.datetime(when.year, when.month, when.day, 12, tzinfo=dt.timezone.utc)
     try:
-        return typst.compile(source.encode("utf-8"), root=str(root), ignore_system_fonts=True, format="pdf",
-                             timestamp=stamp, pdf_standards=PDF_STANDARDS)  # type: ignore[return-value]
+        with tempfile.TemporaryDirectory(prefix="regles-typst-") as root:
+            if logo is not None:
+                (Path(root) / logo.filename).write_bytes(logo.data)
+            return typst.compile(source.encode("utf-8"), root=root, ignore_system_fonts=True, format="pdf",
+                                 timestamp=stamp, pdf_standards=PDF_STANDARDS)  # type: ignore[return-value]
     except typst.TypstError as exc:
         detail = getattr(exc, "message", None) or str(exc)
         raise LetterTemplateError(_shown_path(filename or name), None,

@@ -93,11 +93,15 @@ def _budget() -> _Budget:
     return budget
 
 
-def render(template: jinja2.Template, context: dict[str, object]) -> str:
-    """Render a template within a fresh budget: output size and time are checked at every chunk."""
+def render(template: jinja2.Template, context: dict[str, object], allowance: int = 0) -> str:
+    """Render a template within a fresh budget: output size and time are checked at every chunk.
+
+    `allowance` raises the output limit by what the caller knows the letter must carry (an HTML
+    letter's logo, embedded as a `data:` URI of up to 1.4 million characters)."""
     token = _BUDGET.set(_Budget())
     try:
         budget = _budget()
+        budget.output += allowance
         chunks = []
         for chunk in template.generate(context):
             budget.write(chunk)
