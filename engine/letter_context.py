@@ -25,7 +25,7 @@ from engine.letter_logo import LogoError, LogoView, logo_option
 from engine.results import STATUS_FRENCH, Missing, Result, Value
 from engine.trace import Event
 from engine.types import Type
-from engine.whynot import Unmet
+from engine.whynot import Unmet, WhyNot
 
 # ─── Errors ──────────────────────────────────────────────────────────────────────────────────
 
@@ -197,17 +197,18 @@ class State:
             self.need(result)
             return []
         program = self._outcome.ruleset.program
-        return [UnmetView(program, u) for u in self._outcome.unmet(name)]
+        return [UnmetView(program, u) for u in WhyNot(program, self._outcome.facts, letter=True).unmet(name)]
 
     def missing_questions(self, name: str = "eligible") -> list[str]:
-        """`informations_manquantes(nom)`: the questions of the facts `nom` still needs, in the rule
-        file's order of declaration (empty when `nom` has a value or another status). Reading them does
-        not make the letter a missing-facts error: this is what the letter asking for them prints."""
+        """`informations_manquantes(nom)`: the facts `nom` still needs, each as a letter names it (its
+        `libellé`, else its question), in the rule file's order of declaration (empty when `nom` has a
+        value or another status). Reading them does not make the letter a missing-facts error: this is
+        what the letter asking for them prints."""
         result = _result(self._outcome, name)
         if not isinstance(result, Missing):
             return []
         facts = self._outcome.ruleset.facts
-        return [facts[f].question or facts[f].description or f for f in facts if f in result.facts]
+        return [facts[f].label or facts[f].question or facts[f].description or f for f in facts if f in result.facts]
 
     def reserves(self, *names: str) -> list[ReserveView]:
         """`reserves(nom, …)`: values `à confirmer` and modelling choices these results relied on."""

@@ -15,6 +15,7 @@ import engine
 from engine import issuance
 from engine.cli import main
 from engine.issuance import letter_options, load_caisse
+from engine.whynot import WhyNot
 from engine.letters import LetterError, NotIssuedError, render_letter, review_sheet
 from whynot_doctors import doctors
 
@@ -204,11 +205,13 @@ def _assert_refusal_names(outcome: engine.Outcome, unmet: list[object], date: st
     items = [line for line in body.split("\n") if line.startswith("  - ")]
     assert len(items) == len(unmet)
     flat = _flat(body)
-    for u in unmet:
+    worded = WhyNot(outcome.ruleset.program, outcome.facts, letter=True).unmet("eligible")  # facts by libellé
+    assert [u.name for u in worded] == [u.name for u in unmet]  # type: ignore[attr-defined]
+    for u in worded:
         definition = outcome.ruleset.program.definitions.get(u.name)  # type: ignore[attr-defined]
-        shown = getattr(definition, "description", None) or u.text  # type: ignore[attr-defined]
+        shown = getattr(definition, "description", None) or u.text
         assert _flat(shown) in flat
-        for child in u.children:  # type: ignore[attr-defined]
+        for child in u.children:
             assert _flat(child.text) in flat
 
 
@@ -280,14 +283,14 @@ class TestReferencesAndPdf:
 
 
 class TestMissingDocuments:
-    """The letter asking for what is missing: the questions of the facts eligibility still needs."""
+    """The letter asking for what is missing: the facts eligibility still needs, by their libellé."""
 
-    def test_asks_the_questions_of_the_missing_facts(self) -> None:
+    def test_asks_for_the_missing_facts(self) -> None:
         facts = {k: v for k, v in CARDIOLOGUE.items() if k != "exercice_coordonne"}
         text = _flat(render_letter(_ruleset(A7).evaluate(facts), "pieces_manquantes", date="2019-10-08", **CAISSE))
-        question = _ruleset(A7).facts["exercice_coordonne"].question
-        assert f"j'ai besoin des informations suivantes : - {question}" in text or \
-               f"j'ai besoin de l'information suivante : - {question}" in text
+        label = _ruleset(A7).facts["exercice_coordonne"].label
+        assert f"j'ai besoin des informations suivantes : - {label}." in text or \
+               f"j'ai besoin de l'information suivante : - {label}." in text
 
     def test_not_sent_when_eligibility_is_decided(self) -> None:
         with pytest.raises(NotIssuedError, match="aucune information ne manque"):
