@@ -63,10 +63,13 @@ class Declaration:
     """Results an eligible case must have a value for: a letter does not print « indéterminé » as an amount."""
     measured: tuple[str, ...] = ()
     """Facts measured over the contract year: when one is given, the year must be over at the letter's date."""
+    to_confirm_if_eligible: tuple[str, ...] = ()
+    """What the agent confirms before signing a letter to an eligible doctor (review sheet only): what
+    the letter leaves unsaid because no published text settles it."""
 
 
 _ELIGIBLE = {"vrai", "valeur", "manquant"}
-_KEYS = {"titre", "fichiers", "eligible", "decision", "dates", "valeurs_si_eligible"}
+_KEYS = {"titre", "fichiers", "eligible", "decision", "dates", "valeurs_si_eligible", "a_confirmer_si_eligible"}
 _DATE_KEYS = {"apres", "avant_si_eligible", "mesures_de_l_annee"}
 
 
@@ -100,14 +103,20 @@ def _read_declaration(path: str, name: str, _mtime: int) -> Declaration:
         name=name, title=str(data.get("titre", name)), files=_names(path, data, "fichiers"),
         eligible=eligible, decision=bool(data.get("decision", False)),
         after=_names(path, dates, "apres"), before_if_eligible=_names(path, dates, "avant_si_eligible"),
-        measured=_names(path, dates, "mesures_de_l_annee"), values_if_eligible=_names(path, data, "valeurs_si_eligible"))
+        measured=_names(path, dates, "mesures_de_l_annee"), values_if_eligible=_names(path, data, "valeurs_si_eligible"),
+        to_confirm_if_eligible=_names(path, data, "a_confirmer_si_eligible", "textes"))
 
 
-def _names(path: str, data: dict[str, object], key: str) -> tuple[str, ...]:
+def _names(path: str, data: dict[str, object], key: str, what: str = "noms") -> tuple[str, ...]:
     value = data.get(key, [])
-    if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
-        raise LetterError(f"{path} : « {key} » doit être une liste de noms")
-    return tuple(value)  # type: ignore[arg-type]
+    if not isinstance(value, list):
+        raise LetterError(f"{path} : « {key} » doit être une liste de {what}")
+    names: list[str] = []
+    for item in value:
+        if not isinstance(item, str):
+            raise LetterError(f"{path} : « {key} » doit être une liste de {what}")
+        names.append(item)
+    return tuple(names)
 
 
 def _toml(path: str, what: str) -> dict[str, object]:
@@ -156,6 +165,12 @@ def check(outcome: Outcome, decl: Declaration, when: dt.date, settings: dict[str
     if decl.decision:
         _check_decision_settings(decl.name, settings)
     _check_dates(outcome, decl, when, eligible)
+
+
+def to_confirm(outcome: Outcome, decl: Declaration) -> tuple[str, ...]:
+    """What the agent confirms before signing this letter (`a_confirmer_si_eligible`, for an eligible doctor)."""
+    eligible = outcome.result("eligible") if "eligible" in outcome.ruleset.program.definitions else None
+    return decl.to_confirm_if_eligible if isinstance(eligible, Value) and eligible.value is True else ()
 
 
 _RECOURSE_NEEDED = ("commission", "adresse", "delai", "tribunal")

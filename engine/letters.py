@@ -152,9 +152,12 @@ def review_sheet(outcome: Outcome, template: str, *, format: str = "txt", **opti
         refused, printed, reference = exc.reason, None, None
         when = as_date(options.get("date"), "date") or dt.date.today()
     dossier = options.get("dossier")
+    confirm = () if refused else issuance.to_confirm(outcome, issuance.declaration(
+        template_directories(outcome.ruleset), template))
     title, sections = sheet.sheet_sections(outcome, template, when, reference=reference,  # type: ignore[arg-type]
                                            dossier=str(dossier) if dossier else None, printed=printed,
-                                           refused=refused, rules_sha256=issuance.rules_hash(outcome.ruleset))
+                                           refused=refused, rules_sha256=issuance.rules_hash(outcome.ruleset),
+                                           confirm=confirm)
     return sheet.render_sheet(format, title, sections, when)  # type: ignore[arg-type]
 
 

@@ -21,8 +21,9 @@ Section = tuple[str, list[str]]
 
 def sheet_sections(outcome: Outcome, template: str, when: dt.date, *, reference: str | None,
                    dossier: str | None, printed: list[tuple[Outcome, str]] | None, refused: str | None,
-                   rules_sha256: str) -> tuple[str, list[Section]]:
-    """The sheet's title and sections. `printed` is None when no letter was rendered; `refused` the reason."""
+                   rules_sha256: str, confirm: tuple[str, ...] = ()) -> tuple[str, list[Section]]:
+    """The sheet's title and sections. `printed` is None when no letter was rendered; `refused` the reason;
+    `confirm` what the letter's declaration asks the agent to confirm (`a_confirmer_si_eligible`)."""
     program = outcome.ruleset.program
     head = [f"Dossier : {dossier or 'non indiqué'}",
             f"Courrier : {template}, daté du {when.strftime('%d/%m/%Y')}",
@@ -40,7 +41,8 @@ def sheet_sections(outcome: Outcome, template: str, when: dt.date, *, reference:
         sections.append(("Réserves dont dépendent les valeurs imprimées dans le courrier",
                          reserves or ["Aucune : les valeurs imprimées ne reposent sur aucun élément à confirmer "
                                       "ni choix de modélisation."]))
-    sections.append(("À vérifier avant de signer", _checks(outcome, reserves, dossier, refused)))
+    sections.append(("À vérifier avant de signer", _checks(outcome, reserves, dossier, refused)
+                     + [f"À confirmer — {item}" for item in confirm]))
     facts = outcome.ruleset.facts
     sections.append(("Faits du dossier", [
         f"{(facts[k].question if k in facts and facts[k].question else k)} : {_shown(v, facts.get(k))}"

@@ -315,3 +315,18 @@ def test_year_one_notification_deducts_the_advance() -> None:
     text = _flat(render_letter(_ruleset(A7).evaluate(facts), "notification_annuelle", date="2019-10-01", **CAISSE))
     assert ("L'avance de 8 400,00 € sur l'aide de la première année en est déduite : le solde de l'aide de cette "
             "année est de 3 600,00 €.") in text
+
+
+@pytest.mark.parametrize("template, date", [("decision", "2019-10-01"), ("notification_annuelle", "2022-10-17")])
+def test_payment_date_is_confirmed_on_the_sheet_not_promised_in_the_letter(template: str, date: str) -> None:
+    """No published text sets when the yearly aid is paid: the letter does not say, the sheet asks the
+    agent to confirm it (declaration `a_confirmer_si_eligible`), for an eligible doctor only."""
+    facts = {**CARDIOLOGUE, "annee_contrat": 3, "file_active_constatee": 2905} if template != "decision" else CARDIOLOGUE
+    outcome = _ruleset(A7).evaluate(facts)
+    letter = _flat(str(render_letter(outcome, template, date=date, dossier="AM-1", **CAISSE)))
+    sheet = _flat(str(review_sheet(outcome, template, date=date, dossier="AM-1", **CAISSE)))
+    assert "acomptes" not in letter and "date anniversaire" not in letter
+    assert ("À confirmer — Date de versement de l'aide de chaque année : le courrier ne l'indique pas, car aucun "
+            "texte publié ne la fixe") in sheet
+    refused = _ruleset(A7).evaluate({**CARDIOLOGUE, "secteur": 3})
+    assert "Date de versement" not in _flat(str(review_sheet(refused, "decision", date="2019-10-01", **CAISSE)))
