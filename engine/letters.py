@@ -36,22 +36,33 @@ import traceback
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jinja2
 from babel.numbers import format_decimal
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
-
-from engine.template_sandbox import ConfinedLoader, LimitedSandbox, LimitExceeded
 from markupsafe import Markup
 
 from engine import formatting, issuance, template_sandbox
 from engine.api import Outcome, Ruleset
+from engine.letter_context import (
+    SOURCE_SUFFIX,
+    LetterError,
+    LetterTemplateError,
+    Manquant,
+    MissingFactsError,
+    State,
+    as_date,
+    letter_context,
+)
 from engine.letter_logo import Logo, LogoView
-from engine.letter_context import (SOURCE_SUFFIX, LetterError, LetterTemplateError, Manquant, MissingFactsError,
-                                   State, as_date, letter_context)
+from engine.template_sandbox import ConfinedLoader, LimitedSandbox, LimitExceeded
+
+if TYPE_CHECKING:
+    from typst import PDFStandard
 
 FORMATS = ("txt", "html", "pdf")
-PDF_STANDARDS = ["a-2b", "ua-1"]
+PDF_STANDARDS: list[PDFStandard] = ["a-2b", "ua-1"]
 """The PDFs are PDF/A-2b (archivable: fonts embedded, metadata in XMP) and PDF/UA-1 (tagged, accessible)."""
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 _WIDTH = 76
@@ -533,17 +544,32 @@ def _logo(context: dict[str, object]) -> Logo | None:
     return view.logo if isinstance(view, LogoView) else None
 
 
+def typeset(source: str, when: dt.date, files: dict[str, bytes] | None = None) -> bytes:
+    """The PDF/A-2b and PDF/UA-1 of a Typst source, dated `when`, with embedded fonts only.
+
+    The compilation's root, the only directory Typst may read, is a fresh temporary directory
+    holding the source and `files` (the caisse's logo), nothing else: no template can reach the
+    rule files, the caisse's settings or anything beside them.
+
+    Raises:
+        typst.TypstError: the source does not compile.
+    """
+    import typst  # loaded on use: the package is large and most commands never compose a PDF
+    stamp = dt.datetime(when.year, when.month, when.day, 12, tzinfo=dt.UTC)
+    with tempfile.TemporaryDirectory(prefix="regles-typst-") as root:
+        for name, data in (files or {}).items():
+            (Path(root) / name).write_bytes(data)
+        main = Path(root) / "courrier.typ"
+        main.write_text(source, encoding="utf-8")
+        return typst.compile(str(main), root=root, ignore_system_fonts=True, format="pdf", timestamp=stamp,
+                             pdf_standards=PDF_STANDARDS)
+
+
 def _compile_pdf(source: str, name: str, filename: str | None, when: dt.date, logo: Logo | None) -> bytes:
-    """The PDF of a Typst source. Its root, the only directory Typst may read, is a fresh temporary
-    directory holding nothing but a copy of the caisse's logo (`marque.logo.fichier`), if any."""
+    """The PDF of a letter's Typst source, with a copy of the caisse's logo (`marque.logo.fichier`)."""
     import typst
-    stamp = dt.datetime(when.year, when.month, when.day, 12, tzinfo=dt.timezone.utc)
     try:
-        with tempfile.TemporaryDirectory(prefix="regles-typst-") as root:
-            if logo is not None:
-                (Path(root) / logo.filename).write_bytes(logo.data)
-            return typst.compile(source.encode("utf-8"), root=root, ignore_system_fonts=True, format="pdf",
-                                 timestamp=stamp, pdf_standards=PDF_STANDARDS)  # type: ignore[return-value]
+        return typeset(source, when, {logo.filename: logo.data} if logo is not None else None)
     except typst.TypstError as exc:
         detail = getattr(exc, "message", None) or str(exc)
         raise LetterTemplateError(_shown_path(filename or name), None,

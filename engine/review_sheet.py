@@ -12,9 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import html
 
+from engine import formatting
 from engine.api import Outcome
 from engine.explain import flags
+from engine.letters import f_typst, f_valeur, typeset
+from engine.model import FactDecl
 from engine.summary import summarize
+from engine.trace import Event
 
 Section = tuple[str, list[str]]
 
@@ -39,8 +43,8 @@ def sheet_sections(outcome: Outcome, template: str, when: dt.date, *, reference:
     reserves = _reservations(outcome, printed or [], template)
     if printed is not None:
         sections.append(("Réserves dont dépendent les valeurs imprimées dans le courrier",
-                         reserves or ["Aucune : les valeurs imprimées ne reposent sur aucun élément à confirmer "
-                                      "ni choix de modélisation."]))
+                         reserves or [("Aucune : les valeurs imprimées ne reposent sur aucun élément à confirmer "
+                                       "ni choix de modélisation.")]))
     sections.append(("À vérifier avant de signer", _checks(outcome, reserves, dossier, refused)
                      + [f"À confirmer — {item}" for item in confirm]))
     facts = outcome.ruleset.facts
@@ -63,7 +67,7 @@ def _reservations(outcome: Outcome, printed: list[tuple[Outcome, str]], template
     if "eligible" in outcome.ruleset.program.definitions and template in ("decision",) and printed:
         pairs.append((outcome, "eligible"))
     found: dict[tuple[str, str, str | None], list[str]] = {}
-    events: dict[tuple[int, str], object] = {}
+    events: dict[tuple[int, str], Event] = {}
     for source, name in pairs:
         key = (id(source), name)
         if key in events:
@@ -72,7 +76,7 @@ def _reservations(outcome: Outcome, printed: list[tuple[Outcome, str]], template
         axis = source.ruleset.program.schedule.axis if source.ruleset.program.schedule else None
         where = name + (f" (année {source.facts[axis]})" if axis and source is not outcome and axis in source.facts
                         else "")
-        for flag in flags(events[key]):  # type: ignore[arg-type]
+        for flag in flags(events[key]):
             users = found.setdefault((flag.kind, f"{flag.definition} ({flag.text})", flag.note), [])
             if where not in users:
                 users.append(where)
@@ -100,13 +104,11 @@ def _checks(outcome: Outcome, reserves: list[str], dossier: str | None, refused:
     return checks
 
 
-def _shown(value: object, decl: object) -> str:
+def _shown(value: object, decl: FactDecl | None) -> str:
     """A fact's value in words: an enumeration's label, `oui`/`non`, a long date, a French number."""
-    from engine import formatting
-    from engine.letters import f_valeur
-    if decl is not None and not isinstance(value, bool) and getattr(decl, "type", None) is not None:
+    if decl is not None and not isinstance(value, bool):
         try:
-            return formatting.value(value, decl.type)  # type: ignore[attr-defined]
+            return formatting.value(value, decl.type)
         except (TypeError, ValueError, AttributeError):
             pass
     return f_valeur(value)
@@ -145,9 +147,6 @@ def _item(line: str) -> str:
 
 
 def sheet_pdf(title: str, sections: list[Section], when: dt.date) -> bytes:
-    import typst
-
-    from engine.letters import PDF_STANDARDS, f_typst
     parts = [f"#set document(title: {f_typst(title)})",
              '#set page(paper: "a4", margin: 2cm)',
              '#set text(font: "Libertinus Serif", size: 9.5pt, lang: "fr", region: "FR")',
@@ -157,9 +156,7 @@ def sheet_pdf(title: str, sections: list[Section], when: dt.date) -> bytes:
         parts += [f"  - #{f_typst(line.strip().removeprefix('- '))}" if line.startswith("  - ")
                   else f"- #{f_typst(line.strip())}" for line in lines]
         parts.append("")
-    stamp = dt.datetime(when.year, when.month, when.day, 12, tzinfo=dt.timezone.utc)
-    return typst.compile("\n".join(parts).encode("utf-8"), ignore_system_fonts=True, format="pdf",
-                         timestamp=stamp, pdf_standards=PDF_STANDARDS)  # type: ignore[return-value]
+    return typeset("\n".join(parts), when)
 
 
 def render_sheet(fmt: str, title: str, sections: list[Section], when: dt.date) -> str | bytes:
