@@ -31,7 +31,7 @@ import attrs
 
 from engine.api import Outcome, Ruleset
 from engine.diagnostics import os_reason
-from engine.letter_context import LetterError
+from engine.letter_inputs import LetterError
 from engine.letter_logo import Logo, LogoError, read_logo
 from engine.results import STATUS_FRENCH, Missing, Value
 from engine.trace import json_value

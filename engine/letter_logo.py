@@ -105,7 +105,7 @@ def _check_svg(shown: str, data: bytes) -> None:
         text = data.decode("utf-8-sig").lstrip()
     except UnicodeDecodeError:
         raise LogoError(f"« {shown} » n'est pas un SVG (ce n'est pas du texte UTF-8)") from None
-    if not (text.startswith("<svg") or text.startswith("<?xml")) or "<svg" not in text:
+    if not text.startswith(("<svg", "<?xml")) or "<svg" not in text:
         raise LogoError(f"« {shown} » n'est pas un SVG (le texte doit commencer par <svg ou <?xml et "
                         "contenir un élément <svg>)")
 

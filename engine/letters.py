@@ -30,40 +30,38 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-import tempfile
 import textwrap
 import traceback
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol, runtime_checkable
 
 import jinja2
 from babel.numbers import format_decimal
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from markupsafe import Markup
 
-from engine import formatting, issuance, template_sandbox
+from engine import formatting, issuance, template_sandbox, typesetting
 from engine.api import Outcome, Ruleset
 from engine.letter_context import (
     SOURCE_SUFFIX,
+    LetterContext,
+    Manquant,
+    State,
+    letter_context,
+)
+from engine.letter_inputs import (
     LetterError,
     LetterTemplateError,
-    Manquant,
     MissingFactsError,
-    State,
     as_date,
-    letter_context,
 )
 from engine.letter_logo import Logo, LogoView
 from engine.template_sandbox import ConfinedLoader, LimitedSandbox, LimitExceeded
 
-if TYPE_CHECKING:
-    from typst import PDFStandard
-
 FORMATS = ("txt", "html", "pdf")
-PDF_STANDARDS: list[PDFStandard] = ["a-2b", "ua-1"]
-"""The PDFs are PDF/A-2b (archivable: fonts embedded, metadata in XMP) and PDF/UA-1 (tagged, accessible)."""
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 _WIDTH = 76
 
@@ -88,12 +86,19 @@ def plain(text: object) -> str:
     return _CONTROL.sub("\ufffd", _LINE_END.sub("\n", str(text)))
 
 
+@runtime_checkable
+class _HasHTML(Protocol):
+    """A value that knows its HTML (Markup, `Manquant`): `__html__` as markupsafe defines it."""
+
+    def __html__(self) -> str: ...
+
+
 def _finalize(value: object) -> object:
     """What `{{ … }}` prints: a value's text through `plain`; layout markers and markup kept as they are."""
     if isinstance(value, _Layout):
         return value
-    if hasattr(value, "__html__"):
-        return Markup(plain(value.__html__()))  # type: ignore[union-attr]
+    if isinstance(value, _HasHTML):
+        return Markup(plain(value.__html__()))
     return plain(value)
 
 # ─── Public functions ────────────────────────────────────────────────────────────────────────
@@ -124,7 +129,7 @@ def render_letter(outcome: Outcome, template: str, *, format: str = "txt", **opt
 
 
 def render_with_context(outcome: Outcome, template: str, *, format: str = "txt",
-                        **options: object) -> tuple[str | bytes, dict[str, object]]:
+                        **options: object) -> tuple[str | bytes, LetterContext]:
     """`render_letter`, also returning the context the letter was rendered from (its reference,
     date, and the `State` that knows which values it printed, for the review sheet)."""
     directories = template_directories(outcome.ruleset)
@@ -132,15 +137,15 @@ def render_with_context(outcome: Outcome, template: str, *, format: str = "txt",
     tmpl = _template(env, template, SOURCE_SUFFIX[format], outcome.ruleset)
     context = letter_context(outcome, template, format=format, **options)
     decl = issuance.declaration(directories, template)
-    issuance.check(outcome, decl, context["date_courrier"],  # type: ignore[arg-type]
-                   {"recours": context["recours"], "signataire": context["signataire"]})  # type: ignore[dict-item]
+    issuance.check(outcome, decl, context["date_courrier"],
+                   {"recours": context["recours"], "signataire": context["signataire"]})
     logo = _logo(context)
     text = _render(tmpl, template, context, len(logo.data_uri()) if logo is not None and format == "html" else 0)
     if format == "txt":
         return _tidy_text(text), context
     if format == "html":
         return _tidy_html(text), context
-    return _compile_pdf(text, template, tmpl.filename, context["date_courrier"], _logo(context)), context  # type: ignore[arg-type]
+    return _compile_pdf(text, template, tmpl.filename, context["date_courrier"], logo), context
 
 
 def review_sheet(outcome: Outcome, template: str, *, format: str = "txt", **options: object) -> str | bytes:
@@ -151,13 +156,16 @@ def review_sheet(outcome: Outcome, template: str, *, format: str = "txt", **opti
         MissingFactsError, LetterTemplateError, LetterError: as `render_letter`, except `NotIssuedError`,
             which the sheet reports instead.
     """
-    from engine import review_sheet as sheet
+    from engine import (
+        review_sheet as sheet,  # imported here: the sheet's module uses this one's filters
+    )
     if format not in FORMATS:
         raise ValueError(f"format « {format} » inconnu ; formats possibles : {', '.join(FORMATS)}")
     try:
         _, context = render_with_context(outcome, template, format="txt", **options)
-        refused, printed = None, list(context["faits"]._state._printed.values())  # type: ignore[attr-defined]
-        reference = str(context["reference"])
+        refused: str | None = None
+        printed: list[tuple[Outcome, str]] | None = list(context["faits"]._state._printed.values())
+        reference: str | None = context["reference"]
         when = context["date_courrier"]
     except issuance.NotIssuedError as exc:
         refused, printed, reference = exc.reason, None, None
@@ -165,11 +173,11 @@ def review_sheet(outcome: Outcome, template: str, *, format: str = "txt", **opti
     dossier = options.get("dossier")
     confirm = () if refused else issuance.to_confirm(outcome, issuance.declaration(
         template_directories(outcome.ruleset), template))
-    title, sections = sheet.sheet_sections(outcome, template, when, reference=reference,  # type: ignore[arg-type]
+    title, sections = sheet.sheet_sections(outcome, template, when, reference=reference,
                                            dossier=str(dossier) if dossier else None, printed=printed,
                                            refused=refused, rules_sha256=issuance.rules_hash(outcome.ruleset),
                                            confirm=confirm)
-    return sheet.render_sheet(format, title, sections, when)  # type: ignore[arg-type]
+    return sheet.render_sheet(format, title, sections, when)
 
 
 def available_letters(ruleset: Ruleset) -> list[str]:
@@ -239,14 +247,14 @@ def f_date(value: object) -> str:
     """`22 juin 2024`, `1er octobre 2019` (with no-break spaces: a date is never split)."""
     if _absent(value):
         return ""
-    return formatting.date_long(as_date(value, "date")).replace(" ", "\u00a0")  # type: ignore[arg-type]
+    return formatting.date_long(_date(value)).replace(" ", "\u00a0")
 
 
 def f_ordinal(value: object, genre: str = "f") -> str:
     """`1re` (or `1er` with genre="m"), `2e`, `3e`: an ordinal as French abbreviates it."""
     if _absent(value):
         return ""
-    n = int(value)  # type: ignore[call-overload]
+    n = int(_number(value))
     return f"{n}{('re' if genre == 'f' else 'er') if n == 1 else 'e'}"
 
 
@@ -260,7 +268,7 @@ def f_initiale(value: object) -> str:
 
 def f_date_courte(value: object) -> str:
     """`22/06/2024`."""
-    return "" if _absent(value) else formatting.date_short(as_date(value, "date"))  # type: ignore[arg-type]
+    return "" if _absent(value) else formatting.date_short(_date(value))
 
 
 def f_valeur(value: object) -> str:
@@ -291,17 +299,25 @@ def superscript(text: str, fmt: object) -> str:
 
 
 @jinja2.pass_context
-def _date_raised(context: object, value: object) -> str:
-    return superscript(f_date(value), context.get("format"))  # type: ignore[attr-defined]
+def _date_raised(context: jinja2.runtime.Context, value: object) -> str:
+    return superscript(f_date(value), context.get("format"))
 
 
 @jinja2.pass_context
-def _ordinal_raised(context: object, value: object, genre: str = "f") -> str:
-    return superscript(f_ordinal(value, genre), context.get("format"))  # type: ignore[attr-defined]
+def _ordinal_raised(context: jinja2.runtime.Context, value: object, genre: str = "f") -> str:
+    return superscript(f_ordinal(value, genre), context.get("format"))
 
 
 FILTERS = {"montant": f_montant, "pourcentage": f_pourcentage, "nombre": f_nombre, "date": _date_raised,
            "date_courte": f_date_courte, "valeur": f_valeur, "ordinal": _ordinal_raised, "initiale": f_initiale}
+
+
+def _date(value: object) -> dt.date:
+    """A filter's date (a `date` or an ISO text); nothing is not a date."""
+    day = as_date(value, "date")
+    if day is None:
+        raise TypeError("une date est attendue, reçu None")
+    return day
 
 
 def _number(value: object) -> int | Decimal | Fraction:
@@ -348,7 +364,7 @@ def f_paragraphe_txt(text: object, retrait: int = 0, puce: str = "") -> str:
     return wrapped + ("\n" + rest.strip("\n") if rest.strip() else "")
 
 
-def f_tableau_txt(rows: object, entetes: list[object], numeriques: list[int] = ()) -> str:  # type: ignore[assignment]
+def f_tableau_txt(rows: object, entetes: list[object], numeriques: Sequence[int] = ()) -> str:
     """Rows encoded by the `ligne` macro, aligned in columns under their headings."""
     body: list[tuple[bool, list[str]]] = []
     for chunk in str(rows).split(_ROW)[1:]:
@@ -379,9 +395,9 @@ def ligne_txt(cellules: object, total: bool = False) -> _Layout:
 
     A function, not a macro: a macro's output is a plain string, which `{{ … }}` cleans of control
     characters, markers included; this returns a `_Layout`, which it leaves alone."""
-    if isinstance(cellules, (str, bytes)) or not hasattr(cellules, "__iter__"):
+    if isinstance(cellules, (str, bytes)) or not isinstance(cellules, Iterable):
         raise TypeError(f"une liste de cellules est attendue, reçu {type(cellules).__name__}")
-    return _Layout(_ROW + (_TOTAL if total else "") + _CELL.join(plain(c) for c in cellules))  # type: ignore[attr-defined]
+    return _Layout(_ROW + (_TOTAL if total else "") + _CELL.join(plain(c) for c in cellules))
 
 
 def f_liste_txt(text: object) -> str:
@@ -410,8 +426,8 @@ def f_typst_contenu(text: object) -> str:
 
 def f_typst_date(value: object) -> str:
     """A Typst `datetime(...)` for a date (for the PDF's metadata)."""
-    d = as_date(value, "date")
-    return f"datetime(year: {d.year}, month: {d.month}, day: {d.day})"  # type: ignore[union-attr]
+    d = _date(value)
+    return f"datetime(year: {d.year}, month: {d.month}, day: {d.day})"
 
 
 LAYOUT_FILTERS = {"espaces": f_espaces, "paragraphe_txt": f_paragraphe_txt, "tableau_txt": f_tableau_txt,
@@ -455,9 +471,9 @@ def _syntax_error(exc: jinja2.TemplateSyntaxError, name: str) -> LetterTemplateE
                                f"erreur de syntaxe du modèle : {exc.message}")
 
 
-def _render(tmpl: jinja2.Template, name: str, context: dict[str, object], allowance: int = 0) -> str:
+def _render(tmpl: jinja2.Template, name: str, context: LetterContext, allowance: int = 0) -> str:
     """The template's text; `allowance` is output the budget must not count (the logo's `data:` URI)."""
-    state: State = context["faits"]._state  # type: ignore[attr-defined]
+    state: State = context["faits"]._state
     try:
         text = template_sandbox.render(tmpl, context, allowance)
     except jinja2.TemplateSyntaxError as exc:
@@ -538,38 +554,16 @@ def _check_markers(text: str) -> None:
         raise LetterTemplateError("?", None, "un bloc de tableau ou de liste est utilisé hors de son macro")
 
 
-def _logo(context: dict[str, object]) -> Logo | None:
-    marque = context["marque"]
-    view = marque.get("logo") if isinstance(marque, dict) else None
+def _logo(context: LetterContext) -> Logo | None:
+    view = context["marque"].get("logo")
     return view.logo if isinstance(view, LogoView) else None
-
-
-def typeset(source: str, when: dt.date, files: dict[str, bytes] | None = None) -> bytes:
-    """The PDF/A-2b and PDF/UA-1 of a Typst source, dated `when`, with embedded fonts only.
-
-    The compilation's root, the only directory Typst may read, is a fresh temporary directory
-    holding the source and `files` (the caisse's logo), nothing else: no template can reach the
-    rule files, the caisse's settings or anything beside them.
-
-    Raises:
-        typst.TypstError: the source does not compile.
-    """
-    import typst  # loaded on use: the package is large and most commands never compose a PDF
-    stamp = dt.datetime(when.year, when.month, when.day, 12, tzinfo=dt.UTC)
-    with tempfile.TemporaryDirectory(prefix="regles-typst-") as root:
-        for name, data in (files or {}).items():
-            (Path(root) / name).write_bytes(data)
-        main = Path(root) / "courrier.typ"
-        main.write_text(source, encoding="utf-8")
-        return typst.compile(str(main), root=root, ignore_system_fonts=True, format="pdf", timestamp=stamp,
-                             pdf_standards=PDF_STANDARDS)
 
 
 def _compile_pdf(source: str, name: str, filename: str | None, when: dt.date, logo: Logo | None) -> bytes:
     """The PDF of a letter's Typst source, with a copy of the caisse's logo (`marque.logo.fichier`)."""
     import typst
     try:
-        return typeset(source, when, {logo.filename: logo.data} if logo is not None else None)
+        return typesetting.typeset(source, when, {logo.filename: logo.data} if logo is not None else None)
     except typst.TypstError as exc:
         detail = getattr(exc, "message", None) or str(exc)
         raise LetterTemplateError(_shown_path(filename or name), None,

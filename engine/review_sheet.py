@@ -15,10 +15,11 @@ import html
 from engine import formatting
 from engine.api import Outcome
 from engine.explain import flags
-from engine.letters import f_typst, f_valeur, typeset
+from engine.letters import f_typst, f_valeur
 from engine.model import FactDecl
 from engine.summary import summarize
 from engine.trace import Event
+from engine.typesetting import typeset
 
 Section = tuple[str, list[str]]
 

@@ -28,7 +28,7 @@ import functools
 import os
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, TypeVar
@@ -97,7 +97,7 @@ def _budget() -> _Budget:
     return budget
 
 
-def render(template: jinja2.Template, context: dict[str, object], allowance: int = 0) -> str:
+def render(template: jinja2.Template, context: Mapping[str, object], allowance: int = 0) -> str:
     """Render a template within a fresh budget: output size and time are checked at every chunk.
 
     `allowance` raises the output limit by what the caller knows the letter must carry (an HTML

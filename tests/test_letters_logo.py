@@ -19,7 +19,7 @@ import pytest
 import engine
 from engine import cli, letters
 from engine.issuance import letter_options, load_caisse
-from engine.letter_context import LetterError
+from engine.letter_inputs import LetterError
 from engine.letter_logo import MAX_LOGO_BYTES, Logo, read_logo
 
 ROOT = Path(__file__).resolve().parent.parent
