@@ -15,7 +15,7 @@ import engine
 from engine import issuance
 from engine.cli import main
 from engine.issuance import letter_options, load_caisse
-from engine.whynot import WhyNot
+from engine.whynot import Unmet, WhyNot
 from engine.letters import LetterError, NotIssuedError, render_letter, review_sheet
 from whynot_doctors import doctors
 
@@ -198,7 +198,7 @@ class TestDecisionContent:
         assert "Total" not in text
 
 
-def _assert_refusal_names(outcome: engine.Outcome, unmet: list[object], date: str = "2030-01-01") -> None:
+def _assert_refusal_names(outcome: engine.Outcome, unmet: list[Unmet], date: str = "2030-01-01") -> None:
     text = str(render_letter(outcome, "decision", date=date, **CAISSE))
     body = text.split("ne sont pas remplies." if len(unmet) > 1 else "n'est pas remplie.")[1]
     body = body.split("Si votre situation évolue")[0]
@@ -206,7 +206,7 @@ def _assert_refusal_names(outcome: engine.Outcome, unmet: list[object], date: st
     assert len(items) == len(unmet)
     flat = _flat(body)
     worded = WhyNot(outcome.ruleset.program, outcome.facts, letter=True).unmet("eligible")  # facts by libellé
-    assert [u.name for u in worded] == [u.name for u in unmet]  # type: ignore[attr-defined]
+    assert [u.name for u in worded] == [u.name for u in unmet]
     for u in worded:
         definition = outcome.ruleset.program.definitions.get(u.name)  # type: ignore[attr-defined]
         shown = getattr(definition, "description", None) or u.text

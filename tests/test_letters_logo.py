@@ -42,7 +42,7 @@ def _png(width: int, height: int, noise: bool = False) -> bytes:
 
 def _settings(tmp_path: Path, logo: str) -> Path:
     text = CAISSE_FILE.read_text(encoding="utf-8")
-    text = re.sub(r'^logo = ".*"$', f'logo = "{logo}"', text, flags=re.M)
+    text = re.sub(r'^logo = ".*"$', f'logo = "{logo}"', text, flags=re.MULTILINE)
     path = tmp_path / "caisse.toml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -91,7 +91,7 @@ class TestShown:
     def test_pdf_embeds_a_png_logo_as_an_image(self, tmp_path: Path) -> None:
         (tmp_path / "logo.png").write_bytes(_png(60, 24))
         pdf = _letter("pdf", load_caisse(str(_settings(tmp_path, "logo.png"))))
-        images = [x for x in _xobjects(pdf) if x["/Subtype"] == "/Image"]  # type: ignore[arg-type]
+        images = [x for x in _xobjects(pdf) if x["/Subtype"] == "/Image"]
         assert [(x["/Width"], x["/Height"]) for x in images] == [(60, 24)]
         assert pypdf.PdfReader(io.BytesIO(pdf)).xmp_metadata is not None  # still PDF/A
 
