@@ -15,6 +15,7 @@ import engine
 from engine.letters import issuance
 from engine.cli.main import main
 from engine.letters.issuance import letter_options, load_caisse
+from engine.explain.whynot import Unmet, WhyNot
 from engine.letters.render import LetterError, NotIssuedError, render_letter, review_sheet
 from whynot_doctors import doctors
 
@@ -197,18 +198,20 @@ class TestDecisionContent:
         assert "Total" not in text
 
 
-def _assert_refusal_names(outcome: engine.Outcome, unmet: list[object], date: str = "2030-01-01") -> None:
+def _assert_refusal_names(outcome: engine.Outcome, unmet: list[Unmet], date: str = "2030-01-01") -> None:
     text = str(render_letter(outcome, "decision", date=date, **CAISSE))
     body = text.split("ne sont pas remplies." if len(unmet) > 1 else "n'est pas remplie.")[1]
     body = body.split("Si votre situation évolue")[0]
     items = [line for line in body.split("\n") if line.startswith("  - ")]
     assert len(items) == len(unmet)
     flat = _flat(body)
-    for u in unmet:
+    worded = WhyNot(outcome.ruleset.program, outcome.facts, letter=True).unmet("eligible")  # facts by libellé
+    assert [u.name for u in worded] == [u.name for u in unmet]
+    for u in worded:
         definition = outcome.ruleset.program.definitions.get(u.name)  # type: ignore[attr-defined]
-        shown = getattr(definition, "description", None) or u.text  # type: ignore[attr-defined]
+        shown = getattr(definition, "description", None) or u.text
         assert _flat(shown) in flat
-        for child in u.children:  # type: ignore[attr-defined]
+        for child in u.children:
             assert _flat(child.text) in flat
 
 
@@ -280,14 +283,14 @@ class TestReferencesAndPdf:
 
 
 class TestMissingDocuments:
-    """The letter asking for what is missing: the questions of the facts eligibility still needs."""
+    """The letter asking for what is missing: the facts eligibility still needs, by their libellé."""
 
-    def test_asks_the_questions_of_the_missing_facts(self) -> None:
+    def test_asks_for_the_missing_facts(self) -> None:
         facts = {k: v for k, v in CARDIOLOGUE.items() if k != "exercice_coordonne"}
         text = _flat(render_letter(_ruleset(A7).evaluate(facts), "pieces_manquantes", date="2019-10-08", **CAISSE))
-        question = _ruleset(A7).facts["exercice_coordonne"].question
-        assert f"j'ai besoin des informations suivantes : - {question}" in text or \
-               f"j'ai besoin de l'information suivante : - {question}" in text
+        label = _ruleset(A7).facts["exercice_coordonne"].label
+        assert f"j'ai besoin des informations suivantes : - {label}." in text or \
+               f"j'ai besoin de l'information suivante : - {label}." in text
 
     def test_not_sent_when_eligibility_is_decided(self) -> None:
         with pytest.raises(NotIssuedError, match="aucune information ne manque"):
@@ -312,3 +315,18 @@ def test_year_one_notification_deducts_the_advance() -> None:
     text = _flat(render_letter(_ruleset(A7).evaluate(facts), "notification_annuelle", date="2019-10-01", **CAISSE))
     assert ("L'avance de 8 400,00 € sur l'aide de la première année en est déduite : le solde de l'aide de cette "
             "année est de 3 600,00 €.") in text
+
+
+@pytest.mark.parametrize("template, date", [("decision", "2019-10-01"), ("notification_annuelle", "2022-10-17")])
+def test_payment_date_is_confirmed_on_the_sheet_not_promised_in_the_letter(template: str, date: str) -> None:
+    """No published text sets when the yearly aid is paid: the letter does not say, the sheet asks the
+    agent to confirm it (declaration `a_confirmer_si_eligible`), for an eligible doctor only."""
+    facts = {**CARDIOLOGUE, "annee_contrat": 3, "file_active_constatee": 2905} if template != "decision" else CARDIOLOGUE
+    outcome = _ruleset(A7).evaluate(facts)
+    letter = _flat(str(render_letter(outcome, template, date=date, dossier="AM-1", **CAISSE)))
+    sheet = _flat(str(review_sheet(outcome, template, date=date, dossier="AM-1", **CAISSE)))
+    assert "acomptes" not in letter and "date anniversaire" not in letter
+    assert ("À confirmer — Date de versement de l'aide de chaque année : le courrier ne l'indique pas, car aucun "
+            "texte publié ne la fixe") in sheet
+    refused = _ruleset(A7).evaluate({**CARDIOLOGUE, "secteur": 3})
+    assert "Date de versement" not in _flat(str(review_sheet(refused, "decision", date="2019-10-01", **CAISSE)))

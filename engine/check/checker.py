@@ -346,7 +346,8 @@ class Checker(ProgramChecks):
             ignored = next((s for s in info.statuses if s.kind == "ignore"), None)
             self.facts[name] = model.FactDecl(name, t, info.description, info.question, self.citations(info), low, high,
                                               allowed, self.text.short, info.unit,
-                                              (ignored.note or "ignoré") if ignored else None, span=fact.span)
+                                              (ignored.note or "ignoré") if ignored else None, info.label,
+                                              span=fact.span)
 
     def constant(self, expr: ast.Expr, expected: Type) -> object:
         """A literal used as a bound or allowed value; it must fit the declared type."""
@@ -1092,6 +1093,7 @@ class _Info:
     def __init__(self) -> None:
         self.description: str | None = None
         self.question: str | None = None
+        self.label: str | None = None
         self.unit: str | None = None
         self.citations: list[ast.Citation | ast.SourceRef] = []
         self.statuses: list[ast.Status] = []
@@ -1113,6 +1115,9 @@ def _items(items: tuple[ast.Item, ...]) -> _Info:
         elif isinstance(item, ast.Question):
             seen.setdefault("question", []).append(item.span)
             info.question = item.text
+        elif isinstance(item, ast.LetterLabel):
+            seen.setdefault("libellé", []).append(item.span)
+            info.label = item.text
         elif isinstance(item, ast.Unit):
             seen.setdefault("unité", []).append(item.span)
             info.unit = item.text

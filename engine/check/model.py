@@ -332,6 +332,8 @@ class FactDecl(Node):
     unit: str | None = None
     ignored: str | None = None
     """Why the file accepts this fact without reading it (`ignoré : "…"`), if it does so on purpose."""
+    label: str | None = None
+    """`libellé "…"`: how a letter to the doctor names the fact (else its description)."""
 
 
 @frozen

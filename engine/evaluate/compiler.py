@@ -28,12 +28,16 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
 from engine.check import model
 from engine.lang.results import Missing, NotApplicable, Result, Undetermined, Value
 from engine.evaluate.analysis import NUMERIC as _NUMERIC
 from engine.evaluate.analysis import Analysis, CompileError
 from engine.evaluate.runtime import ABS, NAMESPACE, U, Duration
+
+if TYPE_CHECKING:
+    from engine.inputs.fastfacts import FactReader  # loaded on use, in `fast_path`
 
 __all__ = ["CompileError", "CompiledProgram", "compile_program", "compiled_for"]
 
@@ -801,10 +805,11 @@ def _hashable(values: Iterable[object]) -> bool:
 
 # ─── Entry point for `Ruleset.evaluate` ──────────────────────────────────────────────────────
 
-_READERS: weakref.WeakKeyDictionary[model.Program, object] = weakref.WeakKeyDictionary()
+_READERS: weakref.WeakKeyDictionary[model.Program, tuple[FactReader, CompiledProgram | None]] = \
+    weakref.WeakKeyDictionary()
 
 
-def fast_path(program: model.Program) -> tuple[object, CompiledProgram | None]:
+def fast_path(program: model.Program) -> tuple[FactReader, CompiledProgram | None]:
     """`(FactReader, CompiledProgram or None)` for a program, built once per program object.
 
     The compiled program is None when `REGLES_NO_COMPILE=1` is set or the translation does not
@@ -817,4 +822,4 @@ def fast_path(program: model.Program) -> tuple[object, CompiledProgram | None]:
         from engine.inputs.fastfacts import FactReader
         compiled = None if os.environ.get("REGLES_NO_COMPILE") == "1" else compiled_for(program)
         found = _READERS[program] = (FactReader(program), compiled)
-    return found  # type: ignore[return-value]
+    return found

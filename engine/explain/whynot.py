@@ -85,8 +85,12 @@ def render(unmet: list[Unmet] | tuple[Unmet, ...], indent: str = "  ", depth: in
 class WhyNot:
     """The unmet conditions of false boolean results, for one program and one set of facts."""
 
-    def __init__(self, program: model.Program, facts: Mapping[str, object], evaluator: Evaluator | None = None) -> None:
+    def __init__(self, program: model.Program, facts: Mapping[str, object], evaluator: Evaluator | None = None,
+                 *, letter: bool = False) -> None:
+        """`letter`: the sentences go to the doctor, so facts are named by their `libellé` (when the
+        rule file gives one) rather than by their description, written for the agents."""
         self.program = program
+        self.letter = letter
         self.facts = facts
         self.evaluator = evaluator or Evaluator(program, facts)
         self.sites = sites_of(program)
@@ -302,8 +306,7 @@ class WhyNot:
     def _label(self, e: model.Expr) -> str:
         """How the rule file names what an expression reads: a fact's or rule's description."""
         if isinstance(e, model.FactRef):
-            decl = self.program.facts[e.name]
-            return decl.description or e.name
+            return self._fact_label(e.name)
         if isinstance(e, model.DefRef):
             d = self.program.definition(e.name, e.origin)
             if d.kind == "parameter":
@@ -348,8 +351,14 @@ class WhyNot:
         return formatting.value(value, t)
 
     def _fact_words(self, name: str) -> str:
+        """A missing fact's name: as `_fact_label`, else the question that asks for it."""
         decl = self.program.facts[name]
-        return decl.description or decl.question or name
+        return (decl.label if self.letter else None) or decl.description or decl.question or name
+
+    def _fact_label(self, name: str) -> str:
+        """A fact's name in the sentences: its `libellé` in a letter, else its description."""
+        decl = self.program.facts[name]
+        return (decl.label if self.letter else None) or decl.description or name
 
     def _unit(self, e: model.Expr) -> str | None:
         if isinstance(e, model.FactRef):

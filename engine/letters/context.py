@@ -11,71 +11,67 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import TypedDict
 
 import jinja2
 
 from engine.lang import formatting
-from engine.base.diagnostics import EngineError
 from engine.api import Outcome, Ruleset, load
+from engine.base.diagnostics import suggest
+from engine.evaluate.reference import Evaluator
 from engine.explain.detail import flags
+from engine.letters.issuance import reference
+from engine.letters.inputs import (
+    DEFAULT_CAISSE,
+    DEFAULT_DESTINATAIRE,
+    DEFAULT_RECOURS,
+    DEFAULT_SIGNATAIRE,
+    as_date,
+    marque_option,
+    merge_option,
+)
+from engine.check.model import Program, TextInfo
 from engine.lang.results import STATUS_FRENCH, Missing, Result, Value
+from engine.tools.schedule import Schedule, schedule
 from engine.evaluate.trace import Event
 from engine.lang.types import Type
-from engine.explain.whynot import Unmet
-
-# ─── Errors ──────────────────────────────────────────────────────────────────────────────────
-
-class LetterError(EngineError):
-    """A letter cannot be produced: unknown letter, no template directory, bad option."""
-
-
-class LetterTemplateError(LetterError):
-    """A template is wrong: it reads something the outcome lacks, breaks the sandbox or the syntax."""
-
-    def __init__(self, template: str, line: int | None, message: str) -> None:
-        self.template = template
-        self.line = line
-        self.message = message
-        where = f"{template}:{line}" if line else template
-        super().__init__(f"{where} : {message}")
-
-
-class MissingFactsError(LetterError):
-    """The letter needs facts that were not given; `facts` lists (name, question) pairs."""
-
-    def __init__(self, letter: str, facts: list[tuple[str, str | None]]) -> None:
-        self.letter = letter
-        self.facts = tuple(facts)
-        lines = [f"le courrier « {letter} » ne peut pas être rédigé : il manque "
-                 + ("un fait" if len(facts) == 1 else f"{len(facts)} faits")]
-        lines += [f"  - {name}" + (f" : {question}" if question else "") for name, question in facts]
-        super().__init__("\n".join(lines))
-
-
-_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+from engine.explain.whynot import Unmet, WhyNot
 
 SOURCE_SUFFIX = {"txt": "txt", "html": "html", "pdf": "typ"}
 """The source a letter format is rendered from: Typst source for PDF."""
 
-DEFAULT_CAISSE: dict[str, object] = {
-    "nom": "Caisse primaire d'assurance maladie",
-    "service": "Service des relations avec les professionnels de santé",
-    "adresse": [],
-    "ville": "",
-    "telephone": "",
-    "courriel": "",
-}
-DEFAULT_DESTINATAIRE: dict[str, object] = {"civilite": "Docteur", "nom": "", "adresse": []}
-DEFAULT_SIGNATAIRE: dict[str, object] = {
-    "qualite": "Le directeur de la caisse primaire d'assurance maladie", "nom": "", "delegation": ""}
-DEFAULT_RECOURS: dict[str, object] = {"commission": "", "adresse": [], "delai": "", "tribunal": ""}
-DEFAULT_MARQUE: dict[str, object] = {"couleur": "#1f4e79", "couleur_texte": "#1a1a1a"}
+
+class LetterContext(TypedDict):
+    """The variables a template reads (docs/letters.md, « Context variables »)."""
+
+    courrier: str
+    format: str
+    mise_en_page: str
+    blocs: str
+    texte: dict[str, object]
+    textes: list[dict[str, object]]
+    faits: FactsView
+    libelles: LabelsView
+    resultats: ResultsView
+    valeurs: ValuesView
+    parametres: ParametersView
+    echeancier: ScheduleView
+    conditions_non_remplies: Callable[..., list[UnmetView]]
+    informations_manquantes: Callable[..., list[str]]
+    reserves: Callable[..., list[ReserveView]]
+    destinataire: dict[str, object]
+    caisse: dict[str, object]
+    signataire: dict[str, object]
+    recours: dict[str, object]
+    marque: dict[str, object]
+    date_courrier: dt.date
+    reference: str
+    dossier: str | None
 
 
-def letter_context(outcome: Outcome, template: str = "", *, format: str = "txt", **options: object) -> dict[str, object]:
+def letter_context(outcome: Outcome, template: str = "", *, format: str = "txt", **options: object) -> LetterContext:
     """The variables a template can read (see docs/letters.md); values stay typed, filters format them."""
     known = {"destinataire", "caisse", "date", "reference", "signataire", "recours", "marque", "dossier"}
     unknown = sorted(set(options) - known)
@@ -83,11 +79,9 @@ def letter_context(outcome: Outcome, template: str = "", *, format: str = "txt",
         raise TypeError(f"option inconnue : {', '.join(unknown)} ; options possibles : {', '.join(sorted(known))}")
     program = outcome.ruleset.program
     state = State(outcome)
-    marque = _merge(DEFAULT_MARQUE, options.get("marque"), "marque")
-    for key, colour in marque.items():
-        if not (isinstance(colour, str) and _COLOUR.match(colour)):
-            raise LetterError(f"l'option « marque » : « {key} » doit être une couleur #RRVVBB, reçu {colour!r}")
+    marque = marque_option(options.get("marque"))
     when = as_date(options.get("date"), "date") or dt.date.today()
+    dossier = str(options["dossier"]) if options.get("dossier") else None
     suffix = SOURCE_SUFFIX.get(format, "txt")
     return {
         "courrier": template,
@@ -105,14 +99,14 @@ def letter_context(outcome: Outcome, template: str = "", *, format: str = "txt",
         "conditions_non_remplies": state.unmet,
         "informations_manquantes": state.missing_questions,
         "reserves": state.reserves,
-        "destinataire": _merge(DEFAULT_DESTINATAIRE, options.get("destinataire"), "destinataire"),
-        "caisse": _merge(DEFAULT_CAISSE, options.get("caisse"), "caisse"),
-        "signataire": _merge(DEFAULT_SIGNATAIRE, options.get("signataire"), "signataire", scalar="qualite"),
-        "recours": _merge(DEFAULT_RECOURS, options.get("recours"), "recours"),
+        "destinataire": merge_option(DEFAULT_DESTINATAIRE, options.get("destinataire"), "destinataire"),
+        "caisse": merge_option(DEFAULT_CAISSE, options.get("caisse"), "caisse"),
+        "signataire": merge_option(DEFAULT_SIGNATAIRE, options.get("signataire"), "signataire", scalar="qualite"),
+        "recours": merge_option(DEFAULT_RECOURS, options.get("recours"), "recours"),
         "marque": marque,
         "date_courrier": when,
-        "reference": str(options.get("reference") or _reference(outcome, template, when, options.get("dossier"))),
-        "dossier": options.get("dossier"),
+        "reference": str(options.get("reference") or reference(dossier, template, when, outcome)),
+        "dossier": dossier,
     }
 
 
@@ -199,17 +193,18 @@ class State:
             self.need(result)
             return []
         program = self._outcome.ruleset.program
-        return [UnmetView(program, u) for u in self._outcome.unmet(name)]
+        return [UnmetView(program, u) for u in WhyNot(program, self._outcome.facts, letter=True).unmet(name)]
 
     def missing_questions(self, name: str = "eligible") -> list[str]:
-        """`informations_manquantes(nom)`: the questions of the facts `nom` still needs, in the rule
-        file's order of declaration (empty when `nom` has a value or another status). Reading them does
-        not make the letter a missing-facts error: this is what the letter asking for them prints."""
+        """`informations_manquantes(nom)`: the facts `nom` still needs, each as a letter names it (its
+        `libellé`, else its question), in the rule file's order of declaration (empty when `nom` has a
+        value or another status). Reading them does not make the letter a missing-facts error: this is
+        what the letter asking for them prints."""
         result = _result(self._outcome, name)
         if not isinstance(result, Missing):
             return []
         facts = self._outcome.ruleset.facts
-        return [facts[f].question or facts[f].description or f for f in facts if f in result.facts]
+        return [facts[f].label or facts[f].question or facts[f].description or f for f in facts if f in result.facts]
 
     def reserves(self, *names: str) -> list[ReserveView]:
         """`reserves(nom, …)`: values `à confirmer` and modelling choices these results relied on."""
@@ -235,18 +230,24 @@ def _result(outcome: Outcome, name: str) -> Result:
         raise jinja2.UndefinedError(f"« {name} » : le fichier de règles n'a pas de règle de ce nom") from None
 
 
-def _unknown(view: str, name: str, what: str, candidates: object, outcome: Outcome | None = None) -> jinja2.StrictUndefined:
+def _unknown(view: str, name: str, what: str, candidates: Iterable[str],
+             outcome: Outcome | None = None) -> jinja2.StrictUndefined:
     """An undefined value whose error says which name the rule file lacks, with a suggestion (or the
     text that withdrew it, `abroge x`)."""
-    from engine.base.diagnostics import suggest
-    withdrawn_by = getattr(outcome.ruleset.program, "withdrawn", {}).get(name) if outcome is not None else None
+    withdrawn_by = outcome.ruleset.program.withdrawn.get(name) if outcome is not None else None
     if withdrawn_by is not None:
         return jinja2.StrictUndefined(hint=f"« {view}.{name} » n'existe plus : « {name} » est abrogé par le texte "
                                            f"« {withdrawn_by} »", name=name)
-    hint = suggest(name, candidates)  # type: ignore[arg-type]
+    hint = suggest(name, candidates)
     return jinja2.StrictUndefined(
         hint=f"« {view}.{name} » n'existe pas : le fichier de règles n'a pas de {what} « {name} »"
              + (f" ; {hint}" if hint else ""), name=name)
+
+
+def _is_rule(outcome: Outcome, name: object) -> bool:
+    """Whether `name` (what a template tests with `in`) is a rule of the file."""
+    definition = outcome.ruleset.program.definitions.get(name) if isinstance(name, str) else None
+    return definition is not None and definition.kind == "rule"
 
 
 def _rules_of(outcome: Outcome) -> list[str]:
@@ -268,8 +269,7 @@ class ResultsView:
                           self._outcome)
 
     def __contains__(self, name: object) -> bool:
-        d = self._outcome.ruleset.program.definitions.get(name)  # type: ignore[arg-type]
-        return d is not None and d.kind == "rule"
+        return _is_rule(self._outcome, name)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._outcome.ruleset.program.outputs)
@@ -335,7 +335,7 @@ def _value_of(state: State, name: str, result: Result) -> object:
     if isinstance(result, Missing):
         return state.need(result)
     return jinja2.StrictUndefined(
-        hint=f"« {name} » n'a pas de valeur ({STATUS_FRENCH[result.status]} : {result.reason}) ; "  # type: ignore[union-attr]
+        hint=f"« {name} » n'a pas de valeur ({STATUS_FRENCH[result.status]} : {result.reason}) ; "
              f"tester d'abord resultats.{name}.statut", name=name)
 
 
@@ -354,8 +354,7 @@ class ValuesView:
         return _value_of(self._state, name, _result(self._outcome, name))
 
     def __contains__(self, name: object) -> bool:
-        d = self._outcome.ruleset.program.definitions.get(name)  # type: ignore[arg-type]
-        return d is not None and d.kind == "rule" and isinstance(_result(self._outcome, name), Value)  # type: ignore[arg-type]
+        return isinstance(name, str) and _is_rule(self._outcome, name) and isinstance(_result(self._outcome, name), Value)
 
 
 class ParametersView:
@@ -370,7 +369,6 @@ class ParametersView:
         if definition is None or definition.kind != "parameter":
             return _unknown("parametres", name, "paramètre",
                             [n for n, d in program.definitions.items() if d.kind == "parameter"])
-        from engine.evaluate.reference import Evaluator
         result = Evaluator(program, self._outcome.facts).result(name)
         return result.value if isinstance(result, Value) else _value_of(State(self._outcome), name, result)
 
@@ -416,12 +414,12 @@ class UnmetView:
     the requirement and what the facts give), `ecart` (the margin, or None), `enfants` (its unmet
     sub-conditions, same fields) and `description` (the rule's description when it is about a rule)."""
 
-    def __init__(self, program: object, unmet: Unmet) -> None:
+    def __init__(self, program: Program, unmet: Unmet) -> None:
         self.nom = unmet.name
         self.texte = unmet.text
         self.ecart = unmet.margin
         self.enfants = [UnmetView(program, child) for child in unmet.children]
-        definition = program.definitions.get(unmet.name)  # type: ignore[attr-defined]
+        definition = program.definitions.get(unmet.name)
         self.description = definition.description if definition is not None and definition.kind == "rule" else None
 
 
@@ -437,15 +435,15 @@ class ReserveView:
         self.sujet = _definition_description(program, name, text) or name
 
 
-def _definition_description(program: object, name: str, text: str) -> str | None:
+def _definition_description(program: Program, name: str, text: str) -> str | None:
     """The description of a definition as the text `text` wrote it (an amended original if need be)."""
     origin, _, bare = name.rpartition(".")
-    for info in program.texts:  # type: ignore[attr-defined]
+    for info in program.texts:
         if (origin and info.prefix == origin) or (not origin and info.short == text):
-            original = program.originals.get((info.prefix, bare))  # type: ignore[attr-defined]
+            original = program.originals.get((info.prefix, bare))
             if original is not None and original.description:
                 return original.description
-    definition = program.definitions.get(bare)  # type: ignore[attr-defined]
+    definition = program.definitions.get(bare)
     return definition.description if definition is not None else None
 
 
@@ -456,8 +454,7 @@ class ScheduleView:
         self._state = state
 
     @functools.cached_property
-    def _plan(self) -> object:
-        from engine.tools.schedule import schedule
+    def _plan(self) -> Schedule | None:
         outcome = self._state._outcome
         if outcome.ruleset.program.schedule is None:
             return None
@@ -471,30 +468,30 @@ class ScheduleView:
 
     @property
     def axe(self) -> str:
-        return self._plan.axis if self._plan is not None else ""  # type: ignore[attr-defined]
+        return self._plan.axis if self._plan is not None else ""
 
     @property
     def colonnes(self) -> list[str]:
-        return list(self._plan.columns) if self._plan is not None else []  # type: ignore[attr-defined]
+        return list(self._plan.columns) if self._plan is not None else []
 
     @functools.cached_property
     def lignes(self) -> list[RowView]:
         """One row per value of the axis."""
         if self._plan is None:
             return []
-        current = self._state._outcome.facts.get(self._plan.axis)  # type: ignore[attr-defined]
+        current = self._state._outcome.facts.get(self._plan.axis)
         return [RowView(self._state, row.axis_value, row.outcome, row.axis_value == current)
-                for row in self._plan.rows]  # type: ignore[attr-defined]
+                for row in self._plan.rows]
 
     @property
     def totaux(self) -> dict[str, object]:
         """Column → total, for the totalled columns whose every row has a value."""
-        return dict(self._plan.totals) if self._plan is not None else {}  # type: ignore[attr-defined]
+        return dict(self._plan.totals) if self._plan is not None else {}
 
     @property
     def incomplet(self) -> dict[str, str]:
         """Totalled column → why its total is missing."""
-        return dict(self._plan.incomplete) if self._plan is not None else {}  # type: ignore[attr-defined]
+        return dict(self._plan.incomplete) if self._plan is not None else {}
 
 
 class RowView:
@@ -533,56 +530,6 @@ def _load_cached(path: str) -> Ruleset:
     return load(path)
 
 
-def _text_view(text: object) -> dict[str, object]:
-    return {"titre": text.title, "court": text.short, "long": text.long or text.title,  # type: ignore[attr-defined]
-            "fichier": text.file, "en_vigueur_du": text.in_force_from,  # type: ignore[attr-defined]
-            "en_vigueur_au": text.in_force_until}  # type: ignore[attr-defined]
-
-
-# ─── Options ─────────────────────────────────────────────────────────────────────────────────
-
-def _merge(default: dict[str, object], given: object, name: str, scalar: str | None = None) -> dict[str, object]:
-    if given is None:
-        return {k: list(v) if isinstance(v, list) else v for k, v in default.items()}
-    if isinstance(given, str) and scalar:
-        given = {scalar: given}
-    if not isinstance(given, Mapping):
-        raise LetterError(f"l'option « {name} » doit être un objet {{\"clé\": valeur}}, reçu {json_type(given)}")
-    merged = dict(default)
-    for key, value in given.items():
-        if value is None:  # `null`: keep the default
-            continue
-        if key == "adresse":
-            if isinstance(value, str):
-                value = [line.strip() for line in value.splitlines() if line.strip()]
-            if not (isinstance(value, list) and all(isinstance(line, str) for line in value)):
-                raise LetterError(f"l'option « {name} » : « adresse » doit être un texte ou une liste de lignes, "
-                                  f"reçu {json_type(value)}")
-        elif not isinstance(value, (str, int, float)) or isinstance(value, bool):
-            raise LetterError(f"l'option « {name} » : « {key} » doit être un texte, reçu {json_type(value)}")
-        merged[str(key)] = value
-    return merged
-
-
-def json_type(value: object) -> str:
-    """A JSON value's kind, in French, for messages."""
-    if isinstance(value, bool):
-        return "un booléen"
-    return {dict: "un objet", list: "une liste", str: "un texte"}.get(type(value), "un nombre")
-
-
-def as_date(value: object, name: str) -> dt.date | None:
-    if value is None or isinstance(value, dt.date):
-        return value  # type: ignore[return-value]
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise LetterError(f"« {name} » : date attendue (AAAA-MM-JJ), reçu {value!r}")
-
-
-def _reference(outcome: Outcome, template: str, when: dt.date, dossier: object = None) -> str:
-    """The letter's reference: from the dossier identifier when given (see `engine.letters.issuance.reference`)."""
-    from engine.letters.issuance import reference
-    return reference(str(dossier) if dossier else None, template, when, outcome)
+def _text_view(text: TextInfo) -> dict[str, object]:
+    return {"titre": text.title, "court": text.short, "long": text.long or text.title,
+            "fichier": text.file, "en_vigueur_du": text.in_force_from, "en_vigueur_au": text.in_force_until}

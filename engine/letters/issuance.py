@@ -31,7 +31,8 @@ import attrs
 
 from engine.api import Outcome, Ruleset
 from engine.base.diagnostics import os_reason
-from engine.letters.context import LetterError
+from engine.letters.inputs import LetterError
+from engine.letters.logo import Logo, LogoError, read_logo
 from engine.lang.results import STATUS_FRENCH, Missing, Value
 from engine.evaluate.trace import json_value
 
@@ -62,10 +63,13 @@ class Declaration:
     """Results an eligible case must have a value for: a letter does not print « indéterminé » as an amount."""
     measured: tuple[str, ...] = ()
     """Facts measured over the contract year: when one is given, the year must be over at the letter's date."""
+    to_confirm_if_eligible: tuple[str, ...] = ()
+    """What the agent confirms before signing a letter to an eligible doctor (review sheet only): what
+    the letter leaves unsaid because no published text settles it."""
 
 
 _ELIGIBLE = {"vrai", "valeur", "manquant"}
-_KEYS = {"titre", "fichiers", "eligible", "decision", "dates", "valeurs_si_eligible"}
+_KEYS = {"titre", "fichiers", "eligible", "decision", "dates", "valeurs_si_eligible", "a_confirmer_si_eligible"}
 _DATE_KEYS = {"apres", "avant_si_eligible", "mesures_de_l_annee"}
 
 
@@ -99,14 +103,20 @@ def _read_declaration(path: str, name: str, _mtime: int) -> Declaration:
         name=name, title=str(data.get("titre", name)), files=_names(path, data, "fichiers"),
         eligible=eligible, decision=bool(data.get("decision", False)),
         after=_names(path, dates, "apres"), before_if_eligible=_names(path, dates, "avant_si_eligible"),
-        measured=_names(path, dates, "mesures_de_l_annee"), values_if_eligible=_names(path, data, "valeurs_si_eligible"))
+        measured=_names(path, dates, "mesures_de_l_annee"), values_if_eligible=_names(path, data, "valeurs_si_eligible"),
+        to_confirm_if_eligible=_names(path, data, "a_confirmer_si_eligible", "textes"))
 
 
-def _names(path: str, data: dict[str, object], key: str) -> tuple[str, ...]:
+def _names(path: str, data: dict[str, object], key: str, what: str = "noms") -> tuple[str, ...]:
     value = data.get(key, [])
-    if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
-        raise LetterError(f"{path} : « {key} » doit être une liste de noms")
-    return tuple(value)  # type: ignore[arg-type]
+    if not isinstance(value, list):
+        raise LetterError(f"{path} : « {key} » doit être une liste de {what}")
+    names: list[str] = []
+    for item in value:
+        if not isinstance(item, str):
+            raise LetterError(f"{path} : « {key} » doit être une liste de {what}")
+        names.append(item)
+    return tuple(names)
 
 
 def _toml(path: str, what: str) -> dict[str, object]:
@@ -155,6 +165,12 @@ def check(outcome: Outcome, decl: Declaration, when: dt.date, settings: dict[str
     if decl.decision:
         _check_decision_settings(decl.name, settings)
     _check_dates(outcome, decl, when, eligible)
+
+
+def to_confirm(outcome: Outcome, decl: Declaration) -> tuple[str, ...]:
+    """What the agent confirms before signing this letter (`a_confirmer_si_eligible`, for an eligible doctor)."""
+    eligible = outcome.result("eligible") if "eligible" in outcome.ruleset.program.definitions else None
+    return decl.to_confirm_if_eligible if isinstance(eligible, Value) and eligible.value is True else ()
 
 
 _RECOURSE_NEEDED = ("commission", "adresse", "delai", "tribunal")
@@ -239,7 +255,7 @@ _SECTIONS = {
     "caisse": {"nom", "service", "adresse", "ville", "telephone", "courriel"},
     "signataire": {"nom", "qualite", "delegation"},
     "recours": {"commission", "adresse", "delai", "tribunal"},
-    "marque": {"couleur", "couleur_texte"},
+    "marque": {"couleur", "couleur_texte", "logo"},
 }
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
@@ -247,8 +263,12 @@ _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 def load_caisse(path: str) -> dict[str, dict[str, object]]:
     """The caisse's settings from a TOML file: sections [caisse], [signataire], [recours], [marque].
 
+    `[marque] logo` is a path relative to the settings file; the logo is read and checked here, once
+    (`engine.letters.logo`), and the settings hold its bytes (a `Logo`), never its path.
+
     Raises:
-        LetterError: unreadable file, unknown section or key, a value of the wrong kind.
+        LetterError: unreadable file, unknown section or key, a value of the wrong kind, a logo that is
+            missing, not a PNG or SVG, or too large.
     """
     data = _toml(path, "configuration de caisse")
     settings: dict[str, dict[str, object]] = {}
@@ -262,16 +282,31 @@ def load_caisse(path: str) -> dict[str, dict[str, object]]:
         if unknown:
             raise LetterError(f"{path} : [{section}] : clé inconnue « {unknown[0]} » ; clés possibles : "
                               + ", ".join(sorted(_SECTIONS[section])))
-        for key, value in table.items():
-            if key == "adresse":
-                if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
-                    raise LetterError(f"{path} : [{section}] adresse : une liste de lignes est attendue")
-            elif not isinstance(value, str):
-                raise LetterError(f"{path} : [{section}] {key} : un texte est attendu")
-            elif section == "marque" and not _COLOUR.match(value):
-                raise LetterError(f"{path} : [marque] {key} : une couleur #RRVVBB est attendue, reçu « {value} »")
-        settings[section] = dict(table)
+        settings[section] = {key: _setting(path, section, key, value) for key, value in table.items()}
     return settings
+
+
+def _setting(path: str, section: str, key: str, value: object) -> object:
+    """One checked value of the settings: a list of lines, a text, a colour, or the logo read from its file."""
+    if key == "adresse":
+        if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            raise LetterError(f"{path} : [{section}] adresse : une liste de lignes est attendue")
+        return list(value)
+    if not isinstance(value, str):
+        raise LetterError(f"{path} : [{section}] {key} : un texte est attendu")
+    if section == "marque" and key == "logo":
+        return _logo(path, value)
+    if section == "marque" and not _COLOUR.match(value):
+        raise LetterError(f"{path} : [marque] {key} : une couleur #RRVVBB est attendue, reçu « {value} »")
+    return value
+
+
+def _logo(settings_path: str, value: str) -> Logo:
+    """The logo `[marque] logo` names, relative to the settings file."""
+    try:
+        return read_logo(Path(settings_path).parent / value)
+    except LogoError as exc:
+        raise LetterError(f"{settings_path} : [marque] logo : {exc.reason}") from None
 
 
 # ─── References and records ──────────────────────────────────────────────────────────────────

@@ -32,27 +32,39 @@ import functools
 import re
 import textwrap
 import traceback
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 import jinja2
 from babel.numbers import format_decimal
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
-
-from engine.letters.sandbox import ConfinedLoader, LimitedSandbox, LimitExceeded
 from markupsafe import Markup
 
 from engine.lang import formatting
 from engine.letters import issuance
 from engine.letters import sandbox as template_sandbox
+from engine.letters import typesetting
 from engine.api import Outcome, Ruleset
-from engine.letters.context import (SOURCE_SUFFIX, LetterError, LetterTemplateError, Manquant, MissingFactsError,
-                                   State, as_date, letter_context)
+from engine.letters.context import (
+    SOURCE_SUFFIX,
+    LetterContext,
+    Manquant,
+    State,
+    letter_context,
+)
+from engine.letters.inputs import (
+    LetterError,
+    LetterTemplateError,
+    MissingFactsError,
+    as_date,
+)
+from engine.letters.logo import Logo, LogoView
+from engine.letters.sandbox import ConfinedLoader, LimitedSandbox, LimitExceeded
 
 FORMATS = ("txt", "html", "pdf")
-PDF_STANDARDS = ["a-2b", "ua-1"]
-"""The PDFs are PDF/A-2b (archivable: fonts embedded, metadata in XMP) and PDF/UA-1 (tagged, accessible)."""
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 _WIDTH = 76
 
@@ -77,12 +89,19 @@ def plain(text: object) -> str:
     return _CONTROL.sub("\ufffd", _LINE_END.sub("\n", str(text)))
 
 
+@runtime_checkable
+class _HasHTML(Protocol):
+    """A value that knows its HTML (Markup, `Manquant`): `__html__` as markupsafe defines it."""
+
+    def __html__(self) -> str: ...
+
+
 def _finalize(value: object) -> object:
     """What `{{ … }}` prints: a value's text through `plain`; layout markers and markup kept as they are."""
     if isinstance(value, _Layout):
         return value
-    if hasattr(value, "__html__"):
-        return Markup(plain(value.__html__()))  # type: ignore[union-attr]
+    if isinstance(value, _HasHTML):
+        return Markup(plain(value.__html__()))
     return plain(value)
 
 # ─── Public functions ────────────────────────────────────────────────────────────────────────
@@ -113,7 +132,7 @@ def render_letter(outcome: Outcome, template: str, *, format: str = "txt", **opt
 
 
 def render_with_context(outcome: Outcome, template: str, *, format: str = "txt",
-                        **options: object) -> tuple[str | bytes, dict[str, object]]:
+                        **options: object) -> tuple[str | bytes, LetterContext]:
     """`render_letter`, also returning the context the letter was rendered from (its reference,
     date, and the `State` that knows which values it printed, for the review sheet)."""
     directories = template_directories(outcome.ruleset)
@@ -121,14 +140,15 @@ def render_with_context(outcome: Outcome, template: str, *, format: str = "txt",
     tmpl = _template(env, template, SOURCE_SUFFIX[format], outcome.ruleset)
     context = letter_context(outcome, template, format=format, **options)
     decl = issuance.declaration(directories, template)
-    issuance.check(outcome, decl, context["date_courrier"],  # type: ignore[arg-type]
-                   {"recours": context["recours"], "signataire": context["signataire"]})  # type: ignore[dict-item]
-    text = _render(tmpl, template, context)
+    issuance.check(outcome, decl, context["date_courrier"],
+                   {"recours": context["recours"], "signataire": context["signataire"]})
+    logo = _logo(context)
+    text = _render(tmpl, template, context, len(logo.data_uri()) if logo is not None and format == "html" else 0)
     if format == "txt":
         return _tidy_text(text), context
     if format == "html":
         return _tidy_html(text), context
-    return _compile_pdf(text, template, tmpl.filename, directories[0], context["date_courrier"]), context  # type: ignore[arg-type]
+    return _compile_pdf(text, template, tmpl.filename, context["date_courrier"], logo), context
 
 
 def review_sheet(outcome: Outcome, template: str, *, format: str = "txt", **options: object) -> str | bytes:
@@ -139,22 +159,26 @@ def review_sheet(outcome: Outcome, template: str, *, format: str = "txt", **opti
         MissingFactsError, LetterTemplateError, LetterError: as `render_letter`, except `NotIssuedError`,
             which the sheet reports instead.
     """
-    from engine.letters import review_sheet as sheet
+    from engine.letters import review_sheet as sheet  # here: the sheet's module uses this one's filters
     if format not in FORMATS:
         raise ValueError(f"format « {format} » inconnu ; formats possibles : {', '.join(FORMATS)}")
     try:
         _, context = render_with_context(outcome, template, format="txt", **options)
-        refused, printed = None, list(context["faits"]._state._printed.values())  # type: ignore[attr-defined]
-        reference = str(context["reference"])
+        refused: str | None = None
+        printed: list[tuple[Outcome, str]] | None = list(context["faits"]._state._printed.values())
+        reference: str | None = context["reference"]
         when = context["date_courrier"]
     except issuance.NotIssuedError as exc:
         refused, printed, reference = exc.reason, None, None
         when = as_date(options.get("date"), "date") or dt.date.today()
     dossier = options.get("dossier")
-    title, sections = sheet.sheet_sections(outcome, template, when, reference=reference,  # type: ignore[arg-type]
+    confirm = () if refused else issuance.to_confirm(outcome, issuance.declaration(
+        template_directories(outcome.ruleset), template))
+    title, sections = sheet.sheet_sections(outcome, template, when, reference=reference,
                                            dossier=str(dossier) if dossier else None, printed=printed,
-                                           refused=refused, rules_sha256=issuance.rules_hash(outcome.ruleset))
-    return sheet.render_sheet(format, title, sections, when)  # type: ignore[arg-type]
+                                           refused=refused, rules_sha256=issuance.rules_hash(outcome.ruleset),
+                                           confirm=confirm)
+    return sheet.render_sheet(format, title, sections, when)
 
 
 def available_letters(ruleset: Ruleset) -> list[str]:
@@ -224,14 +248,14 @@ def f_date(value: object) -> str:
     """`22 juin 2024`, `1er octobre 2019` (with no-break spaces: a date is never split)."""
     if _absent(value):
         return ""
-    return formatting.date_long(as_date(value, "date")).replace(" ", "\u00a0")  # type: ignore[arg-type]
+    return formatting.date_long(_date(value)).replace(" ", "\u00a0")
 
 
 def f_ordinal(value: object, genre: str = "f") -> str:
     """`1re` (or `1er` with genre="m"), `2e`, `3e`: an ordinal as French abbreviates it."""
     if _absent(value):
         return ""
-    n = int(value)  # type: ignore[call-overload]
+    n = int(_number(value))
     return f"{n}{('re' if genre == 'f' else 'er') if n == 1 else 'e'}"
 
 
@@ -245,7 +269,7 @@ def f_initiale(value: object) -> str:
 
 def f_date_courte(value: object) -> str:
     """`22/06/2024`."""
-    return "" if _absent(value) else formatting.date_short(as_date(value, "date"))  # type: ignore[arg-type]
+    return "" if _absent(value) else formatting.date_short(_date(value))
 
 
 def f_valeur(value: object) -> str:
@@ -276,17 +300,25 @@ def superscript(text: str, fmt: object) -> str:
 
 
 @jinja2.pass_context
-def _date_raised(context: object, value: object) -> str:
-    return superscript(f_date(value), context.get("format"))  # type: ignore[attr-defined]
+def _date_raised(context: jinja2.runtime.Context, value: object) -> str:
+    return superscript(f_date(value), context.get("format"))
 
 
 @jinja2.pass_context
-def _ordinal_raised(context: object, value: object, genre: str = "f") -> str:
-    return superscript(f_ordinal(value, genre), context.get("format"))  # type: ignore[attr-defined]
+def _ordinal_raised(context: jinja2.runtime.Context, value: object, genre: str = "f") -> str:
+    return superscript(f_ordinal(value, genre), context.get("format"))
 
 
 FILTERS = {"montant": f_montant, "pourcentage": f_pourcentage, "nombre": f_nombre, "date": _date_raised,
            "date_courte": f_date_courte, "valeur": f_valeur, "ordinal": _ordinal_raised, "initiale": f_initiale}
+
+
+def _date(value: object) -> dt.date:
+    """A filter's date (a `date` or an ISO text); nothing is not a date."""
+    day = as_date(value, "date")
+    if day is None:
+        raise TypeError("une date est attendue, reçu None")
+    return day
 
 
 def _number(value: object) -> int | Decimal | Fraction:
@@ -333,7 +365,7 @@ def f_paragraphe_txt(text: object, retrait: int = 0, puce: str = "") -> str:
     return wrapped + ("\n" + rest.strip("\n") if rest.strip() else "")
 
 
-def f_tableau_txt(rows: object, entetes: list[object], numeriques: list[int] = ()) -> str:  # type: ignore[assignment]
+def f_tableau_txt(rows: object, entetes: list[object], numeriques: Sequence[int] = ()) -> str:
     """Rows encoded by the `ligne` macro, aligned in columns under their headings."""
     body: list[tuple[bool, list[str]]] = []
     for chunk in str(rows).split(_ROW)[1:]:
@@ -364,9 +396,9 @@ def ligne_txt(cellules: object, total: bool = False) -> _Layout:
 
     A function, not a macro: a macro's output is a plain string, which `{{ … }}` cleans of control
     characters, markers included; this returns a `_Layout`, which it leaves alone."""
-    if isinstance(cellules, (str, bytes)) or not hasattr(cellules, "__iter__"):
+    if isinstance(cellules, (str, bytes)) or not isinstance(cellules, Iterable):
         raise TypeError(f"une liste de cellules est attendue, reçu {type(cellules).__name__}")
-    return _Layout(_ROW + (_TOTAL if total else "") + _CELL.join(plain(c) for c in cellules))  # type: ignore[attr-defined]
+    return _Layout(_ROW + (_TOTAL if total else "") + _CELL.join(plain(c) for c in cellules))
 
 
 def f_liste_txt(text: object) -> str:
@@ -395,8 +427,8 @@ def f_typst_contenu(text: object) -> str:
 
 def f_typst_date(value: object) -> str:
     """A Typst `datetime(...)` for a date (for the PDF's metadata)."""
-    d = as_date(value, "date")
-    return f"datetime(year: {d.year}, month: {d.month}, day: {d.day})"  # type: ignore[union-attr]
+    d = _date(value)
+    return f"datetime(year: {d.year}, month: {d.month}, day: {d.day})"
 
 
 LAYOUT_FILTERS = {"espaces": f_espaces, "paragraphe_txt": f_paragraphe_txt, "tableau_txt": f_tableau_txt,
@@ -440,10 +472,11 @@ def _syntax_error(exc: jinja2.TemplateSyntaxError, name: str) -> LetterTemplateE
                                f"erreur de syntaxe du modèle : {exc.message}")
 
 
-def _render(tmpl: jinja2.Template, name: str, context: dict[str, object]) -> str:
-    state: State = context["faits"]._state  # type: ignore[attr-defined]
+def _render(tmpl: jinja2.Template, name: str, context: LetterContext, allowance: int = 0) -> str:
+    """The template's text; `allowance` is output the budget must not count (the logo's `data:` URI)."""
+    state: State = context["faits"]._state
     try:
-        text = template_sandbox.render(tmpl, context)
+        text = template_sandbox.render(tmpl, context, allowance)
     except jinja2.TemplateSyntaxError as exc:
         if state._missing:
             raise _missing_error(name, state) from None
@@ -522,12 +555,16 @@ def _check_markers(text: str) -> None:
         raise LetterTemplateError("?", None, "un bloc de tableau ou de liste est utilisé hors de son macro")
 
 
-def _compile_pdf(source: str, name: str, filename: str | None, root: Path, when: dt.date) -> bytes:
+def _logo(context: LetterContext) -> Logo | None:
+    view = context["marque"].get("logo")
+    return view.logo if isinstance(view, LogoView) else None
+
+
+def _compile_pdf(source: str, name: str, filename: str | None, when: dt.date, logo: Logo | None) -> bytes:
+    """The PDF of a letter's Typst source, with a copy of the caisse's logo (`marque.logo.fichier`)."""
     import typst
-    stamp = dt.datetime(when.year, when.month, when.day, 12, tzinfo=dt.timezone.utc)
     try:
-        return typst.compile(source.encode("utf-8"), root=str(root), ignore_system_fonts=True, format="pdf",
-                             timestamp=stamp, pdf_standards=PDF_STANDARDS)  # type: ignore[return-value]
+        return typesetting.typeset(source, when, {logo.filename: logo.data} if logo is not None else None)
     except typst.TypstError as exc:
         detail = getattr(exc, "message", None) or str(exc)
         raise LetterTemplateError(_shown_path(filename or name), None,

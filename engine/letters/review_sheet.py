@@ -12,17 +12,23 @@ from __future__ import annotations
 import datetime as dt
 import html
 
+from engine.lang import formatting
 from engine.api import Outcome
 from engine.explain.detail import flags
+from engine.letters.render import f_typst, f_valeur
+from engine.check.model import FactDecl
 from engine.explain.summary import summarize
+from engine.evaluate.trace import Event
+from engine.letters.typesetting import typeset
 
 Section = tuple[str, list[str]]
 
 
 def sheet_sections(outcome: Outcome, template: str, when: dt.date, *, reference: str | None,
                    dossier: str | None, printed: list[tuple[Outcome, str]] | None, refused: str | None,
-                   rules_sha256: str) -> tuple[str, list[Section]]:
-    """The sheet's title and sections. `printed` is None when no letter was rendered; `refused` the reason."""
+                   rules_sha256: str, confirm: tuple[str, ...] = ()) -> tuple[str, list[Section]]:
+    """The sheet's title and sections. `printed` is None when no letter was rendered; `refused` the reason;
+    `confirm` what the letter's declaration asks the agent to confirm (`a_confirmer_si_eligible`)."""
     program = outcome.ruleset.program
     head = [f"Dossier : {dossier or 'non indiqué'}",
             f"Courrier : {template}, daté du {when.strftime('%d/%m/%Y')}",
@@ -38,9 +44,10 @@ def sheet_sections(outcome: Outcome, template: str, when: dt.date, *, reference:
     reserves = _reservations(outcome, printed or [], template)
     if printed is not None:
         sections.append(("Réserves dont dépendent les valeurs imprimées dans le courrier",
-                         reserves or ["Aucune : les valeurs imprimées ne reposent sur aucun élément à confirmer "
-                                      "ni choix de modélisation."]))
-    sections.append(("À vérifier avant de signer", _checks(outcome, reserves, dossier, refused)))
+                         reserves or [("Aucune : les valeurs imprimées ne reposent sur aucun élément à confirmer "
+                                       "ni choix de modélisation.")]))
+    sections.append(("À vérifier avant de signer", _checks(outcome, reserves, dossier, refused)
+                     + [f"À confirmer — {item}" for item in confirm]))
     facts = outcome.ruleset.facts
     sections.append(("Faits du dossier", [
         f"{(facts[k].question if k in facts and facts[k].question else k)} : {_shown(v, facts.get(k))}"
@@ -61,7 +68,7 @@ def _reservations(outcome: Outcome, printed: list[tuple[Outcome, str]], template
     if "eligible" in outcome.ruleset.program.definitions and template in ("decision",) and printed:
         pairs.append((outcome, "eligible"))
     found: dict[tuple[str, str, str | None], list[str]] = {}
-    events: dict[tuple[int, str], object] = {}
+    events: dict[tuple[int, str], Event] = {}
     for source, name in pairs:
         key = (id(source), name)
         if key in events:
@@ -70,7 +77,7 @@ def _reservations(outcome: Outcome, printed: list[tuple[Outcome, str]], template
         axis = source.ruleset.program.schedule.axis if source.ruleset.program.schedule else None
         where = name + (f" (année {source.facts[axis]})" if axis and source is not outcome and axis in source.facts
                         else "")
-        for flag in flags(events[key]):  # type: ignore[arg-type]
+        for flag in flags(events[key]):
             users = found.setdefault((flag.kind, f"{flag.definition} ({flag.text})", flag.note), [])
             if where not in users:
                 users.append(where)
@@ -98,13 +105,11 @@ def _checks(outcome: Outcome, reserves: list[str], dossier: str | None, refused:
     return checks
 
 
-def _shown(value: object, decl: object) -> str:
+def _shown(value: object, decl: FactDecl | None) -> str:
     """A fact's value in words: an enumeration's label, `oui`/`non`, a long date, a French number."""
-    from engine.lang import formatting
-    from engine.letters.render import f_valeur
-    if decl is not None and not isinstance(value, bool) and getattr(decl, "type", None) is not None:
+    if decl is not None and not isinstance(value, bool):
         try:
-            return formatting.value(value, decl.type)  # type: ignore[attr-defined]
+            return formatting.value(value, decl.type)
         except (TypeError, ValueError, AttributeError):
             pass
     return f_valeur(value)
@@ -143,9 +148,6 @@ def _item(line: str) -> str:
 
 
 def sheet_pdf(title: str, sections: list[Section], when: dt.date) -> bytes:
-    import typst
-
-    from engine.letters.render import PDF_STANDARDS, f_typst
     parts = [f"#set document(title: {f_typst(title)})",
              '#set page(paper: "a4", margin: 2cm)',
              '#set text(font: "Libertinus Serif", size: 9.5pt, lang: "fr", region: "FR")',
@@ -155,9 +157,7 @@ def sheet_pdf(title: str, sections: list[Section], when: dt.date) -> bytes:
         parts += [f"  - #{f_typst(line.strip().removeprefix('- '))}" if line.startswith("  - ")
                   else f"- #{f_typst(line.strip())}" for line in lines]
         parts.append("")
-    stamp = dt.datetime(when.year, when.month, when.day, 12, tzinfo=dt.timezone.utc)
-    return typst.compile("\n".join(parts).encode("utf-8"), ignore_system_fonts=True, format="pdf",
-                         timestamp=stamp, pdf_standards=PDF_STANDARDS)  # type: ignore[return-value]
+    return typeset("\n".join(parts), when)
 
 
 def render_sheet(fmt: str, title: str, sections: list[Section], when: dt.date) -> str | bytes:

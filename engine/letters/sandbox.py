@@ -28,9 +28,10 @@ import functools
 import os
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from fractions import Fraction
 from pathlib import Path
+from typing import Any, TypeVar
 
 import jinja2
 from jinja2 import nodes
@@ -48,6 +49,9 @@ MAX_LENGTH = 1_000_000
 MAX_OUTPUT = 1_000_000
 MAX_SECONDS = 10.0
 MAX_TEMPLATE_BYTES = 1_000_000
+
+
+_T = TypeVar("_T")
 
 
 class LimitExceeded(SecurityError):
@@ -93,11 +97,15 @@ def _budget() -> _Budget:
     return budget
 
 
-def render(template: jinja2.Template, context: dict[str, object]) -> str:
-    """Render a template within a fresh budget: output size and time are checked at every chunk."""
+def render(template: jinja2.Template, context: Mapping[str, object], allowance: int = 0) -> str:
+    """Render a template within a fresh budget: output size and time are checked at every chunk.
+
+    `allowance` raises the output limit by what the caller knows the letter must carry (an HTML
+    letter's logo, embedded as a `data:` URI of up to 1.4 million characters)."""
     token = _BUDGET.set(_Budget())
     try:
         budget = _budget()
+        budget.output += allowance
         chunks = []
         for chunk in template.generate(context):
             budget.write(chunk)
@@ -121,7 +129,7 @@ def _length(value: object) -> int:
     return len(value) if isinstance(value, (str, bytes, list, tuple)) else 0
 
 
-def _check_result(value: object) -> object:
+def _check_result(value: _T) -> _T:
     if _length(value) > MAX_LENGTH:
         raise LimitExceeded(f"texte ou liste trop long (plus de {MAX_LENGTH} éléments)")
     if _number_bits(value) > MAX_BITS:
@@ -132,7 +140,7 @@ def _check_result(value: object) -> object:
 def _check_arguments(args: Iterable[object]) -> None:
     for arg in args:
         if isinstance(arg, (int, float)) and not isinstance(arg, bool) and abs(arg) > MAX_LENGTH:
-            raise LimitExceeded(f"argument numérique trop grand ({'%.3g' % arg} ; au plus {MAX_LENGTH})")
+            raise LimitExceeded(f"argument numérique trop grand ({arg:.3g} ; au plus {MAX_LENGTH})")
 
 
 _FORMAT_WIDTH = re.compile(r"%[#0 +-]*(\*|\d+)?(?:\.(\*|\d+))?")
@@ -142,7 +150,7 @@ def _check_binop(operator: str, left: object, right: object) -> None:
     """Refuse, before computing it, an operation whose result would be huge."""
     if operator == "**":
         exponent = right if isinstance(right, int) else 0
-        if isinstance(right, (int, float, Fraction)) and abs(right) > MAX_BITS:
+        if isinstance(right, (int, float, Fraction)) and not -MAX_BITS <= right <= MAX_BITS:
             raise LimitExceeded(f"puissance trop grande (exposant au plus {MAX_BITS})")
         if abs(exponent) * max(1, _number_bits(left)) > MAX_BITS:
             raise LimitExceeded(f"puissance trop grande (plus de {MAX_BITS} bits)")
@@ -170,8 +178,9 @@ class LimitedSandbox(SandboxedEnvironment):
 
     intercepted_binops = frozenset({"*", "**", "+", "%", "//", "/"})
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, **options: Any) -> None:
+        """The options of `SandboxedEnvironment` (loader, undefined, autoescape…), passed on as given."""
+        super().__init__(**options)
         self.globals["range"] = _range
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
@@ -192,15 +201,15 @@ class LimitedSandbox(SandboxedEnvironment):
     def regles_join(self, parts: list[object]) -> str:
         """What `a ~ b` gives, refused past `MAX_LENGTH` characters."""
         joined = (markup_join if self.autoescape else str_join)(parts)
-        return _check_result(joined)  # type: ignore[return-value]
+        return _check_result(joined)
 
     def call_binop(self, context: jinja2.runtime.Context, operator: str, left: object, right: object) -> object:
         _budget().tick()
         _check_binop(operator, left, right)
         return _check_result(super().call_binop(context, operator, left, right))
 
-    def call(self, context: jinja2.runtime.Context, obj: object, /, *args: object,  # type: ignore[override]
-             **kwargs: object) -> object:
+    def call(self, context: jinja2.runtime.Context, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
+        """Call `obj` from a template; a string or list method gets no huge numeric argument."""
         _budget().tick()
         if isinstance(getattr(obj, "__self__", None), (str, bytes, list, tuple)):  # "x".center(10**9)
             _check_arguments(args)

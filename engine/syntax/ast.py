@@ -263,6 +263,14 @@ class Question(Node):
 
 
 @frozen
+class LetterLabel(Node):
+    """`libellé "…"`: how a letter to the person concerned names a fact (a noun phrase, without the
+    modelling notes a description may carry)."""
+
+    text: str
+
+
+@frozen
 class Unit(Node):
     """`unité "patients"`: the word for one unit of a count, used in explanations."""
 
@@ -358,7 +366,7 @@ class Row(Node):
     cells: tuple[Cell, ...]
 
 
-Item = Union[Description, SourceRef, Citation, Question, Unit, Replaces, Internal, Status, Guard, ValidFrom,
+Item = Union[Description, SourceRef, Citation, Question, LetterLabel, Unit, Replaces, Internal, Status, Guard, ValidFrom,
              DatedValue, Row]
 
 

@@ -26,7 +26,7 @@ MAX_DIGITS = 28
 """Longest number literal (E120): exact arithmetic keeps 28 significant digits."""
 
 _TYPE_TREES = {"simple_type", "enum_type", "named_type"}
-_ITEM_TREES = {"description", "source", "citation", "question", "unit", "ignored", "replaces", "internal",
+_ITEM_TREES = {"description", "source", "citation", "question", "letter_label", "unit", "ignored", "replaces", "internal",
                "to_confirm", "modelling_choice", "guard", "valid_from", "dated_value", "row"}
 _CMP = {"=": "=", "≠": "≠", "!=": "≠", "<>": "≠", "<": "<", "<=": "≤", "≤": "≤", ">": ">",
         ">=": "≥", "≥": "≥"}
@@ -289,6 +289,8 @@ class Builder:
                                     span=span)
             case "question":
                 return ast.Question(_string(kids[0]), span=span)
+            case "letter_label":
+                return ast.LetterLabel(_string(kids[0]), span=span)
             case "unit":
                 return ast.Unit(_string(kids[0]), span=span)
             case "ignored":

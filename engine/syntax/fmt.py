@@ -603,6 +603,8 @@ class _FileWriter:
                 return [(f"source {key}" + (f" : {string(detail)}" if detail is not None else ""), anchor)]
             case ast.Question(text=text):
                 return [("question " + string(text), anchor)]
+            case ast.LetterLabel(text=text):
+                return [("libellé " + string(text), anchor)]
             case ast.Unit(text=text):
                 return [("unité " + string(text), anchor)]
             case ast.Replaces(prefix=prefix, name=name):

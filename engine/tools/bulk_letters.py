@@ -17,15 +17,23 @@ import csv
 import datetime as dt
 import hashlib
 import json
+import multiprocessing
 import os
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from attrs import define, frozen
 
+from engine import api
 from engine.tools import batch
+from engine.letters import issuance
+from engine.api import Ruleset
 from engine.base.diagnostics import EngineError, os_reason
+from engine.inputs.facts import FactsError
+from engine.letters.render import LetterError, render_with_context
+from engine.lang.results import Value
 
 REGISTER_COLUMNS = ("reference", "dossier", "ligne", "courrier", "eligible", "fichier", "sha256_fichier",
                     "sha256_regles")
@@ -70,36 +78,45 @@ class _Config:
     output_dir: str
     format: str
     date: dt.date
-    batch: object
+    batch: batch._Config
     cwd: str
 
 
-_STATE: dict[str, object] = {}
+@frozen
+class _Worker:
+    """What a process loads once: the rule file, the caisse's settings, the row reader."""
+
+    config: _Config
+    ruleset: Ruleset
+    options: dict[str, object]
+    rows: batch._Rows
+    rules_sha256: str
+
+
+_WORKERS: list[_Worker] = []
+"""The worker of this process (set by `_start`; a list, so that no `global` statement is needed)."""
+
+_Outcome = tuple[int, str | None, dict[str, object] | None, str | None]
+"""(line, dossier, register row or None, reason or None) of one row."""
+_ChunkResult = tuple[list[_Outcome], int, int]
+"""The rows of a chunk, its blank lines and its lines."""
 
 
 def _start(config: _Config) -> None:
     """Load the rule file and the caisse's settings once per process."""
-    from engine import api
-    from engine.letters import issuance
     os.chdir(config.cwd)
-    _STATE["config"] = config
-    _STATE["ruleset"] = api.load(config.rules)
-    _STATE["options"] = issuance.letter_options(issuance.load_caisse(config.caisse))
-    _STATE["rows"] = batch._Rows(config.batch, _STATE["ruleset"])  # type: ignore[arg-type]
-    _STATE["rules_sha256"] = issuance.rules_hash(_STATE["ruleset"])  # type: ignore[arg-type]
+    ruleset = api.load(config.rules)
+    _WORKERS[:] = [_Worker(config, ruleset, issuance.letter_options(issuance.load_caisse(config.caisse)),
+                           batch._Rows(config.batch, ruleset), issuance.rules_hash(ruleset))]
 
 
-def _chunk(chunk: object) -> tuple[list[tuple[int, str | None, dict[str, object] | None, str | None]], int, int]:
+def _chunk(chunk: batch._Chunk) -> _ChunkResult:
     """Render the letters of one chunk: (line, dossier, register row or None, reason or None) per row."""
-    from engine.inputs.facts import FactsError
-    from engine.letters.render import LetterError, render_with_context
-    from engine.letters import issuance
-    config: _Config = _STATE["config"]  # type: ignore[assignment]
-    rows: batch._Rows = _STATE["rows"]  # type: ignore[assignment]
-    ruleset = _STATE["ruleset"]
-    out: list[tuple[int, str | None, dict[str, object] | None, str | None]] = []
+    worker = _WORKERS[0]
+    config, rows, ruleset = worker.config, worker.rows, worker.ruleset
+    out: list[_Outcome] = []
     blank = lines = 0
-    for line, span, raw, copied, problem in rows.records(chunk):  # type: ignore[arg-type]
+    for line, span, raw, copied, problem in rows.records(chunk):
         lines += span
         if raw is None and problem is None:
             blank += 1
@@ -113,17 +130,17 @@ def _chunk(chunk: object) -> tuple[list[tuple[int, str | None, dict[str, object]
             continue
         try:
             issuance.check_dossier(dossier)
-            typed = rows.reader.validate(raw) if type(raw) is dict else rows.cells_reader(raw)  # type: ignore[arg-type]
-            outcome = ruleset.evaluate(typed)  # type: ignore[attr-defined]
+            typed = rows.reader.validate(raw) if isinstance(raw, dict) else rows.cells_reader(raw)
+            outcome = ruleset.evaluate(typed)
             letter, context = render_with_context(outcome, config.template, format=config.format, date=config.date,
-                                                  dossier=dossier, **_STATE["options"])  # type: ignore[arg-type]
+                                                  dossier=dossier, **worker.options)
         except (LetterError, FactsError) as exc:
             out.append((line, dossier, None, _one_line(str(exc))))
             continue
         except Exception as exc:  # noqa: BLE001 - a bad row is reported, the others go on
             out.append((line, dossier, None, _one_line(batch._reason(exc))))
             continue
-        reference = str(context["reference"])
+        reference = context["reference"]
         data = letter.encode("utf-8") if isinstance(letter, str) else letter
         name = f"{reference}.{config.format}"
         path = Path(config.output_dir) / name
@@ -131,12 +148,13 @@ def _chunk(chunk: object) -> tuple[list[tuple[int, str | None, dict[str, object]
         record = issuance.record(outcome, config.template, config.date, reference, dossier)
         path.with_name(name + ".json").write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n",
                                                   encoding="utf-8")
-        eligible = outcome.result("eligible") if "eligible" in ruleset.program.definitions else None  # type: ignore[attr-defined]
+        eligible = outcome.result("eligible") if "eligible" in ruleset.program.definitions else None
+        decided = eligible.value if isinstance(eligible, Value) else None
         out.append((line, dossier, {
             "reference": reference, "dossier": dossier, "ligne": line, "courrier": config.template,
-            "eligible": {True: "vrai", False: "faux"}.get(getattr(eligible, "value", None), ""),
+            "eligible": "vrai" if decided is True else "faux" if decided is False else "",
             "fichier": name, "sha256_fichier": hashlib.sha256(data).hexdigest(),
-            "sha256_regles": _STATE["rules_sha256"]}, None))
+            "sha256_regles": worker.rules_sha256}, None))
     return out, blank, lines
 
 
@@ -160,10 +178,6 @@ def run(job: BulkJob, progress: Callable[[int, int], None] | None = None) -> Bul
         BulkError: the input cannot be read, has no dossier column, or DIR cannot be written.
         batch.AccountingError: rows in ≠ letters + errors.
     """
-    import time
-    from engine import api
-    from engine.letters import issuance
-    from engine.letters.render import LetterError
     start = time.monotonic()
     try:
         issuance.load_caisse(job.caisse)
@@ -203,8 +217,9 @@ def run(job: BulkJob, progress: Callable[[int, int], None] | None = None) -> Bul
                     if row is not None and dossier in seen:
                         Path(out / str(row["fichier"])).unlink(missing_ok=True)
                         Path(out / f"{row['fichier']}.json").unlink(missing_ok=True)
-                        row, reason = None, f"dossier « {dossier} » déjà traité à la ligne {seen[dossier]} : " \
-                                            "sa référence serait la même"
+                        row = None
+                        reason = (f"dossier « {dossier} » déjà traité à la ligne {seen[dossier]} : "
+                                  "sa référence serait la même")
                     if row is not None:
                         seen[str(dossier)] = line
                         register.writerow(row)
@@ -214,32 +229,23 @@ def run(job: BulkJob, progress: Callable[[int, int], None] | None = None) -> Bul
                         summary.errors += 1
                 if progress is not None:
                     progress(size, summary.rows)
-        batch._check_accounts(source, _AsBatch(summary), summary.letters, summary.errors)
+        counted = batch.Summary(read=summary.rows, evaluated=summary.letters, errors=summary.errors,
+                                lines=summary.lines, blank=summary.blank)
+        batch._check_accounts(source, counted, summary.letters, summary.errors)
     finally:
         source.close()
     summary.seconds = time.monotonic() - start
     return summary
 
 
-class _AsBatch:
-    """A bulk summary seen as a batch summary, for `batch._check_accounts` (rows read, blank lines)."""
-
-    def __init__(self, summary: BulkSummary) -> None:
-        self.read = summary.rows
-        self.evaluated = summary.letters
-        self.errors = summary.errors
-        self.blank = summary.blank
-        self.lines = summary.lines
-
-
-def _results(source: object, config: _Config, workers: int) -> Iterator[tuple[tuple[list, int, int], int]]:
-    chunks = source.chunks()  # type: ignore[attr-defined]
+def _results(source: batch._Input, config: _Config, workers: int) -> Iterator[tuple[_ChunkResult, int]]:
+    """Each chunk's rows with the chunk's size, in input order (rendered here, or in `workers` processes)."""
+    chunks = source.chunks()
     if workers <= 1:
         _start(config)
         for chunk in chunks:
             yield _chunk(chunk), chunk.size
         return
-    import multiprocessing
     context = multiprocessing.get_context("spawn")  # as engine.tools.batch: a fork would copy locks held by other threads
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_start, initargs=(config,)) as pool:
         pending = []
