@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import re
 
-from engine.docsite import fact_page, original_page, page_name
+from engine.doc_pages import fact_page, original_page, page_name
 from engine.summary import Item, Summary, summarize
 
 

@@ -231,7 +231,7 @@ class TestRendering:
         build_site(path, tmp_path / "site")
         page = (tmp_path / "site" / "def-taux_avance.html").read_text(encoding="utf-8")
         assert ('<a href="http://lecardiologue.com/le-cardiologue-assistant-medical/">Le Cardiologue n° 444</a>'
-                " (janvier-février 2022) : « 70 % de l&#x27;aide due la 1ère année »") in page
+                " (janvier-février 2022) : « 70 % de l&#39;aide due la 1ère année »") in page
         assert '<a href="sources.html#CARDIO444">CARDIO444</a>' in page
         # the key in the formatted rule text (coloured by engine.highlight: the keyword in a span)
         assert '<span class="keyword-other">source</span> <a href="sources.html#SENAT">SENAT</a>' in page
