@@ -35,8 +35,25 @@ import jinja2
 from engine import api, ast, formatting, model
 from engine.build import parse_file
 from engine.doc_pages import SOURCES_PAGE, fact_page, href, original_page, page_name
-from engine.docsite_views import (Allowed, Badge, Cell, CitationView, Code, Comparison, EnumValue, GridView, Item, Link,
-                                  Param, Piece, Sheet, SourceView, Status, TypeView, VersionRow)
+from engine.docsite_views import (
+    Allowed,
+    Badge,
+    Cell,
+    CitationView,
+    Code,
+    Comparison,
+    EnumValue,
+    GridView,
+    Item,
+    Link,
+    Param,
+    Piece,
+    Sheet,
+    SourceView,
+    Status,
+    TypeView,
+    VersionRow,
+)
 from engine.examples import describe_expectation
 from engine.fmt import format_declaration
 from engine.highlight import tokens
@@ -417,7 +434,8 @@ def _inline(body: model.Expr | model.Grid) -> str:
 
 
 def _statuses(d: model.Definition) -> list[model.StatusInfo]:
-    found = {}
+    """A definition's statuses over all its versions, each (kind, note) once."""
+    found: dict[tuple[str, str | None], model.StatusInfo] = {}
     for version in d.versions:
         for s in version.statuses:
             found.setdefault((s.kind, s.note), s)
@@ -427,6 +445,8 @@ def _statuses(d: model.Definition) -> list[model.StatusInfo]:
 def _badge(kind: str) -> Badge:
     label, css = _STATUS[kind]
     return Badge(label, css)
+
+
 def _uses(d: model.Definition) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The definitions (`nom` or `fichier.nom`) and facts a definition reads, in order of appearance."""
     defs: dict[str, None] = {}
@@ -449,7 +469,7 @@ def _uses(d: model.Definition) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(defs), tuple(facts)
 
 
-def _walk(expr: object) -> Iterator[object]:
+def _walk(expr: model.Node) -> Iterator[model.Node]:
     """Every model node below an expression (the attrs fields that hold nodes or tuples of nodes)."""
     stack = [expr]
     while stack:

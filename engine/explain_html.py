@@ -41,8 +41,8 @@ def explanation_html(outcome, name: str, doc_base: str = "doc/") -> str:  # type
     base = _base(doc_base)
     title = f"{summary.label} : {summary.value}"
     body = [_summary_html(summary),
-            '<section aria-labelledby="detail"><h2 id="detail">Détail du calcul</h2>'
-            '<p class="petit">Chaque étape se déplie ; les noms renvoient aux pages de la documentation des règles.</p>',
+            ('<section aria-labelledby="detail"><h2 id="detail">Détail du calcul</h2>'
+            '<p class="petit">Chaque étape se déplie ; les noms renvoient aux pages de la documentation des règles.</p>'),
             _tree_html(detail.splitlines(), _names(program), base), "</section>"]
     return (f'<!DOCTYPE html>\n<html lang="fr">\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'

@@ -46,7 +46,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Compare the two rule files on the population and print the report."""
-    from engine.impact import compare, render_text, to_json  # imported here: `regles` starts without it
+    from engine.impact import compare  # imported here: `regles` starts without it
+    from engine.impact_report import render_text, to_json
     old, new = api.load(args.old), api.load(args.new)
     by = None if args.by is None else [name for names in args.by for name in names]
     impact = compare(old, new, args.population, by=by, eligibility=args.eligibilite, examples=args.examples,
