@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 
+from engine import model
+from engine.api import Outcome
 from engine.doc_pages import fact_page, original_page, page_name
 from engine.summary import Item, Summary, summarize
 
 
-def _linkers(doc_base: str):  # type: ignore[no-untyped-def]
+def _linkers(doc_base: str) -> tuple[Callable[[str], str], Callable[[str], str]]:
     """The addresses of a definition's and of a fact's `regles doc` page under `doc_base`."""
     base = _base(doc_base)
     return (lambda name: base + page_name(name)), (lambda name: base + fact_page(name))
@@ -26,14 +29,14 @@ def _base(doc_base: str) -> str:
     return doc_base if not doc_base or doc_base.endswith("/") else doc_base + "/"
 
 
-def explanation_json(outcome, name: str, doc_base: str = "doc/") -> dict[str, object]:  # type: ignore[no-untyped-def]
+def explanation_json(outcome: Outcome, name: str, doc_base: str = "doc/") -> dict[str, object]:
     """The summary of a result as JSON, with the full trace of the result under `trace`."""
     summary = summarize(outcome, name, *_linkers(doc_base))
     return {"rules": outcome.ruleset.program.text.file, "result": name,
             "summary": summary.to_json(), "trace": outcome.event(name).to_json()}
 
 
-def explanation_html(outcome, name: str, doc_base: str = "doc/") -> str:  # type: ignore[no-untyped-def]
+def explanation_html(outcome: Outcome, name: str, doc_base: str = "doc/") -> str:
     """A standalone French page: the summary, then the full explanation as a foldable tree."""
     summary = summarize(outcome, name, *_linkers(doc_base))
     detail = outcome.explain(name)
@@ -99,7 +102,7 @@ def _item_html(item: Item) -> str:
     return f"<li>{label} : <strong>{_e(item.value)}</strong>{calc}</li>"
 
 
-def _names(program) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def _names(program: model.Program) -> dict[str, str]:
     """Every name a detail line may start with → its doc page."""
     found = {name: page_name(name) for name in program.definitions}
     found.update({name: fact_page(name) for name in program.facts})

@@ -156,7 +156,7 @@ class PairStats:
     def add(self, a: Result, b: Result) -> None:
         """Count one row."""
         if isinstance(a, Value) and isinstance(b, Value):
-            old, new = to_decimal(a.value), to_decimal(b.value)  # type: ignore[arg-type]
+            old, new = _amount(a), _amount(b)
             self.compared += 1
             self.total_old += old
             self.total_new += new
@@ -184,9 +184,17 @@ class Tally:
         """Count one row."""
         if isinstance(result, Value):
             self.valued += 1
-            self.total += to_decimal(result.value)  # type: ignore[arg-type]
+            self.total += _amount(result)
         else:
             self.without[_label(result)] += 1
+
+
+def _amount(result: Value) -> Decimal:
+    """The value of an amount (`montant` result) as a Decimal; the checker types every amount as a number."""
+    value = result.value
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal, Fraction)):
+        raise TypeError(f"un montant doit être un nombre, pas {value!r}")
+    return to_decimal(value)
 
 
 def _mean(total: Decimal, n: int) -> Decimal | None:
@@ -285,7 +293,7 @@ def compare(old: api.Ruleset, new: api.Ruleset, population: str | Path, *,
     start = time.perf_counter()
     columns, rows = read_population(population)
     impact = _prepare(old, new, str(population), columns, by, eligibility, amounts, old_name, new_name)
-    candidates: list[tuple[int, int, dict[str, object], tuple[Change, ...], dict[str, str], Case]] = []
+    candidates: list[Candidate] = []
     for line, row in rows:
         impact.rows += 1
         ident = _ident(row)
@@ -300,7 +308,7 @@ def compare(old: api.Ruleset, new: api.Ruleset, population: str | Path, *,
         changes, case = _count(impact, outcomes, groups)
         if changes:
             impact.changed_rows += 1
-            candidates.append((line, len(candidates), row, changes, groups, case))
+            candidates.append(Candidate(line, row, changes, groups, case))
     impact.examples = _examples(impact, old, new, candidates, examples)
     impact.seconds = time.perf_counter() - start
     return impact
@@ -442,11 +450,11 @@ def _add_case(stats: CaseStats, impact: Impact, case: Case, before: api.Outcome,
 def _same(a: Result, b: Result) -> bool:
     if a.status != b.status:
         return False
-    return not isinstance(a, Value) or _plain(a.value) == _plain(b.value)  # type: ignore[union-attr]
+    return not isinstance(a, Value) or not isinstance(b, Value) or _plain(a.value) == _plain(b.value)
 
 
 def _plain(value: object) -> object:
-    return to_decimal(value) if isinstance(value, Fraction) else value  # type: ignore[arg-type]
+    return to_decimal(value) if isinstance(value, Fraction) else value
 
 
 def _label(result: Result) -> str:
@@ -460,7 +468,19 @@ def _label(result: Result) -> str:
 
 # ─── Examples ────────────────────────────────────────────────────────────────────────────────
 
-def _examples(impact: Impact, old: api.Ruleset, new: api.Ruleset, candidates: list, count: int) -> list[ExampleRow]:  # type: ignore[type-arg]
+@frozen
+class Candidate:
+    """A changed row that may be shown as an example: its facts, changes, breakdown values and case."""
+
+    line: int
+    row: Mapping[str, object]
+    changes: tuple[Change, ...]
+    groups: Mapping[str, str]
+    case: Case
+
+
+def _examples(impact: Impact, old: api.Ruleset, new: api.Ruleset, candidates: list[Candidate],
+              count: int) -> list[ExampleRow]:
     """A few changed rows, varied: eligibility lost, gained, the largest payment change of each
     amount among rows eligible under both texts, rows one text does not govern, then others.
 
@@ -468,38 +488,39 @@ def _examples(impact: Impact, old: api.Ruleset, new: api.Ruleset, candidates: li
     """
     if count <= 0 or not candidates:
         return []
-    queues: list[tuple[str, list]] = []  # type: ignore[type-arg]
+    queues: list[tuple[str, list[Candidate]]] = []
     if impact.eligibility is not None:
         for key in ("lost", "gained"):
-            queues.append((impact.eligibility, [c for c in candidates if c[5].key == key]))
+            queues.append((impact.eligibility, [c for c in candidates if c.case.key == key]))
     compared = "all" if impact.eligibility is None else "both"
     for name in reversed(impact.amounts):
-        with_delta = [c for c in candidates if c[5].key == compared and _amount_delta(c[3], name)]
-        queues.append((name, sorted(with_delta, key=lambda c: -abs(_amount_delta(c[3], name)))))  # type: ignore[arg-type]
+        deltas = {c.line: _amount_delta(c.changes, name) for c in candidates if c.case.key == compared}
+        with_delta = [c for c in candidates if deltas.get(c.line)]
+        queues.append((name, sorted(with_delta, key=lambda c: -abs(deltas[c.line] or Decimal(0)))))
     if impact.eligibility is not None:
         for key in ("new_only_eligible", "old_only_eligible"):
-            queues.append((impact.eligibility, [c for c in candidates if c[5].key == key]))
+            queues.append((impact.eligibility, [c for c in candidates if c.case.key == key]))
     queues.append(("", list(candidates)))
-    chosen: dict[int, tuple[object, str]] = {}
+    chosen: dict[int, tuple[Candidate, str]] = {}
     while len(chosen) < count and any(q for _, q in queues):
         for name, queue in queues:
-            while queue and queue[0][0] in chosen:
+            while queue and queue[0].line in chosen:
                 queue.pop(0)
             if queue and len(chosen) < count:
                 candidate = queue.pop(0)
-                chosen[candidate[0]] = (candidate, name or candidate[3][0].name)
-    return [_example(old, new, c, name) for c, name in sorted(chosen.values(), key=lambda v: v[0][0])]  # type: ignore[index]
+                chosen[candidate.line] = (candidate, name or candidate.changes[0].name)
+    return [_example(old, new, c, name) for c, name in sorted(chosen.values(), key=lambda v: v[0].line)]
 
 
 def _amount_delta(changes: tuple[Change, ...], name: str) -> Decimal | None:
     for ch in changes:
         if ch.name == name and isinstance(ch.old, Value) and isinstance(ch.new, Value):
-            return to_decimal(ch.new.value) - to_decimal(ch.old.value)  # type: ignore[arg-type]
+            return _amount(ch.new) - _amount(ch.old)
     return None
 
 
-def _example(old: api.Ruleset, new: api.Ruleset, candidate, main: str) -> ExampleRow:  # type: ignore[no-untyped-def]
-    line, _, row, changes, groups, case = candidate
+def _example(old: api.Ruleset, new: api.Ruleset, candidate: Candidate, main: str) -> ExampleRow:
+    line, row, changes, groups, case = candidate.line, candidate.row, candidate.changes, candidate.groups, candidate.case
     explanations = []
     for ruleset in (old, new):
         outcome = ruleset.evaluate({k: v for k, v in row.items() if k in ruleset.facts}, outputs=[main])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from engine.batch import csv_delimiter
@@ -86,7 +86,7 @@ def _csv_rows(path: Path, header: list[str], delimiter: str) -> Iterator[tuple[i
             raise PopulationError(f"{path}:{reader.line_num} : CSV illisible ({exc})") from None
 
 
-def _jsonl_columns(handle, first: str) -> list[str]:  # type: ignore[no-untyped-def]
+def _jsonl_columns(handle: Iterable[str], first: str) -> list[str]:
     columns: dict[str, None] = {}
     for line in [first, *handle]:
         try:

@@ -7,7 +7,7 @@ their exact decimals in JSON and are shown in French, to the cent, in text.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
 from rich.console import Console
@@ -283,7 +283,7 @@ def _breakdown_section(impact: Impact, new: api.Ruleset, fact: str) -> list[str]
 
 
 def _breakdown_amount(impact: Impact, fact: str, name: str, ordered: list[tuple[str, GroupStats]],
-                      label) -> list[str]:  # type: ignore[no-untyped-def]
+                      label: Callable[[str], str]) -> list[str]:
     compared = impact.case_list[0]
     others = [c for c in CASES if c.key in ONE_TEXT_COLUMNS and impact.cases[c.key].rows] \
         if impact.eligibility is not None else []
