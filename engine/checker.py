@@ -17,6 +17,7 @@ from engine import ast, model, tables
 from engine.check_program import ProgramChecks, kind_of_declaration, name_span
 from engine.diagnostics import Diagnostic, Label, RulesError, Severity, error, sort_key, suggest, warning
 from engine.source import Source, Span
+from engine.typography import loose_space_warnings
 from engine.types import (ANY, BASE, BOOLEEN, DATE, DECIMAL, DUREE, ENTIER, MONTANT, TAUX, TEXTE,
                           Type, arithmetic, assignable, comparable, enum, join, literal_hint, ordered,
                           same)
@@ -136,6 +137,8 @@ class Checker(ProgramChecks):
         self.warn_idle_window()
         self.check_lookalikes(effective)
         self.check_rates()
+        for diagnostic in loose_space_warnings(self.source):  # W120, engine.typography
+            self.report(diagnostic)
         texts = (self.parent.texts if self.parent else ()) + (self.text,)
         warnings = tuple(d for d in self.diagnostics if d.severity is Severity.WARNING)
         withdrawn = {**(self.parent.withdrawn if self.parent else {}), **dict.fromkeys(self.withdrawn, self.text.short)}

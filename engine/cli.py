@@ -21,7 +21,7 @@ from rich import box
 from engine import api
 from engine.diagnostics import EngineError, RulesError, os_reason, render_all
 from engine.facts import FactsError
-from engine.formatting import french_spaces, value as show
+from engine.formatting import french_spaces, french_typography, value as show
 from engine.results import STATUS_FRENCH, Missing, Value
 from engine.trace import result_json
 
@@ -119,10 +119,10 @@ def cmd_explain(args: argparse.Namespace) -> int:
         from engine.explain_html import explanation_html
         print(explanation_html(outcome, args.name, args.doc_base), end="")
     elif args.detail:
-        print(outcome.explain(args.name))
+        print(french_typography(outcome.explain(args.name)))
     else:
         from engine.summary import summarize
-        print(summarize(outcome, args.name).text())
+        print(french_typography(summarize(outcome, args.name).text()))
     return EXIT_OK
 
 
@@ -291,7 +291,7 @@ def _result_text(ruleset: api.Ruleset, name: str, result) -> str:  # type: ignor
         return show(result.value, ruleset.program.definitions[name].type)
     if isinstance(result, Missing):
         return "faits manquants : " + ", ".join(sorted(result.facts))
-    return french_spaces(result.reason)
+    return french_typography(result.reason)
 
 
 def wrap_french(text: str, width: int) -> str:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from engine import model
 from engine.api import Outcome
 from engine.doc_pages import fact_page, original_page, page_name
+from engine.formatting import french_typography
 from engine.summary import Item, Summary, summarize
 
 
@@ -57,9 +58,9 @@ def explanation_html(outcome: Outcome, name: str, doc_base: str = "doc/") -> str
 
 
 def _e(text: object) -> str:
-    """Escaped text, a number tied to its `%` or `€` by a no-break space (a browser never splits "70 %")."""
-    from engine.formatting import french_spaces
-    return html.escape(french_spaces(str(text)), quote=True)
+    """Escaped text with French typography's no-break spaces (a browser never splits "70 %" nor starts
+    a line with a colon)."""
+    return html.escape(french_typography(str(text)), quote=True)
 
 
 def _summary_html(s: Summary) -> str:

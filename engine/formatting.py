@@ -8,17 +8,17 @@ Used by explanations, the command line and the letters' filters: `12 000,00 €`
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from decimal import Context, Decimal, localcontext
 from fractions import Fraction
-
-import functools
 
 from babel import Locale
 from babel.dates import format_date
 from babel.numbers import NumberPattern, parse_pattern
 
 from engine.types import Type
+from engine.typography import NBSP
 from engine.values import Duration, Number, to_decimal
 
 LOCALE = Locale.parse("fr_FR")
@@ -133,13 +133,26 @@ def _value(v: object, t: Type | None = None) -> str:
 
 
 _BEFORE_UNIT = re.compile(r"(?<=\d) ([%€])")
+_BEFORE_PUNCTUATION = re.compile(r"(?<=\S) ([:;!?»])")
+_AFTER_GUILLEMET = re.compile(r"« ")
 
 
 def french_spaces(text: str) -> str:
     """A sentence whose number and unit (`70 %`, `500 €`) are tied by a no-break space, as babel writes
     them (`8 250,00 €`), so that a terminal or a page never breaks "70 %" across two lines.
 
-    Rule files write ordinary spaces; outputs that wrap text (rich tables) need this. Other
-    spaces (before `:`, inside « ») are left as written: messages and tests quote them as is.
+    Rule files may write ordinary spaces (checker warning W120 and `regles fmt` fix them); outputs
+    that wrap text need this. For whole French sentences, `french_typography` also ties punctuation.
     """
-    return _BEFORE_UNIT.sub(lambda m: "\u00a0" + m.group(1), text)
+    return _BEFORE_UNIT.sub(lambda m: NBSP + m.group(1), text)
+
+
+def french_typography(text: str) -> str:
+    """French text as typography wants it: a no-break space between a number and `%` or `€`, before
+    `:` `;` `!` `?` `»` and after `«`, so that no line starts with a colon or a lone unit.
+
+    Only a single space after a visible character is replaced: indentation (explanation trees) and
+    line ends are kept as they are.
+    """
+    text = _BEFORE_PUNCTUATION.sub(lambda m: NBSP + m.group(1), french_spaces(text))
+    return _AFTER_GUILLEMET.sub("«" + NBSP, text)

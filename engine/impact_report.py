@@ -34,17 +34,12 @@ from engine.values import money_text
 def show(result: Result, t: Type) -> str:
     """A result in a report: its value in French, or its status word."""
     if isinstance(result, Value):
-        return _spaces(formatting.value(result.value, t))
+        return formatting.value(result.value, t)
     return STATUS_FRENCH[result.status]
 
 
-def _spaces(text: str) -> str:
-    """Babel's no-break spaces as plain spaces: reports are read in terminals and CSV viewers."""
-    return text.replace("\u00a0", " ").replace("\u202f", " ")
-
-
 def _count_text(n: int) -> str:
-    return _spaces(formatting.number(n))
+    return formatting.number(n)
 
 
 def _lines(n: int) -> str:
@@ -55,7 +50,7 @@ def _lines(n: int) -> str:
 def _money(value: Decimal | None, signed: bool = False) -> str:
     if value is None:
         return "—"
-    text = _spaces(formatting.money(value))
+    text = formatting.money(value)
     return ("+" + text) if signed and value > 0 else text
 
 
@@ -63,7 +58,7 @@ def _share(n: int, total: int) -> str:
     """`41,8 %`: a share of the evaluated rows to one decimal, rounded half up."""
     if not total:
         return "—"
-    return str((Decimal(100 * n) / total).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)).replace(".", ",") + " %"
+    return str((Decimal(100 * n) / total).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)).replace(".", ",") + formatting.NBSP + "%"
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], indent: str = "  ",
@@ -95,7 +90,8 @@ BASIS_FRENCH = {"both": "avant → après, comparés", "new": "nouveau texte seu
 
 
 def render_text(impact: Impact, old: api.Ruleset, new: api.Ruleset) -> str:
-    """The report for a policy editor, in French."""
+    """The report for a policy editor, in French, with French typography's no-break spaces (`41,8 %`,
+    `Population : …`): tables are laid out by rich, which never wraps them, so a space only ties."""
     lines = [f"Impact du passage de {impact.old} à {impact.new}",
              f"Population : {impact.population} — {_lines(impact.rows)}, "
              f"{_count_text(impact.evaluated)} évaluée{'s' if impact.evaluated > 1 else ''}, "
@@ -116,7 +112,7 @@ def render_text(impact: Impact, old: api.Ruleset, new: api.Ruleset) -> str:
     lines += _examples_section(impact, new)
     lines += _bad_rows_section(impact)
     lines += ["", f"Durée : {impact.seconds:.1f} s".replace(".", ",")]
-    return "\n".join(lines) + "\n"
+    return formatting.french_typography("\n".join(lines) + "\n")
 
 
 def _eligibility_section(impact: Impact) -> list[str]:
@@ -338,7 +334,7 @@ def _examples_section(impact: Impact, new: api.Ruleset) -> list[str]:
             lines.append(f"      {ch.name} : {show(ch.old, t)} → {show(ch.new, t)}" + (f" ({note})" if note else ""))
         for label, text in ((f"avant ({impact.old})", ex.old_explanation), (f"après ({impact.new})", ex.new_explanation)):
             lines.append(f"    Explication de {ex.explained}, {label} :")
-            lines += [_spaces(f"      {line}").rstrip() for line in text.splitlines()]
+            lines += [f"      {line}".rstrip() for line in text.splitlines()]
     return lines
 
 
