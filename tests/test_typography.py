@@ -12,13 +12,13 @@ import re
 from pathlib import Path
 
 import pytest
+from support import CASES
 
 import engine
 from engine.cli import main
 from engine.formatting import french_spaces, french_typography
 from engine.source import Source
 from engine.typography import NBSP, loose_space_warnings, loose_spaces, tie_units
-from support import CASES
 
 MARK = re.compile(r"###\s*((?:W\d{3}\s*)+)$")
 WARNINGS = CASES / "check" / "warnings"
