@@ -321,7 +321,7 @@ def _print_missing_names(out: Console, ruleset: api.Ruleset, missing: set[str]) 
     out.print("Faits manquants :")
     for name in sorted(missing):
         decl = ruleset.facts[name]
-        question = decl.question or decl.description or ""
+        question = french_typography(decl.question or decl.description or "")
         out.print(f"  - {name} ({decl.type}) : {question}".rstrip(" :"))
 
 
