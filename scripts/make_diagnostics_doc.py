@@ -353,6 +353,12 @@ ENTRIES: dict[str, tuple[str, str, str]] = {
              "A replacement written `règle` of an inherited `résultat` stays an output: the word `règle` "
              "used to be accepted in silence with no effect.",
              "Write `résultat`; to take it out of the outputs, withdraw it (`abroge x`)."),
+    "W120": ("ordinary space between a number and its unit",
+             "A quoted text of the rule file writes a number and `%` or `€` with an ordinary space (`70 %`). "
+             "Explanations, letters and pages quote the text word for word, and a terminal or a browser may "
+             "then end a line after `70` and start the next with `%`. Comments and table rows are not read.",
+             "Write a no-break space (U+00A0), as the engine writes `7 000,00 €`: `regles fmt` replaces "
+             "every such space in place (`engine.check.typography`)."),
     "W106": ("citation in free text",
              "`source \"…\"` cites no declared source: explanations and the doc site can print only the "
              "text, with no title, publisher, date or link. Kept loadable so that older files still run.",

@@ -101,7 +101,7 @@ class TestEval:
         """Results are printed as a table; missing facts are listed with their question."""
         code, out, _ = run(capsys, "eval", str(small), "--facts", facts({"annee_contrat": 1}))
         assert code == 0 and "montant" in out and "12\u202f000,00" in out
-        assert "Faits manquants" in out and "Quel secteur ?" in out
+        assert "Faits manquants" in out and "Quel secteur\u00a0?" in out  # French typography ties the question mark
 
     def test_json_output(self, capsys: pytest.CaptureFixture[str], small: Path, facts) -> None:  # type: ignore[no-untyped-def]
         """`--json` prints statuses, values and missing facts as JSON."""

@@ -189,7 +189,7 @@ class TestSite:
     def test_examples_page(self, site: Path) -> None:
         """The examples page lists each example with its facts and expected results."""
         page = _text(site / "exemples.html")
-        assert "ORL à 85 % d'honoraires cliniques" in page
+        assert "ORL à 85\u00a0% d'honoraires cliniques" in page
         assert 'id="exemple-1"' in page
 
     def test_accented_names_and_replaced_parameter(self, accented: Path) -> None:

@@ -74,7 +74,8 @@ def test_wheel_carries_rule_files_templates_examples_and_license(wheel: Path) ->
     names = set(zipfile.ZipFile(wheel).namelist())
     for expected in ("engine/_rulesets/convention2024.rules", "engine/_rulesets/avenant7.rules",
                      "engine/_rulesets/lettres/decision.j2", "engine/_examples/generaliste.json",
-                     "engine/_grammar/regles.lark", "engine/static/atelier.js", "engine/static/style.css"):
+                     "engine/_grammar/regles.lark", "engine/static/atelier.js", "engine/static/style.css",
+                     "engine/tools/templates/docsite/base.html.j2", "engine/tools/templates/docsite/style.css"):
         assert expected in names
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
     metadata = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()

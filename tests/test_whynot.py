@@ -347,7 +347,7 @@ def test_each_condition_names_every_fact_that_decides_it(prefix: str) -> None:
             needed = _deciding_facts(program, evaluator, model.DefRef(unmet.name, model.Type("booleen")), top=True)
             text = _texts([unmet])
             for fact in needed:
-                assert f"{program.facts[fact].description}" in text, (unmet.name, fact, facts)
+                assert str(program.facts[fact].description).replace("\u00a0", " ") in text, (unmet.name, fact, facts)
 
 
 @pytest.mark.parametrize("prefix", FILES)

@@ -19,6 +19,7 @@ from engine.check import grids as tables
 from engine.check.program import ProgramChecks, kind_of_declaration, name_span
 from engine.base.diagnostics import Diagnostic, Label, RulesError, Severity, error, sort_key, suggest, warning
 from engine.base.source import Source, Span
+from engine.check.typography import loose_space_warnings
 from engine.lang.types import (ANY, BASE, BOOLEEN, DATE, DECIMAL, DUREE, ENTIER, MONTANT, TAUX, TEXTE,
                           Type, arithmetic, assignable, comparable, enum, join, literal_hint, ordered,
                           same)
@@ -138,6 +139,8 @@ class Checker(ProgramChecks):
         self.warn_idle_window()
         self.check_lookalikes(effective)
         self.check_rates()
+        for diagnostic in loose_space_warnings(self.source):  # W120, engine.check.typography
+            self.report(diagnostic)
         texts = (self.parent.texts if self.parent else ()) + (self.text,)
         warnings = tuple(d for d in self.diagnostics if d.severity is Severity.WARNING)
         withdrawn = {**(self.parent.withdrawn if self.parent else {}), **dict.fromkeys(self.withdrawn, self.text.short)}

@@ -21,7 +21,7 @@ from rich import box
 from engine import api
 from engine.base.diagnostics import EngineError, RulesError, os_reason, render_all
 from engine.inputs.facts import FactsError
-from engine.lang.formatting import french_spaces, value as show
+from engine.lang.formatting import french_spaces, french_typography, value as show
 from engine.lang.results import STATUS_FRENCH, Missing, Value
 from engine.evaluate.trace import result_json
 
@@ -119,10 +119,10 @@ def cmd_explain(args: argparse.Namespace) -> int:
         from engine.explain.html import explanation_html
         print(explanation_html(outcome, args.name, args.doc_base), end="")
     elif args.detail:
-        print(outcome.explain(args.name))
+        print(french_typography(outcome.explain(args.name)))
     else:
         from engine.explain.summary import summarize
-        print(summarize(outcome, args.name).text())
+        print(french_typography(summarize(outcome, args.name).text()))
     return EXIT_OK
 
 
@@ -291,7 +291,7 @@ def _result_text(ruleset: api.Ruleset, name: str, result) -> str:  # type: ignor
         return show(result.value, ruleset.program.definitions[name].type)
     if isinstance(result, Missing):
         return "faits manquants : " + ", ".join(sorted(result.facts))
-    return french_spaces(result.reason)
+    return french_typography(result.reason)
 
 
 def wrap_french(text: str, width: int) -> str:
@@ -321,7 +321,7 @@ def _print_missing_names(out: Console, ruleset: api.Ruleset, missing: set[str]) 
     out.print("Faits manquants :")
     for name in sorted(missing):
         decl = ruleset.facts[name]
-        question = decl.question or decl.description or ""
+        question = french_typography(decl.question or decl.description or "")
         out.print(f"  - {name} ({decl.type}) : {question}".rstrip(" :"))
 
 

@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 
-from engine.tools.docsite import fact_page, original_page, page_name
+from engine.check import model
+from engine.api import Outcome
+from engine.explain.doc_pages import fact_page, original_page, page_name
+from engine.lang.formatting import french_typography
 from engine.explain.summary import Item, Summary, summarize
 
 
-def _linkers(doc_base: str):  # type: ignore[no-untyped-def]
+def _linkers(doc_base: str) -> tuple[Callable[[str], str], Callable[[str], str]]:
     """The addresses of a definition's and of a fact's `regles doc` page under `doc_base`."""
     base = _base(doc_base)
     return (lambda name: base + page_name(name)), (lambda name: base + fact_page(name))
@@ -26,14 +30,14 @@ def _base(doc_base: str) -> str:
     return doc_base if not doc_base or doc_base.endswith("/") else doc_base + "/"
 
 
-def explanation_json(outcome, name: str, doc_base: str = "doc/") -> dict[str, object]:  # type: ignore[no-untyped-def]
+def explanation_json(outcome: Outcome, name: str, doc_base: str = "doc/") -> dict[str, object]:
     """The summary of a result as JSON, with the full trace of the result under `trace`."""
     summary = summarize(outcome, name, *_linkers(doc_base))
     return {"rules": outcome.ruleset.program.text.file, "result": name,
             "summary": summary.to_json(), "trace": outcome.event(name).to_json()}
 
 
-def explanation_html(outcome, name: str, doc_base: str = "doc/") -> str:  # type: ignore[no-untyped-def]
+def explanation_html(outcome: Outcome, name: str, doc_base: str = "doc/") -> str:
     """A standalone French page: the summary, then the full explanation as a foldable tree."""
     summary = summarize(outcome, name, *_linkers(doc_base))
     detail = outcome.explain(name)
@@ -41,8 +45,8 @@ def explanation_html(outcome, name: str, doc_base: str = "doc/") -> str:  # type
     base = _base(doc_base)
     title = f"{summary.label} : {summary.value}"
     body = [_summary_html(summary),
-            '<section aria-labelledby="detail"><h2 id="detail">Détail du calcul</h2>'
-            '<p class="petit">Chaque étape se déplie ; les noms renvoient aux pages de la documentation des règles.</p>',
+            ('<section aria-labelledby="detail"><h2 id="detail">Détail du calcul</h2>'
+            '<p class="petit">Chaque étape se déplie ; les noms renvoient aux pages de la documentation des règles.</p>'),
             _tree_html(detail.splitlines(), _names(program), base), "</section>"]
     return (f'<!DOCTYPE html>\n<html lang="fr">\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
@@ -54,9 +58,9 @@ def explanation_html(outcome, name: str, doc_base: str = "doc/") -> str:  # type
 
 
 def _e(text: object) -> str:
-    """Escaped text, a number tied to its `%` or `€` by a no-break space (a browser never splits "70 %")."""
-    from engine.lang.formatting import french_spaces
-    return html.escape(french_spaces(str(text)), quote=True)
+    """Escaped text with French typography's no-break spaces (a browser never splits "70 %" nor starts
+    a line with a colon)."""
+    return html.escape(french_typography(str(text)), quote=True)
 
 
 def _summary_html(s: Summary) -> str:
@@ -99,7 +103,7 @@ def _item_html(item: Item) -> str:
     return f"<li>{label} : <strong>{_e(item.value)}</strong>{calc}</li>"
 
 
-def _names(program) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def _names(program: model.Program) -> dict[str, str]:
     """Every name a detail line may start with → its doc page."""
     found = {name: page_name(name) for name in program.definitions}
     found.update({name: fact_page(name) for name in program.facts})

@@ -448,14 +448,19 @@ def _margin(op: str, left: object, right: object, left_type: Type | None, right_
     return f"il faudrait {_amount(gap, left_type, unit)} de moins pour rester sous la limite de {limit}"
 
 
-def _amount(gap: object, t: Type | None, unit: str | None) -> str:
+def _amount(gap: values.Number, t: Type | None, unit: str | None) -> str:
     if t is not None and t.kind == "taux":
-        points = values.mul(gap, 100)  # type: ignore[arg-type]
-        return f"{formatting.number(points)} point{'s' if abs(points) >= 2 else ''} de pourcentage"
+        points = values.mul(gap, 100)
+        return f"{formatting.number(points)} point{'s' if _plural(points) else ''} de pourcentage"
     if t is not None and t.kind == "montant":
         return formatting.money(gap)
     shown = formatting.number(gap)
-    return f"{shown} {_singular(unit) if abs(gap) < 2 else unit}" if unit else shown  # type: ignore[arg-type]
+    return f"{shown} {unit if _plural(gap) else _singular(unit)}" if unit else shown
+
+
+def _plural(n: values.Number) -> bool:
+    """Whether French writes the unit of `n` in the plural: from 2 on, either sign (`1,5 patient`)."""
+    return n >= 2 or n <= -2
 
 
 def _singular(unit: str) -> str:

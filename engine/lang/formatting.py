@@ -8,24 +8,24 @@ Used by explanations, the command line and the letters' filters: `12 000,00 €`
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from decimal import Context, Decimal, localcontext
 from fractions import Fraction
 
-import functools
-
 from babel import Locale
 from babel.dates import format_date
-from babel.numbers import parse_pattern
+from babel.numbers import NumberPattern, parse_pattern
 
 from engine.lang.types import Type
-from engine.lang.values import Duration, to_decimal
+from engine.check.typography import NBSP
+from engine.lang.values import Duration, Number, to_decimal
 
 LOCALE = Locale.parse("fr_FR")
 """Parsed once: Babel would otherwise parse the locale again for every number it formats."""
 
 _CURRENCY = LOCALE.currency_formats["standard"]
-_PATTERNS: dict[str, object] = {}
+_PATTERNS: dict[str, NumberPattern] = {}
 
 
 _WIDE = Context(prec=100)
@@ -33,41 +33,41 @@ _WIDE = Context(prec=100)
 needs 30. Every number a rule computes is below 10²⁰ (`engine.lang.values`), so 100 digits always suffice."""
 
 
-def _decimal(number: object, pattern: str) -> str:
+def _decimal(number: int | Decimal, pattern: str) -> str:
     """`babel.numbers.format_decimal(number, pattern, LOCALE)`, with the pattern parsed once."""
     found = _PATTERNS.get(pattern)
     if found is None:
         found = _PATTERNS[pattern] = parse_pattern(pattern)
     with localcontext(_WIDE):
-        return found.apply(number, LOCALE)  # type: ignore[attr-defined]
+        return found.apply(number, LOCALE)
 
 
-def money(value: object) -> str:
+def money(value: Number) -> str:
     """`12 000,00 €`; a non-terminating amount shows more digits after `≈`."""
     if isinstance(value, Fraction):
         shown = _decimal(to_decimal(value), "#,##0.00##")
-        return f"≈ {shown} €"
-    number = Decimal(value)  # type: ignore[arg-type]
+        return f"≈ {shown}\u00a0€"
+    number = Decimal(value)
     if number != number.quantize(Decimal("0.01"), context=_WIDE):
         return _decimal(number, "#,##0.00########") + "\u00a0€"
     with localcontext(_WIDE):
         return _CURRENCY.apply(number, LOCALE, currency="EUR")
 
 
-def percent(value: object) -> str:
+def percent(value: Number) -> str:
     """`7,5 %`, `100 %`; an inexact rate as `≈ 56,5611 %`."""
     if isinstance(value, Fraction):
         shown = _decimal(to_decimal(value) * 100, "#,##0.####")
         return f"≈ {shown}\u00a0%"
-    shown = _decimal(Decimal(value) * 100, "#,##0.##########")  # type: ignore[arg-type]
+    shown = _decimal(Decimal(value) * 100, "#,##0.##########")
     return f"{shown}\u00a0%"
 
 
-def number(value: object) -> str:
+def number(value: Number) -> str:
     """`2 800`, `294,375`; an inexact value with `≈`."""
     if isinstance(value, Fraction):
         return "≈ " + _decimal(to_decimal(value), "#,##0.######")
-    return _decimal(value, "#,##0.##########")  # type: ignore[arg-type]
+    return _decimal(value, "#,##0.##########")
 
 
 def exact(v: object, t: Type | None = None) -> str:
@@ -123,23 +123,36 @@ def _value(v: object, t: Type | None = None) -> str:
         return str(v)
     if isinstance(v, str):
         return t.label(v) if t is not None and t.kind == "enum" else v
-    if kind == "montant":
-        return money(v)
-    if kind == "taux":
-        return percent(v)
     if isinstance(v, (int, Decimal, Fraction)):
+        if kind == "montant":
+            return money(v)
+        if kind == "taux":
+            return percent(v)
         return number(v)
     return str(v)
 
 
 _BEFORE_UNIT = re.compile(r"(?<=\d) ([%€])")
+_BEFORE_PUNCTUATION = re.compile(r"(?<=\S) ([:;!?»])")
+_AFTER_GUILLEMET = re.compile(r"« ")
 
 
 def french_spaces(text: str) -> str:
     """A sentence whose number and unit (`70 %`, `500 €`) are tied by a no-break space, as babel writes
     them (`8 250,00 €`), so that a terminal or a page never breaks "70 %" across two lines.
 
-    Rule files write ordinary spaces; outputs that wrap text (rich tables) need this. Other
-    spaces (before `:`, inside « ») are left as written: messages and tests quote them as is.
+    Rule files may write ordinary spaces (checker warning W120 and `regles fmt` fix them); outputs
+    that wrap text need this. For whole French sentences, `french_typography` also ties punctuation.
     """
-    return _BEFORE_UNIT.sub(lambda m: "\u00a0" + m.group(1), text)
+    return _BEFORE_UNIT.sub(lambda m: NBSP + m.group(1), text)
+
+
+def french_typography(text: str) -> str:
+    """French text as typography wants it: a no-break space between a number and `%` or `€`, before
+    `:` `;` `!` `?` `»` and after `«`, so that no line starts with a colon or a lone unit.
+
+    Only a single space after a visible character is replaced: indentation (explanation trees) and
+    line ends are kept as they are.
+    """
+    text = _BEFORE_PUNCTUATION.sub(lambda m: NBSP + m.group(1), french_spaces(text))
+    return _AFTER_GUILLEMET.sub("«" + NBSP, text)

@@ -18,24 +18,48 @@
 Pages are standalone (inline CSS, no script), in French, and written for accessibility: language,
 landmarks, skip link, headings in order, tables with captions and header scopes, statuses in words
 and not only in colour.
+
+The markup lives in Jinja templates (`engine/tools/templates/docsite/`, autoescaped, one base layout);
+this module only builds what they show, as plain view objects (`engine.tools.docsite_views`).
 """
 
 from __future__ import annotations
 
-import html
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from urllib.parse import quote
 
 import attrs
+import jinja2
 
 from engine import api
 from engine.syntax import ast
 from engine.lang import formatting
 from engine.check import model
 from engine.syntax.build import parse_file
+from engine.explain.doc_pages import SOURCES_PAGE, fact_page, href, original_page, page_name
+from engine.tools.docsite_views import (
+    Allowed,
+    Badge,
+    Cell,
+    CitationView,
+    Code,
+    Comparison,
+    EnumValue,
+    GridView,
+    Item,
+    Link,
+    Param,
+    Piece,
+    Sheet,
+    SourceView,
+    Status,
+    TypeView,
+    VersionRow,
+)
+from engine.tools.examples import describe_expectation
 from engine.syntax.fmt import format_declaration
+from engine.syntax.highlight import tokens
 from engine.check.loader import load_path
 from engine.lang.types import Type
 
@@ -46,52 +70,11 @@ _STATUS = {"a_confirmer": ("À confirmer", "a-confirmer"),
            "choix_de_modelisation": ("Choix de modélisation", "choix"), "ignore": ("Ignoré", "ignore")}
 _STATUS_SUFFIX = re.compile(r"\s+(?:(?:à|a) confirmer|choix de mod[ée]lisation|ignor[ée])\b.*$")
 
-CSS = """
-:root { color-scheme: light; --encre: #1b1b1b; --lien: #0b4fa8; --fond-code: #f5f5f2; --bord: #c8c8c0; }
-* { box-sizing: border-box; }
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--encre);
-       max-width: 72rem; margin: 0 auto; padding: 1rem 1.5rem 3rem; line-height: 1.5; background: #fff; }
-a { color: var(--lien); }
-a:focus-visible { outline: 3px solid #e8a500; outline-offset: 2px; }
-.evitement { position: absolute; left: -999rem; }
-.evitement:focus { left: 1rem; top: 1rem; background: #fff; padding: .5rem; z-index: 1; }
-nav.fil ol { list-style: none; padding: 0; margin: 0 0 1rem; display: flex; flex-wrap: wrap; gap: .25rem; }
-nav.fil li + li::before { content: "›"; margin-right: .25rem; color: #555; }
-h1 { font-size: 1.7rem; margin: .5rem 0; overflow-wrap: anywhere; }
-h2 { font-size: 1.25rem; margin-top: 2rem; border-bottom: 1px solid var(--bord); }
-h3 { font-size: 1.05rem; }
-pre { background: var(--fond-code); border: 1px solid var(--bord); padding: .75rem 1rem; overflow-x: auto;
-      font-size: .9rem; line-height: 1.4; }
-code { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; }
-pre .commentaire { color: #4b5320; font-style: italic; }
-pre .chaine { color: #7a2e00; }
-pre [class^="keyword"], pre [class^="storage"] { color: #5a2a82; }
-pre .storage-type-declaration, pre .keyword-other-header { font-weight: 600; }
-pre [class^="constant"] { color: #0d5c2e; }
-pre [class^="support"] { color: #0b4f6c; }
-.statut { display: inline-block; font-weight: 600; font-size: .85rem; padding: .1rem .5rem; border-radius: .25rem;
-          border: 2px solid; margin: .1rem .25rem .1rem 0; }
-.statut.a-confirmer { background: #fff3c4; border-color: #8a6100; color: #4d3600; }
-.statut.choix { background: #e4edff; border-color: #1d4fa0; color: #0d2b63; }
-.statut.ignore { background: #eeeeee; border-color: #555; color: #222; }
-.statut.interne { background: #f1f1f1; border-color: #666; color: #333; font-style: italic; }
-.remarque { margin: .25rem 0 .75rem; }
-dl.fiche { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; }
-dl.fiche dt { font-weight: 600; }
-dl.fiche dd { margin: 0; }
-table { border-collapse: collapse; margin: .5rem 0 1rem; }
-caption { text-align: left; font-weight: 600; padding: .25rem 0; }
-th, td { border: 1px solid var(--bord); padding: .3rem .6rem; text-align: left; vertical-align: top; }
-thead th, th[scope=row] { background: #efefe8; }
-td.valeur { font-variant-numeric: tabular-nums; white-space: nowrap; }
-.defilement { overflow-x: auto; max-width: 100%; }
-pre:focus-visible, .defilement:focus-visible { outline: 3px solid #e8a500; }
-.comparaison { display: grid; grid-template-columns: 1fr 1fr; gap: 1rem; }
-.comparaison > section { min-width: 0; }
-@media (max-width: 50rem) { .comparaison { grid-template-columns: 1fr; } dl.fiche { grid-template-columns: 1fr; } }
-ul.liste li { margin: .2rem 0; }
-.petit { color: #444; font-size: .9rem; }
-"""
+_TEMPLATES = Path(__file__).parent / "templates" / "docsite"
+_ENV = jinja2.Environment(loader=jinja2.FileSystemLoader(_TEMPLATES), autoescape=True,
+                          undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                          keep_trailing_newline=True)
+"""Autoescaped: every name, description and citation comes from a rule file."""
 
 
 def build_site(path: str | Path, directory: str | Path) -> list[Path]:
@@ -110,34 +93,6 @@ def build_site(path: str | Path, directory: str | Path) -> list[Path]:
         target.write_text(page, encoding="utf-8")
         written.append(target)
     return written
-
-
-def page_name(name: str) -> str:
-    """The file of an effective definition's page."""
-    return f"def-{name}.html"
-
-
-def fact_page(name: str) -> str:
-    """The file of a fact's page."""
-    return f"fait-{name}.html"
-
-
-SOURCES_PAGE = "sources.html"
-"""The page listing every declared source, one anchor per key."""
-
-
-def original_page(prefix: str, name: str) -> str:
-    """The file of the page of a definition as an amended file wrote it."""
-    return f"ancien-{prefix}-{name}.html"
-
-
-def _href(page: str, fragment: str = "") -> str:
-    return quote(page) + (f"#{quote(fragment)}" if fragment else "")
-
-
-def esc(text: object) -> str:
-    """Text escaped for HTML."""
-    return html.escape(str(text), quote=True)
 
 
 def _plain(text: str) -> str:
@@ -186,88 +141,46 @@ class Site:
         yield "exemples.html", self.examples_page()
         yield SOURCES_PAGE, self.sources_page()
 
+    def render(self, template: str, title: str, crumbs: tuple[tuple[str, str], ...] = (),
+               **context: object) -> str:
+        """A page: `template` in the base layout, with its title and breadcrumb (home, then `crumbs`,
+        the last one the current page)."""
+        trail = [("index.html", "Accueil"), *crumbs]
+        links = [Link(label, href(page)) for page, label in trail[:-1] or trail]
+        current = trail[-1][1] if crumbs else None
+        site = {"short": self.text.short, "file": self.text.file}
+        return _ENV.get_template(template).render(title=title, trail=links, current=current, site=site, **context)
+
     def sources_page(self) -> str:
         """Every source the files declare: title with its link, publisher, date, and who cites it."""
         citing: dict[str, list[str]] = {}
         for name, d in self.program.definitions.items():
-            for key in dict.fromkeys(c.key for v in d.versions for c in v.sources if c.key):
-                citing.setdefault(key, []).append(name)  # type: ignore[arg-type]
+            for key in _keys(c for v in d.versions for c in v.sources):
+                citing.setdefault(key, []).append(name)
         for name, fact in self.program.facts.items():
-            for key in dict.fromkeys(c.key for c in fact.sources if c.key):
-                citing.setdefault(key, []).append(f"fait:{name}")  # type: ignore[arg-type]
-        parts = ["<h1>Sources citées</h1>"]
+            for key in _keys(fact.sources):
+                citing.setdefault(key, []).append(f"fait:{name}")
         declared = sorted(self.program.bibliography.values(), key=lambda s: s.key)
-        if not declared:
-            parts.append("<p>Ce fichier ne déclare aucune source.</p>")
-        for source in declared:
-            parts.append(f'<section aria-labelledby="{esc(source.key)}"><h2 id="{esc(source.key)}">'
-                         f"{_title_html(source)}</h2>")
-            parts.append('<dl class="fiche">')
-            parts.append(f"<dt>Clé</dt><dd><code>{esc(source.key)}</code></dd>")
-            for label, value in source.fields():
-                shown = f'<a href="{esc(value)}">{esc(value)}</a>' if value == source.url else esc(value)
-                parts.append(f"<dt>{label}</dt><dd>{shown}</dd>")
-            parts.append(f"<dt>Déclarée par</dt><dd>{esc(source.text)}</dd></dl>")
-            users = citing.get(source.key, [])
-            parts.append("<h3>Cité par</h3>" + (self._links(users) if users else "<p>Aucune définition.</p>"))
-            parts.append("</section>")
-        return self.layout("Sources citées", "\n".join(parts), ((SOURCES_PAGE, "Sources"),))
-
-    def layout(self, title: str, body: str, crumbs: tuple[tuple[str, str], ...] = ()) -> str:
-        trail = [("index.html", "Accueil")] + list(crumbs)
-        items = "".join(f'<li><a href="{_href(p)}">{esc(label)}</a></li>' for p, label in trail[:-1] or trail)
-        if crumbs:
-            items += f'<li aria-current="page">{esc(trail[-1][1])}</li>'
-        return (f'<!DOCTYPE html>\n<html lang="fr">\n<head>\n<meta charset="utf-8">\n'
-                f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-                f"<title>{esc(title)} — {esc(self.text.short)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
-                f'<a class="evitement" href="#contenu">Aller au contenu</a>\n'
-                f'<header><nav class="fil" aria-label="Fil d\'Ariane"><ol>{items}</ol></nav></header>\n'
-                f'<main id="contenu">\n{body}\n</main>\n'
-                f'<footer class="petit"><p>Documentation générée par <code>regles doc</code> depuis '
-                f"{esc(self.text.file)}.</p></footer>\n</body>\n</html>\n")
+        sources = [{"source": _source_view(s), "users": self._items(citing.get(s.key, []))} for s in declared]
+        return self.render("sources.html.j2", "Sources citées", ((SOURCES_PAGE, "Sources"),), sources=sources)
 
     def index(self) -> str:
         t = self.text
-        parts = [f"<h1>{esc(t.title)}</h1>", '<dl class="fiche">']
-        if t.long:
-            parts.append(f"<dt>Texte encodé</dt><dd>{esc(t.long)}</dd>")
-        parts.append(f"<dt>En vigueur</dt><dd>{esc(_period(t))}</dd>")
-        parts.append(f"<dt>Fichier</dt><dd><code>{esc(t.file)}</code></dd>")
-        if len(self.program.texts) > 1:
-            amended = ", ".join(f"{esc(p.short)} (<code>{esc(p.file)}</code>)" for p in self.program.texts[:-1])
-            parts.append(f"<dt>Modifie</dt><dd>{amended}</dd>")
-        parts.append("</dl>")
-        parts.append('<nav aria-label="Sommaire"><ul>' + "".join(
-            f'<li><a href="#{key}">{esc(label)}</a></li>' for key, label in
-            [*((k, l) for k, l in _SECTIONS if self._of_kind(k)), ("faits", "Faits"),
-             *([("remplacements", "Ce que ce texte remplace")] if self._replacing() else []),
-             ("exemples", "Exemples")]) + f'<li><a href="{SOURCES_PAGE}">Sources citées</a></li></ul></nav>')
-        for key, label in _SECTIONS:
-            names = self._of_kind(key)
-            if names:
-                parts.append(f'<section aria-labelledby="{key}"><h2 id="{key}">{esc(label)}</h2><ul class="liste">')
-                parts += [self._index_item(n) for n in names]
-                parts.append("</ul></section>")
-        parts.append('<section aria-labelledby="faits"><h2 id="faits">Faits</h2><ul class="liste">')
-        for name, fact in self.program.facts.items():
-            detail = f" — {esc(fact.description)}" if fact.description else ""
-            parts.append(f'<li><a href="{_href(fact_page(name))}"><code>{esc(name)}</code></a> '
-                         f'<span class="petit">({esc(fact.type)})</span>{detail}</li>')
-        parts.append("</ul></section>")
         replacing = self._replacing()
-        if replacing:
-            parts.append('<section aria-labelledby="remplacements"><h2 id="remplacements">Ce que ce texte remplace</h2>'
-                         '<ul class="liste">')
-            for d in replacing:
-                prefix, _, name = d.replaces.partition(".")  # type: ignore[union-attr]
-                parts.append(f'<li><a href="{_href(page_name(d.name), "remplace")}"><code>{esc(d.name)}</code></a> '
-                             f'remplace <a href="{_href(original_page(prefix, name))}"><code>{esc(d.replaces)}</code></a></li>')
-            parts.append("</ul></section>")
-        count = len(self.program.examples)
-        parts.append(f'<section aria-labelledby="exemples"><h2 id="exemples">Exemples</h2><p><a href="exemples.html">'
-                     f"{count} exemple{'s' if count > 1 else ''} écrits dans les fichiers de règles</a></p></section>")
-        return self.layout(t.title, "\n".join(parts))
+        toc = [*((k, label) for k, label in _SECTIONS if self._of_kind(k)), ("faits", "Faits"),
+               *([("remplacements", "Ce que ce texte remplace")] if replacing else []), ("exemples", "Exemples")]
+        sections = [{"key": key, "label": label, "entries": [self._index_item(n) for n in self._of_kind(key)]}
+                    for key, label in _SECTIONS if self._of_kind(key)]
+        facts = [{"link": self._name_link(name), "type": str(fact.type), "detail": fact.description}
+                 for name, fact in self.program.facts.items()]
+        replaced = []
+        for d in replacing:
+            prefix, _, name = str(d.replaces).partition(".")
+            replaced.append({"new": Link(d.name, href(page_name(d.name), "remplace")),
+                             "old": Link(str(d.replaces), href(original_page(prefix, name)))})
+        return self.render("index.html.j2", t.title, text=t, period=_period(t), amended=self.program.texts[:-1],
+                           toc=toc, sources_page=SOURCES_PAGE, sections=sections, facts=facts,
+                           replacing=replaced, examples=len(self.program.examples))
 
     def _of_kind(self, key: str) -> list[str]:
         found = []
@@ -281,277 +194,163 @@ class Site:
         return [d for d in self.program.definitions.values()
                 if d.replaces and d.latest.text.prefix == self.text.prefix]
 
-    def _index_item(self, name: str) -> str:
+    def _index_item(self, name: str) -> dict[str, object]:
         d = self.program.definitions[name]
-        flags = "".join(_badge(s.kind) for s in _statuses(d))
-        if d.internal:
-            flags += '<span class="statut interne">interne</span>'
-        origin = "" if d.latest.text.prefix == self.text.prefix else f' <span class="petit">({esc(d.latest.text.short)})</span>'
-        detail = f" — {esc(d.description)}" if d.description else ""
-        return f'<li><a href="{_href(page_name(name))}"><code>{esc(name)}</code></a>{origin} {flags}{detail}</li>'
+        origin = None if d.latest.text.prefix == self.text.prefix else d.latest.text.short
+        return {"link": self._name_link(name), "origin": origin, "badges": [_badge(s.kind) for s in _statuses(d)],
+                "internal": d.internal, "detail": d.description}
 
     # ── a definition ──
     def definition_page(self, d: model.Definition) -> str:
         kind = "output" if d.kind == "rule" and d.is_output else d.kind
-        title = f"{_KIND_WORDS[kind]} {d.name}"
-        parts = [f"<h1>{esc(_KIND_WORDS[kind])} <code>{esc(d.name)}</code></h1>"]
-        parts += self._summary(d, d.latest.text)
-        parts += self._body(d, self._ast(d.latest.text.prefix, d.name))
-        if d.replaces:
-            parts += self._comparison(d)
-        parts += self._relations(d.name, d)
-        parts += self._examples_of(d.name)
-        return self.layout(title, "\n".join(parts), ((page_name(d.name), d.name),))
+        defs, facts = self.uses.get(d.name, ((), ()))
+        titles = [(i + 1, case.title) for i, case in enumerate(self.program.examples)
+                  if any(e.name == d.name for e in case.expected)]
+        return self.render("definition.html.j2", f"{_KIND_WORDS[kind]} {d.name}", ((page_name(d.name), d.name),),
+                           kind=_KIND_WORDS[kind], name=d.name,
+                           sheet=self._sheet(d, d.latest.text, self._ast(d.latest.text.prefix, d.name)),
+                           comparison=self._comparison(d) if d.replaces else None,
+                           uses=self._items(defs), facts=self._items([f"fait:{f}" for f in facts]),
+                           users=self._items(self.used_by.get(d.name, [])),
+                           examples=titles[:30], more=max(len(titles) - 30, 0))
 
     def original_page(self, prefix: str, d: model.Definition) -> str:
         text = next(t for t in self.program.texts if t.prefix == prefix)
         kind = "output" if d.kind == "rule" and d.is_output else d.kind
         current = self.program.definitions.get(d.name)
-        parts = [f"<h1>{esc(_KIND_WORDS[kind])} <code>{esc(prefix)}.{esc(d.name)}</code></h1>",
-                 f"<p>La définition de <code>{esc(d.name)}</code> dans {esc(text.short)} "
-                 f"(<code>{esc(text.file)}</code>)."]
-        if current is not None and current.replaces == f"{prefix}.{d.name}":
-            parts[-1] += (f' Elle est remplacée dans {esc(current.latest.text.short)} par '
-                          f'<a href="{_href(page_name(d.name))}"><code>{esc(d.name)}</code></a>.')
-        parts[-1] += "</p>"
-        parts += self._summary(d, text)
-        parts += self._body(d, self._ast(prefix, d.name))
+        replaced = current is not None and current.replaces == f"{prefix}.{d.name}"
         users = [n for n, (defs, _) in self.uses.items() if f"{prefix}.{d.name}" in defs]
-        if users:
-            parts.append("<h2>Cité par</h2>" + self._links(users))
-        return self.layout(f"{prefix}.{d.name}", "\n".join(parts), ((original_page(prefix, d.name), f"{prefix}.{d.name}"),))
+        return self.render("original.html.j2", f"{prefix}.{d.name}",
+                           ((original_page(prefix, d.name), f"{prefix}.{d.name}"),),
+                           kind=_KIND_WORDS[kind], prefix=prefix, name=d.name, text=text,
+                           replaced_in=current.latest.text.short if current is not None and replaced else None,
+                           replacement=Link(d.name, href(page_name(d.name))),
+                           sheet=self._sheet(d, text, self._ast(prefix, d.name)), users=self._items(users))
 
-    def _summary(self, d: model.Definition, text: model.TextInfo) -> list[str]:
-        parts = []
-        for status in _statuses(d):
-            note = f" : {esc(status.note)}" if status.note else ""
-            parts.append(f'<p class="remarque">{_badge(status.kind)}{note}</p>')
-        if d.description:
-            parts.append(f"<p>{esc(d.description)}</p>")
-        parts.append('<dl class="fiche">')
-        shown = ("ensemble de valeurs : " if d.is_set else "") + self._type(d.type)
-        parts.append(f"<dt>Type de valeur</dt><dd>{shown}</dd>")
-        if d.params:
-            params = ", ".join(f"<code>{esc(p.name)}</code> ({self._type(p.type, short=True)})" for p in d.params)
-            parts.append(f"<dt>{'Clés' if d.kind == 'table' else 'Paramètres'}</dt><dd>{params}</dd>")
-        parts += _sources_item([s for v in d.versions for s in v.sources])
-        parts.append(f"<dt>Texte</dt><dd>{esc(text.short)} (<code>{esc(text.file)}</code>)"
-                     + (f" ; repris de <code>{esc(d.reused_from)}</code>" if d.reused_from else "")
-                     + (f" ; description, sources et statuts précisés par {esc(d.amended_by)}" if d.amended_by else "")
-                     + "</dd>")
-        if d.unit:
-            parts.append(f"<dt>Unité</dt><dd>{esc(d.unit)}</dd>")
-        if d.guard is not None:
-            reason = f" ; sinon non applicable : « {esc(d.guard.reason)} »" if d.guard.reason else ""
-            parts.append(f"<dt>Applicable si</dt><dd>{self._name_link(d.guard.name)}{reason}</dd>")
-        if d.is_output:
-            parts.append("<dt>Rôle</dt><dd>résultat calculé par le fichier (sortie)</dd>")
-        if d.internal:
-            parts.append("<dt>Interne</dt><dd>mécanique du calcul : les résumés d'explication ne la nomment pas "
-                         "et montrent à sa place les faits et les résultats auxquels elle mène</dd>")
-        parts.append("</dl>")
-        return parts
-
-    def _body(self, d: model.Definition, decl: ast.Declaration | None) -> list[str]:
-        parts = []
+    def _sheet(self, d: model.Definition, text: model.TextInfo, decl: ast.Declaration | None) -> Sheet:
+        """What the pages of a definition show of it, from its statuses to its formatted text."""
+        grids: list[GridView] = []
+        versions: list[VersionRow] = []
         if d.kind == "table":
-            for index, version in enumerate(d.versions):
-                if isinstance(version.body, model.Grid):
-                    parts.append(self._grid(d, version, index))
+            grids = [_grid(d, v, i) for i, v in enumerate(d.versions) if isinstance(v.body, model.Grid)]
         elif len(d.versions) > 1:
-            rows = "".join(f'<tr><th scope="row">{esc(_version_start(v))}</th><td>{self._code_inline(v.body)}</td>'
-                           f"<td>{esc(v.text.short)}</td></tr>" for v in d.versions)
-            parts.append('<table><caption>Valeurs successives</caption><thead><tr><th scope="col">À partir du</th>'
-                         f'<th scope="col">Valeur</th><th scope="col">Texte</th></tr></thead><tbody>{rows}</tbody></table>')
-        if decl is not None:
-            label = "Définition" if d.kind != "table" else "Texte de la table"
-            parts.append(f"<h2>{label}</h2>{self._code(format_declaration(decl))}")
-        return parts
+            versions = [VersionRow(_version_start(v), _inline(v.body), v.text.short) for v in d.versions]
+        return Sheet(
+            statuses=tuple(Status(_badge(s.kind), s.note) for s in _statuses(d)), description=d.description,
+            is_set=d.is_set, type=self._type(d.type),
+            params_label="Clés" if d.kind == "table" else "Paramètres",
+            params=tuple(Param(p.name, self._type(p.type, short=True)) for p in d.params),
+            citations=_citations([s for v in d.versions for s in v.sources]),
+            text_short=text.short, text_file=text.file, reused_from=d.reused_from, amended_by=d.amended_by,
+            unit=d.unit, guard=self._name_link(d.guard.name) if d.guard is not None else None,
+            guard_reason=d.guard.reason if d.guard is not None else None, is_output=d.is_output,
+            internal=d.internal, grids=tuple(grids), versions=tuple(versions),
+            code_label="Définition" if d.kind != "table" else "Texte de la table",
+            code=self._code(format_declaration(decl)) if decl is not None else None)
 
-    def _code_inline(self, body: model.Expr | model.Grid) -> str:
-        if isinstance(body, model.Const):
-            return f"<code>{esc(_plain(formatting.value(body.value, body.type)))}</code>"
-        return "<code>…</code>"
-
-    def _grid(self, d: model.Definition, version: model.Version, index: int) -> str:
-        grid = version.body
-        assert isinstance(grid, model.Grid)
-        caption = f"{d.name} — {version.text.short}"
-        if version.start is not None:
-            caption += f", à partir du {formatting.date_short(version.start)}"
-        if index == len(d.versions) - 1 and len(d.versions) > 1:
-            caption += " (version en vigueur)"
-        keys = d.params
-        head = f'<th scope="col">{esc(keys[0].name)}</th>'
-        if grid.columns is not None:
-            head += "".join(f'<th scope="col">{esc(c.text)}</th>' for c in grid.columns)
-            corner = f"{keys[0].name} \\ {keys[1].name}" if len(keys) > 1 else keys[0].name
-            head = f'<th scope="col">{esc(corner)}</th>' + head[head.index("</th>") + 5:]
-        else:
-            head += f'<th scope="col">{esc(d.name)}</th>'
-        rows = []
-        for key, cells in zip(grid.rows, grid.cells):
-            tds = "".join(_cell(c) for c in cells)
-            rows.append(f'<tr><th scope="row">{esc(key.text)}</th>{tds}</tr>')
-        return (f'<div class="defilement" role="region" tabindex="0" aria-label="{esc(caption)}">'
-                f"<table><caption>{esc(caption)}</caption><thead><tr>{head}</tr></thead>"
-                f"<tbody>{''.join(rows)}</tbody></table></div>")
-
-    def _comparison(self, d: model.Definition) -> list[str]:
-        prefix, _, name = d.replaces.partition(".")  # type: ignore[union-attr]
+    def _comparison(self, d: model.Definition) -> Comparison:
+        prefix, _, name = str(d.replaces).partition(".")
         old_text = next((t for t in self.program.texts if t.prefix == prefix), None)
         old_decl = self._ast(prefix, name)
         new_decl = self._ast(d.latest.text.prefix, d.name)
-        old_label = old_text.short if old_text else prefix
-        return ['<section aria-labelledby="remplace"><h2 id="remplace">Ce que cette définition remplace</h2>',
-                f'<p>Elle remplace <a href="{_href(original_page(prefix, name))}"><code>{esc(d.replaces)}</code></a>, '
-                f"la définition de {esc(old_label)}.</p>",
-                '<div class="comparaison">',
-                f'<section aria-labelledby="avant"><h3 id="avant">Avant : {esc(old_label)}</h3>'
-                f"{self._code(format_declaration(old_decl)) if old_decl else '<p>(texte indisponible)</p>'}</section>",
-                f'<section aria-labelledby="apres"><h3 id="apres">Après : {esc(d.latest.text.short)}</h3>'
-                f"{self._code(format_declaration(new_decl)) if new_decl else '<p>(texte indisponible)</p>'}</section>",
-                "</div></section>"]
-
-    def _relations(self, name: str, d: model.Definition) -> list[str]:
-        defs, facts = self.uses.get(name, ((), ()))
-        parts = ["<h2>Ce que cette définition utilise</h2>"]
-        if defs:
-            parts.append(self._links(defs))
-        if facts:
-            parts.append("<p>Faits lus :</p>" + self._links([f"fait:{f}" for f in facts]))
-        if not defs and not facts:
-            parts.append("<p>Aucune autre définition ni aucun fait.</p>")
-        parts.append("<h2>Ce qui utilise cette définition</h2>")
-        users = self.used_by.get(name, [])
-        parts.append(self._links(users) if users else "<p>Aucune définition ne l'utilise.</p>")
-        return parts
-
-    def _examples_of(self, name: str) -> list[str]:
-        titles = [(i, case.title) for i, case in enumerate(self.program.examples)
-                  if any(e.name == name for e in case.expected)]
-        if not titles:
-            return []
-        items = "".join(f'<li><a href="exemples.html#exemple-{i + 1}">{esc(t)}</a></li>' for i, t in titles[:30])
-        more = f"<p>… et {len(titles) - 30} autres.</p>" if len(titles) > 30 else ""
-        return [f"<h2>Exemples qui vérifient cette définition</h2><ul class=\"liste\">{items}</ul>{more}"]
+        return Comparison(old=Link(str(d.replaces), href(original_page(prefix, name))),
+                          old_label=old_text.short if old_text else prefix, new_label=d.latest.text.short,
+                          old_code=self._code(format_declaration(old_decl)) if old_decl else None,
+                          new_code=self._code(format_declaration(new_decl)) if new_decl else None)
 
     # ── a fact ──
     def fact_page(self, fact: model.FactDecl) -> str:
-        parts = [f"<h1>Fait <code>{esc(fact.name)}</code></h1>"]
-        if fact.ignored is not None:
-            parts.append(f'<p class="remarque">{_badge("ignore")} : {esc(fact.ignored)}</p>')
-        if fact.description:
-            parts.append(f"<p>{esc(fact.description)}</p>")
-        parts.append('<dl class="fiche">')
-        parts.append(f"<dt>Type</dt><dd>{self._type(fact.type)}</dd>")
-        allowed = _allowed(fact)
-        if allowed:
-            parts.append(f"<dt>Valeurs permises</dt><dd>{allowed}</dd>")
-        if fact.question:
-            parts.append(f"<dt>Question</dt><dd>{esc(fact.question)}</dd>")
-        if fact.unit:
-            parts.append(f"<dt>Unité</dt><dd>{esc(fact.unit)}</dd>")
-        parts += _sources_item(list(fact.sources))
-        parts.append(f"<dt>Déclaré par</dt><dd>{esc(fact.text)}</dd></dl>")
-        readers = self.fact_readers.get(fact.name, [])
-        parts.append("<h2>Définitions qui lisent ce fait</h2>")
-        parts.append(self._links(readers) if readers else "<p>Aucune.</p>")
-        return self.layout(f"Fait {fact.name}", "\n".join(parts), ((fact_page(fact.name), fact.name),))
+        return self.render("fact.html.j2", f"Fait {fact.name}", ((fact_page(fact.name), fact.name),),
+                           fact=fact, ignored=_badge("ignore"), type=self._type(fact.type), allowed=_allowed(fact),
+                           citations=_citations(list(fact.sources)),
+                           readers=self._items(self.fact_readers.get(fact.name, [])))
 
     # ── examples ──
     def examples_page(self) -> str:
-        parts = ["<h1>Exemples</h1>", "<p>Les exemples écrits dans les fichiers de règles, exécutés par "
-                 "<code>regles test</code> : des faits, puis les résultats attendus.</p>"]
-        for index, case in enumerate(self.program.examples, 1):
-            given = "".join(f"<li>{self._name_link(n)} = <code>{esc(_plain(_show(self.program, n, v)))}</code></li>"
-                            for n, v in case.facts.items())
-            expected = "".join(f"<li>{self._name_link(e.name)} = <code>{esc(_plain(_expectation(self.program, e)))}"
-                               "</code></li>" for e in case.expected)
-            parts.append(f'<section aria-labelledby="exemple-{index}"><h2 id="exemple-{index}">{esc(case.title)}</h2>'
-                         f'<p class="petit">{esc(case.file)}</p>'
-                         f'<h3>Faits</h3><ul class="liste">{given or "<li>aucun</li>"}</ul>'
-                         f'<h3>Attendu</h3><ul class="liste">{expected}</ul></section>')
-        return self.layout("Exemples", "\n".join(parts), (("exemples.html", "Exemples"),))
+        cases = [{"title": case.title, "file": case.file,
+                  "given": [(self._name_link(n), _plain(_show(self.program, n, v))) for n, v in case.facts.items()],
+                  "expected": [(self._name_link(e.name), _plain(_expectation(self.program, e)))
+                               for e in case.expected]}
+                 for case in self.program.examples]
+        return self.render("examples.html.j2", "Exemples", (("exemples.html", "Exemples"),), cases=cases)
 
     # ── helpers ──
     def _ast(self, prefix: str, name: str) -> ast.Declaration | None:
         return self.asts.get(prefix, {}).get(name)
 
-    def _type(self, t: Type, short: bool = False) -> str:
+    def _type(self, t: Type, short: bool = False) -> TypeView:
         if t.kind == "enum" and short:
-            return f"énumération {self._name_link(str(t.name))}"
+            return TypeView(str(t), link=self._name_link(str(t.name)))
         if t.kind == "enum":
-            words = ", ".join(f"<code>{esc(v)}</code> ({esc(t.label(v))})" if t.label(v) != v else f"<code>{esc(v)}</code>"
-                              for v in t.values)
-            return f"énumération <code>{esc(t.name)}</code> : {words}"
-        return esc(t)
+            return TypeView(str(t), enum=str(t.name),
+                            values=tuple(EnumValue(v, t.label(v) if t.label(v) != v else None) for v in t.values))
+        return TypeView(str(t))
 
-    def _name_link(self, name: str) -> str:
+    def _name_link(self, name: str) -> Link:
         if name in self.program.definitions:
-            return f'<a href="{_href(page_name(name))}"><code>{esc(name)}</code></a>'
+            return Link(name, href(page_name(name)))
         if name in self.program.facts:
-            return f'<a href="{_href(fact_page(name))}"><code>{esc(name)}</code></a>'
-        return f"<code>{esc(name)}</code>"
+            return Link(name, href(fact_page(name)))
+        return Link(name)
 
-    def _links(self, names: list[str] | tuple[str, ...]) -> str:
+    def _items(self, names: Sequence[str]) -> list[Item]:
+        """The entries of a list of names: `fait:NOM` for a fact, `fichier.nom` for an amended file's
+        definition, else a definition with its description."""
         items = []
         for name in dict.fromkeys(names):
             if name.startswith("fait:"):
-                items.append(f"<li>{self._name_link(name[5:])}</li>")
+                items.append(Item(self._name_link(name[5:])))
             elif "." in name:
                 prefix, _, base = name.partition(".")
-                items.append(f'<li><a href="{_href(original_page(prefix, base))}"><code>{esc(name)}</code></a></li>')
+                items.append(Item(Link(name, href(original_page(prefix, base)))))
             else:
                 d = self.program.definitions.get(name)
-                detail = f" — {esc(d.description)}" if d is not None and d.description else ""
-                items.append(f"<li>{self._name_link(name)}{detail}</li>")
-        return f'<ul class="liste">{"".join(items)}</ul>'
+                items.append(Item(self._name_link(name), d.description if d is not None else None))
+        return items
 
-    def _code(self, text: str) -> str:
-        """Formatted rule text coloured by the editors' TextMate grammar (engine.syntax.highlight), with a link
-        on every name that has a page."""
-        from engine.syntax.highlight import tokens
-        lines = []
-        for line in text.split("\n"):
-            out, last = [], 0
-            pieces = tokens(line)
-            i = 0
-            while i < len(pieces):
-                start, end, scope = pieces[i]
-                i += 1
-                if start < last:
-                    continue
-                out.append(esc(line[last:start]))
-                if scope.startswith("entity.name.namespace") and i + 1 < len(pieces):  # `texte.nom`, one link
-                    end = pieces[i + 1][1]
-                    i += 2
-                    out.append(self._token_link(line[start:end]))
-                elif scope.startswith(("variable", "entity.name")):
-                    out.append(self._token_link(line[start:end]))
-                elif scope.startswith("punctuation"):
-                    out.append(esc(line[start:end]))
-                else:
-                    out.append(f'<span class="{_css_class(scope)}">{esc(line[start:end])}</span>')
-                last = end
-            out.append(esc(line[last:]))
-            lines.append("".join(out))
-        body = "\n".join(lines)
-        return f'<pre tabindex="0"><code>{body}</code></pre>'
+    def _code(self, text: str) -> Code:
+        """Formatted rule text cut into pieces coloured by the editors' TextMate grammar
+        (engine.syntax.highlight), with a link on every name that has a page."""
+        return tuple(self._code_line(line) for line in text.split("\n"))
 
-    def _token_link(self, token: str) -> str:
+    def _code_line(self, line: str) -> tuple[Piece, ...]:
+        out: list[Piece] = []
+        last = 0
+        pieces = tokens(line)
+        i = 0
+        while i < len(pieces):
+            start, end, scope = pieces[i]
+            i += 1
+            if start < last:
+                continue
+            out.append(Piece(line[last:start]))
+            if scope.startswith("entity.name.namespace") and i + 1 < len(pieces):  # `texte.nom`, one link
+                end = pieces[i + 1][1]
+                i += 2
+                out.append(self._token_link(line[start:end]))
+            elif scope.startswith(("variable", "entity.name")):
+                out.append(self._token_link(line[start:end]))
+            elif scope.startswith("punctuation"):
+                out.append(Piece(line[start:end]))
+            else:
+                out.append(Piece(line[start:end], css=_css_class(scope)))
+            last = end
+        out.append(Piece(line[last:]))
+        return tuple(p for p in out if p.text)
+
+    def _token_link(self, token: str) -> Piece:
         if "." in token:
             prefix, _, name = token.partition(".")
             if (prefix, name) in self.originals:
-                return f'<a href="{_href(original_page(prefix, name))}">{esc(token)}</a>'
-            return esc(token)
+                return Piece(token, href(original_page(prefix, name)))
+            return Piece(token)
         if token in self.program.definitions:
-            return f'<a href="{_href(page_name(token))}">{esc(token)}</a>'
+            return Piece(token, href(page_name(token)))
         if token in self.program.facts:
-            return f'<a href="{_href(fact_page(token))}">{esc(token)}</a>'
+            return Piece(token, href(fact_page(token)))
         if token in self.program.bibliography:
-            return f'<a href="{_href(SOURCES_PAGE, token)}">{esc(token)}</a>'
-        return esc(token)
+            return Piece(token, href(SOURCES_PAGE, token))
+        return Piece(token)
 
 
 # ─── Module helpers ──────────────────────────────────────────────────────────────────────────
@@ -570,7 +369,8 @@ def _declarations(program: model.Program, text: model.TextInfo) -> dict[str, ast
     if source is None:
         return {}
     rule_file = parse_file(source)
-    return {d.name: d for d in rule_file.declarations  # type: ignore[union-attr]
+    assert rule_file is not None  # the program was built from this very source
+    return {d.name: d for d in rule_file.declarations
             if hasattr(d, "name") and not isinstance(d, ast.SourceDecl)}
 
 
@@ -581,53 +381,73 @@ def _program_of(text: model.TextInfo) -> model.Program | None:
     return load_path(Path(text.directory) / Path(text.file).name)
 
 
-def _title_html(source: model.SourceDecl) -> str:
-    """A source's title, linked to its address when it has one."""
-    if source.url:
-        return f'<a href="{esc(source.url)}">{esc(source.title)}</a>'
-    return esc(source.title)
+def _keys(citations: Iterator[model.Citation] | Sequence[model.Citation]) -> list[str]:
+    """The keys of the declared sources cited, each once, in order (free-text citations have none)."""
+    return list(dict.fromkeys(c.key for c in citations if c.key))
 
 
-def _citation_html(c: model.Citation) -> str:
-    """One citation: the title with its link, publisher and date, the precision, and the key's entry
-    on the sources page."""
-    if c.source is None:
-        return esc(c)
-    s = c.source
-    extra = str(s)[len(s.title):]  # " (éditeur, date)", as the text explanations write it
-    detail = f" : {esc(c.detail)}" if c.detail else ""
-    return (f'{_title_html(s)}{esc(extra)}{detail} '
-            f'<span class="petit">(<a href="{_href(SOURCES_PAGE, s.key)}">{esc(s.key)}</a>)</span>')
+def _source_view(s: model.SourceDecl) -> SourceView:
+    return SourceView(s.key, s.title, s.url, tuple(s.fields()), s.text)
 
 
-def _sources_item(citations: list[model.Citation]) -> list[str]:
-    """The `Source(s)` entry of a definition's or a fact's sheet, each citation once."""
-    cited = list(dict.fromkeys(citations))
-    if not cited:
-        return []
-    items = "".join(f"<li>{_citation_html(c)}</li>" for c in cited)
-    return [f'<dt>Source{"s" if len(cited) > 1 else ""}</dt><dd><ul>{items}</ul></dd>']
+def _citations(citations: Sequence[model.Citation]) -> tuple[CitationView, ...]:
+    """The citations of a definition's or a fact's sheet, each once: the title with its link,
+    publisher and date, the precision, and the key's entry on the sources page."""
+    views = []
+    for c in dict.fromkeys(citations):
+        s = c.source
+        if s is None:
+            views.append(CitationView(str(c)))
+        else:  # str(s)[len(title):] is " (éditeur, date)", as the text explanations write it
+            views.append(CitationView(str(c), _source_view(s), str(s)[len(s.title):], c.detail,
+                                      href(SOURCES_PAGE, s.key)))
+    return tuple(views)
 
 
-def _cell(cell: model.CellInfo) -> str:
+def _grid(d: model.Definition, version: model.Version, index: int) -> GridView:
+    """One dated version of a table, with its caption (which text, from when, whether in force)."""
+    grid = version.body
+    assert isinstance(grid, model.Grid)
+    caption = f"{d.name} — {version.text.short}"
+    if version.start is not None:
+        caption += f", à partir du {formatting.date_short(version.start)}"
+    if index == len(d.versions) - 1 and len(d.versions) > 1:
+        caption += " (version en vigueur)"
+    keys = d.params
+    if grid.columns is not None:
+        corner = f"{keys[0].name} \\ {keys[1].name}" if len(keys) > 1 else keys[0].name
+        head = (corner, *(c.text for c in grid.columns))
+    else:
+        head = (keys[0].name, d.name)
+    rows = tuple((key.text, tuple(_cell(c) for c in cells)) for key, cells in zip(grid.rows, grid.cells))
+    return GridView(caption, head, rows)
+
+
+def _cell(cell: model.CellInfo) -> Cell:
     """A table cell; short values stay on one line, a status flag is added as a badge."""
     text = _STATUS_SUFFIX.sub("", cell.text) if cell.status else cell.text
-    css = ' class="valeur"' if len(text) < 24 else ""
-    badge = " " + _badge(cell.status.kind) if cell.status else ""
-    return f"<td{css}>{esc(_plain(text))}{badge}</td>"
+    return Cell(_plain(text), len(text) < 24, _badge(cell.status.kind) if cell.status else None)
+
+
+def _inline(body: model.Expr | model.Grid) -> str:
+    """A successive value in the versions table: a constant shown in French, else an ellipsis."""
+    if isinstance(body, model.Const):
+        return _plain(formatting.value(body.value, body.type))
+    return "…"
 
 
 def _statuses(d: model.Definition) -> list[model.StatusInfo]:
-    found = {}
+    """A definition's statuses over all its versions, each (kind, note) once."""
+    found: dict[tuple[str, str | None], model.StatusInfo] = {}
     for version in d.versions:
         for s in version.statuses:
             found.setdefault((s.kind, s.note), s)
     return list(found.values())
 
 
-def _badge(kind: str) -> str:
+def _badge(kind: str) -> Badge:
     label, css = _STATUS[kind]
-    return f'<span class="statut {css}">{esc(label)}</span>'
+    return Badge(label, css)
 
 
 def _uses(d: model.Definition) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -652,7 +472,7 @@ def _uses(d: model.Definition) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(defs), tuple(facts)
 
 
-def _walk(expr: object) -> Iterator[object]:
+def _walk(expr: model.Node) -> Iterator[model.Node]:
     """Every model node below an expression (the attrs fields that hold nodes or tuples of nodes)."""
     stack = [expr]
     while stack:
@@ -682,16 +502,17 @@ def _version_start(v: model.Version) -> str:
     return formatting.date_short(v.start) if v.start else "l'origine"
 
 
-def _allowed(fact: model.FactDecl) -> str:
+def _allowed(fact: model.FactDecl) -> Allowed | None:
+    """The values a fact accepts, as listed or as bounds; None when any value of its type goes."""
     if fact.allowed is not None:
-        return ", ".join(f"<code>{esc(_plain(formatting.value(v, fact.type)))}</code>" for v in fact.allowed)
+        return Allowed(values=tuple(_plain(formatting.value(v, fact.type)) for v in fact.allowed))
     if fact.low is None and fact.high is None:
-        return ""
+        return None
     low = _plain(formatting.value(fact.low, fact.type)) if fact.low is not None else None
     high = _plain(formatting.value(fact.high, fact.type)) if fact.high is not None else None
     if low is not None and high is not None:
-        return f"de {esc(low)} à {esc(high)}"
-    return f"au moins {esc(low)}" if low is not None else f"au plus {esc(high)}"
+        return Allowed(bounds=f"de {low} à {high}")
+    return Allowed(bounds=f"au moins {low}" if low is not None else f"au plus {high}")
 
 
 def _show(program: model.Program, name: str, value: object) -> str:
@@ -700,8 +521,7 @@ def _show(program: model.Program, name: str, value: object) -> str:
 
 
 def _expectation(program: model.Program, e: model.Expectation) -> str:
-    from engine.tools.examples import describe_expectation
     return describe_expectation(e, program.definitions[e.name].type if e.name in program.definitions else None)
 
 
-__all__ = ["Site", "build_site", "fact_page", "original_page", "page_name"]
+__all__ = ["Site", "build_site"]

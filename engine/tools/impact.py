@@ -20,30 +20,31 @@ The same cases are broken down by the values of chosen facts (`specialite`, `opt
 default), every result's status and value transitions are counted, and a few changed rows are
 kept with the French explanation of both results. A fact unknown to one file is dropped for that
 file; a row whose facts a file rejects is reported with its line number and reason, counted and
-skipped, never silently. `render_text` writes the report for a policy editor, `to_json` the same
-for programs. Which result is the eligibility and which facts break the counts down are
+skipped, never silently. Which result is the eligibility and which facts break the counts down are
 parameters, not names the engine knows.
+
+Reading the population is `engine.tools.impact_population`; the report (`render_text` for a policy
+editor, `to_json` for programs) is `engine.tools.impact_report`.
 """
 
 from __future__ import annotations
 
-import csv
-import json
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 from pathlib import Path
 
 from attrs import define, field, frozen
 
 from engine import api
 from engine.lang import formatting
-from engine.base.diagnostics import EngineError, os_reason, suggest
+from engine.base.diagnostics import EngineError, suggest
+from engine.tools.impact_population import PopulationError, read_population
 from engine.lang.results import STATUS_FRENCH, NotApplicable, Result, Value
-from engine.evaluate.trace import result_json
 from engine.lang.types import Type
-from engine.lang.values import money_text, to_decimal
+from engine.lang.values import to_decimal
 
 DEFAULT_ELIGIBILITY = "eligible"
 """The eligibility result used when none is named, if both files compute it as a boolean."""
@@ -52,10 +53,6 @@ DEFAULT_BY = ("specialite", "option")
 """The breakdown facts used when none are named, those that either file declares."""
 
 CENT = Decimal("0.01")
-
-
-class PopulationError(EngineError):
-    """The population file cannot be read (exit 2)."""
 
 
 # ─── Cases ───────────────────────────────────────────────────────────────────────────────────
@@ -160,7 +157,7 @@ class PairStats:
     def add(self, a: Result, b: Result) -> None:
         """Count one row."""
         if isinstance(a, Value) and isinstance(b, Value):
-            old, new = to_decimal(a.value), to_decimal(b.value)  # type: ignore[arg-type]
+            old, new = _amount(a), _amount(b)
             self.compared += 1
             self.total_old += old
             self.total_new += new
@@ -188,9 +185,17 @@ class Tally:
         """Count one row."""
         if isinstance(result, Value):
             self.valued += 1
-            self.total += to_decimal(result.value)  # type: ignore[arg-type]
+            self.total += _amount(result)
         else:
             self.without[_label(result)] += 1
+
+
+def _amount(result: Value) -> Decimal:
+    """The value of an amount (`montant` result) as a Decimal; the checker types every amount as a number."""
+    value = result.value
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal, Fraction)):
+        raise TypeError(f"un montant doit être un nombre, pas {value!r}")
+    return to_decimal(value)
 
 
 def _mean(total: Decimal, n: int) -> Decimal | None:
@@ -265,103 +270,6 @@ class Impact:
         return CASES if self.eligibility is not None else (ALL_ROWS,)
 
 
-# ─── Reading a population ────────────────────────────────────────────────────────────────────
-
-def read_population(path: str | Path) -> tuple[list[str], Iterator[tuple[int, dict[str, object]]]]:
-    """The columns of a population file and its rows as (line number, facts); empty cells are dropped.
-
-    CSV (header row of fact names; booleans `true`/`false`, ISO dates, decimal points), JSON
-    Lines (`.jsonl`, one object a line) or Parquet (`.parquet`, as `regles batch` reads it: a row's
-    number is its rank; needs the `parquet` extra). A row that cannot be read comes with the key `""` giving
-    the reason. Raises PopulationError for a file that cannot be read at all.
-    """
-    from engine.tools.batch import csv_delimiter
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix in {".parquet", ".pq"}:
-        return _parquet_population(path)
-    jsonl = suffix in {".jsonl", ".ndjson"}
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            first = handle.readline()
-            delimiter = csv_delimiter(first)
-            columns = _jsonl_columns(handle, first) if jsonl else [
-                h.strip() for h in next(csv.reader([first], delimiter=delimiter), [])]
-    except OSError as exc:
-        raise PopulationError(f"impossible de lire la population « {path} » : {os_reason(exc)}") from None
-    except UnicodeDecodeError:
-        raise PopulationError(f"la population « {path} » n'est pas en UTF-8") from None
-    if not first.strip():
-        raise PopulationError(f"la population « {path} » est vide : il faut une ligne d'en-tête avec les noms des faits")
-    return columns, (_jsonl_rows(path) if jsonl else _csv_rows(path, columns, delimiter))
-
-
-def _parquet_population(path: Path) -> tuple[list[str], Iterator[tuple[int, dict[str, object]]]]:
-    import pyarrow.parquet as pq  # the `parquet` extra; the command line names it when absent
-    try:
-        table = pq.ParquetFile(path)
-        columns = list(table.schema_arrow.names)
-    except OSError as exc:
-        raise PopulationError(f"impossible de lire la population « {path} » : {os_reason(exc)}") from None
-    except Exception as exc:  # noqa: BLE001 - pyarrow raises its own errors for a file that is not Parquet
-        raise PopulationError(f"la population « {path} » n'est pas un fichier Parquet lisible ({exc})") from None
-
-    def rows() -> Iterator[tuple[int, dict[str, object]]]:
-        rank = 0
-        for batch in table.iter_batches():
-            for data in batch.to_pylist():
-                rank += 1
-                yield rank, {str(k): v for k, v in data.items() if v is not None and v != ""}
-    return columns, rows()
-
-
-def _csv_rows(path: Path, header: list[str], delimiter: str) -> Iterator[tuple[int, dict[str, object]]]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.reader(handle, delimiter=delimiter)
-        try:
-            next(reader)
-            for cells in reader:
-                if not any(c.strip() for c in cells):
-                    continue
-                if len(cells) != len(header):
-                    yield reader.line_num, {**dict(zip(header, cells)),
-                                            "": f"la ligne a {len(cells)} colonnes, l'en-tête en a {len(header)}"}
-                    continue
-                yield reader.line_num, {h: c.strip() for h, c in zip(header, cells) if c.strip() != ""}
-        except UnicodeDecodeError:
-            raise PopulationError(f"la population « {path} » n'est pas en UTF-8") from None
-        except csv.Error as exc:
-            raise PopulationError(f"{path}:{reader.line_num} : CSV illisible ({exc})") from None
-
-
-def _jsonl_columns(handle, first: str) -> list[str]:  # type: ignore[no-untyped-def]
-    columns: dict[str, None] = {}
-    for line in [first, *handle]:
-        try:
-            data = json.loads(line) if line.strip() else {}
-        except json.JSONDecodeError:
-            continue
-        if isinstance(data, dict):
-            columns.update(dict.fromkeys(str(k) for k in data))
-    return list(columns)
-
-
-def _jsonl_rows(path: Path) -> Iterator[tuple[int, dict[str, object]]]:
-    with path.open(encoding="utf-8-sig") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                data = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield number, {"": f"JSON invalide ({exc.msg}, colonne {exc.colno})"}
-                continue
-            if not isinstance(data, dict):
-                yield number, {"": "la ligne doit être un objet JSON {\"fait\": valeur, …}"}
-                continue
-            yield number, {str(k): v for k, v in data.items() if v is not None and v != ""}
-
-
 # ─── Comparing ───────────────────────────────────────────────────────────────────────────────
 
 def compare(old: api.Ruleset, new: api.Ruleset, population: str | Path, *,
@@ -386,7 +294,7 @@ def compare(old: api.Ruleset, new: api.Ruleset, population: str | Path, *,
     start = time.perf_counter()
     columns, rows = read_population(population)
     impact = _prepare(old, new, str(population), columns, by, eligibility, amounts, old_name, new_name)
-    candidates: list[tuple[int, int, dict[str, object], tuple[Change, ...], dict[str, str], Case]] = []
+    candidates: list[Candidate] = []
     for line, row in rows:
         impact.rows += 1
         ident = _ident(row)
@@ -401,7 +309,7 @@ def compare(old: api.Ruleset, new: api.Ruleset, population: str | Path, *,
         changes, case = _count(impact, outcomes, groups)
         if changes:
             impact.changed_rows += 1
-            candidates.append((line, len(candidates), row, changes, groups, case))
+            candidates.append(Candidate(line, row, changes, groups, case))
     impact.examples = _examples(impact, old, new, candidates, examples)
     impact.seconds = time.perf_counter() - start
     return impact
@@ -543,12 +451,11 @@ def _add_case(stats: CaseStats, impact: Impact, case: Case, before: api.Outcome,
 def _same(a: Result, b: Result) -> bool:
     if a.status != b.status:
         return False
-    return not isinstance(a, Value) or _plain(a.value) == _plain(b.value)  # type: ignore[union-attr]
+    return not isinstance(a, Value) or not isinstance(b, Value) or _plain(a.value) == _plain(b.value)
 
 
 def _plain(value: object) -> object:
-    from fractions import Fraction
-    return to_decimal(value) if isinstance(value, Fraction) else value  # type: ignore[arg-type]
+    return to_decimal(value) if isinstance(value, Fraction) else value
 
 
 def _label(result: Result) -> str:
@@ -562,7 +469,19 @@ def _label(result: Result) -> str:
 
 # ─── Examples ────────────────────────────────────────────────────────────────────────────────
 
-def _examples(impact: Impact, old: api.Ruleset, new: api.Ruleset, candidates: list, count: int) -> list[ExampleRow]:  # type: ignore[type-arg]
+@frozen
+class Candidate:
+    """A changed row that may be shown as an example: its facts, changes, breakdown values and case."""
+
+    line: int
+    row: Mapping[str, object]
+    changes: tuple[Change, ...]
+    groups: Mapping[str, str]
+    case: Case
+
+
+def _examples(impact: Impact, old: api.Ruleset, new: api.Ruleset, candidates: list[Candidate],
+              count: int) -> list[ExampleRow]:
     """A few changed rows, varied: eligibility lost, gained, the largest payment change of each
     amount among rows eligible under both texts, rows one text does not govern, then others.
 
@@ -570,38 +489,39 @@ def _examples(impact: Impact, old: api.Ruleset, new: api.Ruleset, candidates: li
     """
     if count <= 0 or not candidates:
         return []
-    queues: list[tuple[str, list]] = []  # type: ignore[type-arg]
+    queues: list[tuple[str, list[Candidate]]] = []
     if impact.eligibility is not None:
         for key in ("lost", "gained"):
-            queues.append((impact.eligibility, [c for c in candidates if c[5].key == key]))
+            queues.append((impact.eligibility, [c for c in candidates if c.case.key == key]))
     compared = "all" if impact.eligibility is None else "both"
     for name in reversed(impact.amounts):
-        with_delta = [c for c in candidates if c[5].key == compared and _amount_delta(c[3], name)]
-        queues.append((name, sorted(with_delta, key=lambda c: -abs(_amount_delta(c[3], name)))))  # type: ignore[arg-type]
+        deltas = {c.line: _amount_delta(c.changes, name) for c in candidates if c.case.key == compared}
+        with_delta = [c for c in candidates if deltas.get(c.line)]
+        queues.append((name, sorted(with_delta, key=lambda c: -abs(deltas[c.line] or Decimal(0)))))
     if impact.eligibility is not None:
         for key in ("new_only_eligible", "old_only_eligible"):
-            queues.append((impact.eligibility, [c for c in candidates if c[5].key == key]))
+            queues.append((impact.eligibility, [c for c in candidates if c.case.key == key]))
     queues.append(("", list(candidates)))
-    chosen: dict[int, tuple[object, str]] = {}
+    chosen: dict[int, tuple[Candidate, str]] = {}
     while len(chosen) < count and any(q for _, q in queues):
         for name, queue in queues:
-            while queue and queue[0][0] in chosen:
+            while queue and queue[0].line in chosen:
                 queue.pop(0)
             if queue and len(chosen) < count:
                 candidate = queue.pop(0)
-                chosen[candidate[0]] = (candidate, name or candidate[3][0].name)
-    return [_example(old, new, c, name) for c, name in sorted(chosen.values(), key=lambda v: v[0][0])]  # type: ignore[index]
+                chosen[candidate.line] = (candidate, name or candidate.changes[0].name)
+    return [_example(old, new, c, name) for c, name in sorted(chosen.values(), key=lambda v: v[0].line)]
 
 
 def _amount_delta(changes: tuple[Change, ...], name: str) -> Decimal | None:
     for ch in changes:
         if ch.name == name and isinstance(ch.old, Value) and isinstance(ch.new, Value):
-            return to_decimal(ch.new.value) - to_decimal(ch.old.value)  # type: ignore[arg-type]
+            return _amount(ch.new) - _amount(ch.old)
     return None
 
 
-def _example(old: api.Ruleset, new: api.Ruleset, candidate, main: str) -> ExampleRow:  # type: ignore[no-untyped-def]
-    line, _, row, changes, groups, case = candidate
+def _example(old: api.Ruleset, new: api.Ruleset, candidate: Candidate, main: str) -> ExampleRow:
+    line, row, changes, groups, case = candidate.line, candidate.row, candidate.changes, candidate.groups, candidate.case
     explanations = []
     for ruleset in (old, new):
         outcome = ruleset.evaluate({k: v for k, v in row.items() if k in ruleset.facts}, outputs=[main])
@@ -609,395 +529,4 @@ def _example(old: api.Ruleset, new: api.Ruleset, candidate, main: str) -> Exampl
     return ExampleRow(line, _ident(row), dict(groups), case.key, changes, main, explanations[0], explanations[1])
 
 
-# ─── Reports ─────────────────────────────────────────────────────────────────────────────────
-
-def show(result: Result, t: Type) -> str:
-    """A result in a report: its value in French, or its status word."""
-    if isinstance(result, Value):
-        return _spaces(formatting.value(result.value, t))
-    return STATUS_FRENCH[result.status]
-
-
-def _spaces(text: str) -> str:
-    """Babel's no-break spaces as plain spaces: reports are read in terminals and CSV viewers."""
-    return text.replace("\u00a0", " ").replace("\u202f", " ")
-
-
-def _count_text(n: int) -> str:
-    return _spaces(formatting.number(n))
-
-
-def _lines(n: int) -> str:
-    """`1 ligne`, `2 lignes`."""
-    return f"{_count_text(n)} ligne{'s' if n > 1 else ''}"
-
-
-def _money(value: Decimal | None, signed: bool = False) -> str:
-    if value is None:
-        return "—"
-    text = _spaces(formatting.money(value))
-    return ("+" + text) if signed and value > 0 else text
-
-
-def _share(n: int, total: int) -> str:
-    """`41,8 %`: a share of the evaluated rows to one decimal, rounded half up."""
-    if not total:
-        return "—"
-    return str((Decimal(100 * n) / total).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)).replace(".", ",") + " %"
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], indent: str = "  ",
-           left: Sequence[int] = (0,)) -> list[str]:
-    """Plain aligned columns, laid out by rich (widths by displayed cells, not characters): those in
-    `left` left-aligned, the others right-aligned, two spaces apart, never wrapped."""
-    from rich.console import Console
-    from rich.table import Table
-    table = Table(box=None, show_edge=False, pad_edge=False, padding=(0, 1), collapse_padding=False,
-                  show_header=True, header_style=None)
-    for i, header in enumerate(headers):
-        table.add_column(str(header), justify="left" if i in left else "right", no_wrap=True)
-    for r in rows:
-        table.add_row(*(str(c) for c in r))
-    console = Console(width=10_000, color_system=None, highlight=False, markup=False, emoji=False,
-                      legacy_windows=False, force_terminal=False, soft_wrap=False)
-    with console.capture() as captured:
-        console.print(table)
-    return [(indent + line).rstrip() for line in captured.get().splitlines()]
-
-
-def _counts(counter: Counter[str] | Counter[tuple[str, str]]) -> str:
-    """`indéterminé 2, non applicable 1`, or `valeur → indéterminé 2`, most frequent first."""
-    return ", ".join(f"{' → '.join(k) if isinstance(k, tuple) else k} {_count_text(n)}"
-                     for k, n in counter.most_common())
-
-
-BASIS_FRENCH = {"both": "avant → après, comparés", "new": "nouveau texte seul", "old": "ancien texte seul",
-                "apart": "à part", None: "aucun"}
-"""What the "montants comptés" column says for each case basis."""
-
-
-def render_text(impact: Impact, old: api.Ruleset, new: api.Ruleset) -> str:
-    """The report for a policy editor, in French."""
-    lines = [f"Impact du passage de {impact.old} à {impact.new}",
-             f"Population : {impact.population} — {_lines(impact.rows)}, "
-             f"{_count_text(impact.evaluated)} évaluée{'s' if impact.evaluated > 1 else ''}, "
-             f"{_count_text(len(impact.bad))} écartée{'s' if len(impact.bad) > 1 else ''}"
-             + (" (voir la fin du rapport)" if impact.bad else ""),
-             f"{_lines(impact.changed_rows)} ({_share(impact.changed_rows, impact.evaluated)}) "
-             f"{'ont' if impact.changed_rows > 1 else 'a'} au moins un résultat différent."]
-    for label, columns in impact.ignored.items():
-        lines.append(f"Colonnes ignorées par {label} (faits inconnus) : {', '.join(columns)}")
-    lines += _eligibility_section(impact)
-    lines += _compared_section(impact)
-    lines += _one_text_sections(impact)
-    lines += _outputs_section(impact)
-    for fact in impact.by:
-        lines += _breakdown_section(impact, new, fact)
-    for fact in impact.by_missing:
-        lines += ["", f"Par {fact} : pas de colonne « {fact} » dans la population, ventilation impossible"]
-    lines += _examples_section(impact, new)
-    lines += _bad_rows_section(impact)
-    lines += ["", f"Durée : {impact.seconds:.1f} s".replace(".", ",")]
-    return "\n".join(lines) + "\n"
-
-
-def _eligibility_section(impact: Impact) -> list[str]:
-    if impact.eligibility is None:
-        if impact.eligibility_absent is not None:
-            why = (f"Pas de résultat booléen « {impact.eligibility_absent} » calculé par les deux fichiers "
-                   "(--eligibilite NOM pour en désigner un)")
-        else:
-            why = "Pas de résultat d'éligibilité demandé"
-        return ["", why + " : les montants sont comparés sur toutes les lignes où les deux textes en donnent un."]
-    lines = ["", f"Éligibilité ({impact.eligibility}) selon l'ancien et le nouveau texte, et montants comptés pour chaque cas"]
-    rows = [(c.label, f"{c.old} → {c.new}" if c.key != "unknown" else "indéterminé ou manquant",
-             _count_text(impact.cases[c.key].rows), _share(impact.cases[c.key].rows, impact.evaluated),
-             BASIS_FRENCH[c.basis]) for c in CASES if impact.cases[c.key].rows]
-    lines += _table(("cas", "ancien → nouveau", "lignes", "part", "montants comptés"), rows, left=(0, 1, 4))
-    gained, lost = impact.cases["gained"].rows, impact.cases["lost"].rows
-    if not gained and not lost:
-        lines.append("  Aucune ligne ne gagne ni ne perd l'éligibilité (faux → vrai ou vrai → faux).")
-    unknown = impact.cases["unknown"]
-    if unknown.rows:
-        lines.append(f"  Éligibilité indéterminée ou manquante : {_counts(unknown.transitions)}.")
-    reasons_old, reasons_new = Counter[str](), Counter[str]()
-    for stats in impact.cases.values():
-        reasons_old.update(stats.reasons_old)
-        reasons_new.update(stats.reasons_new)
-    if reasons_old or reasons_new:
-        lines.append("  « non applicable » : le texte ne régit pas la ligne ; raisons données par les fichiers :")
-        for label, reasons in (("ancien texte", reasons_old), ("nouveau texte", reasons_new)):
-            for reason, n in reasons.most_common(3):
-                lines.append(f"    {label} : « {reason} » ({_lines(n)})")
-            if len(reasons) > 3:
-                lines.append(f"    {label} : {_count_text(len(reasons) - 3)} autres raisons "
-                             f"({_lines(sum(n for _, n in reasons.most_common()[3:]))})")
-    return lines
-
-
-def _compared_section(impact: Impact) -> list[str]:
-    if not impact.amounts:
-        return []
-    case = impact.case_list[0]
-    stats = impact.cases[case.key]
-    title = ("Montants des lignes éligibles selon les deux textes" if impact.eligibility is not None
-             else "Montants de toutes les lignes évaluées")
-    return ["", f"{title} ({_lines(stats.rows)}) : avant → après"] + _pair_table(impact, stats)
-
-
-def _pair_table(impact: Impact, stats: CaseStats) -> list[str]:
-    """Amounts before and after on one case's rows, and the rows left out of the totals."""
-    lines = ["  comparés sur les lignes où les deux textes donnent un montant ; "
-             "écart moyen = écart total ÷ lignes comparées, au centime"]
-    rows = []
-    for name in impact.amounts:
-        s = stats.pairs.get(name, PairStats())
-        rows.append((name, _count_text(s.compared), _money(s.total_old), _money(s.total_new),
-                     _money(s.delta, True), _money(s.mean_delta, True), _count_text(s.increased),
-                     _count_text(s.decreased), _count_text(s.compared - s.increased - s.decreased)))
-    lines += _table(("résultat", "comparées", "total avant", "total après", "écart total", "écart moyen",
-                     "en hausse", "en baisse", "inchangées"), rows)
-    for name in impact.amounts:
-        s = stats.pairs.get(name, PairStats())
-        left = sum(s.uncompared.values())
-        if left:
-            lines.append(f"  {name} : {_lines(left)} sans montant selon au moins un texte, hors des totaux : "
-                         f"{_counts(s.uncompared)}")
-    return lines
-
-
-ONE_TEXT_TITLES = {
-    "gained": "montants selon le nouveau texte (l'ancien les juge inéligibles : aucun montant compté avant)",
-    "lost": "montants selon l'ancien texte (le nouveau les juge inéligibles : aucun montant compté après)",
-    "new_only_eligible": "montants selon le nouveau texte seul, hors des totaux avant → après "
-                         "(l'ancien texte ne régit pas ces lignes)",
-    "old_only_eligible": "montants selon l'ancien texte seul, hors des totaux avant → après "
-                         "(le nouveau texte ne régit pas ces lignes)",
-    "outside_both": "montants que chaque fichier calcule sans décider de l'éligibilité, comptés à part "
-                    "(non ajoutés aux totaux ci-dessus)",
-}
-"""What the amounts of each case counted under one text are."""
-
-
-def _one_text_sections(impact: Impact) -> list[str]:
-    """The cases whose amounts count under one text: what rows gain, lose, or get from the text that governs them."""
-    if impact.eligibility is None or not impact.amounts:
-        return []
-    lines: list[str] = []
-    for case in CASES:
-        stats = impact.cases[case.key]
-        if case.key not in ONE_TEXT_TITLES or not stats.rows:
-            continue
-        lines += ["", f"{case.label[0].upper()}{case.label[1:]} ({case.old} → {case.new}) : {_lines(stats.rows)} ; "
-                      f"{ONE_TEXT_TITLES[case.key]}"]
-        if case.basis == "apart":
-            lines += _pair_table(impact, stats)
-            continue
-        rows = []
-        for name in impact.amounts:
-            t = stats.tallies.get(name, Tally())
-            rows.append((name, _count_text(t.valued), _money(t.total) if t.valued else "—", _money(t.mean),
-                         _counts(t.without) or "—"))
-        lines += _table(("résultat", "avec montant", "total", "moyenne", "sans montant"), rows, left=(0, 4))
-    return lines
-
-
-def _outputs_section(impact: Impact) -> list[str]:
-    lines = ["", "Résultats qui changent (statut ou valeur), toutes lignes confondues"]
-    rows = []
-    for name, stats in impact.outputs.items():
-        if not stats.changed:
-            continue
-        detail = ", ".join(f"{a} → {b} : {_count_text(n)}" if (a, b) != ("valeur", "valeur") else
-                           f"valeur modifiée : {_count_text(n)}" for (a, b), n in stats.transitions.most_common(4))
-        more = len(stats.transitions) - 4
-        rows.append((name, _count_text(stats.changed), detail + (f", … (+{more})" if more > 0 else "")))
-    if not rows:
-        lines.append("  aucun résultat ne change")
-    else:
-        lines += _table(("résultat", "lignes", "détail"), rows, left=(0, 2))
-    unchanged = [n for n, s in impact.outputs.items() if not s.changed]
-    if unchanged:
-        lines.append(f"  inchangés : {', '.join(unchanged)}")
-    if impact.only_old:
-        lines.append(f"  seulement dans {impact.old} : {', '.join(impact.only_old)}")
-    if impact.only_new:
-        lines.append(f"  seulement dans {impact.new} : {', '.join(impact.only_new)}")
-    return lines
-
-
-def _short(state: str) -> str:
-    return "n.a." if state == NA else state
-
-
-def _case_header(case: Case) -> str:
-    return "indét./manq." if case.key == "unknown" else f"{_short(case.old)} → {_short(case.new)}"
-
-
-ONE_TEXT_COLUMNS = {"gained": "total nouveau", "lost": "total ancien", "new_only_eligible": "total nouveau",
-                    "old_only_eligible": "total ancien"}
-
-
-def _breakdown_section(impact: Impact, new: api.Ruleset, fact: str) -> list[str]:
-    groups = impact.groups[fact]
-    t = new.facts[fact].type if fact in new.facts else None
-    ordered = sorted(groups.items(), key=lambda kv: (-kv[1].rows, kv[0]))
-
-    def label(value: str) -> str:
-        return t.label(value) if t is not None and t.kind == "enum" else value
-
-    present = [c for c in impact.case_list if impact.cases[c.key].rows]
-    lines = ["", f"Par {fact} : lignes par cas d'éligibilité (ancien → nouveau)" if impact.eligibility is not None
-             else f"Par {fact}"]
-    headers = [fact, "lignes", "modifiées"] + ([_case_header(c) for c in present] if impact.eligibility else [])
-    rows = []
-    for value, g in ordered:
-        row = [label(value), _count_text(g.rows), _count_text(g.changed)]
-        if impact.eligibility is not None:
-            row += [_count_text(g.cases[c.key].rows if c.key in g.cases else 0) for c in present]
-        rows.append(row)
-    lines += _table(headers, rows)
-    if any(NA in (c.old, c.new) for c in present if impact.eligibility is not None):
-        lines.append("  n.a. : non applicable, le texte ne régit pas la ligne")
-    for name in impact.amounts_shown:
-        lines += _breakdown_amount(impact, fact, name, ordered, label)
-    return lines
-
-
-def _breakdown_amount(impact: Impact, fact: str, name: str, ordered: list[tuple[str, GroupStats]],
-                      label) -> list[str]:  # type: ignore[no-untyped-def]
-    compared = impact.case_list[0]
-    others = [c for c in CASES if c.key in ONE_TEXT_COLUMNS and impact.cases[c.key].rows] \
-        if impact.eligibility is not None else []
-    title = (f"Par {fact} : {name} des lignes éligibles selon les deux textes (vrai → vrai), avant → après"
-             if impact.eligibility is not None else f"Par {fact} : {name}, avant → après")
-    if others:
-        title += " ; à côté, les cas comptés sur un seul texte"
-    headers = [fact, "comparées", "écart total", "écart moyen"]
-    for c in others:
-        headers += [f"{_case_header(c)} : avec montant", ONE_TEXT_COLUMNS[c.key]]
-    rows = []
-    for value, g in ordered:
-        pair = g.cases[compared.key].pairs.get(name, PairStats()) if compared.key in g.cases else PairStats()
-        row = [label(value), _count_text(pair.compared), _money(pair.delta, True) if pair.compared else "—",
-               _money(pair.mean_delta, True)]
-        for c in others:
-            tally = g.cases.get(c.key, CaseStats()).tallies.get(name, Tally())
-            row += [_count_text(tally.valued), _money(tally.total) if tally.valued else "—"]
-        rows.append(row)
-    return ["", title] + _table(headers, rows) + [
-        "  une ligne sans montant (indéterminé, non applicable, manquant) n'entre dans aucun total"]
-
-
-UNCOUNTED = {
-    "gained": "avant : non compté, ligne inéligible selon l'ancien texte",
-    "lost": "après : non compté, ligne inéligible selon le nouveau texte",
-    "neither": "non compté, ligne inéligible selon les deux textes",
-    "new_only_eligible": "avant : non compté, l'ancien texte ne régit pas la ligne",
-    "new_only_ineligible": "non compté : hors du champ de l'ancien texte, inéligible selon le nouveau",
-    "old_only_eligible": "après : non compté, le nouveau texte ne régit pas la ligne",
-    "old_only_ineligible": "non compté : inéligible selon l'ancien texte, hors du champ du nouveau",
-    "outside_both": "compté à part : aucun des deux textes ne régit la ligne",
-    "unknown": "non compté : éligibilité indéterminée ou manquante",
-}
-"""What an example says of an amount that a case does not count on one side or both."""
-
-
-def _examples_section(impact: Impact, new: api.Ruleset) -> list[str]:
-    if not impact.examples:
-        return []
-    labels = {c.key: c for c in (*CASES, ALL_ROWS)}
-    lines = ["", f"Exemples ({len(impact.examples)})"]
-    for ex in impact.examples:
-        where = f"ligne {ex.line}" + (f" (id {ex.ident})" if ex.ident is not None else "")
-        groups = ", ".join(f"{k} : {v}" for k, v in ex.by.items())
-        case = labels[ex.case]
-        lines.append(f"  ▸ {where}" + (f" — {groups}" if groups else "")
-                     + (f" — {case.label}" if impact.eligibility is not None else ""))
-        for ch in ex.changes:
-            t = new.program.definitions[ch.name].type
-            note = UNCOUNTED.get(case.key, "") if ch.name in impact.amounts else ""
-            lines.append(f"      {ch.name} : {show(ch.old, t)} → {show(ch.new, t)}" + (f" ({note})" if note else ""))
-        for label, text in ((f"avant ({impact.old})", ex.old_explanation), (f"après ({impact.new})", ex.new_explanation)):
-            lines.append(f"    Explication de {ex.explained}, {label} :")
-            lines += [_spaces(f"      {line}").rstrip() for line in text.splitlines()]
-    return lines
-
-
-def _bad_rows_section(impact: Impact) -> list[str]:
-    if not impact.bad:
-        return []
-    lines = ["", f"Lignes écartées ({_count_text(len(impact.bad))}) : illisibles, ou faits refusés par un fichier de règles"]
-    for bad in impact.bad[:50]:
-        where = f"ligne {bad.line}" + (f" (id {bad.ident})" if bad.ident is not None else "")
-        lines.append(f"  {where} : {bad.reason}")
-    if len(impact.bad) > 50:
-        lines.append(f"  … et {_count_text(len(impact.bad) - 50)} autres (toutes dans --format json)")
-    return lines
-
-
-def _pair_json(s: PairStats) -> dict[str, object]:
-    return {"compared": s.compared, "changed": s.changed, "total_old": money_text(s.total_old),
-            "total_new": money_text(s.total_new), "delta": money_text(s.delta),
-            "mean_delta": None if s.mean_delta is None else str(s.mean_delta),
-            "increased": s.increased, "decreased": s.decreased,
-            "unchanged": s.compared - s.increased - s.decreased,
-            "uncompared": [{"from": a, "to": b, "rows": n} for (a, b), n in s.uncompared.most_common()]}
-
-
-def _tally_json(t: Tally) -> dict[str, object]:
-    return {"with_value": t.valued, "total": money_text(t.total), "mean": None if t.mean is None else str(t.mean),
-            "without_value": dict(t.without.most_common())}
-
-
-def _case_json(case: Case, stats: CaseStats, amounts: Sequence[str], full: bool) -> dict[str, object]:
-    data: dict[str, object] = {"rows": stats.rows}
-    if case.basis in ("both", "apart"):
-        data["compared" if case.basis == "both" else "computed_apart"] = {
-            n: _pair_json(stats.pairs.get(n, PairStats())) for n in amounts}
-    elif case.basis is not None:
-        data[f"{case.basis}_text"] = {n: _tally_json(stats.tallies.get(n, Tally())) for n in amounts}
-    if full:
-        data = {"label": case.label, "old": case.old if case.key != "unknown" else None,
-                "new": case.new if case.key != "unknown" else None, "amounts_counted": case.basis, **data}
-        if case.key == "unknown":
-            data["transitions"] = [{"from": a, "to": b, "rows": n} for (a, b), n in stats.transitions.most_common()]
-        if stats.reasons_old or stats.reasons_new:
-            data["not_applicable_reasons"] = {
-                side: [{"reason": r, "rows": n} for r, n in reasons.most_common()]
-                for side, reasons in (("old", stats.reasons_old), ("new", stats.reasons_new)) if reasons}
-    return data
-
-
-def to_json(impact: Impact, new: api.Ruleset) -> dict[str, object]:
-    """The report as JSON: exact amounts as decimal strings, every case and every bad row listed.
-
-    `cases` maps each case key to its rows and the amounts that count for it: `compared` (both
-    texts, rows eligible under both), `new_text` or `old_text` (one text), or none.
-    """
-    types = {name: d.type for name, d in new.program.definitions.items()}
-    case_list = impact.case_list
-    return {
-        "old": impact.old, "new": impact.new, "population": impact.population,
-        "rows": impact.rows, "evaluated": impact.evaluated, "changed_rows": impact.changed_rows,
-        "skipped": len(impact.bad),
-        "bad_rows": [{"line": b.line, "id": b.ident, "reason": b.reason} for b in impact.bad],
-        "ignored_columns": impact.ignored, "by": list(impact.by), "by_missing": list(impact.by_missing),
-        "outputs_only_old": list(impact.only_old), "outputs_only_new": list(impact.only_new),
-        "eligibility": impact.eligibility, "amounts": list(impact.amounts),
-        "cases": {c.key: _case_json(c, impact.cases[c.key], impact.amounts, True) for c in case_list},
-        "outputs": {n: {"changed": s.changed,
-                        "transitions": [{"from": a, "to": b, "rows": c} for (a, b), c in s.transitions.most_common()]}
-                    for n, s in impact.outputs.items()},
-        "breakdown": {fact: {value: {"rows": g.rows, "changed": g.changed,
-                                     "cases": {c.key: _case_json(c, g.cases[c.key], impact.amounts, False)
-                                               for c in case_list if c.key in g.cases}}
-                             for value, g in groups.items()}
-                      for fact, groups in impact.groups.items()},
-        "examples": [{"line": e.line, "id": e.ident, "by": dict(e.by), "case": e.case,
-                      "changes": [{"output": c.name, "old": result_json(c.old, types.get(c.name)),
-                                   "new": result_json(c.new, types.get(c.name))} for c in e.changes],
-                      "explained": e.explained, "old_explanation": e.old_explanation,
-                      "new_explanation": e.new_explanation} for e in impact.examples],
-        "seconds": round(impact.seconds, 3),
-    }
+__all__ = ["PopulationError", "compare", "read_population"]

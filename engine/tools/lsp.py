@@ -24,6 +24,7 @@ from engine.base.diagnostics import Diagnostic, RulesError, Severity
 from engine.tools.editor import Completion, Index, Location, RenameRefused, replacements, span_location
 from engine.check.loader import display_name
 from engine.base.source import Source
+from engine.check.typography import tie_units
 
 _KIND = {"fait": lsp.CompletionItemKind.Field, "paramètre": lsp.CompletionItemKind.Constant,
          "règle": lsp.CompletionItemKind.Variable, "résultat": lsp.CompletionItemKind.Variable,
@@ -294,10 +295,10 @@ def build_server() -> RulesServer:
         from engine.syntax.fmt import format_rule_file
         uri = params.text_document.uri
         text = ls.workspace.get_text_document(uri).source
-        source = Source(ls.file_of(uri), text)
+        source = Source(ls.file_of(uri), tie_units(text))  # as `regles fmt`: `70 %` tied in texts (W120)
         try:
             rule_file = parse_file(source)
-            formatted = format_rule_file(rule_file, text)
+            formatted = format_rule_file(rule_file, source.text)
             if parse_file(Source(source.name, formatted)) != rule_file:
                 return None  # formatting must never change what a file says (as `regles fmt`)
         except RulesError:

@@ -47,7 +47,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Compare the two rule files on the population and print the report."""
-    from engine.tools.impact import compare, render_text, to_json  # imported here: `regles` starts without it
+    from engine.tools.impact import compare  # imported here: `regles` starts without it
+    from engine.tools.impact_report import render_text, to_json
     old, new = api.load(args.old), api.load(args.new)
     by = None if args.by is None else [name for names in args.by for name in names]
     impact = compare(old, new, args.population, by=by, eligibility=args.eligibilite, examples=args.examples,

@@ -1,9 +1,11 @@
 """`regles fmt [--check | --diff] FICHIER…`: rewrite rule files in the canonical layout (engine.syntax.fmt).
 
 A file is rewritten only when its layout changes, and only after checking that the formatted text
-parses to the same AST: formatting never changes what a file says. `--check` writes nothing and
-exits 1 naming the files that would change; `--diff` prints what would change. `-` reads standard
-input and writes the formatted text to standard output.
+parses to the same AST: formatting never changes what a file says. The one change inside texts is
+typographic: a number and its `%` or `€` are tied by a no-break space (warning W120,
+`engine.check.typography`). `--check` writes nothing and exits 1 naming the files that would change;
+`--diff` prints what would change. `-` reads standard input and writes the formatted text to
+standard output.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from engine.base.diagnostics import RulesError
 from engine.base.diagnostics import os_reason
 from engine.check.loader import decode_checked, display_name
 from engine.base.source import Source
+from engine.check.typography import tie_units
 
 
 class FormatError(Exception):
@@ -93,8 +96,9 @@ def _format(path: str) -> tuple[str, str]:
         except OSError as exc:
             raise cli.UsageError(f"impossible de lire « {path} » : {os_reason(exc)}") from None
         source = decode_checked(data, display_name(Path(path)))
-    rule_file = parse_file(source)
-    formatted = format_rule_file(rule_file, source.text)
+    tied = Source(source.name, tie_units(source.text))  # W120: `70 %` → `70\u00a0%` in quoted texts
+    rule_file = parse_file(tied)
+    formatted = format_rule_file(rule_file, tied.text)
     try:
         same = parse_file(Source(source.name, formatted)) == rule_file
     except RulesError:
