@@ -16,6 +16,7 @@ from pathlib import PurePath
 from engine.syntax import ast
 from engine.check import model
 from engine.check import grids as tables
+from engine.check import vocabulary
 from engine.check.program import ProgramChecks, kind_of_declaration, name_span
 from engine.base.diagnostics import Diagnostic, Label, RulesError, Severity, error, sort_key, suggest, warning
 from engine.base.source import Source, Span
@@ -141,8 +142,14 @@ class Checker(ProgramChecks):
         texts = (self.parent.texts if self.parent else ()) + (self.text,)
         warnings = tuple(d for d in self.diagnostics if d.severity is Severity.WARNING)
         withdrawn = {**(self.parent.withdrawn if self.parent else {}), **dict.fromkeys(self.withdrawn, self.text.short)}
+        headline, breakdown = self.vocabulary(effective)
         return model.Program(texts, self.facts, effective, self.originals, outputs, examples, schedule,
-                             self.sources, warnings, self.bibliography, withdrawn)
+                             self.sources, warnings, self.bibliography, withdrawn, headline, breakdown)
+
+    def vocabulary(self, effective: dict[str, model.Definition]) -> tuple[str | None, tuple[str, ...]]:
+        """The headline result and breakdown facts (`engine.check.vocabulary`: E706, E707)."""
+        return (vocabulary.headline(self.file.header, self.parent, effective, self.report),
+                vocabulary.breakdown(self.file.header, self.parent, self.facts, self.report))
 
     def warn_idle_window(self) -> None:
         """W113: a period written with dates that no formula of the file reads does nothing; a bound

@@ -514,6 +514,11 @@ class Program:
     """The sources the files declare, by key (`sources` are the rule files' texts)."""
     withdrawn: Mapping[str, str] = field(factory=dict)
     """Inherited definitions this file withdraws (`abroge x`), each with the short name of this text."""
+    headline: str | None = None
+    """The boolean result that decides a case (`résultat principal : nom`), declared by the file or
+    inherited from the file it amends; None when no file of the chain declares one."""
+    breakdown: tuple[str, ...] = ()
+    """The facts reports break cases down by (`ventilation : a, b`), declared or inherited."""
 
     @property
     def text(self) -> TextInfo:

@@ -113,7 +113,20 @@ class Builder:
                 self.period(item.children[0], fields)
                 fields["in_force_span"] = self.span(item)
                 fields["in_force_spans"] = tuple(self.span(t) for t in item.children[0].children if isinstance(t, Tree))
+            else:
+                self.vocabulary_item(item, fields)
         return ast.Header(**fields, span=self.span(tree))  # type: ignore[arg-type]
+
+    def vocabulary_item(self, item: Tree, fields: dict[str, object]) -> None:
+        """`résultat principal : nom` or `ventilation : a, b`, each written at most once (E109)."""
+        names = [t for t in item.children if isinstance(t, Token) and t.type == "NAME"]
+        key, word = ("headline", "résultat principal") if item.data == "header_headline" else ("breakdown", "ventilation")
+        if key in fields:
+            self.fail("E109", f"« {word} » est écrit deux fois dans l'en-tête", item, "gardez une seule ligne")
+        elif key == "headline":
+            fields.update(headline=str(names[0]), headline_span=self.span(names[0]))
+        else:
+            fields.update(breakdown=tuple(map(str, names)), breakdown_spans=tuple(map(self.span, names)))
 
     def period(self, tree: Tree, fields: dict[str, object]) -> None:
         dates = [self.date_value(t.children[0]) if t.data == "date" else self.name(t.children[0])
