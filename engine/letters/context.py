@@ -191,9 +191,11 @@ class State:
             self._events[name] = Outcome(self._outcome.ruleset, self._outcome.facts, {}).event(name)
         return self._events[name]
 
-    def unmet(self, name: str = "eligible") -> list[UnmetView]:
+    def unmet(self, name: str | None = None) -> list[UnmetView]:
         """`conditions_non_remplies(nom)`: every condition that does not hold below a false result
-        (`engine.explain.whynot`: skipped operands evaluated, each `ou` with all its alternatives)."""
+        (`engine.explain.whynot`: skipped operands evaluated, each `ou` with all its alternatives);
+        without a name, below the rule file's headline result (`résultat principal`)."""
+        name = _headline(self._outcome, name, "conditions_non_remplies")
         result = _result(self._outcome, name)
         if isinstance(result, Missing):
             self.need(result)
@@ -201,10 +203,12 @@ class State:
         program = self._outcome.ruleset.program
         return [UnmetView(program, u) for u in self._outcome.unmet(name)]
 
-    def missing_questions(self, name: str = "eligible") -> list[str]:
-        """`informations_manquantes(nom)`: the questions of the facts `nom` still needs, in the rule
-        file's order of declaration (empty when `nom` has a value or another status). Reading them does
-        not make the letter a missing-facts error: this is what the letter asking for them prints."""
+    def missing_questions(self, name: str | None = None) -> list[str]:
+        """`informations_manquantes(nom)`: the questions of the facts `nom` (by default the headline
+        result) still needs, in the rule file's order of declaration (empty when `nom` has a value or
+        another status). Reading them does not make the letter a missing-facts error: this is what
+        the letter asking for them prints."""
+        name = _headline(self._outcome, name, "informations_manquantes")
         result = _result(self._outcome, name)
         if not isinstance(result, Missing):
             return []
@@ -225,6 +229,18 @@ class State:
                     notes.append(flag.note)
         views = [ReserveView(self, definition, kind, text, notes) for (definition, kind, text), notes in merged.items()]
         return sorted(views, key=lambda r: r.nature != "à confirmer")
+
+
+def _headline(outcome: Outcome, name: str | None, function: str) -> str:
+    """The result a template function reads: the one named, else the rule file's headline result."""
+    if name is not None:
+        return name
+    headline = outcome.ruleset.program.headline
+    if headline is None:
+        raise jinja2.UndefinedError(f"{function}() : le fichier de règles ne déclare pas de résultat principal "
+                                    f"(« résultat principal : nom » dans son en-tête) ; nommez le résultat : "
+                                    f"{function}(\"nom\")")
+    return headline
 
 
 def _result(outcome: Outcome, name: str) -> Result:

@@ -3,8 +3,8 @@
 Stage: `Outcome` + the letter's issuance (a rendered letter's context, or the reason it was not
 issued) → sections of French text → txt, HTML or PDF. The letter to the doctor carries no
 modelling reservation; they are here, limited to the ones the values PRINTED in the letter rest
-on (`State._printed`, recorded while the template read them), plus those of `eligible` when the
-letter notifies a decision on it.
+on (`State._printed`, recorded while the template read them), plus those of the headline result
+(`résultat principal`) when the letter notifies a decision on it.
 """
 
 from __future__ import annotations
@@ -49,7 +49,8 @@ def sheet_sections(outcome: Outcome, template: str, when: dt.date, *, reference:
 
 
 def _explained(outcome: Outcome, template: str) -> list[str]:
-    names = ["eligible"] if "eligible" in outcome.ruleset.program.definitions else []
+    headline = outcome.ruleset.program.headline
+    names = [headline] if headline is not None else []
     if template == "notification_annuelle" and "montant_verse" in outcome.ruleset.program.definitions:
         names.append("montant_verse")
     return names
@@ -58,8 +59,9 @@ def _explained(outcome: Outcome, template: str) -> list[str]:
 def _reservations(outcome: Outcome, printed: list[tuple[Outcome, str]], template: str) -> list[str]:
     """Each mark once, with the printed values that rest on it."""
     pairs = list(printed)
-    if "eligible" in outcome.ruleset.program.definitions and template in ("decision",) and printed:
-        pairs.append((outcome, "eligible"))
+    headline = outcome.ruleset.program.headline
+    if headline is not None and template in ("decision",) and printed:
+        pairs.append((outcome, headline))
     found: dict[tuple[str, str, str | None], list[str]] = {}
     events: dict[tuple[int, str], object] = {}
     for source, name in pairs:

@@ -27,7 +27,7 @@ from attrs import define, frozen
 from engine.tools import batch
 from engine.base.diagnostics import EngineError, os_reason
 
-REGISTER_COLUMNS = ("reference", "dossier", "ligne", "courrier", "eligible", "fichier", "sha256_fichier",
+REGISTER_COLUMNS = ("reference", "dossier", "ligne", "courrier", "resultat_principal", "fichier", "sha256_fichier",
                     "sha256_regles")
 ERROR_COLUMNS = ("ligne", "dossier", "motif")
 
@@ -131,10 +131,11 @@ def _chunk(chunk: object) -> tuple[list[tuple[int, str | None, dict[str, object]
         record = issuance.record(outcome, config.template, config.date, reference, dossier)
         path.with_name(name + ".json").write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n",
                                                   encoding="utf-8")
-        eligible = outcome.result("eligible") if "eligible" in ruleset.program.definitions else None  # type: ignore[attr-defined]
+        headline = outcome.ruleset.program.headline
+        verdict = outcome.result(headline) if headline is not None else None
         out.append((line, dossier, {
             "reference": reference, "dossier": dossier, "ligne": line, "courrier": config.template,
-            "eligible": {True: "vrai", False: "faux"}.get(getattr(eligible, "value", None), ""),
+            "resultat_principal": {True: "vrai", False: "faux"}.get(getattr(verdict, "value", None), ""),
             "fichier": name, "sha256_fichier": hashlib.sha256(data).hexdigest(),
             "sha256_regles": _STATE["rules_sha256"]}, None))
     return out, blank, lines
