@@ -6,8 +6,9 @@ keeping apart the cases that must not be added together:
 
 - the eligibility result (a boolean result both files compute: by default the headline result the
   files declare, `résultat principal : nom`) sorts each row into a case: eligible under both
-  texts, gaining or losing eligibility, ineligible under both, outside one text's scope (the eligibility is *non applicable* there: that text does not
-  govern the row), outside both, or eligibility undetermined or missing;
+  texts, gaining or losing eligibility, ineligible under both, outside one text's scope (the
+  eligibility is *non applicable* there: that text does not govern the row), outside both, or
+  eligibility undetermined or missing;
 - amounts (`montant` results) are compared, before and after, only on the rows eligible under
   both texts; a row that gains (loses) eligibility counts with the amount the new (old) text
   gives it; a row one text does not govern counts, apart, with the amount of the text that
