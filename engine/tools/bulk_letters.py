@@ -25,7 +25,9 @@ from pathlib import Path
 from attrs import define, frozen
 
 from engine.tools import batch
+from engine.api import Outcome
 from engine.base.diagnostics import EngineError, os_reason
+from engine.lang.results import Value
 
 REGISTER_COLUMNS = ("reference", "dossier", "ligne", "courrier", "resultat_principal", "fichier", "sha256_fichier",
                     "sha256_regles")
@@ -131,14 +133,22 @@ def _chunk(chunk: object) -> tuple[list[tuple[int, str | None, dict[str, object]
         record = issuance.record(outcome, config.template, config.date, reference, dossier)
         path.with_name(name + ".json").write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n",
                                                   encoding="utf-8")
-        headline = outcome.ruleset.program.headline
-        verdict = outcome.result(headline) if headline is not None else None
         out.append((line, dossier, {
             "reference": reference, "dossier": dossier, "ligne": line, "courrier": config.template,
-            "resultat_principal": {True: "vrai", False: "faux"}.get(getattr(verdict, "value", None), ""),
+            "resultat_principal": _headline_word(outcome),
             "fichier": name, "sha256_fichier": hashlib.sha256(data).hexdigest(),
             "sha256_regles": _STATE["rules_sha256"]}, None))
     return out, blank, lines
+
+
+def _headline_word(outcome: Outcome) -> str:
+    """The register's `resultat_principal`: « vrai » or « faux » when the rule file's headline result
+    has a value, else empty (no headline declared, or a status instead of a value)."""
+    headline = outcome.ruleset.program.headline
+    verdict = outcome.result(headline) if headline is not None else None
+    if isinstance(verdict, Value) and isinstance(verdict.value, bool):
+        return "vrai" if verdict.value else "faux"
+    return ""
 
 
 def _dossier(value: object) -> str | None:
