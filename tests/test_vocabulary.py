@@ -181,3 +181,11 @@ class TestReports:
                                                      encoding="utf-8")
         with pytest.raises(LetterError, match=r"conditions_non_remplies\(\) : le fichier de règles ne déclare pas"):
             render_letter(outcome, "avis", date="2025-01-01")
+
+
+def test_doc_site_shows_the_declaration(rules: Path, tmp_path: Path) -> None:
+    from engine.tools.docsite import build_site
+    build_site(rules / "ancien.rules", tmp_path / "site")
+    index = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+    assert '<dt>Résultat principal</dt><dd><a href="def-admissible.html"><code>admissible</code></a></dd>' in index
+    assert '<dt>Ventilation</dt><dd><a href="fait-groupe.html"><code>groupe</code></a></dd>' in index

@@ -237,6 +237,7 @@ class Site:
         if len(self.program.texts) > 1:
             amended = ", ".join(f"{esc(p.short)} (<code>{esc(p.file)}</code>)" for p in self.program.texts[:-1])
             parts.append(f"<dt>Modifie</dt><dd>{amended}</dd>")
+        parts += self._vocabulary()
         parts.append("</dl>")
         parts.append('<nav aria-label="Sommaire"><ul>' + "".join(
             f'<li><a href="#{key}">{esc(label)}</a></li>' for key, label in
@@ -280,6 +281,17 @@ class Site:
     def _replacing(self) -> list[model.Definition]:
         return [d for d in self.program.definitions.values()
                 if d.replaces and d.latest.text.prefix == self.text.prefix]
+
+    def _vocabulary(self) -> list[str]:
+        """The header's `résultat principal` and `ventilation`, linked to their pages, when declared."""
+        out = []
+        if self.program.headline is not None:
+            out.append(f'<dt>Résultat principal</dt><dd><a href="{_href(page_name(self.program.headline))}">'
+                       f"<code>{esc(self.program.headline)}</code></a></dd>")
+        if self.program.breakdown:
+            facts = ", ".join(f'<a href="{_href(fact_page(n))}"><code>{esc(n)}</code></a>' for n in self.program.breakdown)
+            out.append(f"<dt>Ventilation</dt><dd>{facts}</dd>")
+        return out
 
     def _index_item(self, name: str) -> str:
         d = self.program.definitions[name]
