@@ -23,6 +23,7 @@ from engine.base.source import Source, Span
 from engine.lang.types import (ANY, BASE, BOOLEEN, DATE, DECIMAL, DUREE, ENTIER, MONTANT, TAUX, TEXTE,
                           Type, arithmetic, assignable, comparable, enum, join, literal_hint, ordered,
                           same)
+from engine.lang.statuses import Status
 from engine.lang.values import ROUNDING_UNITS
 
 BUILTINS = ("min", "max")
@@ -350,7 +351,7 @@ class Checker(ProgramChecks):
                 high = self.constant(constraint.high, t) if constraint.high else None
             elif isinstance(constraint, ast.Allowed):
                 allowed = tuple(self.constant(v, t) for v in constraint.values)
-            ignored = next((s for s in info.statuses if s.kind == "ignore"), None)
+            ignored = next((s for s in info.statuses if s.kind is Status.IGNORED), None)
             self.facts[name] = model.FactDecl(name, t, info.description, info.question, self.citations(info), low, high,
                                               allowed, self.text.short, info.unit,
                                               (ignored.note or "ignoré") if ignored else None, span=fact.span)

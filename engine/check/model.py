@@ -19,6 +19,7 @@ from attrs import field, frozen
 
 from engine.base.diagnostics import Diagnostic
 from engine.base.source import NOWHERE, Source, Span
+from engine.lang.statuses import Status
 from engine.lang.types import Type
 
 
@@ -225,16 +226,16 @@ class TextInfo:
 
 @frozen
 class StatusInfo:
-    """A flag an explanation must repeat: `a_confirmer` or `choix_de_modelisation`."""
+    """A flag an explanation must repeat: `Status.TO_CONFIRM` or `Status.MODELLING_CHOICE`."""
 
-    kind: str
+    kind: Status
     note: str | None = None
     span: Span = field(default=NOWHERE, eq=False, repr=False)
 
     @property
     def french(self) -> str:
-        """The flag as written in the rule language."""
-        return "à confirmer" if self.kind == "a_confirmer" else "choix de modélisation"
+        """The flag as written in the rule language (`Status.label`)."""
+        return self.kind.label
 
 
 @frozen

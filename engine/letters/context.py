@@ -22,6 +22,7 @@ from engine.base.diagnostics import EngineError
 from engine.api import Outcome, Ruleset, load
 from engine.explain.detail import flags
 from engine.lang.results import STATUS_FRENCH, Missing, Result, Value
+from engine.lang.statuses import Status
 from engine.evaluate.trace import Event
 from engine.lang.types import Type
 from engine.explain.whynot import Unmet
@@ -217,7 +218,7 @@ class State:
 
     def reserves(self, *names: str) -> list[ReserveView]:
         """`reserves(nom, …)`: values `à confirmer` and modelling choices these results relied on."""
-        merged: dict[tuple[str, str, str], list[str]] = {}
+        merged: dict[tuple[str, Status, str], list[str]] = {}
         for name in names:
             result = _result(self._outcome, name)
             if isinstance(result, Missing):
@@ -228,7 +229,7 @@ class State:
                 if flag.note and flag.note not in notes:
                     notes.append(flag.note)
         views = [ReserveView(self, definition, kind, text, notes) for (definition, kind, text), notes in merged.items()]
-        return sorted(views, key=lambda r: r.nature != "à confirmer")
+        return sorted(views, key=lambda r: r.status is not Status.TO_CONFIRM)
 
 
 def _headline(outcome: Outcome, name: str | None, function: str) -> str:
@@ -444,10 +445,11 @@ class UnmetView:
 class ReserveView:
     """A value the result relied on: `nature` (à confirmer, choix de modélisation), `sujet`, `note`."""
 
-    def __init__(self, state: State, name: str, kind: str, text: str, notes: list[str]) -> None:
+    def __init__(self, state: State, name: str, kind: Status, text: str, notes: list[str]) -> None:
         program = state._outcome.ruleset.program
         self.nom = name
-        self.nature = kind
+        self.status = kind
+        self.nature = kind.label
         self.texte = text
         self.note = " ; ".join(notes) or None
         self.sujet = _definition_description(program, name, text) or name

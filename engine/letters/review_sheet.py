@@ -15,6 +15,7 @@ import html
 from engine.api import Outcome
 from engine.explain.detail import flags
 from engine.explain.summary import summarize
+from engine.lang.statuses import Status
 
 Section = tuple[str, list[str]]
 
@@ -76,8 +77,8 @@ def _reservations(outcome: Outcome, printed: list[tuple[Outcome, str]], template
             users = found.setdefault((flag.kind, f"{flag.definition} ({flag.text})", flag.note), [])
             if where not in users:
                 users.append(where)
-    ordered = sorted(found.items(), key=lambda item: item[0][0] != "à confirmer")
-    return [f"{'À confirmer' if kind == 'à confirmer' else 'Choix de modélisation'} — {subject}"
+    ordered = sorted(found.items(), key=lambda item: item[0][0] is not Status.TO_CONFIRM)
+    return [f"{kind.heading} — {subject}"
             + (f" : {note}" if note else "") + f". Valeurs imprimées concernées : {', '.join(users)}."
             for (kind, subject, note), users in ordered]
 
@@ -90,9 +91,9 @@ def _checks(outcome: Outcome, reserves: list[str], dossier: str | None, refused:
     else:
         checks.append("Le nom et l'adresse du médecin, et la date du courrier.")
         checks.append("Chaque fait du dossier ci-dessous, au regard des pièces reçues.")
-    confirm = [r for r in reserves if r.startswith("À confirmer")]
+    confirm = [r for r in reserves if r.startswith(Status.TO_CONFIRM.heading)]
     if confirm:
-        checks.append(f"Les {len(confirm)} élément(s) « à confirmer » ci-dessus : le courrier imprime des valeurs "
+        checks.append(f"Les {len(confirm)} élément(s) « {Status.TO_CONFIRM.label} » ci-dessus : le courrier imprime des valeurs "
                       "qui en dépendent.")
     if not dossier:
         checks.append("Aucun numéro de dossier n'a été donné : la référence est tirée des faits, et deux "

@@ -15,6 +15,7 @@ from typing import Union
 from attrs import field, frozen
 
 from engine.base.source import NOWHERE, Span
+from engine.lang import statuses
 
 
 @frozen
@@ -284,9 +285,9 @@ class Internal(Node):
 
 @frozen
 class Status(Node):
-    """`à confirmer` or `choix de modélisation`, with an optional note."""
+    """`à confirmer`, `choix de modélisation` or (on a fact) `ignoré`, with an optional note."""
 
-    kind: str
+    kind: statuses.Status
     note: str | None = None
 
 

@@ -18,6 +18,7 @@ from engine.syntax import ast
 from engine.base.diagnostics import Diagnostic, RulesError, error
 from engine.base.source import NOWHERE, Source, Span
 from engine.syntax.parser import Parsed, parse, parse_fragment, reserved_words
+from engine.lang.statuses import Status
 from engine.lang.values import MAGNITUDE_DIGITS, parse_date, parse_number
 
 _MAGNITUDE = 10 ** MAGNITUDE_DIGITS
@@ -305,15 +306,15 @@ class Builder:
             case "unit":
                 return ast.Unit(_string(kids[0]), span=span)
             case "ignored":
-                return ast.Status("ignore", _string(kids[0]) if kids else None, span=span)
+                return ast.Status(Status.IGNORED, _string(kids[0]) if kids else None, span=span)
             case "replaces":
                 return ast.Replaces(str(kids[0]), str(kids[1]), span=span)
             case "internal":
                 return ast.Internal(span=span)
             case "to_confirm":
-                return ast.Status("a_confirmer", _string(kids[0]) if kids else None, span=span)
+                return ast.Status(Status.TO_CONFIRM, _string(kids[0]) if kids else None, span=span)
             case "modelling_choice":
-                return ast.Status("choix_de_modelisation", _string(kids[0]) if kids else None, span=span)
+                return ast.Status(Status.MODELLING_CHOICE, _string(kids[0]) if kids else None, span=span)
             case "guard":
                 return ast.Guard(self.name(kids[0]), _string(kids[1]) if len(kids) > 1 else None,
                                  self.span(kids[0]), span=span)

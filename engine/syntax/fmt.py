@@ -763,12 +763,8 @@ def _period(start: dt.date | str | None, until: dt.date | str | None) -> str:
     return f"jusqu'au {date(until)}"  # type: ignore[arg-type]
 
 
-_STATUS_WORDS = {"a_confirmer": "à confirmer", "choix_de_modelisation": "choix de modélisation", "ignore": "ignoré"}
-
-
 def _status(status: ast.Status) -> str:
-    word = _STATUS_WORDS[status.kind]
-    return word + (f" : {string(status.note)}" if status.note is not None else "")
+    return status.kind.label + (f" : {string(status.note)}" if status.note is not None else "")
 
 
 def _source_field(item: ast.SourceField) -> str:

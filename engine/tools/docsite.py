@@ -37,13 +37,13 @@ from engine.check import model
 from engine.syntax.build import parse_file
 from engine.syntax.fmt import format_declaration
 from engine.check.loader import load_path
+from engine.lang.statuses import Status
 from engine.lang.types import Type
 
 _KIND_WORDS = {"rule": "Règle", "output": "Résultat", "function": "Fonction", "table": "Table", "parameter": "Paramètre"}
 _SECTIONS = (("output", "Résultats"), ("rule", "Règles intermédiaires"), ("function", "Fonctions"),
              ("table", "Tables"), ("parameter", "Paramètres"))
-_STATUS = {"a_confirmer": ("À confirmer", "a-confirmer"),
-           "choix_de_modelisation": ("Choix de modélisation", "choix"), "ignore": ("Ignoré", "ignore")}
+_STATUS_CSS = {Status.TO_CONFIRM: "a-confirmer", Status.MODELLING_CHOICE: "choix", Status.IGNORED: "ignore"}
 _STATUS_SUFFIX = re.compile(r"\s+(?:(?:à|a) confirmer|choix de mod[ée]lisation|ignor[ée])\b.*$")
 
 CSS = """
@@ -452,7 +452,7 @@ class Site:
     def fact_page(self, fact: model.FactDecl) -> str:
         parts = [f"<h1>Fait <code>{esc(fact.name)}</code></h1>"]
         if fact.ignored is not None:
-            parts.append(f'<p class="remarque">{_badge("ignore")} : {esc(fact.ignored)}</p>')
+            parts.append(f'<p class="remarque">{_badge(Status.IGNORED)} : {esc(fact.ignored)}</p>')
         if fact.description:
             parts.append(f"<p>{esc(fact.description)}</p>")
         parts.append('<dl class="fiche">')
@@ -637,9 +637,8 @@ def _statuses(d: model.Definition) -> list[model.StatusInfo]:
     return list(found.values())
 
 
-def _badge(kind: str) -> str:
-    label, css = _STATUS[kind]
-    return f'<span class="statut {css}">{esc(label)}</span>'
+def _badge(kind: Status) -> str:
+    return f'<span class="statut {_STATUS_CSS[kind]}">{esc(kind.heading)}</span>'
 
 
 def _uses(d: model.Definition) -> tuple[tuple[str, ...], tuple[str, ...]]:
