@@ -103,6 +103,10 @@ class Checker(ProgramChecks):
         self.fact_uses: dict[str, Span] = {}
         """Where each fact is first read, for the warnings about inherited facts (W108)."""
 
+    def uid(self, name: str) -> str:
+        """The stable identity of a definition this file builds (`model.Definition.uid`)."""
+        return f"{self.prefix}.{name}"
+
     # ── reporting ──
     def report(self, diagnostic: Diagnostic) -> None:
         self.diagnostics.append(diagnostic)
@@ -476,7 +480,8 @@ class Checker(ProgramChecks):
         self.current = None
         return model.Definition(name, kind, t, versions, is_output, info.description, guard, params,
                                 f"{replaced.prefix}.{name}" if replaced else None, info.unit or (old.unit if old else None),
-                                internal=info.internal or bool(old and old.internal), span=decl.span)
+                                internal=info.internal or bool(old and old.internal), uid=self.uid(name),
+                                span=decl.span)
 
     def report_misplaced(self, decl: ast.Node, info: _Info) -> None:
         """Items written twice in one block (the grammar already keeps items where they belong)."""
@@ -788,7 +793,7 @@ class Checker(ProgramChecks):
                                   "même nature, même type", (Label(old.span, "définition héritée"),))
                         continue
                     replaces = f"{self.parent.text.prefix}.{name}" if self.parent else None
-                taken = attrs.evolve(found, reused_from=decl.file, replaces=replaces)
+                taken = attrs.evolve(found, reused_from=decl.file, replaces=replaces, uid=self.uid(name))
                 self.reused[name] = (taken, decl, span)
                 self.inherited[name] = taken
 
@@ -924,7 +929,7 @@ class Checker(ProgramChecks):
                                       statuses=v.statuses if statuses is None else statuses) for v in old.versions)
         return attrs.evolve(old, versions=versions, description=info.description or old.description, guard=guard,
                             unit=info.unit or old.unit, internal=info.internal or old.internal,
-                            amended_by=self.text.short)
+                            amended_by=self.text.short, uid=self.uid(old.name))
 
     def follow_replaced_sets(self) -> None:
         """Inherited rules see a replaced set, as they see any replacement: their `dans nom` tests,

@@ -427,6 +427,12 @@ class Definition(Node):
     internal: bool = False
     """`interne`: plumbing hidden from explanation summaries, which show what it leads to instead; a
     replacement inherits it from the definition it replaces (the concept stays plumbing)."""
+    uid: str = field(kw_only=True, eq=False)
+    """A stable identity assigned by the checker, unique within a program: `fichier.nom`, the file
+    whose checking built this definition (declared, replaced, précisée or reused there) and its name;
+    an inherited definition keeps its own, even when re-pointed at a replaced set (it is then the only
+    one of that uid in the program). Caches key on it rather than on `id()`, so keys survive pickling
+    and mean the same in every process; a version is `(uid, index in versions)`."""
 
     dated: bool = field(init=False, eq=False, repr=False)
     """Whether the definition has versions starting on given dates (and so is read with `au`)."""
