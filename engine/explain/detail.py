@@ -63,8 +63,8 @@ def flags(event: Event) -> list[Flag]:
     """Every `à confirmer` / `choix de modélisation` mark the result depended on, once each."""
     found: dict[tuple[str, Status, str | None], Flag] = {}
     for e in _walk(event):
-        for mark in e.data.get("statuses") or ():
-            kind, note = parse_mark(str(mark))
+        for mark in _marks(e):
+            kind, note = parse_mark(mark)
             name = e.data.get("function") or e.label
             found.setdefault((str(name), kind, note), Flag(str(name), kind, note, str(e.data.get("text", ""))))
         if e.kind == "table" and e.data.get("cell_status"):
@@ -73,6 +73,12 @@ def flags(event: Event) -> list[Flag]:
             note = e.data.get("cell_note") or (f"case « {row} » × « {column} »" if column else f"case « {row} »")
             found.setdefault((e.label, kind, str(note)), Flag(e.label, kind, str(note), str(e.data.get("text", ""))))
     return list(found.values())
+
+
+def _marks(event: Event) -> list[str]:
+    """The status marks a trace event records for its definition (`à confirmer : note`)."""
+    found = event.data.get("statuses")
+    return [str(m) for m in found] if isinstance(found, (list, tuple)) else []
 
 
 def margin_text(cmp: Event) -> str | None:
@@ -139,8 +145,8 @@ def _provenance(event: Event, pad: str, out: list[str]) -> None:
     _citations(sources, pad, out)
     if where:
         out.append(f"{pad}{where[0].upper()}{where[1:]}")
-    for mark in event.data.get("statuses") or ():
-        kind, note = parse_mark(str(mark))
+    for mark in _marks(event):
+        kind, note = parse_mark(mark)
         out.append(f"{pad}⚠ {kind.heading}" + (f" : {note}" if note else ""))
 
 

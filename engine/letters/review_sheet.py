@@ -63,7 +63,7 @@ def _reservations(outcome: Outcome, printed: list[tuple[Outcome, str]], template
     headline = outcome.ruleset.program.headline
     if headline is not None and template in ("decision",) and printed:
         pairs.append((outcome, headline))
-    found: dict[tuple[str, str, str | None], list[str]] = {}
+    found: dict[tuple[Status, str, str | None], list[str]] = {}
     events: dict[tuple[int, str], object] = {}
     for source, name in pairs:
         key = (id(source), name)
