@@ -189,3 +189,51 @@ def test_doc_site_shows_the_declaration(rules: Path, tmp_path: Path) -> None:
     index = (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
     assert '<dt>Résultat principal</dt><dd><a href="def-admissible.html"><code>admissible</code></a></dd>' in index
     assert '<dt>Ventilation</dt><dd><a href="fait-groupe.html"><code>groupe</code></a></dd>' in index
+
+
+class TestStatuses:
+    """One enum for statuses: labels as the language writes them, values as JSON has them."""
+
+    def test_labels_and_values(self) -> None:
+        from engine.lang.statuses import Status, mark_text, parse_mark
+        assert [(s.value, s.label, s.heading) for s in Status] == [
+            ("a_confirmer", "à confirmer", "À confirmer"),
+            ("choix_de_modelisation", "choix de modélisation", "Choix de modélisation"),
+            ("ignore", "ignoré", "Ignoré")]
+        assert parse_mark(mark_text(Status.TO_CONFIRM, "source secondaire")) == (Status.TO_CONFIRM, "source secondaire")
+        assert parse_mark("choix de modélisation") == (Status.MODELLING_CHOICE, None)
+        with pytest.raises(ValueError, match="statut inconnu « peut-être »"):
+            parse_mark("peut-être : note")
+
+    def test_checked_program_carries_the_enum(self, tmp_path: Path) -> None:
+        from engine.lang.statuses import Status
+        (tmp_path / "s.rules").write_text(
+            'règles "t"\nfait x : entier fin\nparamètre p = 3\n  à confirmer : "lu dans une FAQ"\nfin\n'
+            'résultat r : entier = x + p fin\n', encoding="utf-8")
+        ruleset = engine.load(tmp_path / "s.rules")
+        (status,) = ruleset.program.definitions["p"].statuses
+        assert status.kind is Status.TO_CONFIRM and status.french == "à confirmer"
+        outcome = ruleset.evaluate({"x": 1})
+        assert "À confirmer — p (" in outcome.explain("r") and ": lu dans une FAQ" in outcome.explain("r")
+
+
+class TestUids:
+    """The checker gives every definition a stable uid, unique within its program."""
+
+    def test_uids_name_the_file_that_built_the_definition(self) -> None:
+        program = engine.load("rulesets/convention2024.rules").program
+        every = list(program.definitions.values()) + list(program.originals.values())
+        by_uid: dict[str, object] = {}
+        for d in every:
+            assert by_uid.setdefault(d.uid, d) is d or by_uid[d.uid] == d
+        assert program.definitions["eligible"].uid == "convention2024.eligible"
+        assert program.originals[("avenant7", "eligible")].uid == "avenant7.eligible"
+        inherited = [n for n, d in program.definitions.items() if d.latest.text.prefix == "avenant7"
+                     and ("convention2024", n) not in program.originals]
+        assert inherited and all(program.definitions[n].uid == f"avenant7.{n}" for n in inherited)
+
+    def test_uids_survive_pickling(self) -> None:
+        import pickle
+        program = engine.load("rulesets/convention2024.rules").program
+        again = pickle.loads(pickle.dumps(program))
+        assert {n: d.uid for n, d in again.definitions.items()} == {n: d.uid for n, d in program.definitions.items()}

@@ -193,9 +193,8 @@ class State:
         return self._events[name]
 
     def unmet(self, name: str | None = None) -> list[UnmetView]:
-        """`conditions_non_remplies(nom)`: every condition that does not hold below a false result
-        (`engine.explain.whynot`: skipped operands evaluated, each `ou` with all its alternatives);
-        without a name, below the rule file's headline result (`résultat principal`)."""
+        """`conditions_non_remplies(nom)`: every condition that does not hold below a false result (by
+        default the headline; `engine.explain.whynot`: skipped operands evaluated, each `ou` in full)."""
         name = _headline(self._outcome, name, "conditions_non_remplies")
         result = _result(self._outcome, name)
         if isinstance(result, Missing):
@@ -205,10 +204,9 @@ class State:
         return [UnmetView(program, u) for u in self._outcome.unmet(name)]
 
     def missing_questions(self, name: str | None = None) -> list[str]:
-        """`informations_manquantes(nom)`: the questions of the facts `nom` (by default the headline
-        result) still needs, in the rule file's order of declaration (empty when `nom` has a value or
-        another status). Reading them does not make the letter a missing-facts error: this is what
-        the letter asking for them prints."""
+        """`informations_manquantes(nom)`: the questions of the facts `nom` (by default the headline) still
+        needs, in declaration order (empty when `nom` has a value or another status). Reading them does
+        not make the letter a missing-facts error: this is what the letter asking for them prints."""
         name = _headline(self._outcome, name, "informations_manquantes")
         result = _result(self._outcome, name)
         if not isinstance(result, Missing):
@@ -229,19 +227,15 @@ class State:
                 if flag.note and flag.note not in notes:
                     notes.append(flag.note)
         views = [ReserveView(self, definition, kind, text, notes) for (definition, kind, text), notes in merged.items()]
-        return sorted(views, key=lambda r: r.status is not Status.TO_CONFIRM)
+        return sorted(views, key=lambda r: r.nature != Status.TO_CONFIRM.label)
 
 
 def _headline(outcome: Outcome, name: str | None, function: str) -> str:
     """The result a template function reads: the one named, else the rule file's headline result."""
-    if name is not None:
-        return name
-    headline = outcome.ruleset.program.headline
-    if headline is None:
+    if (found := name or outcome.ruleset.program.headline) is None:
         raise jinja2.UndefinedError(f"{function}() : le fichier de règles ne déclare pas de résultat principal "
-                                    f"(« résultat principal : nom » dans son en-tête) ; nommez le résultat : "
-                                    f"{function}(\"nom\")")
-    return headline
+                                    f"(« résultat principal : nom ») ; nommez le résultat : {function}(\"nom\")")
+    return found
 
 
 def _result(outcome: Outcome, name: str) -> Result:
@@ -448,7 +442,6 @@ class ReserveView:
     def __init__(self, state: State, name: str, kind: Status, text: str, notes: list[str]) -> None:
         program = state._outcome.ruleset.program
         self.nom = name
-        self.status = kind
         self.nature = kind.label
         self.texte = text
         self.note = " ; ".join(notes) or None
