@@ -368,6 +368,12 @@ class CellInfo(Node):
     text: str
     status: StatusInfo | None = None
 
+    @property
+    def value_text(self) -> str:
+        """The cell as written without its status (`20 %` of `20 % à confirmer`), cut where the status starts."""
+        cut = self.status.span.start - self.span.start if self.status is not None else 0
+        return self.text[:cut].rstrip() if 0 < cut <= len(self.text) else self.text
+
 
 @frozen
 class Grid(Node):

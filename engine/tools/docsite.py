@@ -23,7 +23,6 @@ and not only in colour.
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -44,7 +43,6 @@ _KIND_WORDS = {"rule": "Règle", "output": "Résultat", "function": "Fonction", 
 _SECTIONS = (("output", "Résultats"), ("rule", "Règles intermédiaires"), ("function", "Fonctions"),
              ("table", "Tables"), ("parameter", "Paramètres"))
 _STATUS_CSS = {Status.TO_CONFIRM: "a-confirmer", Status.MODELLING_CHOICE: "choix", Status.IGNORED: "ignore"}
-_STATUS_SUFFIX = re.compile(r"\s+(?:(?:à|a) confirmer|choix de mod[ée]lisation|ignor[ée])\b.*$")
 
 CSS = """
 :root { color-scheme: light; --encre: #1b1b1b; --lien: #0b4fa8; --fond-code: #f5f5f2; --bord: #c8c8c0; }
@@ -623,7 +621,7 @@ def _sources_item(citations: list[model.Citation]) -> list[str]:
 
 def _cell(cell: model.CellInfo) -> str:
     """A table cell; short values stay on one line, a status flag is added as a badge."""
-    text = _STATUS_SUFFIX.sub("", cell.text) if cell.status else cell.text
+    text = cell.value_text
     css = ' class="valeur"' if len(text) < 24 else ""
     badge = " " + _badge(cell.status.kind) if cell.status else ""
     return f"<td{css}>{esc(_plain(text))}{badge}</td>"
