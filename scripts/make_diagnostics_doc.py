@@ -24,7 +24,7 @@ METADATA = re.compile(r"^# ([\w-]+): (.*)$", re.M)
 
 FAMILIES = [
     ("E0", "Reading files"), ("E1", "Syntax"), ("E2", "Names"), ("E3", "Types and units"), ("E4", "Cycles"),
-    ("E5", "Tables"), ("E6", "Amendments"), ("E7", "Examples and schedules"), ("W", "Warnings"),
+    ("E5", "Tables"), ("E6", "Amendments"), ("E7", "Examples, schedules and reports"), ("W", "Warnings"),
 ]
 
 # code: (title, what it means, how to fix it)
@@ -319,6 +319,16 @@ ENTRIES: dict[str, tuple[str, str, str]] = {
              "The schedule's axis is not an integer fact, its range is empty, or it totals something that "
              "is not money or a number.",
              "Use an `entier` fact as the axis, `de 1 à 5`, and total amounts."),
+    "E706": ("invalid headline result",
+             "`résultat principal : nom` in the header names something that is not a boolean `résultat` of "
+             "the file: an unknown name, a result of another type, or an intermediate `règle`. In an amending "
+             "file, the inherited headline is checked too (reported at `modifie`) when the file withdraws it. "
+             "Batch counts the headline's values, the impact report sorts rows on it and letters read it.",
+             "Name the boolean result that decides a case; the hint suggests close ones or lists them."),
+    "E707": ("invalid breakdown fact",
+             "`ventilation : a, b` in the header names something that is not a fact of enumeration, boolean or "
+             "integer type (the impact report groups cases by their values), or names a fact twice.",
+             "Name facts with few values; the hint suggests close ones or lists them."),
     "W101": ("unused fact",
              "A declared fact that no rule reads. The file still loads.",
              "Remove it, use it, or mark it `ignoré` if fact files may still give it."),

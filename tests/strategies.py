@@ -67,6 +67,7 @@ def _terminal_strategies(lark: object, separated: bool) -> dict[str, st.SearchSt
         "NAME": st.sampled_from(_NAMES), "NUMBER": st.sampled_from(_NUMBERS), "DATE": st.sampled_from(_DATES),
         "STRING": st.sampled_from(_STRINGS), "TABLE_ROW": _row(), "COMMENT": st.just("# commentaire"),
         "WS": st.just(" "), "L_APOS": st.sampled_from(["l'", "l’"]), "JUSQU": st.sampled_from(["jusqu'", "jusqu’"]),
+        "RESULTAT_PRINCIPAL": st.sampled_from(["résultat principal", "resultat principal"]),
     }
     explicit = {}
     for terminal in terminals:

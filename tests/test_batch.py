@@ -253,11 +253,11 @@ class TestWorkersAndExplanations:
         assert "lignes/s" in capsys.readouterr().err
 
     def test_library_summary(self, tmp_path: Path) -> None:
-        """`engine.tools.batch.run` returns the counts, by status of `eligible`."""
+        """`engine.tools.batch.run` returns the counts, by status of the headline result `eligible`."""
         _write_csv(tmp_path / "in.csv", _sample(50))
         summary = batch.run(batch.BatchJob(RULES, str(tmp_path / "in.csv"), str(tmp_path / "out.csv")))
         assert (summary.read, summary.evaluated, summary.errors) == (50, 50, 0)
-        assert sum(summary.eligible.values()) == 50 and summary.copied_columns == ("id",)
+        assert summary.headline == "eligible" and sum(summary.headline_counts.values()) == 50 and summary.copied_columns == ("id",)
 
 
 class TestCsvCells:

@@ -244,7 +244,8 @@ class TestCases:
         assert "    Explication de ouvre_droit, après (" + NEW + ") :" in lines
 
     def test_without_eligibility(self, cases_population: Path, capsys: pytest.CaptureFixture[str]) -> None:
-        """`--eligibilite ""`, or no `eligible` result in the files: amounts compare on every row, and the report says so."""
+        """`--eligibilite ""`: amounts compare on every row, and the report says so; without the option, files
+        that declare no headline result (`résultat principal`) make `diff` ask for one, guessing no name."""
         code, out, _ = run(capsys, OLD, NEW, "--population", str(cases_population), "--eligibilite", "",
                            "--examples", "0")
         assert code == 0
@@ -254,11 +255,13 @@ class TestCases:
         start = lines.index("Montants de toutes les lignes évaluées (12 lignes) : avant → après")
         assert " ".join(lines[start + 3].split()) == "aide 10 12 600,00 € 13 600,00 € +1 000,00 € +100,00 € 10 0 0"
         assert "Par " not in out  # the default breakdown facts are not declared by these files
-        code, out, _ = run(capsys, OLD, NEW, "--population", str(cases_population), "--examples", "0")
-        assert ("Pas de résultat booléen « eligible » calculé par les deux fichiers (--eligibilite NOM pour en "
-                "désigner un) : les montants sont comparés sur toutes les lignes où les deux textes en donnent un.") in out
+        code, out, err = run(capsys, OLD, NEW, "--population", str(cases_population), "--examples", "0")
+        assert code == 2 and out == ""
+        assert ("aucun des deux fichiers ne déclare de résultat principal (« résultat principal : nom » dans "
+                "l'en-tête) : désignez le résultat booléen qui dit si une ligne est éligible avec --eligibilite NOM, "
+                "ou --eligibilite \"\" pour comparer les montants sur toutes les lignes") in err
         code, out, _ = run(capsys, OLD, NEW, "--population", str(cases_population), "--format", "json",
-                           "--examples", "0")
+                           "--eligibilite", "", "--examples", "0")
         report = json.loads(out)
         assert report["eligibility"] is None and list(report["cases"]) == ["all"]
         assert report["cases"]["all"]["compared"]["aide"]["delta"] == "1000.00"

@@ -47,7 +47,7 @@ class TestBulk:
         for row in register:
             text = (out / row["fichier"]).read_text(encoding="utf-8")
             assert f"Référence : {row['reference']}" in text
-            assert row["eligible"] in ("vrai", "faux")
+            assert row["resultat_principal"] in ("vrai", "faux")
             record = json.loads((out / (row["fichier"] + ".json")).read_text(encoding="utf-8"))
             assert record["reference"] == row["reference"] and record["regles_sha256"] == row["sha256_regles"]
         assert all(e["motif"] for e in errors)

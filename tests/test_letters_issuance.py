@@ -320,7 +320,7 @@ def test_year_one_notification_deducts_the_advance() -> None:
 @pytest.mark.parametrize("template, date", [("decision", "2019-10-01"), ("notification_annuelle", "2022-10-17")])
 def test_payment_date_is_confirmed_on_the_sheet_not_promised_in_the_letter(template: str, date: str) -> None:
     """No published text sets when the yearly aid is paid: the letter does not say, the sheet asks the
-    agent to confirm it (declaration `a_confirmer_si_eligible`), for an eligible doctor only."""
+    agent to confirm it (declaration `a_confirmer_si_vrai`), for an eligible doctor only."""
     facts = {**CARDIOLOGUE, "annee_contrat": 3, "file_active_constatee": 2905} if template != "decision" else CARDIOLOGUE
     outcome = _ruleset(A7).evaluate(facts)
     letter = _flat(str(render_letter(outcome, template, date=date, dossier="AM-1", **CAISSE)))

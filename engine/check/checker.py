@@ -16,6 +16,7 @@ from pathlib import PurePath
 from engine.syntax import ast
 from engine.check import model
 from engine.check import grids as tables
+from engine.check import vocabulary
 from engine.check.program import ProgramChecks, kind_of_declaration, name_span
 from engine.base.diagnostics import Diagnostic, Label, RulesError, Severity, error, sort_key, suggest, warning
 from engine.base.source import Source, Span
@@ -23,6 +24,7 @@ from engine.check.typography import loose_space_warnings
 from engine.lang.types import (ANY, BASE, BOOLEEN, DATE, DECIMAL, DUREE, ENTIER, MONTANT, TAUX, TEXTE,
                           Type, arithmetic, assignable, comparable, enum, join, literal_hint, ordered,
                           same)
+from engine.lang.statuses import Status
 from engine.lang.values import ROUNDING_UNITS
 
 BUILTINS = ("min", "max")
@@ -102,6 +104,10 @@ class Checker(ProgramChecks):
         self.fact_uses: dict[str, Span] = {}
         """Where each fact is first read, for the warnings about inherited facts (W108)."""
 
+    def uid(self, name: str) -> str:
+        """The stable identity of a definition this file builds (`model.Definition.uid`)."""
+        return f"{self.prefix}.{name}"
+
     # ── reporting ──
     def report(self, diagnostic: Diagnostic) -> None:
         self.diagnostics.append(diagnostic)
@@ -144,8 +150,14 @@ class Checker(ProgramChecks):
         texts = (self.parent.texts if self.parent else ()) + (self.text,)
         warnings = tuple(d for d in self.diagnostics if d.severity is Severity.WARNING)
         withdrawn = {**(self.parent.withdrawn if self.parent else {}), **dict.fromkeys(self.withdrawn, self.text.short)}
+        headline, breakdown = self.vocabulary(effective)
         return model.Program(texts, self.facts, effective, self.originals, outputs, examples, schedule,
-                             self.sources, warnings, self.bibliography, withdrawn)
+                             self.sources, warnings, self.bibliography, withdrawn, headline, breakdown)
+
+    def vocabulary(self, effective: dict[str, model.Definition]) -> tuple[str | None, tuple[str, ...]]:
+        """The headline result and breakdown facts (`engine.check.vocabulary`: E706, E707)."""
+        return (vocabulary.headline(self.file.header, self.parent, effective, self.report),
+                vocabulary.breakdown(self.file.header, self.parent, self.facts, self.report))
 
     def warn_idle_window(self) -> None:
         """W113: a period written with dates that no formula of the file reads does nothing; a bound
@@ -346,7 +358,7 @@ class Checker(ProgramChecks):
                 high = self.constant(constraint.high, t) if constraint.high else None
             elif isinstance(constraint, ast.Allowed):
                 allowed = tuple(self.constant(v, t) for v in constraint.values)
-            ignored = next((s for s in info.statuses if s.kind == "ignore"), None)
+            ignored = next((s for s in info.statuses if s.kind is Status.IGNORED), None)
             self.facts[name] = model.FactDecl(name, t, info.description, info.question, self.citations(info), low, high,
                                               allowed, self.text.short, info.unit,
                                               (ignored.note or "ignoré") if ignored else None, info.label,
@@ -472,7 +484,8 @@ class Checker(ProgramChecks):
         self.current = None
         return model.Definition(name, kind, t, versions, is_output, info.description, guard, params,
                                 f"{replaced.prefix}.{name}" if replaced else None, info.unit or (old.unit if old else None),
-                                internal=info.internal or bool(old and old.internal), span=decl.span)
+                                internal=info.internal or bool(old and old.internal), uid=self.uid(name),
+                                span=decl.span)
 
     def report_misplaced(self, decl: ast.Node, info: _Info) -> None:
         """Items written twice in one block (the grammar already keeps items where they belong)."""
@@ -784,7 +797,7 @@ class Checker(ProgramChecks):
                                   "même nature, même type", (Label(old.span, "définition héritée"),))
                         continue
                     replaces = f"{self.parent.text.prefix}.{name}" if self.parent else None
-                taken = attrs.evolve(found, reused_from=decl.file, replaces=replaces)
+                taken = attrs.evolve(found, reused_from=decl.file, replaces=replaces, uid=self.uid(name))
                 self.reused[name] = (taken, decl, span)
                 self.inherited[name] = taken
 
@@ -920,7 +933,7 @@ class Checker(ProgramChecks):
                                       statuses=v.statuses if statuses is None else statuses) for v in old.versions)
         return attrs.evolve(old, versions=versions, description=info.description or old.description, guard=guard,
                             unit=info.unit or old.unit, internal=info.internal or old.internal,
-                            amended_by=self.text.short)
+                            amended_by=self.text.short, uid=self.uid(old.name))
 
     def follow_replaced_sets(self) -> None:
         """Inherited rules see a replaced set, as they see any replacement: their `dans nom` tests,

@@ -19,6 +19,7 @@ from attrs import field, frozen
 
 from engine.base.diagnostics import Diagnostic
 from engine.base.source import NOWHERE, Source, Span
+from engine.lang.statuses import Status
 from engine.lang.types import Type
 
 
@@ -225,16 +226,16 @@ class TextInfo:
 
 @frozen
 class StatusInfo:
-    """A flag an explanation must repeat: `a_confirmer` or `choix_de_modelisation`."""
+    """A flag an explanation must repeat: `Status.TO_CONFIRM` or `Status.MODELLING_CHOICE`."""
 
-    kind: str
+    kind: Status
     note: str | None = None
     span: Span = field(default=NOWHERE, eq=False, repr=False)
 
     @property
     def french(self) -> str:
-        """The flag as written in the rule language."""
-        return "à confirmer" if self.kind == "a_confirmer" else "choix de modélisation"
+        """The flag as written in the rule language (`Status.label`)."""
+        return self.kind.label
 
 
 @frozen
@@ -369,6 +370,12 @@ class CellInfo(Node):
     text: str
     status: StatusInfo | None = None
 
+    @property
+    def value_text(self) -> str:
+        """The cell as written without its status (`20 %` of `20 % à confirmer`), cut where the status starts."""
+        cut = self.status.span.start - self.span.start if self.status is not None else 0
+        return self.text[:cut].rstrip() if 0 < cut <= len(self.text) else self.text
+
 
 @frozen
 class Grid(Node):
@@ -428,6 +435,12 @@ class Definition(Node):
     internal: bool = False
     """`interne`: plumbing hidden from explanation summaries, which show what it leads to instead; a
     replacement inherits it from the definition it replaces (the concept stays plumbing)."""
+    uid: str = field(kw_only=True, eq=False)
+    """A stable identity assigned by the checker, unique within a program: `fichier.nom`, the file
+    whose checking built this definition (declared, replaced, précisée or reused there) and its name;
+    an inherited definition keeps its own, even when re-pointed at a replaced set (it is then the only
+    one of that uid in the program). Caches key on it rather than on `id()`, so keys survive pickling
+    and mean the same in every process; a version is `(uid, index in versions)`."""
 
     dated: bool = field(init=False, eq=False, repr=False)
     """Whether the definition has versions starting on given dates (and so is read with `au`)."""
@@ -516,6 +529,11 @@ class Program:
     """The sources the files declare, by key (`sources` are the rule files' texts)."""
     withdrawn: Mapping[str, str] = field(factory=dict)
     """Inherited definitions this file withdraws (`abroge x`), each with the short name of this text."""
+    headline: str | None = None
+    """The boolean result that decides a case (`résultat principal : nom`), declared by the file or
+    inherited from the file it amends; None when no file of the chain declares one."""
+    breakdown: tuple[str, ...] = ()
+    """The facts reports break cases down by (`ventilation : a, b`), declared or inherited."""
 
     @property
     def text(self) -> TextInfo:

@@ -132,7 +132,7 @@ class ProgramChecks:
         is otherwise correct. A step is one node of a formula; a call adds its function's steps (a
         table lookup, its costliest cell's). Acyclic (checked before), so each cost is finite.
         """
-        costs: dict[int, int] = {}
+        costs: dict[str, int] = {}
 
         def target(node: model.FuncCall | model.TableCall) -> model.Definition | None:
             if node.origin is None:
@@ -140,12 +140,12 @@ class ProgramChecks:
             return self.originals.get((node.origin, node.name))
 
         def call_cost(d: model.Definition) -> int:
-            if id(d) not in costs:
-                costs[id(d)] = MAX_STEPS + 1  # not reached on an acyclic program
+            if d.uid not in costs:
+                costs[d.uid] = MAX_STEPS + 1  # not reached on an acyclic program
                 exprs = [e for v in d.versions for e in _version_exprs(v)]
                 per = [expr_cost(e) for e in exprs]
-                costs[id(d)] = min(MAX_STEPS + 1, max(per, default=0) if d.kind == "table" else sum(per))
-            return costs[id(d)]
+                costs[d.uid] = min(MAX_STEPS + 1, max(per, default=0) if d.kind == "table" else sum(per))
+            return costs[d.uid]
 
         def expr_cost(expr: model.Expr) -> int:
             total = 0
@@ -161,7 +161,7 @@ class ProgramChecks:
 
         program = [d for d in effective.values() if d.kind in {"rule", "parameter"}]
         program += [d for d in self.originals.values() if d.kind in {"rule", "parameter"}]
-        each = {id(d): (sum(expr_cost(e) for e in model.definition_exprs(d)), d) for d in program}
+        each = {d.uid: (sum(expr_cost(e) for e in model.definition_exprs(d)), d) for d in program}
         total = sum(cost for cost, _ in each.values())
         local = [pair for pair in each.values() if self.definitions.get(pair[1].name) is pair[1]]
         if total > MAX_STEPS and local:
@@ -255,15 +255,15 @@ class ProgramChecks:
         evaluation (explanations) recurse through both at once: a hundred rules each nested ninety
         deep were accepted, then exhausted Python's recursion. The depth of a definition is its
         deepest path of nested nodes, through the definitions it reads."""
-        depths: dict[int, int] = {}
+        depths: dict[str, int] = {}
 
         def target(node: model.Expr) -> model.Definition | None:
             name, origin = getattr(node, "name", None), getattr(node, "origin", None)
             return effective.get(name) if origin is None else self.originals.get((origin, name))  # type: ignore[arg-type]
 
         def depth(d: model.Definition) -> int:
-            if id(d) not in depths:
-                depths[id(d)] = 0  # not reached on an acyclic program
+            if d.uid not in depths:
+                depths[d.uid] = 0  # not reached on an acyclic program
                 deepest = 0
                 for expr in model.definition_exprs(d):
                     stack = [(expr, 1)]
@@ -275,8 +275,8 @@ class ProgramChecks:
                             reached += depth(called) if called is not None else 0
                         deepest = max(deepest, reached)
                         stack.extend((child, level + 1) for child in model.children(node))
-                depths[id(d)] = deepest
-            return depths[id(d)]
+                depths[d.uid] = deepest
+            return depths[d.uid]
 
         for name, definition in self.definitions.items():
             if definition.kind in {"rule", "parameter"} and depth(definition) > MAX_EVALUATION_DEPTH:

@@ -17,6 +17,7 @@ from attrs import frozen
 
 from engine.lang import formatting
 from engine.lang.results import Missing, NotApplicable, Result, Undetermined, Value
+from engine.lang.statuses import Status, parse_mark
 from engine.evaluate.trace import Event
 from engine.lang.types import Type
 from engine.explain.whynot import margin, render
@@ -29,14 +30,13 @@ class Flag:
     """A value the result depended on that the rule file marks as uncertain or chosen."""
 
     definition: str
-    kind: str
+    kind: Status
     note: str | None
     text: str
 
     def __str__(self) -> str:
-        word = "À confirmer" if self.kind == "à confirmer" else "Choix de modélisation"
         note = f" : {self.note}" if self.note else ""
-        return f"{word} — {self.definition} ({self.text}){note}"
+        return f"{self.kind.heading} — {self.definition} ({self.text}){note}"
 
 
 def explain(outcome, name: str) -> str:  # type: ignore[no-untyped-def]
@@ -61,18 +61,24 @@ def explain(outcome, name: str) -> str:  # type: ignore[no-untyped-def]
 
 def flags(event: Event) -> list[Flag]:
     """Every `à confirmer` / `choix de modélisation` mark the result depended on, once each."""
-    found: dict[tuple[str, str, str | None], Flag] = {}
+    found: dict[tuple[str, Status, str | None], Flag] = {}
     for e in _walk(event):
-        for status in e.data.get("statuses") or ():
-            kind, _, note = str(status).partition(" : ")
+        for mark in _marks(e):
+            kind, note = parse_mark(mark)
             name = e.data.get("function") or e.label
-            found.setdefault((str(name), kind, note or None), Flag(str(name), kind, note or None, str(e.data.get("text", ""))))
+            found.setdefault((str(name), kind, note), Flag(str(name), kind, note, str(e.data.get("text", ""))))
         if e.kind == "table" and e.data.get("cell_status"):
-            kind = str(e.data["cell_status"])
+            kind = Status.from_label(str(e.data["cell_status"]))
             row, column = e.data.get("row_label") or e.data.get("row"), e.data.get("column_label") or e.data.get("column")
             note = e.data.get("cell_note") or (f"case « {row} » × « {column} »" if column else f"case « {row} »")
             found.setdefault((e.label, kind, str(note)), Flag(e.label, kind, str(note), str(e.data.get("text", ""))))
     return list(found.values())
+
+
+def _marks(event: Event) -> list[str]:
+    """The status marks a trace event records for its definition (`à confirmer : note`)."""
+    found = event.data.get("statuses")
+    return [str(m) for m in found] if isinstance(found, (list, tuple)) else []
 
 
 def margin_text(cmp: Event) -> str | None:
@@ -139,9 +145,9 @@ def _provenance(event: Event, pad: str, out: list[str]) -> None:
     _citations(sources, pad, out)
     if where:
         out.append(f"{pad}{where[0].upper()}{where[1:]}")
-    for status in event.data.get("statuses") or ():
-        kind, _, note = str(status).partition(" : ")
-        out.append(f"{pad}⚠ {kind[0].upper()}{kind[1:]}" + (f" : {note}" if note else ""))
+    for mark in _marks(event):
+        kind, note = parse_mark(mark)
+        out.append(f"{pad}⚠ {kind.heading}" + (f" : {note}" if note else ""))
 
 
 def _citations(sources: list[object], pad: str, out: list[str]) -> None:

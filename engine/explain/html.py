@@ -17,6 +17,7 @@ from engine.check import model
 from engine.api import Outcome
 from engine.explain.doc_pages import fact_page, original_page, page_name
 from engine.lang.formatting import french_typography
+from engine.lang.statuses import Status
 from engine.explain.summary import Item, Summary, summarize
 
 
@@ -80,8 +81,8 @@ def _summary_html(s: Summary) -> str:
             parts.append(f"<h2>{heading}</h2><ul>" + "".join(_item_html(i) for i in items) + "</ul>")
     confirm, choices = s.flags
     if confirm or choices:
-        words = [f"{confirm} valeur{'s' if confirm > 1 else ''} à confirmer" if confirm else "",
-                 f"{choices} choix de modélisation" if choices else ""]
+        words = [f"{confirm} valeur{'s' if confirm > 1 else ''} {Status.TO_CONFIRM.label}" if confirm else "",
+                 f"{choices} {Status.MODELLING_CHOICE.label}" if choices else ""]
         parts.append(f'<p class="attention"><strong>Points d\'attention :</strong> {_e(" et ".join(w for w in words if w))}'
                      " (détaillés plus bas)</p>")
     if s.sources:

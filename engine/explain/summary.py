@@ -27,6 +27,7 @@ from attrs import field, frozen
 
 from engine.lang import formatting
 from engine.lang.results import Missing, NotApplicable, Result, Undetermined, Value
+from engine.lang.statuses import Status
 from engine.evaluate.trace import Event, result_json
 
 MAX_LINES = 15
@@ -150,7 +151,7 @@ class Summary:
             "facts": [i.to_json() for i in self.facts],
             "questions": list(self.questions),
             "sources": [c.to_json() for c in self.sources],
-            "flags": {"a_confirmer": self.flags[0], "choix_de_modelisation": self.flags[1]},
+            "flags": {Status.TO_CONFIRM.value: self.flags[0], Status.MODELLING_CHOICE.value: self.flags[1]},
             "lines": self.lines(), "page": self.page,
         }
 
@@ -159,9 +160,9 @@ def _flags_text(flags: tuple[int, int]) -> str | None:
     confirm, choices = flags
     parts = []
     if confirm:
-        parts.append(f"{confirm} valeur{'s' if confirm > 1 else ''} à confirmer")
+        parts.append(f"{confirm} valeur{'s' if confirm > 1 else ''} {Status.TO_CONFIRM.label}")
     if choices:
-        parts.append(f"{choices} choix de modélisation")
+        parts.append(f"{choices} {Status.MODELLING_CHOICE.label}")
     if not parts:
         return None
     return "Points d'attention : " + " et ".join(parts) + " (voir --detail)"
@@ -540,7 +541,7 @@ class _Walker:
     def flags(self, event: Event) -> tuple[int, int]:
         from engine.explain.detail import flags
         found = flags(event)
-        return (sum(1 for f in found if f.kind == "à confirmer"), sum(1 for f in found if f.kind != "à confirmer"))
+        return (sum(1 for f in found if f.kind is Status.TO_CONFIRM), sum(1 for f in found if f.kind is not Status.TO_CONFIRM))
 
 
 def _citation(cited: object) -> Citation:

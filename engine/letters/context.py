@@ -35,6 +35,7 @@ from engine.letters.inputs import (
 from engine.check.model import Program, TextInfo
 from engine.lang.results import STATUS_FRENCH, Missing, Result, Value
 from engine.tools.schedule import Schedule, schedule
+from engine.lang.statuses import Status
 from engine.evaluate.trace import Event
 from engine.lang.types import Type
 from engine.explain.whynot import Unmet, WhyNot
@@ -185,9 +186,10 @@ class State:
             self._events[name] = Outcome(self._outcome.ruleset, self._outcome.facts, {}).event(name)
         return self._events[name]
 
-    def unmet(self, name: str = "eligible") -> list[UnmetView]:
-        """`conditions_non_remplies(nom)`: every condition that does not hold below a false result
-        (`engine.explain.whynot`: skipped operands evaluated, each `ou` with all its alternatives)."""
+    def unmet(self, name: str | None = None) -> list[UnmetView]:
+        """`conditions_non_remplies(nom)`: every condition that does not hold below a false result (by
+        default the headline; `engine.explain.whynot`: skipped operands evaluated, each `ou` in full)."""
+        name = _headline(self._outcome, name, "conditions_non_remplies")
         result = _result(self._outcome, name)
         if isinstance(result, Missing):
             self.need(result)
@@ -195,11 +197,11 @@ class State:
         program = self._outcome.ruleset.program
         return [UnmetView(program, u) for u in WhyNot(program, self._outcome.facts, letter=True).unmet(name)]
 
-    def missing_questions(self, name: str = "eligible") -> list[str]:
-        """`informations_manquantes(nom)`: the facts `nom` still needs, each as a letter names it (its
-        `libellé`, else its question), in the rule file's order of declaration (empty when `nom` has a
-        value or another status). Reading them does not make the letter a missing-facts error: this is
-        what the letter asking for them prints."""
+    def missing_questions(self, name: str | None = None) -> list[str]:
+        """`informations_manquantes(nom)`: the questions of the facts `nom` (by default the headline) still
+        needs, in declaration order (empty when `nom` has a value or another status). Reading them does
+        not make the letter a missing-facts error: this is what the letter asking for them prints."""
+        name = _headline(self._outcome, name, "informations_manquantes")
         result = _result(self._outcome, name)
         if not isinstance(result, Missing):
             return []
@@ -208,7 +210,7 @@ class State:
 
     def reserves(self, *names: str) -> list[ReserveView]:
         """`reserves(nom, …)`: values `à confirmer` and modelling choices these results relied on."""
-        merged: dict[tuple[str, str, str], list[str]] = {}
+        merged: dict[tuple[str, Status, str], list[str]] = {}
         for name in names:
             result = _result(self._outcome, name)
             if isinstance(result, Missing):
@@ -219,7 +221,15 @@ class State:
                 if flag.note and flag.note not in notes:
                     notes.append(flag.note)
         views = [ReserveView(self, definition, kind, text, notes) for (definition, kind, text), notes in merged.items()]
-        return sorted(views, key=lambda r: r.nature != "à confirmer")
+        return sorted(views, key=lambda r: r.nature != Status.TO_CONFIRM.label)
+
+
+def _headline(outcome: Outcome, name: str | None, function: str) -> str:
+    """The result a template function reads: the one named, else the rule file's headline result."""
+    if (found := name or outcome.ruleset.program.headline) is None:
+        raise jinja2.UndefinedError(f"{function}() : le fichier de règles ne déclare pas de résultat principal "
+                                    f"(« résultat principal : nom ») ; nommez le résultat : {function}(\"nom\")")
+    return found
 
 
 def _result(outcome: Outcome, name: str) -> Result:
@@ -426,10 +436,10 @@ class UnmetView:
 class ReserveView:
     """A value the result relied on: `nature` (à confirmer, choix de modélisation), `sujet`, `note`."""
 
-    def __init__(self, state: State, name: str, kind: str, text: str, notes: list[str]) -> None:
+    def __init__(self, state: State, name: str, kind: Status, text: str, notes: list[str]) -> None:
         program = state._outcome.ruleset.program
         self.nom = name
-        self.nature = kind
+        self.nature = kind.label
         self.texte = text
         self.note = " ; ".join(notes) or None
         self.sujet = _definition_description(program, name, text) or name

@@ -4,17 +4,21 @@ Stage: `Outcome` + the template's declaration (`lettres/NAME.toml`) + the caisse
 (a TOML file) → either the checked options a letter is rendered with, or `NotIssuedError` with the
 reason in French. Nothing here renders text: `engine.letters.render` does, after these checks.
 
-A declaration says which rule files a template serves, which outcomes it is for (`eligible`
-true, or a value), whether it is a decision (then it needs the caisse's recourse route and a
-named signatory), and which dates the letter's date is checked against:
+A declaration says which rule files a template serves, which outcomes it is for (the headline
+result true, or a value), whether it is a decision (then it needs the caisse's recourse route and
+a named signatory), and which dates the letter's date is checked against:
 
     fichiers = ["avenant7.rules", "convention2024.rules"]
-    eligible = "vrai"          # or "valeur" (true or false), "manquant" (facts missing); absent: any
+    resultat = "vrai"          # or "valeur" (true or false), "manquant" (facts missing); absent: any
+    nom_resultat = "eligible"  # absent: the rule file's headline result (`résultat principal`)
     decision = true
-    valeurs_si_eligible = ["montant_maximal"]   # an eligible case must have these values
+    valeurs_si_vrai = ["montant_maximal"]   # a case whose headline result is true must have these values
     [dates]
     apres = ["date_signature", "debut_annee_contrat"]   # the letter is dated on or after
-    avant_si_eligible = ["date_limite_avance"]           # deadlines promised to an eligible doctor
+    avant_si_vrai = ["date_limite_avance"]               # deadlines promised when the result is true
+
+The engine knows no domain name: the result these conditions are about is the one the rule file
+declares in its header, or the one `nom_resultat` names.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from engine.api import Outcome, Ruleset
 from engine.base.diagnostics import os_reason
 from engine.letters.inputs import LetterError
 from engine.letters.logo import Logo, LogoError, read_logo
-from engine.lang.results import STATUS_FRENCH, Missing, Value
+from engine.lang.results import STATUS_FRENCH, Missing, Result, Value
 from engine.evaluate.trace import json_value
 
 
@@ -55,22 +59,26 @@ class Declaration:
     name: str
     title: str
     files: tuple[str, ...]
-    eligible: str | None
+    state: str | None
+    """What the headline result must be (`resultat`): "vrai", "valeur", "manquant"; None: anything."""
     decision: bool
     after: tuple[str, ...]
-    before_if_eligible: tuple[str, ...]
-    values_if_eligible: tuple[str, ...] = ()
-    """Results an eligible case must have a value for: a letter does not print « indéterminé » as an amount."""
+    before_if_true: tuple[str, ...]
+    values_if_true: tuple[str, ...] = ()
+    """Results a case whose headline result is true must have a value for: a letter does not print
+    « indéterminé » as an amount."""
     measured: tuple[str, ...] = ()
     """Facts measured over the contract year: when one is given, the year must be over at the letter's date."""
-    to_confirm_if_eligible: tuple[str, ...] = ()
-    """What the agent confirms before signing a letter to an eligible doctor (review sheet only): what
+    result: str | None = None
+    """The result `state` is about (`nom_resultat`); None: the rule file's headline result."""
+    to_confirm_if_true: tuple[str, ...] = ()
+    """What the agent confirms before signing a letter whose result is true (review sheet only): what
     the letter leaves unsaid because no published text settles it."""
 
 
-_ELIGIBLE = {"vrai", "valeur", "manquant"}
-_KEYS = {"titre", "fichiers", "eligible", "decision", "dates", "valeurs_si_eligible", "a_confirmer_si_eligible"}
-_DATE_KEYS = {"apres", "avant_si_eligible", "mesures_de_l_annee"}
+_STATES = {"vrai", "valeur", "manquant"}
+_KEYS = {"titre", "fichiers", "resultat", "nom_resultat", "decision", "dates", "valeurs_si_vrai", "a_confirmer_si_vrai"}
+_DATE_KEYS = {"apres", "avant_si_vrai", "mesures_de_l_annee"}
 
 
 def declaration(directories: list[Path], name: str) -> Declaration:
@@ -93,18 +101,21 @@ def _read_declaration(path: str, name: str, _mtime: int) -> Declaration:
     unknown = sorted(set(data) - _KEYS)
     if unknown:
         raise LetterError(f"{path} : clé inconnue « {unknown[0]} » ; clés possibles : {', '.join(sorted(_KEYS))}")
-    eligible = data.get("eligible")
-    if eligible is not None and eligible not in _ELIGIBLE:
-        raise LetterError(f"{path} : « eligible » vaut « vrai », « valeur » ou « manquant », reçu {eligible!r}")
+    state = data.get("resultat")
+    if state is not None and state not in _STATES:
+        raise LetterError(f"{path} : « resultat » vaut « vrai », « valeur » ou « manquant », reçu {state!r}")
+    result = data.get("nom_resultat")
+    if result is not None and not isinstance(result, str):
+        raise LetterError(f"{path} : « nom_resultat » est le nom d'un résultat booléen, reçu {result!r}")
     dates = data.get("dates", {})
     if not isinstance(dates, dict) or set(dates) - _DATE_KEYS:
         raise LetterError(f"{path} : [dates] n'accepte que {', '.join(sorted(_DATE_KEYS))}")
     return Declaration(
         name=name, title=str(data.get("titre", name)), files=_names(path, data, "fichiers"),
-        eligible=eligible, decision=bool(data.get("decision", False)),
-        after=_names(path, dates, "apres"), before_if_eligible=_names(path, dates, "avant_si_eligible"),
-        measured=_names(path, dates, "mesures_de_l_annee"), values_if_eligible=_names(path, data, "valeurs_si_eligible"),
-        to_confirm_if_eligible=_names(path, data, "a_confirmer_si_eligible", "textes"))
+        state=state, decision=bool(data.get("decision", False)),
+        after=_names(path, dates, "apres"), before_if_true=_names(path, dates, "avant_si_vrai"),
+        measured=_names(path, dates, "mesures_de_l_annee"), values_if_true=_names(path, data, "valeurs_si_vrai"),
+        result=result, to_confirm_if_true=_names(path, data, "a_confirmer_si_vrai", "textes"))
 
 
 def _names(path: str, data: dict[str, object], key: str, what: str = "noms") -> tuple[str, ...]:
@@ -134,29 +145,30 @@ def _toml(path: str, what: str) -> dict[str, object]:
 def check(outcome: Outcome, decl: Declaration, when: dt.date, settings: dict[str, dict[str, object]]) -> None:
     """Raise `NotIssuedError` when the case does not fit the letter `decl` dated `when`.
 
-    Checks, in order: the rule file is one the template serves; `eligible` has the declared kind
-    of value; a decision has the caisse's recourse route and a named signatory; the letter's date
-    is on or after each `apres` date and on or before each deadline promised to an eligible doctor.
+    Checks, in order: the rule file is one the template serves; the headline result has the
+    declared kind of value; a decision has the caisse's recourse route and a named signatory; the
+    letter's date is on or after each `apres` date and on or before each deadline promised when
+    the headline result is true.
     A result whose facts are missing is not a reason here: the rendering lists the missing facts.
     """
     rule_file = Path(outcome.ruleset.program.text.file).name
     if decl.files and rule_file not in decl.files:
         raise NotIssuedError(decl.name, f"il s'applique aux fichiers de règles {', '.join(decl.files)}, "
                                         f"pas à {rule_file}")
-    eligible = outcome.result("eligible") if "eligible" in outcome.ruleset.program.definitions else None
-    if decl.eligible == "manquant":
-        if not isinstance(eligible, Missing):
+    headline = _headline_result(outcome, decl)
+    if decl.state == "manquant":
+        if not isinstance(headline, Missing):
             raise NotIssuedError(decl.name, "aucune information ne manque pour décider de l'éligibilité : "
                                             "envoyer la décision")
-    elif decl.eligible and eligible is not None and not isinstance(eligible, Missing):
-        if not isinstance(eligible, Value):
-            raise NotIssuedError(decl.name, f"l'éligibilité n'a pas de valeur ({STATUS_FRENCH[eligible.status]} : "
-                                            f"{eligible.reason}) ; aucune décision ne peut être notifiée au médecin")
-        if decl.eligible == "vrai" and eligible.value is not True:
+    elif decl.state and headline is not None and not isinstance(headline, Missing):
+        if not isinstance(headline, Value):
+            raise NotIssuedError(decl.name, f"l'éligibilité n'a pas de valeur ({STATUS_FRENCH[headline.status]} : "
+                                            f"{headline.reason}) ; aucune décision ne peut être notifiée au médecin")
+        if decl.state == "vrai" and headline.value is not True:
             raise NotIssuedError(decl.name, "le médecin n'est pas éligible : ce courrier ne s'adresse qu'à un "
                                             "médecin dont la demande est acceptée (envoyer une décision de refus)")
-    if isinstance(eligible, Value) and eligible.value is True:
-        for name in decl.values_if_eligible:
+    if isinstance(headline, Value) and headline.value is True:
+        for name in decl.values_if_true:
             result = outcome.result(name) if name in outcome.ruleset.program.definitions else None
             if result is not None and not isinstance(result, (Value, Missing)):
                 raise NotIssuedError(decl.name, f"« {_label(outcome, name)} » n'a pas de valeur "
@@ -164,13 +176,15 @@ def check(outcome: Outcome, decl: Declaration, when: dt.date, settings: dict[str
                                                 "ne peut pas l'annoncer au médecin")
     if decl.decision:
         _check_decision_settings(decl.name, settings)
-    _check_dates(outcome, decl, when, eligible)
+    _check_dates(outcome, decl, when, headline)
 
 
 def to_confirm(outcome: Outcome, decl: Declaration) -> tuple[str, ...]:
-    """What the agent confirms before signing this letter (`a_confirmer_si_eligible`, for an eligible doctor)."""
-    eligible = outcome.result("eligible") if "eligible" in outcome.ruleset.program.definitions else None
-    return decl.to_confirm_if_eligible if isinstance(eligible, Value) and eligible.value is True else ()
+    """What the agent confirms before signing this letter (`a_confirmer_si_vrai`, when the result the
+    letter is about, by default the headline result, is true)."""
+    name = decl.result or outcome.ruleset.program.headline
+    result = outcome.result(name) if name is not None and name in outcome.ruleset.program.definitions else None
+    return decl.to_confirm_if_true if isinstance(result, Value) and result.value is True else ()
 
 
 _RECOURSE_NEEDED = ("commission", "adresse", "delai", "tribunal")
@@ -190,7 +204,29 @@ def _check_decision_settings(name: str, settings: dict[str, dict[str, object]]) 
                                    + ", ".join(k for k in ("nom", "qualite") if not signataire.get(k)))
 
 
-def _check_dates(outcome: Outcome, decl: Declaration, when: dt.date, eligible: object) -> None:
+def _headline_result(outcome: Outcome, decl: Declaration) -> Result | None:
+    """The result the declaration's conditions are about (`nom_resultat`, else the rule file's
+    headline), or None when the declaration sets no condition and the file declares no headline.
+
+    Raises:
+        LetterError: the declaration sets a condition (`resultat`) on a result nobody names, or
+            names one the rule file does not compute.
+    """
+    program = outcome.ruleset.program
+    name = decl.result or program.headline
+    if name is None:
+        if decl.state is None:
+            return None
+        raise LetterError(f"le courrier « {decl.name} » exige resultat = {decl.state!r}, mais le fichier de règles "
+                          "ne déclare pas de résultat principal (« résultat principal : nom » dans son en-tête) : "
+                          "nommez-le dans la déclaration du courrier (nom_resultat = \"nom\")")
+    if name not in program.definitions:
+        raise LetterError(f"le courrier « {decl.name} » porte sur le résultat « {name} », que le fichier de règles "
+                          "ne calcule pas")
+    return outcome.result(name)
+
+
+def _check_dates(outcome: Outcome, decl: Declaration, when: dt.date, headline: Result | None) -> None:
     for name in decl.after:
         day = _date_of(outcome, name)
         if day is not None and when < day:
@@ -203,8 +239,8 @@ def _check_dates(outcome: Outcome, decl: Declaration, when: dt.date, eligible: o
             raise NotIssuedError(decl.name, f"« {_label(outcome, given[0])} » est constaté(e) sur l'année de contrat, "
                                             f"qui ne s'achève que la veille du {_day(end)} ; le courrier serait daté "
                                             f"du {_day(when)}")
-    if isinstance(eligible, Value) and eligible.value is True:
-        for name in decl.before_if_eligible:
+    if isinstance(headline, Value) and headline.value is True:
+        for name in decl.before_if_true:
             day = _date_of(outcome, name)
             if day is not None and when > day:
                 raise NotIssuedError(decl.name, f"le courrier promettrait une échéance déjà passée : "

@@ -3,8 +3,8 @@
 Stage: `Outcome` + the letter's issuance (a rendered letter's context, or the reason it was not
 issued) → sections of French text → txt, HTML or PDF. The letter to the doctor carries no
 modelling reservation; they are here, limited to the ones the values PRINTED in the letter rest
-on (`State._printed`, recorded while the template read them), plus those of `eligible` when the
-letter notifies a decision on it.
+on (`State._printed`, recorded while the template read them), plus those of the headline result
+(`résultat principal`) when the letter notifies a decision on it.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from engine.check.model import FactDecl
 from engine.explain.summary import summarize
 from engine.evaluate.trace import Event
 from engine.letters.typesetting import typeset
+from engine.lang.statuses import Status
 
 Section = tuple[str, list[str]]
 
@@ -28,7 +29,7 @@ def sheet_sections(outcome: Outcome, template: str, when: dt.date, *, reference:
                    dossier: str | None, printed: list[tuple[Outcome, str]] | None, refused: str | None,
                    rules_sha256: str, confirm: tuple[str, ...] = ()) -> tuple[str, list[Section]]:
     """The sheet's title and sections. `printed` is None when no letter was rendered; `refused` the reason;
-    `confirm` what the letter's declaration asks the agent to confirm (`a_confirmer_si_eligible`)."""
+    `confirm` what the letter's declaration asks the agent to confirm (`a_confirmer_si_vrai`)."""
     program = outcome.ruleset.program
     head = [f"Dossier : {dossier or 'non indiqué'}",
             f"Courrier : {template}, daté du {when.strftime('%d/%m/%Y')}",
@@ -56,7 +57,8 @@ def sheet_sections(outcome: Outcome, template: str, when: dt.date, *, reference:
 
 
 def _explained(outcome: Outcome, template: str) -> list[str]:
-    names = ["eligible"] if "eligible" in outcome.ruleset.program.definitions else []
+    headline = outcome.ruleset.program.headline
+    names = [headline] if headline is not None else []
     if template == "notification_annuelle" and "montant_verse" in outcome.ruleset.program.definitions:
         names.append("montant_verse")
     return names
@@ -65,9 +67,10 @@ def _explained(outcome: Outcome, template: str) -> list[str]:
 def _reservations(outcome: Outcome, printed: list[tuple[Outcome, str]], template: str) -> list[str]:
     """Each mark once, with the printed values that rest on it."""
     pairs = list(printed)
-    if "eligible" in outcome.ruleset.program.definitions and template in ("decision",) and printed:
-        pairs.append((outcome, "eligible"))
-    found: dict[tuple[str, str, str | None], list[str]] = {}
+    headline = outcome.ruleset.program.headline
+    if headline is not None and template in ("decision",) and printed:
+        pairs.append((outcome, headline))
+    found: dict[tuple[Status, str, str | None], list[str]] = {}
     events: dict[tuple[int, str], Event] = {}
     for source, name in pairs:
         key = (id(source), name)
@@ -81,8 +84,8 @@ def _reservations(outcome: Outcome, printed: list[tuple[Outcome, str]], template
             users = found.setdefault((flag.kind, f"{flag.definition} ({flag.text})", flag.note), [])
             if where not in users:
                 users.append(where)
-    ordered = sorted(found.items(), key=lambda item: item[0][0] != "à confirmer")
-    return [f"{'À confirmer' if kind == 'à confirmer' else 'Choix de modélisation'} — {subject}"
+    ordered = sorted(found.items(), key=lambda item: item[0][0] is not Status.TO_CONFIRM)
+    return [f"{kind.heading} — {subject}"
             + (f" : {note}" if note else "") + f". Valeurs imprimées concernées : {', '.join(users)}."
             for (kind, subject, note), users in ordered]
 
@@ -95,9 +98,9 @@ def _checks(outcome: Outcome, reserves: list[str], dossier: str | None, refused:
     else:
         checks.append("Le nom et l'adresse du médecin, et la date du courrier.")
         checks.append("Chaque fait du dossier ci-dessous, au regard des pièces reçues.")
-    confirm = [r for r in reserves if r.startswith("À confirmer")]
+    confirm = [r for r in reserves if r.startswith(Status.TO_CONFIRM.heading)]
     if confirm:
-        checks.append(f"Les {len(confirm)} élément(s) « à confirmer » ci-dessus : le courrier imprime des valeurs "
+        checks.append(f"Les {len(confirm)} élément(s) « {Status.TO_CONFIRM.label} » ci-dessus : le courrier imprime des valeurs "
                       "qui en dépendent.")
     if not dossier:
         checks.append("Aucun numéro de dossier n'a été donné : la référence est tirée des faits, et deux "

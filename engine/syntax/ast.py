@@ -15,6 +15,7 @@ from typing import Union
 from attrs import field, frozen
 
 from engine.base.source import NOWHERE, Span
+from engine.lang import statuses
 
 
 @frozen
@@ -292,9 +293,9 @@ class Internal(Node):
 
 @frozen
 class Status(Node):
-    """`à confirmer` or `choix de modélisation`, with an optional note."""
+    """`à confirmer`, `choix de modélisation` or (on a fact) `ignoré`, with an optional note."""
 
-    kind: str
+    kind: statuses.Status
     note: str | None = None
 
 
@@ -539,7 +540,7 @@ Declaration = Union[Fact, Parameter, Rule, Function, Table, Example, Schedule, S
 
 @frozen
 class Header(Node):
-    """The file header: title, encoded text, amended file and period in force."""
+    """The file header: title, encoded text, amended file, period in force, headline result and breakdown."""
 
     title: str
     text_short: str | None = None
@@ -553,6 +554,13 @@ class Header(Node):
     in_force_span: Span = field(default=NOWHERE, eq=False, repr=False)
     in_force_spans: tuple[Span, ...] = field(default=(), eq=False, repr=False)
     """Where each bound of the period is written (first the start, then the end, as written)."""
+    headline: str | None = None
+    """`résultat principal : nom`: the result that decides a case (counted by batch, sorted on by the
+    impact report, read by letters); None when the file declares none (an amending file inherits)."""
+    headline_span: Span = field(default=NOWHERE, eq=False, repr=False)
+    breakdown: tuple[str, ...] | None = None
+    """`ventilation : a, b`: the facts the impact report breaks cases down by; None when not written."""
+    breakdown_spans: tuple[Span, ...] = field(default=(), eq=False, repr=False)
 
 
 @frozen

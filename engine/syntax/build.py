@@ -18,6 +18,7 @@ from engine.syntax import ast
 from engine.base.diagnostics import Diagnostic, RulesError, error
 from engine.base.source import NOWHERE, Source, Span
 from engine.syntax.parser import Parsed, parse, parse_fragment, reserved_words
+from engine.lang.statuses import Status
 from engine.lang.values import MAGNITUDE_DIGITS, parse_date, parse_number
 
 _MAGNITUDE = 10 ** MAGNITUDE_DIGITS
@@ -113,7 +114,20 @@ class Builder:
                 self.period(item.children[0], fields)
                 fields["in_force_span"] = self.span(item)
                 fields["in_force_spans"] = tuple(self.span(t) for t in item.children[0].children if isinstance(t, Tree))
+            else:
+                self.vocabulary_item(item, fields)
         return ast.Header(**fields, span=self.span(tree))  # type: ignore[arg-type]
+
+    def vocabulary_item(self, item: Tree, fields: dict[str, object]) -> None:
+        """`résultat principal : nom` or `ventilation : a, b`, each written at most once (E109)."""
+        names = [t for t in item.children if isinstance(t, Token) and t.type == "NAME"]
+        key, word = ("headline", "résultat principal") if item.data == "header_headline" else ("breakdown", "ventilation")
+        if key in fields:
+            self.fail("E109", f"« {word} » est écrit deux fois dans l'en-tête", item, "gardez une seule ligne")
+        elif key == "headline":
+            fields.update(headline=str(names[0]), headline_span=self.span(names[0]))
+        else:
+            fields.update(breakdown=tuple(map(str, names)), breakdown_spans=tuple(map(self.span, names)))
 
     def period(self, tree: Tree, fields: dict[str, object]) -> None:
         dates = [self.date_value(t.children[0]) if t.data == "date" else self.name(t.children[0])
@@ -294,15 +308,15 @@ class Builder:
             case "unit":
                 return ast.Unit(_string(kids[0]), span=span)
             case "ignored":
-                return ast.Status("ignore", _string(kids[0]) if kids else None, span=span)
+                return ast.Status(Status.IGNORED, _string(kids[0]) if kids else None, span=span)
             case "replaces":
                 return ast.Replaces(str(kids[0]), str(kids[1]), span=span)
             case "internal":
                 return ast.Internal(span=span)
             case "to_confirm":
-                return ast.Status("a_confirmer", _string(kids[0]) if kids else None, span=span)
+                return ast.Status(Status.TO_CONFIRM, _string(kids[0]) if kids else None, span=span)
             case "modelling_choice":
-                return ast.Status("choix_de_modelisation", _string(kids[0]) if kids else None, span=span)
+                return ast.Status(Status.MODELLING_CHOICE, _string(kids[0]) if kids else None, span=span)
             case "guard":
                 return ast.Guard(self.name(kids[0]), _string(kids[1]) if len(kids) > 1 else None,
                                  self.span(kids[0]), span=span)

@@ -542,6 +542,9 @@ class _FileWriter:
         if h.in_force_from is not None or h.in_force_until is not None:
             lines.append("en vigueur " + _period(h.in_force_from, h.in_force_until))
             keys.append("en")
+        for key, line in _vocabulary_lines(h):
+            lines.append(line)
+            keys.append(key)
         before: dict[int, list[_Comment]] = {}
         after: dict[int, list[_Comment]] = {}
         while self.pending and h.span.line and self.pending[0].offset < h.span.end:
@@ -741,7 +744,15 @@ def _first_word(line: str) -> str:
 
 
 def _header_key(word: str) -> str:
-    return "règles" if word in {"règles", "regles"} else word
+    return {"regles": "règles", "resultat": "résultat"}.get(word, word)
+
+
+def _vocabulary_lines(h: ast.Header) -> list[tuple[str, str]]:
+    """The headline and breakdown lines of a header, each with its first word (for comments)."""
+    lines = [("résultat", f"résultat principal : {h.headline}")] if h.headline is not None else []
+    if h.breakdown is not None:
+        lines.append(("ventilation", "ventilation : " + ", ".join(h.breakdown)))
+    return lines
 
 
 def _period(start: dt.date | str | None, until: dt.date | str | None) -> str:
@@ -754,12 +765,8 @@ def _period(start: dt.date | str | None, until: dt.date | str | None) -> str:
     return f"jusqu'au {date(until)}"  # type: ignore[arg-type]
 
 
-_STATUS_WORDS = {"a_confirmer": "à confirmer", "choix_de_modelisation": "choix de modélisation", "ignore": "ignoré"}
-
-
 def _status(status: ast.Status) -> str:
-    word = _STATUS_WORDS[status.kind]
-    return word + (f" : {string(status.note)}" if status.note is not None else "")
+    return status.kind.label + (f" : {string(status.note)}" if status.note is not None else "")
 
 
 def _source_field(item: ast.SourceField) -> str:

@@ -55,7 +55,7 @@ from engine.lang.values import money_text, to_decimal
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
 STATUSES = {NotApplicable: "not_applicable", Undetermined: "undetermined", Missing: "missing"}
-ELIGIBLE_WORDS = {"true": "vrai", "false": "faux", **{k: w for k, w in STATUS_FRENCH.items() if k != "value"}}
+HEADLINE_WORDS = {"true": "vrai", "false": "faux", **{k: w for k, w in STATUS_FRENCH.items() if k != "value"}}
 
 CHUNK_ROWS = 4000
 """Rows per chunk: large enough that sending a chunk to a worker costs little per row."""
@@ -171,7 +171,10 @@ class Summary:
     """Blank lines, skipped."""
     multiline: int = 0
     """Rows spanning several lines of a CSV file."""
-    eligible: dict[str, int] = field(factory=dict)
+    headline: str | None = None
+    """The rule file's headline result (`résultat principal`), whose values `headline_counts` counts."""
+    headline_counts: dict[str, int] = field(factory=dict)
+    """Rows by value or status of the headline result (`true`, `false`, `missing`…); empty without one."""
     seconds: float = 0.0
     copied_columns: tuple[str, ...] = ()
 
@@ -218,7 +221,7 @@ class _Done:
     evaluated: int
     output: Any
     errors: list[tuple[int, str]]
-    eligible: dict[str, int]
+    headline_counts: dict[str, int]
     size: int
     lines: int = 0
     """Lines the rows, the error rows and the blank lines of the chunk cover."""
@@ -240,7 +243,7 @@ class _Rows:
         self.types = [program.definitions[name].type for name in self.outputs]
         self.facts = frozenset(program.facts)
         self.copied = frozenset(config.copied)
-        self.eligible = self.outputs.index("eligible") if "eligible" in self.outputs else None
+        self.headline = self.outputs.index(program.headline) if program.headline in self.outputs else None
         positions = [(i, c) for i, c in enumerate(config.columns) if c in self.facts]
         self.cells_reader = self.reader.cells_reader(positions)
         fmt = config.output_format
@@ -353,7 +356,7 @@ class _Rows:
     def chunk(self, chunk: _Chunk) -> _Done:
         rows: list[list[object]] = []
         errors: list[tuple[int, str]] = []
-        eligible: collections.Counter[str] = collections.Counter()
+        headline: collections.Counter[str] = collections.Counter()
         count = lines = blank = multiline = 0
         for line, span, raw, copied, problem in self.records(chunk):
             lines += span
@@ -365,16 +368,16 @@ class _Rows:
                 multiline += 1
             if problem is None:
                 try:
-                    row, eligible_key = self.row(line, raw, copied)  # type: ignore[arg-type]
+                    row, headline_key = self.row(line, raw, copied)  # type: ignore[arg-type]
                 except Exception as exc:  # noqa: BLE001 - a bad row is reported, the others go on
                     problem = _reason(exc)
                 else:
                     rows.append(row)
-                    if eligible_key is not None:
-                        eligible[eligible_key] += 1
+                    if headline_key is not None:
+                        headline[headline_key] += 1
                     continue
             errors.append((line, problem))
-        return _Done(count, len(rows), self.encode(rows), errors, dict(eligible), chunk.size, lines, blank, multiline)
+        return _Done(count, len(rows), self.encode(rows), errors, dict(headline), chunk.size, lines, blank, multiline)
 
     def row_facts(self, raw: dict[str, object]) -> dict[str, object]:
         """The typed facts of a JSON Lines or Parquet row; values given per year are read for the row's
@@ -402,8 +405,8 @@ class _Rows:
         if self.config.explain:
             self.add_explanations(out, typed, results, len(copied))
         key = None
-        if self.eligible is not None:
-            r = results[self.eligible]
+        if self.headline is not None:
+            r = results[self.headline]
             key = STATUSES.get(type(r)) or ("true" if r is True else "false")  # type: ignore[arg-type]
         return out, key
 
@@ -1060,7 +1063,7 @@ def run(job: BatchJob, *, progress: Callable[[int, int, int], None] | None = Non
                  + ", ".join(stale))
         config = _Config(str(Path(job.rules).resolve()), input_kind, output_kind, source.columns, copied, job.explain,
                          os.getcwd(), source.dialect)
-        summary = Summary(copied_columns=copied)
+        summary = Summary(copied_columns=copied, headline=ruleset.program.headline)
         local = _Rows(config, ruleset) if job.workers <= 1 else None
         columns = output_columns(copied, ruleset.program.outputs, job.explain)
         schema = arrow_schema(columns, [ruleset.program.definitions[n].type for n in ruleset.program.outputs], copied,
@@ -1102,8 +1105,8 @@ def _write_all(source: _Input, results: Iterator[_Done], output: _Output, errors
         summary.lines += done.lines
         summary.blank += done.blank
         summary.multiline += done.multiline
-        for key, n in done.eligible.items():
-            summary.eligible[key] = summary.eligible.get(key, 0) + n
+        for key, n in done.headline_counts.items():
+            summary.headline_counts[key] = summary.headline_counts.get(key, 0) + n
         done_units += done.size
         if progress is not None:
             progress(done_units, source.total, summary.read)

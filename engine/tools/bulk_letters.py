@@ -29,13 +29,13 @@ from attrs import define, frozen
 from engine import api
 from engine.tools import batch
 from engine.letters import issuance
-from engine.api import Ruleset
+from engine.api import Outcome, Ruleset
 from engine.base.diagnostics import EngineError, os_reason
 from engine.inputs.facts import FactsError
 from engine.letters.render import LetterError, render_with_context
 from engine.lang.results import Value
 
-REGISTER_COLUMNS = ("reference", "dossier", "ligne", "courrier", "eligible", "fichier", "sha256_fichier",
+REGISTER_COLUMNS = ("reference", "dossier", "ligne", "courrier", "resultat_principal", "fichier", "sha256_fichier",
                     "sha256_regles")
 ERROR_COLUMNS = ("ligne", "dossier", "motif")
 
@@ -148,14 +148,22 @@ def _chunk(chunk: batch._Chunk) -> _ChunkResult:
         record = issuance.record(outcome, config.template, config.date, reference, dossier)
         path.with_name(name + ".json").write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n",
                                                   encoding="utf-8")
-        eligible = outcome.result("eligible") if "eligible" in ruleset.program.definitions else None
-        decided = eligible.value if isinstance(eligible, Value) else None
         out.append((line, dossier, {
             "reference": reference, "dossier": dossier, "ligne": line, "courrier": config.template,
-            "eligible": "vrai" if decided is True else "faux" if decided is False else "",
+            "resultat_principal": _headline_word(outcome),
             "fichier": name, "sha256_fichier": hashlib.sha256(data).hexdigest(),
             "sha256_regles": worker.rules_sha256}, None))
     return out, blank, lines
+
+
+def _headline_word(outcome: Outcome) -> str:
+    """The register's `resultat_principal`: « vrai » or « faux » when the rule file's headline result
+    has a value, else empty (no headline declared, or a status instead of a value)."""
+    headline = outcome.ruleset.program.headline
+    verdict = outcome.result(headline) if headline is not None else None
+    if isinstance(verdict, Value) and isinstance(verdict.value, bool):
+        return "vrai" if verdict.value else "faux"
+    return ""
 
 
 def _dossier(value: object) -> str | None:

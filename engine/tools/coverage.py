@@ -102,7 +102,11 @@ class FileCoverage:
 
 
 class _Recorder(Evaluator):
-    """The interpreter, noting the rules, branches and cells it reaches (keys: ids of model nodes)."""
+    """The interpreter, noting the rules, branches and cells it reaches.
+
+    Versions and cells are keyed by their definition's stable `uid` and the version's index; `si` and
+    `et`/`ou` nodes carry no identity of their own yet, so they are keyed by the live node (`id()`),
+    which is exact within one run over one program."""
 
     def __init__(self, program: model.Program, facts: Mapping[str, object], hits: set[tuple[object, ...]]) -> None:
         super().__init__(program, facts)
@@ -111,11 +115,12 @@ class _Recorder(Evaluator):
     def definition(self, d: model.Definition, origin: str | None, date):  # type: ignore[no-untyped-def]
         version = d.version_at(date) if d.dated else d.latest
         if version is not None:
-            self.hits.add(("version", id(version)))
+            self.hits.add(_version_key(d, version))
         return super().definition(d, origin, date)
 
     def x_call(self, e: model.FuncCall) -> Result:
-        self.hits.add(("version", id(self.program.definition(e.name, e.origin).latest)))
+        called = self.program.definition(e.name, e.origin)
+        self.hits.add(_version_key(called, called.latest))
         return super().x_call(e)
 
     def x_if(self, e: model.If) -> Result:
@@ -145,7 +150,7 @@ class _Recorder(Evaluator):
                 row = _find(grid.rows, keys[0])
                 column = 0 if grid.columns is None else _find(grid.columns, keys[1])
                 if row is not None and column is not None:
-                    self.hits.add(("case", id(grid), row, column))
+                    self.hits.add(("case", *_version_key(d, version)[1:], row, column))
         return result, data
 
 
@@ -165,7 +170,7 @@ def coverage(ruleset: Ruleset) -> FileCoverage:
     closing = 0
     for d, version in _own_versions(program):
         if d.kind in {"rule", "function"}:
-            rules.append((("version", id(version)), Item("règle", d.name, d.span)))
+            rules.append((_version_key(d, version), Item("règle", d.name, d.span)))
         for expr in _version_exprs(version):
             for node in model.walk(expr):
                 if isinstance(node, model.If):
@@ -185,7 +190,7 @@ def coverage(ruleset: Ruleset) -> FileCoverage:
                         closing += 1
                         continue
                     where = grid.rows[r].text + (f" × {grid.columns[c].text}" if grid.columns else "")
-                    cells.append((("case", id(grid), r, c), Item("case", f"{d.name} : {where} ({cell.text})", cell.span)))
+                    cells.append((("case", *_version_key(d, version)[1:], r, c), Item("case", f"{d.name} : {where} ({cell.text})", cell.span)))
     return FileCoverage(program.text.file, len(program.examples), _part(rules, hits), _part(branches, hits),
                         _part(cells, hits), closing)
 
@@ -198,6 +203,12 @@ def _closing(grid: model.Grid, row: int, column: int) -> bool:
 
 def _part(items: list[tuple[tuple[object, ...], Item]], hits: set[tuple[object, ...]]) -> Part:
     return Part(len(items), tuple(item for key, item in items if key not in hits))
+
+
+def _version_key(d: model.Definition, version: model.Version) -> tuple[str, str, int]:
+    """A version by its definition's stable uid and its place among the versions (found by identity:
+    comparing versions by value would walk whole formulas)."""
+    return ("version", d.uid, next(i for i, v in enumerate(d.versions) if v is version))
 
 
 def _own_versions(program: model.Program) -> Iterator[tuple[model.Definition, model.Version]]:

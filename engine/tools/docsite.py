@@ -53,7 +53,7 @@ from engine.tools.docsite_views import (
     Piece,
     Sheet,
     SourceView,
-    Status,
+    StatusView,
     TypeView,
     VersionRow,
 )
@@ -61,14 +61,13 @@ from engine.tools.examples import describe_expectation
 from engine.syntax.fmt import format_declaration
 from engine.syntax.highlight import tokens
 from engine.check.loader import load_path
+from engine.lang.statuses import Status
 from engine.lang.types import Type
 
 _KIND_WORDS = {"rule": "Règle", "output": "Résultat", "function": "Fonction", "table": "Table", "parameter": "Paramètre"}
 _SECTIONS = (("output", "Résultats"), ("rule", "Règles intermédiaires"), ("function", "Fonctions"),
              ("table", "Tables"), ("parameter", "Paramètres"))
-_STATUS = {"a_confirmer": ("À confirmer", "a-confirmer"),
-           "choix_de_modelisation": ("Choix de modélisation", "choix"), "ignore": ("Ignoré", "ignore")}
-_STATUS_SUFFIX = re.compile(r"\s+(?:(?:à|a) confirmer|choix de mod[ée]lisation|ignor[ée])\b.*$")
+_STATUS_CSS = {Status.TO_CONFIRM: "a-confirmer", Status.MODELLING_CHOICE: "choix", Status.IGNORED: "ignore"}
 
 _TEMPLATES = Path(__file__).parent / "templates" / "docsite"
 _ENV = jinja2.Environment(loader=jinja2.FileSystemLoader(_TEMPLATES), autoescape=True,
@@ -180,7 +179,9 @@ class Site:
                              "old": Link(str(d.replaces), href(original_page(prefix, name)))})
         return self.render("index.html.j2", t.title, text=t, period=_period(t), amended=self.program.texts[:-1],
                            toc=toc, sources_page=SOURCES_PAGE, sections=sections, facts=facts,
-                           replacing=replaced, examples=len(self.program.examples))
+                           replacing=replaced, examples=len(self.program.examples),
+                           headline=self._name_link(self.program.headline) if self.program.headline else None,
+                           breakdown=[Link(n, href(fact_page(n))) for n in self.program.breakdown])
 
     def _of_kind(self, key: str) -> list[str]:
         found = []
@@ -236,7 +237,7 @@ class Site:
         elif len(d.versions) > 1:
             versions = [VersionRow(_version_start(v), _inline(v.body), v.text.short) for v in d.versions]
         return Sheet(
-            statuses=tuple(Status(_badge(s.kind), s.note) for s in _statuses(d)), description=d.description,
+            statuses=tuple(StatusView(_badge(s.kind), s.note) for s in _statuses(d)), description=d.description,
             is_set=d.is_set, type=self._type(d.type),
             params_label="Clés" if d.kind == "table" else "Paramètres",
             params=tuple(Param(p.name, self._type(p.type, short=True)) for p in d.params),
@@ -261,7 +262,7 @@ class Site:
     # ── a fact ──
     def fact_page(self, fact: model.FactDecl) -> str:
         return self.render("fact.html.j2", f"Fait {fact.name}", ((fact_page(fact.name), fact.name),),
-                           fact=fact, ignored=_badge("ignore"), type=self._type(fact.type), allowed=_allowed(fact),
+                           fact=fact, ignored=_badge(Status.IGNORED), type=self._type(fact.type), allowed=_allowed(fact),
                            citations=_citations(list(fact.sources)),
                            readers=self._items(self.fact_readers.get(fact.name, [])))
 
@@ -425,7 +426,7 @@ def _grid(d: model.Definition, version: model.Version, index: int) -> GridView:
 
 def _cell(cell: model.CellInfo) -> Cell:
     """A table cell; short values stay on one line, a status flag is added as a badge."""
-    text = _STATUS_SUFFIX.sub("", cell.text) if cell.status else cell.text
+    text = cell.value_text
     return Cell(_plain(text), len(text) < 24, _badge(cell.status.kind) if cell.status else None)
 
 
@@ -445,9 +446,9 @@ def _statuses(d: model.Definition) -> list[model.StatusInfo]:
     return list(found.values())
 
 
-def _badge(kind: str) -> Badge:
-    label, css = _STATUS[kind]
-    return Badge(label, css)
+def _badge(kind: Status) -> Badge:
+    """A status in words, with its CSS class (never shown by colour alone)."""
+    return Badge(kind.heading, _STATUS_CSS[kind])
 
 
 def _uses(d: model.Definition) -> tuple[tuple[str, ...], tuple[str, ...]]:

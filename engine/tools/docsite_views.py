@@ -31,7 +31,7 @@ class Badge:
 
 
 @frozen
-class Status:
+class StatusView:
     """A status of a definition and what its note says."""
 
     badge: Badge
@@ -130,7 +130,7 @@ class VersionRow:
 class Sheet:
     """Everything a definition's page shows of the definition itself."""
 
-    statuses: tuple[Status, ...]
+    statuses: tuple[StatusView, ...]
     description: str | None
     is_set: bool
     type: TypeView

@@ -308,7 +308,7 @@ class Index:
             lines.append(f"Texte : {where}{version.text.short} ({version.text.title}{at})")
             lines += [f"Source : {citation_markdown(c)}" for c in version.sources]
             for status in version.statuses:
-                lines.append(f"{status.french.capitalize()}" + (f" : {status.note}" if status.note else ""))
+                lines.append(status.kind.heading + (f" : {status.note}" if status.note else ""))
         if original_of:
             replacement = self.program.definitions.get(d.name)
             if replacement is not None and replacement.replaces == f"{original_of}.{d.name}":

@@ -4,10 +4,11 @@
 an old and a new rule file (typically a file and the file that amends it) and says what changes,
 keeping apart the cases that must not be added together:
 
-- the eligibility result (a boolean result both files compute, `eligible` by default) sorts each
-  row into a case: eligible under both texts, gaining or losing eligibility, ineligible under
-  both, outside one text's scope (the eligibility is *non applicable* there: that text does not
-  govern the row), outside both, or eligibility undetermined or missing;
+- the eligibility result (a boolean result both files compute: by default the headline result the
+  files declare, `résultat principal : nom`) sorts each row into a case: eligible under both
+  texts, gaining or losing eligibility, ineligible under both, outside one text's scope (the
+  eligibility is *non applicable* there: that text does not govern the row), outside both, or
+  eligibility undetermined or missing;
 - amounts (`montant` results) are compared, before and after, only on the rows eligible under
   both texts; a row that gains (loses) eligibility counts with the amount the new (old) text
   gives it; a row one text does not govern counts, apart, with the amount of the text that
@@ -16,11 +17,12 @@ keeping apart the cases that must not be added together:
   not applicable, missing) are counted by status, never summed;
 - without an eligibility result, amounts are compared on every row where both files give one.
 
-The same cases are broken down by the values of chosen facts (`specialite`, `option` by
-default), every result's status and value transitions are counted, and a few changed rows are
-kept with the French explanation of both results. A fact unknown to one file is dropped for that
-file; a row whose facts a file rejects is reported with its line number and reason, counted and
-skipped, never silently. Which result is the eligibility and which facts break the counts down are
+The same cases are broken down by the values of chosen facts (by default the breakdown the files
+declare, `ventilation : a, b`), every result's status and value transitions are counted, and a few
+changed rows are kept with the French explanation of both results. A fact unknown to one file is
+dropped for that file; a row whose facts a file rejects is reported with its line number and
+reason, counted and skipped, never silently. `render_text` writes the report for a policy editor, `to_json` the same
+for programs. Which result is the eligibility and which facts break the counts down are
 parameters, not names the engine knows.
 
 Reading the population is `engine.tools.impact_population`; the report (`render_text` for a policy
@@ -45,12 +47,6 @@ from engine.tools.impact_population import PopulationError, read_population
 from engine.lang.results import STATUS_FRENCH, NotApplicable, Result, Value
 from engine.lang.types import Type
 from engine.lang.values import to_decimal
-
-DEFAULT_ELIGIBILITY = "eligible"
-"""The eligibility result used when none is named, if both files compute it as a boolean."""
-
-DEFAULT_BY = ("specialite", "option")
-"""The breakdown facts used when none are named, those that either file declares."""
 
 CENT = Decimal("0.01")
 
@@ -256,7 +252,6 @@ class Impact:
     only_old: tuple[str, ...] = ()
     only_new: tuple[str, ...] = ()
     eligibility: str | None = None
-    eligibility_absent: str | None = None
     amounts: tuple[str, ...] = ()
     outputs: dict[str, OutputStats] = field(factory=dict)
     cases: dict[str, CaseStats] = field(factory=dict)
@@ -280,10 +275,10 @@ def compare(old: api.Ruleset, new: api.Ruleset, population: str | Path, *,
 
     Args:
         by: facts whose values break the counts down; those absent from the population are
-            reported and skipped. None: `DEFAULT_BY`, keeping the facts either file declares.
+            reported and skipped. None: the breakdown the files declare (`ventilation`).
         eligibility: the boolean result both files compute that says whether a row is eligible;
-            "" for none (amounts then compare on every row). None: `DEFAULT_ELIGIBILITY` if both
-            files compute it as a boolean, else none.
+            "" for none (amounts then compare on every row). None: the headline result the files
+            declare (`résultat principal`), an error when they declare none.
         examples: how many changed rows to keep with their explanations.
         amounts: the amounts to show in the text breakdown (default: the last `montant` result).
 
@@ -322,8 +317,8 @@ def _prepare(old: api.Ruleset, new: api.Ruleset, population: str, columns: list[
     old_outputs, new_outputs = old.program.outputs, new.program.outputs
     common = tuple(n for n in new_outputs if n in old_outputs)
     facts = set(old.facts) | set(new.facts)
-    if by is None:
-        by = tuple(b for b in DEFAULT_BY if b in facts)
+    if by is None:  # the breakdown the files declare (`ventilation : …`), the new file's first
+        by = tuple(dict.fromkeys(new.program.breakdown + old.program.breakdown))
     for name in by:
         if name not in facts:
             raise ValueError(f"--par : fait inconnu « {name} »" + _hint(name, facts))
@@ -335,7 +330,7 @@ def _prepare(old: api.Ruleset, new: api.Ruleset, population: str, columns: list[
     impact = Impact(old_name or old.program.text.file, new_name or new.program.text.file, population,
                     tuple(b for b in by if b in columns),
                     tuple(amounts) if amounts else montants[-1:])
-    impact.eligibility, impact.eligibility_absent = _eligibility(old, new, common, eligibility)
+    impact.eligibility = _eligibility(old, new, common, eligibility)
     impact.by_missing = tuple(b for b in by if b not in columns)
     impact.common = common
     impact.amounts = montants
@@ -354,19 +349,33 @@ def _prepare(old: api.Ruleset, new: api.Ruleset, population: str, columns: list[
     return impact
 
 
-def _eligibility(old: api.Ruleset, new: api.Ruleset, common: tuple[str, ...],
-                 name: str | None) -> tuple[str | None, str | None]:
-    """The eligibility result to use, and the default name when it was looked for and not found."""
+def _eligibility(old: api.Ruleset, new: api.Ruleset, common: tuple[str, ...], name: str | None) -> str | None:
+    """The eligibility result to use: the one named, or the headline result the files declare
+    (`résultat principal`, the new file's first); None when asked for none (`""`).
+
+    Raises:
+        ValueError: the name is not a boolean result of both files, or none is named and neither
+            file declares a headline both compute (the engine guesses no domain name).
+    """
     booleans = [n for n in common if _type(old, n).kind == "booleen" and _type(new, n).kind == "booleen"]
-    if name is None:
-        return (DEFAULT_ELIGIBILITY, None) if DEFAULT_ELIGIBILITY in booleans else (None, DEFAULT_ELIGIBILITY)
     if name == "":
-        return None, None
+        return None
+    if name is None:
+        declared = [n for n in (new.program.headline, old.program.headline) if n is not None]
+        if not declared:
+            raise ValueError("aucun des deux fichiers ne déclare de résultat principal (« résultat principal : nom » "
+                             "dans l'en-tête) : désignez le résultat booléen qui dit si une ligne est éligible avec "
+                             "--eligibilite NOM, ou --eligibilite \"\" pour comparer les montants sur toutes les lignes")
+        if declared[0] not in booleans:
+            raise ValueError(f"le résultat principal « {declared[0]} » n'est pas un résultat booléen calculé par les "
+                             "deux fichiers : désignez-en un avec --eligibilite NOM, ou --eligibilite \"\" pour "
+                             "comparer les montants sur toutes les lignes" + _hint(declared[0], booleans))
+        return declared[0]
     if name not in booleans:
         what = "n'est pas un résultat booléen calculé par les deux fichiers" if name in common else \
             "n'est pas un résultat calculé par les deux fichiers"
         raise ValueError(f"--eligibilite : « {name} » {what}" + _hint(name, booleans))
-    return name, None
+    return name
 
 
 def _hint(name: str, candidates: Sequence[str] | set[str]) -> str:

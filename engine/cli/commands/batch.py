@@ -133,7 +133,7 @@ def _number(n: float) -> str:
 
 
 def _print_summary(summary, job) -> None:  # type: ignore[no-untyped-def]
-    from engine.tools.batch import ELIGIBLE_WORDS
+    from engine.tools.batch import HEADLINE_WORDS
     lines = [f"{_number(summary.read)} ligne{'s' if summary.read > 1 else ''} lue{'s' if summary.read > 1 else ''}, "
              f"{_number(summary.evaluated)} évaluée{'s' if summary.evaluated > 1 else ''}, "
              f"{_number(summary.errors)} en erreur"
@@ -147,10 +147,10 @@ def _print_summary(summary, job) -> None:  # type: ignore[no-untyped-def]
                      f"vide{'s' if summary.blank > 1 else ''} ignorée{'s' if summary.blank > 1 else ''}")
     if notes:
         lines.append(f"{_number(summary.lines)} lignes de données dans le fichier : " + " ; ".join(notes))
-    if summary.eligible:
-        counts = " · ".join(f"{ELIGIBLE_WORDS[k]} {_number(n)}" for k, n in
-                            sorted(summary.eligible.items(), key=lambda kv: list(ELIGIBLE_WORDS).index(kv[0])))
-        lines.append(f"eligible : {counts}")
+    if summary.headline_counts:
+        counts = " · ".join(f"{HEADLINE_WORDS[k]} {_number(n)}" for k, n in
+                            sorted(summary.headline_counts.items(), key=lambda kv: list(HEADLINE_WORDS).index(kv[0])))
+        lines.append(f"{summary.headline} : {counts}")
     lines.append(f"durée {summary.seconds:.2f} s".replace(".", ",") + f", {_number(summary.rate)} lignes/s"
                  + (f" ({job.workers} processus)" if job.workers > 1 else ""))
     print("\n".join(lines), file=sys.stderr)

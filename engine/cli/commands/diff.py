@@ -35,10 +35,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--exemples", "--examples", dest="examples", type=_positive, default=3, metavar="N", help="nombre de lignes d'exemple (3)")
     p.add_argument("--par", "--by", dest="by", nargs="+", type=cli.split_names, metavar="FAITS",
                    help="faits par lesquels ventiler les comptes, séparés par des virgules ou des espaces "
-                        "(par défaut : specialite,option, ceux que les fichiers déclarent)")
+                        "(par défaut : la « ventilation » que déclarent les fichiers)")
     p.add_argument("--eligibilite", metavar="RÉSULTAT",
                    help="résultat booléen des deux fichiers qui dit si une ligne est éligible (par défaut : "
-                        "eligible s'il existe) ; \"\" pour comparer les montants sur toutes les lignes")
+                        "le « résultat principal » que déclarent les fichiers) ; \"\" pour comparer les montants "
+                        "sur toutes les lignes")
     p.add_argument("--montant", action=cli.ExtendNames, metavar="RÉSULTAT",
                    help="montants détaillés dans les ventilations (répétable, ou séparés par des virgules ; "
                         "par défaut le dernier montant)")
