@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from engine.syntax import ast
-from engine.check import model
 from engine.base.diagnostics import Diagnostic, Label, error, suggest
+from engine.check import model
+from engine.check.expressions import literal_type
 from engine.lang.types import ANY, Type, assignable, literal_hint
+from engine.syntax import ast
 
 CheckCell = Callable[[ast.Expr, Type], model.Expr]
 
@@ -103,7 +104,7 @@ def _key(cell: ast.Cell, key_type: Type, report: Callable[[Diagnostic], None]) -
     for bound in (key.low, key.high):
         if bound is not None and not _literal_fits(bound, key_type):
             report(error("E302", f"la tranche « {cell.text} » n'est pas du type de la clé ({key_type})", span,
-                         literal_hint(key_type, _literal_type(bound))))
+                         literal_hint(key_type, literal_type(bound))))
             return model.Key("invalid", text=cell.text, span=span)  # its bounds cannot be compared
     if low is not None and high is not None and (low > high or (low == high and not key.high_inclusive)):
         report(error("E510", f"tranche vide « {cell.text} » : la borne basse dépasse la borne haute", span))
@@ -112,13 +113,8 @@ def _key(cell: ast.Cell, key_type: Type, report: Callable[[Diagnostic], None]) -
                      high_inclusive=key.high_inclusive, text=cell.text, span=span)
 
 
-def _literal_type(lit: ast.Literal) -> Type:
-    from engine.check.checker import literal_type  # local import: checker imports this module
-    return literal_type(lit)
-
-
 def _literal_fits(lit: ast.Literal, key_type: Type) -> bool:
-    return assignable(key_type, _literal_type(lit))
+    return assignable(key_type, literal_type(lit))
 
 
 def _check_coverage(keys: tuple[model.Key, ...], key_type: Type, span, where: str,

@@ -13,13 +13,15 @@ from decimal import Decimal
 
 import attrs
 
-from engine.syntax import ast
-from engine.check import model
 from engine.base.confusables import SCRIPT_FRENCH, describe, foreign_letters, scripts, skeleton
 from engine.base.diagnostics import Label, suggest, warning
-from engine.check.graph import chain_depths, dependencies, elementary_cycles
 from engine.base.source import Span
+from engine.check import model
+from engine.check.expressions import ExpressionChecks
+from engine.check.graph import chain_depths, dependencies, elementary_cycles
+from engine.check.state import kind_of_declaration, name_span
 from engine.lang.types import assignable, literal_hint
+from engine.syntax import ast
 
 MAX_CHAIN = 100
 """Longest chain of rules each using the next (E402)."""
@@ -74,7 +76,7 @@ def _version_exprs(version: model.Version) -> list[model.Expr]:
     return [body] if body is not None else []  # type: ignore[list-item]
 
 
-class ProgramChecks:
+class ProgramChecks(ExpressionChecks):
     """Whole-program checks, mixed into `engine.check.checker.Checker`."""
 
     def check_dated_references(self, effective: dict[str, model.Definition]) -> None:
@@ -477,15 +479,3 @@ _UNUSED = {"parameter": ("W102", "le paramètre « {name} » n'est utilisé par 
            "table": ("W104", "la table « {name} » n'est utilisée par aucune règle"),
            "function": ("W104", "la fonction « {name} » n'est utilisée par aucune règle"),
            "rule": ("W103", "la règle « {name} » n'est utilisée par aucune autre règle ni déclarée « résultat »")}
-
-
-def kind_of_declaration(decl: ast.Node) -> str:
-    """`parameter`, `rule`, `function`, `table` or `fact`."""
-    return {ast.Parameter: "parameter", ast.Rule: "rule", ast.Function: "function", ast.Table: "table",
-            ast.Fact: "fact"}[type(decl)]
-
-
-def name_span(decl: ast.Node) -> Span:
-    """Where a declaration's name is written (its whole span for a node built without one)."""
-    span = getattr(decl, "name_span", None)
-    return span if span is not None and span.line else decl.span
