@@ -14,11 +14,11 @@ from decimal import Decimal
 
 from lark import Token, Tree
 
-from engine.syntax import ast
 from engine.base.diagnostics import Diagnostic, RulesError, error
 from engine.base.source import NOWHERE, Source, Span
-from engine.syntax.parser import Parsed, parse, parse_fragment, reserved_words
 from engine.lang.values import MAGNITUDE_DIGITS, parse_date, parse_number
+from engine.syntax import ast
+from engine.syntax.parser import Parsed, parse, parse_fragment, reserved_words
 
 _MAGNITUDE = 10 ** MAGNITUDE_DIGITS
 
