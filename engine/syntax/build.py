@@ -1,8 +1,9 @@
-"""Stage 2: lark parse tree → `engine.syntax.ast` nodes.
+"""Stage 1: lark parse tree → `engine.syntax.ast` nodes.
 
 Takes spans from lark's `meta` (character offsets, so columns are in characters), parses literal
 text into values (`12 000 €` → Decimal 12000, `7,5 %` → 0.075, `22/06/2024` → a date) and splits
-table rows into cells, each parsed again at its own position. It resolves nothing; the only
+table rows into cells, each parsed again at its own position. Expressions and literals are built by
+`engine.syntax.build_exprs`. It resolves nothing; the only
 errors it reports are ones a parser cannot see: impossible dates, keywords used as names,
 unreadable cells. All of them are collected and raised together.
 """
@@ -14,25 +15,16 @@ from decimal import Decimal
 
 from lark import Token, Tree
 
-from engine.base.diagnostics import Diagnostic, RulesError, error
+from engine.base.diagnostics import RulesError
 from engine.base.source import NOWHERE, Source, Span
-from engine.lang.values import MAGNITUDE_DIGITS, parse_date, parse_number
+from engine.lang.values import MAGNITUDE_DIGITS, parse_number
 from engine.syntax import ast
-from engine.syntax.parser import Parsed, parse, parse_fragment, reserved_words
-
-_MAGNITUDE = 10 ** MAGNITUDE_DIGITS
-
-MAX_DIGITS = 28
-"""Longest number literal (E120): exact arithmetic keeps 28 significant digits."""
+from engine.syntax.build_exprs import ExprBuilder, string_value
+from engine.syntax.parser import Parsed, parse, parse_fragment
 
 _TYPE_TREES = {"simple_type", "enum_type", "named_type"}
 _ITEM_TREES = {"description", "source", "citation", "question", "unit", "ignored", "replaces", "internal",
                "to_confirm", "modelling_choice", "guard", "valid_from", "dated_value", "row"}
-_CMP = {"=": "=", "≠": "≠", "!=": "≠", "<>": "≠", "<": "<", "<=": "≤", "≤": "≤", ">": ">",
-        ">=": "≥", "≥": "≥"}
-_OPS = {"+": "+", "-": "-", "×": "×", "*": "×", "/": "/", "÷": "/"}
-_UNITS = {"jour": "jours", "jours": "jours", "mois": "mois", "an": "ans", "ans": "ans",
-          "année": "ans", "années": "ans", "annee": "ans", "annees": "ans"}
 DASHES = frozenset({"—", "–", "-"})
 """A lone dash in a value cell is the empty cell of a published table: not applicable."""
 _SEPARATOR_CELL = re.compile(r"^:?-{2,}:?$")
@@ -61,30 +53,9 @@ def parse_file(source: Source) -> ast.RuleFile:
     return Builder(source).rule_file(parsed)
 
 
-class Builder:
+class Builder(ExprBuilder):
     """Converts one source's lark trees to AST nodes, collecting diagnostics as it goes."""
 
-    def __init__(self, source: Source, offset: int = 0) -> None:
-        self.source = source
-        self.offset = offset
-        self.diagnostics: list[Diagnostic] = []
-
-    # ── positions ──
-    def span(self, node: Tree | Token | None) -> Span:
-        """The span of a tree or token, in the whole source."""
-        if isinstance(node, Token):
-            if node.start_pos is None:
-                return NOWHERE
-            return self.source.span(self.offset + node.start_pos, self.offset + (node.end_pos or node.start_pos))
-        if isinstance(node, Tree) and not node.meta.empty:
-            return self.source.span(self.offset + node.meta.start_pos, self.offset + node.meta.end_pos)
-        return NOWHERE
-
-    def fail(self, code: str, message: str, node: Tree | Token | Span, hint: str | None = None) -> None:
-        span = node if isinstance(node, Span) else self.span(node)
-        self.diagnostics.append(error(code, message, span, hint))
-
-    # ── file ──
     def rule_file(self, parsed: Parsed) -> ast.RuleFile:
         tree = parsed.tree
         header = self.header(tree.children[0])
@@ -95,19 +66,19 @@ class Builder:
         return ast.RuleFile(header, declarations, comments, span=self.span(tree))
 
     def header(self, tree: Tree) -> ast.Header:
-        fields: dict[str, object] = {"title": _string(tree.children[0])}
+        fields: dict[str, object] = {"title": string_value(tree.children[0])}
         for item in tree.children[1:]:
             if item.data == "header_text":
-                fields["text_short"] = _string(item.children[0])
+                fields["text_short"] = string_value(item.children[0])
                 if len(item.children) > 1 and item.children[1] is not None:
-                    fields["text_long"] = _string(item.children[1])
+                    fields["text_long"] = string_value(item.children[1])
             elif item.data == "header_amends":
                 if "amends" in fields:
                     self.fail("E607", "un fichier ne modifie qu'un seul texte : second « modifie »", item,
                               "gardez un seul « modifie » ; pour prendre des définitions d'un autre texte, "
                               "écrivez : reprend nom de \"autre.rules\"")
                     continue
-                fields["amends"] = _string(item.children[0])
+                fields["amends"] = string_value(item.children[0])
                 fields["amends_span"] = self.span(item.children[0])
             elif item.data == "header_in_force":
                 self.period(item.children[0], fields)
@@ -128,14 +99,6 @@ class Builder:
     # ── declarations ──
     def declaration(self, tree: Tree) -> ast.Declaration:
         return getattr(self, "decl_" + tree.data)(tree)
-
-    def name(self, token: Token) -> str:
-        """A declared or referenced name; keywords are refused (E107)."""
-        text = str(token)
-        if text in reserved_words():
-            self.fail("E107", f"« {text} » est un mot réservé du langage et ne peut pas servir de nom",
-                      token, f"choisissez un autre nom, par exemple « {text}_valeur »")
-        return text
 
     def decl_fact(self, tree: Tree) -> ast.Fact:
         name, type_, *items = tree.children
@@ -193,12 +156,12 @@ class Builder:
                          name_span=self.span(name))
 
     def decl_example(self, tree: Tree) -> ast.Example:
-        title = _string(tree.children[0])
+        title = string_value(tree.children[0])
         base, base_span = None, NOWHERE
         given, expected = [], []
         for child in tree.children[1:]:
             if isinstance(child, Token):
-                base, base_span = _string(child), self.span(child)
+                base, base_span = string_value(child), self.span(child)
             elif child.data == "given":
                 given.append(ast.Given(self.name(child.children[0]), self.expr(child.children[1]),
                                        span=self.span(child)))
@@ -223,7 +186,7 @@ class Builder:
         fields: dict[str, object] = {}
         for item in items:
             if item.data == "description":
-                fields["description"] = _string(item.children[0])
+                fields["description"] = string_value(item.children[0])
             else:
                 fields[item.data] = tuple(str(t) for t in item.children)
         return ast.Schedule(self.name(axis), int(self.number(first)), int(self.number(last)),
@@ -236,7 +199,7 @@ class Builder:
 
     def decl_reuse(self, tree: Tree) -> ast.Reuse:
         *names, file = tree.children
-        return ast.Reuse(tuple(self.name(n) for n in names), _string(file), tuple(self.span(n) for n in names),
+        return ast.Reuse(tuple(self.name(n) for n in names), string_value(file), tuple(self.span(n) for n in names),
                          self.span(file), span=self.span(tree))
 
     def decl_withdraw(self, tree: Tree) -> ast.Withdraw:
@@ -249,14 +212,14 @@ class Builder:
         fields = []
         for child in rest:
             if isinstance(child, Token):
-                title = _string(child)
+                title = string_value(child)
                 continue
             value = child.children[0]
             if child.data == "published" and value.type == "DATE":
                 fields.append(ast.SourceField("date", self.date_value(value), span=self.span(child)))
             else:
                 kind = {"publisher": "publisher", "published": "date", "link": "url"}[child.data]
-                fields.append(ast.SourceField(kind, _string(value), span=self.span(child)))
+                fields.append(ast.SourceField(kind, string_value(value), span=self.span(child)))
         return ast.SourceDecl(str(key), title, tuple(fields), span=self.span(tree), name_span=self.span(key))
 
     # ── items ──
@@ -281,28 +244,28 @@ class Builder:
         kids = [c for c in tree.children if c is not None]
         match tree.data:
             case "description":
-                return ast.Description(_string(kids[0]), span=span)
+                return ast.Description(string_value(kids[0]), span=span)
             case "source":
-                return ast.SourceRef(_string(kids[0]), span=span)
+                return ast.SourceRef(string_value(kids[0]), span=span)
             case "citation":
-                return ast.Citation(str(kids[0]), _string(kids[1]) if len(kids) > 1 else None, self.span(kids[0]),
+                return ast.Citation(str(kids[0]), string_value(kids[1]) if len(kids) > 1 else None, self.span(kids[0]),
                                     span=span)
             case "question":
-                return ast.Question(_string(kids[0]), span=span)
+                return ast.Question(string_value(kids[0]), span=span)
             case "unit":
-                return ast.Unit(_string(kids[0]), span=span)
+                return ast.Unit(string_value(kids[0]), span=span)
             case "ignored":
-                return ast.Status("ignore", _string(kids[0]) if kids else None, span=span)
+                return ast.Status("ignore", string_value(kids[0]) if kids else None, span=span)
             case "replaces":
                 return ast.Replaces(str(kids[0]), str(kids[1]), span=span)
             case "internal":
                 return ast.Internal(span=span)
             case "to_confirm":
-                return ast.Status("a_confirmer", _string(kids[0]) if kids else None, span=span)
+                return ast.Status("a_confirmer", string_value(kids[0]) if kids else None, span=span)
             case "modelling_choice":
-                return ast.Status("choix_de_modelisation", _string(kids[0]) if kids else None, span=span)
+                return ast.Status("choix_de_modelisation", string_value(kids[0]) if kids else None, span=span)
             case "guard":
-                return ast.Guard(self.name(kids[0]), _string(kids[1]) if len(kids) > 1 else None,
+                return ast.Guard(self.name(kids[0]), string_value(kids[1]) if len(kids) > 1 else None,
                                  self.span(kids[0]), span=span)
             case "valid_from":
                 return ast.ValidFrom(self.expr(kids[0]), span=span)
@@ -317,7 +280,7 @@ class Builder:
             return ast.NamedType(str(tree.children[0]), span=span)
         if tree.data == "enum_type":
             values = tuple(ast.EnumValue(self.name(v.children[0]),
-                                         _string(v.children[1]) if len(v.children) > 1 and v.children[1] is not None else None,
+                                         string_value(v.children[1]) if len(v.children) > 1 and v.children[1] is not None else None,
                                          span=self.span(v)) for v in tree.children)
             return ast.EnumType(values, span=span)
         kind = _base_kind(str(tree.children[0].children[0]))
@@ -453,146 +416,10 @@ class Builder:
                 return ast.Band(lits[0], False, None, False, span=span)  # type: ignore[arg-type]
         return ast.Band(lits[0], True, None, False, span=span)  # type: ignore[arg-type]
 
-    # ── expressions ──
-    def expr(self, tree: Tree | Token) -> ast.Expr:
-        if isinstance(tree, Token):  # a bare NAME inlined by `?` rules
-            return ast.Name(self.name(tree), span=self.span(tree))
-        return getattr(self, "x_" + tree.data)(tree, self.span(tree))
-
-    def x_number(self, tree: Tree, span: Span) -> ast.Literal:
-        return ast.Literal("number", self.number(tree.children[0]), span=span)
-
-    def x_money(self, tree: Tree, span: Span) -> ast.Literal:
-        return ast.Literal("money", Decimal(self.number(tree.children[0])), span=span)
-
-    def x_percent(self, tree: Tree, span: Span) -> ast.Literal:
-        return ast.Literal("percent", Decimal(self.number(tree.children[0])) / 100, span=span)
-
-    def number(self, token: Token) -> int | Decimal:
-        """A number literal; one of more than MAX_DIGITS digits is refused (E120), not parsed."""
-        text = str(token)
-        if sum(c.isdigit() for c in text) > MAX_DIGITS:
-            self.fail("E120", f"nombre trop long : {sum(c.isdigit() for c in text)} chiffres (au plus {MAX_DIGITS})",
-                      token, "vérifiez le nombre")
-            return 0
-        value = parse_number(text)
-        if abs(value) >= _MAGNITUDE:  # beyond what exact arithmetic computes (engine.lang.values)
-            self.fail("E120", f"nombre trop grand : {len(str(int(value)))} chiffres avant la virgule "
-                              f"(au plus {MAGNITUDE_DIGITS})", token, "vérifiez le nombre")
-            return 0
-        return value
-
-    def x_date(self, tree: Tree, span: Span) -> ast.Literal:
-        return ast.Literal("date", self.date_value(tree.children[0]), span=span)
-
-    def date_value(self, token: Token):  # type: ignore[no-untyped-def]
-        try:
-            return parse_date(str(token))
-        except ValueError:
-            self.fail("E108", f"date impossible « {token} »", token,
-                      "vérifiez le jour et le mois : une date s'écrit jj/mm/aaaa")
-            return parse_date("01/01/2000")
-
-    def x_text(self, tree: Tree, span: Span) -> ast.Literal:
-        return ast.Literal("text", _string(tree.children[0]), span=span)
-
-    def x_true(self, tree: Tree, span: Span) -> ast.Literal:
-        return ast.Literal("bool", True, span=span)
-
-    def x_false(self, tree: Tree, span: Span) -> ast.Literal:
-        return ast.Literal("bool", False, span=span)
-
-    def x_name(self, tree: Tree, span: Span) -> ast.Name:
-        return ast.Name(self.name(tree.children[0]), span=span)
-
-    def x_qualified(self, tree: Tree, span: Span) -> ast.Qualified:
-        return ast.Qualified(str(tree.children[0]), str(tree.children[1]), span=span)
-
-    def x_call(self, tree: Tree, span: Span) -> ast.Call:
-        name, *args = tree.children
-        return ast.Call(str(name), tuple(self.expr(a) for a in args), span=span)
-
-    def x_qualified_call(self, tree: Tree, span: Span) -> ast.Call:
-        prefix, name, *args = tree.children
-        return ast.Call(str(name), tuple(self.expr(a) for a in args), str(prefix), span=span)
-
-    def x_binary(self, tree: Tree, span: Span) -> ast.Binary:
-        left, op, right = tree.children
-        return ast.Binary(_OPS[str(op.children[0])], self.expr(left), self.expr(right), span=span)
-
-    def x_negate(self, tree: Tree, span: Span) -> ast.Negate:
-        return ast.Negate(self.expr(tree.children[0]), span=span)
-
-    def x_or_expr(self, tree: Tree, span: Span) -> ast.Logical:
-        return ast.Logical("ou", self.expr(tree.children[0]), self.expr(tree.children[1]), span=span)
-
-    def x_and_expr(self, tree: Tree, span: Span) -> ast.Logical:
-        return ast.Logical("et", self.expr(tree.children[0]), self.expr(tree.children[1]), span=span)
-
-    def x_not_expr(self, tree: Tree, span: Span) -> ast.Not:
-        return ast.Not(self.expr(tree.children[0]), span=span)
-
-    def x_compare(self, tree: Tree, span: Span) -> ast.Compare:
-        left, op, right = tree.children
-        return ast.Compare(_CMP[str(op.children[0])], self.expr(left), self.expr(right), span=span)
-
-    def x_member(self, tree: Tree, span: Span, negated: bool = False) -> ast.Member:
-        operand, items = tree.children
-        return ast.Member(self.expr(operand), tuple(self.expr(i) for i in items.children), negated, span=span)
-
-    def x_not_member(self, tree: Tree, span: Span) -> ast.Member:
-        return self.x_member(tree, span, negated=True)
-
-    def x_member_named(self, tree: Tree, span: Span, negated: bool = False) -> ast.Member:
-        operand, name = tree.children
-        return ast.Member(self.expr(operand), (), negated, self.name(name), span=span)
-
-    def x_not_member_named(self, tree: Tree, span: Span) -> ast.Member:
-        return self.x_member_named(tree, span, negated=True)
-
-    def x_set_literal(self, tree: Tree, span: Span) -> ast.SetLiteral:
-        return ast.SetLiteral(tuple(self.expr(i) for i in tree.children), span=span)
-
-    def x_if_expr(self, tree: Tree, span: Span) -> ast.If:
-        c, a, b = tree.children
-        return ast.If(self.expr(c), self.expr(a), self.expr(b), span=span)
-
-    def x_round_expr(self, tree: Tree, span: Span) -> ast.Round:
-        operand, rounding = tree.children
-        tokens = [t for t in rounding.children if isinstance(t, Token)]
-        verb = "arrondi" if str(tokens[0]) == "arrondi" else "tronqué"
-        return ast.Round(self.expr(operand), verb, str(tokens[-1]), self.span(tokens[-1]), span=span)
-
-    def x_duration(self, tree: Tree, span: Span) -> ast.DurationOf:
-        amount, unit = tree.children
-        return ast.DurationOf(self.expr(amount), _UNITS[str(unit.children[0])], span=span)
-
-    def x_as_of(self, tree: Tree, span: Span) -> ast.AsOf:
-        return ast.AsOf(self.expr(tree.children[0]), self.expr(tree.children[1]), span=span)
-
-    def x_text_of(self, tree: Tree, span: Span) -> ast.TextOf:
-        name, date = tree.children
-        return ast.TextOf(str(name), self.expr(date), self.span(name), span=span)
-
-    def x_in_force_at(self, tree: Tree, span: Span) -> ast.InForce:
-        return ast.InForce(self.expr(tree.children[0]), span=span)
-
-    def x_not_applicable(self, tree: Tree, span: Span) -> ast.Marker:
-        return ast.Marker("non_applicable", _string(tree.children[0]), span=span)
-
-    def x_undetermined(self, tree: Tree, span: Span) -> ast.Marker:
-        return ast.Marker("indetermine", _string(tree.children[0]), span=span)
-
 
 def _base_kind(word: str) -> str:
     return {"décimal": "decimal", "booléen": "booleen", "durée": "duree"}.get(word, word)
 
-
-def _string(token: Token) -> str:
-    text = str(token)
-    if text.startswith("«"):
-        return text[1:-1].strip()
-    return re.sub(r"\\(.)", r"\1", text[1:-1])
 
 
 def _split_row(text: str) -> list[tuple[str, int]]:

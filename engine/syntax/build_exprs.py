@@ -1,0 +1,202 @@
+"""Stage 1, building expressions: lark expression trees → `engine.syntax.ast` expressions and literals.
+
+The part of the tree builder that every other part uses: positions (`span`), errors (`fail`), names
+(keywords refused, E107), literals parsed into values (`12 000 €` → Decimal 12000, `7,5 %` →
+0.075, `22/06/2024` → a date) and one method per expression rule of the grammar. The declarations,
+items and table rows are built by `engine.syntax.build`, which derives from `ExprBuilder`.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from lark import Token, Tree
+
+from engine.base.diagnostics import Diagnostic, error
+from engine.base.source import NOWHERE, Source, Span
+from engine.lang.values import MAGNITUDE_DIGITS, parse_date, parse_number
+from engine.syntax import ast
+from engine.syntax.parser import reserved_words
+
+_MAGNITUDE = 10 ** MAGNITUDE_DIGITS
+
+MAX_DIGITS = 28
+"""Longest number literal (E120): exact arithmetic keeps 28 significant digits."""
+
+_CMP = {"=": "=", "≠": "≠", "!=": "≠", "<>": "≠", "<": "<", "<=": "≤", "≤": "≤", ">": ">",
+        ">=": "≥", "≥": "≥"}
+_OPS = {"+": "+", "-": "-", "×": "×", "*": "×", "/": "/", "÷": "/"}
+_UNITS = {"jour": "jours", "jours": "jours", "mois": "mois", "an": "ans", "ans": "ans",
+          "année": "ans", "années": "ans", "annee": "ans", "annees": "ans"}
+
+
+class ExprBuilder:
+    """Converts one source's lark expression trees to AST nodes, collecting diagnostics as it goes."""
+
+    def __init__(self, source: Source, offset: int = 0) -> None:
+        self.source = source
+        self.offset = offset
+        self.diagnostics: list[Diagnostic] = []
+
+    # ── positions ──
+    def span(self, node: Tree | Token | None) -> Span:
+        """The span of a tree or token, in the whole source."""
+        if isinstance(node, Token):
+            if node.start_pos is None:
+                return NOWHERE
+            return self.source.span(self.offset + node.start_pos, self.offset + (node.end_pos or node.start_pos))
+        if isinstance(node, Tree) and not node.meta.empty:
+            return self.source.span(self.offset + node.meta.start_pos, self.offset + node.meta.end_pos)
+        return NOWHERE
+
+    def fail(self, code: str, message: str, node: Tree | Token | Span, hint: str | None = None) -> None:
+        span = node if isinstance(node, Span) else self.span(node)
+        self.diagnostics.append(error(code, message, span, hint))
+
+    # ── file ──
+
+    def name(self, token: Token) -> str:
+        """A declared or referenced name; keywords are refused (E107)."""
+        text = str(token)
+        if text in reserved_words():
+            self.fail("E107", f"« {text} » est un mot réservé du langage et ne peut pas servir de nom",
+                      token, f"choisissez un autre nom, par exemple « {text}_valeur »")
+        return text
+
+    # ── expressions ──
+    def expr(self, tree: Tree | Token) -> ast.Expr:
+        if isinstance(tree, Token):  # a bare NAME inlined by `?` rules
+            return ast.Name(self.name(tree), span=self.span(tree))
+        return getattr(self, "x_" + tree.data)(tree, self.span(tree))
+
+    def x_number(self, tree: Tree, span: Span) -> ast.Literal:
+        return ast.Literal("number", self.number(tree.children[0]), span=span)
+
+    def x_money(self, tree: Tree, span: Span) -> ast.Literal:
+        return ast.Literal("money", Decimal(self.number(tree.children[0])), span=span)
+
+    def x_percent(self, tree: Tree, span: Span) -> ast.Literal:
+        return ast.Literal("percent", Decimal(self.number(tree.children[0])) / 100, span=span)
+
+    def number(self, token: Token) -> int | Decimal:
+        """A number literal; one of more than MAX_DIGITS digits is refused (E120), not parsed."""
+        text = str(token)
+        if sum(c.isdigit() for c in text) > MAX_DIGITS:
+            self.fail("E120", f"nombre trop long : {sum(c.isdigit() for c in text)} chiffres (au plus {MAX_DIGITS})",
+                      token, "vérifiez le nombre")
+            return 0
+        value = parse_number(text)
+        if abs(value) >= _MAGNITUDE:  # beyond what exact arithmetic computes (engine.lang.values)
+            self.fail("E120", f"nombre trop grand : {len(str(int(value)))} chiffres avant la virgule "
+                              f"(au plus {MAGNITUDE_DIGITS})", token, "vérifiez le nombre")
+            return 0
+        return value
+
+    def x_date(self, tree: Tree, span: Span) -> ast.Literal:
+        return ast.Literal("date", self.date_value(tree.children[0]), span=span)
+
+    def date_value(self, token: Token):  # type: ignore[no-untyped-def]
+        try:
+            return parse_date(str(token))
+        except ValueError:
+            self.fail("E108", f"date impossible « {token} »", token,
+                      "vérifiez le jour et le mois : une date s'écrit jj/mm/aaaa")
+            return parse_date("01/01/2000")
+
+    def x_text(self, tree: Tree, span: Span) -> ast.Literal:
+        return ast.Literal("text", string_value(tree.children[0]), span=span)
+
+    def x_true(self, tree: Tree, span: Span) -> ast.Literal:
+        return ast.Literal("bool", True, span=span)
+
+    def x_false(self, tree: Tree, span: Span) -> ast.Literal:
+        return ast.Literal("bool", False, span=span)
+
+    def x_name(self, tree: Tree, span: Span) -> ast.Name:
+        return ast.Name(self.name(tree.children[0]), span=span)
+
+    def x_qualified(self, tree: Tree, span: Span) -> ast.Qualified:
+        return ast.Qualified(str(tree.children[0]), str(tree.children[1]), span=span)
+
+    def x_call(self, tree: Tree, span: Span) -> ast.Call:
+        name, *args = tree.children
+        return ast.Call(str(name), tuple(self.expr(a) for a in args), span=span)
+
+    def x_qualified_call(self, tree: Tree, span: Span) -> ast.Call:
+        prefix, name, *args = tree.children
+        return ast.Call(str(name), tuple(self.expr(a) for a in args), str(prefix), span=span)
+
+    def x_binary(self, tree: Tree, span: Span) -> ast.Binary:
+        left, op, right = tree.children
+        return ast.Binary(_OPS[str(op.children[0])], self.expr(left), self.expr(right), span=span)
+
+    def x_negate(self, tree: Tree, span: Span) -> ast.Negate:
+        return ast.Negate(self.expr(tree.children[0]), span=span)
+
+    def x_or_expr(self, tree: Tree, span: Span) -> ast.Logical:
+        return ast.Logical("ou", self.expr(tree.children[0]), self.expr(tree.children[1]), span=span)
+
+    def x_and_expr(self, tree: Tree, span: Span) -> ast.Logical:
+        return ast.Logical("et", self.expr(tree.children[0]), self.expr(tree.children[1]), span=span)
+
+    def x_not_expr(self, tree: Tree, span: Span) -> ast.Not:
+        return ast.Not(self.expr(tree.children[0]), span=span)
+
+    def x_compare(self, tree: Tree, span: Span) -> ast.Compare:
+        left, op, right = tree.children
+        return ast.Compare(_CMP[str(op.children[0])], self.expr(left), self.expr(right), span=span)
+
+    def x_member(self, tree: Tree, span: Span, negated: bool = False) -> ast.Member:
+        operand, items = tree.children
+        return ast.Member(self.expr(operand), tuple(self.expr(i) for i in items.children), negated, span=span)
+
+    def x_not_member(self, tree: Tree, span: Span) -> ast.Member:
+        return self.x_member(tree, span, negated=True)
+
+    def x_member_named(self, tree: Tree, span: Span, negated: bool = False) -> ast.Member:
+        operand, name = tree.children
+        return ast.Member(self.expr(operand), (), negated, self.name(name), span=span)
+
+    def x_not_member_named(self, tree: Tree, span: Span) -> ast.Member:
+        return self.x_member_named(tree, span, negated=True)
+
+    def x_set_literal(self, tree: Tree, span: Span) -> ast.SetLiteral:
+        return ast.SetLiteral(tuple(self.expr(i) for i in tree.children), span=span)
+
+    def x_if_expr(self, tree: Tree, span: Span) -> ast.If:
+        c, a, b = tree.children
+        return ast.If(self.expr(c), self.expr(a), self.expr(b), span=span)
+
+    def x_round_expr(self, tree: Tree, span: Span) -> ast.Round:
+        operand, rounding = tree.children
+        tokens = [t for t in rounding.children if isinstance(t, Token)]
+        verb = "arrondi" if str(tokens[0]) == "arrondi" else "tronqué"
+        return ast.Round(self.expr(operand), verb, str(tokens[-1]), self.span(tokens[-1]), span=span)
+
+    def x_duration(self, tree: Tree, span: Span) -> ast.DurationOf:
+        amount, unit = tree.children
+        return ast.DurationOf(self.expr(amount), _UNITS[str(unit.children[0])], span=span)
+
+    def x_as_of(self, tree: Tree, span: Span) -> ast.AsOf:
+        return ast.AsOf(self.expr(tree.children[0]), self.expr(tree.children[1]), span=span)
+
+    def x_text_of(self, tree: Tree, span: Span) -> ast.TextOf:
+        name, date = tree.children
+        return ast.TextOf(str(name), self.expr(date), self.span(name), span=span)
+
+    def x_in_force_at(self, tree: Tree, span: Span) -> ast.InForce:
+        return ast.InForce(self.expr(tree.children[0]), span=span)
+
+    def x_not_applicable(self, tree: Tree, span: Span) -> ast.Marker:
+        return ast.Marker("non_applicable", string_value(tree.children[0]), span=span)
+
+    def x_undetermined(self, tree: Tree, span: Span) -> ast.Marker:
+        return ast.Marker("indetermine", string_value(tree.children[0]), span=span)
+
+
+def string_value(token: Token) -> str:
+    text = str(token)
+    if text.startswith("«"):
+        return text[1:-1].strip()
+    return re.sub(r"\\(.)", r"\1", text[1:-1])
