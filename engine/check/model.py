@@ -19,6 +19,7 @@ from attrs import field, frozen
 
 from engine.base.diagnostics import Diagnostic
 from engine.base.source import NOWHERE, Source, Span
+from engine.lang.kinds import ArithOp, CompareOp, DeclarationKind, KeyKind, LogicOp, MarkerKind
 from engine.lang.types import Type
 
 
@@ -99,7 +100,7 @@ class Builtin(Node):
 class Arith(Node):
     """`+ - × /` with exact arithmetic."""
 
-    op: str
+    op: ArithOp = field(converter=ArithOp)
     left: Expr
     right: Expr
     type: Type
@@ -117,7 +118,7 @@ class Negate(Node):
 class Logic(Node):
     """`et` / `ou` with short-circuit and Kleene treatment of missing facts."""
 
-    op: str
+    op: LogicOp = field(converter=LogicOp)
     left: Expr
     right: Expr
     type: Type
@@ -135,7 +136,7 @@ class Not(Node):
 class Compare(Node):
     """A comparison; op in = ≠ < ≤ > ≥."""
 
-    op: str
+    op: CompareOp = field(converter=CompareOp)
     left: Expr
     right: Expr
     type: Type
@@ -197,7 +198,7 @@ class TextOf(Node):
 class Marker(Node):
     """`non applicable "…"` or `indéterminé "…"`."""
 
-    kind: str
+    kind: MarkerKind = field(converter=MarkerKind)
     reason: str
     type: Type
 
@@ -338,7 +339,7 @@ class FactDecl(Node):
 class Key(Node):
     """A row or column key of a table: an enumeration word, `autre`, a value or a band."""
 
-    kind: str
+    kind: KeyKind = field(converter=KeyKind)
     value: object = None
     low: object = None
     low_inclusive: bool = True
@@ -348,9 +349,9 @@ class Key(Node):
 
     def matches(self, value: object) -> bool:
         """Whether a key value falls under this key (bands compare numerically)."""
-        if self.kind == "autre":
+        if self.kind is KeyKind.OTHER:
             return True
-        if self.kind in {"enum", "value"}:
+        if self.kind in (KeyKind.ENUM, KeyKind.VALUE):
             return value == self.value
         if self.low is not None and (value < self.low or (value == self.low and not self.low_inclusive)):  # type: ignore[operator]
             return False
@@ -409,7 +410,7 @@ class Definition(Node):
     """A parameter, rule or table after checking, with all its versions."""
 
     name: str
-    kind: str
+    kind: DeclarationKind = field(converter=DeclarationKind)
     type: Type
     versions: tuple[Version, ...]
     is_output: bool = False
@@ -437,7 +438,7 @@ class Definition(Node):
     def is_set(self) -> bool:
         """Whether this is a set parameter (`paramètre x = {…}`), read only with `dans x`."""
         body = self.versions[-1].body
-        return self.kind == "parameter" and isinstance(body, Const) and isinstance(body.value, tuple)
+        return self.kind is DeclarationKind.PARAMETER and isinstance(body, Const) and isinstance(body.value, tuple)
 
     @property
     def latest(self) -> Version:

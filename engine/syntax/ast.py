@@ -15,6 +15,7 @@ from typing import Union
 from attrs import field, frozen
 
 from engine.base.source import NOWHERE, Span
+from engine.lang.kinds import ArithOp, CompareOp, LiteralKind, LogicOp, MarkerKind, SourceFieldKind, TypeKind
 
 
 @frozen
@@ -45,7 +46,7 @@ class Allowed(Node):
 class SimpleType(Node):
     """A base type keyword (`montant`, `taux`, `entier`…) with an optional constraint."""
 
-    kind: str
+    kind: TypeKind = field(converter=TypeKind)
     constraint: Range | Allowed | None = None
 
 
@@ -80,7 +81,7 @@ TypeExpr = Union[SimpleType, EnumType, NamedType]
 class Literal(Node):
     """A literal: kind is number, money, percent, date, text or bool; value already parsed."""
 
-    kind: str
+    kind: LiteralKind = field(converter=LiteralKind)
     value: int | Decimal | dt.date | str | bool
 
 
@@ -112,7 +113,7 @@ class Call(Node):
 class Binary(Node):
     """Arithmetic: op is one of + - × /."""
 
-    op: str
+    op: ArithOp = field(converter=ArithOp)
     left: Expr
     right: Expr
 
@@ -128,7 +129,7 @@ class Negate(Node):
 class Logical(Node):
     """`et` / `ou`, evaluated left to right with short-circuit."""
 
-    op: str
+    op: LogicOp = field(converter=LogicOp)
     left: Expr
     right: Expr
 
@@ -144,7 +145,7 @@ class Not(Node):
 class Compare(Node):
     """Comparison; op is normalised to one of = ≠ < ≤ > ≥."""
 
-    op: str
+    op: CompareOp = field(converter=CompareOp)
     left: Expr
     right: Expr
 
@@ -221,7 +222,7 @@ class InForce(Node):
 class Marker(Node):
     """`non applicable "raison"` or `indéterminé "raison"`: an explicit absence of value."""
 
-    kind: str
+    kind: MarkerKind = field(converter=MarkerKind)
     reason: str
 
 
@@ -483,7 +484,7 @@ class SourceField(Node):
     the text as written (`"janvier-février 2022"`), because publications are often dated by month.
     """
 
-    kind: str
+    kind: SourceFieldKind = field(converter=SourceFieldKind)
     value: str | dt.date
 
 
