@@ -26,6 +26,7 @@ from engine.check.state import (
     prefix_of,
     prefixes_hint,
 )
+from engine.lang.kinds import DeclarationKind, LiteralKind, TypeKind
 from engine.lang.types import (
     ANY,
     BASE,
@@ -68,15 +69,15 @@ class DeclarationChecks(ExpressionChecks):
         if bound is None or isinstance(bound, dt.date):
             return bound
         decl = self.local.get(bound)
-        if isinstance(decl, ast.Parameter) and isinstance(decl.value, ast.Literal) and decl.value.kind == "date":
+        if isinstance(decl, ast.Parameter) and isinstance(decl.value, ast.Literal) and decl.value.kind is LiteralKind.DATE:
             return decl.value.value  # type: ignore[return-value]
         inherited = self.inherited.get(bound)
-        if (decl is None and inherited is not None and inherited.kind == "parameter"
-                and isinstance(inherited.latest.body, model.Const) and inherited.type.kind == "date"
+        if (decl is None and inherited is not None and inherited.kind is DeclarationKind.PARAMETER
+                and isinstance(inherited.latest.body, model.Const) and inherited.type.kind is TypeKind.DATE
                 and not inherited.dated):
             return inherited.latest.body.value  # type: ignore[return-value]
         dates = [n for n, d in self.local.items() if isinstance(d, ast.Parameter)] + \
-                [n for n, d in self.inherited.items() if d.kind == "parameter" and d.type.kind == "date"]
+                [n for n, d in self.inherited.items() if d.kind is DeclarationKind.PARAMETER and d.type.kind is TypeKind.DATE]
         self.fail("E311", f"« {bound} » n'est pas un paramètre date à valeur unique : la période de vigueur ne peut "
                           "pas en dépendre", self.file.header.in_force_span,
                   suggest(bound, dates) or "écrivez une date (jj/mm/aaaa) ou le nom d'un paramètre date "
@@ -187,7 +188,7 @@ class DeclarationChecks(ExpressionChecks):
             return True
         hint = ("un texte modificatif reprend les faits du texte modifié ; il ne peut les redéclarer "
                 "qu'avec le même type")
-        if isinstance(decl.type, ast.EnumType) and inherited.type.kind == "enum":
+        if isinstance(decl.type, ast.EnumType) and inherited.type.kind is TypeKind.ENUM:
             # the same words written again make a new enumeration, named after this declaration
             hint = (f"pour reprendre l'énumération héritée, nommez son type : « fait {decl.name} : "
                     f"{inherited.type.name} »")
@@ -198,10 +199,10 @@ class DeclarationChecks(ExpressionChecks):
     def register_enums(self) -> None:
         """Enumeration types are named after the fact or rule that declares them."""
         for name, fact in self.facts.items():
-            if fact.type.kind == "enum":
+            if fact.type.kind is TypeKind.ENUM:
                 self.enums[name] = fact.type
         for name, d in self.inherited.items():
-            if d.type.kind == "enum" and not self.is_set(name):  # a set of words names no type
+            if d.type.kind is TypeKind.ENUM and not self.is_set(name):  # a set of words names no type
                 self.enums[name] = d.type
         for decl in list(self.local_facts.values()) + list(self.local.values()):
             type_expr = getattr(decl, "type", None)
@@ -295,11 +296,11 @@ class DeclarationChecks(ExpressionChecks):
             if old.kind != kind_of_declaration(decl):
                 self.fail("E602", f"« {name} » était {article(old.kind)} et ne peut pas devenir {article(kind_of_declaration(decl))}",
                           decl.span, labels=(Label(old.span, "définition remplacée"),))
-            elif not same(old.type, new_type) and new_type.kind != "any":
+            elif not same(old.type, new_type) and new_type.kind is not TypeKind.ANY:
                 self.fail("E602", f"le remplacement change le type de « {name} » : {old.type} devient {new_type}",
                           decl.span, "un remplacement garde le type de la définition qu'il remplace",
                           (Label(old.span, "définition remplacée"),))
-            elif old.kind in {"table", "function"} and [p.type for p in old.params] != new_params:
+            elif old.kind in {DeclarationKind.TABLE, DeclarationKind.FUNCTION} and [p.type for p in old.params] != new_params:
                 self.fail("E602", f"le remplacement change les paramètres de « {name} »", decl.span,
                           "gardez le même nombre de paramètres, avec les mêmes types",
                           (Label(old.span, "définition remplacée"),))
@@ -324,13 +325,13 @@ class DeclarationChecks(ExpressionChecks):
             versions = (model.Version(None, self.body(decl.formula, t), self.text, sources, statuses, span=decl.span),)
             self.scope = {}
             guard = self.guard(info.guard)  # a fact or a rule, never a parameter: guards are looked up by name
-            kind = "rule" if isinstance(decl, ast.Rule) else "function"
+            kind = DeclarationKind.RULE if isinstance(decl, ast.Rule) else DeclarationKind.FUNCTION
         elif isinstance(decl, ast.Parameter):
             versions = self.parameter_versions(decl, t, sources, statuses)
-            kind = "parameter"
+            kind = DeclarationKind.PARAMETER
         else:
             versions = self.table_versions(decl, t, sources, statuses, start)
-            kind = "table"
+            kind = DeclarationKind.TABLE
         if old is not None and start is not None:
             versions = tuple(v for v in old.versions if v.start is None or v.start < start) + versions
         params = ()
@@ -363,7 +364,7 @@ class DeclarationChecks(ExpressionChecks):
         if guard is None:
             return None
         ref = self.expr(ast.Name(guard.name, span=guard.name_span), BOOLEEN)
-        if ref.type.kind not in {"booleen", "any"}:
+        if ref.type.kind not in {TypeKind.BOOLEEN, TypeKind.ANY}:
             self.fail("E304", f"« applicable si » attend une condition (booléen), « {guard.name} » est un {ref.type}",
                       guard.name_span)
         return model.GuardInfo(guard.name, guard.reason, span=guard.name_span)
@@ -402,15 +403,15 @@ class DeclarationChecks(ExpressionChecks):
 
     def date_constant(self, expr: ast.Expr) -> dt.date | None:
         """A date written in a version clause: a literal, or a parameter holding one."""
-        if isinstance(expr, ast.Literal) and expr.kind == "date":
+        if isinstance(expr, ast.Literal) and expr.kind is LiteralKind.DATE:
             return expr.value  # type: ignore[return-value]
         if isinstance(expr, ast.Name):
             target = self.definitions.get(expr.name) or self.inherited.get(expr.name)
             decl = self.local.get(expr.name)
-            if isinstance(decl, ast.Parameter) and isinstance(decl.value, ast.Literal) and decl.value.kind == "date":
+            if isinstance(decl, ast.Parameter) and isinstance(decl.value, ast.Literal) and decl.value.kind is LiteralKind.DATE:
                 self.used.add(expr.name)
                 return decl.value.value  # type: ignore[return-value]
-            if target is not None and isinstance(target.latest.body, model.Const) and target.type.kind == "date":
+            if target is not None and isinstance(target.latest.body, model.Const) and target.type.kind is TypeKind.DATE:
                 self.used.add(expr.name)
                 return target.latest.body.value  # type: ignore[return-value]
         self.fail("E311", "une date de version doit être une date écrite (jj/mm/aaaa) ou un paramètre date",

@@ -19,6 +19,7 @@ from engine.check.state import (
     kind_of_declaration,
     prefixes_hint,
 )
+from engine.lang.kinds import ArithOp, CompareOp, DeclarationKind, LiteralKind, LogicOp, TypeKind
 from engine.lang.types import (
     ANY,
     BOOLEEN,
@@ -45,7 +46,7 @@ BUILTINS = ("min", "max")
 
 def literal_type(lit: ast.Literal) -> Type:
     """The type of a literal as written."""
-    if lit.kind == "number":
+    if lit.kind is LiteralKind.NUMBER:
         return ENTIER if isinstance(lit.value, int) else DECIMAL
     return {"money": MONTANT, "percent": TAUX, "date": DATE, "text": TEXTE, "bool": BOOLEEN}[lit.kind]
 
@@ -90,8 +91,8 @@ class ExpressionChecks(CheckState):
             return model.ParamRef(name, self.scope[name], span=e.span)
         if name in self.local or name in self.inherited:
             kind = kind_of_declaration(self.local[name]) if name in self.local else self.inherited[name].kind
-            if kind in {"table", "function"}:
-                what = "une table : donnez ses clés" if kind == "table" else "une fonction : donnez ses arguments"
+            if kind in {DeclarationKind.TABLE, DeclarationKind.FUNCTION}:
+                what = "une table : donnez ses clés" if kind is DeclarationKind.TABLE else "une fonction : donnez ses arguments"
                 return self.fail("E206", f"« {name} » est {what} entre parenthèses",
                                  e.span, f"écrivez par exemple {name}(…)")
             if self.is_set(name):
@@ -103,9 +104,9 @@ class ExpressionChecks(CheckState):
             self.used.add(name)
             self.fact_uses.setdefault(name, e.span)
             return model.FactRef(name, self.facts[name].type, span=e.span)
-        if expected is not None and expected.kind == "enum" and name in expected.values:
+        if expected is not None and expected.kind is TypeKind.ENUM and name in expected.values:
             return model.Const(name, expected, span=e.span)
-        if expected is None or expected.kind == "any":
+        if expected is None or expected.kind is TypeKind.ANY:
             owners = list({t.name: t for t in self.enums.values() if name in t.values}.values())
             if len(owners) == 1:
                 return model.Const(name, owners[0], span=e.span)
@@ -115,7 +116,7 @@ class ExpressionChecks(CheckState):
         if name in self.withdrawn:
             return self.withdrawn_reference(name, span)
         candidates = list(self.local) + list(self.inherited) + list(self.facts)
-        if expected is not None and expected.kind == "enum":
+        if expected is not None and expected.kind is TypeKind.ENUM:
             candidates += list(expected.values)
             hint = suggest(name, candidates)
             words = ", ".join(expected.values[:8]) + (", …" if len(expected.values) > 8 else "")
@@ -138,7 +139,7 @@ class ExpressionChecks(CheckState):
         target = self.original(e.prefix, e.name, e.span)
         if target is None:
             return ERROR
-        if target.kind in {"table", "function"}:
+        if target.kind in {DeclarationKind.TABLE, DeclarationKind.FUNCTION}:
             return self.fail("E206", f"« {e.prefix}.{e.name} » prend des arguments entre parenthèses", e.span)
         self.note_use(f"{e.prefix}.{e.name}", e.span)
         return model.DefRef(e.name, target.type, origin=e.prefix, span=e.span)
@@ -165,13 +166,13 @@ class ExpressionChecks(CheckState):
             kind, params = original.kind, [(p.name, p.type) for p in original.params]
         elif e.name in self.local or e.name in self.inherited:
             kind = self.kind_of(e.name, None)
-            params = self.table_params(e.name) if kind in {"table", "function"} else []
+            params = self.table_params(e.name) if kind in {DeclarationKind.TABLE, DeclarationKind.FUNCTION} else []
         elif e.name in self.withdrawn:
             return self.withdrawn_reference(e.name, e.span)
         else:
             candidates = list(self.local) + list(self.inherited) + list(BUILTINS)
             return self.fail("E201", f"table ou fonction inconnue « {e.name} »", e.span, suggest(e.name, candidates))
-        if kind not in {"table", "function"}:
+        if kind not in {DeclarationKind.TABLE, DeclarationKind.FUNCTION}:
             return self.fail("E206", f"« {e.name} » n'est ni une table ni une fonction : elle ne prend pas d'arguments",
                              e.span, f"écrivez simplement {e.name}")
         if len(params) != len(e.args):
@@ -186,7 +187,7 @@ class ExpressionChecks(CheckState):
         used = e.name if e.prefix is None else f"{e.prefix}.{e.name}"
         self.note_use(used, e.span)
         result = self.type_of(e.name) if e.prefix is None else self.parent.definitions[e.name].type  # type: ignore[union-attr]
-        node = model.TableCall if kind == "table" else model.FuncCall
+        node = model.TableCall if kind is DeclarationKind.TABLE else model.FuncCall
         return node(e.name, tuple(args), result, origin=e.prefix, span=e.span)
 
     def table_params(self, name: str) -> list[tuple[str, Type]]:
@@ -214,22 +215,22 @@ class ExpressionChecks(CheckState):
         result = arithmetic(e.op, left.type, right.type)
         if result is None:
             hint = None
-            if {left.type.kind, right.type.kind} & {"date"} and e.op in "+-":
+            if TypeKind.DATE in {left.type.kind, right.type.kind} and e.op in {ArithOp.ADD, ArithOp.SUB}:
                 hint = "à une date, on ajoute une durée : + 15 jours, + 1 mois, + 3 ans"
             elif expected is not None:
-                hint = literal_hint(left.type if right.type.kind in {"entier", "decimal"} else right.type, right.type)
+                hint = literal_hint(left.type if right.type.kind in {TypeKind.ENTIER, TypeKind.DECIMAL} else right.type, right.type)
             return self.fail("E301", f"opération impossible : {left.type} {e.op} {right.type}", e.span, hint)
         return model.Arith(e.op, left, right, result, span=e.span)
 
     def x_Negate(self, e: ast.Negate, expected: Type | None) -> model.Expr:
         operand = self.expr(e.operand, expected)
-        if not (operand.type.is_numeric or operand.type.kind in {"duree", "any"}):
+        if not (operand.type.is_numeric or operand.type.kind in {TypeKind.DUREE, TypeKind.ANY}):
             return self.fail("E301", f"on ne peut pas prendre l'opposé d'un {operand.type}", e.span)
         return model.Negate(operand, operand.type, span=e.span)
 
     def condition(self, e: ast.Expr, what: str) -> model.Expr:
         checked = self.expr(e, BOOLEEN)
-        if checked.type.kind not in {"booleen", "any"}:
+        if checked.type.kind not in {TypeKind.BOOLEEN, TypeKind.ANY}:
             self.fail("E304", f"{what} attend une condition (vrai ou faux), pas un {checked.type}", e.span,
                       "une condition est une comparaison (patientele > 640), un booléen, "
                       "ou leur combinaison avec et, ou, non")
@@ -253,7 +254,7 @@ class ExpressionChecks(CheckState):
         if not comparable(left.type, right.type):
             return self.fail("E302", f"comparaison impossible entre un {left.type} et un {right.type}", e.span,
                              literal_hint(left.type, right.type) or literal_hint(right.type, left.type))
-        if e.op not in {"=", "≠"} and not (ordered(left.type) and ordered(right.type)):
+        if e.op not in {CompareOp.EQ, CompareOp.NE} and not (ordered(left.type) and ordered(right.type)):
             return self.fail("E302", f"« {e.op} » ne s'applique pas à un {left.type} : seules = et ≠ le peuvent",
                              e.span)
         return model.Compare(e.op, left, right, BOOLEEN, span=e.span)
@@ -298,7 +299,7 @@ class ExpressionChecks(CheckState):
                              f"paramètre {name} = {{a, b}} fin, ou s'écrit sur place : dans {{a, b}}")
         self.note_use(name, e.span)
         t = self.type_of(name)
-        if not comparable(operand.type, t) and t.kind != "any" and operand.type.kind != "any":
+        if not comparable(operand.type, t) and t.kind is not TypeKind.ANY and operand.type.kind is not TypeKind.ANY:
             return self.fail("E302", f"« {name} » est un ensemble de {_plural_type(t)}, pas de {_plural_type(operand.type)}",
                              e.span)
         decl = self.local.get(name)
@@ -326,7 +327,7 @@ class ExpressionChecks(CheckState):
                 if checked is not ERROR:
                     self.fail("E312", "un ensemble ne contient que des valeurs écrites (mots ou nombres)", item.span)
                 continue
-            joined = checked.type if found is None or found.kind == "any" else join(found, checked.type)
+            joined = checked.type if found is None or found.kind is TypeKind.ANY else join(found, checked.type)
             if joined is None:
                 self.fail("E302", f"« {_text(item)} » n'est pas un {found}", item.span)
                 continue
@@ -350,29 +351,29 @@ class ExpressionChecks(CheckState):
             return self.fail("E305", f"arrondi inconnu « {e.unit} »", e.unit_span,
                              suggest(e.unit, ROUNDING_UNITS) or "arrondis possibles : " + ", ".join(ROUNDING_UNITS))
         t = operand.type
-        if not t.is_numeric and t.kind != "any":
+        if not t.is_numeric and t.kind is not TypeKind.ANY:
             return self.fail("E305", f"on ne peut pas arrondir un {t}", e.span)
-        if e.unit == "euro" and t.kind not in {"montant", "any"}:
+        if e.unit == "euro" and t.kind not in {TypeKind.MONTANT, TypeKind.ANY}:
             return self.fail("E305", f"« à l'euro » s'applique à un montant, pas à un {t}", e.span,
                              "pour un nombre sans unité, écrivez « arrondi à l'entier »")
-        result = ENTIER if e.unit == "entier" and t.kind in {"entier", "decimal"} else t
+        result = ENTIER if e.unit == "entier" and t.kind in {TypeKind.ENTIER, TypeKind.DECIMAL} else t
         label = f"{e.verb} {_unit_phrase(e.unit)}"
         return model.Round(operand, ROUNDING_UNITS[e.unit], e.verb != "arrondi", label, result, span=e.span)
 
     def x_DurationOf(self, e: ast.DurationOf, expected: Type | None) -> model.Expr:
         amount = self.expr(e.amount, ENTIER)
-        if amount.type.kind not in {"entier", "any"}:
+        if amount.type.kind not in {TypeKind.ENTIER, TypeKind.ANY}:
             return self.fail("E301", f"une durée se compte en nombre entier, pas en {amount.type}", e.amount.span)
         return model.DurationOf(amount, e.unit, DUREE, span=e.span)
 
     def x_AsOf(self, e: ast.AsOf, expected: Type | None) -> model.Expr:
         date = self.expr(e.date, DATE)
-        if date.type.kind not in {"date", "any"}:
+        if date.type.kind not in {TypeKind.DATE, TypeKind.ANY}:
             self.fail("E310", f"« au » attend une date, pas un {date.type}", e.date.span)
         target = self.expr(e.operand, expected)
         if isinstance(target, (model.DefRef, model.TableCall)):
             kind = self.kind_of(target.name, target.origin)
-            if kind == "rule":
+            if kind is DeclarationKind.RULE:
                 return self.fail("E306", f"« au » s'applique à un paramètre ou une table datés, « {target.name} » est une règle",
                                  e.span, "une règle se calcule avec les faits du cas ; retirez « au … »")
             return _with_date(target, date)
@@ -380,21 +381,21 @@ class ExpressionChecks(CheckState):
             return target
         return self.fail("E306", "« au » s'applique au nom d'un paramètre ou d'une table", e.span)
 
-    def kind_of(self, name: str, origin: str | None) -> str:
+    def kind_of(self, name: str, origin: str | None) -> DeclarationKind:
         if origin is None and name in self.local:
             return kind_of_declaration(self.local[name])
         if origin is None:
             return self.inherited[name].kind
-        return self.parent.definitions[name].kind if self.parent else "rule"
+        return self.parent.definitions[name].kind if self.parent else DeclarationKind.RULE
 
     def x_TextOf(self, e: ast.TextOf, expected: Type | None) -> model.Expr:
         date = self.expr(e.date, DATE)
-        if date.type.kind not in {"date", "any"}:
+        if date.type.kind not in {TypeKind.DATE, TypeKind.ANY}:
             self.fail("E310", f"« au » attend une date, pas un {date.type}", e.date.span)
         if not (e.name in self.local or e.name in self.inherited):
             return self.fail("E201", f"nom inconnu « {e.name} »", e.name_span,
                              suggest(e.name, list(self.local) + list(self.inherited)))
-        if self.kind_of(e.name, None) == "rule":
+        if self.kind_of(e.name, None) is DeclarationKind.RULE:
             return self.fail("E306", "« texte de » s'applique à un paramètre ou une table, qui peuvent avoir des versions",
                              e.name_span)
         self.note_use(e.name, e.name_span)
@@ -417,15 +418,15 @@ class ExpressionChecks(CheckState):
         def bound(value: dt.date | str, span: Span) -> ast.Expr:
             if isinstance(value, str):
                 return ast.Name(value, span=span)
-            return ast.Literal("date", value, span=span)
+            return ast.Literal(LiteralKind.DATE, value, span=span)
 
         written = [(op, value) for op, value in (("≥", h.in_force_from), ("≤", h.in_force_until)) if value is not None]
         spans = h.in_force_spans if len(h.in_force_spans) == len(written) else (e.span,) * len(written)
         tests = [ast.Compare(op, e.date, bound(value, span), span=e.span) for (op, value), span in zip(written, spans)]
-        combined: ast.Expr = tests[0] if len(tests) == 1 else ast.Logical("et", tests[0], tests[1], span=e.span)
+        combined: ast.Expr = tests[0] if len(tests) == 1 else ast.Logical(LogicOp.AND, tests[0], tests[1], span=e.span)
         checked = self.expr(combined, BOOLEEN)
         date = self.expr(e.date, DATE) if checked is ERROR else None
-        if date is not None and date.type.kind not in {"date", "any"}:
+        if date is not None and date.type.kind not in {TypeKind.DATE, TypeKind.ANY}:
             self.fail("E310", f"« au » attend une date, pas un {date.type}", e.date.span)
         return checked
 
@@ -438,7 +439,7 @@ class ExpressionChecks(CheckState):
 
 def _plural_type(t: Type) -> str:
     """`énumération « specialite »` → `specialite` words; a base type by its French name."""
-    return f"mots de « {t.name} »" if t.kind == "enum" else str(t)
+    return f"mots de « {t.name} »" if t.kind is TypeKind.ENUM else str(t)
 
 
 def _unit_phrase(unit: str) -> str:

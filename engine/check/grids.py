@@ -13,6 +13,7 @@ from collections.abc import Callable
 from engine.base.diagnostics import Diagnostic, Label, error, suggest
 from engine.check import model
 from engine.check.expressions import literal_type
+from engine.lang.kinds import KeyKind, TypeKind
 from engine.lang.types import ANY, Type, assignable, literal_hint
 from engine.syntax import ast
 
@@ -82,34 +83,34 @@ def _key(cell: ast.Cell, key_type: Type, report: Callable[[Diagnostic], None]) -
     key = cell.key
     span = cell.span
     if key is None:
-        return model.Key("invalid", text=cell.text, span=span)
+        return model.Key(KeyKind.INVALID, text=cell.text, span=span)
     if isinstance(key, ast.KeyName):
         if key.name in {"autre", "autres"}:
-            return model.Key("autre", text=cell.text, span=span)
-        if key_type.kind != "enum" or key.name not in key_type.values:
-            hint = suggest(key.name, key_type.values) if key_type.kind == "enum" else None
-            expected = f"un mot de l'{key_type}" if key_type.kind == "enum" else f"une clé de type {key_type}"
+            return model.Key(KeyKind.OTHER, text=cell.text, span=span)
+        if key_type.kind is not TypeKind.ENUM or key.name not in key_type.values:
+            hint = suggest(key.name, key_type.values) if key_type.kind is TypeKind.ENUM else None
+            expected = f"un mot de l'{key_type}" if key_type.kind is TypeKind.ENUM else f"une clé de type {key_type}"
             report(error("E204", f"clé inconnue « {key.name} » : attendu {expected}", span, hint))
-            return model.Key("invalid", text=cell.text, span=span)
-        return model.Key("enum", key.name, text=cell.text, span=span)
+            return model.Key(KeyKind.INVALID, text=cell.text, span=span)
+        return model.Key(KeyKind.ENUM, key.name, text=cell.text, span=span)
     if isinstance(key, ast.KeyValue):
         if not _literal_fits(key.value, key_type):
             report(error("E302", f"la clé « {cell.text} » n'est pas du type de la clé ({key_type})", span))
-        return model.Key("value", key.value.value, text=cell.text, span=span)
+        return model.Key(KeyKind.VALUE, key.value.value, text=cell.text, span=span)
     low = key.low.value if key.low is not None else None
     high = key.high.value if key.high is not None else None
-    if not key_type.is_numeric and key_type.kind not in {"date", "any"}:
+    if not key_type.is_numeric and key_type.kind not in {TypeKind.DATE, TypeKind.ANY}:
         report(error("E509", f"une tranche demande une clé numérique ou date, pas un {key_type}", span))
-        return model.Key("invalid", text=cell.text, span=span)
+        return model.Key(KeyKind.INVALID, text=cell.text, span=span)
     for bound in (key.low, key.high):
         if bound is not None and not _literal_fits(bound, key_type):
             report(error("E302", f"la tranche « {cell.text} » n'est pas du type de la clé ({key_type})", span,
                          literal_hint(key_type, literal_type(bound))))
-            return model.Key("invalid", text=cell.text, span=span)  # its bounds cannot be compared
+            return model.Key(KeyKind.INVALID, text=cell.text, span=span)  # its bounds cannot be compared
     if low is not None and high is not None and (low > high or (low == high and not key.high_inclusive)):
         report(error("E510", f"tranche vide « {cell.text} » : la borne basse dépasse la borne haute", span))
-        return model.Key("invalid", text=cell.text, span=span)  # no gap or overlap reported around it
-    return model.Key("band", low=low, low_inclusive=key.low_inclusive, high=high,
+        return model.Key(KeyKind.INVALID, text=cell.text, span=span)  # no gap or overlap reported around it
+    return model.Key(KeyKind.BAND, low=low, low_inclusive=key.low_inclusive, high=high,
                      high_inclusive=key.high_inclusive, text=cell.text, span=span)
 
 
@@ -120,25 +121,25 @@ def _literal_fits(lit: ast.Literal, key_type: Type) -> bool:
 def _check_coverage(keys: tuple[model.Key, ...], key_type: Type, span, where: str,
                     report: Callable[[Diagnostic], None]) -> None:
     """Duplicates, enumeration coverage, and band gaps/overlaps for one axis of a grid."""
-    if any(k.kind == "invalid" for k in keys):
+    if any(k.kind is KeyKind.INVALID for k in keys):
         return
-    has_other = any(k.kind == "autre" for k in keys)
+    has_other = any(k.kind is KeyKind.OTHER for k in keys)
     seen: dict[object, model.Key] = {}
     for key in keys:
-        if key.kind in {"enum", "value"}:
+        if key.kind in {KeyKind.ENUM, KeyKind.VALUE}:
             if key.value in seen:
                 report(error("E505", f"clé « {key.text} » en double", key.span,
                              labels=[Label(seen[key.value].span, "première occurrence")]))
             seen[key.value] = key
-    if key_type.kind == "enum" and not has_other:
+    if key_type.kind is TypeKind.ENUM and not has_other:
         missing = [v for v in key_type.values if v not in seen]
-        if missing and not any(k.kind == "band" for k in keys):
+        if missing and not any(k.kind is KeyKind.BAND for k in keys):
             listed = ", ".join(missing)
             report(error("E503", f"cas non couverts par les {where}s de la table : {listed}", span,
                          f"ajoutez une {where} par cas, ou une {where} « autre »"))
-    bands = [k for k in keys if k.kind == "band"]
+    bands = [k for k in keys if k.kind is KeyKind.BAND]
     if bands:
-        _check_bands(bands, span, report, has_other, integer=key_type.kind == "entier")
+        _check_bands(bands, span, report, has_other, integer=key_type.kind is TypeKind.ENTIER)
 
 
 def _check_bands(bands: list[model.Key], span, report: Callable[[Diagnostic], None], has_other: bool,

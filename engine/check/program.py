@@ -20,7 +20,8 @@ from engine.check import model
 from engine.check.expressions import ExpressionChecks
 from engine.check.graph import chain_depths, dependencies, elementary_cycles
 from engine.check.state import kind_of_declaration, name_span
-from engine.lang.types import assignable, literal_hint
+from engine.lang.kinds import DeclarationKind, LiteralKind, TypeKind
+from engine.lang.types import Type, assignable, literal_hint
 from engine.syntax import ast
 
 MAX_CHAIN = 100
@@ -146,7 +147,7 @@ class ProgramChecks(ExpressionChecks):
                 costs[id(d)] = MAX_STEPS + 1  # not reached on an acyclic program
                 exprs = [e for v in d.versions for e in _version_exprs(v)]
                 per = [expr_cost(e) for e in exprs]
-                costs[id(d)] = min(MAX_STEPS + 1, max(per, default=0) if d.kind == "table" else sum(per))
+                costs[id(d)] = min(MAX_STEPS + 1, max(per, default=0) if d.kind is DeclarationKind.TABLE else sum(per))
             return costs[id(d)]
 
         def expr_cost(expr: model.Expr) -> int:
@@ -161,8 +162,8 @@ class ProgramChecks(ExpressionChecks):
                     break
             return total
 
-        program = [d for d in effective.values() if d.kind in {"rule", "parameter"}]
-        program += [d for d in self.originals.values() if d.kind in {"rule", "parameter"}]
+        program = [d for d in effective.values() if d.kind in {DeclarationKind.RULE, DeclarationKind.PARAMETER}]
+        program += [d for d in self.originals.values() if d.kind in {DeclarationKind.RULE, DeclarationKind.PARAMETER}]
         each = {id(d): (sum(expr_cost(e) for e in model.definition_exprs(d)), d) for d in program}
         total = sum(cost for cost, _ in each.values())
         local = [pair for pair in each.values() if self.definitions.get(pair[1].name) is pair[1]]
@@ -215,7 +216,7 @@ class ProgramChecks(ExpressionChecks):
         for decl in self.file.declarations:
             if isinstance(decl, ast.Fact):
                 decl_type = decl.type
-                if isinstance(decl_type, ast.SimpleType) and decl_type.kind == "taux" and not _has_high(decl_type):
+                if isinstance(decl_type, ast.SimpleType) and decl_type.kind is TypeKind.TAUX and not _has_high(decl_type):
                     self.report(warning("W112", f"le fait « {decl.name} » est un taux sans borne haute : une valeur de "
                                                 "150 % serait acceptée", name_span(decl),
                                         "déclarez ses bornes, par exemple « taux de 0 % à 100 % »"))
@@ -223,15 +224,15 @@ class ProgramChecks(ExpressionChecks):
             if not isinstance(decl, ast.Parameter):  # `montant × 105 %` in a formula is a revaluation
                 continue
             for node in _ast_nodes(decl):
-                if isinstance(node, ast.Literal) and node.kind == "percent" and node.value > 1:  # type: ignore[operator]
+                if isinstance(node, ast.Literal) and node.kind is LiteralKind.PERCENT and node.value > 1:  # type: ignore[operator]
                     self.report(warning("W112", f"le paramètre « {decl.name} » vaut {_percent(node.value)} : un taux "
                                                 "de plus de 100 %", node.span,
                                         "vérifiez la valeur (un taux dépasse rarement 100 %)"))
             definition = self.definitions.get(decl.name)
-            if definition is not None and definition.type.kind == "taux":
+            if definition is not None and definition.type.kind is TypeKind.TAUX:
                 for version in definition.versions:
                     body = version.body
-                    if (isinstance(body, model.Const) and body.type.kind != "taux"
+                    if (isinstance(body, model.Const) and body.type.kind is not TypeKind.TAUX
                             and isinstance(body.value, (int, Decimal)) and body.value > 1):
                         written = str(body.value).replace(".", ",")
                         self.report(warning("W112", f"le paramètre « {decl.name} » vaut {_percent(body.value)} "
@@ -281,7 +282,7 @@ class ProgramChecks(ExpressionChecks):
             return depths[id(d)]
 
         for name, definition in self.definitions.items():
-            if definition.kind in {"rule", "parameter"} and depth(definition) > MAX_EVALUATION_DEPTH:
+            if definition.kind in {DeclarationKind.RULE, DeclarationKind.PARAMETER} and depth(definition) > MAX_EVALUATION_DEPTH:
                 self.fail("E404", f"formules trop imbriquées le long des règles : « {name} » atteint "
                                   f"{depth(definition)} niveaux d'imbrication, règles lues comprises "
                                   f"(au plus {MAX_EVALUATION_DEPTH})", name_span(definition),
@@ -342,9 +343,9 @@ class ProgramChecks(ExpressionChecks):
         if exp.name in self.withdrawn:  # type: ignore[attr-defined]
             self.withdrawn_reference(exp.name, exp.span)  # type: ignore[attr-defined]
             return model.Expectation(exp.name, "value", span=exp.span)
-        if target is None or target.kind != "rule":
+        if target is None or target.kind is not DeclarationKind.RULE:
             self.fail("E702", f"résultat inconnu « {exp.name} » dans l'exemple", exp.span,
-                      suggest(exp.name, [n for n, d in effective.items() if d.kind == "rule"]))
+                      suggest(exp.name, [n for n, d in effective.items() if d.kind is DeclarationKind.RULE]))
             return model.Expectation(exp.name, "value", span=exp.span)
         if exp.marker is not None:
             status = {"non_applicable": "not_applicable", "indetermine": "undetermined", "manquant": "missing"}[exp.marker]
@@ -368,20 +369,20 @@ class ProgramChecks(ExpressionChecks):
         for extra in found[1:]:
             self.fail("E202", "un seul échéancier par fichier", extra.span, labels=(Label(decl.span, "premier échéancier"),))
         axis = self.facts.get(decl.axis)
-        if axis is None or axis.type.kind != "entier":
-            integers = [n for n, f in self.facts.items() if f.type.kind == "entier"]
+        if axis is None or axis.type.kind is not TypeKind.ENTIER:
+            integers = [n for n, f in self.facts.items() if f.type.kind is TypeKind.ENTIER]
             self.fail("E705", f"l'axe d'un échéancier est un fait entier, « {decl.axis} » ne l'est pas", decl.span,
                       suggest(decl.axis, integers) or ("faits entiers : " + ", ".join(integers) if integers else None))
         if decl.first > decl.last:
             self.fail("E705", f"échéancier vide : de {decl.first} à {decl.last}", decl.span)
         for name in decl.columns + decl.totals:
-            if name not in effective or effective[name].kind != "rule":
+            if name not in effective or effective[name].kind is not DeclarationKind.RULE:
                 self.fail("E702", f"résultat inconnu « {name} » dans l'échéancier", decl.span,
-                          suggest(name, [n for n, d in effective.items() if d.kind == "rule"]))
+                          suggest(name, [n for n, d in effective.items() if d.kind is DeclarationKind.RULE]))
             else:
                 self.used.add(name)
         for name in decl.totals:
-            if name in effective and effective[name].type.kind not in {"montant", "entier", "decimal"}:
+            if name in effective and effective[name].type.kind not in {TypeKind.MONTANT, TypeKind.ENTIER, TypeKind.DECIMAL}:
                 self.fail("E705", f"on ne totalise que des montants ou des nombres, « {name} » est un {effective[name].type}",
                           decl.span)
         return model.ScheduleSpec(decl.axis, decl.first, decl.last, decl.columns, decl.totals, decl.description,
@@ -410,7 +411,7 @@ class ProgramChecks(ExpressionChecks):
             code, phrase = _UNUSED[kind_of_declaration(decl)]
             self.report(warning(code, phrase.format(name=name), name_span(decl),
                                 "supprimez la déclaration, ou utilisez-la dans une règle"
-                                + (" (ou déclarez-la « résultat »)" if kind_of_declaration(decl) == "rule" else "")))
+                                + (" (ou déclarez-la « résultat »)" if kind_of_declaration(decl) is DeclarationKind.RULE else "")))
 
         for key, source in self.local_sources.items():
             if key not in self.cited:
@@ -468,14 +469,12 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'s' if count > 1 else ''}"
 
 
-def _type_words(t: object) -> str:
+def _type_words(t: Type) -> str:
     """A type as a fact declaration writes it: an enumeration by its name, a base type by its word."""
-    kind = getattr(t, "kind", "")
-    if kind == "enum":
-        return str(getattr(t, "name"))
-    return {"decimal": "décimal", "booleen": "booléen", "duree": "durée"}.get(kind, kind)
+    return str(t.name) if t.kind is TypeKind.ENUM else t.kind.label
 
-_UNUSED = {"parameter": ("W102", "le paramètre « {name} » n'est utilisé par aucune règle"),
-           "table": ("W104", "la table « {name} » n'est utilisée par aucune règle"),
-           "function": ("W104", "la fonction « {name} » n'est utilisée par aucune règle"),
-           "rule": ("W103", "la règle « {name} » n'est utilisée par aucune autre règle ni déclarée « résultat »")}
+
+_UNUSED = {DeclarationKind.PARAMETER: ("W102", "le paramètre « {name} » n'est utilisé par aucune règle"),
+           DeclarationKind.TABLE: ("W104", "la table « {name} » n'est utilisée par aucune règle"),
+           DeclarationKind.FUNCTION: ("W104", "la fonction « {name} » n'est utilisée par aucune règle"),
+           DeclarationKind.RULE: ("W103", "la règle « {name} » n'est utilisée par aucune autre règle ni déclarée « résultat »")}

@@ -14,6 +14,7 @@ from pathlib import PurePath
 from engine.base.diagnostics import Diagnostic, Label, error
 from engine.base.source import Source, Span
 from engine.check import model
+from engine.lang.kinds import DeclarationKind
 from engine.lang.types import (
     ANY,
     Type,
@@ -136,19 +137,20 @@ def prefixes_hint(known: list[str]) -> str:
     return "textes modifiés : " + ", ".join(f"« {k} »" for k in known)
 
 
-def article(kind: str) -> str:
-    return {"parameter": "un paramètre", "rule": "une règle", "table": "une table", "fact": "un fait",
-            "function": "une fonction"}[kind]
+def article(kind: DeclarationKind) -> str:
+    """`un paramètre`, `une règle`…"""
+    return kind.with_article
 
 
 def french_date(d: dt.date) -> str:
     return f"{d.day:02d}/{d.month:02d}/{d.year}"
 
 
-def kind_of_declaration(decl: ast.Node) -> str:
+def kind_of_declaration(decl: ast.Node) -> DeclarationKind:
     """`parameter`, `rule`, `function`, `table` or `fact`."""
-    return {ast.Parameter: "parameter", ast.Rule: "rule", ast.Function: "function", ast.Table: "table",
-            ast.Fact: "fact"}[type(decl)]
+    return {ast.Parameter: DeclarationKind.PARAMETER, ast.Rule: DeclarationKind.RULE,
+            ast.Function: DeclarationKind.FUNCTION, ast.Table: DeclarationKind.TABLE,
+            ast.Fact: DeclarationKind.FACT}[type(decl)]
 
 
 def name_span(decl: ast.Node) -> Span:

@@ -16,8 +16,9 @@ import weakref
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 
-from engine.inputs import facts as _facts
 from engine.check.model import FactDecl, Program
+from engine.inputs import facts as _facts
+from engine.lang.kinds import TypeKind
 
 __all__ = ["FactReader"]
 
@@ -129,7 +130,7 @@ def _converter(decl: FactDecl) -> Callable[[object], object]:
     """
     kind = decl.type.kind
     slow = functools.partial(_facts.coerce, decl)
-    fast = _enum_reader(frozenset(decl.type.values)) if kind == "enum" else _FAST.get(kind)
+    fast = _enum_reader(frozenset(decl.type.values)) if kind is TypeKind.ENUM else _FAST.get(kind)
     if fast is None:
         return slow
     low, high = decl.low, decl.high

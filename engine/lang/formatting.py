@@ -8,16 +8,16 @@ Used by explanations, the command line and the letters' filters: `12 000,00 €`
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from decimal import Context, Decimal, localcontext
 from fractions import Fraction
-
-import functools
 
 from babel import Locale
 from babel.dates import format_date
 from babel.numbers import parse_pattern
 
+from engine.lang.kinds import TypeKind
 from engine.lang.types import Type
 from engine.lang.values import Duration, to_decimal
 
@@ -78,7 +78,7 @@ def exact(v: object, t: Type | None = None) -> str:
     redone to the cent.
     """
     if isinstance(v, Fraction):
-        unit = "\u00a0€" if t is not None and t.kind == "montant" else ""
+        unit = "\u00a0€" if t is not None and t.kind is TypeKind.MONTANT else ""
         return f"{v.numerator}/{v.denominator}{unit} ({value(v, t)})"
     return value(v, t)
 
@@ -122,10 +122,10 @@ def _value(v: object, t: Type | None = None) -> str:
     if isinstance(v, Duration):
         return str(v)
     if isinstance(v, str):
-        return t.label(v) if t is not None and t.kind == "enum" else v
-    if kind == "montant":
+        return t.label(v) if t is not None and t.kind is TypeKind.ENUM else v
+    if kind is TypeKind.MONTANT:
         return money(v)
-    if kind == "taux":
+    if kind is TypeKind.TAUX:
         return percent(v)
     if isinstance(v, (int, Decimal, Fraction)):
         return number(v)

@@ -12,8 +12,18 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import math
-from decimal import (ROUND_DOWN, ROUND_HALF_UP, Context, Decimal, DecimalException, DivisionByZero, Inexact,
-                     InvalidOperation, Overflow, Subnormal)
+from decimal import (
+    ROUND_DOWN,
+    ROUND_HALF_UP,
+    Context,
+    Decimal,
+    DecimalException,
+    DivisionByZero,
+    Inexact,
+    InvalidOperation,
+    Overflow,
+    Subnormal,
+)
 from fractions import Fraction
 from typing import Union
 

@@ -17,6 +17,7 @@ from lark import Token, Tree
 
 from engine.base.diagnostics import RulesError
 from engine.base.source import NOWHERE, Source, Span
+from engine.lang.kinds import LiteralKind, MarkerKind, SourceFieldKind
 from engine.lang.values import MAGNITUDE_DIGITS, parse_number
 from engine.syntax import ast
 from engine.syntax.build_exprs import ExprBuilder, string_value
@@ -31,7 +32,8 @@ _SEPARATOR_CELL = re.compile(r"^:?-{2,}:?$")
 _NUMBER = re.compile(r"\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?").match
 """The grammar's NUMBER terminal (grammar/regles.lark), for the cells built without the parser."""
 _UNIT = re.compile(r"[ \t\u00a0\u202f]*(€|euros|euro|%)?$").match
-_LITERAL_UNITS = {"€": "money", "euros": "money", "euro": "money", "%": "percent", None: "number"}
+_LITERAL_UNITS = {"€": LiteralKind.MONEY, "euros": LiteralKind.MONEY, "euro": LiteralKind.MONEY, "%": LiteralKind.PERCENT,
+                  None: LiteralKind.NUMBER}
 _NAME = re.compile(r"[^\W\d]\w*").fullmatch
 
 
@@ -216,9 +218,10 @@ class Builder(ExprBuilder):
                 continue
             value = child.children[0]
             if child.data == "published" and value.type == "DATE":
-                fields.append(ast.SourceField("date", self.date_value(value), span=self.span(child)))
+                fields.append(ast.SourceField(SourceFieldKind.DATE, self.date_value(value), span=self.span(child)))
             else:
-                kind = {"publisher": "publisher", "published": "date", "link": "url"}[child.data]
+                kind = {"publisher": SourceFieldKind.PUBLISHER, "published": SourceFieldKind.DATE,
+                        "link": SourceFieldKind.URL}[child.data]
                 fields.append(ast.SourceField(kind, string_value(value), span=self.span(child)))
         return ast.SourceDecl(str(key), title, tuple(fields), span=self.span(tree), name_span=self.span(key))
 
@@ -338,7 +341,7 @@ class Builder(ExprBuilder):
 
     def value_cell(self, text: str, offset: int, span: Span) -> ast.Cell:
         if text in DASHES:
-            return ast.Cell(value=ast.Marker("non_applicable", "case vide (—) du tableau", span=span), text=text, span=span)
+            return ast.Cell(value=ast.Marker(MarkerKind.NOT_APPLICABLE, "case vide (—) du tableau", span=span), text=text, span=span)
         quick = self.quick_literal(text, offset, span)
         if quick is not None:
             return ast.Cell(value=quick, text=text, span=span)
@@ -371,11 +374,11 @@ class Builder(ExprBuilder):
             self.diagnostics.extend(sub.diagnostics)
         else:
             number = parse_number(digits)
-        if kind == "money":
-            return ast.Literal("money", Decimal(number), span=span)
-        if kind == "percent":
-            return ast.Literal("percent", Decimal(number) / 100, span=span)
-        return ast.Literal("number", number, span=span)
+        if kind is LiteralKind.MONEY:
+            return ast.Literal(LiteralKind.MONEY, Decimal(number), span=span)
+        if kind is LiteralKind.PERCENT:
+            return ast.Literal(LiteralKind.PERCENT, Decimal(number) / 100, span=span)
+        return ast.Literal(LiteralKind.NUMBER, number, span=span)
 
     def quick_key(self, text: str, offset: int, span: Span) -> ast.KeyPattern | None:
         """A key that is a bare number or a word that is no keyword, built without the parser."""

@@ -15,6 +15,7 @@ from lark import Token, Tree
 
 from engine.base.diagnostics import Diagnostic, error
 from engine.base.source import NOWHERE, Source, Span
+from engine.lang.kinds import ArithOp, CompareOp, LiteralKind, LogicOp, MarkerKind
 from engine.lang.values import MAGNITUDE_DIGITS, parse_date, parse_number
 from engine.syntax import ast
 from engine.syntax.parser import reserved_words
@@ -24,9 +25,9 @@ _MAGNITUDE = 10 ** MAGNITUDE_DIGITS
 MAX_DIGITS = 28
 """Longest number literal (E120): exact arithmetic keeps 28 significant digits."""
 
-_CMP = {"=": "=", "≠": "≠", "!=": "≠", "<>": "≠", "<": "<", "<=": "≤", "≤": "≤", ">": ">",
-        ">=": "≥", "≥": "≥"}
-_OPS = {"+": "+", "-": "-", "×": "×", "*": "×", "/": "/", "÷": "/"}
+_CMP = {"=": CompareOp.EQ, "≠": CompareOp.NE, "!=": CompareOp.NE, "<>": CompareOp.NE, "<": CompareOp.LT,
+        "<=": CompareOp.LE, "≤": CompareOp.LE, ">": CompareOp.GT, ">=": CompareOp.GE, "≥": CompareOp.GE}
+_OPS = {"+": ArithOp.ADD, "-": ArithOp.SUB, "×": ArithOp.MUL, "*": ArithOp.MUL, "/": ArithOp.DIV, "÷": ArithOp.DIV}
 _UNITS = {"jour": "jours", "jours": "jours", "mois": "mois", "an": "ans", "ans": "ans",
           "année": "ans", "années": "ans", "annee": "ans", "annees": "ans"}
 
@@ -71,13 +72,13 @@ class ExprBuilder:
         return getattr(self, "x_" + tree.data)(tree, self.span(tree))
 
     def x_number(self, tree: Tree, span: Span) -> ast.Literal:
-        return ast.Literal("number", self.number(tree.children[0]), span=span)
+        return ast.Literal(LiteralKind.NUMBER, self.number(tree.children[0]), span=span)
 
     def x_money(self, tree: Tree, span: Span) -> ast.Literal:
-        return ast.Literal("money", Decimal(self.number(tree.children[0])), span=span)
+        return ast.Literal(LiteralKind.MONEY, Decimal(self.number(tree.children[0])), span=span)
 
     def x_percent(self, tree: Tree, span: Span) -> ast.Literal:
-        return ast.Literal("percent", Decimal(self.number(tree.children[0])) / 100, span=span)
+        return ast.Literal(LiteralKind.PERCENT, Decimal(self.number(tree.children[0])) / 100, span=span)
 
     def number(self, token: Token) -> int | Decimal:
         """A number literal; one of more than MAX_DIGITS digits is refused (E120), not parsed."""
@@ -94,7 +95,7 @@ class ExprBuilder:
         return value
 
     def x_date(self, tree: Tree, span: Span) -> ast.Literal:
-        return ast.Literal("date", self.date_value(tree.children[0]), span=span)
+        return ast.Literal(LiteralKind.DATE, self.date_value(tree.children[0]), span=span)
 
     def date_value(self, token: Token):  # type: ignore[no-untyped-def]
         try:
@@ -105,13 +106,13 @@ class ExprBuilder:
             return parse_date("01/01/2000")
 
     def x_text(self, tree: Tree, span: Span) -> ast.Literal:
-        return ast.Literal("text", string_value(tree.children[0]), span=span)
+        return ast.Literal(LiteralKind.TEXT, string_value(tree.children[0]), span=span)
 
     def x_true(self, tree: Tree, span: Span) -> ast.Literal:
-        return ast.Literal("bool", True, span=span)
+        return ast.Literal(LiteralKind.BOOL, True, span=span)
 
     def x_false(self, tree: Tree, span: Span) -> ast.Literal:
-        return ast.Literal("bool", False, span=span)
+        return ast.Literal(LiteralKind.BOOL, False, span=span)
 
     def x_name(self, tree: Tree, span: Span) -> ast.Name:
         return ast.Name(self.name(tree.children[0]), span=span)
@@ -135,10 +136,10 @@ class ExprBuilder:
         return ast.Negate(self.expr(tree.children[0]), span=span)
 
     def x_or_expr(self, tree: Tree, span: Span) -> ast.Logical:
-        return ast.Logical("ou", self.expr(tree.children[0]), self.expr(tree.children[1]), span=span)
+        return ast.Logical(LogicOp.OR, self.expr(tree.children[0]), self.expr(tree.children[1]), span=span)
 
     def x_and_expr(self, tree: Tree, span: Span) -> ast.Logical:
-        return ast.Logical("et", self.expr(tree.children[0]), self.expr(tree.children[1]), span=span)
+        return ast.Logical(LogicOp.AND, self.expr(tree.children[0]), self.expr(tree.children[1]), span=span)
 
     def x_not_expr(self, tree: Tree, span: Span) -> ast.Not:
         return ast.Not(self.expr(tree.children[0]), span=span)
@@ -189,10 +190,10 @@ class ExprBuilder:
         return ast.InForce(self.expr(tree.children[0]), span=span)
 
     def x_not_applicable(self, tree: Tree, span: Span) -> ast.Marker:
-        return ast.Marker("non_applicable", string_value(tree.children[0]), span=span)
+        return ast.Marker(MarkerKind.NOT_APPLICABLE, string_value(tree.children[0]), span=span)
 
     def x_undetermined(self, tree: Tree, span: Span) -> ast.Marker:
-        return ast.Marker("indetermine", string_value(tree.children[0]), span=span)
+        return ast.Marker(MarkerKind.UNDETERMINED, string_value(tree.children[0]), span=span)
 
 
 def string_value(token: Token) -> str:

@@ -35,6 +35,7 @@ from collections.abc import Iterable, Sequence
 from attrs import frozen
 
 from engine.base.source import Source
+from engine.lang.kinds import LiteralKind
 from engine.syntax import ast
 from engine.syntax.build import parse_file
 from engine.syntax.layout import (
@@ -421,7 +422,7 @@ def _header_key(word: str) -> str:
 
 def _period(start: dt.date | str | None, until: dt.date | str | None) -> str:
     def date(d: dt.date | str) -> str:
-        return d if isinstance(d, str) else literal(ast.Literal("date", d))
+        return d if isinstance(d, str) else literal(ast.Literal(LiteralKind.DATE, d))
     if start is not None and until is not None:
         return f"du {date(start)} au {date(until)}"
     if start is not None:
@@ -440,7 +441,7 @@ def _status(status: ast.Status) -> str:
 def _source_field(item: ast.SourceField) -> str:
     """`éditeur "…"`, `date 01/12/2022` or `date "janvier 2022"`, `lien "…"`."""
     if isinstance(item.value, dt.date):
-        return "date " + literal(ast.Literal("date", item.value))
+        return "date " + literal(ast.Literal(LiteralKind.DATE, item.value))
     word = {"publisher": "éditeur", "date": "date", "url": "lien"}[item.kind]
     return f"{word} {string(item.value)}"
 

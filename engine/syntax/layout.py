@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
 
+from engine.lang.kinds import ArithOp, LiteralKind, LogicOp
 from engine.syntax import ast
 
 WIDTH = 100
@@ -83,7 +84,7 @@ def precedence(e: ast.Expr) -> int:
     match e:
         case ast.If():
             return 0
-        case ast.Logical(op="ou"):
+        case ast.Logical(op=LogicOp.OR):
             return 1
         case ast.Logical():
             return 2
@@ -93,7 +94,7 @@ def precedence(e: ast.Expr) -> int:
             return 4
         case ast.Round():
             return 5
-        case ast.Binary(op="+" | "-"):
+        case ast.Binary(op=ArithOp.ADD | ArithOp.SUB):
             return 6
         case ast.Binary():
             return 7
@@ -151,14 +152,14 @@ def _flat(e: ast.Expr) -> str:
         case ast.InForce(date=date):
             return f"en vigueur au {flat(date, 11)}"
         case ast.Marker(kind=kind, reason=reason):
-            word = "non applicable" if kind == "non_applicable" else "indéterminé"
+            word = kind.label
             return f"{word} {string(reason)}"
     raise AssertionError(f"expression inconnue : {type(e).__name__}")  # pragma: no cover
 
 
 def _operand_level(parent: ast.Expr, child: ast.Expr, level: int) -> int:
     """The level an operand needs; an `et` inside an `ou` is always parenthesised, for the reader."""
-    if isinstance(parent, ast.Logical) and parent.op == "ou" and isinstance(child, ast.Logical) and child.op == "et":
+    if isinstance(parent, ast.Logical) and parent.op is LogicOp.OR and isinstance(child, ast.Logical) and child.op is LogicOp.AND:
         return 3
     return level
 
@@ -176,7 +177,7 @@ def _rounding(verb: str, unit: str) -> str:
 
 
 def _unit_word(amount: ast.Expr, unit: str) -> str:
-    if isinstance(amount, ast.Literal) and amount.kind == "number" and amount.value == 1:
+    if isinstance(amount, ast.Literal) and amount.kind is LiteralKind.NUMBER and amount.value == 1:
         return _UNIT_SINGULAR.get(unit, unit)
     return unit
 
