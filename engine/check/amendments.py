@@ -8,6 +8,8 @@ the inherited rules when a file replaces them.
 
 from __future__ import annotations
 
+import attrs
+
 from engine.base.diagnostics import Label, suggest
 from engine.base.source import Span
 from engine.check import model
@@ -27,7 +29,6 @@ class AmendmentChecks(DeclarationChecks):
         """`reprend a de "f.rules"`: a's definition in f's program joins this one, as an inherited
         definition would (so every reference resolves to it); one that has a name of the amended file
         replaces it, with the same kind and type. Its own references are checked by `check_reused`."""
-        import attrs
         for decl in self.reuses:
             program = self.reused_programs.get(decl.file)
             if program is None:
@@ -143,7 +144,6 @@ class AmendmentChecks(DeclarationChecks):
     def apply_amendments(self) -> None:
         """`précise fichier.nom`: the inherited definition with this text's description, citations,
         statuses, `interne`, unit or guard reason; its formula, value or grid and versions are kept."""
-        import attrs
         done: dict[str, ast.Amend] = {}
         for decl in self.amendments:
             name, target = decl.name, f"{decl.prefix}.{decl.name}"
@@ -167,9 +167,9 @@ class AmendmentChecks(DeclarationChecks):
                           (Label(first, "première redéfinition"),))
                 continue
             done[name] = decl
-            self.definitions[name] = self.amended(decl, self.inherited[name], attrs)
+            self.definitions[name] = self.amended(decl, self.inherited[name])
 
-    def amended(self, decl: ast.Amend, old: model.Definition, attrs) -> model.Definition:  # type: ignore[no-untyped-def]
+    def amended(self, decl: ast.Amend, old: model.Definition) -> model.Definition:
         info = block_items(decl.items)
         self.report_misplaced(decl, info)
         for item in decl.items:
@@ -219,27 +219,35 @@ def _references(d: model.Definition) -> list[tuple[str, Span]]:
     return found
 
 
+_evolve = attrs.evolve
+"""`attrs.evolve` by its generic signature: `_with_sets` rewrites nodes of many attrs classes, known
+only as `object` once `attrs.has` has accepted their class."""
+
+
 def _with_sets(definition: model.Definition, sets: dict[str, model.Definition]) -> model.Definition:
     """The definition with each `dans nom` of a replaced set testing the replacement's items."""
-    import attrs
 
     def rewrite(node: object) -> object:
         if isinstance(node, tuple):
             new = tuple(rewrite(n) for n in node)
-            return node if all(a is b for a, b in zip(new, node)) else new
-        if not attrs.has(type(node)) or isinstance(node, (model.Citation, model.StatusInfo, model.TextInfo, Type)):
+            return node if all(a is b for a, b in zip(new, node, strict=True)) else new
+        cls = type(node)
+        if not attrs.has(cls) or isinstance(node, (model.Citation, model.StatusInfo, model.TextInfo, Type)):
             return node
-        changes = {}
-        for f in attrs.fields(type(node)):
+        changes: dict[str, object] = {}
+        for f in attrs.fields(cls):
             if not f.init or f.name == "span":
                 continue
             value = getattr(node, f.name)
-            new = rewrite(value)
-            if new is not value:
-                changes[f.name] = new
+            rewritten_value = rewrite(value)
+            if rewritten_value is not value:
+                changes[f.name] = rewritten_value
         if isinstance(node, model.Member) and node.set_name in sets:
             latest = sets[node.set_name].latest
-            changes.update(items=latest.body.value, set_sources=latest.sources)  # type: ignore[union-attr]
-        return attrs.evolve(node, **changes) if changes else node
+            assert isinstance(latest.body, model.Const) and isinstance(latest.body.value, tuple)  # a set parameter
+            changes.update(items=latest.body.value, set_sources=latest.sources)
+        return _evolve(node, **changes) if changes else node
 
-    return rewrite(definition)  # type: ignore[return-value]
+    rewritten = rewrite(definition)
+    assert isinstance(rewritten, model.Definition)
+    return rewritten

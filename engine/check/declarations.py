@@ -28,12 +28,9 @@ from engine.check.state import (
 )
 from engine.lang.kinds import DeclarationKind, LiteralKind, TypeKind
 from engine.lang.types import (
-    ANY,
-    BASE,
     BOOLEEN,
     Type,
     assignable,
-    enum,
     literal_hint,
     same,
 )
@@ -209,27 +206,6 @@ class DeclarationChecks(ExpressionChecks):
             if isinstance(type_expr, ast.EnumType):
                 self.enums[decl.name] = self.enum_type(decl.name, type_expr)
 
-    def enum_type(self, name: str, type_expr: ast.EnumType) -> Type:
-        seen: dict[str, ast.EnumValue] = {}
-        for value in type_expr.values:
-            if value.name in seen:
-                self.fail("E505", f"mot « {value.name} » en double dans l'énumération", value.span,
-                          labels=(Label(seen[value.name].span, "première occurrence"),))
-            seen[value.name] = value
-        return enum(name, tuple(seen), tuple(v.label for v in seen.values()))
-
-    def resolve_type(self, type_expr: ast.TypeExpr, owner: str) -> Type:
-        if isinstance(type_expr, ast.SimpleType):
-            return BASE[type_expr.kind]
-        if isinstance(type_expr, ast.EnumType):
-            return self.enums.get(owner) or self.enum_type(owner, type_expr)
-        if type_expr.name in self.enums:
-            return self.enums[type_expr.name]
-        known = list(self.enums) + ["montant", "taux", "entier", "décimal", "booléen", "date", "durée", "texte"]
-        self.fail("E201", f"type inconnu « {type_expr.name} »", type_expr.span, suggest(type_expr.name, known))
-        return ANY
-
-    # ── pass 2: facts ──
     def check_facts(self) -> None:
         for name, fact in self.local_facts.items():
             t = self.resolve_type(fact.type, name)
@@ -319,6 +295,7 @@ class DeclarationChecks(ExpressionChecks):
         old = self.inherited.get(name) if replaced else None
         start = self.date_constant(info.valid_from) if info.valid_from is not None else None
         guard = None
+        versions: tuple[model.Version, ...]
         if isinstance(decl, (ast.Rule, ast.Function)):
             params_scope = {p.name: self.resolve_type(p.type, p.name) for p in getattr(decl, "params", ())}
             self.scope = params_scope
@@ -334,7 +311,7 @@ class DeclarationChecks(ExpressionChecks):
             kind = DeclarationKind.TABLE
         if old is not None and start is not None:
             versions = tuple(v for v in old.versions if v.start is None or v.start < start) + versions
-        params = ()
+        params: tuple[model.Param, ...] = ()
         if isinstance(decl, (ast.Table, ast.Function)):
             params = tuple(model.Param(p.name, self.resolve_type(p.type, p.name), span=p.span) for p in decl.params)
         is_output = isinstance(decl, ast.Rule) and decl.is_output or bool(old and old.is_output)

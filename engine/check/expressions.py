@@ -8,6 +8,7 @@ named sets inlined into `dans`). One method per surface construct, dispatched by
 from __future__ import annotations
 
 import datetime as dt
+from typing import assert_never
 
 from engine.base.diagnostics import Label, suggest
 from engine.base.source import Span
@@ -22,6 +23,7 @@ from engine.check.state import (
 from engine.lang.kinds import ArithOp, CompareOp, DeclarationKind, LiteralKind, LogicOp, TypeKind
 from engine.lang.types import (
     ANY,
+    BASE,
     BOOLEEN,
     DATE,
     DECIMAL,
@@ -34,6 +36,7 @@ from engine.lang.types import (
     arithmetic,
     assignable,
     comparable,
+    enum,
     join,
     literal_hint,
     ordered,
@@ -79,8 +82,45 @@ class ExpressionChecks(CheckState):
     # ── expressions ──
     def expr(self, e: ast.Expr, expected: Type | None) -> model.Expr:
         """Type-check an expression; `expected` resolves enumeration words and sharpens hints."""
-        method = getattr(self, "x_" + type(e).__name__)
-        return method(e, expected)
+        match e:
+            case ast.Literal():
+                return self.x_Literal(e, expected)
+            case ast.Name():
+                return self.x_Name(e, expected)
+            case ast.Qualified():
+                return self.x_Qualified(e, expected)
+            case ast.Call():
+                return self.x_Call(e, expected)
+            case ast.Binary():
+                return self.x_Binary(e, expected)
+            case ast.Negate():
+                return self.x_Negate(e, expected)
+            case ast.Logical():
+                return self.x_Logical(e, expected)
+            case ast.Not():
+                return self.x_Not(e, expected)
+            case ast.Compare():
+                return self.x_Compare(e, expected)
+            case ast.Member():
+                return self.x_Member(e, expected)
+            case ast.SetLiteral():
+                return self.x_SetLiteral(e, expected)
+            case ast.If():
+                return self.x_If(e, expected)
+            case ast.Round():
+                return self.x_Round(e, expected)
+            case ast.DurationOf():
+                return self.x_DurationOf(e, expected)
+            case ast.AsOf():
+                return self.x_AsOf(e, expected)
+            case ast.TextOf():
+                return self.x_TextOf(e, expected)
+            case ast.InForce():
+                return self.x_InForce(e, expected)
+            case ast.Marker():
+                return self.x_Marker(e, expected)
+            case _:
+                assert_never(e)
 
     def x_Literal(self, e: ast.Literal, expected: Type | None) -> model.Expr:
         return model.Const(e.value, literal_type(e), span=e.span)
@@ -190,6 +230,27 @@ class ExpressionChecks(CheckState):
         node = model.TableCall if kind is DeclarationKind.TABLE else model.FuncCall
         return node(e.name, tuple(args), result, origin=e.prefix, span=e.span)
 
+    def enum_type(self, name: str, type_expr: ast.EnumType) -> Type:
+        seen: dict[str, ast.EnumValue] = {}
+        for value in type_expr.values:
+            if value.name in seen:
+                self.fail("E505", f"mot « {value.name} » en double dans l'énumération", value.span,
+                          labels=(Label(seen[value.name].span, "première occurrence"),))
+            seen[value.name] = value
+        return enum(name, tuple(seen), tuple(v.label for v in seen.values()))
+
+    def resolve_type(self, type_expr: ast.TypeExpr, owner: str) -> Type:
+        if isinstance(type_expr, ast.SimpleType):
+            return BASE[type_expr.kind]
+        if isinstance(type_expr, ast.EnumType):
+            return self.enums.get(owner) or self.enum_type(owner, type_expr)
+        if type_expr.name in self.enums:
+            return self.enums[type_expr.name]
+        known = list(self.enums) + ["montant", "taux", "entier", "décimal", "booléen", "date", "durée", "texte"]
+        self.fail("E201", f"type inconnu « {type_expr.name} »", type_expr.span, suggest(type_expr.name, known))
+        return ANY
+
+    # ── pass 2: facts ──
     def table_params(self, name: str) -> list[tuple[str, Type]]:
         if name in self.local:
             decl = self.local[name]
@@ -269,9 +330,8 @@ class ExpressionChecks(CheckState):
         items = []
         for item in e.items:
             checked = self.expr(item, operand.type)
-            if not isinstance(checked, model.Const):
-                if checked is not ERROR:
-                    self.fail("E312", "un ensemble ne contient que des valeurs écrites (mots ou nombres)", item.span)
+            if not isinstance(checked, model.Const):  # (a failed check gives ERROR, a Const)
+                self.fail("E312", "un ensemble ne contient que des valeurs écrites (mots ou nombres)", item.span)
                 continue
             if not comparable(operand.type, checked.type):
                 self.fail("E302", f"« {_text(item)} » n'est pas un {operand.type}", item.span)
@@ -314,8 +374,9 @@ class ExpressionChecks(CheckState):
                 for i in block_items(decl.items).citations
                 if not isinstance(i, ast.Citation) or i.key in self.bibliography)
         else:
-            body = self.inherited[name].latest
-            items, sources = body.body.value, body.sources  # type: ignore[union-attr]
+            latest = self.inherited[name].latest
+            assert isinstance(latest.body, model.Const) and isinstance(latest.body.value, tuple)  # is_set(name)
+            items, sources = latest.body.value, latest.sources
         return model.Member(operand, tuple(items), e.negated, BOOLEEN, name, tuple(sources), span=e.span)
 
     def x_SetLiteral(self, e: ast.SetLiteral, expected: Type | None) -> model.Expr:
@@ -323,9 +384,8 @@ class ExpressionChecks(CheckState):
         values, found = [], expected
         for item in e.items:
             checked = self.expr(item, found)
-            if not isinstance(checked, model.Const):
-                if checked is not ERROR:
-                    self.fail("E312", "un ensemble ne contient que des valeurs écrites (mots ou nombres)", item.span)
+            if not isinstance(checked, model.Const):  # (a failed check gives ERROR, a Const)
+                self.fail("E312", "un ensemble ne contient que des valeurs écrites (mots ou nombres)", item.span)
                 continue
             joined = checked.type if found is None or found.kind is TypeKind.ANY else join(found, checked.type)
             if joined is None:

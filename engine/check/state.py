@@ -33,6 +33,9 @@ def prefix_of(file: str) -> str:
 class CheckState:
     """The state of checking one file, shared by every pass."""
 
+    text: model.TextInfo
+    """The text this file encodes, from its header (set by `checker.Checker.run` before the definitions)."""
+
     def __init__(self, rule_file: ast.RuleFile, source: Source, parent: model.Program | None,
                  directory: str | None = None, reused: dict[str, model.Program] | None = None) -> None:
         self.file = rule_file

@@ -226,7 +226,7 @@ class Marker(Node):
     reason: str
 
 
-Expr = Union[Literal, Name, Qualified, Call, Binary, Negate, Logical, Not, Compare, Member, If,
+Expr = Union[Literal, Name, Qualified, Call, Binary, Negate, Logical, Not, Compare, Member, SetLiteral, If,
              Round, DurationOf, AsOf, TextOf, InForce, Marker]
 
 
