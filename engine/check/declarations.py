@@ -26,7 +26,7 @@ from engine.check.state import (
     prefix_of,
     prefixes_hint,
 )
-from engine.lang.kinds import DeclarationKind, LiteralKind, TypeKind
+from engine.lang.kinds import DeclarationKind, SourceFieldKind, TypeKind
 from engine.lang.types import (
     BOOLEEN,
     Type,
@@ -66,13 +66,13 @@ class DeclarationChecks(ExpressionChecks):
         if bound is None or isinstance(bound, dt.date):
             return bound
         decl = self.local.get(bound)
-        if isinstance(decl, ast.Parameter) and isinstance(decl.value, ast.Literal) and decl.value.kind is LiteralKind.DATE:
-            return decl.value.value  # type: ignore[return-value]
+        if isinstance(decl, ast.Parameter) and isinstance(decl.value, ast.Literal) and isinstance(decl.value.value, dt.date):
+            return decl.value.value
         inherited = self.inherited.get(bound)
         if (decl is None and inherited is not None and inherited.kind is DeclarationKind.PARAMETER
-                and isinstance(inherited.latest.body, model.Const) and inherited.type.kind is TypeKind.DATE
+                and isinstance(inherited.latest.body, model.Const) and isinstance(inherited.latest.body.value, dt.date)
                 and not inherited.dated):
-            return inherited.latest.body.value  # type: ignore[return-value]
+            return inherited.latest.body.value
         dates = [n for n, d in self.local.items() if isinstance(d, ast.Parameter)] + \
                 [n for n, d in self.inherited.items() if d.kind is DeclarationKind.PARAMETER and d.type.kind is TypeKind.DATE]
         self.fail("E311", f"« {bound} » n'est pas un paramètre date à valeur unique : la période de vigueur ne peut "
@@ -141,17 +141,19 @@ class DeclarationChecks(ExpressionChecks):
             if decl.title is None or not decl.title.strip():
                 self.fail("E209", f"la source « {key} » n'a pas de titre", decl.name_span,
                           f'écrivez le titre après la clé : source {key} "Titre de la publication" … fin')
+            publisher, url = fields.get(SourceFieldKind.PUBLISHER), fields.get(SourceFieldKind.URL)
             self.bibliography[key] = model.SourceDecl(
-                key, (decl.title or "").strip(), fields.get("publisher"), fields.get("date"),  # type: ignore[arg-type]
-                fields.get("url"), self.text.short, span=decl.name_span)  # type: ignore[arg-type]
+                key, (decl.title or "").strip(), publisher if isinstance(publisher, str) else None,
+                fields.get(SourceFieldKind.DATE), url if isinstance(url, str) else None, self.text.short,
+                span=decl.name_span)
 
-    def source_fields(self, decl: ast.SourceDecl) -> dict[str, str | dt.date]:
+    def source_fields(self, decl: ast.SourceDecl) -> dict[SourceFieldKind, str | dt.date]:
         """The publisher, date and URL of a source declaration, each written at most once (E109)."""
-        fields: dict[str, str | dt.date] = {}
-        first: dict[str, Span] = {}
+        fields: dict[SourceFieldKind, str | dt.date] = {}
+        first: dict[SourceFieldKind, Span] = {}
         for item in decl.fields:
             if item.kind in first:
-                self.fail("E109", f"« {_SOURCE_FIELD_WORDS[item.kind]} » est écrit deux fois", item.span,
+                self.fail("E109", f"« {item.kind.label} » est écrit deux fois", item.span,
                           labels=(Label(first[item.kind], "première occurrence"),))
                 continue
             first[item.kind] = item.span
@@ -380,23 +382,24 @@ class DeclarationChecks(ExpressionChecks):
 
     def date_constant(self, expr: ast.Expr) -> dt.date | None:
         """A date written in a version clause: a literal, or a parameter holding one."""
-        if isinstance(expr, ast.Literal) and expr.kind is LiteralKind.DATE:
-            return expr.value  # type: ignore[return-value]
+        if isinstance(expr, ast.Literal) and isinstance(expr.value, dt.date):
+            return expr.value
         if isinstance(expr, ast.Name):
             target = self.definitions.get(expr.name) or self.inherited.get(expr.name)
             decl = self.local.get(expr.name)
-            if isinstance(decl, ast.Parameter) and isinstance(decl.value, ast.Literal) and decl.value.kind is LiteralKind.DATE:
+            if isinstance(decl, ast.Parameter) and isinstance(decl.value, ast.Literal) \
+                    and isinstance(decl.value.value, dt.date):
                 self.used.add(expr.name)
-                return decl.value.value  # type: ignore[return-value]
-            if target is not None and isinstance(target.latest.body, model.Const) and target.type.kind is TypeKind.DATE:
+                return decl.value.value
+            if target is not None and isinstance(target.latest.body, model.Const) \
+                    and isinstance(target.latest.body.value, dt.date):
                 self.used.add(expr.name)
-                return target.latest.body.value  # type: ignore[return-value]
+                return target.latest.body.value
         self.fail("E311", "une date de version doit être une date écrite (jj/mm/aaaa) ou un paramètre date",
                   expr.span)
         return None
 
 
-_SOURCE_FIELD_WORDS = {"publisher": "éditeur", "date": "date", "url": "lien"}
 
 
 def _sources_hint(key: str, declared: dict[str, model.SourceDecl]) -> str:

@@ -226,7 +226,11 @@ class ExpressionChecks(CheckState):
             args.append(checked)
         used = e.name if e.prefix is None else f"{e.prefix}.{e.name}"
         self.note_use(used, e.span)
-        result = self.type_of(e.name) if e.prefix is None else self.parent.definitions[e.name].type  # type: ignore[union-attr]
+        if e.prefix is None:
+            result = self.type_of(e.name)
+        else:
+            assert self.parent is not None  # `fichier.nom` was resolved above, through the amended program
+            result = self.parent.definitions[e.name].type
         node = model.TableCall if kind is DeclarationKind.TABLE else model.FuncCall
         return node(e.name, tuple(args), result, origin=e.prefix, span=e.span)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from engine.base.diagnostics import Diagnostic, Label, error, suggest
+from engine.base.source import Span
 from engine.check import model
 from engine.check.expressions import literal_type
 from engine.lang.kinds import KeyKind, TypeKind
@@ -97,8 +98,8 @@ def _key(cell: ast.Cell, key_type: Type, report: Callable[[Diagnostic], None]) -
         if not _literal_fits(key.value, key_type):
             report(error("E302", f"la clé « {cell.text} » n'est pas du type de la clé ({key_type})", span))
         return model.Key(KeyKind.VALUE, key.value.value, text=cell.text, span=span)
-    low = key.low.value if key.low is not None else None
-    high = key.high.value if key.high is not None else None
+    low: model.Ordered | None = key.low.value if key.low is not None else None
+    high: model.Ordered | None = key.high.value if key.high is not None else None
     if not key_type.is_numeric and key_type.kind not in {TypeKind.DATE, TypeKind.ANY}:
         report(error("E509", f"une tranche demande une clé numérique ou date, pas un {key_type}", span))
         return model.Key(KeyKind.INVALID, text=cell.text, span=span)
@@ -118,7 +119,7 @@ def _literal_fits(lit: ast.Literal, key_type: Type) -> bool:
     return assignable(key_type, literal_type(lit))
 
 
-def _check_coverage(keys: tuple[model.Key, ...], key_type: Type, span, where: str,
+def _check_coverage(keys: tuple[model.Key, ...], key_type: Type, span: Span, where: str,
                     report: Callable[[Diagnostic], None]) -> None:
     """Duplicates, enumeration coverage, and band gaps/overlaps for one axis of a grid."""
     if any(k.kind is KeyKind.INVALID for k in keys):
@@ -142,7 +143,7 @@ def _check_coverage(keys: tuple[model.Key, ...], key_type: Type, span, where: st
         _check_bands(bands, span, report, has_other, integer=key_type.kind is TypeKind.ENTIER)
 
 
-def _check_bands(bands: list[model.Key], span, report: Callable[[Diagnostic], None], has_other: bool,
+def _check_bands(bands: list[model.Key], span: Span, report: Callable[[Diagnostic], None], has_other: bool,
                  integer: bool = False) -> None:
     """Sort bands by lower bound and check that each starts exactly where the previous ended.
 
@@ -182,13 +183,14 @@ def _check_bands(bands: list[model.Key], span, report: Callable[[Diagnostic], No
 def _starts_before_end(current: model.Key, previous: model.Key) -> bool:
     if current.low is None:
         return True
-    if current.low < previous.high:  # type: ignore[operator]
+    if previous.high is not None and current.low < previous.high:
         return True
     return current.low == previous.high and current.low_inclusive and previous.high_inclusive
 
 
 def _adjacent(previous: model.Key, current: model.Key, integer: bool = False) -> bool:
-    if integer and previous.high_inclusive and current.low_inclusive and current.low == previous.high + 1:  # type: ignore[operator]
+    if (integer and previous.high_inclusive and current.low_inclusive and isinstance(previous.high, int)
+            and current.low == previous.high + 1):
         return True
     return current.low == previous.high and (current.low_inclusive != previous.high_inclusive)
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from engine.base.diagnostics import RulesError, error, os_reason
-from engine.base.source import Source
+from engine.base.source import Source, Span
 from engine.check import cache, model
 from engine.check.files import MAX_BYTES, SUFFIX, NotARegularFile, check_size, display_name, nowhere, read_limited
 from engine.syntax import ast
@@ -78,7 +78,7 @@ def load_source(source: Source, base_dir: Path | None = None, _chain: tuple[Path
     return checker.check(rule_file, source, parent, directory, reused)
 
 
-def _load_reused(source: Source, rule_file, base_dir: Path, chain: tuple[Path, ...],  # type: ignore[no-untyped-def]
+def _load_reused(source: Source, rule_file: ast.RuleFile, base_dir: Path, chain: tuple[Path, ...],
                  root: Path) -> dict[str, model.Program]:
     """The programs of the files named by `reprend … de "fichier.rules"`, read under the same rules as
     an amended file (relative path, inside the root, `.rules`, no cycle)."""
@@ -90,13 +90,14 @@ def _load_reused(source: Source, rule_file, base_dir: Path, chain: tuple[Path, .
     return found
 
 
-def _load_parent(source: Source, rule_file, base_dir: Path, chain: tuple[Path, ...],  # type: ignore[no-untyped-def]
+def _load_parent(source: Source, rule_file: ast.RuleFile, base_dir: Path, chain: tuple[Path, ...],
                  root: Path) -> model.Program:
     header = rule_file.header
+    assert header.amends is not None  # called for a file that amends another
     return _load_rule_file(source, header.amends, header.amends_span, base_dir, chain, root, "modifié", "E604")
 
 
-def _load_rule_file(source: Source, written: str, span, base_dir: Path,  # type: ignore[no-untyped-def]
+def _load_rule_file(source: Source, written: str, span: Span, base_dir: Path,
                     chain: tuple[Path, ...], root: Path, role: str, missing: str) -> model.Program:
     """Load a rule file another one names (`modifie` or `reprend … de`), after the access checks."""
     if PurePosixPath(written).is_absolute() or PureWindowsPath(written).is_absolute() or PureWindowsPath(written).drive:

@@ -13,7 +13,7 @@ import datetime as dt
 import re
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
-from typing import Union
+from typing import Any, Protocol, Union
 
 from attrs import field, frozen
 
@@ -335,15 +335,24 @@ class FactDecl(Node):
     """Why the file accepts this fact without reading it (`ignoré : "…"`), if it does so on purpose."""
 
 
+class Ordered(Protocol):
+    """A band's bound: a number or a date. The checker compares bounds only within one key type."""
+
+    def __lt__(self, other: Any, /) -> bool: ...
+    def __le__(self, other: Any, /) -> bool: ...
+    def __gt__(self, other: Any, /) -> bool: ...
+    def __ge__(self, other: Any, /) -> bool: ...
+
+
 @frozen
 class Key(Node):
     """A row or column key of a table: an enumeration word, `autre`, a value or a band."""
 
     kind: KeyKind = field(converter=KeyKind)
     value: object = None
-    low: object = None
+    low: Ordered | None = None
     low_inclusive: bool = True
-    high: object = None
+    high: Ordered | None = None
     high_inclusive: bool = False
     text: str = ""
 
@@ -353,9 +362,9 @@ class Key(Node):
             return True
         if self.kind in (KeyKind.ENUM, KeyKind.VALUE):
             return value == self.value
-        if self.low is not None and (value < self.low or (value == self.low and not self.low_inclusive)):  # type: ignore[operator]
+        if self.low is not None and (self.low > value or (value == self.low and not self.low_inclusive)):
             return False
-        if self.high is not None and (value > self.high or (value == self.high and not self.high_inclusive)):  # type: ignore[operator]
+        if self.high is not None and (self.high < value or (value == self.high and not self.high_inclusive)):
             return False
         return True
 

@@ -52,9 +52,9 @@ def _ast_nodes(root: ast.Node) -> Iterator[ast.Node]:
             stack.extend(getattr(item, f.name) for f in attrs.fields(type(item)) if f.name != "span")
 
 
-def _percent(value: object) -> str:
+def _percent(value: int | Decimal) -> str:
     """A rate as a French percentage: `250 %`, `150,5 %`."""
-    shown = format((Decimal(value) * 100).normalize(), "f")  # type: ignore[arg-type]
+    shown = format((Decimal(value) * 100).normalize(), "f")
     return shown.replace(".", ",") + "\u00a0%"
 
 
@@ -74,7 +74,7 @@ def _version_exprs(version: model.Version) -> list[model.Expr]:
     body = version.body
     if isinstance(body, model.Grid):
         return [cell.expr for row in body.cells for cell in row]
-    return [body] if body is not None else []  # type: ignore[list-item]
+    return [body]
 
 
 class ProgramChecks(ExpressionChecks):
@@ -180,18 +180,20 @@ class ProgramChecks(ExpressionChecks):
         Scopes: the file's declarations with the names it inherits; each enumeration's words; each
         function's parameters with the declarations. See `engine.base.confusables`.
         """
-        declared = [(d.name, name_span(d)) for d in self.file.declarations
-                    if isinstance(d, (ast.Fact, ast.Parameter, ast.Rule, ast.Function, ast.Table))]
+        declared: list[tuple[str, Span | None]] = [
+            (d.name, name_span(d)) for d in self.file.declarations
+            if isinstance(d, (ast.Fact, ast.Parameter, ast.Rule, ast.Function, ast.Table))]
         here = {name for name, _ in declared}
-        inherited = [(name, None) for name in dict.fromkeys([*effective, *getattr(self.parent, "facts", {})])
-                     if name not in here]
+        parent_facts = self.parent.facts if self.parent is not None else {}
+        inherited: list[tuple[str, Span | None]] = [(name, None) for name in dict.fromkeys([*effective, *parent_facts])
+                                                    if name not in here]
         scopes: list[list[tuple[str, Span | None]]] = [declared + inherited]
         for decl in self.file.declarations:
             decl_type = getattr(decl, "type", None)
             if isinstance(decl_type, ast.EnumType):
                 scopes.append([(v.name, v.span) for v in decl_type.values])
             if isinstance(decl, ast.Function):
-                scopes.append([(p.name, p.span) for p in decl.params] + declared)
+                scopes.append([*((p.name, p.span) for p in decl.params), *declared])
         reported: set[tuple[str, str]] = set()
         for scope in scopes:
             by_skeleton: dict[str, tuple[str, Span | None]] = {}
@@ -224,7 +226,8 @@ class ProgramChecks(ExpressionChecks):
             if not isinstance(decl, ast.Parameter):  # `montant × 105 %` in a formula is a revaluation
                 continue
             for node in _ast_nodes(decl):
-                if isinstance(node, ast.Literal) and node.kind is LiteralKind.PERCENT and node.value > 1:  # type: ignore[operator]
+                if (isinstance(node, ast.Literal) and node.kind is LiteralKind.PERCENT
+                        and isinstance(node.value, Decimal) and node.value > 1):
                     self.report(warning("W112", f"le paramètre « {decl.name} » vaut {_percent(node.value)} : un taux "
                                                 "de plus de 100 %", node.span,
                                         "vérifiez la valeur (un taux dépasse rarement 100 %)"))
@@ -245,9 +248,10 @@ class ProgramChecks(ExpressionChecks):
         here, there, other = (b_span, a_span, a) if b_span is not None else (a_span, b_span, b)
         name = b if b_span is not None else a
         where = "" if there is not None else " (déclaré dans le fichier modifié)"
+        assert here is not None  # check_lookalikes reports a pair only when one of its names is in this file
         differing = " et ".join(describe(part) for part in _differing(name, other)) or "leur forme Unicode"
         self.report(warning("W110", f"les noms « {name} » et « {other} »{where} se lisent de la même façon : "
-                                    f"ils ne diffèrent que par {differing}", here,  # type: ignore[arg-type]
+                                    f"ils ne diffèrent que par {differing}", here,
                             "renommez l'un des deux : un relecteur lirait l'un pour l'autre",
                             (Label(there, f"« {other} »"),) if there is not None else ()))
 
@@ -260,9 +264,10 @@ class ProgramChecks(ExpressionChecks):
         deepest path of nested nodes, through the definitions it reads."""
         depths: dict[int, int] = {}
 
-        def target(node: model.Expr) -> model.Definition | None:
-            name, origin = getattr(node, "name", None), getattr(node, "origin", None)
-            return effective.get(name) if origin is None else self.originals.get((origin, name))  # type: ignore[arg-type]
+        def target(node: model.DefRef | model.FuncCall | model.TableCall) -> model.Definition | None:
+            if node.origin is None:
+                return effective.get(node.name)
+            return self.originals.get((node.origin, node.name))
 
         def depth(d: model.Definition) -> int:
             if id(d) not in depths:
@@ -295,7 +300,9 @@ class ProgramChecks(ExpressionChecks):
         for definition in effective.values():
             for expr in model.definition_exprs(definition):
                 for node in model.walk(expr):
-                    origin = getattr(node, "origin", None)
+                    if not isinstance(node, (model.DefRef, model.FuncCall, model.TableCall)):
+                        continue
+                    origin = node.origin
                     if (origin and (origin, node.name) not in self.originals
                             and node.name in self.parent.definitions):  # else E609 (a reused definition)
                         self.originals[(origin, node.name)] = self.parent.definitions[node.name]
@@ -340,8 +347,8 @@ class ProgramChecks(ExpressionChecks):
 
     def expectation(self, exp: ast.Expected, effective: dict[str, model.Definition]) -> model.Expectation:
         target = effective.get(exp.name)
-        if exp.name in self.withdrawn:  # type: ignore[attr-defined]
-            self.withdrawn_reference(exp.name, exp.span)  # type: ignore[attr-defined]
+        if exp.name in self.withdrawn:
+            self.withdrawn_reference(exp.name, exp.span)
             return model.Expectation(exp.name, "value", span=exp.span)
         if target is None or target.kind is not DeclarationKind.RULE:
             self.fail("E702", f"résultat inconnu « {exp.name} » dans l'exemple", exp.span,

@@ -156,7 +156,7 @@ def kind_of_declaration(decl: ast.Node) -> DeclarationKind:
             ast.Fact: DeclarationKind.FACT}[type(decl)]
 
 
-def name_span(decl: ast.Node) -> Span:
+def name_span(decl: ast.Node | model.Node) -> Span:
     """Where a declaration's name is written (its whole span for a node built without one)."""
     span = getattr(decl, "name_span", None)
     return span if span is not None and span.line else decl.span
