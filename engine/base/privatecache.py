@@ -176,10 +176,12 @@ def read(name: str) -> bytes | None:
     data = _read_own(entry, MAX_ENTRY_BYTES)
     size = len(MAGIC) + hashlib.sha256().digest_size
     if data is None or not data.startswith(MAGIC) or len(data) < size:
-        return _reject(entry, "illisible, étrangère ou d'un ancien format")
+        _reject(entry, "illisible, étrangère ou d'un ancien format")
+        return None
     tag, payload = data[len(MAGIC):size], data[size:]
     if not hmac.compare_digest(tag, _seal(key, name, payload)):
-        return _reject(entry, "son sceau ne correspond pas (modifiée ou écrite par un autre)")
+        _reject(entry, "son sceau ne correspond pas (modifiée ou écrite par un autre)")
+        return None
     return payload
 
 

@@ -213,7 +213,9 @@ class DeclarationChecks(ExpressionChecks):
             t = self.resolve_type(fact.type, name)
             info = block_items(fact.items)
             self.report_misplaced(fact, info)
-            low = high = allowed = None
+            low: model.Ordered | None = None
+            high: model.Ordered | None = None
+            allowed: tuple[object, ...] | None = None
             constraint = fact.type.constraint if isinstance(fact.type, ast.SimpleType) else None
             if isinstance(constraint, ast.Range):
                 low = self.constant(constraint.low, t) if constraint.low else None
@@ -225,7 +227,7 @@ class DeclarationChecks(ExpressionChecks):
                                               allowed, self.text.short, info.unit,
                                               (ignored.note or "ignoré") if ignored else None, span=fact.span)
 
-    def constant(self, expr: ast.Expr, expected: Type) -> object:
+    def constant(self, expr: ast.Expr, expected: Type) -> model.Ordered | None:
         """A literal used as a bound or allowed value; it must fit the declared type."""
         if isinstance(expr, ast.Literal) and assignable(expected, literal_type(expr)):
             return expr.value

@@ -326,8 +326,8 @@ class FactDecl(Node):
     description: str | None = None
     question: str | None = None
     sources: tuple[Citation, ...] = ()
-    low: object = None
-    high: object = None
+    low: Ordered | None = None
+    high: Ordered | None = None
     allowed: tuple[object, ...] | None = None
     text: str = ""
     unit: str | None = None

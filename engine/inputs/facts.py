@@ -45,8 +45,9 @@ class FactsError(EngineError, ValueError):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
-def validate(program: Program, raw: Mapping[str, object]) -> dict[str, object]:
-    """Return the facts as typed values, or raise FactsError listing every problem."""
+def validate(program: Program, raw: object) -> dict[str, object]:
+    """Return the facts as typed values, or raise FactsError listing every problem (`raw` should be a
+    mapping of names to values; anything else is one problem, reported the same way)."""
     if not isinstance(raw, Mapping):
         raise FactsError([FactProblem("(faits)", "un objet nom → valeur", type(raw).__name__)])
     facts: dict[str, object] = {}
@@ -218,7 +219,7 @@ def _bounded(number: Decimal, expected: str) -> Decimal:
     if len(digits) > _MAX_NUMBER_TEXT:
         raise _Bad(expected, f"au plus {MAX_SIGNIFICANT} chiffres significatifs")
     _, digits, exponent = number.normalize(_EXACT).as_tuple()  # trailing zeros do not count
-    if len(digits) > MAX_SIGNIFICANT or exponent < -MAX_SIGNIFICANT:  # type: ignore[operator]
+    if len(digits) > MAX_SIGNIFICANT or int(exponent) < -MAX_SIGNIFICANT:  # finite here: the exponent is an int
         raise _Bad(expected, f"au plus {MAX_SIGNIFICANT} chiffres significatifs et {MAX_SIGNIFICANT} décimales")
     return number
 
@@ -231,7 +232,7 @@ def _integer(value: object) -> int:
             raise _Bad("un nombre entier", f"un nombre de moins de {MAX_DIGITS + 1} chiffres avant la virgule")
         return int(value)  # an int, even from an IntEnum
     try:
-        number = _decimal(value, "entier")
+        number = _decimal(value, TypeKind.ENTIER)
     except _Bad:
         raise _Bad("un nombre entier") from None
     if number != number.to_integral_value():
@@ -318,9 +319,9 @@ def _check_bounds(decl: FactDecl, value: object) -> None:
     if decl.allowed is not None and value not in decl.allowed:
         listed = ", ".join(_show(v) for v in decl.allowed)
         raise _Bad(f"l'une des valeurs {listed}")
-    if decl.low is not None and value < decl.low:  # type: ignore[operator]
+    if decl.low is not None and decl.low > value:
         raise _Bad(f"une valeur d'au moins {_show(decl.low)}")
-    if decl.high is not None and value > decl.high:  # type: ignore[operator]
+    if decl.high is not None and decl.high < value:
         raise _Bad(f"une valeur d'au plus {_show(decl.high)}", _percent_hint(decl, value))
 
 

@@ -149,8 +149,8 @@ def _show(decl: FactDecl, value: object) -> str:
     if isinstance(value, dt.date):
         return f"{formatting.date_short(value)} ({value.isoformat()})"
     shown = formatting.value(value, decl.type)
-    if decl.type.kind in {TypeKind.MONTANT, TypeKind.TAUX, TypeKind.DECIMAL}:
-        shown += f" (en JSON : {_number(value)})"  # type: ignore[arg-type]
+    if decl.type.kind in {TypeKind.MONTANT, TypeKind.TAUX, TypeKind.DECIMAL} and isinstance(value, (int, Decimal)):
+        shown += f" (en JSON : {_number(value)})"
     return shown.replace("\u00a0", " ").replace("\u202f", " ")
 
 

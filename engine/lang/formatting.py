@@ -15,17 +15,17 @@ from fractions import Fraction
 
 from babel import Locale
 from babel.dates import format_date
-from babel.numbers import parse_pattern
+from babel.numbers import NumberPattern, parse_pattern
 
 from engine.lang.kinds import TypeKind
 from engine.lang.types import Type
-from engine.lang.values import Duration, to_decimal
+from engine.lang.values import Duration, Number, to_decimal
 
 LOCALE = Locale.parse("fr_FR")
 """Parsed once: Babel would otherwise parse the locale again for every number it formats."""
 
 _CURRENCY = LOCALE.currency_formats["standard"]
-_PATTERNS: dict[str, object] = {}
+_PATTERNS: dict[str, NumberPattern] = {}
 
 
 _WIDE = Context(prec=100)
@@ -33,41 +33,41 @@ _WIDE = Context(prec=100)
 needs 30. Every number a rule computes is below 10²⁰ (`engine.lang.values`), so 100 digits always suffice."""
 
 
-def _decimal(number: object, pattern: str) -> str:
+def _decimal(number: int | Decimal, pattern: str) -> str:
     """`babel.numbers.format_decimal(number, pattern, LOCALE)`, with the pattern parsed once."""
     found = _PATTERNS.get(pattern)
     if found is None:
         found = _PATTERNS[pattern] = parse_pattern(pattern)
     with localcontext(_WIDE):
-        return found.apply(number, LOCALE)  # type: ignore[attr-defined]
+        return str(found.apply(number, LOCALE))
 
 
-def money(value: object) -> str:
+def money(value: Number) -> str:
     """`12 000,00 €`; a non-terminating amount shows more digits after `≈`."""
     if isinstance(value, Fraction):
         shown = _decimal(to_decimal(value), "#,##0.00##")
         return f"≈ {shown} €"
-    number = Decimal(value)  # type: ignore[arg-type]
+    number = Decimal(value)
     if number != number.quantize(Decimal("0.01"), context=_WIDE):
         return _decimal(number, "#,##0.00########") + "\u00a0€"
     with localcontext(_WIDE):
         return _CURRENCY.apply(number, LOCALE, currency="EUR")
 
 
-def percent(value: object) -> str:
+def percent(value: Number) -> str:
     """`7,5 %`, `100 %`; an inexact rate as `≈ 56,5611 %`."""
     if isinstance(value, Fraction):
         shown = _decimal(to_decimal(value) * 100, "#,##0.####")
         return f"≈ {shown}\u00a0%"
-    shown = _decimal(Decimal(value) * 100, "#,##0.##########")  # type: ignore[arg-type]
+    shown = _decimal(Decimal(value) * 100, "#,##0.##########")
     return f"{shown}\u00a0%"
 
 
-def number(value: object) -> str:
+def number(value: Number) -> str:
     """`2 800`, `294,375`; an inexact value with `≈`."""
     if isinstance(value, Fraction):
         return "≈ " + _decimal(to_decimal(value), "#,##0.######")
-    return _decimal(value, "#,##0.##########")  # type: ignore[arg-type]
+    return _decimal(value, "#,##0.##########")
 
 
 def exact(v: object, t: Type | None = None) -> str:
@@ -123,13 +123,13 @@ def _value(v: object, t: Type | None = None) -> str:
         return str(v)
     if isinstance(v, str):
         return t.label(v) if t is not None and t.kind is TypeKind.ENUM else v
+    if not isinstance(v, (int, Decimal, Fraction)):
+        return str(v)
     if kind is TypeKind.MONTANT:
         return money(v)
     if kind is TypeKind.TAUX:
         return percent(v)
-    if isinstance(v, (int, Decimal, Fraction)):
-        return number(v)
-    return str(v)
+    return number(v)
 
 
 _BEFORE_UNIT = re.compile(r"(?<=\d) ([%€])")

@@ -86,7 +86,7 @@ def check_int(value: int) -> int:
 
 def neg(value: Number) -> Number:
     """Exact −value (a Decimal through the bounded context, not the thread's default one)."""
-    return _CTX.minus(value) if type(value) is Decimal else -value  # type: ignore[operator]
+    return _CTX.minus(value) if isinstance(value, Decimal) else -value
 
 
 # ─── Literals ────────────────────────────────────────────────────────────────────────────────
@@ -246,8 +246,8 @@ def round_to(value: Number, quantum: Decimal, truncate: bool) -> Decimal:
     mode = ROUND_DOWN if truncate else ROUND_HALF_UP
     # quantize() keeps the exponent of its argument, not its value: Decimal("10") has exponent 0,
     # so rounding to a multiple of 10, 100 or 1000 goes through the number of steps instead.
-    steps = _CTX.divide(Decimal(value), quantum).quantize(Decimal(1), rounding=mode, context=_ROUNDING)
-    return _CTX.multiply(steps, quantum)
+    count = _CTX.divide(Decimal(value), quantum).quantize(Decimal(1), rounding=mode, context=_ROUNDING)
+    return _CTX.multiply(count, quantum)
 
 
 def to_decimal(value: Number) -> Decimal:
@@ -270,7 +270,7 @@ def money(value: Number) -> Decimal:
     cent are kept: an amount the rule file did not round stays exact.
     """
     number = to_decimal(value)
-    if number.is_finite() and number.as_tuple().exponent > -2:  # type: ignore[operator]
+    if number.is_finite() and int(number.as_tuple().exponent) > -2:  # finite: the exponent is an int
         number = number.quantize(_CENT, context=_DISPLAY)
     return number
 

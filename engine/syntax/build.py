@@ -20,7 +20,7 @@ from engine.base.source import NOWHERE, Source, Span
 from engine.lang.kinds import LiteralKind, MarkerKind, SourceFieldKind
 from engine.lang.values import MAGNITUDE_DIGITS, parse_number
 from engine.syntax import ast
-from engine.syntax.build_exprs import ExprBuilder, string_value
+from engine.syntax.build_exprs import Child, ExprBuilder, as_token, string_value
 from engine.syntax.parser import Parsed, parse, parse_fragment
 
 _TYPE_TREES = {"simple_type", "enum_type", "named_type"}
@@ -216,7 +216,7 @@ class Builder(ExprBuilder):
             if isinstance(child, Token):
                 title = string_value(child)
                 continue
-            value = child.children[0]
+            value = as_token(child.children[0])
             if child.data == "published" and value.type == "DATE":
                 fields.append(ast.SourceField(SourceFieldKind.DATE, self.date_value(value), span=self.span(child)))
             else:
@@ -303,8 +303,9 @@ class Builder(ExprBuilder):
         return ast.Allowed(tuple(values), span=span)
 
     # ── tables ──
-    def row(self, token: Token, header: bool, two_keys: bool) -> ast.Row | None:
+    def row(self, child: Child, header: bool, two_keys: bool) -> ast.Row | None:
         """Split a `| … | … |` line into cells and parse each; None for a `|---|` separator."""
+        token = as_token(child)
         text = str(token)
         start = (token.start_pos or 0) + self.offset
         pieces = _split_row(text)

@@ -8,6 +8,7 @@ items and table rows are built by `engine.syntax.build`, which derives from `Exp
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from decimal import Decimal
 
@@ -30,6 +31,32 @@ _CMP = {"=": CompareOp.EQ, "≠": CompareOp.NE, "!=": CompareOp.NE, "<>": Compar
 _OPS = {"+": ArithOp.ADD, "-": ArithOp.SUB, "×": ArithOp.MUL, "*": ArithOp.MUL, "/": ArithOp.DIV, "÷": ArithOp.DIV}
 _UNITS = {"jour": "jours", "jours": "jours", "mois": "mois", "an": "ans", "ans": "ans",
           "année": "ans", "années": "ans", "annee": "ans", "annees": "ans"}
+
+
+Child = Tree[Token] | Token
+"""What lark's `Tree.children` holds: a subtree or a terminal."""
+
+
+def as_token(child: Child) -> Token:
+    """A child the grammar makes a terminal (a name, a number, a string).
+
+    Raises:
+        TypeError: the builder and the grammar disagree (a bug, never bad input).
+    """
+    if isinstance(child, Token):
+        return child
+    raise TypeError(f"grammar and builder disagree: a terminal was expected, not the tree {child.data!r}")
+
+
+def as_tree(child: Child) -> Tree[Token]:
+    """A child the grammar makes a subtree (a rule).
+
+    Raises:
+        TypeError: the builder and the grammar disagree (a bug, never bad input).
+    """
+    if isinstance(child, Tree):
+        return child
+    raise TypeError(f"grammar and builder disagree: a subtree was expected, not the terminal {child.type}")
 
 
 class ExprBuilder:
@@ -57,8 +84,9 @@ class ExprBuilder:
 
     # ── file ──
 
-    def name(self, token: Token) -> str:
+    def name(self, child: Child) -> str:
         """A declared or referenced name; keywords are refused (E107)."""
+        token = as_token(child)
         text = str(token)
         if text in reserved_words():
             self.fail("E107", f"« {text} » est un mot réservé du langage et ne peut pas servir de nom",
@@ -80,8 +108,9 @@ class ExprBuilder:
     def x_percent(self, tree: Tree, span: Span) -> ast.Literal:
         return ast.Literal(LiteralKind.PERCENT, Decimal(self.number(tree.children[0])) / 100, span=span)
 
-    def number(self, token: Token) -> int | Decimal:
+    def number(self, child: Child) -> int | Decimal:
         """A number literal; one of more than MAX_DIGITS digits is refused (E120), not parsed."""
+        token = as_token(child)
         text = str(token)
         if sum(c.isdigit() for c in text) > MAX_DIGITS:
             self.fail("E120", f"nombre trop long : {sum(c.isdigit() for c in text)} chiffres (au plus {MAX_DIGITS})",
@@ -97,7 +126,9 @@ class ExprBuilder:
     def x_date(self, tree: Tree, span: Span) -> ast.Literal:
         return ast.Literal(LiteralKind.DATE, self.date_value(tree.children[0]), span=span)
 
-    def date_value(self, token: Token):  # type: ignore[no-untyped-def]
+    def date_value(self, child: Child) -> dt.date:
+        """A date literal; an impossible one (30/02/2024) is reported (E108)."""
+        token = as_token(child)
         try:
             return parse_date(str(token))
         except ValueError:
@@ -196,8 +227,9 @@ class ExprBuilder:
         return ast.Marker(MarkerKind.UNDETERMINED, string_value(tree.children[0]), span=span)
 
 
-def string_value(token: Token) -> str:
-    text = str(token)
+def string_value(child: Child) -> str:
+    """A string literal's text: `« … »` trimmed, `"…"` with its escapes undone."""
+    text = str(as_token(child))
     if text.startswith("«"):
         return text[1:-1].strip()
     return re.sub(r"\\(.)", r"\1", text[1:-1])
