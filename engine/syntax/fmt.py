@@ -31,6 +31,7 @@ import functools
 import re
 from collections import deque
 from collections.abc import Iterable, Sequence
+from typing import TypeVar
 
 from attrs import frozen
 
@@ -360,8 +361,8 @@ class _FileWriter:
         for group, following in _groups(decl.given):
             self.emit_lines(_entry_lines([(_given(g), anchor_of(g)) for g in group], following), 2)
         self.emit("attendu")
-        for group, following in _groups(decl.expected):
-            self.emit_lines(_entry_lines([(_expected(e), anchor_of(e)) for e in group], following), 2)
+        for expected, next_name in _groups(decl.expected):
+            self.emit_lines(_entry_lines([(_expected(e), anchor_of(e)) for e in expected], next_name), 2)
         self.end(decl)
 
     def decl_sourcedecl(self, decl: ast.SourceDecl) -> None:
@@ -427,7 +428,8 @@ def _period(start: dt.date | str | None, until: dt.date | str | None) -> str:
         return f"du {date(start)} au {date(until)}"
     if start is not None:
         return f"à partir du {date(start)}"
-    return f"jusqu'au {date(until)}"  # type: ignore[arg-type]
+    assert until is not None  # a period has at least one bound
+    return f"jusqu'au {date(until)}"
 
 
 _STATUS_WORDS = {"a_confirmer": "à confirmer", "choix_de_modelisation": "choix de modélisation", "ignore": "ignoré"}
@@ -464,18 +466,21 @@ def _expected(e: ast.Expected) -> str:
     return f"{e.name} = {flat(e.value)}"  # type: ignore[arg-type]
 
 
-def _groups(entries: Sequence[ast.Given] | Sequence[ast.Expected]) -> list[tuple[list, str | None]]:  # type: ignore[type-arg]
+Entry = TypeVar("Entry", ast.Given, ast.Expected)
+
+
+def _groups(entries: Sequence[Entry]) -> list[tuple[list[Entry], str | None]]:
     """Entries of an example grouped by the source line they were written on, each group with the
     name of the entry that follows it (None for the last)."""
-    groups: list[list] = []  # type: ignore[type-arg]
+    groups: list[list[Entry]] = []
     last = -1
     for entry in entries:
         if entry.span.line != last or not groups:
             groups.append([])
         groups[-1].append(entry)
         last = entry.span.line
-    following = [g[0].name for g in groups[1:]] + [None]
-    return list(zip(groups, following))
+    following: list[str | None] = [g[0].name for g in groups[1:]]
+    return list(zip(groups, [*following, None], strict=True))
 
 
 def _entry_lines(entries: list[tuple[str, int | None]], next_name: str | None) -> list[Line]:

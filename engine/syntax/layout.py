@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import assert_never
 
 from engine.lang.kinds import ArithOp, LiteralKind, LogicOp
 from engine.syntax import ast
@@ -64,19 +65,25 @@ def literal(lit: ast.Literal) -> str:
     """A literal as written in canonical form."""
     value = lit.value
     match lit.kind:
-        case "money":
-            return number(value) + " €"  # type: ignore[arg-type]
-        case "percent":
-            percent = (Decimal(value) * 100).normalize()  # type: ignore[arg-type]
+        case LiteralKind.MONEY:
+            assert isinstance(value, (int, Decimal))  # the builder parsed it
+            return number(value) + " €"
+        case LiteralKind.PERCENT:
+            assert isinstance(value, (int, Decimal))
+            percent = (Decimal(value) * 100).normalize()
             return number(Decimal(format(percent, "f"))) + " %"
-        case "date":
+        case LiteralKind.DATE:
             assert isinstance(value, dt.date)
             return f"{value.day:02d}/{value.month:02d}/{value.year:04d}"
-        case "text":
+        case LiteralKind.TEXT:
             return string(str(value))
-        case "bool":
+        case LiteralKind.BOOL:
             return "vrai" if value else "faux"
-    return number(value)  # type: ignore[arg-type]
+        case LiteralKind.NUMBER:
+            assert isinstance(value, (int, Decimal))
+            return number(value)
+        case _:
+            assert_never(lit.kind)
 
 
 def precedence(e: ast.Expr) -> int:
@@ -251,9 +258,9 @@ def _chain(e: ast.Logical | ast.Binary, column: int) -> list[Line]:
     p = precedence(e)
     operands: list[tuple[str, ast.Expr]] = []
     current: ast.Expr = e
-    while type(current) is type(e) and precedence(current) == p:
-        operands.insert(0, (current.op, current.right))  # type: ignore[union-attr]
-        current = current.left  # type: ignore[union-attr]
+    while isinstance(current, (ast.Logical, ast.Binary)) and type(current) is type(e) and precedence(current) == p:
+        operands.insert(0, (current.op, current.right))
+        current = current.left
     lines = block(current, column, _operand_level(e, current, p))
     for op, operand in operands:
         sub = block(operand, column + len(op) + 1, _operand_level(e, operand, p + 1))
@@ -314,8 +321,8 @@ def _call(e: ast.Call, column: int) -> list[Line]:
     inner = column + len(head)
     args = [(flat(a), anchor_of(a)) for a in e.args]
     if all(_fits(inner, text + ",") for text, _ in args):
-        lines = _fill(head, args, ")", column, inner)
-        return [(lines[0][0], anchor_of(e))] + lines[1:]
+        filled = _fill(head, args, ")", column, inner)
+        return [(filled[0][0], anchor_of(e)), *filled[1:]]
     lines: list[Line] = []
     for index, arg in enumerate(e.args):
         sub = block(arg, inner, 0)
@@ -346,7 +353,8 @@ def _constraint(c: ast.Range | ast.Allowed) -> str:
         return f"de {flat(c.low)} à {flat(c.high)}"
     if c.low is not None:
         return f"au moins {flat(c.low)}"
-    return f"au plus {flat(c.high)}"  # type: ignore[arg-type]
+    assert c.high is not None  # a range has at least one bound
+    return f"au plus {flat(c.high)}"
 
 
 def _enum_value(v: ast.EnumValue) -> str:
