@@ -10,8 +10,10 @@ unreadable cells. All of them are collected and raised together.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from decimal import Decimal
+from typing import TypedDict
 
 from lark import Token, Tree
 
@@ -20,7 +22,7 @@ from engine.base.source import NOWHERE, Source, Span
 from engine.lang.kinds import LiteralKind, MarkerKind, SourceFieldKind
 from engine.lang.values import MAGNITUDE_DIGITS, parse_number
 from engine.syntax import ast
-from engine.syntax.build_exprs import Child, ExprBuilder, as_token, string_value
+from engine.syntax.build_exprs import Child, ExprBuilder, as_token, as_tree, string_value
 from engine.syntax.parser import Parsed, parse, parse_fragment
 
 _TYPE_TREES = {"simple_type", "enum_type", "named_type"}
@@ -68,7 +70,7 @@ class Builder(ExprBuilder):
         return ast.RuleFile(header, declarations, comments, span=self.span(tree))
 
     def header(self, tree: Tree) -> ast.Header:
-        fields: dict[str, object] = {"title": string_value(tree.children[0])}
+        fields: _HeaderFields = {"title": string_value(tree.children[0])}
         for item in tree.children[1:]:
             if item.data == "header_text":
                 fields["text_short"] = string_value(item.children[0])
@@ -86,9 +88,9 @@ class Builder(ExprBuilder):
                 self.period(item.children[0], fields)
                 fields["in_force_span"] = self.span(item)
                 fields["in_force_spans"] = tuple(self.span(t) for t in item.children[0].children if isinstance(t, Tree))
-        return ast.Header(**fields, span=self.span(tree))  # type: ignore[arg-type]
+        return ast.Header(**fields, span=self.span(tree))
 
-    def period(self, tree: Tree, fields: dict[str, object]) -> None:
+    def period(self, tree: Tree, fields: _HeaderFields) -> None:
         dates = [self.date_value(t.children[0]) if t.data == "date" else self.name(t.children[0])
                  for t in tree.children if isinstance(t, Tree)]
         if tree.data == "period_between":
@@ -185,14 +187,19 @@ class Builder(ExprBuilder):
 
     def decl_schedule(self, tree: Tree) -> ast.Schedule:
         axis, first, last, *items = tree.children
-        fields: dict[str, object] = {}
-        for item in items:
-            if item.data == "description":
-                fields["description"] = string_value(item.children[0])
-            else:
-                fields[item.data] = tuple(str(t) for t in item.children)
-        return ast.Schedule(self.name(axis), int(self.number(first)), int(self.number(last)),
-                            **fields, span=self.span(tree))  # type: ignore[arg-type]
+        description: str | None = None
+        columns: tuple[str, ...] = ()
+        totals: tuple[str, ...] = ()
+        for item in map(as_tree, items):
+            match item.data:
+                case "description":
+                    description = string_value(item.children[0])
+                case "columns":
+                    columns = tuple(str(t) for t in item.children)
+                case "totals":
+                    totals = tuple(str(t) for t in item.children)
+        return ast.Schedule(self.name(axis), int(self.number(first)), int(self.number(last)), columns, totals,
+                            description, span=self.span(tree))
 
     def decl_amend_meta(self, tree: Tree) -> ast.Amend:
         prefix, name, *items = tree.children
@@ -351,9 +358,10 @@ class Builder(ExprBuilder):
             return ast.Cell(text=text, span=span)
         sub = Builder(self.source, offset)  # the cell's tree is positioned from the cell's start
         value = sub.expr(tree.children[0])
-        status = sub.item(tree.children[1]) if len(tree.children) > 1 and tree.children[1] is not None else None
+        item = sub.item(tree.children[1]) if len(tree.children) > 1 and tree.children[1] is not None else None
+        status = item if isinstance(item, ast.Status) else None  # the grammar allows only a status there
         self.diagnostics.extend(sub.diagnostics)
-        return ast.Cell(value=value, status=status, text=text, span=span)  # type: ignore[arg-type]
+        return ast.Cell(value=value, status=status, text=text, span=span)
 
     # Most cells of a grid are a bare number, amount or percentage, and most keys a number or a
     # word: those are built here without the parser, which costs a quarter of a millisecond per
@@ -401,24 +409,49 @@ class Builder(ExprBuilder):
     def key(self, tree: Tree, offset: int) -> ast.KeyPattern:
         sub = Builder(self.source, offset)
         span = sub.span(tree)
-        lits = [sub.expr(c) for c in tree.children if isinstance(c, Tree)]
+        lits = [_literal(sub.expr(c)) for c in tree.children if isinstance(c, Tree)]
         self.diagnostics.extend(sub.diagnostics)
         match tree.data:
             case "key_name":
                 return ast.KeyName(str(tree.children[0]), span=span)
             case "key_value":
-                return ast.KeyValue(lits[0], span=span)  # type: ignore[arg-type]
+                return ast.KeyValue(lits[0], span=span)
             case "band_below":
-                return ast.Band(None, False, lits[0], False, span=span)  # type: ignore[arg-type]
+                return ast.Band(None, False, lits[0], False, span=span)
             case "band_up_to":
-                return ast.Band(None, False, lits[0], True, span=span)  # type: ignore[arg-type]
+                return ast.Band(None, False, lits[0], True, span=span)
             case "band_from_below":
-                return ast.Band(lits[0], True, lits[1], False, span=span)  # type: ignore[arg-type]
+                return ast.Band(lits[0], True, lits[1], False, span=span)
             case "band_from_to":
-                return ast.Band(lits[0], True, lits[1], True, span=span)  # type: ignore[arg-type]
+                return ast.Band(lits[0], True, lits[1], True, span=span)
             case "band_above":
-                return ast.Band(lits[0], False, None, False, span=span)  # type: ignore[arg-type]
-        return ast.Band(lits[0], True, None, False, span=span)  # type: ignore[arg-type]
+                return ast.Band(lits[0], False, None, False, span=span)
+        return ast.Band(lits[0], True, None, False, span=span)
+
+
+class _HeaderFields(TypedDict, total=False):
+    """What the header's items give `ast.Header`, gathered item by item."""
+
+    title: str
+    text_short: str | None
+    text_long: str | None
+    amends: str | None
+    amends_span: Span
+    in_force_from: dt.date | str | None
+    in_force_until: dt.date | str | None
+    in_force_span: Span
+    in_force_spans: tuple[Span, ...]
+
+
+def _literal(expr: ast.Expr) -> ast.Literal:
+    """A table key's bound, which the grammar makes a literal.
+
+    Raises:
+        TypeError: the builder and the grammar disagree (a bug, never bad input).
+    """
+    if isinstance(expr, ast.Literal):
+        return expr
+    raise TypeError(f"grammar and builder disagree: a literal was expected, not {type(expr).__name__}")
 
 
 def _base_kind(word: str) -> str:

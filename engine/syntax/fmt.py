@@ -463,7 +463,8 @@ def _expected(e: ast.Expected) -> str:
         return f"{e.name} = indéterminé"
     if e.marker == "manquant":
         return f"{e.name} = manquant" + (f" ({', '.join(e.facts)})" if e.facts else "")
-    return f"{e.name} = {flat(e.value)}"  # type: ignore[arg-type]
+    assert e.value is not None  # an expectation is a marker or a value
+    return f"{e.name} = {flat(e.value)}"
 
 
 Entry = TypeVar("Entry", ast.Given, ast.Expected)
@@ -480,7 +481,7 @@ def _groups(entries: Sequence[Entry]) -> list[tuple[list[Entry], str | None]]:
         groups[-1].append(entry)
         last = entry.span.line
     following: list[str | None] = [g[0].name for g in groups[1:]]
-    return list(zip(groups, [*following, None], strict=True))
+    return list(zip(groups, [*following, None], strict=False))  # no group: no entry follows
 
 
 def _entry_lines(entries: list[tuple[str, int | None]], next_name: str | None) -> list[Line]:
