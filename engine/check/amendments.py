@@ -40,7 +40,7 @@ class AmendmentChecks(DeclarationChecks):
             self.sources.update(program.sources)
             for key, cited in program.bibliography.items():
                 self.bibliography.setdefault(key, cited)
-            for name, span in zip(decl.names, decl.name_spans):
+            for name, span in zip(decl.names, decl.name_spans, strict=True):
                 found = program.definitions.get(name)
                 if found is None:
                     self.fail("E609", f"« {name} » n'est pas défini dans « {decl.file} »", span,
@@ -87,9 +87,11 @@ class AmendmentChecks(DeclarationChecks):
         if isinstance(node, model.FactRef):
             fact = self.facts.get(node.name)
             if fact is None:
-                return f"le fait « {node.name} », que ce fichier ne déclare pas", f"déclarez-le : fait {node.name} : … fin"
+                return (f"le fait « {node.name} », que ce fichier ne déclare pas",
+                        f"déclarez-le : fait {node.name} : … fin")
             if not same(fact.type, node.type):
-                return f"le fait « {node.name} » comme un {node.type}, ici un {fact.type}", "déclarez-le avec le même type"
+                return (f"le fait « {node.name} » comme un {node.type}, ici un {fact.type}",
+                        "déclarez-le avec le même type")
             return None
         if not isinstance(node, (model.DefRef, model.TableCall, model.FuncCall, model.TextOf)):
             return None
@@ -113,7 +115,7 @@ class AmendmentChecks(DeclarationChecks):
     def withdraw(self) -> None:
         """`abroge x`: x leaves the program (outputs, schema, doc site, batch columns, letters)."""
         for decl in self.withdrawals:
-            for name, span in zip(decl.names, decl.name_spans):
+            for name, span in zip(decl.names, decl.name_spans, strict=True):
                 if self.parent is None:
                     self.fail("E610", "« abroge » dans un fichier qui ne modifie aucun autre fichier", span,
                               'ajoutez en tête : modifie "fichier.rules"')

@@ -21,6 +21,7 @@ unwritable or unsafe directory is ignored. `REGLES_NO_CACHE=1` turns it off. Err
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import pickle
@@ -171,7 +172,5 @@ def _prune(directory: Path) -> None:
 
 
 def _remove(file: Path) -> None:
-    try:
+    with contextlib.suppress(OSError):
         file.unlink()
-    except OSError:
-        pass

@@ -8,6 +8,7 @@ citations and statuses), typing formulas through `expressions` and grids through
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 
 from engine.base.diagnostics import Label, suggest, warning
@@ -66,15 +67,17 @@ class DeclarationChecks(ExpressionChecks):
         if bound is None or isinstance(bound, dt.date):
             return bound
         decl = self.local.get(bound)
-        if isinstance(decl, ast.Parameter) and isinstance(decl.value, ast.Literal) and isinstance(decl.value.value, dt.date):
+        if (isinstance(decl, ast.Parameter) and isinstance(decl.value, ast.Literal)
+                and isinstance(decl.value.value, dt.date)):
             return decl.value.value
         inherited = self.inherited.get(bound)
         if (decl is None and inherited is not None and inherited.kind is DeclarationKind.PARAMETER
                 and isinstance(inherited.latest.body, model.Const) and isinstance(inherited.latest.body.value, dt.date)
                 and not inherited.dated):
             return inherited.latest.body.value
-        dates = [n for n, d in self.local.items() if isinstance(d, ast.Parameter)] + \
-                [n for n, d in self.inherited.items() if d.kind is DeclarationKind.PARAMETER and d.type.kind is TypeKind.DATE]
+        dates = [n for n, d in self.local.items() if isinstance(d, ast.Parameter)]
+        dates += [n for n, d in self.inherited.items()
+                  if d.kind is DeclarationKind.PARAMETER and d.type.kind is TypeKind.DATE]
         self.fail("E311", f"« {bound} » n'est pas un paramètre date à valeur unique : la période de vigueur ne peut "
                           "pas en dépendre", self.file.header.in_force_span,
                   suggest(bound, dates) or "écrivez une date (jj/mm/aaaa) ou le nom d'un paramètre date "
@@ -191,7 +194,8 @@ class DeclarationChecks(ExpressionChecks):
             # the same words written again make a new enumeration, named after this declaration
             hint = (f"pour reprendre l'énumération héritée, nommez son type : « fait {decl.name} : "
                     f"{inherited.type.name} »")
-        self.fail("E603", f"le fait « {decl.name} » est déjà déclaré par le texte modifié, avec le type {inherited.type}",
+        self.fail("E603", f"le fait « {decl.name} » est déjà déclaré par le texte modifié, avec le type "
+                          f"{inherited.type}",
                   decl.span, hint, (Label(inherited.span, "déclaration d'origine"),))
         return False
 
@@ -259,7 +263,8 @@ class DeclarationChecks(ExpressionChecks):
                           suggest(replaced.prefix, known) or prefixes_hint(known))
                 continue
             if replaced.name not in self.inherited:
-                self.fail("E601", f"« {replaced.prefix}.{replaced.name} » n'existe pas : rien à remplacer", replaced.span,
+                self.fail("E601", f"« {replaced.prefix}.{replaced.name} » n'existe pas : rien à "
+                                  "remplacer", replaced.span,
                           suggest(replaced.name, self.inherited))
                 continue
             if replaced.name != name:
@@ -274,13 +279,15 @@ class DeclarationChecks(ExpressionChecks):
             new_type = self.type_of(name)
             new_params = [self.resolve_type(p.type, p.name) for p in getattr(decl, "params", ())]
             if old.kind != kind_of_declaration(decl):
-                self.fail("E602", f"« {name} » était {article(old.kind)} et ne peut pas devenir {article(kind_of_declaration(decl))}",
+                self.fail("E602", f"« {name} » était {article(old.kind)} et ne peut pas devenir "
+                                  f"{article(kind_of_declaration(decl))}",
                           decl.span, labels=(Label(old.span, "définition remplacée"),))
             elif not same(old.type, new_type) and new_type.kind is not TypeKind.ANY:
                 self.fail("E602", f"le remplacement change le type de « {name} » : {old.type} devient {new_type}",
                           decl.span, "un remplacement garde le type de la définition qu'il remplace",
                           (Label(old.span, "définition remplacée"),))
-            elif old.kind in {DeclarationKind.TABLE, DeclarationKind.FUNCTION} and [p.type for p in old.params] != new_params:
+            elif (old.kind in {DeclarationKind.TABLE, DeclarationKind.FUNCTION}
+                  and [p.type for p in old.params] != new_params):
                 self.fail("E602", f"le remplacement change les paramètres de « {name} »", decl.span,
                           "gardez le même nombre de paramètres, avec les mêmes types",
                           (Label(old.span, "définition remplacée"),))
@@ -318,14 +325,15 @@ class DeclarationChecks(ExpressionChecks):
         params: tuple[model.Param, ...] = ()
         if isinstance(decl, (ast.Table, ast.Function)):
             params = tuple(model.Param(p.name, self.resolve_type(p.type, p.name), span=p.span) for p in decl.params)
-        is_output = isinstance(decl, ast.Rule) and decl.is_output or bool(old and old.is_output)
+        is_output = (isinstance(decl, ast.Rule) and decl.is_output) or bool(old and old.is_output)
         if isinstance(decl, ast.Rule) and not decl.is_output and old is not None and old.is_output:
             self.report(warning("W114", f"« {name} » remplace un résultat : il reste un résultat, même écrit « règle »",
                                 name_span(decl), f"écrivez « résultat {name} » ; pour le retirer des résultats, "
                                                  f"abrogez-le (abroge {name}) et définissez une autre règle"))
         self.current = None
         return model.Definition(name, kind, t, versions, is_output, info.description, guard, params,
-                                f"{replaced.prefix}.{name}" if replaced else None, info.unit or (old.unit if old else None),
+                                f"{replaced.prefix}.{name}" if replaced else None,
+                                info.unit or (old.unit if old else None),
                                 internal=info.internal or bool(old and old.internal), span=decl.span)
 
     def report_misplaced(self, decl: ast.Node, info: Info) -> None:
@@ -368,7 +376,7 @@ class DeclarationChecks(ExpressionChecks):
 
     def sorted_versions(self, versions: list[model.Version]) -> tuple[model.Version, ...]:
         ordered_versions = sorted(versions, key=lambda v: v.start or dt.date.min)
-        for a, b in zip(ordered_versions, ordered_versions[1:]):
+        for a, b in itertools.pairwise(ordered_versions):
             if a.start == b.start:
                 self.fail("E505", "deux valeurs commencent à la même date", b.span,
                           labels=(Label(a.span, "autre valeur"),))

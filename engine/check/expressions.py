@@ -132,7 +132,8 @@ class ExpressionChecks(CheckState):
         if name in self.local or name in self.inherited:
             kind = kind_of_declaration(self.local[name]) if name in self.local else self.inherited[name].kind
             if kind in {DeclarationKind.TABLE, DeclarationKind.FUNCTION}:
-                what = "une table : donnez ses clés" if kind is DeclarationKind.TABLE else "une fonction : donnez ses arguments"
+                what = ("une table : donnez ses clés" if kind is DeclarationKind.TABLE
+                        else "une fonction : donnez ses arguments")
                 return self.fail("E206", f"« {name} » est {what} entre parenthèses",
                                  e.span, f"écrivez par exemple {name}(…)")
             if self.is_set(name):
@@ -218,7 +219,7 @@ class ExpressionChecks(CheckState):
         if len(params) != len(e.args):
             return self.fail("E207", f"« {e.name} » prend {len(params)} argument(s), {len(e.args)} donné(s)", e.span)
         args = []
-        for arg, (pname, ptype) in zip(e.args, params):
+        for arg, (pname, ptype) in zip(e.args, params, strict=False):  # arity is E205
             checked = self.expr(arg, ptype)
             if not assignable(ptype, checked.type):
                 self.fail("E302", f"le paramètre « {pname} » de « {e.name} » est un {ptype}, pas un {checked.type}",
@@ -250,7 +251,7 @@ class ExpressionChecks(CheckState):
             return self.enums.get(owner) or self.enum_type(owner, type_expr)
         if type_expr.name in self.enums:
             return self.enums[type_expr.name]
-        known = list(self.enums) + ["montant", "taux", "entier", "décimal", "booléen", "date", "durée", "texte"]
+        known = [*list(self.enums), "montant", "taux", "entier", "décimal", "booléen", "date", "durée", "texte"]
         self.fail("E201", f"type inconnu « {type_expr.name} »", type_expr.span, suggest(type_expr.name, known))
         return ANY
 
@@ -271,7 +272,8 @@ class ExpressionChecks(CheckState):
             result = join(result, arg.type) if result is not None else None
         if result is None or not (ordered(result)):
             kinds = ", ".join(str(a.type) for a in args)
-            return self.fail("E301", f"« {e.name} » demande des valeurs comparables du même type, pas : {kinds}", e.span)
+            return self.fail("E301", f"« {e.name} » demande des valeurs comparables du même type, pas : "
+                                     f"{kinds}", e.span)
         return model.Builtin(e.name, tuple(args), result, span=e.span)
 
     def x_Binary(self, e: ast.Binary, expected: Type | None) -> model.Expr:
@@ -283,7 +285,8 @@ class ExpressionChecks(CheckState):
             if TypeKind.DATE in {left.type.kind, right.type.kind} and e.op in {ArithOp.ADD, ArithOp.SUB}:
                 hint = "à une date, on ajoute une durée : + 15 jours, + 1 mois, + 3 ans"
             elif expected is not None:
-                hint = literal_hint(left.type if right.type.kind in {TypeKind.ENTIER, TypeKind.DECIMAL} else right.type, right.type)
+                bare_number = right.type.kind in {TypeKind.ENTIER, TypeKind.DECIMAL}
+                hint = literal_hint(left.type if bare_number else right.type, right.type)
             return self.fail("E301", f"opération impossible : {left.type} {e.op} {right.type}", e.span, hint)
         return model.Arith(e.op, left, right, result, span=e.span)
 
@@ -364,7 +367,8 @@ class ExpressionChecks(CheckState):
         self.note_use(name, e.span)
         t = self.type_of(name)
         if not comparable(operand.type, t) and t.kind is not TypeKind.ANY and operand.type.kind is not TypeKind.ANY:
-            return self.fail("E302", f"« {name} » est un ensemble de {_plural_type(t)}, pas de {_plural_type(operand.type)}",
+            return self.fail("E302", f"« {name} » est un ensemble de {_plural_type(t)}, pas de "
+                                     f"{_plural_type(operand.type)}",
                              e.span)
         decl = self.local.get(name)
         if decl is not None:
@@ -405,7 +409,8 @@ class ExpressionChecks(CheckState):
         otherwise = self.expr(e.otherwise, expected)
         result = join(then.type, otherwise.type)
         if result is None:
-            return self.fail("E309", f"les deux branches du « si » n'ont pas le même type : {then.type} et {otherwise.type}",
+            return self.fail("E309", f"les deux branches du « si » n'ont pas le même type : {then.type} et "
+                                     f"{otherwise.type}",
                              e.span, literal_hint(then.type, otherwise.type) or literal_hint(otherwise.type, then.type))
         return model.If(condition, then, otherwise, result, span=e.span)
 
@@ -438,7 +443,8 @@ class ExpressionChecks(CheckState):
         if isinstance(target, (model.DefRef, model.TableCall)):
             kind = self.kind_of(target.name, target.origin)
             if kind is DeclarationKind.RULE:
-                return self.fail("E306", f"« au » s'applique à un paramètre ou une table datés, « {target.name} » est une règle",
+                return self.fail("E306", f"« au » s'applique à un paramètre ou une table datés, « {target.name} » est "
+                                         "une règle",
                                  e.span, "une règle se calcule avec les faits du cas ; retirez « au … »")
             return _with_date(target, date)
         if target is ERROR:
@@ -460,7 +466,8 @@ class ExpressionChecks(CheckState):
             return self.fail("E201", f"nom inconnu « {e.name} »", e.name_span,
                              suggest(e.name, list(self.local) + list(self.inherited)))
         if self.kind_of(e.name, None) is DeclarationKind.RULE:
-            return self.fail("E306", "« texte de » s'applique à un paramètre ou une table, qui peuvent avoir des versions",
+            return self.fail("E306", "« texte de » s'applique à un paramètre ou une table, qui peuvent avoir des "
+                                     "versions",
                              e.name_span)
         self.note_use(e.name, e.name_span)
         return model.TextOf(e.name, date, TEXTE, span=e.span)
@@ -486,7 +493,8 @@ class ExpressionChecks(CheckState):
 
         written = [(op, value) for op, value in (("≥", h.in_force_from), ("≤", h.in_force_until)) if value is not None]
         spans = h.in_force_spans if len(h.in_force_spans) == len(written) else (e.span,) * len(written)
-        tests = [ast.Compare(op, e.date, bound(value, span), span=e.span) for (op, value), span in zip(written, spans)]
+        tests = [ast.Compare(op, e.date, bound(value, span), span=e.span)
+                 for (op, value), span in zip(written, spans, strict=True)]
         combined: ast.Expr = tests[0] if len(tests) == 1 else ast.Logical(LogicOp.AND, tests[0], tests[1], span=e.span)
         checked = self.expr(combined, BOOLEEN)
         date = self.expr(e.date, DATE) if checked is ERROR else None

@@ -8,6 +8,7 @@ must cover every word (or have an `autre` row), so that a lookup can never fall 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 
 from engine.base.diagnostics import Diagnostic, Label, error, suggest
@@ -160,7 +161,7 @@ def _check_bands(bands: list[model.Key], span: Span, report: Callable[[Diagnosti
         report(error("E502", f"trou avant la première tranche « {first.text} » : les valeurs en dessous "
                              "ne sont couvertes par aucune tranche", first.span,
                      f"commencez par une tranche « {below} {_show(first.low)} »"))
-    for previous, current in zip(ordered, ordered[1:]):
+    for previous, current in itertools.pairwise(ordered):
         if previous.high is None or _starts_before_end(current, previous):
             report(error("E501", f"les tranches « {previous.text} » et « {current.text} » se chevauchent",
                          current.span, "une valeur ne doit tomber que dans une seule tranche",

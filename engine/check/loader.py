@@ -49,7 +49,7 @@ def _load_path(path: Path, _chain: tuple[Path, ...], root: Path) -> model.Progra
     except OSError as exc:
         raise RulesError((error("E001", f"impossible de lire « {name} » : {os_reason(exc)}", nowhere(name),
                                 "vérifiez le chemin du fichier de règles"),)) from None
-    return load_source(decode_checked(data, name), base_dir=path.parent, _chain=_chain + (path.resolve(),),
+    return load_source(decode_checked(data, name), base_dir=path.parent, _chain=(*_chain, path.resolve()),
                        root=root)
 
 
@@ -121,7 +121,8 @@ def _load_rule_file(source: Source, written: str, span: Span, base_dir: Path,
                                 f"seuls les fichiers {SUFFIX} peuvent être {role}s"),), {source.name: source})
     if target in chain:
         raise RulesError((error("E605", f"modification circulaire : « {written} » modifie ou reprend déjà ce fichier",
-                                span, "un texte ne peut pas se modifier ni se reprendre lui-même, même indirectement"),),
+                                span, "un texte ne peut pas se modifier ni se reprendre lui-même, même "
+                                      "indirectement"),),
                          {source.name: source})
     if not target.is_file():
         raise RulesError((error(missing, f"fichier {role} introuvable : « {written} »", span,
@@ -131,4 +132,4 @@ def _load_rule_file(source: Source, written: str, span: Span, base_dir: Path,
         return load_path(target, chain, root)
     except RulesError as exc:
         note = error("E600", f"le fichier {role} « {written} » contient des erreurs", span)
-        raise RulesError((note,) + exc.diagnostics, {**exc.sources, source.name: source}) from None
+        raise RulesError((note, *exc.diagnostics), {**exc.sources, source.name: source}) from None

@@ -13,7 +13,7 @@ import datetime as dt
 import re
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
-from typing import Any, Protocol, Union
+from typing import Any, Protocol
 
 from attrs import field, frozen
 
@@ -203,8 +203,10 @@ class Marker(Node):
     type: Type
 
 
-Expr = Union[Const, FactRef, DefRef, ParamRef, FuncCall, TableCall, Builtin, Arith, Negate, Logic, Not, Compare, Member,
-             If, Round, DurationOf, TextOf, Marker]
+Expr = (
+    Const | FactRef | DefRef | ParamRef | FuncCall | TableCall | Builtin | Arith | Negate | Logic | Not | Compare
+    | Member | If | Round | DurationOf | TextOf | Marker
+)
 
 
 # ─── Declarations ────────────────────────────────────────────────────────────────────────────
@@ -364,9 +366,7 @@ class Key(Node):
             return value == self.value
         if self.low is not None and (self.low > value or (value == self.low and not self.low_inclusive)):
             return False
-        if self.high is not None and (self.high < value or (value == self.high and not self.high_inclusive)):
-            return False
-        return True
+        return not (self.high is not None and (self.high < value or (value == self.high and not self.high_inclusive)))
 
 
 @frozen

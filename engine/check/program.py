@@ -30,8 +30,8 @@ MAX_EVALUATION_DEPTH = 200
 """Deepest nesting of formulas along a chain of rules (E404): the interpreter takes three Python frames
 per level, under Python's limit of 1 000; the bundled rule files reach 25."""
 MAX_STEPS = 1_000_000
-"""Most formula steps (a million, as E403 says) one evaluation may take, function calls expanded (E403): about a second in the
-interpreter; each bundled rule file takes fewer than 600."""
+"""Most formula steps (a million, as E403 says) one evaluation may take, function calls expanded (E403):
+about a second in the interpreter; each bundled rule file takes fewer than 600."""
 
 
 def _has_high(t: ast.SimpleType) -> bool:
@@ -82,7 +82,7 @@ class ProgramChecks(ExpressionChecks):
 
     def check_dated_references(self, effective: dict[str, model.Definition]) -> None:
         """A dated parameter or table must be read at a date (`x au date`)."""
-        for name, definition in effective.items():
+        for _name, definition in effective.items():
             for expr in model.definition_exprs(definition):
                 for node in model.walk(expr):
                     if isinstance(node, (model.DefRef, model.TableCall)) and node.date is None:
@@ -92,8 +92,10 @@ class ProgramChecks(ExpressionChecks):
                             target = self.parent.definitions.get(node.name)
                         if target is not None and target.dated:
                             starts = ", ".join(v.start.strftime("%d/%m/%Y") for v in target.versions if v.start)
-                            self.fail("E307", f"« {node.name} » a des versions datées ({starts}) : précisez à quelle date "
-                                              "la lire", node.span, f"écrivez par exemple « {node.name} au date_du_cas »",
+                            self.fail("E307", f"« {node.name} » a des versions datées ({starts}) : précisez à quelle "
+                                              "date "
+                                              "la lire", node.span, f"écrivez par exemple « {node.name} au "
+                                                                    "date_du_cas »",
                                       tuple(Label(v.span, f"version du {v.start:%d/%m/%Y}") for v in target.versions
                                             if v.start))
 
@@ -124,7 +126,8 @@ class ProgramChecks(ExpressionChecks):
         if deepest is not None and depth[deepest] > MAX_CHAIN and deepest in self.definitions:
             # the chain counts `deepest` itself, as the limit does: 101 rules, at most 100
             self.fail("E402", f"chaîne de dépendances trop longue : « {deepest} » est au bout d'une chaîne de "
-                              f"{depth[deepest]} règles en cascade (au plus {MAX_CHAIN})", self.definitions[deepest].span,
+                              f"{depth[deepest]} règles en cascade (au plus "
+                              f"{MAX_CHAIN})", self.definitions[deepest].span,
                       "regroupez des étapes intermédiaires, ou écrivez-les en une formule")
 
     def check_evaluation_cost(self, effective: dict[str, model.Definition]) -> None:
@@ -218,7 +221,8 @@ class ProgramChecks(ExpressionChecks):
         for decl in self.file.declarations:
             if isinstance(decl, ast.Fact):
                 decl_type = decl.type
-                if isinstance(decl_type, ast.SimpleType) and decl_type.kind is TypeKind.TAUX and not _has_high(decl_type):
+                if (isinstance(decl_type, ast.SimpleType) and decl_type.kind is TypeKind.TAUX
+                        and not _has_high(decl_type)):
                     self.report(warning("W112", f"le fait « {decl.name} » est un taux sans borne haute : une valeur de "
                                                 "150 % serait acceptée", name_span(decl),
                                         "déclarez ses bornes, par exemple « taux de 0 % à 100 % »"))
@@ -287,7 +291,8 @@ class ProgramChecks(ExpressionChecks):
             return depths[id(d)]
 
         for name, definition in self.definitions.items():
-            if definition.kind in {DeclarationKind.RULE, DeclarationKind.PARAMETER} and depth(definition) > MAX_EVALUATION_DEPTH:
+            if (definition.kind in {DeclarationKind.RULE, DeclarationKind.PARAMETER}
+                    and depth(definition) > MAX_EVALUATION_DEPTH):
                 self.fail("E404", f"formules trop imbriquées le long des règles : « {name} » atteint "
                                   f"{depth(definition)} niveaux d'imbrication, règles lues comprises "
                                   f"(au plus {MAX_EVALUATION_DEPTH})", name_span(definition),
@@ -355,7 +360,8 @@ class ProgramChecks(ExpressionChecks):
                       suggest(exp.name, [n for n, d in effective.items() if d.kind is DeclarationKind.RULE]))
             return model.Expectation(exp.name, "value", span=exp.span)
         if exp.marker is not None:
-            status = {"non_applicable": "not_applicable", "indetermine": "undetermined", "manquant": "missing"}[exp.marker]
+            status = {"non_applicable": "not_applicable", "indetermine": "undetermined",
+                      "manquant": "missing"}[exp.marker]
             for fact in exp.facts:
                 if fact not in self.facts:
                     self.fail("E701", f"fait inconnu « {fact} » dans l'exemple", exp.span, suggest(fact, self.facts))
@@ -374,7 +380,8 @@ class ProgramChecks(ExpressionChecks):
             return self.parent.schedule if self.parent else None
         decl = found[0]
         for extra in found[1:]:
-            self.fail("E202", "un seul échéancier par fichier", extra.span, labels=(Label(decl.span, "premier échéancier"),))
+            self.fail("E202", "un seul échéancier par "
+                              "fichier", extra.span, labels=(Label(decl.span, "premier échéancier"),))
         axis = self.facts.get(decl.axis)
         if axis is None or axis.type.kind is not TypeKind.ENTIER:
             integers = [n for n, f in self.facts.items() if f.type.kind is TypeKind.ENTIER]
@@ -389,8 +396,10 @@ class ProgramChecks(ExpressionChecks):
             else:
                 self.used.add(name)
         for name in decl.totals:
-            if name in effective and effective[name].type.kind not in {TypeKind.MONTANT, TypeKind.ENTIER, TypeKind.DECIMAL}:
-                self.fail("E705", f"on ne totalise que des montants ou des nombres, « {name} » est un {effective[name].type}",
+            totalled = {TypeKind.MONTANT, TypeKind.ENTIER, TypeKind.DECIMAL}
+            if name in effective and effective[name].type.kind not in totalled:
+                self.fail("E705", f"on ne totalise que des montants ou des nombres, « {name} » est un "
+                                  f"{effective[name].type}",
                           decl.span)
         return model.ScheduleSpec(decl.axis, decl.first, decl.last, decl.columns, decl.totals, decl.description,
                                   span=decl.span)
@@ -406,7 +415,8 @@ class ProgramChecks(ExpressionChecks):
                 used.add(definition.guard.name)
         for name, fact in self.local_facts.items():
             if name in used and self.facts[name].ignored is not None:
-                self.report(warning("W105", f"le fait « {name} » est marqué « ignoré » mais une règle le lit", name_span(fact),
+                self.report(warning("W105", f"le fait « {name} » est marqué « ignoré » mais une règle le "
+                                            "lit", name_span(fact),
                                     "retirez « ignoré », ou la règle qui le lit"))
             if name not in used and self.facts[name].ignored is None and self.schedule_axis() != name:
                 self.report(warning("W101", f"le fait « {name} » n'est utilisé par aucune règle", name_span(fact),
@@ -418,7 +428,8 @@ class ProgramChecks(ExpressionChecks):
             code, phrase = _UNUSED[kind_of_declaration(decl)]
             self.report(warning(code, phrase.format(name=name), name_span(decl),
                                 "supprimez la déclaration, ou utilisez-la dans une règle"
-                                + (" (ou déclarez-la « résultat »)" if kind_of_declaration(decl) is DeclarationKind.RULE else "")))
+                                + (" (ou déclarez-la « résultat "
+                                   "»)" if kind_of_declaration(decl) is DeclarationKind.RULE else "")))
 
         for key, source in self.local_sources.items():
             if key not in self.cited:
@@ -456,7 +467,9 @@ class ProgramChecks(ExpressionChecks):
         if unread:
             shown = ", ".join(f"« {n} »" for n in unread)
             self.report(warning("W109", f"{_plural(len(unread), 'fait')} du texte modifié "
-                                        + ("n'est plus lu" if len(unread) == 1 else "ne sont plus lus") + f" par aucune règle : {shown}",
+                                        + ("n'est plus lu" if len(unread) == 1 else "ne sont plus "
+                                                                                    "lus") + f" par aucune règle : "
+                                                                                             f"{shown}",
                                 self.file.header.amends_span,
                                 "redéclarez chacun avec « ignoré : \"raison\" » s'il est accepté sans être lu, "
                                 "ou vérifiez les remplacements qui ont cessé de le lire"))
@@ -484,4 +497,5 @@ def _type_words(t: Type) -> str:
 _UNUSED = {DeclarationKind.PARAMETER: ("W102", "le paramètre « {name} » n'est utilisé par aucune règle"),
            DeclarationKind.TABLE: ("W104", "la table « {name} » n'est utilisée par aucune règle"),
            DeclarationKind.FUNCTION: ("W104", "la fonction « {name} » n'est utilisée par aucune règle"),
-           DeclarationKind.RULE: ("W103", "la règle « {name} » n'est utilisée par aucune autre règle ni déclarée « résultat »")}
+           DeclarationKind.RULE: ("W103", "la règle « {name} » n'est utilisée par aucune autre règle ni déclarée « "
+                                          "résultat »")}

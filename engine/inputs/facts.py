@@ -244,7 +244,8 @@ _NUMBER_TEXT = re.compile(r"^-?\d[\d \u00a0\u202f]*([.,]\d+)?$")
 
 
 def _decimal(value: object, kind: TypeKind) -> Decimal:
-    expected = {"taux": "un taux (0.8 pour 80 %)", "montant": "un montant en euros (\"18000.00\")"}.get(kind, "un nombre")
+    expected = {"taux": "un taux (0.8 pour 80 "
+                        "%)", "montant": "un montant en euros (\"18000.00\")"}.get(kind, "un nombre")
     if isinstance(value, bool):
         raise _Bad(expected)
     if isinstance(value, int):

@@ -22,7 +22,7 @@ from engine.lang.kinds import TypeKind
 
 __all__ = ["FactReader"]
 
-_BOOLEANS = {**{word: True for word in _facts._TRUE}, **{word: False for word in _facts._FALSE}}
+_BOOLEANS = {**dict.fromkeys(_facts._TRUE, True), **dict.fromkeys(_facts._FALSE, False)}
 _DECIMAL = re.compile(r"-?[0-9]{1,15}(?:\.[0-9]{1,15})?", re.ASCII).fullmatch
 """The decimal forms read fast: at most 15 digits on each side (`facts.MAX_DIGITS`); others go to `facts.coerce`."""
 
@@ -82,7 +82,7 @@ class FactReader:
         lines += ["    except Exception:",
                   "        return validate(program, {n: row[i] for i, n in positions if row[i] != ''})",
                   "    return T"]
-        exec(compile("\n".join(lines) + "\n", "<regles : lecture des faits>", "exec"), namespace)  # noqa: S102
+        exec(compile("\n".join(lines) + "\n", "<regles : lecture des faits>", "exec"), namespace)
         read = namespace["read"]
         assert callable(read)  # defined by the source just compiled
         return read

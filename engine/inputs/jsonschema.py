@@ -156,7 +156,7 @@ def _show(decl: FactDecl, value: object) -> str:
 
 def _json_forms(value: object) -> list[object]:
     """The JSON values that stand for one allowed value (a decimal as number and as string)."""
-    if isinstance(value, bool) or isinstance(value, (int, str)):
+    if isinstance(value, (bool, int, str)):
         return [value]
     if isinstance(value, Decimal):
         return [_number(value), format(value.normalize(), "f")]

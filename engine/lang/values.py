@@ -25,11 +25,10 @@ from decimal import (
     Subnormal,
 )
 from fractions import Fraction
-from typing import Union
 
 from attrs import frozen
 
-Number = Union[int, Decimal, Fraction]
+Number = int | Decimal | Fraction
 
 # ─── Limits ──────────────────────────────────────────────────────────────────────────────────
 # Exact arithmetic has no natural bound: forty squarings of 3 make a number of 10¹⁹ digits, and

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Union
 
 from attrs import field, frozen
 
@@ -72,7 +71,7 @@ class NamedType(Node):
     name: str
 
 
-TypeExpr = Union[SimpleType, EnumType, NamedType]
+TypeExpr = SimpleType | EnumType | NamedType
 
 
 # ─── Expressions ─────────────────────────────────────────────────────────────────────────────
@@ -226,8 +225,10 @@ class Marker(Node):
     reason: str
 
 
-Expr = Union[Literal, Name, Qualified, Call, Binary, Negate, Logical, Not, Compare, Member, SetLiteral, If,
-             Round, DurationOf, AsOf, TextOf, InForce, Marker]
+Expr = (
+    Literal | Name | Qualified | Call | Binary | Negate | Logical | Not | Compare | Member | SetLiteral | If |
+    Round | DurationOf | AsOf | TextOf | InForce | Marker
+)
 
 
 # ─── Items of declaration blocks ─────────────────────────────────────────────────────────────
@@ -339,7 +340,7 @@ class Band(Node):
     high_inclusive: bool
 
 
-KeyPattern = Union[KeyName, KeyValue, Band]
+KeyPattern = KeyName | KeyValue | Band
 
 
 @frozen
@@ -359,8 +360,10 @@ class Row(Node):
     cells: tuple[Cell, ...]
 
 
-Item = Union[Description, SourceRef, Citation, Question, Unit, Replaces, Internal, Status, Guard, ValidFrom,
-             DatedValue, Row]
+Item = (
+    Description | SourceRef | Citation | Question | Unit | Replaces | Internal | Status | Guard | ValidFrom |
+    DatedValue | Row
+)
 
 
 # ─── Declarations ────────────────────────────────────────────────────────────────────────────
@@ -527,7 +530,7 @@ class Withdraw(Node):
     name_spans: tuple[Span, ...] = field(default=(), eq=False, repr=False)
 
 
-Declaration = Union[Fact, Parameter, Rule, Function, Table, Example, Schedule, SourceDecl, Amend, Reuse, Withdraw]
+Declaration = Fact | Parameter | Rule | Function | Table | Example | Schedule | SourceDecl | Amend | Reuse | Withdraw
 
 
 @frozen

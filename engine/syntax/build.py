@@ -11,6 +11,7 @@ unreadable cells. All of them are collected and raised together.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from decimal import Decimal
 from typing import TypedDict
@@ -34,8 +35,8 @@ _SEPARATOR_CELL = re.compile(r"^:?-{2,}:?$")
 _NUMBER = re.compile(r"\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?").match
 """The grammar's NUMBER terminal (grammar/regles.lark), for the cells built without the parser."""
 _UNIT = re.compile(r"[ \t\u00a0\u202f]*(€|euros|euro|%)?$").match
-_LITERAL_UNITS = {"€": LiteralKind.MONEY, "euros": LiteralKind.MONEY, "euro": LiteralKind.MONEY, "%": LiteralKind.PERCENT,
-                  None: LiteralKind.NUMBER}
+_LITERAL_UNITS = {"€": LiteralKind.MONEY, "euros": LiteralKind.MONEY, "euro": LiteralKind.MONEY,
+                  "%": LiteralKind.PERCENT, None: LiteralKind.NUMBER}
 _NAME = re.compile(r"[^\W\d]\w*").fullmatch
 
 
@@ -241,7 +242,7 @@ class Builder(ExprBuilder):
     def check_citation_strings(self, items: list[ast.Item]) -> None:
         """`source CLE "…"` on one line is refused (E121): the string would silently become the block's
         description, while its writer most likely meant the citation's precision (`source CLE : "…"`)."""
-        for before, after in zip(items, items[1:]):
+        for before, after in itertools.pairwise(items):
             if (isinstance(before, ast.Citation) and before.detail is None and isinstance(after, ast.Description)
                     and after.span.line == before.span.end_line):
                 self.fail("E121", f"texte après « source {before.key} » sur la même ligne : précision de la citation "
@@ -290,11 +291,13 @@ class Builder(ExprBuilder):
             return ast.NamedType(str(tree.children[0]), span=span)
         if tree.data == "enum_type":
             values = tuple(ast.EnumValue(self.name(v.children[0]),
-                                         string_value(v.children[1]) if len(v.children) > 1 and v.children[1] is not None else None,
+                                         string_value(v.children[1])
+                                         if len(v.children) > 1 and v.children[1] is not None else None,
                                          span=self.span(v)) for v in tree.children)
             return ast.EnumType(values, span=span)
         kind = _base_kind(str(tree.children[0].children[0]))
-        constraint = self.constraint(tree.children[1]) if len(tree.children) > 1 and tree.children[1] is not None else None
+        has_constraint = len(tree.children) > 1 and tree.children[1] is not None
+        constraint = self.constraint(tree.children[1]) if has_constraint else None
         return ast.SimpleType(kind, constraint, span=span)
 
     def constraint(self, tree: Tree) -> ast.Range | ast.Allowed:
@@ -349,7 +352,8 @@ class Builder(ExprBuilder):
 
     def value_cell(self, text: str, offset: int, span: Span) -> ast.Cell:
         if text in DASHES:
-            return ast.Cell(value=ast.Marker(MarkerKind.NOT_APPLICABLE, "case vide (—) du tableau", span=span), text=text, span=span)
+            return ast.Cell(value=ast.Marker(MarkerKind.NOT_APPLICABLE, "case vide (—) du "
+                                                                        "tableau", span=span), text=text, span=span)
         quick = self.quick_literal(text, offset, span)
         if quick is not None:
             return ast.Cell(value=quick, text=text, span=span)

@@ -213,7 +213,8 @@ class _FileWriter:
         lines = [f"règles {string(h.title)}"]
         keys = ["règles"]
         if h.text_short is not None:
-            lines.append(f"texte {string(h.text_short)}" + (f" {string(h.text_long)}" if h.text_long is not None else ""))
+            long = f" {string(h.text_long)}" if h.text_long is not None else ""
+            lines.append(f"texte {string(h.text_short)}{long}")
             keys.append("texte")
         if h.amends is not None:
             lines.append(f"modifie {string(h.amends)}")
@@ -491,7 +492,7 @@ def _entry_lines(entries: list[tuple[str, int | None]], next_name: str | None) -
     (`a`, `de`, `plus`…): after a value the parser would read that word as the keyword.
     """
     lines: list[Line] = []
-    for index, (text, anchor) in enumerate(entries):
+    for _index, (text, anchor) in enumerate(entries):
         if lines and len(lines[-1][0] + ", " + text) <= EXAMPLE_WIDTH:
             lines[-1] = (lines[-1][0] + ", " + text, lines[-1][1])
         else:

@@ -132,7 +132,8 @@ def _flat(e: ast.Expr) -> str:
             head = f"{prefix}.{name}" if prefix else name
             return head + "(" + ", ".join(flat(a) for a in args) + ")"
         case ast.Binary(op=op, left=left, right=right) | ast.Logical(op=op, left=left, right=right):
-            return f"{flat(left, _operand_level(e, left, p := precedence(e)))} {op} {flat(right, _operand_level(e, right, p + 1))}"
+            p = precedence(e)
+            return f"{flat(left, _operand_level(e, left, p))} {op} {flat(right, _operand_level(e, right, p + 1))}"
         case ast.Negate(operand=operand):
             inner = flat(operand, 8)
             return "- " + inner if inner.startswith("-") else "-" + inner
@@ -166,7 +167,8 @@ def _flat(e: ast.Expr) -> str:
 
 def _operand_level(parent: ast.Expr, child: ast.Expr, level: int) -> int:
     """The level an operand needs; an `et` inside an `ou` is always parenthesised, for the reader."""
-    if isinstance(parent, ast.Logical) and parent.op is LogicOp.OR and isinstance(child, ast.Logical) and child.op is LogicOp.AND:
+    if (isinstance(parent, ast.Logical) and parent.op is LogicOp.OR
+            and isinstance(child, ast.Logical) and child.op is LogicOp.AND):
         return 3
     return level
 
@@ -204,16 +206,16 @@ def _end_column(lines: list[Line], column: int) -> int:
 
 
 def prefix_lines(text: str, lines: list[Line]) -> list[Line]:
-    return [(text + lines[0][0], lines[0][1])] + lines[1:]
+    return [(text + lines[0][0], lines[0][1]), *lines[1:]]
 
 
 def _suffix(lines: list[Line], text: str) -> list[Line]:
-    return lines[:-1] + [(lines[-1][0] + text, lines[-1][1])]
+    return [*lines[:-1], (lines[-1][0] + text, lines[-1][1])]
 
 
 def indented(column: int, lines: list[Line]) -> list[Line]:
     """A block's lines as standalone lines: the first one indented to `column` too."""
-    return [(" " * column + lines[0][0], lines[0][1])] + lines[1:]
+    return [(" " * column + lines[0][0], lines[0][1]), *lines[1:]]
 
 
 def block(e: ast.Expr, column: int, level: int) -> list[Line]:
@@ -231,7 +233,7 @@ def block(e: ast.Expr, column: int, level: int) -> list[Line]:
             return _member(e, column)
         case ast.SetLiteral():
             lines = _fill("{", [(flat(i), anchor_of(i)) for i in e.items], "}", column, column + 1)
-            return [(lines[0][0], anchor_of(e))] + lines[1:]
+            return [(lines[0][0], anchor_of(e)), *lines[1:]]
         case ast.Call():
             return _call(e, column)
         case ast.Not(operand=operand):
@@ -250,7 +252,7 @@ def block(e: ast.Expr, column: int, level: int) -> list[Line]:
 def _infix(left: list[Line], column: int, operator: str, right: ast.Expr, level: int) -> list[Line]:
     start = _end_column(left, column) + len(operator)
     rest = block(right, start, level)
-    return left[:-1] + [(left[-1][0] + operator + rest[0][0], left[-1][1])] + rest[1:]
+    return [*left[:-1], (left[-1][0] + operator + rest[0][0], left[-1][1]), *rest[1:]]
 
 
 def _chain(e: ast.Logical | ast.Binary, column: int) -> list[Line]:
@@ -293,16 +295,15 @@ def _fill(head: str, items: Sequence[tuple[str, int | None]], close: str, column
           inner: int) -> list[Line]:
     """`head item, item, …close`, wrapping items greedily onto lines aligned at column `inner`."""
     lines: list[Line] = []
-    text, anchor, start, count = head, None, column, 0
+    text, anchor, start = head, None, column
     for index, (item, item_anchor) in enumerate(items):
         piece = item + (close if index == len(items) - 1 else ",")
-        if count and not _fits(start, text + " " + piece):
+        if index and not _fits(start, text + " " + piece):
             lines.append((text, anchor))
             text, anchor, start = " " * inner + piece, item_anchor, 0
         else:
-            text += (" " if count else "") + piece
+            text += (" " if index else "") + piece
             anchor = item_anchor if anchor is None else anchor
-        count += 1
     if not items:
         text += close
     lines.append((text, anchor))
@@ -313,7 +314,7 @@ def _member(e: ast.Member, column: int) -> list[Line]:
     head = flat(e.operand, 5) + _member_word(e.negated) + "{"
     items = [(flat(i), anchor_of(i)) for i in e.items]
     lines = _fill(head, items, "}", column, column + len(head))
-    return [(lines[0][0], anchor_of(e))] + lines[1:]
+    return [(lines[0][0], anchor_of(e)), *lines[1:]]
 
 
 def _call(e: ast.Call, column: int) -> list[Line]:
@@ -328,7 +329,7 @@ def _call(e: ast.Call, column: int) -> list[Line]:
         sub = block(arg, inner, 0)
         sub = _suffix(sub, ")" if index == len(e.args) - 1 else ",")
         lines += prefix_lines(head, sub) if index == 0 else indented(inner, sub)
-    return [(lines[0][0], anchor_of(e))] + lines[1:]
+    return [(lines[0][0], anchor_of(e)), *lines[1:]]
 
 
 # ─── Types ───────────────────────────────────────────────────────────────────────────────────
@@ -367,4 +368,4 @@ def type_lines(t: ast.TypeExpr, column: int) -> list[Line]:
     if _fits(column, text) or not isinstance(t, ast.EnumType):
         return [(text, None)]
     items = [(_enum_value(v), anchor_of(v)) for v in t.values]
-    return [("énumération {", None)] + _fill("    ", items, "}", 0, 4)
+    return [("énumération {", None), *_fill("    ", items, "}", 0, 4)]
