@@ -103,7 +103,31 @@ class Builder(ExprBuilder):
 
     # ── declarations ──
     def declaration(self, tree: Tree) -> ast.Declaration:
-        return getattr(self, "decl_" + tree.data)(tree)
+        match tree.data:
+            case "fact":
+                return self.decl_fact(tree)
+            case "parameter":
+                return self.decl_parameter(tree)
+            case "rule":
+                return self.decl_rule(tree)
+            case "function":
+                return self.decl_function(tree)
+            case "table":
+                return self.decl_table(tree)
+            case "example":
+                return self.decl_example(tree)
+            case "schedule":
+                return self.decl_schedule(tree)
+            case "amend_meta":
+                return self.decl_amend_meta(tree)
+            case "reuse":
+                return self.decl_reuse(tree)
+            case "withdraw":
+                return self.decl_withdraw(tree)
+            case "source_decl":
+                return self.decl_source_decl(tree)
+            case _:
+                raise TypeError(f"grammar and builder disagree: no declaration rule {tree.data!r}")
 
     def decl_fact(self, tree: Tree) -> ast.Fact:
         name, type_, *items = tree.children

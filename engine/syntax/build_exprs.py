@@ -97,7 +97,70 @@ class ExprBuilder:
     def expr(self, tree: Tree | Token) -> ast.Expr:
         if isinstance(tree, Token):  # a bare NAME inlined by `?` rules
             return ast.Name(self.name(tree), span=self.span(tree))
-        return getattr(self, "x_" + tree.data)(tree, self.span(tree))
+        span = self.span(tree)
+        match tree.data:
+            case "number":
+                return self.x_number(tree, span)
+            case "money":
+                return self.x_money(tree, span)
+            case "percent":
+                return self.x_percent(tree, span)
+            case "date":
+                return self.x_date(tree, span)
+            case "text":
+                return self.x_text(tree, span)
+            case "true":
+                return self.x_true(tree, span)
+            case "false":
+                return self.x_false(tree, span)
+            case "name":
+                return self.x_name(tree, span)
+            case "qualified":
+                return self.x_qualified(tree, span)
+            case "call":
+                return self.x_call(tree, span)
+            case "qualified_call":
+                return self.x_qualified_call(tree, span)
+            case "binary":
+                return self.x_binary(tree, span)
+            case "negate":
+                return self.x_negate(tree, span)
+            case "or_expr":
+                return self.x_or_expr(tree, span)
+            case "and_expr":
+                return self.x_and_expr(tree, span)
+            case "not_expr":
+                return self.x_not_expr(tree, span)
+            case "compare":
+                return self.x_compare(tree, span)
+            case "member":
+                return self.x_member(tree, span)
+            case "not_member":
+                return self.x_not_member(tree, span)
+            case "member_named":
+                return self.x_member_named(tree, span)
+            case "not_member_named":
+                return self.x_not_member_named(tree, span)
+            case "set_literal":
+                return self.x_set_literal(tree, span)
+            case "if_expr":
+                return self.x_if_expr(tree, span)
+            case "round_expr":
+                return self.x_round_expr(tree, span)
+            case "duration":
+                return self.x_duration(tree, span)
+            case "as_of":
+                return self.x_as_of(tree, span)
+            case "text_of":
+                return self.x_text_of(tree, span)
+            case "in_force_at":
+                return self.x_in_force_at(tree, span)
+            case "not_applicable":
+                return self.x_not_applicable(tree, span)
+            case "undetermined":
+                return self.x_undetermined(tree, span)
+            case _:
+                raise TypeError(f"grammar and builder disagree: no expression rule {tree.data!r}")
 
     def x_number(self, tree: Tree, span: Span) -> ast.Literal:
         return ast.Literal(LiteralKind.NUMBER, self.number(tree.children[0]), span=span)

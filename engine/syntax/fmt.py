@@ -31,7 +31,7 @@ import functools
 import re
 from collections import deque
 from collections.abc import Iterable, Sequence
-from typing import TypeVar
+from typing import TypeVar, assert_never
 
 from attrs import frozen
 
@@ -254,7 +254,31 @@ class _FileWriter:
 
     # ── declarations ──
     def declaration(self, decl: ast.Declaration) -> None:
-        getattr(self, "decl_" + type(decl).__name__.lower())(decl)
+        match decl:
+            case ast.Fact():
+                self.decl_fact(decl)
+            case ast.Parameter():
+                self.decl_parameter(decl)
+            case ast.Rule():
+                self.decl_rule(decl)
+            case ast.Function():
+                self.decl_function(decl)
+            case ast.Table():
+                self.decl_table(decl)
+            case ast.Example():
+                self.decl_example(decl)
+            case ast.Schedule():
+                self.decl_schedule(decl)
+            case ast.SourceDecl():
+                self.decl_sourcedecl(decl)
+            case ast.Amend():
+                self.decl_amend(decl)
+            case ast.Reuse():
+                self.decl_reuse(decl)
+            case ast.Withdraw():
+                self.decl_withdraw(decl)
+            case _:
+                assert_never(decl)
 
     def head(self, text: str, t: ast.TypeExpr, decl: ast.Node) -> None:
         """The first line of a block (`fait nom : type`), breaking a long enumeration."""
