@@ -18,6 +18,9 @@ from pathlib import Path
 
 import attrs
 
+from engine.base.source import NOWHERE, Span
+from engine.check.graph import elementary_cycles
+
 ROOT = Path(__file__).resolve().parent.parent
 ENGINE = ROOT / "engine"
 
@@ -148,48 +151,12 @@ def all_imports() -> list[Import]:
 
 
 def cycles(edges: list[Import]) -> list[list[str]]:
-    """The strongly connected components of more than one module (Tarjan, iterative)."""
-    graph: dict[str, list[str]] = {}
+    """One cycle of modules per strongly connected part, through the checker's own cycle finder."""
+    graph: dict[str, list[tuple[str, Span]]] = {}
     for edge in edges:
-        graph.setdefault(edge.importer, []).append(edge.imported)
+        graph.setdefault(edge.importer, []).append((edge.imported, NOWHERE))
         graph.setdefault(edge.imported, [])
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    components: list[list[str]] = []
-    for root in graph:
-        if root in index:
-            continue
-        work = [(root, iter(graph[root]))]
-        index[root] = low[root] = len(index)
-        stack.append(root)
-        on_stack.add(root)
-        while work:
-            node, children = work[-1]
-            child = next(children, None)
-            if child is None:
-                work.pop()
-                if work:
-                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
-                if low[node] == index[node]:
-                    component = []
-                    while True:
-                        top = stack.pop()
-                        on_stack.discard(top)
-                        component.append(top)
-                        if top == node:
-                            break
-                    if len(component) > 1:
-                        components.append(sorted(component))
-            elif child not in index:
-                index[child] = low[child] = len(index)
-                stack.append(child)
-                on_stack.add(child)
-                work.append((child, iter(graph[child])))
-            elif child in on_stack:
-                low[node] = min(low[node], index[child])
-    return components
+    return [sorted({module for module, _ in cycle}) for cycle in elementary_cycles(graph)]
 
 
 def unallowed(edges: list[Import]) -> list[Import]:

@@ -19,6 +19,11 @@ class Kind(StrEnum):
     def __repr__(self) -> str:
         return repr(self.value)
 
+    @property
+    def label(self) -> str:
+        """The member's French word, as a user reads it (`décimal`, `paramètre`, `au moins`)."""
+        return _LABELS[type(self)][self]
+
 
 class TypeKind(Kind):
     """The kind of a value type (`engine.lang.types.Type.kind`, `ast.SimpleType.kind`)."""
@@ -35,17 +40,6 @@ class TypeKind(Kind):
     ANY = "any"
     """The type of `non applicable` / `indéterminé`, which fit wherever a value is expected."""
 
-    @property
-    def label(self) -> str:
-        """The type's French name as the language writes it (`décimal`, `booléen`…)."""
-        return _TYPE_LABELS[self]
-
-
-_TYPE_LABELS = {TypeKind.MONTANT: "montant", TypeKind.TAUX: "taux", TypeKind.ENTIER: "entier",
-                TypeKind.DECIMAL: "décimal", TypeKind.BOOLEEN: "booléen", TypeKind.DATE: "date",
-                TypeKind.DUREE: "durée", TypeKind.TEXTE: "texte", TypeKind.ENUM: "énumération",
-                TypeKind.ANY: "toute valeur"}
-
 
 class DeclarationKind(Kind):
     """What a declaration declares (`model.Definition.kind`; facts are not definitions)."""
@@ -57,21 +51,10 @@ class DeclarationKind(Kind):
     FACT = "fact"
 
     @property
-    def label(self) -> str:
-        """The keyword that declares it (`paramètre`, `règle`…)."""
-        return _DECLARATION_LABELS[self][0]
-
-    @property
     def with_article(self) -> str:
         """The keyword with its indefinite article (`un paramètre`, `une règle`), for diagnostics."""
-        return _DECLARATION_LABELS[self][1]
-
-
-_DECLARATION_LABELS = {DeclarationKind.PARAMETER: ("paramètre", "un paramètre"),
-                       DeclarationKind.RULE: ("règle", "une règle"),
-                       DeclarationKind.FUNCTION: ("fonction", "une fonction"),
-                       DeclarationKind.TABLE: ("table", "une table"),
-                       DeclarationKind.FACT: ("fait", "un fait")}
+        return ("une " if self in (DeclarationKind.RULE, DeclarationKind.FUNCTION, DeclarationKind.TABLE)
+                else "un ") + self.label
 
 
 class LiteralKind(Kind):
@@ -84,15 +67,6 @@ class LiteralKind(Kind):
     TEXT = "text"
     BOOL = "bool"
 
-    @property
-    def label(self) -> str:
-        """What the literal is, in French."""
-        return _LITERAL_LABELS[self]
-
-
-_LITERAL_LABELS = {LiteralKind.NUMBER: "nombre", LiteralKind.MONEY: "montant", LiteralKind.PERCENT: "pourcentage",
-                   LiteralKind.DATE: "date", LiteralKind.TEXT: "texte", LiteralKind.BOOL: "booléen"}
-
 
 class KeyKind(Kind):
     """A table key (`model.Key.kind`): an enumeration word, `autre`, a value, a band, or one in error."""
@@ -104,26 +78,12 @@ class KeyKind(Kind):
     INVALID = "invalid"
     """A key the checker refused (reported); it matches nothing, and nothing is reported around it."""
 
-    @property
-    def label(self) -> str:
-        """What the key is, in French."""
-        return _KEY_LABELS[self]
-
-
-_KEY_LABELS = {KeyKind.ENUM: "mot d'énumération", KeyKind.OTHER: "autre", KeyKind.VALUE: "valeur",
-               KeyKind.BAND: "tranche", KeyKind.INVALID: "clé invalide"}
-
 
 class MarkerKind(Kind):
     """An explicit absence of value written in a formula (`ast.Marker.kind`, `model.Marker.kind`)."""
 
     NOT_APPLICABLE = "non_applicable"
     UNDETERMINED = "indetermine"
-
-    @property
-    def label(self) -> str:
-        """The marker as the language writes it."""
-        return "non applicable" if self is MarkerKind.NOT_APPLICABLE else "indéterminé"
 
 
 class SourceFieldKind(Kind):
@@ -133,15 +93,6 @@ class SourceFieldKind(Kind):
     DATE = "date"
     URL = "url"
 
-    @property
-    def label(self) -> str:
-        """The field's keyword (`éditeur`, `date`, `lien`)."""
-        return _SOURCE_FIELD_LABELS[self]
-
-
-_SOURCE_FIELD_LABELS = {SourceFieldKind.PUBLISHER: "éditeur", SourceFieldKind.DATE: "date",
-                        SourceFieldKind.URL: "lien"}
-
 
 class ArithOp(Kind):
     """An arithmetic operator, normalised (`ast.Binary.op`, `model.Arith.op`)."""
@@ -150,15 +101,6 @@ class ArithOp(Kind):
     SUB = "-"
     MUL = "×"
     DIV = "/"
-
-    @property
-    def label(self) -> str:
-        """The operation's French name."""
-        return _ARITH_LABELS[self]
-
-
-_ARITH_LABELS = {ArithOp.ADD: "addition", ArithOp.SUB: "soustraction", ArithOp.MUL: "multiplication",
-                 ArithOp.DIV: "division"}
 
 
 class CompareOp(Kind):
@@ -171,15 +113,6 @@ class CompareOp(Kind):
     GT = ">"
     GE = "≥"
 
-    @property
-    def label(self) -> str:
-        """The comparison in French words (`au moins`…)."""
-        return _COMPARE_LABELS[self]
-
-
-_COMPARE_LABELS = {CompareOp.EQ: "égal à", CompareOp.NE: "différent de", CompareOp.LT: "inférieur à",
-                   CompareOp.LE: "au plus", CompareOp.GT: "supérieur à", CompareOp.GE: "au moins"}
-
 
 class LogicOp(Kind):
     """A logical connective (`ast.Logical.op`, `model.Logic.op`), Kleene's three-valued `et` / `ou`."""
@@ -187,7 +120,28 @@ class LogicOp(Kind):
     AND = "et"
     OR = "ou"
 
-    @property
-    def label(self) -> str:
-        """The connective as the language writes it."""
-        return str(self.value)
+
+_LABELS: dict[type[Kind], dict[Kind, str]] = {
+    # One table per enum: members of different enums may share a value ("enum", "date"), and a StrEnum
+    # member is equal to its value, so one flat table would mix them up.
+    TypeKind: {TypeKind.MONTANT: "montant", TypeKind.TAUX: "taux", TypeKind.ENTIER: "entier",
+               TypeKind.DECIMAL: "décimal", TypeKind.BOOLEEN: "booléen", TypeKind.DATE: "date",
+               TypeKind.DUREE: "durée", TypeKind.TEXTE: "texte", TypeKind.ENUM: "énumération",
+               TypeKind.ANY: "toute valeur"},
+    DeclarationKind: {DeclarationKind.PARAMETER: "paramètre", DeclarationKind.RULE: "règle",
+                      DeclarationKind.FUNCTION: "fonction", DeclarationKind.TABLE: "table",
+                      DeclarationKind.FACT: "fait"},
+    LiteralKind: {LiteralKind.NUMBER: "nombre", LiteralKind.MONEY: "montant", LiteralKind.PERCENT: "pourcentage",
+                  LiteralKind.DATE: "date", LiteralKind.TEXT: "texte", LiteralKind.BOOL: "booléen"},
+    KeyKind: {KeyKind.ENUM: "mot d'énumération", KeyKind.OTHER: "autre", KeyKind.VALUE: "valeur",
+              KeyKind.BAND: "tranche", KeyKind.INVALID: "clé invalide"},
+    MarkerKind: {MarkerKind.NOT_APPLICABLE: "non applicable", MarkerKind.UNDETERMINED: "indéterminé"},
+    SourceFieldKind: {SourceFieldKind.PUBLISHER: "éditeur", SourceFieldKind.DATE: "date",
+                      SourceFieldKind.URL: "lien"},
+    ArithOp: {ArithOp.ADD: "addition", ArithOp.SUB: "soustraction", ArithOp.MUL: "multiplication",
+              ArithOp.DIV: "division"},
+    CompareOp: {CompareOp.EQ: "égal à", CompareOp.NE: "différent de", CompareOp.LT: "inférieur à",
+                CompareOp.LE: "au plus", CompareOp.GT: "supérieur à", CompareOp.GE: "au moins"},
+    LogicOp: {LogicOp.AND: "et", LogicOp.OR: "ou"},
+}
+"""Every member's label (tests/test_kinds.py checks that none is missing)."""
