@@ -17,7 +17,7 @@ import pytest
 
 import engine
 from engine.cli import main as cli
-from engine.check import loader
+from engine.check import files, loader
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "JETON_SECRET_4f1c9a"
@@ -161,9 +161,9 @@ class TestSizes:
                 return info
             return os.stat_result((info.st_mode, 0, 0, 1, 0, 0, 0, 0, 0, 0))
 
-        monkeypatch.setattr(loader.os, "stat", zero_size)
+        monkeypatch.setattr(files.os, "stat", zero_size)
         with pytest.raises(engine.RulesError) as caught:
-            loader.read_limited(path, "x.rules")
+            files.read_limited(path, "x.rules")
         assert [d.code for d in caught.value.diagnostics] == ["E002"]
         assert "plus de 256 Kio" in caught.value.diagnostics[0].message  # read MAX_BYTES + 1, not 2.5 MB
 

@@ -192,10 +192,7 @@ def _excerpt(span: Span, sources: Mapping[str, Source], note: str) -> list[str]:
     gutter = str(span.line)
     pad = " " * len(gutter)
     prefix = text[: column - 1].expandtabs()
-    if span.end_line == span.line:
-        width = max(1, end_column - column)
-    else:
-        width = max(1, len(text) - column + 1)
+    width = max(1, end_column - column) if span.end_line == span.line else max(1, len(text) - column + 1)
     width = min(width, max(1, len(text.expandtabs()) - len(prefix))) if text else 1
     underline = " " * len(prefix) + "^" * width
     if note:

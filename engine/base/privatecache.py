@@ -5,7 +5,8 @@ Two caches live here: checked rule files (`engine.check.cache`) and the parser's
 shared temporary directory, and the rule cache unpickled any entry, so a file planted by another
 user, or an edited entry, ran code or changed amounts. Now:
 
-- the directory (the platform's user cache directory, `cache_dir`: `$XDG_CACHE_HOME/regles`, default `~/.cache/regles`, on Linux) is created 0700 and used
+- the directory (the platform's user cache directory, `cache_dir`: `$XDG_CACHE_HOME/regles`, default
+  `~/.cache/regles`, on Linux) is created 0700 and used
   only if it is a real directory (not a symlink) owned by the user, writable by no one else, in a
   parent that no one else can rename it out of (writable by others only with the sticky bit);
 - every entry is sealed: HMAC-SHA256, over the entry's name and bytes, with a 32-byte key kept in
@@ -22,15 +23,16 @@ are never errors: without a usable directory, nothing is cached.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import io
 import logging
 import os
-import sys
 import pickle
 import secrets
 import stat
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -74,10 +76,8 @@ def directory() -> Path | None:
         return None  # no owner to check (Windows): no cache rather than a cache anyone could fill
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        try:
+        with contextlib.suppress(FileExistsError):
             os.mkdir(path, 0o700)
-        except FileExistsError:
-            pass
         problem = _unsafe(path)
     except OSError as exc:
         problem = f"impossible de le créer ({exc.strerror or exc})"
@@ -135,10 +135,8 @@ def _create_key(folder: Path, path: Path) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(secrets.token_bytes(KEY_BYTES))
-        try:
+        with contextlib.suppress(FileExistsError):  # another process created it first: use theirs
             os.link(temporary, path)
-        except FileExistsError:
-            pass  # another process created it first: use theirs
     finally:
         _remove(Path(temporary))
 
@@ -176,10 +174,12 @@ def read(name: str) -> bytes | None:
     data = _read_own(entry, MAX_ENTRY_BYTES)
     size = len(MAGIC) + hashlib.sha256().digest_size
     if data is None or not data.startswith(MAGIC) or len(data) < size:
-        return _reject(entry, "illisible, étrangère ou d'un ancien format")
+        _reject(entry, "illisible, étrangère ou d'un ancien format")
+        return None
     tag, payload = data[len(MAGIC):size], data[size:]
     if not hmac.compare_digest(tag, _seal(key, name, payload)):
-        return _reject(entry, "son sceau ne correspond pas (modifiée ou écrite par un autre)")
+        _reject(entry, "son sceau ne correspond pas (modifiée ou écrite par un autre)")
+        return None
     return payload
 
 
@@ -219,14 +219,12 @@ class RestrictedUnpickler(pickle.Unpickler):
         super().__init__(io.BytesIO(data))
         self._allowed = allowed
 
-    def find_class(self, module: str, name: str) -> object:  # noqa: D102
+    def find_class(self, module: str, name: str) -> object:
         if not self._allowed(module, name):
             raise pickle.UnpicklingError(f"classe refusée dans le cache : {module}.{name}")
         return super().find_class(module, name)
 
 
 def _remove(file: Path) -> None:
-    try:
+    with contextlib.suppress(OSError):
         file.unlink()
-    except OSError:
-        pass

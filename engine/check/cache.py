@@ -21,6 +21,7 @@ unwritable or unsafe directory is ignored. `REGLES_NO_CACHE=1` turns it off. Err
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import pickle
@@ -29,7 +30,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from engine.base import privatecache
+from engine.base.diagnostics import RulesError
 from engine.base.privatecache import cache_dir, enabled
+from engine.check.files import display_name, read_limited
+from engine.check.model import Program
 
 __all__ = ["cache_dir", "enabled", "load"]
 
@@ -43,19 +47,17 @@ _ENGINE = Path(__file__).resolve().parents[1]
 
 _VALUE_TYPES = {("decimal", "Decimal"), ("fractions", "Fraction"), ("datetime", "date"),
                 ("builtins", "set"), ("builtins", "frozenset")}
-_MODEL_MODULES = {"engine.check.model", "engine.base.source", "engine.lang.types", "engine.lang.statuses",
+_MODEL_MODULES = {"engine.check.model", "engine.base.source", "engine.lang.types", "engine.lang.kinds", "engine.lang.statuses",
                   "engine.base.diagnostics"}
 
 
-def load(path: Path, loader: Callable[[Path], object], salt: str = "") -> object:
+def load(path: Path, loader: Callable[[Path], Program], salt: str = "") -> Program:
     """The checked program of `path`, from the cache or from `loader(path)` (then stored).
 
     `salt` is whatever else the result depends on (the root `modifie` may read from).
     """
     if not enabled():
         return loader(path)
-    from engine.base.diagnostics import RulesError
-    from engine.check.loader import display_name, read_limited
     try:
         data = read_limited(path, display_name(path))
         key = _key(path, data + b"\0" + salt.encode("utf-8", "surrogateescape"))
@@ -70,7 +72,6 @@ def load(path: Path, loader: Callable[[Path], object], salt: str = "") -> object
 
 
 def _key(path: Path, data: bytes) -> str:
-    from engine.check.loader import display_name
     h = hashlib.sha256()
     for part in (f"regles-cache/{FORMAT}", sys.version, sys.implementation.cache_tag or "", str(Path.cwd()),
                  str(path.resolve()), display_name(path), _engine_fingerprint()):
@@ -113,7 +114,7 @@ def _allowed(module: str, name: str) -> bool:
     return isinstance(getattr(importlib.import_module(module), name, None), type)
 
 
-def _read(key: str, path: Path) -> object | None:
+def _read(key: str, path: Path) -> Program | None:
     """The program of a valid entry, or None (missing, tampered, corrupt, or an amended file changed)."""
     payload = privatecache.read(_name(key))
     if payload is None:
@@ -132,11 +133,10 @@ def _read(key: str, path: Path) -> object | None:
         privatecache.log.warning("cache : entrée %s illisible (%s) ; elle est reconstruite", key[:12], exc)
         _remove(cache_dir() / _name(key))
         return None
-    from engine.check.model import Program
     return program if isinstance(program, Program) else None
 
 
-def _write(key: str, path: Path, program: object) -> None:
+def _write(key: str, path: Path, program: Program) -> None:
     """Store a sealed entry atomically; any failure is ignored (the cache is an optimisation)."""
     try:
         amends = _amended_files(path, program)
@@ -148,11 +148,11 @@ def _write(key: str, path: Path, program: object) -> None:
         _prune(cache_dir())
 
 
-def _amended_files(path: Path, program: object) -> list[tuple[str, str]]:
+def _amended_files(path: Path, program: Program) -> list[tuple[str, str]]:
     """Every file the program was built from except `path` itself, with the SHA-256 of its bytes."""
     root = path.resolve()
     found = []
-    for name in getattr(program, "sources", {}):
+    for name in program.sources:
         file = Path(name)
         if not file.is_file():
             raise ValueError(f"source introuvable : {name}")
@@ -172,7 +172,5 @@ def _prune(directory: Path) -> None:
 
 
 def _remove(file: Path) -> None:
-    try:
+    with contextlib.suppress(OSError):
         file.unlink()
-    except OSError:
-        pass

@@ -8,8 +8,8 @@ depend on Python's recursion limit to refuse it.
 
 from __future__ import annotations
 
-from engine.check import model
 from engine.base.source import Span
+from engine.check import model
 
 Graph = dict[str, list[tuple[str, Span]]]
 

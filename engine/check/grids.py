@@ -8,12 +8,16 @@ must cover every word (or have an `autre` row), so that a lookup can never fall 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 
-from engine.syntax import ast
-from engine.check import model
 from engine.base.diagnostics import Diagnostic, Label, error, suggest
+from engine.base.source import Span
+from engine.check import model
+from engine.check.expressions import literal_type
+from engine.lang.kinds import KeyKind, TypeKind
 from engine.lang.types import ANY, Type, assignable, literal_hint
+from engine.syntax import ast
 
 CheckCell = Callable[[ast.Expr, Type], model.Expr]
 
@@ -81,71 +85,66 @@ def _key(cell: ast.Cell, key_type: Type, report: Callable[[Diagnostic], None]) -
     key = cell.key
     span = cell.span
     if key is None:
-        return model.Key("invalid", text=cell.text, span=span)
+        return model.Key(KeyKind.INVALID, text=cell.text, span=span)
     if isinstance(key, ast.KeyName):
         if key.name in {"autre", "autres"}:
-            return model.Key("autre", text=cell.text, span=span)
-        if key_type.kind != "enum" or key.name not in key_type.values:
-            hint = suggest(key.name, key_type.values) if key_type.kind == "enum" else None
-            expected = f"un mot de l'{key_type}" if key_type.kind == "enum" else f"une clé de type {key_type}"
+            return model.Key(KeyKind.OTHER, text=cell.text, span=span)
+        if key_type.kind is not TypeKind.ENUM or key.name not in key_type.values:
+            hint = suggest(key.name, key_type.values) if key_type.kind is TypeKind.ENUM else None
+            expected = f"un mot de l'{key_type}" if key_type.kind is TypeKind.ENUM else f"une clé de type {key_type}"
             report(error("E204", f"clé inconnue « {key.name} » : attendu {expected}", span, hint))
-            return model.Key("invalid", text=cell.text, span=span)
-        return model.Key("enum", key.name, text=cell.text, span=span)
+            return model.Key(KeyKind.INVALID, text=cell.text, span=span)
+        return model.Key(KeyKind.ENUM, key.name, text=cell.text, span=span)
     if isinstance(key, ast.KeyValue):
         if not _literal_fits(key.value, key_type):
             report(error("E302", f"la clé « {cell.text} » n'est pas du type de la clé ({key_type})", span))
-        return model.Key("value", key.value.value, text=cell.text, span=span)
-    low = key.low.value if key.low is not None else None
-    high = key.high.value if key.high is not None else None
-    if not key_type.is_numeric and key_type.kind not in {"date", "any"}:
+        return model.Key(KeyKind.VALUE, key.value.value, text=cell.text, span=span)
+    low: model.Ordered | None = key.low.value if key.low is not None else None
+    high: model.Ordered | None = key.high.value if key.high is not None else None
+    if not key_type.is_numeric and key_type.kind not in {TypeKind.DATE, TypeKind.ANY}:
         report(error("E509", f"une tranche demande une clé numérique ou date, pas un {key_type}", span))
-        return model.Key("invalid", text=cell.text, span=span)
+        return model.Key(KeyKind.INVALID, text=cell.text, span=span)
     for bound in (key.low, key.high):
         if bound is not None and not _literal_fits(bound, key_type):
             report(error("E302", f"la tranche « {cell.text} » n'est pas du type de la clé ({key_type})", span,
-                         literal_hint(key_type, _literal_type(bound))))
-            return model.Key("invalid", text=cell.text, span=span)  # its bounds cannot be compared
+                         literal_hint(key_type, literal_type(bound))))
+            return model.Key(KeyKind.INVALID, text=cell.text, span=span)  # its bounds cannot be compared
     if low is not None and high is not None and (low > high or (low == high and not key.high_inclusive)):
         report(error("E510", f"tranche vide « {cell.text} » : la borne basse dépasse la borne haute", span))
-        return model.Key("invalid", text=cell.text, span=span)  # no gap or overlap reported around it
-    return model.Key("band", low=low, low_inclusive=key.low_inclusive, high=high,
+        return model.Key(KeyKind.INVALID, text=cell.text, span=span)  # no gap or overlap reported around it
+    return model.Key(KeyKind.BAND, low=low, low_inclusive=key.low_inclusive, high=high,
                      high_inclusive=key.high_inclusive, text=cell.text, span=span)
 
 
-def _literal_type(lit: ast.Literal) -> Type:
-    from engine.check.checker import literal_type  # local import: checker imports this module
-    return literal_type(lit)
-
-
 def _literal_fits(lit: ast.Literal, key_type: Type) -> bool:
-    return assignable(key_type, _literal_type(lit))
+    return assignable(key_type, literal_type(lit))
 
 
-def _check_coverage(keys: tuple[model.Key, ...], key_type: Type, span, where: str,
+def _check_coverage(keys: tuple[model.Key, ...], key_type: Type, span: Span, where: str,
                     report: Callable[[Diagnostic], None]) -> None:
     """Duplicates, enumeration coverage, and band gaps/overlaps for one axis of a grid."""
-    if any(k.kind == "invalid" for k in keys):
+    if any(k.kind is KeyKind.INVALID for k in keys):
         return
-    has_other = any(k.kind == "autre" for k in keys)
+    has_other = any(k.kind is KeyKind.OTHER for k in keys)
     seen: dict[object, model.Key] = {}
     for key in keys:
-        if key.kind in {"enum", "value"}:
+        if key.kind in {KeyKind.ENUM, KeyKind.VALUE}:
             if key.value in seen:
                 report(error("E505", f"clé « {key.text} » en double", key.span,
                              labels=[Label(seen[key.value].span, "première occurrence")]))
             seen[key.value] = key
-    if key_type.kind == "enum" and not has_other:
+    if key_type.kind is TypeKind.ENUM and not has_other:
         missing = [v for v in key_type.values if v not in seen]
-        if missing and not any(k.kind == "band" for k in keys):
+        if missing and not any(k.kind is KeyKind.BAND for k in keys):
             listed = ", ".join(missing)
             report(error("E503", f"cas non couverts par les {where}s de la table : {listed}", span,
                          f"ajoutez une {where} par cas, ou une {where} « autre »"))
-    bands = [k for k in keys if k.kind == "band"]
+    bands = [k for k in keys if k.kind is KeyKind.BAND]
     if bands:
-        _check_bands(bands, span, report, has_other, integer=key_type.kind == "entier")
+        _check_bands(bands, span, report, has_other, integer=key_type.kind is TypeKind.ENTIER)
 
 
-def _check_bands(bands: list[model.Key], span, report: Callable[[Diagnostic], None], has_other: bool,
+def _check_bands(bands: list[model.Key], span: Span, report: Callable[[Diagnostic], None], has_other: bool,
                  integer: bool = False) -> None:
     """Sort bands by lower bound and check that each starts exactly where the previous ended.
 
@@ -162,7 +161,7 @@ def _check_bands(bands: list[model.Key], span, report: Callable[[Diagnostic], No
         report(error("E502", f"trou avant la première tranche « {first.text} » : les valeurs en dessous "
                              "ne sont couvertes par aucune tranche", first.span,
                      f"commencez par une tranche « {below} {_show(first.low)} »"))
-    for previous, current in zip(ordered, ordered[1:]):
+    for previous, current in itertools.pairwise(ordered):
         if previous.high is None or _starts_before_end(current, previous):
             report(error("E501", f"les tranches « {previous.text} » et « {current.text} » se chevauchent",
                          current.span, "une valeur ne doit tomber que dans une seule tranche",
@@ -185,13 +184,14 @@ def _check_bands(bands: list[model.Key], span, report: Callable[[Diagnostic], No
 def _starts_before_end(current: model.Key, previous: model.Key) -> bool:
     if current.low is None:
         return True
-    if current.low < previous.high:  # type: ignore[operator]
+    if previous.high is not None and current.low < previous.high:
         return True
     return current.low == previous.high and current.low_inclusive and previous.high_inclusive
 
 
 def _adjacent(previous: model.Key, current: model.Key, integer: bool = False) -> bool:
-    if integer and previous.high_inclusive and current.low_inclusive and current.low == previous.high + 1:  # type: ignore[operator]
+    if (integer and previous.high_inclusive and current.low_inclusive and isinstance(previous.high, int)
+            and current.low == previous.high + 1):
         return True
     return current.low == previous.high and (current.low_inclusive != previous.high_inclusive)
 

@@ -13,31 +13,19 @@ Sizes are checked with `stat` before reading, and reading stops at the limit.
 
 from __future__ import annotations
 
-import os
-import stat
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from engine.check import model
 from engine.base.diagnostics import RulesError, error, os_reason
-from engine.base.source import NOWHERE, Source
+from engine.base.source import Source, Span
+from engine.check import cache, model
+from engine.check.files import MAX_BYTES, SUFFIX, NotARegularFile, check_size, display_name, nowhere, read_limited
+from engine.syntax import ast
+
+__all__ = ["MAX_BYTES", "SUFFIX", "NotARegularFile", "decode_checked", "display_name", "load_path", "load_source",
+           "read_limited"]
 
 # The parser and checker (lark and the grammar) are imported when a file is actually parsed: a
 # file found in the cache (engine.check.cache) needs neither, which keeps `regles eval` quick to start.
-
-MAX_BYTES = 256 * 1024
-"""Rule files are a few tens of kilobytes (avenant7.rules: 45 KB); refusing what is clearly not one
-keeps every diagnostic within a few seconds (the parser handles about 100 KB per second)."""
-
-SUFFIX = ".rules"
-
-
-def display_name(path: Path) -> str:
-    """The name diagnostics show: relative to the working directory when possible."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
-
 
 def load_path(path: str | Path, _chain: tuple[Path, ...] = (), root: str | Path | None = None) -> model.Program:
     """Load, parse and check a rule file and the files it amends (through the cache, engine.check.cache).
@@ -50,8 +38,7 @@ def load_path(path: str | Path, _chain: tuple[Path, ...] = (), root: str | Path 
     path = Path(path)
     bound = Path(root).resolve() if root is not None else path.parent.resolve()
     if not _chain:
-        from engine.check import cache
-        return cache.load(path, lambda p: _load_path(p, (), bound), salt=str(bound))  # type: ignore[return-value]
+        return cache.load(path, lambda p: _load_path(p, (), bound), salt=str(bound))
     return _load_path(path, _chain, bound)
 
 
@@ -60,52 +47,17 @@ def _load_path(path: Path, _chain: tuple[Path, ...], root: Path) -> model.Progra
     try:
         data = read_limited(path, name)
     except OSError as exc:
-        raise RulesError((error("E001", f"impossible de lire « {name} » : {os_reason(exc)}", _nowhere(name),
+        raise RulesError((error("E001", f"impossible de lire « {name} » : {os_reason(exc)}", nowhere(name),
                                 "vérifiez le chemin du fichier de règles"),)) from None
-    return load_source(decode_checked(data, name), base_dir=path.parent, _chain=_chain + (path.resolve(),),
+    return load_source(decode_checked(data, name), base_dir=path.parent, _chain=(*_chain, path.resolve()),
                        root=root)
-
-
-class NotARegularFile(OSError):
-    """A FIFO, a device or a folder given as a rule file (reading it could block or never end)."""
-
-
-def read_limited(path: Path, name: str) -> bytes:
-    """The bytes of a regular file, its size checked with `stat` first, reading at most the limit.
-
-    Raises:
-        OSError: the file cannot be read or is not a regular file.
-        RulesError: E002, the file is larger than `MAX_BYTES`.
-    """
-    info = os.stat(path)
-    if stat.S_ISDIR(info.st_mode):
-        raise IsADirectoryError(21, "is a directory")
-    if not stat.S_ISREG(info.st_mode):
-        raise NotARegularFile(0, "ce n'est pas un fichier ordinaire")
-    _check_size(info.st_size, name)
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
-    with os.fdopen(fd, "rb") as f:
-        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):  # swapped for a FIFO since the stat
-            raise NotARegularFile(0, "ce n'est pas un fichier ordinaire")
-        data = f.read(MAX_BYTES + 1)  # files under /proc say 0 bytes: the read itself is bounded
-    _check_size(len(data), name)
-    return data
 
 
 def decode_checked(data: bytes, name: str) -> Source:
     """Decode bytes to a Source, refusing oversized input with a diagnostic."""
-    _check_size(len(data), name)
+    check_size(len(data), name)
     from engine.syntax.parser import decode
     return decode(data, name)
-
-
-def _check_size(size: int, name: str) -> None:
-    if size > MAX_BYTES:
-        shown = f"{size // 1024} Kio" if size > MAX_BYTES + 1 else f"plus de {MAX_BYTES // 1024} Kio"
-        raise RulesError((error("E002", f"fichier trop volumineux ({shown} ; au plus {MAX_BYTES // 1024} Kio)",
-                                _nowhere(name),
-                                "un fichier de règles fait quelques dizaines de kilo-octets : découpez le texte en "
-                                "plusieurs fichiers (modifie \"…\")"),))
 
 
 def load_source(source: Source, base_dir: Path | None = None, _chain: tuple[Path, ...] = (),
@@ -114,7 +66,7 @@ def load_source(source: Source, base_dir: Path | None = None, _chain: tuple[Path
     (by default `base_dir` itself)."""
     from engine.check import checker
     from engine.syntax.build import parse_file
-    _check_size(len(source.text.encode("utf-8", errors="replace")), source.name)
+    check_size(len(source.text.encode("utf-8", errors="replace")), source.name)
     rule_file = parse_file(source)
     parent = None
     amends = rule_file.header.amends
@@ -126,11 +78,10 @@ def load_source(source: Source, base_dir: Path | None = None, _chain: tuple[Path
     return checker.check(rule_file, source, parent, directory, reused)
 
 
-def _load_reused(source: Source, rule_file, base_dir: Path, chain: tuple[Path, ...],  # type: ignore[no-untyped-def]
+def _load_reused(source: Source, rule_file: ast.RuleFile, base_dir: Path, chain: tuple[Path, ...],
                  root: Path) -> dict[str, model.Program]:
     """The programs of the files named by `reprend … de "fichier.rules"`, read under the same rules as
     an amended file (relative path, inside the root, `.rules`, no cycle)."""
-    from engine.syntax import ast
     found: dict[str, model.Program] = {}
     for decl in rule_file.declarations:
         if isinstance(decl, ast.Reuse) and decl.file not in found:
@@ -139,13 +90,14 @@ def _load_reused(source: Source, rule_file, base_dir: Path, chain: tuple[Path, .
     return found
 
 
-def _load_parent(source: Source, rule_file, base_dir: Path, chain: tuple[Path, ...],  # type: ignore[no-untyped-def]
+def _load_parent(source: Source, rule_file: ast.RuleFile, base_dir: Path, chain: tuple[Path, ...],
                  root: Path) -> model.Program:
     header = rule_file.header
+    assert header.amends is not None  # called for a file that amends another
     return _load_rule_file(source, header.amends, header.amends_span, base_dir, chain, root, "modifié", "E604")
 
 
-def _load_rule_file(source: Source, written: str, span, base_dir: Path,  # type: ignore[no-untyped-def]
+def _load_rule_file(source: Source, written: str, span: Span, base_dir: Path,
                     chain: tuple[Path, ...], root: Path, role: str, missing: str) -> model.Program:
     """Load a rule file another one names (`modifie` or `reprend … de`), after the access checks."""
     if PurePosixPath(written).is_absolute() or PureWindowsPath(written).is_absolute() or PureWindowsPath(written).drive:
@@ -169,7 +121,8 @@ def _load_rule_file(source: Source, written: str, span, base_dir: Path,  # type:
                                 f"seuls les fichiers {SUFFIX} peuvent être {role}s"),), {source.name: source})
     if target in chain:
         raise RulesError((error("E605", f"modification circulaire : « {written} » modifie ou reprend déjà ce fichier",
-                                span, "un texte ne peut pas se modifier ni se reprendre lui-même, même indirectement"),),
+                                span, "un texte ne peut pas se modifier ni se reprendre lui-même, même "
+                                      "indirectement"),),
                          {source.name: source})
     if not target.is_file():
         raise RulesError((error(missing, f"fichier {role} introuvable : « {written} »", span,
@@ -179,9 +132,4 @@ def _load_rule_file(source: Source, written: str, span, base_dir: Path,  # type:
         return load_path(target, chain, root)
     except RulesError as exc:
         note = error("E600", f"le fichier {role} « {written} » contient des erreurs", span)
-        raise RulesError((note,) + exc.diagnostics, {**exc.sources, source.name: source}) from None
-
-
-def _nowhere(name: str):  # type: ignore[no-untyped-def]
-    import attrs
-    return attrs.evolve(NOWHERE, file=name, line=0)
+        raise RulesError((note, *exc.diagnostics), {**exc.sources, source.name: source}) from None

@@ -13,12 +13,13 @@ import datetime as dt
 import re
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
-from typing import Union
+from typing import Any, Protocol
 
 from attrs import field, frozen
 
 from engine.base.diagnostics import Diagnostic
 from engine.base.source import NOWHERE, Source, Span
+from engine.lang.kinds import ArithOp, CompareOp, DeclarationKind, KeyKind, LogicOp, MarkerKind
 from engine.lang.statuses import Status
 from engine.lang.types import Type
 
@@ -100,7 +101,7 @@ class Builtin(Node):
 class Arith(Node):
     """`+ - × /` with exact arithmetic."""
 
-    op: str
+    op: ArithOp = field(converter=ArithOp)
     left: Expr
     right: Expr
     type: Type
@@ -118,7 +119,7 @@ class Negate(Node):
 class Logic(Node):
     """`et` / `ou` with short-circuit and Kleene treatment of missing facts."""
 
-    op: str
+    op: LogicOp = field(converter=LogicOp)
     left: Expr
     right: Expr
     type: Type
@@ -136,7 +137,7 @@ class Not(Node):
 class Compare(Node):
     """A comparison; op in = ≠ < ≤ > ≥."""
 
-    op: str
+    op: CompareOp = field(converter=CompareOp)
     left: Expr
     right: Expr
     type: Type
@@ -198,13 +199,15 @@ class TextOf(Node):
 class Marker(Node):
     """`non applicable "…"` or `indéterminé "…"`."""
 
-    kind: str
+    kind: MarkerKind = field(converter=MarkerKind)
     reason: str
     type: Type
 
 
-Expr = Union[Const, FactRef, DefRef, ParamRef, FuncCall, TableCall, Builtin, Arith, Negate, Logic, Not, Compare, Member,
-             If, Round, DurationOf, TextOf, Marker]
+Expr = (
+    Const | FactRef | DefRef | ParamRef | FuncCall | TableCall | Builtin | Arith | Negate | Logic | Not | Compare
+    | Member | If | Round | DurationOf | TextOf | Marker
+)
 
 
 # ─── Declarations ────────────────────────────────────────────────────────────────────────────
@@ -326,8 +329,8 @@ class FactDecl(Node):
     description: str | None = None
     question: str | None = None
     sources: tuple[Citation, ...] = ()
-    low: object = None
-    high: object = None
+    low: Ordered | None = None
+    high: Ordered | None = None
     allowed: tuple[object, ...] | None = None
     text: str = ""
     unit: str | None = None
@@ -337,29 +340,36 @@ class FactDecl(Node):
     """`libellé "…"`: how a letter to the doctor names the fact (else its description)."""
 
 
+class Ordered(Protocol):
+    """A band's bound: a number or a date. The checker compares bounds only within one key type."""
+
+    def __lt__(self, other: Any, /) -> bool: ...
+    def __le__(self, other: Any, /) -> bool: ...
+    def __gt__(self, other: Any, /) -> bool: ...
+    def __ge__(self, other: Any, /) -> bool: ...
+
+
 @frozen
 class Key(Node):
     """A row or column key of a table: an enumeration word, `autre`, a value or a band."""
 
-    kind: str
+    kind: KeyKind = field(converter=KeyKind)
     value: object = None
-    low: object = None
+    low: Ordered | None = None
     low_inclusive: bool = True
-    high: object = None
+    high: Ordered | None = None
     high_inclusive: bool = False
     text: str = ""
 
     def matches(self, value: object) -> bool:
         """Whether a key value falls under this key (bands compare numerically)."""
-        if self.kind == "autre":
+        if self.kind is KeyKind.OTHER:
             return True
-        if self.kind in {"enum", "value"}:
+        if self.kind in (KeyKind.ENUM, KeyKind.VALUE):
             return value == self.value
-        if self.low is not None and (value < self.low or (value == self.low and not self.low_inclusive)):  # type: ignore[operator]
+        if self.low is not None and (self.low > value or (value == self.low and not self.low_inclusive)):
             return False
-        if self.high is not None and (value > self.high or (value == self.high and not self.high_inclusive)):  # type: ignore[operator]
-            return False
-        return True
+        return not (self.high is not None and (self.high < value or (value == self.high and not self.high_inclusive)))
 
 
 @frozen
@@ -418,7 +428,7 @@ class Definition(Node):
     """A parameter, rule or table after checking, with all its versions."""
 
     name: str
-    kind: str
+    kind: DeclarationKind = field(converter=DeclarationKind)
     type: Type
     versions: tuple[Version, ...]
     is_output: bool = False
@@ -452,7 +462,7 @@ class Definition(Node):
     def is_set(self) -> bool:
         """Whether this is a set parameter (`paramètre x = {…}`), read only with `dans x`."""
         body = self.versions[-1].body
-        return self.kind == "parameter" and isinstance(body, Const) and isinstance(body.value, tuple)
+        return self.kind is DeclarationKind.PARAMETER and isinstance(body, Const) and isinstance(body.value, tuple)
 
     @property
     def latest(self) -> Version:

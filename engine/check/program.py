@@ -13,13 +13,16 @@ from decimal import Decimal
 
 import attrs
 
-from engine.syntax import ast
-from engine.check import model
 from engine.base.confusables import SCRIPT_FRENCH, describe, foreign_letters, scripts, skeleton
 from engine.base.diagnostics import Label, suggest, warning
-from engine.check.graph import chain_depths, dependencies, elementary_cycles
 from engine.base.source import Span
-from engine.lang.types import assignable, literal_hint
+from engine.check import model
+from engine.check.expressions import ExpressionChecks
+from engine.check.graph import chain_depths, dependencies, elementary_cycles
+from engine.check.state import kind_of_declaration, name_span
+from engine.lang.kinds import DeclarationKind, LiteralKind, TypeKind
+from engine.lang.types import Type, assignable, literal_hint
+from engine.syntax import ast
 
 MAX_CHAIN = 100
 """Longest chain of rules each using the next (E402)."""
@@ -27,8 +30,8 @@ MAX_EVALUATION_DEPTH = 200
 """Deepest nesting of formulas along a chain of rules (E404): the interpreter takes three Python frames
 per level, under Python's limit of 1 000; the bundled rule files reach 25."""
 MAX_STEPS = 1_000_000
-"""Most formula steps (a million, as E403 says) one evaluation may take, function calls expanded (E403): about a second in the
-interpreter; each bundled rule file takes fewer than 600."""
+"""Most formula steps (a million, as E403 says) one evaluation may take, function calls expanded (E403):
+about a second in the interpreter; each bundled rule file takes fewer than 600."""
 
 
 def _has_high(t: ast.SimpleType) -> bool:
@@ -49,9 +52,9 @@ def _ast_nodes(root: ast.Node) -> Iterator[ast.Node]:
             stack.extend(getattr(item, f.name) for f in attrs.fields(type(item)) if f.name != "span")
 
 
-def _percent(value: object) -> str:
+def _percent(value: int | Decimal) -> str:
     """A rate as a French percentage: `250 %`, `150,5 %`."""
-    shown = format((Decimal(value) * 100).normalize(), "f")  # type: ignore[arg-type]
+    shown = format((Decimal(value) * 100).normalize(), "f")
     return shown.replace(".", ",") + "\u00a0%"
 
 
@@ -71,15 +74,15 @@ def _version_exprs(version: model.Version) -> list[model.Expr]:
     body = version.body
     if isinstance(body, model.Grid):
         return [cell.expr for row in body.cells for cell in row]
-    return [body] if body is not None else []  # type: ignore[list-item]
+    return [body]
 
 
-class ProgramChecks:
+class ProgramChecks(ExpressionChecks):
     """Whole-program checks, mixed into `engine.check.checker.Checker`."""
 
     def check_dated_references(self, effective: dict[str, model.Definition]) -> None:
         """A dated parameter or table must be read at a date (`x au date`)."""
-        for name, definition in effective.items():
+        for _name, definition in effective.items():
             for expr in model.definition_exprs(definition):
                 for node in model.walk(expr):
                     if isinstance(node, (model.DefRef, model.TableCall)) and node.date is None:
@@ -89,8 +92,10 @@ class ProgramChecks:
                             target = self.parent.definitions.get(node.name)
                         if target is not None and target.dated:
                             starts = ", ".join(v.start.strftime("%d/%m/%Y") for v in target.versions if v.start)
-                            self.fail("E307", f"« {node.name} » a des versions datées ({starts}) : précisez à quelle date "
-                                              "la lire", node.span, f"écrivez par exemple « {node.name} au date_du_cas »",
+                            self.fail("E307", f"« {node.name} » a des versions datées ({starts}) : précisez à quelle "
+                                              "date "
+                                              "la lire", node.span, f"écrivez par exemple « {node.name} au "
+                                                                    "date_du_cas »",
                                       tuple(Label(v.span, f"version du {v.start:%d/%m/%Y}") for v in target.versions
                                             if v.start))
 
@@ -121,7 +126,8 @@ class ProgramChecks:
         if deepest is not None and depth[deepest] > MAX_CHAIN and deepest in self.definitions:
             # the chain counts `deepest` itself, as the limit does: 101 rules, at most 100
             self.fail("E402", f"chaîne de dépendances trop longue : « {deepest} » est au bout d'une chaîne de "
-                              f"{depth[deepest]} règles en cascade (au plus {MAX_CHAIN})", self.definitions[deepest].span,
+                              f"{depth[deepest]} règles en cascade (au plus "
+                              f"{MAX_CHAIN})", self.definitions[deepest].span,
                       "regroupez des étapes intermédiaires, ou écrivez-les en une formule")
 
     def check_evaluation_cost(self, effective: dict[str, model.Definition]) -> None:
@@ -144,7 +150,7 @@ class ProgramChecks:
                 costs[d.uid] = MAX_STEPS + 1  # not reached on an acyclic program
                 exprs = [e for v in d.versions for e in _version_exprs(v)]
                 per = [expr_cost(e) for e in exprs]
-                costs[d.uid] = min(MAX_STEPS + 1, max(per, default=0) if d.kind == "table" else sum(per))
+                costs[d.uid] = min(MAX_STEPS + 1, max(per, default=0) if d.kind is DeclarationKind.TABLE else sum(per))
             return costs[d.uid]
 
         def expr_cost(expr: model.Expr) -> int:
@@ -159,8 +165,8 @@ class ProgramChecks:
                     break
             return total
 
-        program = [d for d in effective.values() if d.kind in {"rule", "parameter"}]
-        program += [d for d in self.originals.values() if d.kind in {"rule", "parameter"}]
+        program = [d for d in effective.values() if d.kind in {DeclarationKind.RULE, DeclarationKind.PARAMETER}]
+        program += [d for d in self.originals.values() if d.kind in {DeclarationKind.RULE, DeclarationKind.PARAMETER}]
         each = {d.uid: (sum(expr_cost(e) for e in model.definition_exprs(d)), d) for d in program}
         total = sum(cost for cost, _ in each.values())
         local = [pair for pair in each.values() if self.definitions.get(pair[1].name) is pair[1]]
@@ -177,18 +183,20 @@ class ProgramChecks:
         Scopes: the file's declarations with the names it inherits; each enumeration's words; each
         function's parameters with the declarations. See `engine.base.confusables`.
         """
-        declared = [(d.name, name_span(d)) for d in self.file.declarations
-                    if isinstance(d, (ast.Fact, ast.Parameter, ast.Rule, ast.Function, ast.Table))]
+        declared: list[tuple[str, Span | None]] = [
+            (d.name, name_span(d)) for d in self.file.declarations
+            if isinstance(d, (ast.Fact, ast.Parameter, ast.Rule, ast.Function, ast.Table))]
         here = {name for name, _ in declared}
-        inherited = [(name, None) for name in dict.fromkeys([*effective, *getattr(self.parent, "facts", {})])
-                     if name not in here]
+        parent_facts = self.parent.facts if self.parent is not None else {}
+        inherited: list[tuple[str, Span | None]] = [(name, None) for name in dict.fromkeys([*effective, *parent_facts])
+                                                    if name not in here]
         scopes: list[list[tuple[str, Span | None]]] = [declared + inherited]
         for decl in self.file.declarations:
             decl_type = getattr(decl, "type", None)
             if isinstance(decl_type, ast.EnumType):
                 scopes.append([(v.name, v.span) for v in decl_type.values])
             if isinstance(decl, ast.Function):
-                scopes.append([(p.name, p.span) for p in decl.params] + declared)
+                scopes.append([*((p.name, p.span) for p in decl.params), *declared])
         reported: set[tuple[str, str]] = set()
         for scope in scopes:
             by_skeleton: dict[str, tuple[str, Span | None]] = {}
@@ -213,7 +221,8 @@ class ProgramChecks:
         for decl in self.file.declarations:
             if isinstance(decl, ast.Fact):
                 decl_type = decl.type
-                if isinstance(decl_type, ast.SimpleType) and decl_type.kind == "taux" and not _has_high(decl_type):
+                if (isinstance(decl_type, ast.SimpleType) and decl_type.kind is TypeKind.TAUX
+                        and not _has_high(decl_type)):
                     self.report(warning("W112", f"le fait « {decl.name} » est un taux sans borne haute : une valeur de "
                                                 "150 % serait acceptée", name_span(decl),
                                         "déclarez ses bornes, par exemple « taux de 0 % à 100 % »"))
@@ -221,15 +230,16 @@ class ProgramChecks:
             if not isinstance(decl, ast.Parameter):  # `montant × 105 %` in a formula is a revaluation
                 continue
             for node in _ast_nodes(decl):
-                if isinstance(node, ast.Literal) and node.kind == "percent" and node.value > 1:  # type: ignore[operator]
+                if (isinstance(node, ast.Literal) and node.kind is LiteralKind.PERCENT
+                        and isinstance(node.value, Decimal) and node.value > 1):
                     self.report(warning("W112", f"le paramètre « {decl.name} » vaut {_percent(node.value)} : un taux "
                                                 "de plus de 100 %", node.span,
                                         "vérifiez la valeur (un taux dépasse rarement 100 %)"))
             definition = self.definitions.get(decl.name)
-            if definition is not None and definition.type.kind == "taux":
+            if definition is not None and definition.type.kind is TypeKind.TAUX:
                 for version in definition.versions:
                     body = version.body
-                    if (isinstance(body, model.Const) and body.type.kind != "taux"
+                    if (isinstance(body, model.Const) and body.type.kind is not TypeKind.TAUX
                             and isinstance(body.value, (int, Decimal)) and body.value > 1):
                         written = str(body.value).replace(".", ",")
                         self.report(warning("W112", f"le paramètre « {decl.name} » vaut {_percent(body.value)} "
@@ -242,9 +252,10 @@ class ProgramChecks:
         here, there, other = (b_span, a_span, a) if b_span is not None else (a_span, b_span, b)
         name = b if b_span is not None else a
         where = "" if there is not None else " (déclaré dans le fichier modifié)"
+        assert here is not None  # check_lookalikes reports a pair only when one of its names is in this file
         differing = " et ".join(describe(part) for part in _differing(name, other)) or "leur forme Unicode"
         self.report(warning("W110", f"les noms « {name} » et « {other} »{where} se lisent de la même façon : "
-                                    f"ils ne diffèrent que par {differing}", here,  # type: ignore[arg-type]
+                                    f"ils ne diffèrent que par {differing}", here,
                             "renommez l'un des deux : un relecteur lirait l'un pour l'autre",
                             (Label(there, f"« {other} »"),) if there is not None else ()))
 
@@ -257,9 +268,10 @@ class ProgramChecks:
         deepest path of nested nodes, through the definitions it reads."""
         depths: dict[str, int] = {}
 
-        def target(node: model.Expr) -> model.Definition | None:
-            name, origin = getattr(node, "name", None), getattr(node, "origin", None)
-            return effective.get(name) if origin is None else self.originals.get((origin, name))  # type: ignore[arg-type]
+        def target(node: model.DefRef | model.FuncCall | model.TableCall) -> model.Definition | None:
+            if node.origin is None:
+                return effective.get(node.name)
+            return self.originals.get((node.origin, node.name))
 
         def depth(d: model.Definition) -> int:
             if d.uid not in depths:
@@ -279,7 +291,8 @@ class ProgramChecks:
             return depths[d.uid]
 
         for name, definition in self.definitions.items():
-            if definition.kind in {"rule", "parameter"} and depth(definition) > MAX_EVALUATION_DEPTH:
+            if (definition.kind in {DeclarationKind.RULE, DeclarationKind.PARAMETER}
+                    and depth(definition) > MAX_EVALUATION_DEPTH):
                 self.fail("E404", f"formules trop imbriquées le long des règles : « {name} » atteint "
                                   f"{depth(definition)} niveaux d'imbrication, règles lues comprises "
                                   f"(au plus {MAX_EVALUATION_DEPTH})", name_span(definition),
@@ -292,7 +305,9 @@ class ProgramChecks:
         for definition in effective.values():
             for expr in model.definition_exprs(definition):
                 for node in model.walk(expr):
-                    origin = getattr(node, "origin", None)
+                    if not isinstance(node, (model.DefRef, model.FuncCall, model.TableCall)):
+                        continue
+                    origin = node.origin
                     if (origin and (origin, node.name) not in self.originals
                             and node.name in self.parent.definitions):  # else E609 (a reused definition)
                         self.originals[(origin, node.name)] = self.parent.definitions[node.name]
@@ -337,15 +352,16 @@ class ProgramChecks:
 
     def expectation(self, exp: ast.Expected, effective: dict[str, model.Definition]) -> model.Expectation:
         target = effective.get(exp.name)
-        if exp.name in self.withdrawn:  # type: ignore[attr-defined]
-            self.withdrawn_reference(exp.name, exp.span)  # type: ignore[attr-defined]
+        if exp.name in self.withdrawn:
+            self.withdrawn_reference(exp.name, exp.span)
             return model.Expectation(exp.name, "value", span=exp.span)
-        if target is None or target.kind != "rule":
+        if target is None or target.kind is not DeclarationKind.RULE:
             self.fail("E702", f"résultat inconnu « {exp.name} » dans l'exemple", exp.span,
-                      suggest(exp.name, [n for n, d in effective.items() if d.kind == "rule"]))
+                      suggest(exp.name, [n for n, d in effective.items() if d.kind is DeclarationKind.RULE]))
             return model.Expectation(exp.name, "value", span=exp.span)
         if exp.marker is not None:
-            status = {"non_applicable": "not_applicable", "indetermine": "undetermined", "manquant": "missing"}[exp.marker]
+            status = {"non_applicable": "not_applicable", "indetermine": "undetermined",
+                      "manquant": "missing"}[exp.marker]
             for fact in exp.facts:
                 if fact not in self.facts:
                     self.fail("E701", f"fait inconnu « {fact} » dans l'exemple", exp.span, suggest(fact, self.facts))
@@ -364,23 +380,26 @@ class ProgramChecks:
             return self.parent.schedule if self.parent else None
         decl = found[0]
         for extra in found[1:]:
-            self.fail("E202", "un seul échéancier par fichier", extra.span, labels=(Label(decl.span, "premier échéancier"),))
+            self.fail("E202", "un seul échéancier par "
+                              "fichier", extra.span, labels=(Label(decl.span, "premier échéancier"),))
         axis = self.facts.get(decl.axis)
-        if axis is None or axis.type.kind != "entier":
-            integers = [n for n, f in self.facts.items() if f.type.kind == "entier"]
+        if axis is None or axis.type.kind is not TypeKind.ENTIER:
+            integers = [n for n, f in self.facts.items() if f.type.kind is TypeKind.ENTIER]
             self.fail("E705", f"l'axe d'un échéancier est un fait entier, « {decl.axis} » ne l'est pas", decl.span,
                       suggest(decl.axis, integers) or ("faits entiers : " + ", ".join(integers) if integers else None))
         if decl.first > decl.last:
             self.fail("E705", f"échéancier vide : de {decl.first} à {decl.last}", decl.span)
         for name in decl.columns + decl.totals:
-            if name not in effective or effective[name].kind != "rule":
+            if name not in effective or effective[name].kind is not DeclarationKind.RULE:
                 self.fail("E702", f"résultat inconnu « {name} » dans l'échéancier", decl.span,
-                          suggest(name, [n for n, d in effective.items() if d.kind == "rule"]))
+                          suggest(name, [n for n, d in effective.items() if d.kind is DeclarationKind.RULE]))
             else:
                 self.used.add(name)
         for name in decl.totals:
-            if name in effective and effective[name].type.kind not in {"montant", "entier", "decimal"}:
-                self.fail("E705", f"on ne totalise que des montants ou des nombres, « {name} » est un {effective[name].type}",
+            totalled = {TypeKind.MONTANT, TypeKind.ENTIER, TypeKind.DECIMAL}
+            if name in effective and effective[name].type.kind not in totalled:
+                self.fail("E705", f"on ne totalise que des montants ou des nombres, « {name} » est un "
+                                  f"{effective[name].type}",
                           decl.span)
         return model.ScheduleSpec(decl.axis, decl.first, decl.last, decl.columns, decl.totals, decl.description,
                                   span=decl.span)
@@ -396,7 +415,8 @@ class ProgramChecks:
                 used.add(definition.guard.name)
         for name, fact in self.local_facts.items():
             if name in used and self.facts[name].ignored is not None:
-                self.report(warning("W105", f"le fait « {name} » est marqué « ignoré » mais une règle le lit", name_span(fact),
+                self.report(warning("W105", f"le fait « {name} » est marqué « ignoré » mais une règle le "
+                                            "lit", name_span(fact),
                                     "retirez « ignoré », ou la règle qui le lit"))
             if name not in used and self.facts[name].ignored is None and self.schedule_axis() != name:
                 self.report(warning("W101", f"le fait « {name} » n'est utilisé par aucune règle", name_span(fact),
@@ -408,7 +428,8 @@ class ProgramChecks:
             code, phrase = _UNUSED[kind_of_declaration(decl)]
             self.report(warning(code, phrase.format(name=name), name_span(decl),
                                 "supprimez la déclaration, ou utilisez-la dans une règle"
-                                + (" (ou déclarez-la « résultat »)" if kind_of_declaration(decl) == "rule" else "")))
+                                + (" (ou déclarez-la « résultat "
+                                   "»)" if kind_of_declaration(decl) is DeclarationKind.RULE else "")))
 
         for key, source in self.local_sources.items():
             if key not in self.cited:
@@ -446,7 +467,9 @@ class ProgramChecks:
         if unread:
             shown = ", ".join(f"« {n} »" for n in unread)
             self.report(warning("W109", f"{_plural(len(unread), 'fait')} du texte modifié "
-                                        + ("n'est plus lu" if len(unread) == 1 else "ne sont plus lus") + f" par aucune règle : {shown}",
+                                        + ("n'est plus lu" if len(unread) == 1 else "ne sont plus "
+                                                                                    "lus") + f" par aucune règle : "
+                                                                                             f"{shown}",
                                 self.file.header.amends_span,
                                 "redéclarez chacun avec « ignoré : \"raison\" » s'il est accepté sans être lu, "
                                 "ou vérifiez les remplacements qui ont cessé de le lire"))
@@ -466,26 +489,13 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'s' if count > 1 else ''}"
 
 
-def _type_words(t: object) -> str:
+def _type_words(t: Type) -> str:
     """A type as a fact declaration writes it: an enumeration by its name, a base type by its word."""
-    kind = getattr(t, "kind", "")
-    if kind == "enum":
-        return str(getattr(t, "name"))
-    return {"decimal": "décimal", "booleen": "booléen", "duree": "durée"}.get(kind, kind)
-
-_UNUSED = {"parameter": ("W102", "le paramètre « {name} » n'est utilisé par aucune règle"),
-           "table": ("W104", "la table « {name} » n'est utilisée par aucune règle"),
-           "function": ("W104", "la fonction « {name} » n'est utilisée par aucune règle"),
-           "rule": ("W103", "la règle « {name} » n'est utilisée par aucune autre règle ni déclarée « résultat »")}
+    return str(t.name) if t.kind is TypeKind.ENUM else t.kind.label
 
 
-def kind_of_declaration(decl: ast.Node) -> str:
-    """`parameter`, `rule`, `function`, `table` or `fact`."""
-    return {ast.Parameter: "parameter", ast.Rule: "rule", ast.Function: "function", ast.Table: "table",
-            ast.Fact: "fact"}[type(decl)]
-
-
-def name_span(decl: ast.Node) -> Span:
-    """Where a declaration's name is written (its whole span for a node built without one)."""
-    span = getattr(decl, "name_span", None)
-    return span if span is not None and span.line else decl.span
+_UNUSED = {DeclarationKind.PARAMETER: ("W102", "le paramètre « {name} » n'est utilisé par aucune règle"),
+           DeclarationKind.TABLE: ("W104", "la table « {name} » n'est utilisée par aucune règle"),
+           DeclarationKind.FUNCTION: ("W104", "la fonction « {name} » n'est utilisée par aucune règle"),
+           DeclarationKind.RULE: ("W103", "la règle « {name} » n'est utilisée par aucune autre règle ni déclarée « "
+                                          "résultat »")}

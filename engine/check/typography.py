@@ -18,10 +18,8 @@ from collections.abc import Iterator
 
 from engine.base.diagnostics import Diagnostic, warning
 from engine.base.source import Source
+from engine.lang.formatting import NBSP
 
-NBSP = "\u00a0"
-"""The no-break space French typography puts between a number and `%` or `€` (babel writes it there;
-its narrow variant U+202F separates thousands) and before `: ; ! ? »`."""
 
 _LOOSE = re.compile(r"(?<=\d) (?=[%€])")
 _NUMBER_BEFORE = re.compile(r"\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:,\d+)?$|\d+(?:[,.]\d+)?$")

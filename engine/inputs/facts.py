@@ -12,11 +12,13 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 from decimal import Context, Decimal, InvalidOperation
+from typing import assert_never
 
 from attrs import frozen
 
 from engine.base.diagnostics import EngineError, suggest
 from engine.check.model import FactDecl, Program
+from engine.lang.kinds import TypeKind
 from engine.lang.types import Type
 from engine.lang.values import Duration
 
@@ -43,8 +45,9 @@ class FactsError(EngineError, ValueError):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
-def validate(program: Program, raw: Mapping[str, object]) -> dict[str, object]:
-    """Return the facts as typed values, or raise FactsError listing every problem."""
+def validate(program: Program, raw: object) -> dict[str, object]:
+    """Return the facts as typed values, or raise FactsError listing every problem (`raw` should be a
+    mapping of names to values; anything else is one problem, reported the same way)."""
     if not isinstance(raw, Mapping):
         raise FactsError([FactProblem("(faits)", "un objet nom → valeur", type(raw).__name__)])
     facts: dict[str, object] = {}
@@ -136,29 +139,34 @@ def coerce(decl: FactDecl, value: object) -> object:
 
 
 def _convert(t: Type, value: object) -> object:
-    kind = t.kind
-    if kind == "booleen":
-        return _boolean(value)
-    if kind == "entier":
-        return _integer(value)
-    if kind in {"decimal", "taux", "montant"}:
-        return _decimal(value, kind)
-    if kind == "date":
-        return _date(value)
-    if kind == "texte":
-        if isinstance(value, str):
-            if len(value) > MAX_TEXT:
-                raise _Bad(f"un texte de {MAX_TEXT:,} caractères au plus".replace(",", "\u202f"))
-            return str.__str__(value)  # a str, even from a subclass of str
-        raise _Bad("un texte")
-    if kind == "enum":
-        if isinstance(value, str) and value in t.values:
-            return str.__str__(value)
-        words = ", ".join(t.values)
-        hint = _suggest_word(value, t.values) if isinstance(value, str) and len(value) <= _SHOWN else None
-        raise _Bad(f"l'une des valeurs {words}", hint)
-    if kind == "duree" and isinstance(value, Duration):
-        return value
+    match t.kind:
+        case TypeKind.BOOLEEN:
+            return _boolean(value)
+        case TypeKind.ENTIER:
+            return _integer(value)
+        case TypeKind.DECIMAL | TypeKind.TAUX | TypeKind.MONTANT:
+            return _decimal(value, t.kind)
+        case TypeKind.DATE:
+            return _date(value)
+        case TypeKind.TEXTE:
+            if isinstance(value, str):
+                if len(value) > MAX_TEXT:
+                    raise _Bad(f"un texte de {MAX_TEXT:,} caractères au plus".replace(",", "\u202f"))
+                return str.__str__(value)  # a str, even from a subclass of str
+            raise _Bad("un texte")
+        case TypeKind.ENUM:
+            if isinstance(value, str) and value in t.values:
+                return str.__str__(value)
+            words = ", ".join(t.values)
+            hint = _suggest_word(value, t.values) if isinstance(value, str) and len(value) <= _SHOWN else None
+            raise _Bad(f"l'une des valeurs {words}", hint)
+        case TypeKind.DUREE:
+            if isinstance(value, Duration):
+                return value
+        case TypeKind.ANY:
+            pass
+        case _:
+            assert_never(t.kind)
     raise _Bad(f"une valeur de type {t}")
 
 
@@ -211,7 +219,7 @@ def _bounded(number: Decimal, expected: str) -> Decimal:
     if len(digits) > _MAX_NUMBER_TEXT:
         raise _Bad(expected, f"au plus {MAX_SIGNIFICANT} chiffres significatifs")
     _, digits, exponent = number.normalize(_EXACT).as_tuple()  # trailing zeros do not count
-    if len(digits) > MAX_SIGNIFICANT or exponent < -MAX_SIGNIFICANT:  # type: ignore[operator]
+    if len(digits) > MAX_SIGNIFICANT or int(exponent) < -MAX_SIGNIFICANT:  # finite here: the exponent is an int
         raise _Bad(expected, f"au plus {MAX_SIGNIFICANT} chiffres significatifs et {MAX_SIGNIFICANT} décimales")
     return number
 
@@ -224,7 +232,7 @@ def _integer(value: object) -> int:
             raise _Bad("un nombre entier", f"un nombre de moins de {MAX_DIGITS + 1} chiffres avant la virgule")
         return int(value)  # an int, even from an IntEnum
     try:
-        number = _decimal(value, "entier")
+        number = _decimal(value, TypeKind.ENTIER)
     except _Bad:
         raise _Bad("un nombre entier") from None
     if number != number.to_integral_value():
@@ -235,8 +243,9 @@ def _integer(value: object) -> int:
 _NUMBER_TEXT = re.compile(r"^-?\d[\d \u00a0\u202f]*([.,]\d+)?$")
 
 
-def _decimal(value: object, kind: str) -> Decimal:
-    expected = {"taux": "un taux (0.8 pour 80 %)", "montant": "un montant en euros (\"18000.00\")"}.get(kind, "un nombre")
+def _decimal(value: object, kind: TypeKind) -> Decimal:
+    expected = {"taux": "un taux (0.8 pour 80 "
+                        "%)", "montant": "un montant en euros (\"18000.00\")"}.get(kind, "un nombre")
     if isinstance(value, bool):
         raise _Bad(expected)
     if isinstance(value, int):
@@ -254,7 +263,7 @@ def _decimal(value: object, kind: str) -> Decimal:
     raise _Bad(expected)
 
 
-def _decimal_text(text: str, kind: str, expected: str) -> Decimal:
+def _decimal_text(text: str, kind: TypeKind, expected: str) -> Decimal:
     if len(text) > _MAX_NUMBER_TEXT:
         raise _Bad(expected, f"au plus {MAX_SIGNIFICANT} chiffres significatifs")
     cleaned = text.strip()
@@ -267,7 +276,7 @@ def _decimal_text(text: str, kind: str, expected: str) -> Decimal:
     except InvalidOperation:
         raise _Bad(expected) from None
     if percent:
-        if kind != "taux":
+        if kind is not TypeKind.TAUX:
             raise _Bad(expected)
         number = number / 100
     return number
@@ -311,15 +320,15 @@ def _check_bounds(decl: FactDecl, value: object) -> None:
     if decl.allowed is not None and value not in decl.allowed:
         listed = ", ".join(_show(v) for v in decl.allowed)
         raise _Bad(f"l'une des valeurs {listed}")
-    if decl.low is not None and value < decl.low:  # type: ignore[operator]
+    if decl.low is not None and decl.low > value:
         raise _Bad(f"une valeur d'au moins {_show(decl.low)}")
-    if decl.high is not None and value > decl.high:  # type: ignore[operator]
+    if decl.high is not None and decl.high < value:
         raise _Bad(f"une valeur d'au plus {_show(decl.high)}", _percent_hint(decl, value))
 
 
 def _percent_hint(decl: FactDecl, value: object) -> str | None:
     """A share written as a percentage (`85` for a rate of at most 1): say how to write it."""
-    if decl.type.kind != "taux" or not isinstance(value, Decimal) or decl.high is None or decl.high > 1:
+    if decl.type.kind is not TypeKind.TAUX or not isinstance(value, Decimal) or decl.high is None or decl.high > 1:
         return None
     if not 1 < value <= 100:
         return None

@@ -16,12 +16,13 @@ import weakref
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 
-from engine.inputs import facts as _facts
 from engine.check.model import FactDecl, Program
+from engine.inputs import facts as _facts
+from engine.lang.kinds import TypeKind
 
 __all__ = ["FactReader"]
 
-_BOOLEANS = {**{word: True for word in _facts._TRUE}, **{word: False for word in _facts._FALSE}}
+_BOOLEANS = {**dict.fromkeys(_facts._TRUE, True), **dict.fromkeys(_facts._FALSE, False)}
 _DECIMAL = re.compile(r"-?[0-9]{1,15}(?:\.[0-9]{1,15})?", re.ASCII).fullmatch
 """The decimal forms read fast: at most 15 digits on each side (`facts.MAX_DIGITS`); others go to `facts.coerce`."""
 
@@ -81,8 +82,10 @@ class FactReader:
         lines += ["    except Exception:",
                   "        return validate(program, {n: row[i] for i, n in positions if row[i] != ''})",
                   "    return T"]
-        exec(compile("\n".join(lines) + "\n", "<regles : lecture des faits>", "exec"), namespace)  # noqa: S102
-        return namespace["read"]  # type: ignore[return-value]
+        exec(compile("\n".join(lines) + "\n", "<regles : lecture des faits>", "exec"), namespace)
+        read = namespace["read"]
+        assert callable(read)  # defined by the source just compiled
+        return read
 
 
 _FAST_TEXT = {
@@ -114,7 +117,7 @@ def _bound_checks(decl: FactDecl, k: int, namespace: dict[str, object]) -> list[
 
 
 
-def _enum_reader(words: frozenset[str]):  # type: ignore[no-untyped-def]
+def _enum_reader(words: frozenset[str]) -> Callable[[object], object]:
     """The fast test of an enumeration fact: one of its words, as a string."""
     def fast(value: object) -> object:
         return value if type(value) is str and value in words else _SLOW
@@ -129,7 +132,7 @@ def _converter(decl: FactDecl) -> Callable[[object], object]:
     """
     kind = decl.type.kind
     slow = functools.partial(_facts.coerce, decl)
-    fast = _enum_reader(frozenset(decl.type.values)) if kind == "enum" else _FAST.get(kind)
+    fast = _enum_reader(frozenset(decl.type.values)) if kind is TypeKind.ENUM else _FAST.get(kind)
     if fast is None:
         return slow
     low, high = decl.low, decl.high
@@ -177,30 +180,28 @@ def _integer(value: object) -> object:
 
 
 def _decimal(value: object) -> object:
-    t = type(value)
-    if t is str and _DECIMAL(value):  # type: ignore[arg-type]
-        return Decimal(value)  # type: ignore[arg-type]
-    if t is int and -_LIMIT < value < _LIMIT:  # type: ignore[operator]
-        return Decimal(value)  # type: ignore[arg-type]
-    if t is Decimal and value.is_finite() and value.adjusted() < 15:  # type: ignore[union-attr]
-        shape = value.as_tuple()  # type: ignore[union-attr]
-        if len(shape.digits) <= _facts.MAX_SIGNIFICANT and shape.exponent >= -_facts.MAX_SIGNIFICANT:
-            return Decimal(value)  # type: ignore[arg-type]
+    if type(value) is str and _DECIMAL(value):
+        return Decimal(value)
+    if type(value) is int and -_LIMIT < value < _LIMIT:
+        return Decimal(value)
+    if type(value) is Decimal and value.is_finite() and value.adjusted() < 15:
+        shape = value.as_tuple()
+        if len(shape.digits) <= _facts.MAX_SIGNIFICANT and int(shape.exponent) >= -_facts.MAX_SIGNIFICANT:
+            return Decimal(value)
     return _SLOW
 
 
 def _date(value: object) -> object:
-    t = type(value)
-    if t is dt.date:
+    if type(value) is dt.date:
         return value
-    if (t is str and len(value) == 10 and value[4] == "-" and value[7] == "-"  # type: ignore[arg-type,index]
-            and value.isascii() and value[:4].isdigit() and value[5:7].isdigit() and value[8:].isdigit()):  # type: ignore[union-attr,index]
-        return dt.date.fromisoformat(value)  # type: ignore[arg-type]
+    if (type(value) is str and len(value) == 10 and value[4] == "-" and value[7] == "-"
+            and value.isascii() and value[:4].isdigit() and value[5:7].isdigit() and value[8:].isdigit()):
+        return dt.date.fromisoformat(value)
     return _SLOW
 
 
 def _text(value: object) -> object:
-    return value if type(value) is str and len(value) <= _facts.MAX_TEXT else _SLOW  # type: ignore[arg-type]
+    return value if type(value) is str and len(value) <= _facts.MAX_TEXT else _SLOW
 
 
 _FAST: dict[str, Callable[[object], object]] = {

@@ -17,8 +17,9 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from engine.lang import formatting
 from engine.check.model import FactDecl, Program
+from engine.lang import formatting
+from engine.lang.kinds import TypeKind
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 DECIMAL_PATTERN = r"^-?[0-9]+(\.[0-9]+)?$"
@@ -101,7 +102,7 @@ def _sentence(text: str) -> str:
 
 def _value_schema(decl: FactDecl) -> dict[str, Any]:
     t = decl.type
-    if t.kind == "enum":
+    if t.kind is TypeKind.ENUM:
         schema: dict[str, Any] = {"type": ["string", "null"], "enum": [*t.values, None]}
         if any(t.labels):
             schema["oneOf"] = [{"const": v, "title": t.label(v)} for v in t.values] + [{"type": "null"}]
@@ -148,14 +149,14 @@ def _show(decl: FactDecl, value: object) -> str:
     if isinstance(value, dt.date):
         return f"{formatting.date_short(value)} ({value.isoformat()})"
     shown = formatting.value(value, decl.type)
-    if decl.type.kind in {"montant", "taux", "decimal"}:
-        shown += f" (en JSON : {_number(value)})"  # type: ignore[arg-type]
+    if decl.type.kind in {TypeKind.MONTANT, TypeKind.TAUX, TypeKind.DECIMAL} and isinstance(value, (int, Decimal)):
+        shown += f" (en JSON : {_number(value)})"
     return shown.replace("\u00a0", " ").replace("\u202f", " ")
 
 
 def _json_forms(value: object) -> list[object]:
     """The JSON values that stand for one allowed value (a decimal as number and as string)."""
-    if isinstance(value, bool) or isinstance(value, (int, str)):
+    if isinstance(value, (bool, int, str)):
         return [value]
     if isinstance(value, Decimal):
         return [_number(value), format(value.normalize(), "f")]

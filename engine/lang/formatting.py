@@ -17,9 +17,13 @@ from babel import Locale
 from babel.dates import format_date
 from babel.numbers import NumberPattern, parse_pattern
 
+from engine.lang.kinds import TypeKind
 from engine.lang.types import Type
-from engine.check.typography import NBSP
 from engine.lang.values import Duration, Number, to_decimal
+
+NBSP = "\u00a0"
+"""The no-break space French typography puts between a number and `%` or `€` (babel writes it there;
+its narrow variant U+202F separates thousands) and before `: ; ! ? »`."""
 
 LOCALE = Locale.parse("fr_FR")
 """Parsed once: Babel would otherwise parse the locale again for every number it formats."""
@@ -39,7 +43,7 @@ def _decimal(number: int | Decimal, pattern: str) -> str:
     if found is None:
         found = _PATTERNS[pattern] = parse_pattern(pattern)
     with localcontext(_WIDE):
-        return found.apply(number, LOCALE)
+        return str(found.apply(number, LOCALE))
 
 
 def money(value: Number) -> str:
@@ -78,7 +82,7 @@ def exact(v: object, t: Type | None = None) -> str:
     redone to the cent.
     """
     if isinstance(v, Fraction):
-        unit = "\u00a0€" if t is not None and t.kind == "montant" else ""
+        unit = "\u00a0€" if t is not None and t.kind is TypeKind.MONTANT else ""
         return f"{v.numerator}/{v.denominator}{unit} ({value(v, t)})"
     return value(v, t)
 
@@ -122,14 +126,14 @@ def _value(v: object, t: Type | None = None) -> str:
     if isinstance(v, Duration):
         return str(v)
     if isinstance(v, str):
-        return t.label(v) if t is not None and t.kind == "enum" else v
-    if isinstance(v, (int, Decimal, Fraction)):
-        if kind == "montant":
-            return money(v)
-        if kind == "taux":
-            return percent(v)
-        return number(v)
-    return str(v)
+        return t.label(v) if t is not None and t.kind is TypeKind.ENUM else v
+    if not isinstance(v, (int, Decimal, Fraction)):
+        return str(v)
+    if kind is TypeKind.MONTANT:
+        return money(v)
+    if kind is TypeKind.TAUX:
+        return percent(v)
+    return number(v)
 
 
 _BEFORE_UNIT = re.compile(r"(?<=\d) ([%€])")

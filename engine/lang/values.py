@@ -12,14 +12,23 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import math
-from decimal import (ROUND_DOWN, ROUND_HALF_UP, Context, Decimal, DecimalException, DivisionByZero, Inexact,
-                     InvalidOperation, Overflow, Subnormal)
+from decimal import (
+    ROUND_DOWN,
+    ROUND_HALF_UP,
+    Context,
+    Decimal,
+    DecimalException,
+    DivisionByZero,
+    Inexact,
+    InvalidOperation,
+    Overflow,
+    Subnormal,
+)
 from fractions import Fraction
-from typing import Union
 
 from attrs import frozen
 
-Number = Union[int, Decimal, Fraction]
+Number = int | Decimal | Fraction
 
 # ─── Limits ──────────────────────────────────────────────────────────────────────────────────
 # Exact arithmetic has no natural bound: forty squarings of 3 make a number of 10¹⁹ digits, and
@@ -76,7 +85,7 @@ def check_int(value: int) -> int:
 
 def neg(value: Number) -> Number:
     """Exact −value (a Decimal through the bounded context, not the thread's default one)."""
-    return _CTX.minus(value) if type(value) is Decimal else -value  # type: ignore[operator]
+    return _CTX.minus(value) if isinstance(value, Decimal) else -value
 
 
 # ─── Literals ────────────────────────────────────────────────────────────────────────────────
@@ -236,8 +245,8 @@ def round_to(value: Number, quantum: Decimal, truncate: bool) -> Decimal:
     mode = ROUND_DOWN if truncate else ROUND_HALF_UP
     # quantize() keeps the exponent of its argument, not its value: Decimal("10") has exponent 0,
     # so rounding to a multiple of 10, 100 or 1000 goes through the number of steps instead.
-    steps = _CTX.divide(Decimal(value), quantum).quantize(Decimal(1), rounding=mode, context=_ROUNDING)
-    return _CTX.multiply(steps, quantum)
+    count = _CTX.divide(Decimal(value), quantum).quantize(Decimal(1), rounding=mode, context=_ROUNDING)
+    return _CTX.multiply(count, quantum)
 
 
 def to_decimal(value: Number) -> Decimal:
@@ -260,7 +269,7 @@ def money(value: Number) -> Decimal:
     cent are kept: an amount the rule file did not round stays exact.
     """
     number = to_decimal(value)
-    if number.is_finite() and number.as_tuple().exponent > -2:  # type: ignore[operator]
+    if number.is_finite() and int(number.as_tuple().exponent) > -2:  # finite: the exponent is an int
         number = number.quantize(_CENT, context=_DISPLAY)
     return number
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Union
 
 from attrs import field, frozen
 
 from engine.base.source import NOWHERE, Span
 from engine.lang import statuses
+from engine.lang.kinds import ArithOp, CompareOp, LiteralKind, LogicOp, MarkerKind, SourceFieldKind, TypeKind
 
 
 @frozen
@@ -46,7 +46,7 @@ class Allowed(Node):
 class SimpleType(Node):
     """A base type keyword (`montant`, `taux`, `entier`…) with an optional constraint."""
 
-    kind: str
+    kind: TypeKind = field(converter=TypeKind)
     constraint: Range | Allowed | None = None
 
 
@@ -72,7 +72,7 @@ class NamedType(Node):
     name: str
 
 
-TypeExpr = Union[SimpleType, EnumType, NamedType]
+TypeExpr = SimpleType | EnumType | NamedType
 
 
 # ─── Expressions ─────────────────────────────────────────────────────────────────────────────
@@ -81,7 +81,7 @@ TypeExpr = Union[SimpleType, EnumType, NamedType]
 class Literal(Node):
     """A literal: kind is number, money, percent, date, text or bool; value already parsed."""
 
-    kind: str
+    kind: LiteralKind = field(converter=LiteralKind)
     value: int | Decimal | dt.date | str | bool
 
 
@@ -113,7 +113,7 @@ class Call(Node):
 class Binary(Node):
     """Arithmetic: op is one of + - × /."""
 
-    op: str
+    op: ArithOp = field(converter=ArithOp)
     left: Expr
     right: Expr
 
@@ -129,7 +129,7 @@ class Negate(Node):
 class Logical(Node):
     """`et` / `ou`, evaluated left to right with short-circuit."""
 
-    op: str
+    op: LogicOp = field(converter=LogicOp)
     left: Expr
     right: Expr
 
@@ -145,7 +145,7 @@ class Not(Node):
 class Compare(Node):
     """Comparison; op is normalised to one of = ≠ < ≤ > ≥."""
 
-    op: str
+    op: CompareOp = field(converter=CompareOp)
     left: Expr
     right: Expr
 
@@ -222,12 +222,14 @@ class InForce(Node):
 class Marker(Node):
     """`non applicable "raison"` or `indéterminé "raison"`: an explicit absence of value."""
 
-    kind: str
+    kind: MarkerKind = field(converter=MarkerKind)
     reason: str
 
 
-Expr = Union[Literal, Name, Qualified, Call, Binary, Negate, Logical, Not, Compare, Member, If,
-             Round, DurationOf, AsOf, TextOf, InForce, Marker]
+Expr = (
+    Literal | Name | Qualified | Call | Binary | Negate | Logical | Not | Compare | Member | SetLiteral | If |
+    Round | DurationOf | AsOf | TextOf | InForce | Marker
+)
 
 
 # ─── Items of declaration blocks ─────────────────────────────────────────────────────────────
@@ -347,7 +349,7 @@ class Band(Node):
     high_inclusive: bool
 
 
-KeyPattern = Union[KeyName, KeyValue, Band]
+KeyPattern = KeyName | KeyValue | Band
 
 
 @frozen
@@ -367,8 +369,10 @@ class Row(Node):
     cells: tuple[Cell, ...]
 
 
-Item = Union[Description, SourceRef, Citation, Question, LetterLabel, Unit, Replaces, Internal, Status, Guard, ValidFrom,
-             DatedValue, Row]
+Item = (
+    Description | SourceRef | Citation | Question | LetterLabel | Unit | Replaces | Internal | Status | Guard | ValidFrom |
+    DatedValue | Row
+)
 
 
 # ─── Declarations ────────────────────────────────────────────────────────────────────────────
@@ -492,7 +496,7 @@ class SourceField(Node):
     the text as written (`"janvier-février 2022"`), because publications are often dated by month.
     """
 
-    kind: str
+    kind: SourceFieldKind = field(converter=SourceFieldKind)
     value: str | dt.date
 
 
@@ -535,7 +539,7 @@ class Withdraw(Node):
     name_spans: tuple[Span, ...] = field(default=(), eq=False, repr=False)
 
 
-Declaration = Union[Fact, Parameter, Rule, Function, Table, Example, Schedule, SourceDecl, Amend, Reuse, Withdraw]
+Declaration = Fact | Parameter | Rule | Function | Table | Example | Schedule | SourceDecl | Amend | Reuse | Withdraw
 
 
 @frozen

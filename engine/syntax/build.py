@@ -1,46 +1,43 @@
-"""Stage 2: lark parse tree → `engine.syntax.ast` nodes.
+"""Stage 1: lark parse tree → `engine.syntax.ast` nodes.
 
 Takes spans from lark's `meta` (character offsets, so columns are in characters), parses literal
 text into values (`12 000 €` → Decimal 12000, `7,5 %` → 0.075, `22/06/2024` → a date) and splits
-table rows into cells, each parsed again at its own position. It resolves nothing; the only
+table rows into cells, each parsed again at its own position. Expressions and literals are built by
+`engine.syntax.build_exprs`. It resolves nothing; the only
 errors it reports are ones a parser cannot see: impossible dates, keywords used as names,
 unreadable cells. All of them are collected and raised together.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
 import re
 from decimal import Decimal
+from typing import TypedDict
 
 from lark import Token, Tree
 
-from engine.syntax import ast
-from engine.base.diagnostics import Diagnostic, RulesError, error
+from engine.base.diagnostics import RulesError
 from engine.base.source import NOWHERE, Source, Span
-from engine.syntax.parser import Parsed, parse, parse_fragment, reserved_words
+from engine.lang.kinds import LiteralKind, MarkerKind, SourceFieldKind
 from engine.lang.statuses import Status
-from engine.lang.values import MAGNITUDE_DIGITS, parse_date, parse_number
-
-_MAGNITUDE = 10 ** MAGNITUDE_DIGITS
-
-MAX_DIGITS = 28
-"""Longest number literal (E120): exact arithmetic keeps 28 significant digits."""
+from engine.lang.values import MAGNITUDE_DIGITS, parse_number
+from engine.syntax import ast
+from engine.syntax.build_exprs import Child, ExprBuilder, as_token, as_tree, string_value
+from engine.syntax.parser import Parsed, parse, parse_fragment
 
 _TYPE_TREES = {"simple_type", "enum_type", "named_type"}
 _ITEM_TREES = {"description", "source", "citation", "question", "letter_label", "unit", "ignored", "replaces", "internal",
                "to_confirm", "modelling_choice", "guard", "valid_from", "dated_value", "row"}
-_CMP = {"=": "=", "≠": "≠", "!=": "≠", "<>": "≠", "<": "<", "<=": "≤", "≤": "≤", ">": ">",
-        ">=": "≥", "≥": "≥"}
-_OPS = {"+": "+", "-": "-", "×": "×", "*": "×", "/": "/", "÷": "/"}
-_UNITS = {"jour": "jours", "jours": "jours", "mois": "mois", "an": "ans", "ans": "ans",
-          "année": "ans", "années": "ans", "annee": "ans", "annees": "ans"}
 DASHES = frozenset({"—", "–", "-"})
 """A lone dash in a value cell is the empty cell of a published table: not applicable."""
 _SEPARATOR_CELL = re.compile(r"^:?-{2,}:?$")
 _NUMBER = re.compile(r"\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?").match
 """The grammar's NUMBER terminal (grammar/regles.lark), for the cells built without the parser."""
 _UNIT = re.compile(r"[ \t\u00a0\u202f]*(€|euros|euro|%)?$").match
-_LITERAL_UNITS = {"€": "money", "euros": "money", "euro": "money", "%": "percent", None: "number"}
+_LITERAL_UNITS = {"€": LiteralKind.MONEY, "euros": LiteralKind.MONEY, "euro": LiteralKind.MONEY,
+                  "%": LiteralKind.PERCENT, None: LiteralKind.NUMBER}
 _NAME = re.compile(r"[^\W\d]\w*").fullmatch
 
 
@@ -62,30 +59,9 @@ def parse_file(source: Source) -> ast.RuleFile:
     return Builder(source).rule_file(parsed)
 
 
-class Builder:
+class Builder(ExprBuilder):
     """Converts one source's lark trees to AST nodes, collecting diagnostics as it goes."""
 
-    def __init__(self, source: Source, offset: int = 0) -> None:
-        self.source = source
-        self.offset = offset
-        self.diagnostics: list[Diagnostic] = []
-
-    # ── positions ──
-    def span(self, node: Tree | Token | None) -> Span:
-        """The span of a tree or token, in the whole source."""
-        if isinstance(node, Token):
-            if node.start_pos is None:
-                return NOWHERE
-            return self.source.span(self.offset + node.start_pos, self.offset + (node.end_pos or node.start_pos))
-        if isinstance(node, Tree) and not node.meta.empty:
-            return self.source.span(self.offset + node.meta.start_pos, self.offset + node.meta.end_pos)
-        return NOWHERE
-
-    def fail(self, code: str, message: str, node: Tree | Token | Span, hint: str | None = None) -> None:
-        span = node if isinstance(node, Span) else self.span(node)
-        self.diagnostics.append(error(code, message, span, hint))
-
-    # ── file ──
     def rule_file(self, parsed: Parsed) -> ast.RuleFile:
         tree = parsed.tree
         header = self.header(tree.children[0])
@@ -96,19 +72,19 @@ class Builder:
         return ast.RuleFile(header, declarations, comments, span=self.span(tree))
 
     def header(self, tree: Tree) -> ast.Header:
-        fields: dict[str, object] = {"title": _string(tree.children[0])}
+        fields: _HeaderFields = {"title": string_value(tree.children[0])}
         for item in tree.children[1:]:
             if item.data == "header_text":
-                fields["text_short"] = _string(item.children[0])
+                fields["text_short"] = string_value(item.children[0])
                 if len(item.children) > 1 and item.children[1] is not None:
-                    fields["text_long"] = _string(item.children[1])
+                    fields["text_long"] = string_value(item.children[1])
             elif item.data == "header_amends":
                 if "amends" in fields:
                     self.fail("E607", "un fichier ne modifie qu'un seul texte : second « modifie »", item,
                               "gardez un seul « modifie » ; pour prendre des définitions d'un autre texte, "
                               "écrivez : reprend nom de \"autre.rules\"")
                     continue
-                fields["amends"] = _string(item.children[0])
+                fields["amends"] = string_value(item.children[0])
                 fields["amends_span"] = self.span(item.children[0])
             elif item.data == "header_in_force":
                 self.period(item.children[0], fields)
@@ -116,20 +92,22 @@ class Builder:
                 fields["in_force_spans"] = tuple(self.span(t) for t in item.children[0].children if isinstance(t, Tree))
             else:
                 self.vocabulary_item(item, fields)
-        return ast.Header(**fields, span=self.span(tree))  # type: ignore[arg-type]
+        return ast.Header(**fields, span=self.span(tree))
 
-    def vocabulary_item(self, item: Tree, fields: dict[str, object]) -> None:
+    def vocabulary_item(self, item: Tree, fields: _HeaderFields) -> None:
         """`résultat principal : nom` or `ventilation : a, b`, each written at most once (E109)."""
         names = [t for t in item.children if isinstance(t, Token) and t.type == "NAME"]
         key, word = ("headline", "résultat principal") if item.data == "header_headline" else ("breakdown", "ventilation")
         if key in fields:
             self.fail("E109", f"« {word} » est écrit deux fois dans l'en-tête", item, "gardez une seule ligne")
         elif key == "headline":
-            fields.update(headline=str(names[0]), headline_span=self.span(names[0]))
+            fields["headline"] = str(names[0])
+            fields["headline_span"] = self.span(names[0])
         else:
-            fields.update(breakdown=tuple(map(str, names)), breakdown_spans=tuple(map(self.span, names)))
+            fields["breakdown"] = tuple(map(str, names))
+            fields["breakdown_spans"] = tuple(map(self.span, names))
 
-    def period(self, tree: Tree, fields: dict[str, object]) -> None:
+    def period(self, tree: Tree, fields: _HeaderFields) -> None:
         dates = [self.date_value(t.children[0]) if t.data == "date" else self.name(t.children[0])
                  for t in tree.children if isinstance(t, Tree)]
         if tree.data == "period_between":
@@ -141,15 +119,31 @@ class Builder:
 
     # ── declarations ──
     def declaration(self, tree: Tree) -> ast.Declaration:
-        return getattr(self, "decl_" + tree.data)(tree)
-
-    def name(self, token: Token) -> str:
-        """A declared or referenced name; keywords are refused (E107)."""
-        text = str(token)
-        if text in reserved_words():
-            self.fail("E107", f"« {text} » est un mot réservé du langage et ne peut pas servir de nom",
-                      token, f"choisissez un autre nom, par exemple « {text}_valeur »")
-        return text
+        match tree.data:
+            case "fact":
+                return self.decl_fact(tree)
+            case "parameter":
+                return self.decl_parameter(tree)
+            case "rule":
+                return self.decl_rule(tree)
+            case "function":
+                return self.decl_function(tree)
+            case "table":
+                return self.decl_table(tree)
+            case "example":
+                return self.decl_example(tree)
+            case "schedule":
+                return self.decl_schedule(tree)
+            case "amend_meta":
+                return self.decl_amend_meta(tree)
+            case "reuse":
+                return self.decl_reuse(tree)
+            case "withdraw":
+                return self.decl_withdraw(tree)
+            case "source_decl":
+                return self.decl_source_decl(tree)
+            case _:
+                raise TypeError(f"grammar and builder disagree: no declaration rule {tree.data!r}")
 
     def decl_fact(self, tree: Tree) -> ast.Fact:
         name, type_, *items = tree.children
@@ -207,12 +201,12 @@ class Builder:
                          name_span=self.span(name))
 
     def decl_example(self, tree: Tree) -> ast.Example:
-        title = _string(tree.children[0])
+        title = string_value(tree.children[0])
         base, base_span = None, NOWHERE
         given, expected = [], []
         for child in tree.children[1:]:
             if isinstance(child, Token):
-                base, base_span = _string(child), self.span(child)
+                base, base_span = string_value(child), self.span(child)
             elif child.data == "given":
                 given.append(ast.Given(self.name(child.children[0]), self.expr(child.children[1]),
                                        span=self.span(child)))
@@ -234,14 +228,19 @@ class Builder:
 
     def decl_schedule(self, tree: Tree) -> ast.Schedule:
         axis, first, last, *items = tree.children
-        fields: dict[str, object] = {}
-        for item in items:
-            if item.data == "description":
-                fields["description"] = _string(item.children[0])
-            else:
-                fields[item.data] = tuple(str(t) for t in item.children)
-        return ast.Schedule(self.name(axis), int(self.number(first)), int(self.number(last)),
-                            **fields, span=self.span(tree))  # type: ignore[arg-type]
+        description: str | None = None
+        columns: tuple[str, ...] = ()
+        totals: tuple[str, ...] = ()
+        for item in map(as_tree, items):
+            match item.data:
+                case "description":
+                    description = string_value(item.children[0])
+                case "columns":
+                    columns = tuple(str(t) for t in item.children)
+                case "totals":
+                    totals = tuple(str(t) for t in item.children)
+        return ast.Schedule(self.name(axis), int(self.number(first)), int(self.number(last)), columns, totals,
+                            description, span=self.span(tree))
 
     def decl_amend_meta(self, tree: Tree) -> ast.Amend:
         prefix, name, *items = tree.children
@@ -250,7 +249,7 @@ class Builder:
 
     def decl_reuse(self, tree: Tree) -> ast.Reuse:
         *names, file = tree.children
-        return ast.Reuse(tuple(self.name(n) for n in names), _string(file), tuple(self.span(n) for n in names),
+        return ast.Reuse(tuple(self.name(n) for n in names), string_value(file), tuple(self.span(n) for n in names),
                          self.span(file), span=self.span(tree))
 
     def decl_withdraw(self, tree: Tree) -> ast.Withdraw:
@@ -263,14 +262,15 @@ class Builder:
         fields = []
         for child in rest:
             if isinstance(child, Token):
-                title = _string(child)
+                title = string_value(child)
                 continue
-            value = child.children[0]
+            value = as_token(child.children[0])
             if child.data == "published" and value.type == "DATE":
-                fields.append(ast.SourceField("date", self.date_value(value), span=self.span(child)))
+                fields.append(ast.SourceField(SourceFieldKind.DATE, self.date_value(value), span=self.span(child)))
             else:
-                kind = {"publisher": "publisher", "published": "date", "link": "url"}[child.data]
-                fields.append(ast.SourceField(kind, _string(value), span=self.span(child)))
+                kind = {"publisher": SourceFieldKind.PUBLISHER, "published": SourceFieldKind.DATE,
+                        "link": SourceFieldKind.URL}[child.data]
+                fields.append(ast.SourceField(kind, string_value(value), span=self.span(child)))
         return ast.SourceDecl(str(key), title, tuple(fields), span=self.span(tree), name_span=self.span(key))
 
     # ── items ──
@@ -282,7 +282,7 @@ class Builder:
     def check_citation_strings(self, items: list[ast.Item]) -> None:
         """`source CLE "…"` on one line is refused (E121): the string would silently become the block's
         description, while its writer most likely meant the citation's precision (`source CLE : "…"`)."""
-        for before, after in zip(items, items[1:]):
+        for before, after in itertools.pairwise(items):
             if (isinstance(before, ast.Citation) and before.detail is None and isinstance(after, ast.Description)
                     and after.span.line == before.span.end_line):
                 self.fail("E121", f"texte après « source {before.key} » sur la même ligne : précision de la citation "
@@ -295,30 +295,30 @@ class Builder:
         kids = [c for c in tree.children if c is not None]
         match tree.data:
             case "description":
-                return ast.Description(_string(kids[0]), span=span)
+                return ast.Description(string_value(kids[0]), span=span)
             case "source":
-                return ast.SourceRef(_string(kids[0]), span=span)
+                return ast.SourceRef(string_value(kids[0]), span=span)
             case "citation":
-                return ast.Citation(str(kids[0]), _string(kids[1]) if len(kids) > 1 else None, self.span(kids[0]),
+                return ast.Citation(str(kids[0]), string_value(kids[1]) if len(kids) > 1 else None, self.span(kids[0]),
                                     span=span)
             case "question":
-                return ast.Question(_string(kids[0]), span=span)
+                return ast.Question(string_value(kids[0]), span=span)
             case "letter_label":
-                return ast.LetterLabel(_string(kids[0]), span=span)
+                return ast.LetterLabel(string_value(kids[0]), span=span)
             case "unit":
-                return ast.Unit(_string(kids[0]), span=span)
+                return ast.Unit(string_value(kids[0]), span=span)
             case "ignored":
-                return ast.Status(Status.IGNORED, _string(kids[0]) if kids else None, span=span)
+                return ast.Status(Status.IGNORED, string_value(kids[0]) if kids else None, span=span)
             case "replaces":
                 return ast.Replaces(str(kids[0]), str(kids[1]), span=span)
             case "internal":
                 return ast.Internal(span=span)
             case "to_confirm":
-                return ast.Status(Status.TO_CONFIRM, _string(kids[0]) if kids else None, span=span)
+                return ast.Status(Status.TO_CONFIRM, string_value(kids[0]) if kids else None, span=span)
             case "modelling_choice":
-                return ast.Status(Status.MODELLING_CHOICE, _string(kids[0]) if kids else None, span=span)
+                return ast.Status(Status.MODELLING_CHOICE, string_value(kids[0]) if kids else None, span=span)
             case "guard":
-                return ast.Guard(self.name(kids[0]), _string(kids[1]) if len(kids) > 1 else None,
+                return ast.Guard(self.name(kids[0]), string_value(kids[1]) if len(kids) > 1 else None,
                                  self.span(kids[0]), span=span)
             case "valid_from":
                 return ast.ValidFrom(self.expr(kids[0]), span=span)
@@ -333,11 +333,13 @@ class Builder:
             return ast.NamedType(str(tree.children[0]), span=span)
         if tree.data == "enum_type":
             values = tuple(ast.EnumValue(self.name(v.children[0]),
-                                         _string(v.children[1]) if len(v.children) > 1 and v.children[1] is not None else None,
+                                         string_value(v.children[1])
+                                         if len(v.children) > 1 and v.children[1] is not None else None,
                                          span=self.span(v)) for v in tree.children)
             return ast.EnumType(values, span=span)
         kind = _base_kind(str(tree.children[0].children[0]))
-        constraint = self.constraint(tree.children[1]) if len(tree.children) > 1 and tree.children[1] is not None else None
+        has_constraint = len(tree.children) > 1 and tree.children[1] is not None
+        constraint = self.constraint(tree.children[1]) if has_constraint else None
         return ast.SimpleType(kind, constraint, span=span)
 
     def constraint(self, tree: Tree) -> ast.Range | ast.Allowed:
@@ -353,8 +355,9 @@ class Builder:
         return ast.Allowed(tuple(values), span=span)
 
     # ── tables ──
-    def row(self, token: Token, header: bool, two_keys: bool) -> ast.Row | None:
+    def row(self, child: Child, header: bool, two_keys: bool) -> ast.Row | None:
         """Split a `| … | … |` line into cells and parse each; None for a `|---|` separator."""
+        token = as_token(child)
         text = str(token)
         start = (token.start_pos or 0) + self.offset
         pieces = _split_row(text)
@@ -391,7 +394,8 @@ class Builder:
 
     def value_cell(self, text: str, offset: int, span: Span) -> ast.Cell:
         if text in DASHES:
-            return ast.Cell(value=ast.Marker("non_applicable", "case vide (—) du tableau", span=span), text=text, span=span)
+            return ast.Cell(value=ast.Marker(MarkerKind.NOT_APPLICABLE, "case vide (—) du "
+                                                                        "tableau", span=span), text=text, span=span)
         quick = self.quick_literal(text, offset, span)
         if quick is not None:
             return ast.Cell(value=quick, text=text, span=span)
@@ -400,9 +404,10 @@ class Builder:
             return ast.Cell(text=text, span=span)
         sub = Builder(self.source, offset)  # the cell's tree is positioned from the cell's start
         value = sub.expr(tree.children[0])
-        status = sub.item(tree.children[1]) if len(tree.children) > 1 and tree.children[1] is not None else None
+        item = sub.item(tree.children[1]) if len(tree.children) > 1 and tree.children[1] is not None else None
+        status = item if isinstance(item, ast.Status) else None  # the grammar allows only a status there
         self.diagnostics.extend(sub.diagnostics)
-        return ast.Cell(value=value, status=status, text=text, span=span)  # type: ignore[arg-type]
+        return ast.Cell(value=value, status=status, text=text, span=span)
 
     # Most cells of a grid are a bare number, amount or percentage, and most keys a number or a
     # word: those are built here without the parser, which costs a quarter of a millisecond per
@@ -424,11 +429,11 @@ class Builder:
             self.diagnostics.extend(sub.diagnostics)
         else:
             number = parse_number(digits)
-        if kind == "money":
-            return ast.Literal("money", Decimal(number), span=span)
-        if kind == "percent":
-            return ast.Literal("percent", Decimal(number) / 100, span=span)
-        return ast.Literal("number", number, span=span)
+        if kind is LiteralKind.MONEY:
+            return ast.Literal(LiteralKind.MONEY, Decimal(number), span=span)
+        if kind is LiteralKind.PERCENT:
+            return ast.Literal(LiteralKind.PERCENT, Decimal(number) / 100, span=span)
+        return ast.Literal(LiteralKind.NUMBER, number, span=span)
 
     def quick_key(self, text: str, offset: int, span: Span) -> ast.KeyPattern | None:
         """A key that is a bare number or a word that is no keyword, built without the parser."""
@@ -450,165 +455,58 @@ class Builder:
     def key(self, tree: Tree, offset: int) -> ast.KeyPattern:
         sub = Builder(self.source, offset)
         span = sub.span(tree)
-        lits = [sub.expr(c) for c in tree.children if isinstance(c, Tree)]
+        lits = [_literal(sub.expr(c)) for c in tree.children if isinstance(c, Tree)]
         self.diagnostics.extend(sub.diagnostics)
         match tree.data:
             case "key_name":
                 return ast.KeyName(str(tree.children[0]), span=span)
             case "key_value":
-                return ast.KeyValue(lits[0], span=span)  # type: ignore[arg-type]
+                return ast.KeyValue(lits[0], span=span)
             case "band_below":
-                return ast.Band(None, False, lits[0], False, span=span)  # type: ignore[arg-type]
+                return ast.Band(None, False, lits[0], False, span=span)
             case "band_up_to":
-                return ast.Band(None, False, lits[0], True, span=span)  # type: ignore[arg-type]
+                return ast.Band(None, False, lits[0], True, span=span)
             case "band_from_below":
-                return ast.Band(lits[0], True, lits[1], False, span=span)  # type: ignore[arg-type]
+                return ast.Band(lits[0], True, lits[1], False, span=span)
             case "band_from_to":
-                return ast.Band(lits[0], True, lits[1], True, span=span)  # type: ignore[arg-type]
+                return ast.Band(lits[0], True, lits[1], True, span=span)
             case "band_above":
-                return ast.Band(lits[0], False, None, False, span=span)  # type: ignore[arg-type]
-        return ast.Band(lits[0], True, None, False, span=span)  # type: ignore[arg-type]
+                return ast.Band(lits[0], False, None, False, span=span)
+        return ast.Band(lits[0], True, None, False, span=span)
 
-    # ── expressions ──
-    def expr(self, tree: Tree | Token) -> ast.Expr:
-        if isinstance(tree, Token):  # a bare NAME inlined by `?` rules
-            return ast.Name(self.name(tree), span=self.span(tree))
-        return getattr(self, "x_" + tree.data)(tree, self.span(tree))
 
-    def x_number(self, tree: Tree, span: Span) -> ast.Literal:
-        return ast.Literal("number", self.number(tree.children[0]), span=span)
+class _HeaderFields(TypedDict, total=False):
+    """What the header's items give `ast.Header`, gathered item by item."""
 
-    def x_money(self, tree: Tree, span: Span) -> ast.Literal:
-        return ast.Literal("money", Decimal(self.number(tree.children[0])), span=span)
+    title: str
+    text_short: str | None
+    text_long: str | None
+    amends: str | None
+    amends_span: Span
+    in_force_from: dt.date | str | None
+    in_force_until: dt.date | str | None
+    in_force_span: Span
+    in_force_spans: tuple[Span, ...]
+    headline: str | None
+    headline_span: Span
+    breakdown: tuple[str, ...]
+    breakdown_spans: tuple[Span, ...]
 
-    def x_percent(self, tree: Tree, span: Span) -> ast.Literal:
-        return ast.Literal("percent", Decimal(self.number(tree.children[0])) / 100, span=span)
 
-    def number(self, token: Token) -> int | Decimal:
-        """A number literal; one of more than MAX_DIGITS digits is refused (E120), not parsed."""
-        text = str(token)
-        if sum(c.isdigit() for c in text) > MAX_DIGITS:
-            self.fail("E120", f"nombre trop long : {sum(c.isdigit() for c in text)} chiffres (au plus {MAX_DIGITS})",
-                      token, "vérifiez le nombre")
-            return 0
-        value = parse_number(text)
-        if abs(value) >= _MAGNITUDE:  # beyond what exact arithmetic computes (engine.lang.values)
-            self.fail("E120", f"nombre trop grand : {len(str(int(value)))} chiffres avant la virgule "
-                              f"(au plus {MAGNITUDE_DIGITS})", token, "vérifiez le nombre")
-            return 0
-        return value
+def _literal(expr: ast.Expr) -> ast.Literal:
+    """A table key's bound, which the grammar makes a literal.
 
-    def x_date(self, tree: Tree, span: Span) -> ast.Literal:
-        return ast.Literal("date", self.date_value(tree.children[0]), span=span)
-
-    def date_value(self, token: Token):  # type: ignore[no-untyped-def]
-        try:
-            return parse_date(str(token))
-        except ValueError:
-            self.fail("E108", f"date impossible « {token} »", token,
-                      "vérifiez le jour et le mois : une date s'écrit jj/mm/aaaa")
-            return parse_date("01/01/2000")
-
-    def x_text(self, tree: Tree, span: Span) -> ast.Literal:
-        return ast.Literal("text", _string(tree.children[0]), span=span)
-
-    def x_true(self, tree: Tree, span: Span) -> ast.Literal:
-        return ast.Literal("bool", True, span=span)
-
-    def x_false(self, tree: Tree, span: Span) -> ast.Literal:
-        return ast.Literal("bool", False, span=span)
-
-    def x_name(self, tree: Tree, span: Span) -> ast.Name:
-        return ast.Name(self.name(tree.children[0]), span=span)
-
-    def x_qualified(self, tree: Tree, span: Span) -> ast.Qualified:
-        return ast.Qualified(str(tree.children[0]), str(tree.children[1]), span=span)
-
-    def x_call(self, tree: Tree, span: Span) -> ast.Call:
-        name, *args = tree.children
-        return ast.Call(str(name), tuple(self.expr(a) for a in args), span=span)
-
-    def x_qualified_call(self, tree: Tree, span: Span) -> ast.Call:
-        prefix, name, *args = tree.children
-        return ast.Call(str(name), tuple(self.expr(a) for a in args), str(prefix), span=span)
-
-    def x_binary(self, tree: Tree, span: Span) -> ast.Binary:
-        left, op, right = tree.children
-        return ast.Binary(_OPS[str(op.children[0])], self.expr(left), self.expr(right), span=span)
-
-    def x_negate(self, tree: Tree, span: Span) -> ast.Negate:
-        return ast.Negate(self.expr(tree.children[0]), span=span)
-
-    def x_or_expr(self, tree: Tree, span: Span) -> ast.Logical:
-        return ast.Logical("ou", self.expr(tree.children[0]), self.expr(tree.children[1]), span=span)
-
-    def x_and_expr(self, tree: Tree, span: Span) -> ast.Logical:
-        return ast.Logical("et", self.expr(tree.children[0]), self.expr(tree.children[1]), span=span)
-
-    def x_not_expr(self, tree: Tree, span: Span) -> ast.Not:
-        return ast.Not(self.expr(tree.children[0]), span=span)
-
-    def x_compare(self, tree: Tree, span: Span) -> ast.Compare:
-        left, op, right = tree.children
-        return ast.Compare(_CMP[str(op.children[0])], self.expr(left), self.expr(right), span=span)
-
-    def x_member(self, tree: Tree, span: Span, negated: bool = False) -> ast.Member:
-        operand, items = tree.children
-        return ast.Member(self.expr(operand), tuple(self.expr(i) for i in items.children), negated, span=span)
-
-    def x_not_member(self, tree: Tree, span: Span) -> ast.Member:
-        return self.x_member(tree, span, negated=True)
-
-    def x_member_named(self, tree: Tree, span: Span, negated: bool = False) -> ast.Member:
-        operand, name = tree.children
-        return ast.Member(self.expr(operand), (), negated, self.name(name), span=span)
-
-    def x_not_member_named(self, tree: Tree, span: Span) -> ast.Member:
-        return self.x_member_named(tree, span, negated=True)
-
-    def x_set_literal(self, tree: Tree, span: Span) -> ast.SetLiteral:
-        return ast.SetLiteral(tuple(self.expr(i) for i in tree.children), span=span)
-
-    def x_if_expr(self, tree: Tree, span: Span) -> ast.If:
-        c, a, b = tree.children
-        return ast.If(self.expr(c), self.expr(a), self.expr(b), span=span)
-
-    def x_round_expr(self, tree: Tree, span: Span) -> ast.Round:
-        operand, rounding = tree.children
-        tokens = [t for t in rounding.children if isinstance(t, Token)]
-        verb = "arrondi" if str(tokens[0]) == "arrondi" else "tronqué"
-        return ast.Round(self.expr(operand), verb, str(tokens[-1]), self.span(tokens[-1]), span=span)
-
-    def x_duration(self, tree: Tree, span: Span) -> ast.DurationOf:
-        amount, unit = tree.children
-        return ast.DurationOf(self.expr(amount), _UNITS[str(unit.children[0])], span=span)
-
-    def x_as_of(self, tree: Tree, span: Span) -> ast.AsOf:
-        return ast.AsOf(self.expr(tree.children[0]), self.expr(tree.children[1]), span=span)
-
-    def x_text_of(self, tree: Tree, span: Span) -> ast.TextOf:
-        name, date = tree.children
-        return ast.TextOf(str(name), self.expr(date), self.span(name), span=span)
-
-    def x_in_force_at(self, tree: Tree, span: Span) -> ast.InForce:
-        return ast.InForce(self.expr(tree.children[0]), span=span)
-
-    def x_not_applicable(self, tree: Tree, span: Span) -> ast.Marker:
-        return ast.Marker("non_applicable", _string(tree.children[0]), span=span)
-
-    def x_undetermined(self, tree: Tree, span: Span) -> ast.Marker:
-        return ast.Marker("indetermine", _string(tree.children[0]), span=span)
+    Raises:
+        TypeError: the builder and the grammar disagree (a bug, never bad input).
+    """
+    if isinstance(expr, ast.Literal):
+        return expr
+    raise TypeError(f"grammar and builder disagree: a literal was expected, not {type(expr).__name__}")
 
 
 def _base_kind(word: str) -> str:
     return {"décimal": "decimal", "booléen": "booleen", "durée": "duree"}.get(word, word)
 
-
-def _string(token: Token) -> str:
-    text = str(token)
-    if text.startswith("«"):
-        return text[1:-1].strip()
-    return re.sub(r"\\(.)", r"\1", text[1:-1])
 
 
 def _split_row(text: str) -> list[tuple[str, int]]:

@@ -17,6 +17,9 @@ The layout:
   at the end of the line that now holds the code they followed, blank lines around top-level
   comments kept (at most one).
 
+This module writes the file (header, declarations, block items, tables, examples and comments);
+the layout of expressions and types is `engine.syntax.layout`.
+
 Formatting preserves the AST (`parse(format(text)) == parse(text)`, spans aside) and is idempotent;
 both are tested with hypothesis.
 """
@@ -28,32 +31,38 @@ import functools
 import re
 from collections import deque
 from collections.abc import Iterable, Sequence
-from decimal import Decimal
+from typing import TypeVar, assert_never
 
 from attrs import frozen
 
+from engine.base.source import Source
+from engine.lang.kinds import LiteralKind
 from engine.syntax import ast
 from engine.syntax.build import parse_file
-from engine.base.source import Source
+from engine.syntax.layout import (
+    WIDTH,
+    Line,
+    anchor_of,
+    block,
+    expr_lines,
+    flat,
+    format_expr,
+    indented,
+    literal,
+    number,
+    prefix_lines,
+    string,
+    type_lines,
+    type_text,
+)
 
-WIDTH = 100
-"""Formulas and enumerations are broken to stay within this many columns."""
+__all__ = ["EXAMPLE_WIDTH", "WIDTH", "expr_lines", "format_declaration", "format_expr", "format_rule_file",
+           "format_text", "keywords"]
 
 EXAMPLE_WIDTH = 120
 """Example lines are data an editor groups by meaning: a line is only wrapped beyond this width."""
 
 _INDENT = "  "
-_KIND_WORDS = {"decimal": "décimal", "booleen": "booléen", "duree": "durée"}
-_CMP_WORDS = {"=": "=", "≠": "≠", "<": "<", "≤": "<=", ">": ">", "≥": ">="}
-_UNIT_SINGULAR = {"jours": "jour", "ans": "an", "mois": "mois"}
-_ROUND_PREPOSITION = {"centime": "au", "millier": "au", "dizaine": "à la", "centaine": "à la", "la": "à la"}
-
-Line = tuple[str, "int | None"]
-"""One output line and its anchor: the source offset of the first node written on it (or None).
-
-In a block of lines returned by the expression layout, the first line carries no indentation (it
-continues the line of the caller); the others carry their absolute indentation.
-"""
 
 
 # ─── Public API ──────────────────────────────────────────────────────────────────────────────
@@ -78,336 +87,6 @@ def format_declaration(decl: ast.Declaration) -> str:
     writer = _FileWriter(ast.RuleFile(ast.Header(""), (decl,)), None)
     writer.declaration(decl)
     return "\n".join(writer.out) + "\n"
-
-
-def format_expr(expr: ast.Expr, column: int = 0) -> str:
-    """An expression in the canonical layout, its first line starting at `column`."""
-    return "\n".join(text for text, _ in expr_lines(expr, column))
-
-
-def expr_lines(expr: ast.Expr, column: int = 0, level: int = 0) -> list[Line]:
-    """An expression laid out from `column`, parenthesised if its precedence is below `level`."""
-    return _block(expr, column, level)
-
-
-# ─── Literals and flat expressions ───────────────────────────────────────────────────────────
-
-def number(value: int | Decimal) -> str:
-    """A number as a French literal: `12 000`, `7,5`, `0,075` (digits after the comma kept)."""
-    text = format(value, "f") if isinstance(value, Decimal) else str(value)
-    sign = "-" if text.startswith("-") else ""
-    whole, _, fraction = text.lstrip("-").partition(".")
-    if len(whole) > 3:
-        head = len(whole) % 3 or 3
-        whole = " ".join([whole[:head]] + [whole[i:i + 3] for i in range(head, len(whole), 3)])
-    return sign + whole + ("," + fraction if fraction else "")
-
-
-def string(text: str) -> str:
-    """A text literal in double quotes, escaping backslashes and quotes."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def literal(lit: ast.Literal) -> str:
-    """A literal as written in canonical form."""
-    value = lit.value
-    match lit.kind:
-        case "money":
-            return number(value) + " €"  # type: ignore[arg-type]
-        case "percent":
-            percent = (Decimal(value) * 100).normalize()  # type: ignore[arg-type]
-            return number(Decimal(format(percent, "f"))) + " %"
-        case "date":
-            assert isinstance(value, dt.date)
-            return f"{value.day:02d}/{value.month:02d}/{value.year:04d}"
-        case "text":
-            return string(str(value))
-        case "bool":
-            return "vrai" if value else "faux"
-    return number(value)  # type: ignore[arg-type]
-
-
-def precedence(e: ast.Expr) -> int:
-    """The grammar level of an expression, loosest (0, `si`) to tightest (11, atoms)."""
-    match e:
-        case ast.If():
-            return 0
-        case ast.Logical(op="ou"):
-            return 1
-        case ast.Logical():
-            return 2
-        case ast.Not():
-            return 3
-        case ast.Compare() | ast.Member():
-            return 4
-        case ast.Round():
-            return 5
-        case ast.Binary(op="+" | "-"):
-            return 6
-        case ast.Binary():
-            return 7
-        case ast.Negate():
-            return 8
-        case ast.DurationOf():
-            return 9
-        case ast.AsOf():
-            return 10
-    return 11
-
-
-def flat(e: ast.Expr, level: int = 0) -> str:
-    """An expression on one line, in parentheses when its precedence is below `level`."""
-    text = _flat(e)
-    return f"({text})" if precedence(e) < level else text
-
-
-def _flat(e: ast.Expr) -> str:
-    match e:
-        case ast.Literal():
-            return literal(e)
-        case ast.Name(name=name):
-            return name
-        case ast.Qualified(prefix=prefix, name=name):
-            return f"{prefix}.{name}"
-        case ast.Call(name=name, args=args, prefix=prefix):
-            head = f"{prefix}.{name}" if prefix else name
-            return head + "(" + ", ".join(flat(a) for a in args) + ")"
-        case ast.Binary(op=op, left=left, right=right) | ast.Logical(op=op, left=left, right=right):
-            return f"{flat(left, _operand_level(e, left, p := precedence(e)))} {op} {flat(right, _operand_level(e, right, p + 1))}"
-        case ast.Negate(operand=operand):
-            inner = flat(operand, 8)
-            return "- " + inner if inner.startswith("-") else "-" + inner
-        case ast.Not(operand=operand):
-            return "non " + flat(operand, 3)
-        case ast.Compare(op=op, left=left, right=right):
-            return f"{flat(left, 5)} {_CMP_WORDS[op]} {flat(right, 5)}"
-        case ast.Member(operand=operand, negated=negated, set_name=str() as set_name):
-            return f"{flat(operand, 5)}{_member_word(negated)}{set_name}"
-        case ast.Member(operand=operand, items=items, negated=negated):
-            return f"{flat(operand, 5)}{_member_word(negated)}{{{', '.join(flat(i) for i in items)}}}"
-        case ast.SetLiteral(items=items):
-            return f"{{{', '.join(flat(i) for i in items)}}}"
-        case ast.If(condition=c, then=t, otherwise=o):
-            return f"si {flat(c, 1)} alors {flat(t, 1)} sinon {flat(o, 0)}"
-        case ast.Round(operand=operand, verb=verb, unit=unit):
-            return f"{flat(operand, 6)} {_rounding(verb, unit)}"
-        case ast.DurationOf(amount=amount, unit=unit):
-            return f"{flat(amount, 10)} {_unit_word(amount, unit)}"
-        case ast.AsOf(operand=operand, date=date):
-            return f"{flat(operand, 10)} au {flat(date, 11)}"
-        case ast.TextOf(name=name, date=date):
-            return f"texte de {name} au {flat(date, 11)}"
-        case ast.InForce(date=date):
-            return f"en vigueur au {flat(date, 11)}"
-        case ast.Marker(kind=kind, reason=reason):
-            word = "non applicable" if kind == "non_applicable" else "indéterminé"
-            return f"{word} {string(reason)}"
-    raise AssertionError(f"expression inconnue : {type(e).__name__}")  # pragma: no cover
-
-
-def _operand_level(parent: ast.Expr, child: ast.Expr, level: int) -> int:
-    """The level an operand needs; an `et` inside an `ou` is always parenthesised, for the reader."""
-    if isinstance(parent, ast.Logical) and parent.op == "ou" and isinstance(child, ast.Logical) and child.op == "et":
-        return 3
-    return level
-
-
-def _member_word(negated: bool) -> str:
-    return " pas dans " if negated else " dans "
-
-
-def _rounding(verb: str, unit: str) -> str:
-    preposition = _ROUND_PREPOSITION.get(unit)
-    if preposition is None:
-        preposition = "à l'" if unit[:1].lower() in "aeiouyéèêh" else "au"
-    joined = preposition + unit if preposition.endswith("'") else f"{preposition} {unit}"
-    return f"{verb} {joined}"
-
-
-def _unit_word(amount: ast.Expr, unit: str) -> str:
-    if isinstance(amount, ast.Literal) and amount.kind == "number" and amount.value == 1:
-        return _UNIT_SINGULAR.get(unit, unit)
-    return unit
-
-
-# ─── Broken expressions ──────────────────────────────────────────────────────────────────────
-
-def _fits(column: int, text: str) -> bool:
-    return column + len(text) <= WIDTH
-
-
-def _anchor(e: ast.Node) -> int | None:
-    return e.span.start if e.span.line else None
-
-
-def _end_column(lines: list[Line], column: int) -> int:
-    return column + len(lines[0][0]) if len(lines) == 1 else len(lines[-1][0])
-
-
-def _prefix(text: str, lines: list[Line]) -> list[Line]:
-    return [(text + lines[0][0], lines[0][1])] + lines[1:]
-
-
-def _suffix(lines: list[Line], text: str) -> list[Line]:
-    return lines[:-1] + [(lines[-1][0] + text, lines[-1][1])]
-
-
-def _indented(column: int, lines: list[Line]) -> list[Line]:
-    """A block's lines as standalone lines: the first one indented to `column` too."""
-    return [(" " * column + lines[0][0], lines[0][1])] + lines[1:]
-
-
-def _block(e: ast.Expr, column: int, level: int) -> list[Line]:
-    text = flat(e, level)
-    if _fits(column, text):
-        return [(text, _anchor(e))]
-    if precedence(e) < level:
-        return _suffix(_prefix("(", _block(e, column + 1, 0)), ")")
-    match e:
-        case ast.Logical() | ast.Binary():
-            return _chain(e, column)
-        case ast.If():
-            return _if_chain(e, column)
-        case ast.Member(set_name=None):
-            return _member(e, column)
-        case ast.SetLiteral():
-            lines = _fill("{", [(flat(i), _anchor(i)) for i in e.items], "}", column, column + 1)
-            return [(lines[0][0], _anchor(e))] + lines[1:]
-        case ast.Call():
-            return _call(e, column)
-        case ast.Not(operand=operand):
-            return _prefix("non ", _block(operand, column + 4, 3))
-        case ast.Compare(op=op, left=left, right=right):
-            return _infix(_block(left, column, 5), column, f" {_CMP_WORDS[op]} ", right, 5)
-        case ast.AsOf(operand=operand, date=date):
-            return _infix(_block(operand, column, 10), column, " au ", date, 11)
-        case ast.Round(operand=operand, verb=verb, unit=unit):
-            return _suffix(_block(operand, column, 6), " " + _rounding(verb, unit))
-        case ast.DurationOf(amount=amount, unit=unit):
-            return _suffix(_block(amount, column, 10), " " + _unit_word(amount, unit))
-    return [(text, _anchor(e))]
-
-
-def _infix(left: list[Line], column: int, operator: str, right: ast.Expr, level: int) -> list[Line]:
-    start = _end_column(left, column) + len(operator)
-    rest = _block(right, start, level)
-    return left[:-1] + [(left[-1][0] + operator + rest[0][0], left[-1][1])] + rest[1:]
-
-
-def _chain(e: ast.Logical | ast.Binary, column: int) -> list[Line]:
-    """`a ou b ou c` broken before each operator, the operators aligned on the first operand."""
-    p = precedence(e)
-    operands: list[tuple[str, ast.Expr]] = []
-    current: ast.Expr = e
-    while type(current) is type(e) and precedence(current) == p:
-        operands.insert(0, (current.op, current.right))  # type: ignore[union-attr]
-        current = current.left  # type: ignore[union-attr]
-    lines = _block(current, column, _operand_level(e, current, p))
-    for op, operand in operands:
-        sub = _block(operand, column + len(op) + 1, _operand_level(e, operand, p + 1))
-        lines += _indented(column, _prefix(op + " ", sub))
-    return lines
-
-
-def _if_chain(e: ast.If, column: int) -> list[Line]:
-    """`si c alors a` (or `si c` / `alors a`), then `sinon si …` lines, then `sinon b`."""
-    lines: list[Line] = []
-    current: ast.Expr = e
-    first = True
-    while isinstance(current, ast.If):
-        keyword = "si " if first else "sinon si "
-        one = f"{keyword}{flat(current.condition, 1)} alors {flat(current.then, 1)}"
-        if _fits(column, one):
-            branch = [(one, _anchor(current.condition))]
-        else:
-            branch = _prefix(keyword, _block(current.condition, column + len(keyword), 1))
-            then = _prefix("alors ", _block(current.then, column + 2 + 6, 1))
-            branch += _indented(column + 2, then)
-        lines += branch if first else _indented(column, branch)
-        first = False
-        current = current.otherwise
-    lines += _indented(column, _prefix("sinon ", _block(current, column + 6, 0)))
-    return lines
-
-
-def _fill(head: str, items: Sequence[tuple[str, int | None]], close: str, column: int,
-          inner: int) -> list[Line]:
-    """`head item, item, …close`, wrapping items greedily onto lines aligned at column `inner`."""
-    lines: list[Line] = []
-    text, anchor, start, count = head, None, column, 0
-    for index, (item, item_anchor) in enumerate(items):
-        piece = item + (close if index == len(items) - 1 else ",")
-        if count and not _fits(start, text + " " + piece):
-            lines.append((text, anchor))
-            text, anchor, start = " " * inner + piece, item_anchor, 0
-        else:
-            text += (" " if count else "") + piece
-            anchor = item_anchor if anchor is None else anchor
-        count += 1
-    if not items:
-        text += close
-    lines.append((text, anchor))
-    return lines
-
-
-def _member(e: ast.Member, column: int) -> list[Line]:
-    head = flat(e.operand, 5) + _member_word(e.negated) + "{"
-    items = [(flat(i), _anchor(i)) for i in e.items]
-    lines = _fill(head, items, "}", column, column + len(head))
-    return [(lines[0][0], _anchor(e))] + lines[1:]
-
-
-def _call(e: ast.Call, column: int) -> list[Line]:
-    head = (f"{e.prefix}.{e.name}" if e.prefix else e.name) + "("
-    inner = column + len(head)
-    args = [(flat(a), _anchor(a)) for a in e.args]
-    if all(_fits(inner, text + ",") for text, _ in args):
-        lines = _fill(head, args, ")", column, inner)
-        return [(lines[0][0], _anchor(e))] + lines[1:]
-    lines: list[Line] = []
-    for index, arg in enumerate(e.args):
-        sub = _block(arg, inner, 0)
-        sub = _suffix(sub, ")" if index == len(e.args) - 1 else ",")
-        lines += _prefix(head, sub) if index == 0 else _indented(inner, sub)
-    return [(lines[0][0], _anchor(e))] + lines[1:]
-
-
-# ─── Types ───────────────────────────────────────────────────────────────────────────────────
-
-def type_text(t: ast.TypeExpr) -> str:
-    """A type on one line."""
-    match t:
-        case ast.SimpleType(kind=kind, constraint=constraint):
-            word = _KIND_WORDS.get(kind, kind)
-            return word + (" " + _constraint(constraint) if constraint is not None else "")
-        case ast.EnumType(values=values):
-            return "énumération {" + ", ".join(_enum_value(v) for v in values) + "}"
-        case ast.NamedType(name=name):
-            return name
-    raise AssertionError(f"type inconnu : {t!r}")  # pragma: no cover
-
-
-def _constraint(c: ast.Range | ast.Allowed) -> str:
-    if isinstance(c, ast.Allowed):
-        return "parmi {" + ", ".join(flat(v) for v in c.values) + "}"
-    if c.low is not None and c.high is not None:
-        return f"de {flat(c.low)} à {flat(c.high)}"
-    if c.low is not None:
-        return f"au moins {flat(c.low)}"
-    return f"au plus {flat(c.high)}"  # type: ignore[arg-type]
-
-
-def _enum_value(v: ast.EnumValue) -> str:
-    return v.name + (" " + string(v.label) if v.label is not None else "")
-
-
-def _type_lines(t: ast.TypeExpr, column: int) -> list[Line]:
-    """A type from `column`; a long enumeration breaks after `{`, its words at four spaces."""
-    text = type_text(t)
-    if _fits(column, text) or not isinstance(t, ast.EnumType):
-        return [(text, None)]
-    items = [(_enum_value(v), _anchor(v)) for v in t.values]
-    return [("énumération {", None)] + _fill("    ", items, "}", 0, 4)
 
 
 # ─── Comments ────────────────────────────────────────────────────────────────────────────────
@@ -534,7 +213,8 @@ class _FileWriter:
         lines = [f"règles {string(h.title)}"]
         keys = ["règles"]
         if h.text_short is not None:
-            lines.append(f"texte {string(h.text_short)}" + (f" {string(h.text_long)}" if h.text_long is not None else ""))
+            long = f" {string(h.text_long)}" if h.text_long is not None else ""
+            lines.append(f"texte {string(h.text_short)}{long}")
             keys.append("texte")
         if h.amends is not None:
             lines.append(f"modifie {string(h.amends)}")
@@ -577,12 +257,36 @@ class _FileWriter:
 
     # ── declarations ──
     def declaration(self, decl: ast.Declaration) -> None:
-        getattr(self, "decl_" + type(decl).__name__.lower())(decl)
+        match decl:
+            case ast.Fact():
+                self.decl_fact(decl)
+            case ast.Parameter():
+                self.decl_parameter(decl)
+            case ast.Rule():
+                self.decl_rule(decl)
+            case ast.Function():
+                self.decl_function(decl)
+            case ast.Table():
+                self.decl_table(decl)
+            case ast.Example():
+                self.decl_example(decl)
+            case ast.Schedule():
+                self.decl_schedule(decl)
+            case ast.SourceDecl():
+                self.decl_sourcedecl(decl)
+            case ast.Amend():
+                self.decl_amend(decl)
+            case ast.Reuse():
+                self.decl_reuse(decl)
+            case ast.Withdraw():
+                self.decl_withdraw(decl)
+            case _:
+                assert_never(decl)
 
     def head(self, text: str, t: ast.TypeExpr, decl: ast.Node) -> None:
         """The first line of a block (`fait nom : type`), breaking a long enumeration."""
-        lines = _prefix(text, _type_lines(t, len(text)))
-        self.emit(lines[0][0], _anchor(decl), 0)
+        lines = prefix_lines(text, type_lines(t, len(text)))
+        self.emit(lines[0][0], anchor_of(decl), 0)
         self.emit_lines(lines[1:])
 
     def items(self, items: Sequence[ast.Node]) -> None:
@@ -593,10 +297,10 @@ class _FileWriter:
                 self.row(item, widths, first_row)
                 first_row = False
             else:
-                self.emit_lines(_indented(2, self.item_lines(item)), 2)
+                self.emit_lines(indented(2, self.item_lines(item)), 2)
 
     def item_lines(self, item: ast.Node) -> list[Line]:
-        anchor = _anchor(item)
+        anchor = anchor_of(item)
         match item:
             case ast.Description(text=text):
                 return [(string(text), anchor)]
@@ -622,14 +326,14 @@ class _FileWriter:
                 return [("à partir du " + flat(date), anchor)]
             case ast.DatedValue(date=date, value=value):
                 head = f"à partir du {flat(date)} : "
-                return _prefix(head, _block(value, 2 + len(head), 0))
+                return prefix_lines(head, block(value, 2 + len(head), 0))
         raise AssertionError(f"élément inconnu : {item!r}")  # pragma: no cover
 
     def end(self, decl: ast.Node) -> None:
         self.emit("fin", decl.span.end - 3 if decl.span.line else None, 2)
 
     def formula(self, formula: ast.Expr) -> None:
-        self.emit_lines(_indented(2, _prefix("= ", _block(formula, 4, 0))))
+        self.emit_lines(indented(2, prefix_lines("= ", block(formula, 4, 0))))
 
     def decl_fact(self, decl: ast.Fact) -> None:
         self.head(f"fait {decl.name} : ", decl.type, decl)
@@ -642,11 +346,11 @@ class _FileWriter:
             text += f" : {type_text(decl.type)}"
         if decl.value is not None:
             text += " = "
-            lines = _prefix(text, _block(decl.value, len(text), 0))
-            self.emit(lines[0][0], _anchor(decl), 0)
+            lines = prefix_lines(text, block(decl.value, len(text), 0))
+            self.emit(lines[0][0], anchor_of(decl), 0)
             self.emit_lines(lines[1:])
         else:
-            self.emit(text, _anchor(decl), 0)
+            self.emit(text, anchor_of(decl), 0)
         self.items(decl.items)
         self.end(decl)
 
@@ -663,13 +367,13 @@ class _FileWriter:
         self.end(decl)
 
     def decl_reuse(self, decl: ast.Reuse) -> None:
-        self.emit(f"reprend {', '.join(decl.names)} de {string(decl.file)}", _anchor(decl), 0)
+        self.emit(f"reprend {', '.join(decl.names)} de {string(decl.file)}", anchor_of(decl), 0)
 
     def decl_withdraw(self, decl: ast.Withdraw) -> None:
-        self.emit(f"abroge {', '.join(decl.names)}", _anchor(decl), 0)
+        self.emit(f"abroge {', '.join(decl.names)}", anchor_of(decl), 0)
 
     def decl_amend(self, decl: ast.Amend) -> None:
-        self.emit(f"précise {decl.prefix}.{decl.name}", _anchor(decl), 0)
+        self.emit(f"précise {decl.prefix}.{decl.name}", anchor_of(decl), 0)
         self.items(decl.items)
         self.end(decl)
 
@@ -681,25 +385,25 @@ class _FileWriter:
         self.end(decl)
 
     def decl_example(self, decl: ast.Example) -> None:
-        self.emit(f"exemple {string(decl.title)}", _anchor(decl), 0)
+        self.emit(f"exemple {string(decl.title)}", anchor_of(decl), 0)
         if decl.base is not None:
             self.emit(f"  reprend {string(decl.base)}")
         for group, following in _groups(decl.given):
-            self.emit_lines(_entry_lines([(_given(g), _anchor(g)) for g in group], following), 2)
+            self.emit_lines(_entry_lines([(_given(g), anchor_of(g)) for g in group], following), 2)
         self.emit("attendu")
-        for group, following in _groups(decl.expected):
-            self.emit_lines(_entry_lines([(_expected(e), _anchor(e)) for e in group], following), 2)
+        for expected, next_name in _groups(decl.expected):
+            self.emit_lines(_entry_lines([(_expected(e), anchor_of(e)) for e in expected], next_name), 2)
         self.end(decl)
 
     def decl_sourcedecl(self, decl: ast.SourceDecl) -> None:
         title = f" {string(decl.title)}" if decl.title is not None else ""
-        self.emit(f"source {decl.name}{title}", _anchor(decl), 0)
+        self.emit(f"source {decl.name}{title}", anchor_of(decl), 0)
         for item in decl.fields:
-            self.emit("  " + _source_field(item), _anchor(item), 2)
+            self.emit("  " + _source_field(item), anchor_of(item), 2)
         self.end(decl)
 
     def decl_schedule(self, decl: ast.Schedule) -> None:
-        self.emit(f"échéancier {decl.axis} de {number(decl.first)} à {number(decl.last)}", _anchor(decl), 0)
+        self.emit(f"échéancier {decl.axis} de {number(decl.first)} à {number(decl.last)}", anchor_of(decl), 0)
         if decl.description is not None:
             self.emit("  " + string(decl.description))
         if decl.columns:
@@ -718,7 +422,7 @@ class _FileWriter:
             line += " |"
         raw = self._source_slice(row)
         comment = _row_comment(raw) if raw is not None else None
-        self.emit(_INDENT + line + (f"  {comment}" if comment else ""), _anchor(row), 2)
+        self.emit(_INDENT + line + (f"  {comment}" if comment else ""), anchor_of(row), 2)
         if header:
             separator = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
             comment = self._separator_comment(self.table) if self.table is not None else None
@@ -757,12 +461,13 @@ def _vocabulary_lines(h: ast.Header) -> list[tuple[str, str]]:
 
 def _period(start: dt.date | str | None, until: dt.date | str | None) -> str:
     def date(d: dt.date | str) -> str:
-        return d if isinstance(d, str) else literal(ast.Literal("date", d))
+        return d if isinstance(d, str) else literal(ast.Literal(LiteralKind.DATE, d))
     if start is not None and until is not None:
         return f"du {date(start)} au {date(until)}"
     if start is not None:
         return f"à partir du {date(start)}"
-    return f"jusqu'au {date(until)}"  # type: ignore[arg-type]
+    assert until is not None  # a period has at least one bound
+    return f"jusqu'au {date(until)}"
 
 
 def _status(status: ast.Status) -> str:
@@ -772,7 +477,7 @@ def _status(status: ast.Status) -> str:
 def _source_field(item: ast.SourceField) -> str:
     """`éditeur "…"`, `date 01/12/2022` or `date "janvier 2022"`, `lien "…"`."""
     if isinstance(item.value, dt.date):
-        return "date " + literal(ast.Literal("date", item.value))
+        return "date " + literal(ast.Literal(LiteralKind.DATE, item.value))
     word = {"publisher": "éditeur", "date": "date", "url": "lien"}[item.kind]
     return f"{word} {string(item.value)}"
 
@@ -792,21 +497,25 @@ def _expected(e: ast.Expected) -> str:
         return f"{e.name} = indéterminé"
     if e.marker == "manquant":
         return f"{e.name} = manquant" + (f" ({', '.join(e.facts)})" if e.facts else "")
-    return f"{e.name} = {flat(e.value)}"  # type: ignore[arg-type]
+    assert e.value is not None  # an expectation is a marker or a value
+    return f"{e.name} = {flat(e.value)}"
 
 
-def _groups(entries: Sequence[ast.Given] | Sequence[ast.Expected]) -> list[tuple[list, str | None]]:  # type: ignore[type-arg]
+Entry = TypeVar("Entry", ast.Given, ast.Expected)
+
+
+def _groups(entries: Sequence[Entry]) -> list[tuple[list[Entry], str | None]]:
     """Entries of an example grouped by the source line they were written on, each group with the
     name of the entry that follows it (None for the last)."""
-    groups: list[list] = []  # type: ignore[type-arg]
+    groups: list[list[Entry]] = []
     last = -1
     for entry in entries:
         if entry.span.line != last or not groups:
             groups.append([])
         groups[-1].append(entry)
         last = entry.span.line
-    following = [g[0].name for g in groups[1:]] + [None]
-    return list(zip(groups, following))
+    following: list[str | None] = [g[0].name for g in groups[1:]]
+    return list(zip(groups, [*following, None], strict=False))  # no group: no entry follows
 
 
 def _entry_lines(entries: list[tuple[str, int | None]], next_name: str | None) -> list[Line]:
@@ -816,7 +525,7 @@ def _entry_lines(entries: list[tuple[str, int | None]], next_name: str | None) -
     (`a`, `de`, `plus`…): after a value the parser would read that word as the keyword.
     """
     lines: list[Line] = []
-    for index, (text, anchor) in enumerate(entries):
+    for _index, (text, anchor) in enumerate(entries):
         if lines and len(lines[-1][0] + ", " + text) <= EXAMPLE_WIDTH:
             lines[-1] = (lines[-1][0] + ", " + text, lines[-1][1])
         else:

@@ -20,6 +20,7 @@ import re
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
+from typing import ClassVar
 
 from pygments import token as t
 from pygments.lexer import Lexer
@@ -88,8 +89,8 @@ class RulesLexer(Lexer):
     """Pygments lexer for `.rules` files, driven by the TextMate grammar."""
 
     name = "Règles"
-    aliases = ["regles", "rules"]
-    filenames = ["*.rules"]
+    aliases: ClassVar[list[str]] = ["regles", "rules"]
+    filenames: ClassVar[list[str]] = ["*.rules"]
 
     def get_tokens_unprocessed(self, text: str) -> Iterator[tuple[int, t._TokenType, str]]:
         offset = 0

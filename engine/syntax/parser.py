@@ -17,6 +17,7 @@ import sys
 import threading
 from importlib import resources
 from pathlib import Path
+from typing import Any, TypedDict, cast
 
 import lark
 from attrs import frozen
@@ -43,8 +44,17 @@ def grammar_path() -> Path:
     return _REPO_GRAMMAR
 
 
-_OPTIONS: dict[str, object] = {"parser": "lalr", "propagate_positions": True, "maybe_placeholders": True,
-                               "start": ["start", "cell", "key"]}
+class _Options(TypedDict):
+    """The options the parser is built with (they also key its cached tables)."""
+
+    parser: str
+    propagate_positions: bool
+    maybe_placeholders: bool
+    start: list[str]
+
+
+_OPTIONS: _Options = {"parser": "lalr", "propagate_positions": True, "maybe_placeholders": True,
+                      "start": ["start", "cell", "key"]}
 
 
 @functools.cache
@@ -61,7 +71,7 @@ def parser(strict: bool = False) -> Lark:
     callbacks = {"COMMENT": _collect_comment}
     path = grammar_path()
     if strict:
-        return Lark.open(str(path), strict=True, lexer_callbacks=callbacks, **_OPTIONS)  # type: ignore[arg-type]
+        return Lark.open(str(path), strict=True, lexer_callbacks=callbacks, **_OPTIONS)
     name = _tables_name(path.read_bytes())
     tables = _cached_tables(name)
     if tables is not None:
@@ -69,7 +79,7 @@ def parser(strict: bool = False) -> Lark:
             return Lark._load_from_dict(tables["data"], tables["memo"], lexer_callbacks=callbacks)
         except Exception as exc:  # noqa: BLE001 - sealed tables another lark wrote: build them again
             privatecache.log.warning("cache : tables de l'analyseur illisibles (%s) ; elles sont reconstruites", exc)
-    built = Lark.open(str(path), lexer_callbacks=callbacks, **_OPTIONS)  # type: ignore[arg-type]
+    built = Lark.open(str(path), lexer_callbacks=callbacks, **_OPTIONS)
     data, memo = built.memo_serialize([TerminalDef, Rule])
     data["options"] = {k: v for k, v in data["options"].items() if k != "lexer_callbacks"}
     privatecache.write(name, pickle.dumps({"data": data, "memo": memo}, protocol=pickle.HIGHEST_PROTOCOL))
@@ -82,7 +92,7 @@ def _tables_name(grammar: bytes) -> str:
     return f"lark-{h.hexdigest()}.tables"
 
 
-def _cached_tables(name: str) -> dict | None:  # type: ignore[type-arg]
+def _cached_tables(name: str) -> dict[str, Any] | None:
     """The parser tables stored by an earlier run, or None. They are plain data: no class may be unpickled.
 
     `REGLES_NO_CACHE` does not turn these off: it is about checked rule files, as it was when lark
@@ -144,7 +154,8 @@ def parse(source: Source, start: str = "start") -> Parsed:
                                 'un fichier de règles commence par : règles "Titre"'),),
                          {source.name: source})
     _check_brackets(source, start)
-    _state.comments = found = []
+    found: list[Token] = []
+    _state.comments = found
     try:
         tree = parser().parse(source.text, start=start)
     except UnexpectedInput as exc:
@@ -282,11 +293,12 @@ def _diagnose(exc: UnexpectedInput, source: Source, start: str) -> Diagnostic:
         return error("E101", f"« {eaten} » inattendu ici", source.span(start_pos, eaten.end_pos or start_pos + 1),
                      f"une valeur manque avant « {eaten} » : complétez l'expression")
     if isinstance(exc, UnexpectedCharacters):
-        char = source.text[exc.pos_in_stream] if exc.pos_in_stream < len(source.text) else ""
+        pos = cast("int", exc.pos_in_stream)  # lark types the attribute on the base class as None
+        char = source.text[pos] if pos < len(source.text) else ""
         return error("E100", f"caractère inattendu « {char} »", span,
                      _expected_hint(exc.allowed or set()))
     if isinstance(exc, UnexpectedEOF) or (isinstance(exc, UnexpectedToken) and exc.token.type == "$END"):
-        return error("E102", "fin du fichier inattendue", span, _expected_hint(exc.expected))
+        return error("E102", "fin du fichier inattendue", span, _expected_hint({str(name) for name in exc.expected}))
     assert isinstance(exc, UnexpectedToken)
     found = str(exc.token).strip() or exc.token.type
     if found == "{":
