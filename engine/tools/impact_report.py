@@ -118,12 +118,8 @@ def render_text(impact: Impact, old: api.Ruleset, new: api.Ruleset) -> str:
 
 def _eligibility_section(impact: Impact) -> list[str]:
     if impact.eligibility is None:
-        if impact.eligibility_absent is not None:
-            why = (f"Pas de résultat booléen « {impact.eligibility_absent} » calculé par les deux fichiers "
-                   "(--eligibilite NOM pour en désigner un)")
-        else:
-            why = "Pas de résultat d'éligibilité demandé"
-        return ["", why + " : les montants sont comparés sur toutes les lignes où les deux textes en donnent un."]
+        return ["", ("Pas de résultat d'éligibilité demandé : les montants sont comparés sur toutes les lignes où les "
+                     "deux textes en donnent un.")]
     lines = ["", f"Éligibilité ({impact.eligibility}) selon l'ancien et le nouveau texte, et montants comptés pour chaque cas"]
     rows = [(c.label, f"{c.old} → {c.new}" if c.key != "unknown" else "indéterminé ou manquant",
              _count_text(impact.cases[c.key].rows), _share(impact.cases[c.key].rows, impact.evaluated),
