@@ -21,12 +21,12 @@ from decimal import Decimal
 from pathlib import Path
 
 from engine import api
-from engine.cli import main as cli
 from engine.lang import formatting
 from engine.base.diagnostics import RulesError
 from engine.inputs.facts import FactsError
 from engine.check.model import FactDecl
 from engine.lang.results import Missing
+from engine.tools.jsonio import result_with_unmet
 
 _RESULTS = "r"
 """Query key of a chosen result (repeated); every other key that names a fact is an answer."""
@@ -283,7 +283,7 @@ def _results_html(outcome: api.Outcome, chosen: list[str]) -> str:
     items = []
     for name in chosen:
         result = outcome.results[name]
-        data = cli._result_json(outcome, name, result)
+        data = result_with_unmet(outcome, name, result)
         attrs = (f'data-resultat="{_e(name)}" data-statut="{_e(result.status)}" '
                  f'data-json="{_e(json.dumps(data, ensure_ascii=False, sort_keys=True))}"')
         label = (definitions[name].description or name).split("\n")[0]

@@ -1,9 +1,9 @@
 """`regles serve`: the rule files of a folder behind a JSON API, an interview and a playground.
 
-Stage: top of the flow, beside `engine.cli.main` (rule files → `engine.api` → JSON or HTML pages). The
+Stage: top of the flow, beside `engine.cli` (rule files → `engine.api` → JSON or HTML pages). The
 web framework is Starlette (served by uvicorn): a small router with no data-validation layer of its
 own, so every fact goes through `engine.inputs.facts` exactly as `regles eval --facts` does, and the JSON
-answers are built by the functions the command line prints with (`engine.cli.main.outcome_json`).
+answers are built by the functions the command line prints with (`engine.tools.jsonio.outcome_json`).
 
 Safety: only the `.rules` files found directly in the served folder are reachable, by their stem
 (a `nom` is looked up in that listing, never joined to a path); `modifie` stays confined to the
@@ -30,9 +30,9 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from engine import api
-from engine.cli import main as cli
 from engine.base.diagnostics import RulesError
 from engine.inputs.facts import FactsError
+from engine.tools.jsonio import InvalidJSON, loads_strict, outcome_json
 
 MAX_BODY = 1_000_000
 """Largest request body, in bytes: a facts object is a few hundred bytes, a rule file some 50 kB."""
@@ -148,16 +148,10 @@ def parse_object(data: bytes, what: str) -> dict[str, object]:
     except UnicodeDecodeError:
         raise Problem(422, f"{what} : le corps n'est pas du texte UTF-8") from None
     try:
-        found = json.loads(text, object_pairs_hook=cli._unique_keys)
-    except json.JSONDecodeError as exc:
-        raise Problem(422, f"{what} : JSON invalide ({exc.msg}, ligne {exc.lineno}, colonne {exc.colno})") from None
-    except cli._DuplicateKey as exc:
-        raise Problem(422, f"{what} : JSON invalide (la clé « {exc.key} » est écrite deux fois dans un même "
-                           "objet : laquelle vaut ?)") from None
-    except RecursionError:
-        raise Problem(422, f"{what} : JSON invalide (imbriqué trop profondément)") from None
-    except ValueError:
-        raise Problem(422, f"{what} : JSON invalide (nombre trop long)") from None
+        found = loads_strict(text)
+    except InvalidJSON as exc:
+        where = f", ligne {exc.line}, colonne {exc.column}" if exc.line is not None else ""
+        raise Problem(422, f"{what} : JSON invalide ({exc.reason}{where})") from None
     if not isinstance(found, dict):
         raise Problem(422, f"{what} doit être un objet JSON {{\"fait\": valeur, …}}")
     return found
@@ -216,7 +210,7 @@ def create_app(directory: str | Path = "rulesets", *, time_limit: float = TIME_L
         ruleset = catalog.ruleset(request.path_params["nom"])
         facts = parse_object(await read_body(request), "les faits")
         outputs = request.query_params.getlist("resultat")
-        return JSONAnswer(await limits.run(lambda: cli.outcome_json(evaluate(ruleset, facts, outputs))))
+        return JSONAnswer(await limits.run(lambda: outcome_json(evaluate(ruleset, facts, outputs))))
 
     async def explain(request: Request) -> Response:
         """POST /api/{nom}/explain/{resultat}: the summary and the structured explanation."""
@@ -276,7 +270,7 @@ def create_app(directory: str | Path = "rulesets", *, time_limit: float = TIME_L
                 ruleset = api.loads(text, filename=str(catalog.directory / f"{name}.rules"), root=catalog.directory)
             except RulesError as exc:
                 raise Problem(422, "le texte contient des erreurs", diagnostics=[d.to_json() for d in exc.diagnostics]) from None
-            return cli.outcome_json(evaluate(ruleset, facts))
+            return outcome_json(evaluate(ruleset, facts))
         return JSONAnswer(await limits.run(work))
 
     async def openapi(request: Request) -> Response:
