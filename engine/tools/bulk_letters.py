@@ -24,7 +24,7 @@ from pathlib import Path
 
 from attrs import define, frozen
 
-from engine.tools import batch
+from engine.tools import batch, batch_rows
 from engine.base.diagnostics import EngineError, os_reason
 
 REGISTER_COLUMNS = ("reference", "dossier", "ligne", "courrier", "eligible", "fichier", "sha256_fichier",
@@ -121,7 +121,7 @@ def _chunk(chunk: object) -> tuple[list[tuple[int, str | None, dict[str, object]
             out.append((line, dossier, None, _one_line(str(exc))))
             continue
         except Exception as exc:  # noqa: BLE001 - a bad row is reported, the others go on
-            out.append((line, dossier, None, _one_line(batch._reason(exc))))
+            out.append((line, dossier, None, _one_line(batch_rows._reason(exc))))
             continue
         reference = str(context["reference"])
         data = letter.encode("utf-8") if isinstance(letter, str) else letter
