@@ -21,15 +21,17 @@ many items the `--detail` view adds.
 
 from __future__ import annotations
 
+from engine.check import model
 from engine.evaluate.trace import Event, result_json
+from engine.explain.eventdata import Explained
 from engine.explain.summary_text import MAX_LINES, Citation, Item, Summary
-from engine.explain.summary_walk import Walker, failed_conditions, failed_item, result_text, split_description
+from engine.explain.summary_walk import PageOf, Walker, failed_conditions, failed_item, result_text, split_description
 from engine.lang.results import Missing, NotApplicable, Undetermined, Value
 
 __all__ = ["MAX_LINES", "Citation", "Item", "Summary", "summarize"]
 
 
-def summarize(outcome, name: str, page=None, fact_page=None) -> Summary:  # type: ignore[no-untyped-def]
+def summarize(outcome: Explained, name: str, page: PageOf | None = None, fact_page: PageOf | None = None) -> Summary:
     """The summary of result `name` of an outcome. `page(name)` and `fact_page(name)` give the doc page
     of a definition and of a fact, for the links of the JSON and HTML forms."""
     program = outcome.ruleset.program
@@ -53,9 +55,9 @@ def summarize(outcome, name: str, page=None, fact_page=None) -> Summary:  # type
     for e in own.definitions:  # then the facts behind the values and conditions used
         if e.kind == "parameter":
             continue
-        for f in walker.reach(e, e.label.split(".")[-1]).facts:
-            if all(f.label != x.name for x in facts):
-                facts.append(walker.fact_item(f))
+        for read in walker.reach(e, e.label.split(".")[-1]).facts:
+            if all(read.label != x.name for x in facts):
+                facts.append(walker.fact_item(read))
     why = None
     questions: tuple[str, ...] = ()
     if isinstance(result, Value) and result.value is False:
@@ -98,7 +100,7 @@ def _sentence(text: str | None) -> str | None:
     return text if text.endswith((".", "!", "?", "»", ")")) else text + "."
 
 
-def _question(program, fact: str) -> str:  # type: ignore[no-untyped-def]
+def _question(program: model.Program, fact: str) -> str:
     decl = program.facts.get(fact)
     if decl is None:
         return fact
@@ -109,7 +111,7 @@ def _in_order_read(event: Event, missing: frozenset[str]) -> list[str]:
     """The missing facts in the order the evaluation first needed them: the first question is the one
     the reasoning stopped on."""
     found: list[str] = []
-    stack, seen = [event], set()
+    stack, seen = [event], set[int]()
     while stack:  # depth first, in evaluation order; a shared event once
         e = stack.pop()
         if id(e) in seen:

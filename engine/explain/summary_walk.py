@@ -9,16 +9,21 @@ looked through.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from attrs import frozen
 
 from engine.check import model
 from engine.evaluate.trace import Event, result_json
 from engine.explain.detail import flags
+from engine.explain.eventdata import Explained, items_at, string_at, type_at, types_at
 from engine.explain.summary_text import Citation, Item
 from engine.lang import formatting
 from engine.lang.results import Missing, NotApplicable, Result, Undetermined, Value
+from engine.lang.types import Type
+
+PageOf = Callable[[str], str | None]
+"""The address of a definition's or a fact's page in `regles doc`, for the links of the JSON and HTML forms."""
 
 _CALC_KINDS = frozenset({"arithmetic", "rounding", "extremum", "date"})
 _DEFINITION_KINDS = frozenset({"rule", "parameter", "table"})
@@ -36,7 +41,8 @@ def split_description(description: str | None, boolean: bool) -> tuple[str, str 
     return description, None
 
 
-def result_text(result: Result, t) -> str:  # type: ignore[no-untyped-def]
+def result_text(result: Result, t: Type | None) -> str:
+    """A result in the summary's words: its exact value, or what kind of marker it is."""
     if isinstance(result, Value):
         return formatting.exact(result.value, t)
     if isinstance(result, NotApplicable):
@@ -48,6 +54,8 @@ def result_text(result: Result, t) -> str:  # type: ignore[no-untyped-def]
 
 @frozen
 class Reached:
+    """The facts and the visible definitions an event reaches, in the order the trace reads them."""
+
     facts: tuple[Event, ...]
     definitions: tuple[Event, ...]
 
@@ -55,20 +63,20 @@ class Reached:
 class Walker:
     """Looks through plumbing: what a definition's formula reaches without passing a visible definition."""
 
-    def __init__(self, program, fact_page=None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, program: model.Program, fact_page: PageOf | None = None) -> None:
         self.program = program
         self.fact_page = fact_page
 
-    def definition(self, event: Event):  # type: ignore[no-untyped-def]
+    def definition(self, event: Event) -> model.Definition | None:
         """The definition an event evaluates (rule, parameter, table or function), or None."""
         if event.kind == "function":
-            name, origin = event.data.get("function"), event.data.get("origin")
+            name, origin = event.data.get("function"), string_at(event, "origin")
         elif event.kind in _DEFINITION_KINDS:
-            name, origin = event.label.split(".")[-1], event.data.get("origin")
+            name, origin = event.label.split(".")[-1], string_at(event, "origin")
         else:
             return None
         try:
-            return self.program.definition(str(name), origin)  # type: ignore[arg-type]
+            return self.program.definition(str(name), origin)
         except KeyError:
             return None
 
@@ -108,7 +116,7 @@ class Walker:
         visit(event, False)
         return Reached(tuple(facts.values()), tuple(defs.values()))
 
-    def traced_label(self, outcome, name: str) -> str | None:  # type: ignore[no-untyped-def]
+    def traced_label(self, outcome: Explained, name: str) -> str | None:
         """The label of a result in the words of the version that decided it (traced on demand, as
         evaluation may have stopped before it), or None for what is not a result."""
         short = name.rpartition(".")[2]
@@ -132,21 +140,22 @@ class Walker:
     def label(self, event: Event) -> str:
         event = self.deciding(event)
         d = self.definition(event)
-        description = (d.description if d is not None else None) or event.data.get("description")
-        boolean = getattr(event.data.get("type"), "kind", None) == "booleen"
-        return split_description(description, boolean)[0] if description else f"« {event.label} »"  # type: ignore[arg-type]
+        description = (d.description if d is not None else None) or string_at(event, "description")
+        boolean = getattr(type_at(event), "kind", None) == "booleen"
+        return split_description(description, boolean)[0] if description else f"« {event.label} »"
 
-    def item(self, event: Event, page) -> Item:  # type: ignore[no-untyped-def]
-        t = event.data.get("type")
+    def item(self, event: Event, page: PageOf | None) -> Item:
+        """A value or a condition the summary shows, with its link and its JSON form."""
+        t = type_at(event)
         d = self.definition(event)
         name = d.name if d is not None else event.label
         link = page(name) if page and d is not None and ("." not in event.label) else None
         if getattr(t, "kind", None) == "booleen":
-            held = event.result.value if isinstance(event.result, Value) else None
+            held = event.result.value if isinstance(event.result, Value) and type(event.result.value) is bool else None
             value = result_text(event.result, t) if held is None else formatting.boolean(bool(held))
             if isinstance(event.result, Missing):
                 value = "faits manquants"
-            return Item("condition", name, self.label(event), value, held, page=link,  # type: ignore[arg-type]
+            return Item("condition", name, self.label(event), value, held, page=link,
                         result=result_json(event.result, t))
         value = result_text(event.result, t)
         if isinstance(event.result, (NotApplicable, Undetermined)):
@@ -178,12 +187,13 @@ class Walker:
                 continue  # the visible conditions it reached say it
             if not self.skips_a_condition(d):
                 continue  # plumbing through and through (a signature window): its facts say it
-            held = rules[0].result.value if isinstance(rules[0].result, Value) else None
+            found_value = rules[0].result
+            held = found_value.value if isinstance(found_value, Value) and type(found_value.value) is bool else None
             value = formatting.boolean(bool(held)) if held is not None else result_text(rules[0].result, d.type)
-            found.append(Item("condition", d.name, split_description(d.description, True)[0], value, held))  # type: ignore[arg-type]
+            found.append(Item("condition", d.name, split_description(d.description, True)[0], value, held))
         return found
 
-    def skips_a_condition(self, d) -> bool:  # type: ignore[no-untyped-def]
+    def skips_a_condition(self, d: model.Definition) -> bool:
         """Whether a definition's formula names a visible condition (a boolean definition not marked
         `interne`): when such a guard held without reading it, the summary must say on what ground."""
         for expr in model.definition_exprs(d):
@@ -198,16 +208,18 @@ class Walker:
         return False
 
     def guard_events(self, event: Event, owner: str) -> Iterator[Event]:
+        """The `applicable si` events of a formula, looking through what is transparent but not plumbing."""
         for c in event.children:
             if c.kind == "guard":
                 yield c
             elif c.kind in _DEFINITION_KINDS or c.kind == "function":
-                if self.transparent(c, owner) and not (self.definition(c) and self.definition(c).internal):
+                d = self.definition(c)
+                if self.transparent(c, owner) and not (d is not None and d.internal):
                     yield from self.guard_events(c, owner)
             elif c.kind != "test":
                 yield from self.guard_events(c, owner)
 
-    def with_unmet(self, outcome, item: Item) -> Item:  # type: ignore[no-untyped-def]
+    def with_unmet(self, outcome: Explained, item: Item) -> Item:
         """A failed condition with the sentences that say why, when it is a result of the file."""
         if item.held is False and item.name in outcome.ruleset.program.outputs:
             failed = failed_conditions(outcome, item.name)
@@ -225,14 +237,11 @@ class Walker:
     def fact_item(self, event: Event) -> Item:
         decl = self.program.facts.get(event.label)
         label = (decl.description or decl.question if decl is not None else None) or f"« {event.label} »"
-        if isinstance(event.result, Missing):
-            value = "non fourni"
-        else:
-            value = result_text(event.result, event.data.get("type"))
+        value = "non fourni" if isinstance(event.result, Missing) else result_text(event.result, type_at(event))
         return Item("fact", event.label, label, value, page=self.fact_page(event.label) if self.fact_page else None,
-                    result=result_json(event.result, event.data.get("type")))
+                    result=result_json(event.result, type_at(event)))
 
-    def given_fact(self, name: str, value: object, fact_page=None) -> Item:  # type: ignore[no-untyped-def]
+    def given_fact(self, name: str, value: object, fact_page: PageOf | None = None) -> Item:
         """A fact the trace did not read (evaluation stopped before it), with its given value."""
         decl = self.program.facts[name]
         label = decl.description or decl.question or f"« {name} »"
@@ -270,21 +279,22 @@ class Walker:
                 body = _render(e, top=True)
                 if not with_result:
                     return body
-                return f"{formatting.exact(e.result.value, e.data.get('type'))} = {body}"  # type: ignore[arg-type]
+                return f"{formatting.exact(e.result.value, type_at(e))} = {body}"
             if e.kind == "table" and isinstance(e.result, Value) and e.result == event.result:
                 return None
         return None
 
     def sources(self, event: Event, owner: str) -> Iterator[Citation]:
         """The sources of a result and of its originals (`avenant7.x` read by `x`)."""
-        for s in event.data.get("sources") or ():  # type: ignore[union-attr]
+        for s in items_at(event, "sources"):
             yield _citation(s)
         for c in event.children:
             for e in _same_definition(c, owner, self):
-                for s in e.data.get("sources") or ():  # type: ignore[union-attr]
+                for s in items_at(e, "sources"):
                     yield _citation(s)
 
     def flags(self, event: Event) -> tuple[int, int]:
+        """How many values `à confirmer`, and how many modelling choices, the result depended on."""
         found = flags(event)
         return (sum(1 for f in found if f.kind == "à confirmer"), sum(1 for f in found if f.kind != "à confirmer"))
 
@@ -310,29 +320,36 @@ def _same_definition(event: Event, owner: str, walker: Walker) -> Iterator[Event
 
 def _render(event: Event, top: bool = False) -> str:
     """A computation with its operands' values, nested computations in brackets."""
-    t = event.data.get("type")
+    t = type_at(event)
     subs = [c for c in event.children if c.kind in _CALC_KINDS and isinstance(c.result, Value)]
     if event.kind == "rounding":
         inner = subs[0] if subs else None
-        body = _render(inner, top) if inner is not None else formatting.exact(event.data.get("before"), event.data.get("operand_type"))  # type: ignore[arg-type]
+        body = _render(inner, top) if inner is not None else formatting.exact(event.data.get("before"), type_at(event, "operand_type"))
         return f"{body}, {event.data.get('mode')}" if top else f"({body} {event.data.get('mode')})"
     if event.kind == "extremum":
-        shown = [_operand(v, t, subs, top=True) for v in event.data.get("values") or []]  # type: ignore[union-attr]
+        shown = [_operand(v, t, subs, top=True) for v in items_at(event, "values")]
         return f"{event.data.get('function')}({', '.join(shown)})"
     operands = event.data.get("operands")
-    types = event.data.get("operand_types") or [None, None]
+    types = types_at(event, "operand_types") or [None, None]
     if not isinstance(operands, list) or len(operands) != 2:
-        return formatting.exact(event.result.value, t)  # type: ignore[union-attr,arg-type]
-    left, right = (_operand(v, ty, subs) for v, ty in zip(operands, types))  # type: ignore[arg-type]
+        return formatting.exact(_value_of(event.result), t)
+    left, right = (_operand(v, ty, subs) for v, ty in zip(operands, types, strict=False))
     text = f"{left} {event.data.get('op')} {right}"
     return text if top else f"({text})"
 
 
-def _operand(value: object, t, subs: list[Event], top: bool = False) -> str:  # type: ignore[no-untyped-def]
+def _operand(value: object, t: Type | None, subs: list[Event], top: bool = False) -> str:
     """An operand: the computation that gave it when it is the next nested one, else its value."""
-    if subs and subs[0].result.value == value:  # type: ignore[union-attr]
+    if subs and _value_of(subs[0].result) == value:
         return _render(subs.pop(0), top)
     return formatting.exact(value, t)
+
+
+def _value_of(result: Result) -> object:
+    """The value of a result that has one (a computation's, once it is known to be a `Value`)."""
+    if not isinstance(result, Value):
+        raise TypeError(f"a computation without a value: {result!r}")
+    return result.value
 
 
 # ─── Failed conditions ───────────────────────────────────────────────────────────────────────
@@ -347,7 +364,7 @@ class Failed:
     """The facts its sentence is about (the leaves of `Outcome.unmet`), for the deciding facts."""
 
 
-def failed_conditions(outcome, name: str) -> list[Failed]:  # type: ignore[no-untyped-def]
+def failed_conditions(outcome: Explained, name: str) -> list[Failed]:
     """Every unmet condition of a false result (`Outcome.unmet`), as the summary shows it."""
     found = []
     for u in outcome.unmet(name):
@@ -358,7 +375,8 @@ def failed_conditions(outcome, name: str) -> list[Failed]:  # type: ignore[no-un
     return found
 
 
-def failed_item(program, failed: Failed, page, label: str | None = None) -> Item:  # type: ignore[no-untyped-def]
+def failed_item(program: model.Program, failed: Failed, page: PageOf | None, label: str | None = None) -> Item:
+    """A failed condition as an item of the summary, labelled in the words of its definition or fact."""
     prefix, _, short = failed.name.rpartition(".")  # `avenant7.x`: the original a replacement reads
     try:
         d = program.definition(short, prefix or None)

@@ -60,7 +60,7 @@ def _page(title: str, body: str, *, script: str | None = None) -> str:
             f'<main id="contenu">\n{body}\n</main>\n</body>\n</html>\n')
 
 
-def index_page(catalog) -> str:  # type: ignore[no-untyped-def]
+def index_page(catalog) -> str:
     """The home page: each served rule file with its interview, and the playground."""
     rows = []
     for name in catalog.names():
@@ -78,7 +78,7 @@ def index_page(catalog) -> str:  # type: ignore[no-untyped-def]
 
 def problem_page(status: int, message: str, body: Mapping[str, object]) -> str:
     """An error as a page (an unknown file, rules with errors…)."""
-    more = "".join(f"<li>{_e(p)}</li>" for p in body.get("problemes", []))  # type: ignore[union-attr]
+    more = "".join(f"<li>{_e(p)}</li>" for p in body.get("problemes", []))
     return _page("Erreur", f'<h1>Erreur {status}</h1>\n<p role="alert">{_e(message)}</p>'
                  + (f"<ul>{more}</ul>" if more else "") + '<p><a href="/">Retour à l\'accueil</a></p>')
 
@@ -308,7 +308,7 @@ def _results_html(outcome: api.Outcome, chosen: list[str]) -> str:
             f'<ul class="resultats">{"".join(items)}</ul></section>')
 
 
-def _unmet_html(unmet) -> str:  # type: ignore[no-untyped-def]
+def _unmet_html(unmet) -> str:
     return '<ul class="non-remplies">' + "".join(
         f'<li class="non-remplie">{_e(u.text)}{_unmet_html(u.children) if u.children else ""}</li>' for u in unmet) + "</ul>"
 
@@ -377,7 +377,7 @@ def atelier_page(name: str, names: list[str], text: str) -> str:
     return _page(f"Atelier — {name}", body, script="atelier.js")
 
 
-def _diagnostic_json(d, text: str) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def _diagnostic_json(d, text: str) -> dict[str, object]:
     out = d.to_json()
     out.pop("labels", None)
     out["start"], out["end"] = d.span.start, d.span.end

@@ -255,7 +255,7 @@ def _check_paths(job: BatchJob) -> None:
 def _copied_warning(copied: Sequence[str], facts: object, rules: str) -> str:
     hints = []
     for column in copied:
-        hint = suggest(column, facts)  # type: ignore[arg-type]
+        hint = suggest(column, facts)
         if hint:
             hints.append(f"« {column} » : {hint}")
     text = (f"colonnes recopiées telles quelles, ce ne sont pas des faits de {rules} : {', '.join(copied)}")

@@ -24,7 +24,7 @@ def _json_default(value: object) -> object:
 
 
 def _text_number(value: object) -> str:
-    return str(to_decimal(value)) if type(value) is Fraction else str(value)  # type: ignore[arg-type]
+    return str(to_decimal(value)) if type(value) is Fraction else str(value)
 
 
 _VALUE_CELL = {
@@ -85,7 +85,7 @@ def _row_filler(kinds: Sequence[str], fmt: str, explain: bool) -> Callable[[Sequ
                  "STATUS": {t: STATUS_FRENCH[key] for t, key in STATUSES.items()},
                  "_text_number": _text_number, "_money_text": money_text, "Q": csv_cell}
     exec(compile("\n".join(lines) + "\n", "<regles batch : cellules>", "exec"), namespace)  # noqa: S102
-    return namespace["fill"]  # type: ignore[return-value]
+    return namespace["fill"]
 
 
 def output_columns(copied: Sequence[str], outputs: Sequence[str], explain: bool) -> tuple[str, ...]:
@@ -105,7 +105,7 @@ def arrow_schema(columns: Sequence[str], types: Sequence[object], copied: Sequen
     fields = [pa.field("ligne", pa.int64())] + [pa.field(c, pa.string()) for c in copied]
     per_output = 4 if explain else 3
     for t, start in zip(types, range(1 + len(copied), len(columns), per_output)):
-        fields.append(pa.field(columns[start], kinds.get(t.kind, pa.string())))  # type: ignore[attr-defined]
+        fields.append(pa.field(columns[start], kinds.get(t.kind, pa.string())))
         fields += [pa.field(c, pa.string()) for c in columns[start + 1:start + per_output]]
     fields.append(pa.field("faits_manquants", pa.string()))
     return pa.schema(fields)

@@ -125,7 +125,7 @@ class _Output(_Written):
         try:
             if kind == "parquet":
                 import pyarrow.parquet as pq
-                self.writer = pq.ParquetWriter(self.temporary, schema)  # type: ignore[arg-type]
+                self.writer = pq.ParquetWriter(self.temporary, schema)
             else:
                 self.file = open(self.temporary, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed by close()
                 if kind == "csv":
@@ -137,12 +137,12 @@ class _Output(_Written):
     def write(self, encoded: object, rows: int) -> None:
         try:
             if self.kind == "jsonl":
-                rows = encoded.count("\n")  # type: ignore[attr-defined] # one object a line: the rows, counted again
+                rows = encoded.count("\n") # one object a line: the rows, counted again
             elif self.kind == "parquet":
-                rows = encoded.num_rows  # type: ignore[attr-defined]
+                rows = encoded.num_rows
             self.count += rows
             if self.kind != "parquet":
-                self.file.write(encoded)  # type: ignore[arg-type]
+                self.file.write(encoded)
                 return
             if rows:
                 self.pending.append(encoded)
@@ -155,7 +155,7 @@ class _Output(_Written):
     def flush(self) -> None:
         if self.kind == "parquet" and self.pending:
             import pyarrow as pa
-            self.writer.write_table(pa.Table.from_batches(self.pending))  # type: ignore[arg-type]
+            self.writer.write_table(pa.Table.from_batches(self.pending))
             self.pending, self.pending_rows = [], 0
 
     def close(self) -> None:

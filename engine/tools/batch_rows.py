@@ -57,7 +57,7 @@ class _Rows:
         from engine.evaluate.compiler import fast_path
         self.config = config
         self.ruleset = ruleset if ruleset is not None else api.load(config.rules)
-        program = self.ruleset.program  # type: ignore[attr-defined]
+        program = self.ruleset.program
         self.reader, self.compiled = fast_path(program)
         self.outputs = program.outputs
         self.types = [program.definitions[name].type for name in self.outputs]
@@ -188,7 +188,7 @@ class _Rows:
                 multiline += 1
             if problem is None:
                 try:
-                    row, eligible_key = self.row(line, raw, copied)  # type: ignore[arg-type]
+                    row, eligible_key = self.row(line, raw, copied)
                 except Exception as exc:  # noqa: BLE001 - a bad row is reported, the others go on
                     problem = _reason(exc)
                 else:
@@ -209,16 +209,16 @@ class _Rows:
             if self.ruleset.program.schedule is None or not any(type(v) is dict for v in raw.values()):
                 raise
         from engine.inputs.facts import select_year
-        return self.reader.validate(select_year(self.ruleset.program, raw))  # type: ignore[attr-defined]
+        return self.reader.validate(select_year(self.ruleset.program, raw))
 
     def row(self, line: int, raw: object, copied: tuple) -> tuple[list[object], str | None]:
         """The output cells of one row; `raw` is a mapping of facts, or a CSV row of cells."""
-        typed = self.row_facts(raw) if type(raw) is dict else self.cells_reader(raw)  # type: ignore[arg-type]
+        typed = self.row_facts(raw) if type(raw) is dict else self.cells_reader(raw)
         if self.compiled is not None:
             results = self.compiled.outputs(typed)
         else:  # the interpreter (REGLES_NO_COMPILE=1, or a program the compiler does not handle)
             from engine.evaluate.reference import Evaluator
-            evaluator = Evaluator(self.ruleset.program, typed)  # type: ignore[attr-defined]
+            evaluator = Evaluator(self.ruleset.program, typed)
             results = [_plain(evaluator.result(name)) for name in self.outputs]
         out: list[object] = [str(line), *copied] if self.text_cells else [line, *copied]
         self.fill(results, out)
@@ -227,7 +227,7 @@ class _Rows:
         key = None
         if self.eligible is not None:
             r = results[self.eligible]
-            key = STATUSES.get(type(r)) or ("true" if r is True else "false")  # type: ignore[arg-type]
+            key = STATUSES.get(type(r)) or ("true" if r is True else "false")
         return out, key
 
     def add_explanations(self, out: list[object], typed: dict[str, object], results: Sequence[object],
@@ -236,7 +236,7 @@ class _Rows:
         from engine.api import Outcome
         from engine.lang.results import Value
         wrapped = {n: r if type(r) in STATUSES else Value(r) for n, r in zip(self.outputs, results)}
-        outcome = Outcome(self.ruleset, typed, wrapped)  # type: ignore[arg-type]
+        outcome = Outcome(self.ruleset, typed, wrapped)
         for i, name in enumerate(self.outputs):
             text = outcome.explain(name)
             out[1 + copied + 4 * i + 3] = csv_cell(text) if self.text_cells else text
@@ -245,18 +245,18 @@ class _Rows:
     def encode(self, rows: list[list[object]]) -> object:
         fmt = self.config.output_format
         if fmt == "csv":  # every cell is already CSV text (csv_cell)
-            return "".join([",".join(row) + "\n" for row in rows])  # type: ignore[arg-type]
+            return "".join([",".join(row) + "\n" for row in rows])
         if fmt == "jsonl":
             columns = self.columns
             return "".join(json.dumps(dict(zip(columns, row)), ensure_ascii=False, default=_json_default) + "\n"
                            for row in rows)
         import pyarrow as pa
-        arrays = [pa.array([row[i] for row in rows], type=f.type) for i, f in enumerate(self.schema)]  # type: ignore[union-attr,arg-type]
+        arrays = [pa.array([row[i] for row in rows], type=f.type) for i, f in enumerate(self.schema)]
         return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
 
 
 def _plain(result: object) -> object:
-    return result.value if getattr(result, "status", None) == "value" else result  # type: ignore[attr-defined]
+    return result.value if getattr(result, "status", None) == "value" else result
 
 
 def _to_text(value: object) -> str:

@@ -108,7 +108,7 @@ class _Recorder(Evaluator):
         super().__init__(program, facts)
         self.hits = hits
 
-    def definition(self, d: model.Definition, origin: str | None, date):  # type: ignore[no-untyped-def]
+    def definition(self, d: model.Definition, origin: str | None, date):
         version = d.version_at(date) if d.dated else d.latest
         if version is not None:
             self.hits.add(("version", id(version)))
@@ -134,12 +134,12 @@ class _Recorder(Evaluator):
             self.hits.add(("faux", id(e)))
         return result
 
-    def lookup(self, e: model.TableCall):  # type: ignore[no-untyped-def]
+    def lookup(self, e: model.TableCall):
         result, data = super().lookup(e)
         keys = data.get("keys")
         if keys:
             d = self.program.definition(e.name, e.origin)
-            version = d.version_at(data.get("date")) if d.dated else d.latest  # type: ignore[arg-type]
+            version = d.version_at(data.get("date")) if d.dated else d.latest
             if version is not None and isinstance(version.body, model.Grid):
                 grid = version.body
                 row = _find(grid.rows, keys[0])
@@ -217,7 +217,7 @@ def _version_exprs(version: model.Version) -> Iterator[model.Expr]:
             for cell in row:
                 yield cell.expr
     else:
-        yield body  # type: ignore[misc]
+        yield body
 
 
 def _label(program: model.Program, node: model.Expr) -> str:

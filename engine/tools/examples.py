@@ -70,7 +70,7 @@ def _compare(ruleset: Ruleset, outcome: Outcome, expectation: Expectation) -> Mi
     obtained = describe_result(result, t)
     if expectation.status != result.status:
         return Mismatch(expectation.name, expected, obtained)
-    if expectation.status == "value" and not values_match(expectation.value, result.value):  # type: ignore[union-attr]
+    if expectation.status == "value" and not values_match(expectation.value, result.value):
         return Mismatch(expectation.name, expected, obtained)
     if expectation.status == "missing" and expectation.facts:
         assert isinstance(result, Missing)
@@ -89,7 +89,7 @@ def values_match(expected: object, actual: object) -> bool:
     return expected == actual
 
 
-def describe_expectation(e: Expectation, t) -> str:  # type: ignore[no-untyped-def]
+def describe_expectation(e: Expectation, t) -> str:
     if e.status == "value":
         return show(e.value, t)
     if e.status == "missing":
@@ -97,7 +97,7 @@ def describe_expectation(e: Expectation, t) -> str:  # type: ignore[no-untyped-d
     return STATUS_FRENCH[e.status]
 
 
-def describe_result(result, t) -> str:  # type: ignore[no-untyped-def]
+def describe_result(result, t) -> str:
     if isinstance(result, Value):
         return show(result.value, t)
     if isinstance(result, Missing):

@@ -221,7 +221,7 @@ def build_server() -> RulesServer:
         return lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=index.hover(occ)),
                          range=ls.range_of(index.location(occ), index.sources[occ.file]))
 
-    def locations(ls: RulesServer, index: Index, occurrences) -> list[lsp.Location]:  # type: ignore[no-untyped-def]
+    def locations(ls: RulesServer, index: Index, occurrences) -> list[lsp.Location]:
         seen, out = set(), []
         for o in occurrences:
             if (o.file, o.start) in seen:

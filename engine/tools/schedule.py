@@ -82,7 +82,7 @@ def schedule(ruleset: Ruleset, facts: Mapping[str, object]) -> Schedule:
             r = row.results[name]
             if isinstance(r, Value):
                 try:
-                    total = add(total, r.value)  # type: ignore[arg-type]
+                    total = add(total, r.value)
                 except LIMIT_ERRORS:
                     incomplete[name] = f"{spec.axis} = {row.axis_value} : {beyond_limits_reason(None)}"
                     break

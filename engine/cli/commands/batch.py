@@ -86,12 +86,12 @@ class _signals_raise:  # noqa: N801 - used as a context manager, like contextlib
 
     def _raise(self, number: int, frame: object) -> None:
         for restored, handler in self.previous.items():  # a second signal during the clean-up ends the process
-            signal.signal(restored, handler)  # type: ignore[arg-type]
+            signal.signal(restored, handler)
         raise self.error(signal.Signals(number).name)
 
     def __exit__(self, *exc: object) -> None:
         for number, handler in self.previous.items():
-            signal.signal(number, handler)  # type: ignore[arg-type]
+            signal.signal(number, handler)
 
 
 def _default_workers(path: str) -> int:
@@ -106,7 +106,7 @@ def _warn(message: str) -> None:
     print(f"regles batch : {message}", file=sys.stderr)
 
 
-def _with_progress_bar(batch, job):  # type: ignore[no-untyped-def]
+def _with_progress_bar(batch, job):
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
     console = Console(file=sys.stderr)
@@ -121,8 +121,8 @@ def _with_progress_bar(batch, job):  # type: ignore[no-untyped-def]
             import time
             now = time.perf_counter()
             if started[0] is None:
-                started[0] = now  # type: ignore[assignment]
-            elapsed = now - started[0]  # type: ignore[operator]
+                started[0] = now
+            elapsed = now - started[0]
             rate = f"{rows / elapsed:,.0f}".replace(",", " ") if elapsed > 0 else "–"
             bar.update(task, completed=done, total=total, rows=f"{rows:,}".replace(",", " "), rate=rate)
         return batch.run(job, progress=update, warn=lambda m: console.print(f"regles batch : {m}", markup=False))
@@ -132,7 +132,7 @@ def _number(n: float) -> str:
     return f"{n:,.0f}".replace(",", " ")
 
 
-def _print_summary(summary, job) -> None:  # type: ignore[no-untyped-def]
+def _print_summary(summary, job) -> None:
     from engine.tools.batch import ELIGIBLE_WORDS
     lines = [f"{_number(summary.read)} ligne{'s' if summary.read > 1 else ''} lue{'s' if summary.read > 1 else ''}, "
              f"{_number(summary.evaluated)} évaluée{'s' if summary.evaluated > 1 else ''}, "

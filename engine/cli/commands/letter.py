@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         raise cli.UsageError(str(exc)) from None
     _write(letter, args.output)
     if args.output:
-        record = issuance.record(outcome, args.template, context["date_courrier"],  # type: ignore[arg-type]
+        record = issuance.record(outcome, args.template, context["date_courrier"],
                                  str(context["reference"]), args.dossier)
         _write(json.dumps(record, ensure_ascii=False, indent=2) + "\n", args.output + ".json")
     return cli.EXIT_OK
@@ -99,7 +99,7 @@ def _caisse(path: str | None, issuance: object) -> dict[str, object]:
         return {}
     if path.endswith(".json"):
         return {"caisse": cli.read_json_object(path, "le fichier --caisse")}
-    return issuance.letter_options(issuance.load_caisse(path))  # type: ignore[attr-defined]
+    return issuance.letter_options(issuance.load_caisse(path))
 
 
 def _format_of(output: str | None) -> str:

@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     return cli.EXIT_OK
 
 
-def _with_progress(run_bulk, job):  # type: ignore[no-untyped-def]
+def _with_progress(run_bulk, job):
     import os
 
     from rich.console import Console
