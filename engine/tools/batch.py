@@ -39,7 +39,7 @@ from __future__ import annotations
 import collections
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 from engine.base.diagnostics import os_reason, suggest
@@ -252,7 +252,9 @@ def _check_paths(job: BatchJob) -> None:
         raise BatchError(f"fichier d'erreurs « {job.errors_path} » : extension .csv ou .jsonl attendue")
 
 
-def _copied_warning(copied: Sequence[str], facts: object, rules: str) -> str:
+def _copied_warning(copied: Sequence[str], facts: Iterable[str], rules: str) -> str:
+    """The warning naming the input columns that are not facts (copied to the output), each with the fact
+    it may be a misspelling of."""
     hints = []
     for column in copied:
         hint = suggest(column, facts)

@@ -12,9 +12,17 @@ import csv
 import io
 from collections.abc import Callable, Sequence
 from fractions import Fraction
+from typing import TYPE_CHECKING, Any
 
 from engine.lang.results import STATUS_FRENCH, Missing, NotApplicable, Undetermined
+from engine.lang.types import Type
 from engine.lang.values import money_text, to_decimal
+
+if TYPE_CHECKING:
+    import pyarrow as pa  # the `parquet` extra: imported where a Parquet file is written
+
+RowFiller = Callable[[Sequence[object], list[object]], None]
+"""Appends the cells of every output of one row to the row's cells."""
 
 STATUSES = {NotApplicable: "not_applicable", Undetermined: "undetermined", Missing: "missing"}
 
@@ -61,7 +69,7 @@ _CACHED_TEXT = 300
 """Longest text `csv_cell` keeps (100 000 of them at most: about 30 MB)."""
 
 
-def _row_filler(kinds: Sequence[str], fmt: str, explain: bool) -> Callable[[Sequence[object], list[object]], None]:
+def _row_filler(kinds: Sequence[str], fmt: str, explain: bool) -> RowFiller:
     """A function appending the cells of every output (value, status, reason…) and `faits_manquants`.
 
     Generated once per rule file, so that a row costs one call rather than a loop over outputs.
@@ -76,16 +84,17 @@ def _row_filler(kinds: Sequence[str], fmt: str, explain: bool) -> Callable[[Sequ
         lines += [f"    r = R[{i}]", "    t = type(r)",
                   "    if t is NA or t is UD:", f"        out += ({empty}, STATUS[t], {text}(r.reason){extra})",
                   "    elif t is MS:",
-                  f"        out += ({empty}, {STATUS_FRENCH['missing']!r}, "
-                  f"{text}('faits manquants : ' + ', '.join(sorted(r.facts))){extra})",
+                  (f"        out += ({empty}, {STATUS_FRENCH['missing']!r}, "
+                   f"{text}('faits manquants : ' + ', '.join(sorted(r.facts))){extra})"),
                   "        missing = r.facts if missing is None else missing | r.facts",
                   "    else:", f"        out += ({value}, {STATUS_FRENCH['value']!r}, {empty}{extra})"]
     lines.append(f"    out.append({text}(', '.join(sorted(missing))) if missing else {empty})")
-    namespace = {"NA": NotApplicable, "UD": Undetermined, "MS": Missing,
+    namespace: dict[str, Any] = {"NA": NotApplicable, "UD": Undetermined, "MS": Missing,
                  "STATUS": {t: STATUS_FRENCH[key] for t, key in STATUSES.items()},
                  "_text_number": _text_number, "_money_text": money_text, "Q": csv_cell}
     exec(compile("\n".join(lines) + "\n", "<regles batch : cellules>", "exec"), namespace)  # noqa: S102
-    return namespace["fill"]
+    fill: RowFiller = namespace["fill"]
+    return fill
 
 
 def output_columns(copied: Sequence[str], outputs: Sequence[str], explain: bool) -> tuple[str, ...]:
@@ -98,13 +107,13 @@ def output_columns(copied: Sequence[str], outputs: Sequence[str], explain: bool)
     return (*columns, "faits_manquants")
 
 
-def arrow_schema(columns: Sequence[str], types: Sequence[object], copied: Sequence[str], explain: bool) -> object:
+def arrow_schema(columns: Sequence[str], types: Sequence[Type], copied: Sequence[str], explain: bool) -> pa.Schema:
     """The Parquet schema: booleans, integers and dates typed, exact numbers as strings."""
     import pyarrow as pa
     kinds = {"booleen": pa.bool_(), "entier": pa.int64(), "date": pa.date32()}
     fields = [pa.field("ligne", pa.int64())] + [pa.field(c, pa.string()) for c in copied]
     per_output = 4 if explain else 3
-    for t, start in zip(types, range(1 + len(copied), len(columns), per_output)):
+    for t, start in zip(types, range(1 + len(copied), len(columns), per_output), strict=False):  # the last start is faits_manquants'
         fields.append(pa.field(columns[start], kinds.get(t.kind, pa.string())))
         fields += [pa.field(c, pa.string()) for c in columns[start + 1:start + per_output]]
     fields.append(pa.field("faits_manquants", pa.string()))

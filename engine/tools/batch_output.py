@@ -8,6 +8,7 @@ removes it after a failure or an interruption: a file under the final name is al
 from __future__ import annotations
 
 import abc
+import contextlib
 import csv
 import glob
 import json
@@ -15,9 +16,13 @@ import os
 import secrets
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.base.diagnostics import os_reason
 from engine.tools.batch_job import PARTIAL_SUFFIX, BatchError
+
+if TYPE_CHECKING:
+    import pyarrow as pa  # the `parquet` extra: imported where a Parquet file is written
 
 
 def partial_path(path: str) -> str:
@@ -86,14 +91,10 @@ class _Written(abc.ABC):
 
     def discard(self) -> None:
         """Close and remove the temporary file (after a failure or an interruption); never raises."""
-        try:
+        with contextlib.suppress(Exception):  # the file is removed anyway; the first error is the one to report
             self._close()
-        except Exception:  # noqa: BLE001, S110 - the file is removed anyway; the first error is the one to report
-            pass
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(self.temporary)
-        except OSError:
-            pass
 
     def _close(self) -> None:
         if not self.closed:
@@ -117,10 +118,10 @@ class _Output(_Written):
     BUFFER_ROWS = 65536
     """Parquet rows gathered before a row group is written."""
 
-    def __init__(self, path: str, kind: str, columns: Sequence[str], schema: object) -> None:
+    def __init__(self, path: str, kind: str, columns: Sequence[str], schema: pa.Schema | None) -> None:
         super().__init__(path)
         self.kind = kind
-        self.pending: list[object] = []
+        self.pending: list[pa.RecordBatch] = []
         self.pending_rows = 0
         try:
             if kind == "parquet":
@@ -134,16 +135,17 @@ class _Output(_Written):
             self.discard()
             raise BatchError(f"impossible d'écrire « {path} » : {_write_reason(exc)}") from None
 
-    def write(self, encoded: object, rows: int) -> None:
+    def write(self, encoded: str | pa.RecordBatch, rows: int) -> None:
+        """Write a chunk's encoded rows (`_Rows.encode`); `rows` counts them, in a CSV chunk."""
         try:
-            if self.kind == "jsonl":
-                rows = encoded.count("\n") # one object a line: the rows, counted again
-            elif self.kind == "parquet":
-                rows = encoded.num_rows
-            self.count += rows
-            if self.kind != "parquet":
+            if isinstance(encoded, str):
+                if self.kind == "jsonl":
+                    rows = encoded.count("\n")  # one object a line: the rows, counted again
+                self.count += rows
                 self.file.write(encoded)
                 return
+            rows = encoded.num_rows
+            self.count += rows
             if rows:
                 self.pending.append(encoded)
                 self.pending_rows += rows
@@ -153,6 +155,7 @@ class _Output(_Written):
             raise self.write_failed(exc) from None
 
     def flush(self) -> None:
+        """Write the Parquet rows gathered so far as one row group."""
         if self.kind == "parquet" and self.pending:
             import pyarrow as pa
             self.writer.write_table(pa.Table.from_batches(self.pending))

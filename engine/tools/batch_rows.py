@@ -12,11 +12,16 @@ import collections
 import datetime as dt
 import json
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, cast
 
 from attrs import frozen
 
+from engine import api
 from engine.base.diagnostics import EngineError
+from engine.evaluate.compiler import fast_path
+from engine.evaluate.reference import Evaluator
+from engine.inputs.fastfacts import FactReader
+from engine.lang.results import Missing, NotApplicable, Result, Undetermined, Value
 from engine.tools.batch_cells import STATUSES, _json_default, _row_filler, arrow_schema, csv_cell, output_columns
 from engine.tools.batch_input import _Chunk, _csv_record
 
@@ -37,9 +42,12 @@ class _Config:
 
 @frozen
 class _Done:
+    """A chunk evaluated: its counts, its encoded output rows (`_Rows.encode`) and its error rows."""
+
     rows: int
     evaluated: int
     output: Any
+    """CSV or JSON Lines text, or a pyarrow `RecordBatch`."""
     errors: list[tuple[int, str]]
     eligible: dict[str, int]
     size: int
@@ -52,13 +60,14 @@ class _Done:
 class _Rows:
     """Evaluates rows of one input file with one rule file (one per process)."""
 
-    def __init__(self, config: _Config, ruleset: object = None) -> None:
-        from engine import api
-        from engine.evaluate.compiler import fast_path
+    def __init__(self, config: _Config, ruleset: api.Ruleset | None = None) -> None:
         self.config = config
         self.ruleset = ruleset if ruleset is not None else api.load(config.rules)
         program = self.ruleset.program
-        self.reader, self.compiled = fast_path(program)
+        reader, self.compiled = fast_path(program)
+        if not isinstance(reader, FactReader):
+            raise TypeError(f"fast_path gave {type(reader).__name__}, not a FactReader")
+        self.reader = reader
         self.outputs = program.outputs
         self.types = [program.definitions[name].type for name in self.outputs]
         self.facts = frozenset(program.facts)
@@ -78,6 +87,7 @@ class _Rows:
     # ── parsing a chunk into records: (line, lines spanned, raw facts, copied values, problem) ──
     # A blank line is (line, 1, None, (), None): it is not a row, but it is accounted for.
     def records(self, chunk: _Chunk) -> Iterator[_Record]:
+        """The records of a chunk, parsed as its input format reads."""
         kind = self.config.input_format
         if kind == "csv":
             return self._csv(chunk)
@@ -162,7 +172,7 @@ class _Rows:
             yield (chunk.first + offset, 1, {k: v for k, v in data.items() if v is not None and v != ""},
                    self.copy(values), None)
 
-    def copy(self, values: tuple) -> tuple:
+    def copy(self, values: tuple[object, ...]) -> tuple[object, ...]:
         """Copied cells as the output holds them: JSON values in JSON Lines, text elsewhere."""
         fmt = self.config.output_format
         if fmt == "jsonl":
@@ -174,6 +184,7 @@ class _Rows:
 
     # ── evaluating ──
     def chunk(self, chunk: _Chunk) -> _Done:
+        """Evaluate a chunk's rows; a row that cannot be evaluated is an error row with its reason."""
         rows: list[list[object]] = []
         errors: list[tuple[int, str]] = []
         eligible: collections.Counter[str] = collections.Counter()
@@ -186,7 +197,7 @@ class _Rows:
             count += 1
             if span > 1:
                 multiline += 1
-            if problem is None:
+            if problem is None and raw is not None:
                 try:
                     row, eligible_key = self.row(line, raw, copied)
                 except Exception as exc:  # noqa: BLE001 - a bad row is reported, the others go on
@@ -196,7 +207,7 @@ class _Rows:
                     if eligible_key is not None:
                         eligible[eligible_key] += 1
                     continue
-            errors.append((line, problem))
+            errors.append((line, problem or ""))
         return _Done(count, len(rows), self.encode(rows), errors, dict(eligible), chunk.size, lines, blank, multiline)
 
     def row_facts(self, raw: dict[str, object]) -> dict[str, object]:
@@ -211,13 +222,13 @@ class _Rows:
         from engine.inputs.facts import select_year
         return self.reader.validate(select_year(self.ruleset.program, raw))
 
-    def row(self, line: int, raw: object, copied: tuple) -> tuple[list[object], str | None]:
+    def row(self, line: int, raw: dict[str, object] | list[str], copied: tuple[object, ...]) -> tuple[list[object], str | None]:
         """The output cells of one row; `raw` is a mapping of facts, or a CSV row of cells."""
-        typed = self.row_facts(raw) if type(raw) is dict else self.cells_reader(raw)
+        typed = self.row_facts(raw) if isinstance(raw, dict) else self.cells_reader(raw)
+        results: Sequence[object]
         if self.compiled is not None:
             results = self.compiled.outputs(typed)
         else:  # the interpreter (REGLES_NO_COMPILE=1, or a program the compiler does not handle)
-            from engine.evaluate.reference import Evaluator
             evaluator = Evaluator(self.ruleset.program, typed)
             results = [_plain(evaluator.result(name)) for name in self.outputs]
         out: list[object] = [str(line), *copied] if self.text_cells else [line, *copied]
@@ -233,30 +244,38 @@ class _Rows:
     def add_explanations(self, out: list[object], typed: dict[str, object], results: Sequence[object],
                          copied: int) -> None:
         """Fill the `O__explication` cells (a traced evaluation per row: the slow path, about 3 ms)."""
-        from engine.api import Outcome
-        from engine.lang.results import Value
-        wrapped = {n: r if type(r) in STATUSES else Value(r) for n, r in zip(self.outputs, results)}
-        outcome = Outcome(self.ruleset, typed, wrapped)
+        wrapped = {n: _wrapped(r) for n, r in zip(self.outputs, results, strict=True)}
+        outcome = api.Outcome(self.ruleset, typed, wrapped)
         for i, name in enumerate(self.outputs):
             text = outcome.explain(name)
             out[1 + copied + 4 * i + 3] = csv_cell(text) if self.text_cells else text
 
     # ── encoding a chunk of output rows ──
-    def encode(self, rows: list[list[object]]) -> object:
+    def encode(self, rows: list[list[object]]) -> Any:
+        """A chunk's output rows as the output format holds them: text, or a pyarrow `RecordBatch`."""
         fmt = self.config.output_format
         if fmt == "csv":  # every cell is already CSV text (csv_cell)
-            return "".join([",".join(row) + "\n" for row in rows])
+            return "".join([",".join(cast(list[str], row)) + "\n" for row in rows])
         if fmt == "jsonl":
             columns = self.columns
-            return "".join(json.dumps(dict(zip(columns, row)), ensure_ascii=False, default=_json_default) + "\n"
+            return "".join(json.dumps(dict(zip(columns, row, strict=True)), ensure_ascii=False, default=_json_default) + "\n"
                            for row in rows)
         import pyarrow as pa
-        arrays = [pa.array([row[i] for row in rows], type=f.type) for i, f in enumerate(self.schema)]
-        return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
+        schema = self.schema
+        if schema is None:
+            raise TypeError(f"no Parquet schema for the output format {fmt}")
+        arrays = [pa.array([row[i] for row in rows], type=f.type) for i, f in enumerate(schema)]
+        return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
-def _plain(result: object) -> object:
-    return result.value if getattr(result, "status", None) == "value" else result
+def _plain(result: Result) -> object:
+    """A result as the compiled program gives it: a value bare, a marker as it is."""
+    return result.value if isinstance(result, Value) else result
+
+
+def _wrapped(result: object) -> Result:
+    """A result of the compiled program as the API holds it: a marker as it is, a value in `Value`."""
+    return result if isinstance(result, NotApplicable | Undetermined | Missing) else Value(result)
 
 
 def _to_text(value: object) -> str:
@@ -275,7 +294,7 @@ def _utf8(row: list[str]) -> bool:
         return False
     return True
 
-_Record = tuple[int, int, Any, tuple, "str | None"]
+_Record = tuple[int, int, "dict[str, object] | list[str] | None", tuple[object, ...], "str | None"]
 """(line, lines spanned, raw facts or None, copied values, problem or None) of one record."""
 
 
