@@ -316,7 +316,7 @@ def _adopt_shared_spellings(parser: argparse.ArgumentParser) -> None:
     that declare it the former way (docs/cli.md)."""
     for action in parser._actions:
         if action.option_strings[:2] == ["-o", "--output"] and "--sortie" not in parser._option_string_actions:
-            action.option_strings.insert(1, "--sortie")
+            action.option_strings = ["-o", "--sortie", *action.option_strings[1:]]
             parser._option_string_actions["--sortie"] = action
 
 

@@ -44,7 +44,14 @@ from pathlib import Path
 
 from engine.base.diagnostics import os_reason, suggest
 from engine.tools.batch_cells import arrow_schema, csv_cell, output_columns
-from engine.tools.batch_input import LOOKAHEAD_PER_LINE, MAX_RECORD_LINES, UNCLOSED_QUOTE, _Chunk, _Input
+from engine.tools.batch_input import (
+    LOOKAHEAD_PER_LINE,
+    MAX_RECORD_LINES,
+    UNCLOSED_QUOTE,
+    _Chunk,
+    _Input,
+    csv_delimiter,
+)
 from engine.tools.batch_job import (
     ELIGIBLE_WORDS,
     PARTIAL_SUFFIX,
@@ -60,7 +67,8 @@ from engine.tools.batch_rows import _Config, _Done, _Rows
 
 __all__ = [
     "ELIGIBLE_WORDS", "LOOKAHEAD_PER_LINE", "MAX_RECORD_LINES", "PARTIAL_SUFFIX", "UNCLOSED_QUOTE", "AccountingError",
-    "BatchError", "BatchJob", "Interrupted", "Summary", "csv_cell", "file_format", "output_columns", "run",
+    "BatchError", "BatchJob", "Interrupted", "Summary", "csv_cell", "csv_delimiter", "file_format", "output_columns",
+    "run",
 ]
 """The batch's public names, gathered here from its modules (`batch_job`, `batch_input`, `batch_cells`,
 `batch_rows`, `batch_output`); `_Input`, `_Rows`, `_Config` and `_check_accounts`

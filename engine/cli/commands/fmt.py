@@ -13,11 +13,10 @@ import difflib
 import sys
 from pathlib import Path
 
-from engine.cli import main as cli
-from engine.base.diagnostics import RulesError
-from engine.base.diagnostics import os_reason
-from engine.check.loader import decode_checked, display_name
+from engine.base.diagnostics import RulesError, os_reason
 from engine.base.source import Source
+from engine.check.loader import decode_checked, display_name
+from engine.cli import main as cli
 
 
 class FormatError(Exception):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from engine.cli import main as cli
 from engine.base.diagnostics import os_reason
+from engine.cli import main as cli
 
 
 def register(sub: argparse._SubParsersAction) -> None:

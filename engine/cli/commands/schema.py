@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 from engine import api
-from engine.cli import main as cli
 from engine.base.diagnostics import os_reason
+from engine.cli import main as cli
 
 
 def register(sub: argparse._SubParsersAction) -> None:
