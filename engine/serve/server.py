@@ -115,12 +115,12 @@ class Limits:
         future = loop.run_in_executor(self.pool, begin)
         try:
             await asyncio.wait_for(started.wait(), QUEUE_LIMIT)
-        except (asyncio.TimeoutError, TimeoutError):
+        except TimeoutError:
             future.cancel()
             raise Problem(503, f"serveur occupé : aucun calcul libre depuis {QUEUE_LIMIT:g} s ; réessayer plus tard") from None
         try:
             return await asyncio.wait_for(future, self.time_limit)
-        except (asyncio.TimeoutError, TimeoutError):
+        except TimeoutError:
             raise Problem(503, f"calcul interrompu : plus de {self.time_limit:g} s ; réessayer plus tard "
                                "ou simplifier la demande") from None
 
@@ -358,7 +358,14 @@ def _atelier_fields(body: Mapping[str, object], catalog: Catalog) -> tuple[str, 
 async def letter_response(ruleset: api.Ruleset, facts: Mapping[str, object], name: str, fmt: str,
                           limits: Limits, options: Mapping[str, object]) -> Response:
     """A letter as a download, or 404 (no such letter) / 422 (facts missing, or a refusal to issue it)."""
-    from engine.letters.render import FORMATS, LetterError, LetterTemplateError, MissingFactsError, available_letters, render_letter
+    from engine.letters.render import (
+        FORMATS,
+        LetterError,
+        LetterTemplateError,
+        MissingFactsError,
+        available_letters,
+        render_letter,
+    )
     if name not in available_letters(ruleset):
         raise Problem(404, f"courrier inconnu « {name[:60]} » ; courriers : {', '.join(available_letters(ruleset))}")
     if fmt not in FORMATS:
@@ -373,7 +380,8 @@ async def letter_response(ruleset: api.Ruleset, facts: Mapping[str, object], nam
         except LetterTemplateError as exc:
             raise Problem(500, f"erreur dans le modèle de courrier : {exc}") from None
         except LetterError as exc:  # a refusal to issue the letter for these facts (`NotIssuedError`, with its `reason`)
-            more = {"raison": exc.reason} if isinstance(getattr(exc, "reason", None), str) else {}
+            reason = getattr(exc, "reason", None)
+            more = {"raison": reason} if isinstance(reason, str) else {}
             raise Problem(422, str(exc), **more) from None
     letter = await limits.run(work)
     media = {"pdf": "application/pdf", "html": "text/html; charset=utf-8", "txt": "text/plain; charset=utf-8"}[fmt]
@@ -383,14 +391,19 @@ async def letter_response(ruleset: api.Ruleset, facts: Mapping[str, object], nam
 
 # ─── OpenAPI ─────────────────────────────────────────────────────────────────────────────────
 
+def _responses(ok: object, errors: Mapping[str, object]) -> dict[str, object]:
+    """An operation's responses: `200` first, then the errors it shares with the others."""
+    return {"200": ok, **errors}
+
+
 def openapi_document(names: list[str]) -> dict[str, object]:
     """The OpenAPI 3.1 description of the JSON API."""
     nom = {"name": "nom", "in": "path", "required": True, "schema": {"type": "string", "enum": names},
            "description": "nom du fichier de règles servi, sans .rules"}
     facts_body = {"required": True, "content": {"application/json": {"schema": {"type": "object"}}},
                   "description": "les faits du dossier, comme `regles eval --facts` (voir /api/{nom}/schema)"}
-    error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Erreur"}}}}
-    errors = {"404": {"description": "fichier, résultat ou courrier inconnu", **error},
+    error: dict[str, object] = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Erreur"}}}}
+    errors: dict[str, object] = {"404": {"description": "fichier, résultat ou courrier inconnu", **error},
               "413": {"description": "corps de plus de 1 Mo", **error},
               "422": {"description": "faits invalides (messages de `regles eval`)", **error},
               "503": {"description": "calcul interrompu : limite de temps dépassée", **error}}
@@ -405,23 +418,23 @@ def openapi_document(names: list[str]) -> dict[str, object]:
                                      "schema": {"type": "array", "items": {"type": "string"}},
                                      "description": "résultats à calculer (tous par défaut)"}],
                 "requestBody": facts_body,
-                "responses": {"200": {"description": "résultats et faits manquants avec leurs questions",
+                "responses": _responses({"description": "résultats et faits manquants avec leurs questions",
                                       "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Evaluation"}}}},
-                              **errors}}},
+                              errors)}},
             "/api/{nom}/explain/{resultat}": {"post": {
                 "summary": "Résumé et explication structurée d'un résultat (`regles explain --format json`)",
                 "parameters": [nom, {"name": "resultat", "in": "path", "required": True, "schema": {"type": "string"}}],
                 "requestBody": facts_body,
-                "responses": {"200": {"description": "résumé et trace", "content": {"application/json": {"schema": {"type": "object"}}}},
-                              **errors}}},
+                "responses": _responses({"description": "résumé et trace", "content": {"application/json": {"schema": {"type": "object"}}}},
+                              errors)}},
             "/api/{nom}/letter/{modele}": {"post": {
                 "summary": "Le courrier au médecin (PDF par défaut)",
                 "parameters": [nom, {"name": "modele", "in": "path", "required": True, "schema": {"type": "string"}},
                                {"name": "format", "in": "query", "required": False,
                                 "schema": {"type": "string", "enum": ["pdf", "txt", "html"], "default": "pdf"}}],
                 "requestBody": facts_body,
-                "responses": {"200": {"description": "le courrier", "content": {"application/pdf": {}}},
-                              **errors}}},
+                "responses": _responses({"description": "le courrier", "content": {"application/pdf": {}}},
+                              errors)}},
             "/api/{nom}/schema": {"get": {
                 "summary": "Schéma JSON des faits acceptés (`regles schema`)",
                 "parameters": [nom],
