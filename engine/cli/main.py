@@ -20,7 +20,7 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeAlias
 
 from rich.console import Console
 from rich.table import Table
@@ -203,7 +203,10 @@ class _VersionAction(argparse.Action):
         parser.exit()
 
 
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = []
+Subcommands: TypeAlias = "argparse._SubParsersAction[FrenchParser]"
+"""What `register(subparsers)` receives: the parser's sub-commands, to add one to."""
+
+COMMANDS: list[Callable[[Subcommands], None]] = []
 """The `register(subparsers)` function of every sub-command, in the order of `regles --help`
 (filled by importing `engine.cli.commands`)."""
 

@@ -282,7 +282,10 @@ def _percent(value: object) -> str:
 def _bounds(decl: FactDecl) -> str | None:
     if decl.low is None and decl.high is None:
         return None
-    show = lambda v: formatting.value(v, decl.type)
+
+    def show(v: object) -> str:
+        return formatting.value(v, decl.type)
+
     if decl.low is not None and decl.high is not None:
         return f"entre {show(decl.low)} et {show(decl.high)}"
     return f"au moins {show(decl.low)}" if decl.low is not None else f"au plus {show(decl.high)}"

@@ -19,9 +19,9 @@ import concurrent.futures
 import json
 import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -33,6 +33,10 @@ from engine import api
 from engine.base.diagnostics import RulesError
 from engine.inputs.facts import FactsError
 from engine.tools.jsonio import InvalidJSON, loads_strict, outcome_json
+
+T = TypeVar("T")
+Handler = Callable[[Request], Awaitable[Response]]
+"""A route's function: a request in, a response out."""
 
 MAX_BODY = 1_000_000
 """Largest request body, in bytes: a facts object is a few hundred bytes, a rule file some 50 kB."""
@@ -99,7 +103,7 @@ class Limits:
         self.time_limit = time_limit
         self.pool = concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="regles-serve")
 
-    async def run(self, work: Callable[[], Any]) -> Any:
+    async def run(self, work: Callable[[], T]) -> T:
         """`work()` in the pool; 503 if it has not finished within the time limit once started, or
         has waited more than QUEUE_LIMIT seconds for a free worker.
 
@@ -109,7 +113,7 @@ class Limits:
         loop = asyncio.get_running_loop()
         started = asyncio.Event()
 
-        def begin() -> Any:
+        def begin() -> T:
             loop.call_soon_threadsafe(started.set)
             return work()
         future = loop.run_in_executor(self.pool, begin)
@@ -192,13 +196,13 @@ def create_app(directory: str | Path = "rulesets", *, time_limit: float = TIME_L
     limits = Limits(time_limit, workers)
     letter_options = dict(caisse or {})
 
-    async def guarded(request: Request, handler: Callable[..., Any]) -> Response:
+    async def guarded(request: Request, handler: Handler) -> Response:
         try:
             return await handler(request)
         except Problem as exc:
             return JSONAnswer(exc.body, status_code=exc.status)
 
-    def endpoint(handler: Callable[..., Any]) -> Callable[[Request], Any]:
+    def endpoint(handler: Handler) -> Handler:
         async def wrapped(request: Request) -> Response:
             return await guarded(request, handler)
         wrapped.__name__ = handler.__name__
@@ -298,13 +302,13 @@ def create_app(directory: str | Path = "rulesets", *, time_limit: float = TIME_L
         path = catalog.path(name)
         return HTMLResponse(pages.atelier_page(name, names, path.read_text(encoding="utf-8")))
 
-    async def html_problem(request: Request, handler: Callable[..., Any]) -> Response:
+    async def html_problem(request: Request, handler: Handler) -> Response:
         try:
             return await handler(request)
         except Problem as exc:
             return HTMLResponse(pages.problem_page(exc.status, str(exc), exc.body), status_code=exc.status)
 
-    def page(handler: Callable[..., Any]) -> Callable[[Request], Any]:
+    def page(handler: Handler) -> Handler:
         async def wrapped(request: Request) -> Response:
             return await html_problem(request, handler)
         wrapped.__name__ = handler.__name__

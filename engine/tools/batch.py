@@ -41,6 +41,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.base.diagnostics import os_reason, suggest
 from engine.tools.batch_cells import arrow_schema, csv_cell, output_columns
@@ -64,6 +65,9 @@ from engine.tools.batch_job import (
 )
 from engine.tools.batch_output import _Errors, _Output, _partial_files
 from engine.tools.batch_rows import _Config, _Done, _Rows
+
+if TYPE_CHECKING:
+    from multiprocessing.pool import AsyncResult
 
 __all__ = [
     "ELIGIBLE_WORDS", "LOOKAHEAD_PER_LINE", "MAX_RECORD_LINES", "PARTIAL_SUFFIX", "UNCLOSED_QUOTE", "AccountingError",
@@ -230,7 +234,7 @@ def _evaluate(chunks: Iterator[_Chunk], config: _Config, local: _Rows | None, wo
         return
     import multiprocessing
     context = multiprocessing.get_context("spawn")
-    in_flight: collections.deque = collections.deque()
+    in_flight: collections.deque[AsyncResult[_Done]] = collections.deque()
     limit = 2 * workers + 1
     with context.Pool(workers, initializer=_start_worker, initargs=(config,)) as pool:
         for chunk in chunks:

@@ -32,7 +32,7 @@ _Handler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
 """What `signal.signal` takes and gives back: a function, SIG_DFL or SIG_IGN, or None."""
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: cli.Subcommands) -> None:
     """Add the `batch` sub-command."""
     p = sub.add_parser(
         "batch", help="évaluer un fichier de lignes de faits (CSV, JSON Lines, Parquet)",

@@ -14,7 +14,7 @@ from engine.base.diagnostics import RulesError, render_all
 from engine.cli import main as cli
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: cli.Subcommands) -> None:
     """Add the `check` sub-command."""
     p = sub.add_parser("check", help="vérifier des fichiers de règles")
     p.add_argument("files", nargs="+", metavar="FICHIER", help=cli.RULE_FILE_HELP)

@@ -17,7 +17,7 @@ from engine.lang.formatting import value as show
 from engine.lang.results import STATUS_FRENCH, Result, Value
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: cli.Subcommands) -> None:
     """Add the `echeancier` sub-command."""
     p = cli.rule_file_and_facts(sub.add_parser("echeancier", help="échéancier déclaré par le fichier de règles"))
     cli.add_format(p, "texte", "json", help="texte (par défaut) ou json")

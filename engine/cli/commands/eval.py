@@ -17,7 +17,7 @@ from engine.lang.results import STATUS_FRENCH, Missing, Result, Value
 from engine.tools.jsonio import outcome_json
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: cli.Subcommands) -> None:
     """Add the `eval` sub-command."""
     p = cli.rule_file_and_facts(sub.add_parser("eval", help="évaluer un fichier de règles sur des faits"))
     cli.add_format(p, "texte", "json", help="texte (par défaut) ou json")

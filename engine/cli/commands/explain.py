@@ -13,7 +13,7 @@ from engine import api
 from engine.cli import main as cli
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: cli.Subcommands) -> None:
     """Add the `explain` sub-command."""
     p = cli.rule_file_and_facts(sub.add_parser("explain", help="expliquer un résultat"))
     p.add_argument("name", metavar="RÉSULTAT", help="le résultat à expliquer")

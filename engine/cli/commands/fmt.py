@@ -23,7 +23,7 @@ class FormatError(Exception):
     """The formatted text would not mean the same as the original: a bug, never written."""
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: cli.Subcommands) -> None:
     """Add the `fmt` sub-command."""
     p = sub.add_parser("fmt", help="mettre des fichiers de règles en forme (mise en page canonique)",
                        description="Met des fichiers de règles dans la mise en page canonique : en-tête, blocs "

@@ -9,7 +9,7 @@ from engine.base.diagnostics import os_reason
 from engine.cli import main as cli
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: cli.Subcommands) -> None:
     """Add the `init` sub-command."""
     p = sub.add_parser("init", help="créer un dossier de départ : fichiers de règles, modèles de courrier, exemples",
                        description="Copie dans DOSSIER (absent ou vide) les fichiers de règles fournis avec regles, "

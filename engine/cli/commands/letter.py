@@ -25,7 +25,7 @@ FORMATS = ("txt", "html", "pdf")
 (tests/test_cli_startup.py checks that the two agree)."""
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: cli.Subcommands) -> None:
     """Add the `letter` sub-command."""
     p = sub.add_parser("letter", help="rédiger un courrier au médecin (txt, html ou pdf)",
                        description="Rédiger un courrier au médecin à partir d'un modèle du dossier lettres/ "

@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # imported when the command runs: `regles` starts without the
 FORMATS = ("pdf", "html", "txt")
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: cli.Subcommands) -> None:
     """Add the `letters` sub-command."""
     p = sub.add_parser("letters", help="rédiger un courrier par ligne d'un fichier de cas (pdf, html ou txt)",
                        description="Rédiger un courrier par ligne d'un fichier de cas, avec un registre et la "

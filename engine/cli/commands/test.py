@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from engine.tools.examples import ExampleRun
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: cli.Subcommands) -> None:
     """Add the `test` sub-command."""
     p = sub.add_parser("test", help="exécuter les exemples des fichiers de règles")
     p.add_argument("paths", nargs="*", metavar="FICHIER|DOSSIER",
