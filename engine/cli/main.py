@@ -15,7 +15,6 @@ import argparse
 import contextlib
 import copy
 import importlib
-import logging
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -374,6 +373,7 @@ def _missing_extra(exc: ModuleNotFoundError) -> str | None:
 @contextlib.contextmanager
 def _warnings_shown() -> Iterator[None]:
     """Print the engine's logged warnings (e.g. a tampered cache entry) on stderr, for `--verbose`."""
+    import logging  # imported here: it costs some 5 ms of every command's start, and only --verbose needs it
 
     class ToStderr(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import textwrap
 
 from rich import box
 from rich.table import Table
@@ -61,4 +60,5 @@ def _result_text(ruleset: api.Ruleset, name: str, result: Result) -> str:
 def wrap_french(text: str, width: int) -> str:
     """Wrap a cell's text at ordinary spaces only: rich would also break at the no-break spaces of
     French typography (`70 %`), textwrap does not."""
+    import textwrap  # imported on use: `regles` starts without it
     return "\n".join(textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False)) or text
