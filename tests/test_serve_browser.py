@@ -16,7 +16,7 @@ pytest.importorskip("starlette")
 pytest.importorskip("websocket")
 
 import engine  # noqa: E402
-from engine.cli.main import outcome_json  # noqa: E402
+from engine.tools.jsonio import outcome_json  # noqa: E402
 from engine.serve.server import create_app  # noqa: E402
 from webtools import Browser, running  # noqa: E402
 

@@ -354,7 +354,7 @@ def test_each_condition_names_every_fact_that_decides_it(prefix: str) -> None:
 def test_explanation_and_json_carry_every_unmet_condition(prefix: str) -> None:
     """`regles explain` and `regles eval --json` show the whole tree, not the first failure: every
     sentence of `unmet("eligible")` is in the explanation, and the JSON is the same tree."""
-    from engine.cli.main import outcome_json
+    from engine.tools.jsonio import outcome_json
     path = FILES[prefix][0]
     for facts, _, values in _evaluated(prefix)[:40]:
         outcome = _ruleset(path).evaluate(facts)

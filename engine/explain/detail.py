@@ -11,16 +11,21 @@ structured form for letters.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from attrs import frozen
 
+from engine.evaluate.trace import Event
+from engine.explain.eventdata import date_at, items_at, mapping_at, type_at, types_at
+from engine.explain.whynot import margin, render
 from engine.lang import formatting
 from engine.lang.results import Missing, NotApplicable, Result, Undetermined, Value
 from engine.lang.statuses import Status, parse_mark
-from engine.evaluate.trace import Event
 from engine.lang.types import Type
-from engine.explain.whynot import margin, render
+
+if TYPE_CHECKING:  # the API calls this module (`Outcome.explain`): named for the checker only
+    from engine.api import Outcome
 
 _NEGATED = {"=": "≠", "≠": "=", "<": "≥", "≤": ">", ">": "≤", "≥": "<"}
 
@@ -39,7 +44,7 @@ class Flag:
         return f"{self.kind.heading} — {self.definition} ({self.text}){note}"
 
 
-def explain(outcome, name: str) -> str:  # type: ignore[no-untyped-def]
+def explain(outcome: Outcome, name: str) -> str:
     """The explanation of one result of an outcome, as indented French text."""
     event = outcome.event(name)
     lines: list[str] = []
@@ -63,29 +68,23 @@ def flags(event: Event) -> list[Flag]:
     """Every `à confirmer` / `choix de modélisation` mark the result depended on, once each."""
     found: dict[tuple[str, Status, str | None], Flag] = {}
     for e in _walk(event):
-        for mark in _marks(e):
-            kind, note = parse_mark(mark)
+        for mark in items_at(e, "statuses"):
+            kind, note = parse_mark(str(mark))
             name = e.data.get("function") or e.label
             found.setdefault((str(name), kind, note), Flag(str(name), kind, note, str(e.data.get("text", ""))))
         if e.kind == "table" and e.data.get("cell_status"):
             kind = Status.from_label(str(e.data["cell_status"]))
             row, column = e.data.get("row_label") or e.data.get("row"), e.data.get("column_label") or e.data.get("column")
-            note = e.data.get("cell_note") or (f"case « {row} » × « {column} »" if column else f"case « {row} »")
-            found.setdefault((e.label, kind, str(note)), Flag(e.label, kind, str(note), str(e.data.get("text", ""))))
+            cell_note = str(e.data.get("cell_note") or (f"case « {row} » × « {column} »" if column else f"case « {row} »"))
+            found.setdefault((e.label, kind, cell_note), Flag(e.label, kind, cell_note, str(e.data.get("text", ""))))
     return list(found.values())
-
-
-def _marks(event: Event) -> list[str]:
-    """The status marks a trace event records for its definition (`à confirmer : note`)."""
-    found = event.data.get("statuses")
-    return [str(m) for m in found] if isinstance(found, (list, tuple)) else []
 
 
 def margin_text(cmp: Event) -> str | None:
     """How far a failed numeric comparison is from holding, in words, or None (also when the margin
     itself is beyond the limits of exact arithmetic: 10²⁰ below a threshold of 10²⁰ − 1)."""
-    return margin(str(cmp.data.get("op")), cmp.data.get("left"), cmp.data.get("right"), cmp.data.get("left_type"),  # type: ignore[arg-type]
-                  cmp.data.get("right_type"), _unit_of(cmp))  # type: ignore[arg-type]
+    return margin(str(cmp.data.get("op")), cmp.data.get("left"), cmp.data.get("right"), type_at(cmp, "left_type"),
+                  type_at(cmp, "right_type"), _unit_of(cmp))
 
 
 def _unit_of(cmp: Event) -> str | None:
@@ -118,10 +117,10 @@ def result_text(result: Result, t: Type | None = None) -> str:
 
 def _rule(event: Event, depth: int, seen: set[str], out: list[str]) -> None:
     pad = "  " * depth
-    t = event.data.get("type")
+    t = type_at(event)
     seen.add(event.label)
     kind_word = {"parameter": "paramètre ", "table": "table "}.get(event.kind, "")
-    out.append(f"{pad}{kind_word}{event.label} = {result_text(event.result, t)}")  # type: ignore[arg-type]
+    out.append(f"{pad}{kind_word}{event.label} = {result_text(event.result, t)}")
     inner = pad + "  "
     if event.data.get("description"):
         out.append(f"{inner}{event.data['description']}")
@@ -131,11 +130,12 @@ def _rule(event: Event, depth: int, seen: set[str], out: list[str]) -> None:
 
 
 def _provenance(event: Event, pad: str, out: list[str]) -> None:
-    sources = event.data.get("sources") or []
+    sources = items_at(event, "sources")
     text = event.data.get("text")
     where = f"texte : {text}" if text else ""
-    if event.data.get("version_start"):
-        where += f", version en vigueur à partir du {formatting.date_short(event.data['version_start'])}"  # type: ignore[arg-type]
+    start = date_at(event, "version_start")
+    if start:
+        where += f", version en vigueur à partir du {formatting.date_short(start)}"
     if event.data.get("replaces"):
         where += f" (remplace {event.data['replaces']})"
     if event.data.get("reused_from"):
@@ -145,12 +145,12 @@ def _provenance(event: Event, pad: str, out: list[str]) -> None:
     _citations(sources, pad, out)
     if where:
         out.append(f"{pad}{where[0].upper()}{where[1:]}")
-    for mark in _marks(event):
-        kind, note = parse_mark(mark)
+    for mark in items_at(event, "statuses"):
+        kind, note = parse_mark(str(mark))
         out.append(f"{pad}⚠ {kind.heading}" + (f" : {note}" if note else ""))
 
 
-def _citations(sources: list[object], pad: str, out: list[str]) -> None:
+def _citations(sources: Sequence[object], pad: str, out: list[str]) -> None:
     """The sources of a definition, each with its title and its address: one line, or a list."""
     cited = [getattr(s, "with_link", str(s)) for s in sources]
     if len(cited) == 1:
@@ -172,7 +172,7 @@ def _step(event: Event, depth: int, seen: set[str], out: list[str]) -> None:
 def _definition_step(event: Event, depth: int, seen: set[str], out: list[str]) -> None:
     pad = "  " * depth
     if event.label in seen and event.kind == "rule":
-        out.append(f"{pad}- {event.label} = {result_text(event.result, event.data.get('type'))} (voir plus haut)")  # type: ignore[arg-type]
+        out.append(f"{pad}- {event.label} = {result_text(event.result, type_at(event))} (voir plus haut)")
         return
     first = len(out)
     _rule(event, depth, seen, out)
@@ -181,13 +181,13 @@ def _definition_step(event: Event, depth: int, seen: set[str], out: list[str]) -
 
 def _reference(event: Event, depth: int, seen: set[str], out: list[str]) -> None:
     seen.add(event.label)
-    out.append(f"{'  ' * depth}- {event.label} = {result_text(event.result, event.data.get('type'))} (déjà calculé)")  # type: ignore[arg-type]
+    out.append(f"{'  ' * depth}- {event.label} = {result_text(event.result, type_at(event))} (déjà calculé)")
 
 
 def _membership(event: Event, depth: int, seen: set[str], out: list[str]) -> None:
     out.append(f"{'  ' * depth}{_membership_text(event)}")
     if event.data.get("set"):
-        _citations(event.data.get("sources") or [], "  " * (depth + 1), out)
+        _citations(items_at(event, "sources"), "  " * (depth + 1), out)
     _children(event, depth + 1, seen, out)
 
 
@@ -197,16 +197,16 @@ def _calculation(event: Event, depth: int, seen: set[str], out: list[str]) -> No
 
 
 def _extremum(event: Event, depth: int, seen: set[str], out: list[str]) -> None:
-    t = event.data.get("type")
-    values = ", ".join(_show(v, t) for v in event.data.get("values") or [])  # type: ignore[union-attr,arg-type]
-    out.append(f"{'  ' * depth}{event.data.get('function')}({values}) = {result_text(event.result, t)}")  # type: ignore[arg-type]
+    t = type_at(event)
+    values = ", ".join(_show(v, t) for v in items_at(event, "values"))
+    out.append(f"{'  ' * depth}{event.data.get('function')}({values}) = {result_text(event.result, t)}")
     _children(event, depth + 1, seen, out)
 
 
 def _text_of(event: Event, depth: int, seen: set[str], out: list[str]) -> None:
-    when = event.data.get("date")
+    when = date_at(event, "date")
     out.append(f"{'  ' * depth}Texte dont la version de « {event.data.get('definition')} » est en vigueur au "
-               f"{formatting.date_short(when) if when else '—'} : {result_text(event.result)}")  # type: ignore[arg-type]
+               f"{formatting.date_short(when) if when else '—'} : {result_text(event.result)}")
 
 
 def _marker(event: Event, depth: int, seen: set[str], out: list[str]) -> None:
@@ -225,12 +225,12 @@ def _children(event: Event, depth: int, seen: set[str], out: list[str]) -> None:
 
 def _fact(event: Event, depth: int, seen: set[str], out: list[str]) -> None:
     pad = "  " * depth
-    t = event.data.get("type")
+    t = type_at(event)
     if isinstance(event.result, Missing):
         question = event.data.get("question") or event.data.get("description") or ""
         out.append(f"{pad}- fait {event.label} : manquant" + (f" — {question}" if question else ""))
     else:
-        out.append(f"{pad}- fait {event.label} = {result_text(event.result, t)}")  # type: ignore[arg-type]
+        out.append(f"{pad}- fait {event.label} = {result_text(event.result, t)}")
 
 
 def _guard(event: Event, depth: int, seen: set[str], out: list[str]) -> None:
@@ -270,8 +270,8 @@ def _condition(event: Event, depth: int, seen: set[str], out: list[str]) -> None
 
 def _comparison_text(event: Event) -> str:
     op = str(event.data.get("op"))
-    left = _show(event.data.get("left"), event.data.get("left_type"))  # type: ignore[arg-type]
-    right = _show(event.data.get("right"), event.data.get("right_type"))  # type: ignore[arg-type]
+    left = _show(event.data.get("left"), type_at(event, "left_type"))
+    right = _show(event.data.get("right"), type_at(event, "right_type"))
     left_label, right_label = str(event.data.get("left_label")), str(event.data.get("right_label"))
     left_part = _operand(left_label, event.data.get("left"), left)
     right_part = _operand(right_label, event.data.get("right"), right)
@@ -316,13 +316,13 @@ def _comparison(event: Event, depth: int, seen: set[str], out: list[str]) -> Non
 
 def _membership_text(event: Event) -> str:
     """`specialite (cardiologie) n'est pas dans {radiologie, …} : vrai` — the fact, then the condition's value."""
-    t = event.data.get("operand_type")
-    items = ", ".join(_show(i, t) for i in event.data.get("items") or [])  # type: ignore[union-attr,arg-type]
+    t = type_at(event, "operand_type")
+    items = ", ".join(_show(i, t) for i in items_at(event, "items"))
     if not isinstance(event.result, Value):
         return f"{event.label} : {result_text(event.result)}"
     inside = event.result.value != bool(event.data.get("negated"))
     word = "est dans" if inside else "n'est pas dans"
-    value = _show(event.data.get("value"), t)  # type: ignore[arg-type]
+    value = _show(event.data.get("value"), t)
     named = f"{event.data['set']} " if event.data.get("set") else ""
     return (f"{event.data.get('operand_label')} ({value}) {word} {named}{{{items}}} : "
             f"{'vrai' if event.result.value else 'faux'}")
@@ -330,57 +330,58 @@ def _membership_text(event: Event) -> str:
 
 def _arithmetic_text(event: Event) -> str:
     operands = event.data.get("operands")
-    types = event.data.get("operand_types") or [None, None]
-    t = event.data.get("type")
+    types = types_at(event, "operand_types") or [None, None]
+    t = type_at(event)
     if not isinstance(operands, list):
-        return f"{event.label} : {result_text(event.result, t)}"  # type: ignore[arg-type]
-    left, right = (formatting.exact(v, ty) for v, ty in zip(operands, types))  # type: ignore[arg-type]
-    shown = formatting.exact(event.result.value, t) if isinstance(event.result, Value) else result_text(event.result, t)  # type: ignore[arg-type]
+        return f"{event.label} : {result_text(event.result, t)}"
+    left, right = (formatting.exact(v, ty) for v, ty in zip(operands, types, strict=False))
+    shown = formatting.exact(event.result.value, t) if isinstance(event.result, Value) else result_text(event.result, t)
     return f"{left} {event.data.get('op')} {right} = {shown}"
 
 
 def _rounding(event: Event, depth: int, seen: set[str], out: list[str]) -> None:
     pad = "  " * depth
-    t = event.data.get("type")
-    before = _show(event.data.get("before"), event.data.get("operand_type"))  # type: ignore[arg-type]
+    t = type_at(event)
+    before = _show(event.data.get("before"), type_at(event, "operand_type"))
     arithmetic = [c for c in event.children if c.kind == "arithmetic"]
     if len(event.children) == 1 and arithmetic:
         child = arithmetic[0]
-        out.append(f"{pad}Calcul : {_arithmetic_text(child)}, {event.data.get('mode')} : {result_text(event.result, t)}")  # type: ignore[arg-type]
+        out.append(f"{pad}Calcul : {_arithmetic_text(child)}, {event.data.get('mode')} : {result_text(event.result, t)}")
         _children(child, depth + 1, seen, out)
         return
-    out.append(f"{pad}Arrondi : {before}, {event.data.get('mode')} : {result_text(event.result, t)}")  # type: ignore[arg-type]
+    out.append(f"{pad}Arrondi : {before}, {event.data.get('mode')} : {result_text(event.result, t)}")
     _children(event, depth + 1, seen, out)
 
 
 def _table(event: Event, depth: int, seen: set[str], out: list[str]) -> None:
     pad = "  " * depth
-    t = event.data.get("type")
+    t = type_at(event)
     where = f"texte : {event.data.get('text')}" if event.data.get("text") else ""
-    if event.data.get("version_start"):
-        where += f", barème en vigueur à partir du {formatting.date_short(event.data['version_start'])}"  # type: ignore[arg-type]
-    if event.data.get("date"):
-        where += f", lu au {formatting.date_short(event.data['date'])}"  # type: ignore[arg-type]
+    start, read_on = date_at(event, "version_start"), date_at(event, "date")
+    if start:
+        where += f", barème en vigueur à partir du {formatting.date_short(start)}"
+    if read_on:
+        where += f", lu au {formatting.date_short(read_on)}"
     cell = f"ligne « {event.data.get('row_label') or event.data.get('row')} »"
     if event.data.get("column"):
         cell += f", colonne « {event.data.get('column_label') or event.data.get('column')} »"
-    out.append(f"{pad}Table « {event.label} » ({where}) : {cell} → {result_text(event.result, t)}")  # type: ignore[arg-type]
-    _citations(event.data.get("sources") or [], pad + "  ", out)
+    out.append(f"{pad}Table « {event.label} » ({where}) : {cell} → {result_text(event.result, t)}")
+    _citations(items_at(event, "sources"), pad + "  ", out)
     if event.data.get("cell_status"):
         note = event.data.get("cell_note")
         out.append(f"{pad}  ⚠ Case {event.data['cell_status']}" + (f" : {note}" if note else ""))
-    for status in event.data.get("statuses") or ():
+    for status in items_at(event, "statuses"):
         out.append(f"{pad}  ⚠ Table : {status}")
     _children(event, depth + 1, seen, out)
 
 
 def _function(event: Event, depth: int, seen: set[str], out: list[str]) -> None:
     pad = "  " * depth
-    t = event.data.get("type")
-    args = event.data.get("arguments") or {}
-    types = event.data.get("parameter_types") or []
-    shown = ", ".join(f"{k} = {_show(v, ty)}" for (k, v), ty in zip(args.items(), types))  # type: ignore[union-attr]
-    out.append(f"{pad}{event.data.get('function')}({shown}) = {result_text(event.result, t)}")  # type: ignore[arg-type]
+    t = type_at(event)
+    args = mapping_at(event, "arguments")
+    types = types_at(event, "parameter_types")
+    shown = ", ".join(f"{k} = {_show(v, ty)}" for (k, v), ty in zip(args.items(), types, strict=False))
+    out.append(f"{pad}{event.data.get('function')}({shown}) = {result_text(event.result, t)}")
     _provenance(event, pad + "  ", out)
     _children(event, depth + 1, seen, out)
 

@@ -13,12 +13,12 @@ import html
 import re
 from collections.abc import Callable
 
-from engine.check import model
 from engine.api import Outcome
+from engine.check import model
 from engine.explain.doc_pages import fact_page, original_page, page_name
+from engine.explain.summary import Item, Summary, summarize
 from engine.lang.formatting import french_typography
 from engine.lang.statuses import Status
-from engine.explain.summary import Item, Summary, summarize
 
 
 def _linkers(doc_base: str) -> tuple[Callable[[str], str], Callable[[str], str]]:

@@ -26,15 +26,15 @@ import datetime as dt
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from fractions import Fraction
+from typing import TypeGuard
 
 from attrs import frozen
 
-from engine.lang import formatting
 from engine.check import model
-from engine.lang import values
 from engine.evaluate.reference import Evaluator
-from engine.lang.results import Missing, Result, Value
 from engine.evaluate.sites import sites_of
+from engine.lang import formatting, values
+from engine.lang.results import Missing, Result, Value
 from engine.lang.types import Type
 
 _FALSE = Value(False)
@@ -209,7 +209,7 @@ class WhyNot:
         if e.date is None or not d.dated:
             return None
         when = self.evaluator.eval(e.date)
-        return when.value if isinstance(when, Value) else None  # type: ignore[return-value]
+        return when.value if isinstance(when, Value) and isinstance(when.value, dt.date) else None
 
     def _comparison(self, e: model.Compare, subject: str) -> Unmet:
         left, op, right = _oriented(e)
@@ -425,11 +425,11 @@ def margin(op: str, left: object, right: object, left_type: Type | None, right_t
         return None
 
 
-def _margin(op: str, left: object, right: object, left_type: Type | None, right_type: Type | None,
+def _margin(op: str, left: values.Number, right: values.Number, left_type: Type | None, right_type: Type | None,
             unit: str | None) -> str | None:
     integral = isinstance(left, int) and isinstance(right, int)
     if op in {">", "≥"}:
-        gap = values.add(values.sub(right, left), 1 if op == ">" and integral else 0)  # type: ignore[arg-type]
+        gap = values.add(values.sub(right, left), 1 if op == ">" and integral else 0)
         goal = "dépasser" if op == ">" else "atteindre"
         threshold = formatting.value(right, right_type)
         if op == ">" and not integral:  # any amount above the gap will do, none is the least
@@ -437,7 +437,7 @@ def _margin(op: str, left: object, right: object, left_type: Type | None, right_
                 return f"le seuil de {threshold} est atteint mais doit être dépassé"
             return f"il manque plus de {_amount(gap, left_type, unit)} pour dépasser le seuil de {threshold}"
         return f"il manque {_amount(gap, left_type, unit)} pour {goal} le seuil de {threshold}"
-    gap = values.add(values.sub(left, right), 1 if op == "<" and integral else 0)  # type: ignore[arg-type]
+    gap = values.add(values.sub(left, right), 1 if op == "<" and integral else 0)
     limit = formatting.value(right, right_type)
     if op == "≤":
         return f"il faudrait {_amount(gap, left_type, unit)} de moins pour ne pas dépasser la limite de {limit}"
@@ -471,5 +471,5 @@ def _singular(unit: str) -> str:
     return first + space + rest
 
 
-def _is_number(value: object) -> bool:
+def _is_number(value: object) -> TypeGuard[values.Number]:
     return isinstance(value, (int, Decimal, Fraction)) and not isinstance(value, bool)

@@ -16,17 +16,19 @@ from __future__ import annotations
 import html
 import json
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
+from typing import Protocol
 
 from engine import api
-from engine.cli import main as cli
-from engine.lang import formatting
-from engine.base.diagnostics import RulesError
-from engine.inputs.facts import FactsError
+from engine.base.diagnostics import Diagnostic, RulesError
 from engine.check.model import FactDecl
+from engine.explain.whynot import Unmet
+from engine.inputs.facts import FactsError
+from engine.lang import formatting
 from engine.lang.results import Missing
+from engine.tools.jsonio import result_with_unmet
 
 _RESULTS = "r"
 """Query key of a chosen result (repeated); every other key that names a fact is an answer."""
@@ -60,7 +62,15 @@ def _page(title: str, body: str, *, script: str | None = None) -> str:
             f'<main id="contenu">\n{body}\n</main>\n</body>\n</html>\n')
 
 
-def index_page(catalog) -> str:  # type: ignore[no-untyped-def]
+class Served(Protocol):
+    """The rule files a server serves (`engine.serve.server.Catalog`), as the home page lists them."""
+
+    def names(self) -> list[str]: ...
+
+    def ruleset(self, name: str) -> api.Ruleset: ...
+
+
+def index_page(catalog: Served) -> str:
     """The home page: each served rule file with its interview, and the playground."""
     rows = []
     for name in catalog.names():
@@ -78,7 +88,8 @@ def index_page(catalog) -> str:  # type: ignore[no-untyped-def]
 
 def problem_page(status: int, message: str, body: Mapping[str, object]) -> str:
     """An error as a page (an unknown file, rules with errors…)."""
-    more = "".join(f"<li>{_e(p)}</li>" for p in body.get("problemes", []))  # type: ignore[union-attr]
+    problems = body.get("problemes")
+    more = "".join(f"<li>{_e(p)}</li>" for p in (problems if isinstance(problems, list | tuple) else ()))
     return _page("Erreur", f'<h1>Erreur {status}</h1>\n<p role="alert">{_e(message)}</p>'
                  + (f"<ul>{more}</ul>" if more else "") + '<p><a href="/">Retour à l\'accueil</a></p>')
 
@@ -124,8 +135,8 @@ def interview_page(name: str, ruleset: api.Ruleset, query: list[tuple[str, str]]
     change = next((v for k, v in query if k == _CHANGE and v in ruleset.facts), None)
     asked = change or next((f for f in order if f in errors), None) or (order[0] if order else None)
     parts = [f"<h1>{_e(ruleset.title)}</h1>",
-             f'<p class="petit">Entretien : une question à la fois, seulement ce que les résultats choisis '
-             f'demandent encore. <a href="/entretien/{_e(name)}">Recommencer</a></p>']
+             (f'<p class="petit">Entretien : une question à la fois, seulement ce que les résultats choisis '
+              f'demandent encore. <a href="/entretien/{_e(name)}">Recommencer</a></p>')]
     if asked is not None:
         parts.append(_question_form(name, ruleset, chosen, raw, answers, asked, errors.get(asked), len(order)))
     else:
@@ -271,7 +282,10 @@ def _percent(value: object) -> str:
 def _bounds(decl: FactDecl) -> str | None:
     if decl.low is None and decl.high is None:
         return None
-    show = lambda v: formatting.value(v, decl.type)  # noqa: E731
+
+    def show(v: object) -> str:
+        return formatting.value(v, decl.type)
+
     if decl.low is not None and decl.high is not None:
         return f"entre {show(decl.low)} et {show(decl.high)}"
     return f"au moins {show(decl.low)}" if decl.low is not None else f"au plus {show(decl.high)}"
@@ -283,7 +297,7 @@ def _results_html(outcome: api.Outcome, chosen: list[str]) -> str:
     items = []
     for name in chosen:
         result = outcome.results[name]
-        data = cli._result_json(outcome, name, result)
+        data = result_with_unmet(outcome, name, result)
         attrs = (f'data-resultat="{_e(name)}" data-statut="{_e(result.status)}" '
                  f'data-json="{_e(json.dumps(data, ensure_ascii=False, sort_keys=True))}"')
         label = (definitions[name].description or name).split("\n")[0]
@@ -308,7 +322,7 @@ def _results_html(outcome: api.Outcome, chosen: list[str]) -> str:
             f'<ul class="resultats">{"".join(items)}</ul></section>')
 
 
-def _unmet_html(unmet) -> str:  # type: ignore[no-untyped-def]
+def _unmet_html(unmet: Sequence[Unmet]) -> str:
     return '<ul class="non-remplies">' + "".join(
         f'<li class="non-remplie">{_e(u.text)}{_unmet_html(u.children) if u.children else ""}</li>' for u in unmet) + "</ul>"
 
@@ -377,7 +391,7 @@ def atelier_page(name: str, names: list[str], text: str) -> str:
     return _page(f"Atelier — {name}", body, script="atelier.js")
 
 
-def _diagnostic_json(d, text: str) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def _diagnostic_json(d: Diagnostic, text: str) -> dict[str, object]:
     out = d.to_json()
     out.pop("labels", None)
     out["start"], out["end"] = d.span.start, d.span.end

@@ -1,9 +1,9 @@
 """`regles serve`: the rule files of a folder behind a JSON API, an interview and a playground.
 
-Stage: top of the flow, beside `engine.cli.main` (rule files → `engine.api` → JSON or HTML pages). The
+Stage: top of the flow, beside `engine.cli` (rule files → `engine.api` → JSON or HTML pages). The
 web framework is Starlette (served by uvicorn): a small router with no data-validation layer of its
 own, so every fact goes through `engine.inputs.facts` exactly as `regles eval --facts` does, and the JSON
-answers are built by the functions the command line prints with (`engine.cli.main.outcome_json`).
+answers are built by the functions the command line prints with (`engine.tools.jsonio.outcome_json`).
 
 Safety: only the `.rules` files found directly in the served folder are reachable, by their stem
 (a `nom` is looked up in that listing, never joined to a path); `modifie` stays confined to the
@@ -19,9 +19,9 @@ import concurrent.futures
 import json
 import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -30,9 +30,13 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from engine import api
-from engine.cli import main as cli
 from engine.base.diagnostics import RulesError
 from engine.inputs.facts import FactsError
+from engine.tools.jsonio import InvalidJSON, loads_strict, outcome_json
+
+T = TypeVar("T")
+Handler = Callable[[Request], Awaitable[Response]]
+"""A route's function: a request in, a response out."""
 
 MAX_BODY = 1_000_000
 """Largest request body, in bytes: a facts object is a few hundred bytes, a rule file some 50 kB."""
@@ -99,7 +103,7 @@ class Limits:
         self.time_limit = time_limit
         self.pool = concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="regles-serve")
 
-    async def run(self, work: Callable[[], Any]) -> Any:
+    async def run(self, work: Callable[[], T]) -> T:
         """`work()` in the pool; 503 if it has not finished within the time limit once started, or
         has waited more than QUEUE_LIMIT seconds for a free worker.
 
@@ -109,18 +113,18 @@ class Limits:
         loop = asyncio.get_running_loop()
         started = asyncio.Event()
 
-        def begin() -> Any:
+        def begin() -> T:
             loop.call_soon_threadsafe(started.set)
             return work()
         future = loop.run_in_executor(self.pool, begin)
         try:
             await asyncio.wait_for(started.wait(), QUEUE_LIMIT)
-        except (asyncio.TimeoutError, TimeoutError):
+        except TimeoutError:
             future.cancel()
             raise Problem(503, f"serveur occupé : aucun calcul libre depuis {QUEUE_LIMIT:g} s ; réessayer plus tard") from None
         try:
             return await asyncio.wait_for(future, self.time_limit)
-        except (asyncio.TimeoutError, TimeoutError):
+        except TimeoutError:
             raise Problem(503, f"calcul interrompu : plus de {self.time_limit:g} s ; réessayer plus tard "
                                "ou simplifier la demande") from None
 
@@ -148,16 +152,10 @@ def parse_object(data: bytes, what: str) -> dict[str, object]:
     except UnicodeDecodeError:
         raise Problem(422, f"{what} : le corps n'est pas du texte UTF-8") from None
     try:
-        found = json.loads(text, object_pairs_hook=cli._unique_keys)
-    except json.JSONDecodeError as exc:
-        raise Problem(422, f"{what} : JSON invalide ({exc.msg}, ligne {exc.lineno}, colonne {exc.colno})") from None
-    except cli._DuplicateKey as exc:
-        raise Problem(422, f"{what} : JSON invalide (la clé « {exc.key} » est écrite deux fois dans un même "
-                           "objet : laquelle vaut ?)") from None
-    except RecursionError:
-        raise Problem(422, f"{what} : JSON invalide (imbriqué trop profondément)") from None
-    except ValueError:
-        raise Problem(422, f"{what} : JSON invalide (nombre trop long)") from None
+        found = loads_strict(text)
+    except InvalidJSON as exc:
+        where = f", ligne {exc.line}, colonne {exc.column}" if exc.line is not None else ""
+        raise Problem(422, f"{what} : JSON invalide ({exc.reason}{where})") from None
     if not isinstance(found, dict):
         raise Problem(422, f"{what} doit être un objet JSON {{\"fait\": valeur, …}}")
     return found
@@ -198,13 +196,13 @@ def create_app(directory: str | Path = "rulesets", *, time_limit: float = TIME_L
     limits = Limits(time_limit, workers)
     letter_options = dict(caisse or {})
 
-    async def guarded(request: Request, handler: Callable[..., Any]) -> Response:
+    async def guarded(request: Request, handler: Handler) -> Response:
         try:
             return await handler(request)
         except Problem as exc:
             return JSONAnswer(exc.body, status_code=exc.status)
 
-    def endpoint(handler: Callable[..., Any]) -> Callable[[Request], Any]:
+    def endpoint(handler: Handler) -> Handler:
         async def wrapped(request: Request) -> Response:
             return await guarded(request, handler)
         wrapped.__name__ = handler.__name__
@@ -216,7 +214,7 @@ def create_app(directory: str | Path = "rulesets", *, time_limit: float = TIME_L
         ruleset = catalog.ruleset(request.path_params["nom"])
         facts = parse_object(await read_body(request), "les faits")
         outputs = request.query_params.getlist("resultat")
-        return JSONAnswer(await limits.run(lambda: cli.outcome_json(evaluate(ruleset, facts, outputs))))
+        return JSONAnswer(await limits.run(lambda: outcome_json(evaluate(ruleset, facts, outputs))))
 
     async def explain(request: Request) -> Response:
         """POST /api/{nom}/explain/{resultat}: the summary and the structured explanation."""
@@ -276,7 +274,7 @@ def create_app(directory: str | Path = "rulesets", *, time_limit: float = TIME_L
                 ruleset = api.loads(text, filename=str(catalog.directory / f"{name}.rules"), root=catalog.directory)
             except RulesError as exc:
                 raise Problem(422, "le texte contient des erreurs", diagnostics=[d.to_json() for d in exc.diagnostics]) from None
-            return cli.outcome_json(evaluate(ruleset, facts))
+            return outcome_json(evaluate(ruleset, facts))
         return JSONAnswer(await limits.run(work))
 
     async def openapi(request: Request) -> Response:
@@ -304,13 +302,13 @@ def create_app(directory: str | Path = "rulesets", *, time_limit: float = TIME_L
         path = catalog.path(name)
         return HTMLResponse(pages.atelier_page(name, names, path.read_text(encoding="utf-8")))
 
-    async def html_problem(request: Request, handler: Callable[..., Any]) -> Response:
+    async def html_problem(request: Request, handler: Handler) -> Response:
         try:
             return await handler(request)
         except Problem as exc:
             return HTMLResponse(pages.problem_page(exc.status, str(exc), exc.body), status_code=exc.status)
 
-    def page(handler: Callable[..., Any]) -> Callable[[Request], Any]:
+    def page(handler: Handler) -> Handler:
         async def wrapped(request: Request) -> Response:
             return await html_problem(request, handler)
         wrapped.__name__ = handler.__name__
@@ -364,7 +362,14 @@ def _atelier_fields(body: Mapping[str, object], catalog: Catalog) -> tuple[str, 
 async def letter_response(ruleset: api.Ruleset, facts: Mapping[str, object], name: str, fmt: str,
                           limits: Limits, options: Mapping[str, object]) -> Response:
     """A letter as a download, or 404 (no such letter) / 422 (facts missing, or a refusal to issue it)."""
-    from engine.letters.render import FORMATS, LetterError, LetterTemplateError, MissingFactsError, available_letters, render_letter
+    from engine.letters.render import (
+        FORMATS,
+        LetterError,
+        LetterTemplateError,
+        MissingFactsError,
+        available_letters,
+        render_letter,
+    )
     if name not in available_letters(ruleset):
         raise Problem(404, f"courrier inconnu « {name[:60]} » ; courriers : {', '.join(available_letters(ruleset))}")
     if fmt not in FORMATS:
@@ -379,7 +384,8 @@ async def letter_response(ruleset: api.Ruleset, facts: Mapping[str, object], nam
         except LetterTemplateError as exc:
             raise Problem(500, f"erreur dans le modèle de courrier : {exc}") from None
         except LetterError as exc:  # a refusal to issue the letter for these facts (`NotIssuedError`, with its `reason`)
-            more = {"raison": exc.reason} if isinstance(getattr(exc, "reason", None), str) else {}
+            reason = getattr(exc, "reason", None)
+            more = {"raison": reason} if isinstance(reason, str) else {}
             raise Problem(422, str(exc), **more) from None
     letter = await limits.run(work)
     media = {"pdf": "application/pdf", "html": "text/html; charset=utf-8", "txt": "text/plain; charset=utf-8"}[fmt]
@@ -389,14 +395,19 @@ async def letter_response(ruleset: api.Ruleset, facts: Mapping[str, object], nam
 
 # ─── OpenAPI ─────────────────────────────────────────────────────────────────────────────────
 
+def _responses(ok: object, errors: Mapping[str, object]) -> dict[str, object]:
+    """An operation's responses: `200` first, then the errors it shares with the others."""
+    return {"200": ok, **errors}
+
+
 def openapi_document(names: list[str]) -> dict[str, object]:
     """The OpenAPI 3.1 description of the JSON API."""
     nom = {"name": "nom", "in": "path", "required": True, "schema": {"type": "string", "enum": names},
            "description": "nom du fichier de règles servi, sans .rules"}
     facts_body = {"required": True, "content": {"application/json": {"schema": {"type": "object"}}},
                   "description": "les faits du dossier, comme `regles eval --facts` (voir /api/{nom}/schema)"}
-    error = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Erreur"}}}}
-    errors = {"404": {"description": "fichier, résultat ou courrier inconnu", **error},
+    error: dict[str, object] = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Erreur"}}}}
+    errors: dict[str, object] = {"404": {"description": "fichier, résultat ou courrier inconnu", **error},
               "413": {"description": "corps de plus de 1 Mo", **error},
               "422": {"description": "faits invalides (messages de `regles eval`)", **error},
               "503": {"description": "calcul interrompu : limite de temps dépassée", **error}}
@@ -411,23 +422,23 @@ def openapi_document(names: list[str]) -> dict[str, object]:
                                      "schema": {"type": "array", "items": {"type": "string"}},
                                      "description": "résultats à calculer (tous par défaut)"}],
                 "requestBody": facts_body,
-                "responses": {"200": {"description": "résultats et faits manquants avec leurs questions",
+                "responses": _responses({"description": "résultats et faits manquants avec leurs questions",
                                       "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Evaluation"}}}},
-                              **errors}}},
+                              errors)}},
             "/api/{nom}/explain/{resultat}": {"post": {
                 "summary": "Résumé et explication structurée d'un résultat (`regles explain --format json`)",
                 "parameters": [nom, {"name": "resultat", "in": "path", "required": True, "schema": {"type": "string"}}],
                 "requestBody": facts_body,
-                "responses": {"200": {"description": "résumé et trace", "content": {"application/json": {"schema": {"type": "object"}}}},
-                              **errors}}},
+                "responses": _responses({"description": "résumé et trace", "content": {"application/json": {"schema": {"type": "object"}}}},
+                              errors)}},
             "/api/{nom}/letter/{modele}": {"post": {
                 "summary": "Le courrier au médecin (PDF par défaut)",
                 "parameters": [nom, {"name": "modele", "in": "path", "required": True, "schema": {"type": "string"}},
                                {"name": "format", "in": "query", "required": False,
                                 "schema": {"type": "string", "enum": ["pdf", "txt", "html"], "default": "pdf"}}],
                 "requestBody": facts_body,
-                "responses": {"200": {"description": "le courrier", "content": {"application/pdf": {}}},
-                              **errors}}},
+                "responses": _responses({"description": "le courrier", "content": {"application/pdf": {}}},
+                              errors)}},
             "/api/{nom}/schema": {"get": {
                 "summary": "Schéma JSON des faits acceptés (`regles schema`)",
                 "parameters": [nom],

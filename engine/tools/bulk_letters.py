@@ -27,13 +27,13 @@ from pathlib import Path
 from attrs import define, frozen
 
 from engine import api
-from engine.tools import batch
-from engine.letters import issuance
 from engine.api import Outcome, Ruleset
 from engine.base.diagnostics import EngineError, os_reason
 from engine.inputs.facts import FactsError
-from engine.letters.render import LetterError, render_with_context
 from engine.lang.results import Value
+from engine.letters import issuance
+from engine.letters.render import LetterError, render_with_context
+from engine.tools import batch, batch_rows
 
 REGISTER_COLUMNS = ("reference", "dossier", "ligne", "courrier", "resultat_principal", "fichier", "sha256_fichier",
                     "sha256_regles")
@@ -138,7 +138,7 @@ def _chunk(chunk: batch._Chunk) -> _ChunkResult:
             out.append((line, dossier, None, _one_line(str(exc))))
             continue
         except Exception as exc:  # noqa: BLE001 - a bad row is reported, the others go on
-            out.append((line, dossier, None, _one_line(batch._reason(exc))))
+            out.append((line, dossier, None, _one_line(batch_rows._reason(exc))))
             continue
         reference = context["reference"]
         data = letter.encode("utf-8") if isinstance(letter, str) else letter

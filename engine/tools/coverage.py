@@ -18,17 +18,18 @@ unreachable by construction, the rules that read the table being guarded by the 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import datetime as dt
+from collections.abc import Iterator, Mapping, Sequence
 
 from attrs import frozen
 
-from engine.check import model
 from engine.api import Ruleset
-from engine.syntax.build import DASHES
+from engine.base.source import Span
+from engine.check import model
 from engine.evaluate.reference import Evaluator, _find
 from engine.inputs.facts import FactsError, validate
 from engine.lang.results import Missing, Result, Value
-from engine.base.source import Span
+from engine.syntax.build import DASHES
 
 _TRUE, _FALSE = Value(True), Value(False)
 
@@ -112,7 +113,7 @@ class _Recorder(Evaluator):
         super().__init__(program, facts)
         self.hits = hits
 
-    def definition(self, d: model.Definition, origin: str | None, date):  # type: ignore[no-untyped-def]
+    def definition(self, d: model.Definition, origin: str | None, date: dt.date | None) -> Result:
         version = d.version_at(date) if d.dated else d.latest
         if version is not None:
             self.hits.add(_version_key(d, version))
@@ -139,12 +140,12 @@ class _Recorder(Evaluator):
             self.hits.add(("faux", id(e)))
         return result
 
-    def lookup(self, e: model.TableCall):  # type: ignore[no-untyped-def]
+    def lookup(self, e: model.TableCall) -> tuple[Result, dict[str, object]]:
         result, data = super().lookup(e)
-        keys = data.get("keys")
-        if keys:
+        keys, when = data.get("keys"), data.get("date")
+        if isinstance(keys, list | tuple) and keys:
             d = self.program.definition(e.name, e.origin)
-            version = d.version_at(data.get("date")) if d.dated else d.latest  # type: ignore[arg-type]
+            version = d.version_at(when if isinstance(when, dt.date) else None) if d.dated else d.latest
             if version is not None and isinstance(version.body, model.Grid):
                 grid = version.body
                 row = _find(grid.rows, keys[0])
@@ -201,7 +202,7 @@ def _closing(grid: model.Grid, row: int, column: int) -> bool:
     return grid.cells[row][column].text.strip() in DASHES and any(k.kind == "autre" for k in keys)
 
 
-def _part(items: list[tuple[tuple[object, ...], Item]], hits: set[tuple[object, ...]]) -> Part:
+def _part(items: Sequence[tuple[tuple[object, ...], Item]], hits: set[tuple[object, ...]]) -> Part:
     return Part(len(items), tuple(item for key, item in items if key not in hits))
 
 
@@ -228,7 +229,7 @@ def _version_exprs(version: model.Version) -> Iterator[model.Expr]:
             for cell in row:
                 yield cell.expr
     else:
-        yield body  # type: ignore[misc]
+        yield body
 
 
 def _label(program: model.Program, node: model.Expr) -> str:

@@ -33,11 +33,16 @@ import attrs
 import jinja2
 
 from engine import api
-from engine.syntax import ast
-from engine.lang import formatting
 from engine.check import model
-from engine.syntax.build import parse_file
+from engine.check.loader import load_path
 from engine.explain.doc_pages import SOURCES_PAGE, fact_page, href, original_page, page_name
+from engine.lang import formatting
+from engine.lang.statuses import Status
+from engine.lang.types import Type
+from engine.syntax import ast
+from engine.syntax.build import parse_file
+from engine.syntax.fmt import format_declaration
+from engine.syntax.highlight import tokens
 from engine.tools.docsite_views import (
     Allowed,
     Badge,
@@ -58,11 +63,6 @@ from engine.tools.docsite_views import (
     VersionRow,
 )
 from engine.tools.examples import describe_expectation
-from engine.syntax.fmt import format_declaration
-from engine.syntax.highlight import tokens
-from engine.check.loader import load_path
-from engine.lang.statuses import Status
-from engine.lang.types import Type
 
 _KIND_WORDS = {"rule": "Règle", "output": "Résultat", "function": "Fonction", "table": "Table", "parameter": "Paramètre"}
 _SECTIONS = (("output", "Résultats"), ("rule", "Règles intermédiaires"), ("function", "Fonctions"),

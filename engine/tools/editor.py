@@ -19,9 +19,9 @@ from collections.abc import Iterable, Mapping
 
 from attrs import frozen
 
-from engine.check import model
 from engine.base.diagnostics import Diagnostic
 from engine.base.source import Source, Span
+from engine.check import model
 from engine.lang.types import Type
 
 _TOKEN = re.compile(r"""
@@ -143,7 +143,9 @@ class Index:
         """Flag the occurrence that declares each fact, definition, original and parameter."""
         p = self.program
         decl_starts: dict[tuple[str, int], str] = {}  # (file, offset of the block) → name
-        for node in [*p.facts.values(), *p.definitions.values(), *p.originals.values()]:
+        declared: list[model.FactDecl | model.Definition] = [*p.facts.values(), *p.definitions.values(),
+                                                              *p.originals.values()]
+        for node in declared:
             decl_starts[(node.span.file, node.span.start)] = node.name
         by_file: dict[str, list[int]] = {}
         for i, occ in enumerate(self.occurrences):
@@ -185,7 +187,8 @@ class Index:
         if source is None:
             return []
         out = []
-        nodes = [*p.facts.values(), *p.definitions.values(), *p.originals.values(), *p.bibliography.values()]
+        nodes: list[model.FactDecl | model.Definition | model.SourceDecl] = [
+            *p.facts.values(), *p.definitions.values(), *p.originals.values(), *p.bibliography.values()]
         for node in nodes:
             if node.span.file != file:
                 continue
@@ -219,6 +222,7 @@ class Index:
         if kind == "enum":
             return self._enum_declarations(occ.key[1])
         name = occ.key[1]
+        target: model.FactDecl | model.Definition
         if occ.prefix is not None:
             target = self.program.originals[(occ.prefix, name)]
         else:
@@ -234,7 +238,7 @@ class Index:
         declaration it is named after, or in a table or function parameter)."""
         out = []
         for t in self.enum_words.get(word, []):
-            owner = self.program.facts.get(t.name) or self.program.definitions.get(t.name)
+            owner = None if t.name is None else self.program.facts.get(t.name) or self.program.definitions.get(t.name)
             if owner is None:
                 continue
             span = owner.span

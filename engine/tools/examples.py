@@ -13,10 +13,11 @@ from fractions import Fraction
 from attrs import frozen
 
 from engine.api import Outcome, Ruleset
+from engine.check.model import ExampleCase, Expectation
 from engine.inputs.facts import FactsError
 from engine.lang.formatting import value as show
-from engine.check.model import ExampleCase, Expectation
-from engine.lang.results import STATUS_FRENCH, Missing, Value
+from engine.lang.results import STATUS_FRENCH, Missing, Result, Value
+from engine.lang.types import Type
 from engine.lang.values import to_decimal
 
 
@@ -70,7 +71,7 @@ def _compare(ruleset: Ruleset, outcome: Outcome, expectation: Expectation) -> Mi
     obtained = describe_result(result, t)
     if expectation.status != result.status:
         return Mismatch(expectation.name, expected, obtained)
-    if expectation.status == "value" and not values_match(expectation.value, result.value):  # type: ignore[union-attr]
+    if expectation.status == "value" and isinstance(result, Value) and not values_match(expectation.value, result.value):
         return Mismatch(expectation.name, expected, obtained)
     if expectation.status == "missing" and expectation.facts:
         assert isinstance(result, Missing)
@@ -89,7 +90,8 @@ def values_match(expected: object, actual: object) -> bool:
     return expected == actual
 
 
-def describe_expectation(e: Expectation, t) -> str:  # type: ignore[no-untyped-def]
+def describe_expectation(e: Expectation, t: Type) -> str:
+    """An example's expected result in words, as `regles test` prints it."""
     if e.status == "value":
         return show(e.value, t)
     if e.status == "missing":
@@ -97,7 +99,8 @@ def describe_expectation(e: Expectation, t) -> str:  # type: ignore[no-untyped-d
     return STATUS_FRENCH[e.status]
 
 
-def describe_result(result, t) -> str:  # type: ignore[no-untyped-def]
+def describe_result(result: Result, t: Type) -> str:
+    """A result in the words `describe_expectation` uses, to set them side by side."""
     if isinstance(result, Value):
         return show(result.value, t)
     if isinstance(result, Missing):

@@ -41,12 +41,12 @@ from pathlib import Path
 from attrs import define, field, frozen
 
 from engine import api
-from engine.lang import formatting
 from engine.base.diagnostics import EngineError, suggest
-from engine.tools.impact_population import PopulationError, read_population
+from engine.lang import formatting
 from engine.lang.results import STATUS_FRENCH, NotApplicable, Result, Value
 from engine.lang.types import Type
 from engine.lang.values import to_decimal
+from engine.tools.impact_population import PopulationError, read_population
 
 CENT = Decimal("0.01")
 

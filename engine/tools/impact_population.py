@@ -11,8 +11,8 @@ import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from engine.tools.batch import csv_delimiter
 from engine.base.diagnostics import EngineError, os_reason
+from engine.tools.batch import csv_delimiter
 
 
 class PopulationError(EngineError):

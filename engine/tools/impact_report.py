@@ -14,7 +14,11 @@ from rich.console import Console
 from rich.table import Table
 
 from engine import api
+from engine.evaluate.trace import result_json
 from engine.lang import formatting
+from engine.lang.results import STATUS_FRENCH, Result, Value
+from engine.lang.types import Type
+from engine.lang.values import money_text
 from engine.tools.impact import (
     ALL_ROWS,
     CASES,
@@ -26,10 +30,6 @@ from engine.tools.impact import (
     PairStats,
     Tally,
 )
-from engine.lang.results import STATUS_FRENCH, Result, Value
-from engine.evaluate.trace import result_json
-from engine.lang.types import Type
-from engine.lang.values import money_text
 
 
 def show(result: Result, t: Type) -> str:

@@ -13,6 +13,7 @@ imports it at the top, and `engine.cli.commands.lsp` imports this module only wh
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from lsprotocol import types as lsp
@@ -21,10 +22,10 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
 from engine.base.diagnostics import Diagnostic, RulesError, Severity
-from engine.tools.editor import Completion, Index, Location, RenameRefused, replacements, span_location
-from engine.check.loader import display_name
 from engine.base.source import Source
+from engine.check.loader import display_name
 from engine.check.typography import tie_units
+from engine.tools.editor import Completion, Index, Location, Occurrence, RenameRefused, replacements, span_location
 
 _KIND = {"fait": lsp.CompletionItemKind.Field, "paramètre": lsp.CompletionItemKind.Constant,
          "règle": lsp.CompletionItemKind.Variable, "résultat": lsp.CompletionItemKind.Variable,
@@ -222,8 +223,9 @@ def build_server() -> RulesServer:
         return lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=index.hover(occ)),
                          range=ls.range_of(index.location(occ), index.sources[occ.file]))
 
-    def locations(ls: RulesServer, index: Index, occurrences) -> list[lsp.Location]:  # type: ignore[no-untyped-def]
-        seen, out = set(), []
+    def locations(ls: RulesServer, index: Index, occurrences: Iterable[Occurrence]) -> list[lsp.Location]:
+        seen: set[tuple[str, int]] = set()
+        out: list[lsp.Location] = []
         for o in occurrences:
             if (o.file, o.start) in seen:
                 continue

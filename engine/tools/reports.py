@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from attrs import frozen
 
 from engine.base.diagnostics import Diagnostic, Severity
 from engine.base.source import Span
+
+if TYPE_CHECKING:
+    from engine.tools.examples import ExampleRun
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 
@@ -106,7 +110,7 @@ class SuiteRun:
     """The examples of one rule file as `regles test` ran them, or why the file did not load."""
 
     file: str
-    runs: tuple = ()
+    runs: tuple[ExampleRun, ...] = ()
     load_error: str | None = None
 
 

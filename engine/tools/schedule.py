@@ -8,13 +8,15 @@ along the axis is given as an object keyed by axis values (`{"3": 2905, "4": 301
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
+from fractions import Fraction
 
 from attrs import frozen
 
 from engine.api import Outcome, Ruleset
 from engine.base.diagnostics import EngineError
 from engine.lang.results import Result, Value
-from engine.lang.values import LIMIT_ERRORS, add, beyond_limits_reason
+from engine.lang.values import LIMIT_ERRORS, Number, add, beyond_limits_reason
 
 
 @frozen
@@ -77,12 +79,14 @@ def schedule(ruleset: Ruleset, facts: Mapping[str, object]) -> Schedule:
     totals: dict[str, object] = {}
     incomplete: dict[str, str] = {}
     for name in spec.totals:
-        total: object = 0
+        total: Number = 0
         for row in rows:
             r = row.results[name]
             if isinstance(r, Value):
+                if not isinstance(r.value, int | Decimal | Fraction):
+                    raise TypeError(f"a total of {name} adds {r.value!r}, which is not a number")
                 try:
-                    total = add(total, r.value)  # type: ignore[arg-type]
+                    total = add(total, r.value)
                 except LIMIT_ERRORS:
                     incomplete[name] = f"{spec.axis} = {row.axis_value} : {beyond_limits_reason(None)}"
                     break

@@ -1,8 +1,11 @@
-"""Sub-commands beyond check, eval, explain, test and echeancier: one module per command.
+"""The sub-commands of `regles`: one module per command.
 
 Each module defines `register(subparsers)`, which adds its parser and sets `run` to a function
 `(argparse.Namespace) -> int`. This package imports every module in it, so adding a command is
 adding a file. Commands only call the public API and format its results.
+
+`regles --help` lists the everyday commands first, in the order of `FIRST`, then the others
+alphabetically.
 """
 
 from __future__ import annotations
@@ -12,6 +15,9 @@ import pkgutil
 
 from engine.cli import main as cli
 
-for _info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-    _module = importlib.import_module(f"{__name__}.{_info.name}")
-    cli.EXTRA_COMMANDS.append(_module.register)
+FIRST = ("check", "eval", "explain", "test", "echeancier")
+"""The modules of the everyday commands, in the order `regles --help` lists them."""
+
+_others = sorted(m.name for m in pkgutil.iter_modules(__path__) if m.name not in FIRST)
+for _name in (*FIRST, *_others):
+    cli.COMMANDS.append(importlib.import_module(f"{__name__}.{_name}").register)

@@ -18,11 +18,21 @@ import os
 import signal
 import sys
 import threading
+import time
+from collections.abc import Callable
+from types import FrameType, ModuleType
+from typing import TYPE_CHECKING, Any
 
 from engine.cli import main as cli
 
+if TYPE_CHECKING:  # imported when the command runs: `regles` starts without the batch modules
+    from engine.tools.batch import BatchJob, Summary
 
-def register(sub: argparse._SubParsersAction) -> None:
+_Handler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
+"""What `signal.signal` takes and gives back: a function, SIG_DFL or SIG_IGN, or None."""
+
+
+def register(sub: cli.Subcommands) -> None:
     """Add the `batch` sub-command."""
     p = sub.add_parser(
         "batch", help="évaluer un fichier de lignes de faits (CSV, JSON Lines, Parquet)",
@@ -66,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     return cli.EXIT_USAGE if summary.errors else cli.EXIT_OK
 
 
-class _signals_raise:  # noqa: N801 - used as a context manager, like contextlib's
+class _signals_raise:
     """While a batch runs, SIGTERM and SIGHUP raise `Interrupted` (as Ctrl-C raises KeyboardInterrupt), so
     that the run unwinds and removes its partial files; the previous handlers come back after."""
 
@@ -74,7 +84,7 @@ class _signals_raise:  # noqa: N801 - used as a context manager, like contextlib
 
     def __init__(self, error: type[BaseException]) -> None:
         self.error = error
-        self.previous: dict[int, object] = {}
+        self.previous: dict[int, _Handler] = {}
 
     def __enter__(self) -> None:
         if threading.current_thread() is not threading.main_thread():
@@ -84,14 +94,14 @@ class _signals_raise:  # noqa: N801 - used as a context manager, like contextlib
             if number is not None and signal.getsignal(number) is not signal.SIG_IGN:  # `nohup` stays nohup
                 self.previous[number] = signal.signal(number, self._raise)
 
-    def _raise(self, number: int, frame: object) -> None:
+    def _raise(self, number: int, frame: FrameType | None) -> None:
         for restored, handler in self.previous.items():  # a second signal during the clean-up ends the process
-            signal.signal(restored, handler)  # type: ignore[arg-type]
+            signal.signal(restored, handler)
         raise self.error(signal.Signals(number).name)
 
     def __exit__(self, *exc: object) -> None:
         for number, handler in self.previous.items():
-            signal.signal(number, handler)  # type: ignore[arg-type]
+            signal.signal(number, handler)
 
 
 def _default_workers(path: str) -> int:
@@ -106,33 +116,41 @@ def _warn(message: str) -> None:
     print(f"regles batch : {message}", file=sys.stderr)
 
 
-def _with_progress_bar(batch, job):  # type: ignore[no-untyped-def]
+def _with_progress_bar(batch: ModuleType, job: BatchJob) -> Summary:
     from rich.console import Console
-    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
     console = Console(file=sys.stderr)
     columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
                TextColumn("{task.fields[rows]} lignes · {task.fields[rate]} lignes/s"),
                TimeElapsedColumn(), TextColumn("reste"), TimeRemainingColumn())
     with Progress(*columns, console=console, transient=False) as bar:
         task = bar.add_task(f"regles batch {job.input}", total=None, rows="0", rate="–")
-        started = [None]
+        started: list[float] = []
 
         def update(done: int, total: int, rows: int) -> None:
-            import time
             now = time.perf_counter()
-            if started[0] is None:
-                started[0] = now  # type: ignore[assignment]
-            elapsed = now - started[0]  # type: ignore[operator]
+            if not started:
+                started.append(now)
+            elapsed = now - started[0]
             rate = f"{rows / elapsed:,.0f}".replace(",", " ") if elapsed > 0 else "–"
             bar.update(task, completed=done, total=total, rows=f"{rows:,}".replace(",", " "), rate=rate)
-        return batch.run(job, progress=update, warn=lambda m: console.print(f"regles batch : {m}", markup=False))
+        summary: Summary = batch.run(job, progress=update,
+                                     warn=lambda m: console.print(f"regles batch : {m}", markup=False))
+        return summary
 
 
 def _number(n: float) -> str:
     return f"{n:,.0f}".replace(",", " ")
 
 
-def _print_summary(summary, job) -> None:  # type: ignore[no-untyped-def]
+def _print_summary(summary: Summary, job: BatchJob) -> None:
     from engine.tools.batch import HEADLINE_WORDS
     lines = [f"{_number(summary.read)} ligne{'s' if summary.read > 1 else ''} lue{'s' if summary.read > 1 else ''}, "
              f"{_number(summary.evaluated)} évaluée{'s' if summary.evaluated > 1 else ''}, "

@@ -19,7 +19,7 @@ def _positive(text: str) -> int:
     return value
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: cli.Subcommands) -> None:
     """Add the `diff` sub-command."""
     p = sub.add_parser("diff", help="impact d'un changement de règles sur une population",
                        description="Évalue chaque ligne d'une population avec l'ancien et le nouveau fichier de "

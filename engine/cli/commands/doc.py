@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from engine.cli import main as cli
 from engine.base.diagnostics import os_reason
+from engine.cli import main as cli
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: cli.Subcommands) -> None:
     """Add the `doc` sub-command."""
     p = sub.add_parser("doc", help="site HTML de documentation d'un fichier de règles",
                        description="Écrit un site HTML statique : un index, une page par règle, table, fonction, "

@@ -15,19 +15,18 @@ import difflib
 import sys
 from pathlib import Path
 
-from engine.cli import main as cli
-from engine.base.diagnostics import RulesError
-from engine.base.diagnostics import os_reason
-from engine.check.loader import decode_checked, display_name
+from engine.base.diagnostics import RulesError, os_reason
 from engine.base.source import Source
+from engine.check.loader import decode_checked, display_name
 from engine.check.typography import tie_units
+from engine.cli import main as cli
 
 
 class FormatError(Exception):
     """The formatted text would not mean the same as the original: a bug, never written."""
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: cli.Subcommands) -> None:
     """Add the `fmt` sub-command."""
     p = sub.add_parser("fmt", help="mettre des fichiers de règles en forme (mise en page canonique)",
                        description="Met des fichiers de règles dans la mise en page canonique : en-tête, blocs "
@@ -50,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
             original, formatted = _format(path)
         except RulesError as exc:
             print(str(exc), file=sys.stderr)
-            status = max(status, cli.EXIT_USAGE if cli._file_problem(exc) else cli.EXIT_RULES)
+            status = max(status, cli.EXIT_USAGE if cli.file_problem(exc) else cli.EXIT_RULES)
             continue
         except cli.UsageError as exc:
             print(f"regles : {exc}", file=sys.stderr)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from engine.cli import main as cli
 from engine.base.diagnostics import os_reason
+from engine.cli import main as cli
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: cli.Subcommands) -> None:
     """Add the `init` sub-command."""
     p = sub.add_parser("init", help="créer un dossier de départ : fichiers de règles, modèles de courrier, exemples",
                        description="Copie dans DOSSIER (absent ou vide) les fichiers de règles fournis avec regles, "

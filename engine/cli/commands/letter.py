@@ -14,18 +14,18 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
+from types import ModuleType
 
 from engine import api
-from engine.cli import main as cli
 from engine.base.diagnostics import os_reason
-
+from engine.cli import main as cli
 
 FORMATS = ("txt", "html", "pdf")
 """The formats of `engine.letters.render.FORMATS`, repeated so that `regles` starts without loading Jinja
 (tests/test_cli_startup.py checks that the two agree)."""
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: cli.Subcommands) -> None:
     """Add the `letter` sub-command."""
     p = sub.add_parser("letter", help="rédiger un courrier au médecin (txt, html ou pdf)",
                        description="Rédiger un courrier au médecin à partir d'un modèle du dossier lettres/ "
@@ -52,8 +52,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Render the letter; print missing facts or template errors in French."""
     from engine.letters import issuance
-    from engine.letters.render import (LetterError, LetterTemplateError, MissingFactsError, NotIssuedError,
-                                render_with_context, review_sheet)
+    from engine.letters.render import (
+        LetterError,
+        LetterTemplateError,
+        MissingFactsError,
+        NotIssuedError,
+        render_with_context,
+        review_sheet,
+    )
     fmt = args.format or _format_of(args.output)
     if fmt == "pdf" and not args.output and sys.stdout.isatty():
         raise cli.UsageError("un courrier PDF s'écrit dans un fichier : ajouter -o COURRIER.pdf")
@@ -87,19 +93,22 @@ def run(args: argparse.Namespace) -> int:
         raise cli.UsageError(str(exc)) from None
     _write(letter, args.output)
     if args.output:
-        record = issuance.record(outcome, args.template, context["date_courrier"],  # type: ignore[arg-type]
-                                 str(context["reference"]), args.dossier)
+        when = context["date_courrier"]
+        if not isinstance(when, dt.date):
+            raise TypeError(f"the letter's date is {when!r}, not a date")
+        record = issuance.record(outcome, args.template, when, str(context["reference"]), args.dossier)
         _write(json.dumps(record, ensure_ascii=False, indent=2) + "\n", args.output + ".json")
     return cli.EXIT_OK
 
 
-def _caisse(path: str | None, issuance: object) -> dict[str, object]:
+def _caisse(path: str | None, issuance: ModuleType) -> dict[str, object]:
     """The letter options a `--caisse` file gives: a TOML settings file, or (older form) a JSON [caisse]."""
     if path is None:
         return {}
     if path.endswith(".json"):
         return {"caisse": cli.read_json_object(path, "le fichier --caisse")}
-    return issuance.letter_options(issuance.load_caisse(path))  # type: ignore[attr-defined]
+    options: dict[str, object] = issuance.letter_options(issuance.load_caisse(path))
+    return options
 
 
 def _format_of(output: str | None) -> str:
@@ -111,6 +120,7 @@ def _format_of(output: str | None) -> str:
 
 
 def _date(text: str | None) -> dt.date | None:
+    """The date of `--date`, in either form facts take (`2024-06-22`, `22/06/2024`), or None."""
     if text is None:
         return None
     from engine.inputs.facts import DATE_FORMS, parse_date
@@ -121,10 +131,12 @@ def _date(text: str | None) -> dt.date | None:
 
 
 def _object(path: str | None, option: str) -> dict[str, object] | None:
+    """The JSON object of an option's file (`--destinataire`), or None without the option."""
     return None if path is None else cli.read_json_object(path, f"le fichier {option}")
 
 
 def _write(letter: str | bytes, output: str | None) -> None:
+    """Write a letter to its file, or to standard output (text as text, a PDF as bytes)."""
     data = letter.encode("utf-8") if isinstance(letter, str) else letter
     if output is None:
         if isinstance(letter, str):

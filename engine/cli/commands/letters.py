@@ -9,14 +9,20 @@ with error rows); 2 bad usage or unreadable input; 1 the rule file is wrong.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from engine.cli import main as cli
+
+if TYPE_CHECKING:  # imported when the command runs: `regles` starts without the letters
+    from engine.tools.bulk_letters import BulkJob, BulkSummary
 
 FORMATS = ("pdf", "html", "txt")
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: cli.Subcommands) -> None:
     """Add the `letters` sub-command."""
     p = sub.add_parser("letters", help="rédiger un courrier par ligne d'un fichier de cas (pdf, html ou txt)",
                        description="Rédiger un courrier par ligne d'un fichier de cas, avec un registre et la "
@@ -37,10 +43,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from engine.cli.commands.letter import _date
     from engine.tools.batch import BatchError
     from engine.tools.bulk_letters import BulkError, BulkJob
     from engine.tools.bulk_letters import run as run_bulk
-    from engine.cli.commands.letter import _date
     date = _date(args.date)  # the one date grammar of facts and options (docs/cli.md)
     if args.workers < 1:
         raise cli.UsageError("--workers : au moins 1")
@@ -56,9 +62,8 @@ def run(args: argparse.Namespace) -> int:
     return cli.EXIT_OK
 
 
-def _with_progress(run_bulk, job):  # type: ignore[no-untyped-def]
-    import os
-
+def _with_progress(run_bulk: Callable[..., BulkSummary], job: BulkJob) -> BulkSummary:
+    """Run the letters with a progress bar on standard error (bytes of the input read, rows)."""
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
     total = os.path.getsize(job.input)

@@ -12,7 +12,7 @@ import sys
 from engine.cli import main as cli
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: cli.Subcommands) -> None:
     """Add the `lsp` sub-command."""
     p = sub.add_parser("lsp", help="serveur de langage pour les éditeurs (LSP, sur l'entrée et la sortie standard)",
                        description="Démarre un serveur Language Server Protocol sur l'entrée et la sortie standard : "

@@ -7,11 +7,11 @@ import json
 from pathlib import Path
 
 from engine import api
-from engine.cli import main as cli
 from engine.base.diagnostics import os_reason
+from engine.cli import main as cli
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: cli.Subcommands) -> None:
     """Add the `schema` sub-command."""
     p = sub.add_parser("schema", help="schéma JSON des faits acceptés par un fichier de règles",
                        description="Écrit le schéma JSON (draft 2020-12) des faits qu'accepte un fichier de "

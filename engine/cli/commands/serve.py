@@ -14,7 +14,7 @@ from pathlib import Path
 from engine.cli import main as cli
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: cli.Subcommands) -> None:
     """Add the `serve` sub-command."""
     p = sub.add_parser("serve", help="servir les règles : API JSON, entretien et atelier dans le navigateur",
                        description="Sert les fichiers .rules d'un dossier : API JSON (/api/NOM/evaluate…), "
