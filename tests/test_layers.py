@@ -48,14 +48,8 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("engine", "engine.letters.render"):
         "the package's facade re-exports `render_letter` and the letter errors (lazily): move them out of "
         "engine/__init__.py or rank the facade above letters (lead)",
-    ("engine.explain.html", "engine.tools.docsite"):
-        "the HTML explanation links to documentation pages: the page names belong below explain (types2)",
     ("engine.letters.context", "engine.tools.schedule"):
         "a letter's payment schedule is computed by a tool: the schedule belongs below letters (letters owner)",
-    ("engine.serve.pages", "engine.cli.main"):
-        "the server reuses the command line's option spellings: they belong to a module below both (types2)",
-    ("engine.serve.server", "engine.cli.main"):
-        "the server reuses the command line's option spellings: they belong to a module below both (types2)",
     ("engine.letters.context", "engine.letters.issuance"):
         "cycle context ↔ issuance, hidden in a function: the letter reference belongs to one side (letters owner)",
     ("engine.letters.review_sheet", "engine.letters.render"):

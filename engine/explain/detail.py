@@ -12,20 +12,17 @@ structured form for letters.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING
 
 from attrs import frozen
 
 from engine.evaluate.trace import Event
-from engine.explain.eventdata import date_at, items_at, mapping_at, type_at, types_at
+from engine.explain.eventdata import Explained, date_at, items_at, mapping_at, type_at, types_at
 from engine.explain.whynot import margin, render
 from engine.lang import formatting
 from engine.lang.results import Missing, NotApplicable, Result, Undetermined, Value
 from engine.lang.statuses import Status, parse_mark
 from engine.lang.types import Type
 
-if TYPE_CHECKING:  # the API calls this module (`Outcome.explain`): named for the checker only
-    from engine.api import Outcome
 
 _NEGATED = {"=": "≠", "≠": "=", "<": "≥", "≤": ">", ">": "≤", "≥": "<"}
 
@@ -44,7 +41,7 @@ class Flag:
         return f"{self.kind.heading} — {self.definition} ({self.text}){note}"
 
 
-def explain(outcome: Outcome, name: str) -> str:
+def explain(outcome: Explained, name: str) -> str:
     """The explanation of one result of an outcome, as indented French text."""
     event = outcome.event(name)
     lines: list[str] = []

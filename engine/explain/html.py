@@ -13,9 +13,10 @@ import html
 import re
 from collections.abc import Callable
 
-from engine.api import Outcome
 from engine.check import model
 from engine.explain.doc_pages import fact_page, original_page, page_name
+from engine.explain.detail import explain
+from engine.explain.eventdata import Explained
 from engine.explain.summary import Item, Summary, summarize
 from engine.lang.formatting import french_typography
 from engine.lang.statuses import Status
@@ -31,17 +32,17 @@ def _base(doc_base: str) -> str:
     return doc_base if not doc_base or doc_base.endswith("/") else doc_base + "/"
 
 
-def explanation_json(outcome: Outcome, name: str, doc_base: str = "doc/") -> dict[str, object]:
+def explanation_json(outcome: Explained, name: str, doc_base: str = "doc/") -> dict[str, object]:
     """The summary of a result as JSON, with the full trace of the result under `trace`."""
     summary = summarize(outcome, name, *_linkers(doc_base))
     return {"rules": outcome.ruleset.program.text.file, "result": name,
             "summary": summary.to_json(), "trace": outcome.event(name).to_json()}
 
 
-def explanation_html(outcome: Outcome, name: str, doc_base: str = "doc/") -> str:
+def explanation_html(outcome: Explained, name: str, doc_base: str = "doc/") -> str:
     """A standalone French page: the summary, then the full explanation as a foldable tree."""
     summary = summarize(outcome, name, *_linkers(doc_base))
-    detail = outcome.explain(name)
+    detail = explain(outcome, name)
     program = outcome.ruleset.program
     base = _base(doc_base)
     title = f"{summary.label} : {summary.value}"
