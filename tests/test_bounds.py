@@ -445,7 +445,7 @@ class TestScheduleKeys:
 
         import engine
         from engine.inputs.facts import FactsError
-        from engine.tools.schedule import schedule
+        from engine.schedule import schedule
         ruleset = engine.load("rulesets/convention2024.rules")
         from pathlib import Path
         facts = json.loads(Path("examples/cardiologue_echeancier.json").read_text(encoding="utf-8"))

@@ -225,7 +225,7 @@ class TestFuzzFacts:
 
     def test_hostile_facts(self, scale: int, tmp_path: Path) -> None:
         from engine.cli.main import UsageError, read_facts
-        from engine.tools.schedule import schedule
+        from engine.schedule import schedule
         rng = random.Random(SEED + 1)
         rulesets = [engine.load(p) for p in _BUNDLED]
         for index in range(FACT_SETS * scale):

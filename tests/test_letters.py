@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import engine
+from engine.letters import filters
 from engine.letters import render as letters
 from engine.cli.main import main
 from engine.letters.issuance import letter_options, load_caisse
@@ -250,34 +251,34 @@ class TestFilters:
     """Tests for the French formatting filters."""
 
     def test_montant(self) -> None:
-        assert letters.f_montant(Decimal("12000")) == "12\u202f000,00\u00a0€"
-        assert letters.f_montant("8767") == "8\u202f767,00\u00a0€"
+        assert filters.f_montant(Decimal("12000")) == "12\u202f000,00\u00a0€"
+        assert filters.f_montant("8767") == "8\u202f767,00\u00a0€"
 
     def test_pourcentage(self) -> None:
-        assert letters.f_pourcentage(Decimal("0.075")) == "7,5\u00a0%"
-        assert letters.f_pourcentage(Decimal("1")) == "100\u00a0%"
+        assert filters.f_pourcentage(Decimal("0.075")) == "7,5\u00a0%"
+        assert filters.f_pourcentage(Decimal("1")) == "100\u00a0%"
 
     def test_pourcentage_of_an_exact_fraction_can_be_redone_by_hand(self) -> None:
         """A non-terminating rate shows its fraction, then a rounded percentage."""
-        assert letters.f_pourcentage(Fraction(25, 34)) == "25/34 (≈\u00a073,53\u00a0%)"
+        assert filters.f_pourcentage(Fraction(25, 34)) == "25/34 (≈\u00a073,53\u00a0%)"
 
     def test_dates(self) -> None:
-        assert letters.f_date(dt.date(2024, 6, 22)) == "22\u00a0juin\u00a02024"
-        assert letters.f_date("2019-10-01") == "1er\u00a0octobre\u00a02019"
-        assert letters.f_date_courte(dt.date(2024, 6, 22)) == "22/06/2024"
+        assert filters.f_date(dt.date(2024, 6, 22)) == "22\u00a0juin\u00a02024"
+        assert filters.f_date("2019-10-01") == "1er\u00a0octobre\u00a02019"
+        assert filters.f_date_courte(dt.date(2024, 6, 22)) == "22/06/2024"
 
     def test_nombre_ordinal_valeur(self) -> None:
-        assert letters.f_nombre(2800) == "2\u202f800"
-        assert (letters.f_ordinal(1), letters.f_ordinal(1, "m"), letters.f_ordinal(3)) == ("1re", "1er", "3e")
-        assert (letters.f_valeur(True), letters.f_valeur(Decimal("2.5"))) == ("oui", "2,5")
+        assert filters.f_nombre(2800) == "2\u202f800"
+        assert (filters.f_ordinal(1), filters.f_ordinal(1, "m"), filters.f_ordinal(3)) == ("1re", "1er", "3e")
+        assert (filters.f_valeur(True), filters.f_valeur(Decimal("2.5"))) == ("oui", "2,5")
 
     def test_french_spacing_keeps_punctuation_on_its_line(self) -> None:
         """Before `:` and `»`, after `«`, and between a number and `%` or `€`, spaces do not break."""
-        assert letters.f_espaces("« a »  :\n 20 %") == "«\u00a0a\u00a0»\u00a0: 20\u00a0%"
+        assert filters.f_espaces("« a »  :\n 20 %") == "«\u00a0a\u00a0»\u00a0: 20\u00a0%"
 
     def test_typst_strings_cannot_inject_markup(self) -> None:
         """Values reach Typst as string literals: quotes and backslashes are escaped."""
-        assert letters.f_typst('a "b" \\ #c') == '"a \\"b\\" \\\\ #c"'
+        assert filters.f_typst('a "b" \\ #c') == '"a \\"b\\" \\\\ #c"'
 
 
 class TestCommandLine:

@@ -4,7 +4,7 @@ The plain-text and Typst block macros pass structure through `caller()` with con
 (`IMBRIQUE` is U+001C). A U+001C inside a condition's description, or inside a fact, used to end
 the Typst string literal: the rest of the text was raw Typst, and a file `regles check` called
 correct produced a PDF with a forged "Montant versé : 99 999,00 €". Now every value a template
-prints goes through `letters.plain` (controls replaced by U+FFFD), layout markers are a type values
+prints goes through `filters.plain` (controls replaced by U+FFFD), layout markers are a type values
 cannot have, and Typst texts are string literals.
 """
 
@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 import engine
 from engine.letters.issuance import letter_options, load_caisse
+from engine.letters import filters
 from engine.letters import render as letters
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,17 +121,17 @@ def _typst_texts(source: str) -> str:
 
 def _assert_text_not_markup(hostile_out: dict[str, str], benign_out: dict[str, str], text: str) -> None:
     """The hostile text shows as text in every format, and the markup is exactly the benign letter's."""
-    shown = _flat(letters.f_espaces(text))
-    assert not letters._CONTROL.search(hostile_out["txt"].replace("\t", ""))
+    shown = _flat(filters.f_espaces(text))
+    assert not filters._CONTROL.search(hostile_out["txt"].replace("\t", ""))
     assert shown in _flat(hostile_out["txt"])
     tags = _html(hostile_out["html"])
     assert tags.tags == _html(benign_out["html"]).tags
     assert shown in _flat("".join(tags.text))  # the parser has decoded the character references
-    assert not letters._CONTROL.search(hostile_out["html"])
+    assert not filters._CONTROL.search(hostile_out["html"])
     typ = hostile_out["pdf"]
     assert TYPST_STRING.sub('""', typ) == TYPST_STRING.sub('""', benign_out["pdf"])
     assert shown.replace("'", "\u2019") in _flat(_typst_texts(typ))
-    assert not letters._CONTROL.search(typ.replace("\n", ""))
+    assert not filters._CONTROL.search(typ.replace("\n", ""))
 
 
 class TestProperties:
@@ -203,5 +204,5 @@ class TestForgedAmount:
 
 
 def test_plain_keeps_text_and_replaces_controls() -> None:
-    assert letters.plain("a\r\nb\rc\td\x1ce\x85f\x7f") == "a\nb\nc\td\ufffde\ufffdf\ufffd"
-    assert letters.plain("« Été » 12\u202f000,00\u00a0€") == "« Été » 12\u202f000,00\u00a0€"
+    assert filters.plain("a\r\nb\rc\td\x1ce\x85f\x7f") == "a\nb\nc\td\ufffde\ufffdf\ufffd"
+    assert filters.plain("« Été » 12\u202f000,00\u00a0€") == "« Été » 12\u202f000,00\u00a0€"

@@ -10,7 +10,7 @@ import pytest
 
 import engine
 from engine.cli.main import main
-from engine.tools.schedule import facts_for, schedule
+from engine.schedule import facts_for, schedule
 
 
 class TestFactsFor:

@@ -34,7 +34,7 @@ from engine.letters.inputs import (
 )
 from engine.check.model import Program, TextInfo
 from engine.lang.results import STATUS_FRENCH, Missing, Result, Value
-from engine.tools.schedule import Schedule, schedule
+from engine.schedule import Schedule, schedule
 from engine.lang.statuses import Status
 from engine.evaluate.trace import Event
 from engine.lang.types import Type

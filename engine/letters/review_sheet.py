@@ -15,7 +15,7 @@ import html
 from engine.lang import formatting
 from engine.api import Outcome
 from engine.explain.detail import flags
-from engine.letters.render import f_typst, f_valeur
+from engine.letters.filters import f_typst, f_valeur
 from engine.check.model import FactDecl
 from engine.explain.summary import summarize
 from engine.evaluate.trace import Event

@@ -26,7 +26,7 @@ def register(sub: cli.Subcommands) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Print the schedule the rule file declares (e.g. every contract year)."""
-    from engine.tools.schedule import schedule  # imported here: `regles` starts without it
+    from engine.schedule import schedule  # imported here: `regles` starts without it
     ruleset = api.load(args.file)
     plan = schedule(ruleset, cli.read_facts(args.facts))
     if args.format == "json":
