@@ -32,7 +32,8 @@ from collections.abc import Iterable, Mapping
 from engine.check import model
 from engine.evaluate.compiler import CompileError, _Body, _Ctx, _Generator, once_per_program, run_module
 from engine.lang.results import Value
-from engine.evaluate.runtime import ABS, U, _Lazy
+from engine.evaluate.runtime import ABS, U
+from engine.evaluate.runtime import Lazy as _Lazy
 from engine.evaluate.sites import sites_of
 from engine.evaluate.trace import Event
 
