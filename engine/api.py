@@ -14,13 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from engine.check import model
-from engine.evaluate.compiler import fast_path
-from engine.evaluate.reference import Evaluator
+from engine.evaluate.backend import backend_for, fact_reader
 from engine.inputs.facts import FactsError
 from engine.check.loader import load_path, load_source
 from engine.lang.results import Missing, Result, Value
 from engine.base.source import Source
-from engine.evaluate.trace import Event, Tracer
+from engine.evaluate.trace import Event
 from engine.lang.values import money, to_decimal
 
 if TYPE_CHECKING:
@@ -101,16 +100,12 @@ class Ruleset:
         if self.program.schedule is not None:  # facts given per year: the year evaluated's values
             from engine.inputs.facts import select_year
             facts = select_year(self.program, facts)
-        typed = fast_path(self.program)[0].validate(facts)
+        typed = fact_reader(self.program).validate(facts)
         return Outcome(self, typed, self._results(typed, self._names(outputs)))
 
     def _results(self, typed: Mapping[str, object], names: tuple[str, ...]) -> dict[str, Result]:
-        """The results of some rules for validated facts."""
-        compiled = fast_path(self.program)[1]
-        if compiled is not None:  # the same results as the interpreter (tests/test_compile*.py)
-            return compiled.evaluate(typed, names)
-        evaluator = Evaluator(self.program, typed)
-        return {name: evaluator.result(name) for name in names}
+        """The results of some rules for validated facts, from the program's backend."""
+        return backend_for(self.program).evaluate(typed, names)
 
     def _names(self, outputs: Iterable[str] | None) -> tuple[str, ...]:
         if outputs is None:
@@ -194,16 +189,7 @@ class Outcome:
         return self._events[name]
 
     def _trace(self, names: list[str]) -> None:
-        from engine.evaluate.tracecompile import traced_for
-        traced = traced_for(self.ruleset.program)
-        if traced is not None:  # the traced interpreter's events (tests/test_tracecompile.py)
-            self._events.update(traced.events(self.facts, names))
-            return
-        tracer = Tracer()
-        evaluator = Evaluator(self.ruleset.program, self.facts, tracer)
-        for name in names:
-            evaluator.result(name)
-            self._events[name] = tracer.log[-1]
+        self._events.update(backend_for(self.ruleset.program).trace(self.facts, names))
 
     @property
     def trace(self) -> dict[str, object]:

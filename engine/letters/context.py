@@ -22,6 +22,7 @@ from engine.base.diagnostics import EngineError
 from engine.api import Outcome, Ruleset, load
 from engine.explain.detail import flags
 from engine.lang.results import STATUS_FRENCH, Missing, Result, Value
+from engine.evaluate.backend import backend_for
 from engine.evaluate.trace import Event
 from engine.lang.types import Type
 from engine.explain.whynot import Unmet
@@ -370,8 +371,7 @@ class ParametersView:
         if definition is None or definition.kind != "parameter":
             return _unknown("parametres", name, "paramètre",
                             [n for n, d in program.definitions.items() if d.kind == "parameter"])
-        from engine.evaluate.reference import Evaluator
-        result = Evaluator(program, self._outcome.facts).result(name)
+        result = backend_for(program).evaluate(self._outcome.facts, [name])[name]
         return result.value if isinstance(result, Value) else _value_of(State(self._outcome), name, result)
 
 

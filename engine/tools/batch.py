@@ -1,7 +1,7 @@
 """Batch evaluation: a file of fact rows in, a file of results out, streamed in chunks.
 
 `run(BatchJob(...))` reads CSV, JSON Lines or Parquet (chosen by extension), evaluates every row
-with the compiled program (`engine.evaluate.compiler`, the interpreter's results) and writes the results
+with the program's backend (`engine.evaluate.backend`: generated code, the interpreter's results) and writes the results
 in the same order and format family, chunk by chunk: memory does not grow with the file. With
 `workers > 1` the chunks are evaluated by processes that each load the rule file once (through
 `engine.check.cache`); the main process only splits the input, writes the output and keeps the counts.
@@ -231,11 +231,12 @@ class _Rows:
 
     def __init__(self, config: _Config, ruleset: object = None) -> None:
         from engine import api
-        from engine.evaluate.compiler import fast_path
+        from engine.evaluate.backend import backend_for, fact_reader
         self.config = config
         self.ruleset = ruleset if ruleset is not None else api.load(config.rules)
         program = self.ruleset.program  # type: ignore[attr-defined]
-        self.reader, self.compiled = fast_path(program)
+        self.reader = fact_reader(program)
+        self.evaluate_outputs = backend_for(program).outputs  # the program's one backend, bound once
         self.outputs = program.outputs
         self.types = [program.definitions[name].type for name in self.outputs]
         self.facts = frozenset(program.facts)
@@ -248,9 +249,6 @@ class _Rows:
         self.text_cells = fmt == "csv"
         self.columns = output_columns(config.copied, self.outputs, config.explain)
         self.schema = arrow_schema(self.columns, self.types, config.copied, config.explain) if fmt == "parquet" else None
-        if config.explain:  # the traced program too, once, before the first row
-            from engine.evaluate.tracecompile import traced_for
-            traced_for(program, now=True)
 
     # ── parsing a chunk into records: (line, lines spanned, raw facts, copied values, problem) ──
     # A blank line is (line, 1, None, (), None): it is not a row, but it is accounted for.
@@ -391,12 +389,7 @@ class _Rows:
     def row(self, line: int, raw: object, copied: tuple) -> tuple[list[object], str | None]:
         """The output cells of one row; `raw` is a mapping of facts, or a CSV row of cells."""
         typed = self.row_facts(raw) if type(raw) is dict else self.cells_reader(raw)  # type: ignore[arg-type]
-        if self.compiled is not None:
-            results = self.compiled.outputs(typed)
-        else:  # the interpreter (REGLES_NO_COMPILE=1, or a program the compiler does not handle)
-            from engine.evaluate.reference import Evaluator
-            evaluator = Evaluator(self.ruleset.program, typed)  # type: ignore[attr-defined]
-            results = [_plain(evaluator.result(name)) for name in self.outputs]
+        results = self.evaluate_outputs(typed)
         out: list[object] = [str(line), *copied] if self.text_cells else [line, *copied]
         self.fill(results, out)
         if self.config.explain:
@@ -430,10 +423,6 @@ class _Rows:
         import pyarrow as pa
         arrays = [pa.array([row[i] for row in rows], type=f.type) for i, f in enumerate(self.schema)]  # type: ignore[union-attr,arg-type]
         return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
-
-
-def _plain(result: object) -> object:
-    return result.value if getattr(result, "status", None) == "value" else result  # type: ignore[attr-defined]
 
 
 def _to_text(value: object) -> str:
