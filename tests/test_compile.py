@@ -283,3 +283,22 @@ class TestExactArithmetic:
             return
         assert runtime._shift(date, years, months, days) == expected
         assert runtime._years(date, years) == (values.add_years(date, years) if years else date)
+
+
+class TestGeneratedCodeNamesItsRules:
+    def test_a_crash_in_generated_code_names_the_rule_and_its_line(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A traceback through generated code shows which rule's function failed, and its header
+        says where the rule is written (file:line)."""
+        import traceback
+
+        def broken(op, a, b):  # type: ignore[no-untyped-def]
+            raise RuntimeError("panne simulée")
+        monkeypatch.setitem(runtime.NAMESPACE, "_compare", broken)
+        ruleset = engine.loads('règles "Démo"\nfait d : durée fin\n\nrésultat délai_dépassé : booléen = d > 3 jours fin\n',
+                               filename="demo.rules")
+        program = GeneratedProgram(ruleset.program)
+        with pytest.raises(RuntimeError) as caught:
+            program.evaluate({"d": values.Duration(days=5)}, ["délai_dépassé"])
+        frames = [frame.name for frame in traceback.extract_tb(caught.value.__traceback__)]
+        assert any(name.endswith("_d_lai_d_pass_") for name in frames), frames
+        assert "# délai_dépassé, demo.rules:4" in program.source

@@ -149,6 +149,12 @@ def reference_requested() -> bool:
 _BACKENDS: weakref.WeakKeyDictionary[model.Program, Backend] = weakref.WeakKeyDictionary()
 
 
+def backend_class() -> type[ReferenceBackend] | type[GeneratedBackend] | type[RecordingBackend]:
+    """The kind of backend programs get: generated code, or the interpreter on request (the tests
+    replace this to run the semantic tests over every backend, tests/conftest.py)."""
+    return ReferenceBackend if reference_requested() else GeneratedBackend
+
+
 def backend_for(program: model.Program) -> Backend:
     """The backend of a program, chosen once: generated code, or the interpreter on request.
 
@@ -158,7 +164,7 @@ def backend_for(program: model.Program) -> Backend:
     """
     found = _BACKENDS.get(program)
     if found is None:
-        found = _BACKENDS[program] = ReferenceBackend(program) if reference_requested() else GeneratedBackend(program)
+        found = _BACKENDS[program] = backend_class()(program)
     return found
 
 
