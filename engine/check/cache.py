@@ -25,13 +25,14 @@ import hashlib
 import importlib
 import pickle
 import sys
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 
 from engine.base import privatecache
 from engine.base.privatecache import cache_dir, enabled
 
-__all__ = ["cache_dir", "enabled", "load"]
+__all__ = ["cache_dir", "enabled", "identity", "load"]
 
 FORMAT = 2
 """Bumped when the layout of an entry changes (2: sealed by an HMAC)."""
@@ -44,6 +45,18 @@ _ENGINE = Path(__file__).resolve().parents[1]
 _VALUE_TYPES = {("decimal", "Decimal"), ("fractions", "Fraction"), ("datetime", "date"),
                 ("builtins", "set"), ("builtins", "frozenset")}
 _MODEL_MODULES = {"engine.check.model", "engine.base.source", "engine.lang.types", "engine.base.diagnostics"}
+
+
+_IDENTITIES: weakref.WeakKeyDictionary[object, str] = weakref.WeakKeyDictionary()
+
+
+def identity(program: object) -> str | None:
+    """The SHA-256 of the sealed entry a program was read from or stored as, or None (not cached).
+
+    What is derived from a program alone, such as its generated code (`engine.evaluate.codecache`),
+    is cached under this name: it changes whenever the stored program does.
+    """
+    return _IDENTITIES.get(program)
 
 
 def load(path: Path, loader: Callable[[Path], object], salt: str = "") -> object:
@@ -125,6 +138,7 @@ def _read(key: str, path: Path) -> object | None:
             if hashlib.sha256(Path(dependency).read_bytes()).hexdigest() != digest:
                 return None
         program = stored["program"]
+        _IDENTITIES[program] = hashlib.sha256(payload).hexdigest()
     except FileNotFoundError:
         return None
     except Exception as exc:  # noqa: BLE001 - a sealed but unreadable entry (another engine's) is a miss
@@ -144,6 +158,7 @@ def _write(key: str, path: Path, program: object) -> None:
     except Exception:  # noqa: BLE001 - an unpicklable program, a vanished source: no cache
         return
     if privatecache.write(_name(key), payload):
+        _IDENTITIES[program] = hashlib.sha256(payload).hexdigest()
         _prune(cache_dir())
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import CodeType
 
 from engine.check import model
+from engine.evaluate import codecache
 from engine.evaluate.generator import GeneratedModule, GenerationError, generate
 from engine.evaluate.recorder import EventRecorder, Recorder
 from engine.evaluate.runtime import NAMESPACE, U, Plain, wrap
@@ -27,6 +28,10 @@ _Fn = Callable[..., Plain]
 
 def _module(program: model.Program, recorder: type[Recorder]) -> tuple[GeneratedModule, CodeType]:
     """The generated module of a program and its compiled code (from the code cache when there)."""
+    kind = "traced" if recorder.records else "plain"
+    cached = codecache.read(program, kind)
+    if cached is not None:
+        return cached
     try:
         module = generate(program, recorder)
     except GenerationError as exc:
@@ -34,6 +39,7 @@ def _module(program: model.Program, recorder: type[Recorder]) -> tuple[Generated
                               f"({exc}) ; REGLES_REFERENCE=1 l'évalue avec l'interpréteur de référence") from exc
     label = "compilé, tracé" if recorder.records else "compilé"
     code = compile(module.source, f"<regles {label} : {program.text.file}>", "exec")
+    codecache.write(program, kind, module, code)
     return module, code
 
 
