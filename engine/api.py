@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from engine.check import model
-from engine.evaluate.backend import backend_for, fact_reader
-from engine.inputs.facts import FactsError
-from engine.check.loader import load_path, load_source
-from engine.lang.results import Missing, Result, Value
 from engine.base.source import Source
+from engine.check import model
+from engine.check.loader import load_path, load_source
+from engine.evaluate.backend import backend_for, fact_reader
 from engine.evaluate.trace import Event
+from engine.inputs.facts import FactsError
+from engine.lang.results import Missing, Result, Value
 from engine.lang.values import money, to_decimal
 
 if TYPE_CHECKING:
@@ -208,7 +210,9 @@ class Outcome:
 
     @functools.cached_property
     def _whynot(self) -> WhyNot:
-        from engine.explain.whynot import WhyNot  # imported on use, like explanations: it loads Babel
+        from engine.explain.whynot import (
+            WhyNot,  # imported on use, like explanations: it loads Babel
+        )
         return WhyNot(self.ruleset.program, self.facts)
 
     def unmet(self, name: str) -> list[Unmet]:
@@ -240,9 +244,9 @@ def is_false(result: Result) -> bool:
 def public_value(value: object, t: object = None) -> object:
     """A runtime value as callers get it: Decimal for non-integer numbers, an amount (type `t`
     montant) with at least two decimals."""
-    from fractions import Fraction
-    if getattr(t, "kind", None) == "montant" and not isinstance(value, bool):
-        return money(value)  # type: ignore[arg-type]
+    if getattr(t, "kind", None) == "montant" and isinstance(value, (int, Decimal, Fraction)) \
+            and not isinstance(value, bool):
+        return money(value)
     if isinstance(value, Fraction):
         return to_decimal(value)
     return value

@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 import engine
-from engine.check import cache
-from engine.check import checker
+from engine.check import cache, checker
 
 ROOT = Path(__file__).resolve().parent.parent
 FACTS = {"specialite": "cardiologie", "secteur": 1, "option": "tiers_temps", "annee_contrat": 2,

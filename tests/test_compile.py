@@ -27,10 +27,10 @@ from engine.evaluate import runtime
 from engine.evaluate.backend import backend_for
 from engine.evaluate.compiled import GeneratedProgram
 from engine.evaluate.generator import GenerationError
-from engine.lang import values
 from engine.evaluate.reference import Evaluator
 from engine.inputs.facts import FactsError, validate
 from engine.inputs.fastfacts import FactReader
+from engine.lang import values
 from engine.lang.results import Value
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -17,11 +17,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import engine
-from engine.evaluate.reference import Evaluator
-from engine.inputs.facts import validate
-from engine.evaluate.trace import Tracer
 from engine.evaluate.backend import backend_for
 from engine.evaluate.compiled import TracedProgram
+from engine.evaluate.reference import Evaluator
+from engine.evaluate.trace import Tracer
+from engine.inputs.facts import validate
 
 ROOT = Path(__file__).resolve().parent.parent
 POPULATION = ROOT / "examples" / "population.csv"

@@ -135,7 +135,7 @@ class RecordingBackend(_OfProgram):
         return self._traced.events(facts, names)
 
 
-BACKENDS: dict[str, type[ReferenceBackend] | type[GeneratedBackend] | type[RecordingBackend]] = {
+BACKENDS: dict[str, type[ReferenceBackend | GeneratedBackend | RecordingBackend]] = {
     "reference": ReferenceBackend, "generated": GeneratedBackend, "generated+recording": RecordingBackend}
 """Every backend of this package by name (the tests run the semantic tests over each)."""
 
@@ -149,7 +149,7 @@ def reference_requested() -> bool:
 _BACKENDS: weakref.WeakKeyDictionary[model.Program, Backend] = weakref.WeakKeyDictionary()
 
 
-def backend_class() -> type[ReferenceBackend] | type[GeneratedBackend] | type[RecordingBackend]:
+def backend_class() -> type[ReferenceBackend | GeneratedBackend | RecordingBackend]:
     """The kind of backend programs get: generated code, or the interpreter on request (the tests
     replace this to run the semantic tests over every backend, tests/conftest.py)."""
     return ReferenceBackend if reference_requested() else GeneratedBackend

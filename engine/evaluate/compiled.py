@@ -17,7 +17,7 @@ from engine.check import model
 from engine.evaluate import codecache
 from engine.evaluate.generator import GeneratedModule, GenerationError, generate
 from engine.evaluate.recorder import EventRecorder, Recorder
-from engine.evaluate.runtime import NAMESPACE, U, Plain, wrap
+from engine.evaluate.runtime import NAMESPACE, Plain, U, wrap
 from engine.evaluate.trace import Event
 from engine.lang.results import Result
 

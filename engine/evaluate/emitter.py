@@ -18,7 +18,7 @@ class Ctx:
     cell (the caller passes its own), or the top of the function stack in a lazy argument.
     """
 
-    __slots__ = ("params", "lazy", "origin", "static")
+    __slots__ = ("lazy", "origin", "params", "static")
 
     def __init__(self, params: dict[str, str], lazy: frozenset[str], origin: str,
                  static: tuple[str | None] | None = None) -> None:

@@ -35,9 +35,9 @@ from attrs import frozen
 
 from engine.check import model
 from engine.evaluate.analysis import NUMERIC, Analysis, DefKey, GenerationError
+from engine.evaluate.emitter import DYNAMIC, Body, Ctx, hashable, py_name
 from engine.evaluate.recorder import Recorder
 from engine.evaluate.runtime import Plain, guard_refused
-from engine.evaluate.emitter import DYNAMIC, Body, Ctx, hashable, py_name
 from engine.evaluate.tables import TableWriter
 from engine.lang.results import Missing, NotApplicable, Undetermined
 from engine.lang.values import Duration

@@ -376,13 +376,13 @@ class Evaluator:
         return result
 
 
-_NO_OPERANDS = {"left": None, "right": None}
+_NO_OPERANDS: dict[str, object] = {"left": None, "right": None}
 
 
 class _Thunk:
     """A function argument, evaluated the first time the body reads it (call by need)."""
 
-    __slots__ = ("expr", "env", "result")
+    __slots__ = ("env", "expr", "result")
 
     def __init__(self, expr: model.Expr, env: dict[str, _Thunk]) -> None:
         self.expr = expr
