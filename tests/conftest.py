@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import weakref
 from pathlib import Path
 
 import pytest
@@ -50,6 +49,5 @@ def every_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatc
     it gets that backend. The semantic tests use it (`pytestmark = pytest.mark.usefixtures(...)`), so
     that the interpreter, the generated code and the generated code that records all pass them."""
     chosen = backends.BACKENDS[request.param]
-    monkeypatch.setattr(backends, "_BACKENDS", weakref.WeakKeyDictionary())
-    monkeypatch.setattr(backends, "backend_class", lambda: chosen)
+    monkeypatch.setattr(backends, "_BACKENDS", backends.PerProgram(lambda program: chosen(program)))
     return str(request.param)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import importlib
 import io
 import logging
 import os
@@ -35,7 +36,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["RestrictedUnpickler", "cache_dir", "directory", "enabled", "log", "read", "write"]
+__all__ = ["VALUE_TYPES", "RestrictedUnpickler", "cache_dir", "classes_of", "directory", "enabled", "log", "read", "write"]
 
 log = logging.getLogger("engine.check.cache")
 logging.getLogger("engine").addHandler(logging.NullHandler())  # a library is silent unless asked (--verbose)
@@ -210,6 +211,23 @@ def write(name: str, payload: bytes) -> bool:
         log.warning("cache : écriture de « %s » impossible (%s)", name, exc.strerror or exc)
         return False
     return True
+
+
+VALUE_TYPES = frozenset({("decimal", "Decimal"), ("fractions", "Fraction"), ("datetime", "date"),
+                         ("builtins", "set"), ("builtins", "frozenset")})
+"""The plain value types every cache entry may hold."""
+
+
+def classes_of(modules: frozenset[str]) -> Callable[[str, str], bool]:
+    """An `allowed(module, name)` for `RestrictedUnpickler`: the plain value types, and the classes
+    (attrs, enums) defined in `modules`, nothing else (no function, no builtin but sets)."""
+    def allowed(module: str, name: str) -> bool:
+        if (module, name) in VALUE_TYPES:
+            return True
+        if module not in modules or not name.isidentifier():
+            return False
+        return isinstance(getattr(importlib.import_module(module), name, None), type)
+    return allowed
 
 
 class RestrictedUnpickler(pickle.Unpickler):

@@ -22,7 +22,6 @@ unwritable or unsafe directory is ignored. `REGLES_NO_CACHE=1` turns it off. Err
 from __future__ import annotations
 
 import hashlib
-import importlib
 import pickle
 import sys
 import weakref
@@ -42,9 +41,11 @@ MAX_ENTRIES = 256
 
 _ENGINE = Path(__file__).resolve().parents[1]
 
-_VALUE_TYPES = {("decimal", "Decimal"), ("fractions", "Fraction"), ("datetime", "date"),
-                ("builtins", "set"), ("builtins", "frozenset")}
-_MODEL_MODULES = {"engine.check.model", "engine.base.source", "engine.lang.types", "engine.base.diagnostics"}
+MODEL_MODULES = frozenset({"engine.check.model", "engine.base.source", "engine.lang.types", "engine.base.diagnostics"})
+"""The modules whose classes a checked program is made of."""
+
+_allowed = privatecache.classes_of(MODEL_MODULES)
+"""What an entry may contain: the engine's model classes (attrs, enums) and plain values."""
 
 
 _IDENTITIES: weakref.WeakKeyDictionary[object, str] = weakref.WeakKeyDictionary()
@@ -114,15 +115,6 @@ def _engine_fingerprint() -> str:
 
 def _name(key: str) -> str:
     return f"{key}.pickle"
-
-
-def _allowed(module: str, name: str) -> bool:
-    """What an entry may contain: the engine's model classes (attrs, enums) and plain values."""
-    if (module, name) in _VALUE_TYPES:
-        return True
-    if module not in _MODEL_MODULES or not name.isidentifier():
-        return False
-    return isinstance(getattr(importlib.import_module(module), name, None), type)
 
 
 def _read(key: str, path: Path) -> object | None:

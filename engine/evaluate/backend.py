@@ -27,6 +27,7 @@ from typing import Protocol
 
 from engine.check import model
 from engine.evaluate.compiled import generated, traced
+from engine.evaluate.perprogram import PerProgram
 from engine.evaluate.reference import Evaluator
 from engine.evaluate.runtime import Plain
 from engine.evaluate.trace import Event, Tracer
@@ -146,7 +147,7 @@ def reference_requested() -> bool:
     return os.environ.get("REGLES_REFERENCE") == "1" or os.environ.get("REGLES_NO_COMPILE") == "1"
 
 
-_BACKENDS: weakref.WeakKeyDictionary[model.Program, Backend] = weakref.WeakKeyDictionary()
+_BACKENDS: PerProgram[Backend] = PerProgram(lambda program: backend_class()(program))
 
 
 def backend_class() -> type[ReferenceBackend | GeneratedBackend | RecordingBackend]:
@@ -162,18 +163,12 @@ def backend_for(program: model.Program) -> Backend:
         GenerationError: the generator does not translate the program (a bug of the engine; the
             command line reports it and exits 70).
     """
-    found = _BACKENDS.get(program)
-    if found is None:
-        found = _BACKENDS[program] = backend_class()(program)
-    return found
+    return _BACKENDS.of(program)
 
 
-_READERS: weakref.WeakKeyDictionary[model.Program, FactReader] = weakref.WeakKeyDictionary()
+_READERS: PerProgram[FactReader] = PerProgram(FactReader)
 
 
 def fact_reader(program: model.Program) -> FactReader:
     """The fact validator of a program (built once per program object)."""
-    found = _READERS.get(program)
-    if found is None:
-        found = _READERS[program] = FactReader(program)
-    return found
+    return _READERS.of(program)

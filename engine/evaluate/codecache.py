@@ -13,7 +13,6 @@ result, trace and model classes, and any problem is a miss. A program not read t
 
 from __future__ import annotations
 
-import importlib
 import marshal
 import pickle
 from types import CodeType
@@ -30,19 +29,9 @@ FORMAT = 1
 MAX_ENTRIES = 512
 """Beyond this many code entries, the least recently written half is removed."""
 
-_VALUE_TYPES = {("decimal", "Decimal"), ("fractions", "Fraction"), ("datetime", "date"),
-                ("builtins", "set"), ("builtins", "frozenset")}
-_ENGINE_MODULES = {"engine.check.model", "engine.base.source", "engine.lang.types", "engine.base.diagnostics",
-                   "engine.lang.results", "engine.lang.values", "engine.evaluate.trace"}
-
-
-def _allowed(module: str, name: str) -> bool:
-    """What an entry may contain: plain values and the engine's own classes (attrs, enums)."""
-    if (module, name) in _VALUE_TYPES:
-        return True
-    if module not in _ENGINE_MODULES or not name.isidentifier():
-        return False
-    return isinstance(getattr(importlib.import_module(module), name, None), type)
+_allowed = privatecache.classes_of(cache.MODEL_MODULES | {"engine.lang.results", "engine.lang.values",
+                                                           "engine.evaluate.trace"})
+"""What an entry may contain: plain values and the engine's own classes (model, results, trace sites)."""
 
 
 def _name(program: model.Program, kind: str) -> str | None:
@@ -64,7 +53,7 @@ def read(program: model.Program, kind: str) -> tuple[GeneratedModule, CodeType] 
             raise ValueError("format")
         code = marshal.loads(stored["code"])
         if not isinstance(code, CodeType):
-            raise ValueError("code")
+            raise TypeError("code")
         module = GeneratedModule(**stored["module"])
     except Exception as exc:  # noqa: BLE001 - a sealed but unreadable entry (another engine's) is a miss
         privatecache.log.warning("cache : code %s illisible (%s) ; il est régénéré", name[:12], exc)

@@ -9,13 +9,13 @@ beside the checked program, so a rule file's code is generated once per version 
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import CodeType
 
 from engine.check import model
 from engine.evaluate import codecache
 from engine.evaluate.generator import GeneratedModule, GenerationError, generate
+from engine.evaluate.perprogram import PerProgram
 from engine.evaluate.recorder import EventRecorder, Recorder
 from engine.evaluate.runtime import NAMESPACE, Plain, U, wrap
 from engine.evaluate.trace import Event
@@ -131,8 +131,8 @@ class TracedProgram:
         return found
 
 
-_GENERATED: weakref.WeakKeyDictionary[model.Program, GeneratedProgram] = weakref.WeakKeyDictionary()
-_TRACED: weakref.WeakKeyDictionary[model.Program, TracedProgram] = weakref.WeakKeyDictionary()
+_GENERATED: PerProgram[GeneratedProgram] = PerProgram(GeneratedProgram)
+_TRACED: PerProgram[TracedProgram] = PerProgram(TracedProgram)
 
 
 def generated(program: model.Program) -> GeneratedProgram:
@@ -141,15 +141,9 @@ def generated(program: model.Program) -> GeneratedProgram:
     Raises:
         GenerationError: the generator does not translate the program (a bug of the engine).
     """
-    found = _GENERATED.get(program)
-    if found is None:
-        found = _GENERATED[program] = GeneratedProgram(program)
-    return found
+    return _GENERATED.of(program)
 
 
 def traced(program: model.Program) -> TracedProgram:
     """The traced generated program of a checked program (built once per program object, on first use)."""
-    found = _TRACED.get(program)
-    if found is None:
-        found = _TRACED[program] = TracedProgram(program)
-    return found
+    return _TRACED.of(program)

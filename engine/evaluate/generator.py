@@ -415,7 +415,7 @@ class Generator(Analysis):
         if e.name not in {"min", "max"}:
             raise GenerationError(f"fonction intégrée inconnue : {e.name}")
         n = len(e.args)
-        inner = ", ".join("{%d}" % i for i in range(n))
+        inner = ", ".join(f"{{{i}}}" for i in range(n))
         call = f"{e.name}([{inner}])" if n < 2 else f"{e.name}({inner})"
         self.operation(e, "values", e.args, dest, out, depth, ctx, f"{{dest}} = {call}")
 
@@ -432,9 +432,10 @@ class Generator(Analysis):
                 raise GenerationError(f"opérateur inconnu : {e.op}")
             if kinds == ("entier", "entier") and e.op != "/":
                 op = "*" if e.op == "×" else e.op
-                compute = ("try: {dest} = {0} %s {1} if type({0}) is int and type({1}) is int else %s({0}, {1})\n"
-                           "except LIMITS: {dest} = %s\n"
-                           "if type({dest}) is int and not -LIM < {dest} < LIM: {dest} = %s") % (op, fn, beyond, beyond)
+                compute = (f"try: {{dest}} = {{0}} {op} {{1}} if type({{0}}) is int and type({{1}}) is int "
+                           f"else {fn}({{0}}, {{1}})\n"
+                           f"except LIMITS: {{dest}} = {beyond}\n"
+                           f"if type({{dest}}) is int and not -LIM < {{dest}} < LIM: {{dest}} = {beyond}")
             else:
                 compute = guard % f"{fn}({{0}}, {{1}})"
             self.operation(e, "operands", (e.left, e.right), dest, out, depth, ctx, compute)

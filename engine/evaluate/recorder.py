@@ -132,4 +132,4 @@ class EventRecorder(Recorder):
     def operand_details(self, details: str | None, shape: str, count: int) -> str:
         if shape == "compare":
             return f"\n{details} = {{{{'left': {{0}}, 'right': {{1}}}}}}"
-        return f"\n{details} = {{{{'{shape}': [{', '.join('{%d}' % i for i in range(count))}]}}}}"
+        return f"\n{details} = {{{{'{shape}': [{', '.join(f'{{{i}}}' for i in range(count))}]}}}}"

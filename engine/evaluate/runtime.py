@@ -22,10 +22,22 @@ from fractions import Fraction
 from math import gcd
 from typing import Any, Final
 
-from engine.evaluate.trace import Event, Site
+from engine.evaluate.trace import Event, record
 from engine.lang.results import Missing, NotApplicable, Result, Undetermined, Value
-from engine.lang.values import (_CTX, _DENOMINATOR, _MAGNITUDE, LIMIT_ERRORS, Duration, LimitError, Number, add_months,
-                                add_years, beyond_limits_reason, neg, round_to)
+from engine.lang.values import (
+    _CTX,
+    _DENOMINATOR,
+    _MAGNITUDE,
+    LIMIT_ERRORS,
+    Duration,
+    LimitError,
+    Number,
+    add_months,
+    add_years,
+    beyond_limits_reason,
+    neg,
+    round_to,
+)
 
 Plain = Any
 """A plain runtime value (int, Decimal, Fraction, bool, date, str, Duration) or an absence object:
@@ -61,7 +73,7 @@ def wrap(r: Plain) -> Result:
 class Lazy:
     """A function argument evaluated the first time the body reads it, then remembered (call by need)."""
 
-    __slots__ = ("fn", "args", "r")
+    __slots__ = ("args", "fn", "r")
 
     def __init__(self, fn: Callable[..., Plain], args: tuple[Plain, ...]) -> None:
         self.fn = fn
@@ -351,19 +363,6 @@ def extremum(name: str, values: list[Plain]) -> Plain:
 
 
 # ─── What traced generated code calls ────────────────────────────────────────────────────────
-
-def record(log: list[Event], mark: int, site: Site, r: Plain, details: dict[str, object] | None = None) -> Event:
-    """`Tracer.record`: the event of one step, whose children are the events logged since `mark`."""
-    result = r if type(r) in ABS else Value(r)
-    if len(log) > mark:
-        children = tuple(log[mark:])
-        del log[mark:]
-        event = Event(site, result, details, children)
-    else:
-        event = Event(site, result, details)
-    log.append(event)
-    return event
-
 
 def shown_argument(a: Plain) -> Plain:
     """What a function event shows of an argument: its value if the function read it, else None."""

@@ -14,6 +14,7 @@ import weakref
 
 from engine.base.source import Source
 from engine.check import model
+from engine.evaluate.perprogram import PerProgram
 from engine.evaluate.trace import Site
 from engine.lang.types import Type
 
@@ -181,12 +182,9 @@ def _make(sites: Sites, e: model.Expr) -> Site:
             raise TypeError(f"no event is recorded for {type(e).__name__}")
 
 
-_CACHE: weakref.WeakKeyDictionary[model.Program, Sites] = weakref.WeakKeyDictionary()
+_SITES: PerProgram[Sites] = PerProgram(Sites)
 
 
 def sites_of(program: model.Program) -> Sites:
     """The sites of a program, shared by all its traced evaluations while it lives."""
-    found = _CACHE.get(program)
-    if found is None:
-        found = _CACHE[program] = Sites(program)
-    return found
+    return _SITES.of(program)

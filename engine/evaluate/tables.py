@@ -46,7 +46,7 @@ class TableWriter:
         dated = e.date is not None and d.dated  # an undated table does not read its date
         fn = self.table(d, e.origin, e.name, dated)
         exprs = e.args + ((e.date,) if dated and e.date is not None else ())
-        placeholders = ", ".join("{%d}" % i for i in range(len(exprs)))
+        placeholders = ", ".join(f"{{{i}}}" for i in range(len(exprs)))
         m = self.rec.mark(out.emit, depth, out.temp)
         if not self.rec.records:
             gen.operands(exprs, dest, out, depth, ctx, f"{{dest}} = {fn}(F, M, {ctx.origin}, {placeholders})")

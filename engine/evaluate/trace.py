@@ -28,7 +28,7 @@ from typing import Any
 from attrs import define, field, frozen
 
 from engine.base.source import NOWHERE, Span
-from engine.lang.results import Missing, Result, Value
+from engine.lang.results import Missing, NotApplicable, Result, Undetermined, Value
 from engine.lang.values import Duration, money_text, to_decimal
 
 
@@ -208,17 +208,30 @@ class Tracer:
 
     def record(self, site: Site, result: Result, mark: int, details: Mapping[str, object] | None = None) -> Event:
         """Finish an event whose evaluation started when the log had `mark` events."""
-        log = self.log
-        if len(log) > mark:
-            children = tuple(log[mark:])
-            del log[mark:]
-            event = Event(site, result, details, children)
-        else:
-            event = Event(site, result, details)
-        log.append(event)
-        return event
+        return record(self.log, mark, site, result, details)
 
     @property
     def roots(self) -> tuple[Event, ...]:
         """The top-level events recorded so far."""
         return tuple(self.log)
+
+
+_RESULTS = frozenset({Value, NotApplicable, Undetermined, Missing})
+
+
+def record(log: list[Event], mark: int, site: Site, result: Any, details: Mapping[str, object] | None = None) -> Event:
+    """Finish the event of one step, whose children are the events logged since `mark`, and log it.
+
+    `result` is a `Result`, or the plain value generated code holds (`engine.evaluate.runtime`),
+    wrapped here: the interpreter's `Tracer` and traced generated code record through this one function.
+    """
+    if type(result) not in _RESULTS:
+        result = Value(result)
+    if len(log) > mark:
+        children = tuple(log[mark:])
+        del log[mark:]
+        event = Event(site, result, details, children)
+    else:
+        event = Event(site, result, details)
+    log.append(event)
+    return event
