@@ -34,9 +34,11 @@ import secrets
 import stat
 import tempfile
 from collections.abc import Callable
+from typing import Any
 from pathlib import Path
 
-__all__ = ["VALUE_TYPES", "RestrictedUnpickler", "cache_dir", "classes_of", "directory", "enabled", "log", "read", "write"]
+__all__ = ["VALUE_TYPES", "RestrictedUnpickler", "cache_dir", "classes_of", "directory", "enabled", "log", "read",
+           "unpickle_entry", "write"]
 
 log = logging.getLogger("engine.check.cache")
 logging.getLogger("engine").addHandler(logging.NullHandler())  # a library is silent unless asked (--verbose)
@@ -241,6 +243,15 @@ class RestrictedUnpickler(pickle.Unpickler):
         if not self._allowed(module, name):
             raise pickle.UnpicklingError(f"classe refusée dans le cache : {module}.{name}")
         return super().find_class(module, name)
+
+
+def unpickle_entry(payload: bytes, allowed: Callable[[str, str], bool], layout: int) -> dict[str, Any]:
+    """The mapping a sealed entry holds, built by `RestrictedUnpickler`; ValueError unless it is one
+    of layout `layout` (its "format" key). Its values are whatever the caller stored (hence `Any`)."""
+    stored = RestrictedUnpickler(payload, allowed).load()
+    if not isinstance(stored, dict) or stored.get("format") != layout:
+        raise ValueError("format")
+    return stored
 
 
 def _remove(file: Path) -> None:

@@ -123,9 +123,7 @@ def _read(key: str, path: Path) -> object | None:
     if payload is None:
         return None
     try:
-        stored = privatecache.RestrictedUnpickler(payload, _allowed).load()
-        if not isinstance(stored, dict) or stored.get("format") != FORMAT:
-            raise ValueError("format")
+        stored = privatecache.unpickle_entry(payload, _allowed, FORMAT)
         for dependency, digest in stored["amends"]:
             if hashlib.sha256(Path(dependency).read_bytes()).hexdigest() != digest:
                 return None

@@ -48,9 +48,7 @@ def read(program: model.Program, kind: str) -> tuple[GeneratedModule, CodeType] 
     if payload is None:
         return None
     try:
-        stored = privatecache.RestrictedUnpickler(payload, _allowed).load()
-        if not isinstance(stored, dict) or stored.get("format") != FORMAT:
-            raise ValueError("format")
+        stored = privatecache.unpickle_entry(payload, _allowed, FORMAT)
         code = marshal.loads(stored["code"])
         if not isinstance(code, CodeType):
             raise TypeError("code")
