@@ -301,4 +301,6 @@ class TestGeneratedCodeNamesItsRules:
             program.evaluate({"d": values.Duration(days=5)}, ["délai_dépassé"])
         frames = [frame.name for frame in traceback.extract_tb(caught.value.__traceback__)]
         assert any(name.endswith("_d_lai_d_pass_") for name in frames), frames
+        shown = "".join(traceback.format_exception(caught.value))
+        assert "_compare('>'," in shown  # the generated line itself, registered with linecache
         assert "# délai_dépassé, demo.rules:4" in program.source

@@ -9,6 +9,7 @@ beside the checked program, so a rule file's code is generated once per version 
 
 from __future__ import annotations
 
+import linecache
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import CodeType
 
@@ -44,7 +45,13 @@ def _module(program: model.Program, recorder: type[Recorder]) -> tuple[Generated
 
 
 def _run(module: GeneratedModule, code: CodeType) -> dict[str, object]:
-    """Execute generated code in a namespace holding the runtime and its constants; that namespace."""
+    """Execute generated code in a namespace holding the runtime and its constants; that namespace.
+
+    The source is registered with `linecache` under the code's file name, so that a traceback
+    through generated code shows its lines beside the function names (which name the rules).
+    """
+    lines = module.source.splitlines(keepends=True)
+    linecache.cache[code.co_filename] = (len(module.source), None, lines, code.co_filename)
     namespace: dict[str, object] = dict(NAMESPACE)
     namespace.update(module.constants)
     exec(code, namespace)  # noqa: S102 - our own generated code
@@ -73,12 +80,9 @@ class GeneratedProgram:
         self._tracks = module.tracks_functions
         outputs = namespace["OUTPUTS"]
         assert callable(outputs)
-        self._outputs: _Fn = outputs
-
-    def outputs(self, facts: Mapping[str, object]) -> list[Plain]:
-        """Every output of the program in declaration order, each a plain value or its absence."""
-        found: list[Plain] = self._outputs(facts)
-        return found
+        self.outputs: Callable[[Mapping[str, object]], list[Plain]] = outputs
+        """Every output of the program in declaration order, each a plain value or its absence
+        (the generated function itself: batch calls it once per row)."""
 
     def raw(self, facts: Mapping[str, object], names: Iterable[str]) -> list[Plain]:
         """Each rule's plain value, or its NotApplicable / Undetermined / Missing."""
