@@ -9,7 +9,9 @@ backend, `engine.sql`) implements too:
 - `outputs(facts)`: the program's outputs in declaration order, each a plain value or its absence
   (`NotApplicable`, `Undetermined`, `Missing`): what `regles batch` writes, without wrapping;
 - `trace(facts, names)`: rule name → its complete event tree (`engine.evaluate.trace.Event`), a rule
-  shared between results being one shared event.
+  shared between results being one shared event. A backend that cannot record events (a SQL
+  query computes values only) answers it with `GeneratedBackend(program).trace`: the trace is the
+  reference interpreter's either way, event for event.
 
 The backends here: `GeneratedBackend` (the default: generated code, `engine.evaluate.compiled`,
 traced code generated on the first trace), `ReferenceBackend` (the interpreter,
