@@ -22,6 +22,7 @@ read from the traced generated code: what the tests run to hold the recorder's r
 
 from __future__ import annotations
 
+import abc
 import os
 import weakref
 from collections.abc import Mapping, Sequence
@@ -62,9 +63,9 @@ def _plain(result: Result) -> Plain:
     return result.value if type(result) is Value else result
 
 
-class _OfProgram:
-    """A backend refers to its program weakly: backends are cached per program, which must not be
-    kept alive by its own cache entry."""
+class _OfProgram(abc.ABC):
+    """What the backends here share. A backend refers to its program weakly: backends are cached per
+    program, which must not be kept alive by its own cache entry."""
 
     def __init__(self, program: model.Program) -> None:
         self._program = weakref.ref(program)
@@ -75,6 +76,15 @@ class _OfProgram:
         assert program is not None, "a backend outlived its program"
         return program
 
+    @abc.abstractmethod
+    def evaluate(self, facts: Mapping[str, object], names: Sequence[str]) -> dict[str, Result]:
+        """Rule name → its result, for each of `names`."""
+
+    def outputs(self, facts: Mapping[str, object]) -> list[Plain]:
+        """The outputs' results, unwrapped (a backend with a faster way overrides this)."""
+        results = self.evaluate(facts, self.program.outputs)
+        return [_plain(results[name]) for name in self.program.outputs]
+
 
 class ReferenceBackend(_OfProgram):
     """The reference interpreter: slow, simple, the oracle."""
@@ -84,10 +94,6 @@ class ReferenceBackend(_OfProgram):
     def evaluate(self, facts: Mapping[str, object], names: Sequence[str]) -> dict[str, Result]:
         evaluator = Evaluator(self.program, facts)
         return {name: evaluator.result(name) for name in names}
-
-    def outputs(self, facts: Mapping[str, object]) -> list[Plain]:
-        evaluator = Evaluator(self.program, facts)
-        return [_plain(evaluator.result(name)) for name in self.program.outputs]
 
     def trace(self, facts: Mapping[str, object], names: Sequence[str]) -> dict[str, Event]:
         tracer = Tracer()
@@ -118,24 +124,16 @@ class GeneratedBackend(_OfProgram):
         return traced(self.program).events(facts, names)
 
 
-class RecordingBackend(_OfProgram):
+class RecordingBackend(GeneratedBackend):
     """Generated code that records: results are read from the events of the traced module."""
 
     name = "generated+recording"
 
-    def __init__(self, program: model.Program) -> None:
-        super().__init__(program)
-        self._traced = traced(program)
-
     def evaluate(self, facts: Mapping[str, object], names: Sequence[str]) -> dict[str, Result]:
-        return {name: event.result for name, event in self._traced.events(facts, names).items()}
+        return {name: event.result for name, event in self.trace(facts, names).items()}
 
     def outputs(self, facts: Mapping[str, object]) -> list[Plain]:
-        results = self.evaluate(facts, self.program.outputs)
-        return [_plain(results[name]) for name in self.program.outputs]
-
-    def trace(self, facts: Mapping[str, object], names: Sequence[str]) -> dict[str, Event]:
-        return self._traced.events(facts, names)
+        return _OfProgram.outputs(self, facts)  # from `evaluate`: the recorded results
 
 
 BACKENDS: dict[str, type[ReferenceBackend | GeneratedBackend | RecordingBackend]] = {

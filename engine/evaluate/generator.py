@@ -31,6 +31,9 @@ each header says where it is written, so a traceback in generated code names the
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from attrs import frozen
 
 from engine.check import model
@@ -92,6 +95,15 @@ class Generator(Analysis):
         self._funcs: dict[DefKey, str] = {}
         super().__init__(program, folds=self.rec.folds)
         self.tables = TableWriter(self)
+        self.emitters: dict[type, Callable[[Any, str, Body, int, Ctx], None]] = {
+            model.Const: self.x_const, model.FactRef: self.x_fact, model.DefRef: self.x_ref,
+            model.ParamRef: self.x_param, model.FuncCall: self.x_call, model.TableCall: self.tables.call,
+            model.Builtin: self.x_builtin, model.Arith: self.x_arith, model.Negate: self.x_negate,
+            model.Logic: self.x_logic, model.Not: self.x_not, model.Compare: self.x_compare,
+            model.Member: self.x_member, model.If: self.x_if, model.Round: self.x_round,
+            model.DurationOf: self.x_duration, model.TextOf: self.x_text_of, model.Marker: self.x_marker,
+        }
+        """How each expression kind is written (the interpreter's `Evaluator.dispatch`, for code)."""
 
     # ── naming ──
     def fresh(self, prefix: str, about: str = "") -> str:
@@ -227,50 +239,27 @@ class Generator(Analysis):
         if depth > _MAX_DEPTH:
             self.split(e, dest, out, depth, ctx)
             return
-        match e:
-            case model.Const():
-                out.emit(depth, f"{dest} = {self.const(e.value)}")
-            case model.FactRef():
-                out.emit(depth, f"{dest} = F.get({e.name!r}, {self.const(Missing(frozenset((e.name,))))})")
-                self.rec.leaf(("fact", e), dest, out.emit, depth)
-            case model.DefRef():
-                self.x_ref(e, dest, out, depth, ctx)
-            case model.ParamRef():
-                self.x_param(e, dest, out, depth, ctx)
-            case model.FuncCall():
-                self.x_call(e, dest, out, depth, ctx)
-            case model.TableCall():
-                self.tables.call(e, dest, out, depth, ctx)
-            case model.Builtin():
-                self.x_builtin(e, dest, out, depth, ctx)
-            case model.Arith():
-                self.x_arith(e, dest, out, depth, ctx)
-            case model.Negate():
-                self.expr(e.operand, dest, out, depth, ctx)
-                out.emit(depth, f"if type({dest}) not in ABS: {dest} = _neg({dest})")
-            case model.Logic():
-                self.x_logic(e, dest, out, depth, ctx)
-            case model.Not():
-                m = self.rec.mark(out.emit, depth, out.temp)
-                self.expr(e.operand, dest, out, depth, ctx)
-                out.emit(depth, f"if type({dest}) not in ABS: {dest} = not {dest}")
-                self.rec.record(("of", e), dest, m, out.emit, depth)
-            case model.Compare():
-                self.x_compare(e, dest, out, depth, ctx)
-            case model.Member():
-                self.x_member(e, dest, out, depth, ctx)
-            case model.If():
-                self.x_if(e, dest, out, depth, ctx)
-            case model.Round():
-                self.x_round(e, dest, out, depth, ctx)
-            case model.DurationOf():
-                self.x_duration(e, dest, out, depth, ctx)
-            case model.TextOf():
-                self.x_text_of(e, dest, out, depth, ctx)
-            case model.Marker():
-                self.x_marker(e, dest, out, depth, ctx)
-            case _:
-                raise GenerationError(f"expression non traduite : {type(e).__name__}")
+        emit = self.emitters.get(type(e))
+        if emit is None:
+            raise GenerationError(f"expression non traduite : {type(e).__name__}")
+        emit(e, dest, out, depth, ctx)
+
+    def x_const(self, e: model.Const, dest: str, out: Body, depth: int, ctx: Ctx) -> None:
+        out.emit(depth, f"{dest} = {self.const(e.value)}")
+
+    def x_fact(self, e: model.FactRef, dest: str, out: Body, depth: int, ctx: Ctx) -> None:
+        out.emit(depth, f"{dest} = F.get({e.name!r}, {self.const(Missing(frozenset((e.name,))))})")
+        self.rec.leaf(("fact", e), dest, out.emit, depth)
+
+    def x_negate(self, e: model.Negate, dest: str, out: Body, depth: int, ctx: Ctx) -> None:
+        self.expr(e.operand, dest, out, depth, ctx)
+        out.emit(depth, f"if type({dest}) not in ABS: {dest} = _neg({dest})")
+
+    def x_not(self, e: model.Not, dest: str, out: Body, depth: int, ctx: Ctx) -> None:
+        m = self.rec.mark(out.emit, depth, out.temp)
+        self.expr(e.operand, dest, out, depth, ctx)
+        out.emit(depth, f"if type({dest}) not in ABS: {dest} = not {dest}")
+        self.rec.record(("of", e), dest, m, out.emit, depth)
 
     def split(self, e: model.Expr, dest: str, out: Body, depth: int, ctx: Ctx) -> None:
         """Move a deep sub-expression to a function of its own, to keep indentation bounded."""
