@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from engine.check import model
-from engine.evaluate.compiler import fast_path
-from engine.evaluate.reference import Evaluator
-from engine.inputs.facts import FactsError
-from engine.check.loader import load_path, load_source
-from engine.lang.results import Missing, Result, Value
 from engine.base.source import Source
-from engine.evaluate.trace import Event, Tracer
+from engine.check import model
+from engine.check.loader import load_path, load_source
+from engine.evaluate.backend import backend_for, fact_reader
+from engine.evaluate.trace import Event
+from engine.inputs.facts import FactsError
+from engine.lang.results import Missing, Result, Value
 from engine.lang.values import money, to_decimal
 
 if TYPE_CHECKING:
@@ -101,16 +102,12 @@ class Ruleset:
         if self.program.schedule is not None:  # facts given per year: the year evaluated's values
             from engine.inputs.facts import select_year
             facts = select_year(self.program, facts)
-        typed = fast_path(self.program)[0].validate(facts)
+        typed = fact_reader(self.program).validate(facts)
         return Outcome(self, typed, self._results(typed, self._names(outputs)))
 
     def _results(self, typed: Mapping[str, object], names: tuple[str, ...]) -> dict[str, Result]:
-        """The results of some rules for validated facts."""
-        compiled = fast_path(self.program)[1]
-        if compiled is not None:  # the same results as the interpreter (tests/test_compile*.py)
-            return compiled.evaluate(typed, names)
-        evaluator = Evaluator(self.program, typed)
-        return {name: evaluator.result(name) for name in names}
+        """The results of some rules for validated facts, from the program's backend."""
+        return backend_for(self.program).evaluate(typed, names)
 
     def _names(self, outputs: Iterable[str] | None) -> tuple[str, ...]:
         if outputs is None:
@@ -194,16 +191,7 @@ class Outcome:
         return self._events[name]
 
     def _trace(self, names: list[str]) -> None:
-        from engine.evaluate.tracecompile import traced_for
-        traced = traced_for(self.ruleset.program)
-        if traced is not None:  # the traced interpreter's events (tests/test_tracecompile.py)
-            self._events.update(traced.events(self.facts, names))
-            return
-        tracer = Tracer()
-        evaluator = Evaluator(self.ruleset.program, self.facts, tracer)
-        for name in names:
-            evaluator.result(name)
-            self._events[name] = tracer.log[-1]
+        self._events.update(backend_for(self.ruleset.program).trace(self.facts, names))
 
     @property
     def trace(self) -> dict[str, object]:
@@ -222,7 +210,9 @@ class Outcome:
 
     @functools.cached_property
     def _whynot(self) -> WhyNot:
-        from engine.explain.whynot import WhyNot  # imported on use, like explanations: it loads Babel
+        from engine.explain.whynot import (
+            WhyNot,  # imported on use, like explanations: it loads Babel
+        )
         return WhyNot(self.ruleset.program, self.facts)
 
     def unmet(self, name: str) -> list[Unmet]:
@@ -254,9 +244,9 @@ def is_false(result: Result) -> bool:
 def public_value(value: object, t: object = None) -> object:
     """A runtime value as callers get it: Decimal for non-integer numbers, an amount (type `t`
     montant) with at least two decimals."""
-    from fractions import Fraction
-    if getattr(t, "kind", None) == "montant" and not isinstance(value, bool):
-        return money(value)  # type: ignore[arg-type]
+    if getattr(t, "kind", None) == "montant" and isinstance(value, (int, Decimal, Fraction)) \
+            and not isinstance(value, bool):
+        return money(value)
     if isinstance(value, Fraction):
         return to_decimal(value)
     return value

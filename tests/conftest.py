@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+from engine.evaluate import backend as backends
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # pytest runs with --import-mode=importlib, which does not put tests/ on sys.path: do it here so
@@ -39,3 +41,13 @@ def update_golden(request: pytest.FixtureRequest) -> bool:
 def _in_repository_root(monkeypatch: pytest.MonkeyPatch) -> None:
     """Run every test from the repository root, so paths in messages are stable."""
     monkeypatch.chdir(ROOT)
+
+
+@pytest.fixture(params=sorted(backends.BACKENDS))
+def every_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test once per backend (`engine.evaluate.backend.BACKENDS`): every program evaluated in
+    it gets that backend. The semantic tests use it (`pytestmark = pytest.mark.usefixtures(...)`), so
+    that the interpreter, the generated code and the generated code that records all pass them."""
+    chosen = backends.BACKENDS[request.param]
+    monkeypatch.setattr(backends, "_BACKENDS", backends.PerProgram(lambda program: chosen(program)))
+    return str(request.param)

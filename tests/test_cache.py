@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 import engine
-from engine.check import cache
-from engine.check import checker
+from engine.check import cache, checker
 
 ROOT = Path(__file__).resolve().parent.parent
 FACTS = {"specialite": "cardiologie", "secteur": 1, "option": "tiers_temps", "annee_contrat": 2,
@@ -145,3 +144,42 @@ class TestNeverFails:
         with pytest.raises(engine.RulesError) as caught:
             engine.load(cache_home / "absent.rules")
         assert [d.code for d in caught.value.diagnostics] == ["E001"]
+
+
+class TestGeneratedCode:
+    """The generated code is cached beside the program: generated once per version of the file."""
+
+    def _refuse_generation(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from engine.evaluate import compiled
+
+        def refuse(*args: object, **kwargs: object) -> None:
+            raise AssertionError("the code was generated again")
+        monkeypatch.setattr(compiled, "generate", refuse)
+
+    def test_second_process_reads_the_code(self, cache_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Results and trace of a program whose code (plain and traced) comes from the cache are the same."""
+        first = engine.load(cache_home / "convention2024.rules").evaluate(FACTS)
+        trace, explanation = first.trace, first.explain("montant_verse")
+        codes = sorted(p.name.split(".", 1)[1] for p in (cache_home / "xdg" / "regles").glob("*.code"))
+        assert codes == ["plain.code", "traced.code"]
+        self._refuse_generation(monkeypatch)
+        second = engine.load(cache_home / "convention2024.rules").evaluate(FACTS)
+        assert second.results == first.results
+        assert second.trace == trace and second.explain("montant_verse") == explanation
+
+    def test_editing_the_file_generates_again(self, cache_home: Path) -> None:
+        """The code is keyed by the stored program: another version of the file has other code."""
+        path = cache_home / "convention2024.rules"
+        engine.load(path).evaluate(FACTS)
+        path.write_text(path.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+        engine.load(path).evaluate(FACTS)
+        assert len(list((cache_home / "xdg" / "regles").glob("*.plain.code"))) == 2
+
+    def test_a_tampered_entry_is_generated_again(self, cache_home: Path) -> None:
+        """An entry whose bytes changed fails its seal: the code is generated again, results unchanged."""
+        expected = engine.load(cache_home / "convention2024.rules").evaluate(FACTS).results
+        [entry] = (cache_home / "xdg" / "regles").glob("*.plain.code")
+        data = bytearray(entry.read_bytes())
+        data[len(data) // 2] ^= 1
+        entry.write_bytes(bytes(data))
+        assert engine.load(cache_home / "convention2024.rules").evaluate(FACTS).results == expected

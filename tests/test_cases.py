@@ -91,6 +91,7 @@ class TestGoodFiles:
         """The file loads with no error and no warning."""
         assert engine.load(path).warnings == ()
 
+    @pytest.mark.usefixtures("every_backend")  # semantic: every backend passes the examples
     @pytest.mark.parametrize("path", GOOD, ids=lambda p: p.name)
     def test_examples_pass(self, path: Path) -> None:
         """Every example written in the file holds."""
@@ -99,6 +100,7 @@ class TestGoodFiles:
         assert runs, "a good file pins its behaviour with examples"
         assert [(r.case.title, r.mismatches, r.error) for r in runs if not r.passed] == []
 
+    @pytest.mark.usefixtures("every_backend")
     @pytest.mark.parametrize("path", GOOD, ids=lambda p: p.name)
     def test_evaluates_every_output(self, path: Path) -> None:
         """With all the facts of its first example, every output evaluates, and its trace is JSON."""

@@ -1,4 +1,5 @@
-"""The compiled fast path (`engine.evaluate.compiler`, `engine.inputs.fastfacts`) against the interpreter.
+"""Generated code (`engine.evaluate.generator`, `engine.evaluate.compiled`) and `engine.inputs.fastfacts`
+against the reference interpreter.
 
 The interpreter (`engine.evaluate.reference`) is the reference: for any program and any facts, the
 compiled program gives the same result for every rule (status, value with its exact type and
@@ -21,12 +22,15 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import engine
-from engine.evaluate import compiler
+from engine.evaluate import compiled as compiled_module
 from engine.evaluate import runtime
-from engine.lang import values
+from engine.evaluate.backend import backend_for
+from engine.evaluate.compiled import GeneratedProgram
+from engine.evaluate.generator import GenerationError
 from engine.evaluate.reference import Evaluator
 from engine.inputs.facts import FactsError, validate
 from engine.inputs.fastfacts import FactReader
+from engine.lang import values
 from engine.lang.results import Value
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,7 +53,7 @@ def _same(expected: object, obtained: object) -> bool:
 
 
 def _assert_same(program, typed: dict[str, object], compiled=None) -> None:  # type: ignore[no-untyped-def]
-    compiled = compiled or compiler.compile_program(program)
+    compiled = compiled or GeneratedProgram(program)
     names = _rules(program)
     interpreter = Evaluator(program, typed)
     expected = {name: interpreter.result(name) for name in names}
@@ -76,7 +80,7 @@ class TestAgainstInterpreter:
         if not POPULATION.exists():
             pytest.skip("examples/population.csv absent (scripts/make_population.py)")
         ruleset = engine.load(path)
-        compiled = compiler.compile_program(ruleset.program)
+        compiled = GeneratedProgram(ruleset.program)
         with POPULATION.open(encoding="utf-8", newline="") as f:
             rows = list(itertools.islice(csv.DictReader(f), 1500))
         for row in rows:
@@ -85,9 +89,9 @@ class TestAgainstInterpreter:
 
     @pytest.mark.parametrize("path", RULESETS)
     def test_bundled_rule_files_compile(self, path: str) -> None:
-        """The bundled files are compiled, not left to the interpreter."""
+        """The bundled files are evaluated by generated code, not by the interpreter."""
         program = engine.load(path).program
-        assert compiler.compiled_for(program) is not None
+        assert backend_for(program).name == "generated"
 
     def test_marker_in_a_function_argument_takes_the_forcing_function_as_origin(self) -> None:
         """A marker written as an argument gets the origin the interpreter gives it (the function)."""
@@ -124,17 +128,25 @@ class TestRulesetEvaluate:
         monkeypatch.setenv("REGLES_NO_COMPILE", "1")
         ruleset = engine.load("rulesets/avenant7.rules")
         program = ruleset.program
-        assert compiler.fast_path(program)[1] is None
+        assert backend_for(program).name == "reference"
         facts = {"specialite": "cardiologie", "option": "tiers_temps", "annee_contrat": 2}
         assert ruleset.evaluate(facts).results == engine.load("rulesets/avenant7.rules").evaluate(facts).results
 
-    def test_program_it_cannot_translate_goes_to_the_interpreter(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        """A translation failure is not an error: the interpreter evaluates instead."""
-        def refuse(program):  # type: ignore[no-untyped-def]
-            raise compiler.CompileError("non traduit")
-        monkeypatch.setattr(compiler, "compile_program", refuse)
+    def test_program_it_cannot_translate_fails_loudly(self, monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+        """A construct the generator does not translate is an error, never a silent fallback: the API
+        raises it, the command line exits 70 with a French message."""
+        def refuse(program, recorder):  # type: ignore[no-untyped-def]
+            raise GenerationError("expression non traduite : Nouvelle")
+        monkeypatch.setattr(compiled_module, "generate", refuse)
+        monkeypatch.setenv("REGLES_NO_CACHE", "1")
         ruleset = engine.loads('règles "Démo"\nfait s : entier fin\nrésultat r : booléen = s = 1 fin\n')
-        assert ruleset.evaluate({"s": 1}).values == {"r": True}
+        with pytest.raises(GenerationError, match="n'a pas pu être généré .*expression non traduite : Nouvelle"):
+            ruleset.evaluate({"s": 1})
+        from engine.cli.main import main
+        assert main(["eval", "rulesets/avenant7.rules", "--facts", "examples/generaliste.json"]) == 70
+        err = capsys.readouterr().err
+        assert "n'a pas pu être généré" in err and "REGLES_REFERENCE=1" in err and "Traceback" not in err
 
     def test_bad_facts_raise_the_same_error(self) -> None:
         """Bad facts raise FactsError listing every problem, as without the fast path."""
@@ -271,3 +283,24 @@ class TestExactArithmetic:
             return
         assert runtime._shift(date, years, months, days) == expected
         assert runtime._years(date, years) == (values.add_years(date, years) if years else date)
+
+
+class TestGeneratedCodeNamesItsRules:
+    def test_a_crash_in_generated_code_names_the_rule_and_its_line(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A traceback through generated code shows which rule's function failed, and its header
+        says where the rule is written (file:line)."""
+        import traceback
+
+        def broken(op, a, b):  # type: ignore[no-untyped-def]
+            raise RuntimeError("panne simulée")
+        monkeypatch.setitem(runtime.NAMESPACE, "_compare", broken)
+        ruleset = engine.loads('règles "Démo"\nfait d : durée fin\n\nrésultat délai_dépassé : booléen = d > 3 jours fin\n',
+                               filename="demo.rules")
+        program = GeneratedProgram(ruleset.program)
+        with pytest.raises(RuntimeError) as caught:
+            program.evaluate({"d": values.Duration(days=5)}, ["délai_dépassé"])
+        frames = [frame.name for frame in traceback.extract_tb(caught.value.__traceback__)]
+        assert any(name.endswith("_d_lai_d_pass_") for name in frames), frames
+        shown = "".join(traceback.format_exception(caught.value))
+        assert "_compare('>'," in shown  # the generated line itself, registered with linecache
+        assert "# délai_dépassé, demo.rules:4" in program.source

@@ -13,6 +13,8 @@ from engine.lang.results import Missing, NotApplicable, Undetermined, Value
 from engine.evaluate.trace import Tracer
 from support import load
 
+pytestmark = pytest.mark.usefixtures("every_backend")  # the semantic tests run over every backend
+
 FACTS = ("fait a : booléen fin\nfait b : booléen fin\nfait n : entier fin\nfait m : entier fin\n"
          "fait d : date fin\nfait x : montant fin\n")
 NA = 'non applicable "hors champ"'

@@ -102,7 +102,7 @@ class TestNamedSets:
         compiled = engine.loads(SETS).evaluate(facts)
         assert compiled.results["eligible"].value is eligible
         assert compiled.results["exclue"].value is (specialite in {"radiologie", "anesthesie"})
-        from test_tracecompile import _assert_same_trace
+        from test_trace_equivalence import _assert_same_trace
         _assert_same_trace(engine.loads(SETS).program, facts)
         monkeypatch.setenv("REGLES_NO_COMPILE", "1")
         assert engine.loads(SETS).evaluate(facts).results == compiled.results

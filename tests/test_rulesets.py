@@ -34,6 +34,7 @@ class TestRuleFiles:
         assert len(engine.load(path).program.examples) >= 20
 
 
+@pytest.mark.usefixtures("every_backend")  # semantic: every backend holds the rule files' examples
 @pytest.mark.parametrize(("ruleset", "case"), list(_cases()))
 def test_example(ruleset: engine.Ruleset, case) -> None:  # type: ignore[no-untyped-def]
     """An example written in a rule file holds."""

@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import importlib
 import io
 import logging
 import os
@@ -35,9 +36,11 @@ import stat
 import sys
 import tempfile
 from collections.abc import Callable
+from typing import Any
 from pathlib import Path
 
-__all__ = ["RestrictedUnpickler", "cache_dir", "directory", "enabled", "log", "read", "write"]
+__all__ = ["VALUE_TYPES", "RestrictedUnpickler", "cache_dir", "classes_of", "directory", "enabled", "log", "read",
+           "unpickle_entry", "write"]
 
 log = logging.getLogger("engine.check.cache")
 logging.getLogger("engine").addHandler(logging.NullHandler())  # a library is silent unless asked (--verbose)
@@ -212,6 +215,23 @@ def write(name: str, payload: bytes) -> bool:
     return True
 
 
+VALUE_TYPES = frozenset({("decimal", "Decimal"), ("fractions", "Fraction"), ("datetime", "date"),
+                         ("builtins", "set"), ("builtins", "frozenset")})
+"""The plain value types every cache entry may hold."""
+
+
+def classes_of(modules: frozenset[str]) -> Callable[[str, str], bool]:
+    """An `allowed(module, name)` for `RestrictedUnpickler`: the plain value types, and the classes
+    (attrs, enums) defined in `modules`, nothing else (no function, no builtin but sets)."""
+    def allowed(module: str, name: str) -> bool:
+        if (module, name) in VALUE_TYPES:
+            return True
+        if module not in modules or not name.isidentifier():
+            return False
+        return isinstance(getattr(importlib.import_module(module), name, None), type)
+    return allowed
+
+
 class RestrictedUnpickler(pickle.Unpickler):
     """An unpickler that builds only the globals `allowed(module, name)` accepts."""
 
@@ -223,6 +243,15 @@ class RestrictedUnpickler(pickle.Unpickler):
         if not self._allowed(module, name):
             raise pickle.UnpicklingError(f"classe refusée dans le cache : {module}.{name}")
         return super().find_class(module, name)
+
+
+def unpickle_entry(payload: bytes, allowed: Callable[[str, str], bool], layout: int) -> dict[str, Any]:
+    """The mapping a sealed entry holds, built by `RestrictedUnpickler`; ValueError unless it is one
+    of layout `layout` (its "format" key). Its values are whatever the caller stored (hence `Any`)."""
+    stored = RestrictedUnpickler(payload, allowed).load()
+    if not isinstance(stored, dict) or stored.get("format") != layout:
+        raise ValueError("format")
+    return stored
 
 
 def _remove(file: Path) -> None:

@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib
 import pickle
 import sys
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 
@@ -35,7 +35,7 @@ from engine.base.privatecache import cache_dir, enabled
 from engine.check.files import display_name, read_limited
 from engine.check.model import Program
 
-__all__ = ["cache_dir", "enabled", "load"]
+__all__ = ["cache_dir", "enabled", "identity", "load"]
 
 FORMAT = 2
 """Bumped when the layout of an entry changes (2: sealed by an HMAC)."""
@@ -45,10 +45,24 @@ MAX_ENTRIES = 256
 
 _ENGINE = Path(__file__).resolve().parents[1]
 
-_VALUE_TYPES = {("decimal", "Decimal"), ("fractions", "Fraction"), ("datetime", "date"),
-                ("builtins", "set"), ("builtins", "frozenset")}
-_MODEL_MODULES = {"engine.check.model", "engine.base.source", "engine.lang.types", "engine.lang.kinds", "engine.lang.statuses",
-                  "engine.base.diagnostics"}
+MODEL_MODULES = frozenset({"engine.check.model", "engine.base.source", "engine.lang.types", "engine.lang.kinds",
+                           "engine.lang.statuses", "engine.base.diagnostics"})
+"""The modules whose classes a checked program is made of."""
+
+_allowed = privatecache.classes_of(MODEL_MODULES)
+"""What an entry may contain: the engine's model classes (attrs, enums) and plain values."""
+
+
+_IDENTITIES: weakref.WeakKeyDictionary[object, str] = weakref.WeakKeyDictionary()
+
+
+def identity(program: object) -> str | None:
+    """The SHA-256 of the sealed entry a program was read from or stored as, or None (not cached).
+
+    What is derived from a program alone, such as its generated code (`engine.evaluate.codecache`),
+    is cached under this name: it changes whenever the stored program does.
+    """
+    return _IDENTITIES.get(program)
 
 
 def load(path: Path, loader: Callable[[Path], Program], salt: str = "") -> Program:
@@ -105,28 +119,18 @@ def _name(key: str) -> str:
     return f"{key}.pickle"
 
 
-def _allowed(module: str, name: str) -> bool:
-    """What an entry may contain: the engine's model classes (attrs, enums) and plain values."""
-    if (module, name) in _VALUE_TYPES:
-        return True
-    if module not in _MODEL_MODULES or not name.isidentifier():
-        return False
-    return isinstance(getattr(importlib.import_module(module), name, None), type)
-
-
 def _read(key: str, path: Path) -> Program | None:
     """The program of a valid entry, or None (missing, tampered, corrupt, or an amended file changed)."""
     payload = privatecache.read(_name(key))
     if payload is None:
         return None
     try:
-        stored = privatecache.RestrictedUnpickler(payload, _allowed).load()
-        if not isinstance(stored, dict) or stored.get("format") != FORMAT:
-            raise ValueError("format")
+        stored = privatecache.unpickle_entry(payload, _allowed, FORMAT)
         for dependency, digest in stored["amends"]:
             if hashlib.sha256(Path(dependency).read_bytes()).hexdigest() != digest:
                 return None
         program = stored["program"]
+        _IDENTITIES[program] = hashlib.sha256(payload).hexdigest()
     except FileNotFoundError:
         return None
     except Exception as exc:  # noqa: BLE001 - a sealed but unreadable entry (another engine's) is a miss
@@ -145,6 +149,7 @@ def _write(key: str, path: Path, program: Program) -> None:
     except Exception:  # noqa: BLE001 - an unpicklable program, a vanished source: no cache
         return
     if privatecache.write(_name(key), payload):
+        _IDENTITIES[program] = hashlib.sha256(payload).hexdigest()
         _prune(cache_dir())
 
 

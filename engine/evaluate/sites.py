@@ -11,11 +11,12 @@ multiple of an untraced one (docs/performance.md).
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable
 
-from engine.check import model
 from engine.base.source import Source
+from engine.check import model
+from engine.evaluate.perprogram import PerProgram
 from engine.evaluate.trace import Site
+from engine.lang.types import Type
 
 
 class Sites:
@@ -45,7 +46,7 @@ class Sites:
         """The site of an expression node that records an event (comparison, table, call…)."""
         site = self._sites.get(id(e))
         if site is None:
-            site = self._sites[id(e)] = _MAKERS[type(e)](self, e)
+            site = self._sites[id(e)] = _make(self, e)
         return site
 
     def definition(self, d: model.Definition, version: model.Version | None, origin: str | None) -> Site:
@@ -53,7 +54,7 @@ class Sites:
         key = (id(d), id(version), origin)
         site = self._sites.get(key)
         if site is None:
-            data = {"type": d.type, "unit": d.unit, "origin": origin, "description": d.description}
+            data: dict[str, object] = {"type": d.type, "unit": d.unit, "origin": origin, "description": d.description}
             if version is not None:
                 data.update(self.version_data(version, d))
             data["date"] = None  # the date it was read at, when there is one, is in the event's details
@@ -61,7 +62,7 @@ class Sites:
             site = self._sites[key] = Site(d.kind, label, d.span, data)
         return site
 
-    def guard(self, guard: model.Guard) -> Site:
+    def guard(self, guard: model.GuardInfo) -> Site:
         """The site of an `applicable si` check."""
         site = self._sites.get(id(guard))
         if site is None:
@@ -114,9 +115,9 @@ class Sites:
         return found
 
 
-def _key_label(key: model.Key, t) -> str:  # type: ignore[no-untyped-def]
+def _key_label(key: model.Key, t: Type) -> str:
     """A table key as a reader names it: the enumeration word's label, else the key as written."""
-    if key.kind == "enum":
+    if key.kind == "enum" and isinstance(key.value, str):
         return t.label(key.value)
     return key.text
 
@@ -140,38 +141,50 @@ def _compare(sites: Sites, e: model.Compare) -> Site:
 
 
 def _member(sites: Sites, e: model.Member) -> Site:
-    data = {"items": list(e.items), "negated": e.negated, "operand_type": e.operand.type,
+    data: dict[str, object] = {"items": list(e.items), "negated": e.negated, "operand_type": e.operand.type,
             "operand_label": sites.label(e.operand)}
     if e.set_name is not None:  # a named set: its name and citations (absent otherwise, as before)
         data.update(set=e.set_name, sources=list(e.set_sources))
     return Site("membership", sites.label(e), e.span, data)
 
 
-_MAKERS: dict[type, Callable[[Sites, model.Expr], Site]] = {  # type: ignore[dict-item]
-    model.FuncCall: _call,
-    model.TableCall: lambda sites, e: Site("table", e.name, e.span, {"type": e.type}),
-    model.Builtin: lambda sites, e: Site("extremum", sites.label(e), e.span, {"function": e.name, "type": e.type}),
-    model.Arith: _arith,
-    model.Logic: lambda sites, e: Site("logic", sites.label(e), e.span, {"op": e.op}),
-    model.Not: lambda sites, e: Site("negation", sites.label(e), e.span, {"operand": sites.label(e.operand)}),
-    model.Compare: _compare,
-    model.Member: _member,
-    model.If: lambda sites, e: Site("condition", sites.label(e.condition), e.span,
-                                    {"condition": sites.label(e.condition), "type": e.type}),
-    model.Round: lambda sites, e: Site("rounding", sites.label(e), e.span,
-                                       {"mode": e.label, "type": e.type, "operand_type": e.operand.type}),
-    model.TextOf: lambda sites, e: Site("text_of", sites.label(e), e.span, {"definition": e.name, "type": e.type}),
-    model.Marker: lambda sites, e: Site("marker", sites.label(e), e.span),
-}
-"""How each expression kind that records an event describes itself (see `engine.evaluate.trace` for the kinds)."""
+def _make(sites: Sites, e: model.Expr) -> Site:
+    """How each expression kind that records an event describes itself (see `engine.evaluate.trace`
+    for the kinds)."""
+    match e:
+        case model.FuncCall():
+            return _call(sites, e)
+        case model.TableCall():
+            return Site("table", e.name, e.span, {"type": e.type})
+        case model.Builtin():
+            return Site("extremum", sites.label(e), e.span, {"function": e.name, "type": e.type})
+        case model.Arith():
+            return _arith(sites, e)
+        case model.Logic():
+            return Site("logic", sites.label(e), e.span, {"op": e.op})
+        case model.Not():
+            return Site("negation", sites.label(e), e.span, {"operand": sites.label(e.operand)})
+        case model.Compare():
+            return _compare(sites, e)
+        case model.Member():
+            return _member(sites, e)
+        case model.If():
+            return Site("condition", sites.label(e.condition), e.span,
+                        {"condition": sites.label(e.condition), "type": e.type})
+        case model.Round():
+            return Site("rounding", sites.label(e), e.span,
+                        {"mode": e.label, "type": e.type, "operand_type": e.operand.type})
+        case model.TextOf():
+            return Site("text_of", sites.label(e), e.span, {"definition": e.name, "type": e.type})
+        case model.Marker():
+            return Site("marker", sites.label(e), e.span)
+        case _:
+            raise TypeError(f"no event is recorded for {type(e).__name__}")
 
 
-_CACHE: weakref.WeakKeyDictionary[model.Program, Sites] = weakref.WeakKeyDictionary()
+_SITES: PerProgram[Sites] = PerProgram(Sites)
 
 
 def sites_of(program: model.Program) -> Sites:
     """The sites of a program, shared by all its traced evaluations while it lives."""
-    found = _CACHE.get(program)
-    if found is None:
-        found = _CACHE[program] = Sites(program)
-    return found
+    return _SITES.of(program)

@@ -23,11 +23,12 @@ import functools
 from collections.abc import Mapping
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 from attrs import define, field, frozen
 
-from engine.lang.results import Missing, Result, Value
 from engine.base.source import NOWHERE, Span
+from engine.lang.results import Missing, NotApplicable, Result, Undetermined, Value
 from engine.lang.values import Duration, money_text, to_decimal
 
 
@@ -129,9 +130,9 @@ def _event_json(event: Event, written: set[int]) -> dict[str, object]:
     result = event.result
     if type(result) is Value:  # the common case: a copy of the site's prepared mapping, and the value
         out = site.json_value.copy()
-        value = result.value
+        value: Any = result.value  # a runtime value: an amount when the site says so
         if site.money and type(value) is not bool:
-            out["value"] = money_text(value)  # type: ignore[arg-type]
+            out["value"] = money_text(value)
         else:
             out["value"] = value if type(value) in _PLAIN else json_value(value)
     else:
@@ -151,14 +152,14 @@ _SHARED = frozenset({"rule", "parameter", "table", "function"})
 def result_json(result: Result, t: object = None) -> dict[str, object]:
     """A result in JSON form: its status, and its value, reason or missing facts; with its type `t`,
     an amount has at least two decimals (`money_text`)."""
-    if type(result) is Value:
-        value = result.value
+    if isinstance(result, Value):
+        value: Any = result.value  # a runtime value: an amount when `t` says so
         if getattr(t, "kind", None) == "montant" and type(value) is not bool:
-            return {"status": "value", "value": money_text(value)}  # type: ignore[arg-type]
+            return {"status": "value", "value": money_text(value)}
         return {"status": "value", "value": value if type(value) in _PLAIN else json_value(value)}
-    if type(result) is Missing:
+    if isinstance(result, Missing):
         return {"status": result.status, "missing": sorted(result.facts)}
-    return {"status": result.status, "reason": result.reason}  # type: ignore[union-attr]
+    return {"status": result.status, "reason": result.reason}
 
 
 _PLAIN = frozenset({str, int, bool, type(None)})
@@ -171,10 +172,11 @@ def json_value(value: object) -> object:
         return value
     if kind is Decimal or kind is Duration:  # exact types first: Fraction's isinstance goes through ABCMeta
         return str(value)
+    known: Any = value  # its exact type was just tested
     if kind is dt.date:
-        return value.isoformat()  # type: ignore[attr-defined]
+        return known.isoformat()
     if kind is Fraction:
-        return str(to_decimal(value))  # type: ignore[arg-type]
+        return str(to_decimal(known))
     if isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, Fraction):
@@ -206,17 +208,30 @@ class Tracer:
 
     def record(self, site: Site, result: Result, mark: int, details: Mapping[str, object] | None = None) -> Event:
         """Finish an event whose evaluation started when the log had `mark` events."""
-        log = self.log
-        if len(log) > mark:
-            children = tuple(log[mark:])
-            del log[mark:]
-            event = Event(site, result, details, children)
-        else:
-            event = Event(site, result, details)
-        log.append(event)
-        return event
+        return record(self.log, mark, site, result, details)
 
     @property
     def roots(self) -> tuple[Event, ...]:
         """The top-level events recorded so far."""
         return tuple(self.log)
+
+
+_RESULTS = frozenset({Value, NotApplicable, Undetermined, Missing})
+
+
+def record(log: list[Event], mark: int, site: Site, result: Any, details: Mapping[str, object] | None = None) -> Event:
+    """Finish the event of one step, whose children are the events logged since `mark`, and log it.
+
+    `result` is a `Result`, or the plain value generated code holds (`engine.evaluate.runtime`),
+    wrapped here: the interpreter's `Tracer` and traced generated code record through this one function.
+    """
+    if type(result) not in _RESULTS:
+        result = Value(result)
+    if len(log) > mark:
+        children = tuple(log[mark:])
+        del log[mark:]
+        event = Event(site, result, details, children)
+    else:
+        event = Event(site, result, details)
+    log.append(event)
+    return event

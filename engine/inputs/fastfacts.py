@@ -31,7 +31,7 @@ class FactReader:
     """Validates and types facts against one program's declarations."""
 
     def __init__(self, program: Program) -> None:
-        self._program = weakref.ref(program)  # cached per program (engine.evaluate.compiler): do not keep it alive
+        self._program = weakref.ref(program)  # cached per program (engine.evaluate.backend): do not keep it alive
         self.converters: dict[str, Callable[[object], object]] = {
             name: _converter(decl) for name, decl in program.facts.items()}
 

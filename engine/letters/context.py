@@ -20,7 +20,6 @@ import jinja2
 from engine.lang import formatting
 from engine.api import Outcome, Ruleset, load
 from engine.base.diagnostics import suggest
-from engine.evaluate.reference import Evaluator
 from engine.explain.detail import flags
 from engine.letters.issuance import reference
 from engine.letters.inputs import (
@@ -36,6 +35,7 @@ from engine.check.model import Program, TextInfo
 from engine.lang.results import STATUS_FRENCH, Missing, Result, Value
 from engine.schedule import Schedule, schedule
 from engine.lang.statuses import Status
+from engine.evaluate.backend import backend_for
 from engine.evaluate.trace import Event
 from engine.lang.types import Type
 from engine.explain.whynot import Unmet, WhyNot
@@ -379,7 +379,7 @@ class ParametersView:
         if definition is None or definition.kind != "parameter":
             return _unknown("parametres", name, "paramètre",
                             [n for n, d in program.definitions.items() if d.kind == "parameter"])
-        result = Evaluator(program, self._outcome.facts).result(name)
+        result = backend_for(program).evaluate(self._outcome.facts, [name])[name]
         return result.value if isinstance(result, Value) else _value_of(State(self._outcome), name, result)
 
 

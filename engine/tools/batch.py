@@ -1,7 +1,7 @@
 """Batch evaluation: a file of fact rows in, a file of results out, streamed in chunks.
 
 `run(BatchJob(...))` reads CSV, JSON Lines or Parquet (chosen by extension), evaluates every row
-with the compiled program (`engine.evaluate.compiler`, the interpreter's results) and writes the results
+with the program's backend (`engine.evaluate.backend`: generated code, the interpreter's results) and writes the results
 in the same order and format family, chunk by chunk: memory does not grow with the file. With
 `workers > 1` the chunks are evaluated by processes that each load the rule file once (through
 `engine.check.cache`); the main process only splits the input, writes the output and keeps the counts.

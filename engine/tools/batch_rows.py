@@ -18,9 +18,7 @@ from attrs import frozen
 
 from engine import api
 from engine.base.diagnostics import EngineError
-from engine.evaluate.compiler import fast_path
-from engine.evaluate.reference import Evaluator
-from engine.inputs.fastfacts import FactReader
+from engine.evaluate.backend import backend_for, fact_reader
 from engine.lang.results import Missing, NotApplicable, Result, Undetermined, Value
 from engine.tools.batch_cells import STATUSES, _json_default, _row_filler, arrow_schema, csv_cell, output_columns
 from engine.tools.batch_input import _Chunk, _csv_record
@@ -64,10 +62,8 @@ class _Rows:
         self.config = config
         self.ruleset = ruleset if ruleset is not None else api.load(config.rules)
         program = self.ruleset.program
-        reader, self.compiled = fast_path(program)
-        if not isinstance(reader, FactReader):
-            raise TypeError(f"fast_path gave {type(reader).__name__}, not a FactReader")
-        self.reader = reader
+        self.reader = fact_reader(program)
+        self.evaluate_outputs = backend_for(program).outputs  # the program's one backend, bound once
         self.outputs = program.outputs
         self.types = [program.definitions[name].type for name in self.outputs]
         self.facts = frozenset(program.facts)
@@ -80,9 +76,6 @@ class _Rows:
         self.text_cells = fmt == "csv"
         self.columns = output_columns(config.copied, self.outputs, config.explain)
         self.schema = arrow_schema(self.columns, self.types, config.copied, config.explain) if fmt == "parquet" else None
-        if config.explain:  # the traced program too, once, before the first row
-            from engine.evaluate.tracecompile import traced_for
-            traced_for(program, now=True)
 
     # ── parsing a chunk into records: (line, lines spanned, raw facts, copied values, problem) ──
     # A blank line is (line, 1, None, (), None): it is not a row, but it is accounted for.
@@ -225,12 +218,7 @@ class _Rows:
     def row(self, line: int, raw: dict[str, object] | list[str], copied: tuple[object, ...]) -> tuple[list[object], str | None]:
         """The output cells of one row; `raw` is a mapping of facts, or a CSV row of cells."""
         typed = self.row_facts(raw) if isinstance(raw, dict) else self.cells_reader(raw)
-        results: Sequence[object]
-        if self.compiled is not None:
-            results = self.compiled.outputs(typed)
-        else:  # the interpreter (REGLES_NO_COMPILE=1, or a program the compiler does not handle)
-            evaluator = Evaluator(self.ruleset.program, typed)
-            results = [_plain(evaluator.result(name)) for name in self.outputs]
+        results: Sequence[object] = self.evaluate_outputs(typed)
         out: list[object] = [str(line), *copied] if self.text_cells else [line, *copied]
         self.fill(results, out)
         if self.config.explain:

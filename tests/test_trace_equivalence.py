@@ -1,4 +1,4 @@
-"""The traced compiled program (`engine.evaluate.tracecompile`) records the traced interpreter's events.
+"""Code generated with the event recorder (`engine.evaluate.recorder`) records the traced interpreter's events.
 
 Both traces are compared in JSON form, which shows every event's kind, label, result, span,
 static data and details, the order of the children, and (through `reference` entries) which
@@ -17,10 +17,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import engine
+from engine.evaluate.backend import backend_for
+from engine.evaluate.compiled import TracedProgram
 from engine.evaluate.reference import Evaluator
-from engine.inputs.facts import validate
 from engine.evaluate.trace import Tracer
-from engine.evaluate.tracecompile import compile_traced, traced_for
+from engine.inputs.facts import validate
 
 ROOT = Path(__file__).resolve().parent.parent
 POPULATION = ROOT / "examples" / "population.csv"
@@ -45,7 +46,7 @@ def _compiled(traced, facts, names) -> list[dict[str, object]]:  # type: ignore[
 
 
 def _assert_same_trace(program, facts, traced=None) -> None:  # type: ignore[no-untyped-def]
-    traced = traced or compile_traced(program)
+    traced = traced or TracedProgram(program)
     names = [name for name, d in program.definitions.items() if d.kind == "rule"]
     expected, obtained = _interpreted(program, facts, names), _compiled(traced, facts, names)
     for name, a, b in zip(names, expected, obtained):
@@ -67,7 +68,7 @@ class TestAgainstTheTracedInterpreter:
         if not POPULATION.exists():
             pytest.skip("examples/population.csv absent (scripts/make_population.py)")
         ruleset = engine.load(path)
-        traced = compile_traced(ruleset.program)
+        traced = TracedProgram(ruleset.program)
         with POPULATION.open(encoding="utf-8", newline="") as f:
             rows = list(itertools.islice(csv.DictReader(f), 300))
         for index, row in enumerate(rows):
@@ -93,31 +94,26 @@ fin
 
 class TestOutcomeUsesIt:
     @pytest.mark.parametrize("path", RULESETS)
-    def test_bundled_rule_files_are_traced_compiled(self, path: str) -> None:
-        """The bundled files get the traced compiled program, not the traced interpreter."""
-        assert traced_for(engine.load(path).program, now=True) is not None
-
-    def test_first_traces_are_the_interpreters_then_compiled(self) -> None:
-        """A program is traced by the interpreter a few times (cheaper than generating code for one
-        explanation), then by its traced compiled form; the explanations do not change."""
-        from engine.evaluate import tracecompile
-        ruleset = engine.loads('''règles "Démo"
-fait x : entier fin
-résultat r : entier = si x > 0 alors x + 1 sinon 0 fin
-''')
-        texts = []
-        for _ in range(tracecompile.WARM_UP + 2):
-            texts.append(ruleset.evaluate({"x": 2}).explain("r"))
-            assert (ruleset.program in tracecompile._TRACED) == (len(texts) > tracecompile.WARM_UP)
-        assert len(set(texts)) == 1
+    def test_bundled_rule_files_are_traced_by_generated_code(self, path: str) -> None:
+        """The bundled files are traced by generated code, from the first trace on (no warm-up: the
+        engine that explains a result does not depend on how many explanations came before)."""
+        ruleset = engine.load(path)
+        from engine.evaluate import compiled
+        assert backend_for(ruleset.program).name == "generated"
+        facts = {"specialite": "cardiologie", "option": "tiers_temps", "annee_contrat": 2}
+        ruleset.evaluate(facts).explain("montant_verse")
+        assert ruleset.program in compiled._TRACED
 
     def test_interpreter_on_request(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        """`REGLES_NO_COMPILE=1` traces with the interpreter, with the same explanation."""
+        """`REGLES_REFERENCE=1` (or `REGLES_NO_COMPILE=1`) traces with the interpreter, with the same
+        trace and explanation."""
         facts = {"specialite": "cardiologie", "option": "tiers_temps", "annee_contrat": 2}
-        compiled = engine.load("rulesets/avenant7.rules").evaluate(facts)
-        monkeypatch.setenv("REGLES_NO_COMPILE", "1")
-        ruleset = engine.load("rulesets/avenant7.rules")
-        assert traced_for(ruleset.program, now=True) is None
-        interpreted = ruleset.evaluate(facts)
-        assert interpreted.trace == compiled.trace
-        assert interpreted.explain("montant_verse") == compiled.explain("montant_verse")
+        generated = engine.load("rulesets/avenant7.rules").evaluate(facts)
+        for variable in ("REGLES_REFERENCE", "REGLES_NO_COMPILE"):
+            with monkeypatch.context() as patch:
+                patch.setenv(variable, "1")
+                ruleset = engine.load("rulesets/avenant7.rules")
+                assert backend_for(ruleset.program).name == "reference"
+                interpreted = ruleset.evaluate(facts)
+                assert interpreted.trace == generated.trace
+                assert interpreted.explain("montant_verse") == generated.explain("montant_verse")
