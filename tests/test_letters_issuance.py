@@ -112,6 +112,35 @@ class TestGuards:
         with pytest.raises(LetterError, match="pas de déclaration « decision.toml »"):
             render_letter(engine.load(tmp_path / "avenant7.rules").evaluate(CARDIOLOGUE), "decision", **CAISSE)
 
+    def _declared(self, tmp_path: Path, name: str, replace: tuple[str, str]) -> engine.Outcome:
+        import shutil
+        shutil.copy(ROOT / A7, tmp_path / "avenant7.rules")
+        shutil.copytree(ROOT / "rulesets" / "lettres", tmp_path / "lettres")
+        toml = tmp_path / "lettres" / f"{name}.toml"
+        text = toml.read_text(encoding="utf-8")
+        assert replace[0] in text
+        toml.write_text(text.replace(*replace), encoding="utf-8")
+        return engine.load(tmp_path / "avenant7.rules").evaluate(CARDIOLOGUE)
+
+    def test_measured_facts_need_the_declared_start_of_a_year(self, tmp_path: Path) -> None:
+        """The engine knows no result name: the year a measure covers ends where the declaration says."""
+        outcome = self._declared(tmp_path, "notification_annuelle", ('debut_de_l_annee = "debut_annee_contrat"', ""))
+        with pytest.raises(LetterError, match="mesures_de_l_annee demande debut_de_l_annee"):
+            render_letter(outcome, "notification_annuelle", date="2021-01-04", **CAISSE)
+
+    def test_the_review_sheet_explains_what_the_declaration_names(self, tmp_path: Path) -> None:
+        outcome = self._declared(tmp_path, "decision", ("reserves_du_resultat = true",
+                                                        'reserves_du_resultat = true\nexplique = ["montant_maximal"]'))
+        sheet = str(review_sheet(outcome, "decision", date="2019-10-01", **CAISSE))
+        assert "Explication : eligible" in sheet and "Explication : montant_maximal" in sheet
+        plain = review_sheet(_ruleset(A7).evaluate(CARDIOLOGUE), "decision", date="2019-10-01", **CAISSE)
+        assert "Explication : montant_maximal" not in str(plain)
+
+    def test_an_unknown_review_sheet_key_is_refused(self, tmp_path: Path) -> None:
+        outcome = self._declared(tmp_path, "decision", ("reserves_du_resultat = true", "resume = true"))
+        with pytest.raises(LetterError, match=r"\[fiche\] n'accepte que explique, reserves_du_resultat"):
+            render_letter(outcome, "decision", date="2019-10-01", **CAISSE)
+
 
 class TestCommandLine:
     """`regles letter` writes nothing and exits 2 on a case the letter is not for."""

@@ -71,14 +71,24 @@ class Declaration:
     """Facts measured over the contract year: when one is given, the year must be over at the letter's date."""
     result: str | None = None
     """The result `state` is about (`nom_resultat`); None: the rule file's headline result."""
+    year_start: str | None = None
+    """The result giving the first day of a contract year (`[dates] debut_de_l_annee`): the year of
+    `measured` ends the day before the next year's start."""
+    sheet_explains: tuple[str, ...] = ()
+    """Results the review sheet explains beside the headline result (`[fiche] explique`)."""
+    sheet_headline_reserves: bool = False
+    """Whether the letter prints the headline result itself (an acceptance or a refusal), so the
+    sheet lists the reservations it rests on (`[fiche] reserves_du_resultat`)."""
     to_confirm_if_true: tuple[str, ...] = ()
     """What the agent confirms before signing a letter whose result is true (review sheet only): what
     the letter leaves unsaid because no published text settles it."""
 
 
 _STATES = {"vrai", "valeur", "manquant"}
-_KEYS = {"titre", "fichiers", "resultat", "nom_resultat", "decision", "dates", "valeurs_si_vrai", "a_confirmer_si_vrai"}
-_DATE_KEYS = {"apres", "avant_si_vrai", "mesures_de_l_annee"}
+_KEYS = {"titre", "fichiers", "resultat", "nom_resultat", "decision", "dates", "fiche", "valeurs_si_vrai",
+         "a_confirmer_si_vrai"}
+_DATE_KEYS = {"apres", "avant_si_vrai", "mesures_de_l_annee", "debut_de_l_annee"}
+_SHEET_KEYS = {"explique", "reserves_du_resultat"}
 
 
 def declaration(directories: list[Path], name: str) -> Declaration:
@@ -110,12 +120,25 @@ def _read_declaration(path: str, name: str, _mtime: int) -> Declaration:
     dates = data.get("dates", {})
     if not isinstance(dates, dict) or set(dates) - _DATE_KEYS:
         raise LetterError(f"{path} : [dates] n'accepte que {', '.join(sorted(_DATE_KEYS))}")
+    year_start = dates.get("debut_de_l_annee")
+    if year_start is not None and not isinstance(year_start, str):
+        raise LetterError(f"{path} : [dates] debut_de_l_annee est le nom d'un résultat de type date, reçu {year_start!r}")
+    if dates.get("mesures_de_l_annee") and year_start is None:
+        raise LetterError(f"{path} : [dates] mesures_de_l_annee demande debut_de_l_annee, le résultat qui donne le "
+                          "premier jour d'une année de contrat (l'année constatée s'achève la veille de la suivante)")
+    sheet = data.get("fiche", {})
+    if not isinstance(sheet, dict) or set(sheet) - _SHEET_KEYS:
+        raise LetterError(f"{path} : [fiche] n'accepte que {', '.join(sorted(_SHEET_KEYS))}")
+    if not isinstance(sheet.get("reserves_du_resultat", False), bool):
+        raise LetterError(f"{path} : [fiche] reserves_du_resultat vaut true ou false")
     return Declaration(
         name=name, title=str(data.get("titre", name)), files=_names(path, data, "fichiers"),
         state=state, decision=bool(data.get("decision", False)),
         after=_names(path, dates, "apres"), before_if_true=_names(path, dates, "avant_si_vrai"),
         measured=_names(path, dates, "mesures_de_l_annee"), values_if_true=_names(path, data, "valeurs_si_vrai"),
-        result=result, to_confirm_if_true=_names(path, data, "a_confirmer_si_vrai", "textes"))
+        result=result, year_start=year_start, sheet_explains=_names(path, sheet, "explique"),
+        sheet_headline_reserves=bool(sheet.get("reserves_du_resultat", False)),
+        to_confirm_if_true=_names(path, data, "a_confirmer_si_vrai", "textes"))
 
 
 def _names(path: str, data: dict[str, object], key: str, what: str = "noms") -> tuple[str, ...]:
@@ -234,7 +257,7 @@ def _check_dates(outcome: Outcome, decl: Declaration, when: dt.date, headline: R
                                             f"({_day(day)})")
     given = [name for name in decl.measured if name in outcome.facts]
     if given:
-        end = _next_year_start(outcome)
+        end = _next_year_start(outcome, decl.year_start)
         if end is not None and when < end:
             raise NotIssuedError(decl.name, f"« {_label(outcome, given[0])} » est constaté(e) sur l'année de contrat, "
                                             f"qui ne s'achève que la veille du {_day(end)} ; le courrier serait daté "
@@ -248,16 +271,17 @@ def _check_dates(outcome: Outcome, decl: Declaration, when: dt.date, headline: R
                                                 f"daté du {_day(when)}")
 
 
-def _next_year_start(outcome: Outcome) -> dt.date | None:
-    """The first day of the next contract year, as the rule file computes it (its schedule axis + 1)."""
+def _next_year_start(outcome: Outcome, year_start: str | None) -> dt.date | None:
+    """The first day of the next contract year: the result `year_start` (the declaration's
+    `debut_de_l_annee`) evaluated for the schedule's axis + 1."""
     plan = outcome.ruleset.program.schedule
-    if plan is None or "debut_annee_contrat" not in outcome.ruleset.program.definitions:
+    if plan is None or year_start is None or year_start not in outcome.ruleset.program.definitions:
         return None
     year = outcome.facts.get(plan.axis)
     if not isinstance(year, int) or isinstance(year, bool):
         return None
     following = outcome.ruleset.evaluate({**outcome.facts, plan.axis: year + 1}, outputs=())
-    result = following.result("debut_annee_contrat")
+    result = following.result(year_start)
     return result.value if isinstance(result, Value) and isinstance(result.value, dt.date) else None
 
 

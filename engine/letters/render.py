@@ -155,12 +155,13 @@ def review_sheet(outcome: Outcome, template: str, *, format: str = "txt", **opti
         refused, printed, reference = exc.reason, None, None
         when = as_date(options.get("date"), "date") or dt.date.today()
     dossier = options.get("dossier")
-    confirm = () if refused else issuance.to_confirm(outcome, issuance.declaration(
-        template_directories(outcome.ruleset), template))
+    decl = issuance.declaration(template_directories(outcome.ruleset), template)
+    confirm = () if refused else issuance.to_confirm(outcome, decl)
     title, sections = sheet.sheet_sections(outcome, template, when, reference=reference,
                                            dossier=str(dossier) if dossier else None, printed=printed,
                                            refused=refused, rules_sha256=issuance.rules_hash(outcome.ruleset),
-                                           confirm=confirm)
+                                           confirm=confirm, explains=decl.sheet_explains,
+                                           headline_reserves=decl.sheet_headline_reserves)
     return sheet.render_sheet(format, title, sections, when)
 
 

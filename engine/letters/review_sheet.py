@@ -27,9 +27,12 @@ Section = tuple[str, list[str]]
 
 def sheet_sections(outcome: Outcome, template: str, when: dt.date, *, reference: str | None,
                    dossier: str | None, printed: list[tuple[Outcome, str]] | None, refused: str | None,
-                   rules_sha256: str, confirm: tuple[str, ...] = ()) -> tuple[str, list[Section]]:
+                   rules_sha256: str, confirm: tuple[str, ...] = (), explains: tuple[str, ...] = (),
+                   headline_reserves: bool = False) -> tuple[str, list[Section]]:
     """The sheet's title and sections. `printed` is None when no letter was rendered; `refused` the reason;
-    `confirm` what the letter's declaration asks the agent to confirm (`a_confirmer_si_vrai`)."""
+    `confirm` what the letter's declaration asks the agent to confirm (`a_confirmer_si_vrai`), `explains`
+    the results it explains beside the headline (`[fiche] explique`), and `headline_reserves` whether the
+    letter prints the headline result itself (`[fiche] reserves_du_resultat`)."""
     program = outcome.ruleset.program
     head = [f"Dossier : {dossier or 'non indiqué'}",
             f"Courrier : {template}, daté du {when.strftime('%d/%m/%Y')}",
@@ -40,9 +43,9 @@ def sheet_sections(outcome: Outcome, template: str, when: dt.date, *, reference:
     else:
         head.append("Courrier rédigé : à relire et signer après les vérifications ci-dessous.")
     sections: list[Section] = [("Fiche de contrôle — document interne, à ne pas envoyer au médecin", head)]
-    for name in _explained(outcome, template):
+    for name in _explained(outcome, explains):
         sections.append((f"Explication : {name}", summarize(outcome, name).lines(40)))
-    reserves = _reservations(outcome, printed or [], template)
+    reserves = _reservations(outcome, printed or [], headline_reserves)
     if printed is not None:
         sections.append(("Réserves dont dépendent les valeurs imprimées dans le courrier",
                          reserves or [("Aucune : les valeurs imprimées ne reposent sur aucun élément à confirmer "
@@ -56,19 +59,18 @@ def sheet_sections(outcome: Outcome, template: str, when: dt.date, *, reference:
     return f"Fiche de contrôle — {template} — {dossier or reference or ''}".rstrip(" —"), sections
 
 
-def _explained(outcome: Outcome, template: str) -> list[str]:
+def _explained(outcome: Outcome, explains: tuple[str, ...]) -> list[str]:
+    """The headline result, then the results the declaration names that this rule file computes."""
     headline = outcome.ruleset.program.headline
     names = [headline] if headline is not None else []
-    if template == "notification_annuelle" and "montant_verse" in outcome.ruleset.program.definitions:
-        names.append("montant_verse")
-    return names
+    return names + [n for n in explains if n in outcome.ruleset.program.definitions and n not in names]
 
 
-def _reservations(outcome: Outcome, printed: list[tuple[Outcome, str]], template: str) -> list[str]:
+def _reservations(outcome: Outcome, printed: list[tuple[Outcome, str]], headline_reserves: bool) -> list[str]:
     """Each mark once, with the printed values that rest on it."""
     pairs = list(printed)
     headline = outcome.ruleset.program.headline
-    if headline is not None and template in ("decision",) and printed:
+    if headline is not None and headline_reserves and printed:
         pairs.append((outcome, headline))
     found: dict[tuple[Status, str, str | None], list[str]] = {}
     events: dict[tuple[int, str], Event] = {}
