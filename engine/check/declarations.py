@@ -27,8 +27,8 @@ from engine.check.state import (
     prefix_of,
     prefixes_hint,
 )
-from engine.lang.statuses import Status
 from engine.lang.kinds import DeclarationKind, SourceFieldKind, TypeKind
+from engine.lang.statuses import Status
 from engine.lang.types import (
     BOOLEEN,
     Type,

@@ -114,7 +114,8 @@ def print_missing_names(out: Console, ruleset: api.Ruleset, missing: set[str]) -
 _ARGPARSE_FRENCH = [  # every message argparse (3.11 to 3.13) can give, in French
     (r"the following arguments are required: (.*)", r"arguments obligatoires manquants : \1"),
     (r"unrecognized arguments: (.*)", r"arguments inconnus : \1"),
-    (r"argument (\S+): invalid choice: (.*?) \(choose from (.*)\)", r"argument \1 : choix invalide \2 (choix possibles : \3)"),
+    (r"argument (\S+): invalid choice: (.*?) \(choose from (.*)\)",
+     r"argument \1 : choix invalide \2 (choix possibles : \3)"),
     (r"argument (\S+): expected one argument", r"argument \1 : une valeur est attendue"),
     (r"argument (\S+): expected at least one argument", r"argument \1 : au moins une valeur est attendue"),
     (r"argument (\S+): expected at most one argument", r"argument \1 : au plus une valeur est attendue"),
@@ -192,8 +193,8 @@ class FrenchParser(argparse.ArgumentParser):
 class _VersionAction(argparse.Action):
     """`--version`: computed only when asked (reading the package metadata costs a few milliseconds)."""
 
-    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, default: object = argparse.SUPPRESS,
-                 help: str | None = None) -> None:
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS,
+                 default: object = argparse.SUPPRESS, help: str | None = None) -> None:
         super().__init__(option_strings=option_strings, dest=dest, default=default, nargs=0, help=help)
 
     def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,

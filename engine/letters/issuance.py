@@ -35,10 +35,10 @@ import attrs
 
 from engine.api import Outcome, Ruleset
 from engine.base.diagnostics import os_reason
+from engine.evaluate.trace import json_value
+from engine.lang.results import STATUS_FRENCH, Missing, Result, Value
 from engine.letters.inputs import LetterError
 from engine.letters.logo import Logo, LogoError, read_logo
-from engine.lang.results import STATUS_FRENCH, Missing, Result, Value
-from engine.evaluate.trace import json_value
 
 
 class NotIssuedError(LetterError):
@@ -230,8 +230,8 @@ def _check_dates(outcome: Outcome, decl: Declaration, when: dt.date, headline: R
     for name in decl.after:
         day = _date_of(outcome, name)
         if day is not None and when < day:
-            raise NotIssuedError(decl.name, f"le courrier serait daté du {_day(when)}, avant « {_label(outcome, name)} » "
-                                            f"({_day(day)})")
+            raise NotIssuedError(decl.name, f"le courrier serait daté du {_day(when)}, "
+                                            f"avant « {_label(outcome, name)} » ({_day(day)})")
     given = [name for name in decl.measured if name in outcome.facts]
     if given:
         end = _next_year_start(outcome)

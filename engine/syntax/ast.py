@@ -370,8 +370,8 @@ class Row(Node):
 
 
 Item = (
-    Description | SourceRef | Citation | Question | LetterLabel | Unit | Replaces | Internal | Status | Guard | ValidFrom |
-    DatedValue | Row
+    Description | SourceRef | Citation | Question | LetterLabel | Unit | Replaces | Internal | Status | Guard |
+    ValidFrom | DatedValue | Row
 )
 
 

@@ -28,8 +28,8 @@ from engine.syntax.build_exprs import Child, ExprBuilder, as_token, as_tree, str
 from engine.syntax.parser import Parsed, parse, parse_fragment
 
 _TYPE_TREES = {"simple_type", "enum_type", "named_type"}
-_ITEM_TREES = {"description", "source", "citation", "question", "letter_label", "unit", "ignored", "replaces", "internal",
-               "to_confirm", "modelling_choice", "guard", "valid_from", "dated_value", "row"}
+_ITEM_TREES = {"description", "source", "citation", "question", "letter_label", "unit", "ignored", "replaces",
+               "internal", "to_confirm", "modelling_choice", "guard", "valid_from", "dated_value", "row"}
 DASHES = frozenset({"—", "–", "-"})
 """A lone dash in a value cell is the empty cell of a published table: not applicable."""
 _SEPARATOR_CELL = re.compile(r"^:?-{2,}:?$")
@@ -97,7 +97,8 @@ class Builder(ExprBuilder):
     def vocabulary_item(self, item: Tree, fields: _HeaderFields) -> None:
         """`résultat principal : nom` or `ventilation : a, b`, each written at most once (E109)."""
         names = [t for t in item.children if isinstance(t, Token) and t.type == "NAME"]
-        key, word = ("headline", "résultat principal") if item.data == "header_headline" else ("breakdown", "ventilation")
+        key, word = (("headline", "résultat principal") if item.data == "header_headline"
+                     else ("breakdown", "ventilation"))
         if key in fields:
             self.fail("E109", f"« {word} » est écrit deux fois dans l'en-tête", item, "gardez une seule ligne")
         elif key == "headline":

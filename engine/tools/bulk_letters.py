@@ -254,7 +254,8 @@ def _results(source: batch._Input, config: _Config, workers: int) -> Iterator[tu
         for chunk in chunks:
             yield _chunk(chunk), chunk.size
         return
-    context = multiprocessing.get_context("spawn")  # as engine.tools.batch: a fork would copy locks held by other threads
+    # as engine.tools.batch: a fork would copy locks held by other threads
+    context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_start, initargs=(config,)) as pool:
         pending = []
         for chunk in chunks:

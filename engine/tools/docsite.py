@@ -25,7 +25,6 @@ this module only builds what they show, as plain view objects (`engine.tools.doc
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -64,7 +63,8 @@ from engine.tools.docsite_views import (
 )
 from engine.tools.examples import describe_expectation
 
-_KIND_WORDS = {"rule": "Règle", "output": "Résultat", "function": "Fonction", "table": "Table", "parameter": "Paramètre"}
+_KIND_WORDS = {"rule": "Règle", "output": "Résultat", "function": "Fonction", "table": "Table",
+               "parameter": "Paramètre"}
 _SECTIONS = (("output", "Résultats"), ("rule", "Règles intermédiaires"), ("function", "Fonctions"),
              ("table", "Tables"), ("parameter", "Paramètres"))
 _STATUS_CSS = {Status.TO_CONFIRM: "a-confirmer", Status.MODELLING_CHOICE: "choix", Status.IGNORED: "ignore"}
@@ -262,8 +262,8 @@ class Site:
     # ── a fact ──
     def fact_page(self, fact: model.FactDecl) -> str:
         return self.render("fact.html.j2", f"Fait {fact.name}", ((fact_page(fact.name), fact.name),),
-                           fact=fact, ignored=_badge(Status.IGNORED), type=self._type(fact.type), allowed=_allowed(fact),
-                           citations=_citations(list(fact.sources)),
+                           fact=fact, ignored=_badge(Status.IGNORED), type=self._type(fact.type),
+                           allowed=_allowed(fact), citations=_citations(list(fact.sources)),
                            readers=self._items(self.fact_readers.get(fact.name, [])))
 
     # ── examples ──
@@ -420,7 +420,7 @@ def _grid(d: model.Definition, version: model.Version, index: int) -> GridView:
         head = (corner, *(c.text for c in grid.columns))
     else:
         head = (keys[0].name, d.name)
-    rows = tuple((key.text, tuple(_cell(c) for c in cells)) for key, cells in zip(grid.rows, grid.cells))
+    rows = tuple((key.text, tuple(_cell(c) for c in cells)) for key, cells in zip(grid.rows, grid.cells, strict=True))
     return GridView(caption, head, rows)
 
 
@@ -458,7 +458,8 @@ def _uses(d: model.Definition) -> tuple[tuple[str, ...], tuple[str, ...]]:
     if d.guard is not None:
         defs[d.guard.name] = None
     for version in d.versions:
-        roots = [c.expr for row in version.body.cells for c in row] if isinstance(version.body, model.Grid) else [version.body]
+        body = version.body
+        roots = [c.expr for row in body.cells for c in row] if isinstance(body, model.Grid) else [body]
         for root in roots:
             for node in _walk(root):
                 if isinstance(node, (model.DefRef, model.TableCall, model.FuncCall)):

@@ -327,7 +327,8 @@ class Index:
 
     def _hover_source(self, decl: model.SourceDecl) -> str:
         lines = [f"**{decl.key}** — source : {decl.title}"]
-        lines += [f"{label} : <{value}>" if value == decl.url else f"{label} : {value}" for label, value in decl.fields()]
+        lines += [f"{label} : <{value}>" if value == decl.url else f"{label} : {value}"
+                  for label, value in decl.fields()]
         lines.append(f"Déclarée : {decl.span.file}:{decl.span.line} ({decl.text})")
         return "\n\n".join(lines)
 
