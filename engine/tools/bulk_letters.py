@@ -122,7 +122,7 @@ def _chunk(chunk: batch._Chunk) -> _ChunkResult:
             blank += 1
             continue
         dossier = _dossier(copied[0] if copied else None)
-        if problem is not None:
+        if problem is not None or raw is None:  # raw is None only with a problem: blank records were skipped
             out.append((line, dossier, None, problem))
             continue
         if not dossier:
