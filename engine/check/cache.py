@@ -47,8 +47,8 @@ _ENGINE = Path(__file__).resolve().parents[1]
 
 _VALUE_TYPES = {("decimal", "Decimal"), ("fractions", "Fraction"), ("datetime", "date"),
                 ("builtins", "set"), ("builtins", "frozenset")}
-_MODEL_MODULES = {"engine.check.model", "engine.base.source", "engine.lang.types", "engine.lang.kinds",
-                  "engine.lang.statuses", "engine.base.diagnostics"}
+_MODEL_MODULES = {"engine.check.model", "engine.check.node", "engine.check.bibliography", "engine.base.source",
+                  "engine.lang.types", "engine.lang.kinds", "engine.lang.statuses", "engine.base.diagnostics"}
 
 
 def load(path: Path, loader: Callable[[Path], Program], salt: str = "") -> Program:

@@ -59,7 +59,7 @@ class Item:
 class Citation:
     """A source as a reader sees it: its text, and its address when the rule file declares one;
     `fields` are the declared source's key, title, publisher, date, URL and precision, as the trace
-    JSON writes them (`engine.check.model.Citation.to_json`), for the JSON summary."""
+    JSON writes them (`engine.check.bibliography.Citation.to_json`), for the JSON summary."""
 
     text: str
     url: str | None = None

@@ -303,7 +303,7 @@ class Walker:
 
 
 def _citation(cited: object) -> Citation:
-    """A citation of the trace (`engine.check.model.Citation`) as the summary shows it."""
+    """A citation of the trace (`engine.check.bibliography.Citation`) as the summary shows it."""
     to_json = getattr(cited, "to_json", None)
     return Citation(str(cited), getattr(cited, "url", None), tuple(to_json().items()) if to_json else ())
 

@@ -32,7 +32,7 @@ import attrs
 import jinja2
 
 from engine import api
-from engine.check import model
+from engine.check import bibliography, model
 from engine.check.loader import load_path
 from engine.explain.doc_pages import SOURCES_PAGE, fact_page, href, original_page, page_name
 from engine.lang import formatting
@@ -382,16 +382,16 @@ def _program_of(text: model.TextInfo) -> model.Program | None:
     return load_path(Path(text.directory) / Path(text.file).name)
 
 
-def _keys(citations: Iterator[model.Citation] | Sequence[model.Citation]) -> list[str]:
+def _keys(citations: Iterator[bibliography.Citation] | Sequence[bibliography.Citation]) -> list[str]:
     """The keys of the declared sources cited, each once, in order (free-text citations have none)."""
     return list(dict.fromkeys(c.key for c in citations if c.key))
 
 
-def _source_view(s: model.SourceDecl) -> SourceView:
+def _source_view(s: bibliography.SourceDecl) -> SourceView:
     return SourceView(s.key, s.title, s.url, tuple(s.fields()), s.text)
 
 
-def _citations(citations: Sequence[model.Citation]) -> tuple[CitationView, ...]:
+def _citations(citations: Sequence[bibliography.Citation]) -> tuple[CitationView, ...]:
     """The citations of a definition's or a fact's sheet, each once: the title with its link,
     publisher and date, the precision, and the key's entry on the sources page."""
     views = []
