@@ -98,6 +98,11 @@ def file_problem(exc: RulesError) -> bool:
     return all(d.code in ("E001", "E002") for d in exc.diagnostics)
 
 
+def rules_exit(exc: RulesError) -> int:
+    """The exit code of a rule file that does not load: usage (2) when it could not be read, else rules (1)."""
+    return EXIT_USAGE if file_problem(exc) else EXIT_RULES
+
+
 def print_missing_names(out: Console, ruleset: api.Ruleset, missing: set[str]) -> None:
     """The missing facts of an evaluation, each with its type and the question that asks for it."""
     if not missing:
@@ -337,7 +342,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0) if isinstance(exc.code, int) else EXIT_USAGE
     except RulesError as exc:
         print(str(exc), file=sys.stderr)
-        return EXIT_USAGE if file_problem(exc) else EXIT_RULES
+        return rules_exit(exc)
     except FactsError as exc:
         print("faits invalides :", file=sys.stderr)
         for problem in exc.problems:

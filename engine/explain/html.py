@@ -69,12 +69,9 @@ def _e(text: object) -> str:
 def _summary_html(s: Summary) -> str:
     parts = ['<section class="resume" aria-labelledby="resume">',
              f'<h1 id="resume">{_e(s.label)} : <span class="valeur">{_e(s.value)}</span></h1>']
-    if s.why:
-        parts.append(f"<p><strong>Pourquoi :</strong> {_e(s.why)}</p>")
-    if s.rule:
-        parts.append(f"<p><strong>Règle :</strong> {_e(s.rule)}</p>")
-    if s.calculation:
-        parts.append(f'<p><strong>Calcul :</strong> <span class="calcul">{_e(s.calculation)}</span></p>')
+    for heading, text in s.reasons():
+        shown = f'<span class="calcul">{_e(text)}</span>' if heading == "Calcul" else _e(text)
+        parts.append(f"<p><strong>{heading} :</strong> {shown}</p>")
     if s.questions:
         parts.append("<h2>Questions à poser</h2><ul>" + "".join(f"<li>{_e(q)}</li>" for q in s.questions) + "</ul>")
     for heading, items in (("Conditions", s.conditions), ("Valeurs utilisées", s.values),
