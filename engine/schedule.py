@@ -57,8 +57,10 @@ def _check_axis_keys(facts: Mapping[str, object], axis: str, first: int, last: i
     check_axis_keys(facts, axis, first, last)
 
 
-def schedule(ruleset: Ruleset, facts: Mapping[str, object]) -> Schedule:
-    """Evaluate the declared columns for every value of the declared axis.
+def schedule(ruleset: Ruleset, facts: object) -> Schedule:
+    """Evaluate the declared columns for every value of the declared axis (`facts` should be a mapping
+    of names to values, as read from JSON; anything else is reported as `engine.inputs.facts.validate`
+    reports it).
 
     Raises:
         EngineError: the rule file declares no schedule.

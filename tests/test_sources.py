@@ -13,13 +13,13 @@ import json
 from pathlib import Path
 
 import pytest
+from support import codes, first, load, rules, underlined, warning_codes
 
 import engine
-from engine.check import model
 from engine.base.diagnostics import RulesError
-from engine.tools.docsite import build_site
+from engine.check import bibliography
 from engine.inputs.jsonschema import facts_schema
-from support import codes, first, load, rules, underlined, warning_codes
+from engine.tools.docsite import build_site
 
 SOURCES = ('source CARDIO444 "Le Cardiologue n° 444"\n  éditeur "Le Cardiologue"\n  date "janvier-février 2022"\n'
            '  lien "http://lecardiologue.com/le-cardiologue-assistant-medical/"\nfin\n'
@@ -200,7 +200,7 @@ class TestRendering:
         out = load(BODY).evaluate({"secteur": 1})
         (event,) = [e for e in out.event("avance").find("parameter") if e.label == "taux_avance"]
         cited = event.data["sources"]
-        assert all(isinstance(c, model.Citation) for c in cited) and cited[0].key == "CARDIO444"
+        assert all(isinstance(c, bibliography.Citation) for c in cited) and cited[0].key == "CARDIO444"
         written = json.dumps(out.trace, ensure_ascii=False)
         parameter = _find(json.loads(written), "taux_avance")
         assert parameter["sources"] == [

@@ -36,8 +36,8 @@ import stat
 import sys
 import tempfile
 from collections.abc import Callable
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 __all__ = ["VALUE_TYPES", "RestrictedUnpickler", "cache_dir", "classes_of", "directory", "enabled", "log", "read",
            "unpickle_entry", "write"]

@@ -12,7 +12,7 @@ import attrs
 
 from engine.base.diagnostics import Label, suggest
 from engine.base.source import Span
-from engine.check import model
+from engine.check import bibliography, model
 from engine.check.declarations import DeclarationChecks
 from engine.check.state import article, block_items, name_span, prefixes_hint
 from engine.lang.types import (
@@ -234,7 +234,7 @@ def _with_sets(definition: model.Definition, sets: dict[str, model.Definition]) 
             new = tuple(rewrite(n) for n in node)
             return node if all(a is b for a, b in zip(new, node, strict=True)) else new
         cls = type(node)
-        if not attrs.has(cls) or isinstance(node, (model.Citation, model.StatusInfo, model.TextInfo, Type)):
+        if not attrs.has(cls) or isinstance(node, (bibliography.Citation, model.StatusInfo, model.TextInfo, Type)):
             return node
         changes: dict[str, object] = {}
         for f in attrs.fields(cls):

@@ -45,8 +45,9 @@ MAX_ENTRIES = 256
 
 _ENGINE = Path(__file__).resolve().parents[1]
 
-MODEL_MODULES = frozenset({"engine.check.model", "engine.base.source", "engine.lang.types", "engine.lang.kinds",
-                           "engine.lang.statuses", "engine.base.diagnostics"})
+MODEL_MODULES = frozenset({"engine.check.model", "engine.check.node", "engine.check.bibliography",
+                           "engine.base.source", "engine.lang.types", "engine.lang.kinds", "engine.lang.statuses",
+                           "engine.base.diagnostics"})
 """The modules whose classes a checked program is made of."""
 
 _allowed = privatecache.classes_of(MODEL_MODULES)

@@ -13,8 +13,8 @@ import re
 
 from engine.base.diagnostics import Label, suggest, warning
 from engine.base.source import Span
+from engine.check import bibliography, model
 from engine.check import grids as tables
-from engine.check import model
 from engine.check.expressions import ExpressionChecks, literal_type
 from engine.check.state import (
     ERROR,
@@ -27,8 +27,8 @@ from engine.check.state import (
     prefix_of,
     prefixes_hint,
 )
-from engine.lang.statuses import Status
 from engine.lang.kinds import DeclarationKind, SourceFieldKind, TypeKind
+from engine.lang.statuses import Status
 from engine.lang.types import (
     BOOLEEN,
     Type,
@@ -146,7 +146,7 @@ class DeclarationChecks(ExpressionChecks):
                 self.fail("E209", f"la source « {key} » n'a pas de titre", decl.name_span,
                           f'écrivez le titre après la clé : source {key} "Titre de la publication" … fin')
             publisher, url = fields.get(SourceFieldKind.PUBLISHER), fields.get(SourceFieldKind.URL)
-            self.bibliography[key] = model.SourceDecl(
+            self.bibliography[key] = bibliography.SourceDecl(
                 key, (decl.title or "").strip(), publisher if isinstance(publisher, str) else None,
                 fields.get(SourceFieldKind.DATE), url if isinstance(url, str) else None, self.text.short,
                 span=decl.name_span)
@@ -164,14 +164,14 @@ class DeclarationChecks(ExpressionChecks):
             fields[item.kind] = item.value
         return fields
 
-    def citations(self, info: Info) -> tuple[model.Citation, ...]:
+    def citations(self, info: Info) -> tuple[bibliography.Citation, ...]:
         """The citations of a block, each resolved to its declared source (E208, W106)."""
         found = []
         for item in info.citations:
             if isinstance(item, ast.SourceRef):
                 self.report(warning("W106", "citation en texte libre : elle ne renvoie à aucune source déclarée",
                                     item.span, _free_text_hint(item.text, self.bibliography)))
-                found.append(model.Citation(None, item.text, span=item.span))
+                found.append(bibliography.Citation(None, item.text, span=item.span))
                 continue
             declared = self.bibliography.get(item.key)
             if declared is None:
@@ -179,7 +179,7 @@ class DeclarationChecks(ExpressionChecks):
                           suggest(item.key, self.bibliography) or _sources_hint(item.key, self.bibliography))
                 continue
             self.cited.add(item.key)
-            found.append(model.Citation(declared, item.detail, span=item.span))
+            found.append(bibliography.Citation(declared, item.detail, span=item.span))
         return tuple(found)
 
     def redeclares(self, decl: ast.Fact, inherited: model.FactDecl) -> bool:
@@ -361,7 +361,7 @@ class DeclarationChecks(ExpressionChecks):
                       guard.name_span)
         return model.GuardInfo(guard.name, guard.reason, span=guard.name_span)
 
-    def parameter_versions(self, decl: ast.Parameter, t: Type, sources: tuple[model.Citation, ...],
+    def parameter_versions(self, decl: ast.Parameter, t: Type, sources: tuple[bibliography.Citation, ...],
                            statuses: tuple[model.StatusInfo, ...]) -> tuple[model.Version, ...]:
         versions = []
         if decl.value is not None:
@@ -385,7 +385,7 @@ class DeclarationChecks(ExpressionChecks):
                           labels=(Label(a.span, "autre valeur"),))
         return tuple(ordered_versions)
 
-    def table_versions(self, decl: ast.Table, t: Type, sources: tuple[model.Citation, ...],
+    def table_versions(self, decl: ast.Table, t: Type, sources: tuple[bibliography.Citation, ...],
                        statuses: tuple[model.StatusInfo, ...], start: dt.date | None) -> tuple[model.Version, ...]:
         key_types = tuple(self.resolve_type(p.type, p.name) for p in decl.params)
         rows = [i for i in decl.items if isinstance(i, ast.Row)]
@@ -415,7 +415,7 @@ class DeclarationChecks(ExpressionChecks):
 
 
 
-def _sources_hint(key: str, declared: dict[str, model.SourceDecl]) -> str:
+def _sources_hint(key: str, declared: dict[str, bibliography.SourceDecl]) -> str:
     """What to do about a key that is close to no declared source."""
     if not declared:
         return f'déclarez la source avant de la citer : source {key} "Titre" éditeur "…" date … lien "…" fin'
@@ -424,7 +424,7 @@ def _sources_hint(key: str, declared: dict[str, model.SourceDecl]) -> str:
     return f"sources déclarées : {shown} ; ou déclarez : source {key} \"Titre\" … fin"
 
 
-def _free_text_hint(text: str, declared: dict[str, model.SourceDecl]) -> str:
+def _free_text_hint(text: str, declared: dict[str, bibliography.SourceDecl]) -> str:
     """Point a free-text citation at the declared key it starts with, if any."""
     words = re.findall(r"[^\W\d]\w*", text)
     if words and words[0] in declared:

@@ -12,7 +12,7 @@ from typing import assert_never
 
 from engine.base.diagnostics import Label, suggest
 from engine.base.source import Span
-from engine.check import model
+from engine.check import bibliography, model
 from engine.check.state import (
     ERROR,
     CheckState,
@@ -377,8 +377,8 @@ class ExpressionChecks(CheckState):
             items = tuple(c.value for c in (self.expr(i, t) for i in decl.value.items) if isinstance(c, model.Const))
             self.current = saved
             sources = tuple(  # resolved again, silently: the parameter's own check reports E208 and W106
-                model.Citation(self.bibliography[i.key], i.detail, span=i.span) if isinstance(i, ast.Citation)
-                else model.Citation(None, i.text, span=i.span)
+                bibliography.Citation(self.bibliography[i.key], i.detail, span=i.span) if isinstance(i, ast.Citation)
+                else bibliography.Citation(None, i.text, span=i.span)
                 for i in block_items(decl.items).citations
                 if not isinstance(i, ast.Citation) or i.key in self.bibliography)
         else:

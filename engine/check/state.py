@@ -13,7 +13,7 @@ from pathlib import PurePath
 
 from engine.base.diagnostics import Diagnostic, Label, error
 from engine.base.source import Source, Span
-from engine.check import model
+from engine.check import bibliography, model
 from engine.lang.kinds import DeclarationKind
 from engine.lang.types import (
     ANY,
@@ -59,7 +59,7 @@ class CheckState:
         self.deps: dict[str, list[tuple[str, Span]]] = {}
         self.current: str | None = None
         self.definitions: dict[str, model.Definition] = {}
-        self.bibliography: dict[str, model.SourceDecl] = dict(parent.bibliography) if parent else {}
+        self.bibliography: dict[str, bibliography.SourceDecl] = dict(parent.bibliography) if parent else {}
         self.local_sources: dict[str, ast.SourceDecl] = {}
         self.cited: set[str] = set()
         self.reused_programs = reused or {}

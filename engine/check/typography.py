@@ -20,7 +20,6 @@ from engine.base.diagnostics import Diagnostic, warning
 from engine.base.source import Source
 from engine.lang.formatting import NBSP
 
-
 _LOOSE = re.compile(r"(?<=\d) (?=[%€])")
 _NUMBER_BEFORE = re.compile(r"\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:,\d+)?$|\d+(?:[,.]\d+)?$")
 

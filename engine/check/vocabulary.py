@@ -64,7 +64,8 @@ def breakdown(header: ast.Header, parent: model.Program | None, facts: Mapping[s
         return parent.breakdown if parent else ()
     candidates = [n for n, f in facts.items() if _breaks_down(f.type)]
     kept: list[str] = []
-    for name, span in zip(header.breakdown, header.breakdown_spans or (header.span,) * len(header.breakdown)):
+    for name, span in zip(header.breakdown, header.breakdown_spans or (header.span,) * len(header.breakdown),
+                          strict=True):
         problem = _breakdown_problem(name, facts, candidates, kept)
         if problem is None:
             kept.append(name)

@@ -98,6 +98,11 @@ def file_problem(exc: RulesError) -> bool:
     return all(d.code in ("E001", "E002") for d in exc.diagnostics)
 
 
+def rules_exit(exc: RulesError) -> int:
+    """The exit code of a rule file that does not load: usage (2) when it could not be read, else rules (1)."""
+    return EXIT_USAGE if file_problem(exc) else EXIT_RULES
+
+
 def print_missing_names(out: Console, ruleset: api.Ruleset, missing: set[str]) -> None:
     """The missing facts of an evaluation, each with its type and the question that asks for it."""
     if not missing:
@@ -114,7 +119,8 @@ def print_missing_names(out: Console, ruleset: api.Ruleset, missing: set[str]) -
 _ARGPARSE_FRENCH = [  # every message argparse (3.11 to 3.13) can give, in French
     (r"the following arguments are required: (.*)", r"arguments obligatoires manquants : \1"),
     (r"unrecognized arguments: (.*)", r"arguments inconnus : \1"),
-    (r"argument (\S+): invalid choice: (.*?) \(choose from (.*)\)", r"argument \1 : choix invalide \2 (choix possibles : \3)"),
+    (r"argument (\S+): invalid choice: (.*?) \(choose from (.*)\)",
+     r"argument \1 : choix invalide \2 (choix possibles : \3)"),
     (r"argument (\S+): expected one argument", r"argument \1 : une valeur est attendue"),
     (r"argument (\S+): expected at least one argument", r"argument \1 : au moins une valeur est attendue"),
     (r"argument (\S+): expected at most one argument", r"argument \1 : au plus une valeur est attendue"),
@@ -192,8 +198,8 @@ class FrenchParser(argparse.ArgumentParser):
 class _VersionAction(argparse.Action):
     """`--version`: computed only when asked (reading the package metadata costs a few milliseconds)."""
 
-    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, default: object = argparse.SUPPRESS,
-                 help: str | None = None) -> None:
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS,
+                 default: object = argparse.SUPPRESS, help: str | None = None) -> None:
         super().__init__(option_strings=option_strings, dest=dest, default=default, nargs=0, help=help)
 
     def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
@@ -336,7 +342,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.code or 0) if isinstance(exc.code, int) else EXIT_USAGE
     except RulesError as exc:
         print(str(exc), file=sys.stderr)
-        return EXIT_USAGE if file_problem(exc) else EXIT_RULES
+        return rules_exit(exc)
     except FactsError as exc:
         print("faits invalides :", file=sys.stderr)
         for problem in exc.problems:

@@ -13,6 +13,7 @@ result, trace and model classes, and any problem is a miss. A program not read t
 
 from __future__ import annotations
 
+import contextlib
 import marshal
 import pickle
 from types import CodeType
@@ -80,7 +81,5 @@ def _prune() -> None:
         return
     entries.sort(key=lambda p: p.stat().st_mtime)
     for old in entries[: len(entries) // 2]:
-        try:
+        with contextlib.suppress(OSError):
             old.unlink()
-        except OSError:
-            pass

@@ -54,7 +54,7 @@ def _run(module: GeneratedModule, code: CodeType) -> dict[str, object]:
     linecache.cache[code.co_filename] = (len(module.source), None, lines, code.co_filename)
     namespace: dict[str, object] = dict(NAMESPACE)
     namespace.update(module.constants)
-    exec(code, namespace)  # noqa: S102 - our own generated code
+    exec(code, namespace)
     return namespace
 
 
@@ -103,7 +103,7 @@ class GeneratedProgram:
         """Rule name → Result, as `{n: Evaluator(program, facts).result(n) for n in names}`."""
         names = tuple(names)
         raw = self.outputs(facts) if names == self.output_names else self.raw(facts, names)
-        return {name: wrap(r) for name, r in zip(names, raw)}
+        return {name: wrap(r) for name, r in zip(names, raw, strict=True)}
 
 
 class TracedProgram:

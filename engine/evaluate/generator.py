@@ -324,7 +324,7 @@ class Generator(Analysis):
                     lazy = t
                 args.append(lazy)
         out.emit(depth, f"{dest} = {fn}(F, M{''.join(', ' + a for a in args)})")
-        shown = ", ".join(f"{p.name!r}: _arg({a})" for p, a in zip(d.params, args))
+        shown = ", ".join(f"{p.name!r}: _arg({a})" for p, a in zip(d.params, args, strict=True))
         self.rec.record(("of", e), dest, m, out.emit, depth, f"{{'arguments': {{{shown}}}}}")
 
     def thunk(self, arg: model.Expr, ctx: Ctx) -> str:
@@ -376,14 +376,14 @@ class Generator(Analysis):
         names = [out.temp() for _ in exprs]
         absent = [self.can_be_absent(x) for x in exprs]
         level = depth
-        for i, (x, var) in enumerate(zip(exprs, names)):
+        for i, (x, var) in enumerate(zip(exprs, names, strict=True)):
             self.expr(x, var, out, level, ctx)
             if absent[i] and not isinstance(x, model.FactRef):  # a fact is a value or missing
                 out.emit(level, f"if type({var}) in MK:")
                 out.emit(level + 1, f"{dest} = {var}")
                 out.emit(level, "else:")
                 level += 1
-        maybe = [var for var, a in zip(names, absent) if a]
+        maybe = [var for var, a in zip(names, absent, strict=True) if a]
         if maybe:
             out.emit(level, "if " + " or ".join(f"type({v}) is MS" for v in maybe) + ":")
             out.emit(level + 1, f"{dest} = _miss({', '.join(maybe)})")
@@ -448,7 +448,8 @@ class Generator(Analysis):
         value: Plain = None
         if isinstance(right, model.Const):
             value = right.value
-        elif isinstance(right, model.DefRef) and (right.date is None or not self.definition(right.name, right.origin).dated):
+        elif isinstance(right, model.DefRef) and (right.date is None
+                                                  or not self.definition(right.name, right.origin).dated):
             found = self.folded(right.name, right.origin)
             value = found[0] if found is not None else None
         if not isinstance(value, Duration):
@@ -523,7 +524,8 @@ class Generator(Analysis):
         out.emit(depth, "else:")
         out.emit(depth + 1, f"try: {dest} = {call}")
         out.emit(depth + 1, f"except LIMITS: {dest} = _beyond({ctx.origin})")
-        self.rec.record(("of", e), dest, m, out.emit, depth, f"{{'before': None if type({before}) in ABS else {before}}}")
+        self.rec.record(("of", e), dest, m, out.emit, depth,
+                        f"{{'before': None if type({before}) in ABS else {before}}}")
 
     def x_duration(self, e: model.DurationOf, dest: str, out: Body, depth: int, ctx: Ctx) -> None:
         field = {"jours": "days", "mois": "months", "ans": "years"}.get(e.unit)

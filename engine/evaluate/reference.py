@@ -184,7 +184,7 @@ class Evaluator:
     def x_call(self, e: model.FuncCall) -> Result:
         d = self.program.definition(e.name, e.origin)
         params = [p.name for p in d.params]
-        env = {name: _Thunk(arg, self.env) for name, arg in zip(params, e.args)}
+        env = {name: _Thunk(arg, self.env) for name, arg in zip(params, e.args, strict=True)}
         mark = self.mark()
         saved, self.env = self.env, env
         self.current.append(d.name)
@@ -260,7 +260,8 @@ class Evaluator:
         else:
             result = values
         if self.traced:
-            self.tracer.record(self.sites.of(e), result, mark, {"operands": values if isinstance(values, list) else None})
+            self.tracer.record(self.sites.of(e), result, mark,
+                               {"operands": values if isinstance(values, list) else None})
         return result
 
     def x_negate(self, e: model.Negate) -> Result:

@@ -131,7 +131,8 @@ def _call(sites: Sites, e: model.FuncCall) -> Site:
 
 def _arith(sites: Sites, e: model.Arith) -> Site:
     kind = "date" if e.type.kind == "date" else "arithmetic"
-    return Site(kind, sites.label(e), e.span, {"op": e.op, "type": e.type, "operand_types": [e.left.type, e.right.type]})
+    return Site(kind, sites.label(e), e.span,
+                {"op": e.op, "type": e.type, "operand_types": [e.left.type, e.right.type]})
 
 
 def _compare(sites: Sites, e: model.Compare) -> Site:

@@ -110,7 +110,8 @@ class TableWriter:
             raise GenerationError(f"table {d.name} : nombre de clés inattendu")
         at = ((origin, d.name), index)
         out.emit(depth, f"i = {self.finder(grid.rows, (at, 'rows'))}({keys[0]})")
-        out.emit(depth, "j = 0" if grid.columns is None else f"j = {self.finder(grid.columns, (at, 'columns'))}({keys[1]})")
+        column = "0" if grid.columns is None else f"{self.finder(grid.columns, (at, 'columns'))}({keys[1]})"
+        out.emit(depth, f"j = {column}")
         out.emit(depth, "if i is None or j is None:")
         refused = f"_no_cell({called!r}, {', '.join(keys)})"
         cells = self.cells(grid, at)

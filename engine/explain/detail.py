@@ -23,7 +23,6 @@ from engine.lang.results import Missing, NotApplicable, Result, Undetermined, Va
 from engine.lang.statuses import Status, parse_mark
 from engine.lang.types import Type
 
-
 _NEGATED = {"=": "≠", "≠": "=", "<": "≥", "≤": ">", ">": "≤", "≥": "<"}
 
 
@@ -71,8 +70,10 @@ def flags(event: Event) -> list[Flag]:
             found.setdefault((str(name), kind, note), Flag(str(name), kind, note, str(e.data.get("text", ""))))
         if e.kind == "table" and e.data.get("cell_status"):
             kind = Status.from_label(str(e.data["cell_status"]))
-            row, column = e.data.get("row_label") or e.data.get("row"), e.data.get("column_label") or e.data.get("column")
-            cell_note = str(e.data.get("cell_note") or (f"case « {row} » × « {column} »" if column else f"case « {row} »"))
+            row = e.data.get("row_label") or e.data.get("row")
+            column = e.data.get("column_label") or e.data.get("column")
+            cell = f"case « {row} » × « {column} »" if column else f"case « {row} »"
+            cell_note = str(e.data.get("cell_note") or cell)
             found.setdefault((e.label, kind, cell_note), Flag(e.label, kind, cell_note, str(e.data.get("text", ""))))
     return list(found.values())
 
@@ -343,7 +344,8 @@ def _rounding(event: Event, depth: int, seen: set[str], out: list[str]) -> None:
     arithmetic = [c for c in event.children if c.kind == "arithmetic"]
     if len(event.children) == 1 and arithmetic:
         child = arithmetic[0]
-        out.append(f"{pad}Calcul : {_arithmetic_text(child)}, {event.data.get('mode')} : {result_text(event.result, t)}")
+        mode = event.data.get("mode")
+        out.append(f"{pad}Calcul : {_arithmetic_text(child)}, {mode} : {result_text(event.result, t)}")
         _children(child, depth + 1, seen, out)
         return
     out.append(f"{pad}Arrondi : {before}, {event.data.get('mode')} : {result_text(event.result, t)}")

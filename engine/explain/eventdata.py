@@ -1,10 +1,10 @@
 """What the explanations read: an outcome (`Explained`), and typed readers of a trace event's data.
 
 Stage: explain. `Explained` names the part of `engine.api.Outcome` the summaries use, so that this
-stage does not import the API that calls it. An event's `data` maps names to plain objects (`engine.evaluate.trace`: the site's
-static data and what evaluation recorded); each reader here returns one entry as the type the
-explanations use, or an empty value when the event does not carry it, so that the renderers
-narrow once, here, instead of at each use.
+stage does not import the API that calls it. An event's `data` maps names to plain objects
+(`engine.evaluate.trace`: the site's static data and what evaluation recorded); each reader here
+returns one entry as the type the explanations use, or an empty value when the event does not
+carry it, so that the renderers narrow once, here, instead of at each use.
 """
 
 from __future__ import annotations

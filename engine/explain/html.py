@@ -14,8 +14,8 @@ import re
 from collections.abc import Callable
 
 from engine.check import model
-from engine.explain.doc_pages import fact_page, original_page, page_name
 from engine.explain.detail import explain
+from engine.explain.doc_pages import fact_page, original_page, page_name
 from engine.explain.eventdata import Explained
 from engine.explain.summary import Item, Summary, summarize
 from engine.lang.formatting import french_typography
@@ -48,7 +48,8 @@ def explanation_html(outcome: Explained, name: str, doc_base: str = "doc/") -> s
     title = f"{summary.label} : {summary.value}"
     body = [_summary_html(summary),
             ('<section aria-labelledby="detail"><h2 id="detail">Détail du calcul</h2>'
-            '<p class="petit">Chaque étape se déplie ; les noms renvoient aux pages de la documentation des règles.</p>'),
+             '<p class="petit">Chaque étape se déplie ; les noms renvoient aux pages de la documentation '
+             'des règles.</p>'),
             _tree_html(detail.splitlines(), _names(program), base), "</section>"]
     return (f'<!DOCTYPE html>\n<html lang="fr">\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
@@ -68,12 +69,9 @@ def _e(text: object) -> str:
 def _summary_html(s: Summary) -> str:
     parts = ['<section class="resume" aria-labelledby="resume">',
              f'<h1 id="resume">{_e(s.label)} : <span class="valeur">{_e(s.value)}</span></h1>']
-    if s.why:
-        parts.append(f"<p><strong>Pourquoi :</strong> {_e(s.why)}</p>")
-    if s.rule:
-        parts.append(f"<p><strong>Règle :</strong> {_e(s.rule)}</p>")
-    if s.calculation:
-        parts.append(f'<p><strong>Calcul :</strong> <span class="calcul">{_e(s.calculation)}</span></p>')
+    for heading, text in s.reasons():
+        shown = f'<span class="calcul">{_e(text)}</span>' if heading == "Calcul" else _e(text)
+        parts.append(f"<p><strong>{heading} :</strong> {shown}</p>")
     if s.questions:
         parts.append("<h2>Questions à poser</h2><ul>" + "".join(f"<li>{_e(q)}</li>" for q in s.questions) + "</ul>")
     for heading, items in (("Conditions", s.conditions), ("Valeurs utilisées", s.values),
@@ -84,7 +82,8 @@ def _summary_html(s: Summary) -> str:
     if confirm or choices:
         words = [f"{confirm} valeur{'s' if confirm > 1 else ''} {Status.TO_CONFIRM.label}" if confirm else "",
                  f"{choices} {Status.MODELLING_CHOICE.label}" if choices else ""]
-        parts.append(f'<p class="attention"><strong>Points d\'attention :</strong> {_e(" et ".join(w for w in words if w))}'
+        attention = _e(" et ".join(w for w in words if w))
+        parts.append(f'<p class="attention"><strong>Points d\'attention :</strong> {attention}'
                      " (détaillés plus bas)</p>")
     if s.sources:
         cited = "".join(f'<li><a href="{_e(c.url)}">{_e(c.text)}</a></li>' if c.url else f"<li>{_e(c.text)}</li>"

@@ -12,9 +12,9 @@ identifier of the program:
 - the values and conditions it used, the facts that decided it, and its sources.
 
 A definition or a fact without a description is named as the file writes it, in « », as nothing
-else says what it is. Definitions marked `interne` in the rule file (plumbing such as signature windows) are never named:
-the summary looks through them and shows what they lead to, their facts and visible results. The
-original of a replaced definition (`avenant7.x` read by `x`) is the same concept and is looked
+else says what it is. Definitions marked `interne` in the rule file (plumbing such as signature
+windows) are never named: the summary looks through them and shows what they lead to, their facts
+and visible results. The original of a replaced definition (`avenant7.x` read by `x`) is the same concept and is looked
 through as well. The text form fits `MAX_LINES` lines: longer lists are cut with a line that says how
 many items the `--detail` view adds.
 """
@@ -89,8 +89,8 @@ def summarize(outcome: Explained, name: str, page: PageOf | None = None, fact_pa
     calculation = walker.calculation(event, name)
     sources = tuple(dict.fromkeys(walker.sources(event, name)))
     return Summary(name, label, result.status, result_text(result, t), result_json(result, t),
-                   _sentence(why), _sentence(rest), calculation, tuple(values), tuple(conditions), tuple(facts), questions,
-                   sources, walker.flags(event), page(name) if page else None)
+                   _sentence(why), _sentence(rest), calculation, tuple(values), tuple(conditions), tuple(facts),
+                   questions, sources, walker.flags(event), page(name) if page else None)
 
 
 def _sentence(text: str | None) -> str | None:

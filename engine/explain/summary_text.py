@@ -59,7 +59,7 @@ class Item:
 class Citation:
     """A source as a reader sees it: its text, and its address when the rule file declares one;
     `fields` are the declared source's key, title, publisher, date, URL and precision, as the trace
-    JSON writes them (`engine.check.model.Citation.to_json`), for the JSON summary."""
+    JSON writes them (`engine.check.bibliography.Citation.to_json`), for the JSON summary."""
 
     text: str
     url: str | None = None
@@ -89,17 +89,17 @@ class Summary:
     flags: tuple[int, int] = (0, 0)
     page: str | None = field(default=None)
 
+    def reasons(self) -> list[tuple[str, str]]:
+        """The reasons under the value, each with its French heading (`Pourquoi`, `Règle`, `Calcul`), those
+        the summary has, in order: the text and the HTML forms print the same ones."""
+        found = (("Pourquoi", self.why), ("Règle", self.rule), ("Calcul", self.calculation))
+        return [(heading, text) for heading, text in found if text]
+
     def lines(self, limit: int = MAX_LINES) -> list[str]:
         """The summary as text lines, at most `limit` (at least 14: four head lines, four sections of a
         heading and one item, two tail lines): the lists share what room is left, in order, so the
         facts are cut first, each cut list saying how many items `--detail` adds."""
-        head = [f"{self.label} : {self.value}"]
-        if self.why:
-            head.append(f"Pourquoi : {self.why}")
-        if self.rule:
-            head.append(f"Règle : {self.rule}")
-        if self.calculation:
-            head.append(f"Calcul : {self.calculation}")
+        head = [f"{self.label} : {self.value}", *(f"{heading} : {text}" for heading, text in self.reasons())]
         tail = []
         warning = _flags_text(self.flags)
         if warning:

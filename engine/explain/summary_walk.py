@@ -224,7 +224,8 @@ class Walker:
         """A failed condition with the sentences that say why, when it is a result of the file."""
         if item.held is False and item.name in outcome.ruleset.program.outputs:
             failed = failed_conditions(outcome, item.name)
-            others = [failed_item(self.program, f, None, self.traced_label(outcome, f.name)).label for f in failed if f.name != item.name]
+            others = [failed_item(self.program, f, None, self.traced_label(outcome, f.name)).label
+                      for f in failed if f.name != item.name]
             if others:
                 n = len(others)
                 texts: tuple[str, ...] = (f"{n} condition{'s' if n > 1 else ''} non remplie{'s' if n > 1 else ''} : "
@@ -297,11 +298,12 @@ class Walker:
     def flags(self, event: Event) -> tuple[int, int]:
         """How many values `à confirmer`, and how many modelling choices, the result depended on."""
         found = flags(event)
-        return (sum(1 for f in found if f.kind is Status.TO_CONFIRM), sum(1 for f in found if f.kind is not Status.TO_CONFIRM))
+        confirm = sum(1 for f in found if f.kind is Status.TO_CONFIRM)
+        return confirm, len(found) - confirm
 
 
 def _citation(cited: object) -> Citation:
-    """A citation of the trace (`engine.check.model.Citation`) as the summary shows it."""
+    """A citation of the trace (`engine.check.bibliography.Citation`) as the summary shows it."""
     to_json = getattr(cited, "to_json", None)
     return Citation(str(cited), getattr(cited, "url", None), tuple(to_json().items()) if to_json else ())
 
@@ -325,7 +327,8 @@ def _render(event: Event, top: bool = False) -> str:
     subs = [c for c in event.children if c.kind in _CALC_KINDS and isinstance(c.result, Value)]
     if event.kind == "rounding":
         inner = subs[0] if subs else None
-        body = _render(inner, top) if inner is not None else formatting.exact(event.data.get("before"), type_at(event, "operand_type"))
+        body = (_render(inner, top) if inner is not None
+                else formatting.exact(event.data.get("before"), type_at(event, "operand_type")))
         return f"{body}, {event.data.get('mode')}" if top else f"({body} {event.data.get('mode')})"
     if event.kind == "extremum":
         shown = [_operand(v, t, subs, top=True) for v in items_at(event, "values")]

@@ -295,7 +295,8 @@ class WhyNot:
         if isinstance(e, model.If):
             yield from self._reads(e.condition)
             condition = self.evaluator.eval(e.condition)
-            branches = [e.then] if condition == _TRUE else [e.otherwise] if condition == _FALSE else [e.then, e.otherwise]
+            branches = ([e.then] if condition == _TRUE else [e.otherwise] if condition == _FALSE
+                        else [e.then, e.otherwise])
             for branch in branches:
                 yield from self._reads(branch)
             return

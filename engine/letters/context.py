@@ -17,11 +17,17 @@ from typing import TypedDict
 
 import jinja2
 
-from engine.lang import formatting
 from engine.api import Outcome, Ruleset, load
 from engine.base.diagnostics import suggest
+from engine.check.model import Program, TextInfo
+from engine.evaluate.backend import backend_for
+from engine.evaluate.trace import Event
 from engine.explain.detail import flags
-from engine.letters.issuance import reference
+from engine.explain.whynot import Unmet, WhyNot
+from engine.lang import formatting
+from engine.lang.results import STATUS_FRENCH, Missing, Result, Value
+from engine.lang.statuses import Status
+from engine.lang.types import Type
 from engine.letters.inputs import (
     DEFAULT_CAISSE,
     DEFAULT_DESTINATAIRE,
@@ -31,14 +37,8 @@ from engine.letters.inputs import (
     marque_option,
     merge_option,
 )
-from engine.check.model import Program, TextInfo
-from engine.lang.results import STATUS_FRENCH, Missing, Result, Value
+from engine.letters.issuance import reference
 from engine.schedule import Schedule, schedule
-from engine.lang.statuses import Status
-from engine.evaluate.backend import backend_for
-from engine.evaluate.trace import Event
-from engine.lang.types import Type
-from engine.explain.whynot import Unmet, WhyNot
 
 SOURCE_SUFFIX = {"txt": "txt", "html": "html", "pdf": "typ"}
 """The source a letter format is rendered from: Typst source for PDF."""
@@ -364,7 +364,8 @@ class ValuesView:
         return _value_of(self._state, name, _result(self._outcome, name))
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and _is_rule(self._outcome, name) and isinstance(_result(self._outcome, name), Value)
+        return (isinstance(name, str) and _is_rule(self._outcome, name)
+                and isinstance(_result(self._outcome, name), Value))
 
 
 class ParametersView:

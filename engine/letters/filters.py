@@ -27,7 +27,6 @@ from engine.letters.inputs import (
     as_date,
 )
 
-
 WIDTH = 76
 """Columns of a plain-text letter."""
 
@@ -181,7 +180,8 @@ def _absent(value: object) -> bool:
 
 _SPACES = re.compile(r"[ \t\r\n]+")
 _FRENCH_SPACING = [(re.compile(r"« "), "«\u00a0"), (re.compile(r" (»|:|;|\?|!)"), "\u00a0\\1"),
-                   (re.compile(r"(\d) (%|€|ETP\b)"), "\\1\u00a0\\2"), (re.compile(r"(\b(?:avenant|année|article|art\.)|n°) (?=\d)"), "\\1\u00a0")]
+                   (re.compile(r"(\d) (%|€|ETP\b)"), "\\1\u00a0\\2"),
+                   (re.compile(r"(\b(?:avenant|année|article|art\.)|n°) (?=\d)"), "\\1\u00a0")]
 
 
 def f_espaces(text: object) -> str:
@@ -216,12 +216,13 @@ def f_tableau_txt(rows: object, entetes: list[object], numeriques: Sequence[int]
     widths = [max(len(row[i]) for row in grid) for i in range(count)]
 
     def line(cells: list[str]) -> str:
-        out = [c.rjust(w) if i in numeriques else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))]
+        out = [c.rjust(w) if i in numeriques else c.ljust(w)
+               for i, (c, w) in enumerate(zip(cells, widths, strict=True))]
         return ("  " + "   ".join(out)).rstrip()
 
     rule = "  " + "   ".join("-" * w for w in widths)
     lines = [line(grid[0]), rule]
-    for (total, _), cells in zip(body, grid[1:]):
+    for (total, _), cells in zip(body, grid[1:], strict=True):
         if total:
             lines.append(rule)
         lines.append(line(cells))

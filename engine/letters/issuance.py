@@ -35,10 +35,10 @@ import attrs
 
 from engine.api import Outcome, Ruleset
 from engine.base.diagnostics import os_reason
+from engine.evaluate.trace import json_value
+from engine.lang.results import STATUS_FRENCH, Missing, Result, Value
 from engine.letters.inputs import LetterError
 from engine.letters.logo import Logo, LogoError, read_logo
-from engine.lang.results import STATUS_FRENCH, Missing, Result, Value
-from engine.evaluate.trace import json_value
 
 
 class NotIssuedError(LetterError):
@@ -122,7 +122,8 @@ def _read_declaration(path: str, name: str, _mtime: int) -> Declaration:
         raise LetterError(f"{path} : [dates] n'accepte que {', '.join(sorted(_DATE_KEYS))}")
     year_start = dates.get("debut_de_l_annee")
     if year_start is not None and not isinstance(year_start, str):
-        raise LetterError(f"{path} : [dates] debut_de_l_annee est le nom d'un résultat de type date, reçu {year_start!r}")
+        raise LetterError(f"{path} : [dates] debut_de_l_annee est le nom d'un résultat de type date, "
+                          f"reçu {year_start!r}")
     if dates.get("mesures_de_l_annee") and year_start is None:
         raise LetterError(f"{path} : [dates] mesures_de_l_annee demande debut_de_l_annee, le résultat qui donne le "
                           "premier jour d'une année de contrat (l'année constatée s'achève la veille de la suivante)")
@@ -253,8 +254,8 @@ def _check_dates(outcome: Outcome, decl: Declaration, when: dt.date, headline: R
     for name in decl.after:
         day = _date_of(outcome, name)
         if day is not None and when < day:
-            raise NotIssuedError(decl.name, f"le courrier serait daté du {_day(when)}, avant « {_label(outcome, name)} » "
-                                            f"({_day(day)})")
+            raise NotIssuedError(decl.name, f"le courrier serait daté du {_day(when)}, "
+                                            f"avant « {_label(outcome, name)} » ({_day(day)})")
     given = [name for name in decl.measured if name in outcome.facts]
     if given:
         end = _next_year_start(outcome, decl.year_start)

@@ -38,11 +38,10 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from markupsafe import Markup
 
-from engine.letters import issuance
+from engine.api import Outcome, Ruleset
+from engine.letters import issuance, typesetting
 from engine.letters import review_sheet as sheet
 from engine.letters import sandbox as template_sandbox
-from engine.letters import typesetting
-from engine.api import Outcome, Ruleset
 from engine.letters.context import (
     SOURCE_SUFFIX,
     LetterContext,

@@ -12,15 +12,15 @@ from __future__ import annotations
 import datetime as dt
 import html
 
-from engine.lang import formatting
 from engine.api import Outcome
-from engine.explain.detail import flags
-from engine.letters.filters import f_typst, f_valeur
 from engine.check.model import FactDecl
-from engine.explain.summary import summarize
 from engine.evaluate.trace import Event
-from engine.letters.typesetting import typeset
+from engine.explain.detail import flags
+from engine.explain.summary import summarize
+from engine.lang import formatting
 from engine.lang.statuses import Status
+from engine.letters.filters import f_typst, f_valeur
+from engine.letters.typesetting import typeset
 
 Section = tuple[str, list[str]]
 
@@ -102,8 +102,8 @@ def _checks(outcome: Outcome, reserves: list[str], dossier: str | None, refused:
         checks.append("Chaque fait du dossier ci-dessous, au regard des pièces reçues.")
     confirm = [r for r in reserves if r.startswith(Status.TO_CONFIRM.heading)]
     if confirm:
-        checks.append(f"Les {len(confirm)} élément(s) « {Status.TO_CONFIRM.label} » ci-dessus : le courrier imprime des valeurs "
-                      "qui en dépendent.")
+        checks.append(f"Les {len(confirm)} élément(s) « {Status.TO_CONFIRM.label} » ci-dessus : le courrier "
+                      "imprime des valeurs qui en dépendent.")
     if not dossier:
         checks.append("Aucun numéro de dossier n'a été donné : la référence est tirée des faits, et deux "
                       "médecins aux faits identiques auraient la même (donner --dossier).")
@@ -141,7 +141,8 @@ def sheet_html(title: str, sections: list[Section]) -> str:
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
             f"<title>{html.escape(title)}</title>\n<style>body {{ font: 1rem/1.5 Arial, sans-serif; margin: 1rem auto; "
             "max-width: 50rem; padding: 0 1rem; overflow-wrap: break-word; color: #1a1a1a; } h1 { font-size: 1.2rem; } "
-            "h2 { font-size: 1rem; border-bottom: 1px solid #929292; } li { margin-bottom: .3rem; } li.sous { margin-left: 1.5rem; list-style: circle; }</style>\n"
+            "h2 { font-size: 1rem; border-bottom: 1px solid #929292; } li { margin-bottom: .3rem; } "
+            "li.sous { margin-left: 1.5rem; list-style: circle; }</style>\n"
             "</head>\n<body>\n<main>\n" + "\n".join(body) + "\n</main>\n</body>\n</html>\n")
 
 

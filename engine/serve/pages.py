@@ -190,8 +190,10 @@ def _question_form(name: str, ruleset: api.Ruleset, chosen: list[str], raw: dict
     given = [k for k in keys if k in answers and k != asked]
     back = ""
     if given:
-        back_query = [(_RESULTS, r) for r in chosen] + [(k, raw[k]) for k in keys if k in answers] + [(_CHANGE, given[-1])]
-        back = f' <a class="bouton secondaire" href="/entretien/{_e(name)}?{_e(urllib.parse.urlencode(back_query))}">Précédent</a>'
+        back_query = [*((_RESULTS, r) for r in chosen), *((k, raw[k]) for k in keys if k in answers),
+                      (_CHANGE, given[-1])]
+        back_url = f"/entretien/{_e(name)}?{_e(urllib.parse.urlencode(back_query))}"
+        back = f' <a class="bouton secondaire" href="{back_url}">Précédent</a>'
     count = (f'<p class="petit" id="progression">{len(given)} réponse{"s" if len(given) > 1 else ""} donnée'
              f'{"s" if len(given) > 1 else ""} ; {remaining} fait{"s" if remaining > 1 else ""} encore '
              f'nécessaire{"s" if remaining > 1 else ""} à ce stade.</p>')
@@ -228,8 +230,8 @@ def _input_html(decl: FactDecl, value: str, error: str | None) -> str:
             f'<li><label><input type="radio" name="{_e(decl.name)}" value="{_e(v)}" required'
             f'{" checked" if v == value else ""}{" autofocus" if i == 0 else ""}> {_e(label)}</label></li>'
             for i, (v, label) in enumerate(choices))
-        return (f'<fieldset{aria}{invalid}><legend class="question-texte">{_e(question)}</legend>{help_html}{error_html}'
-                f'<ul class="choix">{radios}</ul></fieldset>')
+        return (f'<fieldset{aria}{invalid}><legend class="question-texte">{_e(question)}</legend>'
+                f'{help_html}{error_html}<ul class="choix">{radios}</ul></fieldset>')
     head = f'<label class="question-texte" for="{field}">{_e(question)}</label>{help_html}{error_html}'
     if choices is not None:
         options = '<option value="">— choisir —</option>' + "".join(
@@ -241,7 +243,8 @@ def _input_html(decl: FactDecl, value: str, error: str | None) -> str:
         case "date":
             control = f'<input type="date" {attrs} value="{_e(value)}">'
         case "entier":
-            limits = "".join(f' {k}="{_e(v)}"' for k, v in (("min", decl.low), ("max", decl.high)) if isinstance(v, int))
+            limits = "".join(f' {k}="{_e(v)}"' for k, v in (("min", decl.low), ("max", decl.high))
+                             if isinstance(v, int))
             control = f'<input type="number" step="1" inputmode="numeric"{limits} {attrs} value="{_e(value)}">'
         case "taux":
             shown = value.strip().removesuffix("%").strip()
@@ -323,8 +326,9 @@ def _results_html(outcome: api.Outcome, chosen: list[str]) -> str:
 
 
 def _unmet_html(unmet: Sequence[Unmet]) -> str:
-    return '<ul class="non-remplies">' + "".join(
-        f'<li class="non-remplie">{_e(u.text)}{_unmet_html(u.children) if u.children else ""}</li>' for u in unmet) + "</ul>"
+    items = "".join(f'<li class="non-remplie">{_e(u.text)}{_unmet_html(u.children) if u.children else ""}</li>'
+                    for u in unmet)
+    return f'<ul class="non-remplies">{items}</ul>'
 
 
 def _letters_html(name: str, ruleset: api.Ruleset, query: list[tuple[str, str]]) -> str:
@@ -372,8 +376,8 @@ def atelier_page(name: str, names: list[str], text: str) -> str:
 <label for="source">Texte des règles ({_e(name)}.rules)</label>
 <div class="editeur">
 <pre class="couche surlignage" aria-hidden="true">{coloured(text)}
-</pre><pre class="couche soulignage" aria-hidden="true"></pre><textarea id="source" spellcheck="false" autocomplete="off"
- autocapitalize="off" aria-describedby="diagnostics">{_e(text)}</textarea>
+</pre><pre class="couche soulignage" aria-hidden="true"></pre><textarea id="source" spellcheck="false"
+ autocomplete="off" autocapitalize="off" aria-describedby="diagnostics">{_e(text)}</textarea>
 </div>
 <div id="diagnostics" role="status" aria-live="polite"><p class="petit">Vérification…</p></div>
 </div>

@@ -121,7 +121,8 @@ class Limits:
             await asyncio.wait_for(started.wait(), QUEUE_LIMIT)
         except TimeoutError:
             future.cancel()
-            raise Problem(503, f"serveur occupé : aucun calcul libre depuis {QUEUE_LIMIT:g} s ; réessayer plus tard") from None
+            raise Problem(503, f"serveur occupé : aucun calcul libre depuis {QUEUE_LIMIT:g} s ; "
+                               "réessayer plus tard") from None
         try:
             return await asyncio.wait_for(future, self.time_limit)
         except TimeoutError:
@@ -273,7 +274,8 @@ def create_app(directory: str | Path = "rulesets", *, time_limit: float = TIME_L
             try:
                 ruleset = api.loads(text, filename=str(catalog.directory / f"{name}.rules"), root=catalog.directory)
             except RulesError as exc:
-                raise Problem(422, "le texte contient des erreurs", diagnostics=[d.to_json() for d in exc.diagnostics]) from None
+                raise Problem(422, "le texte contient des erreurs",
+                              diagnostics=[d.to_json() for d in exc.diagnostics]) from None
             return outcome_json(evaluate(ruleset, facts))
         return JSONAnswer(await limits.run(work))
 
@@ -383,7 +385,7 @@ async def letter_response(ruleset: api.Ruleset, facts: Mapping[str, object], nam
             raise Problem(422, str(exc)) from None
         except LetterTemplateError as exc:
             raise Problem(500, f"erreur dans le modèle de courrier : {exc}") from None
-        except LetterError as exc:  # a refusal to issue the letter for these facts (`NotIssuedError`, with its `reason`)
+        except LetterError as exc:  # a refusal to issue the letter for these facts (`NotIssuedError`, its `reason`)
             reason = getattr(exc, "reason", None)
             more = {"raison": reason} if isinstance(reason, str) else {}
             raise Problem(422, str(exc), **more) from None
@@ -423,13 +425,15 @@ def openapi_document(names: list[str]) -> dict[str, object]:
                                      "description": "résultats à calculer (tous par défaut)"}],
                 "requestBody": facts_body,
                 "responses": _responses({"description": "résultats et faits manquants avec leurs questions",
-                                      "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Evaluation"}}}},
+                                      "content": {"application/json": {
+                                          "schema": {"$ref": "#/components/schemas/Evaluation"}}}},
                               errors)}},
             "/api/{nom}/explain/{resultat}": {"post": {
                 "summary": "Résumé et explication structurée d'un résultat (`regles explain --format json`)",
                 "parameters": [nom, {"name": "resultat", "in": "path", "required": True, "schema": {"type": "string"}}],
                 "requestBody": facts_body,
-                "responses": _responses({"description": "résumé et trace", "content": {"application/json": {"schema": {"type": "object"}}}},
+                "responses": _responses({"description": "résumé et trace",
+                                         "content": {"application/json": {"schema": {"type": "object"}}}},
                               errors)}},
             "/api/{nom}/letter/{modele}": {"post": {
                 "summary": "Le courrier au médecin (PDF par défaut)",
@@ -442,7 +446,8 @@ def openapi_document(names: list[str]) -> dict[str, object]:
             "/api/{nom}/schema": {"get": {
                 "summary": "Schéma JSON des faits acceptés (`regles schema`)",
                 "parameters": [nom],
-                "responses": {"200": {"description": "JSON Schema 2020-12", "content": {"application/json": {"schema": {"type": "object"}}}},
+                "responses": {"200": {"description": "JSON Schema 2020-12",
+                                      "content": {"application/json": {"schema": {"type": "object"}}}},
                               "404": errors["404"]}}},
         },
         "components": {"schemas": {

@@ -370,38 +370,42 @@ class Row(Node):
 
 
 Item = (
-    Description | SourceRef | Citation | Question | LetterLabel | Unit | Replaces | Internal | Status | Guard | ValidFrom |
-    DatedValue | Row
+    Description | SourceRef | Citation | Question | LetterLabel | Unit | Replaces | Internal | Status | Guard |
+    ValidFrom | DatedValue | Row
 )
 
 
 # ─── Declarations ────────────────────────────────────────────────────────────────────────────
 
 @frozen
-class Fact(Node):
-    """`fait nom : type …`: an input."""
+class Named(Node):
+    """A declaration that names what it declares (a source: its key)."""
 
-    name: str
-    type: TypeExpr
-    items: tuple[Item, ...] = ()
     name_span: Span = field(default=NOWHERE, kw_only=True, eq=False, repr=False)
     """Where the name is written (diagnostics about the name underline it, not the declaration)."""
 
 
 @frozen
-class Parameter(Node):
+class Fact(Named):
+    """`fait nom : type …`: an input."""
+
+    name: str
+    type: TypeExpr
+    items: tuple[Item, ...] = ()
+
+
+@frozen
+class Parameter(Named):
     """`paramètre nom [: type] [= valeur] …`: a named constant, possibly dated."""
 
     name: str
     type: TypeExpr | None
     value: Expr | None
     items: tuple[Item, ...] = ()
-    name_span: Span = field(default=NOWHERE, kw_only=True, eq=False, repr=False)
-    """Where the name is written (diagnostics about the name underline it, not the declaration)."""
 
 
 @frozen
-class Rule(Node):
+class Rule(Named):
     """`règle`/`résultat nom : type … = formule`: a named definition; outputs are `résultat`."""
 
     name: str
@@ -409,12 +413,10 @@ class Rule(Node):
     type: TypeExpr
     formula: Expr
     items: tuple[Item, ...] = ()
-    name_span: Span = field(default=NOWHERE, kw_only=True, eq=False, repr=False)
-    """Where the name is written (diagnostics about the name underline it, not the declaration)."""
 
 
 @frozen
-class Function(Node):
+class Function(Named):
     """`fonction nom (paramètres) : type … = formule`: a rule with parameters."""
 
     name: str
@@ -422,8 +424,6 @@ class Function(Node):
     type: TypeExpr
     formula: Expr
     items: tuple[Item, ...] = ()
-    name_span: Span = field(default=NOWHERE, kw_only=True, eq=False, repr=False)
-    """Where the name is written (diagnostics about the name underline it, not the declaration)."""
 
 
 @frozen
@@ -435,15 +435,13 @@ class TableParam(Node):
 
 
 @frozen
-class Table(Node):
+class Table(Named):
     """`table nom (clés) : type …` with a grid of rows."""
 
     name: str
     params: tuple[TableParam, ...]
     type: TypeExpr
     items: tuple[Item, ...] = ()
-    name_span: Span = field(default=NOWHERE, kw_only=True, eq=False, repr=False)
-    """Where the name is written (diagnostics about the name underline it, not the declaration)."""
 
 
 @frozen
@@ -501,24 +499,21 @@ class SourceField(Node):
 
 
 @frozen
-class SourceDecl(Node):
+class SourceDecl(Named):
     """`source CLE "titre" [éditeur "…"] [date …] [lien "…"] fin`: a source cited by key."""
 
     name: str
     title: str | None
     fields: tuple[SourceField, ...] = ()
-    name_span: Span = field(default=NOWHERE, kw_only=True, eq=False, repr=False)
-    """Where the key is written."""
 
 
 @frozen
-class Amend(Node):
+class Amend(Named):
     """`précise fichier.nom … fin`: new metadata for an inherited definition, formula kept."""
 
     prefix: str
     name: str
     items: tuple[Item, ...] = ()
-    name_span: Span = field(default=NOWHERE, kw_only=True, eq=False, repr=False)
 
 
 @frozen

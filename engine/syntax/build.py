@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from typing import TypedDict
 
@@ -28,8 +29,8 @@ from engine.syntax.build_exprs import Child, ExprBuilder, as_token, as_tree, str
 from engine.syntax.parser import Parsed, parse, parse_fragment
 
 _TYPE_TREES = {"simple_type", "enum_type", "named_type"}
-_ITEM_TREES = {"description", "source", "citation", "question", "letter_label", "unit", "ignored", "replaces", "internal",
-               "to_confirm", "modelling_choice", "guard", "valid_from", "dated_value", "row"}
+_ITEM_TREES = {"description", "source", "citation", "question", "letter_label", "unit", "ignored", "replaces",
+               "internal", "to_confirm", "modelling_choice", "guard", "valid_from", "dated_value", "row"}
 DASHES = frozenset({"—", "–", "-"})
 """A lone dash in a value cell is the empty cell of a published table: not applicable."""
 _SEPARATOR_CELL = re.compile(r"^:?-{2,}:?$")
@@ -97,7 +98,8 @@ class Builder(ExprBuilder):
     def vocabulary_item(self, item: Tree, fields: _HeaderFields) -> None:
         """`résultat principal : nom` or `ventilation : a, b`, each written at most once (E109)."""
         names = [t for t in item.children if isinstance(t, Token) and t.type == "NAME"]
-        key, word = ("headline", "résultat principal") if item.data == "header_headline" else ("breakdown", "ventilation")
+        key, word = (("headline", "résultat principal") if item.data == "header_headline"
+                     else ("breakdown", "ventilation"))
         if key in fields:
             self.fail("E109", f"« {word} » est écrit deux fois dans l'en-tête", item, "gardez une seule ligne")
         elif key == "headline":
@@ -119,31 +121,10 @@ class Builder(ExprBuilder):
 
     # ── declarations ──
     def declaration(self, tree: Tree) -> ast.Declaration:
-        match tree.data:
-            case "fact":
-                return self.decl_fact(tree)
-            case "parameter":
-                return self.decl_parameter(tree)
-            case "rule":
-                return self.decl_rule(tree)
-            case "function":
-                return self.decl_function(tree)
-            case "table":
-                return self.decl_table(tree)
-            case "example":
-                return self.decl_example(tree)
-            case "schedule":
-                return self.decl_schedule(tree)
-            case "amend_meta":
-                return self.decl_amend_meta(tree)
-            case "reuse":
-                return self.decl_reuse(tree)
-            case "withdraw":
-                return self.decl_withdraw(tree)
-            case "source_decl":
-                return self.decl_source_decl(tree)
-            case _:
-                raise TypeError(f"grammar and builder disagree: no declaration rule {tree.data!r}")
+        build = _DECLARATIONS.get(str(tree.data))
+        if build is None:
+            raise TypeError(f"grammar and builder disagree: no declaration rule {tree.data!r}")
+        return build(self, tree)
 
     def decl_fact(self, tree: Tree) -> ast.Fact:
         name, type_, *items = tree.children
@@ -293,30 +274,20 @@ class Builder(ExprBuilder):
     def item(self, tree: Tree) -> ast.Item:
         span = self.span(tree)
         kids = [c for c in tree.children if c is not None]
+        text_item = _TEXT_ITEMS.get(str(tree.data))
+        if text_item is not None:
+            return text_item(string_value(kids[0]), span=span)
+        status = _STATUS_ITEMS.get(str(tree.data))
+        if status is not None:
+            return ast.Status(status, string_value(kids[0]) if kids else None, span=span)
         match tree.data:
-            case "description":
-                return ast.Description(string_value(kids[0]), span=span)
-            case "source":
-                return ast.SourceRef(string_value(kids[0]), span=span)
             case "citation":
                 return ast.Citation(str(kids[0]), string_value(kids[1]) if len(kids) > 1 else None, self.span(kids[0]),
                                     span=span)
-            case "question":
-                return ast.Question(string_value(kids[0]), span=span)
-            case "letter_label":
-                return ast.LetterLabel(string_value(kids[0]), span=span)
-            case "unit":
-                return ast.Unit(string_value(kids[0]), span=span)
-            case "ignored":
-                return ast.Status(Status.IGNORED, string_value(kids[0]) if kids else None, span=span)
             case "replaces":
                 return ast.Replaces(str(kids[0]), str(kids[1]), span=span)
             case "internal":
                 return ast.Internal(span=span)
-            case "to_confirm":
-                return ast.Status(Status.TO_CONFIRM, string_value(kids[0]) if kids else None, span=span)
-            case "modelling_choice":
-                return ast.Status(Status.MODELLING_CHOICE, string_value(kids[0]) if kids else None, span=span)
             case "guard":
                 return ast.Guard(self.name(kids[0]), string_value(kids[1]) if len(kids) > 1 else None,
                                  self.span(kids[0]), span=span)
@@ -473,6 +444,25 @@ class Builder(ExprBuilder):
             case "band_above":
                 return ast.Band(lits[0], False, None, False, span=span)
         return ast.Band(lits[0], True, None, False, span=span)
+
+
+_DECLARATIONS: dict[str, Callable[[Builder, Tree], ast.Declaration]] = {
+    "fact": Builder.decl_fact, "parameter": Builder.decl_parameter, "rule": Builder.decl_rule,
+    "function": Builder.decl_function, "table": Builder.decl_table, "example": Builder.decl_example,
+    "schedule": Builder.decl_schedule, "amend_meta": Builder.decl_amend_meta, "reuse": Builder.decl_reuse,
+    "withdraw": Builder.decl_withdraw, "source_decl": Builder.decl_source_decl,
+}
+"""The builder of each declaration rule of the grammar."""
+
+_TEXT_ITEMS: dict[str, type[ast.Description | ast.SourceRef | ast.Question | ast.LetterLabel | ast.Unit]] = {
+    "description": ast.Description, "source": ast.SourceRef, "question": ast.Question,
+    "letter_label": ast.LetterLabel, "unit": ast.Unit,
+}
+"""Items that are one string: the node of each."""
+
+_STATUS_ITEMS = {"ignored": Status.IGNORED, "to_confirm": Status.TO_CONFIRM,
+                 "modelling_choice": Status.MODELLING_CHOICE}
+"""Items that flag a definition or a fact, with an optional note: the status of each."""
 
 
 class _HeaderFields(TypedDict, total=False):

@@ -136,8 +136,8 @@ def run(job: BatchJob, *, progress: Callable[[int, int, int], None] | None = Non
         copied = tuple(c for c in source.columns if c not in ruleset.facts)
         clashes = sorted(set(copied) & set(output_columns((), ruleset.program.outputs, job.explain)))
         if clashes:
-            raise BatchError(f"« {job.input} » : {', '.join(clashes)} : nom{'s' if len(clashes) > 1 else ''} de colonne "
-                             "déjà pris par les résultats ; renommez cette colonne de l'entrée")
+            raise BatchError(f"« {job.input} » : {', '.join(clashes)} : nom{'s' if len(clashes) > 1 else ''} "
+                             "de colonne déjà pris par les résultats ; renommez cette colonne de l'entrée")
         if copied and warn is not None:
             warn(_copied_warning(copied, ruleset.facts, job.rules))
         stale = _partial_files(job.output) + _partial_files(job.errors_path)
@@ -160,7 +160,8 @@ def run(job: BatchJob, *, progress: Callable[[int, int, int], None] | None = Non
             raise
         try:
             _remove_older(job.output, job.errors_path)
-            _write_all(source, _evaluate(source.chunks(), config, local, job.workers), output, errors, summary, progress)
+            evaluated = _evaluate(source.chunks(), config, local, job.workers)
+            _write_all(source, evaluated, output, errors, summary, progress)
             errors.finish()
             output.finish()
             _check_accounts(source, summary, output.count, errors.count)

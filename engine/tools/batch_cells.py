@@ -92,7 +92,7 @@ def _row_filler(kinds: Sequence[str], fmt: str, explain: bool) -> RowFiller:
     namespace: dict[str, Any] = {"NA": NotApplicable, "UD": Undetermined, "MS": Missing,
                  "STATUS": {t: STATUS_FRENCH[key] for t, key in STATUSES.items()},
                  "_text_number": _text_number, "_money_text": money_text, "Q": csv_cell}
-    exec(compile("\n".join(lines) + "\n", "<regles batch : cellules>", "exec"), namespace)  # noqa: S102
+    exec(compile("\n".join(lines) + "\n", "<regles batch : cellules>", "exec"), namespace)
     fill: RowFiller = namespace["fill"]
     return fill
 
@@ -113,7 +113,8 @@ def arrow_schema(columns: Sequence[str], types: Sequence[Type], copied: Sequence
     kinds = {"booleen": pa.bool_(), "entier": pa.int64(), "date": pa.date32()}
     fields = [pa.field("ligne", pa.int64())] + [pa.field(c, pa.string()) for c in copied]
     per_output = 4 if explain else 3
-    for t, start in zip(types, range(1 + len(copied), len(columns), per_output), strict=False):  # the last start is faits_manquants'
+    # strict=False: the range has one start more than there are types, that of faits_manquants
+    for t, start in zip(types, range(1 + len(copied), len(columns), per_output), strict=False):
         fields.append(pa.field(columns[start], kinds.get(t.kind, pa.string())))
         fields += [pa.field(c, pa.string()) for c in columns[start + 1:start + per_output]]
     fields.append(pa.field("faits_manquants", pa.string()))

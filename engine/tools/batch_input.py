@@ -151,7 +151,8 @@ class _Input:
             try:
                 batch = next(batches, None)
             except Exception as exc:  # noqa: BLE001 - pyarrow's errors for a damaged file
-                raise BatchError(f"« {self.path} » : fichier Parquet illisible après la ligne {first - 1} : {exc}") from None
+                raise BatchError(f"« {self.path} » : fichier Parquet illisible après la ligne {first - 1} : "
+                                 f"{exc}") from None
             if batch is None:
                 return
             self.lines += batch.num_rows
@@ -180,7 +181,8 @@ class _Input:
         if parts:
             yield self._chunk(first, parts, bad, spans)
 
-    def _chunk(self, first: int, parts: list[bytes], bad: list[tuple[int, str]], spans: list[tuple[int, int]]) -> _Chunk:
+    def _chunk(self, first: int, parts: list[bytes], bad: list[tuple[int, str]],
+               spans: list[tuple[int, int]]) -> _Chunk:
         payload = b"".join(parts)
         self.lines += len(parts)
         self.bytes += len(payload)

@@ -75,7 +75,8 @@ class _Rows:
         self.fill = _row_filler([t.kind for t in self.types], fmt, config.explain)
         self.text_cells = fmt == "csv"
         self.columns = output_columns(config.copied, self.outputs, config.explain)
-        self.schema = arrow_schema(self.columns, self.types, config.copied, config.explain) if fmt == "parquet" else None
+        self.schema = (arrow_schema(self.columns, self.types, config.copied, config.explain) if fmt == "parquet"
+                       else None)
 
     # ── parsing a chunk into records: (line, lines spanned, raw facts, copied values, problem) ──
     # A blank line is (line, 1, None, (), None): it is not a row, but it is accounted for.
@@ -215,7 +216,8 @@ class _Rows:
         from engine.inputs.facts import select_year
         return self.reader.validate(select_year(self.ruleset.program, raw))
 
-    def row(self, line: int, raw: dict[str, object] | list[str], copied: tuple[object, ...]) -> tuple[list[object], str | None]:
+    def row(self, line: int, raw: dict[str, object] | list[str],
+            copied: tuple[object, ...]) -> tuple[list[object], str | None]:
         """The output cells of one row; `raw` is a mapping of facts, or a CSV row of cells."""
         typed = self.row_facts(raw) if isinstance(raw, dict) else self.cells_reader(raw)
         results: Sequence[object] = self.evaluate_outputs(typed)
@@ -246,7 +248,8 @@ class _Rows:
             return "".join([",".join(cast(list[str], row)) + "\n" for row in rows])
         if fmt == "jsonl":
             columns = self.columns
-            return "".join(json.dumps(dict(zip(columns, row, strict=True)), ensure_ascii=False, default=_json_default) + "\n"
+            return "".join(json.dumps(dict(zip(columns, row, strict=True)), ensure_ascii=False,
+                                      default=_json_default) + "\n"
                            for row in rows)
         import pyarrow as pa
         schema = self.schema

@@ -122,7 +122,7 @@ def _chunk(chunk: batch._Chunk) -> _ChunkResult:
             blank += 1
             continue
         dossier = _dossier(copied[0] if copied else None)
-        if problem is not None:
+        if problem is not None or raw is None:  # raw is None only with a problem: blank records were skipped
             out.append((line, dossier, None, problem))
             continue
         if not dossier:
@@ -254,7 +254,8 @@ def _results(source: batch._Input, config: _Config, workers: int) -> Iterator[tu
         for chunk in chunks:
             yield _chunk(chunk), chunk.size
         return
-    context = multiprocessing.get_context("spawn")  # as engine.tools.batch: a fork would copy locks held by other threads
+    # as engine.tools.batch: a fork would copy locks held by other threads
+    context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_start, initargs=(config,)) as pool:
         pending = []
         for chunk in chunks:

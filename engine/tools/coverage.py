@@ -176,8 +176,8 @@ def coverage(ruleset: Ruleset) -> FileCoverage:
             for node in model.walk(expr):
                 if isinstance(node, model.If):
                     text = _label(program, node.condition)
-                    branches.append((("alors", id(node)), Item("branche", f"si {text} : « alors » jamais pris", node.span)))
-                    branches.append((("sinon", id(node)), Item("branche", f"si {text} : « sinon » jamais pris", node.span)))
+                    branches += [((word, id(node)), Item("branche", f"si {text} : « {word} » jamais pris", node.span))
+                                 for word in ("alors", "sinon")]
                 elif isinstance(node, model.Logic):
                     text = _label(program, node)
                     for outcome in ("vrai", "faux"):
@@ -191,7 +191,8 @@ def coverage(ruleset: Ruleset) -> FileCoverage:
                         closing += 1
                         continue
                     where = grid.rows[r].text + (f" × {grid.columns[c].text}" if grid.columns else "")
-                    cells.append((("case", *_version_key(d, version)[1:], r, c), Item("case", f"{d.name} : {where} ({cell.text})", cell.span)))
+                    key = ("case", *_version_key(d, version)[1:], r, c)
+                    cells.append((key, Item("case", f"{d.name} : {where} ({cell.text})", cell.span)))
     return FileCoverage(program.text.file, len(program.examples), _part(rules, hits), _part(branches, hits),
                         _part(cells, hits), closing)
 

@@ -25,7 +25,6 @@ this module only builds what they show, as plain view objects (`engine.tools.doc
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -33,7 +32,7 @@ import attrs
 import jinja2
 
 from engine import api
-from engine.check import model
+from engine.check import bibliography, model
 from engine.check.loader import load_path
 from engine.explain.doc_pages import SOURCES_PAGE, fact_page, href, original_page, page_name
 from engine.lang import formatting
@@ -64,7 +63,8 @@ from engine.tools.docsite_views import (
 )
 from engine.tools.examples import describe_expectation
 
-_KIND_WORDS = {"rule": "Règle", "output": "Résultat", "function": "Fonction", "table": "Table", "parameter": "Paramètre"}
+_KIND_WORDS = {"rule": "Règle", "output": "Résultat", "function": "Fonction", "table": "Table",
+               "parameter": "Paramètre"}
 _SECTIONS = (("output", "Résultats"), ("rule", "Règles intermédiaires"), ("function", "Fonctions"),
              ("table", "Tables"), ("parameter", "Paramètres"))
 _STATUS_CSS = {Status.TO_CONFIRM: "a-confirmer", Status.MODELLING_CHOICE: "choix", Status.IGNORED: "ignore"}
@@ -262,8 +262,8 @@ class Site:
     # ── a fact ──
     def fact_page(self, fact: model.FactDecl) -> str:
         return self.render("fact.html.j2", f"Fait {fact.name}", ((fact_page(fact.name), fact.name),),
-                           fact=fact, ignored=_badge(Status.IGNORED), type=self._type(fact.type), allowed=_allowed(fact),
-                           citations=_citations(list(fact.sources)),
+                           fact=fact, ignored=_badge(Status.IGNORED), type=self._type(fact.type),
+                           allowed=_allowed(fact), citations=_citations(list(fact.sources)),
                            readers=self._items(self.fact_readers.get(fact.name, [])))
 
     # ── examples ──
@@ -382,16 +382,16 @@ def _program_of(text: model.TextInfo) -> model.Program | None:
     return load_path(Path(text.directory) / Path(text.file).name)
 
 
-def _keys(citations: Iterator[model.Citation] | Sequence[model.Citation]) -> list[str]:
+def _keys(citations: Iterator[bibliography.Citation] | Sequence[bibliography.Citation]) -> list[str]:
     """The keys of the declared sources cited, each once, in order (free-text citations have none)."""
     return list(dict.fromkeys(c.key for c in citations if c.key))
 
 
-def _source_view(s: model.SourceDecl) -> SourceView:
+def _source_view(s: bibliography.SourceDecl) -> SourceView:
     return SourceView(s.key, s.title, s.url, tuple(s.fields()), s.text)
 
 
-def _citations(citations: Sequence[model.Citation]) -> tuple[CitationView, ...]:
+def _citations(citations: Sequence[bibliography.Citation]) -> tuple[CitationView, ...]:
     """The citations of a definition's or a fact's sheet, each once: the title with its link,
     publisher and date, the precision, and the key's entry on the sources page."""
     views = []
@@ -420,7 +420,7 @@ def _grid(d: model.Definition, version: model.Version, index: int) -> GridView:
         head = (corner, *(c.text for c in grid.columns))
     else:
         head = (keys[0].name, d.name)
-    rows = tuple((key.text, tuple(_cell(c) for c in cells)) for key, cells in zip(grid.rows, grid.cells))
+    rows = tuple((key.text, tuple(_cell(c) for c in cells)) for key, cells in zip(grid.rows, grid.cells, strict=True))
     return GridView(caption, head, rows)
 
 
@@ -458,7 +458,8 @@ def _uses(d: model.Definition) -> tuple[tuple[str, ...], tuple[str, ...]]:
     if d.guard is not None:
         defs[d.guard.name] = None
     for version in d.versions:
-        roots = [c.expr for row in version.body.cells for c in row] if isinstance(version.body, model.Grid) else [version.body]
+        body = version.body
+        roots = [c.expr for row in body.cells for c in row] if isinstance(body, model.Grid) else [body]
         for root in roots:
             for node in _walk(root):
                 if isinstance(node, (model.DefRef, model.TableCall, model.FuncCall)):
@@ -522,7 +523,9 @@ def _show(program: model.Program, name: str, value: object) -> str:
 
 
 def _expectation(program: model.Program, e: model.Expectation) -> str:
-    return describe_expectation(e, program.definitions[e.name].type if e.name in program.definitions else None)
+    """An example's expectation in words; the checker rejects an example naming no result, so a loaded
+    program defines every name it expects."""
+    return describe_expectation(e, program.definitions[e.name].type)
 
 
 __all__ = ["Site", "build_site"]

@@ -21,7 +21,7 @@ from attrs import frozen
 
 from engine.base.diagnostics import Diagnostic
 from engine.base.source import Source, Span
-from engine.check import model
+from engine.check import bibliography, model
 from engine.lang.types import Type
 
 _TOKEN = re.compile(r"""
@@ -187,12 +187,12 @@ class Index:
         if source is None:
             return []
         out = []
-        nodes: list[model.FactDecl | model.Definition | model.SourceDecl] = [
+        nodes: list[model.FactDecl | model.Definition | bibliography.SourceDecl] = [
             *p.facts.values(), *p.definitions.values(), *p.originals.values(), *p.bibliography.values()]
         for node in nodes:
             if node.span.file != file:
                 continue
-            if isinstance(node, model.SourceDecl):
+            if isinstance(node, bibliography.SourceDecl):
                 key = ("source", node.key)
                 name, keyword, detail = node.key, "source", node.title
             else:
@@ -325,9 +325,10 @@ class Index:
         lines.append(f"Déclaré : {d.span.file}:{d.span.line}")
         return "\n\n".join(lines)
 
-    def _hover_source(self, decl: model.SourceDecl) -> str:
+    def _hover_source(self, decl: bibliography.SourceDecl) -> str:
         lines = [f"**{decl.key}** — source : {decl.title}"]
-        lines += [f"{label} : <{value}>" if value == decl.url else f"{label} : {value}" for label, value in decl.fields()]
+        lines += [f"{label} : <{value}>" if value == decl.url else f"{label} : {value}"
+                  for label, value in decl.fields()]
         lines.append(f"Déclarée : {decl.span.file}:{decl.span.line} ({decl.text})")
         return "\n\n".join(lines)
 
@@ -467,7 +468,7 @@ def replacements(diagnostic: Diagnostic, sources: Mapping[str, Source]) -> list[
     return [word for word in re.findall(r"« ([^»]+) »", diagnostic.hint) if NAME.fullmatch(word)]
 
 
-def citation_markdown(citation: model.Citation) -> str:
+def citation_markdown(citation: bibliography.Citation) -> str:
     """A citation as hover shows it: `Titre (éditeur, date) : précision`, with its link."""
     return f"{citation} — <{citation.url}>" if citation.url else str(citation)
 

@@ -71,7 +71,8 @@ def _compare(ruleset: Ruleset, outcome: Outcome, expectation: Expectation) -> Mi
     obtained = describe_result(result, t)
     if expectation.status != result.status:
         return Mismatch(expectation.name, expected, obtained)
-    if expectation.status == "value" and isinstance(result, Value) and not values_match(expectation.value, result.value):
+    if (expectation.status == "value" and isinstance(result, Value)
+            and not values_match(expectation.value, result.value)):
         return Mismatch(expectation.name, expected, obtained)
     if expectation.status == "missing" and expectation.facts:
         assert isinstance(result, Missing)

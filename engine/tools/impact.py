@@ -365,7 +365,8 @@ def _eligibility(old: api.Ruleset, new: api.Ruleset, common: tuple[str, ...], na
         if not declared:
             raise ValueError("aucun des deux fichiers ne déclare de résultat principal (« résultat principal : nom » "
                              "dans l'en-tête) : désignez le résultat booléen qui dit si une ligne est éligible avec "
-                             "--eligibilite NOM, ou --eligibilite \"\" pour comparer les montants sur toutes les lignes")
+                             "--eligibilite NOM, ou --eligibilite \"\" pour comparer les montants sur toutes les "
+                             "lignes")
         if declared[0] not in booleans:
             raise ValueError(f"le résultat principal « {declared[0]} » n'est pas un résultat booléen calculé par les "
                              "deux fichiers : désignez-en un avec --eligibilite NOM, ou --eligibilite \"\" pour "
@@ -396,7 +397,7 @@ def _evaluate(impact: Impact, rulesets: tuple[api.Ruleset, api.Ruleset], row: di
               ident: str | None) -> tuple[api.Outcome, api.Outcome] | None:
     """Both outcomes of a row, or None (the row recorded as bad) if a file rejects its facts."""
     outcomes = []
-    for label, ruleset in zip((impact.old, impact.new), rulesets):
+    for label, ruleset in zip((impact.old, impact.new), rulesets, strict=True):
         facts = {k: v for k, v in row.items() if k in ruleset.facts}
         try:
             outcomes.append(ruleset.evaluate(facts, outputs=impact.common))
@@ -530,7 +531,8 @@ def _amount_delta(changes: tuple[Change, ...], name: str) -> Decimal | None:
 
 
 def _example(old: api.Ruleset, new: api.Ruleset, candidate: Candidate, main: str) -> ExampleRow:
-    line, row, changes, groups, case = candidate.line, candidate.row, candidate.changes, candidate.groups, candidate.case
+    line, row, changes = candidate.line, candidate.row, candidate.changes
+    groups, case = candidate.groups, candidate.case
     explanations = []
     for ruleset in (old, new):
         outcome = ruleset.evaluate({k: v for k, v in row.items() if k in ruleset.facts}, outputs=[main])

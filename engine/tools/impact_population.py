@@ -44,7 +44,8 @@ def read_population(path: str | Path) -> tuple[list[str], Iterator[tuple[int, di
     except UnicodeDecodeError:
         raise PopulationError(f"la population « {path} » n'est pas en UTF-8") from None
     if not first.strip():
-        raise PopulationError(f"la population « {path} » est vide : il faut une ligne d'en-tête avec les noms des faits")
+        raise PopulationError(f"la population « {path} » est vide : il faut une ligne d'en-tête avec les noms "
+                              "des faits")
     return columns, (_jsonl_rows(path) if jsonl else _csv_rows(path, columns, delimiter))
 
 
@@ -76,10 +77,10 @@ def _csv_rows(path: Path, header: list[str], delimiter: str) -> Iterator[tuple[i
                 if not any(c.strip() for c in cells):
                     continue
                 if len(cells) != len(header):
-                    yield reader.line_num, {**dict(zip(header, cells)),
+                    yield reader.line_num, {**dict(zip(header, cells, strict=False)),
                                             "": f"la ligne a {len(cells)} colonnes, l'en-tête en a {len(header)}"}
                     continue
-                yield reader.line_num, {h: c.strip() for h, c in zip(header, cells) if c.strip() != ""}
+                yield reader.line_num, {h: c.strip() for h, c in zip(header, cells, strict=True) if c.strip() != ""}
         except UnicodeDecodeError:
             raise PopulationError(f"la population « {path} » n'est pas en UTF-8") from None
         except csv.Error as exc:

@@ -59,7 +59,8 @@ def _share(n: int, total: int) -> str:
     """`41,8 %`: a share of the evaluated rows to one decimal, rounded half up."""
     if not total:
         return "—"
-    return str((Decimal(100 * n) / total).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)).replace(".", ",") + formatting.NBSP + "%"
+    share = (Decimal(100 * n) / total).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return str(share).replace(".", ",") + formatting.NBSP + "%"
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], indent: str = "  ",
@@ -120,7 +121,8 @@ def _eligibility_section(impact: Impact) -> list[str]:
     if impact.eligibility is None:
         return ["", ("Pas de résultat d'éligibilité demandé : les montants sont comparés sur toutes les lignes où les "
                      "deux textes en donnent un.")]
-    lines = ["", f"Éligibilité ({impact.eligibility}) selon l'ancien et le nouveau texte, et montants comptés pour chaque cas"]
+    lines = ["", f"Éligibilité ({impact.eligibility}) selon l'ancien et le nouveau texte, "
+                 "et montants comptés pour chaque cas"]
     rows = [(c.label, f"{c.old} → {c.new}" if c.key != "unknown" else "indéterminé ou manquant",
              _count_text(impact.cases[c.key].rows), _share(impact.cases[c.key].rows, impact.evaluated),
              BASIS_FRENCH[c.basis]) for c in CASES if impact.cases[c.key].rows]
@@ -153,7 +155,7 @@ def _compared_section(impact: Impact) -> list[str]:
     stats = impact.cases[case.key]
     title = ("Montants des lignes éligibles selon les deux textes" if impact.eligibility is not None
              else "Montants de toutes les lignes évaluées")
-    return ["", f"{title} ({_lines(stats.rows)}) : avant → après"] + _pair_table(impact, stats)
+    return ["", f"{title} ({_lines(stats.rows)}) : avant → après", *_pair_table(impact, stats)]
 
 
 def _pair_table(impact: Impact, stats: CaseStats) -> list[str]:
@@ -296,8 +298,8 @@ def _breakdown_amount(impact: Impact, fact: str, name: str, ordered: list[tuple[
             tally = g.cases.get(c.key, CaseStats()).tallies.get(name, Tally())
             row += [_count_text(tally.valued), _money(tally.total) if tally.valued else "—"]
         rows.append(row)
-    return ["", title] + _table(headers, rows) + [
-        "  une ligne sans montant (indéterminé, non applicable, manquant) n'entre dans aucun total"]
+    return ["", title, *_table(headers, rows),
+            "  une ligne sans montant (indéterminé, non applicable, manquant) n'entre dans aucun total"]
 
 
 UNCOUNTED = {
@@ -329,7 +331,8 @@ def _examples_section(impact: Impact, new: api.Ruleset) -> list[str]:
             t = new.program.definitions[ch.name].type
             note = UNCOUNTED.get(case.key, "") if ch.name in impact.amounts else ""
             lines.append(f"      {ch.name} : {show(ch.old, t)} → {show(ch.new, t)}" + (f" ({note})" if note else ""))
-        for label, text in ((f"avant ({impact.old})", ex.old_explanation), (f"après ({impact.new})", ex.new_explanation)):
+        for label, text in ((f"avant ({impact.old})", ex.old_explanation),
+                            (f"après ({impact.new})", ex.new_explanation)):
             lines.append(f"    Explication de {ex.explained}, {label} :")
             lines += [f"      {line}".rstrip() for line in text.splitlines()]
     return lines
@@ -338,7 +341,8 @@ def _examples_section(impact: Impact, new: api.Ruleset) -> list[str]:
 def _bad_rows_section(impact: Impact) -> list[str]:
     if not impact.bad:
         return []
-    lines = ["", f"Lignes écartées ({_count_text(len(impact.bad))}) : illisibles, ou faits refusés par un fichier de règles"]
+    lines = ["", f"Lignes écartées ({_count_text(len(impact.bad))}) : illisibles, "
+                 "ou faits refusés par un fichier de règles"]
     for bad in impact.bad[:50]:
         where = f"ligne {bad.line}" + (f" (id {bad.ident})" if bad.ident is not None else "")
         lines.append(f"  {where} : {bad.reason}")

@@ -179,7 +179,8 @@ def completion_item(c: Completion) -> lsp.CompletionItem:
     """A completion proposal as the protocol's; preferred words sort first."""
     return lsp.CompletionItem(
         label=c.label, kind=_KIND.get(c.kind, lsp.CompletionItemKind.Text), detail=c.detail or None,
-        documentation=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=c.documentation) if c.documentation else None,
+        documentation=(lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=c.documentation)
+                       if c.documentation else None),
         sort_text=("0" if c.preferred else "1" if c.kind != "mot-clé" else "2") + c.label,
         preselect=c.preferred or None)
 

@@ -122,7 +122,8 @@ def junit_xml(suites: Sequence[SuiteRun]) -> str:
         element = ET.SubElement(root, "testsuite", name=suite.file)
         cases = failed = broken = 0
         if suite.load_error is not None:
-            case = ET.SubElement(element, "testcase", classname=suite.file, name="chargement du fichier", file=suite.file)
+            case = ET.SubElement(element, "testcase", classname=suite.file, name="chargement du fichier",
+                                 file=suite.file)
             ET.SubElement(case, "error", message="le fichier ne se charge pas").text = suite.load_error
             cases, broken = 1, 1
         for run in suite.runs:

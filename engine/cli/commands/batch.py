@@ -45,7 +45,8 @@ def register(sub: cli.Subcommands) -> None:
                    help="faits : .csv, .jsonl ou .parquet")
     cli.add_output_file(p, "SORTIE", "résultats : .csv, .jsonl ou .parquet", required=True)
     p.add_argument("--workers", type=int, default=None, metavar="N",
-                   help="processus de calcul (par défaut : un par processeur, un seul pour une entrée de moins de 4 Mo)")
+                   help="processus de calcul (par défaut : un par processeur, un seul pour une entrée de moins "
+                        "de 4 Mo)")
     p.add_argument("--explain", action="store_true", help="ajouter l'explication de chaque résultat (lent)")
     p.add_argument("--erreurs", "--errors", dest="errors", metavar="ERREURS",
                    help="lignes en erreur, .csv ou .jsonl (par défaut : SORTIE suivi de .erreurs.csv)")
@@ -158,8 +159,8 @@ def _print_summary(summary: Summary, job: BatchJob) -> None:
              + (f" (voir {job.errors_path})" if summary.errors else "") + f" → {job.output}"]
     notes = []
     if summary.multiline:
-        notes.append(f"{_number(summary.multiline)} ligne{'s' if summary.multiline > 1 else ''} sur plusieurs lignes du "
-                     "fichier (champ entre guillemets avec retour à la ligne)")
+        notes.append(f"{_number(summary.multiline)} ligne{'s' if summary.multiline > 1 else ''} sur plusieurs "
+                     "lignes du fichier (champ entre guillemets avec retour à la ligne)")
     if summary.blank:
         notes.append(f"{_number(summary.blank)} ligne{'s' if summary.blank > 1 else ''} "
                      f"vide{'s' if summary.blank > 1 else ''} ignorée{'s' if summary.blank > 1 else ''}")

@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
             checks.append(reports.FileCheck(path, exc.diagnostics, False))
             if args.format == "texte":
                 print(str(exc), file=sys.stderr)
-            status = max(status, cli.EXIT_USAGE if cli.file_problem(exc) else cli.EXIT_RULES)
+            status = max(status, cli.rules_exit(exc))
             continue
         program = ruleset.program
         checks.append(reports.FileCheck(path, ruleset.warnings, True, len(program.outputs), len(program.examples)))

@@ -32,7 +32,8 @@ def register(sub: cli.Subcommands) -> None:
     p.add_argument("--population", required=True, metavar="FICHIER",
                    help="CSV (une colonne par fait, case vide = inconnu) ou JSON Lines (.jsonl)")
     cli.add_format(p, "texte", "json", help="texte (par défaut) ou json")
-    p.add_argument("--exemples", "--examples", dest="examples", type=_positive, default=3, metavar="N", help="nombre de lignes d'exemple (3)")
+    p.add_argument("--exemples", "--examples", dest="examples", type=_positive, default=3, metavar="N",
+                   help="nombre de lignes d'exemple (3)")
     p.add_argument("--par", "--by", dest="by", nargs="+", type=cli.split_names, metavar="FAITS",
                    help="faits par lesquels ventiler les comptes, séparés par des virgules ou des espaces "
                         "(par défaut : la « ventilation » que déclarent les fichiers)")

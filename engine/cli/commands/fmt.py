@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
             original, formatted = _format(path)
         except RulesError as exc:
             print(str(exc), file=sys.stderr)
-            status = max(status, cli.EXIT_USAGE if cli.file_problem(exc) else cli.EXIT_RULES)
+            status = max(status, cli.rules_exit(exc))
             continue
         except cli.UsageError as exc:
             print(f"regles : {exc}", file=sys.stderr)

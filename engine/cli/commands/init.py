@@ -26,7 +26,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         written = copy_starter(target)
     except FileExistsError:
-        raise cli.UsageError(f"« {target} » existe et n'est pas un dossier vide : choisissez un nouveau dossier") from None
+        raise cli.UsageError(f"« {target} » existe et n'est pas un dossier vide : "
+                             "choisissez un nouveau dossier") from None
     except OSError as exc:
         raise cli.UsageError(f"impossible d'écrire dans « {target} » : {os_reason(exc)}") from None
     rules = sorted(p.name for p in target.glob("*.rules"))

@@ -31,11 +31,13 @@ def register(sub: cli.Subcommands) -> None:
     p.add_argument("-i", "--entree", "--input", dest="input", required=True, metavar="CAS.csv|.jsonl|.parquet",
                    help="fichier des cas, lu comme « regles batch » le lit")
     p.add_argument("--template", required=True, metavar="COURRIER")
-    p.add_argument("--caisse", required=True, metavar="CAISSE.toml", help="réglages de la caisse (examples/caisse.toml)")
+    p.add_argument("--caisse", required=True, metavar="CAISSE.toml",
+                   help="réglages de la caisse (examples/caisse.toml)")
     p.add_argument("-o", "--sortie", "--output", dest="output", required=True, metavar="DOSSIER",
                    help="dossier où écrire les courriers")
     p.add_argument("--format", choices=FORMATS, default="pdf", help="pdf (par défaut), html ou txt")
-    p.add_argument("--date", metavar="DATE", help="date des courriers, AAAA-MM-JJ ou JJ/MM/AAAA (aujourd'hui par défaut)")
+    p.add_argument("--date", metavar="DATE",
+                   help="date des courriers, AAAA-MM-JJ ou JJ/MM/AAAA (aujourd'hui par défaut)")
     p.add_argument("--workers", type=int, default=1, metavar="N", help="processus de rédaction (1 par défaut)")
     p.add_argument("--colonne-dossier", default="dossier", metavar="COLONNE",
                    help="colonne de l'identifiant du dossier (dossier par défaut)")
