@@ -20,6 +20,9 @@ number of times a sub-expression is read.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+
 from attrs import evolve, frozen
 
 NUMBER_KINDS = frozenset({"entier", "decimal", "taux", "montant"})
@@ -109,6 +112,11 @@ class Layers:
         self.layers[target].append((name, sql))
         return name, target
 
+    @property
+    def depth(self) -> int:
+        """The deepest layer so far."""
+        return len(self.layers) - 1
+
     def share(self, code: Code, force: bool = False) -> Code:
         """`code` with its long components computed once as columns (all of them when `force`)."""
         parts = [code.status, *code.value, code.reason, code.missing]
@@ -127,24 +135,36 @@ class Layers:
         return evolve(code, status=names[0], value=tuple(names[1:1 + count]), reason=names[1 + count],
                       missing=names[2 + count], layer=top)
 
-    def ctes(self, source: str) -> list[tuple[str, str]]:
-        """`(name, SELECT …)` of every layer, the first reading `source`."""
-        result: list[tuple[str, str]] = []
-        previous = source
+    def ctes(self, base: Sequence[str], final: str) -> list[tuple[str, str]]:
+        """`(name, select list)` of every layer, each reading the one before.
+
+        Each layer passes on the `base` columns (the relation's own) and only those of its columns
+        and its predecessors' that a later layer or the `final` select list reads: a column lives
+        from the layer that computes it to the last that reads it, and the query plans fast.
+        """
+        last_use: dict[str, int] = {}
         for index, columns in enumerate(self.layers):
-            if not columns and index:
+            for _, sql in columns:
+                for ref in _REFERENCE.findall(sql):
+                    last_use[ref] = index
+        for ref in _REFERENCE.findall(final):
+            last_use[ref] = len(self.layers)
+        result: list[tuple[str, str]] = []
+        live: list[str] = []
+        for index, columns in enumerate(self.layers):
+            carried = [c for c in live if last_use.get(c, -1) > index]
+            added = [(c, sql) for c, sql in columns if last_use.get(c, -1) > index]
+            if not added and index:
+                live = carried
                 continue
             name = f"l{index}"
-            added = "".join(f",\n    {sql} AS {column}" for column, sql in columns)
-            result.append((name, f"SELECT *{added}\n  FROM {previous}"))
-            previous = name
+            items = [*base, *carried, *(f"{sql} AS {column}" for column, sql in added)]
+            result.append((name, ",\n    ".join(items)))
+            live = carried + [c for c, _ in added]
         return result
 
-    @property
-    def last(self) -> str:
-        """The name of the last layer."""
-        indexes = [i for i, columns in enumerate(self.layers) if columns or not i]
-        return f"l{indexes[-1]}"
+
+_REFERENCE = re.compile(r"\b__[cf]\d+[ndesm]?\b")
 
 
 def _simple(part: str) -> bool:

@@ -14,7 +14,10 @@ MAX_DAYS = 3_700_000
 
 def date_shift(date: str, days: str, months: str, years: str, sign: str) -> tuple[str, str]:
     """(the shifted date, a condition that holds when it leaves the calendar)."""
-    out = (f"abs({years}) > 10000 OR abs({months}) > 120000 OR abs({days}) > {MAX_DAYS}")
+    limits = ((years, 10000), (months, 120000), (days, MAX_DAYS))
+    tests = [f"abs({x}) > {limit}" for x, limit in limits if not x.lstrip("-").isdigit()]
+    tests += ["TRUE" for x, limit in limits if x.lstrip("-").isdigit() and abs(int(x)) > limit]
+    out = " OR ".join(tests) or "FALSE"
     step = date
     if years != "0":
         step = (f"CASE WHEN {years} = 0 THEN {step} ELSE CAST({step} + to_years(CAST({sign}{years} AS INTEGER)) "

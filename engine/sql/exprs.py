@@ -33,12 +33,10 @@ BAD_DATE = "date hors du calendrier"
 class Compiler:
     """Compiles the definitions of one program over a facts relation (one column per fact)."""
 
-    def __init__(self, program: model.Program, layers: Layers, facts: Mapping[str, tuple[str, ...]],
-                 bits: Mapping[str, int]) -> None:
+    def __init__(self, program: model.Program, layers: Layers, facts: Mapping[str, Code]) -> None:
         self.program = program
         self.layers = layers
         self.facts = facts
-        self.bits = bits
         self.memo: dict[tuple[str | None, str, object], Code] = {}
         self.current: list[str] = []
         self.env: dict[str, Code] = {}
@@ -97,13 +95,11 @@ class Compiler:
         return self.result(name)
 
     def fact(self, name: str) -> Code:
-        columns = self.facts.get(name)
-        if columns is None:
+        code = self.facts.get(name)
+        if code is None:
             raise SqlUnsupported(f"le fait « {name} » (de type {self.program.facts[name].type}) "
                                  "n'est pas lu par le SQL")
-        first = columns[0]
-        return Code(f"CASE WHEN {first} IS NULL THEN 'M' ELSE 'V' END", columns, "NULL",
-                    f"CASE WHEN {first} IS NULL THEN {1 << self.bits[name]} ELSE 0 END")
+        return code
 
     # ── expressions ──
     def eval(self, expr: model.Expr) -> Code:
@@ -201,22 +197,24 @@ class Compiler:
         if len(absent) == 1:
             c = absent[0]
             return Code(c.status, (), c.reason, c.missing, c.layer)
-        reason = f"coalesce({', '.join(c.reason for c in absent)})"
-        arms = " ".join(f"WHEN {c.reason} IS NOT NULL THEN {c.status}" for c in absent)
+        reasons = [c.reason for c in absent if c.reason != "NULL"]
+        reason = "NULL" if not reasons else reasons[0] if len(reasons) == 1 else f"coalesce({', '.join(reasons)})"
+        arms = " ".join(f"WHEN {c.reason} IS NOT NULL THEN {c.status}" for c in absent if c.reason != "NULL")
         mask = bor(*(c.missing for c in absent))
         status = f"CASE {arms} WHEN ({mask}) <> 0 THEN 'M' ELSE 'V' END"
         return Code(status, (), reason, f"CASE WHEN {reason} IS NULL THEN {mask} ELSE 0 END", combine(*codes))
 
     def over(self, codes: Sequence[Code], values: tuple[str, ...], failures: Sequence[tuple[str, str]] = (),
-             fraction: bool = False) -> Code:
-        """A result computed from operands' values, *indéterminé* when a failure condition holds."""
+             fraction: bool = False, at: int = 0) -> Code:
+        """A result computed from operands' values (columns up to layer `at`), *indéterminé* when a
+        failure condition holds."""
         ops = self.layers.share(self.operands(codes))
-        layer = combine(*codes)
+        layer = max(combine(*codes), at)
         if not failures:
             return Code(ops.status, values, ops.reason, ops.missing, max(layer, ops.layer), fraction)
         ok = ops.fixed == "V"
         test = " ".join(f"WHEN {cond} THEN {reason}" for cond, reason in failures)
-        failed = f"CASE {test} END"
+        failed, layer = self.layers.column(f"CASE {test} END", layer)
         status = (f"CASE WHEN {failed} IS NOT NULL THEN 'U' ELSE 'V' END" if ok else
                   f"CASE WHEN {ops.status} <> 'V' THEN {ops.status} WHEN {failed} IS NOT NULL THEN 'U' ELSE 'V' END")
         reason = failed if ok else f"CASE WHEN {ops.status} <> 'V' THEN {ops.reason} ELSE {failed} END"

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from attrs import evolve
+
 from engine import model
 from engine.sql import numbers as num
 from engine.sql.code import NUMBER_KINDS, Code, arity, bor, combine, text, value
@@ -72,8 +74,7 @@ class Generator(Compiler):
             names.append(name)
             top = max(top, at)
         failures.append((num.beyond(names[0], names[1]), self.beyond_reason()))
-        result = self.over([a, b], tuple(names), failures, fraction)
-        return Code(result.status, result.value, result.reason, result.missing, max(result.layer, top), fraction)
+        return self.over([a, b], tuple(names), failures, fraction, top)
 
     def x_arith(self, e: model.Arith) -> Code:
         a = self.layers.share(self.eval(e.left))
@@ -97,9 +98,9 @@ class Generator(Compiler):
             date, shift, sign = b.components(1)[0], a.components(3), ""
         shifted, out = date_shift(date, shift[0], shift[1], shift[2], sign)
         name, layer = self.col(shifted, combine(a, b))
-        failures = [(out, text(BAD_DATE)), (calendar_check(name), text(BAD_DATE))]
-        result = self.over([a, b], (name,), failures)
-        return Code(result.status, result.value, result.reason, result.missing, max(result.layer, layer))
+        failures = [(out, text(BAD_DATE))] if out != "FALSE" else []
+        failures.append((calendar_check(name), text(BAD_DATE)))
+        return self.over([a, b], (name,), failures, at=layer)
 
     def duration_arith(self, e: model.Arith, a: Code, b: Code, lk: str, rk: str) -> Code:
         if e.op == "×":
@@ -118,8 +119,7 @@ class Generator(Compiler):
             layer = max(layer, at)
         limit = f"CAST({num.LIMIT} AS {'HUGEINT'})"
         failures = [(" OR ".join(f"abs({x}) >= {limit}" for x in names), self.beyond_reason())]
-        result = self.over([a, b], tuple(names), failures)
-        return Code(result.status, result.value, result.reason, result.missing, max(result.layer, layer))
+        return self.over([a, b], tuple(names), failures, at=layer)
 
     def x_negate(self, e: model.Negate) -> Code:
         a = self.eval(e.operand)
@@ -210,8 +210,7 @@ class Generator(Compiler):
             name, at = self.col(part, a.layer)
             names.append(name)
             layer = max(layer, at)
-        result = self.over([a], tuple(names), [(num.beyond(names[0], names[1]), self.beyond_reason())])
-        return Code(result.status, result.value, result.reason, result.missing, max(result.layer, layer))
+        return self.over([a], tuple(names), [(num.beyond(names[0], names[1]), self.beyond_reason())], at=layer)
 
     def x_durationof(self, e: model.DurationOf) -> Code:
         a = self.eval(e.amount)
@@ -247,9 +246,7 @@ class Generator(Compiler):
                 chosen.append(name)
             layer = at
             best = tuple(chosen)
-        result = self.over(args, best, (), any(a.fraction for a in args))
-        return Code(result.status, result.value, result.reason, result.missing, max(result.layer, layer),
-                    result.fraction)
+        return self.over(args, best, (), any(a.fraction for a in args), layer)
 
     # ── tables ──
     def x_tablecall(self, e: model.TableCall) -> Code:
@@ -280,8 +277,8 @@ class Generator(Compiler):
              no_cell: Code) -> Code:
         grid = version.body
         assert isinstance(grid, model.Grid)
-        row = self.key_index(grid.rows, args[0], kinds[0], d)
-        column = self.key_index(grid.columns, args[1], kinds[1], d) if grid.columns is not None else "0"
+        row, layer = self.key_index(grid.rows, args[0], kinds[0], d)
+        column, layer2 = self.key_index(grid.columns, args[1], kinds[1], d) if grid.columns is not None else ("0", 0)
         cases: list[tuple[str, Code]] = []
         self.current.append(d.name)
         for i, cells in enumerate(grid.cells):
@@ -290,9 +287,10 @@ class Generator(Compiler):
                 cases.append((f"{row} = {i} AND {column} = {j}" if grid.columns is not None else f"{row} = {i}",
                               code))
         self.current.pop()
-        return self.layers.share(self.choose(cases, no_cell, d.type.kind))
+        chosen = self.choose(cases, no_cell, d.type.kind)
+        return self.layers.share(evolve(chosen, layer=max(chosen.layer, layer, layer2)))
 
-    def key_index(self, keys: tuple[model.Key, ...], arg: Code, kind: str, d: model.Definition) -> str:
+    def key_index(self, keys: tuple[model.Key, ...], arg: Code, kind: str, d: model.Definition) -> tuple[str, int]:
         """A column holding the index of the key an argument falls under (`evaluator._find`), or NULL."""
         arms = []
         for index, key in enumerate(keys):
@@ -300,8 +298,7 @@ class Generator(Compiler):
                 arms.append(f"WHEN {self.key_match(key, arg, kind, d)} THEN {index}")
         other = next((i for i, key in enumerate(keys) if key.kind == "autre"), None)
         sql = f"CASE {' '.join(arms)} ELSE {'NULL' if other is None else other} END" if arms else str(other)
-        name, _ = self.col(sql, arg.layer)
-        return name
+        return self.col(sql, arg.layer)
 
     def key_match(self, key: model.Key, arg: Code, kind: str, d: model.Definition) -> str:
         if kind in NUMBER_KINDS:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from decimal import Decimal
 from fractions import Fraction
 
-from engine.sql.code import HUGE
+from engine.sql.code import HUGE, Layers
 
 LIMIT = "100000000000000000000"
 """10²⁰: the magnitude `engine.values` refuses (`MAGNITUDE_DIGITS`)."""
@@ -86,9 +86,15 @@ def rational_div(a: Num, b: Num) -> tuple[str, str]:
 
 
 def decimal_places(d: str) -> str:
-    """The smallest k ≤ 38 with d dividing 10^k (NULL when there is none: a Fraction)."""
-    clauses = " ".join(f"WHEN {pow10(str(k))} % {d} = 0 THEN {k}" for k in range(MAX_POWER + 1))
-    return f"CASE WHEN {d} = 1 THEN 0 {clauses} END"
+    """The smallest k ≤ 38 with d dividing 10^k (NULL when there is none: a Fraction).
+
+    d divides some 10^k (k ≤ 38) exactly when it divides 10^38; then 10^38 / d = 2^(38-a)·5^(38-b)
+    for d = 2^a·5^b, whose trailing zeros number 38 - k.
+    """
+    top = pow10(str(MAX_POWER))
+    quotient = f"CAST({top} // {d} AS VARCHAR)"
+    zeros = f"length({quotient}) - length(rtrim({quotient}, '0'))"
+    return f"CASE WHEN {top} % {d} = 0 THEN {MAX_POWER} - ({zeros}) END"
 
 
 def beyond(n: str, d: str) -> str:
@@ -132,21 +138,26 @@ def decimal_text(c: str, e: str) -> str:
     return f"{sign} || CASE WHEN {adjusted} < -6 THEN {scientific} ELSE {plain} END"
 
 
-def fraction_digits(n: str, d: str) -> tuple[str, str]:
-    """(coefficient, exponent) of `Decimal(n) / Decimal(d)` in the default context: 28 significant
-    digits rounded half even, as `values.to_decimal` shows a Fraction."""
-    k0 = f"(length(CAST(abs({n}) AS VARCHAR)) - length(CAST({d} AS VARCHAR)))"
+def fraction_digits(layers: Layers, n: str, d: str, layer: int) -> tuple[str, str, int]:
+    """(coefficient, exponent, layer) of `Decimal(n) / Decimal(d)` in the default context, as columns:
+    28 significant digits rounded half even, as `values.to_decimal` shows a Fraction."""
+    k0, at = layers.column(f"length(CAST(abs({n}) AS VARCHAR)) - length(CAST({d} AS VARCHAR))", layer)
     at_least = (f"(CASE WHEN {k0} >= 0 THEN abs({n}) >= {d} * {pow10(f'greatest({k0}, 0)')} "
                 f"ELSE abs({n}) * {pow10(f'greatest(-{k0}, 0)')} >= {d} END)")
-    adjusted = f"(CASE WHEN {at_least} THEN {k0} ELSE {k0} - 1 END)"
-    scaled = f"(abs({n}) * {pow10(f'27 - {adjusted}')})"
-    q = f"({scaled} // {d})"
-    r = f"({scaled} % {d})"
-    c = f"({q} + CASE WHEN 2 * {r} > {d} OR (2 * {r} = {d} AND {q} % 2 = 1) THEN 1 ELSE 0 END)"
-    return c, adjusted
+    adjusted, at = layers.column(f"CASE WHEN {at_least} THEN {k0} ELSE {k0} - 1 END", at)
+    scaled, at = layers.column(f"abs({n}) * {pow10(f'27 - {adjusted}')}", at)
+    q, at = layers.column(f"{scaled} // {d}", at)
+    r, _ = layers.column(f"{scaled} % {d}", at - 1)
+    c, at = layers.column(f"{q} + CASE WHEN 2 * {r} > {d} OR (2 * {r} = {d} AND {q} % 2 = 1) THEN 1 ELSE 0 END", at)
+    # c may have rounded up to 10^28: then it is 10^27 with the exponent one higher
+    carry = f"({c} = {pow10('28')})"
+    coefficient, at = layers.column(f"CASE WHEN {n} < 0 THEN -1 ELSE 1 END * CASE WHEN {carry} THEN {pow10('27')} "
+                                    f"ELSE {c} END", at)
+    exponent, at = layers.column(f"CASE WHEN {carry} THEN {adjusted} + 1 ELSE {adjusted} END - 27", at - 1)
+    return coefficient, exponent, at
 
 
-def number_text(num: Num, kind: str, fraction: bool) -> str:
+def number_text(layers: Layers, num: Num, kind: str, fraction: bool, layer: int) -> str:
     """The text a value cell shows: `str(int)`, `str(Decimal)`, a Fraction's 28 digits, a montant's cents."""
     n, d, e = num
     if kind == "entier":
@@ -158,16 +169,8 @@ def number_text(num: Num, kind: str, fraction: bool) -> str:
         plain = decimal_text(n, e)
     if not fraction:
         return plain
-    return f"CASE WHEN {e} IS NULL THEN {_fraction_text(n, d)} ELSE {plain} END"
-
-
-def _fraction_text(n: str, d: str) -> str:
-    c, adjusted = fraction_digits(n, d)
-    # c may have rounded up to 10^28: then it is 10^27 with the exponent one higher
-    carry = f"({c} = {pow10('28')})"
-    coefficient = f"CASE WHEN {n} < 0 THEN -1 ELSE 1 END * CASE WHEN {carry} THEN {pow10('27')} ELSE {c} END"
-    exponent = f"(CASE WHEN {carry} THEN {adjusted} + 1 ELSE {adjusted} END - 27)"
-    return decimal_text(coefficient, exponent)
+    c, x, _ = fraction_digits(layers, n, d, layer)
+    return f"CASE WHEN {e} IS NULL THEN {decimal_text(c, x)} ELSE {plain} END"
 
 
 def str_text(num: Num, fraction: bool) -> str:
