@@ -143,6 +143,9 @@ class BatchJob:
     explain: bool = False
     chunk_rows: int | None = None
     """Rows per chunk; by default CHUNK_ROWS, or EXPLAIN_CHUNK_ROWS with `explain`."""
+    engine: str = "auto"
+    """`sql` (DuckDB, `engine.sql.batch`), `python` (this module), or `auto`: DuckDB when it can read the
+    input (CSV and Parquet without `--explain`, records without quotes), this module otherwise."""
 
     @property
     def rows_per_chunk(self) -> int:
@@ -1038,6 +1041,13 @@ def run(job: BatchJob, *, progress: Callable[[int, int, int], None] | None = Non
         AccountingError: the counts do not add up (a bug).
         RulesError: the rule file has errors.
     """
+    if job.engine != "python":
+        from engine.sql import batch as sql_batch  # engine.sql.batch reads this module's classes: a real cycle
+        try:
+            return sql_batch.run(job, progress=progress, warn=warn)
+        except sql_batch.NeedsPythonReader as why:
+            if job.engine == "sql" and warn is not None:
+                warn(f"moteur SQL : {why} ; cette entrée est évaluée par le moteur Python")
     started = time.perf_counter()
     input_kind = file_format(job.input, "l'entrée")
     output_kind = file_format(job.output, "la sortie")
