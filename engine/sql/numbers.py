@@ -145,9 +145,19 @@ def fraction_digits(layers: Layers, n: str, d: str, layer: int) -> tuple[str, st
     at_least = (f"(CASE WHEN {k0} >= 0 THEN abs({n}) >= {d} * {pow10(f'greatest({k0}, 0)')} "
                 f"ELSE abs({n}) * {pow10(f'greatest(-{k0}, 0)')} >= {d} END)")
     adjusted, at = layers.column(f"CASE WHEN {at_least} THEN {k0} ELSE {k0} - 1 END", at)
-    scaled, at = layers.column(f"abs({n}) * {pow10(f'27 - {adjusted}')}", at)
-    q, at = layers.column(f"{scaled} // {d}", at)
-    r, _ = layers.column(f"{scaled} % {d}", at - 1)
+    # floor(|n|·10^s / d), s = 27 - adjusted, by long division in steps of at most 18 digits: the
+    # remainder stays below d, so that no product overflows 128 bits
+    shift, at = layers.column(f"27 - {adjusted}", at)
+    q, _ = layers.column(f"abs({n}) // {d}", at - 1)
+    r, at = layers.column(f"abs({n}) % {d}", at - 1)
+    done = "0"
+    for _ in range(3):
+        k = f"least(greatest({shift} - {done}, 0), 18)"
+        step, at = layers.column(k, at)
+        scaled, at = layers.column(f"{r} * {pow10(step)}", at)
+        q, at = layers.column(f"{q} * {pow10(step)} + {scaled} // {d}", at)
+        r, _ = layers.column(f"{scaled} % {d}", at - 1)
+        done = f"({done} + {step})"
     c, at = layers.column(f"{q} + CASE WHEN 2 * {r} > {d} OR (2 * {r} = {d} AND {q} % 2 = 1) THEN 1 ELSE 0 END", at)
     # c may have rounded up to 10^28: then it is 10^27 with the exponent one higher
     carry = f"({c} = {pow10('28')})"

@@ -42,19 +42,23 @@ def plain_lines(path: str) -> bool:
         while True:
             block = file.read(SIMPLE_BLOCK)
             if not block:
-                return not tail.endswith(b"\r")
+                return _plain(tail) and not tail.endswith(b"\r")
             block = tail + block
             cut = block.rfind(b"\n") + 1
-            if cut == 0 and len(block) < SIMPLE_BLOCK * 4:
-                tail = block
-                continue
-            whole, tail = (block[:cut], block[cut:]) if cut else (block, b"")
-            if any(s in whole for s in _SPECIAL) or whole.count(b"\r") != whole.count(b"\r\n"):
+            whole, tail = block[:cut], block[cut:]
+            if not _plain(whole):
                 return False
-            try:
-                whole.decode("utf-8")
-            except UnicodeDecodeError:
-                return False
+
+
+def _plain(data: bytes) -> bool:
+    """Whether whole lines hold no quote, NUL, \\x01, stray carriage return, and are UTF-8."""
+    if any(s in data for s in _SPECIAL) or data.count(b"\r") != data.count(b"\r\n"):
+        return False
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def csv_lines(path: str, delimiter: str, width: int) -> str:
