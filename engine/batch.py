@@ -143,7 +143,7 @@ class BatchJob:
     explain: bool = False
     chunk_rows: int | None = None
     """Rows per chunk; by default CHUNK_ROWS, or EXPLAIN_CHUNK_ROWS with `explain`."""
-    engine: str = "auto"
+    engine: str = field(factory=lambda: os.environ.get("REGLES_MOTEUR", "auto"))
     """`sql` (DuckDB, `engine.sql.batch`), `python` (this module), or `auto`: DuckDB when it can read the
     input (CSV and Parquet without `--explain`, records without quotes), this module otherwise."""
 

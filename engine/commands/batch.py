@@ -41,9 +41,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="lignes en erreur, .csv ou .jsonl (par défaut : SORTIE suivi de .erreurs.csv)")
     p.add_argument("--progress", "--progres", action="store_true",
                    help="barre de progression même quand la sortie d'erreur n'est pas un terminal")
-    p.add_argument("--moteur", choices=("auto", "sql", "python"), default="auto",
+    p.add_argument("--moteur", choices=("auto", "sql", "python"), default=None,
                    help="moteur de calcul : sql (DuckDB), python, ou auto (par défaut : DuckDB pour le CSV et le "
-                        "Parquet sans --explain)")
+                        "Parquet sans --explain ; ou la variable REGLES_MOTEUR)")
     p.add_argument("--chunk-rows", type=int, default=None, help=argparse.SUPPRESS)
     p.set_defaults(run=run)
 
@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     from engine import batch
     workers = args.workers if args.workers is not None else _default_workers(args.input)
     job = batch.BatchJob(args.file, args.input, args.output, args.errors, workers, args.explain,
-                         args.chunk_rows, args.moteur)
+                         args.chunk_rows, *([args.moteur] if args.moteur else []))
     show = args.progress or sys.stderr.isatty()
     try:
         with _signals_raise(batch.Interrupted):

@@ -10,10 +10,13 @@ returns, bytes that are not UTF-8) is `NeedsPythonReader`, and the caller reads 
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import threading
 import time
+from collections.abc import Iterator
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 import duckdb
 
@@ -52,12 +55,23 @@ def run(job: batch.BatchJob, *, progress: Callable[[int, int, int], None] | None
     ruleset = api.load(job.rules)
     program = ruleset.program
     con = duckdb.connect()
+    with _interruptible(con) as caught:
+        return _run(job, con, program, input_kind, output_kind, started, progress, warn, caught)
+
+
+def _run(job: batch.BatchJob, con: duckdb.DuckDBPyConnection, program: Program, input_kind: str, output_kind: str,
+         started: float, progress: Callable[[int, int, int], None] | None,
+         warn: Callable[[str], None] | None, caught: list[int]) -> batch.Summary:
     con.execute(f"SET threads = {max(1, job.workers)}")
     con.execute(f"SET disabled_optimizers = '{PLANNING_HEAVY}'")
     columns, rows = _input(con, job.input, input_kind, program)
     copied = tuple(c for c in columns if c not in program.facts)
     _check_columns(job, copied, program, warn)
+    size = _size(job.input)
     con.execute(f"CREATE TEMP TABLE entree AS {rows}")
+    if _size(job.input) != size:
+        raise batch.BatchError(f"« {job.input} » a changé pendant la lecture ({size} octets au début, "
+                               f"{_size(job.input)} à la fin) : aucune sortie n'est gardée, relancez sur un fichier stable")
     errors = _python_rows(con, program, columns, input_kind)
     counts = con.execute("SELECT count(*), count(*) FILTER (WHERE blank), count(*) FILTER (WHERE probleme IS NOT NULL) "
                          "FROM entree").fetchone()
@@ -77,7 +91,7 @@ def run(job: batch.BatchJob, *, progress: Callable[[int, int, int], None] | None
     try:
         batch._remove_older(job.output, job.errors_path)
         errors_file.write(errors)
-        written = _write(con, query, output.temporary, output_kind, program)
+        written = _write(con, query, output, output_kind)
         output.count = written
         errors_file.finish()
         output.finish()
@@ -88,6 +102,8 @@ def run(job: batch.BatchJob, *, progress: Callable[[int, int, int], None] | None
                                         f"sortie, {errors_file.count} dans les erreurs — aucune sortie n'est gardée ; "
                                         "merci de signaler ce problème")
         summary.eligible = _eligible(con, output.temporary, output_kind, program)
+        if caught:  # a signal came after the last query: nothing is renamed
+            raise _Stopped
         errors_file.commit()
         output.commit()
     except BaseException:
@@ -210,7 +226,7 @@ def _replace_facts(con: duckdb.DuckDBPyConnection, program: Program, names: Sequ
                 "WHERE entree.ligne = retenus.ligne")
 
 
-def _write(con: duckdb.DuckDBPyConnection, query: Query, path: str, kind: str, program: Program) -> int:
+def _write(con: duckdb.DuckDBPyConnection, query: Query, output: _DuckOutput, kind: str) -> int:
     """Run the query into the output file; the number of rows written."""
     if kind == "parquet":
         casts = [f"CAST({quote(o)} AS BIGINT) AS {quote(o)}" for o, k in zip(query.outputs, query.kinds)
@@ -222,9 +238,9 @@ def _write(con: duckdb.DuckDBPyConnection, query: Query, path: str, kind: str, p
     else:
         body, options = query.sql, "FORMAT CSV, HEADER, QUOTE '\"', ESCAPE '\"'"
     try:
-        result = con.execute(f"COPY ({body}) TO {text(path)} ({options})").fetchone()
-    except duckdb.IOException as exc:
-        raise batch.BatchError(f"impossible d'écrire « {path} » : {exc}") from None
+        result = con.execute(f"COPY ({body}) TO {text(output.temporary)} ({options}, USE_TMP_FILE false)").fetchone()
+    except duckdb.IOException as exc:  # a full disk: "No space left on device" in DuckDB's message
+        raise output.write_failed(OSError(str(exc))) from None
     return int(result[0]) if result else 0
 
 
@@ -249,6 +265,42 @@ class _DuckOutput(batch._Written):
         """DuckDB's COPY has closed the file."""
 
 
-def available(path: str | os.PathLike[str]) -> bool:
-    """Whether a batch input is one DuckDB reads (CSV or Parquet)."""
-    return Path(path).suffix.lower() in {".csv", ".parquet", ".pq"}
+class _Stopped(Exception):
+    """A signal was caught: the run stops before renaming its files."""
+
+
+@contextlib.contextmanager
+def _interruptible(con: duckdb.DuckDBPyConnection) -> Iterator[list[int]]:
+    """Ctrl-C, SIGTERM and SIGHUP stop the running query, then reach the handlers in place before
+    (the command line's raise `Interrupted`), so that the run unwinds and removes its partial files:
+    a signal raised inside DuckDB would come back as a bare "Query interrupted"."""
+    if threading.current_thread() is not threading.main_thread():
+        yield []
+        return
+    caught: list[int] = []
+
+    def stop(signum: int, frame: object) -> None:
+        caught.append(signum)
+        con.interrupt()
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield caught
+    except Exception:
+        if not caught:
+            raise
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if caught:
+        handler = previous[caught[0]]
+        if callable(handler):
+            handler(caught[0], None)
+        raise KeyboardInterrupt
+
+
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError as exc:
+        raise batch.BatchError(f"impossible de lire « {path} » : {exc.strerror}") from None
