@@ -145,7 +145,8 @@ class BatchJob:
     """Rows per chunk; by default CHUNK_ROWS, or EXPLAIN_CHUNK_ROWS with `explain`."""
     engine: str = field(factory=lambda: os.environ.get("REGLES_MOTEUR", "auto"))
     """`sql` (DuckDB, `engine.sql.batch`), `python` (this module), or `auto`: DuckDB when it can read the
-    input (CSV and Parquet without `--explain`, records without quotes), this module otherwise."""
+    input (CSV and Parquet of 1 MiB or more, without `--explain`, records without quotes), this module
+    otherwise. The default is the environment variable `REGLES_MOTEUR`, else `auto`."""
 
     @property
     def rows_per_chunk(self) -> int:

@@ -20,9 +20,9 @@ RULES = "rulesets/convention2024.rules"
 POPULATION = ROOT / "examples" / "population.csv"
 
 
-@pytest.fixture(autouse=True, params=["auto", "python"])
+@pytest.fixture(autouse=True, params=["sql", "python"])
 def _engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every test runs on both batch engines: DuckDB where it reads the input (`auto`), and Python."""
+    """Every test runs on both batch engines: DuckDB wherever it reads the input (`sql`), and Python."""
     monkeypatch.setenv("REGLES_MOTEUR", request.param)
 
 

@@ -37,6 +37,11 @@ PLANNING_HEAVY = "common_subexpressions,statistics_propagation"
 than they save on a million rows: the generator already computes each shared value once."""
 
 
+AUTO_MIN_BYTES = 1 << 20
+"""Below this input size (about 7 000 rows of the 2024 file), `--moteur auto` evaluates in Python:
+planning the query costs DuckDB about a second, more than the Python engine spends on such a file."""
+
+
 class NeedsPythonReader(Exception):
     """The input's records need the Python reader (see the module docstring)."""
 
@@ -50,6 +55,8 @@ def run(job: batch.BatchJob, *, progress: Callable[[int, int, int], None] | None
     batch._check_paths(job)
     if job.explain:
         raise NeedsPythonReader("les explications (--explain) sont écrites par le moteur Python")
+    if job.engine == "auto" and _size(job.input) < AUTO_MIN_BYTES:
+        raise NeedsPythonReader("petite entrée")
     if input_kind == "jsonl":
         raise NeedsPythonReader("le moteur SQL ne lit pas encore le JSON Lines")
     ruleset = api.load(job.rules)

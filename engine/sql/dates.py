@@ -26,7 +26,7 @@ def date_shift(date: str, days: str, months: str, years: str, sign: str) -> tupl
         step = (f"CASE WHEN {months} = 0 THEN {step} ELSE CAST({step} + to_months(CAST({sign}{months} AS INTEGER)) "
                 f"AS DATE) END")
     if days != "0":
-        step = f"CAST({step} + CAST({sign}{days} AS INTEGER) AS DATE)"
+        step = f"CAST({step} + to_days(CAST({sign}{days} AS INTEGER)) AS DATE)"
     shifted = f"CASE WHEN {out} THEN NULL ELSE {step} END"
     return shifted, out
 

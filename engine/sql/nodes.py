@@ -91,7 +91,7 @@ class Generator(Compiler):
     def date_arith(self, e: model.Arith, a: Code, b: Code, lk: str, rk: str) -> Code:
         if lk == "date" and rk == "date":
             x, y = a.components(1)[0], b.components(1)[0]
-            return self.over([a, b], (f"CAST(({x} - {y}) AS BIGINT)", "0", "0"))
+            return self.over([a, b], (f"CAST(date_diff('day', {y}, {x}) AS BIGINT)", "0", "0"))
         if lk == "date":
             date, shift, sign = a.components(1)[0], b.components(3), "-" if e.op == "-" else ""
         else:
