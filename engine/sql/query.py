@@ -157,6 +157,8 @@ def _fact_list(mask: str, names: Sequence[str], read: set[str]) -> str:
     """`a, b`: the names of the facts in a bit set (of those that may be in it), in sorted order."""
     parts = ", ".join(f"CASE WHEN ({mask}) & {1 << i} <> 0 THEN {text(n)} END"
                       for i, n in enumerate(names) if n in read)
+    if not parts:
+        return "CAST(NULL AS VARCHAR)"
     return f"concat_ws(', ', {parts})"
 
 
