@@ -1,12 +1,12 @@
 """The compiled form of one expression: a (status, value, reason, missing) quadruple of SQL texts.
 
 Every expression of the rule language compiles to four SQL expressions evaluated per row:
-- `status`: `'V'` (a value), `'N'` (non applicable), `'U'` (indéterminé) or `'M'` (missing facts);
-- `value`: the value's components (see `arity`), NULL whenever the status is not `'V'`, so that no
+- `status`: `0` (a value), `1` (non applicable), `2` (indéterminé) or `3` (missing facts);
+- `value`: the value's components (see `arity`), NULL whenever the status is not `0`, so that no
   computation on a value that does not exist can fail (an overflow, a division by zero);
-- `reason`: the French reason of a `'N'` or `'U'`, NULL otherwise;
+- `reason`: the French reason of a `1` or `2`, NULL otherwise;
 - `missing`: a BIGINT bit set of the facts missing (bit i for the i-th fact in sorted order), 0
-  unless the status is `'M'`.
+  unless the status is `3`.
 Numbers are three components `(n, d, e)`: the exact value n/d (d > 0) and, for a number that is
 a Python `Decimal` on the reference path, its exponent e (≤ 0, with d = 10^-e and n the
 coefficient); e is NULL for a `Fraction` (n/d reduced, with no finite decimal expansion). Keeping
@@ -49,8 +49,8 @@ class Code:
 
     @property
     def fixed(self) -> str | None:
-        """The status when it is the same on every row (`'V'` for a constant)."""
-        return self.status[1] if len(self.status) == 3 and self.status[0] == "'" else None
+        """The status when it is the same on every row (`0` for a constant)."""
+        return _LETTERS.get(self.status)
 
     def can(self, status: str) -> bool:
         """Whether some row may have this status."""
@@ -62,14 +62,20 @@ class Code:
         return self.value if len(self.value) == count else ("NULL",) * count
 
 
+STATUS_CODES = {"V": "0", "N": "1", "U": "2", "M": "3"}
+"""The SQL status codes (a TINYINT compares faster than a string): value, non applicable,
+indéterminé, missing."""
+_LETTERS = {code: letter for letter, code in STATUS_CODES.items()}
+
+
 def value(*parts: str, layer: int = 0, fraction: bool = False) -> Code:
     """A value on every row (a constant, or a computation that cannot fail)."""
-    return Code("'V'", tuple(parts), layer=layer, fraction=fraction)
+    return Code("0", tuple(parts), layer=layer, fraction=fraction)
 
 
 def marker(status: str, reason: str) -> Code:
     """`non applicable "…"` or `indéterminé "…"`, the same on every row."""
-    return Code(f"'{status}'", (), text(reason))
+    return Code(STATUS_CODES[status], (), text(reason))
 
 
 def text(python: str) -> str:

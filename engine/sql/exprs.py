@@ -80,13 +80,13 @@ class Compiler:
         b = cond.value[0]
         k = arity(d.type.kind)
         return Code(
-            f"CASE {cond.status} WHEN 'V' THEN CASE WHEN {b} THEN {inner.status} ELSE 'N' END "
-            f"WHEN 'M' THEN 'M' ELSE {cond.status} END",
+            f"CASE {cond.status} WHEN 0 THEN CASE WHEN {b} THEN {inner.status} ELSE 1 END "
+            f"WHEN 3 THEN 3 ELSE {cond.status} END",
             tuple(f"CASE WHEN {b} THEN {x} END" for x in inner.components(k)),
-            f"CASE {cond.status} WHEN 'V' THEN CASE WHEN {b} THEN {inner.reason} ELSE {reason} END "
+            f"CASE {cond.status} WHEN 0 THEN CASE WHEN {b} THEN {inner.reason} ELSE {reason} END "
             f"ELSE {cond.reason} END",
-            f"CASE {cond.status} WHEN 'V' THEN CASE WHEN {b} THEN {inner.missing} ELSE 0 END "
-            f"WHEN 'M' THEN {bor(cond.missing, inner.missing)} ELSE 0 END",
+            f"CASE {cond.status} WHEN 0 THEN CASE WHEN {b} THEN {inner.missing} ELSE 0 END "
+            f"WHEN 3 THEN {bor(cond.missing, inner.missing)} ELSE 0 END",
             combine(cond, inner), inner.fraction)
 
     def named(self, name: str) -> Code:
@@ -143,7 +143,7 @@ class Compiler:
         cases: list[tuple[str, Code]] = []
         for start, code in reversed(choices):
             cases.append(("TRUE" if start is None else f"{date} >= DATE '{start.isoformat()}'", code))
-        none = Code("'N'", (), none_reason)
+        none = Code("1", (), none_reason)
         chosen = self.choose(cases, none, kind)
         return self.then(when_, chosen, kind)
 
@@ -152,10 +152,10 @@ class Compiler:
         if first.fixed == "V":
             return second
         k = arity(kind)
-        return Code(f"CASE WHEN {first.status} = 'V' THEN {second.status} ELSE {first.status} END",
-                    tuple(f"CASE WHEN {first.status} = 'V' THEN {x} END" for x in second.components(k)),
-                    f"CASE WHEN {first.status} = 'V' THEN {second.reason} ELSE {first.reason} END",
-                    f"CASE WHEN {first.status} = 'V' THEN {second.missing} ELSE {first.missing} END",
+        return Code(f"CASE WHEN {first.status} = 0 THEN {second.status} ELSE {first.status} END",
+                    tuple(f"CASE WHEN {first.status} = 0 THEN {x} END" for x in second.components(k)),
+                    f"CASE WHEN {first.status} = 0 THEN {second.reason} ELSE {first.reason} END",
+                    f"CASE WHEN {first.status} = 0 THEN {second.missing} ELSE {first.missing} END",
                     combine(first, second), second.fraction)
 
     def choose(self, cases: Sequence[tuple[str, Code]], default: Code, kind: str) -> Code:
@@ -193,7 +193,7 @@ class Compiler:
         """The absence of a list of operands (status V when all are values), without a value."""
         absent = [c for c in codes if c.fixed != "V"]
         if not absent:
-            return Code("'V'", (), layer=combine(*codes))
+            return Code("0", (), layer=combine(*codes))
         if len(absent) == 1:
             c = absent[0]
             return Code(c.status, (), c.reason, c.missing, c.layer)
@@ -201,7 +201,7 @@ class Compiler:
         reason = "NULL" if not reasons else reasons[0] if len(reasons) == 1 else f"coalesce({', '.join(reasons)})"
         arms = " ".join(f"WHEN {c.reason} IS NOT NULL THEN {c.status}" for c in absent if c.reason != "NULL")
         mask = bor(*(c.missing for c in absent))
-        status = f"CASE {arms} WHEN ({mask}) <> 0 THEN 'M' ELSE 'V' END"
+        status = f"CASE {arms} WHEN ({mask}) <> 0 THEN 3 ELSE 0 END"
         return Code(status, (), reason, f"CASE WHEN {reason} IS NULL THEN {mask} ELSE 0 END", combine(*codes))
 
     def over(self, codes: Sequence[Code], values: tuple[str, ...], failures: Sequence[tuple[str, str]] = (),
@@ -215,9 +215,9 @@ class Compiler:
         ok = ops.fixed == "V"
         test = " ".join(f"WHEN {cond} THEN {reason}" for cond, reason in failures)
         failed, layer = self.layers.column(f"CASE {test} END", layer)
-        status = (f"CASE WHEN {failed} IS NOT NULL THEN 'U' ELSE 'V' END" if ok else
-                  f"CASE WHEN {ops.status} <> 'V' THEN {ops.status} WHEN {failed} IS NOT NULL THEN 'U' ELSE 'V' END")
-        reason = failed if ok else f"CASE WHEN {ops.status} <> 'V' THEN {ops.reason} ELSE {failed} END"
+        status = (f"CASE WHEN {failed} IS NOT NULL THEN 2 ELSE 0 END" if ok else
+                  f"CASE WHEN {ops.status} <> 0 THEN {ops.status} WHEN {failed} IS NOT NULL THEN 2 ELSE 0 END")
+        reason = failed if ok else f"CASE WHEN {ops.status} <> 0 THEN {ops.reason} ELSE {failed} END"
         kept = tuple(f"CASE WHEN {failed} IS NULL THEN {v} END" for v in values)
         return Code(status, kept, reason, ops.missing, max(layer, ops.layer), fraction)
 

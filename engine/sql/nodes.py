@@ -142,14 +142,14 @@ class Generator(Compiler):
         lb, rb = left.components(1)[0], right.components(1)[0]
         decisive = "FALSE" if e.op == "et" else "TRUE"
         is_l = f"{lb} = {decisive}"
-        is_r = f"{rs} = 'V' AND {rb} = {decisive}"
+        is_r = f"{rs} = 0 AND {rb} = {decisive}"
         sql_op = "AND" if e.op == "et" else "OR"
-        status = (f"CASE WHEN {ls} = 'V' THEN CASE WHEN {is_l} THEN 'V' ELSE {rs} END "
-                  f"WHEN {ls} = 'M' THEN CASE WHEN {is_r} THEN 'V' ELSE 'M' END ELSE {ls} END")
-        val = f"CASE WHEN {ls} IN ('V', 'M') THEN ({lb} {sql_op} {rb}) END"
-        reason = f"CASE WHEN {ls} = 'V' AND NOT ({is_l}) THEN {right.reason} ELSE {left.reason} END"
-        missing = (f"CASE WHEN {ls} = 'V' THEN CASE WHEN {is_l} THEN 0 ELSE {right.missing} END "
-                   f"WHEN {ls} = 'M' THEN CASE WHEN {is_r} THEN 0 WHEN {rs} = 'M' THEN "
+        status = (f"CASE WHEN {ls} = 0 THEN CASE WHEN {is_l} THEN 0 ELSE {rs} END "
+                  f"WHEN {ls} = 3 THEN CASE WHEN {is_r} THEN 0 ELSE 3 END ELSE {ls} END")
+        val = f"CASE WHEN {ls} IN (0, 3) THEN ({lb} {sql_op} {rb}) END"
+        reason = f"CASE WHEN {ls} = 0 AND NOT ({is_l}) THEN {right.reason} ELSE {left.reason} END"
+        missing = (f"CASE WHEN {ls} = 0 THEN CASE WHEN {is_l} THEN 0 ELSE {right.missing} END "
+                   f"WHEN {ls} = 3 THEN CASE WHEN {is_r} THEN 0 WHEN {rs} = 3 THEN "
                    f"{bor(left.missing, right.missing)} ELSE {left.missing} END ELSE 0 END")
         return Code(status, (val,), reason, missing, combine(left, right))
 
@@ -180,7 +180,7 @@ class Generator(Compiler):
             raise self.unsupported(f"« dans » sur des valeurs de type {e.operand.type}", e)
         if e.negated:
             test = f"(NOT {test})"
-        return Code(a.status, (f"CASE WHEN {a.status} = 'V' THEN {test} END",), a.reason, a.missing, a.layer)
+        return Code(a.status, (f"CASE WHEN {a.status} = 0 THEN {test} END",), a.reason, a.missing, a.layer)
 
     def x_if(self, e: model.If) -> Code:
         if isinstance(e.condition, model.Const):
@@ -193,11 +193,11 @@ class Generator(Compiler):
         values = tuple(f"CASE WHEN {b} THEN {x} WHEN NOT {b} THEN {y} END"
                        for x, y in zip(t.components(k), o.components(k)))
         branch = f"CASE WHEN {b} THEN {{}} ELSE {{}} END"
-        status = (f"CASE {c.status} WHEN 'V' THEN {branch.format(t.status, o.status)} "
-                  f"WHEN 'M' THEN 'M' ELSE {c.status} END")
-        reason = f"CASE {c.status} WHEN 'V' THEN {branch.format(t.reason, o.reason)} ELSE {c.reason} END"
-        missing = (f"CASE {c.status} WHEN 'V' THEN {branch.format(t.missing, o.missing)} "
-                   f"WHEN 'M' THEN {bor(c.missing, t.missing, o.missing)} ELSE 0 END")
+        status = (f"CASE {c.status} WHEN 0 THEN {branch.format(t.status, o.status)} "
+                  f"WHEN 3 THEN 3 ELSE {c.status} END")
+        reason = f"CASE {c.status} WHEN 0 THEN {branch.format(t.reason, o.reason)} ELSE {c.reason} END"
+        missing = (f"CASE {c.status} WHEN 0 THEN {branch.format(t.missing, o.missing)} "
+                   f"WHEN 3 THEN {bor(c.missing, t.missing, o.missing)} ELSE 0 END")
         return Code(status, values, reason, missing, combine(c, t, o), t.fraction or o.fraction)
 
     # ── rounding, durations, texts, markers, min and max ──
@@ -226,7 +226,7 @@ class Generator(Compiler):
         return self.by_date(when_, choices, reason, "texte")
 
     def x_marker(self, e: model.Marker) -> Code:
-        return Code("'N'" if e.kind == "non_applicable" else "'U'", (), text(e.reason))
+        return Code("1" if e.kind == "non_applicable" else "2", (), text(e.reason))
 
     def x_builtin(self, e: model.Builtin) -> Code:
         args = [self.layers.share(self.eval(a)) for a in e.args]
@@ -257,7 +257,7 @@ class Generator(Compiler):
         when_ = self.layers.share(self.eval(e.date)) if dated and e.date is not None else None
         ops = self.layers.share(self.operands(args + ([when_] if when_ is not None else [])))
         shown = " || ', ' || ".join(self.shown(a, k) for a, k in zip(args, kinds))
-        no_cell = Code("'U'", (), f"'aucune case de la table « {e.name} » ne correspond à (' || {shown} || ')'",
+        no_cell = Code("2", (), f"'aucune case de la table « {e.name} » ne correspond à (' || {shown} || ')'",
                        layer=combine(*args))
         kind = d.type.kind
         versions = d.versions if dated else (d.latest,)
@@ -266,7 +266,7 @@ class Generator(Compiler):
             selected = chosen[-1][1]
         else:
             date = when_.value[0]
-            none = Code("'N'", (), f"'aucune version de la table « {e.name} » n''est en vigueur au ' || "
+            none = Code("1", (), f"'aucune version de la table « {e.name} » n''est en vigueur au ' || "
                         f"{date_text(date)}", layer=when_.layer)
             cases = [("TRUE" if start is None else f"{date} >= DATE '{start.isoformat()}'", code)
                      for start, code in reversed(chosen)]

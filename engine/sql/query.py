@@ -18,7 +18,7 @@ from attrs import frozen
 from engine import model
 from engine.results import STATUS_FRENCH
 from engine.sql import numbers as num
-from engine.sql.code import HUGE, NUMBER_KINDS, Code, Layers, text
+from engine.sql.code import HUGE, NUMBER_KINDS, STATUS_CODES, Code, Layers, text
 from engine.sql.dates import duration_text
 from engine.sql.exprs import SqlUnsupported
 from engine.sql.nodes import Generator
@@ -78,10 +78,10 @@ def generate(program: model.Program, table: str = "faits", keep: Sequence[str] =
         shown = _shown(layers, code, kind)
         read = facts_read(program, output)
         missing_words = f"'faits manquants : ' || {_fact_list(code.missing, names, read)}"
-        words = " ".join(f"WHEN '{k}' THEN {text(STATUS_FRENCH[w])}" for k, w in _STATUS_CODES.items())
-        selected += [f"CASE WHEN {s} = 'V' THEN {shown} END AS {quote(output)}",
+        words = " ".join(f"WHEN {STATUS_CODES[k]} THEN {text(STATUS_FRENCH[w])}" for k, w in _STATUS_CODES.items())
+        selected += [f"CASE WHEN {s} = 0 THEN {shown} END AS {quote(output)}",
                      f"CASE {s} {words} END AS {quote(output + '__statut')}",
-                     f"CASE WHEN {s} = 'M' THEN {missing_words} ELSE {code.reason} END AS {quote(output + '__raison')}"]
+                     f"CASE WHEN {s} = 3 THEN {missing_words} ELSE {code.reason} END AS {quote(output + '__raison')}"]
         masks.append(f"({code.missing})")
     union = " | ".join(masks) or "0"
     union_name, _ = layers.column(union, layers.depth)
@@ -123,7 +123,7 @@ def _fact_code(layers: Layers, index: int, column: str, kind: str) -> Code:
         layers.layers[0].append((name, part))
         names.append(name)
     status, mask = f"__f{index}s", f"__f{index}m"
-    layers.layers[0].append((status, f"CASE WHEN {column} IS NULL THEN 'M' ELSE 'V' END"))
+    layers.layers[0].append((status, f"CASE WHEN {column} IS NULL THEN 3 ELSE 0 END"))
     layers.layers[0].append((mask, f"CASE WHEN {column} IS NULL THEN {1 << index} ELSE 0 END"))
     return Code(status, tuple(names), "NULL", mask)
 
