@@ -15,8 +15,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import duckdb
 
@@ -27,7 +26,13 @@ from engine.model import Program
 from engine.sql.code import text
 from engine.sql.exprs import SqlUnsupported
 from engine.sql.query import Query, generate, quote
-from engine.sql.reading import canonical, cell_columns, csv_lines, fact_select, plain_lines
+from engine.sql.reading import (
+    canonical,
+    cell_columns,
+    csv_lines,
+    fact_select,
+    plain_lines,
+)
 
 _STATUS_KEYS = {"non applicable": "not_applicable", "indéterminé": "undetermined", "manquant": "missing"}
 
@@ -68,7 +73,7 @@ def run(job: batch.BatchJob, *, progress: Callable[[int, int, int], None] | None
 
 def _run(job: batch.BatchJob, con: duckdb.DuckDBPyConnection, program: Program, input_kind: str, output_kind: str,
          started: float, progress: Callable[[int, int, int], None] | None,
-         warn: Callable[[str], None] | None, caught: list[int]) -> batch.Summary:
+         warn: Callable[[str], None] | None, caught: list[signal.Signals]) -> batch.Summary:
     con.execute(f"SET threads = {max(1, job.workers)}")
     con.execute(f"SET disabled_optimizers = '{PLANNING_HEAVY}'")
     columns, rows = _input(con, job.input, input_kind, program)
@@ -277,17 +282,17 @@ class _Stopped(Exception):
 
 
 @contextlib.contextmanager
-def _interruptible(con: duckdb.DuckDBPyConnection) -> Iterator[list[int]]:
+def _interruptible(con: duckdb.DuckDBPyConnection) -> Iterator[list[signal.Signals]]:
     """Ctrl-C, SIGTERM and SIGHUP stop the running query, then reach the handlers in place before
     (the command line's raise `Interrupted`), so that the run unwinds and removes its partial files:
     a signal raised inside DuckDB would come back as a bare "Query interrupted"."""
     if threading.current_thread() is not threading.main_thread():
         yield []
         return
-    caught: list[int] = []
+    caught: list[signal.Signals] = []
 
     def stop(signum: int, frame: object) -> None:
-        caught.append(signum)
+        caught.append(signal.Signals(signum))
         con.interrupt()
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}

@@ -57,6 +57,12 @@ class Code:
         fixed = self.fixed
         return fixed is None or fixed == status
 
+    @property
+    def number(self) -> tuple[str, str, str]:
+        """The three components of a number (or a duration), NULL for a marker."""
+        n, d, e = self.components(3)
+        return n, d, e
+
     def components(self, count: int) -> tuple[str, ...]:
         """The value's components, NULL-padded for a marker (whose value has no components)."""
         return self.value if len(self.value) == count else ("NULL",) * count

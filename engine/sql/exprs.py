@@ -44,7 +44,7 @@ class Compiler:
     # ── errors ──
     def unsupported(self, what: str, node: model.Node) -> SqlUnsupported:
         span = node.span
-        where = f"{span.source.name}:{span.line}" if span.source is not None else "?"
+        where = f"{span.file}:{span.line}" if span.file else "?"
         name = self.current[-1] if self.current else "?"
         return SqlUnsupported(f"{where} : {what} (dans « {name} ») n'est pas traduit en SQL")
 
@@ -169,7 +169,10 @@ class Compiler:
             arms = " ".join(f"WHEN {cond} THEN {part(c)}" for cond, c in cases)
             return f"CASE {arms} ELSE {part(default)} END"
 
-        values = tuple(pick(lambda c, i=i: c.components(k)[i]) for i in range(k))
+        def component(index: int) -> Callable[[Code], str]:
+            return lambda c: c.components(k)[index]
+
+        values = tuple(pick(component(i)) for i in range(k))
         return Code(pick(lambda c: c.status), values, pick(lambda c: c.reason), pick(lambda c: c.missing),
                     combine(*codes), any(c.fraction for c in codes))
 

@@ -13,7 +13,13 @@ from attrs import evolve
 from engine import model
 from engine.sql import numbers as num
 from engine.sql.code import NUMBER_KINDS, Code, arity, bor, combine, text, value
-from engine.sql.dates import calendar_check, date_shift, date_text, duration_compare, duration_text
+from engine.sql.dates import (
+    calendar_check,
+    date_shift,
+    date_text,
+    duration_compare,
+    duration_text,
+)
 from engine.sql.exprs import BAD_DATE, ZERO, Compiler
 
 _UND_DURATIONS = text("durées en jours et en mois : comparaison impossible")
@@ -47,8 +53,8 @@ class Generator(Compiler):
                  f"CASE WHEN {k} IS NULL THEN {d1} ELSE {power} END", f"-{k}"), layer4)
 
     def number_arith(self, op: str, a: Code, b: Code, kind: str) -> Code:
-        A = a.components(3)
-        B = b.components(3)
+        A = a.number
+        B = b.number
         layer = combine(a, b)
         failures: list[tuple[str, str]] = []
         fraction = False
@@ -93,9 +99,9 @@ class Generator(Compiler):
             x, y = a.components(1)[0], b.components(1)[0]
             return self.over([a, b], (f"CAST(date_diff('day', {y}, {x}) AS BIGINT)", "0", "0"))
         if lk == "date":
-            date, shift, sign = a.components(1)[0], b.components(3), "-" if e.op == "-" else ""
+            date, shift, sign = a.components(1)[0], b.number, "-" if e.op == "-" else ""
         else:
-            date, shift, sign = b.components(1)[0], a.components(3), ""
+            date, shift, sign = b.components(1)[0], a.number, ""
         shifted, out = date_shift(date, shift[0], shift[1], shift[2], sign)
         name, layer = self.col(shifted, combine(a, b))
         failures = [(out, text(BAD_DATE))] if out != "FALSE" else []
@@ -105,10 +111,10 @@ class Generator(Compiler):
     def duration_arith(self, e: model.Arith, a: Code, b: Code, lk: str, rk: str) -> Code:
         if e.op == "×":
             dur, factor = (a, b) if lk == "duree" else (b, a)
-            n = factor.components(3)[0]
-            parts = tuple(f"({x} * {n})" for x in dur.components(3))
+            n = factor.number[0]
+            parts = tuple(f"({x} * {n})" for x in dur.number)
         elif e.op in "+-":
-            parts = tuple(f"({x} {e.op} {y})" for x, y in zip(a.components(3), b.components(3)))
+            parts = tuple(f"({x} {e.op} {y})" for x, y in zip(a.number, b.number))
         else:
             raise self.unsupported(f"l'opération {e.op} sur des durées", e)
         names = []
@@ -124,10 +130,10 @@ class Generator(Compiler):
     def x_negate(self, e: model.Negate) -> Code:
         a = self.eval(e.operand)
         if e.type.kind in NUMBER_KINDS:
-            n, d, x = a.components(3)
+            n, d, x = a.number
             return Code(a.status, (f"(-{n})", d, x), a.reason, a.missing, a.layer, a.fraction)
         if e.type.kind == "duree":
-            return Code(a.status, tuple(f"(-{x})" for x in a.components(3)), a.reason, a.missing, a.layer)
+            return Code(a.status, tuple(f"(-{x})" for x in a.number), a.reason, a.missing, a.layer)
         raise self.unsupported(f"la négation d'une valeur de type {e.type}", e)
 
     # ── logic ──
@@ -158,9 +164,9 @@ class Generator(Compiler):
         b = self.layers.share(self.eval(e.right))
         kind = _kind(e.left, e.right)
         if kind in NUMBER_KINDS:
-            return self.over([a, b], (num.compare(e.op, a.components(3), b.components(3)),))
+            return self.over([a, b], (num.compare(e.op, a.number, b.number),))
         if kind == "duree":
-            test, mixed = duration_compare(num.SQL_OPS[e.op], a.components(3), b.components(3))
+            test, mixed = duration_compare(num.SQL_OPS[e.op], a.number, b.number)
             return self.over([a, b], (test,), [(mixed, _UND_DURATIONS)])
         if kind in {"date", "texte", "enum", "booleen"}:
             x, y = a.components(1)[0], b.components(1)[0]
@@ -171,7 +177,7 @@ class Generator(Compiler):
         a = self.layers.share(self.eval(e.operand))
         kind = _kind(e.operand)
         if kind in NUMBER_KINDS:
-            parts = [num.compare("=", a.components(3), num.constant(item)) for item in e.items]
+            parts = [num.compare("=", a.number, num.constant(item)) for item in e.items]
             test = "(" + (" OR ".join(parts) or "FALSE") + ")"
         elif all(isinstance(item, str) for item in e.items):
             x = a.components(1)[0]
@@ -203,7 +209,7 @@ class Generator(Compiler):
     # ── rounding, durations, texts, markers, min and max ──
     def x_round(self, e: model.Round) -> Code:
         a = self.layers.share(self.eval(e.operand))
-        comps = num.rounded(a.components(3), e.quantum, e.truncate)
+        comps = num.rounded(a.number, e.quantum, e.truncate)
         names = []
         layer = a.layer
         for part in comps:
@@ -214,7 +220,7 @@ class Generator(Compiler):
 
     def x_durationof(self, e: model.DurationOf) -> Code:
         a = self.eval(e.amount)
-        n = a.components(3)[0]
+        n = a.number[0]
         parts = {"jours": (n, "0", "0"), "mois": ("0", n, "0"), "ans": ("0", "0", n)}[e.unit]
         return Code(a.status, parts, a.reason, a.missing, a.layer)
 
@@ -239,7 +245,8 @@ class Generator(Compiler):
         for arg in args[1:]:
             other = arg.components(k)
             op = "<" if e.name == "min" else ">"
-            better = num.compare(op, other, best) if k == 3 else f"({other[0]} {op} {best[0]})"
+            better = (num.compare(op, (other[0], other[1], other[2]), (best[0], best[1], best[2])) if k == 3
+                      else f"({other[0]} {op} {best[0]})")
             chosen = []
             for x, y in zip(other, best):
                 name, at = self.col(f"CASE WHEN {better} THEN {x} ELSE {y} END", layer)
@@ -302,7 +309,7 @@ class Generator(Compiler):
 
     def key_match(self, key: model.Key, arg: Code, kind: str, d: model.Definition) -> str:
         if kind in NUMBER_KINDS:
-            comps = arg.components(3)
+            comps = arg.number
             if key.kind in {"enum", "value"}:
                 return num.compare("=", comps, num.constant(key.value))
             tests = []
@@ -318,7 +325,7 @@ class Generator(Compiler):
     def shown(self, code: Code, kind: str) -> str:
         """`str(value)` of a table's key argument, as the reason of an unmatched key quotes it."""
         if kind in NUMBER_KINDS:
-            return num.str_text(code.components(3), code.fraction)
+            return num.str_text(code.number, code.fraction)
         x = code.components(arity(kind))
         if kind == "booleen":
             return f"CASE WHEN {x[0]} THEN 'True' ELSE 'False' END"
