@@ -83,11 +83,16 @@ def typed_cell(decl: model.FactDecl, cell: str) -> tuple[str, str]:
         value = (f"CASE WHEN {cell} IN ('true', 'vrai', 'oui', '1') THEN TRUE "
                  f"WHEN {cell} IN ('false', 'faux', 'non', '0') THEN FALSE END")
     elif kind == "entier":
-        value = f"CASE WHEN regexp_full_match({cell}, '-?[0-9]{{1,15}}') THEN CAST({cell} AS BIGINT) END"
+        value = f"CASE WHEN {_digits_only(cell, '')} AND length(ltrim({cell}, '-')) BETWEEN 1 AND 15 THEN CAST({cell} AS BIGINT) END"
     elif kind in {"decimal", "taux", "montant"}:
-        value = f"CASE WHEN regexp_full_match({cell}, '-?[0-9]{{1,15}}(\\.[0-9]{{1,15}})?') THEN {cell} END"
+        whole = f"split_part(ltrim({cell}, '-'), '.', 1)"
+        part = f"split_part({cell}, '.', 2)"
+        value = (f"CASE WHEN ({_digits_only(cell, '')} OR {_digits_only(cell, '.')}) "
+                 f"AND length({whole}) BETWEEN 1 AND 15 AND (strpos({cell}, '.') = 0 OR length({part}) BETWEEN 1 AND 15) "
+                 f"THEN {cell} END")
     elif kind == "date":
-        value = (f"CASE WHEN regexp_full_match({cell}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') "
+        value = (f"CASE WHEN length({cell}) = 10 AND translate({cell}, '0123456789', '') = '--' "
+                 f"AND substr({cell}, 5, 1) = '-' AND substr({cell}, 8, 1) = '-' "
                  f"AND {cell} >= '0001-01-01' THEN TRY_CAST({cell} AS DATE) END")
     elif kind == "texte":
         value = f"CASE WHEN length({cell}) <= {MAX_TEXT} THEN {cell} END"
@@ -100,6 +105,15 @@ def typed_cell(decl: model.FactDecl, cell: str) -> tuple[str, str]:
     typed = f"CASE WHEN {given} THEN {value} END"
     suspect = f"({given} AND ({value} IS NULL{checks}))"
     return typed, suspect
+
+
+def _digits_only(cell: str, point: str) -> str:
+    """Whether a cell is digits, with a leading `-` allowed and `point` (`.` or nothing) once: what
+    remains when the digits are removed, tested without a regular expression (31 cells a row)."""
+    rest = f"translate({cell}, '0123456789', '')"
+    if not point:
+        return f"({rest} = '' OR ({rest} = '-' AND {cell}[1] = '-'))"
+    return f"({rest} = '{point}' OR ({rest} = '-{point}' AND {cell}[1] = '-'))"
 
 
 def _bounds(decl: model.FactDecl, value: str, kind: str) -> str:
