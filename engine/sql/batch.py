@@ -37,7 +37,7 @@ from engine.sql.reading import (
 _STATUS_KEYS = {"non applicable": "not_applicable", "indéterminé": "undetermined", "manquant": "missing"}
 
 
-PLANNING_HEAVY = "common_subexpressions,statistics_propagation"
+PLANNING_HEAVY = "common_subexpressions,statistics_propagation,projection_placement,expression_rewriter"
 """DuckDB optimisers that cost more to plan a generated query (a few seconds for the 2024 rule file)
 than they save on a million rows: the generator already computes each shared value once."""
 

@@ -28,10 +28,12 @@ Num = tuple[str, str, str]
 
 
 def pow10(k: str) -> str:
-    """10^k as a HUGEINT, k a non-negative SQL integer (text-built: no float on the way)."""
+    """10^k as a HUGEINT, k a non-negative SQL integer: a constant up to 10^18, text-built beyond
+    (never through a float)."""
     if k.lstrip("-").isdigit():
         return f"CAST('1{'0' * int(k)}' AS {HUGE})" if int(k) > 18 else f"CAST({10 ** int(k)} AS {HUGE})"
-    return f"CAST(rpad('1', CAST(({k}) + 1 AS INTEGER), '0') AS {HUGE})"
+    small = " ".join(f"WHEN {i} THEN {10 ** i}" for i in range(19))
+    return f"CAST(CASE {k} {small} ELSE CAST(rpad('1', CAST(({k}) + 1 AS INTEGER), '0') AS {HUGE}) END AS {HUGE})"
 
 
 def constant(python: object) -> Num:
