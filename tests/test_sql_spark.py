@@ -37,7 +37,7 @@ def _spark():  # type: ignore[no-untyped-def]
     try:
         return (SparkSession.builder.master("local[2]").appName("regles-test")
                 .config("spark.sql.ansi.enabled", "true").config("spark.ui.enabled", "false")
-                .config("spark.sql.analyzer.maxIterations", "1000")
+                .config("spark.sql.analyzer.maxIterations", "1000").config("spark.driver.memory", "6g")
                 .config("spark.sql.session.timeZone", "UTC").getOrCreate())
     except Exception as exc:  # noqa: BLE001 - a JVM that does not start is a reason to skip, said
         pytest.skip(f"Spark ne démarre pas : {exc}")

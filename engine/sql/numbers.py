@@ -91,12 +91,14 @@ def decimal_places(d: str) -> str:
     """The smallest k ≤ 38 with d dividing 10^k (NULL when there is none: a Fraction).
 
     d divides some 10^k (k ≤ 38) exactly when it divides 10^38; then 10^38 / d = 2^(38-a)·5^(38-b)
-    for d = 2^a·5^b, whose trailing zeros number 38 - k.
+    for d = 2^a·5^b, whose trailing zeros number 38 - k. 10^38 itself has 39 digits, one more than
+    `DECIMAL(38, 0)` holds in other dialects: it is reached as 10^37 · 10.
     """
-    top = pow10(str(MAX_POWER))
-    quotient = f"CAST({top} // {d} AS VARCHAR)"
+    top = pow10(str(MAX_POWER - 1))
+    rest = f"(({top} % {d}) * 10)"
+    quotient = f"CAST(({top} // {d}) * 10 + {rest} // {d} AS VARCHAR)"
     zeros = f"length({quotient}) - length(rtrim({quotient}, '0'))"
-    return f"CASE WHEN {top} % {d} = 0 THEN {MAX_POWER} - ({zeros}) END"
+    return f"CASE WHEN {rest} % {d} = 0 THEN {MAX_POWER} - ({zeros}) END"
 
 
 def beyond(n: str, d: str) -> str:
