@@ -144,7 +144,13 @@ def measured_run(command: list[str], env: dict[str, str] | None = None) -> dict[
 
 # ─── Comparing the batch output with the baseline ────────────────────────────────────────────
 
+_STATUS_KEYS = {"valeur": "value", "non applicable": "not_applicable", "indéterminé": "undetermined",
+                "manquant": "missing"}
+"""`regles batch` writes statuses in French (`engine.results.STATUS_FRENCH`); the baseline in English."""
+
+
 def _same(expected: tuple[str, object], status: str, text: str) -> bool:
+    status = _STATUS_KEYS.get(status, status)
     if expected[0] != status:
         return False
     if status != "value":
