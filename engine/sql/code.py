@@ -170,7 +170,7 @@ class Layers:
                 live = carried
                 continue
             name = f"l{index}"
-            items = [*base, *carried, *(f"{sql} AS {column}" for column, sql in added)]
+            items = [*base, *carried, *(f"{sql} AS {column}" for column, sql in added)] or ["0 AS __vide"]
             result.append((name, ",\n    ".join(items)))
             live = carried + [c for c, _ in added]
         return result

@@ -133,13 +133,13 @@ class Compiler:
         when_ = self.layers.share(self.eval(e.date))
         choices = [(v.start, self.version(d, e.origin, v)) for v in d.versions]
         reason = (f"'aucune version de « {d.name} » n''est en vigueur au ' || "
-                  f"{date_text(when_.value[0])}")
+                  f"{date_text(when_.components(1)[0])}")
         return self.by_date(when_, choices, reason, d.type.kind)
 
     def by_date(self, when_: Code, choices: Sequence[tuple[dt.date | None, Code]], none_reason: str,
                 kind: str) -> Code:
         """The choice in force at a date (the last starting on or before it), or *non applicable*."""
-        date = when_.value[0]
+        date = when_.components(1)[0]
         cases: list[tuple[str, Code]] = []
         for start, code in reversed(choices):
             cases.append(("TRUE" if start is None else f"{date} >= DATE '{start.isoformat()}'", code))

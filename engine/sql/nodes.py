@@ -228,7 +228,7 @@ class Generator(Compiler):
         when_ = self.layers.share(self.eval(e.date))
         d = self.program.definition(e.name)
         choices = [(v.start, value(text(v.text.short))) for v in d.versions]
-        reason = f"'aucune version de « {e.name} » au ' || {date_text(when_.value[0] if when_.value else 'NULL')}"
+        reason = f"'aucune version de « {e.name} » au ' || {date_text(when_.components(1)[0])}"
         return self.by_date(when_, choices, reason, "texte")
 
     def x_marker(self, e: model.Marker) -> Code:
@@ -272,7 +272,7 @@ class Generator(Compiler):
         if when_ is None:
             selected = chosen[-1][1]
         else:
-            date = when_.value[0]
+            date = when_.components(1)[0]
             none = Code("1", (), f"'aucune version de la table « {e.name} » n''est en vigueur au ' || "
                         f"{date_text(date)}", layer=when_.layer)
             cases = [("TRUE" if start is None else f"{date} >= DATE '{start.isoformat()}'", code)
