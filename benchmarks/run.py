@@ -11,7 +11,8 @@ For each population size N (synthetic doctor-years from `scripts/make_population
 - the baseline's throughput, `evaluate_convention2024(coerce_facts(row))` over rows already read
   into dicts (no file reading or writing counted: the most favourable measure for it);
 - `regles batch rulesets/convention2024.rules` end to end (read, evaluate, write CSV) in a fresh
-  process, with 1 and --workers processes: wall time, rows/s, ratio to the baseline measured in
+  process, on DuckDB (`--moteur sql`) and, up to --python-max rows, on the Python engine, with 1 and
+  --workers processes (DuckDB threads), and Parquet in and out on DuckDB: wall time, rows/s, ratio to the baseline measured in
   the same run, and peak memory (sum of the resident sets of the process and its workers,
   sampled every 20 ms, and the largest single process);
 - a check that the batch output equals the baseline on every row: same status for every output
@@ -143,7 +144,13 @@ def measured_run(command: list[str], env: dict[str, str] | None = None) -> dict[
 
 # ─── Comparing the batch output with the baseline ────────────────────────────────────────────
 
+_STATUS_KEYS = {"valeur": "value", "non applicable": "not_applicable", "indéterminé": "undetermined",
+                "manquant": "missing"}
+"""`regles batch` writes statuses in French (`engine.lang.results.STATUS_FRENCH`); the baseline in English."""
+
+
 def _same(expected: tuple[str, object], status: str, text: str) -> bool:
+    status = _STATUS_KEYS.get(status, status)
     if expected[0] != status:
         return False
     if status != "value":
@@ -317,6 +324,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, default=Path(tempfile.gettempdir()) / "regles-bench")
     parser.add_argument("--json", type=Path, help="write the figures to this JSON file")
     parser.add_argument("--skip-calls", action="store_true", help="skip the in-process and cold-start measures")
+    parser.add_argument("--python-max", type=int, default=100_000,
+                        help="largest population also run on the Python engine (--moteur python); DuckDB runs on all")
     parser.add_argument("--repeat", type=int, default=1,
                         help="best of this many runs for the batch and the baseline (a shared machine is noisy)")
     args = parser.parse_args(argv)
@@ -329,19 +338,32 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n== {n:,} lignes ==".replace(",", " "), flush=True)
         path = population(n, args.data_dir)
         size: dict[str, object] = {}
-        for workers in sorted({1, args.workers}):
-            out = args.data_dir / f"resultats_{n}_{workers}.csv"
-            runs = [measured_run([sys.executable, "-m", "engine", "batch", str(RULES), "--input", str(path),
-                                  "--output", str(out), "--workers", str(workers)], env=env)
-                    for _ in range(args.repeat)]
-            run = min(runs, key=lambda r: r["wall_s"])
-            run["peak_total_mb"] = max(r["peak_total_mb"] for r in runs)
-            run["rows_per_s"] = n / run["wall_s"]
-            size[f"batch_{workers}"] = run
-            print(f"  regles batch, {workers} processus : {run['wall_s']:.2f} s, {run['rows_per_s']:,.0f} lignes/s, "
-                  f"mémoire max {run['peak_total_mb']:.0f} Mo (un processus au plus {run['peak_single_mb']:.0f} Mo)",
-                  flush=True)
-        check = baseline_and_check(baseline, path, args.data_dir / f"resultats_{n}_{args.workers}.csv")
+        engines = ["sql", "python"] if n <= args.python_max else ["sql"]
+        for engine_name in engines:
+            for workers in sorted({1, args.workers}):
+                out = args.data_dir / f"resultats_{n}_{engine_name}_{workers}.csv"
+                runs = [measured_run([sys.executable, "-m", "engine", "batch", str(RULES), "--input", str(path),
+                                      "--output", str(out), "--workers", str(workers), "--moteur", engine_name],
+                                     env=env) for _ in range(args.repeat)]
+                run = min(runs, key=lambda r: r["wall_s"])
+                run["peak_total_mb"] = max(r["peak_total_mb"] for r in runs)
+                run["rows_per_s"] = n / run["wall_s"]
+                size[f"batch_{engine_name}_{workers}"] = run
+                print(f"  regles batch --moteur {engine_name}, {workers} processus : {run['wall_s']:.2f} s, "
+                      f"{run['rows_per_s']:,.0f} lignes/s, mémoire max {run['peak_total_mb']:.0f} Mo "
+                      f"(un processus au plus {run['peak_single_mb']:.0f} Mo)", flush=True)
+        parquet_in = path.with_suffix(".parquet")
+        if not parquet_in.exists():
+            import duckdb
+            duckdb.sql(f"COPY (SELECT * FROM read_csv('{path}', all_varchar = true)) TO '{parquet_in}' (FORMAT PARQUET)")
+        run = measured_run([sys.executable, "-m", "engine", "batch", str(RULES), "--input", str(parquet_in),
+                            "--output", str(args.data_dir / f"resultats_{n}.parquet"), "--workers", str(args.workers),
+                            "--moteur", "sql"], env=env)
+        run["rows_per_s"] = n / run["wall_s"]
+        size[f"batch_sql_parquet_{args.workers}"] = run
+        print(f"  regles batch --moteur sql, Parquet → Parquet, {args.workers} processus : {run['wall_s']:.2f} s, "
+              f"{run['rows_per_s']:,.0f} lignes/s, mémoire max {run['peak_total_mb']:.0f} Mo", flush=True)
+        check = baseline_and_check(baseline, path, args.data_dir / f"resultats_{n}_sql_{args.workers}.csv")
         for _ in range(args.repeat - 1):
             seconds = baseline_throughput(baseline, path)
             if seconds < check["seconds"]:  # type: ignore[operator]
@@ -349,10 +371,10 @@ def main(argv: list[str] | None = None) -> int:
         size["baseline"] = check
         print(f"  référence (en mémoire, 1 processus) : {check['rows_per_s']:,.0f} lignes/s "
               f"({check['us_per_row']:.1f} µs par ligne)")
-        for workers in sorted({1, args.workers}):
-            ratio = size[f"batch_{workers}"]["rows_per_s"] / check["rows_per_s"]  # type: ignore[index]
-            size[f"ratio_{workers}"] = ratio
-            print(f"  rapport batch {workers} processus / référence : {ratio:.2f}")
+        for key in [k for k in size if k.startswith("batch_")]:
+            ratio = size[key]["rows_per_s"] / check["rows_per_s"]  # type: ignore[index]
+            size["ratio_" + key[6:]] = ratio
+            print(f"  rapport {key[6:]} / référence : {ratio:.2f}")
         if check["differences"]:
             print(f"  écarts avec la référence : {check['differences']}")
             for line in check["examples"]:  # type: ignore[attr-defined]

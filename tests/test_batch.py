@@ -21,6 +21,12 @@ RULES = "rulesets/convention2024.rules"
 POPULATION = ROOT / "examples" / "population.csv"
 
 
+@pytest.fixture(autouse=True, params=["sql", "python"])
+def _engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test runs on both batch engines: DuckDB wherever it reads the input (`sql`), and Python."""
+    monkeypatch.setenv("REGLES_MOTEUR", request.param)
+
+
 @pytest.fixture(autouse=True)
 def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test module writes its rule-file cache in a temporary directory."""

@@ -28,6 +28,12 @@ RULES = str(ROOT / "rulesets" / "convention2024.rules")
 POPULATION = ROOT / "examples" / "population.csv"
 
 
+@pytest.fixture(autouse=True, params=["sql", "python"])
+def _engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test runs on both batch engines: DuckDB wherever it reads the input (`sql`), and Python."""
+    monkeypatch.setenv("REGLES_MOTEUR", request.param)
+
+
 @pytest.fixture(autouse=True)
 def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test module writes its rule-file cache in a temporary directory."""
@@ -253,6 +259,7 @@ class TestMalformedRecordsCostOneRow:
                     raise pa.ArrowInvalid("page endommagée")
                 yield found
         monkeypatch.setattr(pq.ParquetFile, "iter_batches", failing)
+        monkeypatch.setenv("REGLES_MOTEUR", "python")  # pyarrow's reader is the Python engine's
         assert _run(RULES, "--input", str(tmp_path / "in.parquet"), "--output", str(tmp_path / "out.parquet"),
                     "--chunk-rows", "10") == cli.EXIT_USAGE
         assert "fichier Parquet illisible après la ligne 10 : page endommagée" in capsys.readouterr().err
@@ -272,6 +279,7 @@ class TestAccounting:
                 if i != 2:
                     yield record
         monkeypatch.setattr(batch._Rows, "records", losing)
+        monkeypatch.setenv("REGLES_MOTEUR", "python")  # the records lost are the Python reader's
         source = _write(tmp_path / "in.csv", _population(6))
         (tmp_path / "out.csv").write_text("une sortie d'un autre jour\n", encoding="utf-8")
         assert _run(RULES, "--input", str(source), "--output", str(tmp_path / "out.csv")) == cli.EXIT_INTERNAL
@@ -290,6 +298,7 @@ class TestAccounting:
                 f.write(_population(1)[1] + "\n")
             return original(self, *args)
         monkeypatch.setattr(batch._Input, "_chunk", appending)
+        monkeypatch.setenv("REGLES_MOTEUR", "python")  # the chunks are the Python reader's
         with pytest.raises(batch.BatchError, match="a changé pendant la lecture"):
             batch.run(batch.BatchJob(RULES, str(source), str(tmp_path / "out.csv"), chunk_rows=2))
         assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
@@ -323,6 +332,7 @@ class TestFullDisk:
             original(self, *args)
             self.file = FullDisk(self.file)
         monkeypatch.setattr(batch._Output, "__init__", on_full_disk)
+        monkeypatch.setenv("REGLES_MOTEUR", "python")  # the writer made to fail is the Python engine's
         source = _write(tmp_path / "in.csv", _population(20))
         (tmp_path / "out.csv").write_text("ancienne sortie\n", encoding="utf-8")
         status = _run(RULES, "--input", str(source), "--output", str(tmp_path / "out.csv"), "--chunk-rows", "5")

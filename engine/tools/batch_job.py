@@ -6,6 +6,7 @@ import it, and it imports no other batch module.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from attrs import define, field, frozen
@@ -70,6 +71,11 @@ class BatchJob:
     explain: bool = False
     chunk_rows: int | None = None
     """Rows per chunk; by default CHUNK_ROWS, or EXPLAIN_CHUNK_ROWS with `explain`."""
+    engine: str = field(factory=lambda: os.environ.get("REGLES_MOTEUR", "python"))
+    """`python` (`engine.tools.batch_python`, the default) or `sql` (DuckDB, `engine.tools.sql_batch`, the
+    `[sql]` extra; an input it cannot read, JSON Lines or a CSV file needing the full CSV grammar, or
+    `--explain`, is evaluated in Python with a warning). The default is the environment variable
+    `REGLES_MOTEUR`, else `python`: the SQL engine is not yet faster (docs/performance.md)."""
 
     @property
     def rows_per_chunk(self) -> int:

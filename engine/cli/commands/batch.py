@@ -52,6 +52,9 @@ def register(sub: cli.Subcommands) -> None:
                    help="lignes en erreur, .csv ou .jsonl (par défaut : SORTIE suivi de .erreurs.csv)")
     p.add_argument("--progress", "--progres", action="store_true",
                    help="barre de progression même quand la sortie d'erreur n'est pas un terminal")
+    p.add_argument("--moteur", choices=("python", "sql"), default=None,
+                   help="moteur de calcul : python (par défaut, ou la variable REGLES_MOTEUR) ou sql (DuckDB, extra "
+                        "regles[sql] : CSV et Parquet sans --explain, même résultat, pas encore plus rapide)")
     p.add_argument("--chunk-rows", type=int, default=None, help=argparse.SUPPRESS)
     p.set_defaults(run=run)
 
@@ -61,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     from engine.tools import batch
     workers = args.workers if args.workers is not None else _default_workers(args.input)
     job = batch.BatchJob(args.file, args.input, args.output, args.errors, workers, args.explain,
-                         args.chunk_rows)
+                         args.chunk_rows, *([args.moteur] if args.moteur else []))
     show = args.progress or sys.stderr.isatty()
     try:
         with _signals_raise(batch.Interrupted):

@@ -1,0 +1,336 @@
+"""The operators of the language in SQL: arithmetic, logic, comparisons, tables, rounding, dates.
+
+Each method mirrors the `x_…` method of the same name in `engine.evaluate.reference`, whose results are
+the truth; `engine.sql.numbers` and `engine.sql.dates` hold the value operations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from attrs import evolve
+
+from engine.check import model
+from engine.sql import numbers as num
+from engine.sql.code import NUMBER_KINDS, Code, arity, bor, combine, text, value
+from engine.sql.dates import (
+    calendar_check,
+    date_shift,
+    date_text,
+    duration_compare,
+    duration_text,
+)
+from engine.sql.exprs import BAD_DATE, ZERO, Compiler
+
+_UND_DURATIONS = text("durées en jours et en mois : comparaison impossible")
+
+
+def _kind(*exprs: model.Expr) -> str:
+    """The kind of the first operand whose type is known (a marker's type is `any`)."""
+    for e in exprs:
+        if e.type.kind != "any":
+            return e.type.kind
+    return "any"
+
+
+class Generator(Compiler):
+    """The full compiler: `Compiler`'s definitions and references, with every operator."""
+
+    def col(self, sql: str, layer: int) -> tuple[str, int]:
+        return self.layers.column(sql, layer)
+
+    # ── numbers ──
+    def normalise(self, n: str, d: str, layer: int) -> tuple[num.Num, int]:
+        """`values.normalise(Fraction(n, d))` as columns: reduced, then a Decimal when it has one."""
+        cn, layer1 = self.col(n, layer)
+        cd, _ = self.col(d, layer)
+        g, layer2 = self.col(f"gcd(abs({cn}), {cd})", layer1)
+        n1, layer3 = self.col(f"{cn} // {g}", layer2)
+        d1, _ = self.col(f"{cd} // {g}", layer2)
+        k, layer4 = self.col(num.decimal_places(d1), layer3)
+        power = num.pow10(k)
+        return ((f"CASE WHEN {k} IS NULL THEN {n1} ELSE {n1} * ({power} // {d1}) END",
+                 f"CASE WHEN {k} IS NULL THEN {d1} ELSE {power} END", f"-{k}"), layer4)
+
+    def number_arith(self, op: str, a: Code, b: Code, kind: str) -> Code:
+        A = a.number
+        B = b.number
+        layer = combine(a, b)
+        failures: list[tuple[str, str]] = []
+        fraction = False
+        if op == "/":
+            n, d = num.rational_div(A, B)
+            failures.append((f"{B[0]} = 0", text(ZERO)))
+            comps, layer = self.normalise(n, f"CASE WHEN {B[0]} <> 0 THEN {d} END", layer)
+            fraction = True
+        else:
+            decimal = num.decimal_add(A, B, op) if op in "+-" else num.decimal_mul(A, B)
+            comps = decimal
+            if a.fraction or b.fraction:
+                n, d = num.rational_add(A, B, op) if op in "+-" else num.rational_mul(A, B)
+                normal, layer = self.normalise(n, d, layer)
+                both = f"{A[2]} IS NOT NULL AND {B[2]} IS NOT NULL"
+                chosen = [f"CASE WHEN {both} THEN {x} ELSE {y} END" for x, y in zip(decimal, normal, strict=True)]
+                comps = (chosen[0], chosen[1], chosen[2])
+                fraction = True
+        names = []
+        top = layer
+        for part in comps:
+            name, at = self.col(part, layer)
+            names.append(name)
+            top = max(top, at)
+        failures.append((num.beyond(names[0], names[1]), self.beyond_reason()))
+        return self.over([a, b], tuple(names), failures, fraction, top)
+
+    def x_arith(self, e: model.Arith) -> Code:
+        a = self.layers.share(self.eval(e.left))
+        b = self.layers.share(self.eval(e.right))
+        lk, rk = _kind(e.left, e.right), _kind(e.right, e.left)
+        if lk == "date" or rk == "date":
+            return self.date_arith(e, a, b, lk, rk)
+        if lk == "duree" or rk == "duree":
+            return self.duration_arith(e, a, b, lk, rk)
+        if lk in NUMBER_KINDS:
+            return self.number_arith(e.op, a, b, e.type.kind)
+        raise self.unsupported(f"l'opération {e.op} sur {e.left.type} et {e.right.type}", e)
+
+    def date_arith(self, e: model.Arith, a: Code, b: Code, lk: str, rk: str) -> Code:
+        if lk == "date" and rk == "date":
+            x, y = a.components(1)[0], b.components(1)[0]
+            return self.over([a, b], (f"CAST(date_diff('day', {y}, {x}) AS BIGINT)", "0", "0"))
+        if lk == "date":
+            date, shift, sign = a.components(1)[0], b.number, "-" if e.op == "-" else ""
+        else:
+            date, shift, sign = b.components(1)[0], a.number, ""
+        shifted, out = date_shift(date, shift[0], shift[1], shift[2], sign)
+        name, layer = self.col(shifted, combine(a, b))
+        failures = [(out, text(BAD_DATE))] if out != "FALSE" else []
+        failures.append((calendar_check(name), text(BAD_DATE)))
+        return self.over([a, b], (name,), failures, at=layer)
+
+    def duration_arith(self, e: model.Arith, a: Code, b: Code, lk: str, rk: str) -> Code:
+        if e.op == "×":
+            dur, factor = (a, b) if lk == "duree" else (b, a)
+            n = factor.number[0]
+            parts = tuple(f"({x} * {n})" for x in dur.number)
+        elif e.op in "+-":
+            parts = tuple(f"({x} {e.op} {y})" for x, y in zip(a.number, b.number, strict=True))
+        else:
+            raise self.unsupported(f"l'opération {e.op} sur des durées", e)
+        names = []
+        layer = combine(a, b)
+        for part in parts:
+            name, at = self.col(part, combine(a, b))
+            names.append(name)
+            layer = max(layer, at)
+        limit = f"CAST({num.LIMIT} AS {'HUGEINT'})"
+        failures = [(" OR ".join(f"abs({x}) >= {limit}" for x in names), self.beyond_reason())]
+        return self.over([a, b], tuple(names), failures, at=layer)
+
+    def x_negate(self, e: model.Negate) -> Code:
+        a = self.eval(e.operand)
+        if e.type.kind in NUMBER_KINDS:
+            n, d, x = a.number
+            return Code(a.status, (f"(-{n})", d, x), a.reason, a.missing, a.layer, a.fraction)
+        if e.type.kind == "duree":
+            return Code(a.status, tuple(f"(-{x})" for x in a.number), a.reason, a.missing, a.layer)
+        raise self.unsupported(f"la négation d'une valeur de type {e.type}", e)
+
+    # ── logic ──
+    def x_not(self, e: model.Not) -> Code:
+        a = self.eval(e.operand)
+        return Code(a.status, (f"(NOT {a.components(1)[0]})",), a.reason, a.missing, a.layer)
+
+    def x_logic(self, e: model.Logic) -> Code:
+        left = self.layers.share(self.eval(e.left))
+        right = self.layers.share(self.eval(e.right))
+        ls, rs = left.status, right.status
+        lb, rb = left.components(1)[0], right.components(1)[0]
+        decisive = "FALSE" if e.op == "et" else "TRUE"
+        is_l = f"{lb} = {decisive}"
+        is_r = f"{rs} = 0 AND {rb} = {decisive}"
+        sql_op = "AND" if e.op == "et" else "OR"
+        status = (f"CASE WHEN {ls} = 0 THEN CASE WHEN {is_l} THEN 0 ELSE {rs} END "
+                  f"WHEN {ls} = 3 THEN CASE WHEN {is_r} THEN 0 ELSE 3 END ELSE {ls} END")
+        val = f"CASE WHEN {ls} IN (0, 3) THEN ({lb} {sql_op} {rb}) END"
+        reason = f"CASE WHEN {ls} = 0 AND NOT ({is_l}) THEN {right.reason} ELSE {left.reason} END"
+        missing = (f"CASE WHEN {ls} = 0 THEN CASE WHEN {is_l} THEN 0 ELSE {right.missing} END "
+                   f"WHEN {ls} = 3 THEN CASE WHEN {is_r} THEN 0 WHEN {rs} = 3 THEN "
+                   f"{bor(left.missing, right.missing)} ELSE {left.missing} END ELSE 0 END")
+        return Code(status, (val,), reason, missing, combine(left, right))
+
+    def x_compare(self, e: model.Compare) -> Code:
+        a = self.layers.share(self.eval(e.left))
+        b = self.layers.share(self.eval(e.right))
+        kind = _kind(e.left, e.right)
+        if kind in NUMBER_KINDS:
+            return self.over([a, b], (num.compare(e.op, a.number, b.number),))
+        if kind == "duree":
+            test, mixed = duration_compare(num.SQL_OPS[e.op], a.number, b.number)
+            return self.over([a, b], (test,), [(mixed, _UND_DURATIONS)])
+        if kind in {"date", "texte", "enum", "booleen"}:
+            x, y = a.components(1)[0], b.components(1)[0]
+            return self.over([a, b], (f"({x} {num.SQL_OPS[e.op]} {y})",))
+        raise self.unsupported(f"la comparaison de valeurs de type {e.left.type}", e)
+
+    def x_member(self, e: model.Member) -> Code:
+        a = self.layers.share(self.eval(e.operand))
+        kind = _kind(e.operand)
+        if kind in NUMBER_KINDS:
+            parts = [num.compare("=", a.number, num.constant(item)) for item in e.items]
+            test = "(" + (" OR ".join(parts) or "FALSE") + ")"
+        elif all(isinstance(item, str) for item in e.items):
+            x = a.components(1)[0]
+            test = f"({x} IN ({', '.join(text(str(i)) for i in e.items)}))" if e.items else "FALSE"
+        else:
+            raise self.unsupported(f"« dans » sur des valeurs de type {e.operand.type}", e)
+        if e.negated:
+            test = f"(NOT {test})"
+        return Code(a.status, (f"CASE WHEN {a.status} = 0 THEN {test} END",), a.reason, a.missing, a.layer)
+
+    def x_if(self, e: model.If) -> Code:
+        if isinstance(e.condition, model.Const):
+            return self.eval(e.then if e.condition.value else e.otherwise)
+        c = self.layers.share(self.eval(e.condition))
+        t = self.layers.share(self.eval(e.then))
+        o = self.layers.share(self.eval(e.otherwise))
+        b = c.components(1)[0]
+        k = arity(e.type.kind)
+        values = tuple(f"CASE WHEN {b} THEN {x} WHEN NOT {b} THEN {y} END"
+                       for x, y in zip(t.components(k), o.components(k), strict=True))
+        branch = f"CASE WHEN {b} THEN {{}} ELSE {{}} END"
+        status = (f"CASE {c.status} WHEN 0 THEN {branch.format(t.status, o.status)} "
+                  f"WHEN 3 THEN 3 ELSE {c.status} END")
+        reason = f"CASE {c.status} WHEN 0 THEN {branch.format(t.reason, o.reason)} ELSE {c.reason} END"
+        missing = (f"CASE {c.status} WHEN 0 THEN {branch.format(t.missing, o.missing)} "
+                   f"WHEN 3 THEN {bor(c.missing, t.missing, o.missing)} ELSE 0 END")
+        return Code(status, values, reason, missing, combine(c, t, o), t.fraction or o.fraction)
+
+    # ── rounding, durations, texts, markers, min and max ──
+    def x_round(self, e: model.Round) -> Code:
+        a = self.layers.share(self.eval(e.operand))
+        comps = num.rounded(a.number, e.quantum, e.truncate)
+        names = []
+        layer = a.layer
+        for part in comps:
+            name, at = self.col(part, a.layer)
+            names.append(name)
+            layer = max(layer, at)
+        return self.over([a], tuple(names), [(num.beyond(names[0], names[1]), self.beyond_reason())], at=layer)
+
+    def x_durationof(self, e: model.DurationOf) -> Code:
+        a = self.eval(e.amount)
+        n = a.number[0]
+        parts = {"jours": (n, "0", "0"), "mois": ("0", n, "0"), "ans": ("0", "0", n)}[e.unit]
+        return Code(a.status, parts, a.reason, a.missing, a.layer)
+
+    def x_textof(self, e: model.TextOf) -> Code:
+        when_ = self.layers.share(self.eval(e.date))
+        d = self.program.definition(e.name)
+        choices = [(v.start, value(text(v.text.short))) for v in d.versions]
+        reason = f"'aucune version de « {e.name} » au ' || {date_text(when_.components(1)[0])}"
+        return self.by_date(when_, choices, reason, "texte")
+
+    def x_marker(self, e: model.Marker) -> Code:
+        return Code("1" if e.kind == "non_applicable" else "2", (), text(e.reason))
+
+    def x_builtin(self, e: model.Builtin) -> Code:
+        args = [self.layers.share(self.eval(a)) for a in e.args]
+        kind = e.type.kind
+        k = arity(kind)
+        if kind not in NUMBER_KINDS and kind != "date":
+            raise self.unsupported(f"{e.name} de valeurs de type {e.type}", e)
+        best = args[0].components(k)
+        layer = combine(*args)
+        for arg in args[1:]:
+            other = arg.components(k)
+            op = "<" if e.name == "min" else ">"
+            better = (num.compare(op, (other[0], other[1], other[2]), (best[0], best[1], best[2])) if k == 3
+                      else f"({other[0]} {op} {best[0]})")
+            chosen = []
+            for x, y in zip(other, best, strict=True):
+                name, at = self.col(f"CASE WHEN {better} THEN {x} ELSE {y} END", layer)
+                chosen.append(name)
+            layer = at
+            best = tuple(chosen)
+        return self.over(args, best, (), any(a.fraction for a in args), layer)
+
+    # ── tables ──
+    def x_tablecall(self, e: model.TableCall) -> Code:
+        d = self.program.definition(e.name, e.origin)
+        args = [self.layers.share(self.eval(a)) for a in e.args]
+        kinds = [p.type.kind for p in d.params]
+        dated = e.date is not None and d.dated
+        when_ = self.layers.share(self.eval(e.date)) if dated and e.date is not None else None
+        ops = self.layers.share(self.operands(args + ([when_] if when_ is not None else [])))
+        shown = " || ', ' || ".join(self.shown(a, k) for a, k in zip(args, kinds, strict=True))
+        no_cell = Code("2", (), f"'aucune case de la table « {e.name} » ne correspond à (' || {shown} || ')'",
+                       layer=combine(*args))
+        kind = d.type.kind
+        versions = d.versions if dated else (d.latest,)
+        chosen = [(v.start if dated else None, self.grid(d, v, args, kinds, no_cell)) for v in versions]
+        if when_ is None:
+            selected = chosen[-1][1]
+        else:
+            date = when_.components(1)[0]
+            none = Code("1", (), f"'aucune version de la table « {e.name} » n''est en vigueur au ' || "
+                        f"{date_text(date)}", layer=when_.layer)
+            cases = [("TRUE" if start is None else f"{date} >= DATE '{start.isoformat()}'", code)
+                     for start, code in reversed(chosen)]
+            selected = self.choose(cases, none, kind)
+        return self.then(ops, selected, kind)
+
+    def grid(self, d: model.Definition, version: model.Version, args: Sequence[Code], kinds: Sequence[str],
+             no_cell: Code) -> Code:
+        grid = version.body
+        assert isinstance(grid, model.Grid)
+        row, layer = self.key_index(grid.rows, args[0], kinds[0], d)
+        column, layer2 = self.key_index(grid.columns, args[1], kinds[1], d) if grid.columns is not None else ("0", 0)
+        cases: list[tuple[str, Code]] = []
+        self.current.append(d.name)
+        for i, cells in enumerate(grid.cells):
+            for j, cell in enumerate(cells):
+                code = self.eval(cell.expr)
+                cases.append((f"{row} = {i} AND {column} = {j}" if grid.columns is not None else f"{row} = {i}",
+                              code))
+        self.current.pop()
+        chosen = self.choose(cases, no_cell, d.type.kind)
+        return self.layers.share(evolve(chosen, layer=max(chosen.layer, layer, layer2)))
+
+    def key_index(self, keys: tuple[model.Key, ...], arg: Code, kind: str, d: model.Definition) -> tuple[str, int]:
+        """A column holding the index of the key an argument falls under (`evaluator._find`), or NULL."""
+        arms = []
+        for index, key in enumerate(keys):
+            if key.kind != "autre":
+                arms.append(f"WHEN {self.key_match(key, arg, kind, d)} THEN {index}")
+        other = next((i for i, key in enumerate(keys) if key.kind == "autre"), None)
+        sql = f"CASE {' '.join(arms)} ELSE {'NULL' if other is None else other} END" if arms else str(other)
+        return self.col(sql, arg.layer)
+
+    def key_match(self, key: model.Key, arg: Code, kind: str, d: model.Definition) -> str:
+        if kind in NUMBER_KINDS:
+            comps = arg.number
+            if key.kind in {"enum", "value"}:
+                return num.compare("=", comps, num.constant(key.value))
+            tests = []
+            if key.low is not None:
+                tests.append(num.compare("≥" if key.low_inclusive else ">", comps, num.constant(key.low)))
+            if key.high is not None:
+                tests.append(num.compare("≤" if key.high_inclusive else "<", comps, num.constant(key.high)))
+            return " AND ".join(tests) or "TRUE"
+        if key.kind in {"enum", "value"} and isinstance(key.value, str):
+            return f"{arg.components(1)[0]} = {text(key.value)}"
+        raise self.unsupported(f"une clé « {key.text} » sur une valeur de type {kind}", d)
+
+    def shown(self, code: Code, kind: str) -> str:
+        """`str(value)` of a table's key argument, as the reason of an unmatched key quotes it."""
+        if kind in NUMBER_KINDS:
+            return num.str_text(code.number, code.fraction)
+        x = code.components(arity(kind))
+        if kind == "booleen":
+            return f"CASE WHEN {x[0]} THEN 'True' ELSE 'False' END"
+        if kind == "date":
+            return f"CAST({x[0]} AS VARCHAR)"
+        if kind == "duree":
+            return duration_text(*x)
+        return x[0]

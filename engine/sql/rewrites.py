@@ -1,0 +1,104 @@
+"""The generated query rewritten for Spark, PostgreSQL and Trino on sqlglot's syntax tree (`regles[sql]`).
+
+The generator writes DuckDB SQL. sqlglot translates most of it; what it does not translate
+exactly is rewritten here, on its syntax tree, so that no dialect loses exactness:
+- `HUGEINT` (128-bit integers) becomes `DECIMAL(38, 0)` (`NUMERIC(38, 0)` in PostgreSQL);
+- `a // b` (always an exact or a non-negative quotient in generated code) becomes `DIV(a, b)` in
+  PostgreSQL and `CAST((a - a % b) / b AS DECIMAL(38, 0))` elsewhere — never a float, which is
+  what sqlglot would write for Trino;
+- `gcd(a, b)` is native in PostgreSQL, and Euclid's algorithm over a `sequence` in Spark and Trino;
+- `date + to_years(n)`, `to_months(n)`, `to_days(n)` become `ADD_MONTHS` / `DATE_ADD` in Spark,
+  `date_add('year', …)` in Trino and `make_interval` in PostgreSQL: each clamps the day to the end
+  of the month, as the language's `+ n ans` does (29/02 + 1 an = 28/02).
+"""
+
+from __future__ import annotations
+
+import sqlglot
+from sqlglot import exp
+
+
+def translate(sql: str, dialect: str) -> str:
+    """The DuckDB query `sql` in `dialect` (pretty-printed)."""
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    # a replaced node's subtree is not visited again: types first, then the shifts (nested up to three
+    # deep: years, months, days), then the divisions, whose operands are copied already rewritten
+    tree = tree.transform(lambda node: _type(node, dialect))
+    for _ in range(3):
+        tree = tree.transform(lambda node: _shifted(node, dialect))
+    tree = tree.transform(lambda node: _rewrite(node, dialect))
+    return tree.sql(dialect=dialect, pretty=True)
+
+
+def _decimal(dialect: str) -> exp.DataType:
+    return exp.DataType.build("NUMERIC(38, 0)" if dialect == "postgres" else "DECIMAL(38, 0)")
+
+
+def _type(node: exp.Expression, dialect: str) -> exp.Expression:
+    if isinstance(node, exp.DataType) and node.this == exp.DataType.Type.INT128:
+        return _decimal(dialect)
+    return node
+
+
+def _shifted(node: exp.Expression, dialect: str) -> exp.Expression:
+    if not isinstance(node, exp.Add):
+        return node
+    unit, amount = _unit(node.expression)
+    if unit is None or amount is None or any(_unit(inner)[0] for inner in node.this.walk()):
+        return node  # not a shift, or one whose date is a shift not rewritten yet
+    return _shift(node.this, amount, unit, dialect)
+
+
+def _unit(node: object) -> tuple[str | None, exp.Expression | None]:
+    """("year" / "month" / "day", the amount) of `to_years(n)`, `to_months(n)`, `to_days(n)`."""
+    if isinstance(node, exp.Anonymous) and str(node.this).upper() in {"TO_YEARS", "TO_MONTHS", "TO_DAYS"}:
+        return str(node.this).upper()[3:-1].lower(), node.expressions[0]
+    if type(node).__name__ == "ToDays" and isinstance(node, exp.Expression):
+        return "day", node.this
+    return None, None
+
+
+def _rewrite(node: exp.Expression, dialect: str) -> exp.Expression:
+    if isinstance(node, exp.IntDiv):
+        a, b = node.this, node.expression
+        if dialect == "postgres":
+            return exp.Anonymous(this="DIV", expressions=[a, b])
+        remainder = exp.Mod(this=a.copy(), expression=b.copy())
+        exact = exp.Div(this=exp.Paren(this=exp.Sub(this=a.copy(), expression=remainder)), expression=b.copy())
+        return exp.Cast(this=exact, to=_decimal(dialect))
+    if isinstance(node, exp.Anonymous) and str(node.this).upper() == "GCD" and dialect != "postgres":
+        return _euclid(node.expressions[0], node.expressions[1], dialect)
+    return node
+
+
+def _shift(date: exp.Expression, amount: exp.Expression, unit: str, dialect: str) -> exp.Expression:
+    """date + amount years, months or days, the day clamped to the end of the month."""
+    n = amount.sql(dialect=dialect)
+    d = date.sql(dialect=dialect)
+    if dialect == "spark":
+        text = f"DATE_ADD({d}, {n})" if unit == "day" else f"ADD_MONTHS({d}, {n}{' * 12' if unit == 'year' else ''})"
+    elif dialect == "trino":
+        text = f"DATE_ADD('{unit}', {n}, {d})"
+    else:
+        text = f"({d} + MAKE_INTERVAL({unit}s => {n}))"
+    return _parsed(text, dialect)
+
+
+def _euclid(a: exp.Expression, b: exp.Expression, dialect: str) -> exp.Expression:
+    """gcd(a, b) by Euclid's algorithm, 200 steps (enough for any two 128-bit integers)."""
+    x, y = a.sql(dialect=dialect), b.sql(dialect=dialect)
+    if dialect == "spark":
+        text = (f"AGGREGATE(SEQUENCE(1, 200), NAMED_STRUCT('a', CAST(ABS({x}) AS DECIMAL(38, 0)), "
+                f"'b', CAST(ABS({y}) AS DECIMAL(38, 0))), (s, i) -> IF(s.b = 0, s, NAMED_STRUCT('a', s.b, "
+                f"'b', CAST(s.a % s.b AS DECIMAL(38, 0)))), s -> s.a)")
+    else:
+        text = (f"REDUCE(SEQUENCE(1, 200), CAST(ROW(ABS({x}), ABS({y})) AS ROW(a DECIMAL(38, 0), b DECIMAL(38, 0))), "
+                f"(s, i) -> IF(s.b = 0, s, CAST(ROW(s.b, s.a % s.b) AS ROW(a DECIMAL(38, 0), b DECIMAL(38, 0)))), "
+                f"s -> s.a)")
+    return _parsed(text, dialect)
+
+
+def _parsed(text: str, dialect: str) -> exp.Expression:
+    tree = sqlglot.parse_one(text, read=dialect)
+    assert isinstance(tree, exp.Expression)
+    return tree
