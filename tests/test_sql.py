@@ -146,3 +146,20 @@ class TestRandomPrograms:
         for facts, mine in zip(rows, got):
             expected = _expected(program, facts)
             assert mine == expected, f"{text}\nfaits : {facts}"
+
+
+def test_large_constant_rounded_on_both_engines(tmp_path: Path) -> None:
+    """A regression hypothesis found: `999 999,99 €` rounded multiplies two small literals, which
+    DuckDB types INT32 and overflowed; constants are 128-bit integers from the start."""
+    rules = tmp_path / "p.rules"
+    rules.write_text('règles "Constante"\n\nfait f : booléen\nfin\n\nrésultat r : montant\n  applicable si f\n'
+                     '  = (999 999,99 €) arrondi au centime\nfin\n', encoding="utf-8")
+    source = tmp_path / "in.csv"
+    source.write_text("f\ntrue\nfalse\n\n", encoding="utf-8")
+    written = {}
+    for engine_name in ("python", "sql"):
+        out = tmp_path / f"{engine_name}.csv"
+        batch.run(batch.BatchJob(str(rules), str(source), str(out), engine=engine_name))
+        written[engine_name] = out.read_text(encoding="utf-8")
+    assert written["sql"] == written["python"]
+    assert "2,999999.99,valeur,," in written["sql"]

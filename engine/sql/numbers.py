@@ -55,7 +55,9 @@ def constant(python: object) -> Num:
 
 
 def _huge(value: int) -> str:
-    return f"CAST({value} AS {HUGE})" if abs(value) >= 2 ** 31 else str(value)
+    """A constant as a 128-bit integer: DuckDB types a small literal INT32, and a product of two
+    overflows (99 999 999 × 100) before any cast a wider operand would bring."""
+    return f"CAST({value} AS {HUGE})"
 
 
 def decimal_add(a: Num, b: Num, sign: str) -> Num:
@@ -119,7 +121,7 @@ SQL_OPS = {"=": "=", "≠": "<>", "<": "<", "≤": "<=", ">": ">", "≥": ">="}
 def rounded(a: Num, quantum: Decimal, truncate: bool) -> Num:
     """`values.round_to(a, quantum, truncate)`: the number of quanta rounded on integers."""
     qc, qd, qe = constant(quantum)
-    scaled = f"abs({a[0]}) * {qd}"
+    scaled = f"abs(CAST({a[0]} AS {HUGE})) * {qd}"  # HUGEINT first: literals are INT32 in DuckDB
     steps_d = a[1] if qc == "1" else f"{a[1]} * {qc}"
     whole = (f"({scaled}) // ({steps_d})" if truncate
              else f"(2 * {scaled} + {steps_d}) // (2 * {steps_d})")
