@@ -7,9 +7,8 @@ import pickle
 
 import pytest
 
-from engine.evaluate.trace import EventKind
 from engine.lang import kinds
-from engine.lang.kinds import DeclarationKind, KeyKind, Kind, LiteralKind, TypeKind
+from engine.lang.kinds import DeclarationKind, EventKind, KeyKind, Kind, LiteralKind, TypeKind
 from engine.lang.types import DATE, Type
 
 ENUMS = [cls for cls in vars(kinds).values() if isinstance(cls, type) and issubclass(cls, Kind) and cls is not Kind]

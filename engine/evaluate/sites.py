@@ -15,8 +15,8 @@ import weakref
 from engine.base.source import Source
 from engine.check import model
 from engine.evaluate.perprogram import PerProgram
-from engine.evaluate.trace import EventKind, Site
-from engine.lang.kinds import KeyKind, TypeKind
+from engine.evaluate.trace import Site
+from engine.lang.kinds import EventKind, KeyKind, TypeKind
 from engine.lang.types import Type
 
 

@@ -3,7 +3,7 @@
 The trace is a tree of `Event`s, after Catala's `--trace` and Publicodes' evaluated node:
 a `rule` event holds the events of its formula, and so on down to the facts and parameters read.
 Explanations and letters render this tree and nothing else. Event kinds are a documented,
-stable vocabulary (templates and the JSON trace depend on them): `EventKind`.
+stable vocabulary (templates and the JSON trace depend on them): `engine.lang.kinds.EventKind`.
 
 Why an event is split in two: most of what an event says (its kind, its text as the rule file
 writes it, its span, the citations and types of what it evaluates) depends only on the program
@@ -25,58 +25,9 @@ from typing import Any
 from attrs import define, field, frozen
 
 from engine.base.source import NOWHERE, Span
-from engine.lang.kinds import Kind, TypeKind
+from engine.lang.kinds import EventKind, TypeKind
 from engine.lang.results import Missing, NotApplicable, Result, Undetermined, Value
 from engine.lang.values import Duration, money_text, to_decimal
-
-
-class EventKind(Kind):
-    """What a trace event records (`Site.kind`, `Event.kind`), as the JSON trace writes it.
-
-    It is defined here, not in `engine.lang.kinds`: it is the vocabulary of the evaluator's trace, which
-    the stages below evaluation (syntax, check) never read; explanations and letters, above, import it
-    from here. The first four are also `DeclarationKind` values: a definition's event has its kind.
-    """
-
-    RULE = "rule"
-    PARAMETER = "parameter"
-    TABLE = "table"
-    FUNCTION = "function"
-    FACT = "fact"
-    GUARD = "guard"
-    TEST = "test"
-    """The condition of a `si`, as opposed to the whole `si` (`CONDITION`)."""
-    CONDITION = "condition"
-    COMPARISON = "comparison"
-    MEMBERSHIP = "membership"
-    LOGIC = "logic"
-    NEGATION = "negation"
-    ARITHMETIC = "arithmetic"
-    DATE = "date"
-    """Arithmetic on dates (a date plus a duration)."""
-    ROUNDING = "rounding"
-    EXTREMUM = "extremum"
-    TEXT_OF = "text_of"
-    MARKER = "marker"
-    REFERENCE = "reference"
-    """Only in JSON: a shared event written again after its first time (label and result)."""
-
-    @property
-    def label(self) -> str:
-        """The kind's French word, as a user reads it (`règle`, `comparaison`, `arrondi`)."""
-        return _EVENT_LABELS[self]
-
-
-_EVENT_LABELS: dict[EventKind, str] = {
-    EventKind.RULE: "règle", EventKind.PARAMETER: "paramètre", EventKind.TABLE: "table",
-    EventKind.FUNCTION: "fonction", EventKind.FACT: "fait", EventKind.GUARD: "condition d'application",
-    EventKind.TEST: "test", EventKind.CONDITION: "alternative", EventKind.COMPARISON: "comparaison",
-    EventKind.MEMBERSHIP: "appartenance", EventKind.LOGIC: "connecteur logique", EventKind.NEGATION: "négation",
-    EventKind.ARITHMETIC: "calcul", EventKind.DATE: "calcul de date", EventKind.ROUNDING: "arrondi",
-    EventKind.EXTREMUM: "minimum ou maximum", EventKind.TEXT_OF: "texte de", EventKind.MARKER: "marqueur",
-    EventKind.REFERENCE: "rappel",
-}
-"""Every event kind's label (tests/test_kinds.py checks that none is missing)."""
 
 
 @frozen

@@ -15,10 +15,11 @@ from collections.abc import Iterator, Sequence
 
 from attrs import frozen
 
-from engine.evaluate.trace import Event, EventKind
+from engine.evaluate.trace import Event
 from engine.explain.eventdata import Explained, date_at, items_at, mapping_at, type_at, types_at
 from engine.explain.whynot import margin, render
 from engine.lang import formatting
+from engine.lang.kinds import EventKind
 from engine.lang.results import Missing, NotApplicable, Result, Undetermined, Value
 from engine.lang.statuses import Status, parse_mark
 from engine.lang.types import Type
@@ -393,7 +394,7 @@ _STEPS = {
     EventKind.FUNCTION: _function, EventKind.EXTREMUM: _extremum, EventKind.TEXT_OF: _text_of,
     EventKind.MARKER: _marker, EventKind.NEGATION: _negation,
 }
-"""How each trace event kind is explained (`engine.evaluate.trace.EventKind`)."""
+"""How each trace event kind is explained (`engine.lang.kinds.EventKind`)."""
 
 
 def _walk(event: Event) -> Iterator[Event]:

@@ -22,11 +22,11 @@ many items the `--detail` view adds.
 from __future__ import annotations
 
 from engine.check import model
-from engine.evaluate.trace import Event, EventKind, result_json
+from engine.evaluate.trace import Event, result_json
 from engine.explain.eventdata import Explained
 from engine.explain.summary_text import MAX_LINES, Citation, Item, ItemKind, Summary
 from engine.explain.summary_walk import PageOf, Walker, failed_conditions, failed_item, result_text, split_description
-from engine.lang.kinds import TypeKind
+from engine.lang.kinds import EventKind, TypeKind
 from engine.lang.results import Missing, NotApplicable, Undetermined, Value
 
 __all__ = ["MAX_LINES", "Citation", "Item", "Summary", "summarize"]

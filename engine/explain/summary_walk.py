@@ -14,12 +14,12 @@ from collections.abc import Callable, Iterator
 from attrs import frozen
 
 from engine.check import model
-from engine.evaluate.trace import Event, EventKind, result_json
+from engine.evaluate.trace import Event, result_json
 from engine.explain.detail import flags
 from engine.explain.eventdata import Explained, items_at, string_at, type_at, types_at
 from engine.explain.summary_text import Citation, Item, ItemKind
 from engine.lang import formatting
-from engine.lang.kinds import TypeKind
+from engine.lang.kinds import EventKind, TypeKind
 from engine.lang.results import Missing, NotApplicable, Result, Undetermined, Value
 from engine.lang.statuses import Status
 from engine.lang.types import Type
