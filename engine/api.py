@@ -21,6 +21,7 @@ from engine.check.loader import load_path, load_source
 from engine.evaluate.backend import backend_for, fact_reader
 from engine.evaluate.trace import Event
 from engine.inputs.facts import FactsError
+from engine.lang.kinds import DeclarationKind, TypeKind
 from engine.lang.results import Missing, Result, Value
 from engine.lang.values import money, to_decimal
 
@@ -113,7 +114,7 @@ class Ruleset:
         if outputs is None:
             return self.program.outputs
         names = (outputs,) if isinstance(outputs, str) else tuple(outputs)  # one name is not a list of letters
-        rules = [n for n, d in self.program.definitions.items() if d.kind == "rule"]
+        rules = [n for n, d in self.program.definitions.items() if d.kind == DeclarationKind.RULE]
         for name in names:
             if name not in rules:
                 from engine.base.diagnostics import suggest
@@ -244,7 +245,7 @@ def is_false(result: Result) -> bool:
 def public_value(value: object, t: object = None) -> object:
     """A runtime value as callers get it: Decimal for non-integer numbers, an amount (type `t`
     montant) with at least two decimals."""
-    if getattr(t, "kind", None) == "montant" and isinstance(value, (int, Decimal, Fraction)) \
+    if getattr(t, "kind", None) == TypeKind.MONTANT and isinstance(value, (int, Decimal, Fraction)) \
             and not isinstance(value, bool):
         return money(value)
     if isinstance(value, Fraction):

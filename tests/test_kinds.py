@@ -8,7 +8,7 @@ import pickle
 import pytest
 
 from engine.lang import kinds
-from engine.lang.kinds import DeclarationKind, KeyKind, Kind, LiteralKind, TypeKind
+from engine.lang.kinds import DeclarationKind, EventKind, KeyKind, Kind, LiteralKind, TypeKind
 from engine.lang.types import DATE, Type
 
 ENUMS = [cls for cls in vars(kinds).values() if isinstance(cls, type) and issubclass(cls, Kind) and cls is not Kind]
@@ -46,3 +46,9 @@ def test_members_survive_pickling() -> None:
 def test_article_agrees_with_the_word() -> None:
     assert [k.with_article for k in DeclarationKind] == ["un paramètre", "une règle", "une fonction", "une table",
                                                          "un fait"]
+
+
+def test_every_event_kind_has_a_french_label_and_is_its_string() -> None:
+    assert all(kind.label and kind.label == kind.label.strip() for kind in EventKind)
+    assert EventKind.ROUNDING.label == "arrondi" and EventKind.RULE == DeclarationKind.RULE == "rule"
+    assert json.dumps({"kind": EventKind.TEXT_OF}) == '{"kind": "text_of"}'

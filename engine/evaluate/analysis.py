@@ -21,9 +21,10 @@ from collections.abc import Iterator
 from engine.check import model
 from engine.evaluate.reference import Evaluator
 from engine.evaluate.runtime import ABS, Plain
+from engine.lang.kinds import DeclarationKind, TypeKind
 from engine.lang.results import Missing, Value
 
-NUMERIC = frozenset({"entier", "decimal", "taux", "montant"})
+NUMERIC = frozenset({TypeKind.ENTIER, TypeKind.DECIMAL, TypeKind.TAUX, TypeKind.MONTANT})
 
 DefKey = tuple[str | None, str]
 """A definition's stable identity: (origin, name), as `Program.definition(name, origin)` finds it."""
@@ -118,7 +119,7 @@ class Analysis:
                     return True
                 return self.can_be_absent(l) or self.can_be_absent(r)
             case model.Compare(left=l, right=r):
-                if "duree" in (l.type.kind, r.type.kind) or "any" in (l.type.kind, r.type.kind):
+                if {l.type.kind, r.type.kind} & {TypeKind.DUREE, TypeKind.ANY}:
                     return True
                 return self.can_be_absent(l) or self.can_be_absent(r)
             case model.Negate(operand=o) | model.Not(operand=o) | model.Member(operand=o) | model.Round(operand=o):
@@ -137,7 +138,8 @@ class Analysis:
         if key not in self._absent:
             d = self.definition(name, origin)
             self._absent[key] = True  # cycles (none in checked programs) count as absent
-            self._absent[key] = (d.guard is not None or d.kind not in {"rule", "parameter"}
+            self._absent[key] = (d.guard is not None
+                                 or d.kind not in {DeclarationKind.RULE, DeclarationKind.PARAMETER}
                                  or any(isinstance(v.body, model.Grid) or self.can_be_absent(v.body)
                                         for v in d.versions))
         return self._absent[key]
@@ -154,7 +156,8 @@ class Analysis:
             return self._folded[key]
         found: tuple[Plain] | None = None
         d = self.definition(name, origin)
-        if self.folds and d.kind in {"rule", "parameter"} and not d.dated and self.closed(name, origin):
+        if (self.folds and d.kind in {DeclarationKind.RULE, DeclarationKind.PARAMETER} and not d.dated
+                and self.closed(name, origin)):
             try:
                 result = Evaluator(self.program, {}).result(name, origin)
             except RecursionError:  # a formula too deep for the tree walk: computed at run time

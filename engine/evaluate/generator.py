@@ -42,6 +42,7 @@ from engine.evaluate.emitter import DYNAMIC, Body, Ctx, hashable, py_name
 from engine.evaluate.recorder import Recorder
 from engine.evaluate.runtime import Plain, guard_refused
 from engine.evaluate.tables import TableWriter
+from engine.lang.kinds import DeclarationKind, MarkerKind, TypeKind
 from engine.lang.results import Missing, NotApplicable, Undetermined
 from engine.lang.values import Duration
 
@@ -141,7 +142,7 @@ class Generator(Analysis):
         `Evaluator.result` reads it."""
         found = {}
         for name, d in self.program.definitions.items():
-            if d.kind in {"rule", "parameter"}:
+            if d.kind in {DeclarationKind.RULE, DeclarationKind.PARAMETER}:
                 index = len(d.versions) - 1
                 found[name] = (self.slot(d, None, index), self.definition_function(d, None, index))
         return found
@@ -419,7 +420,7 @@ class Generator(Analysis):
             fn = {"+": "_add", "-": "_sub", "×": "_mul", "/": "_div"}.get(e.op)
             if fn is None:
                 raise GenerationError(f"opérateur inconnu : {e.op}")
-            if kinds == ("entier", "entier") and e.op != "/":
+            if kinds == (TypeKind.ENTIER, TypeKind.ENTIER) and e.op != "/":
                 op = "*" if e.op == "×" else e.op
                 compute = (f"try: {{dest}} = {{0}} {op} {{1}} if type({{0}}) is int and type({{1}}) is int "
                            f"else {fn}({{0}}, {{1}})\n"
@@ -479,7 +480,7 @@ class Generator(Analysis):
 
     def x_compare(self, e: model.Compare, dest: str, out: Body, depth: int, ctx: Ctx) -> None:
         kinds = {e.left.type.kind, e.right.type.kind}
-        if kinds & {"duree", "any"}:
+        if kinds & {TypeKind.DUREE, TypeKind.ANY}:
             compute = f"{{dest}} = _compare({e.op!r}, {{0}}, {{1}})"
         else:
             compute = f"{{dest}} = {{0}} {_PY_COMPARE[e.op]} {{1}}"
@@ -518,7 +519,7 @@ class Generator(Analysis):
         self.expr(e.operand, before, out, depth, ctx)
         qn, qd = e.quantum.as_integer_ratio()
         call = f"_round({before}, {self.const(e.quantum)}, {e.truncate!r}, {qn}, {qd})"
-        if e.type.kind == "entier":
+        if e.type.kind == TypeKind.ENTIER:
             call = f"int({call})"
         out.emit(depth, f"if type({before}) in ABS: {dest} = {before}")
         out.emit(depth, "else:")
@@ -549,7 +550,7 @@ class Generator(Analysis):
         self.rec.leaf(("of", e), dest, out.emit, depth, f"{{'date': {w}}}", unless_absent=w)
 
     def x_marker(self, e: model.Marker, dest: str, out: Body, depth: int, ctx: Ctx) -> None:
-        cls = NotApplicable if e.kind == "non_applicable" else Undetermined
+        cls = NotApplicable if e.kind == MarkerKind.NOT_APPLICABLE else Undetermined
         if ctx.static is not None:
             out.emit(depth, f"{dest} = {self.const(cls(e.reason, ctx.static[0]))}")
         else:

@@ -26,6 +26,7 @@ from engine.check import model
 from engine.evaluate import runtime
 from engine.evaluate.sites import Sites, sites_of
 from engine.evaluate.trace import Event, Tracer
+from engine.lang.kinds import KeyKind, TypeKind
 from engine.lang.results import Missing, Result, Value
 
 _TRUE = Value(True)
@@ -344,7 +345,8 @@ class Evaluator:
         mark = self.mark()
         r = self.eval(e.operand)
         if isinstance(r, Value):
-            result = runtime.wrap(runtime.rounded(r.value, e.quantum, e.truncate, e.type.kind == "entier", self.origin))
+            integer = e.type.kind == TypeKind.ENTIER
+            result = runtime.wrap(runtime.rounded(r.value, e.quantum, e.truncate, integer, self.origin))
         else:
             result = r
         if self.traced:
@@ -393,9 +395,9 @@ class _Thunk:
 
 def _find(keys: tuple[model.Key, ...], value: object) -> int | None:
     for index, key in enumerate(keys):
-        if key.kind != "autre" and key.matches(value):
+        if key.kind != KeyKind.OTHER and key.matches(value):
             return index
     for index, key in enumerate(keys):
-        if key.kind == "autre":
+        if key.kind == KeyKind.OTHER:
             return index
     return None

@@ -23,6 +23,7 @@ from math import gcd
 from typing import Any, Final
 
 from engine.evaluate.trace import Event, record
+from engine.lang.kinds import MarkerKind
 from engine.lang.results import Missing, NotApplicable, Result, Undetermined, Value
 from engine.lang.values import (
     _CTX,
@@ -134,9 +135,9 @@ def guard_refused(guard_name: str, reason: str | None, origin: str) -> NotApplic
     return NotApplicable(reason or f"la condition « {guard_name} » n'est pas remplie", origin)
 
 
-def marker(kind: str, reason: str, origin: str | None) -> NotApplicable | Undetermined:
+def marker(kind: MarkerKind, reason: str, origin: str | None) -> NotApplicable | Undetermined:
     """`non applicable "…"` or `indéterminé "…"` written in a rule."""
-    return NotApplicable(reason, origin) if kind == "non_applicable" else Undetermined(reason, origin)
+    return NotApplicable(reason, origin) if kind == MarkerKind.NOT_APPLICABLE else Undetermined(reason, origin)
 
 
 DURATION_FIELDS = {"jours": "days", "mois": "months", "ans": "years"}

@@ -16,6 +16,7 @@ from engine.base.source import Source
 from engine.check import model
 from engine.evaluate.perprogram import PerProgram
 from engine.evaluate.trace import Site
+from engine.lang.kinds import EventKind, KeyKind, TypeKind
 from engine.lang.types import Type
 
 
@@ -59,14 +60,14 @@ class Sites:
                 data.update(self.version_data(version, d))
             data["date"] = None  # the date it was read at, when there is one, is in the event's details
             label = d.name if origin is None else f"{origin}.{d.name}"
-            site = self._sites[key] = Site(d.kind, label, d.span, data)
+            site = self._sites[key] = Site(EventKind(d.kind), label, d.span, data)
         return site
 
     def guard(self, guard: model.GuardInfo) -> Site:
         """The site of an `applicable si` check."""
         site = self._sites.get(id(guard))
         if site is None:
-            site = self._sites[id(guard)] = Site("guard", guard.name, guard.span, {"reason": guard.reason})
+            site = self._sites[id(guard)] = Site(EventKind.GUARD, guard.name, guard.span, {"reason": guard.reason})
         return site
 
     def fact(self, node: model.FactDecl | model.FactRef) -> Site:
@@ -74,7 +75,7 @@ class Sites:
         site = self._sites.get(id(node))
         if site is None:
             decl = self._program().facts[node.name]
-            site = self._sites[id(node)] = Site("fact", node.name, node.span, {
+            site = self._sites[id(node)] = Site(EventKind.FACT, node.name, node.span, {
                 "type": decl.type, "unit": decl.unit, "description": decl.description, "question": decl.question})
         return site
 
@@ -83,7 +84,7 @@ class Sites:
         key = (id(e), "test")
         site = self._sites.get(key)
         if site is None:
-            site = self._sites[key] = Site("test", self.label(e.condition), e.condition.span)
+            site = self._sites[key] = Site(EventKind.TEST, self.label(e.condition), e.condition.span)
         return site
 
     def version_data(self, version: model.Version, d: model.Definition) -> dict[str, object]:
@@ -117,26 +118,26 @@ class Sites:
 
 def _key_label(key: model.Key, t: Type) -> str:
     """A table key as a reader names it: the enumeration word's label, else the key as written."""
-    if key.kind == "enum" and isinstance(key.value, str):
+    if key.kind == KeyKind.ENUM and isinstance(key.value, str):
         return t.label(key.value)
     return key.text
 
 
 def _call(sites: Sites, e: model.FuncCall) -> Site:
     d = sites._program().definition(e.name, e.origin)
-    return Site("function", sites.label(e), e.span, {
+    return Site(EventKind.FUNCTION, sites.label(e), e.span, {
         "function": d.name, "origin": e.origin, "type": e.type, "parameter_types": [p.type for p in d.params],
         **sites.version_data(d.latest, d)})
 
 
 def _arith(sites: Sites, e: model.Arith) -> Site:
-    kind = "date" if e.type.kind == "date" else "arithmetic"
+    kind = EventKind.DATE if e.type.kind == TypeKind.DATE else EventKind.ARITHMETIC
     return Site(kind, sites.label(e), e.span,
                 {"op": e.op, "type": e.type, "operand_types": [e.left.type, e.right.type]})
 
 
 def _compare(sites: Sites, e: model.Compare) -> Site:
-    return Site("comparison", sites.label(e), e.span, {
+    return Site(EventKind.COMPARISON, sites.label(e), e.span, {
         "op": e.op, "left_type": e.left.type, "right_type": e.right.type,
         "left_label": sites.label(e.left), "right_label": sites.label(e.right)})
 
@@ -146,7 +147,7 @@ def _member(sites: Sites, e: model.Member) -> Site:
             "operand_label": sites.label(e.operand)}
     if e.set_name is not None:  # a named set: its name and citations (absent otherwise, as before)
         data.update(set=e.set_name, sources=list(e.set_sources))
-    return Site("membership", sites.label(e), e.span, data)
+    return Site(EventKind.MEMBERSHIP, sites.label(e), e.span, data)
 
 
 def _make(sites: Sites, e: model.Expr) -> Site:
@@ -156,29 +157,29 @@ def _make(sites: Sites, e: model.Expr) -> Site:
         case model.FuncCall():
             return _call(sites, e)
         case model.TableCall():
-            return Site("table", e.name, e.span, {"type": e.type})
+            return Site(EventKind.TABLE, e.name, e.span, {"type": e.type})
         case model.Builtin():
-            return Site("extremum", sites.label(e), e.span, {"function": e.name, "type": e.type})
+            return Site(EventKind.EXTREMUM, sites.label(e), e.span, {"function": e.name, "type": e.type})
         case model.Arith():
             return _arith(sites, e)
         case model.Logic():
-            return Site("logic", sites.label(e), e.span, {"op": e.op})
+            return Site(EventKind.LOGIC, sites.label(e), e.span, {"op": e.op})
         case model.Not():
-            return Site("negation", sites.label(e), e.span, {"operand": sites.label(e.operand)})
+            return Site(EventKind.NEGATION, sites.label(e), e.span, {"operand": sites.label(e.operand)})
         case model.Compare():
             return _compare(sites, e)
         case model.Member():
             return _member(sites, e)
         case model.If():
-            return Site("condition", sites.label(e.condition), e.span,
+            return Site(EventKind.CONDITION, sites.label(e.condition), e.span,
                         {"condition": sites.label(e.condition), "type": e.type})
         case model.Round():
-            return Site("rounding", sites.label(e), e.span,
+            return Site(EventKind.ROUNDING, sites.label(e), e.span,
                         {"mode": e.label, "type": e.type, "operand_type": e.operand.type})
         case model.TextOf():
-            return Site("text_of", sites.label(e), e.span, {"definition": e.name, "type": e.type})
+            return Site(EventKind.TEXT_OF, sites.label(e), e.span, {"definition": e.name, "type": e.type})
         case model.Marker():
-            return Site("marker", sites.label(e), e.span)
+            return Site(EventKind.MARKER, sites.label(e), e.span)
         case _:
             raise TypeError(f"no event is recorded for {type(e).__name__}")
 

@@ -14,6 +14,7 @@ from engine.check import model
 from engine.evaluate.analysis import DefKey, GenerationError
 from engine.evaluate.emitter import Body, Ctx, hashable
 from engine.evaluate.recorder import EventRecorder, Recorder
+from engine.lang.kinds import KeyKind
 
 
 class Generator(Protocol):
@@ -160,20 +161,20 @@ class TableWriter:
             return self._finders[at]
         gen = self.gen
         name = self._finders[at] = gen.fresh("FIND")
-        fallback = next((i for i, k in enumerate(keys) if k.kind == "autre"), None)
-        exact = [k for k in keys if k.kind != "autre"]
-        if all(k.kind in {"enum", "value"} for k in exact) and hashable(k.value for k in exact):
+        fallback = next((i for i, k in enumerate(keys) if k.kind == KeyKind.OTHER), None)
+        exact = [k for k in keys if k.kind != KeyKind.OTHER]
+        if all(k.kind in {KeyKind.ENUM, KeyKind.VALUE} for k in exact) and hashable(k.value for k in exact):
             table: dict[object, int] = {}
             for i, k in enumerate(keys):
-                if k.kind != "autre":
+                if k.kind != KeyKind.OTHER:
                     table.setdefault(k.value, i)
             gen.add([f"def {name}(v, _get={gen.const(table)}.get):", f"    return _get(v, {fallback!r})"])
             return name
         lines = [f"def {name}(v):"]
         for i, k in enumerate(keys):
-            if k.kind == "autre":
+            if k.kind == KeyKind.OTHER:
                 continue
-            if k.kind in {"enum", "value"}:
+            if k.kind in {KeyKind.ENUM, KeyKind.VALUE}:
                 lines.append(f"    if v == {gen.const(k.value)}: return {i}")
                 continue
             tests = []

@@ -3,10 +3,7 @@
 The trace is a tree of `Event`s, after Catala's `--trace` and Publicodes' evaluated node:
 a `rule` event holds the events of its formula, and so on down to the facts and parameters read.
 Explanations and letters render this tree and nothing else. Event kinds are a documented,
-stable vocabulary (templates depend on them):
-
-rule, reference, fact, parameter, table, condition, comparison, membership, logic, arithmetic,
-rounding, extremum, marker, guard, date, text_of, duration, constant.
+stable vocabulary (templates and the JSON trace depend on them): `engine.lang.kinds.EventKind`.
 
 Why an event is split in two: most of what an event says (its kind, its text as the rule file
 writes it, its span, the citations and types of what it evaluates) depends only on the program
@@ -28,6 +25,7 @@ from typing import Any
 from attrs import define, field, frozen
 
 from engine.base.source import NOWHERE, Span
+from engine.lang.kinds import EventKind, TypeKind
 from engine.lang.results import Missing, NotApplicable, Result, Undetermined, Value
 from engine.lang.values import Duration, money_text, to_decimal
 
@@ -36,7 +34,7 @@ from engine.lang.values import Duration, money_text, to_decimal
 class Site:
     """What the events of one program node say whatever the facts: kind, text, span, static data."""
 
-    kind: str
+    kind: EventKind
     label: str
     span: Span = field(default=NOWHERE, eq=False)
     data: Mapping[str, object] = field(factory=dict, eq=False)
@@ -54,7 +52,7 @@ class Site:
     @functools.cached_property
     def money(self) -> bool:
         """Whether this site's values are amounts (written with at least two decimals)."""
-        return getattr(self.data.get("type"), "kind", None) == "montant"
+        return getattr(self.data.get("type"), "kind", None) == TypeKind.MONTANT
 
     @functools.cached_property
     def json_tail(self) -> dict[str, object]:
@@ -81,7 +79,7 @@ class Event:
     _data: Mapping[str, object] | None = field(default=None, init=False, repr=False)
 
     @property
-    def kind(self) -> str:
+    def kind(self) -> EventKind:
         return self.site.kind
 
     @property
@@ -100,7 +98,7 @@ class Event:
             found = self._data = {**self.site.data, **self.details} if self.details else self.site.data
         return found
 
-    def find(self, kind: str) -> list[Event]:
+    def find(self, kind: EventKind) -> list[Event]:
         """Every descendant event of a kind, depth first."""
         found = []
         stack = list(reversed(self.children))
@@ -125,7 +123,8 @@ def _event_json(event: Event, written: set[int]) -> dict[str, object]:
     children = event.children
     if children and site.kind in _SHARED:
         if id(event) in written:
-            return {"kind": "reference", "label": site.label, **result_json(event.result, site.data.get("type"))}
+            reference = {"kind": EventKind.REFERENCE, "label": site.label}
+            return {**reference, **result_json(event.result, site.data.get("type"))}
         written.add(id(event))
     result = event.result
     if type(result) is Value:  # the common case: a copy of the site's prepared mapping, and the value
@@ -146,7 +145,7 @@ def _event_json(event: Event, written: set[int]) -> dict[str, object]:
     return out
 
 
-_SHARED = frozenset({"rule", "parameter", "table", "function"})
+_SHARED = frozenset({EventKind.RULE, EventKind.PARAMETER, EventKind.TABLE, EventKind.FUNCTION})
 
 
 def result_json(result: Result, t: object = None) -> dict[str, object]:
@@ -154,7 +153,7 @@ def result_json(result: Result, t: object = None) -> dict[str, object]:
     an amount has at least two decimals (`money_text`)."""
     if isinstance(result, Value):
         value: Any = result.value  # a runtime value: an amount when `t` says so
-        if getattr(t, "kind", None) == "montant" and type(value) is not bool:
+        if getattr(t, "kind", None) == TypeKind.MONTANT and type(value) is not bool:
             return {"status": "value", "value": money_text(value)}
         return {"status": "value", "value": value if type(value) in _PLAIN else json_value(value)}
     if isinstance(result, Missing):

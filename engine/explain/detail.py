@@ -19,6 +19,7 @@ from engine.evaluate.trace import Event
 from engine.explain.eventdata import Explained, date_at, items_at, mapping_at, type_at, types_at
 from engine.explain.whynot import margin, render
 from engine.lang import formatting
+from engine.lang.kinds import EventKind
 from engine.lang.results import Missing, NotApplicable, Result, Undetermined, Value
 from engine.lang.statuses import Status, parse_mark
 from engine.lang.types import Type
@@ -68,7 +69,7 @@ def flags(event: Event) -> list[Flag]:
             kind, note = parse_mark(str(mark))
             name = e.data.get("function") or e.label
             found.setdefault((str(name), kind, note), Flag(str(name), kind, note, str(e.data.get("text", ""))))
-        if e.kind == "table" and e.data.get("cell_status"):
+        if e.kind == EventKind.TABLE and e.data.get("cell_status"):
             kind = Status.from_label(str(e.data["cell_status"]))
             row = e.data.get("row_label") or e.data.get("row")
             column = e.data.get("column_label") or e.data.get("column")
@@ -117,7 +118,7 @@ def _rule(event: Event, depth: int, seen: set[str], out: list[str]) -> None:
     pad = "  " * depth
     t = type_at(event)
     seen.add(event.label)
-    kind_word = {"parameter": "paramètre ", "table": "table "}.get(event.kind, "")
+    kind_word = {EventKind.PARAMETER: "paramètre ", EventKind.TABLE: "table "}.get(event.kind, "")
     out.append(f"{pad}{kind_word}{event.label} = {result_text(event.result, t)}")
     inner = pad + "  "
     if event.data.get("description"):
@@ -169,7 +170,7 @@ def _step(event: Event, depth: int, seen: set[str], out: list[str]) -> None:
 
 def _definition_step(event: Event, depth: int, seen: set[str], out: list[str]) -> None:
     pad = "  " * depth
-    if event.label in seen and event.kind == "rule":
+    if event.label in seen and event.kind == EventKind.RULE:
         out.append(f"{pad}- {event.label} = {result_text(event.result, type_at(event))} (voir plus haut)")
         return
     first = len(out)
@@ -247,7 +248,7 @@ def _condition(event: Event, depth: int, seen: set[str], out: list[str]) -> None
     pad = "  " * depth
     branch = event.data.get("branch")
     condition = event.data.get("condition")
-    tests = [c for c in event.children if c.kind == "test"]
+    tests = [c for c in event.children if c.kind == EventKind.TEST]
     if branch in {"alors", "sinon"}:
         truth = "vrai" if branch == "alors" else "faux"
         out.append(f"{pad}Si {condition} : {truth}")
@@ -259,7 +260,7 @@ def _condition(event: Event, depth: int, seen: set[str], out: list[str]) -> None
         _children(test, depth + 2, seen, out)
     if branch is not None:
         word = {"alors": "Alors", "sinon": "Sinon", "les deux": "Selon le cas"}[str(branch)]
-        rest = [c for c in event.children if c.kind != "test"]
+        rest = [c for c in event.children if c.kind != EventKind.TEST]
         if rest:
             out.append(f"{pad}  {word} :")
         for child in rest:
@@ -297,7 +298,7 @@ def _plain(label: str, raw: object, shown: str) -> bool:
 
 def _is_threshold(event: Event) -> bool:
     """A comparison against a named parameter: the kind whose margin a reader wants."""
-    return any(c.kind == "parameter" for c in event.children)
+    return any(c.kind == EventKind.PARAMETER for c in event.children)
 
 
 def _comparison(event: Event, depth: int, seen: set[str], out: list[str]) -> None:
@@ -341,7 +342,7 @@ def _rounding(event: Event, depth: int, seen: set[str], out: list[str]) -> None:
     pad = "  " * depth
     t = type_at(event)
     before = _show(event.data.get("before"), type_at(event, "operand_type"))
-    arithmetic = [c for c in event.children if c.kind == "arithmetic"]
+    arithmetic = [c for c in event.children if c.kind == EventKind.ARITHMETIC]
     if len(event.children) == 1 and arithmetic:
         child = arithmetic[0]
         mode = event.data.get("mode")
@@ -386,12 +387,14 @@ def _function(event: Event, depth: int, seen: set[str], out: list[str]) -> None:
 
 
 _STEPS = {
-    "rule": _definition_step, "parameter": _definition_step, "reference": _reference, "fact": _fact,
-    "guard": _guard, "condition": _condition, "comparison": _comparison, "membership": _membership,
-    "arithmetic": _calculation, "date": _calculation, "rounding": _rounding, "table": _table,
-    "function": _function, "extremum": _extremum, "text_of": _text_of, "marker": _marker, "negation": _negation,
+    EventKind.RULE: _definition_step, EventKind.PARAMETER: _definition_step, EventKind.REFERENCE: _reference,
+    EventKind.FACT: _fact, EventKind.GUARD: _guard, EventKind.CONDITION: _condition,
+    EventKind.COMPARISON: _comparison, EventKind.MEMBERSHIP: _membership, EventKind.ARITHMETIC: _calculation,
+    EventKind.DATE: _calculation, EventKind.ROUNDING: _rounding, EventKind.TABLE: _table,
+    EventKind.FUNCTION: _function, EventKind.EXTREMUM: _extremum, EventKind.TEXT_OF: _text_of,
+    EventKind.MARKER: _marker, EventKind.NEGATION: _negation,
 }
-"""How each trace event kind is explained (the kinds are listed in `engine.evaluate.trace`)."""
+"""How each trace event kind is explained (`engine.lang.kinds.EventKind`)."""
 
 
 def _walk(event: Event) -> Iterator[Event]:

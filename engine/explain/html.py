@@ -18,6 +18,7 @@ from engine.explain.detail import explain
 from engine.explain.doc_pages import fact_page, original_page, page_name
 from engine.explain.eventdata import Explained
 from engine.explain.summary import Item, Summary, summarize
+from engine.explain.summary_text import ItemKind
 from engine.lang.formatting import french_typography
 from engine.lang.statuses import Status
 
@@ -95,7 +96,7 @@ def _summary_html(s: Summary) -> str:
 
 def _item_html(item: Item) -> str:
     label = f'<a href="{_e(item.page)}">{_e(item.label)}</a>' if item.page else _e(item.label)
-    if item.kind == "condition":
+    if item.kind == ItemKind.CONDITION:
         word = {True: "remplie", False: "non remplie", None: "non déterminée"}[item.held]
         css = {True: "oui", False: "non", None: "inconnu"}[item.held]
         detail = "".join(f"<br><span class=\"petit\">{_e(d)}</span>" for d in item.detail)

@@ -24,8 +24,9 @@ from __future__ import annotations
 from engine.check import model
 from engine.evaluate.trace import Event, result_json
 from engine.explain.eventdata import Explained
-from engine.explain.summary_text import MAX_LINES, Citation, Item, Summary
+from engine.explain.summary_text import MAX_LINES, Citation, Item, ItemKind, Summary
 from engine.explain.summary_walk import PageOf, Walker, failed_conditions, failed_item, result_text, split_description
+from engine.lang.kinds import EventKind, TypeKind
 from engine.lang.results import Missing, NotApplicable, Undetermined, Value
 
 __all__ = ["MAX_LINES", "Citation", "Item", "Summary", "summarize"]
@@ -41,19 +42,19 @@ def summarize(outcome: Explained, name: str, page: PageOf | None = None, fact_pa
     t = definition.type
     result = event.result
     own = walker.reach(event, name)
-    label, rest = split_description(definition.description, t.kind == "booleen")
+    label, rest = split_description(definition.description, t.kind == TypeKind.BOOLEEN)
     label = label or f"« {name} »"
     values: list[Item] = []
     conditions: list[Item] = []
     for e in own.definitions:
-        if e.kind == "parameter" and not e.data.get("description"):
+        if e.kind == EventKind.PARAMETER and not e.data.get("description"):
             continue  # the calculation shows its value; its name alone would tell a reader nothing
         item = walker.item(e, page)
-        (conditions if item.kind == "condition" else values).append(item)
+        (conditions if item.kind == ItemKind.CONDITION else values).append(item)
     conditions += walker.hidden_guards(event, name)
     facts = [walker.fact_item(e) for e in own.facts]
     for e in own.definitions:  # then the facts behind the values and conditions used
-        if e.kind == "parameter":
+        if e.kind == EventKind.PARAMETER:
             continue
         for read in walker.reach(e, e.label.split(".")[-1]).facts:
             if all(read.label != x.name for x in facts):
@@ -117,7 +118,7 @@ def _in_order_read(event: Event, missing: frozenset[str]) -> list[str]:
         if id(e) in seen:
             continue
         seen.add(id(e))
-        if e.kind == "fact" and e.label in missing:
+        if e.kind == EventKind.FACT and e.label in missing:
             found.append(e.label)
         stack.extend(reversed(e.children))
     return list(dict.fromkeys(found)) + sorted(missing - set(found))

@@ -7,6 +7,8 @@ how many items the `--detail` view adds.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from attrs import field, frozen
 
 from engine.lang.statuses import Status
@@ -14,12 +16,20 @@ from engine.lang.statuses import Status
 MAX_LINES = 15
 """A summary fits one screen."""
 
+class ItemKind(StrEnum):
+    """What a summary item shows; its value is the `kind` of the item's JSON form."""
+
+    FACT = "fact"
+    VALUE = "value"
+    CONDITION = "condition"
+
+
 @frozen
 class Item:
     """A fact, a value or a condition a summary shows: its name (for links and JSON, never printed in
     text), its label in the doctor's terms and its value as text."""
 
-    kind: str
+    kind: ItemKind
     name: str
     label: str
     value: str
@@ -32,7 +42,7 @@ class Item:
 
     def text(self) -> str:
         """The item as one line of text (without its bullet)."""
-        if self.kind == "condition":
+        if self.kind == ItemKind.CONDITION:
             word = {True: "remplie", False: "non remplie", None: "non déterminée"}[self.held]
             head = f"{word} : {self.label}"
             if self.held is None:
@@ -43,7 +53,7 @@ class Item:
 
     def to_json(self) -> dict[str, object]:
         out: dict[str, object] = {"kind": self.kind, "name": self.name, "label": self.label, "value": self.value}
-        if self.kind == "condition":
+        if self.kind == ItemKind.CONDITION:
             out["held"] = self.held
             out["unmet"] = list(self.detail)
         if self.calculation:

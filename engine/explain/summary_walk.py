@@ -17,8 +17,9 @@ from engine.check import model
 from engine.evaluate.trace import Event, result_json
 from engine.explain.detail import flags
 from engine.explain.eventdata import Explained, items_at, string_at, type_at, types_at
-from engine.explain.summary_text import Citation, Item
+from engine.explain.summary_text import Citation, Item, ItemKind
 from engine.lang import formatting
+from engine.lang.kinds import EventKind, TypeKind
 from engine.lang.results import Missing, NotApplicable, Result, Undetermined, Value
 from engine.lang.statuses import Status
 from engine.lang.types import Type
@@ -27,7 +28,7 @@ PageOf = Callable[[str], str | None]
 """The address of a definition's or a fact's page in `regles doc`, for the links of the JSON and HTML forms."""
 
 _CALC_KINDS = frozenset({"arithmetic", "rounding", "extremum", "date"})
-_DEFINITION_KINDS = frozenset({"rule", "parameter", "table"})
+_DEFINITION_KINDS = frozenset({EventKind.RULE, EventKind.PARAMETER, EventKind.TABLE})
 
 
 def split_description(description: str | None, boolean: bool) -> tuple[str, str | None]:
@@ -70,7 +71,7 @@ class Walker:
 
     def definition(self, event: Event) -> model.Definition | None:
         """The definition an event evaluates (rule, parameter, table or function), or None."""
-        if event.kind == "function":
+        if event.kind == EventKind.FUNCTION:
             name, origin = event.data.get("function"), string_at(event, "origin")
         elif event.kind in _DEFINITION_KINDS:
             name, origin = event.label.split(".")[-1], string_at(event, "origin")
@@ -84,7 +85,7 @@ class Walker:
     def transparent(self, event: Event, owner: str) -> bool:
         """Whether the summary looks through this event: plumbing, functions, or the owner's original."""
         d = self.definition(event)
-        if event.kind == "function":
+        if event.kind == EventKind.FUNCTION:
             return True
         return d is not None and (d.internal or d.name == owner)
 
@@ -99,17 +100,17 @@ class Walker:
                 if id(c) in visited:
                     continue
                 visited.add(id(c))
-                if c.kind == "fact":
+                if c.kind == EventKind.FACT:
                     facts.setdefault(c.label, c)
-                elif c.kind in _DEFINITION_KINDS or c.kind == "function":
+                elif c.kind in _DEFINITION_KINDS or c.kind == EventKind.FUNCTION:
                     d = self.definition(c)
                     if self.transparent(c, owner):
                         visit(c, hidden or bool(d is not None and d.internal))
-                    elif c.kind == "parameter" and hidden:
+                    elif c.kind == EventKind.PARAMETER and hidden:
                         continue  # the constants of plumbing (a signature window's dates) stay with it
                     else:
                         defs.setdefault(c.label, c)
-                        if c.kind == "table":  # a table's keys are part of what decided
+                        if c.kind == EventKind.TABLE:  # a table's keys are part of what decided
                             visit(c, hidden)
                 else:
                     visit(c, hidden)
@@ -132,9 +133,9 @@ class Walker:
         stack = list(event.children)
         while stack:
             c = stack.pop(0)
-            if c.kind == "rule" and c.label.split(".")[-1] == name and c.data.get("origin"):
+            if c.kind == EventKind.RULE and c.label.split(".")[-1] == name and c.data.get("origin"):
                 return self.deciding(c)
-            if c.kind not in _DEFINITION_KINDS and c.kind not in {"function", "guard", "test"}:
+            if c.kind not in _DEFINITION_KINDS and c.kind not in {EventKind.FUNCTION, EventKind.GUARD, EventKind.TEST}:
                 stack.extend(c.children)
         return event
 
@@ -142,7 +143,7 @@ class Walker:
         event = self.deciding(event)
         d = self.definition(event)
         description = (d.description if d is not None else None) or string_at(event, "description")
-        boolean = getattr(type_at(event), "kind", None) == "booleen"
+        boolean = getattr(type_at(event), "kind", None) == TypeKind.BOOLEEN
         return split_description(description, boolean)[0] if description else f"« {event.label} »"
 
     def item(self, event: Event, page: PageOf | None) -> Item:
@@ -151,25 +152,25 @@ class Walker:
         d = self.definition(event)
         name = d.name if d is not None else event.label
         link = page(name) if page and d is not None and ("." not in event.label) else None
-        if getattr(t, "kind", None) == "booleen":
+        if getattr(t, "kind", None) == TypeKind.BOOLEEN:
             held = event.result.value if isinstance(event.result, Value) and type(event.result.value) is bool else None
             value = result_text(event.result, t) if held is None else formatting.boolean(bool(held))
             if isinstance(event.result, Missing):
                 value = "faits manquants"
-            return Item("condition", name, self.label(event), value, held, page=link,
+            return Item(ItemKind.CONDITION, name, self.label(event), value, held, page=link,
                         result=result_json(event.result, t))
         value = result_text(event.result, t)
         if isinstance(event.result, (NotApplicable, Undetermined)):
             value += f" ({event.result.reason})"
         calc = None
-        if event.kind == "table":
+        if event.kind == EventKind.TABLE:
             calc = None
             value += self.cell(event)
         elif isinstance(event.result, Value):
             calc = self.calculation(event, name, with_result=False)
             if calc is not None and len(calc) > 60:
                 calc = None
-        return Item("value", name, self.label(event), value, calculation=calc, page=link,
+        return Item(ItemKind.VALUE, name, self.label(event), value, calculation=calc, page=link,
                     result=result_json(event.result, t))
 
     def hidden_guards(self, event: Event, owner: str) -> list[Item]:
@@ -179,19 +180,19 @@ class Walker:
         summary would say on what ground the result applies."""
         found = []
         for guard in self.guard_events(event, owner):
-            rules = [c for c in guard.children if c.kind == "rule"]
+            rules = [c for c in guard.children if c.kind == EventKind.RULE]
             d = self.definition(rules[0]) if rules else None
             if d is None or not d.internal or not d.description:
                 continue
             reached = self.reach(rules[0], d.name).definitions
-            if any(getattr(e.data.get("type"), "kind", None) == "booleen" for e in reached):
+            if any(getattr(e.data.get("type"), "kind", None) == TypeKind.BOOLEEN for e in reached):
                 continue  # the visible conditions it reached say it
             if not self.skips_a_condition(d):
                 continue  # plumbing through and through (a signature window): its facts say it
             found_value = rules[0].result
             held = found_value.value if isinstance(found_value, Value) and type(found_value.value) is bool else None
             value = formatting.boolean(bool(held)) if held is not None else result_text(rules[0].result, d.type)
-            found.append(Item("condition", d.name, split_description(d.description, True)[0], value, held))
+            found.append(Item(ItemKind.CONDITION, d.name, split_description(d.description, True)[0], value, held))
         return found
 
     def skips_a_condition(self, d: model.Definition) -> bool:
@@ -199,7 +200,7 @@ class Walker:
         `interne`): when such a guard held without reading it, the summary must say on what ground."""
         for expr in model.definition_exprs(d):
             for node in model.walk(expr):
-                if isinstance(node, model.DefRef) and node.type.kind == "booleen":
+                if isinstance(node, model.DefRef) and node.type.kind == TypeKind.BOOLEEN:
                     try:
                         target = self.program.definition(node.name, node.origin)
                     except KeyError:
@@ -211,13 +212,13 @@ class Walker:
     def guard_events(self, event: Event, owner: str) -> Iterator[Event]:
         """The `applicable si` events of a formula, looking through what is transparent but not plumbing."""
         for c in event.children:
-            if c.kind == "guard":
+            if c.kind == EventKind.GUARD:
                 yield c
-            elif c.kind in _DEFINITION_KINDS or c.kind == "function":
+            elif c.kind in _DEFINITION_KINDS or c.kind == EventKind.FUNCTION:
                 d = self.definition(c)
                 if self.transparent(c, owner) and not (d is not None and d.internal):
                     yield from self.guard_events(c, owner)
-            elif c.kind != "test":
+            elif c.kind != EventKind.TEST:
                 yield from self.guard_events(c, owner)
 
     def with_unmet(self, outcome: Explained, item: Item) -> Item:
@@ -240,14 +241,15 @@ class Walker:
         decl = self.program.facts.get(event.label)
         label = (decl.description or decl.question if decl is not None else None) or f"« {event.label} »"
         value = "non fourni" if isinstance(event.result, Missing) else result_text(event.result, type_at(event))
-        return Item("fact", event.label, label, value, page=self.fact_page(event.label) if self.fact_page else None,
+        page = self.fact_page(event.label) if self.fact_page else None
+        return Item(ItemKind.FACT, event.label, label, value, page=page,
                     result=result_json(event.result, type_at(event)))
 
     def given_fact(self, name: str, value: object, fact_page: PageOf | None = None) -> Item:
         """A fact the trace did not read (evaluation stopped before it), with its given value."""
         decl = self.program.facts[name]
         label = decl.description or decl.question or f"« {name} »"
-        return Item("fact", name, label, formatting.exact(value, decl.type),
+        return Item(ItemKind.FACT, name, label, formatting.exact(value, decl.type),
                     page=fact_page(name) if fact_page else None, result=result_json(Value(value), decl.type))
 
     def cell(self, event: Event) -> str:
@@ -260,12 +262,12 @@ class Walker:
     def own_events(self, event: Event, owner: str) -> Iterator[Event]:
         """The events of `event`'s own formula, looking through plumbing, preorder."""
         for c in event.children:
-            if c.kind in _DEFINITION_KINDS or c.kind == "function":
+            if c.kind in _DEFINITION_KINDS or c.kind == EventKind.FUNCTION:
                 if self.transparent(c, owner):
                     yield from self.own_events(c, owner)
                 else:
                     yield c
-            elif c.kind in {"guard", "test"}:
+            elif c.kind in {EventKind.GUARD, EventKind.TEST}:
                 continue
             else:
                 yield c
@@ -282,7 +284,7 @@ class Walker:
                 if not with_result:
                     return body
                 return f"{formatting.exact(e.result.value, type_at(e))} = {body}"
-            if e.kind == "table" and isinstance(e.result, Value) and e.result == event.result:
+            if e.kind == EventKind.TABLE and isinstance(e.result, Value) and e.result == event.result:
                 return None
         return None
 
@@ -310,9 +312,9 @@ def _citation(cited: object) -> Citation:
 
 def _same_definition(event: Event, owner: str, walker: Walker) -> Iterator[Event]:
     """The original of the owner (`avenant7.x` inside `x`), through conditions and guards."""
-    if event.kind in _DEFINITION_KINDS or event.kind == "function":
+    if event.kind in _DEFINITION_KINDS or event.kind == EventKind.FUNCTION:
         d = walker.definition(event)
-        if d is not None and d.name == owner and event.kind == "rule":
+        if d is not None and d.name == owner and event.kind == EventKind.RULE:
             yield event
             for c in event.children:
                 yield from _same_definition(c, owner, walker)
@@ -325,12 +327,12 @@ def _render(event: Event, top: bool = False) -> str:
     """A computation with its operands' values, nested computations in brackets."""
     t = type_at(event)
     subs = [c for c in event.children if c.kind in _CALC_KINDS and isinstance(c.result, Value)]
-    if event.kind == "rounding":
+    if event.kind == EventKind.ROUNDING:
         inner = subs[0] if subs else None
         body = (_render(inner, top) if inner is not None
                 else formatting.exact(event.data.get("before"), type_at(event, "operand_type")))
         return f"{body}, {event.data.get('mode')}" if top else f"({body} {event.data.get('mode')})"
-    if event.kind == "extremum":
+    if event.kind == EventKind.EXTREMUM:
         shown = [_operand(v, t, subs, top=True) for v in items_at(event, "values")]
         return f"{event.data.get('function')}({', '.join(shown)})"
     operands = event.data.get("operands")
@@ -395,4 +397,4 @@ def failed_item(program: model.Program, failed: Failed, page: PageOf | None, lab
         label = (decl.description if decl is not None else None) or f"« {failed.name} »"
     detail = (failed.text,) if failed.text else ()
     link = page(short) if page and short in program.definitions else None
-    return Item("condition", failed.name, label, "faux", False, detail, page=link)
+    return Item(ItemKind.CONDITION, failed.name, label, "faux", False, detail, page=link)

@@ -34,6 +34,7 @@ from engine.check import model
 from engine.evaluate.reference import Evaluator
 from engine.evaluate.sites import sites_of
 from engine.lang import formatting, values
+from engine.lang.kinds import DeclarationKind, TypeKind
 from engine.lang.results import Missing, Result, Value
 from engine.lang.types import Type
 
@@ -216,7 +217,7 @@ class WhyNot:
         found, limit = self.evaluator.eval(left), self.evaluator.eval(right)
         shown = self._value(found, left.type)
         threshold = self._operand(right)
-        if left.type.kind == "date":
+        if left.type.kind == TypeKind.DATE:
             words = _DATE_WORDS[op].format(f"le {threshold}" if self._plain_value(right) else threshold)
         else:
             words = _WORDS[op].format(threshold)
@@ -289,7 +290,7 @@ class WhyNot:
             yield e
             return
         if isinstance(e, model.DefRef):
-            if self.program.definition(e.name, e.origin).kind != "parameter":
+            if self.program.definition(e.name, e.origin).kind != DeclarationKind.PARAMETER:
                 yield e
             return
         if isinstance(e, model.If):
@@ -310,7 +311,7 @@ class WhyNot:
             return self._fact_label(e.name)
         if isinstance(e, model.DefRef):
             d = self.program.definition(e.name, e.origin)
-            if d.kind == "parameter":
+            if d.kind == DeclarationKind.PARAMETER:
                 return self._value(self.evaluator.eval(e), e.type)
             return d.description or e.name
         if isinstance(e, model.Const):
@@ -332,8 +333,9 @@ class WhyNot:
 
     def _plain_value(self, e: model.Expr) -> bool:
         """Whether an operand is a value as such: written in the formula, or a parameter."""
-        return isinstance(e, model.Const) or (isinstance(e, model.DefRef)
-                                              and self.program.definition(e.name, e.origin).kind == "parameter")
+        if not isinstance(e, model.DefRef):
+            return isinstance(e, model.Const)
+        return self.program.definition(e.name, e.origin).kind == DeclarationKind.PARAMETER
 
     def _value(self, result: Result, t: Type | None) -> str:
         if isinstance(result, Value):
@@ -450,10 +452,10 @@ def _margin(op: str, left: values.Number, right: values.Number, left_type: Type 
 
 
 def _amount(gap: values.Number, t: Type | None, unit: str | None) -> str:
-    if t is not None and t.kind == "taux":
+    if t is not None and t.kind == TypeKind.TAUX:
         points = values.mul(gap, 100)
         return f"{formatting.number(points)} point{'s' if _plural(points) else ''} de pourcentage"
-    if t is not None and t.kind == "montant":
+    if t is not None and t.kind == TypeKind.MONTANT:
         return formatting.money(gap)
     shown = formatting.number(gap)
     return f"{shown} {unit if _plural(gap) else _singular(unit)}" if unit else shown

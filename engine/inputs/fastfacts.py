@@ -88,15 +88,15 @@ class FactReader:
         return read
 
 
-_FAST_TEXT = {
-    "booleen": "BOOLS.get(v, SLOW)",
-    "entier": "int(v) if v.isdigit() and v.isascii() and len(v) <= 15 else SLOW",
-    "decimal": "Decimal(v) if DEC(v) else SLOW", "taux": "Decimal(v) if DEC(v) else SLOW",
-    "montant": "Decimal(v) if DEC(v) else SLOW",
-    "date": ("fromiso(v) if len(v) == 10 and v[4] == '-' and v[7] == '-' and v.isascii() and v[:4].isdigit() "
-             "and v[5:7].isdigit() and v[8:].isdigit() else SLOW"),
-    "texte": f"v if len(v) <= {_facts.MAX_TEXT} else SLOW",
-    "enum": "v if v in words{k} else SLOW",
+_FAST_TEXT: dict[TypeKind, str] = {
+    TypeKind.BOOLEEN: "BOOLS.get(v, SLOW)",
+    TypeKind.ENTIER: "int(v) if v.isdigit() and v.isascii() and len(v) <= 15 else SLOW",
+    TypeKind.DECIMAL: "Decimal(v) if DEC(v) else SLOW", TypeKind.TAUX: "Decimal(v) if DEC(v) else SLOW",
+    TypeKind.MONTANT: "Decimal(v) if DEC(v) else SLOW",
+    TypeKind.DATE: ("fromiso(v) if len(v) == 10 and v[4] == '-' and v[7] == '-' and v.isascii() and v[:4].isdigit() "
+                    "and v[5:7].isdigit() and v[8:].isdigit() else SLOW"),
+    TypeKind.TEXTE: f"v if len(v) <= {_facts.MAX_TEXT} else SLOW",
+    TypeKind.ENUM: "v if v in words{k} else SLOW",
 }
 """Python source testing a text cell `v` for the forms a fact's type reads fast (else SLOW)."""
 

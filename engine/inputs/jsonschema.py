@@ -110,17 +110,17 @@ def _value_schema(decl: FactDecl) -> dict[str, Any]:
     if decl.allowed is not None:
         return {"enum": [v for value in decl.allowed for v in _json_forms(value)] + [None]}
     match t.kind:
-        case "booleen":
+        case TypeKind.BOOLEEN:
             return {"type": ["boolean", "null"]}
-        case "entier":
+        case TypeKind.ENTIER:
             return {"type": ["integer", "null"], **_range(decl)}
-        case "montant" | "taux" | "decimal":
+        case TypeKind.MONTANT | TypeKind.TAUX | TypeKind.DECIMAL:
             return {"anyOf": [{"type": "string", "pattern": DECIMAL_PATTERN}, {"type": "number", **_range(decl)},
                               {"type": "null"}]}
-        case "date":
+        case TypeKind.DATE:
             return {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "pattern": FRENCH_DATE_PATTERN},
                               {"type": "null"}]}
-        case "texte":
+        case TypeKind.TEXTE:
             return {"type": ["string", "null"]}
     return {"not": {}}
 

@@ -1,5 +1,5 @@
 """Stage 0, the closed vocabularies of the language: kinds of types, declarations, literals, table keys,
-markers, source fields, and the operators.
+markers, source fields, the operators, and the events of an evaluation's trace.
 
 Each is a `StrEnum` whose values are the spellings the engine has always used (English or the
 French keyword without accents, as before), so that pickled programs, JSON output, and code that
@@ -121,6 +121,38 @@ class LogicOp(Kind):
     OR = "ou"
 
 
+class EventKind(Kind):
+    """What a trace event records (`engine.evaluate.trace.Site.kind`), as the JSON trace writes it.
+
+    The evaluator's vocabulary rather than the language's, but a stable, documented one (templates
+    and the JSON trace read it), so it lives with the others: one `label` mechanism, one table, one
+    test. The first four are also `DeclarationKind` values: a definition's event has its kind.
+    """
+
+    RULE = "rule"
+    PARAMETER = "parameter"
+    TABLE = "table"
+    FUNCTION = "function"
+    FACT = "fact"
+    GUARD = "guard"
+    TEST = "test"
+    """The condition of a `si`, as opposed to the whole `si` (`CONDITION`)."""
+    CONDITION = "condition"
+    COMPARISON = "comparison"
+    MEMBERSHIP = "membership"
+    LOGIC = "logic"
+    NEGATION = "negation"
+    ARITHMETIC = "arithmetic"
+    DATE = "date"
+    """Arithmetic on dates (a date plus a duration)."""
+    ROUNDING = "rounding"
+    EXTREMUM = "extremum"
+    TEXT_OF = "text_of"
+    MARKER = "marker"
+    REFERENCE = "reference"
+    """Only in JSON: a shared event written again after its first time (label and result)."""
+
+
 _LABELS: dict[type[Kind], dict[Kind, str]] = {
     # One table per enum: members of different enums may share a value ("enum", "date"), and a StrEnum
     # member is equal to its value, so one flat table would mix them up.
@@ -143,5 +175,12 @@ _LABELS: dict[type[Kind], dict[Kind, str]] = {
     CompareOp: {CompareOp.EQ: "égal à", CompareOp.NE: "différent de", CompareOp.LT: "inférieur à",
                 CompareOp.LE: "au plus", CompareOp.GT: "supérieur à", CompareOp.GE: "au moins"},
     LogicOp: {LogicOp.AND: "et", LogicOp.OR: "ou"},
+    EventKind: {EventKind.RULE: "règle", EventKind.PARAMETER: "paramètre", EventKind.TABLE: "table",
+                EventKind.FUNCTION: "fonction", EventKind.FACT: "fait", EventKind.GUARD: "condition d'application",
+                EventKind.TEST: "test", EventKind.CONDITION: "alternative", EventKind.COMPARISON: "comparaison",
+                EventKind.MEMBERSHIP: "appartenance", EventKind.LOGIC: "connecteur logique",
+                EventKind.NEGATION: "négation", EventKind.ARITHMETIC: "calcul", EventKind.DATE: "calcul de date",
+                EventKind.ROUNDING: "arrondi", EventKind.EXTREMUM: "minimum ou maximum",
+                EventKind.TEXT_OF: "texte de", EventKind.MARKER: "marqueur", EventKind.REFERENCE: "rappel"},
 }
 """Every member's label (tests/test_kinds.py checks that none is missing)."""

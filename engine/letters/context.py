@@ -25,6 +25,7 @@ from engine.evaluate.trace import Event
 from engine.explain.detail import flags
 from engine.explain.whynot import Unmet, WhyNot
 from engine.lang import formatting
+from engine.lang.kinds import DeclarationKind
 from engine.lang.results import STATUS_FRENCH, Missing, Result, Value
 from engine.lang.statuses import Status
 from engine.lang.types import Type
@@ -257,11 +258,11 @@ def _unknown(view: str, name: str, what: str, candidates: Iterable[str],
 def _is_rule(outcome: Outcome, name: object) -> bool:
     """Whether `name` (what a template tests with `in`) is a rule of the file."""
     definition = outcome.ruleset.program.definitions.get(name) if isinstance(name, str) else None
-    return definition is not None and definition.kind == "rule"
+    return definition is not None and definition.kind == DeclarationKind.RULE
 
 
 def _rules_of(outcome: Outcome) -> list[str]:
-    return [n for n, d in outcome.ruleset.program.definitions.items() if d.kind == "rule"]
+    return [n for n, d in outcome.ruleset.program.definitions.items() if d.kind == DeclarationKind.RULE]
 
 
 class ResultsView:
@@ -273,7 +274,7 @@ class ResultsView:
 
     def __getitem__(self, name: str) -> ResultView | jinja2.StrictUndefined:
         definition = self._outcome.ruleset.program.definitions.get(name)
-        if definition is None or definition.kind != "rule":
+        if definition is None or definition.kind != DeclarationKind.RULE:
             return _unknown("resultats", name, "règle", _rules_of(self._outcome), self._outcome)
         return ResultView(self._state, name, _result(self._outcome, name), definition.type, definition.description,
                           self._outcome)
@@ -358,7 +359,7 @@ class ValuesView:
 
     def __getitem__(self, name: str) -> object:
         definition = self._outcome.ruleset.program.definitions.get(name)
-        if definition is None or definition.kind != "rule":
+        if definition is None or definition.kind != DeclarationKind.RULE:
             return _unknown("valeurs", name, "règle", _rules_of(self._outcome), self._outcome)
         self._state.printed(self._outcome, name)
         return _value_of(self._state, name, _result(self._outcome, name))
@@ -377,9 +378,9 @@ class ParametersView:
     def __getitem__(self, name: str) -> object:
         program = self._outcome.ruleset.program
         definition = program.definitions.get(name)
-        if definition is None or definition.kind != "parameter":
+        if definition is None or definition.kind != DeclarationKind.PARAMETER:
             return _unknown("parametres", name, "paramètre",
-                            [n for n, d in program.definitions.items() if d.kind == "parameter"])
+                            [n for n, d in program.definitions.items() if d.kind == DeclarationKind.PARAMETER])
         result = backend_for(program).evaluate(self._outcome.facts, [name])[name]
         return result.value if isinstance(result, Value) else _value_of(State(self._outcome), name, result)
 
@@ -431,7 +432,8 @@ class UnmetView:
         self.ecart = unmet.margin
         self.enfants = [UnmetView(program, child) for child in unmet.children]
         definition = program.definitions.get(unmet.name)
-        self.description = definition.description if definition is not None and definition.kind == "rule" else None
+        rule = definition if definition is not None and definition.kind == DeclarationKind.RULE else None
+        self.description = rule.description if rule is not None else None
 
 
 class ReserveView:

@@ -27,9 +27,11 @@ MAX_LOGO_BYTES = 1_000_000
 MAX_LOGO_PIXELS = 4096
 """Width and height of a PNG logo at most: a small file can still declare a huge image to decode."""
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_MEDIA_TYPES = {"png": "image/png", "svg": "image/svg+xml"}
-
 LogoKind = Literal["png", "svg"]
+
+_MEDIA_TYPES: dict[LogoKind, str] = {"png": "image/png", "svg": "image/svg+xml"}
+_KINDS: dict[str, LogoKind] = {".png": "png", ".svg": "svg"}
+"""A logo's kind by its file's extension (lower case)."""
 
 
 class LogoError(Exception):
@@ -66,8 +68,8 @@ def read_logo(path: Path) -> Logo:
             of its kind, or it is larger than `MAX_LOGO_BYTES`.
     """
     shown = str(path)
-    kind = path.suffix.lower().lstrip(".")
-    if kind not in _MEDIA_TYPES:
+    kind = _KINDS.get(path.suffix.lower())
+    if kind is None:
         raise LogoError(f"« {shown} » : extension « {path.suffix or '(aucune)'} » non prise en charge ; "
                         "un logo est un fichier .png ou .svg")
     if not path.exists():
@@ -83,12 +85,11 @@ def read_logo(path: Path) -> Logo:
         raise LogoError(f"impossible de lire « {shown} » : {os_reason(exc)}") from None
     if len(data) > MAX_LOGO_BYTES:  # the file grew between the two reads
         raise LogoError(f"« {shown} » dépasse {MAX_LOGO_BYTES} octets")
-    checked: LogoKind = "png" if kind == "png" else "svg"
-    if checked == "png":
+    if kind == "png":
         _check_png(shown, data)
     else:
         _check_svg(shown, data)
-    return Logo(data, checked, shown)
+    return Logo(data, kind, shown)
 
 
 def _check_png(shown: str, data: bytes) -> None:

@@ -27,6 +27,7 @@ from engine.check.model import FactDecl
 from engine.explain.whynot import Unmet
 from engine.inputs.facts import FactsError
 from engine.lang import formatting
+from engine.lang.kinds import TypeKind
 from engine.lang.results import Missing
 from engine.tools.jsonio import result_with_unmet
 
@@ -107,7 +108,7 @@ def answers_of(ruleset: api.Ruleset, query: list[tuple[str, str]]) -> tuple[dict
         if key == _RESULTS and value in ruleset.program.outputs and value not in chosen:
             chosen.append(value)
         elif key in ruleset.facts and value.strip():
-            if ruleset.facts[key].type.kind == "taux" and not value.strip().endswith("%"):
+            if ruleset.facts[key].type.kind == TypeKind.TAUX and not value.strip().endswith("%"):
                 value = value.strip() + " %"
             answers[key] = value
     return answers, chosen
@@ -240,22 +241,22 @@ def _input_html(decl: FactDecl, value: str, error: str | None) -> str:
     attrs = f'id="{field}" name="{_e(decl.name)}" required autofocus{aria}{invalid}'
     suffix = ""
     match t.kind:
-        case "date":
+        case TypeKind.DATE:
             control = f'<input type="date" {attrs} value="{_e(value)}">'
-        case "entier":
+        case TypeKind.ENTIER:
             limits = "".join(f' {k}="{_e(v)}"' for k, v in (("min", decl.low), ("max", decl.high))
                              if isinstance(v, int))
             control = f'<input type="number" step="1" inputmode="numeric"{limits} {attrs} value="{_e(value)}">'
-        case "taux":
+        case TypeKind.TAUX:
             shown = value.strip().removesuffix("%").strip()
             limits = "".join(f' {k}="{_e(_percent(v))}"' for k, v in (("min", decl.low), ("max", decl.high))
                              if isinstance(v, (int, Decimal)))
             control = f'<input type="number" step="any" inputmode="decimal"{limits} {attrs} value="{_e(shown)}">'
             suffix = '<span class="unite" aria-hidden="true">%</span>'
-        case "montant" | "decimal":
+        case TypeKind.MONTANT | TypeKind.DECIMAL:
             control = (f'<input type="text" inputmode="decimal" pattern="-?[0-9 ]+([.,][0-9]+)?" '
                        f'{attrs} value="{_e(value)}">')
-            suffix = '<span class="unite" aria-hidden="true">€</span>' if t.kind == "montant" else ""
+            suffix = '<span class="unite" aria-hidden="true">€</span>' if t.kind == TypeKind.MONTANT else ""
         case _:
             control = f'<input type="text" {attrs} value="{_e(value)}">'
     return f'{head}<div class="saisie">{control}{suffix}</div>'
@@ -264,9 +265,9 @@ def _input_html(decl: FactDecl, value: str, error: str | None) -> str:
 def _choices(decl: FactDecl) -> list[tuple[str, str]] | None:
     """(value sent, label shown) of a fact with a closed list of answers, else None."""
     t = decl.type
-    if t.kind == "enum":
+    if t.kind == TypeKind.ENUM:
         return [(v, t.label(v)) for v in t.values]
-    if t.kind == "booleen":
+    if t.kind == TypeKind.BOOLEEN:
         return [("oui", "Oui"), ("non", "Non")]
     if decl.allowed is not None:
         return [(_json_text(v), formatting.value(v, t)) for v in decl.allowed]

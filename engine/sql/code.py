@@ -25,13 +25,15 @@ from collections.abc import Sequence
 
 from attrs import evolve, frozen
 
-NUMBER_KINDS = frozenset({"entier", "decimal", "taux", "montant"})
+from engine.lang.kinds import TypeKind
+
+NUMBER_KINDS = frozenset({TypeKind.ENTIER, TypeKind.DECIMAL, TypeKind.TAUX, TypeKind.MONTANT})
 HUGE = "HUGEINT"
 
 
 def arity(kind: str) -> int:
     """How many SQL columns hold a value of this type kind."""
-    return 3 if kind in NUMBER_KINDS or kind == "duree" else 1
+    return 3 if kind in NUMBER_KINDS or kind == TypeKind.DUREE else 1
 
 
 @frozen

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from attrs import evolve
 
 from engine.check import model
+from engine.lang.kinds import KeyKind, MarkerKind, TypeKind
 from engine.sql import numbers as num
 from engine.sql.code import NUMBER_KINDS, Code, arity, bor, combine, text, value
 from engine.sql.dates import (
@@ -28,7 +29,7 @@ _UND_DURATIONS = text("durées en jours et en mois : comparaison impossible")
 def _kind(*exprs: model.Expr) -> str:
     """The kind of the first operand whose type is known (a marker's type is `any`)."""
     for e in exprs:
-        if e.type.kind != "any":
+        if e.type.kind != TypeKind.ANY:
             return e.type.kind
     return "any"
 
@@ -132,7 +133,7 @@ class Generator(Compiler):
         if e.type.kind in NUMBER_KINDS:
             n, d, x = a.number
             return Code(a.status, (f"(-{n})", d, x), a.reason, a.missing, a.layer, a.fraction)
-        if e.type.kind == "duree":
+        if e.type.kind == TypeKind.DUREE:
             return Code(a.status, tuple(f"(-{x})" for x in a.number), a.reason, a.missing, a.layer)
         raise self.unsupported(f"la négation d'une valeur de type {e.type}", e)
 
@@ -165,10 +166,10 @@ class Generator(Compiler):
         kind = _kind(e.left, e.right)
         if kind in NUMBER_KINDS:
             return self.over([a, b], (num.compare(e.op, a.number, b.number),))
-        if kind == "duree":
+        if kind == TypeKind.DUREE:
             test, mixed = duration_compare(num.SQL_OPS[e.op], a.number, b.number)
             return self.over([a, b], (test,), [(mixed, _UND_DURATIONS)])
-        if kind in {"date", "texte", "enum", "booleen"}:
+        if kind in {TypeKind.DATE, TypeKind.TEXTE, TypeKind.ENUM, TypeKind.BOOLEEN}:
             x, y = a.components(1)[0], b.components(1)[0]
             return self.over([a, b], (f"({x} {num.SQL_OPS[e.op]} {y})",))
         raise self.unsupported(f"la comparaison de valeurs de type {e.left.type}", e)
@@ -232,13 +233,13 @@ class Generator(Compiler):
         return self.by_date(when_, choices, reason, "texte")
 
     def x_marker(self, e: model.Marker) -> Code:
-        return Code("1" if e.kind == "non_applicable" else "2", (), text(e.reason))
+        return Code("1" if e.kind is MarkerKind.NOT_APPLICABLE else "2", (), text(e.reason))
 
     def x_builtin(self, e: model.Builtin) -> Code:
         args = [self.layers.share(self.eval(a)) for a in e.args]
         kind = e.type.kind
         k = arity(kind)
-        if kind not in NUMBER_KINDS and kind != "date":
+        if kind not in NUMBER_KINDS and kind != TypeKind.DATE:
             raise self.unsupported(f"{e.name} de valeurs de type {e.type}", e)
         best = args[0].components(k)
         layer = combine(*args)
@@ -301,16 +302,16 @@ class Generator(Compiler):
         """A column holding the index of the key an argument falls under (`evaluator._find`), or NULL."""
         arms = []
         for index, key in enumerate(keys):
-            if key.kind != "autre":
+            if key.kind != KeyKind.OTHER:
                 arms.append(f"WHEN {self.key_match(key, arg, kind, d)} THEN {index}")
-        other = next((i for i, key in enumerate(keys) if key.kind == "autre"), None)
+        other = next((i for i, key in enumerate(keys) if key.kind == KeyKind.OTHER), None)
         sql = f"CASE {' '.join(arms)} ELSE {'NULL' if other is None else other} END" if arms else str(other)
         return self.col(sql, arg.layer)
 
     def key_match(self, key: model.Key, arg: Code, kind: str, d: model.Definition) -> str:
         if kind in NUMBER_KINDS:
             comps = arg.number
-            if key.kind in {"enum", "value"}:
+            if key.kind in {KeyKind.ENUM, KeyKind.VALUE}:
                 return num.compare("=", comps, num.constant(key.value))
             tests = []
             if key.low is not None:
@@ -318,7 +319,7 @@ class Generator(Compiler):
             if key.high is not None:
                 tests.append(num.compare("≤" if key.high_inclusive else "<", comps, num.constant(key.high)))
             return " AND ".join(tests) or "TRUE"
-        if key.kind in {"enum", "value"} and isinstance(key.value, str):
+        if key.kind in {KeyKind.ENUM, KeyKind.VALUE} and isinstance(key.value, str):
             return f"{arg.components(1)[0]} = {text(key.value)}"
         raise self.unsupported(f"une clé « {key.text} » sur une valeur de type {kind}", d)
 
@@ -327,10 +328,10 @@ class Generator(Compiler):
         if kind in NUMBER_KINDS:
             return num.str_text(code.number, code.fraction)
         x = code.components(arity(kind))
-        if kind == "booleen":
+        if kind == TypeKind.BOOLEEN:
             return f"CASE WHEN {x[0]} THEN 'True' ELSE 'False' END"
-        if kind == "date":
+        if kind == TypeKind.DATE:
             return f"CAST({x[0]} AS VARCHAR)"
-        if kind == "duree":
+        if kind == TypeKind.DUREE:
             return duration_text(*x)
         return x[0]

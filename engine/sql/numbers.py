@@ -17,6 +17,7 @@ from __future__ import annotations
 from decimal import Decimal
 from fractions import Fraction
 
+from engine.lang.kinds import TypeKind
 from engine.sql.code import HUGE, Layers
 
 LIMIT = "100000000000000000000"
@@ -176,9 +177,9 @@ def fraction_digits(layers: Layers, n: str, d: str, layer: int) -> tuple[str, st
 def number_text(layers: Layers, num: Num, kind: str, fraction: bool, layer: int) -> str:
     """The text a value cell shows: `str(int)`, `str(Decimal)`, a Fraction's 28 digits, a montant's cents."""
     n, d, e = num
-    if kind == "entier":
+    if kind == TypeKind.ENTIER:
         return f"CAST({n} AS VARCHAR)"
-    if kind == "montant":
+    if kind == TypeKind.MONTANT:
         cents = decimal_text(f"{n} * {pow10(f'{e} + 2')}", "-2")
         plain = f"CASE WHEN {e} > -2 THEN {cents} ELSE {decimal_text(n, e)} END"
     else:

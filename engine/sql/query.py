@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from attrs import frozen
 
 from engine.check import model
+from engine.lang.kinds import TypeKind
 from engine.lang.results import STATUS_FRENCH
 from engine.sql import numbers as num
 from engine.sql.code import HUGE, NUMBER_KINDS, STATUS_CODES, Code, Layers, text
@@ -111,7 +112,7 @@ def _fact_code(layers: Layers, index: int, column: str, kind: str) -> Code:
     """A fact read from its column: its status, value components and missing bit as layer-0 columns."""
     if kind not in NUMBER_KINDS:
         parts = [column]
-    elif kind == "entier":
+    elif kind == TypeKind.ENTIER:
         parts = [f"CAST({column} AS {HUGE})", f"CASE WHEN {column} IS NOT NULL THEN 1 END",
                  f"CASE WHEN {column} IS NOT NULL THEN 0 END"]
     else:
@@ -166,7 +167,7 @@ def _fact_list(mask: str, names: Sequence[str], read: set[str]) -> str:
 def _shown(layers: Layers, code: Code, kind: str) -> str:
     if kind in NUMBER_KINDS:
         n, d, e = code.components(3)
-        return n if kind == "entier" else num.number_text(layers, (n, d, e), kind, code.fraction, code.layer)
-    if kind == "duree":
+        return n if kind == TypeKind.ENTIER else num.number_text(layers, (n, d, e), kind, code.fraction, code.layer)
+    if kind == TypeKind.DUREE:
         return duration_text(*code.components(3))
     return code.components(1)[0]

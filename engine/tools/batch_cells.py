@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from engine.lang.results import STATUS_FRENCH, Missing, NotApplicable, Undetermined
 from engine.lang.types import Type
 from engine.lang.values import money_text, to_decimal
+from engine.tools.batch_job import FileFormat
 
 if TYPE_CHECKING:
     import pyarrow as pa  # the `parquet` extra: imported where a Parquet file is written
@@ -69,14 +70,14 @@ _CACHED_TEXT = 300
 """Longest text `csv_cell` keeps (100 000 of them at most: about 30 MB)."""
 
 
-def _row_filler(kinds: Sequence[str], fmt: str, explain: bool) -> RowFiller:
+def _row_filler(kinds: Sequence[str], fmt: FileFormat, explain: bool) -> RowFiller:
     """A function appending the cells of every output (value, status, reason…) and `faits_manquants`.
 
     Generated once per rule file, so that a row costs one call rather than a loop over outputs.
     """
-    cells = {"csv": _CSV_CELL, "jsonl": _JSON_CELL}.get(fmt, _PARQUET_CELL)
-    text = "Q" if fmt == "csv" else ""  # CSV cells are written as they will stand in the file
-    empty = "''" if fmt == "csv" else "None"
+    cells = {FileFormat.CSV: _CSV_CELL, FileFormat.JSONL: _JSON_CELL}.get(fmt, _PARQUET_CELL)
+    text = "Q" if fmt == FileFormat.CSV else ""  # CSV cells are written as they will stand in the file
+    empty = "''" if fmt == FileFormat.CSV else "None"
     lines = ["def fill(R, out):", "    missing = None"]
     for i, kind in enumerate(kinds):
         value = cells.get(kind) or _VALUE_CELL.get(kind, "str(r)")

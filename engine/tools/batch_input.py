@@ -18,7 +18,7 @@ from typing import Any
 from attrs import frozen
 
 from engine.base.diagnostics import os_reason
-from engine.tools.batch_job import BatchError
+from engine.tools.batch_job import BatchError, FileFormat
 
 MAX_RECORD_LINES = 1000
 """Lines a CSV record may span when a quoted field holds newlines; beyond, its first line is an error."""
@@ -69,7 +69,7 @@ class _Chunk:
 class _Input:
     """The input file: its columns, its size, its chunks, and the lines and bytes read so far."""
 
-    def __init__(self, path: str, kind: str, chunk_rows: int) -> None:
+    def __init__(self, path: str, kind: FileFormat, chunk_rows: int) -> None:
         self.path = path
         self.kind = kind
         self.chunk_rows = chunk_rows
@@ -80,7 +80,7 @@ class _Input:
         self.bytes = 0
         """Bytes of the text file read so far, header included."""
         try:
-            if kind == "parquet":
+            if kind == FileFormat.PARQUET:
                 import pyarrow.parquet as pq
                 self.parquet = pq.ParquetFile(path)
                 self.columns = tuple(self.parquet.schema_arrow.names)
@@ -89,7 +89,7 @@ class _Input:
                 self.file = open(path, "rb")  # noqa: SIM115 - closed by close()
                 self.total = os.fstat(self.file.fileno()).st_size
                 self._first_line = 1
-                if kind == "csv":
+                if kind == FileFormat.CSV:
                     self._read_header()
                 else:
                     self._peek_json_keys()
@@ -135,7 +135,7 @@ class _Input:
         self.file.seek(position)
 
     def chunks(self) -> Iterator[_Chunk]:
-        if self.kind == "parquet":
+        if self.kind == FileFormat.PARQUET:
             yield from self._parquet_chunks()
             return
         try:
@@ -166,7 +166,7 @@ class _Input:
         bad: list[tuple[int, str]] = []
         spans: list[tuple[int, int]] = []
         records = 0
-        records_of = self._csv_records() if self.kind == "csv" else (((raw,), None) for raw in self.file)
+        records_of = self._csv_records() if self.kind == FileFormat.CSV else (((raw,), None) for raw in self.file)
         for record, problem in records_of:
             if problem is not None:
                 bad.append((len(parts), problem))

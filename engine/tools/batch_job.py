@@ -7,6 +7,7 @@ import it, and it imports no other batch module.
 from __future__ import annotations
 
 import os
+from enum import StrEnum
 from pathlib import Path
 
 from attrs import define, field, frozen
@@ -14,7 +15,17 @@ from attrs import define, field, frozen
 from engine.base.diagnostics import EngineError
 from engine.lang.results import STATUS_FRENCH
 
-FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
+
+class FileFormat(StrEnum):
+    """The format of a batch file, from its extension (`file_format`)."""
+
+    CSV = "csv"
+    JSONL = "jsonl"
+    PARQUET = "parquet"
+
+
+FORMATS = {".csv": FileFormat.CSV, ".jsonl": FileFormat.JSONL, ".ndjson": FileFormat.JSONL,
+           ".parquet": FileFormat.PARQUET, ".pq": FileFormat.PARQUET}
 HEADLINE_WORDS = {"true": "vrai", "false": "faux", **{k: w for k, w in STATUS_FRENCH.items() if k != "value"}}
 
 CHUNK_ROWS = 4000
@@ -49,7 +60,7 @@ class Interrupted(BaseException):
         self.signal_name = signal_name
 
 
-def file_format(path: str | Path, role: str) -> str:
+def file_format(path: str | Path, role: str) -> FileFormat:
     """`csv`, `jsonl` or `parquet`, from the file's extension."""
     suffix = Path(path).suffix.lower()
     if suffix not in FORMATS:

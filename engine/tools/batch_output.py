@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from engine.base.diagnostics import os_reason
-from engine.tools.batch_job import PARTIAL_SUFFIX, BatchError
+from engine.tools.batch_job import PARTIAL_SUFFIX, BatchError, FileFormat
 
 if TYPE_CHECKING:
     import pyarrow as pa  # the `parquet` extra: imported where a Parquet file is written
@@ -118,18 +118,18 @@ class _Output(_Written):
     BUFFER_ROWS = 65536
     """Parquet rows gathered before a row group is written."""
 
-    def __init__(self, path: str, kind: str, columns: Sequence[str], schema: pa.Schema | None) -> None:
+    def __init__(self, path: str, kind: FileFormat, columns: Sequence[str], schema: pa.Schema | None) -> None:
         super().__init__(path)
         self.kind = kind
         self.pending: list[pa.RecordBatch] = []
         self.pending_rows = 0
         try:
-            if kind == "parquet":
+            if kind == FileFormat.PARQUET:
                 import pyarrow.parquet as pq
                 self.writer = pq.ParquetWriter(self.temporary, schema)
             else:
                 self.file = open(self.temporary, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed by close()
-                if kind == "csv":
+                if kind == FileFormat.CSV:
                     csv.writer(self.file, lineterminator="\n").writerow(columns)
         except OSError as exc:
             self.discard()
@@ -139,7 +139,7 @@ class _Output(_Written):
         """Write a chunk's encoded rows (`_Rows.encode`); `rows` counts them, in a CSV chunk."""
         try:
             if isinstance(encoded, str):
-                if self.kind == "jsonl":
+                if self.kind == FileFormat.JSONL:
                     rows = encoded.count("\n")  # one object a line: the rows, counted again
                 self.count += rows
                 self.file.write(encoded)
@@ -156,13 +156,13 @@ class _Output(_Written):
 
     def flush(self) -> None:
         """Write the Parquet rows gathered so far as one row group."""
-        if self.kind == "parquet" and self.pending:
+        if self.kind == FileFormat.PARQUET and self.pending:
             import pyarrow as pa
             self.writer.write_table(pa.Table.from_batches(self.pending))
             self.pending, self.pending_rows = [], 0
 
     def close(self) -> None:
-        if self.kind == "parquet":
+        if self.kind == FileFormat.PARQUET:
             if hasattr(self, "writer"):
                 try:
                     self.flush()
@@ -177,11 +177,11 @@ class _Errors(_Written):
 
     def __init__(self, path: str) -> None:
         super().__init__(path)
-        self.kind = "jsonl" if Path(path).suffix.lower() in {".jsonl", ".ndjson"} else "csv"
+        self.kind = FileFormat.JSONL if Path(path).suffix.lower() in {".jsonl", ".ndjson"} else FileFormat.CSV
         try:
             self.file = open(self.temporary, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed by close()
             self.csv = csv.writer(self.file, lineterminator="\n")
-            if self.kind == "csv":
+            if self.kind == FileFormat.CSV:
                 self.csv.writerow(["ligne", "raison"])
         except OSError as exc:
             self.discard()
@@ -189,7 +189,7 @@ class _Errors(_Written):
 
     def write(self, errors: list[tuple[int, str]]) -> None:
         try:
-            if self.kind == "csv":
+            if self.kind == FileFormat.CSV:
                 self.csv.writerows(errors)
             else:
                 self.file.writelines(json.dumps({"ligne": line, "raison": reason}, ensure_ascii=False) + "\n"

@@ -60,6 +60,7 @@ from engine.tools.batch_job import (
     AccountingError,
     BatchError,
     BatchJob,
+    FileFormat,
     Interrupted,
     Summary,
     file_format,
@@ -152,7 +153,7 @@ def run(job: BatchJob, *, progress: Callable[[int, int, int], None] | None = Non
         local = _Rows(config, ruleset) if job.workers <= 1 else None
         columns = output_columns(copied, ruleset.program.outputs, job.explain)
         schema = arrow_schema(columns, [ruleset.program.definitions[n].type for n in ruleset.program.outputs], copied,
-                              job.explain) if output_kind == "parquet" else None
+                              job.explain) if output_kind == FileFormat.PARQUET else None
         errors = _Errors(job.errors_path)
         try:
             output = _Output(job.output, output_kind, columns, schema)
@@ -212,14 +213,14 @@ def _remove_older(*paths: str) -> None:
 
 def _check_accounts(source: _Input, summary: Summary, written: int, errors: int) -> None:
     """Every line read is in a row written, an error row or a blank line; else `AccountingError`."""
-    if source.kind != "parquet" and source.bytes != source.total:
+    if source.kind != FileFormat.PARQUET and source.bytes != source.total:
         raise BatchError(f"« {source.path} » a changé pendant la lecture ({source.total} octets au début, "
                          f"{source.bytes} lus) : aucune sortie n'est gardée, relancez sur un fichier stable")
     problems = []
     if summary.lines != source.lines:
         problems.append(f"{source.lines} lignes de données lues dans « {source.path} », "
                         f"{summary.lines} comptées dans les résultats")
-    if source.kind == "parquet" and source.lines != source.total:
+    if source.kind == FileFormat.PARQUET and source.lines != source.total:
         problems.append(f"{source.total} lignes annoncées par le fichier Parquet, {source.lines} lues")
     if summary.read != summary.evaluated + summary.errors or summary.read != written + errors:
         problems.append(f"{summary.read} lignes lues, {written} écrites dans la sortie, {errors} dans les erreurs")

@@ -22,6 +22,7 @@ from engine.evaluate.backend import backend_for, fact_reader
 from engine.lang.results import Missing, NotApplicable, Result, Undetermined, Value
 from engine.tools.batch_cells import STATUSES, _json_default, _row_filler, arrow_schema, csv_cell, output_columns
 from engine.tools.batch_input import _Chunk, _csv_record
+from engine.tools.batch_job import FileFormat
 
 
 @frozen
@@ -29,8 +30,8 @@ class _Config:
     """Everything a worker needs; sent once, when the worker starts."""
 
     rules: str
-    input_format: str
-    output_format: str
+    input_format: FileFormat
+    output_format: FileFormat
     columns: tuple[str, ...]
     copied: tuple[str, ...]
     explain: bool
@@ -73,19 +74,19 @@ class _Rows:
         self.cells_reader = self.reader.cells_reader(positions)
         fmt = config.output_format
         self.fill = _row_filler([t.kind for t in self.types], fmt, config.explain)
-        self.text_cells = fmt == "csv"
+        self.text_cells = fmt == FileFormat.CSV
         self.columns = output_columns(config.copied, self.outputs, config.explain)
-        self.schema = (arrow_schema(self.columns, self.types, config.copied, config.explain) if fmt == "parquet"
-                       else None)
+        parquet = fmt == FileFormat.PARQUET
+        self.schema = arrow_schema(self.columns, self.types, config.copied, config.explain) if parquet else None
 
     # ── parsing a chunk into records: (line, lines spanned, raw facts, copied values, problem) ──
     # A blank line is (line, 1, None, (), None): it is not a row, but it is accounted for.
     def records(self, chunk: _Chunk) -> Iterator[_Record]:
         """The records of a chunk, parsed as its input format reads."""
         kind = self.config.input_format
-        if kind == "csv":
+        if kind == FileFormat.CSV:
             return self._csv(chunk)
-        if kind == "jsonl":
+        if kind == FileFormat.JSONL:
             return self._jsonl(chunk)
         return self._parquet(chunk)
 
@@ -169,10 +170,10 @@ class _Rows:
     def copy(self, values: tuple[object, ...]) -> tuple[object, ...]:
         """Copied cells as the output holds them: JSON values in JSON Lines, text elsewhere."""
         fmt = self.config.output_format
-        if fmt == "jsonl":
+        if fmt == FileFormat.JSONL:
             return tuple(v if v is None or isinstance(v, (str, int, float, bool, list, dict)) else _to_text(v)
                          for v in values)
-        if fmt == "csv":
+        if fmt == FileFormat.CSV:
             return tuple("" if v is None else csv_cell(_to_text(v)) for v in values)
         return tuple(None if v is None else _to_text(v) for v in values)
 
@@ -244,9 +245,9 @@ class _Rows:
     def encode(self, rows: list[list[object]]) -> Any:
         """A chunk's output rows as the output format holds them: text, or a pyarrow `RecordBatch`."""
         fmt = self.config.output_format
-        if fmt == "csv":  # every cell is already CSV text (csv_cell)
+        if fmt == FileFormat.CSV:  # every cell is already CSV text (csv_cell)
             return "".join([",".join(cast(list[str], row)) + "\n" for row in rows])
-        if fmt == "jsonl":
+        if fmt == FileFormat.JSONL:
             columns = self.columns
             return "".join(json.dumps(dict(zip(columns, row, strict=True)), ensure_ascii=False,
                                       default=_json_default) + "\n"

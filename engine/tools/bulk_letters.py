@@ -34,6 +34,7 @@ from engine.lang.results import Value
 from engine.letters import issuance
 from engine.letters.render import LetterError, render_with_context
 from engine.tools import batch, batch_rows
+from engine.tools.batch_job import FileFormat
 
 REGISTER_COLUMNS = ("reference", "dossier", "ligne", "courrier", "resultat_principal", "fichier", "sha256_fichier",
                     "sha256_regles")
@@ -196,7 +197,7 @@ def run(job: BulkJob, progress: Callable[[int, int], None] | None = None) -> Bul
     source = batch._Input(job.input, kind, job.chunk_rows)
     try:
         columns = source.columns
-        if kind != "jsonl" and job.dossier_column not in columns:
+        if kind != FileFormat.JSONL and job.dossier_column not in columns:
             raise BulkError(f"« {job.input} » n'a pas de colonne « {job.dossier_column} » : chaque courrier tire sa "
                             "référence de l'identifiant du dossier (--colonne-dossier pour une autre colonne)")
         out = Path(job.output_dir)
@@ -206,8 +207,8 @@ def run(job: BulkJob, progress: Callable[[int, int], None] | None = None) -> Bul
             raise BulkError(f"impossible de créer « {out} » : {os_reason(exc)}") from None
         config = _Config(job.rules, job.template, job.caisse, str(out.resolve()), job.format,
                          job.date or dt.date.today(),
-                         batch._Config(job.rules, kind, "jsonl", columns, (job.dossier_column,), False, os.getcwd(),
-                                       source.dialect),
+                         batch._Config(job.rules, kind, FileFormat.JSONL, columns, (job.dossier_column,), False,
+                                       os.getcwd(), source.dialect),
                          os.getcwd())
         summary = BulkSummary()
         seen: dict[str, int] = {}

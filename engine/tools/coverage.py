@@ -28,6 +28,7 @@ from engine.base.source import Span
 from engine.check import model
 from engine.evaluate.reference import Evaluator, _find
 from engine.inputs.facts import FactsError, validate
+from engine.lang.kinds import DeclarationKind, KeyKind
 from engine.lang.results import Missing, Result, Value
 from engine.syntax.build import DASHES
 
@@ -170,7 +171,7 @@ def coverage(ruleset: Ruleset) -> FileCoverage:
     rules, branches, cells = [], [], []
     closing = 0
     for d, version in _own_versions(program):
-        if d.kind in {"rule", "function"}:
+        if d.kind in {DeclarationKind.RULE, DeclarationKind.FUNCTION}:
             rules.append((_version_key(d, version), Item("règle", d.name, d.span)))
         for expr in _version_exprs(version):
             for node in model.walk(expr):
@@ -200,7 +201,7 @@ def coverage(ruleset: Ruleset) -> FileCoverage:
 def _closing(grid: model.Grid, row: int, column: int) -> bool:
     """An empty cell (`—`) under an `autre` row or column key."""
     keys = [grid.rows[row]] + ([grid.columns[column]] if grid.columns else [])
-    return grid.cells[row][column].text.strip() in DASHES and any(k.kind == "autre" for k in keys)
+    return grid.cells[row][column].text.strip() in DASHES and any(k.kind == KeyKind.OTHER for k in keys)
 
 
 def _part(items: Sequence[tuple[tuple[object, ...], Item]], hits: set[tuple[object, ...]]) -> Part:

@@ -36,6 +36,7 @@ from engine.check import bibliography, model
 from engine.check.loader import load_path
 from engine.explain.doc_pages import SOURCES_PAGE, fact_page, href, original_page, page_name
 from engine.lang import formatting
+from engine.lang.kinds import DeclarationKind, TypeKind
 from engine.lang.statuses import Status
 from engine.lang.types import Type
 from engine.syntax import ast
@@ -186,7 +187,7 @@ class Site:
     def _of_kind(self, key: str) -> list[str]:
         found = []
         for name, d in self.program.definitions.items():
-            kind = "output" if d.kind == "rule" and d.is_output else d.kind
+            kind = "output" if d.kind == DeclarationKind.RULE and d.is_output else d.kind
             if kind == key:
                 found.append(name)
         return found
@@ -203,7 +204,7 @@ class Site:
 
     # ── a definition ──
     def definition_page(self, d: model.Definition) -> str:
-        kind = "output" if d.kind == "rule" and d.is_output else d.kind
+        kind = "output" if d.kind == DeclarationKind.RULE and d.is_output else d.kind
         defs, facts = self.uses.get(d.name, ((), ()))
         titles = [(i + 1, case.title) for i, case in enumerate(self.program.examples)
                   if any(e.name == d.name for e in case.expected)]
@@ -217,7 +218,7 @@ class Site:
 
     def original_page(self, prefix: str, d: model.Definition) -> str:
         text = next(t for t in self.program.texts if t.prefix == prefix)
-        kind = "output" if d.kind == "rule" and d.is_output else d.kind
+        kind = "output" if d.kind == DeclarationKind.RULE and d.is_output else d.kind
         current = self.program.definitions.get(d.name)
         replaced = current is not None and current.replaces == f"{prefix}.{d.name}"
         users = [n for n, (defs, _) in self.uses.items() if f"{prefix}.{d.name}" in defs]
@@ -232,21 +233,21 @@ class Site:
         """What the pages of a definition show of it, from its statuses to its formatted text."""
         grids: list[GridView] = []
         versions: list[VersionRow] = []
-        if d.kind == "table":
+        if d.kind == DeclarationKind.TABLE:
             grids = [_grid(d, v, i) for i, v in enumerate(d.versions) if isinstance(v.body, model.Grid)]
         elif len(d.versions) > 1:
             versions = [VersionRow(_version_start(v), _inline(v.body), v.text.short) for v in d.versions]
         return Sheet(
             statuses=tuple(StatusView(_badge(s.kind), s.note) for s in _statuses(d)), description=d.description,
             is_set=d.is_set, type=self._type(d.type),
-            params_label="Clés" if d.kind == "table" else "Paramètres",
+            params_label="Clés" if d.kind == DeclarationKind.TABLE else "Paramètres",
             params=tuple(Param(p.name, self._type(p.type, short=True)) for p in d.params),
             citations=_citations([s for v in d.versions for s in v.sources]),
             text_short=text.short, text_file=text.file, reused_from=d.reused_from, amended_by=d.amended_by,
             unit=d.unit, guard=self._name_link(d.guard.name) if d.guard is not None else None,
             guard_reason=d.guard.reason if d.guard is not None else None, is_output=d.is_output,
             internal=d.internal, grids=tuple(grids), versions=tuple(versions),
-            code_label="Définition" if d.kind != "table" else "Texte de la table",
+            code_label="Définition" if d.kind != DeclarationKind.TABLE else "Texte de la table",
             code=self._code(format_declaration(decl)) if decl is not None else None)
 
     def _comparison(self, d: model.Definition) -> Comparison:
@@ -280,9 +281,9 @@ class Site:
         return self.asts.get(prefix, {}).get(name)
 
     def _type(self, t: Type, short: bool = False) -> TypeView:
-        if t.kind == "enum" and short:
+        if t.kind == TypeKind.ENUM and short:
             return TypeView(str(t), link=self._name_link(str(t.name)))
-        if t.kind == "enum":
+        if t.kind == TypeKind.ENUM:
             return TypeView(str(t), enum=str(t.name),
                             values=tuple(EnumValue(v, t.label(v) if t.label(v) != v else None) for v in t.values))
         return TypeView(str(t))

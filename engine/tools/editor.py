@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from enum import StrEnum
 
 from attrs import frozen
 
 from engine.base.diagnostics import Diagnostic
 from engine.base.source import Source, Span
 from engine.check import bibliography, model
+from engine.lang.kinds import DeclarationKind, TypeKind
 from engine.lang.types import Type
 
 _TOKEN = re.compile(r"""
@@ -33,12 +35,43 @@ _TOKEN = re.compile(r"""
 
 NAME = re.compile(r"[^\W\d]\w*")
 
-KIND_FRENCH = {"parameter": "paramètre", "rule": "règle", "table": "table", "function": "fonction"}
 
 
-def kind_french(definition: model.Definition) -> str:
+class CompletionKind(StrEnum):
+    """What a completion or a document symbol names, as the editor shows it (in French)."""
+
+    FACT = "fait"
+    PARAMETER = "paramètre"
+    RULE = "règle"
+    OUTPUT = "résultat"
+    TABLE = "table"
+    FUNCTION = "fonction"
+    LOCAL = "paramètre local"
+    VALUE = "valeur"
+    KEYWORD = "mot-clé"
+    SOURCE = "source"
+
+
+_DECLARED = {DeclarationKind.PARAMETER: CompletionKind.PARAMETER, DeclarationKind.RULE: CompletionKind.RULE,
+             DeclarationKind.TABLE: CompletionKind.TABLE, DeclarationKind.FUNCTION: CompletionKind.FUNCTION}
+
+
+def kind_french(definition: model.Definition) -> CompletionKind:
     """The keyword that declares a definition (`résultat` for an output rule)."""
-    return "résultat" if definition.is_output else KIND_FRENCH.get(definition.kind, definition.kind)
+    return CompletionKind.OUTPUT if definition.is_output else _DECLARED[definition.kind]
+
+
+class OccurrenceKind(StrEnum):
+    """What an identifier names, the first element of `Occurrence.key`."""
+
+    NAME = "name"
+    """A fact or a definition (the rest of the key is its name)."""
+    LOCAL = "local"
+    """A parameter of a table or a function, within its declaration (file, offset, owner, name)."""
+    SOURCE = "source"
+    """A source of the bibliography, by its key."""
+    ENUM = "enum"
+    """A word of an enumeration."""
 
 
 @frozen
@@ -52,6 +85,11 @@ class Occurrence:
     key: tuple[str, ...]
     prefix: str | None = None
     declaration: bool = False
+
+    @property
+    def kind(self) -> OccurrenceKind:
+        """What the identifier names (the key's first element)."""
+        return OccurrenceKind(self.key[0])
 
 
 @frozen
@@ -70,7 +108,7 @@ class Completion:
     """A completion proposal: the word, its kind, a one-line detail and its documentation."""
 
     label: str
-    kind: str
+    kind: CompletionKind
     detail: str = ""
     documentation: str = ""
     preferred: bool = False
@@ -126,17 +164,17 @@ class Index:
         p = self.program
         if prefix is not None:
             if prefix in self.prefixes and (prefix, word) in p.originals:
-                return ("name", word)
+                return (OccurrenceKind.NAME, word)
             return None
         for _, start, end, owner, params in blocks:
             if start <= offset < end and word in params:
-                return ("local", file, str(start), owner, word)
+                return (OccurrenceKind.LOCAL, file, str(start), owner, word)
         if word in p.facts or word in p.definitions:
-            return ("name", word)
+            return (OccurrenceKind.NAME, word)
         if word in p.bibliography:
-            return ("source", word)
+            return (OccurrenceKind.SOURCE, word)
         if word in self.enum_words:
-            return ("enum", word)
+            return (OccurrenceKind.ENUM, word)
         return None
 
     def _mark_declarations(self) -> None:
@@ -152,17 +190,18 @@ class Index:
             by_file.setdefault(occ.file, []).append(i)
         for decl in p.bibliography.values():  # the span of a source declaration is its key
             for i in by_file.get(decl.span.file, ()):
-                if self.occurrences[i].start == decl.span.start and self.occurrences[i].key == ("source", decl.key):
-                    self.occurrences[i] = _declared(self.occurrences[i])
+                occ = self.occurrences[i]
+                if occ.start == decl.span.start and occ.key == (OccurrenceKind.SOURCE, decl.key):
+                    self.occurrences[i] = _declared(occ)
         for (file, block_start), name in decl_starts.items():
             for i in by_file.get(file, ()):
                 occ = self.occurrences[i]
-                if occ.start >= block_start and occ.key == ("name", name) and occ.prefix is None:
+                if occ.start >= block_start and occ.key == (OccurrenceKind.NAME, name) and occ.prefix is None:
                     self.occurrences[i] = _declared(occ)
                     break
         seen_locals: set[tuple[str, ...]] = set()
         for i, occ in enumerate(self.occurrences):
-            if occ.key[0] == "local" and occ.key not in seen_locals:
+            if occ.kind == OccurrenceKind.LOCAL and occ.key not in seen_locals:
                 seen_locals.add(occ.key)
                 self.occurrences[i] = _declared(occ)
 
@@ -180,7 +219,7 @@ class Index:
                 return occ
         return None
 
-    def symbols(self, file: str) -> list[tuple[str, str, str, Location, Location]]:
+    def symbols(self, file: str) -> list[tuple[str, CompletionKind, str, Location, Location]]:
         """The declarations of one file, in order: (name, keyword, detail, whole block, name)."""
         p = self.program
         source = self.sources.get(file)
@@ -193,12 +232,12 @@ class Index:
             if node.span.file != file:
                 continue
             if isinstance(node, bibliography.SourceDecl):
-                key = ("source", node.key)
-                name, keyword, detail = node.key, "source", node.title
+                key = (OccurrenceKind.SOURCE, node.key)
+                name, keyword, detail = node.key, CompletionKind.SOURCE, node.title
             else:
-                key = ("name", node.name)
+                key = (OccurrenceKind.NAME, node.name)
                 name = node.name
-                keyword = "fait" if isinstance(node, model.FactDecl) else kind_french(node)
+                keyword = CompletionKind.FACT if isinstance(node, model.FactDecl) else kind_french(node)
                 detail = f"{keyword} : {node.type}"
             decl = next((o for o in self.occurrences if o.file == file and o.declaration and o.key == key
                          and node.span.start <= o.start <= max(node.span.end, node.span.start)), None)
@@ -215,11 +254,11 @@ class Index:
     def definitions(self, occ: Occurrence) -> list[Occurrence]:
         """Where the name at `occ` is declared: the effective definition, or the original one for
         `texte.nom` and for the replaced name of `remplace texte.nom`; every enumeration declaring a word."""
-        kind = occ.key[0]
+        kind = occ.kind
         decls = [o for o in self.occurrences if o.key == occ.key and o.declaration]
-        if kind in {"local", "source"}:
+        if kind in {OccurrenceKind.LOCAL, OccurrenceKind.SOURCE}:
             return decls
-        if kind == "enum":
+        if kind == OccurrenceKind.ENUM:
             return self._enum_declarations(occ.key[1])
         name = occ.key[1]
         target: model.FactDecl | model.Definition
@@ -245,20 +284,20 @@ class Index:
             text = self.sources[span.file].text
             m = re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text[span.start:span.end])
             if m:
-                out.append(Occurrence(span.file, span.start + m.start(), span.start + m.end(), ("enum", word),
-                                      declaration=True))
+                key = (OccurrenceKind.ENUM, word)
+                out.append(Occurrence(span.file, span.start + m.start(), span.start + m.end(), key, declaration=True))
         return out
 
     # ─── Hover ───────────────────────────────────────────────────────────────────────────────
 
     def hover(self, occ: Occurrence) -> str:
         """Markdown describing the name at `occ`, in French."""
-        kind = occ.key[0]
-        if kind == "local":
+        kind = occ.kind
+        if kind == OccurrenceKind.LOCAL:
             return self._hover_local(occ)
-        if kind == "enum":
+        if kind == OccurrenceKind.ENUM:
             return self._hover_enum(occ.key[1])
-        if kind == "source":
+        if kind == OccurrenceKind.SOURCE:
             return self._hover_source(self.program.bibliography[occ.key[1]])
         name = occ.key[1]
         p = self.program
@@ -278,7 +317,7 @@ class Index:
             lines.append(f"Unité : {fact.unit}")
         if fact.low is not None or fact.high is not None:
             lines.append("Valeurs : " + _bounds(fact))
-        if fact.type.kind == "enum":
+        if fact.type.kind == TypeKind.ENUM:
             lines.append("Valeurs : " + _enum_values(fact.type))
         lines += [f"Source : {citation_markdown(c)}" for c in fact.sources]
         if fact.text:
@@ -297,7 +336,7 @@ class Index:
             lines.append(d.description)
         if d.unit:
             lines.append(f"Unité : {d.unit}")
-        if d.type.kind == "enum" and d.type.name == d.name:
+        if d.type.kind == TypeKind.ENUM and d.type.name == d.name:
             lines.append("Valeurs : " + _enum_values(d.type))
         if d.internal:
             lines.append("Interne : les résumés d'explication montrent ce à quoi cette définition mène, "
@@ -360,11 +399,11 @@ class Index:
         expected = self._expected_enum(source, line, column) if source is not None else None
         items: list[Completion] = []
         for fact in p.facts.values():
-            items.append(Completion(fact.name, "fait", f"fait : {fact.type}", fact.description or ""))
+            items.append(Completion(fact.name, CompletionKind.FACT, f"fait : {fact.type}", fact.description or ""))
         for d in p.definitions.values():
             items.append(Completion(d.name, kind_french(d), f"{kind_french(d)} : {d.type}", d.description or ""))
         for decl in p.bibliography.values():
-            items.append(Completion(decl.key, "source", f"source : {decl}", decl.url or ""))
+            items.append(Completion(decl.key, CompletionKind.SOURCE, f"source : {decl}", decl.url or ""))
         for (prefix, name), d in p.originals.items():
             items.append(Completion(f"{prefix}.{name}", kind_french(d),
                                     f"{kind_french(d)} de {d.latest.text.short} : {d.type}", d.description or ""))
@@ -373,13 +412,13 @@ class Index:
             for block_file, start, end, owner, params in self._blocks:
                 if block_file == file and start <= offset < end:
                     for name in sorted(params):
-                        items.append(Completion(name, "paramètre local", f"paramètre de « {owner} »", ""))
+                        items.append(Completion(name, CompletionKind.LOCAL, f"paramètre de « {owner} »", ""))
         for word, types in self.enum_words.items():
             preferred = expected is not None and expected in types
             labels = " ; ".join(f"« {t.name} » : {t.label(word)}" for t in types)
-            items.append(Completion(word, "valeur", labels, labels, preferred))
+            items.append(Completion(word, CompletionKind.VALUE, labels, labels, preferred))
         for word in sorted(reserved_words()):
-            items.append(Completion(word, "mot-clé"))
+            items.append(Completion(word, CompletionKind.KEYWORD))
         return items
 
     def _expected_enum(self, source: Source, line: int, column: int) -> Type | None:
@@ -390,7 +429,7 @@ class Index:
         name = m.group("name")
         p = self.program
         node = p.facts.get(name) or p.definitions.get(name)
-        if node is not None and node.type.kind == "enum":
+        if node is not None and node.type.kind == TypeKind.ENUM:
             return node.type
         return None
 
@@ -407,14 +446,14 @@ class Index:
             raise RenameRefused(f"« {new_name} » n'est pas un nom (une lettre, puis lettres, chiffres ou _)")
         if new_name in reserved_words():
             raise RenameRefused(f"« {new_name} » est un mot-clé du langage")
-        if occ.key[0] == "enum":
+        if occ.kind == OccurrenceKind.ENUM:
             raise RenameRefused("renommer une valeur d'énumération n'est pas pris en charge : "
                                 "renommez-la dans sa déclaration et dans chaque emploi")
         if new_name == occ.key[-1]:
             return {}
         taken = (set(self.program.facts) | set(self.program.definitions) | set(self.enum_words)
                  | set(self.program.bibliography))
-        if occ.key[0] == "local":
+        if occ.kind == OccurrenceKind.LOCAL:
             taken = {o.key[-1] for o in self.occurrences if o.key[:4] == occ.key[:4]} | taken
         if new_name in taken:
             raise RenameRefused(f"« {new_name} » est déjà un nom de ce fichier ou du fichier qu'il modifie")
@@ -438,7 +477,7 @@ def _enum_types(program: model.Program) -> dict[str, Type]:
     for node in nodes:
         types = [node.type] + [prm.type for prm in getattr(node, "params", ())]
         for t in types:
-            if t.kind == "enum" and t.name:
+            if t.kind == TypeKind.ENUM and t.name:
                 found.setdefault(t.name, t)
     return found
 

@@ -43,6 +43,7 @@ from attrs import define, field, frozen
 from engine import api
 from engine.base.diagnostics import EngineError, suggest
 from engine.lang import formatting
+from engine.lang.kinds import TypeKind
 from engine.lang.results import STATUS_FRENCH, NotApplicable, Result, Value
 from engine.lang.types import Type
 from engine.lang.values import to_decimal
@@ -322,7 +323,7 @@ def _prepare(old: api.Ruleset, new: api.Ruleset, population: str, columns: list[
     for name in by:
         if name not in facts:
             raise ValueError(f"--par : fait inconnu « {name} »" + _hint(name, facts))
-    montants = tuple(n for n in common if _type(new, n).kind == "montant" and _type(old, n).kind == "montant")
+    montants = tuple(n for n in common if _type(new, n).kind == _type(old, n).kind == TypeKind.MONTANT)
     for name in amounts or ():
         if name not in montants:
             raise ValueError(f"--montant : « {name} » n'est pas un montant calculé par les deux fichiers"
@@ -357,7 +358,7 @@ def _eligibility(old: api.Ruleset, new: api.Ruleset, common: tuple[str, ...], na
         ValueError: the name is not a boolean result of both files, or none is named and neither
             file declares a headline both compute (the engine guesses no domain name).
     """
-    booleans = [n for n in common if _type(old, n).kind == "booleen" and _type(new, n).kind == "booleen"]
+    booleans = [n for n in common if _type(old, n).kind == _type(new, n).kind == TypeKind.BOOLEEN]
     if name == "":
         return None
     if name is None:

@@ -16,6 +16,7 @@ from rich.table import Table
 from engine import api
 from engine.evaluate.trace import result_json
 from engine.lang import formatting
+from engine.lang.kinds import TypeKind
 from engine.lang.results import STATUS_FRENCH, Result, Value
 from engine.lang.types import Type
 from engine.lang.values import money_text
@@ -257,7 +258,7 @@ def _breakdown_section(impact: Impact, new: api.Ruleset, fact: str) -> list[str]
     ordered = sorted(groups.items(), key=lambda kv: (-kv[1].rows, kv[0]))
 
     def label(value: str) -> str:
-        return t.label(value) if t is not None and t.kind == "enum" else value
+        return t.label(value) if t is not None and t.kind == TypeKind.ENUM else value
 
     present = [c for c in impact.case_list if impact.cases[c.key].rows]
     lines = ["", f"Par {fact} : lignes par cas d'éligibilité (ancien → nouveau)" if impact.eligibility is not None

@@ -25,19 +25,29 @@ from engine.base.diagnostics import Diagnostic, RulesError, Severity
 from engine.base.source import Source
 from engine.check.loader import display_name
 from engine.check.typography import tie_units
-from engine.tools.editor import Completion, Index, Location, Occurrence, RenameRefused, replacements, span_location
+from engine.tools.editor import (
+    Completion,
+    CompletionKind,
+    Index,
+    Location,
+    Occurrence,
+    RenameRefused,
+    replacements,
+    span_location,
+)
 
-_KIND = {"fait": lsp.CompletionItemKind.Field, "paramètre": lsp.CompletionItemKind.Constant,
-         "règle": lsp.CompletionItemKind.Variable, "résultat": lsp.CompletionItemKind.Variable,
-         "table": lsp.CompletionItemKind.Struct, "fonction": lsp.CompletionItemKind.Function,
-         "paramètre local": lsp.CompletionItemKind.Variable, "valeur": lsp.CompletionItemKind.EnumMember,
-         "mot-clé": lsp.CompletionItemKind.Keyword,
-         "source": lsp.CompletionItemKind.Reference}
+_KIND = {CompletionKind.FACT: lsp.CompletionItemKind.Field, CompletionKind.PARAMETER: lsp.CompletionItemKind.Constant,
+         CompletionKind.RULE: lsp.CompletionItemKind.Variable, CompletionKind.OUTPUT: lsp.CompletionItemKind.Variable,
+         CompletionKind.TABLE: lsp.CompletionItemKind.Struct, CompletionKind.FUNCTION: lsp.CompletionItemKind.Function,
+         CompletionKind.LOCAL: lsp.CompletionItemKind.Variable, CompletionKind.VALUE: lsp.CompletionItemKind.EnumMember,
+         CompletionKind.KEYWORD: lsp.CompletionItemKind.Keyword,
+         CompletionKind.SOURCE: lsp.CompletionItemKind.Reference}
 
 
-_SYMBOL_KIND = {"fait": lsp.SymbolKind.Field, "paramètre": lsp.SymbolKind.Constant,
-                "règle": lsp.SymbolKind.Variable, "résultat": lsp.SymbolKind.Property, "table": lsp.SymbolKind.Struct,
-                "fonction": lsp.SymbolKind.Function, "source": lsp.SymbolKind.File}
+_SYMBOL_KIND = {CompletionKind.FACT: lsp.SymbolKind.Field, CompletionKind.PARAMETER: lsp.SymbolKind.Constant,
+                CompletionKind.RULE: lsp.SymbolKind.Variable, CompletionKind.OUTPUT: lsp.SymbolKind.Property,
+                CompletionKind.TABLE: lsp.SymbolKind.Struct, CompletionKind.FUNCTION: lsp.SymbolKind.Function,
+                CompletionKind.SOURCE: lsp.SymbolKind.File}
 
 
 class RulesServer(LanguageServer):
@@ -181,7 +191,7 @@ def completion_item(c: Completion) -> lsp.CompletionItem:
         label=c.label, kind=_KIND.get(c.kind, lsp.CompletionItemKind.Text), detail=c.detail or None,
         documentation=(lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=c.documentation)
                        if c.documentation else None),
-        sort_text=("0" if c.preferred else "1" if c.kind != "mot-clé" else "2") + c.label,
+        sort_text=("0" if c.preferred else "1" if c.kind != CompletionKind.KEYWORD else "2") + c.label,
         preselect=c.preferred or None)
 
 
@@ -262,7 +272,7 @@ def build_server() -> RulesServer:
         if index is None:  # a file that never loaded: the keywords still help
             from engine.syntax.parser import reserved_words
             return lsp.CompletionList(is_incomplete=False, items=[
-                completion_item(Completion(word, "mot-clé")) for word in sorted(reserved_words())])
+                completion_item(Completion(word, CompletionKind.KEYWORD)) for word in sorted(reserved_words())])
         items = index.completions(*ls.cursor(params.text_document.uri, params.position))
         return lsp.CompletionList(is_incomplete=False, items=[completion_item(c) for c in items])
 

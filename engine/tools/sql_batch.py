@@ -28,7 +28,7 @@ from engine.sql.exprs import SqlUnsupported
 from engine.sql.query import Query, generate, quote
 from engine.tools.batch_cells import output_columns
 from engine.tools.batch_input import _Input
-from engine.tools.batch_job import AccountingError, BatchError, BatchJob, Summary, file_format
+from engine.tools.batch_job import AccountingError, BatchError, BatchJob, FileFormat, Summary, file_format
 from engine.tools.batch_output import _Errors, _partial_files, _Written
 from engine.tools.batch_python import _check_paths, _copied_warning, _remove_older
 from engine.tools.batch_rows import _reason
@@ -63,7 +63,7 @@ def run(job: BatchJob, *, progress: Callable[[int, int, int], None] | None = Non
     _check_paths(job)
     if job.explain:
         raise NeedsPythonReader("les explications (--explain) sont écrites par le moteur Python")
-    if input_kind == "jsonl":
+    if input_kind is FileFormat.JSONL:
         raise NeedsPythonReader("le moteur SQL ne lit pas encore le JSON Lines")
     ruleset = api.load(job.rules)
     program = ruleset.program
@@ -72,7 +72,8 @@ def run(job: BatchJob, *, progress: Callable[[int, int, int], None] | None = Non
         return _run(job, con, program, input_kind, output_kind, started, progress, warn, caught)
 
 
-def _run(job: BatchJob, con: duckdb.DuckDBPyConnection, program: Program, input_kind: str, output_kind: str,
+def _run(job: BatchJob, con: duckdb.DuckDBPyConnection, program: Program, input_kind: FileFormat,
+         output_kind: FileFormat,
          started: float, progress: Callable[[int, int, int], None] | None,
          warn: Callable[[str], None] | None, caught: list[signal.Signals]) -> Summary:
     con.execute(f"SET threads = {max(1, job.workers)}")
@@ -134,11 +135,12 @@ def _run(job: BatchJob, con: duckdb.DuckDBPyConnection, program: Program, input_
     return summary
 
 
-def _input(con: duckdb.DuckDBPyConnection, path: str, kind: str, program: Program) -> tuple[tuple[str, ...], str]:
+def _input(con: duckdb.DuckDBPyConnection, path: str, kind: FileFormat,
+           program: Program) -> tuple[tuple[str, ...], str]:
     """The input's columns, and a SELECT giving `ligne`, `blank`, `probleme`, `suspect`, `cells`,
     the copied columns and the typed facts."""
-    if kind == "csv":
-        source = _Input(path, "csv", 1)
+    if kind is FileFormat.CSV:
+        source = _Input(path, FileFormat.CSV, 1)
         source.close()
         columns, delimiter = source.columns, source.dialect
         if "" in columns:
@@ -199,7 +201,7 @@ def _check_columns(job: BatchJob, copied: Sequence[str], program: Program,
 
 
 def _python_rows(con: duckdb.DuckDBPyConnection, program: Program, columns: Sequence[str],
-                 kind: str) -> list[tuple[int, str]]:
+                 kind: FileFormat) -> list[tuple[int, str]]:
     """Decide the suspect rows with `engine.inputs.facts`: their typed facts replace the cells, or their reason
     goes into `probleme`. Returns every error row (malformed lines too), in line order."""
     suspects = con.execute("SELECT ligne, cells FROM entree WHERE suspect ORDER BY ligne").fetchall()
@@ -212,7 +214,7 @@ def _python_rows(con: duckdb.DuckDBPyConnection, program: Program, columns: Sequ
         refused: list[tuple[int, str]] = []
         for line, cells in suspects:
             try:
-                typed = read_cells(cells) if kind == "csv" else reader.validate(
+                typed = read_cells(cells) if kind is FileFormat.CSV else reader.validate(
                     {c: v for c, v in zip(columns, cells, strict=False) if c in program.facts and v != ""})
             except FactsError as exc:
                 refused.append((line, _reason(exc)))
@@ -242,14 +244,14 @@ def _replace_facts(con: duckdb.DuckDBPyConnection, program: Program, names: Sequ
                 "WHERE entree.ligne = retenus.ligne")
 
 
-def _write(con: duckdb.DuckDBPyConnection, query: Query, output: _DuckOutput, kind: str) -> int:
+def _write(con: duckdb.DuckDBPyConnection, query: Query, output: _DuckOutput, kind: FileFormat) -> int:
     """Run the query into the output file; the number of rows written."""
-    if kind == "parquet":
+    if kind is FileFormat.PARQUET:
         casts = [f"CAST({quote(o)} AS BIGINT) AS {quote(o)}" for o, k in zip(query.outputs, query.kinds, strict=True)
                  if k == "entier"]
         body = f"SELECT * REPLACE ({', '.join(casts)}) FROM ({query.sql})" if casts else query.sql
         options = "FORMAT PARQUET"
-    elif kind == "jsonl":
+    elif kind is FileFormat.JSONL:
         body, options = query.sql, "FORMAT JSON"
     else:
         body, options = query.sql, "FORMAT CSV, HEADER, QUOTE '\"', ESCAPE '\"'"
@@ -260,13 +262,13 @@ def _write(con: duckdb.DuckDBPyConnection, query: Query, output: _DuckOutput, ki
     return int(result[0]) if result else 0
 
 
-def _headline_counts(con: duckdb.DuckDBPyConnection, path: str, kind: str, program: Program) -> dict[str, int]:
+def _headline_counts(con: duckdb.DuckDBPyConnection, path: str, kind: FileFormat, program: Program) -> dict[str, int]:
     """The counts of the summary line (`<résultat principal> : vrai …`), read back from the output."""
     name = program.headline
     if name is None or name not in program.outputs:
         return {}
-    reader = {"csv": "read_csv({}, all_varchar = true)", "parquet": "read_parquet({})",
-              "jsonl": "read_json({})"}[kind].format(text(path))
+    reader = {FileFormat.CSV: "read_csv({}, all_varchar = true)", FileFormat.PARQUET: "read_parquet({})",
+              FileFormat.JSONL: "read_json({})"}[kind].format(text(path))
     rows = con.execute(f"SELECT CAST({quote(name)} AS VARCHAR), {quote(name + '__statut')}, count(*) "
                        f"FROM {reader} GROUP BY ALL").fetchall()
     counts: dict[str, int] = {}

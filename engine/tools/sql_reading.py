@@ -21,6 +21,7 @@ from decimal import Decimal
 
 from engine.check import model
 from engine.inputs.facts import MAX_TEXT
+from engine.lang.kinds import TypeKind
 from engine.sql.code import text
 from engine.sql.query import quote
 
@@ -79,26 +80,26 @@ def typed_cell(decl: model.FactDecl, cell: str) -> tuple[str, str]:
     """(the typed value, whether the cell is suspect) of a text cell; NULL for an empty cell."""
     kind = decl.type.kind
     given = f"{cell} <> ''"
-    if kind == "booleen":
+    if kind == TypeKind.BOOLEEN:
         value = (f"CASE WHEN {cell} IN ('true', 'vrai', 'oui', '1') THEN TRUE "
                  f"WHEN {cell} IN ('false', 'faux', 'non', '0') THEN FALSE END")
-    elif kind == "entier":
+    elif kind == TypeKind.ENTIER:
         value = (f"CASE WHEN {_digits_only(cell, '')} AND length(ltrim({cell}, '-')) BETWEEN 1 AND 15 "
                  f"THEN CAST({cell} AS BIGINT) END")
-    elif kind in {"decimal", "taux", "montant"}:
+    elif kind in {TypeKind.DECIMAL, TypeKind.TAUX, TypeKind.MONTANT}:
         whole = f"split_part(ltrim({cell}, '-'), '.', 1)"
         part = f"split_part({cell}, '.', 2)"
         value = (f"CASE WHEN ({_digits_only(cell, '')} OR {_digits_only(cell, '.')}) "
                  f"AND length({whole}) BETWEEN 1 AND 15 "
                  f"AND (strpos({cell}, '.') = 0 OR length({part}) BETWEEN 1 AND 15) "
                  f"THEN {cell} END")
-    elif kind == "date":
+    elif kind == TypeKind.DATE:
         value = (f"CASE WHEN length({cell}) = 10 AND translate({cell}, '0123456789', '') = '--' "
                  f"AND substr({cell}, 5, 1) = '-' AND substr({cell}, 8, 1) = '-' "
                  f"AND {cell} >= '0001-01-01' THEN TRY_CAST({cell} AS DATE) END")
-    elif kind == "texte":
+    elif kind == TypeKind.TEXTE:
         value = f"CASE WHEN length({cell}) <= {MAX_TEXT} THEN {cell} END"
-    elif kind == "enum":
+    elif kind == TypeKind.ENUM:
         words = ", ".join(text(w) for w in decl.type.values)
         value = f"CASE WHEN {cell} IN ({words}) THEN {cell} END"
     else:
@@ -131,7 +132,7 @@ def _bounds(decl: model.FactDecl, value: str, kind: str) -> str:
 
 
 def _compared(value: str, kind: str) -> str:
-    return f"CAST({value} AS DECIMAL(38, 15))" if kind in {"decimal", "taux", "montant"} else value
+    return f"CAST({value} AS DECIMAL(38, 15))" if kind in {TypeKind.DECIMAL, TypeKind.TAUX, TypeKind.MONTANT} else value
 
 
 def _literal(value: object) -> str:
