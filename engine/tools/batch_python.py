@@ -136,17 +136,7 @@ def run(job: BatchJob, *, progress: Callable[[int, int, int], None] | None = Non
     source = _Input(job.input, input_kind, job.rows_per_chunk)
     try:
         copied = tuple(c for c in source.columns if c not in ruleset.facts)
-        clashes = sorted(set(copied) & set(output_columns((), ruleset.program.outputs, job.explain)))
-        if clashes:
-            raise BatchError(f"« {job.input} » : {', '.join(clashes)} : nom{'s' if len(clashes) > 1 else ''} "
-                             "de colonne déjà pris par les résultats ; renommez cette colonne de l'entrée")
-        if copied and warn is not None:
-            warn(_copied_warning(copied, ruleset.facts, job.rules))
-        stale = _partial_files(job.output) + _partial_files(job.errors_path)
-        if stale and warn is not None:
-            warn(f"fichier{'s' if len(stale) > 1 else ''} partiel{'s' if len(stale) > 1 else ''} d'une exécution "
-                 f"interrompue (ou en cours), qui ne {'sont' if len(stale) > 1 else 'est'} pas un résultat complet : "
-                 + ", ".join(stale))
+        check_columns(job, copied, ruleset.program.outputs, ruleset.facts, warn)
         config = _Config(str(Path(job.rules).resolve()), input_kind, output_kind, source.columns, copied, job.explain,
                          os.getcwd(), source.dialect)
         summary = Summary(copied_columns=copied, headline=ruleset.program.headline)
@@ -197,6 +187,23 @@ def _write_all(source: _Input, results: Iterator[_Done], output: _Output, errors
         done_units += done.size
         if progress is not None:
             progress(done_units, source.total, summary.read)
+
+
+def check_columns(job: BatchJob, copied: Sequence[str], outputs: Sequence[str], facts: Iterable[str],
+                  warn: Callable[[str], None] | None) -> None:
+    """Refuse an input column named like an output column; warn about the columns copied as they are
+    and about partial files an interrupted run left (both engines)."""
+    clashes = sorted(set(copied) & set(output_columns((), outputs, job.explain)))
+    if clashes:
+        raise BatchError(f"« {job.input} » : {', '.join(clashes)} : nom{'s' if len(clashes) > 1 else ''} "
+                         "de colonne déjà pris par les résultats ; renommez cette colonne de l'entrée")
+    if copied and warn is not None:
+        warn(_copied_warning(copied, facts, job.rules))
+    stale = _partial_files(job.output) + _partial_files(job.errors_path)
+    if stale and warn is not None:
+        warn(f"fichier{'s' if len(stale) > 1 else ''} partiel{'s' if len(stale) > 1 else ''} d'une exécution "
+             f"interrompue (ou en cours), qui ne {'sont' if len(stale) > 1 else 'est'} pas un résultat complet : "
+             + ", ".join(stale))
 
 
 def _remove_older(*paths: str) -> None:

@@ -3,7 +3,7 @@
 The layout of the output and of the errors file, the accounting of every line and the atomic
 writing are those of `engine.tools.batch` (whose docstring states them), and so are the words: the
 error reasons of refused facts are computed by `engine.inputs.facts` for the rows the SQL sets aside
-(`engine.tools.sql_reading`). `engine.tools.batch_python.run` calls `run` here when the job asks for the SQL
+(`engine.tools.sql_reading`). `engine.tools.batch.run` calls `run` here when the job asks for the SQL
 engine; a CSV file whose records need the full CSV grammar (quotes, a NUL, stray carriage
 returns, bytes that are not UTF-8) is `NeedsPythonReader`, and the caller reads it in Python.
 """
@@ -26,11 +26,10 @@ from engine.inputs.fastfacts import FactReader
 from engine.sql.code import text
 from engine.sql.exprs import SqlUnsupported
 from engine.sql.query import Query, generate, quote
-from engine.tools.batch_cells import output_columns
 from engine.tools.batch_input import _Input
 from engine.tools.batch_job import AccountingError, BatchError, BatchJob, FileFormat, Summary, file_format
-from engine.tools.batch_output import _Errors, _partial_files, _Written
-from engine.tools.batch_python import _check_paths, _copied_warning, _remove_older
+from engine.tools.batch_output import _Errors, _Written
+from engine.tools.batch_python import _check_paths, _remove_older, check_columns
 from engine.tools.batch_rows import _reason
 from engine.tools.sql_reading import (
     canonical,
@@ -56,7 +55,7 @@ class NeedsPythonReader(Exception):
 
 def run(job: BatchJob, *, progress: Callable[[int, int, int], None] | None = None,
         warn: Callable[[str], None] | None = None) -> Summary:
-    """`engine.tools.batch_python.run` for CSV and Parquet inputs, evaluated by DuckDB (same files, same counts)."""
+    """`engine.tools.batch.run` for CSV and Parquet inputs, evaluated by DuckDB (same files, same counts)."""
     started = time.perf_counter()
     input_kind = file_format(job.input, "l'entrée")
     output_kind = file_format(job.output, "la sortie")
@@ -187,17 +186,7 @@ _PARQUET_TEXT = {
 
 def _check_columns(job: BatchJob, copied: Sequence[str], program: Program,
                    warn: Callable[[str], None] | None) -> None:
-    clashes = sorted(set(copied) & set(output_columns((), program.outputs, False)))
-    if clashes:
-        raise BatchError(f"« {job.input} » : {', '.join(clashes)} : nom{'s' if len(clashes) > 1 else ''} de "
-                               "colonne déjà pris par les résultats ; renommez cette colonne de l'entrée")
-    if copied and warn is not None:
-        warn(_copied_warning(copied, program.facts, job.rules))
-    stale = _partial_files(job.output) + _partial_files(job.errors_path)
-    if stale and warn is not None:
-        warn(f"fichier{'s' if len(stale) > 1 else ''} partiel{'s' if len(stale) > 1 else ''} d'une exécution "
-             f"interrompue (ou en cours), qui ne {'sont' if len(stale) > 1 else 'est'} pas un résultat complet : "
-             + ", ".join(stale))
+    check_columns(job, copied, program.outputs, program.facts, warn)
 
 
 def _python_rows(con: duckdb.DuckDBPyConnection, program: Program, columns: Sequence[str],
