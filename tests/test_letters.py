@@ -137,7 +137,7 @@ class TestTemplateDirectory:
     def test_templates_follow_the_rule_file(self, rules_copy: Path) -> None:
         """A rule file elsewhere uses the `lettres/` beside it, not the repository's."""
         assert _render_source(rules_copy, "{% extends mise_en_page %}{% block objet %}Essai{% endblock %}") \
-            .count("Objet : Essai") == 1
+            .count("Objet\u00a0: Essai") == 1
 
     def test_amending_file_falls_back_to_the_amended_files_directory(self, tmp_path: Path) -> None:
         """A 2024 file without `lettres/` uses the letters beside the file it amends."""

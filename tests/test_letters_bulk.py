@@ -46,7 +46,7 @@ class TestBulk:
         assert len(set(references)) == len(references)
         for row in register:
             text = (out / row["fichier"]).read_text(encoding="utf-8")
-            assert f"Référence : {row['reference']}" in text
+            assert f"Référence\u00a0: {row['reference']}" in text
             assert row["resultat_principal"] in ("vrai", "faux")
             record = json.loads((out / (row["fichier"] + ".json")).read_text(encoding="utf-8"))
             assert record["reference"] == row["reference"] and record["regles_sha256"] == row["sha256_regles"]
