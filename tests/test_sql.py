@@ -131,8 +131,7 @@ class TestRandomPrograms:
     """SQL against the reference interpreter over random programs and facts."""
 
     @pytest.mark.xfail(strict=False, reason=(
-        "known SQL-engine bugs this property finds (issue 16, open; the SQL engine is opt-in): a date "
-        "operand that is a marker gives an untyped NULL to date_diff (DuckDB binder error); arithmetic "
+        "known SQL-engine bugs this property finds (issue 16, open; the SQL engine is opt-in): arithmetic "
         "between two literal markers; a nested `si` whose branch is a negated marker. The population "
         "and printed-query tests above stay strict."))
     @settings(max_examples=int(os.environ.get("SQL_EXAMPLES", "300")), derandomize=True, database=None, deadline=None,
@@ -169,3 +168,20 @@ def test_large_constant_rounded_on_both_engines(tmp_path: Path) -> None:
         written[engine_name] = out.read_text(encoding="utf-8")
     assert written["sql"] == written["python"]
     assert "2,999999.99,valeur,," in written["sql"]
+
+
+def test_date_difference_of_markers_on_both_engines(tmp_path: Path) -> None:
+    """A regression the random programs found: a date operand that is a marker reached `date_diff` as an
+    untyped NULL, which DuckDB refused; the marker is the result, as in Python."""
+    rules = tmp_path / "d.rules"
+    rules.write_text('règles "Dates"\n\nfait d : date\nfin\n\nrègle r1 : date\n  = non applicable "pas concerné"\n'
+                     'fin\n\nrésultat r4 : durée\n  = r1 - ((indéterminé "pas publié"))\nfin\n', encoding="utf-8")
+    source = tmp_path / "in.csv"
+    source.write_text("d\n2024-01-01\n", encoding="utf-8")
+    written = {}
+    for engine_name in ("python", "sql"):
+        out = tmp_path / f"{engine_name}.csv"
+        batch.run(batch.BatchJob(str(rules), str(source), str(out), engine=engine_name))
+        written[engine_name] = out.read_text(encoding="utf-8")
+    assert written["sql"] == written["python"]
+    assert "2,,non applicable,pas concerné," in written["sql"]

@@ -98,7 +98,8 @@ class Generator(Compiler):
     def date_arith(self, e: model.Arith, a: Code, b: Code, lk: str, rk: str) -> Code:
         if lk == "date" and rk == "date":
             x, y = a.components(1)[0], b.components(1)[0]
-            return self.over([a, b], (f"CAST(date_diff('day', {y}, {x}) AS BIGINT)", "0", "0"))
+            days = f"date_diff('day', CAST({y} AS DATE), CAST({x} AS DATE))"  # typed: a marker's NULL has no type
+            return self.over([a, b], (f"CAST({days} AS BIGINT)", "0", "0"))
         if lk == "date":
             date, shift, sign = a.components(1)[0], b.number, "-" if e.op == "-" else ""
         else:
