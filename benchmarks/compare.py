@@ -10,7 +10,9 @@ Alternating runs of two separate benchmark invocations compare figures taken und
 loads; on a shared machine that difference can exceed the change being measured. Here each
 revision is checked out once into a temporary worktree, and every round measures both, one after
 the other, in fresh processes whose only difference is `PYTHONPATH`; the best round of each measure
-counts (the least disturbed, as `timeit` recommends), and the ratio after/before is printed.
+counts (the least disturbed, as `timeit` recommends), and the ratio after/before is printed. Times
+are CPU times (`time.process_time`, and the user + system time of the commands and their children),
+not wall times: on a loaded machine a process waiting for a core would otherwise be charged for it.
 
 The measures use only the public API and the command line, which the refactorings this compares
 keep unchanged (`engine.load`, `Ruleset.evaluate`, `Outcome.events`/`trace`/`explain`, `regles batch`,
@@ -18,8 +20,8 @@ keep unchanged (`engine.load`, `Ruleset.evaluate`, `Outcome.events`/`trace`/`exp
 - microseconds per in-process call over the same 400 rows of the population: evaluate, + trace
   tree, + JSON trace, + one explanation, + every explanation, and the reference interpreter
   (`REGLES_NO_COMPILE=1`);
-- `regles batch --workers 1` on the population (wall time of the process);
-- a cold `regles eval` (wall time of the process, bytecode and rule-file caches warm).
+- `regles batch --workers 1` on the population (CPU time of the command);
+- a cold `regles eval` (CPU time of the command, bytecode and rule-file caches warm).
 """
 
 from __future__ import annotations
@@ -27,10 +29,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,10 +64,10 @@ else:
 best = {}
 for _ in range(3):
     for key, fn in measures.items():
-        started = time.perf_counter()
+        started = time.process_time()
         for row in rows:
             fn(row)
-        best[key] = min(best.get(key, float("inf")), (time.perf_counter() - started) / len(rows) * 1e6)
+        best[key] = min(best.get(key, float("inf")), (time.process_time() - started) / len(rows) * 1e6)
 print(json.dumps(best))
 """
 """Run in a fresh process per revision and round: the revision's `engine` is the one on PYTHONPATH."""
@@ -77,8 +79,8 @@ LABELS = {
     "evaluate_explain_one_us": ("evaluate + explain(montant_verse)", "µs"),
     "evaluate_explain_all_us": ("evaluate + explain de chaque résultat", "µs"),
     "interpreter_us": ("interpréteur de référence", "µs"),
-    "batch_1_s": ("regles batch, 1 processus", "s"),
-    "cold_eval_s": ("regles eval à froid", "s"),
+    "batch_1_s": ("regles batch, 1 processus (CPU)", "s"),
+    "cold_eval_s": ("regles eval à froid (CPU)", "s"),
 }
 
 
@@ -91,10 +93,12 @@ def checkout(revision: str, into: Path) -> Path:
 
 
 def timed(command: list[str], env: dict[str, str], cwd: Path) -> float:
-    """Wall seconds of a command run to completion (its output discarded)."""
-    started = time.perf_counter()
+    """CPU seconds (user + system) of a command run to completion, its children included (its output
+    discarded)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run(command, env=env, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def one_round(tree: Path, population: Path, output: Path, sample: int) -> dict[str, float]:
