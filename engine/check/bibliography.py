@@ -8,6 +8,7 @@ that the model stays one screenful of nodes per concern.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 
 from attrs import frozen
@@ -31,9 +32,7 @@ class SourceDecl(Node):
     @property
     def date_text(self) -> str | None:
         """The date as a reader reads it: `01/12/2022`, or the text as written."""
-        if isinstance(self.date, dt.date):
-            return f"{self.date.day:02d}/{self.date.month:02d}/{self.date.year}"
-        return self.date
+        return _date_text(self.date)
 
     def fields(self) -> list[tuple[str, str]]:
         """The declared details a reader may want beside the title, labelled in French, in order:
@@ -43,10 +42,23 @@ class SourceDecl(Node):
 
     def __str__(self) -> str:
         """`Titre (éditeur, date)`; the publisher is left out when the title already names it."""
-        extra = [p for p in (self.publisher, self.date_text) if p]
-        if self.publisher and re.search(rf"(?<!\w){re.escape(self.publisher)}(?!\w)", self.title, re.IGNORECASE):
-            extra = extra[1:]
-        return self.title + (f" ({', '.join(extra)})" if extra else "")
+        return _reads_as(self.title, self.publisher, self.date)
+
+
+def _date_text(date: dt.date | str | None) -> str | None:
+    if isinstance(date, dt.date):
+        return f"{date.day:02d}/{date.month:02d}/{date.year}"
+    return date
+
+
+@functools.lru_cache(maxsize=1024)
+def _reads_as(title: str, publisher: str | None, date: dt.date | str | None) -> str:
+    """A source as `SourceDecl.__str__` writes it. Cached: an explanation cites the same few sources
+    at every step, and the test for a publisher the title names is a regular expression."""
+    extra = [p for p in (publisher, _date_text(date)) if p]
+    if publisher and re.search(rf"(?<!\w){re.escape(publisher)}(?!\w)", title, re.IGNORECASE):
+        extra = extra[1:]
+    return title + (f" ({', '.join(extra)})" if extra else "")
 
 
 @frozen

@@ -37,14 +37,15 @@ class Status(enum.StrEnum):
         Raises:
             ValueError: no status has this label.
         """
-        for status in cls:
-            if status.label == label:
-                return status
-        raise ValueError(f"statut inconnu « {label} »")
+        found = _BY_LABEL.get(label)
+        if found is None:
+            raise ValueError(f"statut inconnu « {label} »")
+        return found
 
 
 _LABELS = {Status.TO_CONFIRM: "à confirmer", Status.MODELLING_CHOICE: "choix de modélisation",
            Status.IGNORED: "ignoré"}
+_BY_LABEL = {label: status for status, label in _LABELS.items()}
 
 
 def mark_text(status: Status, note: str | None) -> str:
