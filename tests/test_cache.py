@@ -150,11 +150,11 @@ class TestGeneratedCode:
     """The generated code is cached beside the program: generated once per version of the file."""
 
     def _refuse_generation(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        from engine.evaluate import compiled
+        from engine.evaluate import generator  # compiled.py imports it at a cache miss only
 
         def refuse(*args: object, **kwargs: object) -> None:
             raise AssertionError("the code was generated again")
-        monkeypatch.setattr(compiled, "generate", refuse)
+        monkeypatch.setattr(generator, "generate", refuse)
 
     def test_second_process_reads_the_code(self, cache_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         """Results and trace of a program whose code (plain and traced) comes from the cache are the same."""

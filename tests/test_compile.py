@@ -22,7 +22,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import engine
-from engine.evaluate import compiled as compiled_module
+from engine.evaluate import generator as generator_module
 from engine.evaluate import runtime
 from engine.evaluate.backend import backend_for
 from engine.evaluate.compiled import GeneratedProgram
@@ -138,7 +138,7 @@ class TestRulesetEvaluate:
         raises it, the command line exits 70 with a French message."""
         def refuse(program, recorder):  # type: ignore[no-untyped-def]
             raise GenerationError("expression non traduite : Nouvelle")
-        monkeypatch.setattr(compiled_module, "generate", refuse)
+        monkeypatch.setattr(generator_module, "generate", refuse)  # read by compiled.py at a cache miss
         monkeypatch.setenv("REGLES_NO_CACHE", "1")
         ruleset = engine.loads('règles "Démo"\nfait s : entier fin\nrésultat r : booléen = s = 1 fin\n')
         with pytest.raises(GenerationError, match="n'a pas pu être généré .*expression non traduite : Nouvelle"):

@@ -14,12 +14,15 @@ Sizes are checked with `stat` before reading, and reading stops at the limit.
 from __future__ import annotations
 
 from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import TYPE_CHECKING
 
 from engine.base.diagnostics import RulesError, error, os_reason
 from engine.base.source import Source, Span
 from engine.check import cache, model
 from engine.check.files import MAX_BYTES, SUFFIX, NotARegularFile, check_size, display_name, nowhere, read_limited
-from engine.syntax import ast
+
+if TYPE_CHECKING:  # the syntax tree's classes cost a tenth of a second to create: a load served by
+    from engine.syntax import ast  # the cache never builds one, so they are imported where a file is parsed
 
 __all__ = ["MAX_BYTES", "SUFFIX", "NotARegularFile", "decode_checked", "display_name", "load_path", "load_source",
            "read_limited"]
@@ -82,6 +85,7 @@ def _load_reused(source: Source, rule_file: ast.RuleFile, base_dir: Path, chain:
                  root: Path) -> dict[str, model.Program]:
     """The programs of the files named by `reprend … de "fichier.rules"`, read under the same rules as
     an amended file (relative path, inside the root, `.rules`, no cycle)."""
+    from engine.syntax import ast  # see the import at the top
     found: dict[str, model.Program] = {}
     for decl in rule_file.declarations:
         if isinstance(decl, ast.Reuse) and decl.file not in found:

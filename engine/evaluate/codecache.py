@@ -22,7 +22,7 @@ from attrs import asdict
 
 from engine.base import privatecache
 from engine.check import cache, model
-from engine.evaluate.generator import GeneratedModule
+from engine.evaluate.generated import GeneratedModule
 
 FORMAT = 1
 """Bumped when the layout of an entry changes."""

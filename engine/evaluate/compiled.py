@@ -15,7 +15,8 @@ from types import CodeType
 
 from engine.check import model
 from engine.evaluate import codecache
-from engine.evaluate.generator import GeneratedModule, GenerationError, generate
+from engine.evaluate.analysis import GenerationError
+from engine.evaluate.generated import GeneratedModule
 from engine.evaluate.perprogram import PerProgram
 from engine.evaluate.recorder import EventRecorder, Recorder
 from engine.evaluate.runtime import NAMESPACE, Plain, U, wrap
@@ -33,6 +34,7 @@ def _module(program: model.Program, recorder: type[Recorder]) -> tuple[Generated
     cached = codecache.read(program, kind)
     if cached is not None:
         return cached
+    from engine.evaluate.generator import generate  # only a cache miss needs the generator (generated.py)
     try:
         module = generate(program, recorder)
     except GenerationError as exc:

@@ -34,11 +34,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from attrs import frozen
-
 from engine.check import model
 from engine.evaluate.analysis import NUMERIC, Analysis, DefKey, GenerationError
 from engine.evaluate.emitter import DYNAMIC, Body, Ctx, hashable, py_name
+from engine.evaluate.generated import GeneratedModule
 from engine.evaluate.recorder import Recorder
 from engine.evaluate.runtime import Plain, guard_refused
 from engine.evaluate.tables import TableWriter
@@ -47,18 +46,6 @@ from engine.lang.results import Missing, NotApplicable, Undetermined
 from engine.lang.values import Duration
 
 __all__ = ["GeneratedModule", "GenerationError", "generate"]
-
-
-@frozen
-class GeneratedModule:
-    """A program's generated source, with what running it needs and what its functions are."""
-
-    source: str
-    constants: dict[str, object]
-    entries: dict[str, tuple[int, str]]
-    """Rule name → (memo slot, function name) of its latest version."""
-    slots: int
-    tracks_functions: bool
 
 
 def generate(program: model.Program, recorder: type[Recorder]) -> GeneratedModule:
