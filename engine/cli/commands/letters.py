@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 from engine.cli import main as cli
 
 if TYPE_CHECKING:  # imported when the command runs: `regles` starts without the letters
-    from engine.tools.bulk_letters import BulkJob, BulkSummary
+    from engine.tools.batch_job import Summary
+    from engine.tools.bulk_letters import BulkJob
 
 FORMATS = ("pdf", "html", "txt")
 
@@ -58,13 +59,13 @@ def run(args: argparse.Namespace) -> int:
         summary = _with_progress(run_bulk, job) if sys.stderr.isatty() else run_bulk(job)
     except (BulkError, BatchError) as exc:
         raise cli.UsageError(str(exc)) from None
-    rate = summary.letters / summary.seconds if summary.seconds else 0.0
-    print(f"regles letters : {summary.rows} lignes : {summary.letters} courriers, {summary.errors} sans courrier "
+    rate = summary.evaluated / summary.seconds if summary.seconds else 0.0
+    print(f"regles letters : {summary.read} lignes : {summary.evaluated} courriers, {summary.errors} sans courrier "
           f"(erreurs.csv) ; {summary.seconds:.1f} s, {rate:.1f} courriers/s", file=sys.stderr)
     return cli.EXIT_OK
 
 
-def _with_progress(run_bulk: Callable[..., BulkSummary], job: BulkJob) -> BulkSummary:
+def _with_progress(run_bulk: Callable[..., Summary], job: BulkJob) -> Summary:
     """Run the letters with a progress bar on standard error (bytes of the input read, rows)."""
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
