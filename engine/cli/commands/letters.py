@@ -25,10 +25,10 @@ FORMATS = ("pdf", "html", "txt")
 
 def register(sub: cli.Subcommands) -> None:
     """Add the `letters` sub-command."""
-    p = sub.add_parser("letters", help="rédiger un courrier par ligne d'un fichier de cas (pdf, html ou txt)",
-                       description="Rédiger un courrier par ligne d'un fichier de cas, avec un registre et la "
-                                   "liste des lignes sans courrier.")
-    p.add_argument("file", metavar="FICHIER", help=cli.RULE_FILE_HELP)
+    p = cli.command(sub, "letters", run, rule_file=True,
+                    help="rédiger un courrier par ligne d'un fichier de cas (pdf, html ou txt)",
+                    description="Rédiger un courrier par ligne d'un fichier de cas, avec un registre et la liste des "
+                                "lignes sans courrier.")
     p.add_argument("-i", "--entree", "--input", dest="input", required=True, metavar="CAS.csv|.jsonl|.parquet",
                    help="fichier des cas, lu comme « regles batch » le lit")
     p.add_argument("--template", required=True, metavar="COURRIER")
@@ -42,7 +42,6 @@ def register(sub: cli.Subcommands) -> None:
     p.add_argument("--workers", type=int, default=1, metavar="N", help="processus de rédaction (1 par défaut)")
     p.add_argument("--colonne-dossier", default="dossier", metavar="COLONNE",
                    help="colonne de l'identifiant du dossier (dossier par défaut)")
-    p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
