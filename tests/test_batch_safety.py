@@ -20,8 +20,11 @@ from pathlib import Path
 
 import pytest
 
-from engine.tools import batch
 from engine.cli import main as cli
+from engine.tools import batch
+from engine.tools.batch_input import _Input
+from engine.tools.batch_output import _Output
+from engine.tools.batch_rows import _Rows
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = str(ROOT / "rulesets" / "convention2024.rules")
@@ -144,8 +147,8 @@ class TestMalformedRecordsCostOneRow:
         lines[1:] = ['a"b,"' + line.split(",", 2)[2] for line in lines[1:]]
         source = _write(tmp_path / "in.csv", lines)
         looked = []
-        original = batch._Input._full_width
-        monkeypatch.setattr(batch._Input, "_full_width", lambda self, raw: looked.append(raw) or original(self, raw))
+        original = _Input._full_width
+        monkeypatch.setattr(_Input, "_full_width", lambda self, raw: looked.append(raw) or original(self, raw))
         summary = batch.run(batch.BatchJob(RULES, str(source), str(tmp_path / "out.csv")))
         assert (summary.read, summary.errors, summary.lines) == (3000, 3000, 3000)
         assert len(looked) <= batch.LOOKAHEAD_PER_LINE * 3000 + batch.MAX_RECORD_LINES
@@ -174,7 +177,7 @@ class TestMalformedRecordsCostOneRow:
         """Latin-1 bytes, a cut multi-byte sequence, and a NUL are error rows; the rows around them are read."""
         lines = [line.encode("utf-8") for line in _population(6)]
         lines[2] = lines[2].replace(b"hors_zone", "hors_zoné".encode("latin-1"))
-        lines[3] = lines[3].replace(b"hors_zone", "hors_zoné".encode("utf-8")[:-1] + b"x")
+        lines[3] = lines[3].replace(b"hors_zone", "hors_zoné".encode()[:-1] + b"x")
         lines[4] = lines[4].replace(b"hors_zone", b'"hors\x00zone"')
         (tmp_path / "in.csv").write_bytes(b"\n".join(lines) + b"\n")
         summary = batch.run(batch.BatchJob(RULES, str(tmp_path / "in.csv"), str(tmp_path / "out.csv")))
@@ -272,13 +275,13 @@ class TestAccounting:
     def test_a_lost_row_is_an_error_not_a_summary(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
         """If a record vanished between reading and writing, the run fails and keeps nothing."""
-        original = batch._Rows.records
+        original = _Rows.records
 
         def losing(self, chunk):  # type: ignore[no-untyped-def]
             for i, record in enumerate(original(self, chunk)):
                 if i != 2:
                     yield record
-        monkeypatch.setattr(batch._Rows, "records", losing)
+        monkeypatch.setattr(_Rows, "records", losing)
         monkeypatch.setenv("REGLES_MOTEUR", "python")  # the records lost are the Python reader's
         source = _write(tmp_path / "in.csv", _population(6))
         (tmp_path / "out.csv").write_text("une sortie d'un autre jour\n", encoding="utf-8")
@@ -291,13 +294,13 @@ class TestAccounting:
     def test_input_growing_during_the_run(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         """Lines appended while the run reads are not silently left out: the run stops and says so."""
         source = _write(tmp_path / "in.csv", _population(6))
-        original = batch._Input._chunk
+        original = _Input._chunk
 
         def appending(self, *args):  # type: ignore[no-untyped-def]
             with open(source, "a", encoding="utf-8") as f:
                 f.write(_population(1)[1] + "\n")
             return original(self, *args)
-        monkeypatch.setattr(batch._Input, "_chunk", appending)
+        monkeypatch.setattr(_Input, "_chunk", appending)
         monkeypatch.setenv("REGLES_MOTEUR", "python")  # the chunks are the Python reader's
         with pytest.raises(batch.BatchError, match="a changé pendant la lecture"):
             batch.run(batch.BatchJob(RULES, str(source), str(tmp_path / "out.csv"), chunk_rows=2))
@@ -311,7 +314,7 @@ class TestFullDisk:
                                   capsys: pytest.CaptureFixture[str]) -> None:
         """The second chunk's write fails with ENOSPC: exit 2, 'disque plein', nothing left, the older
         output removed (it would pass for this run's)."""
-        original = batch._Output.__init__
+        original = _Output.__init__
 
         class FullDisk:
             """The output file, on a disk that fills up after the header and one chunk."""
@@ -331,7 +334,7 @@ class TestFullDisk:
         def on_full_disk(self, *args):  # type: ignore[no-untyped-def]
             original(self, *args)
             self.file = FullDisk(self.file)
-        monkeypatch.setattr(batch._Output, "__init__", on_full_disk)
+        monkeypatch.setattr(_Output, "__init__", on_full_disk)
         monkeypatch.setenv("REGLES_MOTEUR", "python")  # the writer made to fail is the Python engine's
         source = _write(tmp_path / "in.csv", _population(20))
         (tmp_path / "out.csv").write_text("ancienne sortie\n", encoding="utf-8")

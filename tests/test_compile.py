@@ -32,6 +32,7 @@ from engine.inputs.facts import FactsError, validate
 from engine.inputs.fastfacts import FactReader
 from engine.lang import values
 from engine.lang.results import Value
+from engine.tools.batch_rows import cell_text
 
 ROOT = Path(__file__).resolve().parent.parent
 POPULATION = ROOT / "examples" / "population.csv"
@@ -208,7 +209,7 @@ class TestFactReader:
         raw = data.draw(strategies.fact_sets(ruleset), label="facts")
         names = sorted(ruleset.facts)
         odd = st.sampled_from(["", " 1", "1,5", "12 %", "vrai", "Oui", "2024-02-30", "22/06/2024", "x", "-3", "١"])
-        cells = ["" if n not in raw else data.draw(st.one_of(st.just(_text(raw[n])), odd), label=n) for n in names]
+        cells = ["" if n not in raw else data.draw(st.one_of(st.just(cell_text(raw[n])), odd), label=n) for n in names]
         row = ["id", *cells]
         read = FactReader(ruleset.program).cells_reader([(i + 1, n) for i, n in enumerate(names)])
         given_ = {n: c for n, c in zip(names, cells) if c != ""}
@@ -220,14 +221,6 @@ class TestFactReader:
             assert str(caught.value) == str(exc)
             return
         assert read(row) == expected
-
-
-def _text(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
 
 
 _NUMBERS = st.one_of(

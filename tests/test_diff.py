@@ -177,8 +177,8 @@ class TestCases:
         assert report["eligibility"] == "ouvre_droit" and report["amounts"] == ["aide"]
         cases = report["cases"]
         assert {k: c["rows"] for k, c in cases.items()} == {
-            "both": 4, "gained": 1, "lost": 1, "neither": 1, "new_only_eligible": 1, "new_only_ineligible": 0,
-            "old_only_eligible": 1, "old_only_ineligible": 1, "outside_both": 1, "unknown": 1}
+            "both": 4, "gained": 1, "lost": 1, "neither": 1, "new_only_true": 1, "new_only_false": 0,
+            "old_only_true": 1, "old_only_false": 1, "outside_both": 1, "unknown": 1}
         assert cases["both"]["compared"]["aide"] == {
             "compared": 2, "changed": 2, "total_old": "3000.00", "total_new": "3200.00", "delta": "200.00",
             "mean_delta": "100.00", "increased": 2, "decreased": 0, "unchanged": 0,
@@ -187,10 +187,10 @@ class TestCases:
         assert cases["gained"]["new_text"]["aide"] == {"with_value": 1, "total": "600.00", "mean": "600.00",
                                                        "without_value": {}}
         assert cases["lost"]["old_text"]["aide"]["total"] == "5000.00"
-        assert cases["new_only_eligible"]["new_text"]["aide"]["total"] == "500.00"
-        assert cases["old_only_eligible"]["old_text"]["aide"]["total"] == "900.00"
+        assert cases["new_only_true"]["new_text"]["aide"]["total"] == "500.00"
+        assert cases["old_only_true"]["old_text"]["aide"]["total"] == "900.00"
         assert cases["outside_both"]["computed_apart"]["aide"]["delta"] == "100.00"
-        for key in ("neither", "new_only_ineligible", "old_only_ineligible", "unknown"):
+        for key in ("neither", "new_only_false", "old_only_false", "unknown"):
             assert cases[key]["amounts_counted"] is None
             assert not {"compared", "new_text", "old_text", "computed_apart"} & set(cases[key])
         assert cases["unknown"]["transitions"] == [{"from": "manquant", "to": "manquant", "rows": 1}]
@@ -293,7 +293,7 @@ class TestRealFiles:
         assert report["eligibility"] == "eligible"
         cases = report["cases"]
         assert {k: c["rows"] for k, c in cases.items() if c["rows"]} == {
-            "both": 2, "neither": 1, "new_only_eligible": 1, "outside_both": 1}
+            "both": 2, "neither": 1, "new_only_true": 1, "outside_both": 1}
         # model.md § 6, ex. 6 (8 350 → 8 767 €) and a year-1 mi-temps at 18 000 € under both texts
         maximal = cases["both"]["compared"]["montant_maximal"]
         assert (maximal["total_old"], maximal["total_new"], maximal["delta"], maximal["mean_delta"]) == (
@@ -301,7 +301,7 @@ class TestRealFiles:
         assert (maximal["increased"], maximal["unchanged"]) == (1, 1)
         assert cases["both"]["compared"]["montant_verse"]["delta"] == "417.00"
         # the 2024 ORL: 19 000 € under the 2024 text alone, no advance (§ 7.14 leaves it computed: eligible)
-        new_only = cases["new_only_eligible"]["new_text"]
+        new_only = cases["new_only_true"]["new_text"]
         assert new_only["montant_verse"]["total"] == "19000.00"
         assert new_only["avance"] == {"with_value": 0, "total": "0.00", "mean": None,
                                       "without_value": {"non applicable": 1}}
@@ -311,7 +311,7 @@ class TestRealFiles:
         cardio = report["breakdown"]["specialite"]["cardiologie"]
         assert cardio["rows"] == 4
         assert cardio["cases"]["both"]["compared"]["montant_maximal"]["delta"] == "417.00"
-        assert report["breakdown"]["specialite"]["orl"]["cases"]["new_only_eligible"]["rows"] == 1
+        assert report["breakdown"]["specialite"]["orl"]["cases"]["new_only_true"]["rows"] == 1
         assert report["outputs_only_new"] == ["texte_applicable"]
 
     def test_text_report(self, population: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -510,7 +510,7 @@ class ExpressionChecks(CheckState):
 
 
 def _plural_type(t: Type) -> str:
-    """`énumération « specialite »` → `specialite` words; a base type by its French name."""
+    """`énumération « couleur »` → `mots de « couleur »`; a base type by its French name."""
     return f"mots de « {t.name} »" if t.kind is TypeKind.ENUM else str(t)
 
 

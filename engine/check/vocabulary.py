@@ -1,11 +1,11 @@
 """What a rule file says about itself for reports: its headline result and its breakdown facts.
 
 The engine knows no domain name. The header names the boolean result that decides a case
-(`résultat principal : eligible`), which batch counts, the impact report sorts rows on and letters
-read by default, and the facts the impact report breaks cases down by (`ventilation : specialite,
-option`). An amending file inherits both and may redeclare either; an inherited headline the
-amending file withdraws or turns into something else is an error at its `modifie` line, since
-every report would otherwise read a result that is not there.
+(`résultat principal : NOM`), which batch counts, the impact report sorts rows on and letters
+read by default, and the facts the impact report breaks cases down by (`ventilation : FAIT, …`).
+An amending file inherits both and may redeclare either; an inherited headline the amending file
+withdraws or turns into something else is an error at its `modifie` line, since every report
+would otherwise read a result that is not there.
 """
 
 from __future__ import annotations

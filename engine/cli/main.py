@@ -224,11 +224,42 @@ FACTS_HELP = "faits du dossier (objet JSON), ou le nom d'un exemple fourni (gene
 FORMAT_ALIASES = {"text": "texte", "txt": "texte"}
 
 
-def rule_file_and_facts(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """Add the two arguments most commands share: the rule file and the facts file."""
-    parser.add_argument("file", metavar="FICHIER", help=RULE_FILE_HELP)
-    parser.add_argument("--facts", "--faits", required=True, metavar="FAITS.json", help=FACTS_HELP)
+def command(sub: Subcommands, name: str, run: Callable[[argparse.Namespace], int], *, help: str,
+            description: str | None = None, rule_file: bool = False, facts: bool = False) -> FrenchParser:
+    """Add the sub-command `name`, carried out by `run`: its line in `regles --help`, its description
+    in `regles NAME --help`, and the arguments many commands share, declared here once: the rule
+    file (`FICHIER`, first) and the facts file (`--facts/--faits`). The caller adds the others."""
+    parser = sub.add_parser(name, help=help, description=description)
+    if rule_file:
+        parser.add_argument("file", metavar="FICHIER", help=RULE_FILE_HELP)
+    if facts:
+        parser.add_argument("--facts", "--faits", required=True, metavar="FAITS.json", help=FACTS_HELP)
+    parser.set_defaults(run=run)
     return parser
+
+
+class WorstExit:
+    """The exit code of a command that goes on through several files after one fails: the worst
+    code met, each failure said on standard error as `main` would say it."""
+
+    def __init__(self) -> None:
+        self.code = EXIT_OK
+
+    def rules_error(self, exc: RulesError, shown: bool = True) -> None:
+        """A rule file that does not load (exit 1, or 2 when it could not be read); its diagnostics
+        printed unless the command reports them another way (`shown=False`)."""
+        if shown:
+            print(str(exc), file=sys.stderr)
+        self.code = max(self.code, rules_exit(exc))
+
+    def usage_error(self, message: object) -> None:
+        """A file that cannot be read or written (exit 2)."""
+        print(f"regles : {message}", file=sys.stderr)
+        self.code = max(self.code, EXIT_USAGE)
+
+    def failed(self) -> None:
+        """A check that failed (exit 1), already said by the command."""
+        self.code = max(self.code, EXIT_RULES)
 
 
 def add_year(parser: argparse.ArgumentParser) -> None:

@@ -314,7 +314,7 @@ def _comparison(event: Event, depth: int, seen: set[str], out: list[str]) -> Non
 
 
 def _membership_text(event: Event) -> str:
-    """`specialite (cardiologie) n'est pas dans {radiologie, …} : vrai` — the fact, then the condition's value."""
+    """`couleur (rouge) n'est pas dans {vert, bleu, …} : vrai` — the fact, then the condition's value."""
     t = type_at(event, "operand_type")
     items = ", ".join(_show(i, t) for i in items_at(event, "items"))
     if not isinstance(event.result, Value):

@@ -10,7 +10,7 @@ a named signatory), and which dates the letter's date is checked against:
 
     fichiers = ["avenant7.rules", "convention2024.rules"]
     resultat = "vrai"          # or "valeur" (true or false), "manquant" (facts missing); absent: any
-    nom_resultat = "eligible"  # absent: the rule file's headline result (`résultat principal`)
+    nom_resultat = "NOM"       # a boolean result; absent: the rule file's headline result (`résultat principal`)
     decision = true
     valeurs_si_vrai = ["montant_maximal"]   # a case whose headline result is true must have these values
     [dates]

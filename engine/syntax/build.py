@@ -355,13 +355,15 @@ class Builder(ExprBuilder):
         return ast.Row(tuple(cells), span=self.span(token))
 
     def key_cell(self, text: str, offset: int, span: Span) -> ast.Cell:
-        quick = self.quick_key(text, offset, span)
-        if quick is not None:
-            return ast.Cell(key=quick, text=text, span=span)
-        tree = self.fragment(text, offset, "key")
-        if tree is None:
-            return ast.Cell(text=text, span=span)
-        return ast.Cell(key=self.key(tree.children[0], offset), text=text, span=span)
+        """A key cell: its key built without the parser when it can be, else by the parser; a cell
+        the parser refuses (reported) has no key."""
+        key = self.quick_key(text, offset, span)
+        if key is None:
+            tree = self.fragment(text, offset, "key")
+            if tree is None:
+                return ast.Cell(text=text, span=span)
+            key = self.key(tree.children[0], offset)
+        return ast.Cell(key=key, text=text, span=span)
 
     def value_cell(self, text: str, offset: int, span: Span) -> ast.Cell:
         if text in DASHES:

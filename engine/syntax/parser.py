@@ -306,8 +306,8 @@ def _diagnose(exc: UnexpectedInput, source: Source, start: str) -> Diagnostic:
     return error("E101", f"« {_shorten(found)} » inattendu ici", span, _expected_hint(exc.expected))
 
 
-SET_PLACES = ("un ensemble {…} s'écrit après « dans » ou « pas dans » (specialite dans {radiologie, anesthesie}), "
-              "comme valeur d'un paramètre (paramètre exclues = {radiologie, anesthesie} fin), lu ensuite par "
+SET_PLACES = ("un ensemble {…} s'écrit après « dans » ou « pas dans » (couleur dans {rouge, vert}), "
+              "comme valeur d'un paramètre (paramètre exclues = {rouge, vert} fin), lu ensuite par "
               "« dans exclues », ou après « parmi » dans le type d'un fait")
 
 

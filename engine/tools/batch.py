@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from engine.tools import batch_python
 from engine.tools.batch_cells import csv_cell, output_columns
-from engine.tools.batch_input import LOOKAHEAD_PER_LINE, MAX_RECORD_LINES, UNCLOSED_QUOTE, _Chunk, _Input, csv_delimiter
+from engine.tools.batch_input import LOOKAHEAD_PER_LINE, MAX_RECORD_LINES, UNCLOSED_QUOTE, csv_delimiter
 from engine.tools.batch_job import (
     HEADLINE_WORDS,
     PARTIAL_SUFFIX,
@@ -27,20 +27,15 @@ from engine.tools.batch_job import (
     Summary,
     file_format,
 )
-from engine.tools.batch_output import _Errors, _Output, _partial_files
-from engine.tools.batch_python import _check_accounts, _check_paths, _copied_warning, _remove_older
-from engine.tools.batch_rows import _Config, _Done, _reason, _Rows
 
 __all__ = [
     "ENGINES", "HEADLINE_WORDS", "LOOKAHEAD_PER_LINE", "MAX_RECORD_LINES", "PARTIAL_SUFFIX", "UNCLOSED_QUOTE",
     "AccountingError", "BatchError", "BatchJob", "Interrupted", "Summary", "csv_cell", "csv_delimiter",
     "file_format", "output_columns", "run",
 ]
-"""`_Input`, `_Rows`, `_Config`, `_check_accounts` and the other private names are shared with
-`engine.tools.bulk_letters`, which reads and evaluates rows the same way, and with the tests."""
-
-_SHARED = (_Chunk, _Input, _Errors, _Output, _partial_files, _check_paths, _copied_warning, _remove_older, _Config,
-           _Done, _reason, _Rows, _check_accounts)
+"""The batch's public names, gathered from its modules. The private ones (`_Input`, `_Rows`,
+`_check_accounts`…), which `engine.tools.bulk_letters` and the tests share, are imported from the
+modules that define them."""
 
 ENGINES = ("python", "sql")
 """The batch engines, in the words of `--moteur`."""

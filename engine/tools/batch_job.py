@@ -108,7 +108,9 @@ class Summary:
     read: int = 0
     """Rows read: one per record (a record is one line, or several when a quoted field holds newlines)."""
     evaluated: int = 0
+    """Rows written to the output (for `regles letters`, rows whose letter was written)."""
     errors: int = 0
+    """Rows written to the errors file instead."""
     lines: int = 0
     """Data lines of the input (without the CSV header; Parquet: rows), every one accounted for."""
     blank: int = 0

@@ -171,11 +171,11 @@ class _Rows:
         """Copied cells as the output holds them: JSON values in JSON Lines, text elsewhere."""
         fmt = self.config.output_format
         if fmt == FileFormat.JSONL:
-            return tuple(v if v is None or isinstance(v, (str, int, float, bool, list, dict)) else _to_text(v)
+            return tuple(v if v is None or isinstance(v, (str, int, float, bool, list, dict)) else cell_text(v)
                          for v in values)
         if fmt == FileFormat.CSV:
-            return tuple("" if v is None else csv_cell(_to_text(v)) for v in values)
-        return tuple(None if v is None else _to_text(v) for v in values)
+            return tuple("" if v is None else csv_cell(cell_text(v)) for v in values)
+        return tuple(None if v is None else cell_text(v) for v in values)
 
     # ── evaluating ──
     def chunk(self, chunk: _Chunk) -> _Done:
@@ -270,7 +270,9 @@ def _wrapped(result: object) -> Result:
     return result if isinstance(result, NotApplicable | Undetermined | Missing) else Value(result)
 
 
-def _to_text(value: object) -> str:
+def cell_text(value: object) -> str:
+    """A value as a text cell holds it (`true`/`false`, ISO dates, decimal numbers as written):
+    what the cells of a row read back as the same fact (tests/test_compile.py)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dt.date):

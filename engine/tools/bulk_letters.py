@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from attrs import define, frozen
+from attrs import frozen
 
 from engine import api
 from engine.api import Outcome, Ruleset
@@ -33,8 +33,11 @@ from engine.inputs.facts import FactsError
 from engine.lang.results import Value
 from engine.letters import issuance
 from engine.letters.render import LetterError, render_with_context
-from engine.tools import batch, batch_rows
-from engine.tools.batch_job import FileFormat
+from engine.tools.batch_input import _Chunk, _Input
+from engine.tools.batch_job import FileFormat, Summary, file_format
+from engine.tools.batch_python import _check_accounts
+from engine.tools.batch_rows import _Config as _RowsConfig
+from engine.tools.batch_rows import _reason, _Rows
 
 REGISTER_COLUMNS = ("reference", "dossier", "ligne", "courrier", "resultat_principal", "fichier", "sha256_fichier",
                     "sha256_regles")
@@ -61,16 +64,6 @@ class BulkJob:
     chunk_rows: int = 50
 
 
-@define
-class BulkSummary:
-    rows: int = 0
-    letters: int = 0
-    errors: int = 0
-    blank: int = 0
-    lines: int = 0
-    seconds: float = 0.0
-
-
 @frozen
 class _Config:
     rules: str
@@ -79,7 +72,7 @@ class _Config:
     output_dir: str
     format: str
     date: dt.date
-    batch: batch._Config
+    batch: _RowsConfig
     cwd: str
 
 
@@ -90,7 +83,7 @@ class _Worker:
     config: _Config
     ruleset: Ruleset
     options: dict[str, object]
-    rows: batch._Rows
+    rows: _Rows
     rules_sha256: str
 
 
@@ -108,10 +101,10 @@ def _start(config: _Config) -> None:
     os.chdir(config.cwd)
     ruleset = api.load(config.rules)
     _WORKERS[:] = [_Worker(config, ruleset, issuance.letter_options(issuance.load_caisse(config.caisse)),
-                           batch._Rows(config.batch, ruleset), issuance.rules_hash(ruleset))]
+                           _Rows(config.batch, ruleset), issuance.rules_hash(ruleset))]
 
 
-def _chunk(chunk: batch._Chunk) -> _ChunkResult:
+def _chunk(chunk: _Chunk) -> _ChunkResult:
     """Render the letters of one chunk: (line, dossier, register row or None, reason or None) per row."""
     worker = _WORKERS[0]
     config, rows, ruleset = worker.config, worker.rows, worker.ruleset
@@ -139,7 +132,7 @@ def _chunk(chunk: batch._Chunk) -> _ChunkResult:
             out.append((line, dossier, None, _one_line(str(exc))))
             continue
         except Exception as exc:  # noqa: BLE001 - a bad row is reported, the others go on
-            out.append((line, dossier, None, _one_line(batch_rows._reason(exc))))
+            out.append((line, dossier, None, _one_line(_reason(exc))))
             continue
         reference = context["reference"]
         data = letter.encode("utf-8") if isinstance(letter, str) else letter
@@ -180,12 +173,14 @@ def _one_line(text: str) -> str:
     return " ; ".join(part.strip() for part in text.splitlines() if part.strip())
 
 
-def run(job: BulkJob, progress: Callable[[int, int], None] | None = None) -> BulkSummary:
+def run(job: BulkJob, progress: Callable[[int, int], None] | None = None) -> Summary:
     """Render every qualifying row; write the register and the errors; check the accounts.
+
+    The summary is the batch's: `read` rows, `evaluated` letters written, `errors` rows without one.
 
     Raises:
         BulkError: the input cannot be read, has no dossier column, or DIR cannot be written.
-        batch.AccountingError: rows in ≠ letters + errors.
+        AccountingError: rows in ≠ letters + errors.
     """
     start = time.monotonic()
     try:
@@ -193,8 +188,8 @@ def run(job: BulkJob, progress: Callable[[int, int], None] | None = None) -> Bul
     except LetterError as exc:
         raise BulkError(str(exc)) from None
     api.load(job.rules)  # a rule-file error stops here, with its diagnostics
-    kind = batch.file_format(job.input, "entrée")
-    source = batch._Input(job.input, kind, job.chunk_rows)
+    kind = file_format(job.input, "entrée")
+    source = _Input(job.input, kind, job.chunk_rows)
     try:
         columns = source.columns
         if kind != FileFormat.JSONL and job.dossier_column not in columns:
@@ -207,10 +202,10 @@ def run(job: BulkJob, progress: Callable[[int, int], None] | None = None) -> Bul
             raise BulkError(f"impossible de créer « {out} » : {os_reason(exc)}") from None
         config = _Config(job.rules, job.template, job.caisse, str(out.resolve()), job.format,
                          job.date or dt.date.today(),
-                         batch._Config(job.rules, kind, FileFormat.JSONL, columns, (job.dossier_column,), False,
+                         _RowsConfig(job.rules, kind, FileFormat.JSONL, columns, (job.dossier_column,), False,
                                        os.getcwd(), source.dialect),
                          os.getcwd())
-        summary = BulkSummary()
+        summary = Summary()
         seen: dict[str, int] = {}
         with open(out / "registre.csv", "w", encoding="utf-8", newline="") as reg_file, \
                 open(out / "erreurs.csv", "w", encoding="utf-8", newline="") as err_file:
@@ -222,7 +217,7 @@ def run(job: BulkJob, progress: Callable[[int, int], None] | None = None) -> Bul
                 summary.blank += blank
                 summary.lines += lines
                 for line, dossier, row, reason in results:
-                    summary.rows += 1
+                    summary.read += 1
                     if row is not None and dossier in seen:
                         Path(out / str(row["fichier"])).unlink(missing_ok=True)
                         Path(out / f"{row['fichier']}.json").unlink(missing_ok=True)
@@ -232,22 +227,20 @@ def run(job: BulkJob, progress: Callable[[int, int], None] | None = None) -> Bul
                     if row is not None:
                         seen[str(dossier)] = line
                         register.writerow(row)
-                        summary.letters += 1
+                        summary.evaluated += 1
                     else:
                         errors.writerow([line, dossier or "", reason])
                         summary.errors += 1
                 if progress is not None:
-                    progress(size, summary.rows)
-        counted = batch.Summary(read=summary.rows, evaluated=summary.letters, errors=summary.errors,
-                                lines=summary.lines, blank=summary.blank)
-        batch._check_accounts(source, counted, summary.letters, summary.errors)
+                    progress(size, summary.read)
+        _check_accounts(source, summary, summary.evaluated, summary.errors)
     finally:
         source.close()
     summary.seconds = time.monotonic() - start
     return summary
 
 
-def _results(source: batch._Input, config: _Config, workers: int) -> Iterator[tuple[_ChunkResult, int]]:
+def _results(source: _Input, config: _Config, workers: int) -> Iterator[tuple[_ChunkResult, int]]:
     """Each chunk's rows with the chunk's size, in input order (rendered here, or in `workers` processes)."""
     chunks = source.chunks()
     if workers <= 1:

@@ -4,26 +4,30 @@
 an old and a new rule file (typically a file and the file that amends it) and says what changes,
 keeping apart the cases that must not be added together:
 
-- the eligibility result (a boolean result both files compute: by default the headline result the
-  files declare, `résultat principal : nom`) sorts each row into a case: eligible under both
-  texts, gaining or losing eligibility, ineligible under both, outside one text's scope (the
-  eligibility is *non applicable* there: that text does not govern the row), outside both, or
-  eligibility undetermined or missing;
-- amounts (`montant` results) are compared, before and after, only on the rows eligible under
-  both texts; a row that gains (loses) eligibility counts with the amount the new (old) text
-  gives it; a row one text does not govern counts, apart, with the amount of the text that
-  governs it and finds it eligible; no other amount is ever summed, since a text pays nothing
-  to a row it finds ineligible or does not govern. Amounts that are not values (undetermined,
-  not applicable, missing) are counted by status, never summed;
-- without an eligibility result, amounts are compared on every row where both files give one.
+- the deciding result (a boolean result both files compute, `eligibility` in the API and the JSON:
+  by default the headline result the files declare, `résultat principal : nom`) sorts each row
+  into a case: true under both texts, false → true (gained), true → false (lost), false under
+  both, outside one text's scope (the result is *non applicable* there: that text does not govern
+  the row) and true or false under the other, outside both, or undetermined or missing;
+- amounts (`montant` results) are compared, before and after, only on the rows where the deciding
+  result is true under both texts; a row that gains (loses) it counts with the amount the new
+  (old) text gives it; a row one text does not govern counts, apart, with the amount of the text
+  that governs it and finds the result true; no other amount is ever summed, since a text pays
+  nothing to a row whose deciding result it finds false or does not govern. Amounts that are not
+  values (undetermined, not applicable, missing) are counted by status, never summed;
+- without a deciding result, amounts are compared on every row where both files give one.
+
+The case keys of the JSON say where the deciding result stands, not what it means (`both`,
+`gained`, `lost`, `neither`, `new_only_true`, `new_only_false`, `old_only_true`, `old_only_false`,
+`outside_both`, `unknown`); the French labels of the text report speak the rule file's words.
 
 The same cases are broken down by the values of chosen facts (by default the breakdown the files
 declare, `ventilation : a, b`), every result's status and value transitions are counted, and a few
 changed rows are kept with the French explanation of both results. A fact unknown to one file is
 dropped for that file; a row whose facts a file rejects is reported with its line number and
 reason, counted and skipped, never silently. `render_text` writes the report for a policy editor, `to_json` the same
-for programs. Which result is the eligibility and which facts break the counts down are
-parameters, not names the engine knows.
+for programs. Which result decides and which facts break the counts down are parameters, not
+names the engine knows.
 
 Reading the population is `engine.tools.impact_population`; the report (`render_text` for a policy
 editor, `to_json` for programs) is `engine.tools.impact_report`.
@@ -56,12 +60,12 @@ CENT = Decimal("0.01")
 
 @frozen
 class Case:
-    """How a row's eligibility moves, and which text's amounts count for it.
+    """How a row's deciding result moves between the texts, and which text's amounts count for it.
 
     `basis` is "both" (amounts compared before/after), "old" or "new" (the amount that text gives
-    counts on its own), "apart" (the amounts both files compute without deciding eligibility,
+    counts on its own), "apart" (the amounts both files compute where neither governs the row,
     compared in a section of their own and never added to the others), or None (no amount counts:
-    a text pays nothing to a row it finds ineligible).
+    a text pays nothing to a row whose deciding result it finds false).
     """
 
     key: str
@@ -77,23 +81,23 @@ CASES = (
     Case("gained", "faux", "vrai", "gagnent l'éligibilité", "new"),
     Case("lost", "vrai", "faux", "perdent l'éligibilité", "old"),
     Case("neither", "faux", "faux", "inéligibles selon les deux textes", None),
-    Case("new_only_eligible", NA, "vrai", "hors du champ de l'ancien texte, éligibles selon le nouveau", "new"),
-    Case("new_only_ineligible", NA, "faux", "hors du champ de l'ancien texte, inéligibles selon le nouveau", None),
-    Case("old_only_eligible", "vrai", NA, "hors du champ du nouveau texte, éligibles selon l'ancien", "old"),
-    Case("old_only_ineligible", "faux", NA, "hors du champ du nouveau texte, inéligibles selon l'ancien", None),
+    Case("new_only_true", NA, "vrai", "hors du champ de l'ancien texte, éligibles selon le nouveau", "new"),
+    Case("new_only_false", NA, "faux", "hors du champ de l'ancien texte, inéligibles selon le nouveau", None),
+    Case("old_only_true", "vrai", NA, "hors du champ du nouveau texte, éligibles selon l'ancien", "old"),
+    Case("old_only_false", "faux", NA, "hors du champ du nouveau texte, inéligibles selon l'ancien", None),
     Case("outside_both", NA, NA, "hors du champ des deux textes", "apart"),
     Case("unknown", "?", "?", "éligibilité indéterminée ou manquante selon au moins un texte", None),
 )
-"""Every case when an eligibility result is compared, in report order."""
+"""Every case when a deciding result is compared, in report order."""
 
 ALL_ROWS = Case("all", "", "", "toutes les lignes évaluées", "both")
-"""The single case when there is no eligibility result."""
+"""The single case when there is no deciding result."""
 
 _BY_STATES = {(c.old, c.new): c for c in CASES}
 
 
 def classify(old: Result, new: Result) -> Case:
-    """The case of a row from its eligibility under the old and the new text."""
+    """The case of a row from its deciding result under the old and the new text."""
     return _BY_STATES.get((_label(old), _label(new)), CASES[-1])
 
 
@@ -277,7 +281,7 @@ def compare(old: api.Ruleset, new: api.Ruleset, population: str | Path, *,
     Args:
         by: facts whose values break the counts down; those absent from the population are
             reported and skipped. None: the breakdown the files declare (`ventilation`).
-        eligibility: the boolean result both files compute that says whether a row is eligible;
+        eligibility: the boolean result both files compute that decides whether a row's amounts count;
             "" for none (amounts then compare on every row). None: the headline result the files
             declare (`résultat principal`), an error when they declare none.
         examples: how many changed rows to keep with their explanations.
@@ -443,7 +447,7 @@ def _count(impact: Impact, outcomes: tuple[api.Outcome, api.Outcome],
 
 def _add_case(stats: CaseStats, impact: Impact, case: Case, before: api.Outcome, after: api.Outcome,
               eligibility: tuple[Result, Result] | None) -> None:
-    """Count one row in one case: its amounts as the case's basis says, its eligibility statuses."""
+    """Count one row in one case: its amounts as the case's basis says, its deciding result's statuses."""
     stats.rows += 1
     for name in impact.amounts:
         if case.basis in ("both", "apart"):
@@ -493,8 +497,8 @@ class Candidate:
 
 def _examples(impact: Impact, old: api.Ruleset, new: api.Ruleset, candidates: list[Candidate],
               count: int) -> list[ExampleRow]:
-    """A few changed rows, varied: eligibility lost, gained, the largest payment change of each
-    amount among rows eligible under both texts, rows one text does not govern, then others.
+    """A few changed rows, varied: deciding result lost, gained, the largest payment change of each
+    amount among rows where it is true under both texts, rows one text does not govern, then others.
 
     Each row is explained on the change it was picked for.
     """
@@ -510,7 +514,7 @@ def _examples(impact: Impact, old: api.Ruleset, new: api.Ruleset, candidates: li
         with_delta = [c for c in candidates if deltas.get(c.line)]
         queues.append((name, sorted(with_delta, key=lambda c: -abs(deltas[c.line] or Decimal(0)))))
     if impact.eligibility is not None:
-        for key in ("new_only_eligible", "old_only_eligible"):
+        for key in ("new_only_true", "old_only_true"):
             queues.append((impact.eligibility, [c for c in candidates if c.case.key == key]))
     queues.append(("", list(candidates)))
     chosen: dict[int, tuple[Candidate, str]] = {}

@@ -183,9 +183,9 @@ def _pair_table(impact: Impact, stats: CaseStats) -> list[str]:
 ONE_TEXT_TITLES = {
     "gained": "montants selon le nouveau texte (l'ancien les juge inéligibles : aucun montant compté avant)",
     "lost": "montants selon l'ancien texte (le nouveau les juge inéligibles : aucun montant compté après)",
-    "new_only_eligible": "montants selon le nouveau texte seul, hors des totaux avant → après "
+    "new_only_true": "montants selon le nouveau texte seul, hors des totaux avant → après "
                          "(l'ancien texte ne régit pas ces lignes)",
-    "old_only_eligible": "montants selon l'ancien texte seul, hors des totaux avant → après "
+    "old_only_true": "montants selon l'ancien texte seul, hors des totaux avant → après "
                          "(le nouveau texte ne régit pas ces lignes)",
     "outside_both": "montants que chaque fichier calcule sans décider de l'éligibilité, comptés à part "
                     "(non ajoutés aux totaux ci-dessus)",
@@ -248,8 +248,8 @@ def _case_header(case: Case) -> str:
     return "indét./manq." if case.key == "unknown" else f"{_short(case.old)} → {_short(case.new)}"
 
 
-ONE_TEXT_COLUMNS = {"gained": "total nouveau", "lost": "total ancien", "new_only_eligible": "total nouveau",
-                    "old_only_eligible": "total ancien"}
+ONE_TEXT_COLUMNS = {"gained": "total nouveau", "lost": "total ancien", "new_only_true": "total nouveau",
+                    "old_only_true": "total ancien"}
 
 
 def _breakdown_section(impact: Impact, new: api.Ruleset, fact: str) -> list[str]:
@@ -307,10 +307,10 @@ UNCOUNTED = {
     "gained": "avant : non compté, ligne inéligible selon l'ancien texte",
     "lost": "après : non compté, ligne inéligible selon le nouveau texte",
     "neither": "non compté, ligne inéligible selon les deux textes",
-    "new_only_eligible": "avant : non compté, l'ancien texte ne régit pas la ligne",
-    "new_only_ineligible": "non compté : hors du champ de l'ancien texte, inéligible selon le nouveau",
-    "old_only_eligible": "après : non compté, le nouveau texte ne régit pas la ligne",
-    "old_only_ineligible": "non compté : inéligible selon l'ancien texte, hors du champ du nouveau",
+    "new_only_true": "avant : non compté, l'ancien texte ne régit pas la ligne",
+    "new_only_false": "non compté : hors du champ de l'ancien texte, inéligible selon le nouveau",
+    "old_only_true": "après : non compté, le nouveau texte ne régit pas la ligne",
+    "old_only_false": "non compté : inéligible selon l'ancien texte, hors du champ du nouveau",
     "outside_both": "compté à part : aucun des deux textes ne régit la ligne",
     "unknown": "non compté : éligibilité indéterminée ou manquante",
 }
@@ -389,7 +389,7 @@ def to_json(impact: Impact, new: api.Ruleset) -> dict[str, object]:
     """The report as JSON: exact amounts as decimal strings, every case and every bad row listed.
 
     `cases` maps each case key to its rows and the amounts that count for it: `compared` (both
-    texts, rows eligible under both), `new_text` or `old_text` (one text), or none.
+    texts, rows whose deciding result is true under both), `new_text` or `old_text` (one text), or none.
     """
     types = {name: d.type for name, d in new.program.definitions.items()}
     case_list = impact.case_list

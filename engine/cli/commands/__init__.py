@@ -1,8 +1,10 @@
 """The sub-commands of `regles`: one module per command.
 
-Each module defines `register(subparsers)`, which adds its parser and sets `run` to a function
-`(argparse.Namespace) -> int`. This package imports every module in it, so adding a command is
-adding a file. Commands only call the public API and format its results.
+Each module defines `register(subparsers)`, which declares the command with `cli.command` (its
+name, its French help and description, its `run` function `(argparse.Namespace) -> int`, and
+whether it takes the rule file and the facts file) and adds its own arguments. This package
+imports every module in it, so adding a command is adding a file. Commands only call the public
+API and format its results.
 
 `regles --help` lists the everyday commands first, in the order of `FIRST`, then the others
 alphabetically.

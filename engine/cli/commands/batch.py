@@ -34,13 +34,13 @@ _Handler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
 
 def register(sub: cli.Subcommands) -> None:
     """Add the `batch` sub-command."""
-    p = sub.add_parser(
-        "batch", help="évaluer un fichier de lignes de faits (CSV, JSON Lines, Parquet)",
-        description="Évalue chaque ligne d'un fichier de faits (CSV, JSON Lines ou Parquet, selon l'extension) et "
-                    "écrit, dans le même ordre, une ligne de résultats par ligne évaluée ; les lignes en erreur vont "
-                    "dans le fichier d'erreurs, avec leur numéro et la raison. Les deux fichiers sont écrits sous "
-                    "un nom provisoire (….partiel) et renommés quand tout est écrit et compté.")
-    p.add_argument("file", metavar="FICHIER", help=cli.RULE_FILE_HELP)
+    p = cli.command(sub, "batch", run, rule_file=True,
+                    help="évaluer un fichier de lignes de faits (CSV, JSON Lines, Parquet)",
+                    description="Évalue chaque ligne d'un fichier de faits (CSV, JSON Lines ou Parquet, selon "
+                                "l'extension) et écrit, dans le même ordre, une ligne de résultats par ligne évaluée "
+                                "; les lignes en erreur vont dans le fichier d'erreurs, avec leur numéro et la "
+                                "raison. Les deux fichiers sont écrits sous un nom provisoire (….partiel) et "
+                                "renommés quand tout est écrit et compté.")
     p.add_argument("-i", "--entree", "--input", dest="input", required=True, metavar="ENTRÉE",
                    help="faits : .csv, .jsonl ou .parquet")
     cli.add_output_file(p, "SORTIE", "résultats : .csv, .jsonl ou .parquet", required=True)
@@ -56,7 +56,6 @@ def register(sub: cli.Subcommands) -> None:
                    help="moteur de calcul : python (par défaut, ou la variable REGLES_MOTEUR) ou sql (DuckDB, extra "
                         "regles[sql] : CSV et Parquet sans --explain, même résultat, pas encore plus rapide)")
     p.add_argument("--chunk-rows", type=int, default=None, help=argparse.SUPPRESS)
-    p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -16,26 +16,23 @@ from engine.cli import main as cli
 
 def register(sub: cli.Subcommands) -> None:
     """Add the `check` sub-command."""
-    p = sub.add_parser("check", help="vérifier des fichiers de règles")
+    p = cli.command(sub, "check", run, help="vérifier des fichiers de règles")
     p.add_argument("files", nargs="+", metavar="FICHIER", help=cli.RULE_FILE_HELP)
     cli.add_format(p, "texte", "json", "sarif",
                    help="texte (par défaut), json, ou sarif (SARIF 2.1.0, pour l'intégration continue)")
-    p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Check rule files; print every diagnostic (or one JSON / SARIF document); exit 1 if any file has an error."""
     from engine.tools import reports  # imported here: `regles` starts without it
-    status = cli.EXIT_OK
+    status = cli.WorstExit()
     checks = []
     for path in args.files:
         try:
             ruleset = api.load(path)
         except RulesError as exc:
             checks.append(reports.FileCheck(path, exc.diagnostics, False))
-            if args.format == "texte":
-                print(str(exc), file=sys.stderr)
-            status = max(status, cli.rules_exit(exc))
+            status.rules_error(exc, shown=args.format == "texte")
             continue
         program = ruleset.program
         checks.append(reports.FileCheck(path, ruleset.warnings, True, len(program.outputs), len(program.examples)))
@@ -45,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(reports.check_json(checks), ensure_ascii=False, indent=2))
     elif args.format == "sarif":
         print(json.dumps(reports.check_sarif(checks), ensure_ascii=False, indent=2))
-    return status
+    return status.code
 
 
 def _print_checked(path: str, ruleset: api.Ruleset) -> None:

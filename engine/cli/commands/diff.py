@@ -21,12 +21,13 @@ def _positive(text: str) -> int:
 
 def register(sub: cli.Subcommands) -> None:
     """Add the `diff` sub-command."""
-    p = sub.add_parser("diff", help="impact d'un changement de règles sur une population",
-                       description="Évalue chaque ligne d'une population avec l'ancien et le nouveau fichier de "
-                                   "règles et compte ce qui change, cas par cas : lignes éligibles selon les deux "
-                                   "textes (montants comparés avant → après), lignes qui gagnent ou perdent "
-                                   "l'éligibilité (avec leurs montants), lignes qu'un texte ne régit pas (comptées "
-                                   "à part), le tout ventilé par faits, avec des exemples expliqués.")
+    p = cli.command(sub, "diff", run,
+                    help="impact d'un changement de règles sur une population",
+                    description="Évalue chaque ligne d'une population avec l'ancien et le nouveau fichier de règles "
+                                "et compte ce qui change, cas par cas : lignes éligibles selon les deux textes "
+                                "(montants comparés avant → après), lignes qui gagnent ou perdent l'éligibilité "
+                                "(avec leurs montants), lignes qu'un texte ne régit pas (comptées à part), le tout "
+                                "ventilé par faits, avec des exemples expliqués.")
     p.add_argument("old", metavar="ANCIEN", help="ancien fichier de règles (chemin ou nom d'un fichier fourni)")
     p.add_argument("new", metavar="NOUVEAU", help="nouveau fichier de règles (chemin ou nom d'un fichier fourni)")
     p.add_argument("--population", required=True, metavar="FICHIER",
@@ -44,7 +45,6 @@ def register(sub: cli.Subcommands) -> None:
     p.add_argument("--montant", action=cli.ExtendNames, metavar="RÉSULTAT",
                    help="montants détaillés dans les ventilations (répétable, ou séparés par des virgules ; "
                         "par défaut le dernier montant)")
-    p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -11,13 +11,12 @@ from engine.cli import main as cli
 
 def register(sub: cli.Subcommands) -> None:
     """Add the `doc` sub-command."""
-    p = sub.add_parser("doc", help="site HTML de documentation d'un fichier de règles",
-                       description="Écrit un site HTML statique : un index, une page par règle, table, fonction, "
-                                   "paramètre et fait, avec sources, statuts, formules liées, utilisations, et pour "
-                                   "un texte modificatif l'ancienne et la nouvelle définition côte à côte.")
-    p.add_argument("file", metavar="FICHIER", help=cli.RULE_FILE_HELP)
+    p = cli.command(sub, "doc", run, rule_file=True,
+                    help="site HTML de documentation d'un fichier de règles",
+                    description="Écrit un site HTML statique : un index, une page par règle, table, fonction, "
+                                "paramètre et fait, avec sources, statuts, formules liées, utilisations, et pour un "
+                                "texte modificatif l'ancienne et la nouvelle définition côte à côte.")
     cli.add_output_file(p, "DOSSIER", "dossier où écrire le site", required=True)
-    p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

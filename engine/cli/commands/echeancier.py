@@ -19,9 +19,9 @@ from engine.lang.results import STATUS_FRENCH, Result, Value
 
 def register(sub: cli.Subcommands) -> None:
     """Add the `echeancier` sub-command."""
-    p = cli.rule_file_and_facts(sub.add_parser("echeancier", help="échéancier déclaré par le fichier de règles"))
+    p = cli.command(sub, "echeancier", run, rule_file=True, facts=True,
+                    help="échéancier déclaré par le fichier de règles")
     cli.add_format(p, "texte", "json", help="texte (par défaut) ou json")
-    p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -18,12 +18,11 @@ from engine.tools.jsonio import outcome_json
 
 def register(sub: cli.Subcommands) -> None:
     """Add the `eval` sub-command."""
-    p = cli.rule_file_and_facts(sub.add_parser("eval", help="évaluer un fichier de règles sur des faits"))
+    p = cli.command(sub, "eval", run, rule_file=True, facts=True, help="évaluer un fichier de règles sur des faits")
     cli.add_format(p, "texte", "json", help="texte (par défaut) ou json")
     cli.add_results(p, "résultats à calculer (par défaut : tous)")
     cli.add_year(p)
     cli.deprecated_alias(p, "--output", "--resultat", dest="resultat", action=cli.ExtendNames)
-    p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -16,7 +16,7 @@ from engine.lang.formatting import french_typography
 
 def register(sub: cli.Subcommands) -> None:
     """Add the `explain` sub-command."""
-    p = cli.rule_file_and_facts(sub.add_parser("explain", help="expliquer un résultat"))
+    p = cli.command(sub, "explain", run, rule_file=True, facts=True, help="expliquer un résultat")
     p.add_argument("name", metavar="RÉSULTAT", help="le résultat à expliquer")
     p.add_argument("--detail", action="store_true", help="l'arbre complet du calcul, au lieu du résumé d'un écran")
     cli.add_year(p)
@@ -24,7 +24,6 @@ def register(sub: cli.Subcommands) -> None:
                    help="texte (par défaut), json (résumé et trace complète) ou html (page autonome)")
     p.add_argument("--doc-base", default="doc/", metavar="URL",
                    help="adresse des pages de « regles doc » liées depuis la page HTML (par défaut : doc/)")
-    p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

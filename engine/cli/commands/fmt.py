@@ -28,32 +28,30 @@ class FormatError(Exception):
 
 def register(sub: cli.Subcommands) -> None:
     """Add the `fmt` sub-command."""
-    p = sub.add_parser("fmt", help="mettre des fichiers de règles en forme (mise en page canonique)",
-                       description="Met des fichiers de règles dans la mise en page canonique : en-tête, blocs "
-                                   "séparés par une ligne vide, formules longues coupées avant « ou » / « et » / "
-                                   "« sinon », tables alignées, commentaires gardés.")
+    p = cli.command(sub, "fmt", run,
+                    help="mettre des fichiers de règles en forme (mise en page canonique)",
+                    description="Met des fichiers de règles dans la mise en page canonique : en-tête, blocs séparés "
+                                "par une ligne vide, formules longues coupées avant « ou » / « et » / « sinon », "
+                                "tables alignées, commentaires gardés.")
     p.add_argument("files", nargs="+", metavar="FICHIER", help="fichiers .rules (« - » : entrée standard)")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--check", action="store_true",
                       help="ne rien écrire ; sortie 1 si un fichier n'est pas en forme")
     mode.add_argument("--diff", action="store_true", help="afficher les changements sans rien écrire")
-    p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Format each file; return the worst exit code."""
-    status = cli.EXIT_OK
+    status = cli.WorstExit()
     changed = []
     for path in args.files:
         try:
             original, formatted = _format(path)
         except RulesError as exc:
-            print(str(exc), file=sys.stderr)
-            status = max(status, cli.rules_exit(exc))
+            status.rules_error(exc)
             continue
         except cli.UsageError as exc:
-            print(f"regles : {exc}", file=sys.stderr)
-            status = max(status, cli.EXIT_USAGE)
+            status.usage_error(exc)
             continue
         if path == "-":
             sys.stdout.write(formatted)
@@ -71,16 +69,15 @@ def run(args: argparse.Namespace) -> int:
             try:
                 Path(path).write_text(formatted, encoding="utf-8")
             except OSError as exc:
-                print(f"regles : impossible d'écrire « {path} » : {os_reason(exc)}", file=sys.stderr)
-                status = max(status, cli.EXIT_USAGE)
+                status.usage_error(f"impossible d'écrire « {path} » : {os_reason(exc)}")
                 continue
             print(f"{path} : mis en forme")
     if args.check and changed:
         n = len(changed)
         print(f"{n} fichier{'s' if n > 1 else ''} à mettre en forme (lancez « regles fmt "
               + " ".join(changed) + " »)", file=sys.stderr)
-        status = max(status, cli.EXIT_RULES)
-    return status
+        status.failed()
+    return status.code
 
 
 def _format(path: str) -> tuple[str, str]:

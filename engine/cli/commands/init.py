@@ -11,12 +11,12 @@ from engine.cli import main as cli
 
 def register(sub: cli.Subcommands) -> None:
     """Add the `init` sub-command."""
-    p = sub.add_parser("init", help="créer un dossier de départ : fichiers de règles, modèles de courrier, exemples",
-                       description="Copie dans DOSSIER (absent ou vide) les fichiers de règles fournis avec regles, "
-                                   "leurs modèles de courrier (lettres/) et les faits d'exemple (exemples/), pour "
-                                   "commencer un nouveau texte à partir d'eux.")
+    p = cli.command(sub, "init", run,
+                    help="créer un dossier de départ : fichiers de règles, modèles de courrier, exemples",
+                    description="Copie dans DOSSIER (absent ou vide) les fichiers de règles fournis avec regles, "
+                                "leurs modèles de courrier (lettres/) et les faits d'exemple (exemples/), pour "
+                                "commencer un nouveau texte à partir d'eux.")
     p.add_argument("folder", metavar="DOSSIER", help="dossier à créer (absent ou vide)")
-    p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -27,9 +27,10 @@ FORMATS = ("txt", "html", "pdf")
 
 def register(sub: cli.Subcommands) -> None:
     """Add the `letter` sub-command."""
-    p = sub.add_parser("letter", help="rédiger un courrier au médecin (txt, html ou pdf)",
-                       description="Rédiger un courrier au médecin à partir d'un modèle du dossier lettres/ "
-                                   "situé à côté du fichier de règles.")
+    p = cli.command(sub, "letter", run,
+                    help="rédiger un courrier au médecin (txt, html ou pdf)",
+                    description="Rédiger un courrier au médecin à partir d'un modèle du dossier lettres/ situé à "
+                                "côté du fichier de règles.")
     p.add_argument("file", metavar="FICHIER")
     p.add_argument("--facts", required=True, metavar="FAITS.json")
     p.add_argument("--template", required=True, metavar="COURRIER",
@@ -46,7 +47,6 @@ def register(sub: cli.Subcommands) -> None:
     p.add_argument("--dossier", metavar="ID", help="identifiant du dossier, qui fait la référence du courrier")
     p.add_argument("--fiche", action="store_true",
                    help="écrire la fiche de contrôle de l'agent (réserves, vérifications, motif d'un refus d'émettre)")
-    p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

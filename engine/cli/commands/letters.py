@@ -17,17 +17,18 @@ from typing import TYPE_CHECKING
 from engine.cli import main as cli
 
 if TYPE_CHECKING:  # imported when the command runs: `regles` starts without the letters
-    from engine.tools.bulk_letters import BulkJob, BulkSummary
+    from engine.tools.batch_job import Summary
+    from engine.tools.bulk_letters import BulkJob
 
 FORMATS = ("pdf", "html", "txt")
 
 
 def register(sub: cli.Subcommands) -> None:
     """Add the `letters` sub-command."""
-    p = sub.add_parser("letters", help="rédiger un courrier par ligne d'un fichier de cas (pdf, html ou txt)",
-                       description="Rédiger un courrier par ligne d'un fichier de cas, avec un registre et la "
-                                   "liste des lignes sans courrier.")
-    p.add_argument("file", metavar="FICHIER", help=cli.RULE_FILE_HELP)
+    p = cli.command(sub, "letters", run, rule_file=True,
+                    help="rédiger un courrier par ligne d'un fichier de cas (pdf, html ou txt)",
+                    description="Rédiger un courrier par ligne d'un fichier de cas, avec un registre et la liste des "
+                                "lignes sans courrier.")
     p.add_argument("-i", "--entree", "--input", dest="input", required=True, metavar="CAS.csv|.jsonl|.parquet",
                    help="fichier des cas, lu comme « regles batch » le lit")
     p.add_argument("--template", required=True, metavar="COURRIER")
@@ -41,7 +42,6 @@ def register(sub: cli.Subcommands) -> None:
     p.add_argument("--workers", type=int, default=1, metavar="N", help="processus de rédaction (1 par défaut)")
     p.add_argument("--colonne-dossier", default="dossier", metavar="COLONNE",
                    help="colonne de l'identifiant du dossier (dossier par défaut)")
-    p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -58,13 +58,13 @@ def run(args: argparse.Namespace) -> int:
         summary = _with_progress(run_bulk, job) if sys.stderr.isatty() else run_bulk(job)
     except (BulkError, BatchError) as exc:
         raise cli.UsageError(str(exc)) from None
-    rate = summary.letters / summary.seconds if summary.seconds else 0.0
-    print(f"regles letters : {summary.rows} lignes : {summary.letters} courriers, {summary.errors} sans courrier "
+    rate = summary.evaluated / summary.seconds if summary.seconds else 0.0
+    print(f"regles letters : {summary.read} lignes : {summary.evaluated} courriers, {summary.errors} sans courrier "
           f"(erreurs.csv) ; {summary.seconds:.1f} s, {rate:.1f} courriers/s", file=sys.stderr)
     return cli.EXIT_OK
 
 
-def _with_progress(run_bulk: Callable[..., BulkSummary], job: BulkJob) -> BulkSummary:
+def _with_progress(run_bulk: Callable[..., Summary], job: BulkJob) -> Summary:
     """Run the letters with a progress bar on standard error (bytes of the input read, rows)."""
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn

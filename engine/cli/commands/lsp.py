@@ -14,12 +14,12 @@ from engine.cli import main as cli
 
 def register(sub: cli.Subcommands) -> None:
     """Add the `lsp` sub-command."""
-    p = sub.add_parser("lsp", help="serveur de langage pour les éditeurs (LSP, sur l'entrée et la sortie standard)",
-                       description="Démarre un serveur Language Server Protocol sur l'entrée et la sortie standard : "
-                                   "diagnostics, survol, définition, références, complétion, mise en forme et "
-                                   "renommage pour les fichiers .rules. Lancé par l'éditeur, pas à la main.")
+    p = cli.command(sub, "lsp", run,
+                    help="serveur de langage pour les éditeurs (LSP, sur l'entrée et la sortie standard)",
+                    description="Démarre un serveur Language Server Protocol sur l'entrée et la sortie standard : "
+                                "diagnostics, survol, définition, références, complétion, mise en forme et renommage "
+                                "pour les fichiers .rules. Lancé par l'éditeur, pas à la main.")
     p.add_argument("--stdio", action="store_true", help="communiquer sur l'entrée et la sortie standard (par défaut)")
-    p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -13,12 +13,11 @@ from engine.cli import main as cli
 
 def register(sub: cli.Subcommands) -> None:
     """Add the `schema` sub-command."""
-    p = sub.add_parser("schema", help="schéma JSON des faits acceptés par un fichier de règles",
-                       description="Écrit le schéma JSON (draft 2020-12) des faits qu'accepte un fichier de "
-                                   "règles : types, valeurs permises, bornes, descriptions et questions.")
-    p.add_argument("file", metavar="FICHIER", help=cli.RULE_FILE_HELP)
+    p = cli.command(sub, "schema", run, rule_file=True,
+                    help="schéma JSON des faits acceptés par un fichier de règles",
+                    description="Écrit le schéma JSON (draft 2020-12) des faits qu'accepte un fichier de règles : "
+                                "types, valeurs permises, bornes, descriptions et questions.")
     cli.add_output_file(p, "SORTIE.json", "fichier à écrire (par défaut : la sortie standard)")
-    p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -16,9 +16,10 @@ from engine.cli import main as cli
 
 def register(sub: cli.Subcommands) -> None:
     """Add the `serve` sub-command."""
-    p = sub.add_parser("serve", help="servir les règles : API JSON, entretien et atelier dans le navigateur",
-                       description="Sert les fichiers .rules d'un dossier : API JSON (/api/NOM/evaluate…), "
-                                   "entretien (/entretien/NOM) et atelier (/atelier).")
+    p = cli.command(sub, "serve", run,
+                    help="servir les règles : API JSON, entretien et atelier dans le navigateur",
+                    description="Sert les fichiers .rules d'un dossier : API JSON (/api/NOM/evaluate…), entretien "
+                                "(/entretien/NOM) et atelier (/atelier).")
     p.add_argument("directory", nargs="?", metavar="DOSSIER",
                    help="dossier des fichiers de règles (par défaut : rulesets/ s'il existe, sinon les fichiers "
                         "livrés avec regles)")
@@ -27,7 +28,6 @@ def register(sub: cli.Subcommands) -> None:
     p.add_argument("--caisse", metavar="CAISSE.toml",
                    help="réglages de la caisse pour les courriers (voir examples/caisse.toml) ; sans eux, une "
                         "décision est refusée faute de signataire et de voies de recours")
-    p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

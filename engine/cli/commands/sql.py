@@ -16,19 +16,18 @@ from engine.sql import SqlUnsupported, generate
 from engine.sql.dialects import DIALECTS, translate
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: cli.Subcommands) -> None:
     """Add the `sql` sub-command."""
-    p = sub.add_parser("sql", help="le fichier de règles en une requête SQL (DuckDB, Spark, PostgreSQL, Trino)",
-                       description="Écrit la requête SQL qui calcule chaque résultat du fichier de règles sur une "
-                                   "table de faits (une colonne par fait) : pour chaque résultat, sa valeur, son "
-                                   "statut et sa raison, comme regles batch les écrit. Voir docs/sql.md.")
-    p.add_argument("file", metavar="FICHIER", help=cli.RULE_FILE_HELP)
+    p = cli.command(sub, "sql", run, rule_file=True,
+                    help="le fichier de règles en une requête SQL (DuckDB, Spark, PostgreSQL, Trino)",
+                    description="Écrit la requête SQL qui calcule chaque résultat du fichier de règles sur une table "
+                                "de faits (une colonne par fait) : pour chaque résultat, sa valeur, son statut et sa "
+                                "raison, comme regles batch les écrit. Voir docs/sql.md.")
     p.add_argument("--dialect", "--dialecte", dest="dialect", choices=DIALECTS, default="duckdb",
                    help="dialecte SQL (duckdb par défaut)")
     p.add_argument("--table", default="faits", metavar="NOM", help="table (ou vue) des faits (faits par défaut)")
     p.add_argument("--garder", "--keep", dest="keep", action=cli.ExtendNames, metavar="COLONNES",
                    help="colonnes de la table à recopier en tête du résultat (ex. id)")
-    p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

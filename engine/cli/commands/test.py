@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 def register(sub: cli.Subcommands) -> None:
     """Add the `test` sub-command."""
-    p = sub.add_parser("test", help="exécuter les exemples des fichiers de règles")
+    p = cli.command(sub, "test", run, help="exécuter les exemples des fichiers de règles")
     p.add_argument("paths", nargs="*", metavar="FICHIER|DOSSIER",
                    help="fichiers de règles ou dossiers (par défaut : rulesets/, sinon les fichiers fournis)")
     p.add_argument("-v", "--verbose", action="store_true", help="nommer aussi les exemples réussis")
@@ -36,7 +36,6 @@ def register(sub: cli.Subcommands) -> None:
     p.add_argument("--coverage", action="store_true",
                    help="par fichier, les règles, les branches (si, et, ou) et les cases de tables qu'aucun exemple "
                         "n'a atteintes")
-    p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
