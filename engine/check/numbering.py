@@ -16,7 +16,7 @@ no equality reads, on nodes no one else has seen yet: it completes their constru
 
 from __future__ import annotations
 
-import functools
+import enum
 from collections.abc import Iterator, Mapping
 
 import attrs
@@ -48,16 +48,47 @@ def nodes(program: Program) -> Iterator[Node]:
     seen: set[int] = set()  # the live objects of this walk (a shared node is one node, numbered once)
     while stack:
         item = stack.pop()
-        if isinstance(item, Node):
+        shape = _shape(type(item))
+        if shape is _Shape.NODE:
+            assert isinstance(item, Node)
             if id(item) in seen:
                 continue
             seen.add(id(item))
             yield item
             stack.extend(reversed([getattr(item, name) for name in _fields(type(item))]))
-        elif isinstance(item, tuple):
+        elif shape is _Shape.TUPLE:
+            assert isinstance(item, tuple)
             stack.extend(reversed(item))
-        elif isinstance(item, Mapping):
+        elif shape is _Shape.MAPPING:
+            assert isinstance(item, Mapping)
             stack.extend(value for _, value in sorted(item.items(), key=_by_key, reverse=True))
+
+
+class _Shape(enum.Enum):
+    """What the walk does with a value: look inside a node, a tuple or a mapping; pass anything else."""
+
+    NODE = enum.auto()
+    TUPLE = enum.auto()
+    MAPPING = enum.auto()
+    ATOM = enum.auto()
+
+
+_SHAPES: dict[type, _Shape] = {}
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _shape(cls: type) -> _Shape:
+    """The shape of a class's values, found once per class (a string is tested thousands of times)."""
+    found = _SHAPES.get(cls)
+    if found is None:
+        if issubclass(cls, Node):
+            found = _Shape.NODE
+        elif issubclass(cls, tuple):
+            found = _Shape.TUPLE
+        else:
+            found = _Shape.MAPPING if issubclass(cls, Mapping) else _Shape.ATOM
+        _SHAPES[cls] = found
+    return found
 
 
 def _by_key(item: tuple[object, object]) -> str:
@@ -65,8 +96,10 @@ def _by_key(item: tuple[object, object]) -> str:
     return repr(item[0])
 
 
-@functools.cache
 def _fields(cls: type) -> tuple[str, ...]:
     """The fields of a node (or of the program) that may hold nodes: not the span, the id or what
     `__attrs_post_init__` derives."""
-    return tuple(f.name for f in attrs.fields(cls) if f.init and f.name not in {"span", "nid"})
+    found = _FIELDS.get(cls)
+    if found is None:
+        found = _FIELDS[cls] = tuple(f.name for f in attrs.fields(cls) if f.init and f.name not in {"span", "nid"})
+    return found
