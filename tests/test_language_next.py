@@ -4,6 +4,7 @@ window, named sets, metadata amendments (each with its sentences, not only its c
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -202,6 +203,21 @@ class TestValidityWindow:
 
 class TestPrecise:
     """Tests for `précise fichier.nom`: metadata of an inherited definition, formula kept."""
+
+    def test_a_precised_rule_sees_a_replaced_set(self, tmp_path: Path) -> None:
+        """A rule the amending file `précise` keeps the inherited formula, so its `dans nom` tests the
+        set this file puts in place, as every inherited rule does."""
+        (tmp_path / "base.rules").write_text(
+            'règles "Base"\ntexte "base" "Base"\nfait specialite : énumération {a, b, c} fin\n'
+            'paramètre exclues = {a} fin\nrésultat r : booléen = specialite dans exclues fin\n'
+            'résultat s : booléen = specialite dans exclues fin\n', encoding="utf-8")
+        (tmp_path / "suite.rules").write_text(
+            'règles "Suite"\ntexte "suite" "Suite"\nmodifie "base.rules"\n'
+            'paramètre exclues = {a, b}\n  remplace base.exclues\nfin\nprécise base.s\n  "S, précisée"\nfin\n',
+            encoding="utf-8")
+        outcome = engine.load(tmp_path / "suite.rules").evaluate({"specialite": "b"})
+        assert (outcome.results["r"].value, outcome.results["s"].value) == (True, True)
+        assert "specialite (b) est dans exclues {a, b} : vrai" in outcome.explain("s")
 
     TEXT = ('règles "m"\ntexte "précisions"\nmodifie "textes/avenant_fictif.rules"\n'
             'source CIRC "Circulaire fictive" fin\n'

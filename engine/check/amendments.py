@@ -201,12 +201,15 @@ class AmendmentChecks(DeclarationChecks):
 
     def follow_replaced_sets(self) -> None:
         """Inherited rules see a replaced set, as they see any replacement: their `dans nom` tests,
-        whose items were inlined when the amended file was checked, get this file's items."""
+        whose items were inlined when the amended file was checked, get this file's items. So do the
+        inherited rules this file `précise` (their formula is the inherited one)."""
         sets = {n: d for n, d in self.definitions.items() if d.is_set and n in self.inherited}
         if not sets:
             return
         self.inherited = {n: _with_sets(d, sets) for n, d in self.inherited.items()}
         self.originals = {k: _with_sets(d, sets) for k, d in self.originals.items()}
+        amended = self.amended_names()
+        self.definitions = {n: _with_sets(d, sets) if n in amended else d for n, d in self.definitions.items()}
 
 
 def _references(d: model.Definition) -> list[tuple[str, Span]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from engine.base.diagnostics import RulesError, Severity, sort_key
 from engine.base.source import Source
-from engine.check import model, vocabulary
+from engine.check import model, numbering, vocabulary
 from engine.check.amendments import AmendmentChecks
 from engine.check.expressions import literal_type
 from engine.check.program import ProgramChecks
@@ -76,8 +76,10 @@ class Checker(AmendmentChecks, ProgramChecks):
         warnings = tuple(d for d in self.diagnostics if d.severity is Severity.WARNING)
         withdrawn = {**(self.parent.withdrawn if self.parent else {}), **dict.fromkeys(self.withdrawn, self.text.short)}
         headline, breakdown = self.vocabulary(effective)
-        return model.Program(texts, self.facts, effective, self.originals, outputs, examples, schedule,
-                             self.sources, warnings, self.bibliography, withdrawn, headline, breakdown)
+        program = model.Program(texts, self.facts, effective, self.originals, outputs, examples, schedule,
+                                self.sources, warnings, self.bibliography, withdrawn, headline, breakdown)
+        numbering.number(program, self.source.name)  # stable node ids (engine.check.numbering)
+        return program
 
     def vocabulary(self, effective: dict[str, model.Definition]) -> tuple[str | None, tuple[str, ...]]:
         """The headline result and breakdown facts (`engine.check.vocabulary`: E706, E707)."""

@@ -364,7 +364,7 @@ class Definition(Node):
     whose checking built this definition (declared, replaced, précisée or reused there) and its name;
     an inherited definition keeps its own, even when re-pointed at a replaced set (it is then the only
     one of that uid in the program). Caches key on it rather than on `id()`, so keys survive pickling
-    and mean the same in every process; a version is `(uid, index in versions)`."""
+    and mean the same in every process; a version is `(uid, version.nid)` (`Node.nid`)."""
 
     dated: bool = field(init=False, eq=False, repr=False)
     """Whether the definition has versions starting on given dates (and so is read with `au`)."""

@@ -21,12 +21,13 @@ from engine.lang.types import Type
 
 
 class Sites:
-    """The sites of one program's nodes, keyed by node identity (the program keeps its nodes alive)."""
+    """The sites of one program's nodes, keyed by their stable ids (`Node.nid`, given by the checker:
+    unique among the program's distinct nodes, and the same after the program cache's pickling)."""
 
     def __init__(self, program: model.Program) -> None:
         self._ref = weakref.ref(program)  # the cache below is keyed by the program: no strong reference back
         self._sites: dict[object, Site] = {}
-        self._labels: dict[int, str] = {}
+        self._labels: dict[str, str] = {}
         self._static: dict[object, dict[str, object]] = {}
 
     def _program(self) -> model.Program:
@@ -36,23 +37,23 @@ class Sites:
 
     def label(self, e: model.Expr) -> str:
         """The text of an expression as the rule file writes it, on one line."""
-        found = self._labels.get(id(e))
+        found = self._labels.get(e.nid)
         if found is None:
             source: Source | None = self._program().sources.get(e.span.file)
             found = type(e).__name__ if source is None else " ".join(source.slice(e.span).split())
-            self._labels[id(e)] = found
+            self._labels[_nid(e)] = found
         return found
 
     def of(self, e: model.Expr) -> Site:
         """The site of an expression node that records an event (comparison, table, call…)."""
-        site = self._sites.get(id(e))
+        site = self._sites.get(e.nid)
         if site is None:
-            site = self._sites[id(e)] = _make(self, e)
+            site = self._sites[_nid(e)] = _make(self, e)
         return site
 
     def definition(self, d: model.Definition, version: model.Version | None, origin: str | None) -> Site:
         """The site of a rule, parameter, table or function definition at one of its versions."""
-        key = (id(d), id(version), origin)
+        key = (d.uid, None if version is None else _nid(version), origin)
         site = self._sites.get(key)
         if site is None:
             data: dict[str, object] = {"type": d.type, "unit": d.unit, "origin": origin, "description": d.description}
@@ -65,23 +66,23 @@ class Sites:
 
     def guard(self, guard: model.GuardInfo) -> Site:
         """The site of an `applicable si` check."""
-        site = self._sites.get(id(guard))
+        site = self._sites.get(guard.nid)
         if site is None:
-            site = self._sites[id(guard)] = Site(EventKind.GUARD, guard.name, guard.span, {"reason": guard.reason})
+            site = self._sites[_nid(guard)] = Site(EventKind.GUARD, guard.name, guard.span, {"reason": guard.reason})
         return site
 
     def fact(self, node: model.FactDecl | model.FactRef) -> Site:
         """The site of a fact read at `node` (a reference, or the declaration when read by name)."""
-        site = self._sites.get(id(node))
+        site = self._sites.get(node.nid)
         if site is None:
             decl = self._program().facts[node.name]
-            site = self._sites[id(node)] = Site(EventKind.FACT, node.name, node.span, {
+            site = self._sites[_nid(node)] = Site(EventKind.FACT, node.name, node.span, {
                 "type": decl.type, "unit": decl.unit, "description": decl.description, "question": decl.question})
         return site
 
     def test(self, e: model.If) -> Site:
         """The site of the condition of a `si` (the test, as opposed to the whole `si`)."""
-        key = (id(e), "test")
+        key = (_nid(e), "test")
         site = self._sites.get(key)
         if site is None:
             site = self._sites[key] = Site(EventKind.TEST, self.label(e.condition), e.condition.span)
@@ -89,7 +90,7 @@ class Sites:
 
     def version_data(self, version: model.Version, d: model.Definition) -> dict[str, object]:
         """The text, citations and statuses of one version of a definition."""
-        key = id(version)
+        key = (d.uid, _nid(version))  # what it says of the version depends on the definition too
         found = self._static.get(key)
         if found is None:
             found = self._static[key] = {
@@ -102,7 +103,7 @@ class Sites:
 
     def cell_data(self, d: model.Definition, grid: model.Grid, row: int, column: int) -> dict[str, object]:
         """What a table event says about the cell it read: row and column as written and as named."""
-        key = (id(grid), row, column)
+        key = (d.uid, _nid(grid), row, column)
         found = self._static.get(key)
         if found is None:
             cell = grid.cells[row][column]
@@ -114,6 +115,12 @@ class Sites:
                 "cell": cell.text, "cell_status": cell.status.french if cell.status else None,
                 "cell_note": cell.status.note if cell.status else None}
         return found
+
+
+def _nid(node: model.Node) -> str:
+    """A node's id, as a cache key: every node of a checked program has one (`engine.check.numbering`)."""
+    assert node.nid, f"{type(node).__name__} without an id: not a node of a checked program"
+    return node.nid
 
 
 def _key_label(key: model.Key, t: Type) -> str:

@@ -122,6 +122,8 @@ def _event_json(event: Event, written: set[int]) -> dict[str, object]:
     site = event.site
     children = event.children
     if children and site.kind in _SHARED:
+        # keyed by the event object: one program node has one event per evaluation that reached it
+        # (a function called twice, a rule at two dates), and only the same event is shared
         if id(event) in written:
             reference = {"kind": EventKind.REFERENCE, "label": site.label}
             return {**reference, **result_json(event.result, site.data.get("type"))}

@@ -400,7 +400,7 @@ _STEPS = {
 def _walk(event: Event) -> Iterator[Event]:
     """Every event of a tree once, depth first (a rule used twice is one shared event)."""
     stack = [event]
-    visited: set[int] = set()
+    visited: set[int] = set()  # ids of event objects: runtime steps, several per program node
     while stack:
         e = stack.pop()
         if id(e) in visited:

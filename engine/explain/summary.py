@@ -112,7 +112,7 @@ def _in_order_read(event: Event, missing: frozenset[str]) -> list[str]:
     """The missing facts in the order the evaluation first needed them: the first question is the one
     the reasoning stopped on."""
     found: list[str] = []
-    stack, seen = [event], set[int]()
+    stack, seen = [event], set[int]()  # ids of event objects: runtime steps, several per program node
     while stack:  # depth first, in evaluation order; a shared event once
         e = stack.pop()
         if id(e) in seen:

@@ -93,7 +93,7 @@ class Walker:
         """The facts and the visible definitions (rules, parameters and tables) `event` reaches."""
         facts: dict[str, Event] = {}
         defs: dict[str, Event] = {}
-        visited: set[int] = set()
+        visited: set[int] = set()  # ids of event objects: runtime steps, several per program node
 
         def visit(e: Event, hidden: bool) -> None:
             for c in e.children:

@@ -174,6 +174,7 @@ class State:
 
     def printed(self, outcome: Outcome, name: str) -> None:
         """Record that the letter read the value of `name` in `outcome` (the letter's or a schedule row's)."""
+        # keyed by the outcome object: a runtime result (the letter's or a schedule row's), not a node
         self._printed.setdefault((id(outcome), name), (outcome, name))
 
     def need(self, result: Result) -> Manquant:

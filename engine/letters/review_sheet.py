@@ -75,7 +75,7 @@ def _reservations(outcome: Outcome, printed: list[tuple[Outcome, str]], headline
     found: dict[tuple[Status, str, str | None], list[str]] = {}
     events: dict[tuple[int, str], Event] = {}
     for source, name in pairs:
-        key = (id(source), name)
+        key = (id(source), name)  # the outcome object (a runtime result, one per case or schedule row)
         if key in events:
             continue
         events[key] = Outcome(source.ruleset, source.facts, {}).event(name)

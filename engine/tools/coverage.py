@@ -106,9 +106,9 @@ class FileCoverage:
 class _Recorder(Evaluator):
     """The interpreter, noting the rules, branches and cells it reaches.
 
-    Versions and cells are keyed by their definition's stable `uid` and the version's index; `si` and
-    `et`/`ou` nodes carry no identity of their own yet, so they are keyed by the live node (`id()`),
-    which is exact within one run over one program."""
+    Versions and cells are keyed by their definition's stable `uid` and the version's id, `si` and
+    `et`/`ou` nodes by their own (`Node.nid`): keys that mean the same whether the program was
+    just checked or read from the cache."""
 
     def __init__(self, program: model.Program, facts: Mapping[str, object], hits: set[tuple[object, ...]]) -> None:
         super().__init__(program, facts)
@@ -128,17 +128,17 @@ class _Recorder(Evaluator):
     def x_if(self, e: model.If) -> Result:
         condition = self.eval(e.condition)  # evaluated again: pure, and definitions are cached
         if condition == _TRUE or isinstance(condition, Missing):
-            self.hits.add(("alors", id(e)))
+            self.hits.add(("alors", e.nid))
         if condition == _FALSE or isinstance(condition, Missing):
-            self.hits.add(("sinon", id(e)))
+            self.hits.add(("sinon", e.nid))
         return super().x_if(e)
 
     def x_logic(self, e: model.Logic) -> Result:
         result = super().x_logic(e)
         if result == _TRUE:
-            self.hits.add(("vrai", id(e)))
+            self.hits.add(("vrai", e.nid))
         elif result == _FALSE:
-            self.hits.add(("faux", id(e)))
+            self.hits.add(("faux", e.nid))
         return result
 
     def lookup(self, e: model.TableCall) -> tuple[Result, dict[str, object]]:
@@ -177,12 +177,12 @@ def coverage(ruleset: Ruleset) -> FileCoverage:
             for node in model.walk(expr):
                 if isinstance(node, model.If):
                     text = _label(program, node.condition)
-                    branches += [((word, id(node)), Item("branche", f"si {text} : « {word} » jamais pris", node.span))
+                    branches += [((word, node.nid), Item("branche", f"si {text} : « {word} » jamais pris", node.span))
                                  for word in ("alors", "sinon")]
                 elif isinstance(node, model.Logic):
                     text = _label(program, node)
                     for outcome in ("vrai", "faux"):
-                        branches.append(((outcome, id(node)),
+                        branches.append(((outcome, node.nid),
                                          Item("branche", f"« {node.op} » jamais {outcome} : {text}", node.span)))
         if isinstance(version.body, model.Grid):
             grid = version.body
@@ -208,10 +208,10 @@ def _part(items: Sequence[tuple[tuple[object, ...], Item]], hits: set[tuple[obje
     return Part(len(items), tuple(item for key, item in items if key not in hits))
 
 
-def _version_key(d: model.Definition, version: model.Version) -> tuple[str, str, int]:
-    """A version by its definition's stable uid and its place among the versions (found by identity:
-    comparing versions by value would walk whole formulas)."""
-    return ("version", d.uid, next(i for i, v in enumerate(d.versions) if v is version))
+def _version_key(d: model.Definition, version: model.Version) -> tuple[str, str, str]:
+    """A version by its definition's stable uid and its own id (comparing versions by value would walk
+    whole formulas)."""
+    return ("version", d.uid, version.nid)
 
 
 def _own_versions(program: model.Program) -> Iterator[tuple[model.Definition, model.Version]]:
