@@ -31,13 +31,7 @@ from engine.tools.batch_job import AccountingError, BatchError, BatchJob, FileFo
 from engine.tools.batch_output import _Errors, _Written
 from engine.tools.batch_python import _check_paths, _remove_older, check_columns
 from engine.tools.batch_rows import _reason
-from engine.tools.sql_reading import (
-    canonical,
-    cell_columns,
-    csv_lines,
-    fact_select,
-    plain_lines,
-)
+from engine.tools.sql_reading import Reading, canonical, csv_lines, plain_lines, typed_select
 
 _STATUS_KEYS = {"non applicable": "not_applicable", "indéterminé": "undetermined", "manquant": "missing"}
 
@@ -47,6 +41,10 @@ PLANNING_HEAVY = "common_subexpressions,statistics_propagation,projection_placem
 than they save on a million rows: the generator already computes each shared value once."""
 
 
+
+
+FIRST_LINE = {FileFormat.CSV: 2, FileFormat.JSONL: 1, FileFormat.PARQUET: 1}
+"""The line (Parquet: rank) of an input's first row: the line of a row of `entree` is its `rowid` plus this."""
 
 
 class NeedsPythonReader(Exception):
@@ -76,24 +74,31 @@ def _run(job: BatchJob, con: duckdb.DuckDBPyConnection, program: Program, input_
          started: float, progress: Callable[[int, int, int], None] | None,
          warn: Callable[[str], None] | None, caught: list[signal.Signals]) -> Summary:
     con.execute(f"SET threads = {max(1, job.workers)}")
-    con.execute(f"SET disabled_optimizers = '{PLANNING_HEAVY}'")
     columns, rows = _input(con, job.input, input_kind, program)
+    size = _size(job.input)
+    try:
+        con.execute(f"CREATE TEMP TABLE entree AS {rows}")  # every optimiser on: each cell is typed once
+    except duckdb.InvalidInputException as exc:  # a line of more than MAX_LINE_BYTES: the Python reader reads it
+        if input_kind is not FileFormat.CSV:
+            raise
+        raise NeedsPythonReader(f"DuckDB ne lit pas « {job.input} » ligne à ligne ({str(exc).splitlines()[0]})") \
+            from None
     copied = tuple(c for c in columns if c not in program.facts)
     _check_columns(job, copied, program, warn)
-    size = _size(job.input)
-    con.execute(f"CREATE TEMP TABLE entree AS {rows}")
+    con.execute(f"SET disabled_optimizers = '{PLANNING_HEAVY}'")
     if _size(job.input) != size:
         raise BatchError(f"« {job.input} » a changé pendant la lecture ({size} octets au début, "
                          f"{_size(job.input)} à la fin) : aucune sortie n'est gardée, relancez sur un fichier "
                          "stable")
-    errors = _python_rows(con, program, columns, input_kind)
-    con.execute("ALTER TABLE entree DROP COLUMN cells")  # every line's text: read for the suspect rows only
+    first = FIRST_LINE[input_kind]
+    errors = _python_rows(con, program, columns, input_kind, first)
     counts = con.execute("SELECT count(*), count(*) FILTER (WHERE blank), count(*) FILTER (WHERE probleme IS NOT NULL) "
                          "FROM entree").fetchone()
     assert counts is not None
     lines, blank, refused = (int(x) for x in counts)
     try:
-        query = generate(program, "(SELECT * FROM entree WHERE NOT blank AND probleme IS NULL)", ("ligne", *copied),
+        query = generate(program, f"(SELECT rowid + {first} AS ligne, * FROM entree WHERE NOT blank AND probleme IS NULL)",
+                         ("ligne", *copied),
                          nested=True)
     except SqlUnsupported as exc:
         raise BatchError(f"moteur SQL : {exc} ; relancez avec --moteur python") from None
@@ -136,8 +141,8 @@ def _run(job: BatchJob, con: duckdb.DuckDBPyConnection, program: Program, input_
 
 def _input(con: duckdb.DuckDBPyConnection, path: str, kind: FileFormat,
            program: Program) -> tuple[tuple[str, ...], str]:
-    """The input's columns, and a SELECT giving `ligne`, `blank`, `probleme`, `suspect`, `cells`,
-    the copied columns and the typed facts."""
+    """The input's columns, and a SELECT giving, in the input's order, `blank`, `probleme`, `suspect`,
+    `cells`, the copied columns and the typed facts (`engine.tools.sql_reading.typed_select`)."""
     if kind is FileFormat.CSV:
         source = _Input(path, FileFormat.CSV, 1)
         source.close()
@@ -147,32 +152,27 @@ def _input(con: duckdb.DuckDBPyConnection, path: str, kind: FileFormat,
         if not plain_lines(path):
             raise NeedsPythonReader(f"« {path} » contient des guillemets, des caractères nuls ou des retours "
                                     "chariot isolés, que seul le lecteur CSV complet sait lire")
-        cells = cell_columns(columns, program)
-        facts, suspect = fact_select(program, cells)
-        copied = [f"NULLIF(cells[{i + 1}], '') AS {quote(c)}" for i, c in enumerate(columns) if c not in program.facts]
-        relation = csv_lines(path, delimiter, len(columns))
-        problem_ok = "NOT blank AND probleme IS NULL"
-        select = ", ".join(["ligne", "blank", "probleme", f"({problem_ok}) AND ({suspect}) AS suspect", "cells",
-                            *copied, *facts])
-        return columns, f"SELECT {select} FROM {relation}"
+        at = {c: f"cells[{i + 1}]" for i, c in enumerate(columns)}
+        reading = Reading(csv_lines(path, delimiter, len(columns)),
+                          {c: cell for c, cell in at.items() if c in program.facts}, keep=("cells",),
+                          copied=tuple((f"NULLIF({at[c]}, '')", c) for c in columns if c not in program.facts))
+        return columns, typed_select(program, reading)
     try:
         described = con.execute(f"DESCRIBE SELECT * FROM read_parquet({text(path)})").fetchall()
     except duckdb.Error as exc:
         raise BatchError(f"impossible de lire « {path} » : {exc}") from None
     columns = tuple(str(row[0]) for row in described)
-    as_text = [f"CASE WHEN {quote(c)} IS NULL THEN '' ELSE CAST({quote(c)} AS VARCHAR) END" for c in columns]
-    cells_list = f"[{', '.join(as_text)}]" if as_text else "CAST([] AS VARCHAR[])"
     types = {str(row[0]): str(row[1]) for row in described}
-    cells = {c: f"cells[{i + 1}]" for i, c in enumerate(columns) if c in program.facts}
-    facts, suspect = fact_select(program, cells)
-    foreign = [quote(c) + " IS NOT NULL" for c in columns if c in program.facts
-               and types[c] not in _PARQUET_TEXT.get(program.facts[c].type.kind, ())]
-    suspect = " OR ".join([suspect, *foreign])
-    copied = [f"CAST({quote(c)} AS VARCHAR) AS {quote(c)}" for c in columns if c not in program.facts]
-    inner = f"SELECT ordinality AS ligne, FALSE AS blank, CAST(NULL AS VARCHAR) AS probleme, {cells_list} AS cells" + \
-            "".join(f", {quote(c)}" for c in columns) + f" FROM read_parquet({text(path)}) WITH ORDINALITY"
-    select = ", ".join(["ligne", "blank", "probleme", f"({suspect}) AS suspect", "cells", *copied, *facts])
-    return columns, f"SELECT {select} FROM ({inner})"
+    kept = {c: f"__s{i}" for i, c in enumerate(columns)}  # renamed: a fact's typed column takes its name
+    as_text = {c: f"CASE WHEN {kept[c]} IS NULL THEN '' ELSE CAST({kept[c]} AS VARCHAR) END" for c in columns}
+    source = ("(SELECT FALSE AS blank, CAST(NULL AS VARCHAR) AS probleme"
+              + "".join(f", {quote(c)} AS {kept[c]}" for c in columns) + f" FROM read_parquet({text(path)}))")
+    reading = Reading(source, {c: as_text[c] for c in columns if c in program.facts}, keep=tuple(kept.values()),
+                      copied=tuple((f"CAST({kept[c]} AS VARCHAR)", c) for c in columns if c not in program.facts),
+                      row_cells=f"[{', '.join(as_text.values())}]" if columns else "CAST([] AS VARCHAR[])",
+                      foreign=tuple(f"{kept[c]} IS NOT NULL" for c in columns if c in program.facts
+                                    and types[c] not in _PARQUET_TEXT.get(program.facts[c].type.kind, ())))
+    return columns, typed_select(program, reading)
 
 
 _PARQUET_TEXT = {
@@ -190,10 +190,12 @@ def _check_columns(job: BatchJob, copied: Sequence[str], program: Program,
 
 
 def _python_rows(con: duckdb.DuckDBPyConnection, program: Program, columns: Sequence[str],
-                 kind: FileFormat) -> list[tuple[int, str]]:
+                 kind: FileFormat, first: int) -> list[tuple[int, str]]:
     """Decide the suspect rows with `engine.inputs.facts`: their typed facts replace the cells, or their reason
-    goes into `probleme`. Returns every error row (malformed lines too), in line order."""
-    suspects = con.execute("SELECT ligne, cells FROM entree WHERE suspect ORDER BY ligne").fetchall()
+    goes into `probleme`. Returns every error row (malformed lines too), with its line, in line order.
+
+    A row's line is its `rowid` plus `first` (`FIRST_LINE`); the tables of this function hold rowids."""
+    suspects = con.execute("SELECT rowid, cells FROM entree WHERE suspect ORDER BY rowid").fetchall()
     if suspects:
         reader = FactReader(program)
         positions = [(i, c) for i, c in enumerate(columns) if c in program.facts]
@@ -212,11 +214,11 @@ def _python_rows(con: duckdb.DuckDBPyConnection, program: Program, columns: Sequ
         if refused:
             con.execute("CREATE TEMP TABLE refus (ligne BIGINT, raison VARCHAR)")
             con.executemany("INSERT INTO refus VALUES (?, ?)", refused)
-            con.execute("UPDATE entree SET probleme = refus.raison FROM refus WHERE entree.ligne = refus.ligne")
+            con.execute("UPDATE entree SET probleme = refus.raison FROM refus WHERE entree.rowid = refus.ligne")
         if fixed:
             _replace_facts(con, program, names, fixed)
-    rows = con.execute("SELECT ligne, probleme FROM entree WHERE probleme IS NOT NULL ORDER BY ligne").fetchall()
-    return [(int(line), str(reason)) for line, reason in rows]
+    rows = con.execute("SELECT rowid, probleme FROM entree WHERE probleme IS NOT NULL ORDER BY rowid").fetchall()
+    return [(int(row) + first, str(reason)) for row, reason in rows]
 
 
 def _replace_facts(con: duckdb.DuckDBPyConnection, program: Program, names: Sequence[str],
@@ -230,7 +232,7 @@ def _replace_facts(con: duckdb.DuckDBPyConnection, program: Program, names: Sequ
     sets = ", ".join(f"{quote(n)} = CAST(retenus.{quote(n)} AS {sql_types.get(program.facts[n].type.kind, 'VARCHAR')})"
                      for n in names)
     con.execute(f"UPDATE entree SET suspect = FALSE{', ' + sets if sets else ''} FROM retenus "
-                "WHERE entree.ligne = retenus.ligne")
+                "WHERE entree.rowid = retenus.ligne")
 
 
 def _write(con: duckdb.DuckDBPyConnection, query: Query, output: _DuckOutput, kind: FileFormat) -> int:
