@@ -21,17 +21,13 @@ import duckdb
 
 from engine import api
 from engine.check.model import Program
-from engine.inputs.facts import FactsError
-from engine.inputs.fastfacts import FactReader
 from engine.sql.code import text
 from engine.sql.exprs import SqlUnsupported
 from engine.sql.query import Query, generate, quote
-from engine.tools.batch_input import _Input
 from engine.tools.batch_job import AccountingError, BatchError, BatchJob, FileFormat, Summary, file_format
 from engine.tools.batch_output import _Errors, _Written
 from engine.tools.batch_python import _check_paths, _remove_older, check_columns
-from engine.tools.batch_rows import _reason
-from engine.tools.sql_reading import Reading, canonical, csv_lines, plain_lines, typed_select
+from engine.tools.sql_input import FIRST_LINE, NeedsPythonReader, decide_suspects, read
 
 _STATUS_KEYS = {"non applicable": "not_applicable", "indéterminé": "undetermined", "manquant": "missing"}
 
@@ -43,14 +39,6 @@ than they save on a million rows: the generator already computes each shared val
 
 
 
-FIRST_LINE = {FileFormat.CSV: 2, FileFormat.JSONL: 1, FileFormat.PARQUET: 1}
-"""The line (Parquet: rank) of an input's first row: the line of a row of `entree` is its `rowid` plus this."""
-
-
-class NeedsPythonReader(Exception):
-    """The input's records need the Python reader (see the module docstring)."""
-
-
 def run(job: BatchJob, *, progress: Callable[[int, int, int], None] | None = None,
         warn: Callable[[str], None] | None = None) -> Summary:
     """`engine.tools.batch.run` for CSV and Parquet inputs, evaluated by DuckDB (same files, same counts)."""
@@ -60,8 +48,6 @@ def run(job: BatchJob, *, progress: Callable[[int, int, int], None] | None = Non
     _check_paths(job)
     if job.explain:
         raise NeedsPythonReader("les explications (--explain) sont écrites par le moteur Python")
-    if input_kind is FileFormat.JSONL:
-        raise NeedsPythonReader("le moteur SQL ne lit pas encore le JSON Lines")
     ruleset = api.load(job.rules)
     program = ruleset.program
     con = duckdb.connect()
@@ -74,12 +60,12 @@ def _run(job: BatchJob, con: duckdb.DuckDBPyConnection, program: Program, input_
          started: float, progress: Callable[[int, int, int], None] | None,
          warn: Callable[[str], None] | None, caught: list[signal.Signals]) -> Summary:
     con.execute(f"SET threads = {max(1, job.workers)}")
-    columns, rows = _input(con, job.input, input_kind, program)
+    columns, rows = read(con, job.input, input_kind, program, output_kind)
     size = _size(job.input)
     try:
         con.execute(f"CREATE TEMP TABLE entree AS {rows}")  # every optimiser on: each cell is typed once
     except duckdb.InvalidInputException as exc:  # a line of more than MAX_LINE_BYTES: the Python reader reads it
-        if input_kind is not FileFormat.CSV:
+        if input_kind is FileFormat.PARQUET:
             raise
         raise NeedsPythonReader(f"DuckDB ne lit pas « {job.input} » ligne à ligne ({str(exc).splitlines()[0]})") \
             from None
@@ -91,7 +77,7 @@ def _run(job: BatchJob, con: duckdb.DuckDBPyConnection, program: Program, input_
                          f"{_size(job.input)} à la fin) : aucune sortie n'est gardée, relancez sur un fichier "
                          "stable")
     first = FIRST_LINE[input_kind]
-    errors = _python_rows(con, program, columns, input_kind, first)
+    errors = decide_suspects(con, program, columns, input_kind, output_kind)
     counts = con.execute("SELECT count(*), count(*) FILTER (WHERE blank), count(*) FILTER (WHERE probleme IS NOT NULL) "
                          "FROM entree").fetchone()
     assert counts is not None
@@ -139,100 +125,9 @@ def _run(job: BatchJob, con: duckdb.DuckDBPyConnection, program: Program, input_
     return summary
 
 
-def _input(con: duckdb.DuckDBPyConnection, path: str, kind: FileFormat,
-           program: Program) -> tuple[tuple[str, ...], str]:
-    """The input's columns, and a SELECT giving, in the input's order, `blank`, `probleme`, `suspect`,
-    `cells`, the copied columns and the typed facts (`engine.tools.sql_reading.typed_select`)."""
-    if kind is FileFormat.CSV:
-        source = _Input(path, FileFormat.CSV, 1)
-        source.close()
-        columns, delimiter = source.columns, source.dialect
-        if "" in columns:
-            raise NeedsPythonReader(f"« {path} » a une colonne sans nom")
-        if not plain_lines(path):
-            raise NeedsPythonReader(f"« {path} » contient des guillemets, des caractères nuls ou des retours "
-                                    "chariot isolés, que seul le lecteur CSV complet sait lire")
-        at = {c: f"cells[{i + 1}]" for i, c in enumerate(columns)}
-        reading = Reading(csv_lines(path, delimiter, len(columns)),
-                          {c: cell for c, cell in at.items() if c in program.facts}, keep=("cells",),
-                          copied=tuple((f"NULLIF({at[c]}, '')", c) for c in columns if c not in program.facts))
-        return columns, typed_select(program, reading)
-    try:
-        described = con.execute(f"DESCRIBE SELECT * FROM read_parquet({text(path)})").fetchall()
-    except duckdb.Error as exc:
-        raise BatchError(f"impossible de lire « {path} » : {exc}") from None
-    columns = tuple(str(row[0]) for row in described)
-    types = {str(row[0]): str(row[1]) for row in described}
-    kept = {c: f"__s{i}" for i, c in enumerate(columns)}  # renamed: a fact's typed column takes its name
-    as_text = {c: f"CASE WHEN {kept[c]} IS NULL THEN '' ELSE CAST({kept[c]} AS VARCHAR) END" for c in columns}
-    source = ("(SELECT FALSE AS blank, CAST(NULL AS VARCHAR) AS probleme"
-              + "".join(f", {quote(c)} AS {kept[c]}" for c in columns) + f" FROM read_parquet({text(path)}))")
-    reading = Reading(source, {c: as_text[c] for c in columns if c in program.facts}, keep=tuple(kept.values()),
-                      copied=tuple((f"CAST({kept[c]} AS VARCHAR)", c) for c in columns if c not in program.facts),
-                      row_cells=f"[{', '.join(as_text.values())}]" if columns else "CAST([] AS VARCHAR[])",
-                      foreign=tuple(f"{kept[c]} IS NOT NULL" for c in columns if c in program.facts
-                                    and types[c] not in _PARQUET_TEXT.get(program.facts[c].type.kind, ())))
-    return columns, typed_select(program, reading)
-
-
-_PARQUET_TEXT = {
-    "booleen": ("BOOLEAN", "VARCHAR"), "entier": ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "VARCHAR"),
-    "decimal": ("BIGINT", "INTEGER", "VARCHAR"), "taux": ("BIGINT", "INTEGER", "VARCHAR"),
-    "montant": ("BIGINT", "INTEGER", "VARCHAR"), "date": ("DATE", "VARCHAR"), "texte": ("VARCHAR",),
-    "enum": ("VARCHAR",),
-}
-"""Parquet column types whose text DuckDB's cast gives as `engine.inputs.facts` reads the same value."""
-
-
 def _check_columns(job: BatchJob, copied: Sequence[str], program: Program,
                    warn: Callable[[str], None] | None) -> None:
     check_columns(job, copied, program.outputs, program.facts, warn)
-
-
-def _python_rows(con: duckdb.DuckDBPyConnection, program: Program, columns: Sequence[str],
-                 kind: FileFormat, first: int) -> list[tuple[int, str]]:
-    """Decide the suspect rows with `engine.inputs.facts`: their typed facts replace the cells, or their reason
-    goes into `probleme`. Returns every error row (malformed lines too), with its line, in line order.
-
-    A row's line is its `rowid` plus `first` (`FIRST_LINE`); the tables of this function hold rowids."""
-    suspects = con.execute("SELECT rowid, cells FROM entree WHERE suspect ORDER BY rowid").fetchall()
-    if suspects:
-        reader = FactReader(program)
-        positions = [(i, c) for i, c in enumerate(columns) if c in program.facts]
-        read_cells = reader.cells_reader(positions)
-        names = [name for _, name in positions]
-        fixed: list[tuple[object, ...]] = []
-        refused: list[tuple[int, str]] = []
-        for line, cells in suspects:
-            try:
-                typed = read_cells(cells) if kind is FileFormat.CSV else reader.validate(
-                    {c: v for c, v in zip(columns, cells, strict=False) if c in program.facts and v != ""})
-            except FactsError as exc:
-                refused.append((line, _reason(exc)))
-                continue
-            fixed.append((line, *(canonical(typed.get(n)) for n in names)))
-        if refused:
-            con.execute("CREATE TEMP TABLE refus (ligne BIGINT, raison VARCHAR)")
-            con.executemany("INSERT INTO refus VALUES (?, ?)", refused)
-            con.execute("UPDATE entree SET probleme = refus.raison FROM refus WHERE entree.rowid = refus.ligne")
-        if fixed:
-            _replace_facts(con, program, names, fixed)
-    rows = con.execute("SELECT rowid, probleme FROM entree WHERE probleme IS NOT NULL ORDER BY rowid").fetchall()
-    return [(int(row) + first, str(reason)) for row, reason in rows]
-
-
-def _replace_facts(con: duckdb.DuckDBPyConnection, program: Program, names: Sequence[str],
-                   fixed: Sequence[tuple[object, ...]]) -> None:
-    """Put the facts Python typed into the rows it accepted (as the canonical text, cast)."""
-    listed = ", ".join(f"{quote(n)} VARCHAR" for n in names)
-    con.execute(f"CREATE TEMP TABLE retenus (ligne BIGINT{', ' + listed if names else ''})")
-    marks = ", ".join("?" for _ in range(len(names) + 1))
-    con.executemany(f"INSERT INTO retenus VALUES ({marks})", fixed)
-    sql_types = {"booleen": "BOOLEAN", "entier": "BIGINT", "date": "DATE"}
-    sets = ", ".join(f"{quote(n)} = CAST(retenus.{quote(n)} AS {sql_types.get(program.facts[n].type.kind, 'VARCHAR')})"
-                     for n in names)
-    con.execute(f"UPDATE entree SET suspect = FALSE{', ' + sets if sets else ''} FROM retenus "
-                "WHERE entree.rowid = retenus.ligne")
 
 
 def _write(con: duckdb.DuckDBPyConnection, query: Query, output: _DuckOutput, kind: FileFormat) -> int:

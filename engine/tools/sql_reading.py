@@ -22,7 +22,7 @@ from decimal import Decimal
 from attrs import frozen
 
 from engine.check import model
-from engine.inputs.facts import MAX_DIGITS, MAX_TEXT
+from engine.inputs.facts import MAX_TEXT
 from engine.lang.kinds import TypeKind
 from engine.sql.code import text
 from engine.sql.query import quote
@@ -35,32 +35,35 @@ file. DuckDB reads a file in parallel only with buffers much larger than this (n
 RAW_DELIMITER = "\\x01"
 """The delimiter DuckDB is given to read whole lines (a file holding it goes to the Python reader)."""
 _SPECIAL = (b'"', b"\0", b"\x01")
+INTEGER_FORM = "-?[0-9]{1,15}"
+"""The integer forms typed in SQL: what `engine.inputs.facts` reads as the same int (leading zeros too)."""
 DECIMAL_FORM = "-?[0-9]{1,15}(\\.[0-9]{1,15})?"
 """The decimal forms typed in SQL: those `engine.inputs.fastfacts` reads fast (its `_DECIMAL`)."""
 
 
-def plain_lines(path: str) -> bool:
+def plain_lines(path: str, *, quotes: bool = False) -> bool:
     """Whether every record of a CSV file is one line without quotes: DuckDB can split it alone.
 
-    False when the file holds a quote, a NUL, a \\x01, a carriage return that does not end a line,
-    or bytes that are not UTF-8: the Python reader's rules then apply.
+    False when the file holds a quote (allowed with `quotes`: JSON Lines), a NUL, a \\x01, a carriage
+    return that does not end a line, or bytes that are not UTF-8: the Python reader's rules then apply.
     """
+    special = _SPECIAL[1:] if quotes else _SPECIAL
     with open(path, "rb") as file:
         tail = b""
         while True:
             block = file.read(SIMPLE_BLOCK)
             if not block:
-                return _plain(tail) and not tail.endswith(b"\r")
+                return _plain(tail, special) and not tail.endswith(b"\r")
             block = tail + block
             cut = block.rfind(b"\n") + 1
             whole, tail = block[:cut], block[cut:]
-            if not _plain(whole):
+            if not _plain(whole, special):
                 return False
 
 
-def _plain(data: bytes) -> bool:
+def _plain(data: bytes, special: tuple[bytes, ...]) -> bool:
     """Whether whole lines hold no quote, NUL, \\x01, stray carriage return, and are UTF-8."""
-    if any(s in data for s in _SPECIAL) or data.count(b"\r") != data.count(b"\r\n"):
+    if any(s in data for s in special) or data.count(b"\r") != data.count(b"\r\n"):
         return False
     if data.isascii():  # the common case, an order of magnitude faster than decoding
         return True
@@ -88,12 +91,40 @@ def csv_lines(path: str, delimiter: str, width: int) -> str:
             f"(SELECT cells, coalesce({blank}, FALSE) AS blank FROM (SELECT raw, {split} AS cells FROM {source})))")
 
 
+_JSON_SPACE = "' ' || chr(9) || chr(11) || chr(12) || chr(13)"
+"""What `bytes.strip` removes from a JSON Lines line (its newline apart): a line of only these is blank."""
+_TRAILING_COMMA = ",[ \\t\\r\\n]*[]}]"
+"""A comma before a closing bracket: DuckDB's JSON parser allows it, Python's does not (the row is suspect;
+a string holding one only costs the row a read in Python)."""
+
+
+def jsonl_lines(path: str, keys: Sequence[str]) -> str:
+    """A relation of the lines of a JSON Lines file, in order (numbered as in `csv_lines`): `raw`, `blank`,
+    `probleme` (NULL: a bad line is suspect, and Python says why), `ok`, and `v`, the values of `keys`
+    (JSON, NULL for a key absent) of a line that is a well-formed object of distinct keys, all in `keys`."""
+    source = (f"read_csv({text(path)}, header = false, auto_detect = false, columns = {{'raw': 'VARCHAR'}}, "
+              f"quote = '', escape = '', delim = '{RAW_DELIMITER}', max_line_size = {MAX_LINE_BYTES}, "
+              f"strict_mode = false)")
+    known = f"[{', '.join(text(k) for k in keys)}]"
+    pointers = f"[{', '.join(text('/' + k.replace('~', '~0').replace('/', '~1')) for k in keys)}]"
+    blank = f"raw IS NULL OR CASE WHEN NOT starts_with(raw, '{{') THEN trim(raw, {_JSON_SPACE}) = '' END"
+    valid = f"json_valid(raw) AND NOT regexp_matches(raw, {text(_TRAILING_COMMA)})"
+    lines = f"(SELECT raw, coalesce({blank}, FALSE) AS blank FROM {source})"
+    parsed = (f"(SELECT raw, blank, CASE WHEN NOT blank AND {valid} AND json_type(raw) = 'OBJECT' THEN json_keys(raw) "
+              f"END AS keys FROM {lines})")
+    checked = (f"(SELECT raw, blank, coalesce(list_has_all({known}, keys) AND len(keys) = len(list_distinct(keys)), "
+               f"FALSE) AS ok FROM {parsed})")
+    return (f"(SELECT raw, blank, CAST(NULL AS VARCHAR) AS probleme, ok, "
+            f"CASE WHEN ok THEN json_extract(raw, {pointers}) END AS v FROM {checked})")
+
+
 @frozen
 class Reading:
     """How a relation of text cells becomes the typed rows of a batch (`typed_select`).
 
     `source` has `blank`, `probleme` and the columns named in `keep`; `cells` gives, by fact
-    name, the SQL text of the fact's cell in `source` ('' for an empty cell); `copied` gives the
+    name, the SQL text of the fact's cell in `source` ('' for an empty cell), or with `json` its JSON
+    value (NULL when the key is absent); `copied` gives the
     copied columns, (SQL over `source`, name); `row_cells` is the list of the row's cells, over the
     kept columns, that Python reads for a suspect row; `foreign` are tests, over the kept columns,
     that make a row suspect (a Parquet column of a type the SQL does not read as Python does).
@@ -105,6 +136,7 @@ class Reading:
     copied: tuple[tuple[str, str], ...] = ()
     row_cells: str = "cells"
     foreign: tuple[str, ...] = ()
+    json: bool = False
 
 
 def typed_select(program: model.Program, reading: Reading) -> str:
@@ -120,9 +152,18 @@ def typed_select(program: model.Program, reading: Reading) -> str:
     split = [*base, *(f"{expr} AS {quote(name)}" for expr, name in reading.copied),
              *(f"{reading.cells[name]} AS __c{i}" for i, name, _ in given)]
     copied = [quote(name) for _, name in reading.copied]
-    typed = [*base, *copied, *(f"__c{i}" for i, _, _ in given),
-             *(f"CASE WHEN __c{i} <> '' THEN {typed_value(decl, f'__c{i}')} END AS __t{i}" for i, _, decl in given)]
-    suspicion = [suspect_cell(decl, f"__c{i}", f"__t{i}") for i, _, decl in given]
+    layers = [split]
+    if reading.json:  # each value's JSON type (`__y`, NULL for an absent key) and text
+        layers.append([*base, *copied, *(f"json_type(__c{i}) AS __y{i}, __c{i} ->> '$' AS __c{i}" for i, _, _ in given)])
+        cells = [f"__y{i}, __c{i}" for i, _, _ in given]
+        values = [f"{typed_json(decl, f'__c{i}', f'__y{i}')} AS __t{i}" for i, _, decl in given]
+        given_tests = [f"coalesce(__y{i}, 'NULL') <> 'NULL'" for i, _, _ in given]
+    else:
+        cells = [f"__c{i}" for i, _, _ in given]
+        values = [f"CASE WHEN __c{i} <> '' THEN {typed_value(decl, f'__c{i}')} END AS __t{i}" for i, _, decl in given]
+        given_tests = [f"__c{i} <> ''" for i, _, _ in given]
+    typed = [*base, *copied, *cells, *values]
+    suspicion = [suspect_cell(decl, test, f"__t{i}") for test, (i, _, decl) in zip(given_tests, given, strict=True)]
     suspect = " OR ".join([*suspicion, *reading.foreign]) or "FALSE"
     facts = []
     for i, (name, decl) in enumerate(program.facts.items()):
@@ -132,7 +173,7 @@ def typed_select(program: model.Program, reading: Reading) -> str:
     final = ["blank", "probleme", "suspect", f"CASE WHEN suspect THEN {reading.row_cells} END AS cells",
              *copied, *(quote(name) for name in program.facts)]
     relation = reading.source
-    for items in (split, typed, tested):
+    for items in (*layers, typed, tested):
         relation = f"(SELECT {', '.join(items)} FROM {relation})"
     return f"SELECT {', '.join(final)} FROM {relation}"
 
@@ -144,10 +185,8 @@ def typed_value(decl: model.FactDecl, cell: str) -> str:
     if kind == TypeKind.BOOLEEN:
         return (f"CASE WHEN {cell} IN ('true', 'vrai', 'oui', '1') THEN TRUE "
                 f"WHEN {cell} IN ('false', 'faux', 'non', '0') THEN FALSE END")
-    if kind == TypeKind.ENTIER:  # digits, a `-` allowed, no leading zero (then suspect): its own text back
-        number = f"TRY_CAST({cell} AS BIGINT)"
-        return (f"CASE WHEN length({cell}) <= {MAX_DIGITS + 1} AND CAST({number} AS VARCHAR) = {cell} "
-                f"AND {number} BETWEEN {1 - 10 ** MAX_DIGITS} AND {10 ** MAX_DIGITS - 1} THEN {number} END")
+    if kind == TypeKind.ENTIER:
+        return f"CASE WHEN regexp_full_match({cell}, {text(INTEGER_FORM)}) THEN CAST({cell} AS BIGINT) END"
     if kind in {TypeKind.DECIMAL, TypeKind.TAUX, TypeKind.MONTANT}:
         return f"CASE WHEN regexp_full_match({cell}, {text(DECIMAL_FORM)}) THEN {cell} END"
     if kind == TypeKind.DATE:  # AAAA-MM-JJ of a day that exists: its own text back
@@ -161,9 +200,29 @@ def typed_value(decl: model.FactDecl, cell: str) -> str:
     return "NULL"
 
 
-def suspect_cell(decl: model.FactDecl, cell: str, typed: str) -> str:
-    """Whether a cell must be read by Python: given, and not typed by `typed_value` or out of bounds."""
-    return f"({cell} <> '' AND ({typed} IS NULL{_bounds(decl, typed, decl.type.kind)}))"
+def typed_json(decl: model.FactDecl, value: str, kind: str) -> str:
+    """The typed value of a JSON value (its text `value`, its JSON type `kind`) when `engine.inputs.facts`
+    reads it to the same value, else NULL. A JSON number is a Python int or float there: a float is
+    read from its shortest text, which DuckDB gives too (at most 15 digits, without exponent)."""
+    fact = decl.type.kind
+    string = f"CASE WHEN length({value}) <= {MAX_TEXT} THEN {value} END" if fact == TypeKind.TEXTE \
+        else typed_value(decl, value)
+    whens = [f"WHEN {kind} = 'VARCHAR' THEN {string}"]
+    integer = f"{kind} IN ('UBIGINT', 'BIGINT') AND regexp_full_match({value}, {text(INTEGER_FORM)})"
+    if fact == TypeKind.BOOLEEN:
+        whens.append(f"WHEN {kind} = 'BOOLEAN' THEN {value} = 'true'")
+    elif fact == TypeKind.ENTIER:
+        whens.append(f"WHEN {integer} THEN CAST({value} AS BIGINT)")
+    elif fact in {TypeKind.DECIMAL, TypeKind.TAUX, TypeKind.MONTANT}:
+        whens.append(f"WHEN {integer} THEN {value}")
+        whens.append(f"WHEN {kind} = 'DOUBLE' AND length({value}) <= 16 "
+                     f"AND regexp_full_match({value}, {text(DECIMAL_FORM)}) THEN {value}")
+    return f"CASE {' '.join(whens)} END"
+
+
+def suspect_cell(decl: model.FactDecl, given: str, typed: str) -> str:
+    """Whether a cell must be read by Python: `given`, and not typed or out of bounds."""
+    return f"({given} AND ({typed} IS NULL{_bounds(decl, typed, decl.type.kind)}))"
 
 
 def _bounds(decl: model.FactDecl, value: str, kind: str) -> str:
