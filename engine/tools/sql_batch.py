@@ -25,9 +25,11 @@ from engine.sql.code import text
 from engine.sql.exprs import SqlUnsupported
 from engine.sql.query import Query, generate, quote
 from engine.tools.batch_job import AccountingError, BatchError, BatchJob, FileFormat, Summary, file_format
+from engine.tools.batch_cells import output_columns
 from engine.tools.batch_output import _Errors, _Written
 from engine.tools.batch_python import _check_paths, _remove_older, check_columns
 from engine.tools.sql_input import FIRST_LINE, NeedsPythonReader, decide_suspects, read
+from engine.tools.sql_reading import MAX_LINE_BYTES
 
 _STATUS_KEYS = {"non applicable": "not_applicable", "indéterminé": "undetermined", "manquant": "missing"}
 
@@ -108,7 +110,7 @@ def _run(job: BatchJob, con: duckdb.DuckDBPyConnection, program: Program, input_
                                         f"sortie, {errors_file.count} dans les erreurs — aucune sortie n'est gardée ; "
                                         "merci de signaler ce problème")
         summary.headline = program.headline
-        summary.headline_counts = _headline_counts(con, output.temporary, output_kind, program)
+        summary.headline_counts = _headline_counts(con, output.temporary, output_kind, program, copied)
         if caught:  # a signal came after the last query: nothing is renamed
             raise _Stopped
         errors_file.commit()
@@ -148,15 +150,33 @@ def _write(con: duckdb.DuckDBPyConnection, query: Query, output: _DuckOutput, ki
     return int(result[0]) if result else 0
 
 
-def _headline_counts(con: duckdb.DuckDBPyConnection, path: str, kind: FileFormat, program: Program) -> dict[str, int]:
-    """The counts of the summary line (`<résultat principal> : vrai …`), read back from the output."""
+def _headline_counts(con: duckdb.DuckDBPyConnection, path: str, kind: FileFormat, program: Program,
+                     copied: Sequence[str]) -> dict[str, int]:
+    """The counts of the summary line (`<résultat principal> : vrai …`): the rows written, read back.
+
+    Only the two headline columns are read. The text outputs are read with their known columns (no
+    sniffing of types, every cell text): for a million rows of CSV that is still about a second of one
+    core, the price of counting what was written rather than what a second evaluation gives.
+    """
     name = program.headline
     if name is None or name not in program.outputs:
         return {}
-    reader = {FileFormat.CSV: "read_csv({}, all_varchar = true)", FileFormat.PARQUET: "read_parquet({})",
-              FileFormat.JSONL: "read_json({})"}[kind].format(text(path))
-    rows = con.execute(f"SELECT CAST({quote(name)} AS VARCHAR), {quote(name + '__statut')}, count(*) "
-                       f"FROM {reader} GROUP BY ALL").fetchall()
+    spec = "{" + ", ".join(f"{text(c)}: 'VARCHAR'" for c in output_columns(copied, program.outputs, False)) + "}"
+    readers = [f"read_parquet({text(path)})"] if kind is FileFormat.PARQUET else [
+        f"read_json({text(path)}, format = 'newline_delimited', columns = {spec})"] if kind is FileFormat.JSONL else [
+        f"read_csv({text(path)}, header = true, auto_detect = false, columns = {spec}, quote = '\"', escape = '\"', "
+        f"max_line_size = {2 * MAX_LINE_BYTES})",  # on every thread; a longer line is read by the next reader
+        f"read_csv({text(path)}, header = true, auto_detect = false, columns = {spec}, quote = '\"', escape = '\"', "
+        f"max_line_size = {1 << 30})"]
+    for reader in readers:
+        try:
+            rows = con.execute(f"SELECT CAST({quote(name)} AS VARCHAR), {quote(name + '__statut')}, count(*) "
+                               f"FROM {reader} GROUP BY ALL").fetchall()
+        except duckdb.InvalidInputException:
+            if reader is readers[-1]:
+                raise
+            continue
+        break
     counts: dict[str, int] = {}
     for value, status, n in rows:
         key = _STATUS_KEYS.get(status) or str(value).lower()
