@@ -92,7 +92,7 @@ def test_csv_cells_only_python_reads(tmp_path: Path) -> None:
         for cell in cells:
             rows[k % len(rows)][name] = cell
             k += 1
-    rows.append({c: "" for c in rows[0]})  # a line of separators only: a row of no facts
+    rows.append(dict.fromkeys(rows[0], ""))  # a line of separators only: a row of no facts
     source = tmp_path / "in.csv"
     with source.open("w", encoding="utf-8", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")

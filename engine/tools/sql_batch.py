@@ -24,8 +24,8 @@ from engine.check.model import Program
 from engine.sql.code import text
 from engine.sql.exprs import SqlUnsupported
 from engine.sql.query import Query, generate, quote
-from engine.tools.batch_job import AccountingError, BatchError, BatchJob, FileFormat, Summary, file_format
 from engine.tools.batch_cells import output_columns
+from engine.tools.batch_job import AccountingError, BatchError, BatchJob, FileFormat, Summary, file_format
 from engine.tools.batch_output import _Errors, _Written
 from engine.tools.batch_python import _check_paths, _remove_older, check_columns
 from engine.tools.sql_input import FIRST_LINE, NeedsPythonReader, decide_suspects, read
@@ -85,9 +85,8 @@ def _run(job: BatchJob, con: duckdb.DuckDBPyConnection, program: Program, input_
     assert counts is not None
     lines, blank, refused = (int(x) for x in counts)
     try:
-        query = generate(program, f"(SELECT rowid + {first} AS ligne, * FROM entree WHERE NOT blank AND probleme IS NULL)",
-                         ("ligne", *copied),
-                         nested=True)
+        rows_read = f"(SELECT rowid + {first} AS ligne, * FROM entree WHERE NOT blank AND probleme IS NULL)"
+        query = generate(program, rows_read, ("ligne", *copied), nested=True)
     except SqlUnsupported as exc:
         raise BatchError(f"moteur SQL : {exc} ; relancez avec --moteur python") from None
     errors_file = _Errors(job.errors_path)

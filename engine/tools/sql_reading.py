@@ -84,7 +84,7 @@ def csv_lines(path: str, delimiter: str, width: int) -> str:
               f"quote = '', escape = '', delim = '{RAW_DELIMITER}', skip = 1, max_line_size = {MAX_LINE_BYTES}, "
               f"strict_mode = false)")
     split = f"string_split(raw, {text(delimiter)})"
-    blank = "raw IS NULL OR raw = ''" if width == 1 else "raw IS NULL OR CASE WHEN len(cells) = 1 THEN trim(raw) = '' END"
+    blank = "raw IS NULL OR " + ("raw = ''" if width == 1 else "CASE WHEN len(cells) = 1 THEN trim(raw) = '' END")
     problem = (f"CASE WHEN len(cells) <> {width} THEN 'ligne mal formée : ' || CAST(len(cells) AS VARCHAR) "
                f"|| ' champ' || CASE WHEN len(cells) > 1 THEN 's' ELSE '' END || ' au lieu de {width}' END")
     return (f"(SELECT cells, blank, CASE WHEN NOT blank THEN {problem} END AS probleme FROM "
@@ -154,7 +154,8 @@ def typed_select(program: model.Program, reading: Reading) -> str:
     copied = [quote(name) for _, name in reading.copied]
     layers = [split]
     if reading.json:  # each value's JSON type (`__y`, NULL for an absent key) and text
-        layers.append([*base, *copied, *(f"json_type(__c{i}) AS __y{i}, __c{i} ->> '$' AS __c{i}" for i, _, _ in given)])
+        layers.append([*base, *copied,
+                       *(f"json_type(__c{i}) AS __y{i}, __c{i} ->> '$' AS __c{i}" for i, _, _ in given)])
         cells = [f"__y{i}, __c{i}" for i, _, _ in given]
         values = [f"{typed_json(decl, f'__c{i}', f'__y{i}')} AS __t{i}" for i, _, decl in given]
         given_tests = [f"coalesce(__y{i}, 'NULL') <> 'NULL'" for i, _, _ in given]
@@ -168,7 +169,7 @@ def typed_select(program: model.Program, reading: Reading) -> str:
     facts = []
     for i, (name, decl) in enumerate(program.facts.items()):
         sql_type = _SQL_TYPE.get(decl.type.kind, "VARCHAR")
-        facts.append(f"__t{i} AS {quote(name)}" if name in reading.cells else f"CAST(NULL AS {sql_type}) AS {quote(name)}")
+        facts.append(f"{'__t' + str(i) if name in reading.cells else f'CAST(NULL AS {sql_type})'} AS {quote(name)}")
     tested = [*base, *copied, *facts, f"(NOT blank AND probleme IS NULL) AND ({suspect}) AS suspect"]
     final = ["blank", "probleme", "suspect", f"CASE WHEN suspect THEN {reading.row_cells} END AS cells",
              *copied, *(quote(name) for name in program.facts)]
