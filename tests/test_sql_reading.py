@@ -197,3 +197,19 @@ def test_line_longer_than_duckdb_reads(tmp_path: Path, monkeypatch: pytest.Monke
     done = _both(tmp_path, source, "csv")
     _same(done)
     assert any("ligne à ligne" in w for w in _took_over(done["sql"][3]))
+
+
+@pytest.mark.parametrize(("data", "plain"), [
+    (b"a,b\n1,2\n", True), (b"a,b\r\n1,2\r\n", True), (b"a,b\n\xc3\xa9,2\n", True), (b"a,b\r1,2\n", False),
+    (b"a,b\n1,2\r", False), (b"a,b\n\xc3,2\n", False), (b'a,b\n"x",2\n', False), (b"a,b\n\x00,2\n", False),
+    (b"a,b\n\x01,2\n", False),
+])
+def test_plain_lines_across_block_boundaries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, data: bytes,
+                                             plain: bool) -> None:
+    """Whether DuckDB may split a file's lines does not depend on where its blocks are cut: a `\\r\\n` or an
+    `é` cut in two is found whole."""
+    path = tmp_path / "in.csv"
+    path.write_bytes(data)
+    for block in (1, 2, 3, 1 << 22):
+        monkeypatch.setattr(sql_reading, "SIMPLE_BLOCK", block)
+        assert sql_reading.plain_lines(str(path)) is plain

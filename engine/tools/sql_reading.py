@@ -15,6 +15,7 @@ reason it is refused, in the reference words. Suspect rows are rare, so their co
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
@@ -46,32 +47,30 @@ def plain_lines(path: str, *, quotes: bool = False) -> bool:
 
     False when the file holds a quote (allowed with `quotes`: JSON Lines), a NUL, a \\x01, a carriage
     return that does not end a line, or bytes that are not UTF-8: the Python reader's rules then apply.
+    Each block is scanned where it lies (no copy), a few passes at memory speed; only a block that is
+    not ASCII is decoded, by an incremental decoder that carries a character cut between two blocks.
     """
     special = _SPECIAL[1:] if quotes else _SPECIAL
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    ended_with_cr = False  # the previous block ended with a carriage return: this one must open with \n
     with open(path, "rb") as file:
-        tail = b""
-        while True:
-            block = file.read(SIMPLE_BLOCK)
-            if not block:
-                return _plain(tail, special) and not tail.endswith(b"\r")
-            block = tail + block
-            cut = block.rfind(b"\n") + 1
-            whole, tail = block[:cut], block[cut:]
-            if not _plain(whole, special):
+        while block := file.read(SIMPLE_BLOCK):
+            if any(s in block for s in special) or (ended_with_cr and not block.startswith(b"\n")):
                 return False
-
-
-def _plain(data: bytes, special: tuple[bytes, ...]) -> bool:
-    """Whether whole lines hold no quote, NUL, \\x01, stray carriage return, and are UTF-8."""
-    if any(s in data for s in special) or data.count(b"\r") != data.count(b"\r\n"):
-        return False
-    if data.isascii():  # the common case, an order of magnitude faster than decoding
-        return True
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
+            returns = block.count(b"\r")
+            ended_with_cr = block.endswith(b"\r")
+            if returns and returns - ended_with_cr != block.count(b"\r\n"):
+                return False
+            if not block.isascii():
+                try:
+                    decoder.decode(block)
+                except UnicodeDecodeError:
+                    return False
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return False
+    return not ended_with_cr
 
 
 def csv_lines(path: str, delimiter: str, width: int) -> str:
