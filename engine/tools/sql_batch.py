@@ -3,9 +3,10 @@
 The layout of the output and of the errors file, the accounting of every line and the atomic
 writing are those of `engine.tools.batch` (whose docstring states them), and so are the words: the
 error reasons of refused facts are computed by `engine.inputs.facts` for the rows the SQL sets aside
-(`engine.tools.sql_reading`). `engine.tools.batch.run` calls `run` here when the job asks for the SQL
-engine; a CSV file whose records need the full CSV grammar (quotes, a NUL, stray carriage
-returns, bytes that are not UTF-8) is `NeedsPythonReader`, and the caller reads it in Python.
+(`engine.tools.sql_input`). `engine.tools.batch.run` calls `run` here when the job asks for the SQL
+engine; an input DuckDB does not read line by line (a CSV file whose records need the full CSV
+grammar: quotes, a NUL, stray carriage returns, bytes that are not UTF-8; a line of more than 8 MiB)
+is `NeedsPythonReader`, and the caller reads it in Python.
 """
 
 from __future__ import annotations
