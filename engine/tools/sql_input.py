@@ -69,18 +69,18 @@ def _jsonl(path: str, program: Program, output: FileFormat) -> tuple[tuple[str, 
                                 "octets qui ne sont pas de l'UTF-8, que seul le lecteur JSON Lines complet sait lire")
     copied = [c for c in columns if c not in program.facts]
     keys = [*program.facts, *copied]
-    at = {key: f"v[{i + 1}]" for i, key in enumerate(keys)}
+    at = {key: f"s[{i + 1}]" for i, key in enumerate(keys)}
+    kinds = {key: f"y[{i + 1}]" for i, key in enumerate(keys)}
     # copied values are text in the output: strings (and, outside JSON Lines, integers and booleans) are
     # the text Python writes; any other value makes its row suspect, and Python gives its text
     plain = ("'VARCHAR'",) if output is FileFormat.JSONL else ("'VARCHAR'", "'UBIGINT'", "'BIGINT'", "'BOOLEAN'")
-    kinds = {c: f"json_type({at[c]})" for c in copied}
-    reading = Reading(jsonl_lines(path, keys), {f: at[f] for f in program.facts}, keep=("raw", "ok", "v"),
-                      copied=tuple((f"CASE WHEN {kinds[c]} IN ({', '.join(plain)}) THEN {at[c]} ->> '$' END", c)
+    reading = Reading(jsonl_lines(path, keys), {f: at[f] for f in program.facts}, keep=("raw", "ok", "y"),
+                      copied=tuple((f"CASE WHEN {kinds[c]} IN ({', '.join(plain)}) THEN {at[c]} END", c)
                                    for c in copied),
                       row_cells="[raw]",
                       foreign=("NOT ok", *(f"coalesce({kinds[c]}, 'NULL') NOT IN ('NULL', {', '.join(plain)})"
                                            for c in copied)),
-                      json=True)
+                      kinds={f: kinds[f] for f in program.facts})
     return tuple(columns), typed_select(program, reading)
 
 

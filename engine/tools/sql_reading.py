@@ -99,22 +99,24 @@ a string holding one only costs the row a read in Python)."""
 
 def jsonl_lines(path: str, keys: Sequence[str]) -> str:
     """A relation of the lines of a JSON Lines file, in order (numbered as in `csv_lines`): `raw`, `blank`,
-    `probleme` (NULL: a bad line is suspect, and Python says why), `ok`, and `v`, the values of `keys`
-    (JSON, NULL for a key absent) of a line that is a well-formed object of distinct keys, all in `keys`."""
+    `probleme` (NULL: a bad line is suspect, and Python says why), `ok`, and for a line that is a
+    well-formed object of distinct keys, all in `keys`, `s` and `y`: the text and the JSON type of
+    each key's value (NULL for a key absent), two lists read in two parses of the line."""
     source = (f"read_csv({text(path)}, header = false, auto_detect = false, columns = {{'raw': 'VARCHAR'}}, "
               f"quote = '', escape = '', delim = '{RAW_DELIMITER}', max_line_size = {MAX_LINE_BYTES}, "
               f"strict_mode = false)")
-    known = f"[{', '.join(text(k) for k in keys)}]"
     pointers = f"[{', '.join(text('/' + k.replace('~', '~0').replace('/', '~1')) for k in keys)}]"
     blank = f"raw IS NULL OR CASE WHEN NOT starts_with(raw, '{{') THEN trim(raw, {_JSON_SPACE}) = '' END"
     valid = f"json_valid(raw) AND NOT regexp_matches(raw, {text(_TRAILING_COMMA)})"
     lines = f"(SELECT raw, coalesce({blank}, FALSE) AS blank FROM {source})"
-    parsed = (f"(SELECT raw, blank, CASE WHEN NOT blank AND {valid} AND json_type(raw) = 'OBJECT' THEN json_keys(raw) "
-              f"END AS keys FROM {lines})")
-    checked = (f"(SELECT raw, blank, coalesce(list_has_all({known}, keys) AND len(keys) = len(list_distinct(keys)), "
-               f"FALSE) AS ok FROM {parsed})")
-    return (f"(SELECT raw, blank, CAST(NULL AS VARCHAR) AS probleme, ok, "
-            f"CASE WHEN ok THEN json_extract(raw, {pointers}) END AS v FROM {checked})")
+    objects = (f"(SELECT raw, blank, coalesce(NOT blank AND CASE WHEN {valid} THEN json_type(raw) = 'OBJECT' END, FALSE) "
+               f"AS object FROM {lines})")
+    # every key is one of `keys`, once: as many keys as values found (a key given twice is found once)
+    parsed = (f"(SELECT raw, blank, CASE WHEN object THEN json_keys(raw) END AS found, "
+              f"CASE WHEN object THEN json_type(raw, {pointers}) END AS y, "
+              f"CASE WHEN object THEN json_extract_string(raw, {pointers}) END AS s FROM {objects})")
+    return (f"(SELECT raw, blank, CAST(NULL AS VARCHAR) AS probleme, "
+            f"coalesce(len(found) = list_aggregate(y, 'count'), FALSE) AS ok, s, y FROM {parsed})")
 
 
 @frozen
@@ -122,8 +124,8 @@ class Reading:
     """How a relation of text cells becomes the typed rows of a batch (`typed_select`).
 
     `source` has `blank`, `probleme` and the columns named in `keep`; `cells` gives, by fact
-    name, the SQL text of the fact's cell in `source` ('' for an empty cell), or with `json` its JSON
-    value (NULL when the key is absent); `copied` gives the
+    name, the SQL text of the fact's cell in `source` ('' for an empty cell), and for JSON `kinds`
+    its value's JSON type (`json_type`: NULL when the key is absent); `copied` gives the
     copied columns, (SQL over `source`, name); `row_cells` is the list of the row's cells, over the
     kept columns, that Python reads for a suspect row; `foreign` are tests, over the kept columns,
     that make a row suspect (a Parquet column of a type the SQL does not read as Python does).
@@ -135,7 +137,7 @@ class Reading:
     copied: tuple[tuple[str, str], ...] = ()
     row_cells: str = "cells"
     foreign: tuple[str, ...] = ()
-    json: bool = False
+    kinds: Mapping[str, str] | None = None
 
 
 def typed_select(program: model.Program, reading: Reading) -> str:
@@ -148,13 +150,12 @@ def typed_select(program: model.Program, reading: Reading) -> str:
     """
     base = ["blank", "probleme", *reading.keep]
     given = [(i, name, decl) for i, (name, decl) in enumerate(program.facts.items()) if name in reading.cells]
+    kinds = reading.kinds
     split = [*base, *(f"{expr} AS {quote(name)}" for expr, name in reading.copied),
-             *(f"{reading.cells[name]} AS __c{i}" for i, name, _ in given)]
+             *(f"{reading.cells[name]} AS __c{i}" for i, name, _ in given),
+             *(f"{kinds[name]} AS __y{i}" for i, name, _ in given if kinds is not None)]
     copied = [quote(name) for _, name in reading.copied]
-    layers = [split]
-    if reading.json:  # each value's JSON type (`__y`, NULL for an absent key) and text
-        layers.append([*base, *copied,
-                       *(f"json_type(__c{i}) AS __y{i}, __c{i} ->> '$' AS __c{i}" for i, _, _ in given)])
+    if kinds is not None:  # each value's JSON type (`__y`) and text
         cells = [f"__y{i}, __c{i}" for i, _, _ in given]
         values = [f"{typed_json(decl, f'__c{i}', f'__y{i}')} AS __t{i}" for i, _, decl in given]
         given_tests = [f"coalesce(__y{i}, 'NULL') <> 'NULL'" for i, _, _ in given]
@@ -173,7 +174,7 @@ def typed_select(program: model.Program, reading: Reading) -> str:
     final = ["blank", "probleme", "suspect", f"CASE WHEN suspect THEN {reading.row_cells} END AS cells",
              *copied, *(quote(name) for name in program.facts)]
     relation = reading.source
-    for items in (*layers, typed, tested):
+    for items in (split, typed, tested):
         relation = f"(SELECT {', '.join(items)} FROM {relation})"
     return f"SELECT {', '.join(final)} FROM {relation}"
 
