@@ -109,8 +109,8 @@ def jsonl_lines(path: str, keys: Sequence[str]) -> str:
     blank = f"raw IS NULL OR CASE WHEN NOT starts_with(raw, '{{') THEN trim(raw, {_JSON_SPACE}) = '' END"
     valid = f"json_valid(raw) AND NOT regexp_matches(raw, {text(_TRAILING_COMMA)})"
     lines = f"(SELECT raw, coalesce({blank}, FALSE) AS blank FROM {source})"
-    objects = (f"(SELECT raw, blank, coalesce(NOT blank AND CASE WHEN {valid} THEN json_type(raw) = 'OBJECT' END, FALSE) "
-               f"AS object FROM {lines})")
+    is_object = f"NOT blank AND CASE WHEN {valid} THEN json_type(raw) = 'OBJECT' END"
+    objects = f"(SELECT raw, blank, coalesce({is_object}, FALSE) AS object FROM {lines})"
     # every key is one of `keys`, once: as many keys as values found (a key given twice is found once)
     parsed = (f"(SELECT raw, blank, CASE WHEN object THEN json_keys(raw) END AS found, "
               f"CASE WHEN object THEN json_type(raw, {pointers}) END AS y, "
