@@ -63,6 +63,7 @@ def _run(job: BatchJob, con: duckdb.DuckDBPyConnection, program: Program, input_
          started: float, progress: Callable[[int, int, int], None] | None,
          warn: Callable[[str], None] | None, caught: list[signal.Signals]) -> Summary:
     con.execute(f"SET threads = {max(1, job.workers)}")
+    con.execute("SET preserve_insertion_order = true")  # the default, relied on: a row's line is its rowid
     columns, rows = read(con, job.input, input_kind, program, output_kind)
     size = _size(job.input)
     try:
