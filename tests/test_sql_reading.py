@@ -213,3 +213,22 @@ def test_plain_lines_across_block_boundaries(tmp_path: Path, monkeypatch: pytest
     for block in (1, 2, 3, 1 << 22):
         monkeypatch.setattr(sql_reading, "SIMPLE_BLOCK", block)
         assert sql_reading.plain_lines(str(path)) is plain
+
+
+def test_every_row_suspect_in_small_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every row read by Python (a space after `secteur`, one row in three refused): the decisions reach DuckDB
+    in bulk, fetched 7 rows at a time, and both engines write the same files."""
+    from engine.tools import sql_input
+    monkeypatch.setattr(sql_input, "SUSPECTS_AT_ONCE", 7)
+    rows = _rows(90)
+    for i, row in enumerate(rows):
+        row["secteur"] = (row["secteur"] or "1") + " " if i % 3 else "4 "
+    source = tmp_path / "in.csv"
+    with source.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    done = _both(tmp_path, source, "csv")
+    _same(done)
+    assert not _took_over(done["sql"][3])
+    assert (done["sql"][2].evaluated, done["sql"][2].errors) == (60, 30)

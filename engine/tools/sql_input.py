@@ -9,6 +9,9 @@ facts (and, from JSON Lines, the copied cells) Python reads, or the reason Pytho
 
 from __future__ import annotations
 
+import json
+import os
+import tempfile
 from collections.abc import Callable, Sequence
 
 import duckdb
@@ -115,33 +118,53 @@ _Decided = tuple[dict[str, object], tuple[object, ...]] | str
 """A suspect row read by Python: its typed facts and copied values, or the reason it is refused."""
 
 
+SUSPECTS_AT_ONCE = 10_000
+"""Suspect rows fetched from DuckDB at a time: memory stays flat when every row is suspect."""
+
+
 def decide_suspects(con: duckdb.DuckDBPyConnection, program: Program, columns: Sequence[str],
                     kind: FileFormat, output: FileFormat) -> list[tuple[int, str]]:
     """Decide the suspect rows in Python: the facts (and copied cells) it reads replace theirs, or its
-    reason goes into `probleme`. Returns every error row (malformed lines too), with its line, in line order."""
+    reason goes into `probleme`. Returns every error row (malformed lines too), with its line, in line order.
+
+    The decisions go to DuckDB through two JSON Lines files in a temporary folder, read by one `UPDATE`
+    each: inserting a million rows one by one (`executemany`) would take an hour.
+    """
     first = FIRST_LINE[kind]
-    suspects = con.execute("SELECT rowid, cells FROM entree WHERE suspect ORDER BY rowid").fetchall()
     names = [c for c in (program.facts if kind is FileFormat.JSONL else columns) if c in program.facts]
     copied = [c for c in columns if c not in program.facts] if kind is FileFormat.JSONL else []
-    if suspects:
-        decide = _decider(program, columns, kind, copied)
-        fixed: list[tuple[object, ...]] = []
-        refused: list[tuple[int, str]] = []
-        for row, cells in suspects:
-            decided = decide(int(row) + first, cells)
-            if isinstance(decided, str):
-                refused.append((row, decided))
-                continue
-            typed, values = decided
-            fixed.append((row, *(canonical(typed.get(n)) for n in names), *(_copied_text(v, output) for v in values)))
+    decide = _decider(program, columns, kind, copied)
+    with tempfile.TemporaryDirectory(prefix="regles-sql-") as folder:
+        fixed_path, refused_path = os.path.join(folder, "retenus.jsonl"), os.path.join(folder, "refus.jsonl")
+        fixed = refused = 0
+        with open(fixed_path, "w", encoding="utf-8") as fixed_file, \
+                open(refused_path, "w", encoding="utf-8") as refused_file:
+            result = con.execute("SELECT rowid, cells FROM entree WHERE suspect ORDER BY rowid")
+            while batch := result.fetchmany(SUSPECTS_AT_ONCE):
+                for row, cells in batch:
+                    decided = decide(int(row) + first, cells)
+                    if isinstance(decided, str):
+                        refused_file.write(json.dumps([row, decided], ensure_ascii=False) + "\n")
+                        refused += 1
+                        continue
+                    typed, values = decided
+                    texts = [*(canonical(typed.get(n)) for n in names), *(_copied_text(v, output) for v in values)]
+                    fixed_file.write(json.dumps([row, *texts], ensure_ascii=False) + "\n")
+                    fixed += 1
         if refused:
-            con.execute("CREATE TEMP TABLE refus (ligne BIGINT, raison VARCHAR)")
-            con.executemany("INSERT INTO refus VALUES (?, ?)", refused)
-            con.execute("UPDATE entree SET probleme = refus.raison FROM refus WHERE entree.rowid = refus.ligne")
+            con.execute(f"UPDATE entree SET probleme = r.c1 FROM {_decisions(refused_path, 1)} AS r "
+                        "WHERE entree.rowid = r.c0")
         if fixed:
-            _replace(con, program, names, copied, fixed)
+            _replace(con, program, names, copied, _decisions(fixed_path, len(names) + len(copied)))
     rows = con.execute("SELECT rowid, probleme FROM entree WHERE probleme IS NOT NULL ORDER BY rowid").fetchall()
     return [(int(row) + first, str(reason)) for row, reason in rows]
+
+
+def _decisions(path: str, texts: int) -> str:
+    """A file of decisions, `[rowid, text or null, …]` a line, as a relation: `c0` (BIGINT), `c1`… (VARCHAR)."""
+    items = ", ".join(["CAST(v[1] AS BIGINT) AS c0", *(f"v[{i + 2}] AS c{i + 1}" for i in range(texts))])
+    return (f"(SELECT {items} FROM read_json({text(path)}, format = 'newline_delimited', records = false, "
+            "columns = {'v': 'VARCHAR[]'}))")
 
 
 def _decider(program: Program, columns: Sequence[str], kind: FileFormat,
@@ -179,15 +202,11 @@ def _copied_text(value: object, output: FileFormat) -> str | None:
 
 
 def _replace(con: duckdb.DuckDBPyConnection, program: Program, names: Sequence[str], copied: Sequence[str],
-             fixed: Sequence[tuple[object, ...]]) -> None:
-    """Put the facts Python typed (as their canonical text, cast) and the copied cells into the rows it accepted."""
-    columns = [*names, *copied]
-    listed = "".join(f", {quote(n)} VARCHAR" for n in columns)
-    con.execute(f"CREATE TEMP TABLE retenus (ligne BIGINT{listed})")
-    marks = ", ".join("?" for _ in range(len(columns) + 1))
-    con.executemany(f"INSERT INTO retenus VALUES ({marks})", fixed)
+             fixed: str) -> None:
+    """Put the facts Python typed (as their canonical text, cast) and the copied cells into the rows it accepted;
+    `fixed` is their relation (`_decisions`): the rowid, then the facts `names`, then the `copied` cells."""
     sql_types = {"booleen": "BOOLEAN", "entier": "BIGINT", "date": "DATE"}
-    sets = [f"{quote(n)} = CAST(retenus.{quote(n)} AS {sql_types.get(program.facts[n].type.kind, 'VARCHAR')})"
-            for n in names] + [f"{quote(c)} = retenus.{quote(c)}" for c in copied]
-    con.execute(f"UPDATE entree SET suspect = FALSE{''.join(', ' + s for s in sets)} FROM retenus "
-                "WHERE entree.rowid = retenus.ligne")
+    sets = [f"{quote(n)} = CAST(r.c{i + 1} AS {sql_types.get(program.facts[n].type.kind, 'VARCHAR')})"
+            for i, n in enumerate(names)] + [f"{quote(c)} = r.c{len(names) + i + 1}" for i, c in enumerate(copied)]
+    con.execute(f"UPDATE entree SET suspect = FALSE{''.join(', ' + s for s in sets)} FROM {fixed} AS r "
+                "WHERE entree.rowid = r.c0")

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
+from typing import Any
 
 from attrs import frozen
 
@@ -256,6 +257,9 @@ def canonical(value: object) -> str | None:
     """A typed fact as the text the generated query reads (`engine.sql.query.FACT_TYPES`)."""
     if value is None:
         return None
+    write = _CANONICAL.get(type(value))  # the exact type first: a million suspect rows call this 31 times each
+    if write is not None:
+        return write(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Decimal):
@@ -263,6 +267,11 @@ def canonical(value: object) -> str | None:
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
+
+
+_CANONICAL: dict[type, Callable[[Any], str]] = {
+    bool: lambda v: "true" if v else "false", Decimal: lambda v: format(v, "f"), dt.date: dt.date.isoformat,
+    int: int.__str__, str: str.__str__}
 
 
 _SQL_TYPE = {"booleen": "BOOLEAN", "entier": "BIGINT", "date": "DATE"}
