@@ -232,3 +232,14 @@ def test_every_row_suspect_in_small_batches(tmp_path: Path, monkeypatch: pytest.
     _same(done)
     assert not _took_over(done["sql"][3])
     assert (done["sql"][2].evaluated, done["sql"][2].errors) == (60, 30)
+
+
+def test_jsonl_first_line_only_a_byte_order_mark(tmp_path: Path) -> None:
+    """A first line holding only a byte-order mark is an error row (an empty document), not a blank line:
+    DuckDB would drop the mark, so the Python engine reads the file."""
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(b'\xef\xbb\xbf\n{"secteur": 1}\n')
+    done = _both(tmp_path, source, "csv")
+    _same(done)
+    assert "1,JSON invalide : Expecting value (colonne 1)" in done["sql"][1].decode()
+    assert any("marque d'ordre" in w for w in _took_over(done["sql"][3]))

@@ -9,6 +9,7 @@ facts (and, from JSON Lines, the copied cells) Python reads, or the reason Pytho
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import tempfile
@@ -70,6 +71,11 @@ def _jsonl(path: str, program: Program, output: FileFormat) -> tuple[tuple[str, 
     if not plain_lines(path, quotes=True):
         raise NeedsPythonReader(f"« {path} » contient des caractères nuls, des retours chariot isolés ou des "
                                 "octets qui ne sont pas de l'UTF-8, que seul le lecteur JSON Lines complet sait lire")
+    with open(path, "rb") as file:
+        first = file.readline()
+    if first.startswith(codecs.BOM_UTF8) and not first[len(codecs.BOM_UTF8):].strip():
+        # DuckDB drops the mark and sees a blank line; Python reads an empty document: an error row
+        raise NeedsPythonReader(f"« {path} » commence par une ligne qui ne contient que la marque d'ordre des octets")
     copied = [c for c in columns if c not in program.facts]
     keys = [*program.facts, *copied]
     at = {key: f"s[{i + 1}]" for i, key in enumerate(keys)}
