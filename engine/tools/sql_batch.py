@@ -54,8 +54,11 @@ def run(job: BatchJob, *, progress: Callable[[int, int, int], None] | None = Non
     ruleset = api.load(job.rules)
     program = ruleset.program
     con = duckdb.connect()
-    with _interruptible(con) as caught:
-        return _run(job, con, program, input_kind, output_kind, started, progress, warn, caught)
+    try:
+        with _interruptible(con) as caught:
+            return _run(job, con, program, input_kind, output_kind, started, progress, warn, caught)
+    finally:  # also when the Python engine takes over: its run does not keep DuckDB's table alive
+        con.close()
 
 
 def _run(job: BatchJob, con: duckdb.DuckDBPyConnection, program: Program, input_kind: FileFormat,
