@@ -110,7 +110,9 @@ def jsonl_lines(path: str, keys: Sequence[str]) -> str:
     blank = f"raw IS NULL OR CASE WHEN NOT starts_with(raw, '{{') THEN trim(raw, {_JSON_SPACE}) = '' END"
     valid = f"json_valid(raw) AND NOT regexp_matches(raw, {text(_TRAILING_COMMA)})"
     lines = f"(SELECT raw, coalesce({blank}, FALSE) AS blank FROM {source})"
-    is_object = f"NOT blank AND CASE WHEN {valid} THEN json_type(raw) = 'OBJECT' END"
+    # valid JSON that opens with `{` is an object: only a line opening with a space is parsed once more
+    is_object = (f"NOT blank AND CASE WHEN {valid} THEN "
+                 f"CASE WHEN starts_with(raw, '{{') THEN TRUE ELSE json_type(raw) = 'OBJECT' END END")
     objects = f"(SELECT raw, blank, coalesce({is_object}, FALSE) AS object FROM {lines})"
     # every key is one of `keys`, once: as many keys as values found (a key given twice is found once)
     parsed = (f"(SELECT raw, blank, CASE WHEN object THEN json_keys(raw) END AS found, "
