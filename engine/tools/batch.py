@@ -5,9 +5,10 @@ Stage: tools, on top of `engine.api`. Two engines write the same files with the 
 (the guarantees are stated in `engine.tools.batch_python`): `python` (the default, in
 `batch_python`, worker processes over the program's backend) and `sql` (DuckDB, in `sql_batch`:
 the rule file compiled to one query by `engine.sql`; the `[sql]` extra). The SQL engine evaluates
-CSV and Parquet without `--explain`; any other input it hands back to the Python engine, with a
-warning. Its output is the Python engine's, byte for byte (tests/test_sql.py), but it is not yet
-faster (docs/performance.md), so it is chosen only on request (`--moteur sql`, `REGLES_MOTEUR`).
+CSV, JSON Lines and Parquet without `--explain`; an input it does not read line by line it hands
+back to the Python engine, with a warning. Its output is the Python engine's, byte for byte
+(tests/test_sql.py, tests/test_sql_reading.py), but it is not yet faster (docs/performance.md), so it
+is chosen only on request (`--moteur sql`, `REGLES_MOTEUR`).
 """
 
 from __future__ import annotations

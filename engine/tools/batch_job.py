@@ -84,7 +84,7 @@ class BatchJob:
     """Rows per chunk; by default CHUNK_ROWS, or EXPLAIN_CHUNK_ROWS with `explain`."""
     engine: str = field(factory=lambda: os.environ.get("REGLES_MOTEUR", "python"))
     """`python` (`engine.tools.batch_python`, the default) or `sql` (DuckDB, `engine.tools.sql_batch`, the
-    `[sql]` extra; an input it cannot read, JSON Lines or a CSV file needing the full CSV grammar, or
+    `[sql]` extra; an input it cannot read, such as a CSV file needing the full CSV grammar, or
     `--explain`, is evaluated in Python with a warning). The default is the environment variable
     `REGLES_MOTEUR`, else `python`: the SQL engine is not yet faster (docs/performance.md)."""
 

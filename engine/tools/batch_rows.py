@@ -18,7 +18,9 @@ from attrs import frozen
 
 from engine import api
 from engine.base.diagnostics import EngineError
+from engine.check.model import Program
 from engine.evaluate.backend import backend_for, fact_reader
+from engine.inputs.fastfacts import FactReader
 from engine.lang.results import Missing, NotApplicable, Result, Undetermined, Value
 from engine.tools.batch_cells import STATUSES, _json_default, _row_filler, arrow_schema, csv_cell, output_columns
 from engine.tools.batch_input import _Chunk, _csv_record
@@ -140,22 +142,9 @@ class _Rows:
             if not raw.strip():
                 yield line, 1, None, (), None
                 continue
-            try:
-                data = json.loads(raw.decode("utf-8-sig" if line == 1 else "utf-8"))
-            except UnicodeDecodeError:
-                yield line, 1, None, (), "encodage invalide : le fichier doit être en UTF-8"
-                continue
-            except json.JSONDecodeError as exc:
-                yield line, 1, None, (), f"JSON invalide : {exc.msg} (colonne {exc.colno})"
-                continue
-            except ValueError:  # an integer of more than 4 300 digits
-                yield line, 1, None, (), "JSON invalide : nombre de plus de 4 300 chiffres"
-                continue
-            except RecursionError:
-                yield line, 1, None, (), "JSON invalide : imbrication trop profonde"
-                continue
-            if not isinstance(data, dict):
-                yield line, 1, None, (), "la ligne n'est pas un objet JSON {\"fait\": valeur, …}"
+            data = json_record(raw, line)
+            if isinstance(data, str):
+                yield line, 1, None, (), data
                 continue
             values = tuple(data.pop(c, None) for c in copied)
             yield line, 1, data, self.copy(values), None
@@ -206,16 +195,8 @@ class _Rows:
         return _Done(count, len(rows), self.encode(rows), errors, dict(headline), chunk.size, lines, blank, multiline)
 
     def row_facts(self, raw: dict[str, object]) -> dict[str, object]:
-        """The typed facts of a JSON Lines or Parquet row; values given per year are read for the row's
-        year (`engine.inputs.facts.select_year`), looked at only when the row is refused (the fast path stays)."""
-        from engine.inputs.facts import FactsError
-        try:
-            return self.reader.validate(raw)
-        except FactsError:
-            if self.ruleset.program.schedule is None or not any(type(v) is dict for v in raw.values()):
-                raise
-        from engine.inputs.facts import select_year
-        return self.reader.validate(select_year(self.ruleset.program, raw))
+        """The typed facts of a JSON Lines or Parquet row (`row_facts`)."""
+        return row_facts(self.reader, self.ruleset.program, raw)
 
     def row(self, line: int, raw: dict[str, object] | list[str],
             copied: tuple[object, ...]) -> tuple[list[object], str | None]:
@@ -258,6 +239,37 @@ class _Rows:
             raise TypeError(f"no Parquet schema for the output format {fmt}")
         arrays = [pa.array([row[i] for row in rows], type=f.type) for i, f in enumerate(schema)]
         return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+def json_record(raw: bytes, line: int) -> dict[str, object] | str:
+    """A non-blank line of a JSON Lines file (without its newline): its object, or the reason it is
+    refused, in the words of the errors file. Both engines read a line with this function."""
+    try:
+        data = json.loads(raw.decode("utf-8-sig" if line == 1 else "utf-8"))
+    except UnicodeDecodeError:
+        return "encodage invalide : le fichier doit être en UTF-8"
+    except json.JSONDecodeError as exc:
+        return f"JSON invalide : {exc.msg} (colonne {exc.colno})"
+    except ValueError:  # an integer of more than 4 300 digits
+        return "JSON invalide : nombre de plus de 4 300 chiffres"
+    except RecursionError:
+        return "JSON invalide : imbrication trop profonde"
+    if not isinstance(data, dict):
+        return "la ligne n'est pas un objet JSON {\"fait\": valeur, …}"
+    return data
+
+
+def row_facts(reader: FactReader, program: Program, raw: dict[str, object]) -> dict[str, object]:
+    """The typed facts of a JSON Lines or Parquet row; values given per year are read for the row's
+    year (`engine.inputs.facts.select_year`), looked at only when the row is refused (the fast path stays)."""
+    from engine.inputs.facts import FactsError
+    try:
+        return reader.validate(raw)
+    except FactsError:
+        if program.schedule is None or not any(type(v) is dict for v in raw.values()):
+            raise
+    from engine.inputs.facts import select_year
+    return reader.validate(select_year(program, raw))
 
 
 def _plain(result: Result) -> object:

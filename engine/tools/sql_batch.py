@@ -3,9 +3,10 @@
 The layout of the output and of the errors file, the accounting of every line and the atomic
 writing are those of `engine.tools.batch` (whose docstring states them), and so are the words: the
 error reasons of refused facts are computed by `engine.inputs.facts` for the rows the SQL sets aside
-(`engine.tools.sql_reading`). `engine.tools.batch.run` calls `run` here when the job asks for the SQL
-engine; a CSV file whose records need the full CSV grammar (quotes, a NUL, stray carriage
-returns, bytes that are not UTF-8) is `NeedsPythonReader`, and the caller reads it in Python.
+(`engine.tools.sql_input`). `engine.tools.batch.run` calls `run` here when the job asks for the SQL
+engine; an input DuckDB does not read line by line (a CSV file whose records need the full CSV
+grammar: quotes, a NUL, stray carriage returns, bytes that are not UTF-8; a line of more than 8 MiB)
+is `NeedsPythonReader`, and the caller reads it in Python.
 """
 
 from __future__ import annotations
@@ -21,23 +22,15 @@ import duckdb
 
 from engine import api
 from engine.check.model import Program
-from engine.inputs.facts import FactsError
-from engine.inputs.fastfacts import FactReader
 from engine.sql.code import text
 from engine.sql.exprs import SqlUnsupported
 from engine.sql.query import Query, generate, quote
-from engine.tools.batch_input import _Input
+from engine.tools.batch_cells import output_columns
 from engine.tools.batch_job import AccountingError, BatchError, BatchJob, FileFormat, Summary, file_format
 from engine.tools.batch_output import _Errors, _Written
 from engine.tools.batch_python import _check_paths, _remove_older, check_columns
-from engine.tools.batch_rows import _reason
-from engine.tools.sql_reading import (
-    canonical,
-    cell_columns,
-    csv_lines,
-    fact_select,
-    plain_lines,
-)
+from engine.tools.sql_input import FIRST_LINE, NeedsPythonReader, decide_suspects, read
+from engine.tools.sql_reading import MAX_LINE_BYTES
 
 _STATUS_KEYS = {"non applicable": "not_applicable", "indéterminé": "undetermined", "manquant": "missing"}
 
@@ -49,10 +42,6 @@ than they save on a million rows: the generator already computes each shared val
 
 
 
-class NeedsPythonReader(Exception):
-    """The input's records need the Python reader (see the module docstring)."""
-
-
 def run(job: BatchJob, *, progress: Callable[[int, int, int], None] | None = None,
         warn: Callable[[str], None] | None = None) -> Summary:
     """`engine.tools.batch.run` for CSV and Parquet inputs, evaluated by DuckDB (same files, same counts)."""
@@ -62,13 +51,14 @@ def run(job: BatchJob, *, progress: Callable[[int, int, int], None] | None = Non
     _check_paths(job)
     if job.explain:
         raise NeedsPythonReader("les explications (--explain) sont écrites par le moteur Python")
-    if input_kind is FileFormat.JSONL:
-        raise NeedsPythonReader("le moteur SQL ne lit pas encore le JSON Lines")
     ruleset = api.load(job.rules)
     program = ruleset.program
     con = duckdb.connect()
-    with _interruptible(con) as caught:
-        return _run(job, con, program, input_kind, output_kind, started, progress, warn, caught)
+    try:
+        with _interruptible(con) as caught:
+            return _run(job, con, program, input_kind, output_kind, started, progress, warn, caught)
+    finally:  # also when the Python engine takes over: its run does not keep DuckDB's table alive
+        con.close()
 
 
 def _run(job: BatchJob, con: duckdb.DuckDBPyConnection, program: Program, input_kind: FileFormat,
@@ -76,25 +66,32 @@ def _run(job: BatchJob, con: duckdb.DuckDBPyConnection, program: Program, input_
          started: float, progress: Callable[[int, int, int], None] | None,
          warn: Callable[[str], None] | None, caught: list[signal.Signals]) -> Summary:
     con.execute(f"SET threads = {max(1, job.workers)}")
-    con.execute(f"SET disabled_optimizers = '{PLANNING_HEAVY}'")
-    columns, rows = _input(con, job.input, input_kind, program)
+    con.execute("SET preserve_insertion_order = true")  # the default, relied on: a row's line is its rowid
+    columns, rows = read(con, job.input, input_kind, program, output_kind)
+    size = _size(job.input)
+    try:
+        con.execute(f"CREATE TEMP TABLE entree AS {rows}")  # every optimiser on: each cell is typed once
+    except duckdb.InvalidInputException as exc:  # a line of more than MAX_LINE_BYTES: the Python reader reads it
+        if input_kind is FileFormat.PARQUET:
+            raise
+        raise NeedsPythonReader(f"DuckDB ne lit pas « {job.input} » ligne à ligne ({str(exc).splitlines()[0]})") \
+            from None
     copied = tuple(c for c in columns if c not in program.facts)
     _check_columns(job, copied, program, warn)
-    size = _size(job.input)
-    con.execute(f"CREATE TEMP TABLE entree AS {rows}")
+    con.execute(f"SET disabled_optimizers = '{PLANNING_HEAVY}'")
     if _size(job.input) != size:
         raise BatchError(f"« {job.input} » a changé pendant la lecture ({size} octets au début, "
                          f"{_size(job.input)} à la fin) : aucune sortie n'est gardée, relancez sur un fichier "
                          "stable")
-    errors = _python_rows(con, program, columns, input_kind)
-    con.execute("ALTER TABLE entree DROP COLUMN cells")  # every line's text: read for the suspect rows only
+    first = FIRST_LINE[input_kind]
+    errors = decide_suspects(con, program, columns, input_kind, output_kind)
     counts = con.execute("SELECT count(*), count(*) FILTER (WHERE blank), count(*) FILTER (WHERE probleme IS NOT NULL) "
                          "FROM entree").fetchone()
     assert counts is not None
     lines, blank, refused = (int(x) for x in counts)
     try:
-        query = generate(program, "(SELECT * FROM entree WHERE NOT blank AND probleme IS NULL)", ("ligne", *copied),
-                         nested=True)
+        rows_read = f"(SELECT rowid + {first} AS ligne, * FROM entree WHERE NOT blank AND probleme IS NULL)"
+        query = generate(program, rows_read, ("ligne", *copied), nested=True)
     except SqlUnsupported as exc:
         raise BatchError(f"moteur SQL : {exc} ; relancez avec --moteur python") from None
     errors_file = _Errors(job.errors_path)
@@ -117,7 +114,7 @@ def _run(job: BatchJob, con: duckdb.DuckDBPyConnection, program: Program, input_
                                         f"sortie, {errors_file.count} dans les erreurs — aucune sortie n'est gardée ; "
                                         "merci de signaler ce problème")
         summary.headline = program.headline
-        summary.headline_counts = _headline_counts(con, output.temporary, output_kind, program)
+        summary.headline_counts = _headline_counts(con, output.temporary, output_kind, program, copied)
         if caught:  # a signal came after the last query: nothing is renamed
             raise _Stopped
         errors_file.commit()
@@ -134,103 +131,9 @@ def _run(job: BatchJob, con: duckdb.DuckDBPyConnection, program: Program, input_
     return summary
 
 
-def _input(con: duckdb.DuckDBPyConnection, path: str, kind: FileFormat,
-           program: Program) -> tuple[tuple[str, ...], str]:
-    """The input's columns, and a SELECT giving `ligne`, `blank`, `probleme`, `suspect`, `cells`,
-    the copied columns and the typed facts."""
-    if kind is FileFormat.CSV:
-        source = _Input(path, FileFormat.CSV, 1)
-        source.close()
-        columns, delimiter = source.columns, source.dialect
-        if "" in columns:
-            raise NeedsPythonReader(f"« {path} » a une colonne sans nom")
-        if not plain_lines(path):
-            raise NeedsPythonReader(f"« {path} » contient des guillemets, des caractères nuls ou des retours "
-                                    "chariot isolés, que seul le lecteur CSV complet sait lire")
-        cells = cell_columns(columns, program)
-        facts, suspect = fact_select(program, cells)
-        copied = [f"NULLIF(cells[{i + 1}], '') AS {quote(c)}" for i, c in enumerate(columns) if c not in program.facts]
-        relation = csv_lines(path, delimiter, len(columns))
-        problem_ok = "NOT blank AND probleme IS NULL"
-        select = ", ".join(["ligne", "blank", "probleme", f"({problem_ok}) AND ({suspect}) AS suspect", "cells",
-                            *copied, *facts])
-        return columns, f"SELECT {select} FROM {relation}"
-    try:
-        described = con.execute(f"DESCRIBE SELECT * FROM read_parquet({text(path)})").fetchall()
-    except duckdb.Error as exc:
-        raise BatchError(f"impossible de lire « {path} » : {exc}") from None
-    columns = tuple(str(row[0]) for row in described)
-    as_text = [f"CASE WHEN {quote(c)} IS NULL THEN '' ELSE CAST({quote(c)} AS VARCHAR) END" for c in columns]
-    cells_list = f"[{', '.join(as_text)}]" if as_text else "CAST([] AS VARCHAR[])"
-    types = {str(row[0]): str(row[1]) for row in described}
-    cells = {c: f"cells[{i + 1}]" for i, c in enumerate(columns) if c in program.facts}
-    facts, suspect = fact_select(program, cells)
-    foreign = [quote(c) + " IS NOT NULL" for c in columns if c in program.facts
-               and types[c] not in _PARQUET_TEXT.get(program.facts[c].type.kind, ())]
-    suspect = " OR ".join([suspect, *foreign])
-    copied = [f"CAST({quote(c)} AS VARCHAR) AS {quote(c)}" for c in columns if c not in program.facts]
-    inner = f"SELECT ordinality AS ligne, FALSE AS blank, CAST(NULL AS VARCHAR) AS probleme, {cells_list} AS cells" + \
-            "".join(f", {quote(c)}" for c in columns) + f" FROM read_parquet({text(path)}) WITH ORDINALITY"
-    select = ", ".join(["ligne", "blank", "probleme", f"({suspect}) AS suspect", "cells", *copied, *facts])
-    return columns, f"SELECT {select} FROM ({inner})"
-
-
-_PARQUET_TEXT = {
-    "booleen": ("BOOLEAN", "VARCHAR"), "entier": ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "VARCHAR"),
-    "decimal": ("BIGINT", "INTEGER", "VARCHAR"), "taux": ("BIGINT", "INTEGER", "VARCHAR"),
-    "montant": ("BIGINT", "INTEGER", "VARCHAR"), "date": ("DATE", "VARCHAR"), "texte": ("VARCHAR",),
-    "enum": ("VARCHAR",),
-}
-"""Parquet column types whose text DuckDB's cast gives as `engine.inputs.facts` reads the same value."""
-
-
 def _check_columns(job: BatchJob, copied: Sequence[str], program: Program,
                    warn: Callable[[str], None] | None) -> None:
     check_columns(job, copied, program.outputs, program.facts, warn)
-
-
-def _python_rows(con: duckdb.DuckDBPyConnection, program: Program, columns: Sequence[str],
-                 kind: FileFormat) -> list[tuple[int, str]]:
-    """Decide the suspect rows with `engine.inputs.facts`: their typed facts replace the cells, or their reason
-    goes into `probleme`. Returns every error row (malformed lines too), in line order."""
-    suspects = con.execute("SELECT ligne, cells FROM entree WHERE suspect ORDER BY ligne").fetchall()
-    if suspects:
-        reader = FactReader(program)
-        positions = [(i, c) for i, c in enumerate(columns) if c in program.facts]
-        read_cells = reader.cells_reader(positions)
-        names = [name for _, name in positions]
-        fixed: list[tuple[object, ...]] = []
-        refused: list[tuple[int, str]] = []
-        for line, cells in suspects:
-            try:
-                typed = read_cells(cells) if kind is FileFormat.CSV else reader.validate(
-                    {c: v for c, v in zip(columns, cells, strict=False) if c in program.facts and v != ""})
-            except FactsError as exc:
-                refused.append((line, _reason(exc)))
-                continue
-            fixed.append((line, *(canonical(typed.get(n)) for n in names)))
-        if refused:
-            con.execute("CREATE TEMP TABLE refus (ligne BIGINT, raison VARCHAR)")
-            con.executemany("INSERT INTO refus VALUES (?, ?)", refused)
-            con.execute("UPDATE entree SET probleme = refus.raison FROM refus WHERE entree.ligne = refus.ligne")
-        if fixed:
-            _replace_facts(con, program, names, fixed)
-    rows = con.execute("SELECT ligne, probleme FROM entree WHERE probleme IS NOT NULL ORDER BY ligne").fetchall()
-    return [(int(line), str(reason)) for line, reason in rows]
-
-
-def _replace_facts(con: duckdb.DuckDBPyConnection, program: Program, names: Sequence[str],
-                   fixed: Sequence[tuple[object, ...]]) -> None:
-    """Put the facts Python typed into the rows it accepted (as the canonical text, cast)."""
-    listed = ", ".join(f"{quote(n)} VARCHAR" for n in names)
-    con.execute(f"CREATE TEMP TABLE retenus (ligne BIGINT{', ' + listed if names else ''})")
-    marks = ", ".join("?" for _ in range(len(names) + 1))
-    con.executemany(f"INSERT INTO retenus VALUES ({marks})", fixed)
-    sql_types = {"booleen": "BOOLEAN", "entier": "BIGINT", "date": "DATE"}
-    sets = ", ".join(f"{quote(n)} = CAST(retenus.{quote(n)} AS {sql_types.get(program.facts[n].type.kind, 'VARCHAR')})"
-                     for n in names)
-    con.execute(f"UPDATE entree SET suspect = FALSE{', ' + sets if sets else ''} FROM retenus "
-                "WHERE entree.ligne = retenus.ligne")
 
 
 def _write(con: duckdb.DuckDBPyConnection, query: Query, output: _DuckOutput, kind: FileFormat) -> int:
@@ -251,15 +154,33 @@ def _write(con: duckdb.DuckDBPyConnection, query: Query, output: _DuckOutput, ki
     return int(result[0]) if result else 0
 
 
-def _headline_counts(con: duckdb.DuckDBPyConnection, path: str, kind: FileFormat, program: Program) -> dict[str, int]:
-    """The counts of the summary line (`<résultat principal> : vrai …`), read back from the output."""
+def _headline_counts(con: duckdb.DuckDBPyConnection, path: str, kind: FileFormat, program: Program,
+                     copied: Sequence[str]) -> dict[str, int]:
+    """The counts of the summary line (`<résultat principal> : vrai …`): the rows written, read back.
+
+    Only the two headline columns are read. The text outputs are read with their known columns (no
+    sniffing of types, every cell text): for a million rows of CSV that is still about a second of one
+    core, the price of counting what was written rather than what a second evaluation gives.
+    """
     name = program.headline
     if name is None or name not in program.outputs:
         return {}
-    reader = {FileFormat.CSV: "read_csv({}, all_varchar = true)", FileFormat.PARQUET: "read_parquet({})",
-              FileFormat.JSONL: "read_json({})"}[kind].format(text(path))
-    rows = con.execute(f"SELECT CAST({quote(name)} AS VARCHAR), {quote(name + '__statut')}, count(*) "
-                       f"FROM {reader} GROUP BY ALL").fetchall()
+    spec = "{" + ", ".join(f"{text(c)}: 'VARCHAR'" for c in output_columns(copied, program.outputs, False)) + "}"
+    readers = [f"read_parquet({text(path)})"] if kind is FileFormat.PARQUET else [
+        f"read_json({text(path)}, format = 'newline_delimited', columns = {spec})"] if kind is FileFormat.JSONL else [
+        f"read_csv({text(path)}, header = true, auto_detect = false, columns = {spec}, quote = '\"', escape = '\"', "
+        f"max_line_size = {2 * MAX_LINE_BYTES})",  # on every thread; a longer line is read by the next reader
+        f"read_csv({text(path)}, header = true, auto_detect = false, columns = {spec}, quote = '\"', escape = '\"', "
+        f"max_line_size = {1 << 30})"]
+    for reader in readers:
+        try:
+            rows = con.execute(f"SELECT CAST({quote(name)} AS VARCHAR), {quote(name + '__statut')}, count(*) "
+                               f"FROM {reader} GROUP BY ALL").fetchall()
+        except duckdb.InvalidInputException:
+            if reader is readers[-1]:
+                raise
+            continue
+        break
     counts: dict[str, int] = {}
     for value, status, n in rows:
         key = _STATUS_KEYS.get(status) or str(value).lower()
