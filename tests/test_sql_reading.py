@@ -243,3 +243,18 @@ def test_jsonl_first_line_only_a_byte_order_mark(tmp_path: Path) -> None:
     _same(done)
     assert "1,JSON invalide : Expecting value (colonne 1)" in done["sql"][1].decode()
     assert any("marque d'ordre" in w for w in _took_over(done["sql"][3]))
+
+
+def test_jsonl_lone_surrogate_is_an_error_row(tmp_path: Path) -> None:
+    """A string holding half a UTF-16 pair (`\\ud800` alone) is refused on its line, by both engines,
+    and the rest of the file is evaluated: no UTF-8 output could hold it (it stopped the whole run).
+    A well-formed pair (an emoji) is a character like any other."""
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(b'{"secteur": 1, "specialite": "x\\ud800"}\n{"secteur": 1, "specialite": "\\ud83d\\ude00"}\n'
+                       b'{"secteur": 1}\n')
+    done = _both(tmp_path, source, "csv")
+    _same(done)
+    errors = done["sql"][1].decode()
+    assert "1,JSON invalide : un échappement \\uD800 à \\uDFFF sans l'autre moitié de sa paire" in errors
+    assert "\n2," in errors  # the emoji is read, then refused as a specialty the file does not know
+    assert "\n3," not in errors

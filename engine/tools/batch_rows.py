@@ -11,6 +11,7 @@ from __future__ import annotations
 import collections
 import datetime as dt
 import json
+import re
 from collections.abc import Iterator, Sequence
 from typing import Any, cast
 
@@ -256,7 +257,24 @@ def json_record(raw: bytes, line: int) -> dict[str, object] | str:
         return "JSON invalide : imbrication trop profonde"
     if not isinstance(data, dict):
         return "la ligne n'est pas un objet JSON {\"fait\": valeur, …}"
+    if _SURROGATE_ESCAPE.search(raw) and _lone_surrogate(data):
+        return ("JSON invalide : un échappement \\uD800 à \\uDFFF sans l'autre moitié de sa paire "
+                "(caractère impossible en UTF-8)")
     return data
+
+
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
+"""An escape of half a UTF-16 pair: `json` accepts it alone, but no UTF-8 output can then hold it."""
+
+
+def _lone_surrogate(data: dict[str, object]) -> bool:
+    """Whether a decoded object holds a character that cannot be written in UTF-8 (a lone surrogate;
+    a well-formed pair was decoded to one character)."""
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def row_facts(reader: FactReader, program: Program, raw: dict[str, object]) -> dict[str, object]:

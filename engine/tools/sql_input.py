@@ -24,7 +24,7 @@ from engine.sql.code import text
 from engine.sql.query import quote
 from engine.tools.batch_input import _Input
 from engine.tools.batch_job import BatchError, FileFormat
-from engine.tools.batch_rows import _reason, _to_text, json_record, row_facts
+from engine.tools.batch_rows import _reason, cell_text, json_record, row_facts
 from engine.tools.sql_reading import Reading, canonical, csv_lines, jsonl_lines, plain_lines, typed_select
 
 FIRST_LINE = {FileFormat.CSV: 2, FileFormat.JSONL: 1, FileFormat.PARQUET: 1}
@@ -204,7 +204,7 @@ def _copied_text(value: object, output: FileFormat) -> str | None:
         return None
     if output is FileFormat.JSONL and not isinstance(value, str):
         raise NeedsPythonReader("une colonne recopiée contient des valeurs JSON qui ne sont pas des textes")
-    return _to_text(value)
+    return cell_text(value)
 
 
 def _replace(con: duckdb.DuckDBPyConnection, program: Program, names: Sequence[str], copied: Sequence[str],
