@@ -131,6 +131,8 @@ class Compiler:
         if e.date is None or not d.dated:
             return self.version(d, e.origin, d.latest)
         when_ = self.layers.share(self.eval(e.date))
+        if not when_.can("V"):
+            return when_
         choices = [(v.start, self.version(d, e.origin, v)) for v in d.versions]
         reason = (f"'aucune version de « {d.name} » n''est en vigueur au ' || "
                   f"{date_text(when_.components(1)[0])}")
@@ -206,6 +208,14 @@ class Compiler:
         mask = bor(*(c.missing for c in absent))
         status = f"CASE {arms} WHEN ({mask}) <> 0 THEN 3 ELSE 0 END"
         return Code(status, (), reason, f"CASE WHEN {reason} IS NULL THEN {mask} ELSE 0 END", combine(*codes))
+
+    def absent(self, codes: Sequence[Code]) -> Code | None:
+        """The operands' absence when one of them is never a value (a marker written in the rule): the
+        result is then never a value either, and is computed without one (a marker's NULL has no SQL
+        type to compute on, nor the checker a type to compute with: `non applicable "a" + 1`)."""
+        if any(not c.can("V") for c in codes):
+            return self.operands(codes)
+        return None
 
     def over(self, codes: Sequence[Code], values: tuple[str, ...], failures: Sequence[tuple[str, str]] = (),
              fraction: bool = False, at: int = 0) -> Code:

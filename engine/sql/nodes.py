@@ -86,6 +86,8 @@ class Generator(Compiler):
     def x_arith(self, e: model.Arith) -> Code:
         a = self.layers.share(self.eval(e.left))
         b = self.layers.share(self.eval(e.right))
+        if (absent := self.absent([a, b])) is not None:
+            return absent
         lk, rk = _kind(e.left, e.right), _kind(e.right, e.left)
         if lk == "date" or rk == "date":
             return self.date_arith(e, a, b, lk, rk)
@@ -104,6 +106,7 @@ class Generator(Compiler):
             date, shift, sign = a.components(1)[0], b.number, "-" if e.op == "-" else ""
         else:
             date, shift, sign = b.components(1)[0], a.number, ""
+        date = f"CAST({date} AS DATE)"  # typed: the NULL of a `si` between two markers has no type
         shifted, out = date_shift(date, shift[0], shift[1], shift[2], sign)
         name, layer = self.col(shifted, combine(a, b))
         failures = [(out, text(BAD_DATE))] if out != "FALSE" else []
@@ -131,6 +134,8 @@ class Generator(Compiler):
 
     def x_negate(self, e: model.Negate) -> Code:
         a = self.eval(e.operand)
+        if not a.can("V"):
+            return a
         if e.type.kind in NUMBER_KINDS:
             n, d, x = a.number
             return Code(a.status, (f"(-{n})", d, x), a.reason, a.missing, a.layer, a.fraction)
@@ -141,6 +146,8 @@ class Generator(Compiler):
     # ── logic ──
     def x_not(self, e: model.Not) -> Code:
         a = self.eval(e.operand)
+        if not a.can("V"):
+            return a
         return Code(a.status, (f"(NOT {a.components(1)[0]})",), a.reason, a.missing, a.layer)
 
     def x_logic(self, e: model.Logic) -> Code:
@@ -164,6 +171,8 @@ class Generator(Compiler):
     def x_compare(self, e: model.Compare) -> Code:
         a = self.layers.share(self.eval(e.left))
         b = self.layers.share(self.eval(e.right))
+        if (absent := self.absent([a, b])) is not None:
+            return absent
         kind = _kind(e.left, e.right)
         if kind in NUMBER_KINDS:
             return self.over([a, b], (num.compare(e.op, a.number, b.number),))
@@ -177,6 +186,8 @@ class Generator(Compiler):
 
     def x_member(self, e: model.Member) -> Code:
         a = self.layers.share(self.eval(e.operand))
+        if not a.can("V"):
+            return a
         kind = _kind(e.operand)
         if kind in NUMBER_KINDS:
             parts = [num.compare("=", a.number, num.constant(item)) for item in e.items]
@@ -211,6 +222,8 @@ class Generator(Compiler):
     # ── rounding, durations, texts, markers, min and max ──
     def x_round(self, e: model.Round) -> Code:
         a = self.layers.share(self.eval(e.operand))
+        if not a.can("V"):
+            return a
         comps = num.rounded(a.number, e.quantum, e.truncate)
         names = []
         layer = a.layer
@@ -222,12 +235,16 @@ class Generator(Compiler):
 
     def x_durationof(self, e: model.DurationOf) -> Code:
         a = self.eval(e.amount)
+        if not a.can("V"):
+            return a
         n = a.number[0]
         parts = {"jours": (n, "0", "0"), "mois": ("0", n, "0"), "ans": ("0", "0", n)}[e.unit]
         return Code(a.status, parts, a.reason, a.missing, a.layer)
 
     def x_textof(self, e: model.TextOf) -> Code:
         when_ = self.layers.share(self.eval(e.date))
+        if not when_.can("V"):
+            return when_
         d = self.program.definition(e.name)
         choices = [(v.start, value(text(v.text.short))) for v in d.versions]
         reason = f"'aucune version de « {e.name} » au ' || {date_text(when_.components(1)[0])}"
@@ -238,6 +255,8 @@ class Generator(Compiler):
 
     def x_builtin(self, e: model.Builtin) -> Code:
         args = [self.layers.share(self.eval(a)) for a in e.args]
+        if (absent := self.absent(args)) is not None:
+            return absent
         kind = e.type.kind
         k = arity(kind)
         if kind not in NUMBER_KINDS and kind != TypeKind.DATE:
@@ -264,7 +283,10 @@ class Generator(Compiler):
         kinds = [p.type.kind for p in d.params]
         dated = e.date is not None and d.dated
         when_ = self.layers.share(self.eval(e.date)) if dated and e.date is not None else None
-        ops = self.layers.share(self.operands(args + ([when_] if when_ is not None else [])))
+        read = args + ([when_] if when_ is not None else [])
+        if (absent := self.absent(read)) is not None:
+            return absent
+        ops = self.layers.share(self.operands(read))
         shown = " || ', ' || ".join(self.shown(a, k) for a, k in zip(args, kinds, strict=True))
         no_cell = Code("2", (), f"'aucune case de la table « {e.name} » ne correspond à (' || {shown} || ')'",
                        layer=combine(*args))

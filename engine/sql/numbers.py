@@ -93,15 +93,14 @@ def rational_div(a: Num, b: Num) -> tuple[str, str]:
 def decimal_places(d: str) -> str:
     """The smallest k ≤ 38 with d dividing 10^k (NULL when there is none: a Fraction).
 
-    d divides some 10^k (k ≤ 38) exactly when it divides 10^38; then 10^38 / d = 2^(38-a)·5^(38-b)
-    for d = 2^a·5^b, whose trailing zeros number 38 - k. 10^38 itself has 39 digits, one more than
-    `DECIMAL(38, 0)` holds in other dialects: it is reached as 10^37 · 10.
+    d divides 10^k for every k from its smallest on, and divides some 10^k (k ≤ 38) exactly when it
+    divides 10^38: one test sets a Fraction aside, then the powers are tried in increasing order, so
+    that the usual denominators (1, 10, 100) cost a test or three, on integers only. 10^38 itself has
+    39 digits, one more than `DECIMAL(38, 0)` holds in other dialects: it is reached as 10^37 · 10.
     """
-    top = pow10(str(MAX_POWER - 1))
-    rest = f"(({top} % {d}) * 10)"
-    quotient = f"CAST(({top} // {d}) * 10 + {rest} // {d} AS VARCHAR)"
-    zeros = f"length({quotient}) - length(rtrim({quotient}, '0'))"
-    return f"CASE WHEN {rest} % {d} = 0 THEN {MAX_POWER} - ({zeros}) END"
+    whole = f"(({pow10(str(MAX_POWER - 1))} % {d}) * 10) % {d} = 0"
+    tries = " ".join(f"WHEN {pow10(str(k))} % {d} = 0 THEN {k}" for k in range(1, MAX_POWER))
+    return f"CASE WHEN {d} = 1 THEN 0 WHEN {whole} THEN CASE {tries} ELSE {MAX_POWER} END END"
 
 
 def beyond(n: str, d: str) -> str:
