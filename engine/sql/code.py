@@ -93,16 +93,34 @@ def text(python: str) -> str:
 
 def when(condition: str, then: str, otherwise: str) -> str:
     """`CASE WHEN condition THEN then ELSE otherwise END`, folded when a branch is known."""
-    if condition == "TRUE":
+    if condition in {"TRUE", "NULL IS NULL"}:
         return then
-    if condition == "FALSE" or then == otherwise:
+    if condition in {"FALSE", "NULL", "NULL IS NOT NULL"} or then == otherwise:
         return otherwise
+    if otherwise == "NULL":
+        return f"CASE WHEN {condition} THEN {then} END"
     return f"CASE WHEN {condition} THEN {then} ELSE {otherwise} END"
 
 
+def switch(subject: str, arms: Sequence[tuple[str, str]], default: str) -> str:
+    """`CASE subject WHEN k THEN v … ELSE default END` on a status, folded: the arm of a status known
+    when the code is generated, no arm that gives what the default gives (the subject itself for an
+    arm `WHEN 3 THEN 3` when the default is the subject)."""
+    if subject.isdigit():
+        return next((v for k, v in arms if k == subject), default)
+    kept = [(k, v) for k, v in arms if not (default == subject and v == k)]
+    while kept and kept[-1][1] == default:
+        kept.pop()
+    if not kept:
+        return default
+    return f"CASE {subject} {' '.join(f'WHEN {k} THEN {v}' for k, v in kept)} ELSE {default} END"
+
+
 def bor(*masks: str) -> str:
-    """The union of bit sets, without the empty ones."""
-    kept = [m for m in masks if m != "0"]
+    """The union of bit sets, without the empty ones nor the repeated ones."""
+    kept = list(dict.fromkeys(m for m in masks if m != "0"))
+    if len(kept) == 1:
+        return kept[0]
     return " | ".join(f"({m})" for m in kept) if kept else "0"
 
 
@@ -182,8 +200,13 @@ _REFERENCE = re.compile(r"\b__[cf]\d+[ndesm]?\b")
 
 
 def _simple(part: str) -> bool:
-    """A column name or a short literal: as cheap to repeat as a column reference."""
-    return len(part) <= 24 and (part.replace("_", "").isalnum() or (part.startswith("'") and part.count("'") == 2))
+    """A column name or a literal (a number, a date, a short text): as cheap to repeat as a column
+    reference, and left in place so that the expressions reading it fold on it."""
+    return (len(part) <= 24 and (part.replace("_", "").isalnum() or (part.startswith("'") and part.count("'") == 2))
+            or _CONSTANT.fullmatch(part) is not None)
+
+
+_CONSTANT = re.compile(r"-?\d+|CAST\('?-?\d+'? AS HUGEINT\)|DATE '\d{4}-\d\d-\d\d'")
 
 
 def combine(*codes: Code) -> int:

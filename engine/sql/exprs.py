@@ -18,7 +18,7 @@ from fractions import Fraction
 from engine.check import model
 from engine.lang.values import Duration, beyond_limits_reason
 from engine.sql import numbers as num
-from engine.sql.code import Code, Layers, arity, bor, combine, text, value
+from engine.sql.code import Code, Layers, arity, bor, combine, switch, text, value, when
 from engine.sql.dates import date_text
 
 
@@ -80,13 +80,10 @@ class Compiler:
         b = cond.value[0]
         k = arity(d.type.kind)
         return Code(
-            f"CASE {cond.status} WHEN 0 THEN CASE WHEN {b} THEN {inner.status} ELSE 1 END "
-            f"WHEN 3 THEN 3 ELSE {cond.status} END",
-            tuple(f"CASE WHEN {b} THEN {x} END" for x in inner.components(k)),
-            f"CASE {cond.status} WHEN 0 THEN CASE WHEN {b} THEN {inner.reason} ELSE {reason} END "
-            f"ELSE {cond.reason} END",
-            f"CASE {cond.status} WHEN 0 THEN CASE WHEN {b} THEN {inner.missing} ELSE 0 END "
-            f"WHEN 3 THEN {bor(cond.missing, inner.missing)} ELSE 0 END",
+            switch(cond.status, [("0", when(b, inner.status, "1")), ("3", "3")], cond.status),
+            tuple(when(b, x, "NULL") for x in inner.components(k)),
+            switch(cond.status, [("0", when(b, inner.reason, reason))], cond.reason),
+            switch(cond.status, [("0", when(b, inner.missing, "0")), ("3", bor(cond.missing, inner.missing))], "0"),
             combine(cond, inner), inner.fraction)
 
     def named(self, name: str) -> Code:
@@ -154,10 +151,9 @@ class Compiler:
         if first.fixed == "V":
             return second
         k = arity(kind)
-        return Code(f"CASE WHEN {first.status} = 0 THEN {second.status} ELSE {first.status} END",
-                    tuple(f"CASE WHEN {first.status} = 0 THEN {x} END" for x in second.components(k)),
-                    f"CASE WHEN {first.status} = 0 THEN {second.reason} ELSE {first.reason} END",
-                    f"CASE WHEN {first.status} = 0 THEN {second.missing} ELSE {first.missing} END",
+        ok = f"{first.status} = 0"
+        return Code(when(ok, second.status, first.status), tuple(when(ok, x, "NULL") for x in second.components(k)),
+                    when(ok, second.reason, first.reason), when(ok, second.missing, first.missing),
                     combine(first, second), second.fraction)
 
     def choose(self, cases: Sequence[tuple[str, Code]], default: Code, kind: str) -> Code:
@@ -207,7 +203,7 @@ class Compiler:
         arms = " ".join(f"WHEN {c.reason} IS NOT NULL THEN {c.status}" for c in absent if c.reason != "NULL")
         mask = bor(*(c.missing for c in absent))
         status = f"CASE {arms} WHEN ({mask}) <> 0 THEN 3 ELSE 0 END"
-        return Code(status, (), reason, f"CASE WHEN {reason} IS NULL THEN {mask} ELSE 0 END", combine(*codes))
+        return Code(status, (), reason, when(f"{reason} IS NULL", mask, "0"), combine(*codes))
 
     def absent(self, codes: Sequence[Code]) -> Code | None:
         """The operands' absence when one of them is never a value (a marker written in the rule): the

@@ -6,14 +6,14 @@ the truth; `engine.sql.numbers` and `engine.sql.dates` hold the value operations
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from attrs import evolve
 
 from engine.check import model
 from engine.lang.kinds import KeyKind, MarkerKind, TypeKind
 from engine.sql import numbers as num
-from engine.sql.code import NUMBER_KINDS, Code, arity, bor, combine, text, value
+from engine.sql.code import NUMBER_KINDS, Code, arity, bor, combine, switch, text, value, when
 from engine.sql.dates import (
     calendar_check,
     date_shift,
@@ -24,6 +24,11 @@ from engine.sql.dates import (
 from engine.sql.exprs import BAD_DATE, ZERO, Compiler
 
 _UND_DURATIONS = text("durées en jours et en mois : comparaison impossible")
+
+
+def _component(count: int, index: int) -> Callable[[Code], str]:
+    """The `index`-th of a code's `count` value components."""
+    return lambda c: c.components(count)[index]
 
 
 def _kind(*exprs: model.Expr) -> str:
@@ -157,15 +162,13 @@ class Generator(Compiler):
         lb, rb = left.components(1)[0], right.components(1)[0]
         decisive = "FALSE" if e.op == "et" else "TRUE"
         is_l = f"{lb} = {decisive}"
-        is_r = f"{rs} = 0 AND {rb} = {decisive}"
+        is_r = f"{rs} = 0 AND {rb} = {decisive}" if rs != "0" else f"{rb} = {decisive}"
         sql_op = "AND" if e.op == "et" else "OR"
-        status = (f"CASE WHEN {ls} = 0 THEN CASE WHEN {is_l} THEN 0 ELSE {rs} END "
-                  f"WHEN {ls} = 3 THEN CASE WHEN {is_r} THEN 0 ELSE 3 END ELSE {ls} END")
-        val = f"CASE WHEN {ls} IN (0, 3) THEN ({lb} {sql_op} {rb}) END"
-        reason = f"CASE WHEN {ls} = 0 AND NOT ({is_l}) THEN {right.reason} ELSE {left.reason} END"
-        missing = (f"CASE WHEN {ls} = 0 THEN CASE WHEN {is_l} THEN 0 ELSE {right.missing} END "
-                   f"WHEN {ls} = 3 THEN CASE WHEN {is_r} THEN 0 WHEN {rs} = 3 THEN "
-                   f"{bor(left.missing, right.missing)} ELSE {left.missing} END ELSE 0 END")
+        status = switch(ls, [("0", when(is_l, "0", rs)), ("3", when(is_r, "0", "3"))], ls)
+        val = f"({lb} {sql_op} {rb})" if ls == "0" else f"CASE WHEN {ls} IN (0, 3) THEN ({lb} {sql_op} {rb}) END"
+        reason = when(f"{ls} = 0 AND NOT ({is_l})" if ls != "0" else f"NOT ({is_l})", right.reason, left.reason)
+        right_missing = when(f"{rs} = 3", bor(left.missing, right.missing), left.missing) if right.can("M") else left.missing
+        missing = switch(ls, [("0", when(is_l, "0", right.missing)), ("3", when(is_r, "0", right_missing))], "0")
         return Code(status, (val,), reason, missing, combine(left, right))
 
     def x_compare(self, e: model.Compare) -> Code:
@@ -209,14 +212,12 @@ class Generator(Compiler):
         o = self.layers.share(self.eval(e.otherwise))
         b = c.components(1)[0]
         k = arity(e.type.kind)
-        values = tuple(f"CASE WHEN {b} THEN {x} WHEN NOT {b} THEN {y} END"
+        values = tuple(x if x == y else f"CASE WHEN {b} THEN {x} WHEN NOT {b} THEN {y} END"
                        for x, y in zip(t.components(k), o.components(k), strict=True))
-        branch = f"CASE WHEN {b} THEN {{}} ELSE {{}} END"
-        status = (f"CASE {c.status} WHEN 0 THEN {branch.format(t.status, o.status)} "
-                  f"WHEN 3 THEN 3 ELSE {c.status} END")
-        reason = f"CASE {c.status} WHEN 0 THEN {branch.format(t.reason, o.reason)} ELSE {c.reason} END"
-        missing = (f"CASE {c.status} WHEN 0 THEN {branch.format(t.missing, o.missing)} "
-                   f"WHEN 3 THEN {bor(c.missing, t.missing, o.missing)} ELSE 0 END")
+        status = switch(c.status, [("0", when(b, t.status, o.status)), ("3", "3")], c.status)
+        reason = switch(c.status, [("0", when(b, t.reason, o.reason))], c.reason)
+        missing = switch(c.status, [("0", when(b, t.missing, o.missing)), ("3", bor(c.missing, t.missing, o.missing))],
+                         "0")
         return Code(status, values, reason, missing, combine(c, t, o), t.fraction or o.fraction)
 
     # ── rounding, durations, texts, markers, min and max ──
@@ -309,17 +310,41 @@ class Generator(Compiler):
         grid = version.body
         assert isinstance(grid, model.Grid)
         row, layer = self.key_index(grid.rows, args[0], kinds[0], d)
-        column, layer2 = self.key_index(grid.columns, args[1], kinds[1], d) if grid.columns is not None else ("0", 0)
-        cases: list[tuple[str, Code]] = []
+        if grid.columns is None:
+            index = row
+        else:
+            column, layer2 = self.key_index(grid.columns, args[1], kinds[1], d)
+            index, layer = self.col(f"{row} * {len(grid.columns)} + {column}", max(layer, layer2))
         self.current.append(d.name)
-        for i, cells in enumerate(grid.cells):
-            for j, cell in enumerate(cells):
-                code = self.eval(cell.expr)
-                cases.append((f"{row} = {i} AND {column} = {j}" if grid.columns is not None else f"{row} = {i}",
-                              code))
+        cells = [self.eval(cell.expr) for cells in grid.cells for cell in cells]
         self.current.pop()
-        chosen = self.choose(cases, no_cell, d.type.kind)
-        return self.layers.share(evolve(chosen, layer=max(chosen.layer, layer, layer2)))
+        chosen = self.cell(index, cells, no_cell, d.type.kind)
+        return self.layers.share(evolve(chosen, layer=max(chosen.layer, layer)))
+
+    def cell(self, index: str, cells: Sequence[Code], no_cell: Code, kind: str) -> Code:
+        """The code of the cell at `index` (row × columns + column, NULL when a key falls in no cell).
+
+        Each part is chosen by the set of cells giving each of its texts, the most frequent one
+        last: a status is `0` in most cells of a table, a denominator `1`; one test of the index
+        per distinct text, rather than one per cell."""
+        k = arity(kind)
+
+        def pick(part: Callable[[Code], str]) -> str:
+            texts = [part(c) for c in cells]
+            common = max(set(texts), key=texts.count)
+            arms = [] if part(no_cell) == common else [(f"{index} IS NULL", part(no_cell))]
+            for text_ in dict.fromkeys(texts):
+                if text_ != common:
+                    where = [str(i) for i, t in enumerate(texts) if t == text_]
+                    test = f"{index} = {where[0]}" if len(where) == 1 else f"{index} IN ({', '.join(where)})"
+                    arms.append((test, text_))
+            if not arms:
+                return common
+            return f"CASE {' '.join(f'WHEN {c} THEN {v}' for c, v in arms)} ELSE {common} END"
+
+        values = tuple(pick(_component(k, i)) for i in range(k))
+        return Code(pick(lambda c: c.status), values, pick(lambda c: c.reason), pick(lambda c: c.missing),
+                    combine(*cells, no_cell), any(c.fraction for c in cells))
 
     def key_index(self, keys: tuple[model.Key, ...], arg: Code, kind: str, d: model.Definition) -> tuple[str, int]:
         """A column holding the index of the key an argument falls under (`evaluator._find`), or NULL."""

@@ -62,11 +62,22 @@ def _huge(value: int) -> str:
 
 
 def decimal_add(a: Num, b: Num, sign: str) -> Num:
-    """a ± b for two Decimals: the smaller exponent, coefficients brought to it."""
-    d = a[1] if a[1] == b[1] else f"greatest({a[1]}, {b[1]})"
+    """a ± b for two Decimals: the smaller exponent, coefficients brought to it (by a power of ten
+    of the exponents' difference: a Decimal's denominator is 10^-e, and a division of 128-bit
+    integers costs ten times a multiplication)."""
     if a[1] == b[1]:
         return f"({a[0]} {sign} {b[0]})", a[1], a[2]
-    return (f"({a[0]} * ({d} // {a[1]}) {sign} {b[0]} * ({d} // {b[1]}))", d, f"least({a[2]}, {b[2]})")
+    e = f"least({a[2]}, {b[2]})"
+    return (f"({scaled(a[0], a[2], e)} {sign} {scaled(b[0], b[2], e)})", f"greatest({a[1]}, {b[1]})", e)
+
+
+def scaled(n: str, e: str, target: str) -> str:
+    """n·10^(e - target), the coefficient of exponent e brought to the exponent target ≤ e."""
+    if e == target:
+        return n
+    if e.lstrip("-").isdigit() and target.lstrip("-").isdigit():
+        return n if int(e) == int(target) else f"{n} * {pow10(str(int(e) - int(target)))}"
+    return f"{n} * {pow10(f'{e} - {target}')}"
 
 
 def decimal_mul(a: Num, b: Num) -> Num:
@@ -104,8 +115,13 @@ def decimal_places(d: str) -> str:
 
 
 def beyond(n: str, d: str) -> str:
-    """Whether n/d is 10²⁰ or more in absolute value."""
-    return f"abs({n}) // {d} >= CAST({LIMIT} AS {HUGE})"
+    """Whether n/d is 10²⁰ or more in absolute value: |n| ≥ 10²⁰·d, a multiplication that stays
+    below 10³⁸ for a denominator below 10¹⁸ (a division of 128-bit integers beyond)."""
+    limit = f"CAST({LIMIT} AS {HUGE})"
+    if d == "1":
+        return f"abs({n}) >= {limit}"
+    return (f"CASE WHEN {d} < {10 ** 18} THEN abs({n}) >= {limit} * {d} "
+            f"ELSE abs({n}) // {d} >= {limit} END")
 
 
 def compare(op: str, a: Num, b: Num) -> str:

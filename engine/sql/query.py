@@ -112,9 +112,8 @@ def _fact_code(layers: Layers, index: int, column: str, kind: str) -> Code:
     """A fact read from its column: its status, value components and missing bit as layer-0 columns."""
     if kind not in NUMBER_KINDS:
         parts = [column]
-    elif kind == TypeKind.ENTIER:
-        parts = [f"CAST({column} AS {HUGE})", f"CASE WHEN {column} IS NOT NULL THEN 1 END",
-                 f"CASE WHEN {column} IS NOT NULL THEN 0 END"]
+    elif kind == TypeKind.ENTIER:  # an integer is n/1, exponent 0: the operations on it fold
+        parts = [f"CAST({column} AS {HUGE})"]
     else:
         dot = f"strpos({column}, '.')"
         exponent = f"CASE WHEN {dot} > 0 THEN {dot} - length({column}) ELSE 0 END"
@@ -127,6 +126,8 @@ def _fact_code(layers: Layers, index: int, column: str, kind: str) -> Code:
     status, mask = f"__f{index}s", f"__f{index}m"
     layers.layers[0].append((status, f"CASE WHEN {column} IS NULL THEN 3 ELSE 0 END"))
     layers.layers[0].append((mask, f"CASE WHEN {column} IS NULL THEN {1 << index} ELSE 0 END"))
+    if kind == TypeKind.ENTIER:
+        names += ["1", "0"]
     return Code(status, tuple(names), "NULL", mask)
 
 
