@@ -50,13 +50,13 @@ class Generator(Compiler):
         """`values.normalise(Fraction(n, d))` as columns: reduced, then a Decimal when it has one."""
         cn, layer1 = self.col(n, layer)
         cd, _ = self.col(d, layer)
-        g, layer2 = self.col(f"gcd(abs({cn}), {cd})", layer1)
-        n1, layer3 = self.col(f"{cn} // {g}", layer2)
-        d1, _ = self.col(f"{cd} // {g}", layer2)
+        g, layer2 = self.col(num.narrow("gcd", f"abs({cn})", cd), layer1)
+        n1, layer3 = self.col(num.narrow("//", cn, g), layer2)
+        d1, _ = self.col(num.narrow("//", cd, g), layer2)
         k, layer4 = self.col(num.decimal_places(d1), layer3)
-        power = num.pow10(k)
-        return ((f"CASE WHEN {k} IS NULL THEN {n1} ELSE {n1} * ({power} // {d1}) END",
-                 f"CASE WHEN {k} IS NULL THEN {d1} ELSE {power} END", f"-{k}"), layer4)
+        power, layer5 = self.col(num.pow10(k), layer4)
+        return ((f"CASE WHEN {k} IS NULL THEN {n1} ELSE {n1} * {num.narrow('//', power, d1)} END",
+                 f"CASE WHEN {k} IS NULL THEN {d1} ELSE {power} END", f"-{k}"), layer5)
 
     def number_arith(self, op: str, a: Code, b: Code, kind: str) -> Code:
         A = a.number

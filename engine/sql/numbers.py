@@ -104,14 +104,31 @@ def rational_div(a: Num, b: Num) -> tuple[str, str]:
 def decimal_places(d: str) -> str:
     """The smallest k ≤ 38 with d dividing 10^k (NULL when there is none: a Fraction).
 
-    d divides 10^k for every k from its smallest on, and divides some 10^k (k ≤ 38) exactly when it
-    divides 10^38: one test sets a Fraction aside, then the powers are tried in increasing order, so
-    that the usual denominators (1, 10, 100) cost a test or three, on integers only. 10^38 itself has
-    39 digits, one more than `DECIMAL(38, 0)` holds in other dialects: it is reached as 10^37 · 10.
+    d divides 10^k for every k from its smallest on. A denominator up to 10^18 (nearly all) is tried
+    on 64-bit integers: it divides 10^18 or needs more than 18 places; then the powers are tried in
+    increasing order (the usual denominators 1, 10, 100 cost a test or three). Beyond, on 128 bits:
+    d divides some 10^k (k ≤ 38) exactly when it divides 10^38, which has 39 digits, one more than
+    `DECIMAL(38, 0)` holds in other dialects: it is reached as 10^37 · 10.
     """
+    small = f"CAST({d} AS BIGINT)"
+    tries = " ".join(f"WHEN {10 ** k} % {small} = 0 THEN {k}" for k in range(1, 18))
     whole = f"(({pow10(str(MAX_POWER - 1))} % {d}) * 10) % {d} = 0"
-    tries = " ".join(f"WHEN {pow10(str(k))} % {d} = 0 THEN {k}" for k in range(1, MAX_POWER))
-    return f"CASE WHEN {d} = 1 THEN 0 WHEN {whole} THEN CASE {tries} ELSE {MAX_POWER} END END"
+    wide = " ".join(f"WHEN {pow10(str(k))} % {d} = 0 THEN {k}" for k in range(19, MAX_POWER))
+    beyond18 = f"CASE WHEN {whole} THEN CASE {wide} ELSE {MAX_POWER} END END"
+    return (f"CASE WHEN {d} = 1 THEN 0 WHEN {d} <= {10 ** 18} THEN CASE WHEN {10 ** 18} % {small} = 0 "
+            f"THEN CASE {tries} ELSE 18 END ELSE {beyond18} END ELSE {beyond18} END")
+
+
+SMALL = 2 ** 62
+"""Integers below this in absolute value are divided on 64 bits (`narrow`)."""
+
+
+def narrow(op: str, a: str, b: str) -> str:
+    """`a // b`, `a % b` or `gcd(a, b)` of 128-bit integers, on 64 bits when both fit: DuckDB divides
+    128-bit integers bit by bit, tens of times slower (a and b are read twice: columns)."""
+    x, y = f"CAST({a} AS BIGINT)", f"CAST({b} AS BIGINT)"
+    wide, small = (f"gcd({a}, {b})", f"gcd({x}, {y})") if op == "gcd" else (f"{a} {op} {b}", f"{x} {op} {y}")
+    return f"CASE WHEN abs({a}) < {SMALL} AND abs({b}) < {SMALL} THEN CAST({small} AS {HUGE}) ELSE {wide} END"
 
 
 def beyond(n: str, d: str) -> str:

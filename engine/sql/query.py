@@ -53,7 +53,8 @@ def generate(program: model.Program, table: str = "faits", keep: Sequence[str] =
         program: the checked rule file.
         table: the relation (table, view or subquery in parentheses) holding one column per fact.
         keep: columns of the relation to repeat first in the result (`ligne`, `id`…).
-        nested: layers as nested subqueries rather than a WITH clause (the same query).
+        nested: layers as nested subqueries rather than a WITH clause, each passing on its
+            predecessor's columns as `* EXCLUDE (…)` (the same query, for DuckDB).
 
     Raises:
         SqlUnsupported: a construct is not translated (the message names it and its rule).
@@ -91,7 +92,7 @@ def generate(program: model.Program, table: str = "faits", keep: Sequence[str] =
     selected.append(f"CASE WHEN {union_name} <> 0 THEN {missing} END AS faits_manquants")
     final = ",\n  ".join(selected)
     base = [quote(c) for c in keep]
-    ctes = layers.ctes(base, final)
+    ctes = layers.ctes(base, final, star=nested)
     if nested:  # DuckDB plans nested subqueries about twice as fast as the same CTEs
         source = table
         for name, items in ctes:
