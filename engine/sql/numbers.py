@@ -162,9 +162,10 @@ def rounded(a: Num, quantum: Decimal, truncate: bool) -> Num:
     return f"({sign} * ({whole}) * {qc})", qd, qe
 
 
-def decimal_text(c: str, e: str) -> str:
-    """`str(Decimal)` of coefficient c and exponent e ≤ 0 (plain, or scientific below 10⁻⁶)."""
-    digits = f"CAST(abs({c}) AS VARCHAR)"
+def decimal_text(c: str, e: str, digits: str | None = None) -> str:
+    """`str(Decimal)` of coefficient c and exponent e ≤ 0 (plain, or scientific below 10⁻⁶); `digits`,
+    the text of |c|, when it is a column already."""
+    digits = digits or f"CAST(abs({c}) AS VARCHAR)"
     length = f"length({digits})"
     sign = f"CASE WHEN {c} < 0 THEN '-' ELSE '' END"
     point = f"({length} + {e})"
@@ -207,19 +208,23 @@ def fraction_digits(layers: Layers, n: str, d: str, layer: int) -> tuple[str, st
 
 
 def number_text(layers: Layers, num: Num, kind: str, fraction: bool, layer: int) -> str:
-    """The text a value cell shows: `str(int)`, `str(Decimal)`, a Fraction's 28 digits, a montant's cents."""
+    """The text a value cell shows: `str(int)`, `str(Decimal)`, a Fraction's 28 digits, a montant's cents.
+
+    The coefficient and exponent shown, then their digits, are columns: the text reads them ten times."""
     n, d, e = num
     if kind == TypeKind.ENTIER:
         return f"CAST({n} AS VARCHAR)"
-    if kind == TypeKind.MONTANT:
-        cents = decimal_text(f"{n} * {pow10(f'{e} + 2')}", "-2")
-        plain = f"CASE WHEN {e} > -2 THEN {cents} ELSE {decimal_text(n, e)} END"
-    else:
-        plain = decimal_text(n, e)
-    if not fraction:
-        return plain
-    c, x, _ = fraction_digits(layers, n, d, layer)
-    return f"CASE WHEN {e} IS NULL THEN {decimal_text(c, x)} ELSE {plain} END"
+    c, x, at = n, e, layer
+    if kind == TypeKind.MONTANT:  # at least two decimals: the cents of a Decimal with fewer (e ≤ 0)
+        c, at = layers.column(f"CASE WHEN {e} > -2 THEN {n} * {pow10(f'{e} + 2')} ELSE {n} END", layer)
+        x = f"least({e}, -2)"
+    if fraction:
+        fc, fx, at2 = fraction_digits(layers, n, d, layer)
+        top = max(at, at2)
+        c, at = layers.column(f"CASE WHEN {e} IS NULL THEN {fc} ELSE {c} END", top)
+        x, _ = layers.column(f"CASE WHEN {e} IS NULL THEN {fx} ELSE {x} END", top)
+    digits, _ = layers.column(f"CAST(abs({c}) AS VARCHAR)", at)
+    return decimal_text(c, x, digits)
 
 
 def str_text(num: Num, fraction: bool) -> str:

@@ -110,17 +110,18 @@ _STATUS_CODES = {"V": "value", "N": "not_applicable", "U": "undetermined", "M": 
 
 
 def _fact_code(layers: Layers, index: int, column: str, kind: str) -> Code:
-    """A fact read from its column: its status, value components and missing bit as layer-0 columns."""
+    """A fact read from its column: its status, value components and missing bit as layer-0 columns
+    (a decimal's denominator 10^-e in layer 1, from its exponent's column: a power of ten is chosen
+    among nineteen, and its exponent would be computed again for each)."""
     if kind not in NUMBER_KINDS:
         parts = [column]
     elif kind == TypeKind.ENTIER:  # an integer is n/1, exponent 0: the operations on it fold
         parts = [f"CAST({column} AS {HUGE})"]
     else:
         dot = f"strpos({column}, '.')"
-        exponent = f"CASE WHEN {dot} > 0 THEN {dot} - length({column}) ELSE 0 END"
-        parts = [f"CAST(replace({column}, '.', '') AS {HUGE})", num.pow10(f"-({exponent})"), exponent]
+        parts = [f"CAST(replace({column}, '.', '') AS {HUGE})", f"CASE WHEN {dot} > 0 THEN {dot} - length({column}) ELSE 0 END"]
     names = []
-    for part, suffix in zip(parts, "nde", strict=False):  # one part (not a number) or three (n, d, e)
+    for part, suffix in zip(parts, "ne", strict=False):  # one part (not a number) or two (n, e)
         name = f"__f{index}{suffix}"
         layers.layers[0].append((name, part))
         names.append(name)
@@ -128,8 +129,14 @@ def _fact_code(layers: Layers, index: int, column: str, kind: str) -> Code:
     layers.layers[0].append((status, f"CASE WHEN {column} IS NULL THEN 3 ELSE 0 END"))
     layers.layers[0].append((mask, f"CASE WHEN {column} IS NULL THEN {1 << index} ELSE 0 END"))
     if kind == TypeKind.ENTIER:
-        names += ["1", "0"]
-    return Code(status, tuple(names), "NULL", mask)
+        return Code(status, (names[0], "1", "0"), "NULL", mask)
+    if len(names) == 1:
+        return Code(status, tuple(names), "NULL", mask)
+    while len(layers.layers) < 2:
+        layers.layers.append([])
+    denominator = f"__f{index}d"
+    layers.layers[1].append((denominator, num.pow10(f"-{names[1]}")))
+    return Code(status, (names[0], denominator, names[1]), "NULL", mask, layer=1)
 
 
 def facts_read(program: model.Program, name: str) -> set[str]:
