@@ -208,8 +208,9 @@ _REFERENCE = re.compile(r"\b__[cf]\d+[ndesm]?\b")
 def _simple(part: str) -> bool:
     """A column name or a literal (a number, a date, a short text): as cheap to repeat as a column
     reference, and left in place so that the expressions reading it fold on it."""
-    return (len(part) <= 24 and (part.replace("_", "").isalnum() or (part.startswith("'") and part.count("'") == 2))
-            or _CONSTANT.fullmatch(part) is not None)
+    if _CONSTANT.fullmatch(part) is not None:
+        return True
+    return len(part) <= 24 and (part.replace("_", "").isalnum() or (part.startswith("'") and part.count("'") == 2))
 
 
 _CONSTANT = re.compile(r"-?\d+|CAST\('?-?\d+'? AS HUGEINT\)|DATE '\d{4}-\d\d-\d\d'")

@@ -167,7 +167,8 @@ class Generator(Compiler):
         status = switch(ls, [("0", when(is_l, "0", rs)), ("3", when(is_r, "0", "3"))], ls)
         val = f"({lb} {sql_op} {rb})" if ls == "0" else f"CASE WHEN {ls} IN (0, 3) THEN ({lb} {sql_op} {rb}) END"
         reason = when(f"{ls} = 0 AND NOT ({is_l})" if ls != "0" else f"NOT ({is_l})", right.reason, left.reason)
-        right_missing = when(f"{rs} = 3", bor(left.missing, right.missing), left.missing) if right.can("M") else left.missing
+        both = bor(left.missing, right.missing)
+        right_missing = when(f"{rs} = 3", both, left.missing) if right.can("M") else left.missing
         missing = switch(ls, [("0", when(is_l, "0", right.missing)), ("3", when(is_r, "0", right_missing))], "0")
         return Code(status, (val,), reason, missing, combine(left, right))
 

@@ -119,7 +119,8 @@ def _fact_code(layers: Layers, index: int, column: str, kind: str) -> Code:
         parts = [f"CAST({column} AS {HUGE})"]
     else:
         dot = f"strpos({column}, '.')"
-        parts = [f"CAST(replace({column}, '.', '') AS {HUGE})", f"CASE WHEN {dot} > 0 THEN {dot} - length({column}) ELSE 0 END"]
+        parts = [f"CAST(replace({column}, '.', '') AS {HUGE})",
+                 f"CASE WHEN {dot} > 0 THEN {dot} - length({column}) ELSE 0 END"]
     names = []
     for part, suffix in zip(parts, "ne", strict=False):  # one part (not a number) or two (n, e)
         name = f"__f{index}{suffix}"
