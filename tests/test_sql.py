@@ -228,3 +228,34 @@ def test_operations_on_literal_markers_on_both_engines(tmp_path: Path) -> None:
                                ",non applicable,grand,")
     assert lines[3].startswith("4,,non applicable,a,,indéterminé,b,,manquant,faits manquants : f,"
                                ",non applicable,la condition « b » n'est pas remplie,,manquant,faits manquants : f,")
+
+
+_DIVISIONS = '''règles "Divisions"
+
+fait a : décimal
+fin
+
+fait b : entier
+fin
+
+résultat q : montant
+  = (a / b + 0,5) × 1 000 € arrondi au centime
+fin
+'''
+
+
+@pytest.mark.parametrize("dialect", ["spark", "trino", "postgres"])
+def test_dialects_divide_without_floats(dialect: str) -> None:
+    """A regression: the integer divisions of the query (128-bit, or 64-bit when both integers fit)
+    became `CAST(… AS DOUBLE) / …` in Trino and PostgreSQL, and a BIGINT `/` (a DOUBLE) in Spark,
+    through sqlglot; every dialect divides integers exactly."""
+    pytest.importorskip("sqlglot")
+    from engine.sql.dialects import translate
+
+    query = generate(engine.loads(_DIVISIONS).program)
+    assert "//" in query.sql and "BIGINT) //" in query.sql
+    translated = translate(query.sql, dialect).upper()
+    for floating in ("DOUBLE", "FLOAT", "REAL"):
+        assert floating not in translated
+    if dialect == "spark":  # Spark's `/` of two BIGINT is a DOUBLE, without the word
+        assert "AS BIGINT) DIV CAST(" in translated and "AS BIGINT)) / CAST(" not in translated

@@ -144,6 +144,11 @@ class Layers:
         self.layers[target].append((name, sql))
         return name, target
 
+    def once(self, sql: str, layer: int) -> tuple[str, int]:
+        """`sql` (reading columns up to `layer`) as a column when it is more than a name or a literal:
+        an expression read by several others, computed once; its text and layer."""
+        return (sql, layer) if _simple(sql) else self.column(sql, layer)
+
     @property
     def depth(self) -> int:
         """The deepest layer so far."""

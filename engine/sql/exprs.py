@@ -15,6 +15,8 @@ from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
 
+from attrs import evolve
+
 from engine.check import model
 from engine.lang.values import Duration, beyond_limits_reason
 from engine.sql import numbers as num
@@ -151,10 +153,11 @@ class Compiler:
         if first.fixed == "V":
             return second
         k = arity(kind)
-        ok = f"{first.status} = 0"
-        return Code(when(ok, second.status, first.status), tuple(when(ok, x, "NULL") for x in second.components(k)),
+        status, layer = self.layers.once(first.status, first.layer)  # read by every part
+        ok = f"{status} = 0"
+        return Code(when(ok, second.status, status), tuple(when(ok, x, "NULL") for x in second.components(k)),
                     when(ok, second.reason, first.reason), when(ok, second.missing, first.missing),
-                    combine(first, second), second.fraction)
+                    max(layer, combine(first, second)), second.fraction)
 
     def choose(self, cases: Sequence[tuple[str, Code]], default: Code, kind: str) -> Code:
         """The code of the first case whose condition holds (conditions read only values)."""
@@ -204,6 +207,15 @@ class Compiler:
         mask = bor(*(c.missing for c in absent))
         status = f"CASE {arms} WHEN ({mask}) <> 0 THEN 3 ELSE 0 END"
         return Code(status, (), reason, when(f"{reason} IS NULL", mask, "0"), combine(*codes))
+
+    def read_often(self, code: Code) -> Code:
+        """A boolean's status and value as columns (unless names or literals): a `si` or an `et`
+        reads them in each of its parts."""
+        status, at = self.layers.once(code.status, code.layer)
+        if len(code.value) != 1:
+            return evolve(code, status=status, layer=max(at, code.layer))
+        test, at2 = self.layers.once(code.value[0], code.layer)
+        return evolve(code, status=status, value=(test,), layer=max(at, at2, code.layer))
 
     def absent(self, codes: Sequence[Code]) -> Code | None:
         """The operands' absence when one of them is never a value (a marker written in the rule): the

@@ -156,8 +156,8 @@ class Generator(Compiler):
         return Code(a.status, (f"(NOT {a.components(1)[0]})",), a.reason, a.missing, a.layer)
 
     def x_logic(self, e: model.Logic) -> Code:
-        left = self.layers.share(self.eval(e.left))
-        right = self.layers.share(self.eval(e.right))
+        left = self.read_often(self.layers.share(self.eval(e.left)))
+        right = self.read_often(self.layers.share(self.eval(e.right)))
         ls, rs = left.status, right.status
         lb, rb = left.components(1)[0], right.components(1)[0]
         decisive = "FALSE" if e.op == "et" else "TRUE"
@@ -208,7 +208,7 @@ class Generator(Compiler):
     def x_if(self, e: model.If) -> Code:
         if isinstance(e.condition, model.Const):
             return self.eval(e.then if e.condition.value else e.otherwise)
-        c = self.layers.share(self.eval(e.condition))
+        c = self.read_often(self.layers.share(self.eval(e.condition)))
         t = self.layers.share(self.eval(e.then))
         o = self.layers.share(self.eval(e.otherwise))
         b = c.components(1)[0]
