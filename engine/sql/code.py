@@ -2,8 +2,10 @@
 
 Every expression of the rule language compiles to four SQL expressions evaluated per row:
 - `status`: `0` (a value), `1` (non applicable), `2` (indéterminé) or `3` (missing facts);
-- `value`: the value's components (see `arity`), NULL whenever the status is not `0`, so that no
-  computation on a value that does not exist can fail (an overflow, a division by zero);
+- `value`: the value's components (see `arity`), NULL whenever the status is not `0` (for a
+  number, its numerator: an integer fact is `(n, 1, 0)`, its denominator and exponent literals
+  that the operations fold on), so that no computation on a value that does not exist can fail
+  (an overflow, a division by zero);
 - `reason`: the French reason of a `1` or `2`, NULL otherwise;
 - `missing`: a BIGINT bit set of the facts missing (bit i for the i-th fact in sorted order), 0
   unless the status is `3`.
