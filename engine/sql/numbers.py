@@ -112,11 +112,11 @@ def decimal_places(d: str) -> str:
     """
     small = f"CAST({d} AS BIGINT)"
     tries = " ".join(f"WHEN {10 ** k} % {small} = 0 THEN {k}" for k in range(1, 18))
+    fits = f"{d} <= {10 ** 18} AND {10 ** 18} % CAST(least({d}, {10 ** 18}) AS BIGINT) = 0"  # no cast fails
     whole = f"(({pow10(str(MAX_POWER - 1))} % {d}) * 10) % {d} = 0"
     wide = " ".join(f"WHEN {pow10(str(k))} % {d} = 0 THEN {k}" for k in range(19, MAX_POWER))
-    beyond18 = f"CASE WHEN {whole} THEN CASE {wide} ELSE {MAX_POWER} END END"
-    return (f"CASE WHEN {d} = 1 THEN 0 WHEN {d} <= {10 ** 18} THEN CASE WHEN {10 ** 18} % {small} = 0 "
-            f"THEN CASE {tries} ELSE 18 END ELSE {beyond18} END ELSE {beyond18} END")
+    return (f"CASE WHEN {d} = 1 THEN 0 WHEN {fits} THEN CASE {tries} ELSE 18 END "
+            f"WHEN {whole} THEN CASE {wide} ELSE {MAX_POWER} END END")
 
 
 SMALL = 2 ** 62
