@@ -332,7 +332,7 @@ class Generator(Compiler):
 
         def pick(part: Callable[[Code], str]) -> str:
             texts = [part(c) for c in cells]
-            common = max(set(texts), key=texts.count)
+            common = max(dict.fromkeys(texts), key=texts.count)  # the first of the most frequent: a stable text
             arms = [] if part(no_cell) == common else [(f"{index} IS NULL", part(no_cell))]
             for text_ in dict.fromkeys(texts):
                 if text_ != common:
