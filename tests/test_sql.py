@@ -212,14 +212,23 @@ fin
 résultat decale : date
   = (si f > 2 alors non applicable "grand" sinon indéterminé "petit") + (1 an)
 fin
+
+règle concerne : booléen
+  = non applicable "hors champ"
+fin
+
+résultat garde : entier
+  applicable si concerne
+  = f + 1
+fin
 '''
 
 
 def test_operations_on_literal_markers_on_both_engines(tmp_path: Path) -> None:
     """Regressions the random programs found: arithmetic between two literal markers (whose type is
     `toute valeur`, which no SQL operation took), a nested `si` whose branch negates a marker, and a
-    date shifted from a `si` between two markers or a guarded marker (a NULL DuckDB could not type).
-    The first marker wins, as in Python."""
+    date shifted from a `si` between two markers or a guarded marker (a NULL DuckDB could not type),
+    a guard that is a marker (no condition to test). The first marker wins, as in Python."""
     written = _on_both_engines(tmp_path, _MARKERS, "f,b\n4,true\n3,\n,false\n")
     lines = written.splitlines()
     assert lines[1].startswith("2,,non applicable,a,,indéterminé,b,,non applicable,négatif,"
@@ -228,6 +237,7 @@ def test_operations_on_literal_markers_on_both_engines(tmp_path: Path) -> None:
                                ",non applicable,grand,")
     assert lines[3].startswith("4,,non applicable,a,,indéterminé,b,,manquant,faits manquants : f,"
                                ",non applicable,la condition « b » n'est pas remplie,,manquant,faits manquants : f,")
+    assert all(",,non applicable,hors champ," in line for line in lines[1:])
 
 
 _DIVISIONS = '''règles "Divisions"
