@@ -58,9 +58,6 @@ def _plain(value: object) -> object:
     return value
 
 
-@pytest.mark.xfail(strict=True, reason="Spark divides DECIMAL(38, 0) with 6 decimals kept (32 integer digits), and "
-                   "its `div` wraps around a 64-bit integer: the exact quotients of 37 digits the query needs (the "
-                   "decimal places of a quotient, the 28 digits of a fraction) overflow — see docs/sql.md")
 def test_spark_equals_duckdb(tmp_path: Path) -> None:
     """Every cell of every row: the Spark query's, DuckDB's."""
     spark = _spark()

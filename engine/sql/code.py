@@ -2,8 +2,10 @@
 
 Every expression of the rule language compiles to four SQL expressions evaluated per row:
 - `status`: `0` (a value), `1` (non applicable), `2` (indéterminé) or `3` (missing facts);
-- `value`: the value's components (see `arity`), NULL whenever the status is not `0`, so that no
-  computation on a value that does not exist can fail (an overflow, a division by zero);
+- `value`: the value's components (see `arity`), NULL whenever the status is not `0` (for a
+  number, its numerator: an integer fact is `(n, 1, 0)`, its denominator and exponent literals
+  that the operations fold on), so that no computation on a value that does not exist can fail
+  (an overflow, a division by zero);
 - `reason`: the French reason of a `1` or `2`, NULL otherwise;
 - `missing`: a BIGINT bit set of the facts missing (bit i for the i-th fact in sorted order), 0
   unless the status is `3`.
@@ -93,16 +95,34 @@ def text(python: str) -> str:
 
 def when(condition: str, then: str, otherwise: str) -> str:
     """`CASE WHEN condition THEN then ELSE otherwise END`, folded when a branch is known."""
-    if condition == "TRUE":
+    if condition in {"TRUE", "NULL IS NULL"}:
         return then
-    if condition == "FALSE" or then == otherwise:
+    if condition in {"FALSE", "NULL", "NULL IS NOT NULL"} or then == otherwise:
         return otherwise
+    if otherwise == "NULL":
+        return f"CASE WHEN {condition} THEN {then} END"
     return f"CASE WHEN {condition} THEN {then} ELSE {otherwise} END"
 
 
+def switch(subject: str, arms: Sequence[tuple[str, str]], default: str) -> str:
+    """`CASE subject WHEN k THEN v … ELSE default END` on a status, folded: the arm of a status known
+    when the code is generated, no arm that gives what the default gives (the subject itself for an
+    arm `WHEN 3 THEN 3` when the default is the subject)."""
+    if subject.isdigit():
+        return next((v for k, v in arms if k == subject), default)
+    kept = [(k, v) for k, v in arms if not (default == subject and v == k)]
+    while kept and kept[-1][1] == default:
+        kept.pop()
+    if not kept:
+        return default
+    return f"CASE {subject} {' '.join(f'WHEN {k} THEN {v}' for k, v in kept)} ELSE {default} END"
+
+
 def bor(*masks: str) -> str:
-    """The union of bit sets, without the empty ones."""
-    kept = [m for m in masks if m != "0"]
+    """The union of bit sets, without the empty ones nor the repeated ones."""
+    kept = list(dict.fromkeys(m for m in masks if m != "0"))
+    if len(kept) == 1:
+        return kept[0]
     return " | ".join(f"({m})" for m in kept) if kept else "0"
 
 
@@ -125,6 +145,11 @@ class Layers:
             self.layers.append([])
         self.layers[target].append((name, sql))
         return name, target
+
+    def once(self, sql: str, layer: int) -> tuple[str, int]:
+        """`sql` (reading columns up to `layer`) as a column when it is more than a name or a literal:
+        an expression read by several others, computed once; its text and layer."""
+        return (sql, layer) if _simple(sql) else self.column(sql, layer)
 
     @property
     def depth(self) -> int:
@@ -149,12 +174,14 @@ class Layers:
         return evolve(code, status=names[0], value=tuple(names[1:1 + count]), reason=names[1 + count],
                       missing=names[2 + count], layer=top)
 
-    def ctes(self, base: Sequence[str], final: str) -> list[tuple[str, str]]:
+    def ctes(self, base: Sequence[str], final: str, star: bool = False) -> list[tuple[str, str]]:
         """`(name, select list)` of every layer, each reading the one before.
 
         Each layer passes on the `base` columns (the relation's own) and only those of its columns
         and its predecessors' that a later layer or the `final` select list reads: a column lives
-        from the layer that computes it to the last that reads it, and the query plans fast.
+        from the layer that computes it to the last that reads it, and the query plans fast. With
+        `star`, a layer after the first passes its predecessor's columns as `* EXCLUDE (…)`, naming
+        only the columns it drops (DuckDB: a shorter text, parsed faster).
         """
         last_use: dict[str, int] = {}
         for index, columns in enumerate(self.layers):
@@ -165,16 +192,20 @@ class Layers:
             last_use[ref] = len(self.layers)
         result: list[tuple[str, str]] = []
         live: list[str] = []
+        dropped: list[str] = []
         for index, columns in enumerate(self.layers):
             carried = [c for c in live if last_use.get(c, -1) > index]
+            dropped += [c for c in live if last_use.get(c, -1) <= index]
             added = [(c, sql) for c, sql in columns if last_use.get(c, -1) > index]
             if not added and index:
                 live = carried
                 continue
             name = f"l{index}"
-            items = [*base, *carried, *(f"{sql} AS {column}" for column, sql in added)] or ["0 AS __vide"]
+            kept = [f"* EXCLUDE ({', '.join(dropped)})" if dropped else "*"] if star and result else [*base, *carried]
+            items = [*kept, *(f"{sql} AS {column}" for column, sql in added)] or ["0 AS __vide"]
             result.append((name, ",\n    ".join(items)))
             live = carried + [c for c, _ in added]
+            dropped = []
         return result
 
 
@@ -182,8 +213,14 @@ _REFERENCE = re.compile(r"\b__[cf]\d+[ndesm]?\b")
 
 
 def _simple(part: str) -> bool:
-    """A column name or a short literal: as cheap to repeat as a column reference."""
+    """A column name or a literal (a number, a date, a short text): as cheap to repeat as a column
+    reference, and left in place so that the expressions reading it fold on it."""
+    if _CONSTANT.fullmatch(part) is not None:
+        return True
     return len(part) <= 24 and (part.replace("_", "").isalnum() or (part.startswith("'") and part.count("'") == 2))
+
+
+_CONSTANT = re.compile(r"-?\d+|CAST\('?-?\d+'? AS HUGEINT\)|DATE '\d{4}-\d\d-\d\d'")
 
 
 def combine(*codes: Code) -> int:

@@ -15,10 +15,12 @@ from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
 
+from attrs import evolve
+
 from engine.check import model
 from engine.lang.values import Duration, beyond_limits_reason
 from engine.sql import numbers as num
-from engine.sql.code import Code, Layers, arity, bor, combine, text, value
+from engine.sql.code import Code, Layers, arity, bor, combine, switch, text, value, when
 from engine.sql.dates import date_text
 
 
@@ -75,18 +77,17 @@ class Compiler:
         guard = d.guard
         assert guard is not None
         cond = self.layers.share(self.named(guard.name))
+        if not cond.can("V"):  # a guard that is a marker written in the rule: the definition is that marker
+            return cond
         inner = self.layers.share(self.eval(body))
         reason = text(guard.reason or f"la condition « {guard.name} » n'est pas remplie")
         b = cond.value[0]
         k = arity(d.type.kind)
         return Code(
-            f"CASE {cond.status} WHEN 0 THEN CASE WHEN {b} THEN {inner.status} ELSE 1 END "
-            f"WHEN 3 THEN 3 ELSE {cond.status} END",
-            tuple(f"CASE WHEN {b} THEN {x} END" for x in inner.components(k)),
-            f"CASE {cond.status} WHEN 0 THEN CASE WHEN {b} THEN {inner.reason} ELSE {reason} END "
-            f"ELSE {cond.reason} END",
-            f"CASE {cond.status} WHEN 0 THEN CASE WHEN {b} THEN {inner.missing} ELSE 0 END "
-            f"WHEN 3 THEN {bor(cond.missing, inner.missing)} ELSE 0 END",
+            switch(cond.status, [("0", when(b, inner.status, "1")), ("3", "3")], cond.status),
+            tuple(when(b, x, "NULL") for x in inner.components(k)),
+            switch(cond.status, [("0", when(b, inner.reason, reason))], cond.reason),
+            switch(cond.status, [("0", when(b, inner.missing, "0")), ("3", bor(cond.missing, inner.missing))], "0"),
             combine(cond, inner), inner.fraction)
 
     def named(self, name: str) -> Code:
@@ -131,6 +132,8 @@ class Compiler:
         if e.date is None or not d.dated:
             return self.version(d, e.origin, d.latest)
         when_ = self.layers.share(self.eval(e.date))
+        if not when_.can("V"):
+            return when_
         choices = [(v.start, self.version(d, e.origin, v)) for v in d.versions]
         reason = (f"'aucune version de « {d.name} » n''est en vigueur au ' || "
                   f"{date_text(when_.components(1)[0])}")
@@ -152,11 +155,11 @@ class Compiler:
         if first.fixed == "V":
             return second
         k = arity(kind)
-        return Code(f"CASE WHEN {first.status} = 0 THEN {second.status} ELSE {first.status} END",
-                    tuple(f"CASE WHEN {first.status} = 0 THEN {x} END" for x in second.components(k)),
-                    f"CASE WHEN {first.status} = 0 THEN {second.reason} ELSE {first.reason} END",
-                    f"CASE WHEN {first.status} = 0 THEN {second.missing} ELSE {first.missing} END",
-                    combine(first, second), second.fraction)
+        status, layer = self.layers.once(first.status, first.layer)  # read by every part
+        ok = f"{status} = 0"
+        return Code(when(ok, second.status, status), tuple(when(ok, x, "NULL") for x in second.components(k)),
+                    when(ok, second.reason, first.reason), when(ok, second.missing, first.missing),
+                    max(layer, combine(first, second)), second.fraction)
 
     def choose(self, cases: Sequence[tuple[str, Code]], default: Code, kind: str) -> Code:
         """The code of the first case whose condition holds (conditions read only values)."""
@@ -205,7 +208,24 @@ class Compiler:
         arms = " ".join(f"WHEN {c.reason} IS NOT NULL THEN {c.status}" for c in absent if c.reason != "NULL")
         mask = bor(*(c.missing for c in absent))
         status = f"CASE {arms} WHEN ({mask}) <> 0 THEN 3 ELSE 0 END"
-        return Code(status, (), reason, f"CASE WHEN {reason} IS NULL THEN {mask} ELSE 0 END", combine(*codes))
+        return Code(status, (), reason, when(f"{reason} IS NULL", mask, "0"), combine(*codes))
+
+    def read_often(self, code: Code) -> Code:
+        """A boolean's status and value as columns (unless names or literals): a `si` or an `et`
+        reads them in each of its parts."""
+        status, at = self.layers.once(code.status, code.layer)
+        if len(code.value) != 1:
+            return evolve(code, status=status, layer=max(at, code.layer))
+        test, at2 = self.layers.once(code.value[0], code.layer)
+        return evolve(code, status=status, value=(test,), layer=max(at, at2, code.layer))
+
+    def absent(self, codes: Sequence[Code]) -> Code | None:
+        """The operands' absence when one of them is never a value (a marker written in the rule): the
+        result is then never a value either, and is computed without one (a marker's NULL has no SQL
+        type to compute on, nor the checker a type to compute with: `non applicable "a" + 1`)."""
+        if any(not c.can("V") for c in codes):
+            return self.operands(codes)
+        return None
 
     def over(self, codes: Sequence[Code], values: tuple[str, ...], failures: Sequence[tuple[str, str]] = (),
              fraction: bool = False, at: int = 0) -> Code:

@@ -6,14 +6,14 @@ the truth; `engine.sql.numbers` and `engine.sql.dates` hold the value operations
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from attrs import evolve
 
 from engine.check import model
 from engine.lang.kinds import KeyKind, MarkerKind, TypeKind
 from engine.sql import numbers as num
-from engine.sql.code import NUMBER_KINDS, Code, arity, bor, combine, text, value
+from engine.sql.code import NUMBER_KINDS, Code, arity, bor, combine, switch, text, value, when
 from engine.sql.dates import (
     calendar_check,
     date_shift,
@@ -24,6 +24,11 @@ from engine.sql.dates import (
 from engine.sql.exprs import BAD_DATE, ZERO, Compiler
 
 _UND_DURATIONS = text("durées en jours et en mois : comparaison impossible")
+
+
+def _component(count: int, index: int) -> Callable[[Code], str]:
+    """The `index`-th of a code's `count` value components."""
+    return lambda c: c.components(count)[index]
 
 
 def _kind(*exprs: model.Expr) -> str:
@@ -45,13 +50,13 @@ class Generator(Compiler):
         """`values.normalise(Fraction(n, d))` as columns: reduced, then a Decimal when it has one."""
         cn, layer1 = self.col(n, layer)
         cd, _ = self.col(d, layer)
-        g, layer2 = self.col(f"gcd(abs({cn}), {cd})", layer1)
-        n1, layer3 = self.col(f"{cn} // {g}", layer2)
-        d1, _ = self.col(f"{cd} // {g}", layer2)
+        g, layer2 = self.col(num.narrow("gcd", f"abs({cn})", cd), layer1)
+        n1, layer3 = self.col(num.narrow("//", cn, g), layer2)
+        d1, _ = self.col(num.narrow("//", cd, g), layer2)
         k, layer4 = self.col(num.decimal_places(d1), layer3)
-        power = num.pow10(k)
-        return ((f"CASE WHEN {k} IS NULL THEN {n1} ELSE {n1} * ({power} // {d1}) END",
-                 f"CASE WHEN {k} IS NULL THEN {d1} ELSE {power} END", f"-{k}"), layer4)
+        power, layer5 = self.col(num.pow10(k), layer4)
+        return ((f"CASE WHEN {k} IS NULL THEN {n1} ELSE {n1} * {num.narrow('//', power, d1)} END",
+                 f"CASE WHEN {k} IS NULL THEN {d1} ELSE {power} END", f"-{k}"), layer5)
 
     def number_arith(self, op: str, a: Code, b: Code, kind: str) -> Code:
         A = a.number
@@ -86,6 +91,8 @@ class Generator(Compiler):
     def x_arith(self, e: model.Arith) -> Code:
         a = self.layers.share(self.eval(e.left))
         b = self.layers.share(self.eval(e.right))
+        if (absent := self.absent([a, b])) is not None:
+            return absent
         lk, rk = _kind(e.left, e.right), _kind(e.right, e.left)
         if lk == "date" or rk == "date":
             return self.date_arith(e, a, b, lk, rk)
@@ -104,6 +111,7 @@ class Generator(Compiler):
             date, shift, sign = a.components(1)[0], b.number, "-" if e.op == "-" else ""
         else:
             date, shift, sign = b.components(1)[0], a.number, ""
+        date = f"CAST({date} AS DATE)"  # typed: the NULL of a `si` between two markers has no type
         shifted, out = date_shift(date, shift[0], shift[1], shift[2], sign)
         name, layer = self.col(shifted, combine(a, b))
         failures = [(out, text(BAD_DATE))] if out != "FALSE" else []
@@ -131,6 +139,8 @@ class Generator(Compiler):
 
     def x_negate(self, e: model.Negate) -> Code:
         a = self.eval(e.operand)
+        if not a.can("V"):
+            return a
         if e.type.kind in NUMBER_KINDS:
             n, d, x = a.number
             return Code(a.status, (f"(-{n})", d, x), a.reason, a.missing, a.layer, a.fraction)
@@ -141,29 +151,32 @@ class Generator(Compiler):
     # ── logic ──
     def x_not(self, e: model.Not) -> Code:
         a = self.eval(e.operand)
+        if not a.can("V"):
+            return a
         return Code(a.status, (f"(NOT {a.components(1)[0]})",), a.reason, a.missing, a.layer)
 
     def x_logic(self, e: model.Logic) -> Code:
-        left = self.layers.share(self.eval(e.left))
-        right = self.layers.share(self.eval(e.right))
+        left = self.read_often(self.layers.share(self.eval(e.left)))
+        right = self.read_often(self.layers.share(self.eval(e.right)))
         ls, rs = left.status, right.status
         lb, rb = left.components(1)[0], right.components(1)[0]
         decisive = "FALSE" if e.op == "et" else "TRUE"
         is_l = f"{lb} = {decisive}"
-        is_r = f"{rs} = 0 AND {rb} = {decisive}"
+        is_r = f"{rs} = 0 AND {rb} = {decisive}" if rs != "0" else f"{rb} = {decisive}"
         sql_op = "AND" if e.op == "et" else "OR"
-        status = (f"CASE WHEN {ls} = 0 THEN CASE WHEN {is_l} THEN 0 ELSE {rs} END "
-                  f"WHEN {ls} = 3 THEN CASE WHEN {is_r} THEN 0 ELSE 3 END ELSE {ls} END")
-        val = f"CASE WHEN {ls} IN (0, 3) THEN ({lb} {sql_op} {rb}) END"
-        reason = f"CASE WHEN {ls} = 0 AND NOT ({is_l}) THEN {right.reason} ELSE {left.reason} END"
-        missing = (f"CASE WHEN {ls} = 0 THEN CASE WHEN {is_l} THEN 0 ELSE {right.missing} END "
-                   f"WHEN {ls} = 3 THEN CASE WHEN {is_r} THEN 0 WHEN {rs} = 3 THEN "
-                   f"{bor(left.missing, right.missing)} ELSE {left.missing} END ELSE 0 END")
+        status = switch(ls, [("0", when(is_l, "0", rs)), ("3", when(is_r, "0", "3"))], ls)
+        val = f"({lb} {sql_op} {rb})" if ls == "0" else f"CASE WHEN {ls} IN (0, 3) THEN ({lb} {sql_op} {rb}) END"
+        reason = when(f"{ls} = 0 AND NOT ({is_l})" if ls != "0" else f"NOT ({is_l})", right.reason, left.reason)
+        both = bor(left.missing, right.missing)
+        right_missing = when(f"{rs} = 3", both, left.missing) if right.can("M") else left.missing
+        missing = switch(ls, [("0", when(is_l, "0", right.missing)), ("3", when(is_r, "0", right_missing))], "0")
         return Code(status, (val,), reason, missing, combine(left, right))
 
     def x_compare(self, e: model.Compare) -> Code:
         a = self.layers.share(self.eval(e.left))
         b = self.layers.share(self.eval(e.right))
+        if (absent := self.absent([a, b])) is not None:
+            return absent
         kind = _kind(e.left, e.right)
         if kind in NUMBER_KINDS:
             return self.over([a, b], (num.compare(e.op, a.number, b.number),))
@@ -177,6 +190,8 @@ class Generator(Compiler):
 
     def x_member(self, e: model.Member) -> Code:
         a = self.layers.share(self.eval(e.operand))
+        if not a.can("V"):
+            return a
         kind = _kind(e.operand)
         if kind in NUMBER_KINDS:
             parts = [num.compare("=", a.number, num.constant(item)) for item in e.items]
@@ -193,24 +208,24 @@ class Generator(Compiler):
     def x_if(self, e: model.If) -> Code:
         if isinstance(e.condition, model.Const):
             return self.eval(e.then if e.condition.value else e.otherwise)
-        c = self.layers.share(self.eval(e.condition))
+        c = self.read_often(self.layers.share(self.eval(e.condition)))
         t = self.layers.share(self.eval(e.then))
         o = self.layers.share(self.eval(e.otherwise))
         b = c.components(1)[0]
         k = arity(e.type.kind)
-        values = tuple(f"CASE WHEN {b} THEN {x} WHEN NOT {b} THEN {y} END"
+        values = tuple(x if x == y else f"CASE WHEN {b} THEN {x} WHEN NOT {b} THEN {y} END"
                        for x, y in zip(t.components(k), o.components(k), strict=True))
-        branch = f"CASE WHEN {b} THEN {{}} ELSE {{}} END"
-        status = (f"CASE {c.status} WHEN 0 THEN {branch.format(t.status, o.status)} "
-                  f"WHEN 3 THEN 3 ELSE {c.status} END")
-        reason = f"CASE {c.status} WHEN 0 THEN {branch.format(t.reason, o.reason)} ELSE {c.reason} END"
-        missing = (f"CASE {c.status} WHEN 0 THEN {branch.format(t.missing, o.missing)} "
-                   f"WHEN 3 THEN {bor(c.missing, t.missing, o.missing)} ELSE 0 END")
+        status = switch(c.status, [("0", when(b, t.status, o.status)), ("3", "3")], c.status)
+        reason = switch(c.status, [("0", when(b, t.reason, o.reason))], c.reason)
+        missing = switch(c.status, [("0", when(b, t.missing, o.missing)), ("3", bor(c.missing, t.missing, o.missing))],
+                         "0")
         return Code(status, values, reason, missing, combine(c, t, o), t.fraction or o.fraction)
 
     # ── rounding, durations, texts, markers, min and max ──
     def x_round(self, e: model.Round) -> Code:
         a = self.layers.share(self.eval(e.operand))
+        if not a.can("V"):
+            return a
         comps = num.rounded(a.number, e.quantum, e.truncate)
         names = []
         layer = a.layer
@@ -222,12 +237,16 @@ class Generator(Compiler):
 
     def x_durationof(self, e: model.DurationOf) -> Code:
         a = self.eval(e.amount)
+        if not a.can("V"):
+            return a
         n = a.number[0]
         parts = {"jours": (n, "0", "0"), "mois": ("0", n, "0"), "ans": ("0", "0", n)}[e.unit]
         return Code(a.status, parts, a.reason, a.missing, a.layer)
 
     def x_textof(self, e: model.TextOf) -> Code:
         when_ = self.layers.share(self.eval(e.date))
+        if not when_.can("V"):
+            return when_
         d = self.program.definition(e.name)
         choices = [(v.start, value(text(v.text.short))) for v in d.versions]
         reason = f"'aucune version de « {e.name} » au ' || {date_text(when_.components(1)[0])}"
@@ -238,6 +257,8 @@ class Generator(Compiler):
 
     def x_builtin(self, e: model.Builtin) -> Code:
         args = [self.layers.share(self.eval(a)) for a in e.args]
+        if (absent := self.absent(args)) is not None:
+            return absent
         kind = e.type.kind
         k = arity(kind)
         if kind not in NUMBER_KINDS and kind != TypeKind.DATE:
@@ -264,7 +285,10 @@ class Generator(Compiler):
         kinds = [p.type.kind for p in d.params]
         dated = e.date is not None and d.dated
         when_ = self.layers.share(self.eval(e.date)) if dated and e.date is not None else None
-        ops = self.layers.share(self.operands(args + ([when_] if when_ is not None else [])))
+        read = args + ([when_] if when_ is not None else [])
+        if (absent := self.absent(read)) is not None:
+            return absent
+        ops = self.layers.share(self.operands(read))
         shown = " || ', ' || ".join(self.shown(a, k) for a, k in zip(args, kinds, strict=True))
         no_cell = Code("2", (), f"'aucune case de la table « {e.name} » ne correspond à (' || {shown} || ')'",
                        layer=combine(*args))
@@ -287,17 +311,41 @@ class Generator(Compiler):
         grid = version.body
         assert isinstance(grid, model.Grid)
         row, layer = self.key_index(grid.rows, args[0], kinds[0], d)
-        column, layer2 = self.key_index(grid.columns, args[1], kinds[1], d) if grid.columns is not None else ("0", 0)
-        cases: list[tuple[str, Code]] = []
+        if grid.columns is None:
+            index = row
+        else:
+            column, layer2 = self.key_index(grid.columns, args[1], kinds[1], d)
+            index, layer = self.col(f"{row} * {len(grid.columns)} + {column}", max(layer, layer2))
         self.current.append(d.name)
-        for i, cells in enumerate(grid.cells):
-            for j, cell in enumerate(cells):
-                code = self.eval(cell.expr)
-                cases.append((f"{row} = {i} AND {column} = {j}" if grid.columns is not None else f"{row} = {i}",
-                              code))
+        cells = [self.eval(cell.expr) for cells in grid.cells for cell in cells]
         self.current.pop()
-        chosen = self.choose(cases, no_cell, d.type.kind)
-        return self.layers.share(evolve(chosen, layer=max(chosen.layer, layer, layer2)))
+        chosen = self.cell(index, cells, no_cell, d.type.kind)
+        return self.layers.share(evolve(chosen, layer=max(chosen.layer, layer)))
+
+    def cell(self, index: str, cells: Sequence[Code], no_cell: Code, kind: str) -> Code:
+        """The code of the cell at `index` (row × columns + column, NULL when a key falls in no cell).
+
+        Each part is chosen by the set of cells giving each of its texts, the most frequent one
+        last: a status is `0` in most cells of a table, a denominator `1`; one test of the index
+        per distinct text, rather than one per cell."""
+        k = arity(kind)
+
+        def pick(part: Callable[[Code], str]) -> str:
+            texts = [part(c) for c in cells]
+            common = max(dict.fromkeys(texts), key=texts.count)  # the first of the most frequent: a stable text
+            arms = [] if part(no_cell) == common else [(f"{index} IS NULL", part(no_cell))]
+            for text_ in dict.fromkeys(texts):
+                if text_ != common:
+                    where = [str(i) for i, t in enumerate(texts) if t == text_]
+                    test = f"{index} = {where[0]}" if len(where) == 1 else f"{index} IN ({', '.join(where)})"
+                    arms.append((test, text_))
+            if not arms:
+                return common
+            return f"CASE {' '.join(f'WHEN {c} THEN {v}' for c, v in arms)} ELSE {common} END"
+
+        values = tuple(pick(_component(k, i)) for i in range(k))
+        return Code(pick(lambda c: c.status), values, pick(lambda c: c.reason), pick(lambda c: c.missing),
+                    combine(*cells, no_cell), any(c.fraction for c in cells))
 
     def key_index(self, keys: tuple[model.Key, ...], arg: Code, kind: str, d: model.Definition) -> tuple[str, int]:
         """A column holding the index of the key an argument falls under (`evaluator._find`), or NULL."""

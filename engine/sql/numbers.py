@@ -62,11 +62,22 @@ def _huge(value: int) -> str:
 
 
 def decimal_add(a: Num, b: Num, sign: str) -> Num:
-    """a ± b for two Decimals: the smaller exponent, coefficients brought to it."""
-    d = a[1] if a[1] == b[1] else f"greatest({a[1]}, {b[1]})"
+    """a ± b for two Decimals: the smaller exponent, coefficients brought to it (by a power of ten
+    of the exponents' difference: a Decimal's denominator is 10^-e, and a division of 128-bit
+    integers costs ten times a multiplication)."""
     if a[1] == b[1]:
         return f"({a[0]} {sign} {b[0]})", a[1], a[2]
-    return (f"({a[0]} * ({d} // {a[1]}) {sign} {b[0]} * ({d} // {b[1]}))", d, f"least({a[2]}, {b[2]})")
+    e = f"least({a[2]}, {b[2]})"
+    return (f"({scaled(a[0], a[2], e)} {sign} {scaled(b[0], b[2], e)})", f"greatest({a[1]}, {b[1]})", e)
+
+
+def scaled(n: str, e: str, target: str) -> str:
+    """n·10^(e - target), the coefficient of exponent e brought to the exponent target ≤ e."""
+    if e == target:
+        return n
+    if e.lstrip("-").isdigit() and target.lstrip("-").isdigit():
+        return n if int(e) == int(target) else f"{n} * {pow10(str(int(e) - int(target)))}"
+    return f"{n} * {pow10(f'{e} - {target}')}"
 
 
 def decimal_mul(a: Num, b: Num) -> Num:
@@ -93,20 +104,41 @@ def rational_div(a: Num, b: Num) -> tuple[str, str]:
 def decimal_places(d: str) -> str:
     """The smallest k ≤ 38 with d dividing 10^k (NULL when there is none: a Fraction).
 
-    d divides some 10^k (k ≤ 38) exactly when it divides 10^38; then 10^38 / d = 2^(38-a)·5^(38-b)
-    for d = 2^a·5^b, whose trailing zeros number 38 - k. 10^38 itself has 39 digits, one more than
+    d divides 10^k for every k from its smallest on. A denominator up to 10^18 (nearly all) is tried
+    on 64-bit integers: it divides 10^18 or needs more than 18 places; then the powers are tried in
+    increasing order (the usual denominators 1, 10, 100 cost a test or three). Beyond, on 128 bits:
+    d divides some 10^k (k ≤ 38) exactly when it divides 10^38, which has 39 digits, one more than
     `DECIMAL(38, 0)` holds in other dialects: it is reached as 10^37 · 10.
     """
-    top = pow10(str(MAX_POWER - 1))
-    rest = f"(({top} % {d}) * 10)"
-    quotient = f"CAST(({top} // {d}) * 10 + {rest} // {d} AS VARCHAR)"
-    zeros = f"length({quotient}) - length(rtrim({quotient}, '0'))"
-    return f"CASE WHEN {rest} % {d} = 0 THEN {MAX_POWER} - ({zeros}) END"
+    small = f"CAST({d} AS BIGINT)"
+    tries = " ".join(f"WHEN {10 ** k} % {small} = 0 THEN {k}" for k in range(1, 18))
+    fits = f"{d} <= {10 ** 18} AND {10 ** 18} % CAST(least({d}, {10 ** 18}) AS BIGINT) = 0"  # no cast fails
+    whole = f"(({pow10(str(MAX_POWER - 1))} % {d}) * 10) % {d} = 0"
+    wide = " ".join(f"WHEN {pow10(str(k))} % {d} = 0 THEN {k}" for k in range(19, MAX_POWER))
+    return (f"CASE WHEN {d} = 1 THEN 0 WHEN {fits} THEN CASE {tries} ELSE 18 END "
+            f"WHEN {whole} THEN CASE {wide} ELSE {MAX_POWER} END END")
+
+
+SMALL = 2 ** 62
+"""Integers below this in absolute value are divided on 64 bits (`narrow`)."""
+
+
+def narrow(op: str, a: str, b: str) -> str:
+    """`a // b`, `a % b` or `gcd(a, b)` of 128-bit integers, on 64 bits when both fit: DuckDB divides
+    128-bit integers bit by bit, tens of times slower (a and b are read twice: columns)."""
+    x, y = f"CAST({a} AS BIGINT)", f"CAST({b} AS BIGINT)"
+    wide, small = (f"gcd({a}, {b})", f"gcd({x}, {y})") if op == "gcd" else (f"{a} {op} {b}", f"{x} {op} {y}")
+    return f"CASE WHEN abs({a}) < {SMALL} AND abs({b}) < {SMALL} THEN CAST({small} AS {HUGE}) ELSE {wide} END"
 
 
 def beyond(n: str, d: str) -> str:
-    """Whether n/d is 10²⁰ or more in absolute value."""
-    return f"abs({n}) // {d} >= CAST({LIMIT} AS {HUGE})"
+    """Whether n/d is 10²⁰ or more in absolute value: |n| ≥ 10²⁰·d, a multiplication that stays
+    below 10³⁸ for a denominator below 10¹⁸ (a division of 128-bit integers beyond)."""
+    limit = f"CAST({LIMIT} AS {HUGE})"
+    if d == "1":
+        return f"abs({n}) >= {limit}"
+    return (f"CASE WHEN {d} < {10 ** 18} THEN abs({n}) >= {limit} * {d} "
+            f"ELSE abs({n}) // {d} >= {limit} END")
 
 
 def compare(op: str, a: Num, b: Num) -> str:
@@ -130,9 +162,10 @@ def rounded(a: Num, quantum: Decimal, truncate: bool) -> Num:
     return f"({sign} * ({whole}) * {qc})", qd, qe
 
 
-def decimal_text(c: str, e: str) -> str:
-    """`str(Decimal)` of coefficient c and exponent e ≤ 0 (plain, or scientific below 10⁻⁶)."""
-    digits = f"CAST(abs({c}) AS VARCHAR)"
+def decimal_text(c: str, e: str, digits: str | None = None) -> str:
+    """`str(Decimal)` of coefficient c and exponent e ≤ 0 (plain, or scientific below 10⁻⁶); `digits`,
+    the text of |c|, when it is a column already."""
+    digits = digits or f"CAST(abs({c}) AS VARCHAR)"
     length = f"length({digits})"
     sign = f"CASE WHEN {c} < 0 THEN '-' ELSE '' END"
     point = f"({length} + {e})"
@@ -175,19 +208,23 @@ def fraction_digits(layers: Layers, n: str, d: str, layer: int) -> tuple[str, st
 
 
 def number_text(layers: Layers, num: Num, kind: str, fraction: bool, layer: int) -> str:
-    """The text a value cell shows: `str(int)`, `str(Decimal)`, a Fraction's 28 digits, a montant's cents."""
+    """The text a value cell shows: `str(int)`, `str(Decimal)`, a Fraction's 28 digits, a montant's cents.
+
+    The coefficient and exponent shown, then their digits, are columns: the text reads them ten times."""
     n, d, e = num
     if kind == TypeKind.ENTIER:
         return f"CAST({n} AS VARCHAR)"
-    if kind == TypeKind.MONTANT:
-        cents = decimal_text(f"{n} * {pow10(f'{e} + 2')}", "-2")
-        plain = f"CASE WHEN {e} > -2 THEN {cents} ELSE {decimal_text(n, e)} END"
-    else:
-        plain = decimal_text(n, e)
-    if not fraction:
-        return plain
-    c, x, _ = fraction_digits(layers, n, d, layer)
-    return f"CASE WHEN {e} IS NULL THEN {decimal_text(c, x)} ELSE {plain} END"
+    c, x, at = n, e, layer
+    if kind == TypeKind.MONTANT:  # at least two decimals: the cents of a Decimal with fewer (e ≤ 0)
+        c, at = layers.column(f"CASE WHEN {e} > -2 THEN {n} * {pow10(f'{e} + 2')} ELSE {n} END", layer)
+        x = f"least({e}, -2)"
+    if fraction:
+        fc, fx, at2 = fraction_digits(layers, n, d, layer)
+        top = max(at, at2)
+        c, at = layers.column(f"CASE WHEN {e} IS NULL THEN {fc} ELSE {c} END", top)
+        x, _ = layers.column(f"CASE WHEN {e} IS NULL THEN {fx} ELSE {x} END", top)
+    digits, _ = layers.column(f"CAST(abs({c}) AS VARCHAR)", at)
+    return decimal_text(c, x, digits)
 
 
 def str_text(num: Num, fraction: bool) -> str:

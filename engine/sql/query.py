@@ -53,7 +53,8 @@ def generate(program: model.Program, table: str = "faits", keep: Sequence[str] =
         program: the checked rule file.
         table: the relation (table, view or subquery in parentheses) holding one column per fact.
         keep: columns of the relation to repeat first in the result (`ligne`, `id`…).
-        nested: layers as nested subqueries rather than a WITH clause (the same query).
+        nested: layers as nested subqueries rather than a WITH clause, each passing on its
+            predecessor's columns as `* EXCLUDE (…)` (the same query, for DuckDB).
 
     Raises:
         SqlUnsupported: a construct is not translated (the message names it and its rule).
@@ -91,7 +92,7 @@ def generate(program: model.Program, table: str = "faits", keep: Sequence[str] =
     selected.append(f"CASE WHEN {union_name} <> 0 THEN {missing} END AS faits_manquants")
     final = ",\n  ".join(selected)
     base = [quote(c) for c in keep]
-    ctes = layers.ctes(base, final)
+    ctes = layers.ctes(base, final, star=nested)
     if nested:  # DuckDB plans nested subqueries about twice as fast as the same CTEs
         source = table
         for name, items in ctes:
@@ -109,25 +110,34 @@ _STATUS_CODES = {"V": "value", "N": "not_applicable", "U": "undetermined", "M": 
 
 
 def _fact_code(layers: Layers, index: int, column: str, kind: str) -> Code:
-    """A fact read from its column: its status, value components and missing bit as layer-0 columns."""
+    """A fact read from its column: its status, value components and missing bit as layer-0 columns
+    (a decimal's denominator 10^-e in layer 1, from its exponent's column: a power of ten is chosen
+    among nineteen, and its exponent would be computed again for each)."""
     if kind not in NUMBER_KINDS:
         parts = [column]
-    elif kind == TypeKind.ENTIER:
-        parts = [f"CAST({column} AS {HUGE})", f"CASE WHEN {column} IS NOT NULL THEN 1 END",
-                 f"CASE WHEN {column} IS NOT NULL THEN 0 END"]
+    elif kind == TypeKind.ENTIER:  # an integer is n/1, exponent 0: the operations on it fold
+        parts = [f"CAST({column} AS {HUGE})"]
     else:
         dot = f"strpos({column}, '.')"
-        exponent = f"CASE WHEN {dot} > 0 THEN {dot} - length({column}) ELSE 0 END"
-        parts = [f"CAST(replace({column}, '.', '') AS {HUGE})", num.pow10(f"-({exponent})"), exponent]
+        parts = [f"CAST(replace({column}, '.', '') AS {HUGE})",
+                 f"CASE WHEN {dot} > 0 THEN {dot} - length({column}) ELSE 0 END"]
     names = []
-    for part, suffix in zip(parts, "nde", strict=False):  # one part (not a number) or three (n, d, e)
+    for part, suffix in zip(parts, "ne", strict=False):  # one part (not a number) or two (n, e)
         name = f"__f{index}{suffix}"
         layers.layers[0].append((name, part))
         names.append(name)
     status, mask = f"__f{index}s", f"__f{index}m"
     layers.layers[0].append((status, f"CASE WHEN {column} IS NULL THEN 3 ELSE 0 END"))
     layers.layers[0].append((mask, f"CASE WHEN {column} IS NULL THEN {1 << index} ELSE 0 END"))
-    return Code(status, tuple(names), "NULL", mask)
+    if kind == TypeKind.ENTIER:
+        return Code(status, (names[0], "1", "0"), "NULL", mask)
+    if len(names) == 1:
+        return Code(status, tuple(names), "NULL", mask)
+    while len(layers.layers) < 2:
+        layers.layers.append([])
+    denominator = f"__f{index}d"
+    layers.layers[1].append((denominator, num.pow10(f"-{names[1]}")))
+    return Code(status, (names[0], denominator, names[1]), "NULL", mask, layer=1)
 
 
 def facts_read(program: model.Program, name: str) -> set[str]:

@@ -4,8 +4,9 @@ The generator writes DuckDB SQL. sqlglot translates most of it; what it does not
 exactly is rewritten here, on its syntax tree, so that no dialect loses exactness:
 - `HUGEINT` (128-bit integers) becomes `DECIMAL(38, 0)` (`NUMERIC(38, 0)` in PostgreSQL);
 - `a // b` (always an exact or a non-negative quotient in generated code) becomes `DIV(a, b)` in
-  PostgreSQL and `CAST((a - a % b) / b AS DECIMAL(38, 0))` elsewhere — never a float, which is
-  what sqlglot would write for Trino;
+  PostgreSQL, `a DIV b` in Spark for two BIGINT (whose `/` is a float), and
+  `CAST((a - a % b) / b AS DECIMAL(38, 0))` elsewhere — never a float, which is what sqlglot would
+  write for Trino;
 - `gcd(a, b)` is native in PostgreSQL, and Euclid's algorithm over a `sequence` in Spark and Trino;
 - `date + to_years(n)`, `to_months(n)`, `to_days(n)` become `ADD_MONTHS` / `DATE_ADD` in Spark,
   `date_add('year', …)` in Trino and `make_interval` in PostgreSQL: each clamps the day to the end
@@ -61,14 +62,22 @@ def _unit(node: object) -> tuple[str | None, exp.Expression | None]:
 def _rewrite(node: exp.Expression, dialect: str) -> exp.Expression:
     if isinstance(node, exp.IntDiv):
         a, b = node.this, node.expression
+        if dialect == "spark" and _bigint(a) and _bigint(b):
+            return node  # Spark's `DIV` of two BIGINT is exact; its `/` of two BIGINT is a DOUBLE
         if dialect == "postgres":
             return exp.Anonymous(this="DIV", expressions=[a, b])
         remainder = exp.Mod(this=a.copy(), expression=b.copy())
-        exact = exp.Div(this=exp.Paren(this=exp.Sub(this=a.copy(), expression=remainder)), expression=b.copy())
+        exact = exp.Div(this=exp.Paren(this=exp.Sub(this=a.copy(), expression=remainder)), expression=b.copy(),
+                        typed=True)  # an integer division: sqlglot would make an untyped one a DOUBLE for Trino
         return exp.Cast(this=exact, to=_decimal(dialect))
     if isinstance(node, exp.Anonymous) and str(node.this).upper() == "GCD" and dialect != "postgres":
         return _euclid(node.expressions[0], node.expressions[1], dialect)
     return node
+
+
+def _bigint(node: exp.Expression) -> bool:
+    """Whether `node` is a cast to BIGINT (the generator's 64-bit divisions, `numbers.narrow`)."""
+    return isinstance(node, exp.Cast) and node.to.this == exp.DataType.Type.BIGINT
 
 
 def _shift(date: exp.Expression, amount: exp.Expression, unit: str, dialect: str) -> exp.Expression:
