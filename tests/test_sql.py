@@ -171,6 +171,22 @@ def test_large_constant_rounded_on_both_engines(tmp_path: Path) -> None:
     assert "2,999999.99,valeur,," in written
 
 
+def test_zero_is_written_without_sign_on_both_engines(tmp_path: Path) -> None:
+    """Zero has no sign, whichever way it is reached: a negative number rounded to zero, times zero, or
+    given as `-0.00`. A Decimal keeps a negative zero and printed `-0.00` on the Python engine (found by
+    the random programs); a letter or a results file must never show it."""
+    written = _on_both_engines(tmp_path, 'règles "Zéro"\n\nfait x : décimal\nfin\n\nrésultat a : décimal\n'
+                               '  = x arrondi au centime\nfin\n\nrésultat p : décimal\n  = x × 0\nfin\n\n'
+                               'résultat m : montant\n  = x × 0 €\nfin\n', "x\n-0.001\n-0.00\n-0\n")
+    assert "-0" not in written
+    assert written.splitlines()[1:] == ["2,0.00,valeur,,0.000,valeur,,0.000,valeur,,",
+                                        "3,0.00,valeur,,0.00,valeur,,0.00,valeur,,",
+                                        "4,0.00,valeur,,0,valeur,,0.00,valeur,,"]
+    ruleset = engine.loads('règles "Zéro"\n\nfait x : décimal\nfin\n\nrésultat m : montant\n  = x × 0 €\nfin\n')
+    explained = ruleset.evaluate({"x": "-0.5"}).explain("m")
+    assert "0,00\u00a0€" in explained and "-0,00" not in explained
+
+
 def test_date_difference_of_markers_on_both_engines(tmp_path: Path) -> None:
     """A regression the random programs found: a date operand that is a marker reached `date_diff` as an
     untyped NULL, which DuckDB refused; the marker is the result, as in Python."""

@@ -25,6 +25,9 @@ __all__ = ["FactReader"]
 _BOOLEANS = {**dict.fromkeys(_facts._TRUE, True), **dict.fromkeys(_facts._FALSE, False)}
 _DECIMAL = re.compile(r"-?[0-9]{1,15}(?:\.[0-9]{1,15})?", re.ASCII).fullmatch
 """The decimal forms read fast: at most 15 digits on each side (`facts.MAX_DIGITS`); others go to `facts.coerce`."""
+_NEGATIVE_ZERO = re.compile(r"-[0.]*", re.ASCII).fullmatch
+"""`-0`, `-0.00`: read by `facts.coerce`, which gives zero without its sign (a Decimal would keep it and print
+`-0.00`; the SQL engine's cast drops it)."""
 
 
 class FactReader:
@@ -68,7 +71,7 @@ class FactReader:
         """
         lines = ["def read(row):", "    T = {}", "    try:", "        pass"]
         namespace: dict[str, object] = {"SLOW": _SLOW, "Decimal": Decimal, "fromiso": dt.date.fromisoformat,
-                                        "DEC": _DECIMAL, "BOOLS": _BOOLEANS, "validate": _facts.validate,
+                                        "DEC": _DECIMAL, "NEGZERO": _NEGATIVE_ZERO, "BOOLS": _BOOLEANS, "validate": _facts.validate,
                                         "program": self.program, "positions": tuple(positions)}
         for k, (i, name) in enumerate(positions):
             decl = self.program.facts[name]
@@ -88,11 +91,12 @@ class FactReader:
         return read
 
 
+_FAST_DECIMAL = "Decimal(v) if DEC(v) and (v[0] != '-' or not NEGZERO(v)) else SLOW"
+
 _FAST_TEXT: dict[TypeKind, str] = {
     TypeKind.BOOLEEN: "BOOLS.get(v, SLOW)",
     TypeKind.ENTIER: "int(v) if v.isdigit() and v.isascii() and len(v) <= 15 else SLOW",
-    TypeKind.DECIMAL: "Decimal(v) if DEC(v) else SLOW", TypeKind.TAUX: "Decimal(v) if DEC(v) else SLOW",
-    TypeKind.MONTANT: "Decimal(v) if DEC(v) else SLOW",
+    TypeKind.DECIMAL: _FAST_DECIMAL, TypeKind.TAUX: _FAST_DECIMAL, TypeKind.MONTANT: _FAST_DECIMAL,
     TypeKind.DATE: ("fromiso(v) if len(v) == 10 and v[4] == '-' and v[7] == '-' and v.isascii() and v[:4].isdigit() "
                     "and v[5:7].isdigit() and v[8:].isdigit() else SLOW"),
     TypeKind.TEXTE: f"v if len(v) <= {_facts.MAX_TEXT} else SLOW",

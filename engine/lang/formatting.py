@@ -39,6 +39,8 @@ needs 30. Every number a rule computes is below 10²⁰ (`engine.lang.values`), 
 
 def _decimal(number: int | Decimal, pattern: str) -> str:
     """`babel.numbers.format_decimal(number, pattern, LOCALE)`, with the pattern parsed once."""
+    if not number:
+        number = abs(number)  # -0,5 × 0 is zero: never shown with a sign
     found = _PATTERNS.get(pattern)
     if found is None:
         found = _PATTERNS[pattern] = parse_pattern(pattern)
@@ -51,7 +53,7 @@ def money(value: Number) -> str:
     if isinstance(value, Fraction):
         shown = _decimal(to_decimal(value), "#,##0.00##")
         return f"≈ {shown}\u00a0€"
-    number = Decimal(value)
+    number = to_decimal(value)
     if number != number.quantize(Decimal("0.01"), context=_WIDE):
         return _decimal(number, "#,##0.00########") + "\u00a0€"
     with localcontext(_WIDE):

@@ -235,6 +235,9 @@ ROUNDING_UNITS: dict[str, Decimal] = {
 """Named rounding steps: `arrondi au centime`, `tronqué à l'euro`, `arrondi au millier`…"""
 
 
+_ZERO = Decimal(0)
+
+
 def round_to(value: Number, quantum: Decimal, truncate: bool) -> Decimal:
     """Round to a multiple of `quantum`: half away from zero (half up), or toward zero."""
     if isinstance(value, Fraction):
@@ -246,6 +249,8 @@ def round_to(value: Number, quantum: Decimal, truncate: bool) -> Decimal:
     # quantize() keeps the exponent of its argument, not its value: Decimal("10") has exponent 0,
     # so rounding to a multiple of 10, 100 or 1000 goes through the number of steps instead.
     count = _CTX.divide(Decimal(value), quantum).quantize(Decimal(1), rounding=mode, context=_ROUNDING)
+    if count.is_zero():  # -0,001 rounds to 0, not to the "-0,00" a Decimal would keep and print
+        count = _ZERO
     return _CTX.multiply(count, quantum)
 
 
@@ -253,7 +258,8 @@ def to_decimal(value: Number) -> Decimal:
     """A number as a Decimal for callers; a non-terminating Fraction gets 28 significant digits."""
     if isinstance(value, Fraction):
         return Decimal(value.numerator) / Decimal(value.denominator)
-    return Decimal(value)
+    number = Decimal(value)
+    return number if number else number.copy_abs()  # -0,5 × 0 is zero: never shown with a sign
 
 
 _CENT = Decimal("0.01")

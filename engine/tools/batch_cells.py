@@ -33,7 +33,7 @@ def _json_default(value: object) -> object:
 
 
 def _text_number(value: object) -> str:
-    return str(to_decimal(value)) if type(value) is Fraction else str(value)
+    return str(to_decimal(value)) if type(value) is Fraction or not value else str(value)  # a zero without sign
 
 
 _VALUE_CELL = {
