@@ -40,7 +40,7 @@ needs 30. Every number a rule computes is below 10²⁰ (`engine.lang.values`), 
 def _decimal(number: int | Decimal, pattern: str) -> str:
     """`babel.numbers.format_decimal(number, pattern, LOCALE)`, with the pattern parsed once."""
     if not number:
-        number = abs(number)  # -0,5 × 0 is zero: never shown with a sign
+        number = 0 if isinstance(number, int) else number.copy_abs()  # -0,5 × 0 is zero: no sign
     found = _PATTERNS.get(pattern)
     if found is None:
         found = _PATTERNS[pattern] = parse_pattern(pattern)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.lang.results import STATUS_FRENCH, Missing, NotApplicable, Undetermined
 from engine.lang.types import Type
-from engine.lang.values import money_text, to_decimal
+from engine.lang.values import Number, money_text, to_decimal
 from engine.tools.batch_job import FileFormat
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ def _json_default(value: object) -> object:
     return str(value)
 
 
-def _text_number(value: object) -> str:
+def _text_number(value: Number) -> str:
     return str(to_decimal(value)) if type(value) is Fraction or not value else str(value)  # a zero without sign
 
 
