@@ -71,7 +71,8 @@ class FactReader:
         """
         lines = ["def read(row):", "    T = {}", "    try:", "        pass"]
         namespace: dict[str, object] = {"SLOW": _SLOW, "Decimal": Decimal, "fromiso": dt.date.fromisoformat,
-                                        "DEC": _DECIMAL, "NEGZERO": _NEGATIVE_ZERO, "BOOLS": _BOOLEANS, "validate": _facts.validate,
+                                        "DEC": _DECIMAL, "NEGZERO": _NEGATIVE_ZERO, "BOOLS": _BOOLEANS,
+                                        "validate": _facts.validate,
                                         "program": self.program, "positions": tuple(positions)}
         for k, (i, name) in enumerate(positions):
             decl = self.program.facts[name]
