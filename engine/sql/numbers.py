@@ -93,15 +93,15 @@ def rational_div(a: Num, b: Num) -> tuple[str, str]:
 def decimal_places(d: str) -> str:
     """The smallest k ≤ 38 with d dividing 10^k (NULL when there is none: a Fraction).
 
-    d divides some 10^k (k ≤ 38) exactly when it divides 10^38; then 10^38 / d = 2^(38-a)·5^(38-b)
-    for d = 2^a·5^b, whose trailing zeros number 38 - k. 10^38 itself has 39 digits, one more than
-    `DECIMAL(38, 0)` holds in other dialects: it is reached as 10^37 · 10.
+    For d = 2^a·5^b, k = max(a, b). When d divides 10^37, 10^37 / d = 2^(37-a)·5^(37-b) has 37 - k
+    trailing zeros; otherwise k is 38 when d divides 10^38 (10^37 · 10). 10^38 itself has 39 digits,
+    one more than `DECIMAL(38, 0)` holds in other dialects (Spark), so no value reaches it.
     """
     top = pow10(str(MAX_POWER - 1))
-    rest = f"(({top} % {d}) * 10)"
-    quotient = f"CAST(({top} // {d}) * 10 + {rest} // {d} AS VARCHAR)"
+    quotient = f"CAST({top} // {d} AS VARCHAR)"
     zeros = f"length({quotient}) - length(rtrim({quotient}, '0'))"
-    return f"CASE WHEN {rest} % {d} = 0 THEN {MAX_POWER} - ({zeros}) END"
+    return (f"CASE WHEN {top} % {d} = 0 THEN {MAX_POWER - 1} - ({zeros}) "
+            f"WHEN (({top} % {d}) * 10) % {d} = 0 THEN {MAX_POWER} END")
 
 
 def beyond(n: str, d: str) -> str:

@@ -27,6 +27,9 @@ def translate(sql: str, dialect: str) -> str:
     for _ in range(3):
         tree = tree.transform(lambda node: _shifted(node, dialect))
     tree = tree.transform(lambda node: _rewrite(node, dialect))
+    for node in reversed(list(tree.walk(bfs=False))):  # every descendant before its ancestors: a quotient's
+        if isinstance(node, exp.IntDiv):                 # operands are rewritten when it is copied
+            node.replace(_quotient(node.this, node.expression, dialect))
     return tree.sql(dialect=dialect, pretty=True)
 
 
@@ -59,16 +62,72 @@ def _unit(node: object) -> tuple[str | None, exp.Expression | None]:
 
 
 def _rewrite(node: exp.Expression, dialect: str) -> exp.Expression:
-    if isinstance(node, exp.IntDiv):
-        a, b = node.this, node.expression
-        if dialect == "postgres":
-            return exp.Anonymous(this="DIV", expressions=[a, b])
-        remainder = exp.Mod(this=a.copy(), expression=b.copy())
-        exact = exp.Div(this=exp.Paren(this=exp.Sub(this=a.copy(), expression=remainder)), expression=b.copy())
-        return exp.Cast(this=exact, to=_decimal(dialect))
     if isinstance(node, exp.Anonymous) and str(node.this).upper() == "GCD" and dialect != "postgres":
         return _euclid(node.expressions[0], node.expressions[1], dialect)
     return node
+
+
+def _quotient(a: exp.Expression, b: exp.Expression, dialect: str) -> exp.Expression:
+    """a // b, exact (truncated towards zero, as DuckDB's on HUGEINT) and never a float."""
+    if dialect == "postgres":
+        return exp.Anonymous(this="DIV", expressions=[a.copy(), b.copy()])
+    if dialect != "spark":
+        remainder = exp.Mod(this=a.copy(), expression=b.copy())
+        exact = exp.Div(this=exp.Paren(this=exp.Sub(this=a.copy(), expression=remainder)), expression=b.copy(),
+                        typed=True)  # typed: an exact division, which sqlglot would otherwise write in DOUBLE for Trino
+        return exp.Cast(this=exact, to=_decimal(dialect))
+    x, y = a.sql(dialect="spark"), b.sql(dialect="spark")
+    if _plain(a) and _plain(b):
+        return _parsed(_spark_quotient(f"CAST({x} AS DECIMAL(38, 0))", f"CAST({y} AS DECIMAL(38, 0))",
+                                       _literal(b)), "spark")
+    # each operand computed once, bound to a lambda's argument: a quotient's text holds them several times
+    return _parsed(f"AGGREGATE(ARRAY(0), NAMED_STRUCT('a', CAST({x} AS DECIMAL(38, 0)), 'b', CAST({y} AS "
+                   f"DECIMAL(38, 0))), (s, i) -> s, s -> {_spark_quotient('s.a', 's.b')})", "spark")
+
+
+SPARK_SPLIT = 10 ** 19
+"""Where Spark's long division splits a dividend: below it, and above it in units of it (19 digits each)."""
+
+
+SPARK_ONCE = 10 ** 6
+"""The smallest divisor whose quotients (below 10^38 / 10^6) Spark's DECIMAL(38, 6) division holds."""
+
+
+def _spark_quotient(x: str, y: str, divisor: int | None = None) -> str:
+    """x // y in Spark SQL for DECIMAL(38, 0) operands x and y (their text is repeated).
+
+    Spark divides two DECIMAL(38, 0) into a DECIMAL(38, 6): a quotient of more than 32 digits
+    overflows. A divisor of at least 10^6 gives a quotient below 10^32, divided at once; a smaller
+    one divides the dividend's upper 19 digits, then the remainder followed by the lower 19 digits,
+    each quotient below 10^25. Both truncate towards zero, as DuckDB's `//` on HUGEINT.
+    """
+    split = f"CAST({SPARK_SPLIT} AS DECIMAL(38, 0))"
+
+    def exact(n: str, d: str) -> str:
+        return f"CAST(({n} - {n} % {d}) / {d} AS DECIMAL(38, 0))"
+
+    high = exact(x, split)
+    rest = f"(({high} % {y}) * {split} + {x} % {split})"
+    long = f"CAST({exact(high, y)} * {split} + {exact(rest, y)} AS DECIMAL(38, 0))"
+    if divisor is not None:  # a literal divisor: the branch is known
+        return exact(x, y) if abs(divisor) >= SPARK_ONCE else long
+    return f"(CASE WHEN ABS({y}) >= {SPARK_ONCE} THEN {exact(x, y)} ELSE {long} END)"
+
+
+def _literal(node: exp.Expression) -> int | None:
+    """The value of an integer literal (perhaps cast or in parentheses), else None."""
+    while isinstance(node, (exp.Cast, exp.Paren)):
+        node = node.this
+    if isinstance(node, exp.Literal) and not node.is_string and str(node.this).isdigit():
+        return int(str(node.this))
+    return None
+
+
+def _plain(node: exp.Expression) -> bool:
+    """A column or a literal, perhaps cast or in parentheses: cheap to repeat in a query's text."""
+    while isinstance(node, (exp.Cast, exp.Paren, exp.Neg)):
+        node = node.this
+    return isinstance(node, (exp.Column, exp.Literal))
 
 
 def _shift(date: exp.Expression, amount: exp.Expression, unit: str, dialect: str) -> exp.Expression:
