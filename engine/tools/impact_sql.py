@@ -39,7 +39,7 @@ from engine.tools import impact as python_path
 from engine.tools.batch_job import BatchError, FileFormat
 from engine.tools.impact import CASES, NA, BadRow, Candidate, CaseStats, GroupStats, Impact, PairStats, Tally
 from engine.tools.impact_population import csv_row, read_population
-from engine.tools.sql_batch import NeedsPythonReader, _input, _python_rows
+from engine.tools.sql_batch import PLANNING_HEAVY, NeedsPythonReader, _input, _python_rows
 
 MAX_SCALE = 10
 """Decimals of an amount the SQL sums keep; more (a fraction's 28 digits) and the Python path counts."""
@@ -48,6 +48,8 @@ _EXACT_DIGITS = 28
 _NUMBER_TEXT = (TypeKind.DECIMAL, TypeKind.TAUX, TypeKind.MONTANT)
 """Kinds whose values the query gives as their decimal text (compared without trailing zeros)."""
 _VALUE = STATUS_FRENCH["value"]
+SPACE = "[\\s\\x{0b}\\x{1c}-\\x{1f}\\x{85}\\x{a0}\\x{1680}\\x{2000}-\\x{200a}\\x{2028}\\x{2029}\\x{202f}\\x{205f}\\x{3000}]"
+"""The characters Python's `str.strip` removes, as a regular expression class of DuckDB (RE2)."""
 
 
 class NeedsPython(Exception):
@@ -91,7 +93,7 @@ def compare_sql(old: api.Ruleset, new: api.Ruleset, population: str | Path, *, b
     impact = python_path._prepare(old, new, path, columns, by, eligibility, amounts, old_name, new_name)
     con = duckdb.connect()
     try:
-        con.execute("SET threads = 2")
+        con.execute(f"SET disabled_optimizers = '{PLANNING_HEAVY}'")
         _facts(con, path, old.program, "faits_ancien")
         _facts(con, path, new.program, "faits_nouveau")
         impact.rows = _count_one(con, "SELECT count(*) FROM lignes WHERE NOT vide")
@@ -116,13 +118,17 @@ def _facts(con: duckdb.DuckDBPyConnection, path: str, program: Program, table: s
     except BatchError as exc:
         raise NeedsPython(str(exc)) from None
     con.execute(f"CREATE TEMP TABLE entree AS {rows}")
+    # the Python path strips every cell: a row with a padded cell is decided in Python on its stripped cells
+    con.execute(f"UPDATE entree SET suspect = TRUE, cells = list_transform(cells, lambda c: {_stripped('c')}) "
+                f"WHERE NOT blank AND probleme IS NULL AND regexp_matches(array_to_string(cells, chr(1)), "
+                f"'(^|\\x01){SPACE}|{SPACE}($|\\x01)')")
     _python_rows(con, program, columns, FileFormat.CSV)
     con.execute(f"ALTER TABLE entree RENAME TO {table}")
     con.execute("DROP TABLE IF EXISTS refus")
     con.execute("DROP TABLE IF EXISTS retenus")
     if table == "faits_ancien":  # blank as `read_population` says: every cell empty once stripped
         con.execute(f"CREATE TEMP TABLE lignes AS SELECT ligne, cells, blank OR regexp_full_match("
-                    f"array_to_string(cells, ''), '\\s*') AS vide, probleme IS NOT NULL AS refus FROM {table}")
+                    f"array_to_string(cells, ''), '{SPACE}*') AS vide, probleme IS NOT NULL AS refus FROM {table}")
     else:
         con.execute(f"UPDATE lignes SET refus = TRUE FROM {table} "
                     f"WHERE lignes.ligne = {table}.ligne AND {table}.probleme IS NOT NULL")
@@ -147,8 +153,8 @@ def _refused(con: duckdb.DuckDBPyConnection, impact: Impact, rulesets: tuple[api
 def _pairs(con: duckdb.DuckDBPyConnection, impact: Impact, old: Program, new: Program,
            columns: Sequence[str]) -> None:
     """`paires`: one row per line both files evaluate, with what the counts need of both results."""
-    by = [f"COALESCE(NULLIF(regexp_replace(cells[{columns.index(b) + 1}], '^\\s+|\\s+$', '', 'g'), ''), "
-          f"'(inconnu)') AS {quote('par_' + b)}" for b in impact.by]
+    by = [f"COALESCE(NULLIF({_stripped(f'cells[{columns.index(b) + 1}]')}, ''), '(inconnu)') AS {quote('par_' + b)}"
+          for b in impact.by]
     good = "(SELECT f.*{} FROM {} f JOIN lignes USING (ligne) WHERE NOT vide AND NOT refus)"
     try:
         q_old = generate(old, good.format("".join(", " + b for b in by), "faits_ancien"),
@@ -186,6 +192,11 @@ def _pairs(con: duckdb.DuckDBPyConnection, impact: Impact, old: Program, new: Pr
     con.execute(f"CREATE TEMP TABLE paires AS SELECT *, {case} AS cas{''.join(', ' + a for a in amounts)} "
                 "FROM paires0")
     con.execute("DROP TABLE paires0")
+
+
+def _stripped(cell: str) -> str:
+    """A cell without the whitespace `str.strip` removes."""
+    return f"regexp_replace({cell}, '^{SPACE}+|{SPACE}+$', '', 'g')"
 
 
 def _normal(side: str, name: str, kind: str) -> str:
