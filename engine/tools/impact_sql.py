@@ -48,7 +48,8 @@ _EXACT_DIGITS = 28
 _NUMBER_TEXT = (TypeKind.DECIMAL, TypeKind.TAUX, TypeKind.MONTANT)
 """Kinds whose values the query gives as their decimal text (compared without trailing zeros)."""
 _VALUE = STATUS_FRENCH["value"]
-SPACE = "[\\s\\x{0b}\\x{1c}-\\x{1f}\\x{85}\\x{a0}\\x{1680}\\x{2000}-\\x{200a}\\x{2028}\\x{2029}\\x{202f}\\x{205f}\\x{3000}]"
+SPACE = ("[\\s\\x{0b}\\x{1c}-\\x{1f}\\x{85}\\x{a0}\\x{1680}\\x{2000}-\\x{200a}\\x{2028}\\x{2029}\\x{202f}"
+         "\\x{205f}\\x{3000}]")
 """The characters Python's `str.strip` removes, as a regular expression class of DuckDB (RE2)."""
 
 
@@ -211,7 +212,8 @@ def _normal(side: str, name: str, kind: str) -> str:
 def _label(side: str, name: str, kind: str) -> str:
     """`impact._label` of a result: `vrai`/`faux` for a condition, `valeur`, or the status."""
     status = f"{side}.{quote(name + '__statut')}"
-    shown = f"CASE WHEN {side}.{quote(name)} THEN 'vrai' ELSE 'faux' END" if kind == TypeKind.BOOLEEN         else f"'{_VALUE}'"
+    shown = f"CASE WHEN {side}.{quote(name)} THEN 'vrai' ELSE 'faux' END" if kind == TypeKind.BOOLEEN \
+        else f"'{_VALUE}'"
     return f"CASE WHEN {status} = '{_VALUE}' THEN {shown} ELSE {status} END"
 
 
@@ -264,14 +266,16 @@ def _fill(con: duckdb.DuckDBPyConnection, impact: Impact) -> None:
             stats.transitions[(a, b)] += n
     cases = {c.key: c for c in impact.case_list}
     for row in _groups(con, impact, None):
-        _add(impact.cases[row["cas"]], impact, cases[row["cas"]], row)
+        case = str(row["cas"])
+        _add(impact.cases[case], impact, cases[case], row)
     for fact in impact.by:
         groups = impact.groups[fact]
         for row in _groups(con, impact, fact):
-            group = groups.setdefault(row["par"], GroupStats())
-            group.rows += row["n"]
-            group.changed += row["nm"]
-            _add(group.cases.setdefault(row["cas"], CaseStats()), impact, cases[row["cas"]], row)
+            case = str(row["cas"])
+            group = groups.setdefault(str(row["par"]), GroupStats())
+            group.rows += _int(row["n"])
+            group.changed += _int(row["nm"])
+            _add(group.cases.setdefault(case, CaseStats()), impact, cases[case], row)
 
 
 def _groups(con: duckdb.DuckDBPyConnection, impact: Impact, fact: str | None) -> list[dict[str, object]]:

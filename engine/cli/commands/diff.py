@@ -10,7 +10,6 @@ import sys
 from engine import api
 from engine.cli import main as cli
 
-
 ENGINES = ("python", "sql")
 
 
