@@ -3,9 +3,10 @@
 The generator writes DuckDB SQL. sqlglot translates most of it; what it does not translate
 exactly is rewritten here, on its syntax tree, so that no dialect loses exactness:
 - `HUGEINT` (128-bit integers) becomes `DECIMAL(38, 0)` (`NUMERIC(38, 0)` in PostgreSQL);
-- `a // b` (always an exact or a non-negative quotient in generated code) becomes `DIV(a, b)` in
-  PostgreSQL and `CAST((a - a % b) / b AS DECIMAL(38, 0))` elsewhere — never a float, which is
-  what sqlglot would write for Trino;
+- `a // b` becomes `DIV(a, b)` in PostgreSQL, the exact `CAST((a - a % b) / b AS DECIMAL(38, 0))`
+  in Trino (never a float, which is what sqlglot would write), and in Spark, whose decimal division
+  keeps 32 integer digits, that division or a long division in two steps (`_spark_quotient`); every
+  division nested in another's operands is rewritten too (descendants first);
 - `gcd(a, b)` is native in PostgreSQL, and Euclid's algorithm over a `sequence` in Spark and Trino;
 - `date + to_years(n)`, `to_months(n)`, `to_days(n)` become `ADD_MONTHS` / `DATE_ADD` in Spark,
   `date_add('year', …)` in Trino and `make_interval` in PostgreSQL: each clamps the day to the end
@@ -22,7 +23,7 @@ def translate(sql: str, dialect: str) -> str:
     """The DuckDB query `sql` in `dialect` (pretty-printed)."""
     tree = sqlglot.parse_one(sql, read="duckdb")
     # a replaced node's subtree is not visited again: types first, then the shifts (nested up to three
-    # deep: years, months, days), then the divisions, whose operands are copied already rewritten
+    # deep: years, months, days), then gcd, then the divisions, bottom-up
     tree = tree.transform(lambda node: _type(node, dialect))
     for _ in range(3):
         tree = tree.transform(lambda node: _shifted(node, dialect))
