@@ -15,7 +15,8 @@ Python path adds up exactly. The few example rows are chosen from the first rows
 
 A population this module does not read (JSON Lines, Parquet, a CSV file that needs the full CSV
 grammar), amounts with more than `MAX_SCALE` decimals or too large to add exactly in 28 digits,
-or a row that SQL refuses and Python accepts, raise `NeedsPython`: `compare` then runs the Python path
+a row that SQL refuses and Python accepts, or a query DuckDB stops (a number beyond 38 digits),
+raise `NeedsPython`: `compare` then runs the Python path
 and says why.
 """
 
@@ -102,6 +103,8 @@ def compare_sql(old: api.Ruleset, new: api.Ruleset, population: str | Path, *, b
         _pairs(con, impact, old.program, new.program, columns)
         _fill(con, impact)
         impact.examples = _examples(con, impact, (old, new), columns, examples)
+    except duckdb.Error as exc:  # a number beyond 38 digits in a query: the Python path's limits apply
+        raise NeedsPython(f"DuckDB s'est arrêté ({str(exc).splitlines()[0]})") from None
     finally:
         con.close()
     return impact
