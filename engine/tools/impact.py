@@ -421,19 +421,10 @@ def _count(impact: Impact, outcomes: tuple[api.Outcome, api.Outcome],
            groups: Mapping[str, str]) -> tuple[tuple[Change, ...], Case]:
     """Add one row's results to the counts; return its changes and its case."""
     before, after = outcomes
-    changes = []
-    for name in impact.common:
-        a, b = before.results[name], after.results[name]
-        if not _same(a, b):
-            changes.append(Change(name, a, b))
-            impact.outputs[name].changed += 1
-            impact.outputs[name].transitions[(_label(a), _label(b))] += 1
-    if impact.eligibility is None:
-        case = ALL_ROWS
-        eligibility: tuple[Result, Result] | None = None
-    else:
-        eligibility = before.results[impact.eligibility], after.results[impact.eligibility]
-        case = classify(*eligibility)
+    changes, case, eligibility = changed(impact, before, after)
+    for change in changes:
+        impact.outputs[change.name].changed += 1
+        impact.outputs[change.name].transitions[(_label(change.old), _label(change.new))] += 1
     targets = [impact.cases[case.key]]
     for fact, value in groups.items():
         group = impact.groups[fact].setdefault(value, GroupStats())
@@ -442,7 +433,18 @@ def _count(impact: Impact, outcomes: tuple[api.Outcome, api.Outcome],
         targets.append(group.cases.setdefault(case.key, CaseStats()))
     for stats in targets:
         _add_case(stats, impact, case, before, after, eligibility)
-    return tuple(changes), case
+    return changes, case
+
+
+def changed(impact: Impact, before: api.Outcome,
+            after: api.Outcome) -> tuple[tuple[Change, ...], Case, tuple[Result, Result] | None]:
+    """A row's changed results, its case, and its eligibility under both texts (None without one)."""
+    changes = tuple(Change(name, before.results[name], after.results[name]) for name in impact.common
+                    if not _same(before.results[name], after.results[name]))
+    if impact.eligibility is None:
+        return changes, ALL_ROWS, None
+    eligibility = before.results[impact.eligibility], after.results[impact.eligibility]
+    return changes, classify(*eligibility), eligibility
 
 
 def _add_case(stats: CaseStats, impact: Impact, case: Case, before: api.Outcome, after: api.Outcome,

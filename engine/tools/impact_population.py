@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from engine.base.diagnostics import EngineError, os_reason
@@ -76,15 +76,20 @@ def _csv_rows(path: Path, header: list[str], delimiter: str) -> Iterator[tuple[i
             for cells in reader:
                 if not any(c.strip() for c in cells):
                     continue
-                if len(cells) != len(header):
-                    yield reader.line_num, {**dict(zip(header, cells, strict=False)),
-                                            "": f"la ligne a {len(cells)} colonnes, l'en-tête en a {len(header)}"}
-                    continue
-                yield reader.line_num, {h: c.strip() for h, c in zip(header, cells, strict=True) if c.strip() != ""}
+                yield reader.line_num, csv_row(header, cells)
         except UnicodeDecodeError:
             raise PopulationError(f"la population « {path} » n'est pas en UTF-8") from None
         except csv.Error as exc:
             raise PopulationError(f"{path}:{reader.line_num} : CSV illisible ({exc})") from None
+
+
+def csv_row(header: Sequence[str], cells: Sequence[str]) -> dict[str, object]:
+    """The facts of a CSV record that is not blank: its stripped cells, empty ones dropped; a record
+    whose number of cells is not the header's comes with the key `""` giving the reason."""
+    if len(cells) != len(header):
+        return {**dict(zip(header, cells, strict=False)),
+                "": f"la ligne a {len(cells)} colonnes, l'en-tête en a {len(header)}"}
+    return {h: c.strip() for h, c in zip(header, cells, strict=True) if c.strip() != ""}
 
 
 def _jsonl_columns(handle: Iterable[str], first: str) -> list[str]:

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import sys
 
 from engine import api
 from engine.cli import main as cli
+
+ENGINES = ("python", "sql")
+
+
+def _warn(message: str) -> None:
+    print(f"regles diff : {message}", file=sys.stderr)
 
 
 def _positive(text: str) -> int:
@@ -42,6 +50,9 @@ def register(sub: cli.Subcommands) -> None:
                    help="résultat booléen des deux fichiers qui dit si une ligne est éligible (par défaut : "
                         "le « résultat principal » que déclarent les fichiers) ; \"\" pour comparer les montants "
                         "sur toutes les lignes")
+    p.add_argument("--moteur", choices=ENGINES, default=None,
+                   help="moteur de calcul : python (par défaut, ou la variable REGLES_MOTEUR) ou sql (DuckDB, extra "
+                        "regles[sql] : population CSV, même rapport, une requête par fichier et une jointure)")
     p.add_argument("--montant", action=cli.ExtendNames, metavar="RÉSULTAT",
                    help="montants détaillés dans les ventilations (répétable, ou séparés par des virgules ; "
                         "par défaut le dernier montant)")
@@ -49,12 +60,20 @@ def register(sub: cli.Subcommands) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Compare the two rule files on the population and print the report."""
-    from engine.tools.impact import compare  # imported here: `regles` starts without it
-    from engine.tools.impact_report import render_text, to_json
+    from engine.tools.impact_report import render_text, to_json  # imported here: `regles` starts without it
+    engine = args.moteur or os.environ.get("REGLES_MOTEUR", "python")
+    if engine not in ENGINES:
+        raise cli.UsageError(f"moteur « {engine} » inconnu (REGLES_MOTEUR ou --moteur) : {', '.join(ENGINES)}")
     old, new = api.load(args.old), api.load(args.new)
     by = None if args.by is None else [name for names in args.by for name in names]
-    impact = compare(old, new, args.population, by=by, eligibility=args.eligibilite, examples=args.examples,
-                     amounts=args.montant, old_name=args.old, new_name=args.new)
+    if engine == "sql":
+        from engine.tools.impact_sql import compare  # DuckDB is the [sql] extra: imported only when asked for
+        impact = compare(old, new, args.population, engine="sql", warn=_warn, by=by, eligibility=args.eligibilite,
+                         examples=args.examples, amounts=args.montant, old_name=args.old, new_name=args.new)
+    else:
+        from engine.tools.impact import compare as compare_python
+        impact = compare_python(old, new, args.population, by=by, eligibility=args.eligibilite,
+                                examples=args.examples, amounts=args.montant, old_name=args.old, new_name=args.new)
     if args.format == "json":
         print(json.dumps(to_json(impact, new), ensure_ascii=False, indent=2))
     else:

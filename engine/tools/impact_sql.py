@@ -1,0 +1,395 @@
+"""`regles diff` on DuckDB: one query per rule file over the same facts, a join on the line number,
+and the counts of the report computed in SQL (`--moteur sql`, the `[sql]` extra).
+
+The report is `engine.tools.impact`'s, to the byte (tests/test_diff_sql.py): the same `Impact`
+filled from grouped counts instead of row by row. Each file reads the population as `regles batch`
+does on DuckDB (`engine.tools.sql_batch`, whose suspect rows `engine.inputs.facts` decides); the
+rows either file refuses, and the malformed lines, are read again and evaluated in Python, which
+gives their reason in the Python path's words. Rows are grouped by everything a count depends on
+(case, eligibility statuses and reasons, the statuses of each amount, a breakdown value); groups
+are added in the order of their first line, so that every counter lists its keys in the order the
+Python path meets them (ties of `most_common`). Amounts are summed in SQL as DECIMAL(38, s), s the
+largest number of decimals any amount has, each group's sum kept at its own decimals: the sums the
+Python path adds up exactly. The few example rows are chosen from the first rows of each of
+`impact._examples`' queues, then evaluated and explained in Python.
+
+A population this module does not read (JSON Lines, Parquet, a CSV file that needs the full CSV
+grammar), amounts with more than `MAX_SCALE` decimals or too large to add exactly in 28 digits,
+a row that SQL refuses and Python accepts, or a query DuckDB stops (a number beyond 38 digits),
+raise `NeedsPython`: `compare` then runs the Python path
+and says why.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+
+from engine import api
+from engine.check.model import Program
+from engine.lang.kinds import TypeKind
+from engine.lang.results import STATUS_FRENCH
+from engine.sql.code import text
+from engine.sql.exprs import SqlUnsupported
+from engine.sql.query import generate, quote
+from engine.tools import impact as python_path
+from engine.tools.batch_input import _Input
+from engine.tools.batch_job import BatchError, FileFormat
+from engine.tools.impact import CASES, NA, BadRow, Candidate, CaseStats, GroupStats, Impact, PairStats, Tally
+from engine.tools.impact_population import csv_row, read_population
+from engine.tools.sql_batch import PLANNING_HEAVY
+from engine.tools.sql_input import FIRST_LINE, NeedsPythonReader, decide_suspects, read
+from engine.tools.sql_reading import csv_lines
+
+MAX_SCALE = 10
+"""Decimals of an amount the SQL sums keep; more (a fraction's 28 digits) and the Python path counts."""
+_EXACT_DIGITS = 28
+"""Digits of Python's default decimal context: the Python path's sums are exact below them."""
+_NUMBER_TEXT = (TypeKind.DECIMAL, TypeKind.TAUX, TypeKind.MONTANT)
+"""Kinds whose values the query gives as their decimal text (compared without trailing zeros)."""
+_VALUE = STATUS_FRENCH["value"]
+SPACE = ("[\\s\\x{0b}\\x{1c}-\\x{1f}\\x{85}\\x{a0}\\x{1680}\\x{2000}-\\x{200a}\\x{2028}\\x{2029}\\x{202f}"
+         "\\x{205f}\\x{3000}]")
+"""The characters Python's `str.strip` removes, as a regular expression class of DuckDB (RE2)."""
+
+
+class NeedsPython(Exception):
+    """The SQL path cannot give the Python path's report for this population (the message says why)."""
+
+
+def compare(old: api.Ruleset, new: api.Ruleset, population: str | Path, *, engine: str = "sql",
+            warn: Callable[[str], None] | None = None, by: Sequence[str] | None = None,
+            eligibility: str | None = None, examples: int = 3, amounts: Sequence[str] | None = None,
+            old_name: str | None = None, new_name: str | None = None) -> Impact:
+    """`engine.tools.impact.compare` on the engine asked for (`sql` or `python`); `sql` falls back to
+    `python` for what it does not evaluate (`NeedsPython`), saying why through `warn`."""
+    start = time.perf_counter()
+    if engine == "sql":
+        try:
+            impact = compare_sql(old, new, population, by=by, eligibility=eligibility, examples=examples,
+                                 amounts=amounts, old_name=old_name, new_name=new_name)
+        except NeedsPython as why:
+            if warn is not None:
+                warn(f"moteur SQL : {why} ; la population est évaluée par le moteur Python")
+        else:
+            impact.seconds = time.perf_counter() - start
+            return impact
+    return python_path.compare(old, new, population, by=by, eligibility=eligibility, examples=examples,
+                               amounts=amounts, old_name=old_name, new_name=new_name)
+
+
+def compare_sql(old: api.Ruleset, new: api.Ruleset, population: str | Path, *, by: Sequence[str] | None = None,
+                eligibility: str | None = None, examples: int = 3, amounts: Sequence[str] | None = None,
+                old_name: str | None = None, new_name: str | None = None) -> Impact:
+    """`engine.tools.impact.compare`, evaluated and counted by DuckDB (same arguments, same report).
+
+    Raises:
+        NeedsPython: see the module docstring.
+        PopulationError, ValueError: as `engine.tools.impact.compare`.
+    """
+    path = str(population)
+    if Path(path).suffix.lower() != ".csv":
+        raise NeedsPython("il ne lit que le CSV")
+    columns, _ = read_population(path)  # the Python path's errors for a file it cannot read, and its header
+    impact = python_path._prepare(old, new, path, columns, by, eligibility, amounts, old_name, new_name)
+    con = duckdb.connect()
+    try:
+        _facts(con, path, old.program, "faits_ancien")  # read with every optimiser on (engine.tools.sql_batch)
+        _facts(con, path, new.program, "faits_nouveau")
+        con.execute(f"SET disabled_optimizers = '{PLANNING_HEAVY}'")
+        impact.rows = _count_one(con, "SELECT count(*) FROM lignes WHERE NOT vide")
+        _refused(con, impact, (old, new), columns)
+        _pairs(con, impact, old.program, new.program, columns)
+        _fill(con, impact)
+        impact.examples = _examples(con, impact, (old, new), columns, examples)
+    except duckdb.Error as exc:  # a number beyond 38 digits in a query: the Python path's limits apply
+        raise NeedsPython(f"DuckDB s'est arrêté ({str(exc).splitlines()[0]})") from None
+    finally:
+        con.close()
+    return impact
+
+
+# ─── Reading ─────────────────────────────────────────────────────────────────────────────────
+
+def _facts(con: duckdb.DuckDBPyConnection, path: str, program: Program, table: str) -> None:
+    """The population's lines typed for one rule file, as `regles batch` reads them (`engine.tools.sql_input`),
+    in `table` with their line number `ligne`; the first call also fills `lignes` (line, every cell, blank
+    and refused as the Python path says), which the breakdown, the refused rows and the examples read."""
+    first = FIRST_LINE[FileFormat.CSV]
+    try:
+        columns, rows = read(con, path, FileFormat.CSV, program, FileFormat.CSV)
+    except NeedsPythonReader as why:
+        raise NeedsPython(str(why)) from None
+    except BatchError as exc:
+        raise NeedsPython(str(exc)) from None
+    if table == "faits_ancien":  # blank as `read_population` says: every cell empty once stripped
+        source = _Input(path, FileFormat.CSV, 1)
+        source.close()
+        lines = csv_lines(path, source.dialect, len(columns))
+        con.execute(f"CREATE TEMP TABLE brutes AS SELECT cells, blank FROM {lines}")
+        con.execute(f"CREATE TEMP TABLE lignes AS SELECT rowid + {first} AS ligne, cells, blank OR "
+                    f"regexp_full_match(array_to_string(cells, ''), '{SPACE}*') AS vide, FALSE AS refus, "
+                    f"NOT blank AND regexp_matches(array_to_string(cells, chr(1)), "
+                    f"'(^|\\x01){SPACE}|{SPACE}($|\\x01)') AS rembourre FROM brutes")
+        con.execute("DROP TABLE brutes")
+    con.execute(f"CREATE TEMP TABLE entree AS {rows}")
+    # each row's line, taken while its rowid is its place in the file: updating a row's list of cells
+    # below moves it to the end of the table (DuckDB rewrites a row whose list changes)
+    con.execute("ALTER TABLE entree ADD COLUMN ligne BIGINT")
+    con.execute(f"UPDATE entree SET ligne = rowid + {first}")
+    # the Python path strips every cell: a row with a padded cell is decided in Python on its stripped cells
+    con.execute(f"UPDATE entree SET suspect = TRUE, cells = list_transform(lignes.cells, lambda c: {_stripped('c')}) "
+                f"FROM lignes WHERE lignes.ligne = entree.ligne AND lignes.rembourre "
+                "AND NOT entree.blank AND entree.probleme IS NULL")
+    decide_suspects(con, program, columns, FileFormat.CSV, FileFormat.CSV)
+    con.execute(f"CREATE TEMP TABLE {table} AS SELECT * EXCLUDE (cells) FROM entree ORDER BY ligne")
+    con.execute("DROP TABLE entree")
+    con.execute(f"UPDATE lignes SET refus = TRUE FROM {table} "
+                f"WHERE lignes.ligne = {table}.ligne AND {table}.probleme IS NOT NULL")
+
+
+def _refused(con: duckdb.DuckDBPyConnection, impact: Impact, rulesets: tuple[api.Ruleset, api.Ruleset],
+             columns: Sequence[str]) -> None:
+    """The rows set aside by either file, read again and evaluated in Python for their reason."""
+    rows = con.execute("SELECT ligne, cells FROM lignes WHERE refus AND NOT vide ORDER BY ligne").fetchall()
+    for line, cells in rows:
+        row = csv_row(columns, cells)
+        ident = python_path._ident(row)
+        if "" in row:
+            impact.bad.append(BadRow(int(line), ident, str(row[""])))
+        elif python_path._evaluate(impact, rulesets, row, int(line), ident) is not None:
+            raise NeedsPython(f"la ligne {line}, écartée par la lecture SQL, est acceptée par le moteur Python")
+
+
+# ─── Evaluating and joining ──────────────────────────────────────────────────────────────────
+
+def _pairs(con: duckdb.DuckDBPyConnection, impact: Impact, old: Program, new: Program,
+           columns: Sequence[str]) -> None:
+    """`paires`: one row per line both files evaluate, with what the counts need of both results."""
+    by = [f"COALESCE(NULLIF({_stripped(f'cells[{columns.index(b) + 1}]')}, ''), '(inconnu)') AS {quote('par_' + b)}"
+          for b in impact.by]
+    good = "(SELECT f.*{} FROM {} f JOIN lignes USING (ligne) WHERE NOT vide AND NOT refus)"
+    try:
+        q_old = generate(old, good.format("".join(", " + b for b in by), "faits_ancien"),
+                         ("ligne", *("par_" + b for b in impact.by)), nested=True)
+        q_new = generate(new, good.format("", "faits_nouveau"), ("ligne",), nested=True)
+    except SqlUnsupported as exc:
+        raise NeedsPython(str(exc)) from None
+    kinds = {"o": dict(zip(q_old.outputs, q_old.kinds, strict=True)),
+             "n": dict(zip(q_new.outputs, q_new.kinds, strict=True))}
+    items = ["o.ligne", *(f"o.{quote('par_' + b)}" for b in impact.by)]
+    changes = []
+    for i, name in enumerate(impact.common):
+        same = f"{_normal('o', name, kinds['o'][name])} = {_normal('n', name, kinds['n'][name])}"
+        change = (f"(o.{quote(name + '__statut')} IS DISTINCT FROM n.{quote(name + '__statut')} OR "
+                  f"(o.{quote(name + '__statut')} = '{_VALUE}' AND NOT ({same})))")
+        items += [f"{change} AS c{i}", f"{_label('o', name, kinds['o'][name])} AS a{i}",
+                  f"{_label('n', name, kinds['n'][name])} AS b{i}"]
+        changes.append(f"c{i}")
+    items.append(f"({' OR '.join(changes) or 'FALSE'}) AS modifiee")
+    for j, name in enumerate(impact.amounts):
+        items += [f"CASE WHEN o.{quote(name + '__statut')} = '{_VALUE}' THEN o.{quote(name)} END AS ta{j}",
+                  f"CASE WHEN n.{quote(name + '__statut')} = '{_VALUE}' THEN n.{quote(name)} END AS tb{j}"]
+    if impact.eligibility is not None:
+        e = impact.eligibility
+        items += [f"CASE WHEN o.{quote(e + '__statut')} = '{NA}' THEN o.{quote(e + '__raison')} END AS ra",
+                  f"CASE WHEN n.{quote(e + '__statut')} = '{NA}' THEN n.{quote(e + '__raison')} END AS rb"]
+    con.execute(f"CREATE TEMP TABLE paires0 AS SELECT {', '.join(items)} FROM ({q_old.sql}) AS o "
+                f"JOIN ({q_new.sql}) AS n ON o.ligne = n.ligne")
+    eligibility = impact.common.index(impact.eligibility) if impact.eligibility is not None else None
+    case = "'all'" if eligibility is None else _case(f"a{eligibility}", f"b{eligibility}")
+    scale = _scale(con, impact)
+    decimal = f"DECIMAL(38, {scale})"
+    amounts = [f"CAST(ta{j} AS {decimal}) AS va{j}, CAST(tb{j} AS {decimal}) AS vb{j}, {_places(f'ta{j}')} AS sa{j}, "
+               f"{_places(f'tb{j}')} AS sb{j}" for j in range(len(impact.amounts))]
+    con.execute(f"CREATE TEMP TABLE paires AS SELECT *, {case} AS cas{''.join(', ' + a for a in amounts)} "
+                "FROM paires0")
+    con.execute("DROP TABLE paires0")
+
+
+def _stripped(cell: str) -> str:
+    """A cell without the whitespace `str.strip` removes."""
+    return f"regexp_replace({cell}, '^{SPACE}+|{SPACE}+$', '', 'g')"
+
+
+def _normal(side: str, name: str, kind: str) -> str:
+    """A value as comparable text: numbers without trailing zeros (`8400.00` = `8400`), as the Python
+    path compares them."""
+    value = f"CAST({side}.{quote(name)} AS VARCHAR)"
+    if kind in _NUMBER_TEXT:
+        return f"CASE WHEN strpos({value}, '.') > 0 THEN rtrim(rtrim({value}, '0'), '.') ELSE {value} END"
+    return value
+
+
+def _label(side: str, name: str, kind: str) -> str:
+    """`impact._label` of a result: `vrai`/`faux` for a condition, `valeur`, or the status."""
+    status = f"{side}.{quote(name + '__statut')}"
+    shown = f"CASE WHEN {side}.{quote(name)} THEN 'vrai' ELSE 'faux' END" if kind == TypeKind.BOOLEEN \
+        else f"'{_VALUE}'"
+    return f"CASE WHEN {status} = '{_VALUE}' THEN {shown} ELSE {status} END"
+
+
+def _case(old: str, new: str) -> str:
+    """`impact.classify` on the eligibility labels."""
+    whens = " ".join(f"WHEN {old} = {text(c.old)} AND {new} = {text(c.new)} THEN {text(c.key)}"
+                     for c in CASES[:-1])
+    return f"CASE {whens} ELSE {text(CASES[-1].key)} END"
+
+
+def _places(column: str) -> str:
+    return f"CASE WHEN strpos({column}, '.') > 0 THEN length({column}) - strpos({column}, '.') ELSE 0 END"
+
+
+def _scale(con: duckdb.DuckDBPyConnection, impact: Impact) -> int:
+    """The decimals the amounts' sums keep, after checking that they add up exactly as the Python path's."""
+    if not impact.amounts:
+        return 0
+    places = ", ".join(f"max({_places(f'{s}{j}')})" for j in range(len(impact.amounts)) for s in ("ta", "tb"))
+    found = con.execute(f"SELECT greatest({places}) FROM paires0").fetchone()
+    scale = int(found[0]) if found and found[0] is not None else 0
+    if scale > MAX_SCALE:
+        raise NeedsPython(f"un montant a {scale} décimales")
+    sums = ", ".join(f"sum(abs(CAST({s}{j} AS DECIMAL(38, {scale}))))" for j in range(len(impact.amounts))
+                     for s in ("ta", "tb"))
+    totals = con.execute(f"SELECT {sums} FROM paires0").fetchone() or ()
+    for total in totals:
+        if total is not None and len(str(int(total))) + scale > _EXACT_DIGITS - 1:
+            raise NeedsPython("les montants sont trop grands pour être additionnés exactement sur 28 chiffres")
+    return scale
+
+
+def _count_one(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    found = con.execute(sql).fetchone()
+    return int(found[0]) if found else 0
+
+
+# ─── Counting ────────────────────────────────────────────────────────────────────────────────
+
+def _fill(con: duckdb.DuckDBPyConnection, impact: Impact) -> None:
+    """The counts of `impact`, from `paires` grouped by what each count depends on."""
+    impact.evaluated = _count_one(con, "SELECT count(*) FROM paires")
+    impact.changed_rows = _count_one(con, "SELECT count(*) FROM paires WHERE modifiee")
+    parts = [f"SELECT {i} AS k, a{i} AS a, b{i} AS b, count(*) AS n, min(ligne) AS premiere FROM paires "
+             f"WHERE c{i} GROUP BY ALL" for i in range(len(impact.common))]
+    if parts:
+        for k, a, b, n, _ in con.execute(" UNION ALL ".join(parts) + " ORDER BY k, premiere").fetchall():
+            stats = impact.outputs[impact.common[k]]
+            stats.changed += n
+            stats.transitions[(a, b)] += n
+    cases = {c.key: c for c in impact.case_list}
+    for row in _groups(con, impact, None):
+        case = str(row["cas"])
+        _add(impact.cases[case], impact, cases[case], row)
+    for fact in impact.by:
+        groups = impact.groups[fact]
+        for row in _groups(con, impact, fact):
+            case = str(row["cas"])
+            group = groups.setdefault(str(row["par"]), GroupStats())
+            group.rows += _int(row["n"])
+            group.changed += _int(row["nm"])
+            _add(group.cases.setdefault(case, CaseStats()), impact, cases[case], row)
+
+
+def _groups(con: duckdb.DuckDBPyConnection, impact: Impact, fact: str | None) -> list[dict[str, object]]:
+    """The rows of `paires` grouped by case, eligibility, amount statuses (and a breakdown value), in
+    the order of each group's first line."""
+    dims = ["cas"] if fact is None else [f"{quote('par_' + fact)} AS par", "cas"]
+    if impact.eligibility is not None:
+        e = impact.common.index(impact.eligibility)
+        dims += [f"a{e} AS ea", f"b{e} AS eb", "ra", "rb"]
+    sums = ["count(*) AS n", "count(*) FILTER (WHERE modifiee) AS nm", "min(ligne) AS premiere"]
+    for j, name in enumerate(impact.amounts):
+        i = impact.common.index(name)
+        dims += [f"a{i} AS la{j}", f"b{i} AS lb{j}"]
+        sums += [f"sum(va{j}) AS sum_a{j}", f"sum(vb{j}) AS sum_b{j}", f"max(sa{j}) AS sa{j}", f"max(sb{j}) AS sb{j}",
+                 f"count(*) FILTER (WHERE va{j} <> vb{j}) AS ne{j}", f"count(*) FILTER (WHERE vb{j} > va{j}) AS up{j}",
+                 f"count(*) FILTER (WHERE vb{j} < va{j}) AS down{j}"]
+    result = con.execute(f"SELECT {', '.join(dims + sums)} FROM paires GROUP BY ALL ORDER BY premiere")
+    names = [d[0] for d in result.description or ()]
+    return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+
+
+def _add(stats: CaseStats, impact: Impact, case: python_path.Case, row: dict[str, object]) -> None:
+    """`impact._add_case` for a group of rows: the same counts, `row["n"]` rows at once."""
+    n = _int(row["n"])
+    stats.rows += n
+    for j, name in enumerate(impact.amounts):
+        old, new = str(row[f"la{j}"]), str(row[f"lb{j}"])
+        if case.basis in ("both", "apart"):
+            pair = stats.pairs.setdefault(name, PairStats())
+            if old == new == _VALUE:
+                pair.compared += n
+                pair.total_old += _sum(row, f"sum_a{j}", f"sa{j}")
+                pair.total_new += _sum(row, f"sum_b{j}", f"sb{j}")
+                pair.changed += _int(row[f"ne{j}"])
+                pair.increased += _int(row[f"up{j}"])
+                pair.decreased += _int(row[f"down{j}"])
+            else:
+                pair.uncompared[(old, new)] += n
+        elif case.basis is not None:
+            tally = stats.tallies.setdefault(name, Tally())
+            side, label = ("a", old) if case.basis == "old" else ("b", new)
+            if label == _VALUE:
+                tally.valued += n
+                tally.total += _sum(row, f"sum_{side}{j}", f"s{side}{j}")
+            else:
+                tally.without[label] += n
+    if impact.eligibility is not None:
+        old, new = str(row["ea"]), str(row["eb"])
+        stats.transitions[(old, new)] += n
+        if old == NA:
+            stats.reasons_old[str(row["ra"])] += n
+        if new == NA:
+            stats.reasons_new[str(row["rb"])] += n
+
+
+def _int(value: object) -> int:
+    assert isinstance(value, int)
+    return value
+
+
+def _sum(row: dict[str, object], total: str, places: str) -> Decimal:
+    """A group's sum with the decimals of its most precise amount, as the Python path's exact addition has."""
+    value, scale = row[total], _int(row[places])
+    assert isinstance(value, Decimal)
+    return value.quantize(Decimal(1).scaleb(-scale))
+
+
+# ─── Examples ────────────────────────────────────────────────────────────────────────────────
+
+def _examples(con: duckdb.DuckDBPyConnection, impact: Impact, rulesets: tuple[api.Ruleset, api.Ruleset],
+              columns: Sequence[str], count: int) -> list[python_path.ExampleRow]:
+    """`impact._examples` over the first rows of each of its queues, evaluated in Python.
+
+    The choice never looks past the first 2·count rows of a queue (each pick takes one row and skips
+    only rows already chosen), so these rows give the Python path's examples.
+    """
+    if count <= 0 or not impact.changed_rows:
+        return []
+    limit = 2 * count + 1
+    queues = [f"SELECT ligne FROM paires WHERE modifiee ORDER BY ligne LIMIT {limit}"]
+    if impact.eligibility is not None:
+        queues += [f"SELECT ligne FROM paires WHERE modifiee AND cas = {text(key)} ORDER BY ligne LIMIT {limit}"
+                   for key in ("lost", "gained", "new_only_true", "old_only_true")]
+    compared = "all" if impact.eligibility is None else "both"
+    for j, name in enumerate(impact.amounts):
+        queues.append(f"SELECT ligne FROM paires WHERE modifiee AND cas = {text(compared)} AND "
+                      f"c{impact.common.index(name)} AND va{j} <> vb{j} ORDER BY abs(vb{j} - va{j}) DESC, ligne "
+                      f"LIMIT {limit}")
+    lines = sorted({int(r[0]) for q in queues for r in con.execute(q).fetchall()})
+    found = con.execute(f"SELECT ligne, cells FROM lignes WHERE ligne IN ({', '.join(map(str, lines))}) "
+                        "ORDER BY ligne").fetchall()
+    candidates = []
+    for line, cells in found:
+        row = csv_row(columns, cells)
+        outcomes = python_path._evaluate(impact, rulesets, row, int(line), python_path._ident(row))
+        changes, case, _ = python_path.changed(impact, *outcomes) if outcomes else ((), None, None)
+        if not changes or case is None:
+            raise NeedsPython(f"la ligne {line} change selon le moteur SQL, pas selon le moteur Python")
+        groups = {b: python_path._group_value(b, row) for b in impact.by}
+        candidates.append(Candidate(int(line), row, changes, groups, case))
+    return python_path._examples(impact, *rulesets, candidates, count)
