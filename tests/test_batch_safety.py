@@ -378,7 +378,10 @@ class TestInterruptedRuns:
             [sys.executable, "-m", "engine", "batch", RULES, "--input", str(source), "--output", str(output),
              "--chunk-rows", "200", *extra],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])})
+            env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])},
+            # as from a terminal: a suite started in the background (`cmd &` without job control) ignores
+            # SIGINT, which a child inherits, and then rightly ignores Ctrl-C as `nohup` would
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:  # wait until rows are being written
             partial = [p for p in tmp_path.iterdir() if p.name.startswith("out.csv.") and
