@@ -86,7 +86,7 @@ class BatchJob:
     """`python` (`engine.tools.batch_python`, the default) or `sql` (DuckDB, `engine.tools.sql_batch`, the
     `[sql]` extra; an input it cannot read, such as a CSV file needing the full CSV grammar, or
     `--explain`, is evaluated in Python with a warning). The default is the environment variable
-    `REGLES_MOTEUR`, else `python`: the SQL engine is not yet faster (docs/performance.md)."""
+    `REGLES_MOTEUR`, else `python`: the SQL engine is an extra, not yet the default (engine.tools.batch)."""
 
     @property
     def rows_per_chunk(self) -> int:

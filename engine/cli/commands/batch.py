@@ -54,7 +54,7 @@ def register(sub: cli.Subcommands) -> None:
                    help="barre de progression même quand la sortie d'erreur n'est pas un terminal")
     p.add_argument("--moteur", choices=("python", "sql"), default=None,
                    help="moteur de calcul : python (par défaut, ou la variable REGLES_MOTEUR) ou sql (DuckDB, extra "
-                        "regles[sql] : CSV et Parquet sans --explain, même résultat, pas encore plus rapide)")
+                        "regles[sql] : CSV, JSON Lines et Parquet sans --explain, même résultat, plus rapide)")
     p.add_argument("--chunk-rows", type=int, default=None, help=argparse.SUPPRESS)
 
 
