@@ -185,6 +185,8 @@ def test_zero_is_written_without_sign_on_both_engines(tmp_path: Path) -> None:
     ruleset = engine.loads('règles "Zéro"\n\nfait x : décimal\nfin\n\nrésultat m : montant\n  = x × 0 €\nfin\n')
     explained = ruleset.evaluate({"x": "-0.5"}).explain("m")
     assert "0,00\u00a0€" in explained and "-0,00" not in explained
+    decimal = engine.loads('règles "Zéro"\n\nfait x : décimal\nfin\n\nrésultat a : décimal\n  = x arrondi au centime\nfin\n')
+    assert decimal.evaluate({"x": "-0.001"}).trace["results"][0]["value"] == "0.00"  # type: ignore[index]
 
 
 def test_date_difference_of_markers_on_both_engines(tmp_path: Path) -> None:

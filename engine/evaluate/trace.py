@@ -27,7 +27,7 @@ from attrs import define, field, frozen
 from engine.base.source import NOWHERE, Span
 from engine.lang.kinds import EventKind, TypeKind
 from engine.lang.results import Missing, NotApplicable, Result, Undetermined, Value
-from engine.lang.values import Duration, money_text, to_decimal
+from engine.lang.values import Duration, money_text, to_decimal, unsigned_zero
 
 
 @frozen
@@ -171,9 +171,11 @@ def json_value(value: object) -> object:
     kind = type(value)
     if kind in _PLAIN:
         return value
-    if kind is Decimal or kind is Duration:  # exact types first: Fraction's isinstance goes through ABCMeta
+    known: Any = value  # its exact type is tested below
+    if kind is Decimal:  # exact types first: Fraction's isinstance goes through ABCMeta
+        return str(unsigned_zero(known))
+    if kind is Duration:
         return str(value)
-    known: Any = value  # its exact type was just tested
     if kind is dt.date:
         return known.isoformat()
     if kind is Fraction:
@@ -182,7 +184,9 @@ def json_value(value: object) -> object:
         return value
     if isinstance(value, Fraction):
         return str(to_decimal(value))
-    if isinstance(value, (Decimal, Duration)):
+    if isinstance(value, Decimal):
+        return str(unsigned_zero(value))
+    if isinstance(value, Duration):
         return str(value)
     if isinstance(value, dt.date):
         return value.isoformat()

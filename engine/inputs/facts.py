@@ -221,7 +221,7 @@ def _bounded(number: Decimal, expected: str) -> Decimal:
     _, digits, exponent = number.normalize(_EXACT).as_tuple()  # trailing zeros do not count
     if len(digits) > MAX_SIGNIFICANT or int(exponent) < -MAX_SIGNIFICANT:  # finite here: the exponent is an int
         raise _Bad(expected, f"au plus {MAX_SIGNIFICANT} chiffres significatifs et {MAX_SIGNIFICANT} décimales")
-    return number.copy_abs() if number.is_zero() else number  # `-0,00` is zero: never printed with a sign
+    return number
 
 
 def _integer(value: object) -> int:

@@ -25,9 +25,6 @@ __all__ = ["FactReader"]
 _BOOLEANS = {**dict.fromkeys(_facts._TRUE, True), **dict.fromkeys(_facts._FALSE, False)}
 _DECIMAL = re.compile(r"-?[0-9]{1,15}(?:\.[0-9]{1,15})?", re.ASCII).fullmatch
 """The decimal forms read fast: at most 15 digits on each side (`facts.MAX_DIGITS`); others go to `facts.coerce`."""
-_NEGATIVE_ZERO = re.compile(r"-[0.]*", re.ASCII).fullmatch
-"""`-0`, `-0.00`: read by `facts.coerce`, which gives zero without its sign (a Decimal would keep it and print
-`-0.00`; the SQL engine's cast drops it)."""
 
 
 class FactReader:
@@ -71,8 +68,7 @@ class FactReader:
         """
         lines = ["def read(row):", "    T = {}", "    try:", "        pass"]
         namespace: dict[str, object] = {"SLOW": _SLOW, "Decimal": Decimal, "fromiso": dt.date.fromisoformat,
-                                        "DEC": _DECIMAL, "NEGZERO": _NEGATIVE_ZERO, "BOOLS": _BOOLEANS,
-                                        "validate": _facts.validate,
+                                        "DEC": _DECIMAL, "BOOLS": _BOOLEANS, "validate": _facts.validate,
                                         "program": self.program, "positions": tuple(positions)}
         for k, (i, name) in enumerate(positions):
             decl = self.program.facts[name]
@@ -92,7 +88,7 @@ class FactReader:
         return read
 
 
-_FAST_DECIMAL = "Decimal(v) if DEC(v) and (v[0] != '-' or not NEGZERO(v)) else SLOW"
+_FAST_DECIMAL = "Decimal(v) if DEC(v) else SLOW"
 
 _FAST_TEXT: dict[TypeKind, str] = {
     TypeKind.BOOLEEN: "BOOLS.get(v, SLOW)",

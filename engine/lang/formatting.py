@@ -19,7 +19,7 @@ from babel.numbers import NumberPattern, parse_pattern
 
 from engine.lang.kinds import TypeKind
 from engine.lang.types import Type
-from engine.lang.values import Duration, Number, to_decimal
+from engine.lang.values import Duration, Number, to_decimal, unsigned_zero
 
 NBSP = "\u00a0"
 """The no-break space French typography puts between a number and `%` or `€` (babel writes it there;
@@ -39,8 +39,8 @@ needs 30. Every number a rule computes is below 10²⁰ (`engine.lang.values`), 
 
 def _decimal(number: int | Decimal, pattern: str) -> str:
     """`babel.numbers.format_decimal(number, pattern, LOCALE)`, with the pattern parsed once."""
-    if not number:
-        number = 0 if isinstance(number, int) else number.copy_abs()  # -0,5 × 0 is zero: no sign
+    if isinstance(number, Decimal):
+        number = unsigned_zero(number)
     found = _PATTERNS.get(pattern)
     if found is None:
         found = _PATTERNS[pattern] = parse_pattern(pattern)

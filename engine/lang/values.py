@@ -235,9 +235,6 @@ ROUNDING_UNITS: dict[str, Decimal] = {
 """Named rounding steps: `arrondi au centime`, `tronqué à l'euro`, `arrondi au millier`…"""
 
 
-_ZERO = Decimal(0)
-
-
 def round_to(value: Number, quantum: Decimal, truncate: bool) -> Decimal:
     """Round to a multiple of `quantum`: half away from zero (half up), or toward zero."""
     if isinstance(value, Fraction):
@@ -249,17 +246,20 @@ def round_to(value: Number, quantum: Decimal, truncate: bool) -> Decimal:
     # quantize() keeps the exponent of its argument, not its value: Decimal("10") has exponent 0,
     # so rounding to a multiple of 10, 100 or 1000 goes through the number of steps instead.
     count = _CTX.divide(Decimal(value), quantum).quantize(Decimal(1), rounding=mode, context=_ROUNDING)
-    if count.is_zero():  # -0,001 rounds to 0, not to the "-0,00" a Decimal would keep and print
-        count = _ZERO
     return _CTX.multiply(count, quantum)
+
+
+def unsigned_zero(number: Decimal) -> Decimal:
+    """The number, without the sign a Decimal zero keeps (`-0,5 × 0` is `-0.0`): every text of a value
+    (`to_decimal`, `engine.lang.formatting`, results files, JSON) shows zero as `0`, as the SQL engine does."""
+    return number if number else number.copy_abs()
 
 
 def to_decimal(value: Number) -> Decimal:
     """A number as a Decimal for callers; a non-terminating Fraction gets 28 significant digits."""
     if isinstance(value, Fraction):
         return Decimal(value.numerator) / Decimal(value.denominator)
-    number = Decimal(value)
-    return number if number else number.copy_abs()  # -0,5 × 0 is zero: never shown with a sign
+    return unsigned_zero(Decimal(value))
 
 
 _CENT = Decimal("0.01")

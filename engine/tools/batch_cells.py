@@ -11,12 +11,13 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from engine.lang.results import STATUS_FRENCH, Missing, NotApplicable, Undetermined
 from engine.lang.types import Type
-from engine.lang.values import Number, money_text, to_decimal
+from engine.lang.values import Number, money_text, to_decimal, unsigned_zero
 from engine.tools.batch_job import FileFormat
 
 if TYPE_CHECKING:
@@ -33,7 +34,9 @@ def _json_default(value: object) -> object:
 
 
 def _text_number(value: Number) -> str:
-    return str(to_decimal(value)) if type(value) is Fraction or not value else str(value)  # a zero without sign
+    if type(value) is Decimal:
+        return str(unsigned_zero(value))  # a zero without the sign a Decimal keeps
+    return str(to_decimal(value)) if type(value) is Fraction else str(value)
 
 
 _VALUE_CELL = {
