@@ -24,11 +24,14 @@ Test modules import this file as `strategies` (tests/conftest.py puts tests/ on 
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import functools
+import itertools
 import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from pathlib import Path
 
 from hypothesis import strategies as st
 from hypothesis.extra.lark import from_lark
@@ -505,3 +508,17 @@ def programs_with_facts(draw: st.DrawFn, **options: int) -> tuple[str, dict[str,
     """A `(text, facts)` pair: a program from `programs(**options)` and a fact set for it."""
     text = draw(programs(**options))
     return text, draw(fact_sets(text))
+
+
+POPULATION = Path(__file__).resolve().parent.parent / "examples" / "population.csv"
+
+
+def population_facts(ruleset: engine.Ruleset, count: int) -> list[dict[str, str | None]]:
+    """The facts of the first `count` rows of the synthetic population, an empty cell as None (the
+    test is skipped when the population is absent: scripts/make_population.py writes it)."""
+    import pytest
+    if not POPULATION.exists():
+        pytest.skip("examples/population.csv absent (scripts/make_population.py)")
+    with POPULATION.open(encoding="utf-8", newline="") as f:
+        rows = list(itertools.islice(csv.DictReader(f), count))
+    return [{k: v or None for k, v in row.items() if k in ruleset.facts} for row in rows]

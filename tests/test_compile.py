@@ -9,12 +9,9 @@ program, and `FactReader` types facts exactly as `facts.validate` does.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import itertools
 from decimal import Decimal
 from fractions import Fraction
-from pathlib import Path
 
 import pytest
 import strategies
@@ -34,8 +31,6 @@ from engine.lang import values
 from engine.lang.results import Value
 from engine.tools.batch_rows import cell_text
 
-ROOT = Path(__file__).resolve().parent.parent
-POPULATION = ROOT / "examples" / "population.csv"
 RULESETS = ("rulesets/avenant7.rules", "rulesets/convention2024.rules")
 
 
@@ -78,14 +73,9 @@ class TestAgainstInterpreter:
     @pytest.mark.parametrize("path", RULESETS)
     def test_bundled_rule_files_on_the_population(self, path: str) -> None:
         """Both rule files, on 1 500 rows of the synthetic population, give the interpreter's results."""
-        if not POPULATION.exists():
-            pytest.skip("examples/population.csv absent (scripts/make_population.py)")
         ruleset = engine.load(path)
         compiled = GeneratedProgram(ruleset.program)
-        with POPULATION.open(encoding="utf-8", newline="") as f:
-            rows = list(itertools.islice(csv.DictReader(f), 1500))
-        for row in rows:
-            raw = {k: v or None for k, v in row.items() if k in ruleset.facts}
+        for raw in strategies.population_facts(ruleset, 1500):
             _assert_same(ruleset.program, validate(ruleset.program, raw), compiled)
 
     @pytest.mark.parametrize("path", RULESETS)

@@ -7,9 +7,6 @@ events are shared between results.
 
 from __future__ import annotations
 
-import csv
-import itertools
-from pathlib import Path
 
 import pytest
 import strategies
@@ -23,8 +20,6 @@ from engine.evaluate.reference import Evaluator
 from engine.evaluate.trace import Tracer
 from engine.inputs.facts import validate
 
-ROOT = Path(__file__).resolve().parent.parent
-POPULATION = ROOT / "examples" / "population.csv"
 RULESETS = ("rulesets/avenant7.rules", "rulesets/convention2024.rules")
 
 
@@ -65,14 +60,9 @@ class TestAgainstTheTracedInterpreter:
     @pytest.mark.parametrize("path", RULESETS)
     def test_bundled_rule_files_on_the_population(self, path: str) -> None:
         """Both rule files, on 300 rows of the synthetic population and with facts left out."""
-        if not POPULATION.exists():
-            pytest.skip("examples/population.csv absent (scripts/make_population.py)")
         ruleset = engine.load(path)
         traced = TracedProgram(ruleset.program)
-        with POPULATION.open(encoding="utf-8", newline="") as f:
-            rows = list(itertools.islice(csv.DictReader(f), 300))
-        for index, row in enumerate(rows):
-            raw = {k: v or None for k, v in row.items() if k in ruleset.facts}
+        for index, raw in enumerate(strategies.population_facts(ruleset, 300)):
             if index % 3 == 0:  # a third of the rows with facts missing
                 raw = {k: v for i, (k, v) in enumerate(raw.items()) if (i + index) % 4}
             _assert_same_trace(ruleset.program, validate(ruleset.program, raw), traced)
