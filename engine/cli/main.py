@@ -399,8 +399,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERNAL
 
 
-OPTIONAL_MODULES = {"typst": "pdf", "pyarrow": "parquet", "pygls": "lsp", "lsprotocol": "lsp", "duckdb": "sql",
-                    "sqlglot": "sql"}
+OPTIONAL_MODULES = {"typst": "pdf", "pyarrow": "parquet", "pygls": "lsp", "lsprotocol": "lsp", "sqlglot": "sql"}
 """The modules of the optional extras (pyproject.toml), each with the extra that installs it."""
 
 

@@ -2,26 +2,29 @@
 the job names, and the batch's public names, gathered from its modules.
 
 Stage: tools, on top of `engine.api`. Two engines write the same files with the same accounting
-(the guarantees are stated in `engine.tools.batch_python`): `python` (the default, in
-`batch_python`, worker processes over the program's backend) and `sql` (DuckDB, in `sql_batch`:
-the rule file compiled to one query by `engine.sql`; the `[sql]` extra). The SQL engine evaluates
-CSV, JSON Lines and Parquet without `--explain`; an input it does not read line by line it hands
-back to the Python engine, with a warning. Its output is the Python engine's, byte for byte
-(tests/test_sql.py, tests/test_sql_reading.py) and it is faster (3.3 × at a million rows,
-docs/performance.md), but it is not yet the default: it misses the issue's speed targets, it is a 66 MB
-extra, and its fall-back warnings are meant for a user who asked for it. It is chosen on request
-(`--moteur sql`, `REGLES_MOTEUR`).
+(the guarantees are stated in `engine.tools.batch_python`): `sql` (DuckDB, in `sql_batch`: the rule
+file compiled to one query by `engine.sql`) and `python` (in `batch_python`, worker processes over
+the program's backend). Their output is the same, byte for byte (tests/test_sql.py,
+tests/test_sql_reading.py), and DuckDB is faster at every size (3.3 × at a million rows,
+docs/performance.md), so the default, `auto`, runs DuckDB wherever it can: CSV, JSON Lines and
+Parquet without `--explain`. It hands to the Python engine, without a word, `--explain`, an input
+DuckDB does not read line by line and a rule file with a construct the SQL generator does not
+translate. `--moteur sql` (or `REGLES_MOTEUR=sql`) asks for DuckDB: the same fall-backs then come
+with a warning, and an untranslated construct is an error; `--moteur python` asks for Python.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from engine.sql.exprs import SqlUnsupported
 from engine.tools import batch_python
 from engine.tools.batch_cells import csv_cell, output_columns
 from engine.tools.batch_input import LOOKAHEAD_PER_LINE, MAX_RECORD_LINES, UNCLOSED_QUOTE, csv_delimiter
 from engine.tools.batch_job import (
+    ENGINES,
     HEADLINE_WORDS,
+    NO_DUCKDB,
     PARTIAL_SUFFIX,
     AccountingError,
     BatchError,
@@ -40,30 +43,45 @@ __all__ = [
 `_check_accounts`…), which `engine.tools.bulk_letters` and the tests share, are imported from the
 modules that define them."""
 
-ENGINES = ("python", "sql")
-"""The batch engines, in the words of `--moteur`."""
-
 
 def run(job: BatchJob, *, progress: Callable[[int, int, int], None] | None = None,
         warn: Callable[[str], None] | None = None) -> Summary:
-    """Evaluate `job` with its engine (`job.engine`); the summary of what was read, written and refused.
+    """Evaluate `job` with its engine (`job.engine`); the summary of what was read, written and refused,
+    with the engine that evaluated it (`Summary.engine`).
 
     Raises:
-        BatchError: an unknown engine, the SQL engine without its extra, or what the engine raises.
+        BatchError: an unknown engine; with `sql` asked for, DuckDB missing or a construct the SQL
+            generator does not translate; or what the engine raises.
     """
     if job.engine not in ENGINES:
         raise BatchError(f"moteur « {job.engine} » inconnu (REGLES_MOTEUR ou --moteur) : {', '.join(ENGINES)}")
-    if job.engine == "python":
-        return batch_python.run(job, progress=progress, warn=warn)
+    if job.engine == "python" or (job.engine == "auto" and job.explain):
+        return _python(job, progress, warn)
+    asked = job.engine == "sql"
     try:
-        from engine.tools import sql_batch  # DuckDB is the [sql] extra: imported only when asked for
-    except ModuleNotFoundError as exc:
+        from engine.tools import sql_batch  # imported when used: DuckDB takes some 0.1 s to import
+    except ModuleNotFoundError as exc:  # DuckDB is a dependency; a platform without its wheel runs in Python
         if exc.name != "duckdb":
             raise
-        raise BatchError("le moteur SQL demande DuckDB : installez-le avec pip install 'regles[sql]'") from exc
+        if not asked:
+            return _python(job, progress, warn)
+        raise BatchError(NO_DUCKDB) from exc
     try:
-        return sql_batch.run(job, progress=progress, warn=warn)
+        summary = sql_batch.run(job, progress=progress, warn=warn)
     except sql_batch.NeedsPythonReader as why:
-        if warn is not None:
+        if asked and warn is not None:
             warn(f"moteur SQL : {why} ; cette entrée est évaluée par le moteur Python")
-        return batch_python.run(job, progress=progress, warn=warn)
+    except SqlUnsupported as exc:
+        if asked:
+            raise BatchError(f"moteur SQL : {exc} ; relancez avec --moteur python") from None
+    else:
+        summary.engine = "sql"
+        return summary
+    return _python(job, progress, warn)
+
+
+def _python(job: BatchJob, progress: Callable[[int, int, int], None] | None,
+            warn: Callable[[str], None] | None) -> Summary:
+    summary = batch_python.run(job, progress=progress, warn=warn)
+    summary.engine = "python"
+    return summary

@@ -33,6 +33,13 @@ CHUNK_ROWS = 4000
 EXPLAIN_CHUNK_ROWS = 50
 """Rows per chunk with `--explain`: a row then carries about 90 KB of explanations (17 outputs of the
 2024 file), and a few chunks are in flight at once; smaller chunks keep memory flat."""
+ENGINES = ("auto", "python", "sql")
+"""The engines of `regles batch` and `regles diff`, in the words of `--moteur`. `auto`, the default, is
+`sql` wherever DuckDB evaluates the job and `python` elsewhere (`--explain`, an input DuckDB does not
+read line by line, a construct the SQL generator does not translate), silently: the warnings of a
+fall-back are for a user who asked for `sql` (`engine.tools.batch`)."""
+NO_DUCKDB = "le moteur SQL demande DuckDB, absent de cette installation : pip install duckdb"
+"""The error of `--moteur sql` where DuckDB, a dependency, is not installed (`auto` then runs in Python)."""
 PARTIAL_SUFFIX = ".partiel"
 """Suffix of the temporary files a run writes before renaming them to their final names."""
 
@@ -82,11 +89,11 @@ class BatchJob:
     explain: bool = False
     chunk_rows: int | None = None
     """Rows per chunk; by default CHUNK_ROWS, or EXPLAIN_CHUNK_ROWS with `explain`."""
-    engine: str = field(factory=lambda: os.environ.get("REGLES_MOTEUR", "python"))
-    """`python` (`engine.tools.batch_python`, the default) or `sql` (DuckDB, `engine.tools.sql_batch`, the
-    `[sql]` extra; an input it cannot read, such as a CSV file needing the full CSV grammar, or
-    `--explain`, is evaluated in Python with a warning). The default is the environment variable
-    `REGLES_MOTEUR`, else `python`: the SQL engine is an extra, not yet the default (engine.tools.batch)."""
+    engine: str = field(factory=lambda: os.environ.get("REGLES_MOTEUR", "auto"))
+    """`auto` (DuckDB wherever it evaluates the job, else Python, silently), `sql` (DuckDB,
+    `engine.tools.sql_batch`; what it does not evaluate goes to Python with a warning) or `python`
+    (`engine.tools.batch_python`); `engine.tools.batch` says when. The default is the environment
+    variable `REGLES_MOTEUR`, else `auto`."""
 
     @property
     def rows_per_chunk(self) -> int:
@@ -122,6 +129,8 @@ class Summary:
     headline_counts: dict[str, int] = field(factory=dict)
     """Rows by value or status of the headline result (`true`, `false`, `missing`…); empty without one."""
     seconds: float = 0.0
+    engine: str = ""
+    """The engine that evaluated the rows, `sql` or `python` (set by `engine.tools.batch.run`)."""
     copied_columns: tuple[str, ...] = ()
 
     @property

@@ -1,5 +1,5 @@
 """`regles diff` on DuckDB: one query per rule file over the same facts, a join on the line number,
-and the counts of the report computed in SQL (`--moteur sql`, the `[sql]` extra).
+and the counts of the report computed in SQL (`--moteur auto`, the default, or `sql`).
 
 The report is `engine.tools.impact`'s, to the byte (tests/test_diff_sql.py): the same `Impact`
 filled from grouped counts instead of row by row. Each file reads the population as `regles batch`
@@ -16,8 +16,8 @@ Python path adds up exactly. The few example rows are chosen from the first rows
 A population this module does not read (JSON Lines, Parquet, a CSV file that needs the full CSV
 grammar), amounts with more than `MAX_SCALE` decimals or too large to add exactly in 28 digits,
 a row that SQL refuses and Python accepts, or a query DuckDB stops (a number beyond 38 digits),
-raise `NeedsPython`: `compare` then runs the Python path
-and says why.
+raise `NeedsPython`: `compare` then runs the Python path, and says why when `--moteur sql` asked
+for DuckDB (the default, `auto`, falls back without a word, as `regles batch` does).
 """
 
 from __future__ import annotations
@@ -61,19 +61,20 @@ class NeedsPython(Exception):
     """The SQL path cannot give the Python path's report for this population (the message says why)."""
 
 
-def compare(old: api.Ruleset, new: api.Ruleset, population: str | Path, *, engine: str = "sql",
+def compare(old: api.Ruleset, new: api.Ruleset, population: str | Path, *, engine: str = "auto",
             warn: Callable[[str], None] | None = None, by: Sequence[str] | None = None,
             eligibility: str | None = None, examples: int = 3, amounts: Sequence[str] | None = None,
             old_name: str | None = None, new_name: str | None = None) -> Impact:
-    """`engine.tools.impact.compare` on the engine asked for (`sql` or `python`); `sql` falls back to
-    `python` for what it does not evaluate (`NeedsPython`), saying why through `warn`."""
+    """`engine.tools.impact.compare` on the engine asked for (`auto`, `sql` or `python`, as for
+    `engine.tools.batch`): `auto` and `sql` fall back to `python` for what DuckDB does not evaluate
+    (`NeedsPython`), `sql` saying why through `warn`."""
     start = time.perf_counter()
-    if engine == "sql":
+    if engine != "python":
         try:
             impact = compare_sql(old, new, population, by=by, eligibility=eligibility, examples=examples,
                                  amounts=amounts, old_name=old_name, new_name=new_name)
         except NeedsPython as why:
-            if warn is not None:
+            if engine == "sql" and warn is not None:
                 warn(f"moteur SQL : {why} ; la population est évaluée par le moteur Python")
         else:
             impact.seconds = time.perf_counter() - start

@@ -23,13 +23,13 @@ import duckdb
 from engine import api
 from engine.check.model import Program
 from engine.sql.code import text
-from engine.sql.exprs import SqlUnsupported
 from engine.sql.query import Query, generate, quote
 from engine.tools.batch_cells import output_columns
 from engine.tools.batch_job import AccountingError, BatchError, BatchJob, FileFormat, Summary, file_format
 from engine.tools.batch_output import _Errors, _Written
 from engine.tools.batch_python import _check_paths, _remove_older, check_columns
 from engine.tools.sql_input import FIRST_LINE, NeedsPythonReader, decide_suspects, read
+from engine.tools.sql_progress import polled
 from engine.tools.sql_reading import MAX_LINE_BYTES
 
 _STATUS_KEYS = {"non applicable": "not_applicable", "indéterminé": "undetermined", "manquant": "missing"}
@@ -78,23 +78,20 @@ def _run(job: BatchJob, con: duckdb.DuckDBPyConnection, program: Program, input_
         raise NeedsPythonReader(f"DuckDB ne lit pas « {job.input} » ligne à ligne ({str(exc).splitlines()[0]})") \
             from None
     copied = tuple(c for c in columns if c not in program.facts)
+    first = FIRST_LINE[input_kind]
+    rows_read = f"(SELECT rowid + {first} AS ligne, * FROM entree WHERE NOT blank AND probleme IS NULL)"
+    query = generate(program, rows_read, ("ligne", *copied), nested=True)  # SqlUnsupported: before any warning
     _check_columns(job, copied, program, warn)
     con.execute(f"SET disabled_optimizers = '{PLANNING_HEAVY}'")
     if _size(job.input) != size:
         raise BatchError(f"« {job.input} » a changé pendant la lecture ({size} octets au début, "
                          f"{_size(job.input)} à la fin) : aucune sortie n'est gardée, relancez sur un fichier "
                          "stable")
-    first = FIRST_LINE[input_kind]
     errors = decide_suspects(con, program, columns, input_kind, output_kind)
     counts = con.execute("SELECT count(*), count(*) FILTER (WHERE blank), count(*) FILTER (WHERE probleme IS NOT NULL) "
                          "FROM entree").fetchone()
     assert counts is not None
     lines, blank, refused = (int(x) for x in counts)
-    try:
-        rows_read = f"(SELECT rowid + {first} AS ligne, * FROM entree WHERE NOT blank AND probleme IS NULL)"
-        query = generate(program, rows_read, ("ligne", *copied), nested=True)
-    except SqlUnsupported as exc:
-        raise BatchError(f"moteur SQL : {exc} ; relancez avec --moteur python") from None
     errors_file = _Errors(job.errors_path)
     try:
         output = _DuckOutput(job.output)
@@ -104,7 +101,8 @@ def _run(job: BatchJob, con: duckdb.DuckDBPyConnection, program: Program, input_
     try:
         _remove_older(job.output, job.errors_path)
         errors_file.write(errors)
-        written = _write(con, query, output, output_kind)
+        with polled(con, progress, lines - blank):
+            written = _write(con, query, output, output_kind)
         output.count = written
         errors_file.finish()
         output.finish()

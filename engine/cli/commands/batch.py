@@ -24,6 +24,7 @@ from types import FrameType, ModuleType
 from typing import TYPE_CHECKING, Any
 
 from engine.cli import main as cli
+from engine.tools.batch_job import ENGINES
 
 if TYPE_CHECKING:  # imported when the command runs: `regles` starts without the batch modules
     from engine.tools.batch import BatchJob, Summary
@@ -45,16 +46,18 @@ def register(sub: cli.Subcommands) -> None:
                    help="faits : .csv, .jsonl ou .parquet")
     cli.add_output_file(p, "SORTIE", "résultats : .csv, .jsonl ou .parquet", required=True)
     p.add_argument("--workers", type=int, default=None, metavar="N",
-                   help="processus de calcul (par défaut : un par processeur, un seul pour une entrée de moins "
-                        "de 4 Mo)")
+                   help="fils d'exécution de DuckDB, ou processus de calcul du moteur Python (par défaut : un par "
+                        "processeur, un seul pour une entrée de moins de 4 Mo)")
     p.add_argument("--explain", action="store_true", help="ajouter l'explication de chaque résultat (lent)")
     p.add_argument("--erreurs", "--errors", dest="errors", metavar="ERREURS",
                    help="lignes en erreur, .csv ou .jsonl (par défaut : SORTIE suivi de .erreurs.csv)")
     p.add_argument("--progress", "--progres", action="store_true",
                    help="barre de progression même quand la sortie d'erreur n'est pas un terminal")
-    p.add_argument("--moteur", choices=("python", "sql"), default=None,
-                   help="moteur de calcul : python (par défaut, ou la variable REGLES_MOTEUR) ou sql (DuckDB, extra "
-                        "regles[sql] : CSV, JSON Lines et Parquet sans --explain, même résultat, plus rapide)")
+    p.add_argument("--moteur", choices=ENGINES, default=None,
+                   help="moteur de calcul : auto (par défaut, ou la variable REGLES_MOTEUR) évalue dans DuckDB "
+                        "les entrées CSV, JSON Lines et Parquet sans --explain, et le reste en Python ; sql demande "
+                        "DuckDB (avec un avertissement quand il passe la main au moteur Python) ; python demande "
+                        "le moteur Python. Même résultat, octet pour octet")
     p.add_argument("--chunk-rows", type=int, default=None, help=argparse.SUPPRESS)
 
 
@@ -172,6 +175,13 @@ def _print_summary(summary: Summary, job: BatchJob) -> None:
         counts = " · ".join(f"{HEADLINE_WORDS[k]} {_number(n)}" for k, n in
                             sorted(summary.headline_counts.items(), key=lambda kv: list(HEADLINE_WORDS).index(kv[0])))
         lines.append(f"{summary.headline} : {counts}")
-    lines.append(f"durée {summary.seconds:.2f} s".replace(".", ",") + f", {_number(summary.rate)} lignes/s"
-                 + (f" ({job.workers} processus)" if job.workers > 1 else ""))
+    lines.append(f"durée {summary.seconds:.2f} s".replace(".", ",") + f", {_number(summary.rate)} lignes/s, "
+                 + _engine_words(summary.engine, job.workers))
     print("\n".join(lines), file=sys.stderr)
+
+
+def _engine_words(engine: str, workers: int) -> str:
+    """`moteur SQL (DuckDB, 2 fils d'exécution)`, `moteur Python (2 processus)`: who evaluated, on what."""
+    if engine == "sql":
+        return "moteur SQL (DuckDB" + (f", {workers} fils d'exécution)" if workers > 1 else ")")
+    return "moteur Python" + (f" ({workers} processus)" if workers > 1 else "")

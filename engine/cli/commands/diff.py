@@ -6,11 +6,14 @@ import argparse
 import json
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from engine import api
 from engine.cli import main as cli
+from engine.tools.batch_job import ENGINES, NO_DUCKDB
 
-ENGINES = ("python", "sql")
+if TYPE_CHECKING:
+    from engine.tools.impact import Impact
 
 
 def _warn(message: str) -> None:
@@ -51,8 +54,10 @@ def register(sub: cli.Subcommands) -> None:
                         "le « résultat principal » que déclarent les fichiers) ; \"\" pour comparer les montants "
                         "sur toutes les lignes")
     p.add_argument("--moteur", choices=ENGINES, default=None,
-                   help="moteur de calcul : python (par défaut, ou la variable REGLES_MOTEUR) ou sql (DuckDB, extra "
-                        "regles[sql] : population CSV, même rapport, une requête par fichier et une jointure)")
+                   help="moteur de calcul : auto (par défaut, ou la variable REGLES_MOTEUR) compte dans DuckDB une "
+                        "population CSV (une requête par fichier et une jointure) et le reste en Python ; sql "
+                        "demande DuckDB (avec un avertissement quand il passe la main au moteur Python) ; python "
+                        "demande le moteur Python. Même rapport")
     p.add_argument("--montant", action=cli.ExtendNames, metavar="RÉSULTAT",
                    help="montants détaillés dans les ventilations (répétable, ou séparés par des virgules ; "
                         "par défaut le dernier montant)")
@@ -61,21 +66,33 @@ def register(sub: cli.Subcommands) -> None:
 def run(args: argparse.Namespace) -> int:
     """Compare the two rule files on the population and print the report."""
     from engine.tools.impact_report import render_text, to_json  # imported here: `regles` starts without it
-    engine = args.moteur or os.environ.get("REGLES_MOTEUR", "python")
+    engine = args.moteur or os.environ.get("REGLES_MOTEUR", "auto")
     if engine not in ENGINES:
         raise cli.UsageError(f"moteur « {engine} » inconnu (REGLES_MOTEUR ou --moteur) : {', '.join(ENGINES)}")
     old, new = api.load(args.old), api.load(args.new)
-    by = None if args.by is None else [name for names in args.by for name in names]
-    if engine == "sql":
-        from engine.tools.impact_sql import compare  # DuckDB is the [sql] extra: imported only when asked for
-        impact = compare(old, new, args.population, engine="sql", warn=_warn, by=by, eligibility=args.eligibilite,
-                         examples=args.examples, amounts=args.montant, old_name=args.old, new_name=args.new)
-    else:
-        from engine.tools.impact import compare as compare_python
-        impact = compare_python(old, new, args.population, by=by, eligibility=args.eligibilite,
-                                examples=args.examples, amounts=args.montant, old_name=args.old, new_name=args.new)
+    impact = _compare(engine, old, new, args)
     if args.format == "json":
         print(json.dumps(to_json(impact, new), ensure_ascii=False, indent=2))
     else:
         print(render_text(impact, old, new), end="")
     return cli.EXIT_OK
+
+
+def _compare(engine: str, old: api.Ruleset, new: api.Ruleset, args: argparse.Namespace) -> Impact:
+    """The report of `engine.tools.impact_sql.compare` on `engine` (`auto` or `sql`), or of the Python
+    path (`python`, or `auto` where DuckDB is not installed)."""
+    by = None if args.by is None else [name for names in args.by for name in names]
+    if engine != "python":
+        try:
+            from engine.tools.impact_sql import compare  # imported here: `regles` starts without DuckDB
+        except ModuleNotFoundError as exc:  # DuckDB is a dependency; a platform without its wheel runs in Python
+            if exc.name != "duckdb":
+                raise
+            if engine == "sql":
+                raise cli.UsageError(NO_DUCKDB) from exc
+        else:
+            return compare(old, new, args.population, engine=engine, warn=_warn, by=by, eligibility=args.eligibilite,
+                           examples=args.examples, amounts=args.montant, old_name=args.old, new_name=args.new)
+    from engine.tools.impact import compare as compare_python
+    return compare_python(old, new, args.population, by=by, eligibility=args.eligibilite, examples=args.examples,
+                          amounts=args.montant, old_name=args.old, new_name=args.new)
