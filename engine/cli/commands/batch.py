@@ -138,13 +138,10 @@ def _with_progress_bar(batch: ModuleType, job: BatchJob) -> Summary:
                TimeElapsedColumn(), TextColumn("reste"), TimeRemainingColumn())
     with Progress(*columns, console=console, transient=False) as bar:
         task = bar.add_task(f"regles batch {job.input}", total=None, rows="0", rate="–")
-        started: list[float] = []
+        started = time.perf_counter()  # the rate of the whole run, as the summary gives it, start-up included
 
         def update(done: int, total: int, rows: int) -> None:
-            now = time.perf_counter()
-            if not started:
-                started.append(now)
-            elapsed = now - started[0]
+            elapsed = time.perf_counter() - started
             rate = f"{rows / elapsed:,.0f}".replace(",", " ") if elapsed > 0 else "–"
             bar.update(task, completed=done, total=total, rows=f"{rows:,}".replace(",", " "), rate=rate)
         summary: Summary = batch.run(job, progress=update,
