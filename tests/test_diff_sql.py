@@ -139,4 +139,4 @@ def test_engine_from_the_environment(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert from_sql["bad_rows"] == from_python["bad_rows"] and len(from_sql["bad_rows"]) == 4
     monkeypatch.setenv("REGLES_MOTEUR", "gpu")
     assert main(args) == 2
-    assert "moteur « gpu » inconnu (REGLES_MOTEUR ou --moteur) : python, sql" in capsys.readouterr().err
+    assert "moteur « gpu » inconnu (REGLES_MOTEUR ou --moteur) : auto, python, sql" in capsys.readouterr().err
