@@ -186,3 +186,19 @@ def test_diff_default_is_duckdb(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert main(["diff", OLD, NEW, "--population", str(jsonl), "--eligibilite", "ouvre_droit", "--moteur", "sql"]) == 0
     assert capsys.readouterr().err == ("regles diff : moteur SQL : il ne lit que le CSV ; la population est évaluée "
                                        "par le moteur Python\n")
+
+
+def test_a_fallback_warns_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """JSON Lines whose copied column holds numbers, to JSON Lines: Python keeps their JSON type, so it
+    evaluates the file; the warning about the copied column is given once, by the engine that runs."""
+    source = tmp_path / "p.jsonl"
+    source.write_text('{"id": 1, "specialite": "cardiologie"}\n{"id": 2}\n', encoding="utf-8")
+    out = str(tmp_path / "out.jsonl")
+    assert main(["batch", RULES, "-i", str(source), "-o", out]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err[:2] == [COPIED, f"2 lignes lues, 2 évaluées, 0 en erreur → {out}"]
+    assert err[-1].endswith(" lignes/s, moteur Python")
+    assert main(["batch", RULES, "-i", str(source), "-o", out, "--moteur", "sql"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err[:2] == ["regles batch : moteur SQL : une colonne recopiée contient des valeurs JSON qui ne sont pas des "
+                       "textes ; cette entrée est évaluée par le moteur Python", COPIED]

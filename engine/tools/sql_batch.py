@@ -3,10 +3,12 @@
 The layout of the output and of the errors file, the accounting of every line and the atomic
 writing are those of `engine.tools.batch` (whose docstring states them), and so are the words: the
 error reasons of refused facts are computed by `engine.inputs.facts` for the rows the SQL sets aside
-(`engine.tools.sql_input`). `engine.tools.batch.run` calls `run` here when the job asks for the SQL
-engine; an input DuckDB does not read line by line (a CSV file whose records need the full CSV
-grammar: quotes, a NUL, stray carriage returns, bytes that are not UTF-8; a line of more than 8 MiB)
-is `NeedsPythonReader`, and the caller reads it in Python.
+(`engine.tools.sql_input`). `engine.tools.batch.run` calls `run` here when the job's engine is `auto`
+(the default) or `sql`; an input DuckDB does not read line by line (a CSV file whose records need the
+full CSV grammar: quotes, a NUL, stray carriage returns, bytes that are not UTF-8; a line of more than
+8 MiB) is `NeedsPythonReader`, and a rule file the generator does not translate is `SqlUnsupported`,
+both raised before any file is written or any warning given: the caller decides whether the Python
+engine takes over.
 """
 
 from __future__ import annotations
@@ -45,7 +47,13 @@ generated query itself is planned with none: `_write`)."""
 
 def run(job: BatchJob, *, progress: Callable[[int, int, int], None] | None = None,
         warn: Callable[[str], None] | None = None) -> Summary:
-    """`engine.tools.batch.run` for CSV and Parquet inputs, evaluated by DuckDB (same files, same counts)."""
+    """`engine.tools.batch.run` for CSV, JSON Lines and Parquet inputs, evaluated by DuckDB (same files,
+    same counts).
+
+    Raises:
+        NeedsPythonReader, SqlUnsupported: see the module docstring.
+        BatchError: as the Python engine, for what neither engine evaluates.
+    """
     started = time.perf_counter()
     input_kind = file_format(job.input, "l'entrée")
     output_kind = file_format(job.output, "la sortie")
@@ -80,14 +88,14 @@ def _run(job: BatchJob, con: duckdb.DuckDBPyConnection, program: Program, input_
     copied = tuple(c for c in columns if c not in program.facts)
     first = FIRST_LINE[input_kind]
     rows_read = f"(SELECT rowid + {first} AS ligne, * FROM entree WHERE NOT blank AND probleme IS NULL)"
-    query = generate(program, rows_read, ("ligne", *copied), nested=True)  # SqlUnsupported: before any warning
-    _check_columns(job, copied, program, warn)
+    query = generate(program, rows_read, ("ligne", *copied), nested=True)
     con.execute(f"SET disabled_optimizers = '{PLANNING_HEAVY}'")
     if _size(job.input) != size:
         raise BatchError(f"« {job.input} » a changé pendant la lecture ({size} octets au début, "
                          f"{_size(job.input)} à la fin) : aucune sortie n'est gardée, relancez sur un fichier "
                          "stable")
     errors = decide_suspects(con, program, columns, input_kind, output_kind)
+    _check_columns(job, copied, program, warn)  # after the last NeedsPythonReader: warned once, by one engine
     counts = con.execute("SELECT count(*), count(*) FILTER (WHERE blank), count(*) FILTER (WHERE probleme IS NOT NULL) "
                          "FROM entree").fetchone()
     assert counts is not None
