@@ -5,8 +5,9 @@ Stage: tools, on top of `engine.api`. Two engines write the same files with the 
 (the guarantees are stated in `engine.tools.batch_python`): `sql` (DuckDB, in `sql_batch`: the rule
 file compiled to one query by `engine.sql`) and `python` (in `batch_python`, worker processes over
 the program's backend). Their output is the same, byte for byte (tests/test_sql.py,
-tests/test_sql_reading.py), and DuckDB is faster at every size (3.3 × at a million rows,
-docs/performance.md), so the default, `auto`, runs DuckDB wherever it can: CSV, JSON Lines and
+tests/test_sql_reading.py), and DuckDB is faster from about 8 000 rows (1.15 s against 1.29 s at
+10 000 rows, 3.3 × at a million, docs/performance.md; below, planning its query makes it up to half a
+second slower). The default, `auto`, runs DuckDB wherever it can: CSV, JSON Lines and
 Parquet without `--explain`. It hands to the Python engine, without a word, `--explain`, an input
 DuckDB does not read line by line and a rule file with a construct the SQL generator does not
 translate. `--moteur sql` (or `REGLES_MOTEUR=sql`) asks for DuckDB: the same fall-backs then come
@@ -59,7 +60,7 @@ def run(job: BatchJob, *, progress: Callable[[int, int, int], None] | None = Non
         return _python(job, progress, warn)
     asked = job.engine == "sql"
     try:
-        from engine.tools import sql_batch  # imported when used: DuckDB takes some 0.1 s to import
+        from engine.tools import sql_batch  # imported when used: DuckDB takes some 0.15 s to import
     except ModuleNotFoundError as exc:  # DuckDB is a dependency; a platform without its wheel runs in Python
         if exc.name != "duckdb":
             raise
