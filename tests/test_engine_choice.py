@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+import duckdb
 import pytest
 
 import engine.tools
@@ -202,3 +203,35 @@ def test_a_fallback_warns_once(tmp_path: Path, capsys: pytest.CaptureFixture[str
     err = capsys.readouterr().err.splitlines()
     assert err[:2] == ["regles batch : moteur SQL : une colonne recopiée contient des valeurs JSON qui ne sont pas des "
                        "textes ; cette entrée est évaluée par le moteur Python", COPIED]
+
+
+class _Connection:
+    """What `polled` uses of a DuckDB connection: settings, and the progress of the running query."""
+
+    def __init__(self, estimates: list[float]) -> None:
+        self.estimates = estimates
+        self.settings: list[str] = []
+
+    def execute(self, sql: str) -> None:
+        self.settings.append(sql)
+
+    def query_progress(self) -> float:
+        return self.estimates.pop(0) if len(self.estimates) > 1 else self.estimates[0]
+
+
+def test_progress_follows_duckdb_estimate(monkeypatch: pytest.MonkeyPatch) -> None:
+    """While the query runs, the callback gets DuckDB's percentage and the rows it stands for: never
+    before DuckDB has an estimate (-1), never backwards, never 100 % before the run ends."""
+    import time
+
+    from engine.tools import sql_progress
+    monkeypatch.setattr(sql_progress, "POLL_SECONDS", 0.01)
+    con = _Connection([-1.0, 0.0, 12.5, 40.2, 30.0, 100.0])
+    calls: list[tuple[int, int, int]] = []
+    with sql_progress.polled(cast(duckdb.DuckDBPyConnection, con), lambda *a: calls.append(a), 1000):
+        time.sleep(0.3)
+    assert calls == [(12, 100, 120), (40, 100, 400)]
+    assert con.settings == ["SET enable_progress_bar = true", "SET enable_progress_bar_print = false"]
+    with sql_progress.polled(cast(duckdb.DuckDBPyConnection, con), None, 1000):
+        pass
+    assert len(con.settings) == 2
