@@ -16,7 +16,7 @@ import pytest
 
 import engine.tools
 from engine.cli.main import main
-from engine.tools import batch, impact_sql
+from engine.tools import batch, batch_job, impact_sql
 from engine.tools.impact import Impact
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,8 +27,10 @@ OLD, NEW = str(IMPACT / "ancien.rules"), str(IMPACT / "nouveau.rules")
 
 @pytest.fixture(autouse=True)
 def _default_engine(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No REGLES_MOTEUR from the caller's environment, and a private rule-file cache."""
+    """No REGLES_MOTEUR from the caller's environment, a private rule-file cache, and every input
+    large enough for `auto` to choose DuckDB (`test_small_input_runs_in_python` tests the size rule)."""
     monkeypatch.delenv("REGLES_MOTEUR", raising=False)
+    monkeypatch.setattr(batch_job, "SMALL_INPUT_BYTES", 0)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "cache"))
 
 
@@ -55,6 +57,21 @@ def test_default_is_duckdb(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert err[1] == "20 lignes lues, 20 évaluées, 0 en erreur → " + str(tmp_path / "out.csv")
     assert err[-1].endswith(" lignes/s, moteur SQL (DuckDB)")
     assert batch.BatchJob(RULES, "p.csv", "r.csv").engine == "auto"
+
+
+@pytest.mark.parametrize("margin, engine", [(1, "python"), (0, "sql")])
+def test_small_input_runs_in_python(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, margin: int, engine: str) -> None:
+    """`auto` leaves a CSV smaller than SMALL_INPUT_BYTES to the Python engine (faster there: DuckDB
+    plans its query first), and gives DuckDB one of that size; a Parquet file always goes to DuckDB."""
+    source = _population(tmp_path / "p.csv")
+    monkeypatch.setattr(batch_job, "SMALL_INPUT_BYTES", source.stat().st_size + margin)
+    summary = batch.run(batch.BatchJob(RULES, str(source), str(tmp_path / "o.csv")))
+    assert (summary.engine, summary.read) == (engine, 20)
+    assert batch_job.small_input(source) is (engine == "python")
+    parquet = tmp_path / "p.parquet"
+    parquet.write_bytes(b"PAR1")
+    assert not batch_job.small_input(parquet)
+    assert not batch_job.small_input(tmp_path / "absent.csv")
 
 
 def test_threads_are_named_with_the_engine(tmp_path: Path) -> None:

@@ -7,10 +7,10 @@ file compiled to one query by `engine.sql`) and `python` (in `batch_python`, wor
 the program's backend). Their output is the same, byte for byte (tests/test_sql.py,
 tests/test_sql_reading.py), and DuckDB is faster from about 8 000 rows (1.15 s against 1.29 s at
 10 000 rows, 3.3 × at a million, docs/performance.md; below, planning its query makes it up to half a
-second slower). The default, `auto`, runs DuckDB wherever it can: CSV, JSON Lines and
-Parquet without `--explain`. It hands to the Python engine, without a word, `--explain`, an input
-DuckDB does not read line by line and a rule file with a construct the SQL generator does not
-translate. `--moteur sql` (or `REGLES_MOTEUR=sql`) asks for DuckDB: the same fall-backs then come
+second slower). The default, `auto`, runs DuckDB wherever it is the faster: CSV and JSON Lines from
+1 MB (`batch_job.SMALL_INPUT_BYTES`) and Parquet, without `--explain`. It hands to the Python engine,
+without a word, a smaller file, `--explain`, an input DuckDB does not read line by line and a rule
+file with a construct the SQL generator does not translate. `--moteur sql` (or `REGLES_MOTEUR=sql`) asks for DuckDB: the same fall-backs then come
 with a warning, and an untranslated construct is an error; `--moteur python` asks for Python.
 """
 
@@ -33,6 +33,7 @@ from engine.tools.batch_job import (
     Interrupted,
     Summary,
     file_format,
+    small_input,
 )
 
 __all__ = [
@@ -56,7 +57,7 @@ def run(job: BatchJob, *, progress: Callable[[int, int, int], None] | None = Non
     """
     if job.engine not in ENGINES:
         raise BatchError(f"moteur « {job.engine} » inconnu (REGLES_MOTEUR ou --moteur) : {', '.join(ENGINES)}")
-    if job.engine == "python" or (job.engine == "auto" and job.explain):
+    if job.engine == "python" or (job.engine == "auto" and (job.explain or small_input(job.input))):
         return _python(job, progress, warn)
     asked = job.engine == "sql"
     try:

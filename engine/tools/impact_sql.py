@@ -38,7 +38,7 @@ from engine.sql.exprs import SqlUnsupported
 from engine.sql.query import generate, quote
 from engine.tools import impact as python_path
 from engine.tools.batch_input import _Input
-from engine.tools.batch_job import BatchError, FileFormat
+from engine.tools.batch_job import BatchError, FileFormat, small_input
 from engine.tools.impact import CASES, NA, BadRow, Candidate, CaseStats, GroupStats, Impact, PairStats, Tally
 from engine.tools.impact_population import csv_row, read_population
 from engine.tools.sql_batch import PLANNING_HEAVY
@@ -66,10 +66,11 @@ def compare(old: api.Ruleset, new: api.Ruleset, population: str | Path, *, engin
             eligibility: str | None = None, examples: int = 3, amounts: Sequence[str] | None = None,
             old_name: str | None = None, new_name: str | None = None) -> Impact:
     """`engine.tools.impact.compare` on the engine asked for (`auto`, `sql` or `python`, as for
-    `engine.tools.batch`): `auto` and `sql` fall back to `python` for what DuckDB does not evaluate
+    `engine.tools.batch`): `auto` leaves a population smaller than `batch_job.SMALL_INPUT_BYTES` to
+    `python`; `auto` and `sql` fall back to `python` for what DuckDB does not evaluate
     (`NeedsPython`), `sql` saying why through `warn`."""
     start = time.perf_counter()
-    if engine != "python":
+    if engine == "sql" or (engine == "auto" and not small_input(population)):
         try:
             impact = compare_sql(old, new, population, by=by, eligibility=eligibility, examples=examples,
                                  amounts=amounts, old_name=old_name, new_name=new_name)

@@ -55,7 +55,8 @@ def register(sub: cli.Subcommands) -> None:
                    help="barre de progression même quand la sortie d'erreur n'est pas un terminal")
     p.add_argument("--moteur", choices=ENGINES, default=None,
                    help="moteur de calcul : auto (par défaut, ou la variable REGLES_MOTEUR) évalue dans DuckDB "
-                        "les entrées CSV, JSON Lines et Parquet sans --explain, et le reste en Python ; sql demande "
+                        "les entrées Parquet, et CSV ou JSON Lines d'au moins 1 Mo, sans --explain, et le reste en "
+                        "Python (plus rapide sur un petit fichier) ; sql demande "
                         "DuckDB (avec un avertissement quand il passe la main au moteur Python) ; python demande "
                         "le moteur Python. Même résultat, octet pour octet")
     p.add_argument("--chunk-rows", type=int, default=None, help=argparse.SUPPRESS)

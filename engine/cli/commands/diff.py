@@ -55,7 +55,8 @@ def register(sub: cli.Subcommands) -> None:
                         "sur toutes les lignes")
     p.add_argument("--moteur", choices=ENGINES, default=None,
                    help="moteur de calcul : auto (par défaut, ou la variable REGLES_MOTEUR) compte dans DuckDB une "
-                        "population CSV (une requête par fichier et une jointure) et le reste en Python ; sql "
+                        "population CSV d'au moins 1 Mo (une requête par fichier et une jointure) et le reste en "
+                        "Python (plus rapide sur un petit fichier) ; sql "
                         "demande DuckDB (avec un avertissement quand il passe la main au moteur Python) ; python "
                         "demande le moteur Python. Même rapport")
     p.add_argument("--montant", action=cli.ExtendNames, metavar="RÉSULTAT",
