@@ -10,8 +10,9 @@ tests/test_sql_reading.py), and DuckDB is faster from about 8 000 rows (1.15 s a
 second slower). The default, `auto`, runs DuckDB wherever it is the faster: CSV and JSON Lines from
 1 MB (`batch_job.SMALL_INPUT_BYTES`) and Parquet, without `--explain`. It hands to the Python engine,
 without a word, a smaller file, `--explain`, an input DuckDB does not read line by line and a rule
-file with a construct the SQL generator does not translate. `--moteur sql` (or `REGLES_MOTEUR=sql`) asks for DuckDB: the same fall-backs then come
-with a warning, and an untranslated construct is an error; `--moteur python` asks for Python.
+file with a construct the SQL generator does not translate. `--moteur sql` (or `REGLES_MOTEUR=sql`)
+asks for DuckDB: the same fall-backs then come with a warning, and an untranslated construct is an
+error; `--moteur python` asks for Python.
 """
 
 from __future__ import annotations
