@@ -101,26 +101,32 @@ def rational_div(a: Num, b: Num) -> tuple[str, str]:
             f"(abs({b[0]}) * {a[1]})")
 
 
+SMALL = 2 ** 62
+"""Integers below this in absolute value are divided on 64 bits (`narrow`)."""
+
+
 def decimal_places(d: str) -> str:
     """The smallest k ≤ 38 with d dividing 10^k (NULL when there is none: a Fraction).
 
     d divides 10^k for every k from its smallest on. A denominator up to 10^18 (nearly all) is tried
     on 64-bit integers: it divides 10^18 or needs more than 18 places; then the powers are tried in
-    increasing order (the usual denominators 1, 10, 100 cost a test or three). Beyond, on 128 bits:
+    increasing order (the usual denominators 1, 10, 100 cost a test or three). A denominator below
+    2^62 that is not of the form 2^a·5^b (a Fraction's: 45, 97…) is told on 64 bits too: its factors
+    5 are those of gcd(d, 5^27) (5^27 > 2^62), and what remains is a power of two exactly when it
+    has one bit set. Beyond, on 128 bits (a division of 128-bit integers costs tens of 64-bit ones):
     d divides some 10^k (k ≤ 38) exactly when it divides 10^38, which has 39 digits, one more than
     `DECIMAL(38, 0)` holds in other dialects: it is reached as 10^37 · 10.
     """
     small = f"CAST({d} AS BIGINT)"
     tries = " ".join(f"WHEN {10 ** k} % {small} = 0 THEN {k}" for k in range(1, 18))
     fits = f"{d} <= {10 ** 18} AND {10 ** 18} % CAST(least({d}, {10 ** 18}) AS BIGINT) = 0"  # no cast fails
+    below = f"CAST(least({d}, {SMALL}) AS BIGINT)"  # no cast fails
+    odd = f"CAST({below} // CAST(gcd({below}, {5 ** 27}) AS BIGINT) AS BIGINT)"  # BIGINT in every dialect
+    fraction = f"{d} < {SMALL} AND ({odd}) & (({odd}) - 1) <> 0"
     whole = f"(({pow10(str(MAX_POWER - 1))} % {d}) * 10) % {d} = 0"
     wide = " ".join(f"WHEN {pow10(str(k))} % {d} = 0 THEN {k}" for k in range(19, MAX_POWER))
-    return (f"CASE WHEN {d} = 1 THEN 0 WHEN {fits} THEN CASE {tries} ELSE 18 END "
+    return (f"CASE WHEN {d} = 1 THEN 0 WHEN {fits} THEN CASE {tries} ELSE 18 END WHEN {fraction} THEN NULL "
             f"WHEN {whole} THEN CASE {wide} ELSE {MAX_POWER} END END")
-
-
-SMALL = 2 ** 62
-"""Integers below this in absolute value are divided on 64 bits (`narrow`)."""
 
 
 def narrow(op: str, a: str, b: str) -> str:
