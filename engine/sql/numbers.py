@@ -83,8 +83,18 @@ def scaled(n: str, e: str, target: str) -> str:
 
 
 def decimal_mul(a: Num, b: Num) -> Num:
-    """a × b for two Decimals: the sum of the exponents."""
-    return f"({a[0]} * {b[0]})", f"({a[1]} * {b[1]})", f"({a[2]} + {b[2]})"
+    """a × b for two Decimals: the sum of the exponents (folded when one is an integer's, `1` and `0`)."""
+    return f"({a[0]} * {b[0]})", _times(a[1], b[1]), _plus(a[2], b[2])
+
+
+def _times(x: str, y: str) -> str:
+    """x · y, without a multiplication by the literal 1."""
+    return y if x == "1" else x if y == "1" else f"({x} * {y})"
+
+
+def _plus(x: str, y: str) -> str:
+    """x + y, without an addition of the literal 0."""
+    return y if x == "0" else x if y == "0" else f"({x} + {y})"
 
 
 def rational_add(a: Num, b: Num, sign: str) -> tuple[str, str]:
