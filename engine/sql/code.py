@@ -135,15 +135,23 @@ class Layers:
     def __init__(self) -> None:
         self.layers: list[list[tuple[str, str]]] = [[]]
         self.count = 0
+        self.made: dict[str, tuple[str, int]] = {}
+        """The column computing each text so far: the same text reads the same columns, so it is the
+        same value (a table's key index, a fact compared with the same constant in several rules)."""
 
     def column(self, sql: str, layer: int) -> tuple[str, int]:
-        """A new column computing `sql` (which reads columns up to `layer`); its name and layer."""
+        """A column computing `sql` (which reads columns up to `layer`), new unless one computes the same
+        text already; its name and layer."""
+        found = self.made.get(sql)
+        if found is not None:
+            return found
         self.count += 1
         name = f"__c{self.count}"
         target = layer + 1
         while len(self.layers) <= target:
             self.layers.append([])
         self.layers[target].append((name, sql))
+        self.made[sql] = (name, target)
         return name, target
 
     def once(self, sql: str, layer: int) -> tuple[str, int]:
