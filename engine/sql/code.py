@@ -17,7 +17,8 @@ Durations are three integers (days, months, years); every other type is one SQL 
 
 `Layers` holds the columns computed so far: an expression too long to repeat is computed once
 as columns of a CTE layer (`share`), so that the query grows with the rule file, not with the
-number of times a sub-expression is read.
+number of times a sub-expression is read; the same text asked for twice is the same column, and a
+name or a literal is left in place by `share` and `once` rather than repeated as a column.
 """
 
 from __future__ import annotations

@@ -120,14 +120,15 @@ SMALL = 2 ** 62
 def decimal_places(d: str) -> str:
     """The smallest k ≤ 38 with d dividing 10^k (NULL when there is none: a Fraction).
 
-    d divides 10^k for every k from its smallest on. A denominator up to 10^18 (nearly all) is tried
-    on 64-bit integers: it divides 10^18 or needs more than 18 places; then the powers are tried in
-    increasing order (the usual denominators 1, 10, 100 cost a test or three). A denominator below
-    2^62 that is not of the form 2^a·5^b (a Fraction's: 45, 97…, the most frequent after 1, so tested
-    first) is told on 64 bits too: its factors 5 are those of gcd(d, 5^27) (5^27 > 2^62), and what
-    remains is a power of two exactly when it has one bit set. Beyond, on 128 bits (a division of 128-bit integers costs tens of 64-bit ones):
-    d divides some 10^k (k ≤ 38) exactly when it divides 10^38, which has 39 digits, one more than
-    `DECIMAL(38, 0)` holds in other dialects: it is reached as 10^37 · 10.
+    A denominator below 2^62 that is not of the form 2^a·5^b (a Fraction's: 45, 97…, the most
+    frequent after 1, so tested first) is told on 64 bits: its factors 5 are those of gcd(d, 5^27)
+    (5^27 > 2^62), and what remains is a power of two exactly when it has one bit set (two remainders
+    of 128-bit integers cost about three times as much). d divides 10^k for every k from its smallest
+    on: a denominator up to 10^18 (nearly all the others) is tried on 64-bit integers: it divides
+    10^18 or needs more than 18 places; then the powers are tried in increasing order (the usual
+    denominators 10, 100 cost a test or two). Beyond, on 128 bits: d divides some 10^k (k ≤ 38)
+    exactly when it divides 10^38, which has 39 digits, one more than `DECIMAL(38, 0)` holds in other
+    dialects: it is reached as 10^37 · 10.
     """
     small = f"CAST({d} AS BIGINT)"
     tries = " ".join(f"WHEN {10 ** k} % {small} = 0 THEN {k}" for k in range(1, 18))
