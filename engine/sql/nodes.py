@@ -166,13 +166,30 @@ class Generator(Compiler):
         is_l = f"{lb} = {decisive}"
         is_r = f"{rs} = 0 AND {rb} = {decisive}" if rs != "0" else f"{rb} = {decisive}"
         sql_op = "AND" if e.op == "et" else "OR"
-        status = switch(ls, [("0", when(is_l, "0", rs)), ("3", when(is_r, "0", "3"))], ls)
-        val = f"({lb} {sql_op} {rb})" if ls == "0" else f"CASE WHEN {ls} IN (0, 3) THEN ({lb} {sql_op} {rb}) END"
         reason = when(f"{ls} = 0 AND NOT ({is_l})" if ls != "0" else f"NOT ({is_l})", right.reason, left.reason)
         both = bor(left.missing, right.missing)
+        if left.fixed is None:
+            return self.kleene(left, right, f"({lb} {sql_op} {rb})", reason, both)
+        status = switch(ls, [("0", when(is_l, "0", rs)), ("3", when(is_r, "0", "3"))], ls)
+        val = f"({lb} {sql_op} {rb})" if ls == "0" else f"CASE WHEN {ls} IN (0, 3) THEN ({lb} {sql_op} {rb}) END"
         right_missing = when(f"{rs} = 3", both, left.missing) if right.can("M") else left.missing
         missing = switch(ls, [("0", when(is_l, "0", right.missing)), ("3", when(is_r, "0", right_missing))], "0")
         return Code(status, (val,), reason, missing, combine(left, right))
+
+    def kleene(self, left: Code, right: Code, value_: str, reason: str, both: str) -> Code:
+        """`et` / `ou` on a left operand whose status varies, read off SQL's own three-valued logic.
+
+        A missing operand's value is NULL, so that `lb AND rb` (`OR`) is the Kleene value when the left
+        operand is a value or missing: not NULL exactly when the result is decided (a value), NULL when
+        it waits on a side that is missing, non applicable or indéterminé. The status and the missing
+        facts then follow from it in one `CASE` each, where the general form nests three or four: the
+        right's status after a left value, else the left's; both sides' missing facts (a side's set is
+        empty unless it is missing) when the left is a value or missing."""
+        ls, rs = left.status, right.status
+        v, layer = self.layers.once(f"CASE WHEN {ls} IN (0, 3) THEN {value_} END", combine(left, right))
+        status = f"CASE WHEN {v} IS NOT NULL THEN 0 WHEN {ls} = 0 THEN {rs} ELSE {ls} END"
+        missing = "0" if both == "0" else f"CASE WHEN {v} IS NULL AND {ls} IN (0, 3) THEN {both} ELSE 0 END"
+        return Code(status, (v,), reason, missing, max(layer, combine(left, right)))
 
     def x_compare(self, e: model.Compare) -> Code:
         a = self.layers.share(self.eval(e.left))
