@@ -50,15 +50,15 @@ class Generator(Compiler):
     # ── numbers ──
     def normalise(self, n: str, d: str, layer: int) -> tuple[num.Num, int]:
         """`values.normalise(Fraction(n, d))` as columns: reduced, then a Decimal when it has one."""
-        cn, layer1 = self.col(n, layer)
-        cd, _ = self.col(d, layer)
-        g, layer2 = self.col(num.narrow("gcd", f"abs({cn})", cd), layer1)
-        n1, layer3 = self.col(num.narrow("//", cn, g), layer2)
-        d1, _ = self.col(num.narrow("//", cd, g), layer2)
-        k, layer4 = self.col(num.decimal_places(d1), layer3)
-        power, layer5 = self.col(num.pow10(k), layer4)
+        cn, at_n = self.col(n, layer)  # each step reads up to the deepest of its inputs' layers: a literal
+        cd, at_d = self.col(d, layer)  # or a name stays at the layer it is read from
+        g, at_g = self.col(num.narrow("gcd", f"abs({cn})", cd), max(at_n, at_d))
+        n1, at_n1 = self.col(num.narrow("//", cn, g), at_g)
+        d1, at_d1 = self.col(num.narrow("//", cd, g), at_g)
+        k, at_k = self.col(num.decimal_places(d1), at_d1)
+        power, at_p = self.col(num.pow10(k), at_k)
         return ((f"CASE WHEN {k} IS NULL THEN {n1} ELSE {n1} * {num.narrow('//', power, d1)} END",
-                 f"CASE WHEN {k} IS NULL THEN {d1} ELSE {power} END", f"-{k}"), layer5)
+                 f"CASE WHEN {k} IS NULL THEN {d1} ELSE {power} END", f"-{k}"), max(at_n1, at_d1, at_p))
 
     def number_arith(self, op: str, a: Code, b: Code, kind: str) -> Code:
         A = a.number
@@ -166,30 +166,13 @@ class Generator(Compiler):
         is_l = f"{lb} = {decisive}"
         is_r = f"{rs} = 0 AND {rb} = {decisive}" if rs != "0" else f"{rb} = {decisive}"
         sql_op = "AND" if e.op == "et" else "OR"
-        reason = when(f"{ls} = 0 AND NOT ({is_l})" if ls != "0" else f"NOT ({is_l})", right.reason, left.reason)
-        both = bor(left.missing, right.missing)
-        if left.fixed is None:
-            return self.kleene(left, right, f"({lb} {sql_op} {rb})", reason, both)
         status = switch(ls, [("0", when(is_l, "0", rs)), ("3", when(is_r, "0", "3"))], ls)
         val = f"({lb} {sql_op} {rb})" if ls == "0" else f"CASE WHEN {ls} IN (0, 3) THEN ({lb} {sql_op} {rb}) END"
+        reason = when(f"{ls} = 0 AND NOT ({is_l})" if ls != "0" else f"NOT ({is_l})", right.reason, left.reason)
+        both = bor(left.missing, right.missing)
         right_missing = when(f"{rs} = 3", both, left.missing) if right.can("M") else left.missing
         missing = switch(ls, [("0", when(is_l, "0", right.missing)), ("3", when(is_r, "0", right_missing))], "0")
         return Code(status, (val,), reason, missing, combine(left, right))
-
-    def kleene(self, left: Code, right: Code, value_: str, reason: str, both: str) -> Code:
-        """`et` / `ou` on a left operand whose status varies, read off SQL's own three-valued logic.
-
-        A missing operand's value is NULL, so that `lb AND rb` (`OR`) is the Kleene value when the left
-        operand is a value or missing: not NULL exactly when the result is decided (a value), NULL when
-        it waits on a side that is missing, non applicable or indéterminé. The status and the missing
-        facts then follow from it in one `CASE` each, where the general form nests three or four: the
-        right's status after a left value, else the left's; both sides' missing facts (a side's set is
-        empty unless it is missing) when the left is a value or missing."""
-        ls, rs = left.status, right.status
-        v, layer = self.layers.once(f"CASE WHEN {ls} IN (0, 3) THEN {value_} END", combine(left, right))
-        status = f"CASE WHEN {v} IS NOT NULL THEN 0 WHEN {ls} = 0 THEN {rs} ELSE {ls} END"
-        missing = "0" if both == "0" else f"CASE WHEN {v} IS NULL AND {ls} IN (0, 3) THEN {both} ELSE 0 END"
-        return Code(status, (v,), reason, missing, max(layer, combine(left, right)))
 
     def x_compare(self, e: model.Compare) -> Code:
         a = self.layers.share(self.eval(e.left))
@@ -290,10 +273,12 @@ class Generator(Compiler):
             better = (num.compare(op, (other[0], other[1], other[2]), (best[0], best[1], best[2])) if k == 3
                       else f"({other[0]} {op} {best[0]})")
             chosen = []
+            top = layer
             for x, y in zip(other, best, strict=True):
                 name, at = self.col(when(better, x, y), layer)
                 chosen.append(name)
-            layer = at
+                top = max(top, at)  # a component both sides share stays a literal, at the layer read
+            layer = top
             best = tuple(chosen)
         return self.over(args, best, (), any(a.fraction for a in args), layer)
 
