@@ -272,6 +272,15 @@ fin
 '''
 
 
+def test_negated_sum_with_a_literal_marker_on_both_engines(tmp_path: Path) -> None:
+    """A regression the random programs found (beyond their 300 first examples): the negation of a sum
+    of a literal marker and a fact (of type `toute valeur`) was refused as not translated; it is that
+    marker, as in Python."""
+    written = _on_both_engines(tmp_path, 'règles "Négation"\n\nfait f : entier\nfin\n\nrésultat r : entier\n'
+                               '  = -((non applicable "pas concerné") + f)\nfin\n', "f\n3\n-2\n")
+    assert written.splitlines()[1:] == ["2,,non applicable,pas concerné,", "3,,non applicable,pas concerné,"]
+
+
 _KLEENE = '''règles "Kleene"
 
 fait c : booléen

@@ -141,7 +141,7 @@ class Generator(Compiler):
 
     def x_negate(self, e: model.Negate) -> Code:
         a = self.eval(e.operand)
-        if not a.can("V"):
+        if not a.can("V") or not a.value:  # no value components: an operation on a literal marker, never a value
             return a
         if e.type.kind in NUMBER_KINDS:
             n, d, x = a.number
