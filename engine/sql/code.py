@@ -5,7 +5,9 @@ Every expression of the rule language compiles to four SQL expressions evaluated
 - `value`: the value's components (see `arity`), NULL whenever the status is not `0` (for a
   number, its numerator: an integer fact is `(n, 1, 0)`, its denominator and exponent literals
   that the operations fold on), so that no computation on a value that does not exist can fail
-  (an overflow, a division by zero);
+  (an overflow, a division by zero); a part that both branches of a `si` (or both operands of a
+  `min`) give as the same text keeps it whatever the status, so the status, never the value's
+  NULL, tells whether there is a value;
 - `reason`: the French reason of a `1` or `2`, NULL otherwise;
 - `missing`: a BIGINT bit set of the facts missing (bit i for the i-th fact in sorted order), 0
   unless the status is `3`.
