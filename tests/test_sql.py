@@ -272,6 +272,62 @@ fin
 '''
 
 
+def test_negated_sum_with_a_literal_marker_on_both_engines(tmp_path: Path) -> None:
+    """A regression the random programs found (beyond their 300 first examples): the negation of a sum
+    of a literal marker and a fact (of type `toute valeur`) was refused as not translated; it is that
+    marker, as in Python."""
+    written = _on_both_engines(tmp_path, 'règles "Négation"\n\nfait f : entier\nfin\n\nrésultat r : entier\n'
+                               '  = -((non applicable "pas concerné") + f)\nfin\n', "f\n3\n-2\n")
+    assert written.splitlines()[1:] == ["2,,non applicable,pas concerné,", "3,,non applicable,pas concerné,"]
+
+
+_KLEENE = '''règles "Kleene"
+
+fait c : booléen
+fin
+
+fait r : booléen
+fin
+
+fait a : entier
+fin
+
+règle toujours : booléen
+  = si c alors vrai sinon vrai
+fin
+
+résultat et_si : booléen
+  = toujours et r
+fin
+
+résultat ou_min : booléen
+  = min(a, 5) > 3 ou r
+fin
+
+résultat et_nombre : booléen
+  = (si c alors 5 sinon 5) > 3 et non r
+fin
+
+résultat si_si : booléen
+  = si toujours alors r sinon non r
+fin
+'''
+
+
+def test_kleene_logic_on_values_kept_by_missing_operands_on_both_engines(tmp_path: Path) -> None:
+    """Regressions: a `si` whose two branches are the same text, a `min`, or a comparison over them keep
+    a value where their status is `manquant`, so `et` / `ou` decide by the statuses, not by SQL's
+    three-valued AND / OR of those values (a version of the generator that did gave `toujours et r`
+    `true` where `c` is missing); and a `min` whose denominators are the same literal put its result
+    one layer too shallow (a column read in the layer that computes it)."""
+    written = _on_both_engines(tmp_path, _KLEENE, "c,r,a\n,true,\n,false,\ntrue,true,4\n,true,9\n")
+    assert written.splitlines()[1:] == [
+        "2,,manquant,faits manquants : c,true,valeur,,false,valeur,,,manquant,faits manquants : c,c",
+        '3,false,valeur,,,manquant,faits manquants : a,,manquant,faits manquants : c,,manquant,faits manquants : c,"a, c"',
+        "4,true,valeur,,true,valeur,,false,valeur,,true,valeur,,",
+        "5,,manquant,faits manquants : c,true,valeur,,false,valeur,,,manquant,faits manquants : c,c"]
+
+
 @pytest.mark.parametrize("dialect", ["spark", "trino", "postgres"])
 def test_dialects_divide_without_floats(dialect: str) -> None:
     """A regression: the integer divisions of the query (128-bit, or 64-bit when both integers fit)

@@ -5,7 +5,9 @@ Every expression of the rule language compiles to four SQL expressions evaluated
 - `value`: the value's components (see `arity`), NULL whenever the status is not `0` (for a
   number, its numerator: an integer fact is `(n, 1, 0)`, its denominator and exponent literals
   that the operations fold on), so that no computation on a value that does not exist can fail
-  (an overflow, a division by zero);
+  (an overflow, a division by zero); a part that both branches of a `si` (or both operands of a
+  `min`) give as the same text keeps it whatever the status, so the status, never the value's
+  NULL, tells whether there is a value;
 - `reason`: the French reason of a `1` or `2`, NULL otherwise;
 - `missing`: a BIGINT bit set of the facts missing (bit i for the i-th fact in sorted order), 0
   unless the status is `3`.
@@ -17,7 +19,8 @@ Durations are three integers (days, months, years); every other type is one SQL 
 
 `Layers` holds the columns computed so far: an expression too long to repeat is computed once
 as columns of a CTE layer (`share`), so that the query grows with the rule file, not with the
-number of times a sub-expression is read.
+number of times a sub-expression is read; the same text asked for twice is the same column, and a
+name or a literal is left in place by `share` and `once` rather than repeated as a column.
 """
 
 from __future__ import annotations
@@ -135,15 +138,23 @@ class Layers:
     def __init__(self) -> None:
         self.layers: list[list[tuple[str, str]]] = [[]]
         self.count = 0
+        self.made: dict[str, tuple[str, int]] = {}
+        """The column computing each text so far: the same text reads the same columns, so it is the
+        same value (a table's key index, a fact compared with the same constant in several rules)."""
 
     def column(self, sql: str, layer: int) -> tuple[str, int]:
-        """A new column computing `sql` (which reads columns up to `layer`); its name and layer."""
+        """A column computing `sql` (which reads columns up to `layer`), new unless one computes the same
+        text already; its name and layer."""
+        found = self.made.get(sql)
+        if found is not None:
+            return found
         self.count += 1
         name = f"__c{self.count}"
         target = layer + 1
         while len(self.layers) <= target:
             self.layers.append([])
         self.layers[target].append((name, sql))
+        self.made[sql] = (name, target)
         return name, target
 
     def once(self, sql: str, layer: int) -> tuple[str, int]:

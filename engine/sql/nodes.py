@@ -43,20 +43,22 @@ class Generator(Compiler):
     """The full compiler: `Compiler`'s definitions and references, with every operator."""
 
     def col(self, sql: str, layer: int) -> tuple[str, int]:
-        return self.layers.column(sql, layer)
+        """`sql` as a column, unless it is a name or a literal: left in place, the operations reading it
+        fold on it (a denominator `1`, an exponent `0`), and no column repeats a constant on every row."""
+        return self.layers.once(sql, layer)
 
     # ── numbers ──
     def normalise(self, n: str, d: str, layer: int) -> tuple[num.Num, int]:
         """`values.normalise(Fraction(n, d))` as columns: reduced, then a Decimal when it has one."""
-        cn, layer1 = self.col(n, layer)
-        cd, _ = self.col(d, layer)
-        g, layer2 = self.col(num.narrow("gcd", f"abs({cn})", cd), layer1)
-        n1, layer3 = self.col(num.narrow("//", cn, g), layer2)
-        d1, _ = self.col(num.narrow("//", cd, g), layer2)
-        k, layer4 = self.col(num.decimal_places(d1), layer3)
-        power, layer5 = self.col(num.pow10(k), layer4)
+        cn, at_n = self.col(n, layer)  # each step reads up to the deepest of its inputs' layers: a literal
+        cd, at_d = self.col(d, layer)  # or a name stays at the layer it is read from
+        g, at_g = self.col(num.narrow("gcd", f"abs({cn})", cd), max(at_n, at_d))
+        n1, at_n1 = self.col(num.narrow("//", cn, g), at_g)
+        d1, at_d1 = self.col(num.narrow("//", cd, g), at_g)
+        k, at_k = self.col(num.decimal_places(d1), at_d1)
+        power, at_p = self.col(num.pow10(k), at_k)
         return ((f"CASE WHEN {k} IS NULL THEN {n1} ELSE {n1} * {num.narrow('//', power, d1)} END",
-                 f"CASE WHEN {k} IS NULL THEN {d1} ELSE {power} END", f"-{k}"), layer5)
+                 f"CASE WHEN {k} IS NULL THEN {d1} ELSE {power} END", f"-{k}"), max(at_n1, at_d1, at_p))
 
     def number_arith(self, op: str, a: Code, b: Code, kind: str) -> Code:
         A = a.number
@@ -139,7 +141,7 @@ class Generator(Compiler):
 
     def x_negate(self, e: model.Negate) -> Code:
         a = self.eval(e.operand)
-        if not a.can("V"):
+        if not a.can("V") or not a.value:  # no value components: an operation on a literal marker, never a value
             return a
         if e.type.kind in NUMBER_KINDS:
             n, d, x = a.number
@@ -271,10 +273,12 @@ class Generator(Compiler):
             better = (num.compare(op, (other[0], other[1], other[2]), (best[0], best[1], best[2])) if k == 3
                       else f"({other[0]} {op} {best[0]})")
             chosen = []
+            top = layer
             for x, y in zip(other, best, strict=True):
-                name, at = self.col(f"CASE WHEN {better} THEN {x} ELSE {y} END", layer)
+                name, at = self.col(when(better, x, y), layer)
                 chosen.append(name)
-            layer = at
+                top = max(top, at)  # a component both sides share stays a literal, at the layer read
+            layer = top
             best = tuple(chosen)
         return self.over(args, best, (), any(a.fraction for a in args), layer)
 
@@ -315,7 +319,10 @@ class Generator(Compiler):
             index = row
         else:
             column, layer2 = self.key_index(grid.columns, args[1], kinds[1], d)
-            index, layer = self.col(f"{row} * {len(grid.columns)} + {column}", max(layer, layer2))
+            layer = max(layer, layer2)
+            index = (str(int(row) * len(grid.columns) + int(column)) if row.isdigit() and column.isdigit()
+                     else f"{row} * {len(grid.columns)} + {column}")
+            index, layer = self.col(index, layer)
         self.current.append(d.name)
         cells = [self.eval(cell.expr) for cells in grid.cells for cell in cells]
         self.current.pop()
@@ -328,6 +335,10 @@ class Generator(Compiler):
         Each part is chosen by the set of cells giving each of its texts, the most frequent one
         last: a status is `0` in most cells of a table, a denominator `1`; one test of the index
         per distinct text, rather than one per cell."""
+        if index.isdigit():  # literal keys: the cell is known
+            return cells[int(index)]
+        if index == "NULL":
+            return no_cell
         k = arity(kind)
 
         def pick(part: Callable[[Code], str]) -> str:
@@ -349,12 +360,19 @@ class Generator(Compiler):
 
     def key_index(self, keys: tuple[model.Key, ...], arg: Code, kind: str, d: model.Definition) -> tuple[str, int]:
         """A column holding the index of the key an argument falls under (`evaluator._find`), or NULL."""
+        other = next((i for i, key in enumerate(keys) if key.kind == KeyKind.OTHER), None)
+        default = "NULL" if other is None else str(other)
         arms = []
         for index, key in enumerate(keys):
-            if key.kind != KeyKind.OTHER:
-                arms.append(f"WHEN {self.key_match(key, arg, kind, d)} THEN {index}")
-        other = next((i for i, key in enumerate(keys) if key.kind == KeyKind.OTHER), None)
-        sql = f"CASE {' '.join(arms)} ELSE {'NULL' if other is None else other} END" if arms else str(other)
+            if key.kind == KeyKind.OTHER:
+                continue
+            test = self.key_match(key, arg, kind, d)
+            if test == "TRUE":  # a literal argument: the key it falls under is known
+                default = str(index)
+                break
+            if test != "FALSE":
+                arms.append(f"WHEN {test} THEN {index}")
+        sql = f"CASE {' '.join(arms)} ELSE {default} END" if arms else default
         return self.col(sql, arg.layer)
 
     def key_match(self, key: model.Key, arg: Code, kind: str, d: model.Definition) -> str:
@@ -369,7 +387,10 @@ class Generator(Compiler):
                 tests.append(num.compare("≤" if key.high_inclusive else "<", comps, num.constant(key.high)))
             return " AND ".join(tests) or "TRUE"
         if key.kind in {KeyKind.ENUM, KeyKind.VALUE} and isinstance(key.value, str):
-            return f"{arg.components(1)[0]} = {text(key.value)}"
+            x = arg.components(1)[0]
+            if arg.fixed == "V" and x.startswith("'"):  # a literal text: the test is known
+                return "TRUE" if x == text(key.value) else "FALSE"
+            return f"{x} = {text(key.value)}"
         raise self.unsupported(f"une clé « {key.text} » sur une valeur de type {kind}", d)
 
     def shown(self, code: Code, kind: str) -> str:

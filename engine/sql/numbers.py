@@ -29,12 +29,14 @@ Num = tuple[str, str, str]
 
 
 def pow10(k: str) -> str:
-    """10^k as a HUGEINT, k a non-negative SQL integer: a constant up to 10^18, text-built beyond
-    (never through a float)."""
+    """10^k as a HUGEINT, k a non-negative SQL integer: a constant up to 10^18 (picked from a list by
+    its index: one lookup, where a `CASE k WHEN 0 … WHEN 18` tests up to nineteen values), text-built
+    beyond (never through a float)."""
     if k.lstrip("-").isdigit():
         return f"CAST('1{'0' * int(k)}' AS {HUGE})" if int(k) > 18 else f"CAST({10 ** int(k)} AS {HUGE})"
-    small = " ".join(f"WHEN {i} THEN {10 ** i}" for i in range(19))
-    return f"CAST(CASE {k} {small} ELSE CAST(rpad('1', CAST(({k}) + 1 AS INTEGER), '0') AS {HUGE}) END AS {HUGE})"
+    small = f"list_extract([{', '.join(str(10 ** i) for i in range(19))}], ({k}) + 1)"
+    return (f"CAST(CASE WHEN {k} <= 18 THEN {small} "
+            f"ELSE CAST(rpad('1', CAST(({k}) + 1 AS INTEGER), '0') AS {HUGE}) END AS {HUGE})")
 
 
 def constant(python: object) -> Num:
@@ -81,8 +83,18 @@ def scaled(n: str, e: str, target: str) -> str:
 
 
 def decimal_mul(a: Num, b: Num) -> Num:
-    """a × b for two Decimals: the sum of the exponents."""
-    return f"({a[0]} * {b[0]})", f"({a[1]} * {b[1]})", f"({a[2]} + {b[2]})"
+    """a × b for two Decimals: the sum of the exponents (folded when one is an integer's, `1` and `0`)."""
+    return f"({a[0]} * {b[0]})", _times(a[1], b[1]), _plus(a[2], b[2])
+
+
+def _times(x: str, y: str) -> str:
+    """x · y, without a multiplication by the literal 1."""
+    return y if x == "1" else x if y == "1" else f"({x} * {y})"
+
+
+def _plus(x: str, y: str) -> str:
+    """x + y, without an addition of the literal 0."""
+    return y if x == "0" else x if y == "0" else f"({x} + {y})"
 
 
 def rational_add(a: Num, b: Num, sign: str) -> tuple[str, str]:
@@ -101,26 +113,33 @@ def rational_div(a: Num, b: Num) -> tuple[str, str]:
             f"(abs({b[0]}) * {a[1]})")
 
 
+SMALL = 2 ** 62
+"""Integers below this in absolute value are divided on 64 bits (`narrow`)."""
+
+
 def decimal_places(d: str) -> str:
     """The smallest k ≤ 38 with d dividing 10^k (NULL when there is none: a Fraction).
 
-    d divides 10^k for every k from its smallest on. A denominator up to 10^18 (nearly all) is tried
-    on 64-bit integers: it divides 10^18 or needs more than 18 places; then the powers are tried in
-    increasing order (the usual denominators 1, 10, 100 cost a test or three). Beyond, on 128 bits:
-    d divides some 10^k (k ≤ 38) exactly when it divides 10^38, which has 39 digits, one more than
-    `DECIMAL(38, 0)` holds in other dialects: it is reached as 10^37 · 10.
+    A denominator below 2^62 that is not of the form 2^a·5^b (a Fraction's: 45, 97…, the most
+    frequent after 1, so tested first) is told on 64 bits: its factors 5 are those of gcd(d, 5^27)
+    (5^27 > 2^62), and what remains is a power of two exactly when it has one bit set (two remainders
+    of 128-bit integers cost about three times as much). d divides 10^k for every k from its smallest
+    on: a denominator up to 10^18 (nearly all the others) is tried on 64-bit integers: it divides
+    10^18 or needs more than 18 places; then the powers are tried in increasing order (the usual
+    denominators 10, 100 cost a test or two). Beyond, on 128 bits: d divides some 10^k (k ≤ 38)
+    exactly when it divides 10^38, which has 39 digits, one more than `DECIMAL(38, 0)` holds in other
+    dialects: it is reached as 10^37 · 10.
     """
     small = f"CAST({d} AS BIGINT)"
     tries = " ".join(f"WHEN {10 ** k} % {small} = 0 THEN {k}" for k in range(1, 18))
     fits = f"{d} <= {10 ** 18} AND {10 ** 18} % CAST(least({d}, {10 ** 18}) AS BIGINT) = 0"  # no cast fails
+    below = f"CAST(least({d}, {SMALL}) AS BIGINT)"  # no cast fails
+    odd = f"CAST({below} // CAST(gcd({below}, {5 ** 27}) AS BIGINT) AS BIGINT)"  # BIGINT in every dialect
+    fraction = f"{d} < {SMALL} AND ({odd}) & (({odd}) - 1) <> 0"
     whole = f"(({pow10(str(MAX_POWER - 1))} % {d}) * 10) % {d} = 0"
     wide = " ".join(f"WHEN {pow10(str(k))} % {d} = 0 THEN {k}" for k in range(19, MAX_POWER))
-    return (f"CASE WHEN {d} = 1 THEN 0 WHEN {fits} THEN CASE {tries} ELSE 18 END "
+    return (f"CASE WHEN {d} = 1 THEN 0 WHEN {fraction} THEN NULL WHEN {fits} THEN CASE {tries} ELSE 18 END "
             f"WHEN {whole} THEN CASE {wide} ELSE {MAX_POWER} END END")
-
-
-SMALL = 2 ** 62
-"""Integers below this in absolute value are divided on 64 bits (`narrow`)."""
 
 
 def narrow(op: str, a: str, b: str) -> str:

@@ -9,6 +9,8 @@ exactly is rewritten here, on its syntax tree, so that no dialect loses exactnes
   division keeps 32 integer digits, that division or a long division in two steps (`_spark_quotient`); every
   division nested in another's operands is rewritten too (descendants first);
 - `gcd(a, b)` is native in PostgreSQL, and Euclid's algorithm over a `sequence` in Spark and Trino;
+- `list_extract(list, i)` (a constant list read at an index from 1: powers of ten) becomes
+  `ELEMENT_AT` in Spark and Trino, and `(ARRAY[…])[i]` in PostgreSQL;
 - `date + to_years(n)`, `to_months(n)`, `to_days(n)` become `ADD_MONTHS` / `DATE_ADD` in Spark,
   `date_add('year', …)` in Trino and `make_interval` in PostgreSQL: each clamps the day to the end
   of the month, as the language's `+ n ans` does (29/02 + 1 an = 28/02).
@@ -66,6 +68,11 @@ def _unit(node: object) -> tuple[str | None, exp.Expression | None]:
 def _rewrite(node: exp.Expression, dialect: str) -> exp.Expression:
     if isinstance(node, exp.Anonymous) and str(node.this).upper() == "GCD" and dialect != "postgres":
         return _euclid(node.expressions[0], node.expressions[1], dialect)
+    if isinstance(node, exp.Anonymous) and str(node.this).upper() == "LIST_EXTRACT":
+        array, index = node.expressions  # every dialect indexes its arrays from 1 here
+        if dialect == "postgres":
+            return exp.Bracket(this=exp.Paren(this=array), expressions=[index])
+        return exp.Anonymous(this="ELEMENT_AT", expressions=[array, index])
     return node
 
 
