@@ -38,12 +38,16 @@ def _rows(n: int) -> list[dict[str, str]]:
 
 
 def _both(tmp_path: Path, source: Path, extension: str) -> dict[str, tuple[object, bytes, batch.Summary, list[str]]]:
-    """Run both engines on `source`: (output read back, errors file, summary, warnings) by engine."""
+    """Run both engines on `source`: (output read back, errors file, summary, warnings) by engine. A CSV
+    or JSON Lines output is the same bytes on both engines (a JSON Lines one is also read back, for the
+    tests to look into its rows)."""
     done = {}
+    written: dict[str, bytes] = {}
     for engine_name in ("python", "sql"):
         out = tmp_path / f"{engine_name}.{extension}"
         warnings: list[str] = []
         summary = batch.run(batch.BatchJob(RULES, str(source), str(out), engine=engine_name), warn=warnings.append)
+        written[engine_name] = out.read_bytes()
         if extension == "jsonl":
             produced: object = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
         elif extension == "parquet":
@@ -51,6 +55,8 @@ def _both(tmp_path: Path, source: Path, extension: str) -> dict[str, tuple[objec
         else:
             produced = out.read_bytes()
         done[engine_name] = (produced, Path(str(out) + ".erreurs.csv").read_bytes(), summary, warnings)
+    if extension != "parquet":
+        assert written["sql"] == written["python"]
     return done
 
 

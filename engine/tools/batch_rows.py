@@ -27,6 +27,9 @@ from engine.tools.batch_cells import STATUSES, _json_default, _row_filler, arrow
 from engine.tools.batch_input import _Chunk, _csv_record
 from engine.tools.batch_job import FileFormat
 
+_COMPACT = (",", ":")
+"""JSON Lines without a space after `,` and `:`, as DuckDB writes them: both engines write the same bytes."""
+
 
 @frozen
 class _Config:
@@ -232,7 +235,7 @@ class _Rows:
         if fmt == FileFormat.JSONL:
             columns = self.columns
             return "".join(json.dumps(dict(zip(columns, row, strict=True)), ensure_ascii=False,
-                                      default=_json_default) + "\n"
+                                      separators=_COMPACT, default=_json_default) + "\n"
                            for row in rows)
         import pyarrow as pa
         schema = self.schema
