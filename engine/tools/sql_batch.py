@@ -30,6 +30,8 @@ from engine.tools.batch_job import AccountingError, BatchError, BatchJob, FileFo
 from engine.tools.batch_output import _Errors, _Written
 from engine.tools.batch_python import _check_paths, _remove_older, check_columns
 from engine.tools.sql_input import FIRST_LINE, NeedsPythonReader, decide_suspects, read
+from engine.tools.sql_output import RANGE
+from engine.tools.sql_output import write as write_ranges
 from engine.tools.sql_reading import MAX_LINE_BYTES
 
 _STATUS_KEYS = {"non applicable": "not_applicable", "indéterminé": "undetermined", "manquant": "missing"}
@@ -71,7 +73,8 @@ def _run(job: BatchJob, con: duckdb.DuckDBPyConnection, program: Program, input_
     columns, rows = read(con, job.input, input_kind, program, output_kind)
     size = _size(job.input)
     try:
-        con.execute(f"CREATE TEMP TABLE entree AS {rows}")  # every optimiser on: each cell is typed once
+        # every optimiser on: each cell is typed once; not TEMP: `_write`'s other connections read it
+        con.execute(f"CREATE TABLE entree AS {rows}")
     except duckdb.InvalidInputException as exc:  # a line of more than MAX_LINE_BYTES: the Python reader reads it
         if input_kind is FileFormat.PARQUET:
             raise
@@ -91,7 +94,7 @@ def _run(job: BatchJob, con: duckdb.DuckDBPyConnection, program: Program, input_
     assert counts is not None
     lines, blank, refused = (int(x) for x in counts)
     try:
-        rows_read = f"(SELECT rowid + {first} AS ligne, * FROM entree WHERE NOT blank AND probleme IS NULL)"
+        rows_read = f"(SELECT rowid + {first} AS ligne, * FROM entree WHERE NOT blank AND probleme IS NULL AND {RANGE})"
         query = generate(program, rows_read, ("ligne", *copied), nested=True)
     except SqlUnsupported as exc:
         raise BatchError(f"moteur SQL : {exc} ; relancez avec --moteur python") from None
@@ -104,7 +107,7 @@ def _run(job: BatchJob, con: duckdb.DuckDBPyConnection, program: Program, input_
     try:
         _remove_older(job.output, job.errors_path)
         errors_file.write(errors)
-        written = _write(con, query, output, output_kind)
+        written = _write(con, query, output, output_kind, caught)
         output.count = written
         errors_file.finish()
         output.finish()
@@ -137,29 +140,36 @@ def _check_columns(job: BatchJob, copied: Sequence[str], program: Program,
     check_columns(job, copied, program.outputs, program.facts, warn)
 
 
-def _write(con: duckdb.DuckDBPyConnection, query: Query, output: _DuckOutput, kind: FileFormat) -> int:
+def _write(con: duckdb.DuckDBPyConnection, query: Query, output: _DuckOutput, kind: FileFormat,
+           caught: Sequence[object]) -> int:
     """Run the query into the output file; the number of rows written.
 
     The query is planned with DuckDB's optimiser off: it is one chain of projections over one
     filtered scan, which no optimiser rule makes faster, and optimising it took a fifth of its
-    planning."""
+    planning. CSV and JSON Lines are written by ranges of rows, each on one thread
+    (`engine.tools.sql_output`, which says why); Parquet by one COPY over every row."""
     if kind is FileFormat.PARQUET:
         casts = [f"CAST({quote(o)} AS BIGINT) AS {quote(o)}" for o, k in zip(query.outputs, query.kinds, strict=True)
                  if k == "entier"]
         body = f"SELECT * REPLACE ({', '.join(casts)}) FROM ({query.sql})" if casts else query.sql
-        options = "FORMAT PARQUET"
-    elif kind is FileFormat.JSONL:
-        body, options = query.sql, "FORMAT JSON"
     else:
-        body, options = query.sql, "FORMAT CSV, HEADER, QUOTE '\"', ESCAPE '\"'"
+        body = query.sql
+
+    def copy(path: str, header: bool) -> str:
+        options = ("FORMAT PARQUET" if kind is FileFormat.PARQUET else "FORMAT JSON" if kind is FileFormat.JSONL
+                   else f"FORMAT CSV, HEADER {str(header).lower()}, QUOTE '\"', ESCAPE '\"'")
+        return f"COPY ({body}) TO {text(path)} ({options}, USE_TMP_FILE false)"
+
     con.execute("PRAGMA disable_optimizer")
     try:
-        result = con.execute(f"COPY ({body}) TO {text(output.temporary)} ({options}, USE_TMP_FILE false)").fetchone()
-    except duckdb.IOException as exc:  # a full disk: "No space left on device" in DuckDB's message
-        raise output.write_failed(OSError(str(exc))) from None
+        if kind is FileFormat.PARQUET:
+            result = con.execute(copy(output.temporary, True), {"debut": 0, "fin": 1 << 62}).fetchone()
+            return int(result[0]) if result else 0
+        return write_ranges(con, copy, "entree", output.temporary, output.final, caught)
+    except (duckdb.IOException, OSError) as exc:  # a full disk: "No space left on device" in DuckDB's message
+        raise output.write_failed(exc if isinstance(exc, OSError) else OSError(str(exc))) from None
     finally:
         con.execute("PRAGMA enable_optimizer")
-    return int(result[0]) if result else 0
 
 
 def _headline_counts(con: duckdb.DuckDBPyConnection, path: str, kind: FileFormat, program: Program,
