@@ -18,7 +18,7 @@ import duckdb
 import pytest
 
 from engine.sql.code import text
-from engine.tools import batch, sql_output
+from engine.tools import batch, sql_batch, sql_output
 from engine.tools.batch_job import PARTIAL_SUFFIX, BatchError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,3 +112,13 @@ def test_a_signal_stops_every_range(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         timer.cancel()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
     assert con.execute("SELECT current_setting('threads')").fetchone() == (2,)
+
+
+def test_headline_counts_of_lines_longer_than_the_first_reader_reads(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Output lines longer than the headline reader's limit (64 bytes here, and buffers of four times that) are
+    read back by the second reader: the same counts."""
+    expected = batch.run(batch.BatchJob(RULES, str(POPULATION), str(tmp_path / "a.csv"), engine="sql"))
+    monkeypatch.setattr(sql_batch, "MAX_LINE_BYTES", 32)
+    summary = batch.run(batch.BatchJob(RULES, str(POPULATION), str(tmp_path / "b.csv"), engine="sql"))
+    assert summary.headline_counts == expected.headline_counts and sum(summary.headline_counts.values()) == 8000
