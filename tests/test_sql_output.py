@@ -1,0 +1,124 @@
+"""The SQL engine's results file written by ranges of rows (`engine.tools.sql_output`).
+
+- The ranges are contiguous, in order, and cover every row; a small table is one range.
+- Written by several ranges, the CSV and JSON Lines files of the 8 000 rows of examples/population.csv
+  are those of one COPY and of the Python engine, byte for byte, with the same counts, and no part
+  file is left.
+- A range that cannot be written stops the run with the French error, leaving no file; a signal stops
+  every range and removes the parts.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from engine.sql.code import text
+from engine.tools import batch, sql_batch, sql_output
+from engine.tools.batch_job import PARTIAL_SUFFIX, BatchError
+
+ROOT = Path(__file__).resolve().parent.parent
+RULES = str(ROOT / "rulesets" / "convention2024.rules")
+POPULATION = ROOT / "examples" / "population.csv"
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REGLES_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+
+
+def test_ranges_cover_every_row_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One range per thread when each has enough rows, else fewer; contiguous from 0 to the last row."""
+    monkeypatch.setattr(sql_output, "RANGE_MIN_ROWS", 10)
+    assert sql_output.ranges(100, 3) == [(0, 33), (33, 66), (66, 100)]
+    assert sql_output.ranges(25, 4) == [(0, 12), (12, 25)]
+    assert sql_output.ranges(9, 4) == [(0, 9)]
+    assert sql_output.ranges(0, 2) == [(0, 0)]
+
+
+def _run(tmp_path: Path, extension: str, workers: int, name: str, engine: str = "sql") -> tuple[bytes, batch.Summary]:
+    out = tmp_path / f"{name}.{extension}"
+    summary = batch.run(batch.BatchJob(RULES, str(POPULATION), str(out), workers=workers, engine=engine))
+    return out.read_bytes(), summary
+
+
+@pytest.mark.parametrize("extension", ["csv", "jsonl"])
+def test_ranges_write_the_file_of_one_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, extension: str) -> None:
+    """8 000 rows in 3 ranges: the bytes of one COPY (and for CSV of the Python engine: one header), the same
+    counts; DuckDB's JSON Lines spaces its objects otherwise, with the same values."""
+    python, python_summary = _run(tmp_path, extension, 1, "python", engine="python")
+    one, one_summary = _run(tmp_path, extension, 3, "une")
+    monkeypatch.setattr(sql_output, "RANGE_MIN_ROWS", 1000)
+    assert sql_output.ranges(8000, 3) == [(0, 2666), (2666, 5333), (5333, 8000)]
+    parts, summary = _run(tmp_path, extension, 3, "parts")
+    assert parts == one
+    if extension == "csv":
+        assert parts == python
+    else:
+        assert [json.loads(line) for line in parts.splitlines()] == [json.loads(line) for line in python.splitlines()]
+    assert (summary.evaluated, summary.headline_counts) == (one_summary.evaluated, one_summary.headline_counts) \
+        == (8000, python_summary.headline_counts)
+    assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(PARTIAL_SUFFIX)]
+
+
+def test_a_range_that_cannot_be_written_stops_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A part DuckDB cannot write (here a folder) is the French write error; no file is left."""
+    monkeypatch.setattr(sql_output, "RANGE_MIN_ROWS", 1000)
+    created: list[Path] = []
+
+    def folder(final: str) -> str:
+        created.append(Path(final + ".dossier" + PARTIAL_SUFFIX))
+        created[-1].mkdir()
+        return str(created[-1])
+
+    monkeypatch.setattr(sql_output, "_create", folder)
+    out = tmp_path / "out.csv"
+    with pytest.raises(BatchError, match=r"impossible d'écrire « .*out\.csv »"):
+        batch.run(batch.BatchJob(RULES, str(POPULATION), str(out), workers=2, engine="sql"))
+    assert len(created) == 1
+    for path in created:
+        path.rmdir()
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_a_signal_stops_every_range(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A signal during the writing interrupts each range's COPY, and the parts are removed."""
+    monkeypatch.setattr(sql_output, "RANGE_MIN_ROWS", 1000)
+    con = duckdb.connect()
+    con.execute("SET threads = 2")
+    con.execute("CREATE TABLE t AS SELECT range AS n FROM range(3000000)")
+    caught: list[str] = []
+
+    def copy(path: str, header: bool) -> str:
+        return (f"COPY (SELECT n, repeat('x', 200) AS y FROM t WHERE {sql_output.RANGE}) TO {text(path)} "
+                f"(FORMAT CSV, HEADER {str(header).lower()})")
+
+    def signal() -> None:  # what `engine.tools.sql_batch`'s handler does
+        caught.append("SIGINT")
+        con.interrupt()
+
+    output = tmp_path / "out.csv"
+    output.touch()
+    timer = threading.Timer(0.3, signal)
+    timer.start()
+    try:
+        with pytest.raises(duckdb.InterruptException):
+            sql_output.write(con, copy, "t", str(output), str(tmp_path / "final.csv"), caught)
+    finally:
+        timer.cancel()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+    assert con.execute("SELECT current_setting('threads')").fetchone() == (2,)
+
+
+def test_headline_counts_of_lines_longer_than_the_first_reader_reads(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Output lines longer than the headline reader's limit (64 bytes here, and buffers of four times that) are
+    read back by the second reader: the same counts."""
+    expected = batch.run(batch.BatchJob(RULES, str(POPULATION), str(tmp_path / "a.csv"), engine="sql"))
+    monkeypatch.setattr(sql_batch, "MAX_LINE_BYTES", 32)
+    summary = batch.run(batch.BatchJob(RULES, str(POPULATION), str(tmp_path / "b.csv"), engine="sql"))
+    assert summary.headline_counts == expected.headline_counts and sum(summary.headline_counts.values()) == 8000
