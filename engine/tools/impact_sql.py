@@ -52,6 +52,9 @@ _EXACT_DIGITS = 28
 _NUMBER_TEXT = (TypeKind.DECIMAL, TypeKind.TAUX, TypeKind.MONTANT)
 """Kinds whose values the query gives as their decimal text (compared without trailing zeros)."""
 _VALUE = STATUS_FRENCH["value"]
+_LABELS = ("vrai", "faux", *STATUS_FRENCH.values())
+"""Every label of a result (`_label`): stored as an ENUM (one byte a value, not a string); another
+label would stop the query, and the Python path would count."""
 SPACE = ("[\\s\\x{0b}\\x{1c}-\\x{1f}\\x{85}\\x{a0}\\x{1680}\\x{2000}-\\x{200a}\\x{2028}\\x{2029}\\x{202f}"
          "\\x{205f}\\x{3000}]")
 """The characters Python's `str.strip` removes, as a regular expression class of DuckDB (RE2)."""
@@ -100,14 +103,19 @@ def compare_sql(old: api.Ruleset, new: api.Ruleset, population: str | Path, *, b
     impact = python_path._prepare(old, new, path, columns, by, eligibility, amounts, old_name, new_name)
     con = duckdb.connect()
     try:
+        delimiter = _lines(con, path, columns, impact.by)
         _facts(con, path, old.program, "faits_ancien")  # read with every optimiser on (engine.tools.sql_batch)
-        _facts(con, path, new.program, "faits_nouveau")
+        if _same_reading(old.program, new.program):  # the same typed facts: read once
+            con.execute("CREATE TEMP VIEW faits_nouveau AS SELECT * FROM faits_ancien")
+        else:
+            _facts(con, path, new.program, "faits_nouveau")
         con.execute(f"SET disabled_optimizers = '{PLANNING_HEAVY}'")
         impact.rows = _count_one(con, "SELECT count(*) FROM lignes WHERE NOT vide")
-        _refused(con, impact, (old, new), columns)
-        _pairs(con, impact, old.program, new.program, columns)
+        source = _Lines(path, delimiter, columns)
+        _refused(con, impact, (old, new), source)
+        _pairs(con, impact, old.program, new.program)
         _fill(con, impact)
-        impact.examples = _examples(con, impact, (old, new), columns, examples)
+        impact.examples = _examples(con, impact, (old, new), source, examples)
     except duckdb.Error as exc:  # a number beyond 38 digits in a query: the Python path's limits apply
         raise NeedsPython(f"DuckDB s'est arrêté ({str(exc).splitlines()[0]})") from None
     finally:
@@ -117,10 +125,33 @@ def compare_sql(old: api.Ruleset, new: api.Ruleset, population: str | Path, *, b
 
 # ─── Reading ─────────────────────────────────────────────────────────────────────────────────
 
+def _lines(con: duckdb.DuckDBPyConnection, path: str, columns: Sequence[str], by: Sequence[str]) -> str:
+    """Fill `lignes`: each line's number, whether it is blank (every cell empty once stripped, as
+    `read_population` says), refused (set by `_facts`), padded (a cell with spaces around it), the cells
+    of the padded lines only (which `_facts` strips), and the breakdown values (`par_…`). The other
+    lines' cells are not kept: the few lines read again (refused rows, examples) are read by `_Lines`.
+    Returns the file's delimiter."""
+    source = _Input(path, FileFormat.CSV, 1)
+    source.close()
+    lines = csv_lines(path, source.dialect, len(columns))
+    padded = (f"NOT blank AND regexp_matches(array_to_string(cells, chr(1)), "
+              f"'(^|\\x01){SPACE}|{SPACE}($|\\x01)')")
+    flags = f"(SELECT cells, blank, {padded} AS rembourre FROM {lines})"
+    groups = "".join(f", CASE WHEN len(cells) = {len(columns)} THEN "
+                     f"COALESCE(NULLIF({_stripped(f'cells[{columns.index(b) + 1}]')}, ''), '(inconnu)') END "
+                     f"AS {quote('par_' + b)}" for b in by)
+    # the table numbers the lines by its rowid (`csv_lines`): `ligne` is set once the table is written
+    con.execute(f"CREATE TEMP TABLE lignes AS SELECT blank OR regexp_full_match(array_to_string(cells, ''), "
+                f"'{SPACE}*') AS vide, FALSE AS refus, rembourre, CASE WHEN rembourre THEN cells END AS cells"
+                f"{groups} FROM {flags}")
+    con.execute("ALTER TABLE lignes ADD COLUMN ligne BIGINT")
+    con.execute(f"UPDATE lignes SET ligne = rowid + {FIRST_LINE[FileFormat.CSV]}")
+    return source.dialect
+
+
 def _facts(con: duckdb.DuckDBPyConnection, path: str, program: Program, table: str) -> None:
     """The population's lines typed for one rule file, as `regles batch` reads them (`engine.tools.sql_input`),
-    in `table` with their line number `ligne`; the first call also fills `lignes` (line, every cell, blank
-    and refused as the Python path says), which the breakdown, the refused rows and the examples read."""
+    in `table` with their line number `ligne`; the lines it refuses are marked in `lignes`."""
     first = FIRST_LINE[FileFormat.CSV]
     try:
         columns, rows = read(con, path, FileFormat.CSV, program, FileFormat.CSV)
@@ -128,16 +159,6 @@ def _facts(con: duckdb.DuckDBPyConnection, path: str, program: Program, table: s
         raise NeedsPython(str(why)) from None
     except BatchError as exc:
         raise NeedsPython(str(exc)) from None
-    if table == "faits_ancien":  # blank as `read_population` says: every cell empty once stripped
-        source = _Input(path, FileFormat.CSV, 1)
-        source.close()
-        lines = csv_lines(path, source.dialect, len(columns))
-        con.execute(f"CREATE TEMP TABLE brutes AS SELECT cells, blank FROM {lines}")
-        con.execute(f"CREATE TEMP TABLE lignes AS SELECT rowid + {first} AS ligne, cells, blank OR "
-                    f"regexp_full_match(array_to_string(cells, ''), '{SPACE}*') AS vide, FALSE AS refus, "
-                    f"NOT blank AND regexp_matches(array_to_string(cells, chr(1)), "
-                    f"'(^|\\x01){SPACE}|{SPACE}($|\\x01)') AS rembourre FROM brutes")
-        con.execute("DROP TABLE brutes")
     con.execute(f"CREATE TEMP TABLE entree AS {rows}")
     # each row's line, taken while its rowid is its place in the file: updating a row's list of cells
     # below moves it to the end of the table (DuckDB rewrites a row whose list changes)
@@ -148,18 +169,55 @@ def _facts(con: duckdb.DuckDBPyConnection, path: str, program: Program, table: s
                 f"FROM lignes WHERE lignes.ligne = entree.ligne AND lignes.rembourre "
                 "AND NOT entree.blank AND entree.probleme IS NULL")
     decide_suspects(con, program, columns, FileFormat.CSV, FileFormat.CSV)
-    con.execute(f"CREATE TEMP TABLE {table} AS SELECT * EXCLUDE (cells) FROM entree ORDER BY ligne")
-    con.execute("DROP TABLE entree")
+    # every later query finds a row by its line: the table is kept as it is, without its cells (no copy)
+    con.execute("ALTER TABLE entree DROP COLUMN cells")
+    con.execute(f"ALTER TABLE entree RENAME TO {table}")
     con.execute(f"UPDATE lignes SET refus = TRUE FROM {table} "
                 f"WHERE lignes.ligne = {table}.ligne AND {table}.probleme IS NOT NULL")
+    # the queries read the facts alone (the row's blank, refused and padded flags are in `lignes`)
+    for column in ("blank", "probleme", "suspect", *(c for c in columns if c not in program.facts)):
+        con.execute(f"ALTER TABLE {table} DROP COLUMN {quote(column)}")
+
+
+def _same_reading(old: Program, new: Program) -> bool:
+    """Whether both files read a population's cells alike: the same facts, in the same order, each
+    with the same type, bounds and allowed values (all that `engine.inputs.facts.coerce` and its fast
+    readers, and the SQL reading, depend on for a text cell), so that one typed table serves both."""
+    def reading(program: Program) -> list[tuple[object, ...]]:
+        return [(name, d.type, d.low, d.high, d.allowed) for name, d in program.facts.items()]
+    return reading(old) == reading(new)
+
+
+class _Lines:
+    """The cells of chosen lines of a CSV population, read again from the file: the text DuckDB split
+    (`csv_lines`: a plain file, each record one line, its end `\\n` or `\\r\\n`), split by the delimiter."""
+
+    def __init__(self, path: str, delimiter: str, columns: Sequence[str]) -> None:
+        self.path, self.delimiter, self.columns = path, delimiter, columns
+
+    def cells(self, wanted: Sequence[int]) -> list[tuple[int, list[str]]]:
+        """(line, cells) of the lines numbered in `wanted`, in line order; the file is read up to the last."""
+        left, found = set(wanted), []
+        if not left:
+            return []
+        with open(self.path, "rb") as file:
+            file.readline()  # the header
+            for number, raw in enumerate(file, FIRST_LINE[FileFormat.CSV]):
+                if number in left:
+                    line = raw.removesuffix(b"\n").removesuffix(b"\r").decode("utf-8")
+                    found.append((number, line.split(self.delimiter)))
+                    left.discard(number)
+                    if not left:
+                        break
+        return found
 
 
 def _refused(con: duckdb.DuckDBPyConnection, impact: Impact, rulesets: tuple[api.Ruleset, api.Ruleset],
-             columns: Sequence[str]) -> None:
+             source: _Lines) -> None:
     """The rows set aside by either file, read again and evaluated in Python for their reason."""
-    rows = con.execute("SELECT ligne, cells FROM lignes WHERE refus AND NOT vide ORDER BY ligne").fetchall()
-    for line, cells in rows:
-        row = csv_row(columns, cells)
+    lines = [int(r[0]) for r in con.execute("SELECT ligne FROM lignes WHERE refus AND NOT vide ORDER BY ligne").fetchall()]
+    for line, cells in source.cells(lines):
+        row = csv_row(source.columns, cells)
         ident = python_path._ident(row)
         if "" in row:
             impact.bad.append(BadRow(int(line), ident, str(row[""])))
@@ -169,11 +227,9 @@ def _refused(con: duckdb.DuckDBPyConnection, impact: Impact, rulesets: tuple[api
 
 # ─── Evaluating and joining ──────────────────────────────────────────────────────────────────
 
-def _pairs(con: duckdb.DuckDBPyConnection, impact: Impact, old: Program, new: Program,
-           columns: Sequence[str]) -> None:
+def _pairs(con: duckdb.DuckDBPyConnection, impact: Impact, old: Program, new: Program) -> None:
     """`paires`: one row per line both files evaluate, with what the counts need of both results."""
-    by = [f"COALESCE(NULLIF({_stripped(f'cells[{columns.index(b) + 1}]')}, ''), '(inconnu)') AS {quote('par_' + b)}"
-          for b in impact.by]
+    by = [f"lignes.{quote('par_' + b)}" for b in impact.by]
     good = "(SELECT f.*{} FROM {} f JOIN lignes USING (ligne) WHERE NOT vide AND NOT refus)"
     try:
         q_old = generate(old, good.format("".join(", " + b for b in by), "faits_ancien"),
@@ -200,17 +256,20 @@ def _pairs(con: duckdb.DuckDBPyConnection, impact: Impact, old: Program, new: Pr
         e = impact.eligibility
         items += [f"CASE WHEN o.{quote(e + '__statut')} = '{NA}' THEN o.{quote(e + '__raison')} END AS ra",
                   f"CASE WHEN n.{quote(e + '__statut')} = '{NA}' THEN n.{quote(e + '__raison')} END AS rb"]
-    con.execute(f"CREATE TEMP TABLE paires0 AS SELECT {', '.join(items)} FROM ({q_old.sql}) AS o "
-                f"JOIN ({q_new.sql}) AS n ON o.ligne = n.ligne")
     eligibility = impact.common.index(impact.eligibility) if impact.eligibility is not None else None
     case = "'all'" if eligibility is None else _case(f"a{eligibility}", f"b{eligibility}")
-    scale = _scale(con, impact)
-    decimal = f"DECIMAL(38, {scale})"
+    # amounts at MAX_SCALE decimals and their own number of decimals, so that the table is written once;
+    # `_scale` then checks that the sums are exact (a sum at MAX_SCALE decimals, rounded to its group's
+    # decimals, is the sum at those decimals)
+    decimal = f"DECIMAL(38, {MAX_SCALE})"
+    texts = [f"{s}{j}" for j in range(len(impact.amounts)) for s in ("ta", "tb")]
     amounts = [f"CAST(ta{j} AS {decimal}) AS va{j}, CAST(tb{j} AS {decimal}) AS vb{j}, {_places(f'ta{j}')} AS sa{j}, "
                f"{_places(f'tb{j}')} AS sb{j}" for j in range(len(impact.amounts))]
-    con.execute(f"CREATE TEMP TABLE paires AS SELECT *, {case} AS cas{''.join(', ' + a for a in amounts)} "
-                "FROM paires0")
-    con.execute("DROP TABLE paires0")
+    kept = f"* EXCLUDE ({', '.join(texts)})" if texts else "*"
+    con.execute(f"CREATE TYPE etiquette AS ENUM ({', '.join(text(label) for label in _LABELS)})")
+    con.execute(f"CREATE TEMP TABLE paires AS SELECT {kept}, {case} AS cas{''.join(', ' + a for a in amounts)} "
+                f"FROM (SELECT {', '.join(items)} FROM ({q_old.sql}) AS o JOIN ({q_new.sql}) AS n ON o.ligne = n.ligne)")
+    _scale(con, impact)
 
 
 def _stripped(cell: str) -> str:
@@ -232,7 +291,7 @@ def _label(side: str, name: str, kind: str) -> str:
     status = f"{side}.{quote(name + '__statut')}"
     shown = f"CASE WHEN {side}.{quote(name)} THEN 'vrai' ELSE 'faux' END" if kind == TypeKind.BOOLEEN \
         else f"'{_VALUE}'"
-    return f"CASE WHEN {status} = '{_VALUE}' THEN {shown} ELSE {status} END"
+    return f"CAST(CASE WHEN {status} = '{_VALUE}' THEN {shown} ELSE {status} END AS etiquette)"
 
 
 def _case(old: str, new: str) -> str:
@@ -246,22 +305,20 @@ def _places(column: str) -> str:
     return f"CASE WHEN strpos({column}, '.') > 0 THEN length({column}) - strpos({column}, '.') ELSE 0 END"
 
 
-def _scale(con: duckdb.DuckDBPyConnection, impact: Impact) -> int:
-    """The decimals the amounts' sums keep, after checking that they add up exactly as the Python path's."""
+def _scale(con: duckdb.DuckDBPyConnection, impact: Impact) -> None:
+    """Check that the amounts' sums, kept at MAX_SCALE decimals, add up exactly as the Python path's."""
     if not impact.amounts:
-        return 0
-    places = ", ".join(f"max({_places(f'{s}{j}')})" for j in range(len(impact.amounts)) for s in ("ta", "tb"))
-    found = con.execute(f"SELECT greatest({places}) FROM paires0").fetchone()
+        return
+    places = ", ".join(f"max({s}{j})" for j in range(len(impact.amounts)) for s in ("sa", "sb"))
+    found = con.execute(f"SELECT greatest({places}) FROM paires").fetchone()
     scale = int(found[0]) if found and found[0] is not None else 0
     if scale > MAX_SCALE:
         raise NeedsPython(f"un montant a {scale} décimales")
-    sums = ", ".join(f"sum(abs(CAST({s}{j} AS DECIMAL(38, {scale}))))" for j in range(len(impact.amounts))
-                     for s in ("ta", "tb"))
-    totals = con.execute(f"SELECT {sums} FROM paires0").fetchone() or ()
+    sums = ", ".join(f"sum(abs({s}{j}))" for j in range(len(impact.amounts)) for s in ("va", "vb"))
+    totals = con.execute(f"SELECT {sums} FROM paires").fetchone() or ()
     for total in totals:
         if total is not None and len(str(int(total))) + scale > _EXACT_DIGITS - 1:
             raise NeedsPython("les montants sont trop grands pour être additionnés exactement sur 28 chiffres")
-    return scale
 
 
 def _count_one(con: duckdb.DuckDBPyConnection, sql: str) -> int:
@@ -364,7 +421,7 @@ def _sum(row: dict[str, object], total: str, places: str) -> Decimal:
 # ─── Examples ────────────────────────────────────────────────────────────────────────────────
 
 def _examples(con: duckdb.DuckDBPyConnection, impact: Impact, rulesets: tuple[api.Ruleset, api.Ruleset],
-              columns: Sequence[str], count: int) -> list[python_path.ExampleRow]:
+              source: _Lines, count: int) -> list[python_path.ExampleRow]:
     """`impact._examples` over the first rows of each of its queues, evaluated in Python.
 
     The choice never looks past the first 2·count rows of a queue (each pick takes one row and skips
@@ -383,11 +440,9 @@ def _examples(con: duckdb.DuckDBPyConnection, impact: Impact, rulesets: tuple[ap
                       f"c{impact.common.index(name)} AND va{j} <> vb{j} ORDER BY abs(vb{j} - va{j}) DESC, ligne "
                       f"LIMIT {limit}")
     lines = sorted({int(r[0]) for q in queues for r in con.execute(q).fetchall()})
-    found = con.execute(f"SELECT ligne, cells FROM lignes WHERE ligne IN ({', '.join(map(str, lines))}) "
-                        "ORDER BY ligne").fetchall()
     candidates = []
-    for line, cells in found:
-        row = csv_row(columns, cells)
+    for line, cells in source.cells(lines):
+        row = csv_row(source.columns, cells)
         outcomes = python_path._evaluate(impact, rulesets, row, int(line), python_path._ident(row))
         changes, case, _ = python_path.changed(impact, *outcomes) if outcomes else ((), None, None)
         if not changes or case is None:
