@@ -52,7 +52,7 @@ _EXACT_DIGITS = 28
 _NUMBER_TEXT = (TypeKind.DECIMAL, TypeKind.TAUX, TypeKind.MONTANT)
 """Kinds whose values the query gives as their decimal text (compared without trailing zeros)."""
 _VALUE = STATUS_FRENCH["value"]
-_LABELS = ("vrai", "faux", *STATUS_FRENCH.values())
+_LABELS = ("vrai", "faux", _VALUE, *(s for s in STATUS_FRENCH.values() if s != _VALUE))
 """Every label of a result (`_label`): stored as an ENUM (one byte a value, not a string); another
 label would stop the query, and the Python path would count."""
 SPACE = ("[\\s\\x{0b}\\x{1c}-\\x{1f}\\x{85}\\x{a0}\\x{1680}\\x{2000}-\\x{200a}\\x{2028}\\x{2029}\\x{202f}"
@@ -239,23 +239,38 @@ def _pairs(con: duckdb.DuckDBPyConnection, impact: Impact, old: Program, new: Pr
         raise NeedsPython(str(exc)) from None
     kinds = {"o": dict(zip(q_old.outputs, q_old.kinds, strict=True)),
              "n": dict(zip(q_new.outputs, q_new.kinds, strict=True))}
+    # each side keeps only what the counts read (a one-byte label, a comparable value, the amounts'
+    # text, the reason): the join's hash table holds one side's rows, so their width is its memory
+    sides: dict[str, list[str]] = {"o": ["ligne", *(quote("par_" + b) for b in impact.by)], "n": ["ligne"]}
     items = ["o.ligne", *(f"o.{quote('par_' + b)}" for b in impact.by)]
     changes = []
+    valued = ", ".join(text(label) for label in _LABELS[:3])
     for i, name in enumerate(impact.common):
-        same = f"{_normal('o', name, kinds['o'][name])} = {_normal('n', name, kinds['n'][name])}"
-        change = (f"(o.{quote(name + '__statut')} IS DISTINCT FROM n.{quote(name + '__statut')} OR "
-                  f"(o.{quote(name + '__statut')} = '{_VALUE}' AND NOT ({same})))")
-        items += [f"{change} AS c{i}", f"{_label('o', name, kinds['o'][name])} AS a{i}",
-                  f"{_label('n', name, kinds['n'][name])} AS b{i}"]
+        old_kind, new_kind = kinds["o"][name], kinds["n"][name]
+        native = old_kind == new_kind and old_kind not in _NUMBER_TEXT  # equal as values iff equal as text
+        for side, kind, label, value in (("o", old_kind, "a", "x"), ("n", new_kind, "b", "y")):
+            shown = f"{side}.{quote(name)}" if native else _normal(side, name, kind)
+            sides[side] += [f"{_label(side, name, kind)} AS {label}{i}", f"{shown} AS {value}{i}"]
+        # a label is a status but for a value (vrai, faux, valeur): the statuses differ, or both are
+        # values and the values differ
+        change = (f"CASE WHEN o.a{i} IN ({valued}) AND n.b{i} IN ({valued}) THEN NOT (o.x{i} = n.y{i}) "
+                  f"ELSE o.a{i} IS DISTINCT FROM n.b{i} END")
+        items += [f"{change} AS c{i}", f"o.a{i}", f"n.b{i}"]
         changes.append(f"c{i}")
     items.append(f"({' OR '.join(changes) or 'FALSE'}) AS modifiee")
     for j, name in enumerate(impact.amounts):
-        items += [f"CASE WHEN o.{quote(name + '__statut')} = '{_VALUE}' THEN o.{quote(name)} END AS ta{j}",
-                  f"CASE WHEN n.{quote(name + '__statut')} = '{_VALUE}' THEN n.{quote(name)} END AS tb{j}"]
+        for side, column in (("o", "ta"), ("n", "tb")):
+            sides[side].append(f"CASE WHEN {side}.{quote(name + '__statut')} = '{_VALUE}' THEN {side}.{quote(name)} "
+                               f"END AS {column}{j}")
+        items += [f"o.ta{j}", f"n.tb{j}"]
     if impact.eligibility is not None:
         e = impact.eligibility
-        items += [f"CASE WHEN o.{quote(e + '__statut')} = '{NA}' THEN o.{quote(e + '__raison')} END AS ra",
-                  f"CASE WHEN n.{quote(e + '__statut')} = '{NA}' THEN n.{quote(e + '__raison')} END AS rb"]
+        for side, column in (("o", "ra"), ("n", "rb")):
+            sides[side].append(f"CASE WHEN {side}.{quote(e + '__statut')} = '{NA}' THEN {side}.{quote(e + '__raison')} "
+                               f"END AS {column}")
+        items += ["o.ra", "n.rb"]
+    joined = (f"(SELECT {', '.join(items)} FROM (SELECT {', '.join(sides['o'])} FROM ({q_old.sql}) AS o) AS o "
+              f"JOIN (SELECT {', '.join(sides['n'])} FROM ({q_new.sql}) AS n) AS n ON o.ligne = n.ligne)")
     eligibility = impact.common.index(impact.eligibility) if impact.eligibility is not None else None
     case = "'all'" if eligibility is None else _case(f"a{eligibility}", f"b{eligibility}")
     # amounts at MAX_SCALE decimals and their own number of decimals, so that the table is written once;
@@ -268,7 +283,7 @@ def _pairs(con: duckdb.DuckDBPyConnection, impact: Impact, old: Program, new: Pr
     kept = f"* EXCLUDE ({', '.join(texts)})" if texts else "*"
     con.execute(f"CREATE TYPE etiquette AS ENUM ({', '.join(text(label) for label in _LABELS)})")
     con.execute(f"CREATE TEMP TABLE paires AS SELECT {kept}, {case} AS cas{''.join(', ' + a for a in amounts)} "
-                f"FROM (SELECT {', '.join(items)} FROM ({q_old.sql}) AS o JOIN ({q_new.sql}) AS n ON o.ligne = n.ligne)")
+                f"FROM {joined}")
     _scale(con, impact)
 
 
