@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -91,6 +92,55 @@ def test_refused_rows_cases_and_breakdowns(tmp_path: Path, options: dict[str, ob
     assert warnings == []
     assert "écartée" in python[0] and "groupe" in python[0]
     assert python[0].splitlines() == sql[0].splitlines()
+    assert python[1] == sql[1]
+
+
+def test_lines_read_again_with_crlf_and_a_byte_order_mark(tmp_path: Path) -> None:
+    """The refused rows and the examples are read again from the file, not kept by DuckDB: with a byte
+    order mark and `\\r\\n` line ends, their lines and cells are the Python path's."""
+    population = tmp_path / "crlf.csv"
+    population.write_bytes(b"\xef\xbb\xbf" + REFUSED.replace("\n", "\r\n").encode("utf-8"))
+    (python, sql), warnings = reports(OLD, NEW, population, eligibility="ouvre_droit", by=["groupe"], examples=8)
+    assert warnings == []
+    assert "l'en-tête en a 5" in python[0] and "ligne 17" in python[0]
+    assert python[0].splitlines() == sql[0].splitlines()
+    assert python[1] == sql[1]
+
+
+def test_files_that_read_the_facts_differently(tmp_path: Path) -> None:
+    """A new file that allows fewer scores than the old one: each file types the population itself, and
+    a row only the new one refuses is set aside for both, as in Python."""
+    source = Path(NEW).read_text(encoding="utf-8")
+    assert "fait score : entier au moins 0 fin" in source
+    bounded = tmp_path / "borne.rules"
+    bounded.write_text(source.replace("fait score : entier au moins 0 fin",
+                                      "fait score : entier parmi {10, 30, 45, 60, 61, 70, 80, 95} fin"), encoding="utf-8")
+    assert not impact_sql._same_reading(api.load(OLD).program, api.load(str(bounded)).program)
+    population = tmp_path / "cas.csv"
+    population.write_text(REFUSED, encoding="utf-8")
+    (python, sql), warnings = reports(OLD, str(bounded), population, eligibility="ouvre_droit", examples=3)
+    assert warnings == []
+    assert ("ligne 13 (id 10) : fait « score » : attendu l'une des valeurs 10, 30, 45, 60, 61, 70, 80, 95, "
+            "reçu « 250 »") in python[0].replace("\u00a0", " ")
+    assert python[0].splitlines() == sql[0].splitlines()
+    assert python[1] == sql[1]
+
+
+def test_memory_limit_too_small(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A limit DuckDB cannot work within: the comparison runs again without one, same report, no warning."""
+    monkeypatch.setattr(impact_sql, "MEMORY_LIMIT", "1MB")
+    limits: list[str | None] = []
+    run = impact_sql._run
+
+    def counted(*args: Any) -> python_path.Impact:
+        limits.append(args[-1])
+        return run(*args)
+    monkeypatch.setattr(impact_sql, "_run", counted)
+    population = tmp_path / "cas.csv"
+    population.write_text(REFUSED, encoding="utf-8")
+    (python, sql), warnings = reports(OLD, NEW, population, eligibility="ouvre_droit", by=["groupe"], examples=3)
+    assert limits == ["1MB", None]
+    assert warnings == []
     assert python[1] == sql[1]
 
 

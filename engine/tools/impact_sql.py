@@ -22,6 +22,7 @@ for DuckDB (the default, `auto`, falls back without a word, as `regles batch` do
 
 from __future__ import annotations
 
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from decimal import Decimal
@@ -45,6 +46,10 @@ from engine.tools.sql_batch import PLANNING_HEAVY
 from engine.tools.sql_input import FIRST_LINE, NeedsPythonReader, decide_suspects, read
 from engine.tools.sql_reading import csv_lines
 
+MEMORY_LIMIT = "500MB"
+"""DuckDB's memory for a comparison: its tables and the join's hash table spill beyond it to a temporary
+folder (a million rows: peak 0.7 GB instead of 1.3 GB, for about 1 s more of CPU); should that not be
+enough for a query, the comparison runs again without a limit."""
 MAX_SCALE = 10
 """Decimals of an amount the SQL sums keep; more (a fraction's 28 digits) and the Python path counts."""
 _EXACT_DIGITS = 28
@@ -100,26 +105,43 @@ def compare_sql(old: api.Ruleset, new: api.Ruleset, population: str | Path, *, b
     if Path(path).suffix.lower() != ".csv":
         raise NeedsPython("il ne lit que le CSV")
     columns, _ = read_population(path)  # the Python path's errors for a file it cannot read, and its header
-    impact = python_path._prepare(old, new, path, columns, by, eligibility, amounts, old_name, new_name)
-    con = duckdb.connect()
+
+    def prepare() -> Impact:
+        return python_path._prepare(old, new, path, columns, by, eligibility, amounts, old_name, new_name)
     try:
-        delimiter = _lines(con, path, columns, impact.by)
-        _facts(con, path, old.program, "faits_ancien")  # read with every optimiser on (engine.tools.sql_batch)
-        if _same_reading(old.program, new.program):  # the same typed facts: read once
-            con.execute("CREATE TEMP VIEW faits_nouveau AS SELECT * FROM faits_ancien")
-        else:
-            _facts(con, path, new.program, "faits_nouveau")
-        con.execute(f"SET disabled_optimizers = '{PLANNING_HEAVY}'")
-        impact.rows = _count_one(con, "SELECT count(*) FROM lignes WHERE NOT vide")
-        source = _Lines(path, delimiter, columns)
-        _refused(con, impact, (old, new), source)
-        _pairs(con, impact, old.program, new.program)
-        _fill(con, impact)
-        impact.examples = _examples(con, impact, (old, new), source, examples)
-    except duckdb.Error as exc:  # a number beyond 38 digits in a query: the Python path's limits apply
-        raise NeedsPython(f"DuckDB s'est arrêté ({str(exc).splitlines()[0]})") from None
-    finally:
-        con.close()
+        return _run(prepare, (old, new), path, columns, examples, MEMORY_LIMIT)
+    except duckdb.OutOfMemoryException:  # what DuckDB could not spill under the limit: again, without one
+        return _run(prepare, (old, new), path, columns, examples, None)
+
+
+def _run(prepare: Callable[[], Impact], rulesets: tuple[api.Ruleset, api.Ruleset], path: str,
+         columns: Sequence[str], examples: int, limit: str | None) -> Impact:
+    """`compare_sql` on a new connection whose memory is held to `limit` (the rest spills to a temporary
+    folder): raises `duckdb.OutOfMemoryException` when that is not enough, with a limit."""
+    old, new = rulesets
+    impact = prepare()
+    with tempfile.TemporaryDirectory(prefix="regles-diff-") as spill:
+        con = duckdb.connect(config={"memory_limit": limit, "temp_directory": spill} if limit else {})
+        try:
+            delimiter = _lines(con, path, columns, impact.by)
+            _facts(con, path, old.program, "faits_ancien")  # read with every optimiser on (engine.tools.sql_batch)
+            if _same_reading(old.program, new.program):  # the same typed facts: read once
+                con.execute("CREATE TEMP VIEW faits_nouveau AS SELECT * FROM faits_ancien")
+            else:
+                _facts(con, path, new.program, "faits_nouveau")
+            con.execute(f"SET disabled_optimizers = '{PLANNING_HEAVY}'")
+            impact.rows = _count_one(con, "SELECT count(*) FROM lignes WHERE NOT vide")
+            source = _Lines(path, delimiter, columns)
+            _refused(con, impact, rulesets, source)
+            _pairs(con, impact, old.program, new.program)
+            _fill(con, impact)
+            impact.examples = _examples(con, impact, rulesets, source, examples)
+        except duckdb.Error as exc:  # a number beyond 38 digits in a query: the Python path's limits apply
+            if limit and isinstance(exc, duckdb.OutOfMemoryException):
+                raise
+            raise NeedsPython(f"DuckDB s'est arrêté ({str(exc).splitlines()[0]})") from None
+        finally:
+            con.close()
     return impact
 
 
