@@ -237,7 +237,8 @@ class _Lines:
 def _refused(con: duckdb.DuckDBPyConnection, impact: Impact, rulesets: tuple[api.Ruleset, api.Ruleset],
              source: _Lines) -> None:
     """The rows set aside by either file, read again and evaluated in Python for their reason."""
-    lines = [int(r[0]) for r in con.execute("SELECT ligne FROM lignes WHERE refus AND NOT vide ORDER BY ligne").fetchall()]
+    refused = con.execute("SELECT ligne FROM lignes WHERE refus AND NOT vide ORDER BY ligne").fetchall()
+    lines = [int(r[0]) for r in refused]
     for line, cells in source.cells(lines):
         row = csv_row(source.columns, cells)
         ident = python_path._ident(row)
