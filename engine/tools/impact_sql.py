@@ -3,15 +3,18 @@ and the counts of the report computed in SQL (`--moteur auto`, the default, or `
 
 The report is `engine.tools.impact`'s, to the byte (tests/test_diff_sql.py): the same `Impact`
 filled from grouped counts instead of row by row. Each file reads the population as `regles batch`
-does on DuckDB (`engine.tools.sql_batch`, whose suspect rows `engine.inputs.facts` decides); the
-rows either file refuses, and the malformed lines, are read again and evaluated in Python, which
-gives their reason in the Python path's words. Rows are grouped by everything a count depends on
-(case, eligibility statuses and reasons, the statuses of each amount, a breakdown value); groups
-are added in the order of their first line, so that every counter lists its keys in the order the
-Python path meets them (ties of `most_common`). Amounts are summed in SQL as DECIMAL(38, s), s the
-largest number of decimals any amount has, each group's sum kept at its own decimals: the sums the
-Python path adds up exactly. The few example rows are chosen from the first rows of each of
-`impact._examples`' queues, then evaluated and explained in Python.
+does on DuckDB (`engine.tools.sql_batch`, whose suspect rows `engine.inputs.facts` decides); two
+files that declare their facts alike (`_same_reading`) share one typed table. DuckDB keeps no
+line's text: the rows either file refuses, and the malformed lines, are read again from the file
+(`_Lines`) and evaluated in Python, which gives their reason in the Python path's words. The join
+of the two results keeps only what the counts read (labels as a one-byte ENUM), and DuckDB's memory
+is held to `MEMORY_LIMIT`, the rest spilled to a temporary folder. Rows are grouped by everything a
+count depends on (case, eligibility statuses and reasons, the statuses of each amount, a breakdown
+value); groups are added in the order of their first line, so that every counter lists its keys in
+the order the Python path meets them (ties of `most_common`). Amounts are summed in SQL as
+DECIMAL(38, MAX_SCALE), each group's sum rounded to the decimals of its most precise amount: the sums
+the Python path adds up exactly. The few example rows are chosen from the first rows of each of
+`impact._examples`' queues, read again from the file, then evaluated and explained in Python.
 
 A population this module does not read (JSON Lines, Parquet, a CSV file that needs the full CSV
 grammar), amounts with more than `MAX_SCALE` decimals or too large to add exactly in 28 digits,
