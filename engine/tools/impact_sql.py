@@ -304,12 +304,14 @@ def _pairs(con: duckdb.DuckDBPyConnection, impact: Impact, old: Program, new: Pr
     # decimals, is the sum at those decimals)
     decimal = f"DECIMAL(38, {MAX_SCALE})"
     texts = [f"{s}{j}" for j in range(len(impact.amounts)) for s in ("ta", "tb")]
-    amounts = [f"CAST(ta{j} AS {decimal}) AS va{j}, CAST(tb{j} AS {decimal}) AS vb{j}, {_places(f'ta{j}')} AS sa{j}, "
-               f"{_places(f'tb{j}')} AS sb{j}" for j in range(len(impact.amounts))]
+    amounts = [f"CAST(ta{j} AS {decimal}) AS va{j}, CAST(tb{j} AS {decimal}) AS vb{j}, "
+               f"CAST({_places(f'ta{j}')} AS INTEGER) AS sa{j}, CAST({_places(f'tb{j}')} AS INTEGER) AS sb{j}"
+               for j in range(len(impact.amounts))]
     kept = f"* EXCLUDE ({', '.join(texts)})" if texts else "*"
     con.execute(f"CREATE TYPE etiquette AS ENUM ({', '.join(text(label) for label in _LABELS)})")
-    con.execute(f"CREATE TEMP TABLE paires AS SELECT {kept}, {case} AS cas{''.join(', ' + a for a in amounts)} "
-                f"FROM {joined}")
+    con.execute(f"CREATE TYPE cas AS ENUM ({', '.join(text(key) for key in (*(c.key for c in CASES), 'all'))})")
+    con.execute(f"CREATE TEMP TABLE paires AS SELECT {kept}, CAST({case} AS cas) AS cas"
+                f"{''.join(', ' + a for a in amounts)} FROM {joined}")
     _scale(con, impact)
 
 
