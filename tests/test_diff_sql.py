@@ -128,8 +128,8 @@ def test_files_that_read_the_facts_differently(tmp_path: Path) -> None:
 
 def test_memory_limit_too_small(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A limit DuckDB cannot work within: the comparison runs again without one, same report, no warning."""
-    monkeypatch.setattr(impact_sql, "MEMORY_LIMIT", "1MB")
-    limits: list[str | None] = []
+    monkeypatch.setattr(impact_sql, "MEMORY_PER_THREAD", 1)
+    limits: list[int | None] = []
     run = impact_sql._run
 
     def counted(*args: Any) -> python_path.Impact:
@@ -139,7 +139,7 @@ def test_memory_limit_too_small(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     population = tmp_path / "cas.csv"
     population.write_text(REFUSED, encoding="utf-8")
     (python, sql), warnings = reports(OLD, NEW, population, eligibility="ouvre_droit", by=["groupe"], examples=3)
-    assert limits == ["1MB", None]
+    assert limits == [1, None]
     assert warnings == []
     assert python[1] == sql[1]
 

@@ -8,7 +8,7 @@ files that declare their facts alike (`_same_reading`) share one typed table. Du
 line's text: the rows either file refuses, and the malformed lines, are read again from the file
 (`_Lines`) and evaluated in Python, which gives their reason in the Python path's words. The join
 of the two results keeps only what the counts read (labels as a one-byte ENUM), and DuckDB's memory
-is held to `MEMORY_LIMIT`, the rest spilled to a temporary folder. Rows are grouped by everything a
+is held to `MEMORY_PER_THREAD` a thread, the rest spilled to a temporary folder. Rows are grouped by everything a
 count depends on (case, eligibility statuses and reasons, the statuses of each amount, a breakdown
 value); groups are added in the order of their first line, so that every counter lists its keys in
 the order the Python path meets them (ties of `most_common`). Amounts are summed in SQL as
@@ -49,10 +49,12 @@ from engine.tools.sql_batch import PLANNING_HEAVY
 from engine.tools.sql_input import FIRST_LINE, NeedsPythonReader, decide_suspects, read
 from engine.tools.sql_reading import csv_lines
 
-MEMORY_LIMIT = "500MB"
-"""DuckDB's memory for a comparison: its tables and the join's hash table spill beyond it to a temporary
-folder (a million rows: peak 0.7 GB instead of 1.3 GB, for about 1 s more of CPU); should that not be
-enough for a query, the comparison runs again without a limit."""
+MEMORY_PER_THREAD = 250
+"""DuckDB's memory for a comparison, in MB for each of its threads (500 MB on 2): its tables and the
+join's hash table spill beyond it to a temporary folder (a million rows on 2 threads: peak 0.75 GB
+instead of 1.3 GB, for about 1 s more of CPU); should that not be enough for a query, or the folder
+not take what spills, the comparison runs again without a limit."""
+_SPILL_ERRORS = (duckdb.OutOfMemoryException, duckdb.IOException)
 MAX_SCALE = 10
 """Decimals of an amount the SQL sums keep; more (a fraction's 28 digits) and the Python path counts."""
 _EXACT_DIGITS = 28
@@ -112,20 +114,23 @@ def compare_sql(old: api.Ruleset, new: api.Ruleset, population: str | Path, *, b
     def prepare() -> Impact:
         return python_path._prepare(old, new, path, columns, by, eligibility, amounts, old_name, new_name)
     try:
-        return _run(prepare, (old, new), path, columns, examples, MEMORY_LIMIT)
-    except duckdb.OutOfMemoryException:  # what DuckDB could not spill under the limit: again, without one
+        return _run(prepare, (old, new), path, columns, examples, MEMORY_PER_THREAD)
+    except _SPILL_ERRORS:  # what DuckDB could not spill under the limit: again, without one
         return _run(prepare, (old, new), path, columns, examples, None)
 
 
 def _run(prepare: Callable[[], Impact], rulesets: tuple[api.Ruleset, api.Ruleset], path: str,
-         columns: Sequence[str], examples: int, limit: str | None) -> Impact:
-    """`compare_sql` on a new connection whose memory is held to `limit` (the rest spills to a temporary
-    folder): raises `duckdb.OutOfMemoryException` when that is not enough, with a limit."""
+         columns: Sequence[str], examples: int, per_thread: int | None) -> Impact:
+    """`compare_sql` on a new connection whose memory is held to `per_thread` MB a thread (the rest spills
+    to a temporary folder): raises one of `_SPILL_ERRORS` when that is not enough, with a limit."""
     old, new = rulesets
     impact = prepare()
     with tempfile.TemporaryDirectory(prefix="regles-diff-") as spill:
-        con = duckdb.connect(config={"memory_limit": limit, "temp_directory": spill} if limit else {})
+        con = duckdb.connect(config={"temp_directory": spill})
         try:
+            if per_thread is not None:
+                threads = _count_one(con, "SELECT current_setting('threads')")
+                con.execute(f"SET memory_limit = '{per_thread * threads}MB'")
             delimiter = _lines(con, path, columns, impact.by)
             _facts(con, path, old.program, "faits_ancien")  # read with every optimiser on (engine.tools.sql_batch)
             if _same_reading(old.program, new.program):  # the same typed facts: read once
@@ -140,7 +145,7 @@ def _run(prepare: Callable[[], Impact], rulesets: tuple[api.Ruleset, api.Ruleset
             _fill(con, impact)
             impact.examples = _examples(con, impact, rulesets, source, examples)
         except duckdb.Error as exc:  # a number beyond 38 digits in a query: the Python path's limits apply
-            if limit and isinstance(exc, duckdb.OutOfMemoryException):
+            if per_thread is not None and isinstance(exc, _SPILL_ERRORS):
                 raise
             raise NeedsPython(f"DuckDB s'est arrêté ({str(exc).splitlines()[0]})") from None
         finally:
