@@ -8,10 +8,10 @@ files that declare their facts alike (`_same_reading`) share one typed table. Du
 line's text: the rows either file refuses, and the malformed lines, are read again from the file
 (`_Lines`) and evaluated in Python, which gives their reason in the Python path's words. The join
 of the two results keeps only what the counts read (labels as a one-byte ENUM), and DuckDB's memory
-is held to `MEMORY_PER_THREAD` a thread, the rest spilled to a temporary folder. Rows are grouped by everything a
-count depends on (case, eligibility statuses and reasons, the statuses of each amount, a breakdown
-value); groups are added in the order of their first line, so that every counter lists its keys in
-the order the Python path meets them (ties of `most_common`). Amounts are summed in SQL as
+is held to `MEMORY_PER_THREAD` a thread, the rest spilled to a temporary folder. Rows are grouped
+by everything a count depends on (case, eligibility statuses and reasons, the statuses of each
+amount, a breakdown value); groups are added in the order of their first line, so that every counter
+lists its keys in the order the Python path meets them (ties of `most_common`). Amounts are summed in SQL as
 DECIMAL(38, MAX_SCALE), each group's sum rounded to the decimals of its most precise amount: the sums
 the Python path adds up exactly. The few example rows are chosen from the first rows of each of
 `impact._examples`' queues, read again from the file, then evaluated and explained in Python.
@@ -61,8 +61,13 @@ _EXACT_DIGITS = 28
 """Digits of Python's default decimal context: the Python path's sums are exact below them."""
 _NUMBER_TEXT = (TypeKind.DECIMAL, TypeKind.TAUX, TypeKind.MONTANT)
 """Kinds whose values the query gives as their decimal text (compared without trailing zeros)."""
+_SAME_AS_TEXT = (TypeKind.BOOLEEN, TypeKind.ENTIER, TypeKind.DATE, TypeKind.TEXTE, TypeKind.ENUM)
+"""Kinds whose values are equal exactly when their texts are: compared as they are, not as text (a
+duration is not: DuckDB holds `1 month` equal to `30 days`)."""
 _VALUE = STATUS_FRENCH["value"]
-_LABELS = ("vrai", "faux", _VALUE, *(s for s in STATUS_FRENCH.values() if s != _VALUE))
+_VALUED = ("vrai", "faux", _VALUE)
+"""The labels of a result that has a value (`_label`); any other label is its status."""
+_LABELS = (*_VALUED, *(s for s in STATUS_FRENCH.values() if s != _VALUE))
 """Every label of a result (`_label`): stored as an ENUM (one byte a value, not a string); another
 label would stop the query, and the Python path would count."""
 SPACE = ("[\\s\\x{0b}\\x{1c}-\\x{1f}\\x{85}\\x{a0}\\x{1680}\\x{2000}-\\x{200a}\\x{2028}\\x{2029}\\x{202f}"
@@ -275,10 +280,10 @@ def _pairs(con: duckdb.DuckDBPyConnection, impact: Impact, old: Program, new: Pr
     sides: dict[str, list[str]] = {"o": ["ligne", *(quote("par_" + b) for b in impact.by)], "n": ["ligne"]}
     items = ["o.ligne", *(f"o.{quote('par_' + b)}" for b in impact.by)]
     changes = []
-    valued = ", ".join(text(label) for label in _LABELS[:3])
+    valued = ", ".join(text(label) for label in _VALUED)
     for i, name in enumerate(impact.common):
         old_kind, new_kind = kinds["o"][name], kinds["n"][name]
-        native = old_kind == new_kind and old_kind not in _NUMBER_TEXT  # equal as values iff equal as text
+        native = old_kind == new_kind and old_kind in _SAME_AS_TEXT
         for side, kind, label, value in (("o", old_kind, "a", "x"), ("n", new_kind, "b", "y")):
             shown = f"{side}.{quote(name)}" if native else _normal(side, name, kind)
             sides[side] += [f"{_label(side, name, kind)} AS {label}{i}", f"{shown} AS {value}{i}"]
