@@ -18,6 +18,7 @@ from engine import api
 from engine.cli.main import main
 from engine.tools import impact as python_path
 from engine.tools import impact_sql
+from engine.tools.batch_job import BatchError
 from engine.tools.impact_report import render_text, to_json
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -105,6 +106,24 @@ def test_lines_read_again_with_crlf_and_a_byte_order_mark(tmp_path: Path) -> Non
     assert "l'en-tête en a 5" in python[0] and "ligne 17" in python[0]
     assert python[0].splitlines() == sql[0].splitlines()
     assert python[1] == sql[1]
+
+
+def test_population_changed_between_readings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """DuckDB reads the population, then some of its lines are read again: a file rewritten in between
+    gives no report (it would mix two populations), but the batch's words, and no traceback."""
+    population = tmp_path / "change.csv"
+    population.write_text(REFUSED, encoding="utf-8")
+    read_lines = impact_sql._lines
+
+    def then_rewrite(*args: Any) -> str:
+        delimiter = read_lines(*args)
+        population.write_text(REFUSED.replace("\n", "\n\n"), encoding="utf-8")
+        return delimiter
+
+    monkeypatch.setattr(impact_sql, "_lines", then_rewrite)
+    with pytest.raises(BatchError, match=r"« .*change\.csv » a changé pendant la lecture \(\d+ octets au début, "
+                                         r"\d+ à la fin\) : aucun rapport n'est donné"):
+        impact_sql.compare(api.load(OLD), api.load(NEW), population, engine="sql", eligibility="ouvre_droit")
 
 
 def test_files_that_read_the_facts_differently(tmp_path: Path) -> None:

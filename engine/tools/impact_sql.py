@@ -25,6 +25,7 @@ for DuckDB (the default, `auto`, falls back without a word, as `regles batch` do
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -118,17 +119,47 @@ def compare_sql(old: api.Ruleset, new: api.Ruleset, population: str | Path, *, b
 
     def prepare() -> Impact:
         return python_path._prepare(old, new, path, columns, by, eligibility, amounts, old_name, new_name)
+    stamp = _Stamp(path)  # the file is read more than once: each reading must be of the same file
     try:
-        return _run(prepare, (old, new), path, columns, examples, MEMORY_PER_THREAD)
+        impact = _run(prepare, (old, new), stamp, columns, examples, MEMORY_PER_THREAD)
     except _SPILL_ERRORS:  # what DuckDB could not spill under the limit: again, without one
-        return _run(prepare, (old, new), path, columns, examples, None)
+        impact = _run(prepare, (old, new), stamp, columns, examples, None)
+    stamp.check()
+    return impact
 
 
-def _run(prepare: Callable[[], Impact], rulesets: tuple[api.Ruleset, api.Ruleset], path: str,
+class _Stamp:
+    """A population file's size and modification time when the comparison began: DuckDB reads it, then
+    `_Lines` reads some of its lines again, and a file changed in between would mix two populations."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.size, self.mtime = self.now()
+
+    def now(self) -> tuple[int, int]:
+        try:
+            found = os.stat(self.path)
+        except OSError as exc:
+            raise BatchError(f"impossible de relire « {self.path} » : {exc.strerror}") from None
+        return found.st_size, found.st_mtime_ns
+
+    def check(self) -> None:
+        """Raise BatchError (the words of `regles batch`) when the file is no longer the one read."""
+        size, mtime = self.now()
+        if (size, mtime) != (self.size, self.mtime):
+            raise self.changed(size)
+
+    def changed(self, size: int) -> BatchError:
+        return BatchError(f"« {self.path} » a changé pendant la lecture ({self.size} octets au début, {size} à "
+                          "la fin) : aucun rapport n'est donné, relancez sur un fichier stable")
+
+
+def _run(prepare: Callable[[], Impact], rulesets: tuple[api.Ruleset, api.Ruleset], stamp: _Stamp,
          columns: Sequence[str], examples: int, per_thread: int | None) -> Impact:
     """`compare_sql` on a new connection whose memory is held to `per_thread` MB a thread (the rest spills
     to a temporary folder): raises one of `_SPILL_ERRORS` when that is not enough, with a limit."""
     old, new = rulesets
+    path = stamp.path
     impact = prepare()
     with tempfile.TemporaryDirectory(prefix="regles-diff-") as spill:
         con = duckdb.connect(config={"temp_directory": spill})
@@ -144,7 +175,7 @@ def _run(prepare: Callable[[], Impact], rulesets: tuple[api.Ruleset, api.Ruleset
                 _facts(con, path, new.program, "faits_nouveau")
             con.execute(f"SET disabled_optimizers = '{PLANNING_HEAVY}'")
             impact.rows = _count_one(con, "SELECT count(*) FROM lignes WHERE NOT vide")
-            source = _Lines(path, delimiter, columns)
+            source = _Lines(stamp, delimiter, columns)
             _refused(con, impact, rulesets, source)
             _pairs(con, impact, old.program, new.program)
             _fill(con, impact)
@@ -227,23 +258,29 @@ class _Lines:
     """The cells of chosen lines of a CSV population, read again from the file: the text DuckDB split
     (`csv_lines`: a plain file, each record one line, its end `\\n` or `\\r\\n`), split by the delimiter."""
 
-    def __init__(self, path: str, delimiter: str, columns: Sequence[str]) -> None:
-        self.path, self.delimiter, self.columns = path, delimiter, columns
+    def __init__(self, stamp: _Stamp, delimiter: str, columns: Sequence[str]) -> None:
+        self.stamp, self.delimiter, self.columns = stamp, delimiter, columns
 
     def cells(self, wanted: Sequence[int]) -> list[tuple[int, list[str]]]:
         """(line, cells) of the lines numbered in `wanted`, in line order; the file is read up to the last."""
         left, found = set(wanted), []
         if not left:
             return []
-        with open(self.path, "rb") as file:
-            file.readline()  # the header
-            for number, raw in enumerate(file, FIRST_LINE[FileFormat.CSV]):
-                if number in left:
-                    line = raw.removesuffix(b"\n").removesuffix(b"\r").decode("utf-8")
-                    found.append((number, line.split(self.delimiter)))
-                    left.discard(number)
-                    if not left:
-                        break
+        self.stamp.check()
+        try:
+            with open(self.stamp.path, "rb") as file:
+                file.readline()  # the header
+                for number, raw in enumerate(file, FIRST_LINE[FileFormat.CSV]):
+                    if number in left:
+                        line = raw.removesuffix(b"\n").removesuffix(b"\r").decode("utf-8")
+                        found.append((number, line.split(self.delimiter)))
+                        left.discard(number)
+                        if not left:
+                            break
+        except (OSError, UnicodeDecodeError):  # DuckDB read the same bytes as UTF-8: the file has changed
+            raise self.stamp.changed(self.stamp.now()[0]) from None
+        if left:  # lines DuckDB numbered are gone
+            raise self.stamp.changed(self.stamp.now()[0])
         return found
 
 
