@@ -24,9 +24,7 @@ from engine.tools import batch_python
 from engine.tools.batch_cells import csv_cell, output_columns
 from engine.tools.batch_input import LOOKAHEAD_PER_LINE, MAX_RECORD_LINES, UNCLOSED_QUOTE, csv_delimiter
 from engine.tools.batch_job import (
-    ENGINES,
     HEADLINE_WORDS,
-    NO_DUCKDB,
     PARTIAL_SUFFIX,
     AccountingError,
     BatchError,
@@ -36,6 +34,7 @@ from engine.tools.batch_job import (
     file_format,
     small_input,
 )
+from engine.tools.engines import ENGINES, NO_DUCKDB
 
 __all__ = [
     "ENGINES", "HEADLINE_WORDS", "LOOKAHEAD_PER_LINE", "MAX_RECORD_LINES", "PARTIAL_SUFFIX", "UNCLOSED_QUOTE",

@@ -33,20 +33,12 @@ CHUNK_ROWS = 4000
 EXPLAIN_CHUNK_ROWS = 50
 """Rows per chunk with `--explain`: a row then carries about 90 KB of explanations (17 outputs of the
 2024 file), and a few chunks are in flight at once; smaller chunks keep memory flat."""
-ENGINES = ("auto", "python", "sql")
-"""The engines of `regles batch` and `regles diff`, in the words of `--moteur`. `auto`, the default, is
-`sql` wherever DuckDB evaluates the job faster and `python` elsewhere (a small CSV or JSON Lines file,
-`--explain`, an input DuckDB does not read line by line, a construct the SQL generator does not
-translate), silently: the warnings of a fall-back are for a user who asked for `sql`
-(`engine.tools.batch`)."""
 SMALL_INPUT_BYTES = 1_000_000
 """Below this size a CSV or JSON Lines input is evaluated faster by the Python engine: DuckDB plans
 the 2024 rule file's query in about half a second before it reads a row, and the Python engine
 evaluates about 10 000 rows a second on one core; the two cross near 8 000 rows of the benchmark
 population (1.2 MB; docs/performance.md). A Parquet input always goes to DuckDB under `auto` (the
 Python engine reads Parquet only with the `parquet` extra)."""
-NO_DUCKDB = "le moteur SQL demande DuckDB, absent de cette installation : pip install duckdb"
-"""The error of `--moteur sql` where DuckDB, a dependency, is not installed (`auto` then runs in Python)."""
 PARTIAL_SUFFIX = ".partiel"
 """Suffix of the temporary files a run writes before renaming them to their final names."""
 

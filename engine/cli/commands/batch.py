@@ -24,7 +24,7 @@ from types import FrameType, ModuleType
 from typing import TYPE_CHECKING, Any
 
 from engine.cli import main as cli
-from engine.tools.batch_job import ENGINES
+from engine.tools.engines import ENGINES
 
 if TYPE_CHECKING:  # imported when the command runs: `regles` starts without the batch modules
     from engine.tools.batch import BatchJob, Summary

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from engine import api
 from engine.cli import main as cli
-from engine.tools.batch_job import ENGINES, NO_DUCKDB
+from engine.tools.engines import ENGINES, NO_DUCKDB
 
 if TYPE_CHECKING:
     from engine.tools.impact import Impact
