@@ -171,6 +171,24 @@ def test_large_constant_rounded_on_both_engines(tmp_path: Path) -> None:
     assert "2,999999.99,valeur,," in written
 
 
+def test_rounding_on_64_bits_and_beyond_on_both_engines(tmp_path: Path) -> None:
+    """Rounding is done on 64-bit integers when the number is small enough, on 128 bits otherwise: both
+    sides of that bound, half cases, negative numbers and a Fraction give the Python engine's text."""
+    rules = ('règles "Arrondis"\n\nfait x : décimal\nfin\n\n'
+             'résultat c : décimal\n  = x arrondi au centime\nfin\n\n'
+             'résultat e : décimal\n  = x tronqué à l\'entier\nfin\n\n'
+             'résultat t : décimal\n  = x / 3 arrondi au centime\nfin\n\n'
+             'résultat m : décimal\n  = x arrondi au millier\nfin\n')
+    values = ["2.675", "-2.675", "0.005", "-0.005", "2.5", "-1499.5", "0.000000000000001",
+              "123456789012345.123456789012345", "-99999999999999.995", "22958874039497.79"]
+    written = _on_both_engines(tmp_path, rules, "x\n" + "\n".join(values) + "\n")
+    lines = written.splitlines()
+    assert lines[1].startswith("2,2.68,valeur,,2,valeur,,0.89,valeur,,0,valeur,,")
+    assert lines[2].startswith("3,-2.68,valeur,,-2,valeur,,-0.89,valeur,,0,valeur,,")
+    assert lines[8].startswith("9,123456789012345.12,valeur,,123456789012345,valeur,,41152263004115.04,")
+    assert lines[9].startswith("10,-100000000000000.00,valeur,,-99999999999999,valeur,,")
+
+
 def test_zero_is_written_without_sign_on_both_engines(tmp_path: Path) -> None:
     """Zero has no sign, whichever way it is reached: a negative number rounded to zero, times zero, or
     given as `-0.00`. A Decimal keeps a negative zero and printed `-0.00` on the Python engine (found by

@@ -156,7 +156,8 @@ def beyond(n: str, d: str) -> str:
     limit = f"CAST({LIMIT} AS {HUGE})"
     if d == "1":
         return f"abs({n}) >= {limit}"
-    return (f"CASE WHEN {d} < {10 ** 18} THEN abs({n}) >= {limit} * {d} "
+    # |n| ≥ 10²⁰ first (d ≥ 1): nearly always false, and the rest is then not computed
+    return (f"abs({n}) >= {limit} AND CASE WHEN {d} < {10 ** 18} THEN abs({n}) >= {limit} * {d} "
             f"ELSE abs({n}) // {d} >= {limit} END")
 
 
@@ -171,14 +172,41 @@ SQL_OPS = {"=": "=", "≠": "<>", "<": "<", "≤": "<=", ">": ">", "≥": ">="}
 
 
 def rounded(a: Num, quantum: Decimal, truncate: bool) -> Num:
-    """`values.round_to(a, quantum, truncate)`: the number of quanta rounded on integers."""
+    """`values.round_to(a, quantum, truncate)`: the number of quanta rounded on integers.
+
+    On 64 bits when the numerator and the denominator are small enough for every product to fit (nearly
+    always: a division of 128-bit integers costs about four times the whole 64-bit computation)."""
     qc, qd, qe = constant(quantum)
+    c, q = _integers(quantum)
     scaled = f"abs(CAST({a[0]} AS {HUGE})) * {qd}"  # HUGEINT first: literals are INT32 in DuckDB
-    steps_d = a[1] if qc == "1" else f"{a[1]} * {qc}"
+    steps_d = a[1] if c == 1 else f"{a[1]} * {qc}"
     whole = (f"({scaled}) // ({steps_d})" if truncate
              else f"(2 * {scaled} + {steps_d}) // (2 * {steps_d})")
+    bound = 2 ** 62 // (q + c if truncate else 2 * q + c)  # below it, |n|·q (doubled) + d·c < 2^63
+    if bound > 1:
+        n64, d64 = f"CAST(abs({a[0]}) AS BIGINT)", f"CAST({a[1]} AS BIGINT)"
+        scaled64 = _times64(n64, q)
+        steps64 = _times64(d64, c)
+        dividend = scaled64 if truncate else f"2 * {scaled64} + {steps64}"
+        divisor = steps64 if truncate else f"2 * {steps64}"
+        small = f"CAST(CAST({dividend} AS BIGINT) // CAST({divisor} AS BIGINT) AS {HUGE})"
+        whole = f"CASE WHEN abs({a[0]}) < {bound} AND {a[1]} < {bound} THEN {small} ELSE {whole} END"
     sign = f"CASE WHEN {a[0]} < 0 THEN -1 ELSE 1 END"
-    return f"({sign} * ({whole}) * {qc})", qd, qe
+    times = "" if c == 1 else f" * {qc}"
+    return f"({sign} * ({whole}){times})", qd, qe
+
+
+def _integers(python: Decimal) -> tuple[int, int]:
+    """(c, q) with `constant(python)` = c/q: the coefficient and the power of ten, as Python integers."""
+    sign, digits, exponent = python.as_tuple()
+    assert isinstance(exponent, int)
+    coefficient = int("".join(map(str, digits)) or "0") * (-1 if sign else 1)
+    return (coefficient * 10 ** exponent, 1) if exponent > 0 else (coefficient, 10 ** -exponent)
+
+
+def _times64(x: str, factor: int) -> str:
+    """x · factor on 64 bits, without a multiplication by 1."""
+    return x if factor == 1 else f"{x} * {factor}"
 
 
 def decimal_text(c: str, e: str, digits: str | None = None) -> str:

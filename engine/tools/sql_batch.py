@@ -13,6 +13,7 @@ engine takes over.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import os
 import signal
@@ -115,8 +116,6 @@ def _run(job: BatchJob, con: duckdb.DuckDBPyConnection, program: Program, input_
         with polled(con, progress, lines - blank):  # the first range's COPY runs on `con`, at the pace of the others
             written = _write(con, query, output, output_kind, caught)
         output.count = written
-        errors_file.finish()
-        output.finish()
         summary = Summary(read=lines - blank, evaluated=written, errors=refused, lines=lines, blank=blank,
                                 copied_columns=copied)
         if summary.read != written + errors_file.count or refused != errors_file.count:
@@ -124,7 +123,9 @@ def _run(job: BatchJob, con: duckdb.DuckDBPyConnection, program: Program, input_
                                         f"sortie, {errors_file.count} dans les erreurs — aucune sortie n'est gardée ; "
                                         "merci de signaler ce problème")
         summary.headline = program.headline
-        summary.headline_counts = _headline_counts(con, output.temporary, output_kind, program, copied)
+        with _alongside(errors_file.finish, output.finish) as flushed:  # the disk's wait, under DuckDB's reading
+            summary.headline_counts = _headline_counts(con, output.temporary, output_kind, program, copied)
+        flushed.result()
         if caught:  # a signal came after the last query: nothing is renamed
             raise _Stopped
         errors_file.commit()
@@ -268,6 +269,24 @@ def _interruptible(con: duckdb.DuckDBPyConnection) -> Iterator[list[signal.Signa
         if callable(handler):
             handler(caught[0], None)
         raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _alongside(*steps: Callable[[], None]) -> Iterator[concurrent.futures.Future[None]]:
+    """Run `steps` in order on a thread while the block runs; the future of their end (its `result()`
+    raises their error). Closing and flushing the files to the disk (`fsync`: about a second for a
+    million rows) waits on the disk, not on a core: the headline counts are read meanwhile. The block's
+    end waits for the steps, so that nothing is left running when the run unwinds."""
+    def run() -> None:
+        for step in steps:
+            step()
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        future = pool.submit(run)
+        try:
+            yield future
+        finally:
+            concurrent.futures.wait([future])
 
 
 def _size(path: str) -> int:
