@@ -52,12 +52,12 @@ class Generator(Compiler):
         """`values.normalise(Fraction(n, d))` as columns: reduced, then a Decimal when it has one."""
         cn, at_n = self.col(n, layer)  # each step reads up to the deepest of its inputs' layers: a literal
         cd, at_d = self.col(d, layer)  # or a name stays at the layer it is read from
-        g, at_g = self.col(num.narrow("gcd", f"abs({cn})", cd), max(at_n, at_d))
-        n1, at_n1 = self.col(num.narrow("//", cn, g), at_g)
-        d1, at_d1 = self.col(num.narrow("//", cd, g), at_g)
+        g, at_g = self.col(num.narrow("gcd", f"abs({cn})", cd, positive="ab"), max(at_n, at_d))  # d > 0
+        n1, at_n1 = self.col(num.narrow("//", cn, g, positive="b"), at_g)
+        d1, at_d1 = self.col(num.narrow("//", cd, g, positive="ab"), at_g)
         k, at_k = self.col(num.decimal_places(d1), at_d1)
         power, at_p = self.col(num.pow10(k), at_k)
-        return ((f"CASE WHEN {k} IS NULL THEN {n1} ELSE {n1} * {num.narrow('//', power, d1)} END",
+        return ((f"CASE WHEN {k} IS NULL THEN {n1} ELSE {n1} * {num.narrow('//', power, d1, positive='ab')} END",
                  f"CASE WHEN {k} IS NULL THEN {d1} ELSE {power} END", f"-{k}"), max(at_n1, at_d1, at_p))
 
     def number_arith(self, op: str, a: Code, b: Code, kind: str) -> Code:
