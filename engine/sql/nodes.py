@@ -72,7 +72,8 @@ class Generator(Compiler):
             comps, layer = self.normalise(n, f"CASE WHEN {B[0]} <> 0 THEN {d} END", layer)
             fraction = True
         else:
-            decimal = num.decimal_add(A, B, op) if op in "+-" else num.decimal_mul(A, B)
+            decimal = (num.decimal_add(A, B, op, decimals=not (a.fraction or b.fraction)) if op in "+-"
+                       else num.decimal_mul(A, B))
             comps = decimal
             if a.fraction or b.fraction:
                 n, d = num.rational_add(A, B, op) if op in "+-" else num.rational_mul(A, B)

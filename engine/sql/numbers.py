@@ -63,12 +63,22 @@ def _huge(value: int) -> str:
     return f"CAST({value} AS {HUGE})"
 
 
-def decimal_add(a: Num, b: Num, sign: str) -> Num:
+def decimal_add(a: Num, b: Num, sign: str, decimals: bool = False) -> Num:
     """a ± b for two Decimals: the smaller exponent, coefficients brought to it (by a power of ten
     of the exponents' difference: a Decimal's denominator is 10^-e, and a division of 128-bit
-    integers costs ten times a multiplication)."""
+    integers costs ten times a multiplication).
+
+    An exponent is never positive: an integer's (the literal `0`) is the larger, and only the other
+    operand's coefficient moves; with `decimals` (neither operand may be a Fraction, whose exponent is
+    NULL and its denominator any number) it moves by the other's denominator, which is that power of
+    ten, already computed."""
     if a[1] == b[1]:
         return f"({a[0]} {sign} {b[0]})", a[1], a[2]
+    if a[2] == "0" or b[2] == "0":
+        whole, other = (a, b) if a[2] == "0" else (b, a)
+        moved = f"{whole[0]} * {other[1]}" if decimals else scaled(whole[0], "0", other[2])
+        terms = (moved, other[0]) if whole is a else (other[0], moved)
+        return f"({terms[0]} {sign} {terms[1]})", other[1], other[2]
     e = f"least({a[2]}, {b[2]})"
     return (f"({scaled(a[0], a[2], e)} {sign} {scaled(b[0], b[2], e)})", f"greatest({a[1]}, {b[1]})", e)
 
@@ -238,15 +248,15 @@ def fraction_digits(layers: Layers, n: str, d: str, layer: int) -> tuple[str, st
     # floor(|n|·10^s / d), s = 27 - adjusted, by long division in steps of at most 18 digits: the
     # remainder stays below d, so that no product overflows 128 bits
     shift, at = layers.column(f"27 - {adjusted}", at)
-    q, _ = layers.column(f"abs({n}) // {d}", at - 1)
-    r, at = layers.column(f"abs({n}) % {d}", at - 1)
+    q, _ = layers.column(narrow("//", f"abs({n})", d, positive="ab"), at - 1)
+    r, at = layers.column(narrow("%", f"abs({n})", d, positive="ab"), at - 1)
     done = "0"
-    for _ in range(3):
+    for _ in range(3):  # a step of no digits (the third, nearly always) keeps q and r: no 128-bit division
         k = f"least(greatest({shift} - {done}, 0), 18)"
         step, at = layers.column(k, at)
-        scaled, at = layers.column(f"{r} * {pow10(step)}", at)
-        q, at = layers.column(f"{q} * {pow10(step)} + {scaled} // {d}", at)
-        r, _ = layers.column(f"{scaled} % {d}", at - 1)
+        scaled, at = layers.column(f"CASE WHEN {step} > 0 THEN {r} * {pow10(step)} END", at)
+        q, at = layers.column(f"CASE WHEN {step} > 0 THEN {q} * {pow10(step)} + {scaled} // {d} ELSE {q} END", at)
+        r, _ = layers.column(f"CASE WHEN {step} > 0 THEN {scaled} % {d} ELSE {r} END", at - 1)
         done = f"({done} + {step})"
     c, at = layers.column(f"{q} + CASE WHEN 2 * {r} > {d} OR (2 * {r} = {d} AND {q} % 2 = 1) THEN 1 ELSE 0 END", at)
     # c may have rounded up to 10^28: then it is 10^27 with the exponent one higher
