@@ -257,7 +257,8 @@ def fraction_digits(layers: Layers, n: str, d: str, layer: int) -> tuple[str, st
         scaled, at = layers.column(f"CASE WHEN {step} > 0 THEN {r} * {pow10(step)} END", at)
         quotient, at = layers.column(f"{scaled} // {d}", at)  # NULL for a step of no digits
         q, _ = layers.column(f"CASE WHEN {step} > 0 THEN {q} * {pow10(step)} + {quotient} ELSE {q} END", at)
-        r, at = layers.column(f"CASE WHEN {step} > 0 THEN {scaled} - {quotient} * {d} ELSE {r} END", at)  # no 2nd division
+        # the remainder from the quotient: no second 128-bit division
+        r, at = layers.column(f"CASE WHEN {step} > 0 THEN {scaled} - {quotient} * {d} ELSE {r} END", at)
         done = f"({done} + {step})"
     c, at = layers.column(f"{q} + CASE WHEN 2 * {r} > {d} OR (2 * {r} = {d} AND {q} % 2 = 1) THEN 1 ELSE 0 END", at)
     # c may have rounded up to 10^28: then it is 10^27 with the exponent one higher
