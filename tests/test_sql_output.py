@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import threading
 from pathlib import Path
@@ -18,7 +19,7 @@ import duckdb
 import pytest
 
 from engine.sql.code import text
-from engine.tools import batch, sql_batch, sql_output
+from engine.tools import batch, batch_output, sql_batch, sql_output
 from engine.tools.batch_job import PARTIAL_SUFFIX, BatchError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,6 +83,24 @@ def test_a_range_that_cannot_be_written_stops_the_run(tmp_path: Path, monkeypatc
     assert len(created) == 1
     for path in created:
         path.rmdir()
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_a_flush_that_fails_stops_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The files are flushed to the disk while the headline counts are read back: a flush that fails (a full
+    disk) is still the French write error, the counts are not given, and no file is left, neither results
+    nor errors nor a temporary one."""
+    flushed: list[str] = []
+
+    def full(path: str) -> None:
+        flushed.append(path)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(batch_output, "_sync", full)
+    out = tmp_path / "out.csv"
+    with pytest.raises(BatchError, match=r"impossible d'écrire « .*(out\.csv|erreurs\.csv) » : .*plein"):
+        batch.run(batch.BatchJob(RULES, str(POPULATION), str(out), workers=2, engine="sql"))
+    assert flushed
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
