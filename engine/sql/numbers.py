@@ -46,12 +46,10 @@ def constant(python: object) -> Num:
     if isinstance(python, int):
         return _huge(python), "1", "0"
     if isinstance(python, Decimal):
-        sign, digits, exponent = python.as_tuple()
-        assert isinstance(exponent, int)
-        coefficient = int("".join(map(str, digits)) or "0") * (-1 if sign else 1)
-        if exponent > 0:
-            return _huge(coefficient * 10 ** exponent), "1", "0"
-        return _huge(coefficient), _huge(10 ** -exponent), str(exponent)
+        coefficient, power, exponent = _integers(python)
+        if exponent > 0:  # an integer: its exponent is moved into the coefficient
+            return _huge(coefficient), "1", "0"
+        return _huge(coefficient), _huge(power), str(exponent)
     if isinstance(python, Fraction):
         return _huge(python.numerator), _huge(python.denominator), "NULL"
     raise TypeError(f"not a number: {python!r}")
@@ -190,7 +188,7 @@ def rounded(a: Num, quantum: Decimal, truncate: bool) -> Num:
     On 64 bits when the numerator and the denominator are small enough for every product to fit (nearly
     always: a division of 128-bit integers costs about four times the whole 64-bit computation)."""
     qc, qd, qe = constant(quantum)
-    c, q = _integers(quantum)
+    c, q, _ = _integers(quantum)
     scaled = f"abs(CAST({a[0]} AS {HUGE})) * {qd}"  # HUGEINT first: literals are INT32 in DuckDB
     steps_d = a[1] if c == 1 else f"{a[1]} * {qc}"
     whole = (f"({scaled}) // ({steps_d})" if truncate
@@ -209,12 +207,15 @@ def rounded(a: Num, quantum: Decimal, truncate: bool) -> Num:
     return f"({sign} * ({whole}){times})", qd, qe
 
 
-def _integers(python: Decimal) -> tuple[int, int]:
-    """(c, q) with `constant(python)` = c/q: the coefficient and the power of ten, as Python integers."""
+def _integers(python: Decimal) -> tuple[int, int, int]:
+    """(c, q, e) of a Decimal: c/q is its value, with q = 10^-e for its exponent e ≤ 0, and q = 1 for
+    an exponent e > 0, moved into c (the integers `constant` writes)."""
     sign, digits, exponent = python.as_tuple()
     assert isinstance(exponent, int)
     coefficient = int("".join(map(str, digits)) or "0") * (-1 if sign else 1)
-    return (coefficient * 10 ** exponent, 1) if exponent > 0 else (coefficient, 10 ** -exponent)
+    if exponent > 0:
+        return coefficient * 10 ** exponent, 1, exponent
+    return coefficient, 10 ** -exponent, exponent
 
 
 def _times64(x: str, factor: int) -> str:
