@@ -40,13 +40,13 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import duckdb  # noqa: E402
+from run import population  # noqa: E402
 
 from engine import api  # noqa: E402
 from engine.sql.code import Layers  # noqa: E402
 from engine.sql.query import generate  # noqa: E402
 from engine.tools.batch_job import FileFormat  # noqa: E402
 from engine.tools.sql_input import decide_suspects, read  # noqa: E402
-from run import population  # noqa: E402
 
 KINDS: Sequence[tuple[str, Callable[[str], bool]]] = (
     ("exposant d'un dénominateur", lambda s: "7450580596923828125" in s),
@@ -145,7 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  requête entière : {whole:.3f} s, dont {planning:.3f} s à la préparer ; "
           f"{(whole - planning) * per_row / 1000:.2f} µs par ligne, {len(ctes)} couches")
     print(f"  somme des {len(columns)} colonnes, chacune seule : {total:.3f} s "
-          f"({total / (whole - planning):.0%} de la requête entière, préparation ôtée), {total * per_row / len(columns):.1f} ns par ligne et colonne")
+          f"({total / (whole - planning):.0%} de la requête entière, préparation ôtée), "
+          f"{total * per_row / len(columns):.1f} ns par ligne et colonne")
     columns.sort(reverse=True)
     print(f"  les {args.top} plus coûteuses ({sum(s for s, _, _ in columns[:args.top]) / total:.0%} du total) :")
     for seconds, column, sql in columns[:args.top]:
