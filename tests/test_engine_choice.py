@@ -16,7 +16,7 @@ import pytest
 
 import engine.tools
 from engine.cli.main import main
-from engine.tools import batch, batch_job, impact_sql
+from engine.tools import batch, batch_job, impact_sql, sql_batch
 from engine.tools.impact import Impact
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -147,6 +147,19 @@ def test_untranslated_rule_file_falls_back_silently(tmp_path: Path, capsys: pyte
     code, err = _batch(capsys, rules, source, "--moteur", "sql")
     assert code == 2
     assert err == ["regles : moteur SQL : 63 faits déclarés : le SQL en lit au plus 62 ; relancez avec --moteur python"]
+
+
+def test_untranslated_rule_file_is_told_before_duckdb_reads_the_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """The query is generated before DuckDB reads a row: a rule file it does not translate goes to Python
+    before DuckDB's reading of the input begins (which starts by taking the file's size)."""
+    sized: list[str] = []
+    size = sql_batch._size
+    monkeypatch.setattr(sql_batch, "_size", lambda path: sized.append(path) or size(path))
+    rules, source = _sixty_three_facts(tmp_path)
+    code, err = _batch(capsys, rules, source)
+    assert code == 0 and err[-1].endswith(" lignes/s, moteur Python")
+    assert sized == []
 
 
 def test_without_duckdb(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:

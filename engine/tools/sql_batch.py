@@ -80,6 +80,11 @@ def _run(job: BatchJob, con: duckdb.DuckDBPyConnection, program: Program, input_
     con.execute(f"SET threads = {max(1, job.workers)}")
     con.execute("SET preserve_insertion_order = true")  # the default, relied on: a row's line is its rowid
     columns, rows = read(con, job.input, input_kind, program, output_kind)
+    copied = tuple(c for c in columns if c not in program.facts)
+    first = FIRST_LINE[input_kind]
+    rows_read = f"(SELECT rowid + {first} AS ligne, * FROM entree WHERE NOT blank AND probleme IS NULL AND {RANGE})"
+    # generated before DuckDB reads a row: a rule file it does not translate costs no reading
+    query = generate(program, rows_read, ("ligne", *copied), nested=True)
     size = _size(job.input)
     try:
         # every optimiser on: each cell is typed once; not TEMP: `_write`'s other connections read it
@@ -89,10 +94,6 @@ def _run(job: BatchJob, con: duckdb.DuckDBPyConnection, program: Program, input_
             raise
         raise NeedsPythonReader(f"DuckDB ne lit pas « {job.input} » ligne à ligne ({str(exc).splitlines()[0]})") \
             from None
-    copied = tuple(c for c in columns if c not in program.facts)
-    first = FIRST_LINE[input_kind]
-    rows_read = f"(SELECT rowid + {first} AS ligne, * FROM entree WHERE NOT blank AND probleme IS NULL AND {RANGE})"
-    query = generate(program, rows_read, ("ligne", *copied), nested=True)
     con.execute(f"SET disabled_optimizers = '{PLANNING_HEAVY}'")
     if _size(job.input) != size:
         raise BatchError(f"« {job.input} » a changé pendant la lecture ({size} octets au début, "
