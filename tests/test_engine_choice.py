@@ -162,6 +162,22 @@ def test_untranslated_rule_file_is_told_before_duckdb_reads_the_input(tmp_path: 
     assert sized == []
 
 
+def test_diff_of_an_untranslated_rule_file_reads_no_population_in_duckdb(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """`regles diff` generates both queries before DuckDB reads the population: an untranslated rule file
+    goes to the Python path, with its reason under `sql`, without the population typed for nothing."""
+    read: list[str] = []
+    monkeypatch.setattr(impact_sql, "_facts", lambda *args: read.append("lu"))
+    rules, source = _sixty_three_facts(tmp_path)
+    ruleset = engine.load(rules)
+    warned: list[str] = []
+    impact = impact_sql.compare(ruleset, ruleset, source, engine="sql", warn=warned.append, eligibility="")
+    assert read == []
+    assert warned == ["moteur SQL : 63 faits déclarés : le SQL en lit au plus 62 ; la population est évaluée par "
+                      "le moteur Python"]
+    assert impact.rows == 2
+
+
 def test_without_duckdb(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     """DuckDB is a dependency; where it is not installed, `auto` runs in Python and `sql` says what is missing."""
     monkeypatch.setitem(sys.modules, "duckdb", None)

@@ -40,7 +40,7 @@ from engine.lang.kinds import TypeKind
 from engine.lang.results import STATUS_FRENCH
 from engine.sql.code import text
 from engine.sql.exprs import SqlUnsupported
-from engine.sql.query import generate, quote
+from engine.sql.query import Query, generate, quote
 from engine.tools import impact as python_path
 from engine.tools.batch_input import _Input
 from engine.tools.batch_job import BatchError, FileFormat, small_input
@@ -161,6 +161,7 @@ def _run(prepare: Callable[[], Impact], rulesets: tuple[api.Ruleset, api.Ruleset
     old, new = rulesets
     path = stamp.path
     impact = prepare()
+    queries = _queries(impact, old.program, new.program)
     with tempfile.TemporaryDirectory(prefix="regles-diff-") as spill:
         con = duckdb.connect(config={"temp_directory": spill})
         try:
@@ -177,7 +178,7 @@ def _run(prepare: Callable[[], Impact], rulesets: tuple[api.Ruleset, api.Ruleset
             impact.rows = _count_one(con, "SELECT count(*) FROM lignes WHERE NOT vide")
             source = _Lines(stamp, delimiter, columns)
             _refused(con, impact, rulesets, source)
-            _pairs(con, impact, old.program, new.program)
+            _pairs(con, impact, *queries)
             _fill(con, impact)
             impact.examples = _examples(con, impact, rulesets, source, examples)
         except duckdb.Error as exc:  # a number beyond 38 digits in a query: the Python path's limits apply
@@ -300,16 +301,21 @@ def _refused(con: duckdb.DuckDBPyConnection, impact: Impact, rulesets: tuple[api
 
 # ─── Evaluating and joining ──────────────────────────────────────────────────────────────────
 
-def _pairs(con: duckdb.DuckDBPyConnection, impact: Impact, old: Program, new: Program) -> None:
-    """`paires`: one row per line both files evaluate, with what the counts need of both results."""
+def _queries(impact: Impact, old: Program, new: Program) -> tuple[Query, Query]:
+    """Each file's query over the rows both evaluate (`faits_ancien` with the breakdown values, `faits_nouveau`),
+    generated before DuckDB reads the population: a rule file the generator does not translate costs no reading."""
     by = [f"lignes.{quote('par_' + b)}" for b in impact.by]
     good = "(SELECT f.*{} FROM {} f JOIN lignes USING (ligne) WHERE NOT vide AND NOT refus)"
     try:
-        q_old = generate(old, good.format("".join(", " + b for b in by), "faits_ancien"),
-                         ("ligne", *("par_" + b for b in impact.by)), nested=True)
-        q_new = generate(new, good.format("", "faits_nouveau"), ("ligne",), nested=True)
+        return (generate(old, good.format("".join(", " + b for b in by), "faits_ancien"),
+                         ("ligne", *("par_" + b for b in impact.by)), nested=True),
+                generate(new, good.format("", "faits_nouveau"), ("ligne",), nested=True))
     except SqlUnsupported as exc:
         raise NeedsPython(str(exc)) from None
+
+
+def _pairs(con: duckdb.DuckDBPyConnection, impact: Impact, q_old: Query, q_new: Query) -> None:
+    """`paires`: one row per line both files evaluate, with what the counts need of both results."""
     kinds = {"o": dict(zip(q_old.outputs, q_old.kinds, strict=True)),
              "n": dict(zip(q_new.outputs, q_new.kinds, strict=True))}
     # each side keeps only what the counts read (a one-byte label, a comparable value, the amounts'
