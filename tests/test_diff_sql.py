@@ -96,6 +96,23 @@ def test_refused_rows_cases_and_breakdowns(tmp_path: Path, options: dict[str, ob
     assert python[1] == sql[1]
 
 
+def test_a_number_beyond_64_bits(tmp_path: Path) -> None:
+    """DuckDB first runs both queries on 64-bit integers: a square above 9.2 × 10^18 stops them, and the
+    queries on 128 bits give the Python path's report (a square beyond 10²⁰ is *indéterminé* on both
+    sides, the others change by one)."""
+    rules = 'règles "Carrés {}"\n\nfait x : entier\nfin\n\nrésultat carre : entier\n  = x × x{}\nfin\n'
+    old, new = tmp_path / "ancien.rules", tmp_path / "nouveau.rules"
+    old.write_text(rules.format("anciens", ""), encoding="utf-8")
+    new.write_text(rules.format("nouveaux", " + 1"), encoding="utf-8")
+    population = tmp_path / "carres.csv"
+    population.write_text("id,x\n1,3\n2,3037000500\n3,20000000000\n4,-7\n", encoding="utf-8")
+    (python, sql), warnings = reports(str(old), str(new), population, eligibility="", examples=4)
+    assert warnings == []
+    assert "9223372037000250001" in python[1]
+    assert python[0].splitlines() == sql[0].splitlines()
+    assert python[1] == sql[1]
+
+
 def test_lines_read_again_with_crlf_and_a_byte_order_mark(tmp_path: Path) -> None:
     """The refused rows and the examples are read again from the file, not kept by DuckDB: with a byte
     order mark and `\\r\\n` line ends, their lines and cells are the Python path's."""

@@ -23,14 +23,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import engine
-from engine.tools import batch, batch_cells
+from engine.tools import batch, batch_cells, sql_output
 from engine.check import model
 from engine.evaluate.reference import Evaluator
 from engine.inputs.facts import validate
 from engine.lang.results import Value
 from engine.sql import FACT_TYPES, SqlUnsupported, generate
+from engine.sql.numbers import TooWide
 from engine.sql.query import quote
 from engine.tools.sql_reading import canonical
+from engine.tools.sql_specialised import OVERFLOW, never_null, queries
 
 ROOT = Path(__file__).resolve().parent.parent
 POPULATION = ROOT / "examples" / "population.csv"
@@ -112,8 +114,16 @@ def _sql_rows(program: model.Program, fact_rows: Sequence[Mapping[str, object]])
     marks = ", ".join("?" for _ in range(len(names) + 1))
     con.executemany(f"INSERT INTO faits VALUES ({marks})",
                     [[i, *(_cell(row.get(n)) for n in names)] for i, row in enumerate(fact_rows)])
-    query = generate(program, "(SELECT * FROM faits ORDER BY rang)", ("rang",))
+    relation = "(SELECT * FROM faits ORDER BY rang)"
+    query = generate(program, relation, ("rang",))
     rows = con.execute(query.sql + "\nORDER BY rang").fetchall()
+    # the query `regles batch` runs: specialised to these rows, on 64 bits; the same cells, or an overflow
+    given = never_null(con, program, relation)
+    for tried in queries(program, relation, ("rang",), given):
+        try:
+            assert con.execute(tried.sql + "\nORDER BY rang").fetchall() == rows, tried.sql
+        except OVERFLOW:
+            assert tried is not queries(program, relation, ("rang",), given)[-1]
     return [[_json_cell(v) for v in row[1:]] for row in rows]
 
 
@@ -148,7 +158,7 @@ class TestRandomPrograms:
             assert mine == expected, f"{text}\nfaits : {facts}"
 
 
-def _on_both_engines(tmp_path: Path, rules: str, facts: str) -> str:
+def _on_both_engines(tmp_path: Path, rules: str, facts: str, workers: int = 1) -> str:
     """The file `regles batch` writes for these rules and this CSV input, the same on both engines."""
     rules_file = tmp_path / "r.rules"
     rules_file.write_text(rules, encoding="utf-8")
@@ -157,7 +167,7 @@ def _on_both_engines(tmp_path: Path, rules: str, facts: str) -> str:
     written = {}
     for engine_name in ("python", "sql"):
         out = tmp_path / f"{engine_name}.csv"
-        batch.run(batch.BatchJob(str(rules_file), str(source), str(out), engine=engine_name))
+        batch.run(batch.BatchJob(str(rules_file), str(source), str(out), engine=engine_name, workers=workers))
         written[engine_name] = out.read_text(encoding="utf-8")
     assert written["sql"] == written["python"]
     return written["sql"]
@@ -187,6 +197,35 @@ def test_rounding_on_64_bits_and_beyond_on_both_engines(tmp_path: Path) -> None:
     assert lines[2].startswith("3,-2.68,valeur,,-2,valeur,,-0.89,valeur,,0,valeur,,")
     assert lines[8].startswith("9,123456789012345.12,valeur,,123456789012345,valeur,,41152263004115.04,")
     assert lines[9].startswith("10,-100000000000000.00,valeur,,-99999999999999,valeur,,")
+
+
+_SQUARES = ('règles "Carrés"\n\nfait x : entier\nfin\n\nrésultat carre : entier\n  = x × x\nfin\n\n'
+            'résultat moitie : décimal\n  = x × x / 2\nfin\n')
+
+
+def test_a_number_beyond_64_bits_is_computed_on_128_on_both_engines(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """`regles batch` first runs its query on 64-bit integers, which DuckDB checks: a square of 9.2 × 10^18
+    and more (3 037 000 500²), on the last row of the second range, stops it, and the query on 128 bits
+    writes the file again: the Python engine's file, the exact square, then a square beyond 10²⁰
+    *indéterminé* with its reason."""
+    monkeypatch.setattr(sql_output, "RANGE_MIN_ROWS", 2)
+    rows = ["3", "", "-4", "7", "3037000500", "20000000000"]
+    written = _on_both_engines(tmp_path, _SQUARES, "x\n" + "\n".join(rows) + "\n", workers=2)
+    lines = written.splitlines()
+    assert lines[1].startswith("2,9,valeur,,4.5,valeur,,")
+    assert lines[4].startswith("6,9223372037000250000,valeur,,4611686018500125000,valeur,,")
+    assert lines[5].startswith("7,,indéterminé,\"le calcul de « carre » dépasse les limites du calcul exact")
+
+
+def test_a_constant_beyond_64_bits_on_both_engines(tmp_path: Path) -> None:
+    """A constant that does not fit in 64 bits: the query is generated on 128 bits only."""
+    rules = ('règles "Grand"\n\nfait x : entier\nfin\n\nrésultat r : entier\n'
+             '  = x + 10 000 000 000 000 000 000\nfin\n')
+    with pytest.raises(TooWide):
+        generate(engine.loads(rules).program, wide=False)
+    written = _on_both_engines(tmp_path, rules, "x\n1\n-1\n")
+    assert written.splitlines()[1:] == ["2,10000000000000000001,valeur,,", "3,9999999999999999999,valeur,,"]
 
 
 def test_zero_is_written_without_sign_on_both_engines(tmp_path: Path) -> None:

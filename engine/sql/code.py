@@ -231,7 +231,7 @@ def _simple(part: str) -> bool:
     return len(part) <= 24 and (part.replace("_", "").isalnum() or (part.startswith("'") and part.count("'") == 2))
 
 
-_CONSTANT = re.compile(r"-?\d+|CAST\('?-?\d+'? AS HUGEINT\)|DATE '\d{4}-\d\d-\d\d'")
+_CONSTANT = re.compile(r"-?\d+|CAST\('?-?\d+'? AS (?:HUGEINT|BIGINT)\)|DATE '\d{4}-\d\d-\d\d'")
 
 
 def combine(*codes: Code) -> int:

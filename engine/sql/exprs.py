@@ -35,8 +35,10 @@ BAD_DATE = "date hors du calendrier"
 class Compiler:
     """Compiles the definitions of one program over a facts relation (one column per fact)."""
 
-    def __init__(self, program: model.Program, layers: Layers, facts: Mapping[str, Code]) -> None:
+    def __init__(self, program: model.Program, layers: Layers, facts: Mapping[str, Code], wide: bool = True) -> None:
         self.program = program
+        self.wide = wide
+        """Integers of 128 bits, or of 64 bits (`engine.sql.numbers.WIDE` says when)."""
         self.layers = layers
         self.facts = facts
         self.memo: dict[tuple[str | None, str, object], Code] = {}
@@ -115,7 +117,7 @@ class Compiler:
         if isinstance(v, bool):
             return value("TRUE" if v else "FALSE")
         if isinstance(v, (int, Decimal, Fraction)):
-            return value(*num.constant(v), fraction=isinstance(v, Fraction))
+            return value(*num.constant(v, self.wide), fraction=isinstance(v, Fraction))
         if isinstance(v, dt.date):
             return value(f"DATE '{v.isoformat()}'")
         if isinstance(v, str):
@@ -233,6 +235,7 @@ class Compiler:
         failure condition holds."""
         ops = self.layers.share(self.operands(codes))
         layer = max(combine(*codes), at)
+        failures = [(cond, reason) for cond, reason in failures if cond != "FALSE"]
         if not failures:
             return Code(ops.status, values, ops.reason, ops.missing, max(layer, ops.layer), fraction)
         ok = ops.fixed == "V"

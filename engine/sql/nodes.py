@@ -52,13 +52,26 @@ class Generator(Compiler):
         """`values.normalise(Fraction(n, d))` as columns: reduced, then a Decimal when it has one."""
         cn, at_n = self.col(n, layer)  # each step reads up to the deepest of its inputs' layers: a literal
         cd, at_d = self.col(d, layer)  # or a name stays at the layer it is read from
-        g, at_g = self.col(num.narrow("gcd", f"abs({cn})", cd, positive="ab"), max(at_n, at_d))  # d > 0
-        n1, at_n1 = self.col(num.narrow("//", cn, g, positive="b"), at_g)
-        d1, at_d1 = self.col(num.narrow("//", cd, g, positive="ab"), at_g)
+        g, at_g = self.col(num.narrow("gcd", f"abs({cn})", cd, positive="ab", wide=self.wide), max(at_n, at_d))  # d > 0
+        n1, at_n1 = self.col(num.narrow("//", cn, g, positive="b", wide=self.wide), at_g)
+        d1, at_d1 = self.col(num.narrow("//", cd, g, positive="ab", wide=self.wide), at_g)
         k, at_k = self.col(num.decimal_places(d1), at_d1)
-        power, at_p = self.col(num.pow10(k), at_k)
-        return ((f"CASE WHEN {k} IS NULL THEN {n1} ELSE {n1} * {num.narrow('//', power, d1, positive='ab')} END",
+        power, at_p = self.col(num.pow10(k, self.wide), at_k)
+        moved = num.narrow("//", power, d1, positive="ab", wide=self.wide)
+        return ((f"CASE WHEN {k} IS NULL THEN {n1} ELSE {n1} * {moved} END",
                  f"CASE WHEN {k} IS NULL THEN {d1} ELSE {power} END", f"-{k}"), max(at_n1, at_d1, at_p))
+
+    def kept_narrow(self, comps: num.Num) -> num.Num:
+        """A result's numerator and denominator cast to 64 bits in a query on 64 bits (a cast of a BIGINT
+        costs nothing): an operand of 128 bits (a power of ten beyond 10^18) cannot carry a number past
+        2^63 unchecked, where the 10²⁰ limit is no longer tested (`engine.sql.numbers.WIDE`)."""
+        if self.wide:
+            return comps
+
+        def cast(part: str) -> str:
+            return part if part.lstrip("-").isdigit() or part.replace("_", "").isalnum() else f"CAST({part} AS BIGINT)"
+
+        return cast(comps[0]), cast(comps[1]), comps[2]
 
     def number_arith(self, op: str, a: Code, b: Code, kind: str) -> Code:
         A = a.number
@@ -72,7 +85,7 @@ class Generator(Compiler):
             comps, layer = self.normalise(n, f"CASE WHEN {B[0]} <> 0 THEN {d} END", layer)
             fraction = True
         else:
-            decimal = (num.decimal_add(A, B, op, decimals=not (a.fraction or b.fraction)) if op in "+-"
+            decimal = (num.decimal_add(A, B, op, decimals=not (a.fraction or b.fraction), wide=self.wide) if op in "+-"
                        else num.decimal_mul(A, B))
             comps = decimal
             if a.fraction or b.fraction:
@@ -84,11 +97,11 @@ class Generator(Compiler):
                 fraction = True
         names = []
         top = layer
-        for part in comps:
+        for part in self.kept_narrow(comps):
             name, at = self.col(part, layer)
             names.append(name)
             top = max(top, at)
-        failures.append((num.beyond(names[0], names[1]), self.beyond_reason()))
+        failures.append((num.beyond(names[0], names[1], self.wide), self.beyond_reason()))
         return self.over([a, b], tuple(names), failures, fraction, top)
 
     def x_arith(self, e: model.Arith) -> Code:
@@ -137,7 +150,8 @@ class Generator(Compiler):
             names.append(name)
             layer = max(layer, at)
         limit = f"CAST({num.LIMIT} AS {'HUGEINT'})"
-        failures = [(" OR ".join(f"abs({x}) >= {limit}" for x in names), self.beyond_reason())]
+        beyond = " OR ".join(f"abs({x}) >= {limit}" for x in names) if self.wide else "FALSE"  # 64 bits: never
+        failures = [(beyond, self.beyond_reason())]
         return self.over([a, b], tuple(names), failures, at=layer)
 
     def x_negate(self, e: model.Negate) -> Code:
@@ -197,7 +211,7 @@ class Generator(Compiler):
             return a
         kind = _kind(e.operand)
         if kind in NUMBER_KINDS:
-            parts = [num.compare("=", a.number, num.constant(item)) for item in e.items]
+            parts = [num.compare("=", a.number, num.constant(item, self.wide)) for item in e.items]
             test = "(" + (" OR ".join(parts) or "FALSE") + ")"
         elif all(isinstance(item, str) for item in e.items):
             x = a.components(1)[0]
@@ -229,14 +243,15 @@ class Generator(Compiler):
         a = self.layers.share(self.eval(e.operand))
         if not a.can("V"):
             return a
-        comps = num.rounded(a.number, e.quantum, e.truncate)
+        comps = num.rounded(a.number, e.quantum, e.truncate, self.wide)
         names = []
         layer = a.layer
-        for part in comps:
+        for part in self.kept_narrow(comps):
             name, at = self.col(part, a.layer)
             names.append(name)
             layer = max(layer, at)
-        return self.over([a], tuple(names), [(num.beyond(names[0], names[1]), self.beyond_reason())], at=layer)
+        failures = [(num.beyond(names[0], names[1], self.wide), self.beyond_reason())]
+        return self.over([a], tuple(names), failures, at=layer)
 
     def x_durationof(self, e: model.DurationOf) -> Code:
         a = self.eval(e.amount)
@@ -380,12 +395,12 @@ class Generator(Compiler):
         if kind in NUMBER_KINDS:
             comps = arg.number
             if key.kind in {KeyKind.ENUM, KeyKind.VALUE}:
-                return num.compare("=", comps, num.constant(key.value))
+                return num.compare("=", comps, num.constant(key.value, self.wide))
             tests = []
             if key.low is not None:
-                tests.append(num.compare("≥" if key.low_inclusive else ">", comps, num.constant(key.low)))
+                tests.append(num.compare("≥" if key.low_inclusive else ">", comps, num.constant(key.low, self.wide)))
             if key.high is not None:
-                tests.append(num.compare("≤" if key.high_inclusive else "<", comps, num.constant(key.high)))
+                tests.append(num.compare("≤" if key.high_inclusive else "<", comps, num.constant(key.high, self.wide)))
             return " AND ".join(tests) or "TRUE"
         if key.kind in {KeyKind.ENUM, KeyKind.VALUE} and isinstance(key.value, str):
             x = arg.components(1)[0]

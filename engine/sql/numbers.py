@@ -1,6 +1,8 @@
 """Exact numbers in SQL: the arithmetic of `engine.evaluate.runtime`, value for value and exponent for exponent.
 
-A number is `(n, d, e)` (see `engine.sql.code`): integers of 128 bits (HUGEINT), never a float.
+A number is `(n, d, e)` (see `engine.sql.code`): integers of 128 bits (HUGEINT), never a float, or, in a
+query generated with `wide=False` for DuckDB, of 64 bits (BIGINT), whose every operation DuckDB checks (see
+`WIDE`).
 - Two Decimals add with the smaller exponent and multiply with the sum of the exponents, as
   Python's `decimal` does for exact results;
 - a quotient, or any operation on a Fraction, is normalised as `engine.lang.values.normalise` does:
@@ -27,41 +29,68 @@ MAX_POWER = 38
 
 Num = tuple[str, str, str]
 
+WIDE = True
+"""The default width of a query's integers: 128 bits, exact for every number under the 10²⁰ limit in every
+dialect. A query generated with `wide=False` computes on 64 bits where that is enough for the rows it
+reads: DuckDB checks every BIGINT operation (a sum, a product or a cast that leaves 64 bits raises
+`OutOfRangeException` or `ConversionException`, it never wraps around), so that query either gives the
+wide query's cells exactly or fails, and its caller then runs the wide one. Such a number is below
+2^63 < 10²⁰ in absolute value: the limit test is false and is left out. Spark, Trino and PostgreSQL do
+not all check (Spark wraps without ANSI mode): `regles sql` prints the wide query only."""
 
-def pow10(k: str) -> str:
-    """10^k as a HUGEINT, k a non-negative SQL integer: a constant up to 10^18 (picked from a list by
-    its index: one lookup, where a `CASE k WHEN 0 … WHEN 18` tests up to nineteen values), text-built
-    beyond (never through a float)."""
+
+class TooWide(Exception):
+    """A constant of the rule file does not fit in 64 bits: the query is generated wide."""
+
+
+def integer_type(wide: bool) -> str:
+    """The SQL type of a number's integers."""
+    return HUGE if wide else "BIGINT"
+
+
+def pow10(k: str, wide: bool = WIDE) -> str:
+    """10^k as an integer of the query's width, k a non-negative SQL integer: a constant up to 10^18
+    (picked from a list by its index: one lookup, where a `CASE k WHEN 0 … WHEN 18` tests up to nineteen
+    values), text-built beyond (never through a float; on 64 bits, a cast that fails)."""
     if k.lstrip("-").isdigit():
-        return f"CAST('1{'0' * int(k)}' AS {HUGE})" if int(k) > 18 else f"CAST({10 ** int(k)} AS {HUGE})"
+        if int(k) <= 18:
+            return f"CAST({10 ** int(k)} AS {integer_type(wide)})"
+        if not wide:
+            raise TooWide(f"10^{k} ne tient pas sur 64 bits")
+        return f"CAST('1{'0' * int(k)}' AS {HUGE})"
     small = f"list_extract([{', '.join(str(10 ** i) for i in range(19))}], ({k}) + 1)"
     return (f"CAST(CASE WHEN {k} <= 18 THEN {small} "
-            f"ELSE CAST(rpad('1', CAST(({k}) + 1 AS INTEGER), '0') AS {HUGE}) END AS {HUGE})")
+            f"ELSE CAST(rpad('1', CAST(({k}) + 1 AS INTEGER), '0') AS {HUGE}) END AS {integer_type(wide)})")
 
 
-def constant(python: object) -> Num:
-    """The components of a constant number (int, Decimal or Fraction)."""
+def constant(python: object, wide: bool = WIDE) -> Num:
+    """The components of a constant number (int, Decimal or Fraction).
+
+    Raises:
+        TooWide: on 64 bits (`wide=False`), an integer of the constant does not fit."""
     if isinstance(python, bool):
         raise TypeError("a boolean is not a number")
     if isinstance(python, int):
-        return _huge(python), "1", "0"
+        return _integer(python, wide), "1", "0"
     if isinstance(python, Decimal):
         coefficient, power, exponent = _integers(python)
         if exponent > 0:  # an integer: its exponent is moved into the coefficient
-            return _huge(coefficient), "1", "0"
-        return _huge(coefficient), _huge(power), str(exponent)
+            return _integer(coefficient, wide), "1", "0"
+        return _integer(coefficient, wide), _integer(power, wide), str(exponent)
     if isinstance(python, Fraction):
-        return _huge(python.numerator), _huge(python.denominator), "NULL"
+        return _integer(python.numerator, wide), _integer(python.denominator, wide), "NULL"
     raise TypeError(f"not a number: {python!r}")
 
 
-def _huge(value: int) -> str:
-    """A constant as a 128-bit integer: DuckDB types a small literal INT32, and a product of two
-    overflows (99 999 999 × 100) before any cast a wider operand would bring."""
-    return f"CAST({value} AS {HUGE})"
+def _integer(value: int, wide: bool) -> str:
+    """A constant as an integer of the query's width, typed: DuckDB types a small literal INT32, and a
+    product of two overflows (99 999 999 × 100) before any cast a wider operand would bring."""
+    if not wide and not -(2 ** 63) < value < 2 ** 63:
+        raise TooWide(f"la constante {value} ne tient pas sur 64 bits")
+    return f"CAST({value} AS {integer_type(wide)})"
 
 
-def decimal_add(a: Num, b: Num, sign: str, decimals: bool = False) -> Num:
+def decimal_add(a: Num, b: Num, sign: str, decimals: bool = False, wide: bool = WIDE) -> Num:
     """a ± b for two Decimals: the smaller exponent, coefficients brought to it (by a power of ten
     of the exponents' difference: a Decimal's denominator is 10^-e, and a division of 128-bit
     integers costs ten times a multiplication).
@@ -74,20 +103,20 @@ def decimal_add(a: Num, b: Num, sign: str, decimals: bool = False) -> Num:
         return f"({a[0]} {sign} {b[0]})", a[1], a[2]
     if a[2] == "0" or b[2] == "0":
         whole, other = (a, b) if a[2] == "0" else (b, a)
-        moved = f"{whole[0]} * {other[1]}" if decimals else scaled(whole[0], "0", other[2])
+        moved = f"{whole[0]} * {other[1]}" if decimals else scaled(whole[0], "0", other[2], wide)
         terms = (moved, other[0]) if whole is a else (other[0], moved)
         return f"({terms[0]} {sign} {terms[1]})", other[1], other[2]
     e = f"least({a[2]}, {b[2]})"
-    return (f"({scaled(a[0], a[2], e)} {sign} {scaled(b[0], b[2], e)})", f"greatest({a[1]}, {b[1]})", e)
+    return (f"({scaled(a[0], a[2], e, wide)} {sign} {scaled(b[0], b[2], e, wide)})", f"greatest({a[1]}, {b[1]})", e)
 
 
-def scaled(n: str, e: str, target: str) -> str:
+def scaled(n: str, e: str, target: str, wide: bool = WIDE) -> str:
     """n·10^(e - target), the coefficient of exponent e brought to the exponent target ≤ e."""
     if e == target:
         return n
     if e.lstrip("-").isdigit() and target.lstrip("-").isdigit():
-        return n if int(e) == int(target) else f"{n} * {pow10(str(int(e) - int(target)))}"
-    return f"{n} * {pow10(f'{e} - {target}')}"
+        return n if int(e) == int(target) else f"{n} * {pow10(str(int(e) - int(target)), wide)}"
+    return f"{n} * {pow10(f'{e} - {target}', wide)}"
 
 
 def decimal_mul(a: Num, b: Num) -> Num:
@@ -151,19 +180,25 @@ def decimal_places(d: str) -> str:
             f"WHEN {whole} THEN CASE {wide} ELSE {MAX_POWER} END END")
 
 
-def narrow(op: str, a: str, b: str, positive: str = "") -> str:
+def narrow(op: str, a: str, b: str, positive: str = "", wide: bool = WIDE) -> str:
     """`a // b`, `a % b` or `gcd(a, b)` of 128-bit integers, on 64 bits when both fit: DuckDB divides
     128-bit integers bit by bit, tens of times slower (a and b are read twice: columns). `positive`
-    names the operands (`a`, `b`) known to be at least 0, tested without `abs`: a denominator, a gcd."""
+    names the operands (`a`, `b`) known to be at least 0, tested without `abs`: a denominator, a gcd.
+    In a query on 64 bits (`wide=False`) both are 64-bit already: the operation, without a test."""
+    if not wide:
+        return f"gcd({a}, {b})" if op == "gcd" else f"({a} {op} {b})"
     x, y = f"CAST({a} AS BIGINT)", f"CAST({b} AS BIGINT)"
-    wide, small = (f"gcd({a}, {b})", f"gcd({x}, {y})") if op == "gcd" else (f"{a} {op} {b}", f"{x} {op} {y}")
+    big, small = (f"gcd({a}, {b})", f"gcd({x}, {y})") if op == "gcd" else (f"{a} {op} {b}", f"{x} {op} {y}")
     fits = " AND ".join(f"{v if name in positive else f'abs({v})'} < {SMALL}" for name, v in (("a", a), ("b", b)))
-    return f"CASE WHEN {fits} THEN CAST({small} AS {HUGE}) ELSE {wide} END"
+    return f"CASE WHEN {fits} THEN CAST({small} AS {HUGE}) ELSE {big} END"
 
 
-def beyond(n: str, d: str) -> str:
+def beyond(n: str, d: str, wide: bool = WIDE) -> str:
     """Whether n/d is 10²⁰ or more in absolute value: |n| ≥ 10²⁰·d, a multiplication that stays
-    below 10³⁸ for a denominator below 10¹⁸ (a division of 128-bit integers beyond)."""
+    below 10³⁸ for a denominator below 10¹⁸ (a division of 128-bit integers beyond). Never on 64 bits:
+    |n| < 2^63 < 10²⁰ and d ≥ 1 (`FALSE`, which `Compiler.over` leaves out)."""
+    if not wide:
+        return "FALSE"
     limit = f"CAST({LIMIT} AS {HUGE})"
     if d == "1":
         return f"abs({n}) >= {limit}"
@@ -182,26 +217,28 @@ def compare(op: str, a: Num, b: Num) -> str:
 SQL_OPS = {"=": "=", "≠": "<>", "<": "<", "≤": "<=", ">": ">", "≥": ">="}
 
 
-def rounded(a: Num, quantum: Decimal, truncate: bool) -> Num:
+def rounded(a: Num, quantum: Decimal, truncate: bool, wide: bool = WIDE) -> Num:
     """`values.round_to(a, quantum, truncate)`: the number of quanta rounded on integers.
 
     On 64 bits when the numerator and the denominator are small enough for every product to fit (nearly
-    always: a division of 128-bit integers costs about four times the whole 64-bit computation)."""
-    qc, qd, qe = constant(quantum)
+    always: a division of 128-bit integers costs about four times the whole 64-bit computation); in a
+    query on 64 bits (`wide=False`), always, DuckDB raising when a product does not fit."""
+    qc, qd, qe = constant(quantum, wide)
     c, q, _ = _integers(quantum)
     scaled = f"abs(CAST({a[0]} AS {HUGE})) * {qd}"  # HUGEINT first: literals are INT32 in DuckDB
     steps_d = a[1] if c == 1 else f"{a[1]} * {qc}"
     whole = (f"({scaled}) // ({steps_d})" if truncate
              else f"(2 * {scaled} + {steps_d}) // (2 * {steps_d})")
     bound = 2 ** 62 // (q + c if truncate else 2 * q + c)  # below it, |n|·q (doubled) + d·c < 2^63
-    if bound > 1:
+    if bound > 1 or not wide:
         n64, d64 = f"CAST(abs({a[0]}) AS BIGINT)", f"CAST({a[1]} AS BIGINT)"
         scaled64 = _times64(n64, q)
         steps64 = _times64(d64, c)
         dividend = scaled64 if truncate else f"2 * {scaled64} + {steps64}"
         divisor = steps64 if truncate else f"2 * {steps64}"
-        small = f"CAST(CAST({dividend} AS BIGINT) // CAST({divisor} AS BIGINT) AS {HUGE})"
-        whole = f"CASE WHEN abs({a[0]}) < {bound} AND {a[1]} < {bound} THEN {small} ELSE {whole} END"
+        small = f"CAST(CAST({dividend} AS BIGINT) // CAST({divisor} AS BIGINT) AS {integer_type(wide)})"
+        fits = f"abs({a[0]}) < {bound} AND {a[1]} < {bound}"
+        whole = f"CASE WHEN {fits} THEN {small} ELSE {whole} END" if wide else small
     sign = f"CASE WHEN {a[0]} < 0 THEN -1 ELSE 1 END"
     times = "" if c == 1 else f" * {qc}"
     return f"({sign} * ({whole}){times})", qd, qe

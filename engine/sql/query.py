@@ -19,7 +19,7 @@ from engine.check import model
 from engine.lang.kinds import TypeKind
 from engine.lang.results import STATUS_FRENCH
 from engine.sql import numbers as num
-from engine.sql.code import HUGE, NUMBER_KINDS, STATUS_CODES, Code, Layers, text
+from engine.sql.code import NUMBER_KINDS, STATUS_CODES, Code, Layers, text
 from engine.sql.dates import duration_text
 from engine.sql.exprs import SqlUnsupported
 from engine.sql.nodes import Generator
@@ -46,8 +46,13 @@ def quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def generate(program: model.Program, table: str = "faits", keep: Sequence[str] = (), nested: bool = False) -> Query:
+def generate(program: model.Program, table: str = "faits", keep: Sequence[str] = (), nested: bool = False,
+             given: frozenset[str] = frozenset(), wide: bool = True) -> Query:
     """The query computing every output of `program` over the relation `table`.
+
+    The query prints alone (`regles sql`) with the defaults. `regles batch` and `regles diff` on DuckDB
+    specialise it to the rows they read: `given` and `wide=False` make it a third faster on the 2024
+    rule file, the same cells.
 
     Args:
         program: the checked rule file.
@@ -55,9 +60,15 @@ def generate(program: model.Program, table: str = "faits", keep: Sequence[str] =
         keep: columns of the relation to repeat first in the result (`ligne`, `id`…).
         nested: layers as nested subqueries rather than a WITH clause, each passing on its
             predecessor's columns as `* EXCLUDE (…)` (the same query, for DuckDB).
+        given: facts whose column is never NULL in `table` (the caller has counted): their status is the
+            constant `0`, and every status test, reason and missing set that reads only such facts
+            folds away when the query is generated.
+        wide: integers of 128 bits; `False`, of 64 bits, which only DuckDB checks: the query then raises
+            rather than give another cell than the wide one (`engine.sql.numbers.WIDE`).
 
     Raises:
         SqlUnsupported: a construct is not translated (the message names it and its rule).
+        TooWide: on 64 bits, a constant of the rule file does not fit.
     """
     names = sorted(program.facts)
     if len(names) > MAX_FACTS:
@@ -67,8 +78,8 @@ def generate(program: model.Program, table: str = "faits", keep: Sequence[str] =
     for index, name in enumerate(names):
         kind = program.facts[name].type.kind
         if kind in FACT_TYPES:
-            facts[name] = _fact_code(layers, index, quote(name), kind)
-    generator = Generator(program, layers, facts)
+            facts[name] = _fact_code(layers, index, quote(name), kind, name in given, wide)
+    generator = Generator(program, layers, facts, wide)
     selected: list[str] = [quote(k) for k in keep]
     masks: list[str] = []
     kinds: list[str] = []
@@ -109,26 +120,31 @@ def generate(program: model.Program, table: str = "faits", keep: Sequence[str] =
 _STATUS_CODES = {"V": "value", "N": "not_applicable", "U": "undetermined", "M": "missing"}
 
 
-def _fact_code(layers: Layers, index: int, column: str, kind: str) -> Code:
+def _fact_code(layers: Layers, index: int, column: str, kind: str, given: bool, wide: bool) -> Code:
     """A fact read from its column: its status, value components and missing bit as layer-0 columns
     (a decimal's denominator 10^-e in layer 1, from its exponent's column: a power of ten is chosen
-    among nineteen, and its exponent would be computed again for each)."""
+    among nineteen, and its exponent would be computed again for each); a fact never NULL (`given`) has
+    the status `0` and no missing bit, as literals."""
+    integer = num.integer_type(wide)
     if kind not in NUMBER_KINDS:
         parts = [column]
     elif kind == TypeKind.ENTIER:  # an integer is n/1, exponent 0: the operations on it fold
-        parts = [f"CAST({column} AS {HUGE})"]
+        parts = [f"CAST({column} AS {integer})"]
     else:
         dot = f"strpos({column}, '.')"
-        parts = [f"CAST(replace({column}, '.', '') AS {HUGE})",
+        parts = [f"CAST(replace({column}, '.', '') AS {integer})",
                  f"CASE WHEN {dot} > 0 THEN {dot} - length({column}) ELSE 0 END"]
     names = []
     for part, suffix in zip(parts, "ne", strict=False):  # one part (not a number) or two (n, e)
         name = f"__f{index}{suffix}"
         layers.layers[0].append((name, part))
         names.append(name)
-    status, mask = f"__f{index}s", f"__f{index}m"
-    layers.layers[0].append((status, f"CASE WHEN {column} IS NULL THEN 3 ELSE 0 END"))
-    layers.layers[0].append((mask, f"CASE WHEN {column} IS NULL THEN {1 << index} ELSE 0 END"))
+    if given:
+        status, mask = "0", "0"
+    else:
+        status, mask = f"__f{index}s", f"__f{index}m"
+        layers.layers[0].append((status, f"CASE WHEN {column} IS NULL THEN 3 ELSE 0 END"))
+        layers.layers[0].append((mask, f"CASE WHEN {column} IS NULL THEN {1 << index} ELSE 0 END"))
     if kind == TypeKind.ENTIER:
         return Code(status, (names[0], "1", "0"), "NULL", mask)
     if len(names) == 1:
@@ -136,7 +152,7 @@ def _fact_code(layers: Layers, index: int, column: str, kind: str) -> Code:
     while len(layers.layers) < 2:
         layers.layers.append([])
     denominator = f"__f{index}d"
-    layers.layers[1].append((denominator, num.pow10(f"-{names[1]}")))
+    layers.layers[1].append((denominator, num.pow10(f"-{names[1]}", wide)))
     return Code(status, (names[0], denominator, names[1]), "NULL", mask, layer=1)
 
 

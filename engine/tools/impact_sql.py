@@ -49,6 +49,7 @@ from engine.tools.impact_population import csv_row, read_population
 from engine.tools.sql_batch import PLANNING_HEAVY
 from engine.tools.sql_input import FIRST_LINE, NeedsPythonReader, decide_suspects, read
 from engine.tools.sql_reading import csv_lines
+from engine.tools.sql_specialised import first_that_fits, never_null, queries
 
 MEMORY_PER_THREAD = 250
 """DuckDB's memory for a comparison, in MB for each of its threads (500 MB on 2): its tables and the
@@ -161,7 +162,7 @@ def _run(prepare: Callable[[], Impact], rulesets: tuple[api.Ruleset, api.Ruleset
     old, new = rulesets
     path = stamp.path
     impact = prepare()
-    queries = _queries(impact, old.program, new.program)
+    _queries(impact, old.program, new.program)  # before any reading: `NeedsPython` when a file does not translate
     with tempfile.TemporaryDirectory(prefix="regles-diff-") as spill:
         con = duckdb.connect(config={"temp_directory": spill})
         try:
@@ -178,7 +179,10 @@ def _run(prepare: Callable[[], Impact], rulesets: tuple[api.Ruleset, api.Ruleset
             impact.rows = _count_one(con, "SELECT count(*) FROM lignes WHERE NOT vide")
             source = _Lines(stamp, delimiter, columns)
             _refused(con, impact, rulesets, source)
-            _pairs(con, impact, *queries)
+            _types(con)
+            first_that_fits(_specialised(con, impact, old.program, new.program),
+                            lambda pair: _pairs(con, impact, *pair))
+            _scale(con, impact)
             _fill(con, impact)
             impact.examples = _examples(con, impact, rulesets, source, examples)
         except duckdb.Error as exc:  # a number beyond 38 digits in a query: the Python path's limits apply
@@ -301,17 +305,34 @@ def _refused(con: duckdb.DuckDBPyConnection, impact: Impact, rulesets: tuple[api
 
 # ─── Evaluating and joining ──────────────────────────────────────────────────────────────────
 
-def _queries(impact: Impact, old: Program, new: Program) -> tuple[Query, Query]:
-    """Each file's query over the rows both evaluate (`faits_ancien` with the breakdown values, `faits_nouveau`),
-    generated before DuckDB reads the population: a rule file the generator does not translate costs no reading."""
+def _relations(impact: Impact) -> tuple[tuple[str, tuple[str, ...]], tuple[str, tuple[str, ...]]]:
+    """Each file's relation of the rows both evaluate (`faits_ancien` with the breakdown values,
+    `faits_nouveau`), with the columns its query keeps."""
     by = [f"lignes.{quote('par_' + b)}" for b in impact.by]
     good = "(SELECT f.*{} FROM {} f JOIN lignes USING (ligne) WHERE NOT vide AND NOT refus)"
+    return ((good.format("".join(", " + b for b in by), "faits_ancien"), ("ligne", *("par_" + b for b in impact.by))),
+            (good.format("", "faits_nouveau"), ("ligne",)))
+
+
+def _queries(impact: Impact, old: Program, new: Program) -> tuple[Query, Query]:
+    """Each file's query over the rows both evaluate, generated before DuckDB reads the population: a rule
+    file the generator does not translate costs no reading."""
+    (old_rows, old_keep), (new_rows, new_keep) = _relations(impact)
     try:
-        return (generate(old, good.format("".join(", " + b for b in by), "faits_ancien"),
-                         ("ligne", *("par_" + b for b in impact.by)), nested=True),
-                generate(new, good.format("", "faits_nouveau"), ("ligne",), nested=True))
+        return (generate(old, old_rows, old_keep, nested=True), generate(new, new_rows, new_keep, nested=True))
     except SqlUnsupported as exc:
         raise NeedsPython(str(exc)) from None
+
+
+def _specialised(con: duckdb.DuckDBPyConnection, impact: Impact, old: Program,
+                 new: Program) -> list[tuple[Query, Query]]:
+    """The pairs of queries to try in turn, specialised to the rows read (`engine.tools.sql_specialised`): on
+    64 bits, then on 128 bits (both files: a pair is joined in one statement, which one overflow stops)."""
+    (old_rows, old_keep), (new_rows, new_keep) = _relations(impact)
+    olds = queries(old, old_rows, old_keep, never_null(con, old, old_rows))
+    news = queries(new, new_rows, new_keep, never_null(con, new, new_rows))
+    narrow, wide = (olds[0], news[0]), (olds[-1], news[-1])
+    return [narrow, wide] if narrow != wide else [wide]
 
 
 def _pairs(con: duckdb.DuckDBPyConnection, impact: Impact, q_old: Query, q_new: Query) -> None:
@@ -361,11 +382,14 @@ def _pairs(con: duckdb.DuckDBPyConnection, impact: Impact, q_old: Query, q_new: 
                f"CAST({_places(f'ta{j}')} AS INTEGER) AS sa{j}, CAST({_places(f'tb{j}')} AS INTEGER) AS sb{j}"
                for j in range(len(impact.amounts))]
     kept = f"* EXCLUDE ({', '.join(texts)})" if texts else "*"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE paires AS SELECT {kept}, CAST({case} AS cas) AS cas"
+                f"{''.join(', ' + a for a in amounts)} FROM {joined}")
+
+
+def _types(con: duckdb.DuckDBPyConnection) -> None:
+    """The two enumerations `paires` stores its labels and cases as."""
     con.execute(f"CREATE TYPE etiquette AS ENUM ({', '.join(text(label) for label in _LABELS)})")
     con.execute(f"CREATE TYPE cas AS ENUM ({', '.join(text(key) for key in (*(c.key for c in CASES), 'all'))})")
-    con.execute(f"CREATE TEMP TABLE paires AS SELECT {kept}, CAST({case} AS cas) AS cas"
-                f"{''.join(', ' + a for a in amounts)} FROM {joined}")
-    _scale(con, impact)
 
 
 def _stripped(cell: str) -> str:

@@ -36,6 +36,7 @@ from engine.tools.sql_output import RANGE
 from engine.tools.sql_output import write as write_ranges
 from engine.tools.sql_progress import polled
 from engine.tools.sql_reading import MAX_LINE_BYTES
+from engine.tools.sql_specialised import first_that_fits, never_null, queries
 
 _STATUS_KEYS = {"non applicable": "not_applicable", "indéterminé": "undetermined", "manquant": "missing"}
 
@@ -84,7 +85,7 @@ def _run(job: BatchJob, con: duckdb.DuckDBPyConnection, program: Program, input_
     first = FIRST_LINE[input_kind]
     rows_read = f"(SELECT rowid + {first} AS ligne, * FROM entree WHERE NOT blank AND probleme IS NULL AND {RANGE})"
     # generated before DuckDB reads a row: a rule file it does not translate costs no reading
-    query = generate(program, rows_read, ("ligne", *copied), nested=True)
+    generate(program, rows_read, ("ligne", *copied), nested=True)
     size = _size(job.input)
     try:
         # every optimiser on: each cell is typed once; not TEMP: `_write`'s other connections read it
@@ -100,6 +101,8 @@ def _run(job: BatchJob, con: duckdb.DuckDBPyConnection, program: Program, input_
                          f"{_size(job.input)} à la fin) : aucune sortie n'est gardée, relancez sur un fichier "
                          "stable")
     errors = decide_suspects(con, program, columns, input_kind, output_kind)
+    given = never_null(con, program, "(SELECT * FROM entree WHERE NOT blank AND probleme IS NULL)")
+    tried = queries(program, rows_read, ("ligne", *copied), given)  # `query`, specialised to the rows read
     _check_columns(job, copied, program, warn)  # after the last NeedsPythonReader: warned once, by one engine
     counts = con.execute("SELECT count(*), count(*) FILTER (WHERE blank), count(*) FILTER (WHERE probleme IS NOT NULL) "
                          "FROM entree").fetchone()
@@ -115,7 +118,7 @@ def _run(job: BatchJob, con: duckdb.DuckDBPyConnection, program: Program, input_
         _remove_older(job.output, job.errors_path)
         errors_file.write(errors)
         with polled(con, progress, lines - blank):  # the first range's COPY runs on `con`, at the pace of the others
-            written = _write(con, query, output, output_kind, caught)
+            written = first_that_fits(tried, lambda q: _write(con, q, output, output_kind, caught))
         output.count = written
         summary = Summary(read=lines - blank, evaluated=written, errors=refused, lines=lines, blank=blank,
                                 copied_columns=copied)
