@@ -10,7 +10,8 @@ The population (`scripts/make_population.py`, seed 20240622, kept in --data-dir 
 it) is read and typed as `regles batch` reads it on DuckDB (`engine.tools.sql_input`), into an
 in-memory table of facts. Then, on one thread, with DuckDB's optimiser off as the batch runs the
 query (`engine.tools.sql_batch._write`):
-- the whole query, `SELECT count(*)` over it, best of --repeat runs: the reference, measured in
+- the whole query as `regles batch` runs it (specialised to the rows read, on 64 bits:
+  `engine.tools.sql_specialised`), `SELECT count(*)` over it, best of --repeat runs: the reference, measured in
   the same run, less the same query over no row (DuckDB's planning, about a quarter of a second);
 - each layer of the query materialised as a table in turn, and each of its computed columns timed
   alone over the layer before it (`SELECT count(*) FROM (SELECT <column> FROM <layer>)`, best of
@@ -44,9 +45,9 @@ from run import population  # noqa: E402
 
 from engine import api  # noqa: E402
 from engine.sql.code import Layers  # noqa: E402
-from engine.sql.query import generate  # noqa: E402
 from engine.tools.batch_job import FileFormat  # noqa: E402
 from engine.tools.sql_input import decide_suspects, read  # noqa: E402
+from engine.tools.sql_specialised import never_null, queries  # noqa: E402
 
 KINDS: Sequence[tuple[str, Callable[[str], bool]]] = (
     ("exposant d'un dénominateur", lambda s: "7450580596923828125" in s),
@@ -55,7 +56,7 @@ KINDS: Sequence[tuple[str, Callable[[str], bool]]] = (
     ("division sur 64 bits", lambda s: s.startswith("CASE WHEN") and "AS BIGINT) //" in s),
     ("texte d'un nombre", lambda s: "|| '.' ||" in s or "CAST(abs(" in s or "length(CAST" in s),
     ("texte d'une raison", lambda s: "||" in s or "strftime" in s),
-    ("arithmétique sur 128 bits", lambda s: re.search(r"\bHUGEINT\b|\*|//| % ", s) is not None),
+    ("arithmétique entière", lambda s: re.search(r"\b(?:HUGE|BIG)INT\b|\*|//| % ", s) is not None),
     ("aiguillage sur un statut", lambda s: re.match(r"CASE __\w+ WHEN", s) is not None),
     ("autre CASE", lambda s: s.startswith("CASE")),
     ("autre", lambda s: True),
@@ -129,14 +130,16 @@ def main(argv: list[str] | None = None) -> int:
         captured["layers"], captured["ctes"] = self, result
         return result
 
+    # as `regles batch` runs it: specialised to the rows read, on 64 bits (`engine.tools.sql_specialised`)
+    given = never_null(con, program, "faits")
     Layers.ctes = keep  # type: ignore[method-assign]
-    query = generate(program, "faits", ("ligne",), nested=True)  # as `regles batch` runs it
+    query = queries(program, "faits", ("ligne",), given)[0]
     Layers.ctes = ctes_of  # type: ignore[method-assign]
     layers, ctes = captured["layers"], captured["ctes"]
     assert isinstance(layers, Layers) and isinstance(ctes, list)
 
     whole = best(con, f"SELECT count(*) FROM ({query.sql})", args.repeat)
-    empty = generate(program, "(SELECT * FROM faits LIMIT 0)", ("ligne",), nested=True)
+    empty = queries(program, "(SELECT * FROM faits LIMIT 0)", ("ligne",), given)[0]
     planning = best(con, f"SELECT count(*) FROM ({empty.sql})", args.repeat)  # the same query over no row
     columns = census(con, layers, ctes, args.repeat)
     total = sum(seconds for seconds, _, _ in columns)

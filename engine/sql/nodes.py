@@ -55,7 +55,7 @@ class Generator(Compiler):
         g, at_g = self.col(num.narrow("gcd", f"abs({cn})", cd, positive="ab", wide=self.wide), max(at_n, at_d))  # d > 0
         n1, at_n1 = self.col(num.narrow("//", cn, g, positive="b", wide=self.wide), at_g)
         d1, at_d1 = self.col(num.narrow("//", cd, g, positive="ab", wide=self.wide), at_g)
-        k, at_k = self.col(num.decimal_places(d1), at_d1)
+        k, at_k = self.col(num.decimal_places(d1, self.wide), at_d1)
         power, at_p = self.col(num.pow10(k, self.wide), at_k)
         moved = num.narrow("//", power, d1, positive="ab", wide=self.wide)
         return ((f"CASE WHEN {k} IS NULL THEN {n1} ELSE {n1} * {moved} END",

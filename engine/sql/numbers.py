@@ -59,8 +59,10 @@ def pow10(k: str, wide: bool = WIDE) -> str:
             raise TooWide(f"10^{k} ne tient pas sur 64 bits")
         return f"CAST('1{'0' * int(k)}' AS {HUGE})"
     small = f"list_extract([{', '.join(str(10 ** i) for i in range(19))}], ({k}) + 1)"
-    return (f"CAST(CASE WHEN {k} <= 18 THEN {small} "
-            f"ELSE CAST(rpad('1', CAST(({k}) + 1 AS INTEGER), '0') AS {HUGE}) END AS {integer_type(wide)})")
+    beyond = f"CAST(rpad('1', CAST(({k}) + 1 AS INTEGER), '0') AS {HUGE})"
+    if not wide:  # both branches 64-bit: the cast of the one beyond 10^18 fails, the other is not cast
+        return f"CASE WHEN {k} <= 18 THEN {small} ELSE CAST({beyond} AS BIGINT) END"
+    return f"CAST(CASE WHEN {k} <= 18 THEN {small} ELSE {beyond} END AS {HUGE})"
 
 
 def constant(python: object, wide: bool = WIDE) -> Num:
@@ -74,7 +76,7 @@ def constant(python: object, wide: bool = WIDE) -> Num:
         return _integer(python, wide), "1", "0"
     if isinstance(python, Decimal):
         coefficient, power, exponent = _integers(python)
-        if exponent > 0:  # an integer: its exponent is moved into the coefficient
+        if exponent >= 0:  # an integer: its exponent is moved into the coefficient, its denominator 1 folds
             return _integer(coefficient, wide), "1", "0"
         return _integer(coefficient, wide), _integer(power, wide), str(exponent)
     if isinstance(python, Fraction):
@@ -154,7 +156,7 @@ SMALL = 2 ** 62
 """Integers below this in absolute value are divided on 64 bits (`narrow`)."""
 
 
-def decimal_places(d: str) -> str:
+def decimal_places(d: str, wide: bool = WIDE) -> str:
     """The smallest k ≤ 38 with d dividing 10^k (NULL when there is none: a Fraction).
 
     A denominator below 2^62 that is not of the form 2^a·5^b (a Fraction's: 45, 97…, the most
@@ -170,14 +172,19 @@ def decimal_places(d: str) -> str:
     """
     small = f"CAST({d} AS BIGINT)"
     tries = " ".join(f"WHEN {10 ** k} % {small} = 0 THEN {k}" for k in range(1, 18))
+    whole = f"(({pow10(str(MAX_POWER - 1))} % {d}) * 10) % {d} = 0"
+    wide_tries = " ".join(f"WHEN {pow10(str(k))} % {d} = 0 THEN {k}" for k in range(19, MAX_POWER))
+    if not wide:  # d is a BIGINT: below 2^63 < 5^28, no test of its size, no cast
+        odd = f"{d} // ({d} & -{d})"
+        return (f"CASE WHEN {d} = 1 THEN 0 WHEN {5 ** 27} % ({odd}) <> 0 THEN NULL "
+                f"WHEN {10 ** 18} % {d} = 0 THEN CASE {tries} ELSE 18 END "
+                f"WHEN {whole} THEN CASE {wide_tries} ELSE {MAX_POWER} END END")
     fits = f"{d} <= {10 ** 18} AND {10 ** 18} % CAST(least({d}, {10 ** 18}) AS BIGINT) = 0"  # no cast fails
     below = f"CAST(least({d}, {SMALL}) AS BIGINT)"  # no cast fails
     odd = f"CAST({below} // CAST({below} & -{below} AS BIGINT) AS BIGINT)"  # BIGINT in every dialect
     fraction = f"{d} < {SMALL} AND {5 ** 27} % {odd} <> 0"
-    whole = f"(({pow10(str(MAX_POWER - 1))} % {d}) * 10) % {d} = 0"
-    wide = " ".join(f"WHEN {pow10(str(k))} % {d} = 0 THEN {k}" for k in range(19, MAX_POWER))
     return (f"CASE WHEN {d} = 1 THEN 0 WHEN {fraction} THEN NULL WHEN {fits} THEN CASE {tries} ELSE 18 END "
-            f"WHEN {whole} THEN CASE {wide} ELSE {MAX_POWER} END END")
+            f"WHEN {whole} THEN CASE {wide_tries} ELSE {MAX_POWER} END END")
 
 
 def narrow(op: str, a: str, b: str, positive: str = "", wide: bool = WIDE) -> str:
