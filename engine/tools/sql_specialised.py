@@ -40,8 +40,7 @@ def never_null(con: duckdb.DuckDBPyConnection, program: Program, relation: str) 
     if not facts:
         return frozenset()
     counts = con.execute(f"SELECT {', '.join(f'count({quote(f)}) = count(*)' for f in facts)} "
-                         f"FROM {relation}").fetchone()
-    assert counts is not None
+                         f"FROM {relation}").fetchall()[0]  # fetched whole: the connection is free again
     return frozenset(f for f, full in zip(facts, counts, strict=True) if full)
 
 
