@@ -5,8 +5,8 @@ Stage: tools, on top of `engine.api`. Two engines write the same files with the 
 (the guarantees are stated in `engine.tools.batch_python`): `sql` (DuckDB, in `sql_batch`: the rule
 file compiled to one query by `engine.sql`) and `python` (in `batch_python`, worker processes over
 the program's backend). Their output is the same, byte for byte (tests/test_sql.py,
-tests/test_sql_reading.py), and DuckDB is faster from about 8 000 rows (1.0 s against 1.26 s at
-10 000 rows, 4.2 × at a million, docs/performance.md; below, planning its query makes it up to half a
+tests/test_sql_reading.py), and DuckDB is faster from about 8 000 rows (0.9 s against 1.2 s at
+10 000 rows, 5.1 × at a million, docs/performance.md; below, planning its query makes it up to half a
 second slower). The default, `auto`, runs DuckDB wherever it is the faster: CSV and JSON Lines from
 1 MB (`batch_job.SMALL_INPUT_BYTES`) and Parquet, without `--explain`. It hands to the Python engine,
 without a word, a smaller file, `--explain`, an input DuckDB does not read line by line and a rule
