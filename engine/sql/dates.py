@@ -19,15 +19,15 @@ def date_shift(date: str, days: str, months: str, years: str, sign: str) -> tupl
     tests += ["TRUE" for x, limit in limits if x.lstrip("-").isdigit() and abs(int(x)) > limit]
     out = " OR ".join(tests) or "FALSE"
     step = date
-    if years != "0":
-        step = (f"CASE WHEN {years} = 0 THEN {step} ELSE CAST({step} + to_years(CAST({sign}{years} AS INTEGER)) "
-                f"AS DATE) END")
-    if months != "0":
-        step = (f"CASE WHEN {months} = 0 THEN {step} ELSE CAST({step} + to_months(CAST({sign}{months} AS INTEGER)) "
-                f"AS DATE) END")
+    for amount, function in ((years, "to_years"), (months, "to_months")):
+        if amount == "0":
+            continue
+        moved = f"CAST({step} + {function}(CAST({sign}{amount} AS INTEGER)) AS DATE)"
+        # a literal amount is not 0 here: no test on every row
+        step = moved if amount.lstrip("-").isdigit() else f"CASE WHEN {amount} = 0 THEN {step} ELSE {moved} END"
     if days != "0":
         step = f"CAST({step} + to_days(CAST({sign}{days} AS INTEGER)) AS DATE)"
-    shifted = f"CASE WHEN {out} THEN NULL ELSE {step} END"
+    shifted = step if out == "FALSE" else f"CASE WHEN {out} THEN NULL ELSE {step} END"
     return shifted, out
 
 

@@ -6,6 +6,7 @@ the truth; `engine.sql.numbers` and `engine.sql.dates` hold the value operations
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
 from attrs import evolve
@@ -15,6 +16,7 @@ from engine.lang.kinds import KeyKind, MarkerKind, TypeKind
 from engine.sql import numbers as num
 from engine.sql.code import NUMBER_KINDS, Code, arity, bor, combine, switch, text, value, when
 from engine.sql.dates import (
+    MAX_DAYS,
     calendar_check,
     date_shift,
     date_text,
@@ -29,6 +31,16 @@ _UND_DURATIONS = text("durées en jours et en mois : comparaison impossible")
 def _component(count: int, index: int) -> Callable[[Code], str]:
     """The `index`-th of a code's `count` value components."""
     return lambda c: c.components(count)[index]
+
+
+_TYPED_LITERAL = re.compile(r"CAST\((-?\d+) AS (?:HUGEINT|BIGINT)\)")
+
+
+def _small_literal(sql: str) -> str:
+    """A typed integer constant (`CAST(65 AS BIGINT)`) as the plain literal `65` when it is small (a date
+    shift of `65 ans` then folds: no test of its size, no `CASE` on it being 0, on every row)."""
+    found = _TYPED_LITERAL.fullmatch(sql)
+    return found.group(1) if found is not None and abs(int(found.group(1))) <= MAX_DAYS else sql
 
 
 def _kind(*exprs: model.Expr) -> str:
@@ -257,7 +269,7 @@ class Generator(Compiler):
         a = self.eval(e.amount)
         if not a.can("V"):
             return a
-        n = a.number[0]
+        n = _small_literal(a.number[0])
         parts = {"jours": (n, "0", "0"), "mois": ("0", n, "0"), "ans": ("0", "0", n)}[e.unit]
         return Code(a.status, parts, a.reason, a.missing, a.layer)
 

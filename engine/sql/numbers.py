@@ -215,10 +215,16 @@ def beyond(n: str, d: str, wide: bool = WIDE) -> str:
 
 
 def compare(op: str, a: Num, b: Num) -> str:
-    """A SQL comparison of two numbers (denominators are positive)."""
-    left = a[0] if b[1] == "1" else f"{a[0]} * {b[1]}"
-    right = b[0] if a[1] == "1" else f"{b[0]} * {a[1]}"
+    """A SQL comparison of two numbers (denominators are positive): n·d' against n'·d, a zero
+    numerator compared as 0 (`max(0, x)`)."""
+    left = a[0] if b[1] == "1" else "0" if _is_zero(a[0]) else f"{a[0]} * {b[1]}"
+    right = b[0] if a[1] == "1" else "0" if _is_zero(b[0]) else f"{b[0]} * {a[1]}"
     return f"({left} {SQL_OPS[op]} {right})"
+
+
+def _is_zero(n: str) -> bool:
+    """Whether a numerator is the constant 0 (as `constant` writes it, or bare)."""
+    return n in {"0", f"CAST(0 AS {HUGE})", "CAST(0 AS BIGINT)"}
 
 
 SQL_OPS = {"=": "=", "≠": "<>", "<": "<", "≤": "<=", ">": ">", "≥": ">="}
