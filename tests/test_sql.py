@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
@@ -216,6 +217,25 @@ def test_a_number_beyond_64_bits_is_computed_on_128_on_both_engines(tmp_path: Pa
     assert lines[1].startswith("2,9,valeur,,4.5,valeur,,")
     assert lines[4].startswith("6,9223372037000250000,valeur,,4611686018500125000,valeur,,")
     assert lines[5].startswith("7,,indéterminé,\"le calcul de « carre » dépasse les limites du calcul exact")
+
+
+@pytest.mark.parametrize("extension", ["parquet", "jsonl"])
+def test_a_number_beyond_64_bits_in_parquet_and_json_lines(tmp_path: Path, extension: str) -> None:
+    """The Parquet writer (one COPY) and the JSON Lines one also write their file again with the query on
+    128 bits: the Python engine's rows."""
+    rules = tmp_path / "r.rules"
+    rules.write_text('règles "Moitiés"\n\nfait x : entier\nfin\n\nrésultat moitie : décimal\n'
+                     '  = x × x / 2\nfin\n', encoding="utf-8")
+    source = tmp_path / "in.csv"
+    source.write_text("x\n3\n3037000500\n-7\n", encoding="utf-8")
+    rows = {}
+    for engine_name in ("python", "sql"):
+        out = tmp_path / f"{engine_name}.{extension}"
+        batch.run(batch.BatchJob(str(rules), str(source), str(out), engine=engine_name))
+        rows[engine_name] = (duckdb.sql(f"SELECT * FROM '{out}'").fetchall() if extension == "parquet"
+                             else [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()])
+    assert rows["sql"] == rows["python"]
+    assert "4611686018500125000" in str(rows["sql"][1])
 
 
 def test_a_constant_beyond_64_bits_on_both_engines(tmp_path: Path) -> None:
