@@ -241,6 +241,9 @@ class Compiler:
         ok = ops.fixed == "V"
         test = " ".join(f"WHEN {cond} THEN {reason}" for cond, reason in failures)
         failed, layer = self.layers.column(f"CASE {test} END", layer)
+        if not ok:  # the operands' status is read three times: a column, unless it is one already
+            ops_status, at = self.layers.once(ops.status, ops.layer)
+            ops, layer = evolve(ops, status=ops_status), max(layer, at)
         status = (f"CASE WHEN {failed} IS NOT NULL THEN 2 ELSE 0 END" if ok else
                   f"CASE WHEN {ops.status} <> 0 THEN {ops.status} WHEN {failed} IS NOT NULL THEN 2 ELSE 0 END")
         reason = failed if ok else f"CASE WHEN {ops.status} <> 0 THEN {ops.reason} ELSE {failed} END"

@@ -43,6 +43,20 @@ def _small_literal(sql: str) -> str:
     return found.group(1) if found is not None and abs(int(found.group(1))) <= MAX_DAYS else sql
 
 
+def _branch(condition: str, then: str, otherwise: str, given: bool) -> str:
+    """A `si`'s value: `then` where the condition holds, `otherwise` where it does not, NULL where it is
+    missing (unless it never is: `given`); an arm giving NULL is not written."""
+    if then == otherwise:
+        return then
+    if given:
+        return when(condition, then, otherwise)
+    if otherwise == "NULL":
+        return f"CASE WHEN {condition} THEN {then} END"
+    if then == "NULL":
+        return f"CASE WHEN NOT {condition} THEN {otherwise} END"
+    return f"CASE WHEN {condition} THEN {then} WHEN NOT {condition} THEN {otherwise} END"
+
+
 def _kind(*exprs: model.Expr) -> str:
     """The kind of the first operand whose type is known (a marker's type is `any`)."""
     for e in exprs:
@@ -242,8 +256,7 @@ class Generator(Compiler):
         o = self.layers.share(self.eval(e.otherwise))
         b = c.components(1)[0]
         k = arity(e.type.kind)
-        values = tuple(x if x == y else f"CASE WHEN {b} THEN {x} WHEN NOT {b} THEN {y} END"
-                       for x, y in zip(t.components(k), o.components(k), strict=True))
+        values = tuple(_branch(b, x, y, c.fixed == "V") for x, y in zip(t.components(k), o.components(k), strict=True))
         status = switch(c.status, [("0", when(b, t.status, o.status)), ("3", "3")], c.status)
         reason = switch(c.status, [("0", when(b, t.reason, o.reason))], c.reason)
         missing = switch(c.status, [("0", when(b, t.missing, o.missing)), ("3", bor(c.missing, t.missing, o.missing))],
