@@ -19,7 +19,7 @@ from engine.check import model
 from engine.lang.kinds import TypeKind
 from engine.lang.results import STATUS_FRENCH
 from engine.sql import numbers as num
-from engine.sql.code import NUMBER_KINDS, STATUS_CODES, Code, Layers, text
+from engine.sql.code import NUMBER_KINDS, STATUS_CODES, Code, Layers, bor, text
 from engine.sql.dates import duration_text
 from engine.sql.exprs import SqlUnsupported
 from engine.sql.nodes import Generator
@@ -95,8 +95,8 @@ def generate(program: model.Program, table: str = "faits", keep: Sequence[str] =
         selected += [f"CASE WHEN {s} = 0 THEN {shown} END AS {quote(output)}",
                      f"CASE {s} {words} END AS {quote(output + '__statut')}",
                      f"CASE WHEN {s} = 3 THEN {missing_words} ELSE {code.reason} END AS {quote(output + '__raison')}"]
-        masks.append(f"({code.missing})")
-    union = " | ".join(masks) or "0"
+        masks.append(code.missing)
+    union = bor(*masks)  # the facts some output misses (an output never missing adds nothing)
     union_name, _ = layers.column(union, layers.depth)
     everything = set().union(*(facts_read(program, o) for o in program.outputs))
     missing = _fact_list(union_name, names, everything)
