@@ -46,6 +46,7 @@ from run import population  # noqa: E402
 from engine import api  # noqa: E402
 from engine.sql.code import Layers  # noqa: E402
 from engine.tools.batch_job import FileFormat  # noqa: E402
+from engine.sql.query import generate  # noqa: E402
 from engine.tools.sql_input import decide_suspects, read  # noqa: E402
 from engine.tools.sql_specialised import never_null, queries  # noqa: E402
 
@@ -133,13 +134,14 @@ def main(argv: list[str] | None = None) -> int:
     # as `regles batch` runs it: specialised to the rows read, on 64 bits (`engine.tools.sql_specialised`)
     given = never_null(con, program, "faits")
     Layers.ctes = keep  # type: ignore[method-assign]
-    query = queries(program, "faits", ("ligne",), given)[0]
+    query = queries(program, "faits", ("ligne",), given, generate(program, "faits", ("ligne",), nested=True))[0]
     Layers.ctes = ctes_of  # type: ignore[method-assign]
     layers, ctes = captured["layers"], captured["ctes"]
     assert isinstance(layers, Layers) and isinstance(ctes, list)
 
     whole = best(con, f"SELECT count(*) FROM ({query.sql})", args.repeat)
-    empty = queries(program, "(SELECT * FROM faits LIMIT 0)", ("ligne",), given)[0]
+    nothing = "(SELECT * FROM faits LIMIT 0)"
+    empty = queries(program, nothing, ("ligne",), given, generate(program, nothing, ("ligne",), nested=True))[0]
     planning = best(con, f"SELECT count(*) FROM ({empty.sql})", args.repeat)  # the same query over no row
     columns = census(con, layers, ctes, args.repeat)
     total = sum(seconds for seconds, _, _ in columns)

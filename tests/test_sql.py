@@ -120,11 +120,12 @@ def _sql_rows(program: model.Program, fact_rows: Sequence[Mapping[str, object]])
     rows = con.execute(query.sql + "\nORDER BY rang").fetchall()
     # the query `regles batch` runs: specialised to these rows, on 64 bits; the same cells, or an overflow
     given = never_null(con, program, relation)
-    for tried in queries(program, relation, ("rang",), given):
+    tried_in_turn = queries(program, relation, ("rang",), given, query)
+    for tried in tried_in_turn:
         try:
             assert con.execute(tried.sql + "\nORDER BY rang").fetchall() == rows, tried.sql
         except OVERFLOW:
-            assert tried is not queries(program, relation, ("rang",), given)[-1]
+            assert tried is not tried_in_turn[-1]
     return [[_json_cell(v) for v in row[1:]] for row in rows]
 
 

@@ -160,7 +160,7 @@ class Layers:
     def once(self, sql: str, layer: int) -> tuple[str, int]:
         """`sql` (reading columns up to `layer`) as a column when it is more than a name or a literal:
         an expression read by several others, computed once; its text and layer."""
-        return (sql, layer) if _simple(sql) else self.column(sql, layer)
+        return (sql, layer) if simple(sql) else self.column(sql, layer)
 
     @property
     def depth(self) -> int:
@@ -175,7 +175,7 @@ class Layers:
         names: list[str] = []
         top = code.layer
         for part in parts:
-            if _simple(part):
+            if simple(part):
                 names.append(part)
                 continue
             name, layer = self.column(part, code.layer)
@@ -223,7 +223,7 @@ class Layers:
 _REFERENCE = re.compile(r"\b__[cf]\d+[ndesm]?\b")
 
 
-def _simple(part: str) -> bool:
+def simple(part: str) -> bool:
     """A column name or a literal (a number, a date, a short text): as cheap to repeat as a column
     reference, and left in place so that the expressions reading it fold on it."""
     if _CONSTANT.fullmatch(part) is not None:
@@ -232,6 +232,14 @@ def _simple(part: str) -> bool:
 
 
 _CONSTANT = re.compile(r"-?\d+|CAST\('?-?\d+'? AS (?:HUGEINT|BIGINT)\)|DATE '\d{4}-\d\d-\d\d'")
+_INTEGER = re.compile(r"(-?\d+)|CAST\('?(-?\d+)'? AS (?:HUGEINT|BIGINT)\)")
+
+
+def literal_int(sql: str) -> int | None:
+    """The integer a literal is (`65`, `CAST(65 AS BIGINT)`, as `engine.sql.numbers.constant` writes one), or
+    None for any other expression: what the generator folds on."""
+    found = _INTEGER.fullmatch(sql)
+    return None if found is None else int(found.group(1) or found.group(2))
 
 
 def combine(*codes: Code) -> int:

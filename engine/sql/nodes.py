@@ -6,7 +6,6 @@ the truth; `engine.sql.numbers` and `engine.sql.dates` hold the value operations
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 
 from attrs import evolve
@@ -14,7 +13,7 @@ from attrs import evolve
 from engine.check import model
 from engine.lang.kinds import KeyKind, MarkerKind, TypeKind
 from engine.sql import numbers as num
-from engine.sql.code import NUMBER_KINDS, Code, arity, bor, combine, switch, text, value, when
+from engine.sql.code import NUMBER_KINDS, Code, arity, bor, combine, literal_int, simple, switch, text, value, when
 from engine.sql.dates import (
     MAX_DAYS,
     calendar_check,
@@ -33,14 +32,11 @@ def _component(count: int, index: int) -> Callable[[Code], str]:
     return lambda c: c.components(count)[index]
 
 
-_TYPED_LITERAL = re.compile(r"CAST\((-?\d+) AS (?:HUGEINT|BIGINT)\)")
-
-
 def _small_literal(sql: str) -> str:
     """A typed integer constant (`CAST(65 AS BIGINT)`) as the plain literal `65` when it is small (a date
     shift of `65 ans` then folds: no test of its size, no `CASE` on it being 0, on every row)."""
-    found = _TYPED_LITERAL.fullmatch(sql)
-    return found.group(1) if found is not None and abs(int(found.group(1))) <= MAX_DAYS else sql
+    found = literal_int(sql)
+    return str(found) if found is not None and abs(found) <= MAX_DAYS else sql
 
 
 def _branch(condition: str, then: str, otherwise: str, given: bool) -> str:
@@ -94,8 +90,8 @@ class Generator(Compiler):
         if self.wide:
             return comps
 
-        def cast(part: str) -> str:
-            return part if part.lstrip("-").isdigit() or part.replace("_", "").isalnum() else f"CAST({part} AS BIGINT)"
+        def cast(part: str) -> str:  # a name or a literal is 64-bit already
+            return part if simple(part) else f"CAST({part} AS BIGINT)"
 
         return cast(comps[0]), cast(comps[1]), comps[2]
 

@@ -20,7 +20,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from engine.lang.kinds import TypeKind
-from engine.sql.code import HUGE, Layers
+from engine.sql.code import HUGE, Layers, literal_int
 
 LIMIT = "100000000000000000000"
 """10²⁰: the magnitude `engine.lang.values` refuses (`MAGNITUDE_DIGITS`)."""
@@ -223,8 +223,8 @@ def compare(op: str, a: Num, b: Num) -> str:
 
 
 def _is_zero(n: str) -> bool:
-    """Whether a numerator is the constant 0 (as `constant` writes it, or bare)."""
-    return n in {"0", f"CAST(0 AS {HUGE})", "CAST(0 AS BIGINT)"}
+    """Whether a numerator is the constant 0."""
+    return literal_int(n) == 0
 
 
 SQL_OPS = {"=": "=", "≠": "<>", "<": "<", "≤": "<=", ">": ">", "≥": ">="}

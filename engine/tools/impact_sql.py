@@ -162,7 +162,7 @@ def _run(prepare: Callable[[], Impact], rulesets: tuple[api.Ruleset, api.Ruleset
     old, new = rulesets
     path = stamp.path
     impact = prepare()
-    _queries(impact, old.program, new.program)  # before any reading: `NeedsPython` when a file does not translate
+    general = _queries(impact, old.program, new.program)  # before any reading: else `NeedsPython`
     with tempfile.TemporaryDirectory(prefix="regles-diff-") as spill:
         con = duckdb.connect(config={"temp_directory": spill})
         try:
@@ -180,7 +180,7 @@ def _run(prepare: Callable[[], Impact], rulesets: tuple[api.Ruleset, api.Ruleset
             source = _Lines(stamp, delimiter, columns)
             _refused(con, impact, rulesets, source)
             _types(con)
-            first_that_fits(_specialised(con, impact, old.program, new.program),
+            first_that_fits(_specialised(con, impact, (old.program, new.program), general),
                             lambda pair: _pairs(con, impact, *pair))
             _scale(con, impact)
             _fill(con, impact)
@@ -324,14 +324,13 @@ def _queries(impact: Impact, old: Program, new: Program) -> tuple[Query, Query]:
         raise NeedsPython(str(exc)) from None
 
 
-def _specialised(con: duckdb.DuckDBPyConnection, impact: Impact, old: Program,
-                 new: Program) -> list[tuple[Query, Query]]:
+def _specialised(con: duckdb.DuckDBPyConnection, impact: Impact, programs: tuple[Program, Program],
+                 general: tuple[Query, Query]) -> list[tuple[Query, Query]]:
     """The pairs of queries to try in turn, specialised to the rows read (`engine.tools.sql_specialised`): on
     64 bits, then on 128 bits (both files: a pair is joined in one statement, which one overflow stops)."""
-    (old_rows, old_keep), (new_rows, new_keep) = _relations(impact)
-    olds = queries(old, old_rows, old_keep, never_null(con, old, old_rows))
-    news = queries(new, new_rows, new_keep, never_null(con, new, new_rows))
-    narrow, wide = (olds[0], news[0]), (olds[-1], news[-1])
+    tried = [queries(program, rows, keep, never_null(con, program, rows), fallback)
+             for program, (rows, keep), fallback in zip(programs, _relations(impact), general, strict=True)]
+    narrow, wide = (tried[0][0], tried[1][0]), (tried[0][-1], tried[1][-1])
     return [narrow, wide] if narrow != wide else [wide]
 
 

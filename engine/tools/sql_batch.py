@@ -83,9 +83,10 @@ def _run(job: BatchJob, con: duckdb.DuckDBPyConnection, program: Program, input_
     columns, rows = read(con, job.input, input_kind, program, output_kind)
     copied = tuple(c for c in columns if c not in program.facts)
     first = FIRST_LINE[input_kind]
-    rows_read = f"(SELECT rowid + {first} AS ligne, * FROM entree WHERE NOT blank AND probleme IS NULL AND {RANGE})"
+    evaluated = "NOT blank AND probleme IS NULL"  # the rows the query evaluates
+    rows_read = f"(SELECT rowid + {first} AS ligne, * FROM entree WHERE {evaluated} AND {RANGE})"
     # generated before DuckDB reads a row: a rule file it does not translate costs no reading
-    generate(program, rows_read, ("ligne", *copied), nested=True)
+    general = generate(program, rows_read, ("ligne", *copied), nested=True)
     size = _size(job.input)
     try:
         # every optimiser on: each cell is typed once; not TEMP: `_write`'s other connections read it
@@ -101,8 +102,8 @@ def _run(job: BatchJob, con: duckdb.DuckDBPyConnection, program: Program, input_
                          f"{_size(job.input)} à la fin) : aucune sortie n'est gardée, relancez sur un fichier "
                          "stable")
     errors = decide_suspects(con, program, columns, input_kind, output_kind)
-    given = never_null(con, program, "(SELECT * FROM entree WHERE NOT blank AND probleme IS NULL)")
-    tried = queries(program, rows_read, ("ligne", *copied), given)  # `query`, specialised to the rows read
+    given = never_null(con, program, f"(SELECT * FROM entree WHERE {evaluated})")
+    tried = queries(program, rows_read, ("ligne", *copied), given, general)
     _check_columns(job, copied, program, warn)  # after the last NeedsPythonReader: warned once, by one engine
     counts = con.execute("SELECT count(*), count(*) FILTER (WHERE blank), count(*) FILTER (WHERE probleme IS NOT NULL) "
                          "FROM entree").fetchone()

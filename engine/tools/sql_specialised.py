@@ -2,8 +2,8 @@
 
 `regles batch` and `regles diff` on DuckDB generate their query twice. Once before reading, wide and
 general, which tells whether the rule file translates at all (the Python engine takes over before any
-reading when it does not). Then, the rows read and typed, specialised to two facts about them, counted
-here in one scan:
+reading when it does not), and is kept as the fall-back. Then, the rows read and typed, specialised to
+two facts about them, counted here in one scan:
 - the facts never NULL among the rows evaluated (`given`): their status is the literal `0`, and every
   status test, reason and missing set that reads only such facts folds away at generation;
 - 64-bit integers (`wide=False`), which DuckDB checks: an operation that leaves 64 bits raises rather
@@ -44,14 +44,15 @@ def never_null(con: duckdb.DuckDBPyConnection, program: Program, relation: str) 
     return frozenset(f for f, full in zip(facts, counts, strict=True) if full)
 
 
-def queries(program: Program, relation: str, keep: Sequence[str], given: frozenset[str]) -> list[Query]:
-    """The queries to try in turn over `relation`: on 64 bits, then on 128 (alone when a constant of the
-    rule file does not fit in 64 bits)."""
-    wide = generate(program, relation, keep, nested=True, given=given)
+def queries(program: Program, relation: str, keep: Sequence[str], given: frozenset[str],
+            general: Query) -> list[Query]:
+    """The queries to try in turn over `relation`: on 64 bits, then `general` (the query generated before
+    reading, on 128 bits: an overflow is rare, and the fall-back is not generated for nothing). When a
+    constant of the rule file does not fit in 64 bits, the query on 128 bits specialised to `given`, alone."""
     try:
-        return [generate(program, relation, keep, nested=True, given=given, wide=False), wide]
+        return [generate(program, relation, keep, nested=True, given=given, wide=False), general]
     except TooWide:
-        return [wide]
+        return [generate(program, relation, keep, nested=True, given=given)]
 
 
 def first_that_fits(tried: Sequence[Q], run: Callable[[Q], T]) -> T:
