@@ -15,13 +15,14 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from engine.cli import main as cli
-from engine.tools import batch
+from engine.tools import batch, batch_output
 from engine.tools.batch_input import _Input
 from engine.tools.batch_output import _Output
 from engine.tools.batch_rows import _Rows
@@ -305,6 +306,52 @@ class TestAccounting:
         with pytest.raises(batch.BatchError, match="a changé pendant la lecture"):
             batch.run(batch.BatchJob(RULES, str(source), str(tmp_path / "out.csv"), chunk_rows=2))
         assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+
+
+class TestOlderResults:
+    """The files of an earlier run leave their names before anything is evaluated, and are removed while the
+    run goes on (freeing a large file's blocks takes the file system a while)."""
+
+    def test_moved_aside_at_once_then_removed_before_the_run_returns(self, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+        source = _write(tmp_path / "in.csv", _population(30))
+        out, errors = tmp_path / "out.csv", tmp_path / "out.csv.erreurs.csv"
+        out.write_text("ancienne sortie\n", encoding="utf-8")
+        errors.write_text("anciennes erreurs\n", encoding="utf-8")
+        seen: list[tuple[str, str, bool, bool]] = []
+        real = batch_output.Removals.remove
+
+        def remove(self: batch_output.Removals, path: str) -> None:
+            seen.append((Path(path).name, Path(path).read_text(encoding="utf-8"), out.exists(), errors.exists()))
+            real(self, path)
+
+        monkeypatch.setattr(batch_output.Removals, "remove", remove)
+        summary = batch.run(batch.BatchJob(RULES, str(source), str(out)))
+        assert [(text, final, error) for _, text, final, error in seen] == [
+            ("ancienne sortie\n", False, True), ("anciennes erreurs\n", False, False)]
+        assert all(name.startswith("out.csv.") and name.endswith(batch.PARTIAL_SUFFIX) for name, *_ in seen)
+        assert summary.evaluated == 30 and _read_csv(out)[0]["ligne"] == "2"
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv", "out.csv", "out.csv.erreurs.csv"]
+
+    def test_a_removal_does_not_hold_the_run_but_is_waited_for(self, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+        """`Removals.remove` returns while the file is being removed; `wait` returns once it is gone."""
+        older = tmp_path / "out.csv"
+        older.write_text("ancienne sortie\n", encoding="utf-8")
+        release, real = threading.Event(), os.unlink
+
+        def slow(path: str) -> None:
+            assert release.wait(10)
+            real(path)
+
+        monkeypatch.setattr(os, "unlink", slow)
+        removals = batch_output.Removals()
+        batch_output.remove_older(removals, str(older), str(tmp_path / "absente.csv"))
+        aside = list(tmp_path.iterdir())
+        assert not older.exists() and len(aside) == 1 and aside[0].read_text(encoding="utf-8") == "ancienne sortie\n"
+        release.set()
+        removals.wait()
+        assert list(tmp_path.iterdir()) == []
 
 
 class TestFullDisk:

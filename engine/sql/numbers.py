@@ -332,7 +332,11 @@ def number_text(layers: Layers, num: Num, kind: str, fraction: bool, layer: int)
         c, at = layers.column(f"CASE WHEN {e} > -2 THEN {n} * {pow10(f'{e} + 2')} ELSE {n} END", layer)
         x = f"least({e}, -2)"
     if fraction:
-        fc, fx, at2 = fraction_digits(layers, n, d, layer)
+        # computed for the Fractions only (NULL elsewhere: DuckDB skips a NULL row's division): the long
+        # division is a tenth of the 2024 rule file's query, and a third of its rows hold a Fraction
+        fn, masked = layers.column(f"CASE WHEN {e} IS NULL THEN {n} END", layer)
+        fd, _ = layers.column(f"CASE WHEN {e} IS NULL THEN {d} END", layer)
+        fc, fx, at2 = fraction_digits(layers, fn, fd, masked)
         top = max(at, at2)
         c, at = layers.column(f"CASE WHEN {e} IS NULL THEN {fc} ELSE {c} END", top)
         x, _ = layers.column(f"CASE WHEN {e} IS NULL THEN {fx} ELSE {x} END", top)

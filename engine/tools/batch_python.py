@@ -44,7 +44,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from engine.base.diagnostics import os_reason, suggest
+from engine.base.diagnostics import suggest
 from engine.tools.batch_cells import arrow_schema, csv_cell, output_columns
 from engine.tools.batch_input import (
     LOOKAHEAD_PER_LINE,
@@ -65,7 +65,7 @@ from engine.tools.batch_job import (
     Summary,
     file_format,
 )
-from engine.tools.batch_output import _Errors, _Output, _partial_files
+from engine.tools.batch_output import Removals, _Errors, _Output, _partial_files, remove_older
 from engine.tools.batch_rows import _Config, _Done, _Rows
 
 if TYPE_CHECKING:
@@ -150,8 +150,9 @@ def run(job: BatchJob, *, progress: Callable[[int, int, int], None] | None = Non
         except BaseException:
             errors.discard()
             raise
+        removals = Removals()
         try:
-            _remove_older(job.output, job.errors_path)
+            remove_older(removals, job.output, job.errors_path)
             evaluated = _evaluate(source.chunks(), config, local, job.workers)
             _write_all(source, evaluated, output, errors, summary, progress)
             errors.finish()
@@ -163,6 +164,8 @@ def run(job: BatchJob, *, progress: Callable[[int, int, int], None] | None = Non
             output.discard()
             errors.discard()
             raise
+        finally:
+            removals.wait()
     finally:
         source.close()
     summary.seconds = time.perf_counter() - started
@@ -204,18 +207,6 @@ def check_columns(job: BatchJob, copied: Sequence[str], outputs: Sequence[str], 
         warn(f"fichier{'s' if len(stale) > 1 else ''} partiel{'s' if len(stale) > 1 else ''} d'une exécution "
              f"interrompue (ou en cours), qui ne {'sont' if len(stale) > 1 else 'est'} pas un résultat complet : "
              + ", ".join(stale))
-
-
-def _remove_older(*paths: str) -> None:
-    """Remove the files an earlier run left under the final names: until this run is complete,
-    no file there may pass for its result."""
-    for path in paths:
-        try:
-            os.unlink(path)
-        except FileNotFoundError:
-            pass
-        except OSError as exc:
-            raise BatchError(f"impossible de remplacer « {path} » : {os_reason(exc)}") from None
 
 
 def _check_accounts(source: _Input, summary: Summary, written: int, errors: int) -> None:

@@ -29,8 +29,8 @@ from engine.sql.code import text
 from engine.sql.query import Query, generate, quote
 from engine.tools.batch_cells import output_columns
 from engine.tools.batch_job import AccountingError, BatchError, BatchJob, FileFormat, Summary, file_format
-from engine.tools.batch_output import _Errors, _Written
-from engine.tools.batch_python import _check_paths, _remove_older, check_columns
+from engine.tools.batch_output import Removals, _Errors, _Written, remove_older
+from engine.tools.batch_python import _check_paths, check_columns
 from engine.tools.sql_input import FIRST_LINE, NeedsPythonReader, decide_suspects, read
 from engine.tools.sql_output import RANGE
 from engine.tools.sql_output import write as write_ranges
@@ -115,11 +115,12 @@ def _run(job: BatchJob, con: duckdb.DuckDBPyConnection, program: Program, input_
     except BaseException:
         errors_file.discard()
         raise
+    removals = Removals()
     try:
-        _remove_older(job.output, job.errors_path)
+        remove_older(removals, job.output, job.errors_path)
         errors_file.write(errors)
         with polled(con, progress, lines - blank):  # the first range's COPY runs on `con`, at the pace of the others
-            written = first_that_fits(tried, lambda q: _write(con, q, output, output_kind, caught))
+            written = first_that_fits(tried, lambda q: _write(con, q, output, output_kind, caught, removals))
         output.count = written
         summary = Summary(read=lines - blank, evaluated=written, errors=refused, lines=lines, blank=blank,
                                 copied_columns=copied)
@@ -141,6 +142,7 @@ def _run(job: BatchJob, con: duckdb.DuckDBPyConnection, program: Program, input_
         raise
     finally:
         con.close()
+        removals.wait()
     if progress is not None:
         progress(1, 1, summary.read)
     summary.seconds = time.perf_counter() - started
@@ -153,7 +155,7 @@ def _check_columns(job: BatchJob, copied: Sequence[str], program: Program,
 
 
 def _write(con: duckdb.DuckDBPyConnection, query: Query, output: _DuckOutput, kind: FileFormat,
-           caught: Sequence[object]) -> int:
+           caught: Sequence[object], removals: Removals) -> int:
     """Run the query into the output file; the number of rows written.
 
     The query is planned with DuckDB's optimiser off: it is one chain of projections over one
@@ -176,7 +178,7 @@ def _write(con: duckdb.DuckDBPyConnection, query: Query, output: _DuckOutput, ki
     try:
         if kind is FileFormat.PARQUET:
             return _write_parquet(con, copy(output.temporary, True))
-        return write_ranges(con, copy, "entree", output.temporary, output.final, caught)
+        return write_ranges(con, copy, "entree", output.temporary, output.final, caught, removals.remove)
     except (duckdb.IOException, OSError) as exc:  # a full disk: "No space left on device" in DuckDB's message
         raise output.write_failed(exc if isinstance(exc, OSError) else OSError(str(exc))) from None
     finally:
