@@ -235,6 +235,14 @@ _CONSTANT = re.compile(r"-?\d+|CAST\('?-?\d+'? AS (?:HUGEINT|BIGINT)\)|DATE '\d{
 _INTEGER = re.compile(r"(-?\d+)|CAST\('?(-?\d+)'? AS (?:HUGEINT|BIGINT)\)")
 
 
+def constant(sql: str) -> bool:
+    """Whether `sql` is a literal: an integer, a text, a date or NULL (an element of a constant list)."""
+    return sql == "NULL" or _CONSTANT.fullmatch(sql) is not None or _TEXT.fullmatch(sql) is not None
+
+
+_TEXT = re.compile(r"'(?:[^']|'')*'")
+
+
 def literal_int(sql: str) -> int | None:
     """The integer a literal is (`65`, `CAST(65 AS BIGINT)`, as `engine.sql.numbers.constant` writes one), or
     None for any other expression: what the generator folds on."""

@@ -13,7 +13,20 @@ from attrs import evolve
 from engine.check import model
 from engine.lang.kinds import KeyKind, MarkerKind, TypeKind
 from engine.sql import numbers as num
-from engine.sql.code import NUMBER_KINDS, Code, arity, bor, combine, literal_int, simple, switch, text, value, when
+from engine.sql.code import (
+    NUMBER_KINDS,
+    Code,
+    arity,
+    bor,
+    combine,
+    constant,
+    literal_int,
+    simple,
+    switch,
+    text,
+    value,
+    when,
+)
 from engine.sql.dates import (
     MAX_DAYS,
     calendar_check,
@@ -389,6 +402,10 @@ class Generator(Compiler):
                     arms.append((test, text_))
             if not arms:
                 return common
+            none = part(no_cell)
+            if len(arms) > 1 and all(map(constant, [*texts, none])):  # one lookup, not a test per arm
+                lookup = f"list_extract([{', '.join(texts)}], {index} + 1)"
+                return lookup if none == "NULL" else f"CASE WHEN {index} IS NULL THEN {none} ELSE {lookup} END"
             return f"CASE {' '.join(f'WHEN {c} THEN {v}' for c, v in arms)} ELSE {common} END"
 
         values = tuple(pick(_component(k, i)) for i in range(k))
