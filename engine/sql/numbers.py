@@ -20,7 +20,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from engine.lang.kinds import TypeKind
-from engine.sql.code import HUGE, Layers, literal_int
+from engine.sql.code import HUGE, Layers, literal_int, when
 
 LIMIT = "100000000000000000000"
 """10²⁰: the magnitude `engine.lang.values` refuses (`MAGNITUDE_DIGITS`)."""
@@ -334,8 +334,8 @@ def number_text(layers: Layers, num: Num, kind: str, fraction: bool, layer: int)
     if fraction:
         # computed for the Fractions only (NULL elsewhere: DuckDB skips a NULL row's division): the long
         # division is a tenth of the 2024 rule file's query, and a third of its rows hold a Fraction
-        fn, masked = layers.column(f"CASE WHEN {e} IS NULL THEN {n} END", layer)
-        fd, _ = layers.column(f"CASE WHEN {e} IS NULL THEN {d} END", layer)
+        fn, masked = layers.column(when(f"{e} IS NULL", n, "NULL"), layer)
+        fd, _ = layers.column(when(f"{e} IS NULL", d, "NULL"), layer)
         fc, fx, at2 = fraction_digits(layers, fn, fd, masked)
         top = max(at, at2)
         c, at = layers.column(f"CASE WHEN {e} IS NULL THEN {fc} ELSE {c} END", top)

@@ -70,7 +70,7 @@ class Removals:
             with contextlib.suppress(OSError):
                 os.unlink(path)
 
-        thread = threading.Thread(target=unlink, name=f"suppression de {path}")
+        thread = threading.Thread(target=unlink, name=f"remove {path}")
         thread.start()
         self._threads.append(thread)
 
