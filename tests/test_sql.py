@@ -239,6 +239,17 @@ def test_a_number_beyond_64_bits_in_parquet_and_json_lines(tmp_path: Path, exten
     assert "4611686018500125000" in str(rows["sql"][1])
 
 
+def test_a_guard_that_is_never_a_value(tmp_path: Path) -> None:
+    """`applicable si r0` where r0 compares a marker with a fact: r0 is never a value, though its status is
+    not the same on every row (a missing fact could have made it `manquant`). The generator read the value
+    of such a guard and failed (found by the random programs at 4 000 examples); the definition is the guard's
+    marker, as on the Python engine."""
+    rules = ('règles "Garde"\n\nfait t : texte\nfin\n\nfait g : entier\nfin\n\nrègle r0 : booléen\n'
+             '  = (non applicable "pas concerné") = t\nfin\n\nrésultat r1 : entier\n  applicable si r0\n  = g\nfin\n')
+    written = _on_both_engines(tmp_path, rules, "t,g\n,1\nx,2\n")
+    assert written.splitlines()[1:] == ["2,,non applicable,pas concerné,", "3,,non applicable,pas concerné,"]
+
+
 def test_a_constant_beyond_64_bits_on_both_engines(tmp_path: Path) -> None:
     """A constant that does not fit in 64 bits: the query is generated on 128 bits only."""
     rules = ('règles "Grand"\n\nfait x : entier\nfin\n\nrésultat r : entier\n'
