@@ -270,12 +270,20 @@ class TestCsvCells:
     """The CSV writer's quoting, cached."""
 
     @pytest.mark.parametrize("text", ["", "simple", "a,b", 'a"b', "a\nb", "a\rb", " espace ", "é, è", '"', "a\r\nb"])
-    def test_csv_cell_is_csv_writer(self, text: str) -> None:
-        """A cell is written exactly as `csv.writer` writes it among other cells."""
+    def test_csv_cell_reads_back_and_is_csv_writer(self, text: str) -> None:
+        """A cell reads back as its text among other cells, and is written as `csv.writer` writes it, but for
+        a bare carriage return: `csv.writer` (lines ending in `\\n`) leaves it unquoted, and a reader then
+        cuts the row in two there; it is quoted (as DuckDB's engine writes it)."""
         import io
+        line = batch.csv_cell(text) + ",x\n"
+        assert next(csv.reader(io.StringIO(line, newline=""))) == [text, "x"]
         buffer = io.StringIO()
         csv.writer(buffer, lineterminator="\n").writerow([text, "x"])
-        assert batch.csv_cell(text) + ",x\n" == buffer.getvalue()
+        if text == "a\rb":
+            assert line == '"a\rb",x\n' != buffer.getvalue()
+            assert list(csv.reader(io.StringIO(buffer.getvalue(), newline=""))) == [["a"], ["b", "x"]]  # cut in two
+        else:
+            assert line == buffer.getvalue()
 
 
 class TestCommandLine:

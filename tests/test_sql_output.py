@@ -10,7 +10,9 @@
 
 from __future__ import annotations
 
+import csv
 import errno
+import io
 import json
 import threading
 from pathlib import Path
@@ -64,6 +66,33 @@ def test_ranges_write_the_file_of_one_copy(tmp_path: Path, monkeypatch: pytest.M
     assert (summary.evaluated, summary.headline_counts) == (one_summary.evaluated, one_summary.headline_counts) \
         == (8000, python_summary.headline_counts)
     assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(PARTIAL_SUFFIX)]
+
+
+def test_cells_quoted_in_the_query_as_the_python_engine_quotes_them(tmp_path: Path) -> None:
+    """The query builds each CSV line (`sql_output.csv_lines`): a text output, a copied value or a column
+    name holding a comma, a quote, a line feed or a carriage return is quoted, its quotes doubled, on both
+    engines alike, and the file reads back as the rows it was given (a bare carriage return would end the
+    line for a reader)."""
+    rules = tmp_path / "r.rules"
+    rules.write_text('règles "Textes"\n\nfait t : texte\nfin\n\nrésultat r : texte\n  = t\nfin\n', encoding="utf-8")
+    texts = ["simple", 'virgule, et "guillemets"', "ligne\nsuivante", "retour\rchariot", '"', ","]
+    rows: list[dict[str, str]] = [{"t": t} for t in texts]
+    rows[0].update({"nom, prénom": "Dupont, Jean", 'cote"': 'a"b', "cr\rnom": "x\ry"})
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in [*rows, {}]) + "\n", encoding="utf-8")
+    written = {}
+    for engine in ("python", "sql"):
+        out = tmp_path / f"{engine}.csv"
+        summary = batch.run(batch.BatchJob(str(rules), str(source), str(out), engine=engine))
+        assert summary.engine == engine
+        written[engine] = out.read_bytes()
+    assert written["sql"] == written["python"]
+    with io.StringIO(written["sql"].decode("utf-8"), newline="") as text:
+        read = list(csv.reader(text))
+    assert read[0] == ["ligne", "nom, prénom", 'cote"', "cr\rnom", "r", "r__statut", "r__raison", "faits_manquants"]
+    assert [row[4] for row in read[1:]] == [*texts, ""]
+    assert read[1][1:4] == ["Dupont, Jean", 'a"b', "x\ry"]
+    assert read[-1][5:] == ["manquant", "faits manquants : t", "t"]
 
 
 def test_a_range_that_cannot_be_written_stops_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -3,13 +3,11 @@ Parquet schema.
 
 Stage: tools, below the rows (`engine.tools.batch_rows`). The cells of a row are filled by a function
 generated once per rule file (`_row_filler`), so that a row costs one call rather than a loop over
-outputs; CSV cells are quoted as `csv.writer` would, and the short texts that recur are cached.
+outputs; CSV cells are quoted where they must be (`csv_cell`), and the short texts that recur are cached.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from fractions import Fraction
@@ -52,8 +50,10 @@ _QUOTED: dict[str, str] = {}
 
 
 def csv_cell(text: str) -> str:
-    """A text as `csv.writer` writes it in a row of several cells (quoted when it must be).
+    """A text as a CSV cell: quoted, its quotes doubled, when it holds a comma, a quote or a line break.
 
+    A carriage return is a line break here: `csv.writer`, writing lines that end in `\n`, left one bare,
+    which a reader takes for the end of the line (DuckDB's engine quoted it: the two engines differed).
     Short texts (reasons, enumeration words, missing-fact lists) recur from row to row and are
     cached; long ones (explanations) are unique to their row and are not, so memory stays flat.
     """
@@ -61,9 +61,7 @@ def csv_cell(text: str) -> str:
     if found is None:
         found = text
         if "," in text or '"' in text or "\n" in text or "\r" in text:
-            buffer = io.StringIO()
-            csv.writer(buffer, lineterminator="\n").writerow((text, ""))
-            found = buffer.getvalue()[:-2]
+            found = '"' + text.replace('"', '""') + '"'
         if len(text) <= _CACHED_TEXT and len(_QUOTED) < 100_000:
             _QUOTED[text] = found
     return found

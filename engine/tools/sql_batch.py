@@ -32,7 +32,7 @@ from engine.tools.batch_job import AccountingError, BatchError, BatchJob, FileFo
 from engine.tools.batch_output import Removals, _Errors, _Written, remove_older
 from engine.tools.batch_python import _check_paths, check_columns
 from engine.tools.sql_input import FIRST_LINE, NeedsPythonReader, decide_suspects, read
-from engine.tools.sql_output import RANGE
+from engine.tools.sql_output import RANGE, csv_lines
 from engine.tools.sql_output import write as write_ranges
 from engine.tools.sql_progress import polled
 from engine.tools.sql_reading import MAX_LINE_BYTES
@@ -120,7 +120,7 @@ def _run(job: BatchJob, con: duckdb.DuckDBPyConnection, program: Program, input_
         remove_older(removals, job.output, job.errors_path)
         errors_file.write(errors)
         with polled(con, progress, lines - blank):  # the first range's COPY runs on `con`, at the pace of the others
-            written = first_that_fits(tried, lambda q: _write(con, q, output, output_kind, caught, removals))
+            written = first_that_fits(tried, lambda q: _write(con, q, output, output_kind, copied, caught, removals))
         output.count = written
         summary = Summary(read=lines - blank, evaluated=written, errors=refused, lines=lines, blank=blank,
                                 copied_columns=copied)
@@ -154,7 +154,7 @@ def _check_columns(job: BatchJob, copied: Sequence[str], program: Program,
     check_columns(job, copied, program.outputs, program.facts, warn)
 
 
-def _write(con: duckdb.DuckDBPyConnection, query: Query, output: _DuckOutput, kind: FileFormat,
+def _write(con: duckdb.DuckDBPyConnection, query: Query, output: _DuckOutput, kind: FileFormat, copied: Sequence[str],
            caught: Sequence[object], removals: Removals) -> int:
     """Run the query into the output file; the number of rows written.
 
@@ -166,12 +166,14 @@ def _write(con: duckdb.DuckDBPyConnection, query: Query, output: _DuckOutput, ki
         casts = [f"CAST({quote(o)} AS BIGINT) AS {quote(o)}" for o, k in zip(query.outputs, query.kinds, strict=True)
                  if k == "entier"]
         body = f"SELECT * REPLACE ({', '.join(casts)}) FROM ({query.sql})" if casts else query.sql
-    else:
+    elif kind is FileFormat.JSONL:
         body = query.sql
+    else:  # each row's line built by the query, its cells quoted there (`sql_output.csv_lines` says why)
+        body = csv_lines(query, copied)
 
     def copy(path: str, header: bool) -> str:
         options = ("FORMAT PARQUET" if kind is FileFormat.PARQUET else "FORMAT JSON" if kind is FileFormat.JSONL
-                   else f"FORMAT CSV, HEADER {str(header).lower()}, QUOTE '\"', ESCAPE '\"'")
+                   else f"FORMAT CSV, HEADER {str(header).lower()}, QUOTE '', ESCAPE ''")
         return f"COPY ({body}) TO {text(path)} ({options}, USE_TMP_FILE false)"
 
     con.execute("PRAGMA disable_optimizer")

@@ -28,6 +28,8 @@ from typing import BinaryIO
 
 import duckdb
 
+from engine.sql.query import Query, quote
+from engine.tools.batch_cells import csv_cell, output_columns
 from engine.tools.batch_output import _create
 
 RANGE = "rowid >= $debut AND rowid < $fin"
@@ -46,6 +48,37 @@ def ranges(rows: int, threads: int) -> list[tuple[int, int]]:
     count = max(1, min(threads, rows // RANGE_MIN_ROWS))
     bounds = [rows * i // count for i in range(count + 1)]
     return list(itertools.pairwise(bounds))
+
+
+PLAIN_KINDS = frozenset({"entier", "decimal", "taux", "montant", "booleen", "date"})
+"""Output kinds whose cell never holds a comma, a quote or a line break: its text is its CSV cell."""
+
+
+def csv_lines(query: Query, copied: Sequence[str]) -> str:
+    """A SELECT over `query` giving each result row as its CSV line, in one column named by the header line.
+
+    DuckDB's CSV writer costs about 30 ns a cell whatever the cell holds (26 ns for a NULL, on one thread):
+    a million rows of the 2024 rule file's 55 columns spend 1.4 s of CPU there before any byte is written.
+    One `concat` of the cells, written by DuckDB as one cell without quoting, costs 29 % less for the same
+    bytes. The quoting is done here, as `engine.tools.batch_cells.csv_cell` (the Python engine's) does it:
+    a cell with a comma, a quote or a line break is quoted, its quotes doubled; a cell that never holds one
+    (a number, a date, a boolean, a status) is read as it is, and a NULL is the empty cell."""
+    columns = output_columns(copied, query.outputs, False)
+    plain = [True, *(False for _ in copied)]  # `ligne`, then the copied texts
+    for kind in query.kinds:
+        plain += [kind in PLAIN_KINDS, True, False]  # value, status, reason
+    plain.append(False)  # faits_manquants
+    cells = [quote(c) if simple else _quoted(quote(c)) for c, simple in zip(columns, plain, strict=True)]
+    header = ",".join(csv_cell(c) for c in columns)
+    line = ", ',', ".join(cells)
+    return f"SELECT concat({line}) AS {quote(header)} FROM ({query.sql})"
+
+
+def _quoted(cell: str) -> str:
+    """The CSV text of a text cell that may need quoting (the NULL rows, most reasons, are tested once)."""
+    special = " OR ".join(f"contains({cell}, {c})" for c in ("','", "'\"'", "chr(10)", "chr(13)"))
+    return (f"CASE WHEN {cell} IS NULL THEN '' WHEN {special} THEN '\"' || replace({cell}, '\"', '\"\"') || '\"' "
+            f"ELSE {cell} END")
 
 
 Copy = Callable[[str, bool], str]
