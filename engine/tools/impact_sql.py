@@ -46,7 +46,7 @@ from engine.tools.batch_input import _Input
 from engine.tools.batch_job import BatchError, FileFormat, small_input
 from engine.tools.impact import CASES, NA, BadRow, Candidate, CaseStats, GroupStats, Impact, PairStats, Tally
 from engine.tools.impact_population import csv_row, read_population
-from engine.tools.sql_batch import PLANNING_HEAVY
+from engine.tools.sql_batch import PLANNING_HEAVY, SETTINGS
 from engine.tools.sql_input import FIRST_LINE, NeedsPythonReader, decide_suspects, read
 from engine.tools.sql_reading import csv_lines
 from engine.tools.sql_specialised import first_that_fits, never_null, queries
@@ -164,7 +164,7 @@ def _run(prepare: Callable[[], Impact], rulesets: tuple[api.Ruleset, api.Ruleset
     impact = prepare()
     general = _queries(impact, old.program, new.program)  # before any reading: else `NeedsPython`
     with tempfile.TemporaryDirectory(prefix="regles-diff-") as spill:
-        con = duckdb.connect(config={"temp_directory": spill})
+        con = duckdb.connect(config={**SETTINGS, "temp_directory": spill})
         try:
             if per_thread is not None:
                 threads = _count_one(con, "SELECT current_setting('threads')")

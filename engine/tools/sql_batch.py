@@ -49,6 +49,13 @@ generated query itself is planned with none: `_write`)."""
 
 
 
+SETTINGS: dict[str, str | bool | int | float | list[str]] = {"allocator_background_threads": True}
+"""DuckDB's settings for `regles batch` and `regles diff`: its allocator hands freed memory back to the
+system on threads of its own rather than on the threads computing (`regles batch`, a million rows of the
+2024 rule file: about 0.2 s less wall time and 0.2 s less system time, in six alternations with the
+default; `regles diff`: no change beyond the noise)."""
+
+
 def run(job: BatchJob, *, progress: Callable[[int, int, int], None] | None = None,
         warn: Callable[[str], None] | None = None) -> Summary:
     """`engine.tools.batch.run` for CSV, JSON Lines and Parquet inputs, evaluated by DuckDB (same files,
@@ -66,7 +73,7 @@ def run(job: BatchJob, *, progress: Callable[[int, int, int], None] | None = Non
         raise NeedsPythonReader("les explications (--explain) sont écrites par le moteur Python")
     ruleset = api.load(job.rules)
     program = ruleset.program
-    con = duckdb.connect()
+    con = duckdb.connect(config=SETTINGS)
     try:
         with _interruptible(con) as caught:
             return _run(job, con, program, input_kind, output_kind, started, progress, warn, caught)
