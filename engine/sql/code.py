@@ -233,14 +233,12 @@ def simple(part: str) -> bool:
 
 _CONSTANT = re.compile(r"-?\d+|CAST\('?-?\d+'? AS (?:HUGEINT|BIGINT)\)|DATE '\d{4}-\d\d-\d\d'")
 _INTEGER = re.compile(r"(-?\d+)|CAST\('?(-?\d+)'? AS (?:HUGEINT|BIGINT)\)")
+_TEXT = re.compile(r"'(?:[^']|'')*'")
 
 
 def constant(sql: str) -> bool:
     """Whether `sql` is a literal: an integer, a text, a date or NULL (an element of a constant list)."""
     return sql == "NULL" or _CONSTANT.fullmatch(sql) is not None or _TEXT.fullmatch(sql) is not None
-
-
-_TEXT = re.compile(r"'(?:[^']|'')*'")
 
 
 def literal_int(sql: str) -> int | None:

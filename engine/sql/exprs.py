@@ -79,11 +79,11 @@ class Compiler:
         guard = d.guard
         assert guard is not None
         cond = self.layers.share(self.named(guard.name))
-        if not cond.can("V") or not cond.value:  # a guard that is never a value (a marker written in the rule,
-            return cond  # or an operation on one, `(non applicable "…") = f`): the definition is that guard's marker
+        if not cond.can("V"):  # a guard that is a marker written in the rule: the definition is that marker
+            return cond
         inner = self.layers.share(self.eval(body))
         reason = text(guard.reason or f"la condition « {guard.name} » n'est pas remplie")
-        b = cond.value[0]
+        b = cond.components(1)[0]  # NULL for a guard never a value (`(non applicable "…") = f`): never true
         k = arity(d.type.kind)
         return Code(
             switch(cond.status, [("0", when(b, inner.status, "1")), ("3", "3")], cond.status),

@@ -43,6 +43,9 @@ _VALUE_CELL = {
 }
 _CSV_CELL = {"booleen": "('true' if r else 'false')", "entier": "str(r)", "duree": "Q(str(r))", "texte": "Q(r)",
              "enum": "Q(r)"}
+QUOTED_KINDS = frozenset(kind for kind, cell in _CSV_CELL.items() if cell.startswith("Q("))
+"""The output kinds whose CSV cell may need quoting (the others never hold a comma, a quote or a line
+break): what `engine.tools.sql_output.csv_lines` quotes in SQL."""
 _JSON_CELL = {"booleen": "r", "entier": "r"}
 _PARQUET_CELL = {"booleen": "r", "entier": "r", "date": "r"}
 
@@ -65,6 +68,11 @@ def csv_cell(text: str) -> str:
         if len(text) <= _CACHED_TEXT and len(_QUOTED) < 100_000:
             _QUOTED[text] = found
     return found
+
+
+def csv_line(texts: Sequence[str]) -> str:
+    """Texts as the cells of one CSV line (without its end): the header line of both engines."""
+    return ",".join(map(csv_cell, texts))
 
 
 _CACHED_TEXT = 300

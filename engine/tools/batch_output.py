@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from engine.base.diagnostics import os_reason
-from engine.tools.batch_cells import csv_cell
+from engine.tools.batch_cells import csv_line
 from engine.tools.batch_job import PARTIAL_SUFFIX, BatchError, FileFormat
 
 if TYPE_CHECKING:
@@ -177,7 +177,7 @@ class _Output(_Written):
             else:
                 self.file = open(self.temporary, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed by close()
                 if kind == FileFormat.CSV:  # the names quoted as the cells are (DuckDB's engine writes the same line)
-                    self.file.write(",".join(map(csv_cell, columns)) + "\n")
+                    self.file.write(csv_line(columns) + "\n")
         except OSError as exc:
             self.discard()
             raise BatchError(f"impossible d'écrire « {path} » : {_write_reason(exc)}") from None
