@@ -73,7 +73,7 @@ class Browser:
         self._process = subprocess.Popen(
             [support.chromium(), *support.CHROMIUM_FLAGS, f"--user-data-dir={profile}",
              "--remote-debugging-port=0", "--remote-allow-origins=*", f"--window-size={self.width},{self.height}",
-             "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         port_file = profile / "DevToolsActivePort"
         deadline = time.monotonic() + 30
         while not (port_file.exists() and port_file.read_text().strip()):
@@ -97,15 +97,34 @@ class Browser:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        """Stop Chromium and every process it started, then remove the profile.
+
+        Chromium's helpers (renderer, GPU, crash handler) may outlive the main process for a moment
+        and keep writing into the profile; removing it then fails with "Directory not empty". So
+        the whole process group is stopped, and the removal is retried while a straggler exits.
+        """
+        import os
+        import signal
         with contextlib.suppress(Exception):
             self._ws.close()
-        self._process.terminate()
-        try:
-            self._process.wait(10)
-        except Exception:  # noqa: BLE001
-            self._process.kill()
-            self._process.wait(10)
-        self._dir.cleanup()
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self._process.pid, sig)
+            try:
+                self._process.wait(10)
+                break
+            except Exception:  # noqa: BLE001 - still running: the next signal
+                continue
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self._process.pid, signal.SIGKILL)
+        for attempt in range(50):
+            try:
+                self._dir.cleanup()
+                return
+            except OSError:
+                if attempt == 49:
+                    raise
+                time.sleep(0.1)
 
     def send(self, method: str, **params: Any) -> dict[str, Any]:
         """Send one DevTools command and return its result (events met meanwhile are kept)."""
