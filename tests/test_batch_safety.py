@@ -26,6 +26,7 @@ from engine.tools import batch, batch_output
 from engine.tools.batch_input import _Input
 from engine.tools.batch_output import _Output
 from engine.tools.batch_rows import _Rows
+from engine.tools.sql_tally import Tally
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = str(ROOT / "rulesets" / "convention2024.rules")
@@ -290,6 +291,21 @@ class TestAccounting:
         err = capsys.readouterr().err
         assert "comptes incohérents : 6 lignes de données lues" in err and "5 comptées dans les résultats" in err
         assert "aucune sortie n'est gardée" in err and "lignes lues" not in err  # no summary as if all were well
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+
+    def test_a_row_counted_twice_for_the_headline_is_an_error(self, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+        """DuckDB's engine counts the headline's values as it forms each CSV line. Were a row's count drawn
+        twice, the counts would not add up to the rows written: the run fails rather than print them."""
+        original = Tally.cell
+        monkeypatch.setattr(Tally, "cell", lambda self: f"concat({original(self)}, {original(self)})")
+        monkeypatch.setenv("REGLES_MOTEUR", "sql")
+        source = _write(tmp_path / "in.csv", _population(6))
+        assert _run(RULES, "--input", str(source), "--output", str(tmp_path / "out.csv")) == cli.EXIT_INTERNAL
+        err = capsys.readouterr().err
+        assert "comptes incohérents : 6 lignes écrites dans la sortie, 12 comptées pour « eligible »" in err
+        assert "aucune sortie n'est gardée" in err and "lignes lues" not in err
         assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
 
     def test_input_growing_during_the_run(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

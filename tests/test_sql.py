@@ -161,17 +161,21 @@ class TestRandomPrograms:
 
 
 def _on_both_engines(tmp_path: Path, rules: str, facts: str, workers: int = 1) -> str:
-    """The file `regles batch` writes for these rules and this CSV input, the same on both engines."""
+    """The file `regles batch` writes for these rules and this CSV input, the same on both engines, and so
+    is the summary's headline count."""
     rules_file = tmp_path / "r.rules"
     rules_file.write_text(rules, encoding="utf-8")
     source = tmp_path / "in.csv"
     source.write_text(facts, encoding="utf-8")
-    written = {}
+    written, counted = {}, {}
     for engine_name in ("python", "sql"):
         out = tmp_path / f"{engine_name}.csv"
-        batch.run(batch.BatchJob(str(rules_file), str(source), str(out), engine=engine_name, workers=workers))
+        summary = batch.run(batch.BatchJob(str(rules_file), str(source), str(out), engine=engine_name,
+                                           workers=workers))
         written[engine_name] = out.read_text(encoding="utf-8")
+        counted[engine_name] = (summary.headline, summary.headline_counts)
     assert written["sql"] == written["python"]
+    assert counted["sql"] == counted["python"]
     return written["sql"]
 
 
@@ -218,6 +222,20 @@ def test_a_number_beyond_64_bits_is_computed_on_128_on_both_engines(tmp_path: Pa
     assert lines[1].startswith("2,9,valeur,,4.5,valeur,,")
     assert lines[4].startswith("6,9223372037000250000,valeur,,4611686018500125000,valeur,,")
     assert lines[5].startswith("7,,indéterminé,\"le calcul de « carre » dépasse les limites du calcul exact")
+
+
+def test_headline_counted_once_when_the_query_is_run_again_on_128_bits(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The headline counts are taken as the CSV lines are formed (`engine.tools.sql_tally`). The query on
+    64 bits counts the first range's rows before the last row of the second stops it: the query on 128
+    bits counts from nought again, and the summary is the Python engine's."""
+    monkeypatch.setattr(sql_output, "RANGE_MIN_ROWS", 2)
+    rules = _SQUARES.replace('règles "Carrés"\n', 'règles "Carrés"\nrésultat principal : grand\n') + (
+        'résultat grand : booléen\n  = x × x > 10\nfin\n')
+    _on_both_engines(tmp_path, rules, "x\n3\n\n-4\n7\n3037000500\n20000000000\n", workers=2)
+    summary = batch.run(batch.BatchJob(str(tmp_path / "r.rules"), str(tmp_path / "in.csv"),
+                                       str(tmp_path / "again.csv"), engine="sql", workers=2))
+    assert summary.headline_counts == {"true": 3, "false": 1, "undetermined": 1}  # the blank line is not a row
 
 
 @pytest.mark.parametrize("extension", ["parquet", "jsonl"])

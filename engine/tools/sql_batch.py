@@ -35,8 +35,8 @@ from engine.tools.sql_input import FIRST_LINE, NeedsPythonReader, decide_suspect
 from engine.tools.sql_output import RANGE, csv_lines
 from engine.tools.sql_output import write as write_ranges
 from engine.tools.sql_progress import polled
-from engine.tools.sql_reading import MAX_LINE_BYTES
 from engine.tools.sql_specialised import first_that_fits, never_null, queries
+from engine.tools.sql_tally import Tally
 
 _STATUS_KEYS = {"non applicable": "not_applicable", "indéterminé": "undetermined", "manquant": "missing"}
 
@@ -126,8 +126,11 @@ def _run(job: BatchJob, con: duckdb.DuckDBPyConnection, program: Program, input_
     try:
         remove_older(removals, job.output, job.errors_path)
         errors_file.write(errors)
+        tally = (Tally(con, program.headline)  # CSV: counted as the lines are formed; else read back
+                 if output_kind is FileFormat.CSV and program.headline in program.outputs else None)
         with polled(con, progress, lines - blank):  # the first range's COPY runs on `con`, at the pace of the others
-            written = first_that_fits(tried, lambda q: _write(con, q, output, output_kind, copied, caught, removals))
+            written = first_that_fits(tried, lambda q: _write(con, q, output, output_kind, copied, caught, removals,
+                                                              tally))
         output.count = written
         summary = Summary(read=lines - blank, evaluated=written, errors=refused, lines=lines, blank=blank,
                                 copied_columns=copied)
@@ -136,8 +139,9 @@ def _run(job: BatchJob, con: duckdb.DuckDBPyConnection, program: Program, input_
                                         f"sortie, {errors_file.count} dans les erreurs — aucune sortie n'est gardée ; "
                                         "merci de signaler ce problème")
         summary.headline = program.headline
-        with _alongside(errors_file.finish, output.finish) as flushed:  # the disk's wait, under DuckDB's reading
-            summary.headline_counts = _headline_counts(con, output.temporary, output_kind, program, copied)
+        with _alongside(errors_file.finish, output.finish) as flushed:  # the disk's wait, under any reading back
+            summary.headline_counts = (_tallied(tally, written) if tally is not None
+                                       else _headline_counts(con, output.temporary, output_kind, program, copied))
         flushed.result()
         if caught:  # a signal came after the last query: nothing is renamed
             raise _Stopped
@@ -162,7 +166,7 @@ def _check_columns(job: BatchJob, copied: Sequence[str], program: Program,
 
 
 def _write(con: duckdb.DuckDBPyConnection, query: Query, output: _DuckOutput, kind: FileFormat, copied: Sequence[str],
-           caught: Sequence[object], removals: Removals) -> int:
+           caught: Sequence[object], removals: Removals, tally: Tally | None) -> int:
     """Run the query into the output file; the number of rows written.
 
     The query is planned with DuckDB's optimiser off: it is one chain of projections over one
@@ -176,7 +180,9 @@ def _write(con: duckdb.DuckDBPyConnection, query: Query, output: _DuckOutput, ki
     elif kind is FileFormat.JSONL:
         body = query.sql
     else:  # each row's line built by the query, its cells quoted there (`sql_output.csv_lines` says why)
-        body = csv_lines(query, copied)
+        if tally is not None:
+            tally.reset()
+        body = csv_lines(query, copied, tally.cell() if tally is not None else None)
 
     def copy(path: str, header: bool) -> str:
         options = ("FORMAT PARQUET" if kind is FileFormat.PARQUET else "FORMAT JSON" if kind is FileFormat.JSONL
@@ -210,35 +216,34 @@ def _write_parquet(con: duckdb.DuckDBPyConnection, copy: str) -> int:
     return int(result[0]) if result else 0
 
 
+def _tallied(tally: Tally, written: int) -> dict[str, int]:
+    """The headline counts taken as the CSV lines were formed, checked against the rows written."""
+    counts = tally.counts()
+    if sum(counts.values()) != written:
+        raise AccountingError(f"comptes incohérents : {written} lignes écrites dans la sortie, "
+                              f"{sum(counts.values())} comptées pour « {tally.headline} » — aucune sortie n'est "
+                              "gardée ; merci de signaler ce problème")
+    return counts
+
+
 def _headline_counts(con: duckdb.DuckDBPyConnection, path: str, kind: FileFormat, program: Program,
                      copied: Sequence[str]) -> dict[str, int]:
-    """The counts of the summary line (`<résultat principal> : vrai …`): the rows written, read back.
+    """The counts of the summary line (`<résultat principal> : vrai …`) of a JSON Lines or Parquet output:
+    the rows written, read back (a CSV output's are taken as its lines are formed: `engine.tools.sql_tally`).
 
-    Only the two headline columns are read. The text outputs are read with their known columns (no
-    sniffing of types, every cell text): for a million rows of CSV that is still about a second of one
-    core, the price of counting what was written rather than what a second evaluation gives.
+    Only the two headline columns are read; JSON Lines with their known columns (no sniffing of types,
+    every cell text). Parquet keeps each column apart: its read costs a few hundredths of a second.
     """
     name = program.headline
     if name is None or name not in program.outputs:
         return {}
-    spec = "{" + ", ".join(f"{text(c)}: 'VARCHAR'" for c in output_columns(copied, program.outputs, False)) + "}"
-    readers = [f"read_parquet({text(path)})"] if kind is FileFormat.PARQUET else [
-        f"read_json({text(path)}, format = 'newline_delimited', columns = {spec})"] if kind is FileFormat.JSONL else [
-        f"read_csv({text(path)}, header = true, auto_detect = false, columns = {spec}, quote = '\"', escape = '\"', "
-        f"max_line_size = {2 * MAX_LINE_BYTES}, buffer_size = {4 * MAX_LINE_BYTES})",  # on every thread; a longer
-        # line is read by the next reader. DuckDB's buffers are 16 × the line size by default: 256 MiB a
-        # thread, 0.3 GB more at the run's peak
-        f"read_csv({text(path)}, header = true, auto_detect = false, columns = {spec}, quote = '\"', escape = '\"', "
-        f"max_line_size = {1 << 30})"]
-    for reader in readers:
-        try:
-            rows = con.execute(f"SELECT CAST({quote(name)} AS VARCHAR), {quote(name + '__statut')}, count(*) "
-                               f"FROM {reader} GROUP BY ALL").fetchall()
-        except duckdb.InvalidInputException:
-            if reader is readers[-1]:
-                raise
-            continue
-        break
+    if kind is FileFormat.PARQUET:
+        reader = f"read_parquet({text(path)})"
+    else:
+        spec = "{" + ", ".join(f"{text(c)}: 'VARCHAR'" for c in output_columns(copied, program.outputs, False)) + "}"
+        reader = f"read_json({text(path)}, format = 'newline_delimited', columns = {spec})"
+    rows = con.execute(f"SELECT CAST({quote(name)} AS VARCHAR), {quote(name + '__statut')}, count(*) "
+                       f"FROM {reader} GROUP BY ALL").fetchall()
     counts: dict[str, int] = {}
     for value, status, n in rows:
         key = _STATUS_KEYS.get(status) or str(value).lower()
@@ -291,7 +296,8 @@ def _interruptible(con: duckdb.DuckDBPyConnection) -> Iterator[list[signal.Signa
 def _alongside(*steps: Callable[[], None]) -> Iterator[concurrent.futures.Future[None]]:
     """Run `steps` in order on a thread while the block runs; the future of their end (its `result()`
     raises their error). Closing and flushing the files to the disk (`fsync`: about a second for a
-    million rows) waits on the disk, not on a core: the headline counts are read meanwhile. The block's
+    million rows) waits on the disk, not on a core: the headline counts of a JSON Lines or Parquet output
+    are read back meanwhile (a CSV output's were taken as it was written). The block's
     end waits for the steps, so that nothing is left running when the run unwinds."""
     def run() -> None:
         for step in steps:
