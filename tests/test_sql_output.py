@@ -15,6 +15,7 @@ import errno
 import io
 import json
 import threading
+import time
 from pathlib import Path
 
 import duckdb
@@ -35,9 +36,11 @@ def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
 
 
 def test_ranges_cover_every_row_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
-    """One range per thread when each has enough rows, else fewer; contiguous from 0 to the last row."""
+    """One range per thread when each has enough rows, else fewer; contiguous from 0 to the last row, the
+    first 0.9 of each other's size (it is written into the output itself and ends first: the others are
+    appended meanwhile)."""
     monkeypatch.setattr(sql_output, "RANGE_MIN_ROWS", 10)
-    assert sql_output.ranges(100, 3) == [(0, 33), (33, 66), (66, 100)]
+    assert sql_output.ranges(100, 3) == [(0, 31), (31, 66), (66, 100)]
     assert sql_output.ranges(25, 4) == [(0, 12), (12, 25)]
     assert sql_output.ranges(9, 4) == [(0, 9)]
     assert sql_output.ranges(0, 2) == [(0, 0)]
@@ -56,7 +59,7 @@ def test_ranges_write_the_file_of_one_copy(tmp_path: Path, monkeypatch: pytest.M
     python, python_summary = _run(tmp_path, extension, 1, "python", engine="python")
     one, one_summary = _run(tmp_path, extension, 3, "une")
     monkeypatch.setattr(sql_output, "RANGE_MIN_ROWS", 1000)
-    assert sql_output.ranges(8000, 3) == [(0, 2666), (2666, 5333), (5333, 8000)]
+    assert sql_output.ranges(8000, 3) == [(0, 2483), (2483, 5241), (5241, 8000)]
     parts, summary = _run(tmp_path, extension, 3, "parts")
     assert parts == one
     if extension == "csv":
@@ -116,9 +119,9 @@ def test_a_range_that_cannot_be_written_stops_the_run(tmp_path: Path, monkeypatc
 
 
 def test_a_flush_that_fails_stops_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The files are flushed to the disk while the headline counts are read back: a flush that fails (a full
-    disk) is still the French write error, the counts are not given, and no file is left, neither results
-    nor errors nor a temporary one."""
+    """The files are flushed to the disk at the end: a flush that fails (a full disk) is still the French
+    write error, the counts are not given, and no file is left, neither results nor errors nor a temporary
+    one."""
     flushed: list[str] = []
 
     def full(path: str) -> None:
@@ -130,6 +133,26 @@ def test_a_flush_that_fails_stops_the_run(tmp_path: Path, monkeypatch: pytest.Mo
     with pytest.raises(BatchError, match=r"impossible d'écrire « .*(out\.csv|erreurs\.csv) » : .*plein"):
         batch.run(batch.BatchJob(RULES, str(POPULATION), str(out), workers=2, engine="sql"))
     assert flushed
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_a_part_that_cannot_be_written_through_its_pipe_stops_the_run(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A part's bytes come through a named pipe and are written into its file by a thread: a write that
+    fails there (a full disk) stops every COPY rather than leave DuckDB waiting on a full pipe, and is the
+    French write error, with no file left."""
+    monkeypatch.setattr(sql_output, "RANGE_MIN_ROWS", 1000)
+    attempts: list[int] = []
+
+    def full(source: int, target: int) -> int:
+        attempts.append(target)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(sql_output, "_move", full)
+    out = tmp_path / "out.csv"
+    with pytest.raises(BatchError, match=r"impossible d'écrire « .*out\.csv » : .*plein"):
+        batch.run(batch.BatchJob(RULES, str(POPULATION), str(out), workers=3, engine="sql"))
+    assert attempts
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
@@ -171,3 +194,34 @@ def test_headline_counts_are_the_python_engines(tmp_path: Path, extension: str) 
               for name in ("python", "sql")}
     assert counts["sql"] == counts["python"] and sum(counts["sql"].values()) == 8000
     assert set(counts["sql"]) == {"true", "false", "not_applicable"}
+
+
+def test_a_part_is_appended_while_its_copy_writes_it(tmp_path: Path) -> None:
+    """Once the first range is in the output, each later part is appended as its COPY writes it (the disk
+    takes it meanwhile), in order, whole, then handed to the removal; here the writer of the part sees the
+    output grow before it writes its last piece."""
+    out, part = tmp_path / "sortie.csv", tmp_path / "partie.csv"
+    out.write_bytes(b"en-tete\n")
+    part.write_bytes(b"")
+    pieces = [f"ligne {i}\n".encode() * 500 for i in range(20)]
+    grown: list[int] = []
+
+    def writer() -> None:
+        with open(part, "ab") as f:
+            for piece in pieces[:-1]:
+                f.write(piece)
+                f.flush()
+                time.sleep(0.005)
+            deadline = time.monotonic() + 10
+            while out.stat().st_size == len(b"en-tete\n") and time.monotonic() < deadline:
+                time.sleep(0.005)
+            grown.append(out.stat().st_size)
+            f.write(pieces[-1])
+
+    worker = threading.Thread(target=writer)
+    worker.start()
+    removed: list[str] = []
+    sql_output._follow(str(out), [str(part)], [worker], [], lambda: None, removed.append)
+    assert out.read_bytes() == b"en-tete\n" + b"".join(pieces)
+    assert grown and grown[0] > len(b"en-tete\n")
+    assert removed == [str(part)]
