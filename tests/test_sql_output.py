@@ -118,41 +118,25 @@ def test_a_range_that_cannot_be_written_stops_the_run(tmp_path: Path, monkeypatc
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
-def test_a_flush_that_fails_stops_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The files are flushed to the disk at the end: a flush that fails (a full disk) is still the French
-    write error, the counts are not given, and no file is left, neither results nor errors nor a temporary
-    one."""
-    flushed: list[str] = []
+@pytest.mark.parametrize(("module", "name"), [(batch_output, "_sync"), (sql_output, "_move")])
+def test_a_full_disk_stops_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, module: object,
+                                   name: str) -> None:
+    """A full disk, met when the files are flushed at the end (`_sync`) or when a part's bytes come through
+    its named pipe (`_move`: the thread that writes them into the part file stops every COPY rather than
+    leave DuckDB waiting on a full pipe), is the French write error; the counts are not given, and no file
+    is left, neither results nor errors nor a temporary one."""
+    monkeypatch.setattr(sql_output, "RANGE_MIN_ROWS", 1000)
+    met: list[tuple[object, ...]] = []
 
-    def full(path: str) -> None:
-        flushed.append(path)
+    def full(*args: object) -> None:
+        met.append(args)
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(batch_output, "_sync", full)
+    monkeypatch.setattr(module, name, full)
     out = tmp_path / "out.csv"
     with pytest.raises(BatchError, match=r"impossible d'écrire « .*(out\.csv|erreurs\.csv) » : .*plein"):
-        batch.run(batch.BatchJob(RULES, str(POPULATION), str(out), workers=2, engine="sql"))
-    assert flushed
-    assert sorted(p.name for p in tmp_path.iterdir()) == []
-
-
-def test_a_part_that_cannot_be_written_through_its_pipe_stops_the_run(tmp_path: Path,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    """A part's bytes come through a named pipe and are written into its file by a thread: a write that
-    fails there (a full disk) stops every COPY rather than leave DuckDB waiting on a full pipe, and is the
-    French write error, with no file left."""
-    monkeypatch.setattr(sql_output, "RANGE_MIN_ROWS", 1000)
-    attempts: list[int] = []
-
-    def full(source: int, target: int) -> int:
-        attempts.append(target)
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(sql_output, "_move", full)
-    out = tmp_path / "out.csv"
-    with pytest.raises(BatchError, match=r"impossible d'écrire « .*out\.csv » : .*plein"):
         batch.run(batch.BatchJob(RULES, str(POPULATION), str(out), workers=3, engine="sql"))
-    assert attempts
+    assert met
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
