@@ -132,6 +132,8 @@ def write(con: duckdb.DuckDBPyConnection, copy: Copy, table: str, path: str, fin
 FLUSH_EVERY = 0.5
 """Seconds between two flushes of the output while the ranges are written and appended."""
 
+_datasync = getattr(os, "fdatasync", os.fsync)  # macOS has no fdatasync
+
 
 @contextlib.contextmanager
 def _flushed_meanwhile(path: str) -> Iterator[None]:
@@ -149,7 +151,7 @@ def _flushed_meanwhile(path: str) -> Iterator[None]:
         fd = os.open(path, os.O_RDONLY)
         try:
             while not stop.wait(FLUSH_EVERY):
-                os.fdatasync(fd)
+                _datasync(fd)
         finally:
             os.close(fd)
 
@@ -314,10 +316,11 @@ def _follow(path: str, files: list[str], workers: Sequence[threading.Thread], ca
     """Append each part to the end of `path`, in order, while its COPY (`workers[i]` writes `files[i]`)
     writes it, then hand it to `remove`.
 
-    DuckDB writes a part from its start to its end and never goes back: the bytes below the size the file
-    has are final. The worker's end is read before the size, so the size read after it is the part's
-    whole. A signal in `caught` stops every COPY; a part whose COPY failed is appended as far as it went
-    (`_copy_all` raises the failure, and the output is not kept)."""
+    A part is written from its start to its end and never gone back over (by the pump, `_pump`, or by
+    DuckDB where there are no named pipes): the bytes below the size the file has are final. The worker's
+    end is read before the size, so the size read after it is the part's whole. A signal in `caught` stops
+    every COPY; a part whose COPY failed is appended as far as it went (`_copy_all` raises the failure, and
+    the output is not kept)."""
     with open(path, "r+b") as out:
         out.seek(0, os.SEEK_END)
         for worker in workers:
