@@ -14,6 +14,8 @@ import csv
 import errno
 import io
 import json
+import os
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -138,6 +140,24 @@ def test_a_full_disk_stops_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         batch.run(batch.BatchJob(RULES, str(POPULATION), str(out), workers=3, engine="sql"))
     assert met
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_without_named_pipes_duckdb_writes_the_parts_itself(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where no named pipe can be made (Windows, a temporary folder that refuses one), each part is written
+    by DuckDB into its file and still appended as it grows: the same file, and no temporary folder left."""
+    monkeypatch.setattr(sql_output, "RANGE_MIN_ROWS", 1000)
+    expected, _ = _run(tmp_path, "csv", 3, "avec")
+
+    def refused(path: str, mode: int = 0o666) -> None:
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "mkfifo", refused)
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "temporaire"))
+    (tmp_path / "temporaire").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    written, summary = _run(tmp_path, "csv", 3, "sans")
+    assert written == expected and summary.evaluated == 8000
+    assert list((tmp_path / "temporaire").iterdir()) == []
 
 
 def test_a_signal_stops_every_range(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

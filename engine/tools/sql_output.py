@@ -225,14 +225,20 @@ def _piped(name: str, stop_all: Callable[[], None]) -> Iterator[str]:
     (`auto_da_alloc`): 370 MB of a million rows written to the disk at the run's end, when the output's
     own flush needs it, for a part that is removed once appended. Written here, into the file `_create`
     made (not truncated), the part stays in memory until it is removed. Where there are no named pipes
-    (Windows), DuckDB writes the file itself. A failure to write stops every COPY (`stop_all`) and is
-    raised; the pipe is read to its end meanwhile, so that DuckDB never waits on a full pipe."""
-    if not hasattr(os, "mkfifo"):
+    (Windows), or none can be made in the temporary folder, DuckDB writes the file itself. A failure to
+    write stops every COPY (`stop_all`) and is raised; the pipe is read to its end meanwhile, so that
+    DuckDB never waits on a full pipe."""
+    folder: tempfile.TemporaryDirectory[str] | None = None
+    try:
+        folder = tempfile.TemporaryDirectory(prefix="regles-")
+        os.mkfifo(os.path.join(folder.name, "partie"), 0o600)
+    except (AttributeError, OSError):  # no named pipes here: the part is written as any file
+        if folder is not None:
+            folder.cleanup()
         yield name
         return
-    with tempfile.TemporaryDirectory(prefix="regles-") as directory:
+    with folder as directory:
         pipe = os.path.join(directory, "partie")
-        os.mkfifo(pipe, 0o600)
         failed: list[OSError] = []
         pump = threading.Thread(target=_pump, args=(pipe, name, failed, stop_all), name="regles-partie", daemon=True)
         pump.start()
