@@ -26,7 +26,7 @@ from engine.tools import batch, batch_output
 from engine.tools.batch_input import _Input
 from engine.tools.batch_output import _Output
 from engine.tools.batch_rows import _Rows
-from engine.tools.sql_tally import Tally
+from engine.tools.sql_tally import HeadlineTally
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = str(ROOT / "rulesets" / "convention2024.rules")
@@ -298,8 +298,8 @@ class TestAccounting:
                                                               capsys: pytest.CaptureFixture[str]) -> None:
         """DuckDB's engine counts the headline's values as it forms each CSV line. Were a row's count drawn
         twice, the counts would not add up to the rows written: the run fails rather than print them."""
-        original = Tally.cell
-        monkeypatch.setattr(Tally, "cell", lambda self: f"concat({original(self)}, {original(self)})")
+        original = HeadlineTally.cell
+        monkeypatch.setattr(HeadlineTally, "cell", lambda self: f"concat({original(self)}, {original(self)})")
         monkeypatch.setenv("REGLES_MOTEUR", "sql")
         source = _write(tmp_path / "in.csv", _population(6))
         assert _run(RULES, "--input", str(source), "--output", str(tmp_path / "out.csv")) == cli.EXIT_INTERNAL

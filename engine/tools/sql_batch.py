@@ -36,10 +36,7 @@ from engine.tools.sql_output import RANGE, csv_lines
 from engine.tools.sql_output import write as write_ranges
 from engine.tools.sql_progress import polled
 from engine.tools.sql_specialised import first_that_fits, never_null, queries
-from engine.tools.sql_tally import Tally
-
-_STATUS_KEYS = {"non applicable": "not_applicable", "indéterminé": "undetermined", "manquant": "missing"}
-
+from engine.tools.sql_tally import HeadlineTally, headline_key
 
 PLANNING_HEAVY = "common_subexpressions,statistics_propagation,projection_placement,expression_rewriter"
 """DuckDB optimisers that cost more to plan a generated query (a few seconds for the 2024 rule file)
@@ -126,7 +123,7 @@ def _run(job: BatchJob, con: duckdb.DuckDBPyConnection, program: Program, input_
     try:
         remove_older(removals, job.output, job.errors_path)
         errors_file.write(errors)
-        tally = (Tally(con, program.headline)  # CSV: counted as the lines are formed; else read back
+        tally = (HeadlineTally(con, program.headline)  # CSV: counted as the lines are formed; else read back
                  if output_kind is FileFormat.CSV and program.headline in program.outputs else None)
         with polled(con, progress, lines - blank):  # the first range's COPY runs on `con`, at the pace of the others
             written = first_that_fits(tried, lambda q: _write(con, q, output, output_kind, copied, caught, removals,
@@ -166,7 +163,7 @@ def _check_columns(job: BatchJob, copied: Sequence[str], program: Program,
 
 
 def _write(con: duckdb.DuckDBPyConnection, query: Query, output: _DuckOutput, kind: FileFormat, copied: Sequence[str],
-           caught: Sequence[object], removals: Removals, tally: Tally | None) -> int:
+           caught: Sequence[object], removals: Removals, tally: HeadlineTally | None) -> int:
     """Run the query into the output file; the number of rows written.
 
     The query is planned with DuckDB's optimiser off: it is one chain of projections over one
@@ -216,7 +213,7 @@ def _write_parquet(con: duckdb.DuckDBPyConnection, copy: str) -> int:
     return int(result[0]) if result else 0
 
 
-def _tallied(tally: Tally, written: int) -> dict[str, int]:
+def _tallied(tally: HeadlineTally, written: int) -> dict[str, int]:
     """The headline counts taken as the CSV lines were formed, checked against the rows written."""
     counts = tally.counts()
     if sum(counts.values()) != written:
@@ -246,7 +243,7 @@ def _headline_counts(con: duckdb.DuckDBPyConnection, path: str, kind: FileFormat
                        f"FROM {reader} GROUP BY ALL").fetchall()
     counts: dict[str, int] = {}
     for value, status, n in rows:
-        key = _STATUS_KEYS.get(status) or str(value).lower()
+        key = headline_key(value, status)
         counts[key] = counts.get(key, 0) + int(n)
     return counts
 

@@ -146,14 +146,17 @@ def _flushed_meanwhile(path: str) -> Iterator[None]:
     appended, on a thread that waits on the disk and not on a core, leaves little for the end (a million
     rows on two threads: the final flush 1.17–1.36 s without, 0.02–0.5 s with the parts piped and
     followed; on one thread, one COPY: 14.71–15.36 s in all without, 13.85–14.38 s with). The thread is
-    not waited for: a flush under way ends on its own, and the file's own flush follows it."""
+    not waited for: a flush under way ends on its own, and the file's own flush follows it. A flush that
+    fails here is left to that last one, which reports it (`engine.tools.batch_output._Written.finish`):
+    no error escapes the thread."""
     stop = threading.Event()
+    fd = os.open(path, os.O_RDONLY)  # here, not on the thread: the file exists now
 
     def flush() -> None:
-        fd = os.open(path, os.O_RDONLY)
         try:
-            while not stop.wait(FLUSH_EVERY):
-                _datasync(fd)
+            with contextlib.suppress(OSError):  # reported by the output's own flush
+                while not stop.wait(FLUSH_EVERY):
+                    _datasync(fd)
         finally:
             os.close(fd)
 

@@ -20,11 +20,20 @@ from engine.lang.results import STATUS_FRENCH
 from engine.sql.code import text
 from engine.sql.query import quote
 
-KEYS = ("true", "false", "not_applicable", "undetermined", "missing")
-"""The keys of `Summary.headline_counts`, as the Python engine counts them (`engine.tools.batch_rows`)."""
+STATUS_KEYS = {word: status for status, word in STATUS_FRENCH.items() if status != "value"}
+"""The key of `Summary.headline_counts` for each status word a row's `__statut` cell holds, but a value's
+(as the Python engine counts them: `engine.tools.batch_rows`)."""
+
+KEYS = ("true", "false", *STATUS_KEYS.values())
+"""Every key of `Summary.headline_counts`: a value's ("true", "false"), then the other statuses'."""
 
 
-class Tally:
+def headline_key(value: object, status: str) -> str:
+    """The key of a row whose headline result has this value (`true`, `false`, read back as text) and status."""
+    return STATUS_KEYS.get(status) or str(value).lower()
+
+
+class HeadlineTally:
     """One DuckDB sequence per headline key, and the `concat` argument drawing from the row's one."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, headline: str) -> None:
@@ -42,16 +51,15 @@ class Tally:
         """A text expression, empty on every row, that draws one number from the row's key's sequence.
 
         Each draw sits in the branch of a `CASE` on the row's status and value: DuckDB evaluates a branch
-        on the rows that take it only, so each row draws once."""
+        on the rows that take it only, so each row draws once. A status no branch names would draw
+        nothing, and the counts would not add up (`engine.tools.sql_batch` stops the run)."""
         def draw(key: str) -> str:
             return f"CASE WHEN nextval({text(self.sequences[key])}) < 0 THEN 'x' ELSE '' END"
 
         value, status = quote(self.headline), quote(self.headline + "__statut")
+        others = " ".join(f"WHEN {text(word)} THEN {draw(key)}" for word, key in STATUS_KEYS.items())
         return (f"CASE {status} WHEN {text(STATUS_FRENCH['value'])} "
-                f"THEN CASE WHEN {value} THEN {draw('true')} ELSE {draw('false')} END "
-                f"WHEN {text(STATUS_FRENCH['not_applicable'])} THEN {draw('not_applicable')} "
-                f"WHEN {text(STATUS_FRENCH['undetermined'])} THEN {draw('undetermined')} "
-                f"ELSE {draw('missing')} END")
+                f"THEN CASE WHEN {value} THEN {draw('true')} ELSE {draw('false')} END {others} ELSE '' END")
 
     def counts(self) -> dict[str, int]:
         """The lines counted under each key, the keys never met left out (as the Python engine does)."""
