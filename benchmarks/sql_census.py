@@ -23,6 +23,13 @@ planning is counted in its time: below 100 000 rows it weighs (a few millisecond
 
 This is how docs/performance.md ("The query's CPU per row, third pass") found that no column
 dominates: rerun it after a change to the generator (`engine/sql/`) to see what moved.
+
+With --by-output, it times instead what each output costs with the columns it reads and no other
+(its value and status, DuckDB's optimiser on, so that the columns it does not read are dropped), over
+the rows of --where only if given: the outputs share columns, so the figures do not add up, but an
+output far above the others names the rules worth a look (docs/performance.md, "Sixth look")::
+
+    python benchmarks/sql_census.py --by-output --where "annee_contrat <= 2"
 """
 
 from __future__ import annotations
@@ -45,8 +52,9 @@ from run import population  # noqa: E402
 
 from engine import api  # noqa: E402
 from engine.sql.code import Layers  # noqa: E402
+from engine.sql.query import Query, generate, quote  # noqa: E402
 from engine.tools.batch_job import FileFormat  # noqa: E402
-from engine.sql.query import generate  # noqa: E402
+from engine.tools.sql_batch import PLANNING_HEAVY  # noqa: E402
 from engine.tools.sql_input import decide_suspects, read  # noqa: E402
 from engine.tools.sql_specialised import never_null, queries  # noqa: E402
 
@@ -107,6 +115,30 @@ def census(con: duckdb.DuckDBPyConnection, layers: Layers, ctes: Sequence[tuple[
     return found
 
 
+def by_output(con: duckdb.DuckDBPyConnection, program: object, relation: str, rows: int, repeat: int) -> None:
+    """Print the CPU a row of each output costs alone (value and status), DuckDB's optimiser on but for
+    the optimisers `regles batch` leaves off (`sql_batch.PLANNING_HEAVY`), less the same over no row
+    (the planning, which would weigh on a few rows)."""
+    given = never_null(con, program, relation)  # type: ignore[arg-type]
+
+    def query_over(rel: str) -> Query:
+        return queries(program, rel, ("ligne",), given,  # type: ignore[arg-type]
+                       generate(program, rel, ("ligne",), nested=True))[0]  # type: ignore[arg-type]
+
+    full, empty = query_over(relation), query_over(f"(SELECT * FROM {relation} LIMIT 0)")
+    con.execute("PRAGMA enable_optimizer")
+    con.execute(f"SET disabled_optimizers = '{PLANNING_HEAVY}'")
+
+    def cost(cells: str) -> float:
+        return (best(con, f"SELECT {cells} FROM ({full.sql})", repeat)
+                - best(con, f"SELECT {cells} FROM ({empty.sql})", repeat)) * 1e6 / rows
+
+    print(f"{rows} lignes, 1 fil, préparation ôtée ; « ligne » seule : {cost('max(ligne)'):.2f} µs par ligne")
+    for output in full.outputs:
+        cells = f"max(length(CAST({quote(output)} AS VARCHAR))), max({quote(output + '__statut')})"
+        print(f"  {output:32} {cost(cells):6.2f} µs par ligne")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
@@ -114,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, default=Path(tempfile.gettempdir()) / "regles-bench")
     parser.add_argument("--top", type=int, default=15, help="costliest columns shown")
     parser.add_argument("--repeat", type=int, default=2, help="runs of each measure, the least counting")
+    parser.add_argument("--by-output", action="store_true", help="the cost of each output alone, not of each column")
+    parser.add_argument("--where", help="with --by-output: a SQL condition on the facts, the rows timed")
     args = parser.parse_args(argv)
 
     program = api.load(args.rules).program
@@ -121,6 +155,11 @@ def main(argv: list[str] | None = None) -> int:
     con.execute("SET threads = 2")
     rows = facts_table(con, program, population(args.rows, args.data_dir))
     con.execute("SET threads = 1")
+    if args.by_output:
+        relation = f"(SELECT * FROM faits WHERE {args.where})" if args.where else "faits"
+        selected = con.execute(f"SELECT count(*) FROM {relation}").fetchone()
+        by_output(con, program, relation, int(selected[0]) if selected else 0, args.repeat)
+        return 0
     con.execute("PRAGMA disable_optimizer")
 
     captured: dict[str, object] = {}
