@@ -148,10 +148,10 @@ def _flushed_meanwhile(path: str) -> Iterator[None]:
     Flushing the output while DuckDB writes it (its one COPY, or its first range) and while the parts are
     appended, on a thread that waits on the disk and not on a core, leaves little for the end (a million
     rows on two threads: the final flush 1.17–1.36 s without, 0.02–0.5 s every half second with the parts
-    piped and followed, about 0.05 s every tenth of a second; on one thread, one COPY: 14.71–15.36 s in all without, 13.85–14.38 s with). The thread is
-    not waited for: a flush under way ends on its own, and the file's own flush follows it. A flush that
-    fails here is left to that last one, which reports it (`engine.tools.batch_output._Written.finish`):
-    no error escapes the thread."""
+    piped and followed, about 0.05 s every tenth of a second; on one thread, one COPY: 14.71–15.36 s in
+    all without, 13.85–14.38 s with). The thread is not waited for: a flush under way ends on its own, and
+    the file's own flush follows it. A flush that fails here is left to that last one, which reports it
+    (`engine.tools.batch_output._Written.finish`): no error escapes the thread."""
     stop = threading.Event()
     fd = os.open(path, os.O_RDONLY)  # here, not on the thread: the file exists now
 
