@@ -11,6 +11,8 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import os
+import signal
 import socket
 import tempfile
 import threading
@@ -103,8 +105,6 @@ class Browser:
         and keep writing into the profile; removing it then fails with "Directory not empty". So
         the whole process group is stopped, and the removal is retried while a straggler exits.
         """
-        import os
-        import signal
         with contextlib.suppress(Exception):
             self._ws.close()
         for sig in (signal.SIGTERM, signal.SIGKILL):
@@ -115,7 +115,7 @@ class Browser:
                 break
             except Exception:  # noqa: BLE001 - still running: the next signal
                 continue
-        with contextlib.suppress(ProcessLookupError):
+        with contextlib.suppress(ProcessLookupError):  # helpers that outlived a main process gone at SIGTERM
             os.killpg(self._process.pid, signal.SIGKILL)
         for attempt in range(50):
             try:
